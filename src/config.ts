@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { DEFAULT_DATABASE_URL } from './store/db';
+
+/** Booleans from the environment: "false" must mean false (z.coerce.boolean would make it true). */
+const envBool = z
+  .union([z.boolean(), z.string()])
+  .transform((v, ctx) => {
+    if (typeof v === 'boolean') return v;
+    const s = v.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'y', 'on'].includes(s)) return true;
+    if (['0', 'false', 'no', 'n', 'off', ''].includes(s)) return false;
+    ctx.addIssue({ code: 'custom', message: `expected a boolean (true/false), got "${v}"` });
+    return z.NEVER;
+  });
+
+export const PIPEDRIVE_PLANS = ['lite', 'growth', 'premium', 'ultimate'] as const;
+export type PipedrivePlan = (typeof PIPEDRIVE_PLANS)[number];
+
+/** The process environment every composition root reads. Each setting is named in the error when it is wrong. */
+export const EnvSchema = z.object({
+  DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
+  TEMPORAL_ADDRESS: z.string().min(3).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TASK_QUEUE: z.string().min(1).default('dentrix-pipedrive'),
+  /** Real Pipedrive: https://<company>.pipedrive.com. The sandbox: http://127.0.0.1:8787. */
+  PIPEDRIVE_BASE_URL: z.string().url().optional(),
+  /** Held by the worker only: it never enters workflow inputs, histories or logs. */
+  PIPEDRIVE_API_TOKEN: z.string().min(1).optional(),
+  PIPEDRIVE_PLAN: z.enum(PIPEDRIVE_PLANS).default('growth'),
+  PIPEDRIVE_SEATS: z.coerce.number().int().positive().default(5),
+  /** Requests per rolling 2 s; default: the plan's limit. Set it only for a sandbox configured with another limit. */
+  PIPEDRIVE_BURST_LIMIT: z.coerce.number().int().positive().optional(),
+  /** Pipedrive resets the daily token budget at midnight in its server's zone, which it does not document. */
+  PIPEDRIVE_BUDGET_RESET_TZ: z.string().min(1).default('UTC'),
+  /** Owner for records whose provider has no Pipedrive user (by id); default: the token's own user. */
+  PIPEDRIVE_FALLBACK_OWNER_ID: z.coerce.number().int().positive().optional(),
+  /** Where reports, workbooks and the dev server's SQLite file go. */
+  DATA_DIR: z.string().min(1).optional(),
+  /** Base URL of the practice's compliant image archive; the Person's Image Archive Link points under it. */
+  IMAGE_ARCHIVE_BASE_URL: z.string().url().default('https://images.example-archive.invalid/practice'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(8),
+  /** Seconds the worker lets in-flight activities finish on shutdown; they resume from heartbeats otherwise. */
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(10),
+  SANDBOX: envBool.default(false),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment (or any object, for tests); throws a ConfigError that names every bad setting. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const relevant = Object.fromEntries(
+    Object.keys(EnvSchema.shape).flatMap((k) => (source[k] === undefined ? [] : [[k, source[k]]])),
+  );
+  const parsed = EnvSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Options of one migration: small, PHI-free, carried in the workflow input. */
+export const MigrationOptionsSchema = z.object({
+  batchSize: z.number().int().min(1).max(500).default(50),
+  /** Batch activities of one object type in flight at once. */
+  concurrency: z.number().int().min(1).max(16).default(2),
+  sampleSize: z.number().int().min(1).max(500).default(250),
+  /** Minimum field-level accuracy (%) for the sample to be approvable without a written override. */
+  sampleAccuracyThreshold: z.number().min(0).max(100).default(99),
+  /** How long the delta pick-up window stays open: seconds in tests, 24–48 h for real cutovers. */
+  deltaWindowSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(36 * 3600),
+  deltaPollSeconds: z.number().int().min(1).max(24 * 3600).default(15 * 60),
+  /** Skip the delta window entirely (go straight to DONE after VERIFY). */
+  skipDelta: z.boolean().default(false),
+  /** A gate waits this long for a decision before it reminds ops in the UI (it keeps waiting). */
+  gateReminderSeconds: z.number().int().min(1).default(24 * 3600),
+  /** Object types to load; the walking skeleton loads persons only. */
+  objectTypes: z.array(z.string()).optional(),
+});
+export type MigrationOptions = z.infer<typeof MigrationOptionsSchema>;
+
+export function parseMigrationOptions(input: unknown): MigrationOptions {
+  const parsed = MigrationOptionsSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(options)'}: ${i.message}`);
+    throw new ConfigError(`Invalid migration options:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** A migration id becomes part of the workflow id (`migration-<slug>`): keep it a readable slug, never a patient name. */
+export const MigrationIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'use 2–63 lower-case letters, digits and dashes, starting with a letter or digit');
