@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { Pool, type PoolConfig } from 'pg';
+import { runner } from 'node-pg-migrate';
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dentrix_pipedrive';
+
+const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+
+/**
+ * A pool that survives the server closing an idle connection (a restart, an admin's pg_terminate_backend, a dropped
+ * database): pg emits that as an 'error' on the pool, which would crash the process without a listener. The pool has
+ * already discarded the dead client; the next query opens a fresh one or fails with its own error.
+ */
+export function createPool(
+  databaseUrl: string,
+  options: Omit<PoolConfig, 'connectionString'> = {},
+  onIdleError: (err: Error) => void = () => undefined,
+): Pool {
+  const pool = new Pool({ connectionString: databaseUrl, max: 10, ...options });
+  pool.on('error', onIdleError);
+  return pool;
+}
+
+/** Applies every pending schema migration; safe to call from several processes at once (advisory lock). */
+export async function migrateStore(databaseUrl: string): Promise<void> {
+  await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'store_migrations',
+    log: () => undefined,
+    noLock: false,
+    singleTransaction: true,
+  });
+}
+
+/** Creates the database named in the URL when it does not exist yet (the demo's first run). */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) {
+    throw new Error(`DATABASE_URL names database "${name}"; use letters, digits and underscores only`);
+  }
+  url.pathname = '/postgres';
+  const admin = createPool(url.toString(), { max: 1 });
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      try {
+        await admin.query(`CREATE DATABASE "${name}"`);
+      } catch (err) {
+        // Another process may have created it between the check and the create.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  url.pathname = '/postgres';
+  const admin = createPool(url.toString(), { max: 1 });
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,183 @@
+import { type Pool, type PoolClient } from 'pg';
+
+export type LedgerState = 'pending' | 'created' | 'reused' | 'deleted' | 'skipped' | 'rejected';
+export type RunKind = 'sample' | 'full' | 'delta' | 'schema';
+
+export interface LedgerEntry {
+  objectType: string;
+  sourceKey: string;
+  pipedriveId: string | null;
+  state: LedgerState;
+  reason: string | null;
+  runKind: string;
+  loadRank: number;
+  contentHash: string | null;
+  updatedAt: Date;
+}
+
+interface LedgerRow {
+  object_type: string;
+  source_key: string;
+  pipedrive_id: string | null;
+  state: LedgerState;
+  reason: string | null;
+  run_kind: string;
+  load_rank: number;
+  content_hash: string | null;
+  updated_at: Date;
+}
+
+const toEntry = (r: LedgerRow): LedgerEntry => ({
+  objectType: r.object_type,
+  sourceKey: r.source_key,
+  pipedriveId: r.pipedrive_id,
+  state: r.state,
+  reason: r.reason,
+  runKind: r.run_kind,
+  loadRank: r.load_rank,
+  contentHash: r.content_hash,
+  updatedAt: r.updated_at,
+});
+
+type Db = Pool | PoolClient;
+
+/**
+ * The id map and creation ledger. The exactly-once protocol (DESIGN §5.1) is: look up → mark `pending` before the
+ * create → record the id (`created`) right after, in the same activity; a `pending` row found later means the
+ * outcome is unknown and the id must be recovered from Pipedrive before creating again.
+ */
+export class Ledger {
+  constructor(private readonly db: Db) {}
+
+  async get(migrationId: string, objectType: string, sourceKey: string): Promise<LedgerEntry | undefined> {
+    const { rows } = await this.db.query<LedgerRow>(
+      'SELECT * FROM id_map WHERE migration_id = $1 AND object_type = $2 AND source_key = $3',
+      [migrationId, objectType, sourceKey],
+    );
+    return rows[0] ? toEntry(rows[0]) : undefined;
+  }
+
+  async getMany(migrationId: string, objectType: string, sourceKeys: string[]): Promise<Map<string, LedgerEntry>> {
+    if (sourceKeys.length === 0) return new Map();
+    const { rows } = await this.db.query<LedgerRow>(
+      'SELECT * FROM id_map WHERE migration_id = $1 AND object_type = $2 AND source_key = ANY($3::text[])',
+      [migrationId, objectType, sourceKeys],
+    );
+    return new Map(rows.map((r) => [r.source_key, toEntry(r)]));
+  }
+
+  /** Pipedrive ids of live records for a set of references, keyed `objectType|sourceKey`. */
+  async resolve(migrationId: string, refs: { objectType: string; sourceKey: string }[]): Promise<Map<string, number>> {
+    if (refs.length === 0) return new Map();
+    const { rows } = await this.db.query<{ object_type: string; source_key: string; pipedrive_id: string }>(
+      `SELECT object_type, source_key, pipedrive_id FROM id_map
+       WHERE migration_id = $1 AND state IN ('created', 'reused') AND pipedrive_id IS NOT NULL
+         AND (object_type, source_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+      [migrationId, refs.map((r) => r.objectType), refs.map((r) => r.sourceKey)],
+    );
+    return new Map(rows.map((r) => [`${r.object_type}|${r.source_key}`, Number(r.pipedrive_id)]));
+  }
+
+  async markPending(
+    migrationId: string,
+    e: { objectType: string; sourceKey: string; runKind: string; loadRank: number; contentHash?: string },
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO id_map (migration_id, object_type, source_key, state, run_kind, load_rank, content_hash)
+       VALUES ($1, $2, $3, 'pending', $4, $5, $6)
+       ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
+         SET state = 'pending', run_kind = EXCLUDED.run_kind, load_rank = EXCLUDED.load_rank,
+             content_hash = EXCLUDED.content_hash, reason = NULL, updated_at = now()
+         WHERE id_map.state IN ('pending', 'skipped', 'rejected', 'deleted')`,
+      [migrationId, e.objectType, e.sourceKey, e.runKind, e.loadRank, e.contentHash ?? null],
+    );
+  }
+
+  async markCreated(
+    migrationId: string,
+    e: { objectType: string; sourceKey: string; pipedriveId: string | number; runKind: string; loadRank: number; contentHash?: string; state?: 'created' | 'reused' },
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO id_map (migration_id, object_type, source_key, pipedrive_id, state, run_kind, load_rank, content_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
+         SET pipedrive_id = EXCLUDED.pipedrive_id, state = EXCLUDED.state, reason = NULL,
+             content_hash = COALESCE(EXCLUDED.content_hash, id_map.content_hash), updated_at = now()`,
+      [migrationId, e.objectType, e.sourceKey, String(e.pipedriveId), e.state ?? 'created', e.runKind, e.loadRank, e.contentHash ?? null],
+    );
+  }
+
+  async markOutcome(
+    migrationId: string,
+    e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string; loadRank: number },
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO id_map (migration_id, object_type, source_key, state, reason, run_kind, load_rank)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
+         SET state = EXCLUDED.state, reason = EXCLUDED.reason, updated_at = now()
+         WHERE id_map.state NOT IN ('created', 'reused')`,
+      [migrationId, e.objectType, e.sourceKey, e.state, e.reason, e.runKind, e.loadRank],
+    );
+  }
+
+  async markDeleted(migrationId: string, objectType: string, sourceKey: string): Promise<void> {
+    await this.db.query(
+      `UPDATE id_map SET state = 'deleted', updated_at = now()
+       WHERE migration_id = $1 AND object_type = $2 AND source_key = $3`,
+      [migrationId, objectType, sourceKey],
+    );
+  }
+
+  async setContentHash(migrationId: string, objectType: string, sourceKey: string, contentHash: string): Promise<void> {
+    await this.db.query(
+      'UPDATE id_map SET content_hash = $4, updated_at = now() WHERE migration_id = $1 AND object_type = $2 AND source_key = $3',
+      [migrationId, objectType, sourceKey, contentHash],
+    );
+  }
+
+  /** Rows a rollback still has to undo, highest load rank first. */
+  async nextToUndo(
+    migrationId: string,
+    scope: 'all' | 'sample',
+  ): Promise<{ objectType: string; loadRank: number; remaining: number } | undefined> {
+    const { rows } = await this.db.query<{ object_type: string; load_rank: number; remaining: string }>(
+      `SELECT object_type, load_rank, count(*) AS remaining FROM id_map
+       WHERE migration_id = $1 AND state IN ('created', 'pending') AND ($2 = 'all' OR run_kind = 'sample')
+       GROUP BY object_type, load_rank ORDER BY load_rank DESC, object_type LIMIT 1`,
+      [migrationId, scope],
+    );
+    const r = rows[0];
+    return r ? { objectType: r.object_type, loadRank: r.load_rank, remaining: Number(r.remaining) } : undefined;
+  }
+
+  async toUndo(migrationId: string, objectType: string, scope: 'all' | 'sample', limit: number): Promise<LedgerEntry[]> {
+    const { rows } = await this.db.query<LedgerRow>(
+      `SELECT * FROM id_map
+       WHERE migration_id = $1 AND object_type = $2 AND state IN ('created', 'pending') AND ($3 = 'all' OR run_kind = 'sample')
+       ORDER BY source_key LIMIT $4`,
+      [migrationId, objectType, scope, limit],
+    );
+    return rows.map(toEntry);
+  }
+
+  async countRemaining(migrationId: string, scope: 'all' | 'sample'): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM id_map WHERE migration_id = $1 AND state IN ('created', 'pending')
+         AND ($2 = 'all' OR run_kind = 'sample')`,
+      [migrationId, scope],
+    );
+    return Number(rows[0]!.n);
+  }
+
+  /** Per object type: how many ledger rows are in each state. */
+  async countsByState(migrationId: string): Promise<Record<string, Partial<Record<LedgerState, number>>>> {
+    const { rows } = await this.db.query<{ object_type: string; state: LedgerState; n: string }>(
+      'SELECT object_type, state, count(*) AS n FROM id_map WHERE migration_id = $1 GROUP BY object_type, state',
+      [migrationId],
+    );
+    const out: Record<string, Partial<Record<LedgerState, number>>> = {};
+    for (const r of rows) (out[r.object_type] ??= {})[r.state] = Number(r.n);
+    return out;
+  }
+}

@@ -1,0 +1,122 @@
+import { type Pool } from 'pg';
+
+import type { ExtractSourceSpec } from '../dentrix/extract-reader';
+
+/** Where a migration reads from: kept in the store, never in Temporal (a connection string may hold a password). */
+export type SourceSpec = ExtractSourceSpec;
+
+export interface MigrationRun {
+  migrationId: string;
+  practiceName: string | null;
+  timezone: string | null;
+  source: SourceSpec;
+  pipedriveBaseUrl: string;
+  phase: string;
+  options: Record<string, unknown>;
+  fingerprintBefore: string | null;
+  fingerprintAfter: string | null;
+}
+
+interface RunRow {
+  migration_id: string;
+  practice_name: string | null;
+  timezone: string | null;
+  source: SourceSpec;
+  pipedrive_base_url: string;
+  phase: string;
+  options: Record<string, unknown>;
+  fingerprint_before: string | null;
+  fingerprint_after: string | null;
+}
+
+function toRun(r: RunRow): MigrationRun {
+  return {
+    migrationId: r.migration_id,
+    practiceName: r.practice_name,
+    timezone: r.timezone,
+    source: r.source,
+    pipedriveBaseUrl: r.pipedrive_base_url,
+    phase: r.phase,
+    options: r.options,
+    fingerprintBefore: r.fingerprint_before,
+    fingerprintAfter: r.fingerprint_after,
+  };
+}
+
+export class UnknownMigrationError extends Error {
+  override readonly name = 'UnknownMigrationError';
+  constructor(readonly migrationId: string) {
+    super(`No migration "${migrationId}" in the store: start it with "starter start" first`);
+  }
+}
+
+/** Registers a migration, or updates where it reads and writes when it has not written anything yet. */
+export async function registerRun(
+  pool: Pool,
+  run: { migrationId: string; practiceName?: string; timezone?: string; source: SourceSpec; pipedriveBaseUrl: string; options?: object },
+): Promise<MigrationRun> {
+  const { rows } = await pool.query<RunRow>(
+    `INSERT INTO migration_runs (migration_id, practice_name, timezone, source, pipedrive_base_url, options)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (migration_id) DO UPDATE SET
+       practice_name = COALESCE(EXCLUDED.practice_name, migration_runs.practice_name),
+       timezone = COALESCE(EXCLUDED.timezone, migration_runs.timezone),
+       source = EXCLUDED.source, pipedrive_base_url = EXCLUDED.pipedrive_base_url, options = EXCLUDED.options,
+       updated_at = now()
+     RETURNING *`,
+    [run.migrationId, run.practiceName ?? null, run.timezone ?? null, run.source, run.pipedriveBaseUrl, run.options ?? {}],
+  );
+  return toRun(rows[0]!);
+}
+
+export async function getRun(pool: Pool, migrationId: string): Promise<MigrationRun> {
+  const { rows } = await pool.query<RunRow>('SELECT * FROM migration_runs WHERE migration_id = $1', [migrationId]);
+  if (!rows[0]) throw new UnknownMigrationError(migrationId);
+  return toRun(rows[0]);
+}
+
+export async function findRun(pool: Pool, migrationId: string): Promise<MigrationRun | undefined> {
+  const { rows } = await pool.query<RunRow>('SELECT * FROM migration_runs WHERE migration_id = $1', [migrationId]);
+  return rows[0] ? toRun(rows[0]) : undefined;
+}
+
+export async function setRunPhase(pool: Pool, migrationId: string, phase: string): Promise<void> {
+  await pool.query('UPDATE migration_runs SET phase = $2, updated_at = now() WHERE migration_id = $1', [migrationId, phase]);
+}
+
+export async function setRunPractice(pool: Pool, migrationId: string, practiceName: string, timezone: string): Promise<void> {
+  await pool.query(
+    'UPDATE migration_runs SET practice_name = $2, timezone = $3, updated_at = now() WHERE migration_id = $1',
+    [migrationId, practiceName, timezone],
+  );
+}
+
+/** The fingerprint before the first write is taken once: a retried activity must not overwrite it. */
+export async function recordFingerprint(
+  pool: Pool,
+  migrationId: string,
+  label: 'before_first_write' | 'after_rollback' | 'at_end',
+  fingerprint: string,
+): Promise<string> {
+  if (label === 'before_first_write') {
+    const { rows } = await pool.query<{ fingerprint_before: string }>(
+      `UPDATE migration_runs SET fingerprint_before = COALESCE(fingerprint_before, $2), updated_at = now()
+       WHERE migration_id = $1 RETURNING fingerprint_before`,
+      [migrationId, fingerprint],
+    );
+    return rows[0]!.fingerprint_before;
+  }
+  await pool.query('UPDATE migration_runs SET fingerprint_after = $2, updated_at = now() WHERE migration_id = $1', [
+    migrationId,
+    fingerprint,
+  ]);
+  return fingerprint;
+}
+
+/**
+ * Writers hold this shared lock around each batch; rollback takes it exclusively to flip the phase, so once a
+ * rollback has begun no batch can still be writing or start writing.
+ */
+export function writeLockKey(migrationId: string): string {
+  return `dtx2pd-writes:${migrationId}`;
+}
