@@ -1,0 +1,136 @@
+import { performance } from 'node:perf_hooks';
+
+/** Monotonic time and sleeping, injectable so the timing logic can be tested without waiting. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+export type PipedrivePlan = 'lite' | 'growth' | 'premium' | 'ultimate';
+
+/** Requests per rolling 2 s for an API token (Pipedrive's rate-limiting page, token-based limits). */
+export const PLAN_BURST_LIMITS: Record<PipedrivePlan, number> = { lite: 20, growth: 40, premium: 100, ultimate: 120 };
+export const BURST_WINDOW_MS = 2000;
+/** Search endpoints: 10 requests per 2 s on every plan. */
+export const SEARCH_BURST_LIMIT = 10;
+
+/** Frees a slot taken with `acquire()`; call it once the response (or the failure) has arrived. Idempotent. */
+export type ReleaseSlot = () => void;
+
+export interface BurstLimiterOptions {
+  /** Requests allowed per window. */
+  limit: number;
+  windowMs: number;
+  clock?: Clock;
+}
+
+export interface BurstLimiterState {
+  limit: number;
+  inFlight: number;
+  /** Slots released less than a window ago, still counted. */
+  cooling: number;
+  pausedForMs: number;
+}
+
+/**
+ * Keeps one client's requests under a rolling-window limit, shared by all concurrent callers (first come, first
+ * served). A request holds its slot from the moment it is sent until `windowMs` after its response arrived: Pipedrive
+ * counts a request when it arrives, which lies between the two, so no window of `windowMs` as the server sees it can
+ * hold more than `limit` of our requests, whatever the network latency. The price is a little throughput (a slot is
+ * held for latency + window), which is cheaper than a 429.
+ */
+export class BurstLimiter {
+  private readonly clock: Clock;
+  private readonly configuredLimit: number;
+  private currentLimit: number;
+  private readonly windowMs: number;
+  private inFlight = 0;
+  /** When released slots were released, ascending (the clock is monotonic). */
+  private readonly releasedAt: number[] = [];
+  private pausedUntil = 0;
+  /** Serialises waiters so slots are handed out in arrival order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private releaseWaiters: (() => void)[] = [];
+
+  constructor(opts: BurstLimiterOptions) {
+    if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new Error(`burst limit must be a positive integer, got ${opts.limit}`);
+    if (!(opts.windowMs > 0)) throw new Error(`burst window must be positive, got ${opts.windowMs} ms`);
+    this.clock = opts.clock ?? systemClock;
+    this.configuredLimit = opts.limit;
+    this.currentLimit = opts.limit;
+    this.windowMs = opts.windowMs;
+  }
+
+  /** Waits for a free slot and takes it. */
+  acquire(): Promise<ReleaseSlot> {
+    const slot = this.queue.then(() => this.waitForSlot());
+    this.queue = slot.catch(() => undefined);
+    return slot;
+  }
+
+  /** Lets no new request start for `ms` (a 429, or the server's window exhausted); in-flight requests are unaffected. */
+  pauseFor(ms: number): void {
+    if (!(ms > 0)) return;
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+  }
+
+  /**
+   * The server's `x-ratelimit-limit`. It can only lower the limit: the configured plan is the ceiling, because it is
+   * unclear whether a search response reports the search window or the general one.
+   */
+  observeLimit(serverLimit: number): void {
+    if (!Number.isFinite(serverLimit) || serverLimit < 1) return;
+    this.currentLimit = Math.min(this.configuredLimit, Math.floor(serverLimit));
+  }
+
+  state(): BurstLimiterState {
+    const now = this.clock.now();
+    this.forgetExpired(now);
+    return {
+      limit: this.currentLimit,
+      inFlight: this.inFlight,
+      cooling: this.releasedAt.length,
+      pausedForMs: Math.max(0, this.pausedUntil - now),
+    };
+  }
+
+  private async waitForSlot(): Promise<ReleaseSlot> {
+    for (;;) {
+      const now = this.clock.now();
+      this.forgetExpired(now);
+      if (now < this.pausedUntil) {
+        await this.clock.sleep(this.pausedUntil - now);
+      } else if (this.inFlight + this.releasedAt.length < this.currentLimit) {
+        return this.occupy();
+      } else if (this.releasedAt.length > 0) {
+        await this.clock.sleep(this.releasedAt[0]! + this.windowMs - now);
+      } else {
+        // Every slot is held by a request still in flight: its window starts only when it comes back.
+        await new Promise<void>((resolve) => this.releaseWaiters.push(resolve));
+      }
+    }
+  }
+
+  private occupy(): ReleaseSlot {
+    this.inFlight += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight -= 1;
+      this.releasedAt.push(this.clock.now());
+      const waiters = this.releaseWaiters;
+      this.releaseWaiters = [];
+      for (const wake of waiters) wake();
+    };
+  }
+
+  private forgetExpired(now: number): void {
+    while (this.releasedAt.length > 0 && this.releasedAt[0]! + this.windowMs <= now) this.releasedAt.shift();
+  }
+}

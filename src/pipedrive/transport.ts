@@ -1,0 +1,544 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type FormData from 'form-data';
+import {
+  errorFromResponse,
+  errorFromTransport,
+  isValidTimeZone,
+  parseNumberHeader,
+  parseResetMs,
+  PipedriveError,
+  type HeaderMap,
+} from './errors';
+import {
+  BURST_WINDOW_MS,
+  BurstLimiter,
+  PLAN_BURST_LIMITS,
+  SEARCH_BURST_LIMIT,
+  systemClock,
+  type Clock,
+  type PipedrivePlan,
+  type ReleaseSlot,
+} from './rate-limiter';
+import { tokenCost, type ApiVersion } from './token-costs';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One HTTP attempt, as the audit log wants it: no ids, no query values, no bodies. */
+export interface RequestEvent {
+  method: HttpMethod;
+  /** Method and path template, e.g. `POST /api/v2/persons`. */
+  endpoint: string;
+  /** HTTP status; null when no response arrived (timeout, dropped connection). */
+  status: number | null;
+  /** Tokens this attempt spent per the specs' `x-token-cost` (0 for 429s and unanswered attempts). */
+  tokens: number;
+  durationMs: number;
+  version: ApiVersion;
+  /** 1 for the first attempt, 2+ for the client's own retries. */
+  attempt: number;
+}
+
+export interface ClientUsage {
+  /** HTTP attempts, retries included. */
+  requests: number;
+  tokens: number;
+  /** Attempts per HTTP status; `no_response` for timeouts and dropped connections. */
+  byStatus: Record<string, number>;
+  /** 429 responses (burst and daily). */
+  rateLimited: number;
+  internalRetries: number;
+  /** Requests refused without sending while the daily budget is spent or the token is blocked. */
+  refusedLocally: number;
+  /** Exceptions thrown by the `onRequest` hook (swallowed: an observer must not change a request's outcome). */
+  hookErrors: number;
+  /** Last `x-daily-ratelimit-token-remaining`/`-limit` seen (not documented by Pipedrive; may be absent). */
+  dailyBudget?: { remaining: number; limit?: number; observedAt: string };
+}
+
+export interface PipedriveClientOptions {
+  /** Account root, e.g. `https://acme.pipedrive.com` or the sandbox `http://127.0.0.1:8787`. */
+  baseUrl: string;
+  apiToken: string;
+  /** Sets the burst limit per 2 s (lite 20, growth 40, premium 100, ultimate 120). Default: lite, the lowest. */
+  plan?: PipedrivePlan;
+  /** Explicit requests per window; overrides `plan`. */
+  burstLimit?: number;
+  /** Rolling window length. Pipedrive's is 2 s; tests and emulators may shorten it. */
+  burstWindowMs?: number;
+  /** Search endpoints' own limit per window (Pipedrive: 10). */
+  searchBurstLimit?: number;
+  /** Whole-request deadline. Default 30 s. */
+  timeoutMs?: number;
+  /** Deadline for file uploads. Default 120 s. */
+  uploadTimeoutMs?: number;
+  /** Retries the client makes itself (burst 429s; transient failures of GET/PUT/PATCH/DELETE). Default 3. */
+  maxInternalRetries?: number;
+  /** Longer waits than this are not done inside the client: the error goes to the caller. Default 15 s. */
+  maxInternalRetryDelayMs?: number;
+  /** First backoff step for transient failures without `Retry-After`; doubles per attempt. Default 500 ms. */
+  retryBaseDelayMs?: number;
+  /** IANA zone whose midnight resets the daily budget (Pipedrive does not document it). Default UTC. */
+  budgetResetTimeZone?: string;
+  /** After a Cloudflare 403 block, refuse to send for this long. Default 10 min; 0 disables. */
+  abuseBlockCooldownMs?: number;
+  onRequest?: (event: RequestEvent) => void;
+  /** Keep-alive agents; the client creates its own when absent. */
+  httpAgent?: http.Agent;
+  httpsAgent?: https.Agent;
+  /** Monotonic clock for pacing and backoff (tests). */
+  clock?: Clock;
+  /** Wall clock for reset times (tests). */
+  now?: () => Date;
+}
+
+export interface RequestSpec {
+  version: ApiVersion;
+  method: HttpMethod;
+  /** Path template below `/api/<version>`, e.g. `/persons/{id}`: it names the endpoint in errors, events and costs. */
+  path: string;
+  pathParams?: Record<string, string | number>;
+  query?: object;
+  /** JSON body. */
+  body?: unknown;
+  /** Multipart body; sent from a buffer so a retried request can send it again. */
+  form?: FormData;
+  timeoutMs?: number;
+}
+
+export interface ApiResponse {
+  status: number;
+  /** Parsed JSON envelope; undefined for an empty body (v1 sometimes answers 204). */
+  body: unknown;
+}
+
+const IDEMPOTENT_METHODS = new Set<HttpMethod>(['GET', 'PUT', 'PATCH', 'DELETE']);
+const DEFAULTS = {
+  timeoutMs: 30_000,
+  uploadTimeoutMs: 120_000,
+  maxInternalRetries: 3,
+  maxInternalRetryDelayMs: 15_000,
+  retryBaseDelayMs: 500,
+  budgetResetTimeZone: 'UTC',
+  abuseBlockCooldownMs: 10 * 60_000,
+};
+
+/** Endpoints under the search limit (10 per 2 s). Pipedrive does not list them; these are the search operations. */
+export function isSearchPath(pathTemplate: string): boolean {
+  return pathTemplate.endsWith('/search') || pathTemplate.startsWith('/itemSearch') || pathTemplate === '/users/find';
+}
+
+interface ResolvedSettings {
+  timeoutMs: number;
+  uploadTimeoutMs: number;
+  maxInternalRetries: number;
+  maxInternalRetryDelayMs: number;
+  retryBaseDelayMs: number;
+  budgetResetTimeZone: string;
+  abuseBlockCooldownMs: number;
+}
+
+/** A spell during which requests fail without being sent: the day's budget is spent, or Cloudflare blocked the token. */
+interface OpenCircuit {
+  untilMs: number;
+  cause: PipedriveError;
+}
+
+/**
+ * The HTTP core shared by every endpoint method: authentication, pacing, classification of failures, the client's
+ * own bounded retries, token accounting and the `onRequest` hook. Logs nothing; errors carry no bodies.
+ */
+export class PipedriveTransport {
+  readonly #apiToken: string;
+  private readonly root: string;
+  private readonly http: AxiosInstance;
+  private readonly ownAgents: (http.Agent | https.Agent)[] = [];
+  private readonly limiter: BurstLimiter;
+  private readonly searchLimiter: BurstLimiter;
+  private readonly searchLimit: number;
+  private readonly windowMs: number;
+  private readonly settings: ResolvedSettings;
+  private readonly clock: Clock;
+  private readonly now: () => Date;
+  private readonly onRequest?: (event: RequestEvent) => void;
+  private circuit?: OpenCircuit;
+  private readonly counters: ClientUsage = {
+    requests: 0,
+    tokens: 0,
+    byStatus: {},
+    rateLimited: 0,
+    internalRetries: 0,
+    refusedLocally: 0,
+    hookErrors: 0,
+  };
+
+  constructor(opts: PipedriveClientOptions) {
+    this.root = normaliseBaseUrl(opts.baseUrl);
+    if (typeof opts.apiToken !== 'string' || opts.apiToken.trim() === '') throw new Error('apiToken is empty');
+    this.#apiToken = opts.apiToken;
+    this.settings = resolveSettings(opts);
+    this.clock = opts.clock ?? systemClock;
+    this.now = opts.now ?? (() => new Date());
+    this.onRequest = opts.onRequest;
+    this.windowMs = opts.burstWindowMs ?? BURST_WINDOW_MS;
+    this.limiter = new BurstLimiter({ limit: burstLimitFor(opts), windowMs: this.windowMs, clock: this.clock });
+    this.searchLimit = opts.searchBurstLimit ?? SEARCH_BURST_LIMIT;
+    this.searchLimiter = new BurstLimiter({ limit: this.searchLimit, windowMs: this.windowMs, clock: this.clock });
+
+    const httpAgent = opts.httpAgent ?? this.ownAgent(new http.Agent({ keepAlive: true }));
+    const httpsAgent = opts.httpsAgent ?? this.ownAgent(new https.Agent({ keepAlive: true }));
+    this.http = axios.create({
+      httpAgent,
+      httpsAgent,
+      // A redirect would turn a POST into a GET and send the token elsewhere; Pipedrive's API does not redirect.
+      maxRedirects: 0,
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      maxBodyLength: Infinity,
+      maxContentLength: Infinity,
+    });
+  }
+
+  /** One logical request: waits for a slot, sends, classifies, retries where that is safe, and returns the envelope. */
+  async request(spec: RequestSpec): Promise<ApiResponse> {
+    const endpoint = `${spec.method} /api/${spec.version}${spec.path}`;
+    const url = this.urlFor(spec);
+    const tokens = tokenCost(spec.version, spec.method, spec.path) ?? 0;
+    const search = isSearchPath(spec.path);
+    const payload = encodeBody(spec);
+
+    for (let attempt = 1; ; attempt += 1) {
+      this.refuseWhileCircuitOpen(endpoint);
+      const slots = await this.acquire(search);
+      const started = this.clock.now();
+      let result: AttemptResult;
+      try {
+        result = await this.send(spec, url, endpoint, payload);
+      } finally {
+        for (const release of slots) release();
+      }
+      const durationMs = Math.round(this.clock.now() - started);
+
+      if (result.kind === 'no_response') {
+        this.record(spec, endpoint, null, 0, durationMs, attempt);
+        const delay = this.retryDelay(result.error, spec.method, attempt);
+        if (delay === undefined) throw result.error;
+        await this.backOff(delay);
+        continue;
+      }
+
+      const { status, headers, text } = result;
+      this.observeHeaders(headers, search);
+      if (status >= 200 && status < 300) {
+        this.record(spec, endpoint, status, tokens, durationMs, attempt);
+        return { status, body: parseSuccessBody(text, spec.method, endpoint, status) };
+      }
+
+      const error = errorFromResponse({
+        method: spec.method,
+        endpoint,
+        status,
+        headers,
+        body: text,
+        now: this.now(),
+        budgetResetTimeZone: this.settings.budgetResetTimeZone,
+      });
+      // Refused requests (429, the Cloudflare block) are taken not to run, so they are taken not to spend tokens.
+      const spent = status === 429 || error.reason === 'abuse_block' ? 0 : tokens;
+      this.record(spec, endpoint, status, spent, durationMs, attempt);
+      this.reactToRefusal(error, search);
+      const delay = this.retryDelay(error, spec.method, attempt);
+      if (delay === undefined) throw error;
+      if (error.reason === 'burst_limit') {
+        // The limiters are paused already, so every concurrent caller waits too; acquiring again is the wait.
+        this.counters.internalRetries += 1;
+        continue;
+      }
+      await this.backOff(delay);
+    }
+  }
+
+  usage(): ClientUsage {
+    return {
+      ...this.counters,
+      byStatus: { ...this.counters.byStatus },
+      ...(this.counters.dailyBudget && { dailyBudget: { ...this.counters.dailyBudget } }),
+    };
+  }
+
+  /** Frees the keep-alive sockets of the agents this client created (not the caller's). */
+  close(): void {
+    for (const agent of this.ownAgents) agent.destroy();
+  }
+
+  /** Pacing state, for diagnostics. */
+  limiterState(): { general: ReturnType<BurstLimiter['state']>; search: ReturnType<BurstLimiter['state']> } {
+    return { general: this.limiter.state(), search: this.searchLimiter.state() };
+  }
+
+  private ownAgent<A extends http.Agent | https.Agent>(agent: A): A {
+    this.ownAgents.push(agent);
+    return agent;
+  }
+
+  private urlFor(spec: RequestSpec): string {
+    const path = spec.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+      const value = spec.pathParams?.[name];
+      if (value === undefined || value === '') throw new Error(`missing path parameter "${name}" for ${spec.path}`);
+      return encodeURIComponent(String(value));
+    });
+    const query = toQueryString(spec.query);
+    return `${this.root}/api/${spec.version}${path}${query ? `?${query}` : ''}`;
+  }
+
+  private async acquire(search: boolean): Promise<ReleaseSlot[]> {
+    // Search requests are assumed to count against the general window as well (UNCONFIRMED): take a slot in both.
+    const slots: ReleaseSlot[] = [];
+    if (search) slots.push(await this.searchLimiter.acquire());
+    slots.push(await this.limiter.acquire());
+    return slots;
+  }
+
+  private async send(spec: RequestSpec, url: string, endpoint: string, payload: EncodedBody | undefined): Promise<AttemptResult> {
+    const timeoutMs = spec.timeoutMs ?? (spec.form ? this.settings.uploadTimeoutMs : this.settings.timeoutMs);
+    const deadline = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      deadline.abort();
+    }, timeoutMs);
+    try {
+      const response: AxiosResponse<string> = await this.http.request({
+        method: spec.method,
+        url,
+        data: payload?.data,
+        headers: {
+          accept: 'application/json',
+          'x-api-token': this.#apiToken,
+          ...payload?.headers,
+        },
+        signal: deadline.signal,
+      });
+      return { kind: 'response', status: response.status, headers: toHeaderMap(response.headers), text: response.data ?? '' };
+    } catch (err) {
+      if (!axios.isAxiosError(err)) throw err;
+      const networkCode = typeof err.code === 'string' && err.code !== 'ERR_CANCELED' ? err.code : undefined;
+      return {
+        kind: 'no_response',
+        error: errorFromTransport({ method: spec.method, endpoint, networkCode, timedOut, timeoutMs }),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private observeHeaders(headers: HeaderMap, search: boolean): void {
+    const limit = parseNumberHeader(headers['x-ratelimit-limit']);
+    // Which window a search response describes is not documented: a limit within the search limit says "search".
+    const searchWindowOnly = search && limit !== undefined && limit <= this.searchLimit;
+    if (limit !== undefined) (searchWindowOnly ? this.searchLimiter : this.limiter).observeLimit(limit);
+    if (parseNumberHeader(headers['x-ratelimit-remaining']) === 0) {
+      // The server's window is used up (other processes may share the token): wait for its reset.
+      const resetMs = parseResetMs(headers['x-ratelimit-reset'], this.now()) ?? this.windowMs;
+      if (search) this.searchLimiter.pauseFor(resetMs);
+      if (!searchWindowOnly) this.limiter.pauseFor(resetMs);
+    }
+    const dailyRemaining = parseNumberHeader(headers['x-daily-ratelimit-token-remaining']);
+    if (dailyRemaining !== undefined) {
+      const dailyLimit = parseNumberHeader(headers['x-daily-ratelimit-token-limit']);
+      this.counters.dailyBudget = {
+        remaining: dailyRemaining,
+        ...(dailyLimit !== undefined && { limit: dailyLimit }),
+        observedAt: this.now().toISOString(),
+      };
+    }
+  }
+
+  private reactToRefusal(error: PipedriveError, search: boolean): void {
+    if (error.reason === 'burst_limit') {
+      const pause = error.retryAfterMs ?? this.windowMs;
+      this.limiter.pauseFor(pause);
+      if (search) this.searchLimiter.pauseFor(pause);
+    } else if (error.reason === 'daily_budget' && error.retryAt) {
+      // More requests would only collect more 429s, which is what gets a token blocked.
+      this.circuit = { untilMs: error.retryAt.getTime(), cause: error };
+    } else if (error.reason === 'abuse_block' && this.settings.abuseBlockCooldownMs > 0) {
+      this.circuit = { untilMs: this.now().getTime() + this.settings.abuseBlockCooldownMs, cause: error };
+    }
+  }
+
+  private refuseWhileCircuitOpen(endpoint: string): void {
+    const circuit = this.circuit;
+    if (!circuit) return;
+    const remainingMs = circuit.untilMs - this.now().getTime();
+    if (remainingMs <= 0) {
+      this.circuit = undefined;
+      return;
+    }
+    this.counters.refusedLocally += 1;
+    const { cause } = circuit;
+    throw new PipedriveError({
+      message: `Not sent: ${cause.message}`,
+      failureType: cause.failureType,
+      reason: cause.reason,
+      endpoint,
+      status: cause.status,
+      code: cause.code,
+      retryAfterMs: cause.reason === 'daily_budget' ? remainingMs : undefined,
+      retryAt: cause.reason === 'daily_budget' ? new Date(circuit.untilMs) : undefined,
+      dailyBudgetExhausted: cause.dailyBudgetExhausted,
+    });
+  }
+
+  /** How long to wait before the client retries by itself, or undefined when the caller must decide. */
+  private retryDelay(error: PipedriveError, method: HttpMethod, attempt: number): number | undefined {
+    if (attempt > this.settings.maxInternalRetries) return undefined;
+    let delay: number;
+    if (error.reason === 'burst_limit') {
+      // A 429 means the request was refused before it ran, so even a POST can be sent again.
+      delay = error.retryAfterMs ?? this.windowMs;
+    } else if (error.failureType === 'transient' && IDEMPOTENT_METHODS.has(method)) {
+      delay = error.retryAfterMs ?? this.backoffFor(attempt);
+    } else {
+      return undefined;
+    }
+    return delay <= this.settings.maxInternalRetryDelayMs ? delay : undefined;
+  }
+
+  private backoffFor(attempt: number): number {
+    const ceiling = this.settings.retryBaseDelayMs * 2 ** (attempt - 1);
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  private async backOff(delayMs: number): Promise<void> {
+    this.counters.internalRetries += 1;
+    await this.clock.sleep(delayMs);
+  }
+
+  private record(spec: RequestSpec, endpoint: string, status: number | null, tokens: number, durationMs: number, attempt: number): void {
+    const c = this.counters;
+    c.requests += 1;
+    c.tokens += tokens;
+    const key = status === null ? 'no_response' : String(status);
+    c.byStatus[key] = (c.byStatus[key] ?? 0) + 1;
+    if (status === 429) c.rateLimited += 1;
+    if (!this.onRequest) return;
+    try {
+      this.onRequest({ method: spec.method, endpoint, status, tokens, durationMs, version: spec.version, attempt });
+    } catch {
+      c.hookErrors += 1;
+    }
+  }
+}
+
+type AttemptResult =
+  | { kind: 'response'; status: number; headers: HeaderMap; text: string }
+  | { kind: 'no_response'; error: PipedriveError };
+
+interface EncodedBody {
+  data: string | Buffer;
+  headers: Record<string, string>;
+}
+
+function encodeBody(spec: RequestSpec): EncodedBody | undefined {
+  if (spec.form) {
+    const data = spec.form.getBuffer();
+    return { data, headers: { ...spec.form.getHeaders(), 'content-length': String(data.length) } };
+  }
+  if (spec.body === undefined) return undefined;
+  return { data: JSON.stringify(spec.body), headers: { 'content-type': 'application/json' } };
+}
+
+function parseSuccessBody(text: string, method: HttpMethod, endpoint: string, status: number): unknown {
+  if (text.trim() === '') return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (body && typeof body === 'object' && (body as { success?: unknown }).success !== false) return body;
+  throw new PipedriveError({
+    message:
+      `Pipedrive answered ${status} on ${endpoint} without a success envelope; check the base URL` +
+      (method === 'POST' ? ' (the record may have been created: outcome unknown)' : ''),
+    failureType: 'permanent',
+    reason: 'bad_response',
+    endpoint,
+    status,
+    outcomeUnknown: method === 'POST',
+  });
+}
+
+function toHeaderMap(headers: AxiosResponse['headers']): HeaderMap {
+  const out: HeaderMap = {};
+  const raw: Record<string, unknown> =
+    typeof (headers as { toJSON?: unknown }).toJSON === 'function' ? (headers as { toJSON(): Record<string, unknown> }).toJSON() : headers;
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value === 'string' || typeof value === 'number') out[name.toLowerCase()] = String(value);
+    else if (Array.isArray(value)) out[name.toLowerCase()] = value.map(String).join(', ');
+  }
+  return out;
+}
+
+/** Query values: arrays comma-joined (Pipedrive's `style: form, explode: false`), booleans as true/false, dates ISO. */
+export function toQueryString(query: object | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) params.append(key, value.map(String).join(','));
+    else if (value instanceof Date) params.append(key, value.toISOString());
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') params.append(key, String(value));
+    else throw new TypeError(`query parameter "${key}" must be a string, number, boolean, date or array`);
+  }
+  return params.toString();
+}
+
+function normaliseBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new Error(`baseUrl is not a URL; expected e.g. https://acme.pipedrive.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`baseUrl must be http(s), got ${url.protocol}`);
+  if (url.search || url.hash || url.username || url.password) throw new Error('baseUrl must not carry a query, fragment or credentials');
+  const path = url.pathname.replace(/\/+$/, '');
+  if (/\/(api\/)?v\d+$/.test(path)) {
+    throw new Error(`baseUrl must be the account root without the API version, e.g. ${url.origin}`);
+  }
+  return `${url.origin}${path}`;
+}
+
+function burstLimitFor(opts: PipedriveClientOptions): number {
+  if (opts.burstLimit !== undefined) return opts.burstLimit;
+  const plan = opts.plan ?? 'lite';
+  const limit = PLAN_BURST_LIMITS[plan];
+  if (limit === undefined) throw new Error(`plan must be one of ${Object.keys(PLAN_BURST_LIMITS).join(', ')}; got "${String(plan)}"`);
+  return limit;
+}
+
+function resolveSettings(opts: PipedriveClientOptions): ResolvedSettings {
+  const s: ResolvedSettings = {
+    timeoutMs: opts.timeoutMs ?? DEFAULTS.timeoutMs,
+    uploadTimeoutMs: opts.uploadTimeoutMs ?? DEFAULTS.uploadTimeoutMs,
+    maxInternalRetries: opts.maxInternalRetries ?? DEFAULTS.maxInternalRetries,
+    maxInternalRetryDelayMs: opts.maxInternalRetryDelayMs ?? DEFAULTS.maxInternalRetryDelayMs,
+    retryBaseDelayMs: opts.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs,
+    budgetResetTimeZone: opts.budgetResetTimeZone ?? DEFAULTS.budgetResetTimeZone,
+    abuseBlockCooldownMs: opts.abuseBlockCooldownMs ?? DEFAULTS.abuseBlockCooldownMs,
+  };
+  for (const key of ['timeoutMs', 'uploadTimeoutMs'] as const) {
+    if (!(s[key] > 0)) throw new Error(`${key} must be positive, got ${s[key]}`);
+  }
+  for (const key of ['maxInternalRetries', 'maxInternalRetryDelayMs', 'retryBaseDelayMs', 'abuseBlockCooldownMs'] as const) {
+    if (!(s[key] >= 0)) throw new Error(`${key} must be zero or more, got ${s[key]}`);
+  }
+  if (!isValidTimeZone(s.budgetResetTimeZone)) {
+    throw new Error(`budgetResetTimeZone "${s.budgetResetTimeZone}" is not an IANA time zone (e.g. UTC, Europe/Tallinn)`);
+  }
+  return s;
+}

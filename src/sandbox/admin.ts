@@ -1,0 +1,101 @@
+import { once } from 'node:events';
+import express, { type Response, type Router } from 'express';
+import { z } from 'zod';
+import { FaultOptionsSchema, LimitsUpdateSchema, SandboxUserSchema, type FaultOptions, type LimitsUpdate, type SandboxUser } from './options';
+import type { SandboxUsage } from './usage';
+import { snapshotEntries, snapshotMeta } from './state/snapshot';
+import type { AccountState } from './state/account';
+
+/** What the admin API drives; implemented by the running sandbox. */
+export interface SandboxControl {
+  state: () => AccountState;
+  reset: () => void;
+  fingerprint: () => string;
+  usage: () => SandboxUsage;
+  faults: () => FaultOptions;
+  setFaults: (faults: FaultOptions) => void;
+  setLimits: (change: LimitsUpdate) => SandboxUsage;
+  addUsers: (users: SandboxUser[]) => { id: number; name: string; email: string }[];
+  advanceDay: () => SandboxUsage;
+}
+
+/**
+ * `/_sandbox/*`: operator controls for rehearsals and tests. No auth, no token cost, never hit by injected faults.
+ */
+export function adminRouter(control: SandboxControl): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: '1mb' }));
+
+  router.post('/reset', (_req, res) => {
+    control.reset();
+    res.json({ success: true, fingerprint: control.fingerprint() });
+  });
+  router.get('/fingerprint', (_req, res) => {
+    res.json({ fingerprint: control.fingerprint() });
+  });
+  router.get('/usage', (_req, res) => {
+    res.json(control.usage());
+  });
+  router.get('/snapshot', async (_req, res) => {
+    await streamSnapshot(control.state(), res).catch(() => res.destroy());
+  });
+  router.get('/faults', (_req, res) => {
+    res.json(control.faults());
+  });
+  router.put('/faults', (req, res) => {
+    const parsed = FaultOptionsSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return invalid(res, parsed.error);
+    control.setFaults(parsed.data);
+    res.json(control.faults());
+  });
+  router.put('/limits', (req, res) => {
+    const parsed = LimitsUpdateSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return invalid(res, parsed.error);
+    res.json(control.setLimits(parsed.data));
+  });
+  router.post('/users', (req, res) => {
+    const parsed = z.union([SandboxUserSchema, z.array(SandboxUserSchema).min(1)]).safeParse(req.body);
+    if (!parsed.success) return invalid(res, parsed.error);
+    res.status(201).json({ success: true, data: control.addUsers(Array.isArray(parsed.data) ? parsed.data : [parsed.data]) });
+  });
+  router.post('/clock/advance-day', (_req, res) => {
+    res.json(control.advanceDay());
+  });
+  router.use((req, res) => {
+    res.status(404).json({ success: false, error: `Unknown sandbox admin route ${req.method} ${req.originalUrl}` });
+  });
+  return router;
+}
+
+function invalid(res: Response, error: z.ZodError): void {
+  res.status(400).json({ success: false, error: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+}
+
+/** The whole account as one JSON document, written record by record (a rehearsal can be too big for one string). */
+async function streamSnapshot(state: AccountState, res: Response): Promise<void> {
+  // Waits for the client to take what was written; a client that went away ends the walk.
+  const write = async (chunk: string): Promise<void> => {
+    if (res.destroyed) throw new Error('snapshot client disconnected');
+    if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  };
+  res.status(200).type('application/json');
+  await write(`{"meta":${JSON.stringify(snapshotMeta(state))},"tables":{`);
+  let currentTable: string | undefined;
+  let first = true;
+  const files: string[] = [];
+  for (const entry of snapshotEntries(state)) {
+    if (entry.kind === 'fileContent') {
+      files.push(`${JSON.stringify(String(entry.id))}:${JSON.stringify(entry.base64)}`);
+      continue;
+    }
+    if (entry.table !== currentTable) {
+      await write(`${currentTable === undefined ? '' : '],'}${JSON.stringify(entry.table)}:[`);
+      currentTable = entry.table;
+      first = true;
+    }
+    await write(`${first ? '' : ','}${JSON.stringify(entry.row)}`);
+    first = false;
+  }
+  await write(`${currentTable === undefined ? '' : ']'}},"fileContents":{${files.join(',')}}}`);
+  res.end();
+}
