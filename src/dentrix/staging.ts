@@ -1,0 +1,237 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { canonicalJson, contentHash } from './canonical-json';
+import { ExtractError, ExtractIncompleteError } from './errors';
+import type { ExtractReader } from './extract-reader';
+import type { DentrixTable, RowIssue, TableIssue } from './types';
+
+export interface StageOptions {
+  /** Rows per COPY-and-merge transaction. */
+  batchSize?: number;
+  /** Stage only these tables (default: every table the source has). */
+  tables?: DentrixTable[];
+  /** Called every `progressEvery` rows and at each table's end, e.g. to heartbeat an activity. */
+  onProgress?: (progress: { table: DentrixTable; rowsRead: number }) => void;
+  progressEvery?: number;
+}
+
+export interface TableExtractCounts {
+  table: DentrixTable;
+  manifestRows: number | null;
+  rowsRead: number;
+  rowsStaged: number;
+  rowsRejected: number;
+  /** Row-level warnings (values set to null, text decoded as Windows-1252...). */
+  warnings: number;
+}
+
+/** What staging did, per table and in total: counts only, so it can go into Temporal history. */
+export interface ExtractCounts {
+  tables: TableExtractCounts[];
+  rowsRead: number;
+  rowsStaged: number;
+  rowsRejected: number;
+  warnings: number;
+}
+
+const DEFAULT_BATCH_SIZE = 5_000;
+const INCOMING = 'dentrix_staging_incoming';
+
+/**
+ * Loads every present table of an extract into the migration store: one staged_rows row per source row (upserted
+ * on its key, `changed_at` moved only when the content hash changes), every issue into source_issues and the
+ * per-table counts into extract_counts; a table's issues and counts are replaced on each run, so re-running is
+ * idempotent. Rows go in batches through COPY into a temporary table and one INSERT ... ON CONFLICT per batch,
+ * while the next batch is being read. Per table, rows read = rows staged + rows rejected.
+ *
+ * A table whose rows cannot be trusted (count differs from the manifest, unreadable file) is still staged and
+ * reported as far as it was read; once every table is done, ExtractIncompleteError names them all.
+ */
+export async function stageExtract(
+  pool: Pool,
+  migrationId: string,
+  reader: ExtractReader,
+  opts: StageOptions = {},
+): Promise<ExtractCounts> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  const manifest = await reader.manifest();
+  const present = await reader.tables();
+  const tables = opts.tables ? present.filter((table) => opts.tables!.includes(table)) : present;
+
+  const client = await pool.connect();
+  try {
+    const run = await client.query('SELECT 1 FROM migration_runs WHERE migration_id = $1', [migrationId]);
+    if (run.rowCount === 0) throw new Error(`stageExtract: migration_runs has no row for migration ${migrationId}`);
+    // Two stagings of one migration at once would interleave their issue replacement: serialise them.
+    await client.query("SELECT pg_advisory_lock(hashtext('dentrix-stage:' || $1))", [migrationId]);
+    await client.query(
+      `CREATE TEMP TABLE IF NOT EXISTS ${INCOMING} (source_key text, row_seq bigint, content_hash text, data jsonb) ON COMMIT DELETE ROWS`,
+    );
+    const counts: TableExtractCounts[] = [];
+    const failures: { table: DentrixTable; reason: string }[] = [];
+    for (const table of tables) {
+      const result = await stageTable(client, migrationId, reader, table, manifest.tables[table]?.rows ?? null, batchSize, opts);
+      counts.push(result.counts);
+      if (result.failure) failures.push({ table, reason: result.failure });
+    }
+    if (failures.length > 0) throw new ExtractIncompleteError(failures);
+    return {
+      tables: counts,
+      rowsRead: sum(counts, 'rowsRead'),
+      rowsStaged: sum(counts, 'rowsStaged'),
+      rowsRejected: sum(counts, 'rowsRejected'),
+      warnings: sum(counts, 'warnings'),
+    };
+  } finally {
+    await client.query(`DROP TABLE IF EXISTS pg_temp.${INCOMING}`).catch(() => undefined);
+    await client.query("SELECT pg_advisory_unlock(hashtext('dentrix-stage:' || $1))", [migrationId]).catch(() => undefined);
+    client.release();
+  }
+}
+
+interface Batch {
+  rows: string[];
+  issues: string[];
+}
+
+async function stageTable(
+  client: PoolClient,
+  migrationId: string,
+  reader: ExtractReader,
+  table: DentrixTable,
+  manifestRows: number | null,
+  batchSize: number,
+  opts: StageOptions,
+): Promise<{ counts: TableExtractCounts; failure: string | null }> {
+  await client.query('DELETE FROM source_issues WHERE migration_id = $1 AND source_table = $2', [migrationId, table]);
+  const counts: TableExtractCounts = { table, manifestRows, rowsRead: 0, rowsStaged: 0, rowsRejected: 0, warnings: 0 };
+  const progressEvery = opts.progressEvery ?? 50_000;
+  let batch: Batch = { rows: [], issues: [] };
+  let writing: Promise<void> | undefined;
+  let failure: string | null = null;
+
+  // Writes a full batch while the reader fills the next one; at most one write is in flight.
+  const flush = async (): Promise<void> => {
+    if (writing) await writing;
+    const full = batch;
+    batch = { rows: [], issues: [] };
+    if (full.rows.length === 0 && full.issues.length === 0) return;
+    writing = writeBatch(client, migrationId, table, full);
+    writing.catch(() => undefined); // awaited at the next flush or below; avoid an unhandled rejection meanwhile
+  };
+
+  try {
+    for await (const result of reader.readTable(table)) {
+      counts.rowsRead += 1;
+      if (result.kind === 'row') {
+        const canonical = canonicalJson(result.row);
+        batch.rows.push(`${copyText(result.key)}\t${counts.rowsRead}\t${contentHash(canonical)}\t${copyText(canonical)}\n`);
+        counts.rowsStaged += 1;
+        counts.warnings += result.warnings.length;
+        for (const warning of result.warnings) batch.issues.push(issueLine(migrationId, warning));
+      } else {
+        counts.rowsRejected += 1;
+        batch.issues.push(issueLine(migrationId, result.issue));
+      }
+      if (batch.rows.length >= batchSize || batch.issues.length >= batchSize) await flush();
+      if (counts.rowsRead % progressEvery === 0) opts.onProgress?.({ table, rowsRead: counts.rowsRead });
+    }
+  } catch (err) {
+    // The source's own verdict on this table (row count, unreadable file): keep what was read, report, go on.
+    if (!(err instanceof ExtractError)) {
+      if (writing) await writing.catch(() => undefined);
+      throw err;
+    }
+    failure = err.message;
+    if (!reader.tableIssues(table).some((issue) => issue.severity === 'error')) {
+      batch.issues.push(issueLine(migrationId, { table, column: null, reason: err.message, severity: 'error' }));
+    }
+  }
+  for (const issue of reader.tableIssues(table)) batch.issues.push(issueLine(migrationId, issue));
+  await flush();
+  if (writing) await writing;
+
+  await client.query(
+    `INSERT INTO extract_counts (migration_id, source_table, manifest_rows, rows_read, rows_staged, rows_rejected, extracted_at)
+     VALUES ($1, $2, $3, $4, $5, $6, now())
+     ON CONFLICT (migration_id, source_table) DO UPDATE SET manifest_rows = EXCLUDED.manifest_rows, rows_read = EXCLUDED.rows_read,
+       rows_staged = EXCLUDED.rows_staged, rows_rejected = EXCLUDED.rows_rejected, extracted_at = EXCLUDED.extracted_at`,
+    [migrationId, table, manifestRows, counts.rowsRead, counts.rowsStaged, counts.rowsRejected],
+  );
+  opts.onProgress?.({ table, rowsRead: counts.rowsRead });
+  return { counts, failure };
+}
+
+async function writeBatch(client: PoolClient, migrationId: string, table: DentrixTable, batch: Batch): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    if (batch.rows.length > 0) {
+      await copyLines(client, `COPY ${INCOMING} (source_key, row_seq, content_hash, data) FROM STDIN`, batch.rows);
+      await client.query(
+        `INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
+         SELECT $1, $2, source_key, row_seq, content_hash, data FROM ${INCOMING}
+         ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
+           row_seq = EXCLUDED.row_seq,
+           content_hash = EXCLUDED.content_hash,
+           data = EXCLUDED.data,
+           changed_at = CASE WHEN staged_rows.content_hash = EXCLUDED.content_hash THEN staged_rows.changed_at ELSE now() END
+         WHERE staged_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR staged_rows.row_seq IS DISTINCT FROM EXCLUDED.row_seq`,
+        [migrationId, table],
+      );
+    }
+    if (batch.issues.length > 0) {
+      await copyLines(
+        client,
+        'COPY source_issues (migration_id, source_table, source_key, column_name, reason, severity, line) FROM STDIN',
+        batch.issues,
+      );
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function copyLines(client: PoolClient, sql: string, lines: string[]): Promise<void> {
+  const stream = client.query(copyFrom(sql));
+  await pipeline(Readable.from(chunk(lines)), stream);
+}
+
+// ~1 MB writes: fewer stream round trips than one write per row, without building one huge string.
+function* chunk(lines: string[]): Generator<string> {
+  let buffer = '';
+  for (const line of lines) {
+    buffer += line;
+    if (buffer.length > 1 << 20) {
+      yield buffer;
+      buffer = '';
+    }
+  }
+  if (buffer) yield buffer;
+}
+
+function issueLine(migrationId: string, issue: RowIssue | TableIssue): string {
+  const isRowIssue = 'key' in issue;
+  const severity = issue.severity === 'warning' ? 'warning' : 'rejected'; // a table-level error rejects the table
+  const key = isRowIssue ? issue.key : null;
+  const line = isRowIssue && issue.line !== undefined ? String(issue.line) : null;
+  return [migrationId, issue.table, key, issue.column, issue.reason, severity, line].map(copyField).join('\t') + '\n';
+}
+
+function copyField(value: string | null): string {
+  return value === null ? '\\N' : copyText(value);
+}
+
+/** Escapes a value for COPY's text format. */
+function copyText(value: string): string {
+  return /[\\\n\r\t]/.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : value;
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function sum(counts: TableExtractCounts[], field: 'rowsRead' | 'rowsStaged' | 'rowsRejected' | 'warnings'): number {
+  return counts.reduce((total, c) => total + c[field], 0);
+}
