@@ -1,0 +1,58 @@
+import { IMAGING_DOCUMENT_TYPES } from '../dentrix/types';
+import type { ClinicalNoteVolume, DocumentVolume } from './report';
+import { type AuditContext, oneRow, rowsOf } from './sql';
+
+const LONG_NOTE = 10_000;
+
+/** How much clinical narrative there is (it moves only if the practice approves it): counts and lengths, no text. */
+export async function clinicalNoteVolume(ctx: AuditContext): Promise<ClinicalNoteVolume> {
+  const row = await oneRow<{ notes: number; with_text: number; total: number | null; longest: number | null; longest_id: string | null; long_notes: number }>(
+    ctx.db,
+    `WITH note AS (
+       SELECT source_key, row_seq, char_length(data->>'note_text') AS length
+         FROM staged_rows WHERE migration_id = $1 AND source_table = 'clinical_note'
+     )
+     SELECT count(*)::int AS notes,
+            count(length) FILTER (WHERE length > 0)::int AS with_text,
+            sum(length)::float8 AS total,
+            max(length)::int AS longest,
+            (SELECT source_key FROM note WHERE length IS NOT NULL ORDER BY length DESC, row_seq LIMIT 1) AS longest_id,
+            count(*) FILTER (WHERE length > $2)::int AS long_notes
+       FROM note`,
+    [ctx.migrationId, LONG_NOTE],
+  );
+  const total = row.total ?? 0;
+  return {
+    notes: row.notes,
+    withText: row.with_text,
+    totalCharacters: total,
+    longestCharacters: row.longest ?? 0,
+    longestNoteId: row.longest_id,
+    averageCharacters: row.with_text === 0 ? 0 : Math.round(total / row.with_text),
+    over10kCharacters: row.long_notes,
+  };
+}
+
+/** Documents by type: imaging stays in the practice's archive (a link moves), the rest can move as files. */
+export async function documentVolume(ctx: AuditContext): Promise<DocumentVolume> {
+  const rows = await rowsOf<{ doc_type: string; files: number; bytes: number | null; without_size: number }>(
+    ctx.db,
+    `SELECT coalesce(nullif(lower(btrim(data->>'doc_type')), ''), 'unknown') AS doc_type,
+            count(*)::int AS files,
+            sum((data->>'size_bytes')::bigint)::float8 AS bytes,
+            count(*) FILTER (WHERE data->>'size_bytes' IS NULL)::int AS without_size
+       FROM staged_rows WHERE migration_id = $1 AND source_table = 'document'
+      GROUP BY 1 ORDER BY 1`,
+    [ctx.migrationId],
+  );
+  const imagingTypes = new Set<string>(IMAGING_DOCUMENT_TYPES);
+  const byType = rows.map((r) => ({ docType: r.doc_type, files: r.files, bytes: r.bytes ?? 0, imaging: imagingTypes.has(r.doc_type) }));
+  const sum = (imaging: boolean, field: 'files' | 'bytes'): number =>
+    byType.filter((t) => t.imaging === imaging).reduce((total, t) => total + t[field], 0);
+  return {
+    imaging: { files: sum(true, 'files'), bytes: sum(true, 'bytes') },
+    movableAsFiles: { files: sum(false, 'files'), bytes: sum(false, 'bytes') },
+    withoutSize: rows.reduce((total, r) => total + r.without_size, 0),
+    byType,
+  };
+}

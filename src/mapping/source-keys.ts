@@ -1,0 +1,129 @@
+/**
+ * Source keys and where they live in Pipedrive (exactly-once creates).
+ *
+ * Every target record is keyed by its source (`patient:5`). When a create's response is lost, the engine finds the
+ * record again by that key before creating it a second time, so the key is written into the record itself:
+ * - person, organization, deal, product: the searchable varchar custom field "Dentrix Source Key"
+ *   (persons also carry "Dentrix Patient ID", the bare patient id, searchable by staff);
+ * - activity: a marker line `[dentrix:appt:123]` at the end of its `note`;
+ * - note: the same marker at the end of its `content`;
+ * - deal product: the same marker at the end of its `comments`;
+ * - file: a file-name prefix `dentrix-document-123__`.
+ */
+import type { FieldKeys, RecordKind, TargetEntity } from './types';
+
+export const SOURCE_KEY_FIELD = 'Dentrix Source Key';
+export const PATIENT_ID_FIELD = 'Dentrix Patient ID';
+
+export const sourceKeys = {
+  patient: (patientId: number) => `patient:${patientId}`,
+  household: (guarantorId: number) => `household:${guarantorId}`,
+  employer: (employerId: number) => `employer:${employerId}`,
+  referral: (referralId: number) => `referral:${referralId}`,
+  carrier: (insId: number) => `carrier:${insId}`,
+  proccode: (proccodeId: number) => `proccode:${proccodeId}`,
+  txcase: (txcaseId: number) => `txcase:${txcaseId}`,
+  procedure: (procId: number) => `procedure:${procId}`,
+  appt: (appointmentId: number) => `appt:${appointmentId}`,
+  recall: (recallId: number) => `recall:${recallId}`,
+  clinical_note: (noteId: number) => `clinical_note:${noteId}`,
+  document: (documentId: number) => `document:${documentId}`,
+  /** A minimal person for a new-patient booking that has no patient record yet. */
+  newpatient: (appointmentId: number) => `newpatient:appt:${appointmentId}`,
+  provider: (providerId: string) => `provider:${providerId}`,
+  /** Schema elements the SCHEMA phase created or reused, resolved like records. */
+  pipeline: (name: string) => `pipeline:${name}`,
+  stage: (pipeline: string, stage: string) => `stage:${pipeline}:${stage}`,
+} as const satisfies Record<RecordKind | 'provider' | 'pipeline' | 'stage', (...args: never[]) => string>;
+
+/** The record kind a source key belongs to (`newpatient:appt:7` → newpatient), or undefined for other keys. */
+export function kindOfSourceKey(key: string): RecordKind | undefined {
+  const match = /^([a-z_]+):/u.exec(key);
+  const prefix = match?.[1];
+  const kinds: readonly string[] = [
+    'patient', 'household', 'employer', 'referral', 'carrier', 'proccode', 'txcase', 'procedure',
+    'appt', 'recall', 'clinical_note', 'document', 'newpatient',
+  ];
+  return prefix !== undefined && kinds.includes(prefix) ? (prefix as RecordKind) : undefined;
+}
+
+const SOURCE_KEY_PATTERN = '[a-z_]+(?::[a-z_]+)*:\\d+';
+const MARKER = new RegExp(`\\[dentrix:(${SOURCE_KEY_PATTERN})\\]`, 'gu');
+const FILE_PREFIX = /^dentrix-([a-z_]+)-(\d+)__/u;
+
+/** The marker written into activity notes, note contents and deal-product comments. */
+export function formatMarker(sourceKey: string): string {
+  return `[dentrix:${sourceKey}]`;
+}
+
+/** The source key in a text's last marker (we append ours last, so text typed above it cannot shadow it). */
+export function parseMarker(text: string | null | undefined): string | undefined {
+  if (!text) return undefined;
+  let last: string | undefined;
+  for (const match of text.matchAll(MARKER)) last = match[1];
+  return last;
+}
+
+/** `document:123` + `consent.pdf` → `dentrix-document-123__consent.pdf`. */
+export function fileNameWithKey(sourceKey: string, originalName: string): string {
+  const match = /^([a-z_]+):(\d+)$/u.exec(sourceKey);
+  if (!match) throw new Error(`source key ${sourceKey} cannot prefix a file name`);
+  return `dentrix-${match[1]}-${match[2]}__${originalName}`;
+}
+
+export function parseFileNameKey(name: string | null | undefined): string | undefined {
+  const match = name ? FILE_PREFIX.exec(name) : null;
+  return match ? `${match[1]}:${match[2]}` : undefined;
+}
+
+export type SourceKeyLocation =
+  | { in: 'custom_field'; field: typeof SOURCE_KEY_FIELD }
+  | { in: 'marker'; field: 'note' | 'content' | 'comments' }
+  | { in: 'file_name_prefix'; field: 'name' };
+
+export const SOURCE_KEY_LOCATIONS: Record<TargetEntity, SourceKeyLocation> = {
+  organization: { in: 'custom_field', field: SOURCE_KEY_FIELD },
+  product: { in: 'custom_field', field: SOURCE_KEY_FIELD },
+  person: { in: 'custom_field', field: SOURCE_KEY_FIELD },
+  deal: { in: 'custom_field', field: SOURCE_KEY_FIELD },
+  deal_product: { in: 'marker', field: 'comments' },
+  activity: { in: 'marker', field: 'note' },
+  note: { in: 'marker', field: 'content' },
+  file: { in: 'file_name_prefix', field: 'name' },
+};
+
+/**
+ * The source key of a record read back from Pipedrive (a v2 GET/list item, or a v1 note/file), or undefined
+ * when it carries none. Custom fields are read from `custom_fields[<key>]` (v2) or the top-level key (v1).
+ */
+export function sourceKeyOf(entity: TargetEntity, apiRecord: Record<string, unknown>, fieldKeys: FieldKeys): string | undefined {
+  const location = SOURCE_KEY_LOCATIONS[entity];
+  switch (location.in) {
+    case 'custom_field': {
+      const fromKeyField = customText(apiRecord, fieldKeys[entity]?.[SOURCE_KEY_FIELD]?.key);
+      if (fromKeyField) return fromKeyField;
+      if (entity !== 'person') return undefined;
+      const patientId = customText(apiRecord, fieldKeys.person?.[PATIENT_ID_FIELD]?.key);
+      return patientId && /^\d+$/u.test(patientId) ? sourceKeys.patient(Number(patientId)) : undefined;
+    }
+    case 'marker': {
+      const text = apiRecord[location.field];
+      return parseMarker(typeof text === 'string' ? text : undefined);
+    }
+    case 'file_name_prefix': {
+      const name = typeof apiRecord.name === 'string' ? apiRecord.name : undefined;
+      const fileName = typeof apiRecord.file_name === 'string' ? apiRecord.file_name : undefined;
+      return parseFileNameKey(name) ?? parseFileNameKey(fileName);
+    }
+  }
+}
+
+function customText(apiRecord: Record<string, unknown>, key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  const custom = apiRecord.custom_fields;
+  const value =
+    custom !== null && typeof custom === 'object' && !Array.isArray(custom) ? (custom as Record<string, unknown>)[key] : apiRecord[key];
+  if (typeof value === 'string') return value.trim() || undefined;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}

@@ -1,0 +1,53 @@
+/**
+ * Email addresses as typed at the front desk: stray spaces, upper case, `mailto:`, several in one field.
+ * Validation uses zod's email rule rather than a home-made pattern.
+ */
+import { z } from 'zod';
+
+const EMAIL = z.email();
+
+export interface EmailsResult {
+  /** Valid addresses, lower-cased, in the order typed, without duplicates. */
+  emails: string[];
+  /** How many non-empty entries were not valid addresses (the values are not kept: they may be PHI). */
+  invalid: number;
+}
+
+export function normaliseEmails(raw: string | null | undefined): EmailsResult {
+  const result: EmailsResult = { emails: [], invalid: 0 };
+  if (raw == null) return result;
+  for (const entry of splitEntries(raw)) {
+    const email = cleanEntry(entry);
+    if (email === '') continue;
+    if (!EMAIL.safeParse(email).success) {
+      result.invalid += 1;
+    } else if (!result.emails.includes(email)) {
+      result.emails.push(email);
+    }
+  }
+  return result;
+}
+
+/** One address or null; `invalid` tells an empty field from a bad one. */
+export function normaliseEmail(raw: string | null | undefined): { email: string | null; invalid: boolean } {
+  const { emails, invalid } = normaliseEmails(raw);
+  return { email: emails[0] ?? null, invalid: emails.length === 0 && invalid > 0 };
+}
+
+function splitEntries(raw: string): string[] {
+  return raw.split(/[;,]+/u).flatMap((part) => {
+    // "a@x.com b@y.com": several addresses separated by spaces; "john @ x.com": one address with stray spaces.
+    const words = part.trim().split(/\s+/u);
+    const atWords = words.filter((w) => w.includes('@'));
+    return atWords.length > 1 && atWords.length === words.length ? words : [part];
+  });
+}
+
+function cleanEntry(entry: string): string {
+  return entry
+    .replace(/\s+/gu, '')
+    .replace(/^mailto:/iu, '')
+    .replace(/^<(.*)>$/u, '$1')
+    .replace(/\.+$/u, '')
+    .toLowerCase();
+}

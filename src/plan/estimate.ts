@@ -1,0 +1,379 @@
+/**
+ * The plan estimator: how many requests and tokens each phase of a migration spends, and how long that takes
+ * within Pipedrive's daily token budget and its burst limit (reference/pipedrive-api.md §1). Pure: counts and
+ * options in, an estimate out. Token costs come from the specs' `x-token-cost` via `tokenCost`.
+ */
+import { defaultFieldMap, type FieldMap } from '../mapping';
+import { type ApiVersion, tokenCost } from '../pipedrive/token-costs';
+import type { ObjectCounts } from './counts';
+
+/** Pipedrive plans: daily budget multiplier and API-token burst limit (requests per rolling 2 s). */
+export const PIPEDRIVE_PLANS = {
+  lite: { multiplier: 1, burstPer2s: 20 },
+  growth: { multiplier: 2, burstPer2s: 40 },
+  premium: { multiplier: 5, burstPer2s: 100 },
+  ultimate: { multiplier: 7, burstPer2s: 120 },
+} as const;
+export type PipedrivePlan = keyof typeof PIPEDRIVE_PLANS;
+export const PIPEDRIVE_PLAN_NAMES = Object.keys(PIPEDRIVE_PLANS) as PipedrivePlan[];
+
+/** Daily budget = 30,000 × plan multiplier × seats. */
+export const BASE_DAILY_TOKENS = 30_000;
+const V2_PAGE = 500;
+const V1_PAGE = 500;
+const V1_FILES_PAGE = 100;
+/** `POST/DELETE /deals/{id}/products` in bulk take at most this many items per request. */
+const DEAL_PRODUCTS_BULK_MAX = 100;
+/** `GET /deals/products` takes at most this many deal ids per request. */
+const DEAL_IDS_PER_LIST = 100;
+
+export const PLAN_PHASES = ['schema', 'sample', 'full', 'verify', 'delta', 'rollback'] as const;
+export type PlanPhase = (typeof PLAN_PHASES)[number];
+
+const PHASE_TITLES: Record<PlanPhase, string> = {
+  schema: 'schema creation (fields, pipeline, activity types, users, fingerprint)',
+  sample: 'sample run (create + read back for the diff)',
+  full: 'full run (everything not in the sample)',
+  verify: 'verification read-back',
+  delta: 'delta window (changes during cutover)',
+  rollback: 'rollback (delete everything created, then fingerprint)',
+};
+
+export type CustomFieldEntity = 'person' | 'organization' | 'deal' | 'product';
+const FIELD_ENTITIES: readonly CustomFieldEntity[] = ['person', 'organization', 'deal', 'product'];
+
+/** What the SCHEMA phase creates. */
+export interface SchemaSize {
+  customFields: Record<CustomFieldEntity, number>;
+  pipelines: number;
+  stages: number;
+  activityTypes: number;
+}
+
+/** The schema a field map needs, at most (PHI fields the practice does not approve are not created). */
+export function schemaSizeOf(map: FieldMap): SchemaSize {
+  return {
+    customFields: {
+      person: map.objects.customFields.person.length,
+      organization: map.objects.customFields.organization.length,
+      deal: map.objects.customFields.deal.length,
+      product: map.objects.customFields.product.length,
+    },
+    pipelines: map.objects.pipelines.length,
+    stages: map.objects.pipelines.reduce((sum, p) => sum + p.stages.length, 0),
+    activityTypes: map.objects.activityTypes.length,
+  };
+}
+
+export interface PlanOptions {
+  plan: PipedrivePlan;
+  seats: number;
+  /** Records in the sample run (the design says 200–500). */
+  sampleSize: number;
+  /** Default: the default field map's schema. */
+  schema?: SchemaSize;
+  /** New-patient bookings: a minimal person each (default, as the default map) or skipped. */
+  newPatientBooking?: 'create_person' | 'skip';
+  /** Clinical notes and non-imaging documents move only if approved; default true (an upper bound). */
+  includeNotes?: boolean;
+  includeFiles?: boolean;
+  /** Share of records created or changed in Dentrix during the delta window; default 0.02. */
+  deltaChangeRate?: number;
+}
+
+/** Pipedrive records per target object. */
+export interface TargetRecords {
+  organizations: number;
+  products: number;
+  persons: number;
+  deals: number;
+  dealProducts: number;
+  activities: number;
+  notes: number;
+  files: number;
+}
+type TargetObject = keyof TargetRecords;
+
+export interface OperationEstimate {
+  what: string;
+  api: ApiVersion;
+  method: string;
+  path: string;
+  requests: number;
+  tokensPerRequest: number;
+  tokens: number;
+}
+
+export interface PhaseEstimate {
+  phase: PlanPhase;
+  title: string;
+  requests: number;
+  tokens: number;
+  /** Tokens / daily budget. */
+  days: number;
+  /** Requests at the plan's burst limit, without pauses. */
+  burstHours: number;
+  /** Whichever limit binds: max(days, burstHours / 24). */
+  elapsedDays: number;
+  operations: OperationEstimate[];
+}
+
+export interface PlanEstimate {
+  plan: PipedrivePlan;
+  seats: number;
+  dailyBudget: number;
+  burstPer2s: number;
+  sampleSize: number;
+  records: TargetRecords & { total: number };
+  sampleRecords: TargetRecords & { total: number };
+  phases: PhaseEstimate[];
+  /** Schema through delta: the migration as planned. The rollback phase is the contingency and is not included. */
+  totals: { requests: number; tokens: number; days: number; burstHours: number; elapsedDays: number };
+  assumptions: string[];
+}
+
+export class PlanInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanInputError';
+  }
+}
+
+function checkOptions(counts: ObjectCounts, options: PlanOptions): void {
+  if (!(PIPEDRIVE_PLAN_NAMES as string[]).includes(options.plan)) {
+    throw new PlanInputError(`plan "${String(options.plan)}" is not one of ${PIPEDRIVE_PLAN_NAMES.join(', ')}`);
+  }
+  if (!Number.isInteger(options.seats) || options.seats < 1) throw new PlanInputError(`seats must be a whole number of at least 1, not ${options.seats}`);
+  if (!Number.isInteger(options.sampleSize) || options.sampleSize < 0) throw new PlanInputError(`sampleSize must be a whole number ≥ 0, not ${options.sampleSize}`);
+  const rate = options.deltaChangeRate;
+  if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new PlanInputError(`deltaChangeRate must be between 0 and 1, not ${rate}`);
+  for (const [name, value] of Object.entries(counts)) {
+    if (name === 'dealProductsPerDeal') continue;
+    if (!Number.isInteger(value) || (value as number) < 0) throw new PlanInputError(`count ${name} must be a whole number ≥ 0, not ${String(value)}`);
+  }
+  const histogramItems = Object.entries(counts.dealProductsPerDeal).reduce((sum, [n, deals]) => sum + Number(n) * deals, 0);
+  if (histogramItems !== counts.dealProducts) {
+    throw new PlanInputError(`dealProductsPerDeal describes ${histogramItems} deal products but dealProducts is ${counts.dealProducts}`);
+  }
+}
+
+function cost(api: ApiVersion, method: string, path: string): number {
+  const tokens = tokenCost(api, method, path);
+  if (tokens === undefined) throw new Error(`no token cost in the Pipedrive specs for ${api} ${method} ${path}`);
+  return tokens;
+}
+
+function operation(what: string, api: ApiVersion, method: string, path: string, requests: number): OperationEstimate {
+  const tokensPerRequest = cost(api, method, path);
+  const whole = Math.ceil(requests);
+  return { what, api, method, path, requests: whole, tokensPerRequest, tokens: whole * tokensPerRequest };
+}
+
+const pages = (records: number, pageSize: number): number => (records === 0 ? 0 : Math.ceil(records / pageSize));
+
+/** Where each object is created, read and deleted: v2 for the core objects, v1 where no v2 exists. */
+const ENDPOINTS: Record<Exclude<TargetObject, 'dealProducts'>, { api: ApiVersion; collection: string; pageSize: number }> = {
+  organizations: { api: 'v2', collection: '/organizations', pageSize: V2_PAGE },
+  products: { api: 'v2', collection: '/products', pageSize: V2_PAGE },
+  persons: { api: 'v2', collection: '/persons', pageSize: V2_PAGE },
+  deals: { api: 'v2', collection: '/deals', pageSize: V2_PAGE },
+  activities: { api: 'v2', collection: '/activities', pageSize: V2_PAGE },
+  notes: { api: 'v1', collection: '/notes', pageSize: V1_PAGE },
+  files: { api: 'v1', collection: '/files', pageSize: V1_FILES_PAGE },
+};
+const SIMPLE_OBJECTS = Object.keys(ENDPOINTS) as (keyof typeof ENDPOINTS)[];
+
+/** Attaching n products to one deal: single attaches (5 each) or bulk (25 per ≤100), the cheaper; a tie goes to fewer requests. */
+export function dealProductAttach(n: number): { mode: 'single' | 'bulk'; requests: number; tokens: number } {
+  const single = { mode: 'single' as const, requests: n, tokens: n * cost('v2', 'POST', '/deals/{id}/products') };
+  const bulkRequests = Math.ceil(n / DEAL_PRODUCTS_BULK_MAX);
+  const bulk = { mode: 'bulk' as const, requests: bulkRequests, tokens: bulkRequests * cost('v2', 'POST', '/deals/{id}/products/bulk') };
+  return bulk.tokens < single.tokens || (bulk.tokens === single.tokens && bulk.requests < single.requests) ? bulk : single;
+}
+
+/** Removing n products from one deal: single deletes (3 each) or bulk (15 per ≤100), the cheaper. */
+export function dealProductRemoval(n: number): { mode: 'single' | 'bulk'; requests: number; tokens: number } {
+  const single = { mode: 'single' as const, requests: n, tokens: n * cost('v2', 'DELETE', '/deals/{id}/products/{product_attachment_id}') };
+  const bulkRequests = Math.ceil(n / DEAL_PRODUCTS_BULK_MAX);
+  const bulk = { mode: 'bulk' as const, requests: bulkRequests, tokens: bulkRequests * cost('v2', 'DELETE', '/deals/{id}/products') };
+  return bulk.tokens < single.tokens || (bulk.tokens === single.tokens && bulk.requests < single.requests) ? bulk : single;
+}
+
+/** Deal-product operations over every deal of the histogram, scaled by `share` (the part of the deals a run handles). */
+function dealProductOperations(perDeal: Record<string, number>, share: number, removal: boolean): OperationEstimate[] {
+  const byMode = { single: 0, bulk: 0 };
+  for (const [n, deals] of Object.entries(perDeal)) {
+    const choice = removal ? dealProductRemoval(Number(n)) : dealProductAttach(Number(n));
+    byMode[choice.mode] += choice.requests * deals * share;
+  }
+  const ops: OperationEstimate[] = [];
+  if (removal) {
+    if (byMode.single > 0) ops.push(operation('deal products, removed one by one', 'v2', 'DELETE', '/deals/{id}/products/{product_attachment_id}', byMode.single));
+    if (byMode.bulk > 0) ops.push(operation('deal products, removed in bulk', 'v2', 'DELETE', '/deals/{id}/products', byMode.bulk));
+  } else {
+    if (byMode.single > 0) ops.push(operation('deal products, attached one by one', 'v2', 'POST', '/deals/{id}/products', byMode.single));
+    if (byMode.bulk > 0) ops.push(operation('deal products, attached in bulk', 'v2', 'POST', '/deals/{id}/products/bulk', byMode.bulk));
+  }
+  return ops;
+}
+
+function createOperations(records: TargetRecords, perDeal: Record<string, number>, dealShare: number): OperationEstimate[] {
+  const ops: OperationEstimate[] = [];
+  for (const object of SIMPLE_OBJECTS) {
+    if (records[object] === 0) continue;
+    const { api, collection } = ENDPOINTS[object];
+    ops.push(operation(`${object}, created`, api, 'POST', collection, records[object]));
+  }
+  if (records.dealProducts > 0) ops.push(...dealProductOperations(perDeal, dealShare, false));
+  return ops;
+}
+
+function readBackOperations(records: TargetRecords): OperationEstimate[] {
+  const ops: OperationEstimate[] = [];
+  for (const object of SIMPLE_OBJECTS) {
+    if (records[object] === 0) continue;
+    const { api, collection, pageSize } = ENDPOINTS[object];
+    ops.push(operation(`${object}, listed ${pageSize} per page`, api, 'GET', collection, pages(records[object], pageSize)));
+  }
+  if (records.dealProducts > 0) {
+    const requests = Math.max(pages(records.deals, DEAL_IDS_PER_LIST), pages(records.dealProducts, V2_PAGE));
+    ops.push(operation(`deal products, listed by up to ${DEAL_IDS_PER_LIST} deals`, 'v2', 'GET', '/deals/products', requests));
+  }
+  return ops;
+}
+
+/** One list request per object type: the account fingerprint taken before the first write and after a rollback. */
+function fingerprintOperations(): OperationEstimate[] {
+  return SIMPLE_OBJECTS.map((object) => operation(`${object}, fingerprint`, ENDPOINTS[object].api, 'GET', ENDPOINTS[object].collection, 1));
+}
+
+function schemaOperations(schema: SchemaSize): OperationEstimate[] {
+  const ops = [operation('users, listed for provider matching', 'v1', 'GET', '/users', 1), operation('current user (fallback owner)', 'v1', 'GET', '/users/me', 1)];
+  ops.push(...fingerprintOperations());
+  for (const entity of FIELD_ENTITIES) {
+    const fields = schema.customFields[entity];
+    if (fields === 0) continue;
+    // Listed before (find what exists) and after (resolve the new 40-hex keys).
+    ops.push(operation(`${entity} fields, listed`, 'v2', 'GET', `/${entity}Fields`, 2));
+    ops.push(operation(`${entity} custom fields, created`, 'v2', 'POST', `/${entity}Fields`, fields));
+  }
+  if (schema.pipelines > 0) {
+    ops.push(operation('pipelines, listed', 'v2', 'GET', '/pipelines', 1), operation('pipelines, created', 'v2', 'POST', '/pipelines', schema.pipelines));
+    ops.push(operation('stages, listed', 'v2', 'GET', '/stages', schema.pipelines), operation('stages, created', 'v2', 'POST', '/stages', schema.stages));
+  }
+  if (schema.activityTypes > 0) {
+    ops.push(operation('activity types, listed', 'v1', 'GET', '/activityTypes', 1));
+    ops.push(operation('activity types, created (if missing)', 'v1', 'POST', '/activityTypes', schema.activityTypes));
+  }
+  return ops;
+}
+
+function deltaOperations(records: TargetRecords, rate: number): OperationEstimate[] {
+  const changed = mapRecords(records, (n) => Math.ceil(n * rate));
+  const ops: OperationEstimate[] = [];
+  for (const object of SIMPLE_OBJECTS) {
+    if (changed[object] === 0) continue;
+    const { api, collection } = ENDPOINTS[object];
+    // A change is a create or an update; both cost the same on v2 (5) and on v1 notes (10). Files are uploaded anew.
+    ops.push(operation(`${object}, created or updated`, api, 'POST', collection, changed[object]));
+  }
+  // Procedures added to a plan during the window attach to an existing deal, one at a time.
+  if (changed.dealProducts > 0) ops.push(operation('deal products, attached', 'v2', 'POST', '/deals/{id}/products', changed.dealProducts));
+  return ops;
+}
+
+function rollbackOperations(records: TargetRecords, perDeal: Record<string, number>, schema: SchemaSize): OperationEstimate[] {
+  const ops: OperationEstimate[] = [];
+  // The exact reverse of the load order: children before the records they point at.
+  if (records.files > 0) ops.push(operation('files, deleted', 'v1', 'DELETE', '/files/{id}', records.files));
+  if (records.notes > 0) ops.push(operation('notes, deleted', 'v1', 'DELETE', '/notes/{id}', records.notes));
+  if (records.activities > 0) ops.push(operation('activities, deleted', 'v2', 'DELETE', '/activities/{id}', records.activities));
+  if (records.dealProducts > 0) ops.push(...dealProductOperations(perDeal, 1, true));
+  for (const object of ['deals', 'persons', 'products', 'organizations'] as const) {
+    if (records[object] > 0) ops.push(operation(`${object}, deleted`, 'v2', 'DELETE', `${ENDPOINTS[object].collection}/{id}`, records[object]));
+  }
+  for (const entity of FIELD_ENTITIES) {
+    if (schema.customFields[entity] > 0) ops.push(operation(`${entity} custom fields, deleted`, 'v2', 'DELETE', `/${entity}Fields/{field_code}`, schema.customFields[entity]));
+  }
+  if (schema.stages > 0) ops.push(operation('stages, deleted', 'v2', 'DELETE', '/stages/{id}', schema.stages));
+  if (schema.pipelines > 0) ops.push(operation('pipelines, deleted', 'v2', 'DELETE', '/pipelines/{id}', schema.pipelines));
+  ops.push(...fingerprintOperations());
+  return ops;
+}
+
+function mapRecords(records: TargetRecords, f: (n: number, object: TargetObject) => number): TargetRecords {
+  return Object.fromEntries(Object.entries(records).map(([object, n]) => [object, f(n, object as TargetObject)])) as unknown as TargetRecords;
+}
+
+const totalOf = (records: TargetRecords): number => Object.values(records).reduce((sum, n) => sum + n, 0);
+
+/** What the extract becomes, per target object, given the options. */
+export function targetRecords(counts: ObjectCounts, options: Pick<PlanOptions, 'newPatientBooking' | 'includeNotes' | 'includeFiles'> = {}): TargetRecords {
+  return {
+    organizations: counts.households + counts.employers + counts.referralSources + counts.carriers,
+    products: counts.products,
+    persons: counts.persons + (options.newPatientBooking === 'skip' ? 0 : counts.newPatientPersons),
+    deals: counts.deals,
+    dealProducts: counts.dealProducts,
+    activities: counts.appointments + counts.recalls,
+    notes: options.includeNotes === false ? 0 : counts.notes,
+    files: options.includeFiles === false ? 0 : counts.files,
+  };
+}
+
+/**
+ * Requests, tokens and time per phase for a migration of `counts` into an account on `plan` with `seats`.
+ * The sample is a proportional cross-section of `sampleSize` records; the full run loads the rest.
+ */
+export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEstimate {
+  checkOptions(counts, options);
+  const { multiplier, burstPer2s } = PIPEDRIVE_PLANS[options.plan];
+  const dailyBudget = BASE_DAILY_TOKENS * multiplier * options.seats;
+  const schema = options.schema ?? schemaSizeOf(defaultFieldMap());
+  const deltaRate = options.deltaChangeRate ?? 0.02;
+  const records = targetRecords(counts, options);
+  const total = totalOf(records);
+  const share = total === 0 ? 0 : Math.min(1, options.sampleSize / total);
+  const sample = mapRecords(records, (n) => Math.min(n, Math.round(n * share)));
+  const rest = mapRecords(records, (n, object) => n - sample[object]);
+  const sampleDealShare = records.deals === 0 ? 0 : sample.deals / records.deals;
+
+  const phase = (name: PlanPhase, operations: OperationEstimate[]): PhaseEstimate => {
+    const requests = operations.reduce((sum, o) => sum + o.requests, 0);
+    const tokens = operations.reduce((sum, o) => sum + o.tokens, 0);
+    const days = tokens / dailyBudget;
+    const burstHours = (requests / burstPer2s) * 2 / 3600;
+    return { phase: name, title: PHASE_TITLES[name], requests, tokens, days, burstHours, elapsedDays: Math.max(days, burstHours / 24), operations };
+  };
+  const phases = [
+    phase('schema', schemaOperations(schema)),
+    phase('sample', [...createOperations(sample, counts.dealProductsPerDeal, sampleDealShare), ...readBackOperations(sample)]),
+    phase('full', createOperations(rest, counts.dealProductsPerDeal, 1 - sampleDealShare)),
+    phase('verify', readBackOperations(records)),
+    phase('delta', deltaOperations(records, deltaRate)),
+    phase('rollback', rollbackOperations(records, counts.dealProductsPerDeal, schema)),
+  ];
+  // Rollback is the contingency, not part of the plan: it stays out of the totals.
+  const planned = phases.filter((p) => p.phase !== 'rollback');
+  const sum = (field: 'requests' | 'tokens' | 'days' | 'burstHours' | 'elapsedDays'): number => planned.reduce((acc, p) => acc + p[field], 0);
+  return {
+    plan: options.plan,
+    seats: options.seats,
+    dailyBudget,
+    burstPer2s,
+    sampleSize: options.sampleSize,
+    records: { ...records, total },
+    sampleRecords: { ...sample, total: totalOf(sample) },
+    phases,
+    totals: { requests: sum('requests'), tokens: sum('tokens'), days: sum('days'), burstHours: sum('burstHours'), elapsedDays: sum('elapsedDays') },
+    assumptions: [
+      `daily budget = ${BASE_DAILY_TOKENS.toLocaleString('en-US')} × ${multiplier} (${options.plan}) × ${options.seats} seats = ${dailyBudget.toLocaleString('en-US')} tokens, shared with every other integration of the account`,
+      `burst limit ${burstPer2s} requests per rolling 2 s per API token; hours at burst assume no pauses`,
+      'one create per record (Pipedrive has no batch create); deal products attach in bulk (25 tokens per ≤100) or one by one (5 each), whichever is cheaper per deal',
+      `households are families of two or more; new-patient bookings ${options.newPatientBooking === 'skip' ? 'are skipped' : 'become minimal persons'}`,
+      `clinical notes ${options.includeNotes === false ? 'excluded' : 'included (upper bound: they move only if approved)'}; non-imaging documents ${options.includeFiles === false ? 'excluded' : 'included (upper bound)'}; imaging never uploads`,
+      `delta window: ${(deltaRate * 100).toFixed(1)}% of records created or changed in Dentrix during cutover`,
+      'rollback deletes every record created (and the schema) and takes a fingerprint; a rejected sample adds a sample-sized rollback and re-run; recovery searches after lost responses are not counted',
+    ],
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * MAPPING_REVIEW: the proposed map (proposer + profiling + optional LLM), the mapping workbook (export, edit,
+ * import) and the PHI decisions that come back from it.
+ */
+import type { Pool } from 'pg';
+import { PhiDecisionsSchema, type FieldMap, type PhiDecisions } from '../mapping';
+import { refineWithLlm, type MappingLlm, type ReviewLogger } from './llm';
+import { DEFAULT_SAMPLE_ROWS, profileStagedColumns } from './profile';
+import { proposalToFieldMap, proposeMap, type ProposalRow } from './proposer';
+
+export { exportWorkbook, importWorkbook } from './workbook';
+export { formatRowError, WORKBOOK_COLUMNS, type RowError, type ImportResult, type WorkbookRow } from './workbook-rows';
+export { proposeMap, proposalToFieldMap, CONFIDENT, type Proposal, type ProposalRow, type Destination, type ProposerInput } from './proposer';
+export { profileStagedColumns, DEFAULT_SAMPLE_ROWS, type StagedColumns } from './profile';
+export { createMappingLlm, loadMappingLlmConfig, refineWithLlm, MappingLlmConfigError, type MappingLlm, type MappingLlmConfig, type ReviewLogger } from './llm';
+export { profileValues, valueShape, type ColumnProfile, type ColumnProfiles } from './value-profile';
+
+export interface ProposeOptions {
+  /** Rows sampled per table for value profiling (default 500). */
+  sampleRows?: number;
+  /** An LLM to ask about the columns the rules could not place confidently; none by default. */
+  llm?: MappingLlm | null;
+  /** Where LLM outcomes are logged (ids and counts, never values). */
+  logger?: ReviewLogger;
+}
+
+/** Profiles the staged extract and proposes a new map version from the base map, with the proposal rows behind it. */
+export async function proposeForMigration(
+  pool: Pool,
+  migrationId: string,
+  baseMap: FieldMap,
+  opts: ProposeOptions = {},
+): Promise<{ map: FieldMap; proposal: ProposalRow[] }> {
+  const staged = await profileStagedColumns(pool, migrationId, { sampleRows: opts.sampleRows ?? DEFAULT_SAMPLE_ROWS });
+  let proposal = proposeMap({ ...staged, baseMap });
+  if (opts.llm) {
+    const logger = opts.logger ?? { info: () => undefined, warn: () => undefined };
+    proposal = await refineWithLlm(proposal, { baseMap, columnsByTable: staged.columnsByTable, profiles: staged.profiles }, opts.llm, logger);
+  }
+  return { map: proposalToFieldMap(baseMap, proposal), proposal };
+}
+
+/**
+ * The PHI decisions an approval applies: the approval's own list when it gives one, else those imported from the
+ * workbook with the approved version (stored as `{ map, phi }`), else none. For approveMap, so the workbook's
+ * decisions reach the approved-map statement.
+ */
+export function phiDecisionsForApproval(stored: { phi?: unknown } | undefined, approval: { phiInclude?: PhiDecisions['include'] }): PhiDecisions {
+  if (approval.phiInclude) return { include: approval.phiInclude };
+  const parsed = PhiDecisionsSchema.safeParse(stored?.phi ?? { include: [] });
+  return parsed.success ? parsed.data : { include: [] };
+}

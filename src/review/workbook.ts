@@ -1,0 +1,206 @@
+/**
+ * The mapping workbook files: XLSX (header row, frozen panes, drop-downs for decisions, PHI and types, PHI rows
+ * marked, a sheet explaining the columns) and CSV with the same columns. Either can be edited and imported back;
+ * an import gives a new map version and PHI decisions, or per-row errors and nothing applied.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import ExcelJS from 'exceljs';
+import { CUSTOM_FIELD_TYPES, LOAD_ORDER, PHI_CLASSES, TRANSFORM_NAMES, type FieldMap } from '../mapping';
+import {
+  DECISIONS,
+  DESTINATION_KINDS,
+  PHI_DECISIONS,
+  WORKBOOK_COLUMNS,
+  WORKBOOK_HEADERS,
+  checkHeaders,
+  importRows,
+  isUnsure,
+  workbookRows,
+  type ImportResult,
+  type NumberedRow,
+  type WorkbookColumn,
+  type WorkbookInput,
+  type WorkbookRow,
+} from './workbook-rows';
+
+export const MAPPING_SHEET = 'Mapping';
+const COLUMNS_SHEET = 'Columns';
+const LISTS_SHEET = 'Lists';
+
+const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFD9E1F2' } };
+const PHI_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFCE4D6' } };
+const PHI_HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFF4B084' } };
+const UNSURE_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFF2CC' } };
+const INFO_FONT: Partial<ExcelJS.Font> = { color: { argb: 'FF7F7F7F' } };
+const PHI_COLUMNS: readonly WorkbookColumn[] = ['sample_values', 'phi_class', 'phi_decision'];
+
+/** Writes `<basename>.xlsx` and `<basename>.csv` into dir (atomically: a reader never sees half a file). */
+export async function exportWorkbook(input: WorkbookInput, dir: string, basename: string): Promise<{ xlsxPath: string; csvPath: string }> {
+  await mkdir(dir, { recursive: true });
+  const rows = workbookRows(input);
+  const xlsxPath = path.join(dir, `${basename}.xlsx`);
+  const csvPath = path.join(dir, `${basename}.csv`);
+  await writeAtomically(xlsxPath, Buffer.from(await xlsxOf(rows, input.map).xlsx.writeBuffer()));
+  await writeAtomically(csvPath, csvOf(rows));
+  return { xlsxPath, csvPath };
+}
+
+async function writeAtomically(target: string, content: string | Buffer): Promise<void> {
+  const tmp = `${target}.${process.pid}.tmp`;
+  await writeFile(tmp, content);
+  await rename(tmp, target);
+}
+
+function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): ExcelJS.Workbook {
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'dentrix-pipedrive-migration';
+  const sheet = workbook.addWorksheet(MAPPING_SHEET, { views: [{ state: 'frozen', xSplit: 3, ySplit: 1 }] });
+  sheet.columns = WORKBOOK_COLUMNS.map((c) => ({ header: c.key, key: c.key, width: c.width }));
+  const header = sheet.getRow(1);
+  header.font = { bold: true };
+  header.eachCell((cell, col) => {
+    cell.fill = PHI_COLUMNS.includes(WORKBOOK_HEADERS[col - 1]!) ? PHI_HEADER_FILL : HEADER_FILL;
+  });
+  const columnIndex = (key: WorkbookColumn) => WORKBOOK_HEADERS.indexOf(key) + 1;
+
+  for (const row of rows) {
+    // Every cell is text (confidence excepted): Excel must not turn "1" into a number or a date on the way back.
+    const added = sheet.addRow(WORKBOOK_HEADERS.map((key) => (key === 'confidence' ? Number(row.confidence) : row[key])));
+    if (row.destination_kind === 'info') added.font = INFO_FONT;
+    if (row.phi_class !== 'none') for (const key of PHI_COLUMNS) added.getCell(columnIndex(key)).fill = PHI_FILL;
+    if (isUnsure(row)) added.getCell(columnIndex('confidence')).fill = UNSURE_FILL;
+    added.getCell(columnIndex('confidence')).numFmt = '0.00';
+  }
+  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: WORKBOOK_HEADERS.length } };
+
+  const lists = workbook.addWorksheet(LISTS_SHEET, { state: 'hidden' });
+  const listColumns: [string, readonly string[]][] = [
+    ['transform', TRANSFORM_NAMES],
+    ['field_type', CUSTOM_FIELD_TYPES],
+  ];
+  listColumns.forEach(([title, values], i) => {
+    lists.getCell(1, i + 1).value = title;
+    values.forEach((v, j) => (lists.getCell(j + 2, i + 1).value = v));
+  });
+  const listRange = (i: number, count: number) => `${LISTS_SHEET}!$${String.fromCharCode(65 + i)}$2:$${String.fromCharCode(65 + i)}$${count + 1}`;
+  const validations: [WorkbookColumn, string, string][] = [
+    ['decision', `"${DECISIONS.join(',')}"`, 'accept, reject or edit'],
+    ['phi_decision', `"${PHI_DECISIONS.join(',')}"`, 'exclude, include, include:mask, include:year_only (PHI rows), never (SSN); empty for non-PHI rows'],
+    ['phi_class', `"${PHI_CLASSES.join(',')}"`, 'none, phi or never'],
+    ['destination_kind', `"${DESTINATION_KINDS.join(',')}"`, 'standard, custom, not_migrated (info rows have no rule)'],
+    ['destination_entity', `"${LOAD_ORDER.join(',')}"`, 'a Pipedrive object'],
+    ['transform', listRange(0, TRANSFORM_NAMES.length), 'a transform from the Lists sheet'],
+  ];
+  for (let r = 2; r <= rows.length + 1; r += 1) {
+    for (const [key, formula, hint] of validations) {
+      sheet.getCell(r, columnIndex(key)).dataValidation = {
+        type: 'list',
+        allowBlank: true,
+        formulae: [formula],
+        showErrorMessage: true,
+        errorStyle: 'stop',
+        errorTitle: key,
+        error: `Choose ${hint}.`,
+      };
+    }
+    // Standard rows show their value kind here: a warning, not a refusal, outside the custom types.
+    sheet.getCell(r, columnIndex('field_type')).dataValidation = {
+      type: 'list',
+      allowBlank: true,
+      formulae: [listRange(1, CUSTOM_FIELD_TYPES.length)],
+      showErrorMessage: true,
+      errorStyle: 'warning',
+      errorTitle: 'field_type',
+      error: 'Custom fields take one of the Pipedrive field types on the Lists sheet.',
+    };
+  }
+
+  const help = workbook.addWorksheet(COLUMNS_SHEET);
+  help.columns = [
+    { header: 'column', key: 'column', width: 20 },
+    { header: 'meaning', key: 'meaning', width: 110 },
+    { header: 'editable', key: 'editable', width: 18 },
+  ];
+  help.getRow(1).font = { bold: true };
+  for (const c of WORKBOOK_COLUMNS) help.addRow({ column: c.key, meaning: c.help, editable: c.editable });
+  help.addRow({});
+  for (const line of [
+    `Map version ${map.version}. One row per rule of the map, then information rows (grey) for source columns no rule reads by name.`,
+    'To change a row, edit its cells and set decision to edit; reject keeps the field in Dentrix; a new rule is a new row with a new rule_id and decision edit.',
+    'PHI fields (orange) move only when phi_decision includes them; SSN never moves. PHI sample values are shown as shapes only.',
+    'Rows with a confidence below 0.70 (yellow) are the proposer\'s guesses: check them first.',
+    'Import the edited file (XLSX or CSV) with: starter map import --migration-id <id> --file <path>. Any invalid row refuses the whole import.',
+  ]) {
+    help.addRow({ column: '', meaning: line });
+  }
+  return workbook;
+}
+
+/** Sample values are data: a leading = + - @ must not become a formula in a spreadsheet. Never imported. */
+function defuse(text: string): string {
+  return /^[=+\-@\t\r]/u.test(text) ? `'${text}` : text;
+}
+
+function csvOf(rows: readonly WorkbookRow[]): string {
+  return stringify(
+    rows.map((row) => WORKBOOK_HEADERS.map((key) => (key === 'sample_values' ? defuse(row[key]) : row[key]))),
+    { header: true, columns: [...WORKBOOK_HEADERS], bom: true, record_delimiter: 'windows' },
+  );
+}
+
+/**
+ * Reads an edited workbook (.xlsx, or .csv) against the map it was exported from: a new map version (the same
+ * map when nothing changed) and the PHI decisions, or every row error, with nothing applied.
+ */
+export async function importWorkbook(filePath: string, currentMap: FieldMap): Promise<ImportResult> {
+  const table = filePath.toLowerCase().endsWith('.csv') ? await readCsv(filePath) : await readXlsx(filePath);
+  const headerErrors = checkHeaders(table.headers);
+  if (headerErrors.length > 0) return { ok: false, errors: headerErrors };
+  return importRows(table.rows, currentMap);
+}
+
+interface ReadTable {
+  headers: string[];
+  rows: NumberedRow[];
+}
+
+function toRow(headers: readonly string[], values: readonly string[]): WorkbookRow {
+  const row = Object.fromEntries(WORKBOOK_HEADERS.map((key) => [key, ''])) as WorkbookRow;
+  headers.forEach((header, i) => {
+    if ((WORKBOOK_HEADERS as readonly string[]).includes(header)) row[header as WorkbookColumn] = values[i] ?? '';
+  });
+  return row;
+}
+
+async function readCsv(filePath: string): Promise<ReadTable> {
+  const records: string[][] = parse(await readFile(filePath), { bom: true, relax_column_count: true, skip_empty_lines: false });
+  const headers = (records[0] ?? []).map((h) => h.trim().toLowerCase());
+  const rows: NumberedRow[] = [];
+  records.slice(1).forEach((values, i) => {
+    if (values.every((v) => v.trim() === '')) return;
+    rows.push({ row: i + 2, cells: toRow(headers, values) });
+  });
+  return { headers, rows };
+}
+
+async function readXlsx(filePath: string): Promise<ReadTable> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(filePath);
+  const sheet = workbook.getWorksheet(MAPPING_SHEET) ?? workbook.worksheets[0];
+  if (!sheet) return { headers: [], rows: [] };
+  const width = sheet.columnCount;
+  const cellText = (row: ExcelJS.Row, col: number) => row.getCell(col).text ?? '';
+  const headerRow = sheet.getRow(1);
+  const headers = Array.from({ length: width }, (_, i) => cellText(headerRow, i + 1).trim().toLowerCase());
+  const rows: NumberedRow[] = [];
+  for (let r = 2; r <= sheet.rowCount; r += 1) {
+    const row = sheet.getRow(r);
+    const values = Array.from({ length: width }, (_, i) => cellText(row, i + 1));
+    if (values.every((v) => v.trim() === '')) continue;
+    rows.push({ row: r, cells: toRow(headers, values) });
+  }
+  return { headers, rows };
+}
