@@ -1,0 +1,22 @@
+import { Context } from '@temporalio/activity';
+import { auditMigration } from '../audit';
+import { saveReport } from '../store/reports';
+import type { AuditSummary, MigrationRef } from './contracts';
+import { type ActivityDeps } from './deps';
+import { migrationDir } from './report-files';
+
+/** The AUDIT phase: the Data Quality Report, written to disk; only its PHI-free headline counts come back. */
+export function createAuditActivities({ pool, settings, now = () => new Date() }: ActivityDeps) {
+  return {
+    async auditSource({ migrationId }: MigrationRef): Promise<AuditSummary> {
+      const ctx = Context.current();
+      const result = await auditMigration(pool, migrationId, {
+        outDir: migrationDir(settings, migrationId),
+        now: now(),
+        onProgress: (section) => ctx.heartbeat({ section }),
+      });
+      await saveReport(pool, migrationId, 'data-quality', result.reportPath, result.summary);
+      return { reportPath: result.reportPath, htmlPath: result.htmlPath, counts: result.summary };
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Inputs and results of activities: references, cursors and counts only. These cross into Temporal histories,
+ * so nothing here may carry patient data.
+ */
+import type { AccuracySummary, BatchCounts, ObjectCounts, Phase, RunKind } from '../workflows/messages';
+
+export interface MigrationRef {
+  migrationId: string;
+}
+
+export interface ExtractSummary {
+  tables: number;
+  rowsRead: number;
+  rowsStaged: number;
+  rowsRejected: number;
+  perTable: Record<string, { read: number; staged: number; rejected: number }>;
+}
+
+export interface AuditSummary {
+  reportPath: string;
+  htmlPath?: string;
+  counts: Record<string, number>;
+}
+
+export interface ProposedMap {
+  version: number;
+  mapPath: string;
+  workbookPath?: string;
+  fields: number;
+}
+
+export interface MapApproval {
+  ok: boolean;
+  version?: number;
+  /** Row-level problems, PHI-free (table, column, rule). */
+  errors: string[];
+  approvedMapPath?: string;
+}
+
+export interface FingerprintResult {
+  fingerprint: string;
+  method: 'sandbox' | 'api-listing';
+}
+
+export interface ProviderResolution {
+  matched: number;
+  unmatched: number;
+  fallbackOwnerId: number;
+  unmatchedProviderIds: string[];
+}
+
+export interface SchemaResult {
+  created: number;
+  reused: number;
+}
+
+export interface PlanWorkInput extends MigrationRef {
+  objectType: string;
+  runKind: RunKind;
+}
+
+export interface BatchRange {
+  /** Work-item sequence numbers: the batch covers fromSeq < seq <= toSeq. */
+  fromSeq: number;
+  toSeq: number;
+}
+
+export interface NextBatchesInput extends PlanWorkInput {
+  afterSeq: number;
+  batchSize: number;
+  maxBatches: number;
+}
+
+export interface BatchInput extends PlanWorkInput, BatchRange {
+  batchNumber: number;
+}
+
+export interface VerifyBatchResult {
+  recordsCompared: number;
+  fieldsCompared: number;
+  fieldsMatched: number;
+  discrepancies: number;
+}
+
+export interface DailyBudgetPause {
+  reason: string;
+  resumeAt: string;
+}
+
+export interface RollbackBatchInput extends MigrationRef {
+  objectType: string;
+  scope: 'all' | 'sample';
+  limit: number;
+}
+
+export interface RollbackBatchResult {
+  deleted: number;
+  alreadyGone: number;
+  remaining: number;
+}
+
+export interface ReconcileResult {
+  objects: Record<string, ObjectCounts>;
+  reportPath: string;
+  balanced: boolean;
+}
+
+export interface DeltaPollResult {
+  changedRows: number;
+  workItems: Record<string, number>;
+  watermark?: string;
+  inFlightClaims: number;
+}
+
+export type { AccuracySummary, BatchCounts, ObjectCounts, Phase, RunKind };

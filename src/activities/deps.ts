@@ -1,0 +1,25 @@
+import { type Pool } from 'pg';
+import type { Logger } from 'pino';
+import { type PipedriveClient } from '../pipedrive/client';
+import { type ExtractReader, type ExtractSourceSpec } from '../dentrix';
+
+/** What activities need from the outside world; the worker wires the real ones, tests may wire others. */
+export interface ActivityDeps {
+  pool: Pool;
+  /** One client per Pipedrive account (base URL); the API token comes from the worker's environment. */
+  pipedriveFor(baseUrl: string): PipedriveClient;
+  openSource(spec: ExtractSourceSpec): Promise<ExtractReader>;
+  settings: ActivitySettings;
+  logger: Logger;
+  /** For reports' timestamps; injectable so tests are stable. */
+  now?: () => Date;
+}
+
+export interface ActivitySettings {
+  /** Reports, workbooks, manifests: `<dataDir>/migrations/<migrationId>/`. */
+  dataDir: string;
+  imageArchiveBaseUrl: string;
+  /** Owner for records whose provider has no Pipedrive user; default: the API token's own user. */
+  fallbackOwnerId?: number;
+  budgetResetTimeZone: string;
+}

@@ -1,0 +1,13 @@
+import { type Pool } from 'pg';
+import type { FieldKeys, TargetEntity } from '../mapping/types';
+import { loadFieldKeys } from '../store/field-keys';
+
+/** The account's resolved custom-field keys for one migration, in the mapping layer's shape. */
+export async function loadAccountFieldKeys(pool: Pool, migrationId: string): Promise<FieldKeys> {
+  const keys: FieldKeys = {};
+  for (const k of await loadFieldKeys(pool, migrationId)) {
+    const entity = k.entity as TargetEntity;
+    (keys[entity] ??= {})[k.fieldName] = { key: k.fieldCode, type: k.fieldType, options: k.options };
+  }
+  return keys;
+}

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import axios from 'axios';
+import { type PipedriveClient, type V2Collection } from '../pipedrive/client';
+import type { FingerprintResult } from './contracts';
+
+/**
+ * A fingerprint of the whole account, taken before the first write and after a rollback. The sandbox computes one
+ * over its complete state; a real account gets one from what the API lists: every live record's id per collection,
+ * every field definition with its options, pipelines, stages, activity types and users.
+ */
+export async function takeAccountFingerprint(client: PipedriveClient, baseUrl: string): Promise<FingerprintResult> {
+  const sandbox = await sandboxFingerprint(baseUrl);
+  if (sandbox) return { fingerprint: sandbox, method: 'sandbox' };
+  return { fingerprint: await apiListingFingerprint(client), method: 'api-listing' };
+}
+
+async function sandboxFingerprint(baseUrl: string): Promise<string | undefined> {
+  try {
+    const res = await axios.get<{ fingerprint?: string }>(new URL('/_sandbox/fingerprint', baseUrl).toString(), {
+      timeout: 10_000,
+      validateStatus: () => true,
+    });
+    return res.status === 200 && typeof res.data?.fingerprint === 'string' ? res.data.fingerprint : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const COLLECTIONS: V2Collection[] = ['persons', 'organizations', 'deals', 'activities', 'products', 'pipelines', 'stages'];
+
+export async function apiListingFingerprint(client: PipedriveClient): Promise<string> {
+  const hash = createHash('sha256');
+  for (const collection of COLLECTIONS) {
+    const ids: number[] = [];
+    for await (const page of client.listPages<{ id: number }>(collection, { limit: 500 })) ids.push(...page.map((r) => r.id));
+    hash.update(`${collection}:${ids.sort((a, b) => a - b).join(',')}\n`);
+  }
+  for (const entity of ['person', 'organization', 'deal', 'product'] as const) {
+    const fields = await client.listFields(entity);
+    const described = fields
+      .map((f) => `${f.field_code}|${f.field_name}|${f.field_type}|${(f.options ?? []).map((o) => `${o.id}=${o.label}`).join(';')}`)
+      .sort();
+    hash.update(`${entity}Fields:${described.join('\n')}\n`);
+  }
+  const types = (await client.listActivityTypes()).filter((t) => t.active_flag !== false).map((t) => `${t.id}|${t.key_string}`);
+  hash.update(`activityTypes:${types.sort().join(',')}\n`);
+  const users = (await client.listUsers()).map((u) => String(u.id));
+  hash.update(`users:${users.sort().join(',')}\n`);
+  return hash.digest('hex');
+}

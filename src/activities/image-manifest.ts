@@ -1,0 +1,45 @@
+import { stringify } from 'csv-stringify/sync';
+import { imageManifestEntry } from '../mapping';
+import { Ledger } from '../store/ledger';
+import { saveReport } from '../store/reports';
+import type { DocumentRow } from '../dentrix/types';
+import type { MigrationRef } from './contracts';
+import { type ActivityDeps } from './deps';
+import { writeJsonReport, writeReportFile } from './report-files';
+
+/**
+ * Imaging (X-rays, intraoral photos, CBCT, panoramic) stays in the practice's archive: this manifest lists every
+ * imaging document with its file, checksum and the person's archive link and Pipedrive id, for the archive export
+ * that runs beside the migration.
+ */
+export function createImageManifestActivities({ pool, settings }: ActivityDeps) {
+  return {
+    async writeImageManifest({ migrationId }: MigrationRef): Promise<{ images: number; bytes: number; path: string }> {
+      const { rows } = await pool.query<{ data: DocumentRow }>(
+        "SELECT data FROM staged_rows WHERE migration_id = $1 AND source_table = 'document' ORDER BY row_seq",
+        [migrationId],
+      );
+      const entries = rows
+        .map((r) => imageManifestEntry({ kind: 'document', document: r.data }, { imageArchiveBaseUrl: settings.imageArchiveBaseUrl }))
+        .filter((e): e is NonNullable<typeof e> => e !== undefined);
+      const persons = await new Ledger(pool).resolve(
+        migrationId,
+        entries.filter((e) => e.personSourceKey).map((e) => ({ objectType: 'person', sourceKey: e.personSourceKey! })),
+      );
+      const withIds = entries.map((e) => ({ ...e, pipedrivePersonId: e.personSourceKey ? (persons.get(`person|${e.personSourceKey}`) ?? null) : null }));
+      const bytes = withIds.reduce((n, e) => n + (e.sizeBytes ?? 0), 0);
+      const path = await writeJsonReport(settings, migrationId, 'image-manifest.json', { migrationId, images: withIds.length, bytes, entries: withIds });
+      await writeReportFile(
+        settings,
+        migrationId,
+        'image-manifest.csv',
+        stringify(withIds, {
+          header: true,
+          columns: ['documentKey', 'personSourceKey', 'pipedrivePersonId', 'docType', 'filePath', 'sizeBytes', 'sha256', 'archiveUrl'],
+        }),
+      );
+      await saveReport(pool, migrationId, 'image-manifest', path, { images: withIds.length, bytes });
+      return { images: withIds.length, bytes, path };
+    },
+  };
+}

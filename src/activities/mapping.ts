@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { type Pool } from 'pg';
+import {
+  NO_PHI,
+  defaultFieldMap,
+  parseFieldMap,
+  phiDecisionProblems,
+  withSourceOptions,
+  FieldMapError,
+  type FieldMap,
+  type PhiDecisions,
+} from '../mapping';
+import { CONFIDENT, createMappingLlm, exportWorkbook, loadMappingLlmConfig, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
+import { approveFieldMap, getFieldMap, latestFieldMap, saveProposedMap } from '../store/field-maps';
+import { saveReport } from '../store/reports';
+import type { MapApproval, MigrationRef, ProposedMap } from './contracts';
+import { type ActivityDeps } from './deps';
+import { permanent } from './failures';
+import { writeJsonReport } from './report-files';
+
+export interface ApprovedMap {
+  version: number;
+  map: FieldMap;
+  phi: PhiDecisions;
+}
+
+/** The approved map and PHI decisions a run uses; cached per version (an approved version never changes). */
+export function approvedMapLoader(pool: Pool) {
+  const cache = new Map<string, ApprovedMap>();
+  return async (migrationId: string): Promise<ApprovedMap> => {
+    const stored = await latestFieldMap(pool, migrationId, 'approved');
+    if (!stored) throw permanent(`migration ${migrationId} has no approved field map: approve MAPPING_REVIEW first`);
+    const cacheKey = `${migrationId}#${stored.version}`;
+    let approved = cache.get(cacheKey);
+    if (!approved) {
+      approved = { version: stored.version, map: parseFieldMap(stored.document.map), phi: (stored.document.phi ?? { include: [] }) as PhiDecisions };
+      cache.set(cacheKey, approved);
+    }
+    return approved;
+  };
+}
+
+/** Lookup tables whose values become enum options (e.g. Recall Type ← recalltype.name). */
+async function lookupRows(pool: Pool, migrationId: string, map: FieldMap): Promise<Record<string, Record<string, unknown>[]>> {
+  const tables = new Set<string>();
+  for (const fields of Object.values(map.objects.customFields)) for (const f of fields) if (f.optionsFrom) tables.add(f.optionsFrom.table);
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const table of tables) {
+    const { rows } = await pool.query<{ data: Record<string, unknown> }>(
+      'SELECT data FROM staged_rows WHERE migration_id = $1 AND source_table = $2 ORDER BY row_seq LIMIT 10000',
+      [migrationId, table],
+    );
+    out[table] = rows.map((r) => r.data);
+  }
+  return out;
+}
+
+/** MAPPING_REVIEW: propose a map (unless an edited one waits for review), and validate an approval. */
+export function createMappingActivities(deps: ActivityDeps) {
+  const { pool, settings } = deps;
+  return {
+    async proposeMap({ migrationId }: MigrationRef): Promise<ProposedMap> {
+      const latest = await latestFieldMap(pool, migrationId);
+      let version: number;
+      let map: FieldMap;
+      let proposal: ProposalRow[];
+      let phi: PhiDecisions = NO_PHI;
+      if (latest && latest.status === 'proposed') {
+        // An edited (imported) or earlier proposal is still waiting for review: keep it (and its PHI decisions);
+        // proposing against it again only supplies the workbook's samples and confidences.
+        version = latest.version;
+        map = parseFieldMap(latest.document.map);
+        phi = phiDecisionsForApproval(latest.document, {});
+        ({ proposal } = await proposeForMigration(pool, migrationId, map));
+      } else {
+        const base = latest ? parseFieldMap(latest.document.map) : defaultFieldMap();
+        const llmConfig = loadMappingLlmConfig(process.env);
+        const proposed = await proposeForMigration(pool, migrationId, withSourceOptions(base, await lookupRows(pool, migrationId, base)), {
+          llm: llmConfig ? createMappingLlm(llmConfig) : null,
+          logger: deps.logger,
+        });
+        proposal = proposed.proposal;
+        version = await saveProposedMap(pool, migrationId, { map: proposed.map });
+        map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
+      }
+      const mapPath = await writeJsonReport(settings, migrationId, `proposed-map-v${version}.json`, { version, map });
+      const { xlsxPath } = await exportWorkbook({ map, proposal, phi }, path.dirname(mapPath), `mapping-workbook-v${version}`);
+      await saveReport(pool, migrationId, 'proposed-map', mapPath, { version, rules: map.rules.length });
+      await saveReport(pool, migrationId, 'mapping-workbook', xlsxPath, { version, unsure: proposal.filter((r) => r.confidence < CONFIDENT).length });
+      return { version, mapPath, workbookPath: xlsxPath, fields: map.rules.length };
+    },
+
+    /**
+     * The MAPPING_REVIEW approval: the map (as edited) must validate and the PHI decisions must be valid for it;
+     * otherwise the approval is refused with row-level reasons and the gate keeps waiting.
+     */
+    async approveMap(a: MigrationRef & { version?: number; by: string; phiInclude?: PhiDecisions['include']; includeAllPhi?: boolean }): Promise<MapApproval> {
+      const stored = a.version ? await getFieldMap(pool, a.migrationId, a.version) : await latestFieldMap(pool, a.migrationId);
+      if (!stored) return { ok: false, errors: [`no field map version ${a.version ?? '(latest)'} for this migration`] };
+      let map: FieldMap;
+      try {
+        map = parseFieldMap(stored.document.map);
+      } catch (err) {
+        if (err instanceof FieldMapError) return { ok: false, version: stored.version, errors: err.message.split('\n').slice(0, 20) };
+        throw err;
+      }
+      const phi: PhiDecisions = a.includeAllPhi
+        ? { include: map.rules.filter((r) => r.phi === 'phi' && r.target.field.kind !== 'not_migrated').map((r) => ({ rule: r.id, deidentify: 'none' as const })) }
+        : phiDecisionsForApproval(stored.document, a); // the signal's list, else the decisions imported with the workbook
+      const problems = phiDecisionProblems(map, phi);
+      if (problems.length > 0) return { ok: false, version: stored.version, errors: problems };
+      await approveFieldMap(pool, a.migrationId, stored.version, a.by, { map, phi });
+      const included = phi.include.map((d) => `${d.rule} (${d.deidentify})`);
+      const approvedMapPath = await writeJsonReport(settings, a.migrationId, `approved-map-v${stored.version}.json`, {
+        version: stored.version,
+        approvedBy: a.by,
+        phi: {
+          statement: included.length
+            ? `PHI included by approval: ${included.join(', ')}. Every other PHI rule is excluded; SSN never moves.`
+            : 'No PHI included: every PHI rule is excluded; SSN never moves.',
+          include: phi.include,
+        },
+        map,
+      });
+      await saveReport(pool, a.migrationId, 'approved-map', approvedMapPath, { version: stored.version, phiIncluded: phi.include.length });
+      return { ok: true, version: stored.version, errors: [], approvedMapPath };
+    },
+  };
+}

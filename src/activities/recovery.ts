@@ -1,0 +1,83 @@
+import { sourceKeyOf } from '../mapping/source-keys';
+import type { FieldKeys, TargetEntity } from '../mapping/types';
+import { type PipedriveClient } from '../pipedrive/client';
+import { composeDealProductId, v2Collection } from './object-types';
+
+/** Where to look for a record whose create had an unknown outcome. */
+export interface RecoveryHints {
+  personId?: number;
+  dealId?: number;
+  /** When the create was attempted: records touched since then are the candidates. */
+  since: Date;
+}
+
+const SEARCHABLE = { person: 'persons', organization: 'organizations', deal: 'deals', product: 'products' } as const;
+/** Search indexing may lag behind the create; listing by update time is the fallback that always sees it. */
+const CLOCK_SKEW_MS = 10 * 60 * 1000;
+
+/**
+ * Finds the Pipedrive record an earlier attempt created for `sourceKey`, by the key it wrote into the record
+ * (DESIGN §5.1). Returns the ledger id, or undefined when no such record exists and creating is safe.
+ */
+export async function recoverCreatedId(
+  client: PipedriveClient,
+  entity: TargetEntity,
+  sourceKey: string,
+  fieldKeys: FieldKeys,
+  hints: RecoveryHints,
+): Promise<string | undefined> {
+  const since = new Date(hints.since.getTime() - CLOCK_SKEW_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const matches = (record: Record<string, unknown>) => sourceKeyOf(entity, record, fieldKeys) === sourceKey;
+
+  switch (entity) {
+    case 'person':
+    case 'organization':
+    case 'deal':
+    case 'product': {
+      const collection = SEARCHABLE[entity];
+      const hits = await client.search(collection, { term: sourceKey, fields: 'custom_fields', exactMatch: true, limit: 10 });
+      for (const hit of hits) {
+        const record = await client.get(collection, hit.item.id);
+        if (record && matches(record)) return String(hit.item.id);
+      }
+      // Not indexed yet, or search missed it: walk what changed since the attempt.
+      const query = entity === 'product' ? {} : { updated_since: since };
+      for await (const page of client.listPages(v2Collection(entity), { ...query, limit: 500 })) {
+        const found = page.find((r: Record<string, unknown>) => matches(r));
+        if (found) return String((found as { id: number }).id);
+      }
+      return undefined;
+    }
+    case 'activity': {
+      const query: Record<string, unknown> = { updated_since: since, limit: 500 };
+      if (hints.personId) query.person_id = hints.personId;
+      for await (const page of client.listPages('activities', query)) {
+        const found = page.find((r: Record<string, unknown>) => matches(r));
+        if (found) return String((found as { id: number }).id);
+      }
+      return undefined;
+    }
+    case 'note': {
+      const query: Record<string, unknown> = { updated_since: since.replace('T', ' ').replace('Z', ''), limit: 500 };
+      if (hints.personId) query.person_id = hints.personId;
+      for await (const page of client.listNotes(query)) {
+        const found = page.find((r) => matches(r as unknown as Record<string, unknown>));
+        if (found) return String(found.id);
+      }
+      return undefined;
+    }
+    case 'file': {
+      for await (const page of client.listFiles(hints.personId ? { person_id: hints.personId } : {})) {
+        const found = page.find((r) => matches(r as unknown as Record<string, unknown>));
+        if (found) return String(found.id);
+      }
+      return undefined;
+    }
+    case 'deal_product': {
+      if (!hints.dealId) return undefined;
+      const attached = await client.listDealProducts(hints.dealId);
+      const found = attached.find((r) => matches(r as unknown as Record<string, unknown>));
+      return found ? composeDealProductId(hints.dealId, found.id) : undefined;
+    }
+  }
+}

@@ -1,0 +1,243 @@
+import { Context } from '@temporalio/activity';
+import { appendAudit } from '../store/audit';
+import { Ledger, type LedgerEntry } from '../store/ledger';
+import { saveReport } from '../store/reports';
+import { getRun, setRunPhase, writeLockKey } from '../store/runs';
+import { loadAccountFieldKeys } from './field-keys';
+import type { FingerprintResult, MigrationRef, RollbackBatchInput, RollbackBatchResult } from './contracts';
+import { type ActivityDeps } from './deps';
+import { deleteCreated, v2Collection, writeOperation } from './object-types';
+import { recoverCreatedId, type RecoveryHints } from './recovery';
+import { writeJsonReport } from './report-files';
+import { takeAccountFingerprint } from './fingerprint';
+import { rethrowAsFailure } from './pipedrive-failures';
+import type { TargetEntity } from '../mapping/types';
+
+function notFoundAsEmpty(err: unknown): [] {
+  if ((err as { status?: number }).status === 404) return [];
+  throw err;
+}
+
+const DATA_ENTITIES = new Set(['organization', 'product', 'person', 'deal', 'deal_product', 'activity', 'note', 'file']);
+
+/** The saga's compensations: each is idempotent, treats "already gone" as done, and records what it did. */
+export function createRollbackActivities(deps: ActivityDeps) {
+  const { pool, settings, now = () => new Date() } = deps;
+
+  /** Where a pending child record could be: its person (or deal), found through the staged row and the id map. */
+  async function hintsFor(migrationId: string, entry: LedgerEntry): Promise<RecoveryHints> {
+    const hints: RecoveryHints = { since: entry.updatedAt };
+    const [kind, id] = entry.sourceKey.split(':');
+    const table = { appt: 'appt', recall: 'recall', clinical_note: 'clinical_note', document: 'document', procedure: 'procedure' }[kind ?? ''];
+    if (!table || !id) return hints;
+    const { rows } = await pool.query<{ patient_id: string | null; txcase_id: string | null }>(
+      `SELECT data->>'patient_id' AS patient_id, data->>'txcase_id' AS txcase_id FROM staged_rows
+       WHERE migration_id = $1 AND source_table = $2 AND source_key = $3`,
+      [migrationId, table, id],
+    );
+    const row = rows[0];
+    const refs = [];
+    if (row?.patient_id) refs.push({ objectType: 'person', sourceKey: `patient:${row.patient_id}` });
+    if (row?.txcase_id) refs.push({ objectType: 'deal', sourceKey: `txcase:${row.txcase_id}` });
+    const resolved = await new Ledger(pool).resolve(migrationId, refs);
+    if (row?.patient_id) hints.personId = resolved.get(`person|patient:${row.patient_id}`);
+    if (row?.txcase_id) hints.dealId = resolved.get(`deal|txcase:${row.txcase_id}`);
+    return hints;
+  }
+
+  return {
+    /**
+     * Flips the migration into ROLLING_BACK under the exclusive write lock: batches hold the shared lock while they
+     * write, so after this returns no batch is mid-write and every later batch sees the phase and stops.
+     */
+    async beginRollback({ migrationId, scope, by, reason }: MigrationRef & { scope: 'all' | 'sample'; by: string; reason: string }): Promise<void> {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [writeLockKey(migrationId)]);
+        try {
+          await client.query("UPDATE migration_runs SET phase = $2, updated_at = now() WHERE migration_id = $1", [
+            migrationId,
+            scope === 'all' ? 'ROLLING_BACK' : 'ROLLING_BACK_SAMPLE',
+          ]);
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [writeLockKey(migrationId)]);
+        }
+      } finally {
+        client.release();
+      }
+      const info = Context.current().info;
+      await appendAudit(pool, {
+        migrationId,
+        action: 'update',
+        objectType: 'migration',
+        method: 'SIGNAL',
+        endpoint: `rollback:${scope}`,
+        workflowId: info.workflowExecution?.workflowId,
+        runId: info.workflowExecution?.runId,
+        activityId: info.activityId,
+        note: `rollback (${scope}) by ${by}: ${reason}`,
+      });
+    },
+
+    async nextRollbackTarget({ migrationId, scope }: MigrationRef & { scope: 'all' | 'sample' }) {
+      const next = await new Ledger(pool).nextToUndo(migrationId, scope);
+      if (!next) return undefined;
+      if (scope === 'sample' && next.loadRank < 10) return undefined; // the sample's schema stays for the re-run
+      return { objectType: next.objectType, remaining: next.remaining };
+    },
+
+    /** Deletes up to `limit` created records of one type; resolves pending ones first (they may exist). */
+    async rollbackBatch({ migrationId, objectType, scope, limit }: RollbackBatchInput): Promise<RollbackBatchResult> {
+      const ctx = Context.current();
+      const run = await getRun(pool, migrationId);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      const ledger = new Ledger(pool);
+      const entries = await ledger.toUndo(migrationId, objectType, scope, limit);
+      const fieldKeys = DATA_ENTITIES.has(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {};
+      let deleted = 0;
+      let alreadyGone = 0;
+      /** The ledger row is marked deleted and the delete (or "already gone") is in the audit log, together. */
+      const recordUndone = async (sourceKey: string, pipedriveId: string | null, outcome: 'deleted' | 'not_found', note: string | null) => {
+        await ledger.markDeleted(migrationId, objectType, sourceKey);
+        await appendAudit(pool, {
+          migrationId,
+          action: 'delete',
+          objectType,
+          sourceKey,
+          pipedriveId,
+          ...writeOperation(objectType, 'delete'),
+          status: outcome === 'deleted' ? 200 : 404,
+          workflowId: ctx.info.workflowExecution?.workflowId,
+          runId: ctx.info.workflowExecution?.runId,
+          activityId: ctx.info.activityId,
+          attempt: ctx.info.attempt,
+          note: outcome === 'not_found' ? 'already gone' : note,
+        });
+        if (outcome === 'deleted') deleted++;
+        else alreadyGone++;
+      };
+      if (objectType === 'deal_product') {
+        // Per deal: one list (10 tokens), then one bulk delete (15 tokens, ≤100) when it beats single deletes (3 each).
+        const byDeal = new Map<number, LedgerEntry[]>();
+        for (const entry of entries.filter((e) => e.state === 'created' && e.pipedriveId)) {
+          const dealId = Number(entry.pipedriveId!.split('/')[0]);
+          byDeal.set(dealId, [...(byDeal.get(dealId) ?? []), entry]);
+        }
+        for (const [dealId, group] of byDeal) {
+          ctx.heartbeat({ objectType, dealId });
+          try {
+            const present = new Set((await client.listDealProducts(dealId).catch(notFoundAsEmpty)).map((p) => p.id));
+            const ids = group.map((e) => Number(e.pipedriveId!.split('/')[1])).filter((id) => present.has(id));
+            if (ids.length > 5) await client.deleteDealProducts(dealId, ids);
+            else for (const id of ids) await client.deleteDealProduct(dealId, id);
+            for (const entry of group) {
+              const gone = !present.has(Number(entry.pipedriveId!.split('/')[1]));
+              await recordUndone(entry.sourceKey, entry.pipedriveId, gone ? 'not_found' : 'deleted', ids.length > 5 ? 'bulk delete' : null);
+            }
+          } catch (err) {
+            rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
+          }
+        }
+      }
+      for (const entry of entries.filter((e) => objectType !== 'deal_product' || e.state === 'pending')) {
+        ctx.heartbeat({ objectType, sourceKey: entry.sourceKey });
+        let pipedriveId = entry.pipedriveId;
+        try {
+          if (entry.state === 'pending' && DATA_ENTITIES.has(objectType)) {
+            pipedriveId =
+              (await recoverCreatedId(client, objectType as TargetEntity, entry.sourceKey, fieldKeys, await hintsFor(migrationId, entry))) ?? null;
+          }
+          const outcome = pipedriveId ? await deleteCreated(client, objectType, pipedriveId) : 'not_found';
+          await recordUndone(entry.sourceKey, pipedriveId, outcome, null);
+        } catch (err) {
+          rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
+        }
+      }
+      if (objectType === 'custom_field') {
+        await pool.query(
+          `DELETE FROM field_keys fk USING id_map m
+           WHERE fk.migration_id = $1 AND m.migration_id = fk.migration_id AND m.object_type = 'custom_field'
+             AND m.state = 'deleted' AND m.pipedrive_id = fk.entity || '/' || fk.field_code`,
+          [migrationId],
+        );
+      }
+      const remaining = (await ledger.nextToUndo(migrationId, scope))?.remaining ?? 0;
+      return { deleted, alreadyGone, remaining };
+    },
+
+    /** Puts back the before-images of records the migration updated (delta window), then marks them restored. */
+    async restoreBeforeImages({ migrationId }: MigrationRef & { scope: 'all' | 'sample' }): Promise<{ restored: number }> {
+      const run = await getRun(pool, migrationId);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      const { rows } = await pool.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown> }>(
+        `SELECT b.object_type, b.pipedrive_id, b.body FROM before_images b
+         WHERE b.migration_id = $1 AND b.restored_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM id_map m WHERE m.migration_id = b.migration_id AND m.object_type = b.object_type
+                           AND m.pipedrive_id = b.pipedrive_id AND m.state = 'deleted')`,
+        [migrationId],
+      );
+      let restored = 0;
+      for (const row of rows) {
+        Context.current().heartbeat({ restored });
+        try {
+          if (row.object_type === 'deal_product') {
+            const [dealId, attachmentId] = row.pipedrive_id.split('/').map(Number) as [number, number];
+            await client.updateDealProduct(dealId, attachmentId, row.body);
+          } else if (row.object_type === 'note') {
+            await client.updateNote(Number(row.pipedrive_id), row.body);
+          } else {
+            await client.update(v2Collection(row.object_type), Number(row.pipedrive_id), row.body);
+          }
+        } catch (err) {
+          rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
+        }
+        await pool.query('UPDATE before_images SET restored_at = now() WHERE migration_id = $1 AND object_type = $2 AND pipedrive_id = $3', [
+          migrationId,
+          row.object_type,
+          row.pipedrive_id,
+        ]);
+        await appendAudit(pool, {
+          migrationId,
+          action: 'restore',
+          objectType: row.object_type,
+          pipedriveId: row.pipedrive_id,
+          method: 'PATCH',
+          endpoint: row.object_type,
+        });
+        restored++;
+      }
+      return { restored };
+    },
+
+    /** The proof: nothing left in the ledger, and (scope all) the account's fingerprint equals the one before the first write. */
+    async proveRollback({ migrationId, scope }: MigrationRef & { scope: 'all' | 'sample' }) {
+      const run = await getRun(pool, migrationId);
+      const remaining = await new Ledger(pool).countRemaining(migrationId, scope);
+      let after: FingerprintResult | undefined;
+      if (scope === 'all') {
+        try {
+          after = await takeAccountFingerprint(deps.pipedriveFor(run.pipedriveBaseUrl), run.pipedriveBaseUrl);
+        } catch (err) {
+          rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
+        }
+      }
+      const fingerprintBefore = run.fingerprintBefore ?? undefined;
+      const proven =
+        remaining === 0 && (scope === 'sample' || fingerprintBefore === undefined || after?.fingerprint === fingerprintBefore);
+      if (after) await pool.query('UPDATE migration_runs SET fingerprint_after = $2 WHERE migration_id = $1', [migrationId, after.fingerprint]);
+      if (scope === 'all') await setRunPhase(pool, migrationId, 'ROLLED_BACK');
+      const reportPath = await writeJsonReport(settings, migrationId, `rollback-${scope}.json`, {
+        migrationId,
+        scope,
+        at: now().toISOString(),
+        remainingLedgerRows: remaining,
+        fingerprintBefore: fingerprintBefore ?? null,
+        fingerprintAfter: after?.fingerprint ?? null,
+        fingerprintMethod: after?.method ?? null,
+        proven,
+      });
+      await saveReport(pool, migrationId, `rollback-${scope}`, reportPath, { proven });
+      return { proven, remaining, fingerprintBefore, fingerprintAfter: after?.fingerprint, reportPath };
+    },
+  };
+}

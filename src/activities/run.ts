@@ -1,0 +1,68 @@
+import { Context } from '@temporalio/activity';
+import { appendAudit } from '../store/audit';
+import { Ledger } from '../store/ledger';
+import { saveReport } from '../store/reports';
+import { setRunPhase } from '../store/runs';
+import { plannedSourceCounts } from '../store/work';
+import type { MigrationRef, ObjectCounts, ReconcileResult } from './contracts';
+import { type ActivityDeps } from './deps';
+import { writeJsonReport } from './report-files';
+
+/** Bookkeeping of a migration run: phase, operator decisions, reconciliation. */
+export function createRunActivities({ pool, settings, now = () => new Date() }: ActivityDeps) {
+  return {
+    async markPhase({ migrationId, phase }: MigrationRef & { phase: string }): Promise<void> {
+      await setRunPhase(pool, migrationId, phase);
+    },
+
+    /** Every gate decision goes to the audit log with who made it and why (an override's reason included). */
+    async recordDecision(d: MigrationRef & { gate: string; decision: string; by: string; reason?: string; overrideReason?: string }): Promise<void> {
+      const info = Context.current().info;
+      await appendAudit(pool, {
+        migrationId: d.migrationId,
+        action: 'update',
+        objectType: 'gate',
+        sourceKey: d.gate,
+        method: 'SIGNAL',
+        endpoint: `gate:${d.gate}`,
+        workflowId: info.workflowExecution?.workflowId,
+        runId: info.workflowExecution?.runId,
+        activityId: info.activityId,
+        attempt: info.attempt,
+        note: `${d.decision} by ${d.by}${d.reason ?? d.overrideReason ? `: ${d.reason ?? d.overrideReason}` : ''}`,
+      });
+    },
+
+    /** Per object type: source = migrated + skipped + rejected (+ pending, which must be 0 at the end). */
+    async reconcile({ migrationId }: MigrationRef): Promise<ReconcileResult> {
+      const planned = await plannedSourceCounts(pool, migrationId);
+      const states = await new Ledger(pool).countsByState(migrationId);
+      const objects: Record<string, ObjectCounts & { pending: number; rolledBack: number }> = {};
+      let balanced = true;
+      for (const [objectType, source] of Object.entries(planned)) {
+        const s = states[objectType] ?? {};
+        const row = {
+          source,
+          migrated: (s.created ?? 0) + (s.reused ?? 0),
+          skipped: s.skipped ?? 0,
+          rejected: s.rejected ?? 0,
+          pending: s.pending ?? 0,
+          rolledBack: s.deleted ?? 0,
+        };
+        objects[objectType] = row;
+        if (row.source !== row.migrated + row.skipped + row.rejected + row.rolledBack) balanced = false;
+      }
+      const reportPath = await writeJsonReport(settings, migrationId, 'reconciliation.json', {
+        migrationId,
+        generatedAt: now().toISOString(),
+        rule: 'per object type: source = migrated + skipped + rejected (+ rolled back after a rollback)',
+        balanced,
+        objects,
+      });
+      await saveReport(pool, migrationId, 'reconciliation', reportPath, { balanced });
+      const plain: Record<string, ObjectCounts> = {};
+      for (const [k, v] of Object.entries(objects)) plain[k] = { source: v.source, migrated: v.migrated, skipped: v.skipped, rejected: v.rejected };
+      return { objects: plain, reportPath, balanced };
+    },
+  };
+}

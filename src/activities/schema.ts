@@ -1,0 +1,276 @@
+import { Context } from '@temporalio/activity';
+import { type Pool } from 'pg';
+import { providerMatchEmail, schemaRequirements, type CustomFieldRequirement } from '../mapping';
+import { type PipedriveClient } from '../pipedrive/client';
+import { PipedriveError } from '../pipedrive/errors';
+import { type Field } from '../pipedrive/types';
+import { appendAudit } from '../store/audit';
+import { saveFieldKey } from '../store/field-keys';
+import { Ledger } from '../store/ledger';
+import { saveReport } from '../store/reports';
+import { getRun, recordFingerprint } from '../store/runs';
+import type { FingerprintResult, MigrationRef, ProviderResolution, SchemaResult } from './contracts';
+import { type ActivityDeps } from './deps';
+import { permanent } from './failures';
+import { takeAccountFingerprint } from './fingerprint';
+import { approvedMapLoader } from './mapping';
+import { composeFieldId, loadRank } from './object-types';
+import { rethrowAsFailure } from './pipedrive-failures';
+import { writeJsonReport } from './report-files';
+
+export const FALLBACK_OWNER_KEY = 'fallback';
+
+interface SchemaContext {
+  pool: Pool;
+  client: PipedriveClient;
+  ledger: Ledger;
+  migrationId: string;
+  audit: (e: { action: 'create' | 'update'; objectType: string; sourceKey: string; pipedriveId: string; endpoint: string; method?: string }) => Promise<void>;
+  counts: SchemaResult;
+}
+
+/**
+ * Creates a schema element exactly once: an element found by name is ours if the ledger says we tried to create it
+ * (a lost response), and someone else's (reused, never deleted) otherwise. A transient failure of the create is
+ * settled here, once, by looking again with `findFresh` (a fresh listing: `find` may read one taken before the create),
+ * then creating if it is not there, rather than by retrying the whole schema with a backoff that grows per element.
+ */
+async function ensureElement<T>(
+  ctx: SchemaContext,
+  e: {
+    objectType: string;
+    sourceKey: string;
+    find: () => Promise<T | undefined>;
+    findFresh: () => Promise<T | undefined>;
+    create: () => Promise<T>;
+    idOf: (x: T) => string;
+    endpoint: string;
+  },
+  settleRetries = 1,
+): Promise<T> {
+  const entry = await ctx.ledger.get(ctx.migrationId, e.objectType, e.sourceKey);
+  const rank = loadRank(e.objectType);
+  const found = await e.find();
+  if (found) {
+    const ours = entry?.state === 'pending' || entry?.state === 'created';
+    await ctx.ledger.markCreated(ctx.migrationId, {
+      objectType: e.objectType,
+      sourceKey: e.sourceKey,
+      pipedriveId: e.idOf(found),
+      runKind: 'schema',
+      loadRank: rank,
+      state: ours ? 'created' : 'reused',
+    });
+    if (ours && entry?.state === 'pending') {
+      await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(found), endpoint: e.endpoint, method: 'RECOVER' });
+    }
+    if (ours) ctx.counts.created += entry?.state === 'pending' ? 1 : 0;
+    else ctx.counts.reused++;
+    return found;
+  }
+  await ctx.ledger.markPending(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, runKind: 'schema', loadRank: rank });
+  let created: T;
+  try {
+    created = await e.create();
+  } catch (err) {
+    if (settleRetries > 0 && err instanceof PipedriveError && err.failureType === 'transient') {
+      return ensureElement(ctx, { ...e, find: e.findFresh }, settleRetries - 1);
+    }
+    throw err;
+  }
+  await ctx.ledger.markCreated(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), runKind: 'schema', loadRank: rank });
+  await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), endpoint: e.endpoint });
+  ctx.counts.created++;
+  return created;
+}
+
+/** SCHEMA phase: fingerprint, provider → user resolution, custom fields, pipelines and stages, activity types. */
+export function createSchemaActivities(deps: ActivityDeps) {
+  const { pool, settings } = deps;
+  const loadApproved = approvedMapLoader(pool);
+
+  return {
+    async takeFingerprint({ migrationId, label }: MigrationRef & { label: 'before_first_write' | 'after_rollback' | 'at_end' }): Promise<FingerprintResult> {
+      const run = await getRun(pool, migrationId);
+      if (label === 'before_first_write' && run.fingerprintBefore) return { fingerprint: run.fingerprintBefore, method: 'sandbox' };
+      try {
+        const result = await takeAccountFingerprint(deps.pipedriveFor(run.pipedriveBaseUrl), run.pipedriveBaseUrl);
+        const kept = await recordFingerprint(pool, migrationId, label, result.fingerprint);
+        return { ...result, fingerprint: kept };
+      } catch (err) {
+        rethrowAsFailure(err, settings.budgetResetTimeZone);
+      }
+    },
+
+    /** Providers → Pipedrive users by e-mail (case-insensitive); the rest are listed for account creation. */
+    async resolveProviders({ migrationId }: MigrationRef): Promise<ProviderResolution> {
+      const run = await getRun(pool, migrationId);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      const ledger = new Ledger(pool);
+      try {
+        const users = (await client.listUsers()).filter((u) => u.active_flag !== false && !u.is_deleted);
+        const byEmail = new Map(users.map((u) => [u.email.trim().toLowerCase(), u]));
+        const fallbackOwnerId = settings.fallbackOwnerId ?? (await client.me()).id;
+        if (!users.some((u) => u.id === fallbackOwnerId)) {
+          throw permanent(`PIPEDRIVE_FALLBACK_OWNER_ID=${fallbackOwnerId} is not an active user of this Pipedrive account`);
+        }
+        const { rows } = await pool.query<{ source_key: string; data: { provider_id: string; email: string | null; first_name: string | null; last_name: string | null; title: string | null; inactive: boolean | null } }>(
+          "SELECT source_key, data FROM staged_rows WHERE migration_id = $1 AND source_table = 'provider' ORDER BY row_seq",
+          [migrationId],
+        );
+        const unmatched: { providerId: string; name: string; email: string | null; inactive: boolean }[] = [];
+        let matched = 0;
+        for (const { data } of rows) {
+          const email = providerMatchEmail(data);
+          const user = email ? byEmail.get(email) : undefined;
+          if (user) {
+            matched++;
+            await ledger.markCreated(migrationId, { objectType: 'user', sourceKey: `provider:${data.provider_id}`, pipedriveId: user.id, runKind: 'schema', loadRank: loadRank('user'), state: 'reused' });
+          } else {
+            unmatched.push({
+              providerId: data.provider_id,
+              name: [data.first_name, data.last_name, data.title].filter(Boolean).join(' '),
+              email: data.email,
+              inactive: Boolean(data.inactive),
+            });
+          }
+        }
+        await ledger.markCreated(migrationId, { objectType: 'user', sourceKey: FALLBACK_OWNER_KEY, pipedriveId: fallbackOwnerId, runKind: 'schema', loadRank: loadRank('user'), state: 'reused' });
+        const reportPath = await writeJsonReport(settings, migrationId, 'providers.json', {
+          migrationId,
+          matched,
+          fallbackOwnerId,
+          rule: 'providers resolve to Pipedrive users by e-mail; records of unmatched providers are owned by the fallback owner',
+          unmatched: unmatched.map((u) => ({ ...u, action: 'create a Pipedrive user with this e-mail, then re-run, or accept the fallback owner' })),
+        });
+        await saveReport(pool, migrationId, 'providers', reportPath, { matched, unmatched: unmatched.length });
+        return { matched, unmatched: unmatched.length, fallbackOwnerId, unmatchedProviderIds: unmatched.map((u) => u.providerId) };
+      } catch (err) {
+        rethrowAsFailure(err, settings.budgetResetTimeZone);
+      }
+    },
+
+    /** Creates or reuses (by name) everything the approved map needs, recording what it created for rollback. */
+    async createSchema({ migrationId }: MigrationRef): Promise<SchemaResult> {
+      const run = await getRun(pool, migrationId);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      const { map, phi } = await loadApproved(migrationId);
+      const requirements = schemaRequirements(map, phi);
+      const info = Context.current().info;
+      const ctx: SchemaContext = {
+        pool,
+        client,
+        ledger: new Ledger(pool),
+        migrationId,
+        counts: { created: 0, reused: 0 },
+        audit: (e) =>
+          appendAudit(pool, {
+            migrationId,
+            action: e.action,
+            objectType: e.objectType,
+            sourceKey: e.sourceKey,
+            pipedriveId: e.pipedriveId,
+            method: e.method ?? 'POST',
+            endpoint: e.endpoint,
+            workflowId: info.workflowExecution?.workflowId,
+            runId: info.workflowExecution?.runId,
+            activityId: info.activityId,
+            attempt: info.attempt,
+          }),
+      };
+      const conflicts: string[] = [];
+      try {
+        for (const [entity, fields] of Object.entries(requirements.customFields) as [
+          'person' | 'organization' | 'deal' | 'product',
+          CustomFieldRequirement[],
+        ][]) {
+          let existing = await client.listFields(entity);
+          for (const req of fields) {
+            Context.current().heartbeat({ entity, field: req.name });
+            const sameName = (f: Field) => f.is_custom_field && f.field_name.trim().toLowerCase() === req.name.trim().toLowerCase();
+            const field = await ensureElement(ctx, {
+              objectType: 'custom_field',
+              sourceKey: `field:${entity}:${req.name}`,
+              endpoint: `POST /api/v2/${entity}Fields`,
+              find: async () => existing.find(sameName),
+              findFresh: async () => (await client.listFields(entity)).find(sameName),
+              create: () =>
+                client.createField(entity, {
+                  field_name: req.name,
+                  field_type: req.field_type,
+                  ...(req.options ? { options: req.options.map((label) => ({ label })) } : {}),
+                }),
+              idOf: (f) => composeFieldId(entity, f.field_code),
+            });
+            if (field.field_type !== req.field_type) {
+              conflicts.push(`${entity} field "${req.name}" exists as ${field.field_type}; the map needs ${req.field_type}`);
+              continue;
+            }
+            let options = field.options ?? [];
+            const missing = (req.options ?? []).filter((label) => !options.some((o) => o.label.toLowerCase() === label.toLowerCase()));
+            if (missing.length > 0) {
+              const added = await client.addFieldOptions(entity, field.field_code, missing);
+              options = [...options, ...added];
+              await ctx.audit({ action: 'update', objectType: 'custom_field', sourceKey: `field:${entity}:${req.name}`, pipedriveId: composeFieldId(entity, field.field_code), endpoint: `POST /api/v2/${entity}Fields/{field_code}/options` });
+              existing = await client.listFields(entity);
+            }
+            await saveFieldKey(pool, migrationId, {
+              entity,
+              fieldName: req.name,
+              fieldCode: field.field_code,
+              fieldType: field.field_type,
+              options: options.map((o) => ({ id: o.id, label: o.label })),
+              createdByUs: (await ctx.ledger.get(migrationId, 'custom_field', `field:${entity}:${req.name}`))?.state === 'created',
+            });
+          }
+        }
+        if (conflicts.length > 0) {
+          throw permanent(`The Pipedrive account already has fields that conflict with the map: ${conflicts.join('; ')}`);
+        }
+
+        for (const pipeline of requirements.pipelines) {
+          const created = await ensureElement(ctx, {
+            objectType: 'pipeline',
+            sourceKey: `pipeline:${pipeline.name}`,
+            endpoint: 'POST /api/v2/pipelines',
+            find: async () => (await client.listAll<{ id: number; name: string }>('pipelines')).find((p) => p.name === pipeline.name),
+            findFresh: async () => (await client.listAll<{ id: number; name: string }>('pipelines')).find((p) => p.name === pipeline.name),
+            create: () => client.create<{ id: number; name: string }>('pipelines', { name: pipeline.name }),
+            idOf: (p) => String(p.id),
+          });
+          const stages = await client.listAll<{ id: number; name: string }>('stages', { pipeline_id: created.id });
+          for (const stage of pipeline.stages) {
+            await ensureElement(ctx, {
+              objectType: 'stage',
+              sourceKey: `stage:${pipeline.name}:${stage}`,
+              endpoint: 'POST /api/v2/stages',
+              find: async () => stages.find((s) => s.name === stage),
+              findFresh: async () => (await client.listAll<{ id: number; name: string }>('stages', { pipeline_id: created.id })).find((s) => s.name === stage),
+              create: () => client.create<{ id: number; name: string }>('stages', { name: stage, pipeline_id: created.id }),
+              idOf: (s) => String(s.id),
+            });
+          }
+        }
+
+        const types = await client.listActivityTypes();
+        for (const type of requirements.activityTypes) {
+          await ensureElement(ctx, {
+            objectType: 'activity_type',
+            sourceKey: `activity_type:${type.key_string}`,
+            endpoint: 'POST /api/v1/activityTypes',
+            find: async () => types.find((t) => t.active_flag !== false && (t.key_string === type.key_string || t.name === type.name)),
+            findFresh: async () =>
+              (await client.listActivityTypes()).find((t) => t.active_flag !== false && (t.key_string === type.key_string || t.name === type.name)),
+            create: () => client.createActivityType({ name: type.name, icon_key: type.icon_key }),
+            idOf: (t) => String(t.id),
+          });
+        }
+      } catch (err) {
+        rethrowAsFailure(err, settings.budgetResetTimeZone);
+      }
+      const reportPath = await writeJsonReport(settings, migrationId, 'schema.json', { migrationId, ...ctx.counts, requirements });
+      await saveReport(pool, migrationId, 'schema', reportPath, ctx.counts);
+      return ctx.counts;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { Context } from '@temporalio/activity';
+import { ExtractError, stageExtract } from '../dentrix';
+import { getRun } from '../store/runs';
+import type { ExtractSummary, MigrationRef } from './contracts';
+import { type ActivityDeps } from './deps';
+import { badSource } from './failures';
+
+/** The EXTRACT phase: read-only on the source, everything into staging, counts only out. */
+export function createSourceActivities(deps: ActivityDeps) {
+  const { pool } = deps;
+  return {
+    async extractSource({ migrationId }: MigrationRef): Promise<ExtractSummary> {
+      const ctx = Context.current();
+      const run = await getRun(pool, migrationId);
+      let reader;
+      try {
+        reader = await deps.openSource(run.source);
+      } catch (err) {
+        if (err instanceof ExtractError) throw badSource(err.message, { type: err.type });
+        throw err;
+      }
+      try {
+        const manifest = await reader.manifest();
+        await pool.query(
+          'UPDATE migration_runs SET practice_name = $2, timezone = $3, currency = $4, updated_at = now() WHERE migration_id = $1',
+          [migrationId, manifest.practice.name, manifest.practice.timezone, manifest.practice.currency],
+        );
+        const counts = await stageExtract(pool, migrationId, reader, {
+          onProgress: (p) => ctx.heartbeat(p),
+          progressEvery: 5000,
+        });
+        deps.logger.info({ migrationId, rowsStaged: counts.rowsStaged, rowsRejected: counts.rowsRejected }, 'extract staged');
+        return {
+          tables: counts.tables.length,
+          rowsRead: counts.rowsRead,
+          rowsStaged: counts.rowsStaged,
+          rowsRejected: counts.rowsRejected,
+          perTable: Object.fromEntries(
+            counts.tables.map((t) => [t.table, { read: t.rowsRead, staged: t.rowsStaged, rejected: t.rowsRejected }]),
+          ),
+        };
+      } catch (err) {
+        if (err instanceof ExtractError) throw badSource(err.message, { type: err.type });
+        throw err;
+      } finally {
+        await reader.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import { Context } from '@temporalio/activity';
+import { type Pool } from 'pg';
+import {
+  convertToPipedriveBody,
+  diffRecord,
+  fromPipedriveRecord,
+  type DiffOptions,
+  type FieldKeys,
+  type RecordDiff,
+  type TargetEntity,
+} from '../mapping';
+import { type PipedriveClient } from '../pipedrive/client';
+import { Ledger, type LedgerEntry } from '../store/ledger';
+import { saveReport } from '../store/reports';
+import { getRun } from '../store/runs';
+import { workItemsInRange } from '../store/work';
+import type { AccuracySummary, BatchInput, MigrationRef, RunKind, VerifyBatchResult } from './contracts';
+import { type ActivityDeps } from './deps';
+import { loadAccountFieldKeys } from './field-keys';
+import { buildBatch } from './load';
+import { approvedMapLoader } from './mapping';
+import { v2Collection } from './object-types';
+import { rethrowAsFailure } from './pipedrive-failures';
+import { escapeHtml, writeJsonReport, writeReportFile } from './report-files';
+
+type ApiRecord = Record<string, unknown>;
+
+const chunk = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
+
+/**
+ * Reads a batch's records back with list endpoints (≤100 ids per request for v2; per person for notes and files;
+ * per 100 deals for deal products), never one GET per record.
+ */
+async function readBack(client: PipedriveClient, entity: TargetEntity, entries: LedgerEntry[], personOf: Map<string, number>): Promise<Map<string, ApiRecord>> {
+  const byLedgerId = new Map<string, ApiRecord>();
+  const ids = entries.map((e) => e.pipedriveId!).filter(Boolean);
+  switch (entity) {
+    case 'note':
+    case 'file': {
+      const persons = [...new Set(entries.map((e) => personOf.get(e.sourceKey)).filter((p): p is number => p !== undefined))];
+      for (const personId of persons) {
+        const pages = entity === 'note' ? client.listNotes({ person_id: personId, limit: 500 }) : client.listFiles({ person_id: personId });
+        for await (const page of pages) for (const r of page) byLedgerId.set(String(r.id), r as unknown as ApiRecord);
+      }
+      return byLedgerId;
+    }
+    case 'deal_product': {
+      const deals = [...new Set(ids.map((id) => Number(id.split('/')[0])))];
+      for (const group of chunk(deals, 100)) {
+        for (const p of await client.listProductsForDeals(group)) byLedgerId.set(`${p.deal_id}/${p.id}`, { ...(p as unknown as ApiRecord) });
+      }
+      return byLedgerId;
+    }
+    default: {
+      for (const group of chunk(ids, 100)) {
+        for (const r of await client.listAll<ApiRecord>(v2Collection(entity), { ids: group.join(','), limit: 100 })) {
+          byLedgerId.set(String(r.id), r);
+        }
+      }
+      return byLedgerId;
+    }
+  }
+}
+
+async function saveDiffs(pool: Pool, migrationId: string, runKind: RunKind, diffs: RecordDiff[]): Promise<void> {
+  const rows = diffs.flatMap((d) => d.fields.map((f) => ({ entity: d.entity, sourceKey: d.sourceKey, ...f })));
+  for (const group of chunk(rows, 1000)) {
+    await pool.query(
+      `INSERT INTO field_diffs (migration_id, run_kind, object_type, source_key, field, matched, category, expected, actual)
+       SELECT $1, $2, t.object_type, t.source_key, t.field, t.matched, t.category, t.expected, t.actual
+       FROM jsonb_to_recordset($3::jsonb) AS t(object_type text, source_key text, field text, matched boolean, category text, expected jsonb, actual jsonb)
+       ON CONFLICT (migration_id, run_kind, object_type, source_key, field) DO UPDATE
+         SET matched = EXCLUDED.matched, category = EXCLUDED.category, expected = EXCLUDED.expected, actual = EXCLUDED.actual`,
+      [
+        migrationId,
+        runKind,
+        JSON.stringify(
+          group.map((r) => ({
+            object_type: r.entity,
+            source_key: r.sourceKey,
+            field: r.field,
+            matched: r.matched,
+            category: r.category ?? null,
+            expected: r.expected ?? null,
+            actual: r.actual ?? null,
+          })),
+        ),
+      ],
+    );
+  }
+}
+
+/** The sample's field-level diff and the full run's verification: expected (rebuilt from staging) vs read back. */
+export function createVerifyActivities(deps: ActivityDeps) {
+  const { pool, settings, now = () => new Date() } = deps;
+  const loadApproved = approvedMapLoader(pool);
+
+  return {
+    async verifyBatch(input: BatchInput): Promise<VerifyBatchResult> {
+      const ctx = Context.current();
+      const { migrationId, objectType, runKind } = input;
+      const entity = objectType as TargetEntity;
+      const items = await workItemsInRange(pool, input);
+      const result: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
+      if (items.length === 0) return result;
+      const run = await getRun(pool, migrationId);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      const approved = await loadApproved(migrationId);
+      const fieldKeys: FieldKeys = await loadAccountFieldKeys(pool, migrationId);
+      const keys = items.map((i) => i.sourceKey);
+      const entries = await new Ledger(pool).getMany(migrationId, objectType, keys);
+      const built = await buildBatch(pool, { run, approved }, entity, keys, settings);
+
+      const created = [...entries.values()].filter((e) => (e.state === 'created' || e.state === 'reused') && e.pipedriveId);
+      const personOf = new Map<string, number>();
+      for (const e of created) {
+        const o = built.get(e.sourceKey)?.outcome;
+        if (o?.kind === 'record' && typeof o.record.fields.person_id === 'number') personOf.set(e.sourceKey, o.record.fields.person_id);
+      }
+      let actual: Map<string, ApiRecord>;
+      try {
+        actual = await readBack(client, entity, created, personOf);
+      } catch (err) {
+        rethrowAsFailure(err, settings.budgetResetTimeZone);
+      }
+      ctx.heartbeat({ readBack: actual.size });
+
+      const diffs: RecordDiff[] = [];
+      for (const key of keys) {
+        const outcome = built.get(key)?.outcome;
+        const entry = entries.get(key);
+        // Skipped by rule and rejected-as-bad-data records are accounted for by reconciliation, not compared.
+        if (!outcome || outcome.kind !== 'record') continue;
+        const options: DiffOptions = { sourceKey: key };
+        if (entry?.state === 'rejected') {
+          options.rejectedByApi = entry.reason?.startsWith('Pipedrive refused') ?? false;
+          const { problems } = convertToPipedriveBody(entity, outcome.record, fieldKeys, { mode: 'create' });
+          options.fieldProblems = Object.fromEntries(
+            problems.map((p) => [`custom:${p.field}`, p.kind === 'type_mismatch' ? 'rejected_by_api' : p.kind] as const),
+          );
+        }
+        const apiRecord = entry?.pipedriveId ? actual.get(entry.pipedriveId) : undefined;
+        const actualRecord = apiRecord ? fromPipedriveRecord(entity, apiRecord, fieldKeys) : undefined;
+        diffs.push(diffRecord(entity, outcome.record, actualRecord, approved.map, options));
+      }
+      await saveDiffs(pool, migrationId, runKind, diffs);
+      for (const d of diffs) {
+        result.recordsCompared++;
+        for (const f of d.fields) {
+          result.fieldsCompared++;
+          if (f.matched) result.fieldsMatched++;
+          else result.discrepancies++;
+        }
+      }
+      return result;
+    },
+
+    /** Accuracy per field and per object type, discrepancies by category: JSON and HTML, summary PHI-free. */
+    async writeAccuracyReport({ migrationId, runKind }: MigrationRef & { runKind: RunKind }): Promise<AccuracySummary> {
+      const perField = await pool.query<{ object_type: string; field: string; compared: string; matched: string }>(
+        `SELECT object_type, field, count(*) AS compared, count(*) FILTER (WHERE matched) AS matched
+         FROM field_diffs WHERE migration_id = $1 AND run_kind = $2 GROUP BY object_type, field ORDER BY object_type, field`,
+        [migrationId, runKind],
+      );
+      const perCategory = await pool.query<{ object_type: string; category: string; n: string }>(
+        `SELECT object_type, category, count(*) AS n FROM field_diffs WHERE migration_id = $1 AND run_kind = $2 AND NOT matched
+         GROUP BY object_type, category ORDER BY object_type, category`,
+        [migrationId, runKind],
+      );
+      const records = await pool.query<{ object_type: string; n: string }>(
+        'SELECT object_type, count(DISTINCT source_key) AS n FROM field_diffs WHERE migration_id = $1 AND run_kind = $2 GROUP BY object_type',
+        [migrationId, runKind],
+      );
+      const mismatches = await pool.query<{ object_type: string; source_key: string; field: string; category: string; expected: unknown; actual: unknown }>(
+        `SELECT object_type, source_key, field, category, expected, actual FROM field_diffs
+         WHERE migration_id = $1 AND run_kind = $2 AND NOT matched ORDER BY object_type, source_key, field LIMIT 2000`,
+        [migrationId, runKind],
+      );
+      const byObject: Record<string, { compared: number; matched: number; accuracy: number; records: number }> = {};
+      let compared = 0;
+      let matched = 0;
+      for (const r of perField.rows) {
+        const o = (byObject[r.object_type] ??= { compared: 0, matched: 0, accuracy: 100, records: 0 });
+        o.compared += Number(r.compared);
+        o.matched += Number(r.matched);
+        compared += Number(r.compared);
+        matched += Number(r.matched);
+      }
+      for (const r of records.rows) if (byObject[r.object_type]) byObject[r.object_type]!.records = Number(r.n);
+      for (const o of Object.values(byObject)) o.accuracy = o.compared ? (100 * o.matched) / o.compared : 100;
+      const accuracy = compared ? (100 * matched) / compared : 100;
+      const recordsCompared = records.rows.reduce((n, r) => n + Number(r.n), 0);
+      const name = runKind === 'sample' ? 'sample-diff' : runKind === 'full' ? 'verification' : `verification-${runKind}`;
+      const report = {
+        migrationId,
+        runKind,
+        generatedAt: now().toISOString(),
+        accuracy,
+        fieldsCompared: compared,
+        fieldsMatched: matched,
+        recordsCompared,
+        byObject,
+        byField: perField.rows.map((r) => ({
+          object: r.object_type,
+          field: r.field,
+          compared: Number(r.compared),
+          matched: Number(r.matched),
+          accuracy: (100 * Number(r.matched)) / Number(r.compared),
+        })),
+        byCategory: perCategory.rows.map((r) => ({ object: r.object_type, category: r.category, count: Number(r.n) })),
+        discrepancies: mismatches.rows,
+      };
+      const reportPath = await writeJsonReport(settings, migrationId, `${name}.json`, report);
+      await writeReportFile(settings, migrationId, `${name}.html`, renderAccuracyHtml(report));
+      const summary: AccuracySummary = { accuracy, fieldsCompared: compared, discrepancies: compared - matched, recordsCompared, reportPath };
+      await saveReport(pool, migrationId, name, reportPath, { accuracy, fieldsCompared: compared, discrepancies: compared - matched });
+      return summary;
+    },
+  };
+}
+
+function renderAccuracyHtml(r: {
+  migrationId: string;
+  runKind: string;
+  generatedAt: string;
+  accuracy: number;
+  fieldsCompared: number;
+  byField: { object: string; field: string; compared: number; matched: number; accuracy: number }[];
+  byCategory: { object: string; category: string; count: number }[];
+  discrepancies: { object_type: string; source_key: string; field: string; category: string; expected: unknown; actual: unknown }[];
+}): string {
+  const row = (cells: (string | number)[]) => `<tr>${cells.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`;
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Field-level diff: ${escapeHtml(r.migrationId)} (${escapeHtml(r.runKind)})</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+.bad{color:#b00}.good{color:#070}</style></head><body>
+<h1>Field-level diff — ${escapeHtml(r.migrationId)} (${escapeHtml(r.runKind)})</h1>
+<p>Generated ${escapeHtml(r.generatedAt)}. Accuracy <b class="${r.accuracy >= 99 ? 'good' : 'bad'}">${r.accuracy.toFixed(2)}%</b> over ${r.fieldsCompared} fields.</p>
+<h2>Accuracy per field</h2><table><tr><th>object</th><th>field</th><th>compared</th><th>matched</th><th>accuracy</th></tr>
+${r.byField.map((f) => row([f.object, f.field, f.compared, f.matched, `${f.accuracy.toFixed(2)}%`])).join('\n')}</table>
+<h2>Discrepancies by category</h2><table><tr><th>object</th><th>category</th><th>count</th></tr>
+${r.byCategory.map((c) => row([c.object, c.category, c.count])).join('\n')}</table>
+<h2>Discrepancies (first ${r.discrepancies.length})</h2><table><tr><th>object</th><th>source key</th><th>field</th><th>category</th><th>expected</th><th>actual</th></tr>
+${r.discrepancies.map((d) => row([d.object_type, d.source_key, d.field, d.category, JSON.stringify(d.expected), JSON.stringify(d.actual)])).join('\n')}</table>
+</body></html>
+`;
+}

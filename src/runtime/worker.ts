@@ -1,0 +1,100 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type Pool } from 'pg';
+import { createActivities } from '../activities';
+import { type ActivityDeps } from '../activities/deps';
+import { type Env } from '../config';
+import { openExtract } from '../dentrix';
+import { dataDir } from '../devserver/paths';
+import { createLogger, type Logger } from '../logging';
+import { PipedriveClient } from '../pipedrive/client';
+import { createPool, ensureDatabase, migrateStore } from '../store/db';
+
+export const SANDBOX_DEFAULT_TOKEN = 'sandbox-token';
+
+export interface WorkerRuntime {
+  worker: Worker;
+  pool: Pool;
+  deps: ActivityDeps;
+  close(): Promise<void>;
+}
+
+/** Pipedrive clients per account, sharing one pacing limiter per base URL within this worker process. */
+export function pipedriveClientFactory(env: Env, logger: Logger): (baseUrl: string) => PipedriveClient {
+  const clients = new Map<string, PipedriveClient>();
+  return (baseUrl) => {
+    let client = clients.get(baseUrl);
+    if (!client) {
+      const apiToken = env.PIPEDRIVE_API_TOKEN ?? (isLocal(baseUrl) ? SANDBOX_DEFAULT_TOKEN : undefined);
+      if (!apiToken) {
+        throw new Error(`PIPEDRIVE_API_TOKEN is not set: the worker needs it to write to ${new URL(baseUrl).host}`);
+      }
+      client = new PipedriveClient({
+        baseUrl,
+        apiToken,
+        plan: env.PIPEDRIVE_PLAN,
+        burstLimit: env.PIPEDRIVE_BURST_LIMIT,
+        budgetResetTimeZone: env.PIPEDRIVE_BUDGET_RESET_TZ,
+      });
+      clients.set(baseUrl, client);
+      logger.info({ host: new URL(baseUrl).host }, 'pipedrive client ready');
+    }
+    return client;
+  };
+}
+
+function isLocal(baseUrl: string): boolean {
+  const host = new URL(baseUrl).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1';
+}
+
+export function activityDeps(env: Env, pool: Pool, logger: Logger): ActivityDeps {
+  return {
+    pool,
+    pipedriveFor: pipedriveClientFactory(env, logger),
+    openSource: openExtract,
+    logger,
+    settings: {
+      dataDir: env.DATA_DIR ?? dataDir(),
+      imageArchiveBaseUrl: env.IMAGE_ARCHIVE_BASE_URL,
+      fallbackOwnerId: env.PIPEDRIVE_FALLBACK_OWNER_ID,
+      budgetResetTimeZone: env.PIPEDRIVE_BUDGET_RESET_TZ,
+    },
+  };
+}
+
+/**
+ * Wires a worker: store (migrated), Pipedrive clients, activities, the workflow bundle. Used by the worker process,
+ * the demo and the tests; `overrides` lets tests pass a prebuilt bundle.
+ */
+export async function createWorkerRuntime(
+  env: Env,
+  overrides: Partial<WorkerOptions> & { logger?: Logger } = {},
+): Promise<WorkerRuntime> {
+  const logger = overrides.logger ?? createLogger(env.LOG_LEVEL, 'worker');
+  await ensureDatabase(env.DATABASE_URL);
+  await migrateStore(env.DATABASE_URL);
+  // Only the pg error code: a server message could quote a value.
+  const pool = createPool(env.DATABASE_URL, {}, (err) => logger.warn({ code: (err as { code?: string }).code }, 'store connection closed by the server'));
+  const deps = activityDeps(env, pool, logger);
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const { logger: _ignored, ...workerOverrides } = overrides;
+  const worker = await Worker.create({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TASK_QUEUE,
+    ...(workerOverrides.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities(deps),
+    maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
+    ...workerOverrides,
+  });
+  return {
+    worker,
+    pool,
+    deps,
+    async close() {
+      await pool.end();
+      await connection.close();
+    },
+  };
+}

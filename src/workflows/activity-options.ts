@@ -1,0 +1,35 @@
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+
+/** Failure types an activity raises for problems a retry cannot fix. */
+export const NON_RETRYABLE = ['PermanentFailure', 'ConfigError', 'BadSource', 'DailyBudgetExhausted'];
+
+/** Short bookkeeping activities (store reads/writes, reports). */
+export const shortActivity: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/**
+ * Batch activities that write to Pipedrive: they heartbeat per record, and the workflow waits for a cancelled batch
+ * to stop, so nothing is created behind a rollback's back.
+ */
+export const batchActivity: ActivityOptions = {
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '60 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/** Long reads of the source (extract, audit): heartbeat with progress. */
+export const sourceActivity: ActivityOptions = {
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/** Compensations: retried until they succeed; they never give up on their own (design-patterns/saga). */
+export const compensationActivity: ActivityOptions = {
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '60 seconds',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['DailyBudgetExhausted'] },
+};

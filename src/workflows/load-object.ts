@@ -1,0 +1,169 @@
+import {
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { BatchRange } from '../activities/contracts';
+import { batchActivity, shortActivity } from './activity-options';
+import { withDailyBudget } from './budget';
+import { loadPausedSignal, loadProgressQuery, type BatchCounts, type LoadProgress, type RunKind } from './messages';
+
+type Activities = ReturnType<typeof createActivities>;
+const short = proxyActivities<Activities>(shortActivity);
+const batch = proxyActivities<Activities>(batchActivity);
+
+export interface LoadObjectInput {
+  migrationId: string;
+  objectType: string;
+  runKind: RunKind;
+  mode: 'load' | 'verify';
+  batchSize: number;
+  /** Batches of this object type in flight at once. */
+  concurrency: number;
+  /** Tell the parent (the migration, whose status query ops watch) when the batches pause on the daily budget. */
+  reportPauses?: boolean;
+  /** Carried across continue-as-new. */
+  resume?: {
+    afterSeq: number;
+    batchNumber: number;
+    total: number;
+    done: number;
+    totals: BatchCounts;
+    verification: VerificationTotals;
+  };
+}
+
+export interface VerificationTotals {
+  recordsCompared: number;
+  fieldsCompared: number;
+  fieldsMatched: number;
+  discrepancies: number;
+}
+
+export interface LoadObjectResult {
+  objectType: string;
+  total: number;
+  totals: BatchCounts;
+  /** verify mode only */
+  verification?: VerificationTotals;
+}
+
+const ZERO: BatchCounts = { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 };
+
+/**
+ * One object type's load (or verification) for one run: a batch iterator over the run's work items, a bounded
+ * window of batch activities in flight, continue-as-new when the history grows, and a durable pause when
+ * Pipedrive's daily token budget is spent.
+ */
+export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadObjectResult> {
+  const { migrationId, objectType, runKind, mode } = input;
+  const progress: LoadProgress = {
+    objectType,
+    runKind,
+    mode,
+    total: input.resume?.total ?? 0,
+    done: input.resume?.done ?? 0,
+    totals: { ...(input.resume?.totals ?? ZERO) },
+  };
+  const verification: VerificationTotals = {
+    ...(input.resume?.verification ?? { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 }),
+  };
+  setHandler(loadProgressQuery, () => progress);
+
+  if (!input.resume) {
+    const planned = await short.planObjectWork({ migrationId, objectType, runKind });
+    progress.total = planned.total;
+  }
+  let afterSeq = input.resume?.afterSeq ?? 0;
+  let batchNumber = input.resume?.batchNumber ?? 0;
+
+  const showDetails = () =>
+    setCurrentDetails(
+      `**${objectType}** ${mode} (${runKind}): ${progress.done} / ${progress.total} work items\n\n` +
+        `migrated ${progress.totals.migrated} · skipped ${progress.totals.skipped} · rejected ${progress.totals.rejected}` +
+        ` · recovered after lost responses ${progress.totals.recovered}` +
+        (progress.paused ? `\n\n⏸ ${progress.paused.reason}; resumes at ${progress.paused.until}` : ''),
+    );
+  showDetails();
+  const setPaused = (pause: LoadProgress['paused']) => {
+    const changed = progress.paused?.until !== pause?.until;
+    progress.paused = pause;
+    showDetails();
+    const parent = workflowInfo().parent;
+    if (changed && input.reportPauses && parent) {
+      void getExternalWorkflowHandle(parent.workflowId)
+        .signal(loadPausedSignal, { objectType, paused: pause })
+        .catch(() => undefined);
+    }
+  };
+
+  for (;;) {
+    const ranges: BatchRange[] = await short.nextBatches({
+      migrationId,
+      objectType,
+      runKind,
+      afterSeq,
+      batchSize: input.batchSize,
+      maxBatches: input.concurrency,
+    });
+    if (ranges.length === 0) break;
+
+    await Promise.all(
+      ranges.map(async (range) => {
+        const number = ++batchNumber;
+        const summary = `${objectType} ${mode} batch ${number} (${runKind})`;
+        const batchInput = { migrationId, objectType, runKind, ...range, batchNumber: number };
+        if (mode === 'load') {
+          const counts = await withDailyBudget(
+            () => batch.loadBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]),
+            setPaused,
+          );
+          addCounts(progress.totals, counts);
+          progress.done += counts.migrated + counts.updated + counts.skipped + counts.rejected + counts.alreadyDone;
+        } else {
+          const result = await withDailyBudget(
+            () => batch.verifyBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]),
+            setPaused,
+          );
+          verification.recordsCompared += result.recordsCompared;
+          verification.fieldsCompared += result.fieldsCompared;
+          verification.fieldsMatched += result.fieldsMatched;
+          verification.discrepancies += result.discrepancies;
+          progress.done += result.recordsCompared;
+        }
+        showDetails();
+      }),
+    );
+    afterSeq = ranges[ranges.length - 1]!.toSeq;
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof loadObjectWorkflow>({
+        ...input,
+        resume: { afterSeq, batchNumber, total: progress.total, done: progress.done, totals: progress.totals, verification },
+      });
+    }
+  }
+
+  return {
+    objectType,
+    total: progress.total,
+    totals: progress.totals,
+    ...(mode === 'verify' ? { verification } : {}),
+  };
+}
+
+function addCounts(into: BatchCounts, add: BatchCounts): void {
+  into.migrated += add.migrated;
+  into.updated += add.updated;
+  into.skipped += add.skipped;
+  into.rejected += add.rejected;
+  into.recovered += add.recovered;
+  into.alreadyDone += add.alreadyDone;
+}

@@ -1,0 +1,126 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/** The phases of a migration, in order, as shown in the MigrationPhase search attribute. */
+export const PHASES = [
+  'EXTRACT',
+  'AUDIT',
+  'MAPPING_REVIEW',
+  'SCHEMA',
+  'SAMPLE',
+  'SAMPLE_REVIEW',
+  'FULL',
+  'VERIFY',
+  'DELTA',
+  'DONE',
+  'ROLLING_BACK',
+  'ROLLED_BACK',
+  'FAILED',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export type Gate = 'MAPPING_REVIEW' | 'SAMPLE_REVIEW';
+export type RunKind = 'sample' | 'full' | 'delta';
+
+export interface ApproveInput {
+  gate: Gate;
+  /** Who approved: an operator's name or handle, kept in the audit log. */
+  by: string;
+  /** MAPPING_REVIEW: the field-map version approved (default: the latest proposed or imported). */
+  mapVersion?: number;
+  /**
+   * MAPPING_REVIEW, the PHI gate: PHI rules to include, by rule id, each with its de-identification
+   * (`none`, `mask`, `year_only`). Everything PHI not listed stays out; SSN never moves.
+   */
+  phiInclude?: { rule: string; deidentify: 'none' | 'mask' | 'year_only' }[];
+  /** MAPPING_REVIEW: include every PHI rule unchanged (a compliance decision the approver owns; SSN still never moves). */
+  includeAllPhi?: boolean;
+  /** SAMPLE_REVIEW below the accuracy threshold: the written reason for going ahead anyway. */
+  overrideReason?: string;
+}
+
+export interface RejectInput {
+  gate: Gate;
+  by: string;
+  reason: string;
+}
+
+export interface RollbackInput {
+  by: string;
+  reason: string;
+}
+
+export interface CutoverInput {
+  by: string;
+}
+
+export const approveSignal = defineSignal<[ApproveInput]>('approve');
+export const rejectSignal = defineSignal<[RejectInput]>('reject');
+export const rollbackSignal = defineSignal<[RollbackInput]>('rollback');
+export const cutoverSignal = defineSignal<[CutoverInput]>('cutover');
+
+/** Per object type: every source record ends migrated, skipped by rule, or rejected with a reason. */
+export interface ObjectCounts {
+  source: number;
+  migrated: number;
+  skipped: number;
+  rejected: number;
+}
+
+export interface BatchCounts {
+  migrated: number;
+  /** Delta runs: records that existed and were updated to the source's new values. */
+  updated: number;
+  skipped: number;
+  rejected: number;
+  recovered: number;
+  alreadyDone: number;
+}
+
+export interface AccuracySummary {
+  accuracy: number;
+  fieldsCompared: number;
+  discrepancies: number;
+  recordsCompared: number;
+  reportPath?: string;
+}
+
+export interface MigrationStatus {
+  migrationId: string;
+  practiceName: string;
+  phase: Phase;
+  waitingFor?: Gate;
+  /** Why the last approval was refused, or what the gate is waiting for. PHI-free. */
+  gateMessage?: string;
+  mapVersion?: number;
+  extract?: { tables: number; rowsRead: number; rowsStaged: number; rowsRejected: number };
+  audit?: Record<string, number>;
+  sample?: AccuracySummary & { approvedBy?: string; overrideReason?: string };
+  verification?: AccuracySummary;
+  objects: Record<string, ObjectCounts>;
+  currentObject?: string;
+  reports: Record<string, string>;
+  fingerprints: { beforeFirstWrite?: string; afterRollback?: string; atEnd?: string };
+  paused?: { reason: string; until: string };
+  delta?: { polls: number; created: number; updated: number; windowEndsAt?: string };
+  phaseHistory: { phase: Phase; at: string }[];
+  error?: string;
+}
+
+export const statusQuery = defineQuery<MigrationStatus>('status');
+
+export interface LoadProgress {
+  objectType: string;
+  runKind: RunKind;
+  mode: 'load' | 'verify';
+  total: number;
+  done: number;
+  totals: BatchCounts;
+  paused?: { reason: string; until: string };
+}
+
+export const loadProgressQuery = defineQuery<LoadProgress>('loadProgress');
+
+/** From a load child to the migration: its batches sleep on the daily budget (`paused`) or run again (undefined). */
+export const loadPausedSignal = defineSignal<[{ objectType: string; paused?: { reason: string; until: string } }]>('loadPaused');
+
+export const deltaProgressQuery = defineQuery<{ polls: number; created: number; updated: number; endsAt: string }>('deltaProgress');

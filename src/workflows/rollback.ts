@@ -1,0 +1,117 @@
+import {
+  CancellationScope,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { compensationActivity, shortActivity } from './activity-options';
+import { withDailyBudget } from './budget';
+import { SEARCH_ATTRIBUTES } from './search-attributes';
+
+type Activities = ReturnType<typeof createActivities>;
+const short = proxyActivities<Activities>(shortActivity);
+const compensate = proxyActivities<Activities>(compensationActivity);
+
+export interface RollbackWorkflowInput {
+  migrationId: string;
+  /** `sample`: only what the sample run created (the schema stays); `all`: everything, schema included. */
+  scope: 'all' | 'sample';
+  by: string;
+  reason: string;
+  /** Carried across continue-as-new. */
+  resume?: { deleted: number; alreadyGone: number; started: boolean };
+}
+
+export interface RollbackResult {
+  scope: 'all' | 'sample';
+  deleted: number;
+  alreadyGone: number;
+  restored: number;
+  /** Ledger rows still marked created or pending after the run: 0 when the rollback is complete. */
+  remaining: number;
+  fingerprintBefore?: string;
+  fingerprintAfter?: string;
+  /** True when the account is provably back where it was (scope all: fingerprints equal and nothing remains). */
+  proven: boolean;
+}
+
+const BATCH = 100;
+
+/**
+ * The saga's compensation: deletes what the migration created, highest load rank first (the exact reverse of the
+ * dependency order: files, notes, activities, deal products, deals, persons, products, organizations, then fields,
+ * stages, pipelines, activity types), restores before-images, and proves the result. It runs to completion even
+ * when cancelled: a half-done rollback is worse than either end state.
+ */
+export async function rollbackWorkflow(input: RollbackWorkflowInput): Promise<RollbackResult> {
+  return CancellationScope.nonCancellable(async () => {
+    const { migrationId, scope } = input;
+    let deleted = input.resume?.deleted ?? 0;
+    let alreadyGone = input.resume?.alreadyGone ?? 0;
+    let paused: { reason: string; until: string } | undefined;
+    const show = (current?: string) =>
+      setCurrentDetails(
+        `**Rollback (${scope})** by ${input.by}\n\ndeleted ${deleted} · already gone ${alreadyGone}` +
+          (current ? `\n\nnow: ${current}` : '') +
+          (paused ? `\n\n⏸ ${paused.reason}; resumes at ${paused.until}` : ''),
+      );
+
+    if (!input.resume?.started) {
+      await short.beginRollback({ migrationId, scope, by: input.by, reason: input.reason });
+      if (workflowInfo().workflowType === 'rollbackWorkflow' && !workflowInfo().parent) {
+        upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: 'ROLLING_BACK' }]);
+      }
+    }
+
+    for (;;) {
+      const next = await short.nextRollbackTarget({ migrationId, scope });
+      if (!next) break;
+      show(`${next.objectType}: ${next.remaining} left`);
+      const result = await withDailyBudget(
+        () =>
+          compensate.rollbackBatch.executeWithOptions(
+            { ...compensationActivity, summary: `rollback ${next.objectType} (${next.remaining} left)` },
+            [{ migrationId, objectType: next.objectType, scope, limit: BATCH }],
+          ),
+        (p) => {
+          paused = p;
+          show(next.objectType);
+        },
+      );
+      deleted += result.deleted;
+      alreadyGone += result.alreadyGone;
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof rollbackWorkflow>({ ...input, resume: { deleted, alreadyGone, started: true } });
+      }
+    }
+
+    show('restoring before-images');
+    const pauseShown = (p: { reason: string; until: string } | undefined) => {
+      paused = p;
+      show();
+    };
+    const restored = await withDailyBudget(() => compensate.restoreBeforeImages({ migrationId, scope }), pauseShown);
+    show('proving the account is back to its pre-migration state');
+    const proof = await withDailyBudget(() => short.proveRollback({ migrationId, scope }), pauseShown);
+    if (!workflowInfo().parent) {
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: scope === 'all' ? 'ROLLED_BACK' : 'MAPPING_REVIEW' }]);
+    }
+    setCurrentDetails(
+      `**Rollback (${scope}) complete**: deleted ${deleted}, already gone ${alreadyGone}, restored ${restored.restored}` +
+        `\n\nproof: ${proof.proven ? 'account state matches the pre-migration fingerprint' : 'NOT PROVEN: see the rollback report'}`,
+    );
+    return {
+      scope,
+      deleted,
+      alreadyGone,
+      restored: restored.restored,
+      remaining: proof.remaining,
+      fingerprintBefore: proof.fingerprintBefore,
+      fingerprintAfter: proof.fingerprintAfter,
+      proven: proof.proven,
+    };
+  });
+}
