@@ -1,0 +1,86 @@
+import { type Client } from '@temporalio/client';
+import { migrationWorkflowId } from '../runtime/temporal';
+import type { MigrationResult } from '../workflows/migration';
+import { type MigrationStatus } from '../workflows/messages';
+import { queryStatus, sendApproval, sendCutover } from './commands';
+
+export interface DrivePolicy {
+  /** Who the approvals are recorded as. */
+  by: string;
+  /** Include every PHI rule at MAPPING_REVIEW (a compliance decision: the demo says so when it does it). */
+  includeAllPhi?: boolean;
+  /** Approve SAMPLE_REVIEW only at or above this accuracy; below it, stop and report instead of overriding. */
+  minSampleAccuracy: number;
+  /** Signal cutover once the delta window has polled this many times (undefined: let the window run out). */
+  cutoverAfterPolls?: number;
+  /** Called for every decision the driver takes, so the caller can say it out loud. */
+  onDecision?: (message: string) => void;
+  onStatus?: (status: MigrationStatus) => void;
+  pollMs?: number;
+}
+
+export class SampleBelowThresholdError extends Error {
+  override readonly name = 'SampleBelowThresholdError';
+}
+
+/**
+ * Drives a running migration through its gates by signal, the way an operator would from the CLI, until the
+ * workflow ends. Used by the demo and the end-to-end tests.
+ */
+export async function driveMigration(client: Client, migrationId: string, policy: DrivePolicy): Promise<MigrationResult> {
+  const handle = client.workflow.getHandle(migrationWorkflowId(migrationId));
+  const result = handle.result() as Promise<MigrationResult>;
+  let settled = false;
+  void result.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const decided = new Set<string>();
+  let cutoverSent = false;
+  while (!settled) {
+    const status = await queryStatus(client, migrationId).catch(() => undefined);
+    if (status) {
+      policy.onStatus?.(status);
+      const gateKey = `${status.waitingFor}#${status.phaseHistory.length}`;
+      if (status.waitingFor === 'MAPPING_REVIEW' && !decided.has(gateKey)) {
+        decided.add(gateKey);
+        policy.onDecision?.(
+          `approving MAPPING_REVIEW (map as proposed${policy.includeAllPhi ? ', every PHI field included unchanged, SSN excluded' : ', no PHI'}) by signal as "${policy.by}"`,
+        );
+        await sendApproval(client, migrationId, { gate: 'MAPPING_REVIEW', by: policy.by, includeAllPhi: policy.includeAllPhi });
+      }
+      if (status.waitingFor === 'SAMPLE_REVIEW' && status.sample && !decided.has(gateKey)) {
+        decided.add(gateKey);
+        if (status.sample.accuracy < policy.minSampleAccuracy) {
+          throw new SampleBelowThresholdError(
+            `sample accuracy ${status.sample.accuracy.toFixed(2)}% is below ${policy.minSampleAccuracy}%: not approving; see ${status.reports.sampleDiff ?? 'the sample diff report'}`,
+          );
+        }
+        policy.onDecision?.(`approving SAMPLE_REVIEW at ${status.sample.accuracy.toFixed(2)}% field accuracy by signal as "${policy.by}"`);
+        await sendApproval(client, migrationId, { gate: 'SAMPLE_REVIEW', by: policy.by });
+      }
+      if (
+        status.phase === 'DELTA' &&
+        !cutoverSent &&
+        policy.cutoverAfterPolls !== undefined &&
+        (status.delta?.polls ?? (await deltaPolls(client, migrationId))) >= policy.cutoverAfterPolls
+      ) {
+        cutoverSent = true;
+        policy.onDecision?.(`signalling cutover after ${policy.cutoverAfterPolls} delta poll(s)`);
+        await sendCutover(client, migrationId, policy.by);
+      }
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, policy.pollMs ?? 500))]);
+  }
+  return result;
+}
+
+/** The delta child's progress, from its current details (the parent learns the counts only when it ends). */
+async function deltaPolls(client: Client, migrationId: string): Promise<number> {
+  try {
+    const desc = await client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-delta`).query<{ polls: number }>('deltaProgress');
+    return desc.polls;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { type Command, Option } from 'commander';
+import { generatePractice, generatePracticeToSql } from '../dentrix/generator';
+import { estimateFromExtract, formatPlanJson, formatPlanText, PIPEDRIVE_PLAN_NAMES, type PipedrivePlan } from '../plan';
+import { loadEnv } from '../config';
+import { listReports } from '../store/reports';
+import { createPool, ensureDatabase, migrateStore } from '../store/db';
+
+const PROFILES = ['demo', 'small', 'medium', 'large'];
+
+/** `generate`, `plan` and `report`: commands that need no running workflow. */
+export function registerExtraCommands(cli: Command): void {
+  cli
+    .command('generate')
+    .description('write a synthetic Dentrix practice (deterministic per seed), dirt included, to a folder or a SQL mirror')
+    .addOption(new Option('--profile <profile>').choices(PROFILES).default('small'))
+    .option('--seed <n>', 'random seed', (v) => Number(v), 1)
+    .option('--out <dir>', 'extract folder to write')
+    .option('--sql <url>', 'PostgreSQL connection string of a SQL mirror to write instead')
+    .option('--sql-schema <schema>', 'schema of the SQL mirror', 'admin')
+    .addOption(new Option('--date-format <format>').choices(['iso', 'us']).default('iso'))
+    .option('--json', 'print one JSON line')
+    .action(async (o: { profile: 'demo' | 'small' | 'medium' | 'large'; seed: number; out?: string; sql?: string; sqlSchema: string; dateFormat: 'iso' | 'us'; json?: boolean }) => {
+      if (Boolean(o.out) === Boolean(o.sql)) throw new Error('give exactly one of --out <dir> or --sql <url>');
+      const started = Date.now();
+      const result = o.out
+        ? await generatePractice({ profile: o.profile, seed: o.seed, outDir: path.resolve(o.out), dateFormat: o.dateFormat })
+        : await generatePracticeToSql({ profile: o.profile, seed: o.seed, connectionString: o.sql!, schema: o.sqlSchema });
+      const rows = Object.values(result.manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
+      const where = o.out ? path.resolve(o.out) : `${o.sqlSchema} schema`;
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ profile: o.profile, seed: o.seed, where, rows, tables: result.manifest.tables, ms: Date.now() - started }) + '\n');
+      } else {
+        console.log(`Wrote ${result.manifest.practice.name} (${o.profile}, seed ${o.seed}): ${rows} rows in ${Date.now() - started} ms to ${where}.`);
+      }
+    });
+
+  cli
+    .command('plan')
+    .description("estimate requests, tokens and days per phase for an extract on a Pipedrive plan")
+    .option('--extract <dir>', 'Dentrix extract folder')
+    .option('--sql <url>', 'Dentrix SQL mirror')
+    .option('--sql-schema <schema>', 'schema of the SQL mirror', 'admin')
+    .addOption(new Option('--plan <plan>').choices(PIPEDRIVE_PLAN_NAMES).default('growth'))
+    .option('--seats <n>', 'Pipedrive seats', (v) => Number(v), 5)
+    .option('--sample-size <n>', 'records in the sample run', (v) => Number(v), 250)
+    .option('--detail', 'list every operation')
+    .option('--json', 'print one JSON line')
+    .action(async (o: { extract?: string; sql?: string; sqlSchema: string; plan: PipedrivePlan; seats: number; sampleSize: number; detail?: boolean; json?: boolean }) => {
+      if (Boolean(o.extract) === Boolean(o.sql)) throw new Error('give exactly one of --extract <dir> or --sql <url>');
+      const source = o.extract ? { kind: 'folder' as const, path: path.resolve(o.extract) } : { kind: 'sql' as const, connectionString: o.sql!, schema: o.sqlSchema };
+      const estimate = await estimateFromExtract(source, { plan: o.plan, seats: o.seats, sampleSize: o.sampleSize });
+      process.stdout.write(o.json ? formatPlanJson(estimate).trim() + '\n' : formatPlanText(estimate, { detail: o.detail }) + '\n');
+    });
+
+  cli
+    .command('report')
+    .description('list a migration\'s reports (data quality, map, sample diff, verification, reconciliation...), or print one')
+    .requiredOption('-m, --migration-id <slug>')
+    .option('--kind <kind>', 'print this report (e.g. data-quality, sample-diff, verification, reconciliation)')
+    .option('--json', 'print one JSON line')
+    .action(async (o: { migrationId: string; kind?: string; json?: boolean }) => {
+      const env = loadEnv();
+      await ensureDatabase(env.DATABASE_URL);
+      await migrateStore(env.DATABASE_URL);
+      const pool = createPool(env.DATABASE_URL, { max: 1 });
+      try {
+        const reports = await listReports(pool, o.migrationId);
+        if (reports.length === 0) throw new Error(`no reports for migration "${o.migrationId}" yet`);
+        if (o.kind) {
+          const report = reports.find((r) => r.kind === o.kind);
+          if (!report) throw new Error(`no "${o.kind}" report; there are: ${reports.map((r) => r.kind).join(', ')}`);
+          process.stdout.write(fs.readFileSync(report.path, 'utf8'));
+          return;
+        }
+        if (o.json) {
+          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, reports }) + '\n');
+          return;
+        }
+        for (const r of reports) console.log(`${r.kind.padEnd(18)} ${r.path}  ${JSON.stringify(r.summary)}`);
+      } finally {
+        await pool.end();
+      }
+    });
+}

@@ -1,0 +1,95 @@
+/**
+ * `map export` and `map import`: the mapping workbook round trip from the operator's shell. Export writes the latest
+ * map version as XLSX and CSV (with samples and confidences from the staged extract); import reads an edited one
+ * and saves a new map version with its PHI decisions, or prints every row error and saves nothing.
+ */
+import { type Command, Option } from 'commander';
+import type { Pool } from 'pg';
+import { parseFieldMap, type PhiDecisions } from '../mapping';
+import { exportWorkbook, formatRowError, importWorkbook, phiDecisionsForApproval, proposeForMigration } from '../review';
+import { latestFieldMap, saveProposedMap } from '../store/field-maps';
+
+export interface MapCommandDeps {
+  /** Runs fn with a pool on the migration store (the starter's withStore). */
+  withStore<T>(fn: (pool: Pool) => Promise<T>): Promise<T>;
+  /** Where `map export` writes without --out: the migration's report folder. */
+  reportDir(migrationId: string): string;
+  /** Where lines for the operator go (stdout by default). */
+  print?: (line: string) => void;
+}
+
+export class MapImportRefusedError extends Error {
+  constructor(readonly errorCount: number) {
+    super(`import refused: ${errorCount} row error(s), nothing was saved`);
+    this.name = 'MapImportRefusedError';
+  }
+}
+
+export function registerMapCommands(program: Command, deps: MapCommandDeps): void {
+  const print = deps.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const id = () => new Option('-m, --migration-id <slug>', 'migration id').makeOptionMandatory();
+  const map = program.command('map').description('the mapping workbook: export the proposed map for review, import the edited workbook');
+
+  map
+    .command('export')
+    .description('write the latest map version as a mapping workbook (XLSX and CSV)')
+    .addOption(id())
+    .option('--out <dir>', 'folder to write to (default: the migration report folder)')
+    .action(async (o: { migrationId: string; out?: string }) => {
+      await deps.withStore(async (pool) => {
+        const stored = await latestFieldMap(pool, o.migrationId);
+        if (!stored) throw new Error(`migration ${o.migrationId} has no field map yet: the workflow proposes one in MAPPING_REVIEW`);
+        const current = parseFieldMap(stored.document.map);
+        const phi = phiDecisionsForApproval(stored.document, {});
+        // Proposing against the stored map adds nothing to it: it gives the rows their samples and confidences.
+        const { proposal } = await proposeForMigration(pool, o.migrationId, current);
+        const { xlsxPath, csvPath } = await exportWorkbook({ map: current, proposal, phi }, o.out ?? deps.reportDir(o.migrationId), `mapping-workbook-v${stored.version}`);
+        print(`Map version ${stored.version} (${stored.status}, ${current.rules.length} rules) written to:`);
+        print(`  ${xlsxPath}`);
+        print(`  ${csvPath}`);
+        print(`Edit it (decision edit/reject, phi_decision for PHI rows), then: map import --migration-id ${o.migrationId} --file <path>`);
+      });
+    });
+
+  map
+    .command('import')
+    .description('read an edited mapping workbook (XLSX or CSV) into a new map version with its PHI decisions')
+    .addOption(id())
+    .requiredOption('--file <path>', 'the edited workbook (.xlsx or .csv)')
+    .action(async (o: { migrationId: string; file: string }) => {
+      await deps.withStore(async (pool) => {
+        const stored = await latestFieldMap(pool, o.migrationId);
+        if (!stored) throw new Error(`migration ${o.migrationId} has no field map yet: the workflow proposes one in MAPPING_REVIEW`);
+        const current = parseFieldMap(stored.document.map);
+        const result = await importWorkbook(o.file, current);
+        if (!result.ok) {
+          print(`The workbook has ${result.errors.length} problem(s); nothing was saved:`);
+          for (const error of result.errors) print(`  ${formatRowError(error)}`);
+          throw new MapImportRefusedError(result.errors.length);
+        }
+        const storedPhi = phiDecisionsForApproval(stored.document, {});
+        if (result.changes.length === 0 && samePhi(storedPhi, result.phi)) {
+          print(`No changes to map version ${stored.version}: nothing saved.`);
+          return;
+        }
+        const version = await saveProposedMap(pool, o.migrationId, { map: result.map, phi: result.phi });
+        print(`Saved map version ${version} from ${o.file}${result.changes.length > 0 ? `: ${result.changes.length} change(s)` : ' (PHI decisions only)'}`);
+        for (const change of result.changes) print(`  ${change}`);
+        print(phiStatement(result.phi));
+        print(`Approve it at MAPPING_REVIEW with --map-version ${version}.`);
+      });
+    });
+}
+
+function samePhi(a: PhiDecisions, b: PhiDecisions): boolean {
+  const key = (d: PhiDecisions) => JSON.stringify([...d.include].sort((x, y) => x.rule.localeCompare(y.rule)));
+  return key(a) === key(b);
+}
+
+/** The statement of what PHI the version includes: the same wording the approved-map report uses. */
+export function phiStatement(phi: PhiDecisions): string {
+  const included = phi.include.map((d) => `${d.rule} (${d.deidentify})`);
+  return included.length > 0
+    ? `PHI included by the workbook: ${included.join(', ')}. Every other PHI rule is excluded; SSN never moves.`
+    : 'No PHI included: every PHI rule is excluded; SSN never moves.';
+}

@@ -1,0 +1,237 @@
+// Composition root of the operator CLI: parses commands, wires configuration, the store and the Temporal client.
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadEnv, parseMigrationOptions, type Env } from './config';
+import { connectClient } from './runtime/temporal';
+import { createPool, ensureDatabase, migrateStore } from './store/db';
+import { createOutput } from './cli/output';
+import {
+  queryStatus,
+  repointSource,
+  requestRollback,
+  sendApproval,
+  sendCutover,
+  sendRejection,
+  startMigration,
+  storeProgress,
+} from './cli/commands';
+import { ObjectBars, statusHeader } from './cli/status-view';
+import { exportAuditLog } from './cli/audit-export';
+import { registerExtraCommands } from './cli/extra-commands';
+import { registerMapCommands } from './cli/map-commands';
+import { dataDir } from './devserver/paths';
+import type { Gate } from './workflows/messages';
+
+const GATES = ['MAPPING_REVIEW', 'SAMPLE_REVIEW'];
+
+async function withStore<T>(env: Env, fn: (pool: ReturnType<typeof createPool>) => Promise<T>): Promise<T> {
+  await ensureDatabase(env.DATABASE_URL);
+  await migrateStore(env.DATABASE_URL);
+  const pool = createPool(env.DATABASE_URL, { max: 2 });
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+function program(): Command {
+  const cli = new Command('starter').description('Dentrix → Pipedrive migrations: start, watch, approve, roll back.');
+  const id = () => new Option('-m, --migration-id <slug>', 'migration id (lower-case slug)').makeOptionMandatory();
+  const json = () => new Option('--json', 'print one JSON line instead of text');
+
+  cli
+    .command('start')
+    .description('register a migration and start its workflow')
+    .addOption(id())
+    .option('--extract <dir>', 'Dentrix extract folder (CSV + manifest.json)')
+    .option('--sql <url>', 'Dentrix SQL mirror (PostgreSQL connection string)')
+    .option('--sql-schema <schema>', 'schema of the SQL mirror', 'admin')
+    .option('--documents <dir>', 'SQL mirror: the folder holding the files document.file_path names')
+    .option('--pipedrive-url <url>', 'Pipedrive base URL, e.g. https://acme.pipedrive.com (token: PIPEDRIVE_API_TOKEN on the worker)')
+    .option('--sandbox [url]', 'write to the local Pipedrive sandbox (default http://127.0.0.1:8787)')
+    .option('--sample-size <n>', 'records in the sample run (200–500 recommended)', (v) => Number(v))
+    .option('--threshold <pct>', 'sample accuracy needed to approve without an override', (v) => Number(v))
+    .option('--batch-size <n>', 'records per batch activity', (v) => Number(v))
+    .option('--concurrency <n>', 'batch activities in flight per object type', (v) => Number(v))
+    .option('--delta-window <seconds>', 'length of the delta pick-up window', (v) => Number(v))
+    .option('--delta-poll <seconds>', 'how often the delta window polls the source', (v) => Number(v))
+    .option('--skip-delta', 'finish after verification, without a delta window')
+    .option('--objects <list>', 'comma-separated object types to load (default: all in the map)')
+    .addOption(json())
+    .action(async (o) => {
+      const env = loadEnv();
+      const out = createOutput(Boolean(o.json));
+      if (Boolean(o.extract) === Boolean(o.sql)) throw new Error('give exactly one of --extract <dir> or --sql <url>');
+      if (!o.pipedriveUrl && !o.sandbox) throw new Error('give --pipedrive-url <url> or --sandbox');
+      const pipedriveBaseUrl: string = o.pipedriveUrl ?? (typeof o.sandbox === 'string' ? o.sandbox : 'http://127.0.0.1:8787');
+      const options = parseMigrationOptions({
+        sampleSize: o.sampleSize,
+        sampleAccuracyThreshold: o.threshold,
+        batchSize: o.batchSize,
+        concurrency: o.concurrency,
+        deltaWindowSeconds: o.deltaWindow,
+        deltaPollSeconds: o.deltaPoll,
+        skipDelta: o.skipDelta ? true : undefined,
+        objectTypes: o.objects ? String(o.objects).split(',').map((s: string) => s.trim()) : undefined,
+      });
+      const client = await connectClient(env);
+      const started = await withStore(env, (pool) =>
+        startMigration(env, pool, client, {
+          migrationId: o.migrationId,
+          source: o.extract
+            ? { kind: 'folder', path: o.extract }
+            : { kind: 'sql', connectionString: o.sql, schema: o.sqlSchema, ...(o.documents ? { documentsDir: path.resolve(o.documents) } : {}) },
+          pipedriveBaseUrl,
+          options,
+        }),
+      );
+      out.line(
+        started.alreadyRunning
+          ? `Migration ${started.migrationId} is already running (workflow ${started.workflowId}).`
+          : `Started migration ${started.migrationId} of ${started.practiceName}: workflow ${started.workflowId}.`,
+      );
+      out.result(started);
+    });
+
+  cli
+    .command('status')
+    .description('phase, gate, per-object progress and report locations')
+    .addOption(id())
+    .option('--watch', 'keep redrawing until the migration ends')
+    .addOption(json())
+    .action(async (o) => {
+      const env = loadEnv();
+      // Without a reachable Temporal the store still tells the per-object progress; say what is missing.
+      const client = await connectClient(env).catch((err: Error) => {
+        console.error(`note: ${err.message.split('. ')[0]}; showing the store's progress only`);
+        return undefined;
+      });
+      const query = (id: string) => (client ? queryStatus(client, id).catch(() => undefined) : Promise.resolve(undefined));
+      await withStore(env, async (pool) => {
+        if (o.json) {
+          const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId)];
+          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, status, progress }) + '\n');
+          return;
+        }
+        const bars = new ObjectBars();
+        try {
+          for (;;) {
+            const status = await query(o.migrationId);
+            const progress = await storeProgress(pool, o.migrationId);
+            if (!o.watch) console.log(statusHeader(o.migrationId, status, progress).join('\n'));
+            bars.update(progress);
+            const ended = ['DONE', 'ROLLED_BACK', 'FAILED'].includes(status?.phase ?? progress.phase);
+            if (!o.watch || ended) break;
+            await new Promise((r) => setTimeout(r, 2000));
+          }
+        } finally {
+          bars.stop();
+        }
+      });
+    });
+
+  cli
+    .command('approve')
+    .description('approve a gate (MAPPING_REVIEW or SAMPLE_REVIEW)')
+    .addOption(id())
+    .addOption(new Option('--gate <gate>').choices(GATES).makeOptionMandatory())
+    .requiredOption('--by <name>', 'who approves (kept in the audit log)')
+    .option('--map-version <n>', 'MAPPING_REVIEW: the map version to approve', (v) => Number(v))
+    .option('--override-reason <text>', 'SAMPLE_REVIEW below the threshold: why go ahead anyway')
+    .addOption(json())
+    .action(async (o) => {
+      const env = loadEnv();
+      const client = await connectClient(env);
+      await sendApproval(client, o.migrationId, { gate: o.gate as Gate, by: o.by, mapVersion: o.mapVersion, overrideReason: o.overrideReason });
+      createOutput(Boolean(o.json)).line(`Sent approve(${o.gate}) to migration ${o.migrationId}; check "status" for the outcome.`);
+      createOutput(Boolean(o.json)).result({ migrationId: o.migrationId, signal: 'approve', gate: o.gate });
+    });
+
+  cli
+    .command('reject')
+    .description('reject a gate: MAPPING_REVIEW waits for an edited map; SAMPLE_REVIEW rolls the sample back')
+    .addOption(id())
+    .addOption(new Option('--gate <gate>').choices(GATES).makeOptionMandatory())
+    .requiredOption('--by <name>')
+    .requiredOption('--reason <text>')
+    .addOption(json())
+    .action(async (o) => {
+      const env = loadEnv();
+      const client = await connectClient(env);
+      await sendRejection(client, o.migrationId, { gate: o.gate as Gate, by: o.by, reason: o.reason });
+      createOutput(Boolean(o.json)).line(`Sent reject(${o.gate}) to migration ${o.migrationId}.`);
+      createOutput(Boolean(o.json)).result({ migrationId: o.migrationId, signal: 'reject', gate: o.gate });
+    });
+
+  cli
+    .command('rollback')
+    .description('delete everything the migration created, in reverse dependency order, and prove it')
+    .addOption(id())
+    .requiredOption('--by <name>')
+    .option('--reason <text>', 'why', 'requested by operator')
+    .addOption(json())
+    .action(async (o) => {
+      const env = loadEnv();
+      const client = await connectClient(env);
+      const r = await requestRollback(env, client, o.migrationId, { by: o.by, reason: o.reason });
+      createOutput(Boolean(o.json)).line(
+        r.mode === 'signalled' ? `Rollback signalled to ${r.workflowId}.` : `Started rollback workflow ${r.workflowId}.`,
+      );
+      createOutput(Boolean(o.json)).result({ migrationId: o.migrationId, ...r });
+    });
+
+  cli
+    .command('cutover')
+    .description('close the delta pick-up window')
+    .addOption(id())
+    .requiredOption('--by <name>')
+    .action(async (o) => {
+      const env = loadEnv();
+      const client = await connectClient(env);
+      await sendCutover(client, o.migrationId, o.by);
+      console.log(`Sent cutover to migration ${o.migrationId}.`);
+    });
+
+  cli
+    .command('source')
+    .description('point a migration at a newer extract (the delta window reads it on its next poll)')
+    .addOption(id())
+    .option('--extract <dir>', 'the newer Dentrix extract folder')
+    .option('--sql <url>', 'a Dentrix SQL mirror')
+    .option('--sql-schema <schema>', 'schema of the SQL mirror', 'admin')
+    .action(async (o) => {
+      const env = loadEnv();
+      if (Boolean(o.extract) === Boolean(o.sql)) throw new Error('give exactly one of --extract <dir> or --sql <url>');
+      await withStore(env, (pool) =>
+        repointSource(pool, o.migrationId, o.extract ? { kind: 'folder', path: o.extract } : { kind: 'sql', connectionString: o.sql, schema: o.sqlSchema }),
+      );
+      console.log(`Migration ${o.migrationId} now reads ${o.extract ?? `the SQL mirror (${o.sqlSchema})`}.`);
+    });
+
+  cli
+    .command('audit-log')
+    .description('export the audit log of every write (CSV or JSON)')
+    .addOption(id())
+    .addOption(new Option('--format <format>').choices(['csv', 'json']).default('csv'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(async (o) => {
+      const env = loadEnv();
+      await withStore(env, (pool) => exportAuditLog(pool, o.migrationId, o.format, o.out));
+    });
+
+  registerExtraCommands(cli);
+  registerMapCommands(cli, {
+    withStore: (fn) => withStore(loadEnv(), fn),
+    reportDir: (migrationId) => path.join(loadEnv().DATA_DIR ?? dataDir(), 'migrations', migrationId),
+  });
+  return cli;
+}
+
+program()
+  .parseAsync(process.argv)
+  .then(() => process.exit(0))
+  .catch((err: unknown) => {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
