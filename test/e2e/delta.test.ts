@@ -1,0 +1,520 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import { type WorkflowHandle } from '@temporalio/client';
+import { createHarness, type Harness } from '../support/harness';
+import { sandboxFor } from '../support/practice';
+import { describeError, waitFor, WaitAborted } from '../support/wait';
+import { dentrixTimestamp, editExtract, nextId, readCsvTable, syncManifestCounts, writeCsvTable } from '../support/extract-edit';
+import { parseMigrationOptions } from '../../src/config';
+import { generatePractice, generatePracticeToSql } from '../../src/dentrix/generator';
+import { requestRollback, sendCutover, startMigration } from '../../src/cli/commands';
+import { driveMigration } from '../../src/cli/drive';
+import { LOAD_ORDER } from '../../src/mapping';
+import { normalisePhone } from '../../src/mapping/transforms/phones';
+import { PipedriveClient } from '../../src/pipedrive/client';
+import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
+import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
+import type { SourceSpec } from '../../src/store/runs';
+import type { MigrationResult } from '../../src/workflows/migration';
+import type { RollbackResult } from '../../src/workflows/rollback';
+import { type RunningSandbox } from '../../src/sandbox';
+
+jest.setTimeout(8 * 60 * 1000);
+
+/** What the cutover-window change did to the source, by Dentrix ids. */
+interface SourceChange {
+  /** Existing patient whose mobile phone, e-mail and primary insurance member id changed. */
+  changedPatientId: string;
+  newPhone: string;
+  newEmail: string;
+  newSubscriberId: string;
+  /** A patient booked during the window, with one appointment. */
+  newPatientId: string;
+  newFirstName: string;
+  newLastName: string;
+  newPatientEmail: string;
+  /** Appointments added during the window: [new patient's, existing patient's]. */
+  newAppointmentIds: [string, string];
+  /** Another existing patient whose only change is the member id on their insurance row (a new insurance card). */
+  memberIdPatientId: string;
+  newMemberId: string;
+}
+
+/** Existing patients the change touches: migrated as persons, each with an e-mail and an insured row of their own. */
+interface ChangeTarget {
+  patientId: string;
+  insuredId: string;
+  oldEmail: string;
+  other: { patientId: string; insuredId: string };
+}
+
+type ApplyChange = (target: ChangeTarget) => Promise<SourceChange>;
+
+interface WindowControl {
+  /** Throws once the migration has ended. */
+  alive(): void;
+  progress(): Promise<{ polls: number; created: number; updated: number }>;
+  deltaHandle: WorkflowHandle;
+}
+
+const OPTIONS = { sampleSize: 20, batchSize: 50, concurrency: 2, deltaWindowSeconds: 240, deltaPollSeconds: 3 };
+const PATIENTS = 40;
+/** Ledger object types that are Pipedrive records (the audit log also records gate decisions and rollback signals). */
+const DATA_ENTITIES = ['organization', 'product', 'person', 'deal', 'deal_product', 'activity', 'note', 'file'];
+
+describe('delta pick-up window: changes made in Dentrix during cutover reach Pipedrive once, and roll back', () => {
+  let h: Harness;
+  const sandboxes: RunningSandbox[] = [];
+
+  beforeAll(async () => {
+    h = await createHarness();
+    await h.startWorker();
+  });
+  afterAll(async () => {
+    await h?.close();
+    for (const s of sandboxes) await s.close();
+  });
+
+  it('extract folder: re-exports during the window (a new patient and appointments, a changed contact, a new insurance member id; one export caught half-written) are picked up, applied once, and rolled back', async () => {
+    const extract = path.join(h.dataDir, 'delta-folder');
+    await generatePractice({ profile: 'demo', seed: 11, patients: PATIENTS, outDir: extract });
+    const sandbox = await sandboxFor(extract);
+    sandboxes.push(sandbox);
+
+    await runDeltaWindow(h, sandbox, 'delta-folder', { kind: 'folder', path: extract }, {}, async (target) => {
+      const at = dentrixTimestamp();
+      const change: Partial<SourceChange> = {};
+      await editExtract(extract, {
+        patient: (t) => {
+          const row = t.rows.find((r) => r.patient_id === target.patientId)!;
+          row.mobile_phone = '(720) 555-0143';
+          row.email = 'changed.during.cutover@example.org';
+          row.automodifiedtimestamp = at;
+          const id = String(nextId(t, 'patient_id'));
+          t.rows.push({
+            ...row,
+            patient_id: id,
+            patient_guid: '7D3C0B7E-5B8B-4B57-9D0E-0C7A4A1E2F01',
+            chart_num: `NEW${id.padStart(6, '0')}`,
+            first_name: 'Quillon',
+            last_name: 'Vantragesh',
+            preferred_name: '',
+            email: 'quillon.vantragesh@example.org',
+            mobile_phone: '(720) 555-0177',
+            home_phone: '',
+            work_phone: '',
+            guar_id: id,
+            fam_pos: '1',
+            employer_id: '',
+            referred_by_id: '',
+            prim_insured_id: '',
+            sec_insured_id: '',
+            first_visit_date: '',
+            ssn: '',
+            automodifiedtimestamp: at,
+          });
+          Object.assign(change, {
+            changedPatientId: target.patientId,
+            newPhone: row.mobile_phone,
+            newEmail: row.email,
+            newPatientId: id,
+            newFirstName: 'Quillon',
+            newLastName: 'Vantragesh',
+            newPatientEmail: 'quillon.vantragesh@example.org',
+          });
+        },
+        insured: (t) => {
+          const row = t.rows.find((r) => r.insured_id === target.insuredId)!;
+          row.subscriber_id_num = 'ZQ7781200';
+          change.newSubscriberId = row.subscriber_id_num;
+          t.rows.find((r) => r.insured_id === target.other.insuredId)!.subscriber_id_num = 'ZQ5550123';
+          Object.assign(change, { memberIdPatientId: target.other.patientId, newMemberId: 'ZQ5550123' });
+        },
+        appt: (t) => {
+          const template = t.rows.find((r) => r.patient_id === target.patientId) ?? t.rows.find((r) => r.patient_id)!;
+          const first = nextId(t, 'appointment_id');
+          const appt = (id: number, patientId: string) => ({
+            ...template,
+            appointment_id: String(id),
+            patient_id: patientId,
+            patient_name: '',
+            patient_phone: '',
+            appointment_date: '2026-12-15',
+            start_hour: '9',
+            start_minute: '30',
+            status_id: '1',
+            note: '',
+            created_date: at.slice(0, 10),
+            automodifiedtimestamp: at,
+          });
+          t.rows.push(appt(first, change.newPatientId!), appt(first + 1, target.patientId));
+          change.newAppointmentIds = [String(first), String(first + 1)];
+        },
+      });
+      return change as SourceChange;
+    }, async ({ alive, deltaHandle }) => {
+      // A re-export caught half-written: patient.csv has a new row, manifest.json does not count it yet. The poll
+      // that reads it fails on the row count and is retried; the window stays open, and once the manifest is
+      // written the next attempt picks the patient up.
+      const patients = await readCsvTable(extract, 'patient');
+      const id = String(nextId(patients, 'patient_id'));
+      patients.rows.push({ ...patients.rows[0]!, patient_id: id, chart_num: `MID${id}`, first_name: 'Odalric', last_name: 'Fennimore', guar_id: id, fam_pos: '1', email: '', prim_insured_id: '', sec_insured_id: '', automodifiedtimestamp: dentrixTimestamp() });
+      await writeCsvTable(extract, 'patient', patients);
+      const failed = await waitFor('a delta poll to fail on the half-written export and be retried', async () => {
+        alive();
+        const pending = (await deltaHandle.describe()).raw.pendingActivities ?? [];
+        const poll = pending.find((a) => a.activityType?.name === 'deltaPoll' && (a.attempt ?? 1) >= 2);
+        return poll?.lastFailure?.message ?? undefined;
+      });
+      expect(failed).toContain('patient');
+      await syncManifestCounts(extract, { patient: patients.rows.length });
+      const created = await waitFor('the retried poll to create the patient', async () => {
+        alive();
+        const { rows } = await h.db.pool.query<{ state: string }>(
+          "SELECT state FROM id_map WHERE migration_id = $1 AND object_type = 'person' AND source_key = $2 AND run_kind = 'delta'",
+          ['delta-folder', `patient:${id}`],
+        );
+        return rows[0]?.state;
+      });
+      expect(created).toBe('created');
+      return 1;
+    });
+  });
+
+  it('SQL mirror: rows changed with UPDATE ... automodifiedtimestamp = now() and new rows INSERTed are picked up and applied once; a poll failing on a missing table does not hold up cutover; rolled back', async () => {
+    const schema = 'dentrix_mirror';
+    const folder = path.join(h.dataDir, 'delta-sql-documents');
+    await generatePracticeToSql({ profile: 'demo', seed: 12, patients: PATIENTS, connectionString: h.db.url, schema, documentsDir: folder });
+    // The sandbox's users are the practice's providers: the same seed written as a folder gives the same rows.
+    const twin = path.join(h.dataDir, 'delta-sql-twin');
+    await generatePractice({ profile: 'demo', seed: 12, patients: PATIENTS, outDir: twin });
+    const sandbox = await sandboxFor(twin);
+    sandboxes.push(sandbox);
+
+    // Document files live beside a SQL mirror, not in it, and a SQL source has no place to name their folder: the
+    // file uploads are left out of this run (with them the FULL phase fails: "document files can only be uploaded
+    // from an extract folder").
+    const objectTypes = LOAD_ORDER.filter((t) => t !== 'file');
+    await runDeltaWindow(h, sandbox, 'delta-sql', { kind: 'sql', connectionString: h.db.url, schema }, { objectTypes }, async (target) => {
+      const pg = new PgClient({ connectionString: h.db.url });
+      await pg.connect();
+      try {
+        const s = pg.escapeIdentifier(schema);
+        await pg.query('BEGIN');
+        await pg.query(`UPDATE ${s}.patient SET mobile_phone = $2, email = $3, automodifiedtimestamp = now() WHERE patient_id = $1`, [
+          target.patientId,
+          '(720) 555-0143',
+          'changed.during.cutover@example.org',
+        ]);
+        await pg.query(`UPDATE ${s}.insured SET subscriber_id_num = $2 WHERE insured_id = $1`, [target.insuredId, 'ZQ7781200']);
+        await pg.query(`UPDATE ${s}.insured SET subscriber_id_num = $2 WHERE insured_id = $1`, [target.other.insuredId, 'ZQ5550123']);
+        const { rows: ids } = await pg.query<{ patient: string; appt: string }>(
+          `SELECT (SELECT max(patient_id) + 1 FROM ${s}.patient)::text AS patient, (SELECT max(appointment_id) + 1 FROM ${s}.appt)::text AS appt`,
+        );
+        const newPatientId = ids[0]!.patient;
+        const firstAppt = Number(ids[0]!.appt);
+        await pg.query(
+          `INSERT INTO ${s}.patient (patient_id, patient_guid, chart_num, first_name, last_name, status, gender, birth_date, email, mobile_phone,
+             address_line1, city, state, zipcode, guar_id, fam_pos, pri_provider_id, privacy_flags, automodifiedtimestamp)
+           SELECT $1::int, '7D3C0B7E-5B8B-4B57-9D0E-0C7A4A1E2F02', 'NEW' || $1::text, 'Quillon', 'Vantragesh', status, gender, birth_date,
+             'quillon.vantragesh@example.org', '(720) 555-0177', address_line1, city, state, zipcode, $1::int, 1, pri_provider_id, 0, now()
+           FROM ${s}.patient WHERE patient_id = $2::int`,
+          [newPatientId, target.patientId],
+        );
+        for (const [id, patientId] of [
+          [firstAppt, newPatientId],
+          [firstAppt + 1, target.patientId],
+        ] as const) {
+          await pg.query(
+            `INSERT INTO ${s}.appt (appointment_id, patient_id, appointment_date, start_hour, start_minute, length_minutes, provider_id,
+               operatory_id, status_id, appt_type, reason, created_date, automodifiedtimestamp)
+             SELECT $1, $2, DATE '2026-12-15', 9, 30, length_minutes, provider_id, operatory_id, 1, appt_type, reason, current_date, now()
+             FROM ${s}.appt WHERE patient_id IS NOT NULL ORDER BY appointment_id LIMIT 1`,
+            [id, patientId],
+          );
+        }
+        await pg.query('COMMIT');
+        return {
+          changedPatientId: target.patientId,
+          newPhone: '(720) 555-0143',
+          newEmail: 'changed.during.cutover@example.org',
+          newSubscriberId: 'ZQ7781200',
+          newPatientId,
+          newFirstName: 'Quillon',
+          newLastName: 'Vantragesh',
+          newPatientEmail: 'quillon.vantragesh@example.org',
+          newAppointmentIds: [String(firstAppt), String(firstAppt + 1)],
+          memberIdPatientId: target.other.patientId,
+          newMemberId: 'ZQ5550123',
+        };
+      } catch (err) {
+        await pg.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await pg.end();
+      }
+    }, async ({ alive, deltaHandle }) => {
+      // The mirror loses its patient table (a refresh mid-way, say): polls fail and are retried, the window stays
+      // open, and cutover does not wait for the source to come back.
+      const pg = new PgClient({ connectionString: h.db.url });
+      await pg.connect();
+      try {
+        await pg.query(`ALTER TABLE ${pg.escapeIdentifier(schema)}.patient RENAME TO patient_refreshing`);
+      } finally {
+        await pg.end();
+      }
+      const failed = await waitFor('a delta poll to fail on the missing table and be retried', async () => {
+        alive();
+        const pending = (await deltaHandle.describe()).raw.pendingActivities ?? [];
+        return pending.find((a) => a.activityType?.name === 'deltaPoll' && (a.attempt ?? 1) >= 2)?.lastFailure?.message ?? undefined;
+      });
+      expect(failed).toContain('patient');
+      return 0;
+    });
+  });
+});
+
+/**
+ * One migration through its delta window: waits for the first poll, changes the source between two polls, checks the
+ * pick-up and that it is applied once, that quiet polls write nothing, then cuts over and rolls back.
+ */
+async function runDeltaWindow(
+  h: Harness,
+  sandbox: RunningSandbox,
+  migrationId: string,
+  source: SourceSpec,
+  extraOptions: { objectTypes?: string[] },
+  apply: ApplyChange,
+  /** Runs after the quiet polls, before cutover; returns how many more records it had the window create. */
+  beforeCutover?: (window: WindowControl) => Promise<number>,
+): Promise<void> {
+  const pool = h.db.pool;
+  const fingerprintBefore = sandbox.fingerprint();
+  await startMigration(h.env, pool, h.client, {
+    migrationId,
+    source,
+    pipedriveBaseUrl: sandbox.url,
+    options: parseMigrationOptions({ ...OPTIONS, ...extraOptions }),
+  });
+  let driveError: unknown;
+  const driving = driveMigration(h.client, migrationId, { by: 'delta-e2e', includeAllPhi: true, minSampleAccuracy: 99 });
+  driving.catch((err: unknown) => (driveError = err));
+  const alive = () => {
+    if (driveError) throw new WaitAborted(`the migration ended early: ${describeError(driveError)}`);
+  };
+  try {
+    await checkWindow();
+  } catch (err) {
+    // Leave nothing running behind a failed test (the delta child is cancelled with its parent).
+    await h.client.workflow.getHandle(migrationWorkflowId(migrationId)).terminate('test failed').catch(() => undefined);
+    await driving.catch(() => undefined);
+    throw err;
+  }
+
+  async function checkWindow(): Promise<void> {
+    const deltaHandle = h.client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-delta`);
+    const progress = () => deltaHandle.query<{ polls: number; created: number; updated: number; endsAt: string }>('deltaProgress');
+    const watermarkAt = async (): Promise<string | undefined> => {
+      const { rows } = await pool.query<{ at: Date }>(
+        "SELECT updated_at AS at FROM delta_watermarks WHERE migration_id = $1 AND source_table = '*'",
+        [migrationId],
+      );
+      return rows[0]?.at.toISOString();
+    };
+
+    // The first poll has read the source (its watermark is written once the source is staged and planned).
+    const firstWatermark = await waitFor('the first delta poll', async () => (alive(), await watermarkAt()), { timeoutMs: 4 * 60_000 });
+    const target = await changeTarget(pool, migrationId);
+    const writesBefore = await auditCounts(pool, migrationId);
+
+    // Change the source right after a poll has finished reading it, so no poll reads a half-written change.
+    await waitFor('a delta poll to finish reading the source', async () => (alive(), (await watermarkAt()) !== firstWatermark));
+    const change = await apply(target);
+    const changedAt = Date.now();
+    const pollsAtChange = (await progress()).polls;
+
+    const newPersonKey = `patient:${change.newPatientId}`;
+    const changedPersonKey = `patient:${change.changedPatientId}`;
+    const memberIdPersonKey = `patient:${change.memberIdPatientId}`;
+    const newActivityKeys = change.newAppointmentIds.map((id) => `appt:${id}`);
+    // The pick-up: the poll that started after the change has run its loads (the one after it has begun).
+    await waitFor('a delta poll to pick up the change and load it', async () => (alive(), (await progress()).polls >= pollsAtChange + 2), {
+      timeoutMs: 90_000,
+    });
+    const pickedUpAfterMs = (await firstWrite(pool, migrationId, [newPersonKey, changedPersonKey, memberIdPersonKey, ...newActivityKeys], changedAt)) - changedAt;
+
+    // Created once each: the new person and both new activities; nothing else was created by the window.
+    const deltaCreates = await pool.query<{ object_type: string; source_key: string; n: number }>(
+      `SELECT object_type, source_key, count(*)::int AS n FROM audit_log
+       WHERE migration_id = $1 AND action = 'create' AND at >= to_timestamp($2 / 1000.0) GROUP BY 1, 2 ORDER BY 1, 2`,
+      [migrationId, changedAt],
+    );
+    expect(deltaCreates.rows).toEqual(
+      [
+        { object_type: 'activity', source_key: newActivityKeys[0], n: 1 },
+        { object_type: 'activity', source_key: newActivityKeys[1], n: 1 },
+        { object_type: 'person', source_key: newPersonKey, n: 1 },
+      ].sort((a, b) => `${a.object_type}${a.source_key}`.localeCompare(`${b.object_type}${b.source_key}`)),
+    );
+    const ledger = await pool.query<{ object_type: string; source_key: string; state: string; run_kind: string; pipedrive_id: string }>(
+      `SELECT object_type, source_key, state, run_kind, pipedrive_id FROM id_map WHERE migration_id = $1 AND source_key = ANY($2::text[])`,
+      [migrationId, [newPersonKey, changedPersonKey, memberIdPersonKey, ...newActivityKeys]],
+    );
+    const ledgerBy = new Map(ledger.rows.map((r) => [`${r.object_type}|${r.source_key}`, r]));
+    for (const key of [`person|${newPersonKey}`, `activity|${newActivityKeys[0]}`, `activity|${newActivityKeys[1]}`]) {
+      expect({ key, state: ledgerBy.get(key)?.state, runKind: ledgerBy.get(key)?.run_kind }).toEqual({ key, state: 'created', runKind: 'delta' });
+    }
+
+    // Updated once: the two changed persons (one through its own row, one through its insurance row only), each with
+    // its before-image (the values Pipedrive held before the update) saved first.
+    const updates = await pool.query<{ object_type: string; source_key: string; n: number }>(
+      `SELECT object_type, source_key, count(*)::int AS n FROM audit_log WHERE migration_id = $1 AND action = 'update' AND object_type = ANY($2::text[])
+         AND coalesce(status, 200) < 400 GROUP BY 1, 2 ORDER BY 1, 2`,
+      [migrationId, DATA_ENTITIES],
+    );
+    expect(updates.rows).toEqual(
+      [changedPersonKey, memberIdPersonKey].sort().map((key) => ({ object_type: 'person', source_key: key, n: 1 })),
+    );
+    const changedPerson = ledgerBy.get(`person|${changedPersonKey}`)!;
+    const memberIdPerson = ledgerBy.get(`person|${memberIdPersonKey}`)!;
+    // Both were created by the full run and updated by the window.
+    expect([changedPerson.run_kind, memberIdPerson.run_kind]).toEqual(['full', 'full']);
+    const beforeImages = await pool.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown> }>(
+      'SELECT object_type, pipedrive_id, body FROM before_images WHERE migration_id = $1 ORDER BY pipedrive_id::int',
+      [migrationId],
+    );
+    expect(beforeImages.rows.map((r) => `${r.object_type}/${r.pipedrive_id}`)).toEqual(
+      [changedPerson.pipedrive_id, memberIdPerson.pipedrive_id].sort((a, b) => Number(a) - Number(b)).map((id) => `person/${id}`),
+    );
+    const imageOf = (id: string) => JSON.stringify(beforeImages.rows.find((r) => r.pipedrive_id === id)!.body);
+    expect(imageOf(changedPerson.pipedrive_id)).toContain(target.oldEmail);
+    expect(imageOf(memberIdPerson.pipedrive_id)).not.toContain(change.newMemberId);
+
+    // Pipedrive holds the source's new values.
+    const api = new PipedriveClient({ baseUrl: sandbox.url, apiToken: SANDBOX_DEFAULT_TOKEN, plan: 'ultimate', burstLimit: 1000 });
+    const subscriberField = await pool.query<{ field_code: string }>(
+      "SELECT field_code FROM field_keys WHERE migration_id = $1 AND entity = 'person' AND field_name = 'Insurance Subscriber ID'",
+      [migrationId],
+    );
+    expect(subscriberField.rows).toHaveLength(1);
+    type Person = { first_name: string; last_name: string; emails: { value: string }[]; phones: { value: string }[]; custom_fields: Record<string, unknown> };
+    const updated = (await api.get<Person>('persons', Number(changedPerson.pipedrive_id)))!;
+    const e164 = (raw: string) => {
+      const parsed = normalisePhone(raw);
+      if (!parsed.ok) throw new Error(`test phone ${raw} is not valid`);
+      return parsed.value;
+    };
+    expect(updated.emails.map((e) => e.value)).toContain(change.newEmail);
+    expect(updated.emails.map((e) => e.value)).not.toContain(target.oldEmail);
+    expect(updated.phones.map((p) => p.value)).toContain(e164(change.newPhone));
+    expect(updated.custom_fields[subscriberField.rows[0]!.field_code]).toBe(change.newSubscriberId);
+    const memberIdUpdated = (await api.get<Person>('persons', Number(memberIdPerson.pipedrive_id)))!;
+    expect(memberIdUpdated.custom_fields[subscriberField.rows[0]!.field_code]).toBe(change.newMemberId);
+    const created = (await api.get<Person>('persons', Number(ledgerBy.get(`person|${newPersonKey}`)!.pipedrive_id)))!;
+    expect({ first: created.first_name, last: created.last_name, emails: created.emails.map((e) => e.value) }).toEqual({
+      first: change.newFirstName,
+      last: change.newLastName,
+      emails: [change.newPatientEmail],
+    });
+    for (const [i, key] of newActivityKeys.entries()) {
+      const activity = (await api.get<{ person_id: number; due_date: string }>('activities', Number(ledgerBy.get(`activity|${key}`)!.pipedrive_id)))!;
+      const personKey = i === 0 ? newPersonKey : changedPersonKey;
+      expect({ key, personId: activity.person_id, dueDate: activity.due_date }).toEqual({
+        key,
+        personId: Number(ledgerBy.get(`person|${personKey}`)!.pipedrive_id),
+        dueDate: '2026-12-15',
+      });
+    }
+
+    // Applied once: later polls with no further change write nothing (the first of them re-plans the rows the
+    // pick-up poll saw change and finds them current).
+    const afterPickUp = { writes: await auditCounts(pool, migrationId), fingerprint: sandbox.fingerprint(), progress: await progress() };
+    expect(afterPickUp.writes.create - writesBefore.create).toBe(3);
+    expect(afterPickUp.writes.update - writesBefore.update).toBe(2);
+    expect(afterPickUp.writes.refused).toBe(0);
+    await waitFor('two more delta polls', async () => (alive(), (await progress()).polls >= afterPickUp.progress.polls + 2), { timeoutMs: 60_000 });
+    const quiet = await progress();
+    expect(await auditCounts(pool, migrationId)).toEqual(afterPickUp.writes);
+    expect(sandbox.fingerprint()).toBe(afterPickUp.fingerprint);
+    expect({ created: quiet.created, updated: quiet.updated }).toEqual({ created: afterPickUp.progress.created, updated: afterPickUp.progress.updated });
+    expect({ created: quiet.created, updated: quiet.updated }).toEqual({ created: 3, updated: 2 });
+
+    const moreCreated = beforeCutover ? await beforeCutover({ alive, progress, deltaHandle }) : 0;
+
+    // Cutover closes the window: DONE, with the in-flight claims reported.
+    const cutoverAt = Date.now();
+    await sendCutover(h.client, migrationId, 'delta-e2e');
+    const result: MigrationResult = await driving;
+    const cutoverMs = Date.now() - cutoverAt;
+    expect(cutoverMs).toBeLessThan(15_000); // not held up by a poll that is waiting for the source
+    const status = result.status;
+    expect(status.phase).toBe('DONE');
+    expect(status.delta).toMatchObject({ created: 3 + moreCreated, updated: 2 });
+    expect(status.delta!.polls).toBeGreaterThanOrEqual(quiet.polls);
+    const claimsPath = status.reports.inFlightClaims;
+    expect(claimsPath).toBeDefined();
+    const claims = JSON.parse(fs.readFileSync(claimsPath!, 'utf8')) as { count: number; total: number };
+    const { rows: staged } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM staged_rows WHERE migration_id = $1 AND source_table = 'ledger' AND data->>'claim_status' IN ('sent', 'pending')`,
+      [migrationId],
+    );
+    expect(claims.count).toBe(staged[0]!.n);
+    for (const [type, c] of Object.entries(status.objects)) {
+      expect({ type, total: c.migrated + c.skipped + c.rejected }).toEqual({ type, total: c.source });
+    }
+
+    // Rollback: the window's creations and the full run's go; the account is back to its pre-migration state.
+    const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'delta-e2e', reason: 'proving the delta window is reversible' });
+    expect(rollback.mode).toBe('started');
+    const proof = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
+    expect(proof).toMatchObject({ remaining: 0, proven: true, fingerprintAfter: fingerprintBefore });
+    expect(sandbox.fingerprint()).toBe(fingerprintBefore);
+
+    console.log(
+      `[delta ${source.kind}] change picked up and written ${pickedUpAfterMs} ms after the source changed ` +
+        `(poll every ${OPTIONS.deltaPollSeconds} s); ${status.delta!.polls} polls; created ${status.delta!.created}, updated ${status.delta!.updated}; ` +
+        `cutover to DONE in ${cutoverMs} ms`,
+    );
+  }
+}
+
+/**
+ * Two existing patients migrated as persons by the full run, each with an e-mail and a primary insured row no other
+ * patient shares (so changing that row changes one person only).
+ */
+async function changeTarget(pool: Harness['db']['pool'], migrationId: string): Promise<ChangeTarget> {
+  const { rows } = await pool.query<{ patientId: string; insuredId: string; oldEmail: string }>(
+    `SELECT p.source_key AS "patientId", p.data->>'prim_insured_id' AS "insuredId", p.data->>'email' AS "oldEmail"
+     FROM staged_rows p JOIN id_map m ON m.migration_id = p.migration_id AND m.object_type = 'person' AND m.source_key = 'patient:' || p.source_key
+     WHERE p.migration_id = $1 AND p.source_table = 'patient' AND m.state = 'created' AND p.data->>'email' IS NOT NULL
+       AND (SELECT count(*) FROM staged_rows o WHERE o.migration_id = p.migration_id AND o.source_table = 'patient'
+              AND p.data->>'prim_insured_id' IN (o.data->>'prim_insured_id', o.data->>'sec_insured_id')) = 1
+     ORDER BY p.row_seq LIMIT 2`,
+    [migrationId],
+  );
+  if (rows.length < 2) throw new Error('the generated practice has fewer than two migrated patients with an e-mail and an insured row of their own');
+  return { ...rows[0]!, other: { patientId: rows[1]!.patientId, insuredId: rows[1]!.insuredId } };
+}
+
+/** Writes to Pipedrive records on the audit log: creates, updates, and writes Pipedrive refused. */
+async function auditCounts(pool: Harness['db']['pool'], migrationId: string): Promise<{ create: number; update: number; refused: number }> {
+  const { rows } = await pool.query<{ create: number; update: number; refused: number }>(
+    `SELECT count(*) FILTER (WHERE action = 'create')::int AS create, count(*) FILTER (WHERE action = 'update' AND coalesce(status, 200) < 400)::int AS update,
+       count(*) FILTER (WHERE coalesce(status, 200) >= 400)::int AS refused
+     FROM audit_log WHERE migration_id = $1 AND object_type = ANY($2::text[])`,
+    [migrationId, DATA_ENTITIES],
+  );
+  return rows[0]!;
+}
+
+/** When the first write for these source keys at or after `since` (ms) happened. */
+async function firstWrite(pool: Harness['db']['pool'], migrationId: string, sourceKeys: string[], since: number): Promise<number> {
+  const { rows } = await pool.query<{ at: Date | null }>(
+    `SELECT min(at) AS at FROM audit_log WHERE migration_id = $1 AND action IN ('create', 'update') AND source_key = ANY($2::text[])
+       AND at >= to_timestamp($3 / 1000.0)`,
+    [migrationId, sourceKeys, since],
+  );
+  if (!rows[0]?.at) throw new Error('no write for the changed source rows');
+  return rows[0].at.getTime();
+}

@@ -1,0 +1,196 @@
+import path from 'node:path';
+import { createHarness, type Harness } from '../support/harness';
+import { sandboxFor } from '../support/practice';
+import { exactlyOnceReport, preexistingRecords, schemaShape } from '../support/account-check';
+import { parseMigrationOptions } from '../../src/config';
+import { startMigration } from '../../src/cli/commands';
+import { driveMigration } from '../../src/cli/drive';
+import { generatePractice } from '../../src/dentrix/generator';
+import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
+import { type RunningSandbox } from '../../src/sandbox';
+import type { MigrationResult } from '../../src/workflows/migration';
+
+jest.setTimeout(6 * 60 * 1000);
+
+const PATIENTS = 50;
+const OPTIONS = { sampleSize: 30, batchSize: 25, concurrency: 3, skipDelta: true };
+/** Per API request: 500/503 without processing, a dropped socket before processing, a create stored but its answer lost. */
+const FAULTS = { errorRate: 0.04, dropConnectionRate: 0.03, lostResponseRate: 0.06, latencyMs: [0, 10] as [number, number], seed: 1337 };
+/** The faulty account's burst window; a neighbour on the same token spends part of it, so the migration meets 429s. */
+const BURST_LIMIT = 80;
+/** The neighbour's burst: a third of the window, every 3 s. */
+const NEIGHBOUR = { burst: 30, everyMs: 3_000 };
+
+interface Run {
+  result: MigrationResult;
+  ms: number;
+}
+
+describe('faults: 429s, 5xx, dropped connections and lost responses change nothing in the result', () => {
+  let h: Harness;
+  let extract: string;
+  const sandboxes: RunningSandbox[] = [];
+
+  beforeAll(async () => {
+    h = await createHarness();
+    extract = path.join(h.dataDir, 'practice');
+    await generatePractice({ profile: 'demo', seed: 23, patients: PATIENTS, outDir: extract });
+    await h.startWorker();
+  });
+  afterAll(async () => {
+    await h?.close();
+    for (const s of sandboxes) await s.close();
+  });
+
+  async function migrate(migrationId: string, sandbox: RunningSandbox): Promise<Run> {
+    const started = Date.now();
+    await startMigration(h.env, h.db.pool, h.client, {
+      migrationId,
+      source: { kind: 'folder', path: extract },
+      pipedriveBaseUrl: sandbox.url,
+      options: parseMigrationOptions(OPTIONS),
+    });
+    let last = 0;
+    const result = await driveMigration(h.client, migrationId, {
+      by: 'faults-e2e',
+      includeAllPhi: true,
+      minSampleAccuracy: 99,
+      onStatus: (s) => {
+        if (process.env.FAULTS_DEBUG && Date.now() - last > 5000) {
+          last = Date.now();
+          console.log(`DBG ${migrationId} ${Math.round((Date.now() - started) / 1000)}s ${s.phase} ${s.currentObject ?? ''}`);
+        }
+      },
+    });
+    return { result, ms: Date.now() - started };
+  }
+
+  it('a faulty account ends DONE with 100% verification, the clean run’s counts, and every record created exactly once', async () => {
+    const clean = await sandboxFor(extract);
+    const faulty = await sandboxFor(extract, { burstLimit: BURST_LIMIT, faults: FAULTS });
+    sandboxes.push(clean, faulty);
+    const before = {
+      clean: await preexistingRecords(clean.url, h.db.pool, 'faults-clean'),
+      faulty: await preexistingRecords(faulty.url, h.db.pool, 'faults-faulty'),
+    };
+
+    const neighbour = noisyNeighbour(faulty.url);
+    let runs: [Run, Run];
+    try {
+      runs = await Promise.all([migrate('faults-clean', clean), migrate('faults-faulty', faulty)]);
+    } finally {
+      await neighbour.stop();
+    }
+    const [cleanRun, faultyRun] = runs;
+
+    // Both runs are complete and verified.
+    for (const [name, run] of [['clean', cleanRun], ['faulty', faultyRun]] as const) {
+      expect({ name, phase: run.result.status.phase, error: run.result.status.error }).toEqual({ name, phase: 'DONE', error: undefined });
+      expect({ name, verification: run.result.status.verification?.accuracy }).toEqual({ name, verification: 100 });
+    }
+    // Same per-object outcome as the clean run: nothing lost, nothing extra, nothing rejected because of a fault.
+    const cleanObjects = cleanRun.result.status.objects;
+    expect(faultyRun.result.status.objects).toEqual(cleanObjects);
+    for (const [type, c] of Object.entries(cleanObjects)) {
+      expect({ type, total: c.migrated + c.skipped + c.rejected }).toEqual({ type, total: c.source });
+    }
+    expect(cleanObjects.person!.migrated).toBeGreaterThan(PATIENTS / 2);
+    expect(cleanObjects.activity!.migrated).toBeGreaterThan(100);
+
+    // Exactly once, read back from each account: one live record per `created` ledger row, carrying its source key.
+    for (const [name, sandbox, migrationId] of [
+      ['clean', clean, 'faults-clean'],
+      ['faulty', faulty, 'faults-faulty'],
+    ] as const) {
+      const report = await exactlyOnceReport(h.db.pool, migrationId, sandbox.url, before[name]);
+      expect({ name, duplicates: report.duplicateKeys, unaccounted: report.unaccounted, missing: report.missing }).toEqual({
+        name,
+        duplicates: [],
+        unaccounted: [],
+        missing: [],
+      });
+      expect({ name, mismatched: report.mismatched, pending: report.pending }).toEqual({ name, mismatched: [], pending: [] });
+      for (const [type, c] of Object.entries(report.counts)) {
+        expect({ name, type, live: c.live }).toEqual({ name, type, live: c.ledgerCreated });
+        expect({ name, type, ledgerCreated: c.ledgerCreated }).toEqual({ name, type, ledgerCreated: cleanObjects[type]?.migrated ?? 0 });
+      }
+    }
+
+    // The schema too: every field, pipeline, stage and activity type once, as in the clean account.
+    const faultySchema = await schemaShape(faulty.url);
+    expect(faultySchema).toEqual(await schemaShape(clean.url));
+    expect(faultySchema.filter((e) => e.startsWith('person field')).length).toBeGreaterThan(5);
+
+    // The faults happened, at rates that matter, and every lost response was settled by recovery, not a second create.
+    const usage = faulty.usage();
+    const ours = (status: string) => (usage.requests.byStatus[status] ?? 0) - (neighbour.byStatus[status] ?? 0);
+    const summary = {
+      cleanMs: cleanRun.ms,
+      faultyMs: faultyRun.ms,
+      requests: usage.requests.total - Object.values(neighbour.byStatus).reduce((a, b) => a + b, 0),
+      lostResponses: ours('lost_response'),
+      recovered: await auditCount('faults-faulty', 'recover'),
+      schemaRecovered: await auditCount('faults-faulty', 'create', 'RECOVER'),
+      dropped: ours('dropped'),
+      serverErrors: ours('500') + ours('503'),
+      rateLimited: ours('429'),
+      neighbourBursts: neighbour.bursts(),
+      neighbour: neighbour.byStatus,
+    };
+    console.log(`faults e2e: ${JSON.stringify(summary)}`);
+    expect(summary.lostResponses).toBeGreaterThanOrEqual(10);
+    expect(summary.recovered).toBeGreaterThan(0);
+    // Each lost response left a record only recovery could find (a second create would be a duplicate above).
+    expect(summary.recovered + summary.schemaRecovered).toBeGreaterThanOrEqual(summary.lostResponses);
+    expect(summary.dropped).toBeGreaterThanOrEqual(10);
+    expect(summary.serverErrors).toBeGreaterThanOrEqual(10);
+    expect(summary.rateLimited).toBeGreaterThan(0);
+    // Honouring the 429s' headers (every caller waits for the window's reset): a few per neighbour burst, not a storm.
+    expect(summary.rateLimited).toBeLessThanOrEqual(2 * summary.neighbourBursts);
+    // The clean account saw none of it.
+    expect(clean.usage().requests.rateLimited).toBe(0);
+    expect(await auditCount('faults-clean', 'recover')).toBe(0);
+  });
+
+  async function auditCount(migrationId: string, action: string, method?: string): Promise<number> {
+    const { rows } = await h.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM audit_log WHERE migration_id = $1 AND action = $2 AND ($3::text IS NULL OR method = $3)',
+      [migrationId, action, method ?? null],
+    );
+    return rows[0]!.n;
+  }
+});
+
+/**
+ * Another integration on the same API token: every 2 s it fires a burst of cheap reads, spending part of the token's
+ * burst window, so the migration's client meets real 429s it did not cause itself. It counts its own answers, so the
+ * sandbox's totals can be split into the migration's and the neighbour's.
+ */
+function noisyNeighbour(baseUrl: string): { stop(): Promise<void>; byStatus: Record<string, number>; bursts(): number } {
+  let stopped = false;
+  let bursts = 0;
+  const byStatus: Record<string, number> = {};
+  const loop = (async () => {
+    while (!stopped) {
+      const answers = await Promise.all(
+        Array.from({ length: NEIGHBOUR.burst }, () =>
+          fetch(new URL('/api/v1/users', baseUrl), { headers: { 'x-api-token': SANDBOX_DEFAULT_TOKEN } }).then(
+            async (r) => (await r.arrayBuffer(), String(r.status)),
+            () => 'dropped',
+          ),
+        ),
+      );
+      bursts++;
+      for (const status of answers) byStatus[status] = (byStatus[status] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, NEIGHBOUR.everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+    byStatus,
+    bursts: () => bursts,
+  };
+}

@@ -1,0 +1,461 @@
+import { Writable } from 'node:stream';
+import { type WorkflowExecutionInfo } from '@temporalio/client';
+import { DefaultLogger, Runtime, type ActivityInterceptorsFactory, type LogEntry } from '@temporalio/worker';
+import { createHarness, workflowBundle, type Harness } from '../support/harness';
+import { generatedPractice, sandboxFor } from '../support/practice';
+import { dentrixTimestamp, editExtract, nextId, readCsvTable, type CsvTable } from '../support/extract-edit';
+import { describeError, waitFor, WaitAborted } from '../support/wait';
+import { parseMigrationOptions } from '../../src/config';
+import { requestRollback, sendCutover, startMigration } from '../../src/cli/commands';
+import { driveMigration } from '../../src/cli/drive';
+import { createLogger } from '../../src/logging';
+import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/runtime/worker';
+import { type RunningSandbox } from '../../src/sandbox';
+import type { MigrationResult } from '../../src/workflows/migration';
+import type { RollbackResult } from '../../src/workflows/rollback';
+
+jest.setTimeout(8 * 60 * 1000);
+
+/**
+ * DESIGN §5.4: patient data never appears in workflow inputs, results, heartbeats, search attributes, memos, ids or
+ * failure messages; logs carry ids and counts. One migration of a generated practice with every PHI field approved,
+ * a change during a short delta window and a rollback; then everything Temporal holds about it (and everything the
+ * worker logged) is searched for the practice's patient strings.
+ */
+
+// --- Needles: the practice's patient strings, from the extract -----------------------------------------------------
+
+type NeedleKind =
+  | 'name'
+  | 'email'
+  | 'phone'
+  | 'birth date'
+  | 'address'
+  | 'clinical note'
+  | 'appointment note'
+  | 'alert'
+  | 'subscriber id'
+  | 'ssn';
+
+interface Needle {
+  kind: NeedleKind;
+  value: string;
+  re: RegExp;
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Whole words, case as written: a surname must not match inside another word. */
+const asWord = (s: string) => new RegExp(`(?<![\\p{L}\\p{N}])${escapeRe(s)}(?![\\p{L}\\p{N}])`, 'u');
+/** A US phone however it is punctuated (`303.247.2492`, `(303) 247-2492`, `3032472492`, `+13032472492`), not inside a longer number. */
+const asPhone = (d: string) =>
+  new RegExp(`(?<!\\d)(?:\\+?1[\\s.-]?)?\\(?${d.slice(0, 3)}\\)?[\\s.-]{0,2}${d.slice(3, 6)}[\\s.-]?${d.slice(6)}(?!\\d)`);
+/** An SSN with or without its dashes. */
+const asSsn = (d: string) => new RegExp(`(?<!\\d)${d.slice(0, 3)}[\\s-]?${d.slice(3, 5)}[\\s-]?${d.slice(5)}(?!\\d)`);
+const asText = (s: string) => new RegExp(escapeRe(s), 'iu');
+
+/** Names that are also ordinary words (or this product's vocabulary) would find themselves, not patients. */
+const COMMON_WORDS = new Set(
+  'will june rose grant hope price long young king bell hall wood green brown white black lane mark page ward west north south gray grey love hill rich more best good free field fields brook case note deal file task person phase delta sample full done signal status chase cash bill jack frank dean carter parker walker baker mason cook fisher hunter miller turner porter stone rock wolf fox bird day may april august summer winter story sharp strong swift golden family dental fort city park lake river'.split(
+    ' ',
+  ),
+);
+
+function needlesFrom(tables: Record<string, CsvTable>, exclude: Set<string>): { needles: Needle[]; skippedNames: number } {
+  const out = new Map<string, Needle>();
+  let skippedNames = 0;
+  const add = (kind: NeedleKind, value: string | undefined, re: (v: string) => RegExp) => {
+    const v = value?.trim();
+    if (!v) return;
+    const key = `${kind}|${v}`;
+    if (!out.has(key)) out.set(key, { kind, value: v, re: re(v) });
+  };
+  const addName = (raw: string | undefined) => {
+    for (const part of (raw ?? '').split(/[\s,]+/u)) {
+      const name = part.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
+      if (!name) continue;
+      if (name.length < 4 || COMMON_WORDS.has(name.toLowerCase()) || exclude.has(name.toLowerCase())) {
+        skippedNames++;
+        continue;
+      }
+      add('name', name, asWord);
+    }
+  };
+  const addPhone = (raw: string | undefined) => {
+    // As typed, and as digits in any punctuation (E.164 included): the ten digits of the national number.
+    const digits = (raw ?? '').split(/x|ext/iu)[0]!.replace(/\D/g, '').replace(/^1(?=\d{10}$)/, '');
+    if (digits.length === 10) add('phone', digits, asPhone);
+    else add('phone', raw, asText);
+  };
+  for (const p of tables.patient!.rows) {
+    addName(p.first_name);
+    addName(p.last_name);
+    addName(p.preferred_name);
+    add('email', p.email, asText);
+    for (const phone of [p.mobile_phone, p.home_phone, p.work_phone]) addPhone(phone);
+    add('birth date', p.birth_date, (v) => new RegExp(`(?<!\\d)${escapeRe(v)}(?!\\d)`));
+    if ((p.address_line1 ?? '').length >= 8) add('address', p.address_line1, asText);
+    const ssn = (p.ssn ?? '').replace(/\D/g, '');
+    if (ssn.length === 9) add('ssn', ssn, asSsn);
+    else add('ssn', p.ssn, asText);
+  }
+  for (const a of tables.appt!.rows) {
+    addName(a.patient_name);
+    addPhone(a.patient_phone);
+    if ((a.note ?? '').length >= 12) add('appointment note', a.note, asText);
+  }
+  for (const a of tables.medical_alert!.rows) if ((a.description ?? '').length >= 6) add('alert', a.description, asText);
+  for (const i of tables.insured!.rows) add('subscriber id', i.subscriber_id_num, asWord);
+  for (const n of tables.clinical_note!.rows) {
+    for (const fragment of (n.note_text ?? '').split(/(?<=[.!?;])\s+|\r?\n/u)) {
+      if (fragment.trim().length >= 20) add('clinical note', fragment, asText);
+    }
+  }
+  return { needles: [...out.values()], skippedNames };
+}
+
+// --- Haystacks: what Temporal holds, serialised raw and with payloads decoded ---------------------------------------
+
+interface Haystack {
+  where: string;
+  text: string;
+}
+
+/** Every string leaf of a value, one per line: JSON escaping must not hide a note with quotes or line breaks. */
+function stringLeaves(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringLeaves(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) stringLeaves(v, out);
+  return out;
+}
+
+/** Replaces each payload's base64 `data` with what it holds (JSON parsed where it is JSON); counts them. */
+function decodePayloads(value: unknown, counter: { payloads: number }): unknown {
+  if (Array.isArray(value)) return value.map((v) => decodePayloads(v, counter));
+  if (!value || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.data === 'string' && obj.metadata && typeof obj.metadata === 'object') {
+    counter.payloads++;
+    const text = Buffer.from(obj.data, 'base64').toString('utf8');
+    let decoded: unknown = text;
+    try {
+      decoded = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    const metadata = Object.fromEntries(
+      Object.entries(obj.metadata as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+    return { ...obj, metadata, data: decoded };
+  }
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, decodePayloads(v, counter)]));
+}
+
+/** A JSON document as three haystacks: raw, payloads decoded, and the decoded string leaves. */
+function haystacksOfJson(where: string, rawJson: string, counter = { payloads: 0 }): Haystack[] {
+  const decoded = decodePayloads(JSON.parse(rawJson), counter);
+  return [
+    { where: `${where} (raw)`, text: rawJson },
+    { where: `${where} (payloads decoded)`, text: JSON.stringify(decoded) },
+    { where: `${where} (decoded strings)`, text: stringLeaves(decoded).join('\n') },
+  ];
+}
+
+interface Hit {
+  where: string;
+  kind: NeedleKind;
+  value: string;
+  context: string;
+}
+
+function search(haystacks: Haystack[], needles: Needle[]): Hit[] {
+  const hits: Hit[] = [];
+  for (const h of haystacks) {
+    for (const n of needles) {
+      const m = n.re.exec(h.text);
+      if (m) hits.push({ where: h.where, kind: n.kind, value: n.value, context: h.text.slice(Math.max(0, m.index - 60), m.index + n.value.length + 60) });
+    }
+  }
+  return hits;
+}
+
+/**
+ * A history as JSON the way Temporal's tools write it: bytes (payload data, metadata) as base64, 64-bit numbers as
+ * strings. (historyToJSON needs the protobuf runtime Temporal was loaded with, which jest's module registry splits.)
+ */
+function historyJson(history: unknown): string {
+  return JSON.stringify(history, (_k, v: unknown) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+    if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
+      return Buffer.from((v as { data: number[] }).data).toString('base64');
+    }
+    if (v && typeof v === 'object' && typeof (v as { low?: unknown }).low === 'number' && typeof (v as { high?: unknown }).high === 'number') {
+      return (v as { toString(): string }).toString(); // a protobuf Long
+    }
+    return typeof v === 'bigint' ? v.toString() : v;
+  });
+}
+
+function bigintSafe(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+// --- The test ------------------------------------------------------------------------------------------------------
+
+describe('no PHI in Temporal (DESIGN §5.4)', () => {
+  let h: Harness;
+  let sandbox: RunningSandbox;
+  let extract: string;
+  let worker: (WorkerRuntime & { running: Promise<void> }) | undefined;
+  const sdkLogs: string[] = [];
+  const workerLogs: string[] = [];
+  const heartbeats: { activity: string; details: unknown }[] = [];
+  /** Once the FULL load begins, every request gets a 500 until an activity attempt fails (then the sandbox is healthy). */
+  const faults: { state: 'off' | 'on' | 'done'; failedActivity?: string } = { state: 'off' };
+
+  beforeAll(async () => {
+    // The SDK's own log lines (workflow and activity loggers, worker and core messages) go to this test, not stdout.
+    Runtime.install({ logger: new DefaultLogger('DEBUG', (entry: LogEntry) => sdkLogs.push(bigintSafe({ ...entry, timestampNanos: undefined }))) });
+    h = await createHarness();
+    extract = await generatedPractice(h.dataDir);
+    sandbox = await sandboxFor(extract);
+    // Every heartbeat any activity sends, as sent (the server keeps only the last one per attempt); and the first
+    // failed attempt during the injected faults ends them.
+    const observeActivities: ActivityInterceptorsFactory = (ctx) => {
+      const mutable = ctx as unknown as { heartbeatFn: (details?: unknown) => void };
+      const send = mutable.heartbeatFn;
+      mutable.heartbeatFn = (details?: unknown) => {
+        heartbeats.push({ activity: ctx.info.activityType, details });
+        send(details);
+      };
+      return {
+        inbound: {
+          async execute(input, next) {
+            try {
+              return await next(input);
+            } catch (err) {
+              if (faults.state === 'on') {
+                faults.state = 'done';
+                faults.failedActivity = ctx.info.activityType;
+                sandbox.setFaults({});
+              }
+              throw err;
+            }
+          },
+        },
+      };
+    };
+    const logSink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        workerLogs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const runtime = await createWorkerRuntime(h.env, {
+      workflowBundle: await workflowBundle(),
+      logger: createLogger('debug', 'phi-worker', logSink),
+      interceptors: { activity: [observeActivities] },
+    });
+    worker = { ...runtime, running: runtime.worker.run() };
+  });
+  afterAll(async () => {
+    if (worker) {
+      if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
+      await worker.running.catch(() => undefined);
+      await worker.close();
+    }
+    await h?.close();
+    await sandbox?.close();
+  });
+
+  it('a whole migration (every PHI field approved, a delta window with a changed patient) and its rollback leave no patient string in histories, search attributes, memos, ids, details, failures, heartbeats or logs', async () => {
+    const migrationId = 'phi-check';
+    const tableNames = ['patient', 'appt', 'medical_alert', 'insured', 'clinical_note', 'provider'] as const;
+    const extractTables: Record<string, CsvTable> = {};
+    for (const t of tableNames) extractTables[t] = await readCsvTable(extract, t);
+
+    const fingerprintBefore = sandbox.fingerprint();
+    const started = await startMigration(h.env, h.db.pool, h.client, {
+      migrationId,
+      source: { kind: 'folder', path: extract },
+      pipedriveBaseUrl: sandbox.url,
+      options: parseMigrationOptions({ sampleSize: 40, batchSize: 40, concurrency: 2, deltaWindowSeconds: 180, deltaPollSeconds: 2 }),
+    });
+    let driveError: unknown;
+    // Failure messages are part of what is searched: the first requests of the FULL load get a 500 until a batch
+    // activity fails; it is retried and recovers (its last failure stays in the history).
+    const onStatus = (s: { phase: string }) => {
+      if (s.phase === 'FULL' && faults.state === 'off') {
+        faults.state = 'on';
+        sandbox.setFaults({ errorRate: 1 });
+      } else if (s.phase !== 'FULL' && faults.state === 'on') {
+        faults.state = 'done'; // the load ended first: the assertion below says so
+        sandbox.setFaults({});
+      }
+    };
+    const driving = driveMigration(h.client, migrationId, { by: 'phi-e2e', includeAllPhi: true, minSampleAccuracy: 99, onStatus, pollMs: 250 });
+    driving.catch((err: unknown) => (driveError = err));
+    const alive = () => {
+      if (driveError) throw new WaitAborted(`the migration ended early: ${describeError(driveError)}`);
+    };
+
+    // During the delta window a patient's contact changes and a new patient books: the delta path carries PHI too.
+    const watermark = async () =>
+      (
+        await h.db.pool.query<{ at: Date }>("SELECT updated_at AS at FROM delta_watermarks WHERE migration_id = $1 AND source_table = '*'", [
+          migrationId,
+        ])
+      ).rows[0]?.at.getTime();
+    const firstPoll = await waitFor('the first delta poll', async () => (alive(), await watermark()), { timeoutMs: 5 * 60_000 });
+    await waitFor('a delta poll to finish reading the source', async () => (alive(), (await watermark()) !== firstPoll));
+    const at = dentrixTimestamp();
+    const delta = { phone: '(720) 555-0199', email: 'delta.window.patient@example.org', first: 'Ysolde', last: 'Brackwater', newEmail: 'ysolde.brackwater@example.org' };
+    let changedPatient = '';
+    await editExtract(extract, {
+      patient: (t) => {
+        const row = t.rows.find((r) => r.email && r.mobile_phone)!;
+        changedPatient = row.patient_id!;
+        Object.assign(row, { mobile_phone: delta.phone, email: delta.email, automodifiedtimestamp: at });
+        const id = String(nextId(t, 'patient_id'));
+        t.rows.push({ ...row, patient_id: id, chart_num: `NEW${id}`, first_name: delta.first, last_name: delta.last, email: delta.newEmail, guar_id: id, fam_pos: '1', prim_insured_id: '', sec_insured_id: '', employer_id: '', referred_by_id: '', automodifiedtimestamp: at });
+      },
+    });
+    extractTables.patient = await readCsvTable(extract, 'patient');
+    const deltaHandle = h.client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-delta`);
+    const deltaProgress = () => deltaHandle.query<{ polls: number; created: number; updated: number }>('deltaProgress');
+    const pollsAtChange = (await deltaProgress()).polls;
+    await waitFor('a delta poll to pick up the change and load it', async () => (alive(), (await deltaProgress()).polls >= pollsAtChange + 2), {
+      timeoutMs: 90_000,
+    });
+    const picked = await deltaProgress();
+    expect(picked.created).toBeGreaterThanOrEqual(1);
+    expect(picked.updated).toBeGreaterThanOrEqual(1);
+    await sendCutover(h.client, migrationId, 'phi-e2e');
+    const result: MigrationResult = await driving;
+    expect(result.status.phase).toBe('DONE');
+    expect(result.status.verification!.accuracy).toBe(100);
+
+    // The patient data did flow through the activities: Pipedrive holds it (control for the search below).
+    const snapshot = await (await fetch(`${sandbox.url}/_sandbox/snapshot`)).text();
+
+    const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'phi-e2e', reason: 'PHI check' });
+    expect(rollback.mode).toBe('started');
+    const proof = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
+    expect(proof).toMatchObject({ proven: true, fingerprintAfter: fingerprintBefore });
+
+    // Every execution of this migration: the migration, its children (sample, full, verify, delta and its polls'
+    // loads), every continue-as-new run, the rollback. Visibility is eventually consistent: wait until it settles.
+    const listed = async (query: string) => {
+      const out: WorkflowExecutionInfo[] = [];
+      for await (const wf of h.client.workflow.list({ query })) out.push(wf);
+      return out;
+    };
+    const byQueue = `TaskQueue = '${h.taskQueue}'`;
+    let previous = -1;
+    const executions = await waitFor(
+      'visibility to list every execution, closed',
+      async () => {
+        const all = await listed(byQueue);
+        const ids = new Set(all.map((e) => e.workflowId));
+        const settled =
+          all.length === previous &&
+          ids.has(started.workflowId) &&
+          ids.has(rollbackWorkflowId(migrationId)) &&
+          all.every((e) => e.status.name !== 'RUNNING');
+        previous = all.length;
+        return settled ? all : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000 },
+    );
+    const byPrefix = await listed(`WorkflowId STARTS_WITH '${started.workflowId}' OR WorkflowId STARTS_WITH '${rollbackWorkflowId(migrationId)}'`);
+    expect(new Set(byPrefix.map((e) => `${e.workflowId}/${e.runId}`))).toEqual(new Set(executions.map((e) => `${e.workflowId}/${e.runId}`)));
+    const types = new Set(executions.map((e) => e.type));
+    expect(types).toEqual(new Set(['migrationWorkflow', 'loadObjectWorkflow', 'deltaWorkflow', 'rollbackWorkflow']));
+
+    const haystacks: Haystack[] = [];
+    const counter = { payloads: 0 };
+    let events = 0;
+    let failures = 0;
+    for (const e of executions) {
+      const handle = h.client.workflow.getHandle(e.workflowId, e.runId);
+      const where = `${e.workflowId}/${e.runId}`;
+      const history = await handle.fetchHistory();
+      events += history.events?.length ?? 0;
+      failures += (history.events ?? []).filter((ev) => ev.activityTaskFailedEventAttributes || ev.activityTaskStartedEventAttributes?.lastFailure).length;
+      haystacks.push(...haystacksOfJson(`history ${where}`, historyJson(history), counter));
+      const desc = await handle.describe();
+      haystacks.push({
+        where: `describe ${where}`,
+        text: [
+          desc.workflowId,
+          desc.runId,
+          desc.type,
+          bigintSafe(desc.searchAttributes),
+          bigintSafe(desc.typedSearchAttributes),
+          bigintSafe(desc.memo),
+          (await desc.staticSummary()) ?? '',
+          (await desc.staticDetails()) ?? '',
+        ].join('\n'),
+      });
+      // Current details are served by the workflow (a query the worker answers by replaying the history).
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      haystacks.push({ where: `current details ${where}`, text: metadata.currentDetails ?? '' });
+    }
+    const status = await h.client.workflow.getHandle(started.workflowId).query('status');
+    haystacks.push({ where: 'status query of the migration', text: bigintSafe(status) });
+    haystacks.push({ where: 'activity heartbeats', text: heartbeats.map((b) => bigintSafe(b)).join('\n') });
+    haystacks.push({ where: 'worker log (pino)', text: workerLogs.join('\n') });
+    haystacks.push({ where: 'SDK log (workflow, activity, worker, core)', text: sdkLogs.join('\n') });
+
+    const providerNames = new Set(extractTables.provider!.rows.flatMap((p) => [p.first_name, p.last_name]).map((n) => (n ?? '').toLowerCase()));
+    const practiceWords = new Set(result.status.practiceName.toLowerCase().split(/\s+/u));
+    const { needles, skippedNames } = needlesFrom(extractTables, new Set([...providerNames, ...practiceWords]));
+
+    // Controls. 1: the search finds every needle where patient data belongs (staging, or Pipedrive for normalised forms).
+    const staged = await h.db.pool.query<{ data: unknown }>('SELECT data FROM staged_rows WHERE migration_id = $1', [migrationId]);
+    const pipedrive = haystacksOfJson('pipedrive sandbox', snapshot);
+    const control = [
+      { where: 'extract', text: Object.values(extractTables).flatMap((t) => t.rows.map((r) => Object.values(r).join('\n'))).join('\n') },
+      { where: 'staging', text: stringLeaves(staged.rows.map((r) => r.data)).join('\n') },
+      ...pipedrive,
+    ];
+    const notFoundInControl = needles.filter((n) => !control.some((hs) => n.re.test(hs.text)));
+    expect(notFoundInControl.map((n) => `${n.kind}: ${n.value}`)).toEqual([]);
+    const inStaging = needles.filter((n) => n.re.test(control[1]!.text));
+    const inPipedrive = needles.filter((n) => pipedrive.some((hs) => n.re.test(hs.text)));
+    // 2: the histories are really decoded (the migration's input is readable) and hold failures to search.
+    expect(counter.payloads).toBeGreaterThan(events / 4);
+    expect(faults).toEqual({ state: 'done', failedActivity: 'loadBatch' });
+    expect(failures).toBeGreaterThan(0);
+    const migrationDecoded = haystacks.find((hs) => hs.where.startsWith(`history ${started.workflowId}/`) && hs.where.endsWith('(decoded strings)'))!;
+    expect(migrationDecoded.text).toContain(result.status.practiceName);
+    expect(migrationDecoded.text).toMatch(/^phi-check$/mu);
+    expect(heartbeats.length).toBeGreaterThan(10);
+    expect(workerLogs.some((l) => l.includes('delta poll'))).toBe(true);
+    expect(sdkLogs.length).toBeGreaterThan(10);
+    // 3: a planted patient string of each kind is found, in a payload (only once decoded) and in a plain field.
+    const sample = [...new Map(needles.map((n) => [n.kind, n])).values()];
+    const original = haystacks.find((hs) => hs.where.startsWith(`history ${started.workflowId}/`) && hs.where.endsWith('(raw)'))!;
+    for (const n of sample) {
+      const doc = JSON.parse(original.text) as { events: Record<string, unknown>[] };
+      const started0 = doc.events[0]!.workflowExecutionStartedEventAttributes as { input: { payloads: { data: string }[] }; identity: string };
+      started0.input.payloads[0]!.data = Buffer.from(JSON.stringify({ planted: `… ${n.value} …` })).toString('base64');
+      const inPayload = haystacksOfJson('planted in a payload', JSON.stringify(doc));
+      expect({ kind: n.kind, raw: n.re.test(inPayload[0]!.text), decoded: n.re.test(inPayload[2]!.text) }).toEqual({ kind: n.kind, raw: false, decoded: true });
+      started0.identity = `worker (${n.value})`;
+      expect({ kind: n.kind, found: search(haystacksOfJson('planted in a field', JSON.stringify(doc)), [n]).length > 0 }).toEqual({ kind: n.kind, found: true });
+    }
+
+    // The search itself.
+    const hits = search(haystacks, needles);
+    const counts = Object.fromEntries([...new Set(needles.map((n) => n.kind))].map((k) => [k, needles.filter((n) => n.kind === k).length]));
+    console.log(
+      `[phi] ${executions.length} executions (${[...types].join(', ')}), ${events} events, ${counter.payloads} payloads decoded, ` +
+        `${failures} events with a failure, ${heartbeats.length} heartbeats, ${workerLogs.length} worker log lines, ${sdkLogs.length} SDK log lines; ` +
+        `${needles.length} needles ${JSON.stringify(counts)} (${skippedNames} short or common name parts skipped), ` +
+        `${inStaging.length} of them found in staging, ${inPipedrive.length} in Pipedrive before the rollback; ${hits.length} hits in Temporal or logs` +
+        ` (changed patient ${changedPatient})`,
+    );
+    expect(hits.slice(0, 25)).toEqual([]);
+  });
+});

@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHarness, type Harness } from '../support/harness';
+import { parseMigrationOptions } from '../../src/config';
+import { startMigration } from '../../src/cli/commands';
+import { driveMigration } from '../../src/cli/drive';
+import { generatePracticeToSql } from '../../src/dentrix/generator';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox';
+
+jest.setTimeout(10 * 60 * 1000);
+
+/** The other source shape: the same practice as a SQL mirror (a PostgreSQL schema), its files in a folder beside it. */
+describe('a migration from a SQL mirror', () => {
+  let h: Harness;
+  let sandbox: RunningSandbox;
+  let documentsDir: string;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    documentsDir = path.join(h.dataDir, 'mirror-documents');
+    await generatePracticeToSql({ profile: 'demo', seed: 42, connectionString: h.db.url, schema: 'admin', documentsDir });
+    sandbox = await startSandbox({ port: 0, plan: 'ultimate', seats: 10, burstLimit: 2000 });
+    await h.startWorker();
+  });
+  afterAll(async () => {
+    await h?.close();
+    await sandbox?.close();
+  });
+
+  it('goes through every phase to DONE at 100%, uploading the documents from the mirror’s documents folder', async () => {
+    expect(fs.readdirSync(documentsDir).length).toBeGreaterThan(0);
+    const mirrorDigest = async () =>
+      (
+        await h.db.pool.query<{ digest: string }>(
+          `SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM (
+             SELECT p::text AS t FROM admin.patient p UNION ALL SELECT a::text FROM admin.appt a UNION ALL SELECT d::text FROM admin.document d) x`,
+        )
+      ).rows[0]!.digest;
+    const before = await mirrorDigest();
+    const migrationId = 'sql-mirror';
+    await startMigration(h.env, h.db.pool, h.client, {
+      migrationId,
+      source: { kind: 'sql', connectionString: h.db.url, schema: 'admin', documentsDir },
+      pipedriveBaseUrl: sandbox.url,
+      options: parseMigrationOptions({ sampleSize: 200, batchSize: 50, concurrency: 2, skipDelta: true }),
+    });
+    const { status } = await driveMigration(h.client, migrationId, { by: 'e2e-test', includeAllPhi: true, minSampleAccuracy: 99 });
+    expect(status.phase).toBe('DONE');
+    expect(status.verification!.accuracy).toBe(100);
+    expect(status.objects.file!.migrated).toBeGreaterThan(0);
+    expect(status.objects.file!.rejected).toBe(0);
+    for (const [type, c] of Object.entries(status.objects)) expect({ type, total: c.migrated + c.skipped + c.rejected }).toEqual({ type, total: c.source });
+    // The SQL source was read, never written: the mirror's rows are exactly as the generator left them.
+    expect(await mirrorDigest()).toBe(before);
+  });
+});

@@ -1,0 +1,22 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { assertTemporalCli } from '../../src/devserver/dev-server';
+
+/**
+ * One real Temporal dev server (the setup script's CLI v1.5.1 build) for the whole integration run.
+ * Test files reach it through TEMPORAL_ADDRESS and use unique task queues and workflow ids.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.TEMPORAL_TEST_EXTERNAL === '1' && process.env.TEMPORAL_ADDRESS) return;
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: assertTemporalCli() },
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      ip: '127.0.0.1',
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+  (globalThis as { __TEMPORAL_ENV__?: TestWorkflowEnvironment }).__TEMPORAL_ENV__ = env;
+  process.env.TEMPORAL_ADDRESS = env.address;
+  process.env.TEMPORAL_NAMESPACE = 'default';
+}

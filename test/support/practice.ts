@@ -1,0 +1,17 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { providerUsers } from '../../src/cli/demo';
+import { generatePractice } from '../../src/dentrix/generator';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox';
+
+/** A generated practice folder (the `demo` profile unless told), cached per seed under the harness's data dir. */
+export async function generatedPractice(dir: string, seed = 42, profile: 'demo' | 'small' = 'demo'): Promise<string> {
+  const outDir = path.join(dir, `practice-${profile}-${seed}`);
+  if (!fs.existsSync(path.join(outDir, 'manifest.json'))) await generatePractice({ profile, seed, outDir });
+  return outDir;
+}
+
+/** A sandbox seeded with the practice's providers as users; generous limits unless the test is about limits. */
+export async function sandboxFor(extractDir: string, options: SandboxOptions = {}): Promise<RunningSandbox> {
+  return startSandbox({ port: 0, plan: 'ultimate', seats: 10, burstLimit: 2000, users: await providerUsers(extractDir), ...options });
+}

@@ -1,0 +1,44 @@
+import { ConfigError, loadEnv, MigrationIdSchema, parseMigrationOptions } from '../../src/config';
+
+describe('configuration', () => {
+  it('has working defaults for a local machine', () => {
+    const env = loadEnv({});
+    expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/dentrix_pipedrive');
+    expect(env.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
+    expect(env.PIPEDRIVE_PLAN).toBe('growth');
+    expect(env.SANDBOX).toBe(false);
+  });
+
+  it('names every bad setting in one error', () => {
+    expect(() => loadEnv({ PIPEDRIVE_PLAN: 'gold', PIPEDRIVE_SEATS: '-2', DATABASE_URL: 'not a url' })).toThrow(ConfigError);
+    try {
+      loadEnv({ PIPEDRIVE_PLAN: 'gold', PIPEDRIVE_SEATS: '-2', DATABASE_URL: 'not a url' });
+    } catch (err) {
+      const message = (err as Error).message;
+      for (const setting of ['PIPEDRIVE_PLAN', 'PIPEDRIVE_SEATS', 'DATABASE_URL']) expect(message).toContain(setting);
+    }
+  });
+
+  it('reads "false" as false', () => {
+    expect(loadEnv({ SANDBOX: 'false' }).SANDBOX).toBe(false);
+    expect(loadEnv({ SANDBOX: '1' }).SANDBOX).toBe(true);
+    expect(() => loadEnv({ SANDBOX: 'maybe' })).toThrow(/SANDBOX/);
+  });
+
+  it('never leaks the API token into its error', () => {
+    expect(() => loadEnv({ PIPEDRIVE_API_TOKEN: 'secret-token-123', PIPEDRIVE_PLAN: 'x' })).toThrow(ConfigError);
+    try {
+      loadEnv({ PIPEDRIVE_API_TOKEN: 'secret-token-123', PIPEDRIVE_PLAN: 'x' });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('secret-token-123');
+    }
+  });
+
+  it('validates migration options and ids', () => {
+    expect(parseMigrationOptions({}).sampleAccuracyThreshold).toBe(99);
+    expect(() => parseMigrationOptions({ sampleSize: 0 })).toThrow(/sampleSize/);
+    expect(MigrationIdSchema.safeParse('lakeside-2026').success).toBe(true);
+    expect(MigrationIdSchema.safeParse('Jane Doe').success).toBe(false);
+  });
+});
+

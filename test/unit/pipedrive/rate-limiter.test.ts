@@ -1,0 +1,117 @@
+import { BurstLimiter, type Clock, type ReleaseSlot } from '../../../src/pipedrive/rate-limiter';
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Virtual time: `sleep` resolves when `advance` moves past its deadline. */
+class FakeClock implements Clock {
+  t = 0;
+  private timers: { at: number; resolve: () => void }[] = [];
+
+  now(): number {
+    return this.t;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.timers.push({ at: this.t + Math.max(0, ms), resolve }));
+  }
+
+  async advance(ms: number): Promise<void> {
+    const target = this.t + ms;
+    for (;;) {
+      await flush();
+      const due = this.timers.filter((x) => x.at <= target).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((x) => x !== due);
+      this.t = due.at;
+      due.resolve();
+    }
+    this.t = target;
+    await flush();
+  }
+}
+
+/** Acquires and records when each slot was granted. */
+function track(limiter: BurstLimiter, clock: FakeClock) {
+  const granted: { at: number; release: ReleaseSlot }[] = [];
+  const take = () => limiter.acquire().then((release) => granted.push({ at: clock.now(), release }));
+  return { granted, take };
+}
+
+describe('BurstLimiter', () => {
+  it('grants `limit` slots at once; the next waits a full window after the first release', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 2, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    void take();
+    void take();
+    void take();
+    await clock.advance(0);
+    expect(granted.map((g) => g.at)).toEqual([0, 0]);
+
+    await clock.advance(100);
+    granted[0]!.release();
+    await clock.advance(999);
+    expect(granted).toHaveLength(2);
+    await clock.advance(1);
+    expect(granted.map((g) => g.at)).toEqual([0, 0, 1100]);
+  });
+
+  it('a slot stays taken while its request is in flight, however long that is', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 1, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    void take();
+    void take();
+    await clock.advance(5000);
+    expect(granted).toHaveLength(1);
+    granted[0]!.release();
+    await clock.advance(999);
+    expect(granted).toHaveLength(1);
+    await clock.advance(1);
+    expect(granted.map((g) => g.at)).toEqual([0, 6000]);
+  });
+
+  it('hands out slots first come, first served', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 1, windowMs: 10, clock });
+    const order: number[] = [];
+    const all = [1, 2, 3, 4].map((n) =>
+      limiter.acquire().then((release) => {
+        order.push(n);
+        release();
+      }),
+    );
+    await clock.advance(100);
+    await Promise.all(all);
+    expect(order).toEqual([1, 2, 3, 4]);
+  });
+
+  it('pauseFor holds back new requests', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 10, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    limiter.pauseFor(500);
+    void take();
+    await clock.advance(499);
+    expect(granted).toHaveLength(0);
+    await clock.advance(1);
+    expect(granted.map((g) => g.at)).toEqual([500]);
+  });
+
+  it('the server limit can lower the configured one, never raise it', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 5, windowMs: 1000, clock });
+    limiter.observeLimit(100);
+    expect(limiter.state().limit).toBe(5);
+    limiter.observeLimit(2);
+    expect(limiter.state().limit).toBe(2);
+    const { granted, take } = track(limiter, clock);
+    for (let i = 0; i < 3; i += 1) void take();
+    await clock.advance(0);
+    expect(granted).toHaveLength(2);
+  });
+
+  it('rejects a limit that cannot pace anything', () => {
+    expect(() => new BurstLimiter({ limit: 0, windowMs: 1000 })).toThrow(/positive integer/);
+  });
+});
