@@ -1,10 +1,12 @@
-/** Three tiers: pure unit tests; integration tests on real PostgreSQL, the sandbox and a real Temporal dev server; e2e. */
+/** Tiers: pure unit tests; replay of recorded workflow histories; integration tests on real PostgreSQL, the sandbox and a real Temporal dev server; e2e. */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
 
 module.exports = {
   testTimeout: 60_000,
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    // Recorded workflow histories replayed against today's workflow bundle: no server needed.
+    { displayName: 'replay', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/replay/**/*.test.ts'] },
     {
       displayName: 'integration',
       testEnvironment: 'node',
