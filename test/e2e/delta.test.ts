@@ -175,7 +175,8 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
           "SELECT state FROM id_map WHERE migration_id = $1 AND object_type = 'person' AND source_key = $2 AND run_kind = 'delta'",
           ['delta-folder', `patient:${id}`],
         );
-        return rows[0]?.state;
+        // `pending` is the §5.1 marker while the create is in flight: wait for the create to settle.
+        return rows[0]?.state === 'pending' ? undefined : rows[0]?.state;
       });
       expect(created).toBe('created');
       return 1;
