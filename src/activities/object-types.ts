@@ -11,6 +11,8 @@ export const LOAD_RANK: Record<string, number> = {
   pipeline: 1,
   stage: 2,
   custom_field: 3,
+  /** An option this migration added to a field (one it found by name, or its own from an earlier approval). */
+  field_option: 4,
   organization: 10,
   product: 20,
   person: 30,
@@ -55,6 +57,10 @@ export function composeFieldId(entity: string, fieldCode: string): string {
   return `${entity}/${fieldCode}`;
 }
 
+export function composeFieldOptionId(entity: string, fieldCode: string, optionId: number): string {
+  return `${entity}/${fieldCode}/${optionId}`;
+}
+
 /** Deletes one created record; 'not_found' means it is already gone (a rollback treats that as done). */
 export async function deleteCreated(client: PipedriveClient, objectType: string, pipedriveId: string): Promise<'deleted' | 'not_found'> {
   switch (objectType) {
@@ -78,6 +84,10 @@ export async function deleteCreated(client: PipedriveClient, objectType: string,
       const [entity, fieldCode] = pipedriveId.split('/') as ['person' | 'organization' | 'deal' | 'product', string];
       return client.deleteField(entity, fieldCode);
     }
+    case 'field_option': {
+      const [entity, fieldCode, optionId] = pipedriveId.split('/') as ['person' | 'organization' | 'deal' | 'product', string, string];
+      return client.deleteFieldOption(entity, fieldCode, Number(optionId));
+    }
     default:
       return client.remove(v2Collection(objectType), Number(pipedriveId));
   }
@@ -90,6 +100,7 @@ export function writeOperation(objectType: string, action: 'create' | 'update' |
   let path: string;
   if (objectType === 'deal_product') path = action === 'bulk_create' ? '/deals/{id}/products/bulk' : action === 'create' ? '/deals/{id}/products' : '/deals/{id}/products/{product_attachment_id}';
   else if (objectType === 'custom_field') path = action === 'create' ? '/personFields' : '/personFields/{field_code}';
+  else if (objectType === 'field_option') path = '/personFields/{field_code}/options';
   else if (v1[objectType]) {
     api = 'v1';
     path = action === 'create' ? v1[objectType] : `${v1[objectType]}/{id}`;

@@ -3,7 +3,7 @@ import { type Pool } from 'pg';
 import { providerMatchEmail, schemaRequirements, type CustomFieldRequirement } from '../mapping';
 import { type PipedriveClient } from '../pipedrive/client';
 import { PipedriveError } from '../pipedrive/errors';
-import { type Field } from '../pipedrive/types';
+import { type Field, type FieldOption } from '../pipedrive/types';
 import { appendAudit } from '../store/audit';
 import { saveFieldKey } from '../store/field-keys';
 import { Ledger } from '../store/ledger';
@@ -14,7 +14,7 @@ import { type ActivityDeps } from './deps';
 import { permanent } from './failures';
 import { takeAccountFingerprint } from './fingerprint';
 import { approvedMapLoader } from './mapping';
-import { composeFieldId, loadRank } from './object-types';
+import { composeFieldId, composeFieldOptionId, loadRank } from './object-types';
 import { rethrowAsFailure } from './pipedrive-failures';
 import { writeJsonReport } from './report-files';
 
@@ -82,6 +82,49 @@ async function ensureElement<T>(
   await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), endpoint: e.endpoint });
   ctx.counts.created++;
   return created;
+}
+
+/**
+ * Options the map needs on a field that already has some (a same-name field the account had, or ours from an
+ * earlier approval): added in one request, each under its own ledger row so a rollback removes exactly the options
+ * this migration added. §5.1 as for any create: pending before the request; on a retry, an option found by label
+ * whose row is pending was ours (the response was lost), one with no row was the account's.
+ */
+async function ensureFieldOptions(
+  ctx: SchemaContext,
+  entity: 'person' | 'organization' | 'deal' | 'product',
+  req: CustomFieldRequirement,
+  field: Field,
+): Promise<FieldOption[]> {
+  const rank = loadRank('field_option');
+  const endpoint = `POST /api/v2/${entity}Fields/{field_code}/options`;
+  const keyOf = (label: string) => `option:${entity}:${req.name}:${label.toLowerCase()}`;
+  const options = [...(field.options ?? [])];
+  const missing: string[] = [];
+  for (const label of req.options ?? []) {
+    const found = options.find((o) => o.label.toLowerCase() === label.toLowerCase());
+    const entry = await ctx.ledger.get(ctx.migrationId, 'field_option', keyOf(label));
+    if (!found) {
+      missing.push(label);
+    } else if (entry?.state === 'pending') {
+      const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(found.id));
+      await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, runKind: 'schema', loadRank: rank });
+      await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, endpoint, method: 'RECOVER' });
+      ctx.counts.created++;
+    }
+  }
+  if (missing.length === 0) return options;
+  for (const label of missing) {
+    await ctx.ledger.markPending(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), runKind: 'schema', loadRank: rank });
+  }
+  const added = await ctx.client.addFieldOptions(entity, field.field_code, missing);
+  for (const option of added) {
+    const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(option.id));
+    await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, runKind: 'schema', loadRank: rank });
+    await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, endpoint });
+    ctx.counts.created++;
+  }
+  return [...options, ...added];
 }
 
 /** SCHEMA phase: fingerprint, provider → user resolution, custom fields, pipelines and stages, activity types. */
@@ -206,14 +249,8 @@ export function createSchemaActivities(deps: ActivityDeps) {
               conflicts.push(`${entity} field "${req.name}" exists as ${field.field_type}; the map needs ${req.field_type}`);
               continue;
             }
-            let options = field.options ?? [];
-            const missing = (req.options ?? []).filter((label) => !options.some((o) => o.label.toLowerCase() === label.toLowerCase()));
-            if (missing.length > 0) {
-              const added = await client.addFieldOptions(entity, field.field_code, missing);
-              options = [...options, ...added];
-              await ctx.audit({ action: 'update', objectType: 'custom_field', sourceKey: `field:${entity}:${req.name}`, pipedriveId: composeFieldId(entity, field.field_code), endpoint: `POST /api/v2/${entity}Fields/{field_code}/options` });
-              existing = await client.listFields(entity);
-            }
+            const options = await ensureFieldOptions(ctx, entity, req, field);
+            if (options.length !== (field.options ?? []).length) existing = await client.listFields(entity);
             await saveFieldKey(pool, migrationId, {
               entity,
               fieldName: req.name,

@@ -191,6 +191,24 @@ export class PipedriveClient {
     });
   }
 
+  /**
+   * Removes one option from an enum/set field; records holding it lose the value. 'not_found' when the field or the
+   * option is already gone (Pipedrive fails the whole request for an unknown option id, so look first).
+   */
+  async deleteFieldOption(entity: WritableFieldEntity, fieldCode: string, optionId: number): Promise<'deleted' | 'not_found'> {
+    const pathParams = { field_code: checkFieldCode(fieldCode) };
+    let field: Field;
+    try {
+      field = await this.v2Data<Field>({ version: 'v2', method: 'GET', path: `${FIELD_PATH[entity]}/{field_code}`, pathParams });
+    } catch (err) {
+      if (err instanceof PipedriveError && err.status === 404) return 'not_found';
+      throw err;
+    }
+    if (!(field.options ?? []).some((o) => Number(o.id) === optionId)) return 'not_found';
+    await this.v2Data<unknown>({ version: 'v2', method: 'DELETE', path: `${FIELD_PATH[entity]}/{field_code}/options`, pathParams, body: [{ id: optionId }] });
+    return 'deleted';
+  }
+
   /** Adds options to an enum/set field in one atomic request; returns only the new options (`{id, label}`). */
   async addFieldOptions(entity: WritableFieldEntity, fieldCode: string, labels: string[]): Promise<FieldOption[]> {
     if (labels.length === 0) return [];

@@ -75,6 +75,71 @@ describe('SCHEMA phase against the sandbox', () => {
   });
 });
 
+describe('options added to a field the account already had', () => {
+  let db: TestDatabase;
+  let sandbox: RunningSandbox;
+  let acts: ReturnType<typeof createActivities>;
+  let deps: ReturnType<typeof activityDeps>;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-options-'));
+  const env = new MockActivityEnvironment();
+  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => env.run<A, R, (...a: A) => Promise<R>>(fn, ...args);
+  const migrationId = 'schema-options';
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    sandbox = await startSandbox({ port: 0, plan: 'ultimate', burstLimit: 1000 });
+    const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '500' });
+    deps = activityDeps(config, db.pool, createLogger('silent'));
+    acts = createActivities(deps);
+    await registerRun(db.pool, { migrationId, source: { kind: 'folder', path: dataDir }, pipedriveBaseUrl: sandbox.url });
+    await saveProposedMap(db.pool, migrationId, { map: defaultFieldMap() });
+    await run(acts.approveMap, { migrationId, by: 'test', includeAllPhi: true });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await db?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('records each option it adds, even after a lost response, and a rollback removes exactly those', async () => {
+    const client = deps.pipedriveFor(sandbox.url);
+    // The practice's account already sorts organizations by a "Type" with two of the four values the map needs.
+    const theirs = await client.createField('organization', { field_name: 'Type', field_type: 'enum', options: [{ label: 'Household' }, { label: 'Employer' }] });
+    const before = sandbox.fingerprint();
+    await run(acts.takeFingerprint, { migrationId, label: 'before_first_write' });
+
+    // Every create's response is lost on the first try: the added options must still end as ours.
+    sandbox.setFaults({ lostResponseRate: 1, seed: 5 });
+    await run(acts.createSchema, { migrationId }).catch(() => undefined);
+    sandbox.setFaults({});
+    await run(acts.createSchema, { migrationId });
+
+    const typeField = (await client.listFields('organization')).find((f) => f.field_code === theirs.field_code)!;
+    expect(typeField.options!.map((o) => o.label).sort()).toEqual(['Employer', 'Household', 'Insurance Carrier', 'Referral Source']);
+    const { rows } = await db.pool.query<{ source_key: string; state: string; pipedrive_id: string }>(
+      "SELECT source_key, state, pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type IN ('field_option', 'custom_field') AND source_key LIKE '%organization:Type%' ORDER BY source_key",
+      [migrationId],
+    );
+    const added = typeField.options!.filter((o) => o.label === 'Insurance Carrier' || o.label === 'Referral Source');
+    expect(rows).toEqual([
+      { source_key: 'field:organization:Type', state: 'reused', pipedrive_id: `organization/${theirs.field_code}` },
+      { source_key: 'option:organization:Type:insurance carrier', state: 'created', pipedrive_id: `organization/${theirs.field_code}/${added.find((o) => o.label === 'Insurance Carrier')!.id}` },
+      { source_key: 'option:organization:Type:referral source', state: 'created', pipedrive_id: `organization/${theirs.field_code}/${added.find((o) => o.label === 'Referral Source')!.id}` },
+    ]);
+
+    await run(acts.beginRollback, { migrationId, scope: 'all', by: 'test', reason: 'test' });
+    for (let next = await run(acts.nextRollbackTarget, { migrationId, scope: 'all' }); next; next = await run(acts.nextRollbackTarget, { migrationId, scope: 'all' })) {
+      await run(acts.rollbackBatch, { migrationId, objectType: next.objectType, scope: 'all', limit: 100 });
+    }
+    const proof = await run(acts.proveRollback, { migrationId, scope: 'all' });
+    expect(proof).toMatchObject({ proven: true, remaining: 0 });
+    // Their field and their two options stay; the two we added are gone.
+    const after = (await client.listFields('organization')).find((f) => f.field_code === theirs.field_code)!;
+    expect(after.options!.map((o) => o.label).sort()).toEqual(['Employer', 'Household']);
+    expect(sandbox.fingerprint()).toBe(before);
+  });
+});
+
 describe('MAPPING_REVIEW approval', () => {
   let db: TestDatabase;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-approve-'));
