@@ -45,8 +45,10 @@ export default tseslint.config(
             })),
           ],
           patterns: [
-            { group: ['**/activities', '**/activities/*', '**/store/*', '**/sandbox/*', '**/pipedrive/*', '**/dentrix/*'], allowTypeImports: true,
-              message: 'Import activities and adapters into workflows with `import type` only.' },
+            // Anything outside src/workflows (activities, config, store, adapters, logging) may pull in I/O
+            // transitively, so only its types may cross into workflow code.
+            { group: ['../*', '../**'], allowTypeImports: true,
+              message: 'Workflows import code from outside src/workflows with `import type` only (activities, config and adapters carry I/O).' },
           ],
         },
       ],
