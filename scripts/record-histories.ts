@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       migrationId,
       source: { kind: 'folder', path: extract },
       pipedriveBaseUrl: sandbox.url,
-      options: parseMigrationOptions({ sampleSize: 10, batchSize: 10, concurrency: 2, deltaWindowSeconds: 30, deltaPollSeconds: 1 }),
+      options: parseMigrationOptions({ sampleSize: 10, allowSmallSample: true, batchSize: 10, concurrency: 2, deltaWindowSeconds: 30, deltaPollSeconds: 1 }),
     });
     const { status } = await driveMigration(h.client, migrationId, { by: 'recorder', includeAllPhi: true, minSampleAccuracy: 99, cutoverAfterPolls: 2 });
     if (status.phase !== 'DONE') throw new Error(`the recorded migration ended in ${status.phase}`);

@@ -63,12 +63,21 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   return parsed.data;
 }
 
+/** The product's sample is 200–500 records; smaller needs an explicit flag. */
+export const MIN_SAMPLE_SIZE = 200;
+
 /** Options of one migration: small, PHI-free, carried in the workflow input. */
 export const MigrationOptionsSchema = z.object({
   batchSize: z.number().int().min(1).max(500).default(50),
   /** Batch activities of one object type in flight at once. */
   concurrency: z.number().int().min(1).max(16).default(2),
+  /**
+   * Records in the sample run: 200–500 (a cross-section big enough to show every rule at work). A practice with
+   * fewer records than the target is sampled whole. Below 200 only with `allowSmallSample` (tiny rehearsals, tests).
+   */
   sampleSize: z.number().int().min(1).max(500).default(250),
+  /** Accept a `sampleSize` below 200 (`--allow-small-sample`): for tiny rehearsals and tests, never a real cutover. */
+  allowSmallSample: z.boolean().default(false),
   /** Minimum field-level accuracy (%) for the sample to be approvable without a written override. */
   sampleAccuracyThreshold: z.number().min(0).max(100).default(99),
   /** How long the delta pick-up window stays open: seconds in tests, 24–48 h for real cutovers. */
@@ -80,6 +89,16 @@ export const MigrationOptionsSchema = z.object({
   gateReminderSeconds: z.number().int().min(1).default(24 * 3600),
   /** Object types to load; the walking skeleton loads persons only. */
   objectTypes: z.array(z.string()).optional(),
+}).superRefine((o, ctx) => {
+  if (o.sampleSize < MIN_SAMPLE_SIZE && !o.allowSmallSample) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sampleSize'],
+      message:
+        `the sample run takes ${MIN_SAMPLE_SIZE}–500 records, got ${o.sampleSize}; ` +
+        'a smaller sample needs allowSmallSample (--allow-small-sample), for tiny rehearsals and tests only',
+    });
+  }
 });
 export type MigrationOptions = z.infer<typeof MigrationOptionsSchema>;
 

@@ -50,7 +50,8 @@ function program(): Command {
     .option('--documents <dir>', 'SQL mirror: the folder holding the files document.file_path names')
     .option('--pipedrive-url <url>', 'Pipedrive base URL, e.g. https://acme.pipedrive.com (token: PIPEDRIVE_API_TOKEN on the worker)')
     .option('--sandbox [url]', 'write to the local Pipedrive sandbox (default http://127.0.0.1:8787)')
-    .option('--sample-size <n>', 'records in the sample run (200–500 recommended)', (v) => Number(v))
+    .option('--sample-size <n>', 'records in the sample run: 200–500 (default 250)', (v) => Number(v))
+    .option('--allow-small-sample', 'accept a --sample-size below 200 (tiny rehearsals and tests only)')
     .option('--threshold <pct>', 'sample accuracy needed to approve without an override', (v) => Number(v))
     .option('--batch-size <n>', 'records per batch activity', (v) => Number(v))
     .option('--concurrency <n>', 'batch activities in flight per object type', (v) => Number(v))
@@ -67,6 +68,7 @@ function program(): Command {
       const pipedriveBaseUrl: string = o.pipedriveUrl ?? (typeof o.sandbox === 'string' ? o.sandbox : 'http://127.0.0.1:8787');
       const options = parseMigrationOptions({
         sampleSize: o.sampleSize,
+        allowSmallSample: o.allowSmallSample ? true : undefined,
         sampleAccuracyThreshold: o.threshold,
         batchSize: o.batchSize,
         concurrency: o.concurrency,

@@ -58,7 +58,7 @@ describe('continue-as-new in the loads and the rollback', () => {
       migrationId: MIGRATION_ID,
       source: { kind: 'folder', path: extract },
       pipedriveBaseUrl: sandbox.url,
-      options: parseMigrationOptions({ sampleSize: 20, batchSize: 5, concurrency: 2, skipDelta: true }),
+      options: parseMigrationOptions({ sampleSize: 20, allowSmallSample: true, batchSize: 5, concurrency: 2, skipDelta: true }),
     });
   });
   afterAll(async () => {

@@ -18,7 +18,7 @@ jest.setTimeout(5 * 60 * 1000);
 
 const MIGRATION_ID = 'daily-budget';
 const PATIENTS = 15;
-const OPTIONS = { sampleSize: 10, batchSize: 20, concurrency: 2, skipDelta: true };
+const OPTIONS = { sampleSize: 10, allowSmallSample: true, batchSize: 20, concurrency: 2, skipDelta: true };
 /**
  * A "day" of 20 s with 900 tokens: this practice needs ~2,300 (schema ~350, sample ~150, full ~1,400, verify ~400),
  * so the full run spends several days' budgets.

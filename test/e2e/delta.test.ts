@@ -58,7 +58,7 @@ interface WindowControl {
   deltaHandle: WorkflowHandle;
 }
 
-const OPTIONS = { sampleSize: 20, batchSize: 50, concurrency: 2, deltaWindowSeconds: 240, deltaPollSeconds: 3 };
+const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 50, concurrency: 2, deltaWindowSeconds: 240, deltaPollSeconds: 3 };
 const PATIENTS = 40;
 /** Ledger object types that are Pipedrive records (the audit log also records gate decisions and rollback signals). */
 const DATA_ENTITIES = ['organization', 'product', 'person', 'deal', 'deal_product', 'activity', 'note', 'file'];

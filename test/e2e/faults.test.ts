@@ -13,7 +13,7 @@ import type { MigrationResult } from '../../src/workflows/migration';
 jest.setTimeout(6 * 60 * 1000);
 
 const PATIENTS = 50;
-const OPTIONS = { sampleSize: 30, batchSize: 25, concurrency: 3, skipDelta: true };
+const OPTIONS = { sampleSize: 30, allowSmallSample: true, batchSize: 25, concurrency: 3, skipDelta: true };
 /** Per API request: 500/503 without processing, a dropped socket before processing, a create stored but its answer lost. */
 const FAULTS = { errorRate: 0.04, dropConnectionRate: 0.03, lostResponseRate: 0.06, latencyMs: [0, 10] as [number, number], seed: 1337 };
 /** The faulty account's burst window; a neighbour on the same token spends part of it, so the migration meets 429s. */

@@ -35,7 +35,7 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
       migrationId,
       source: { kind: 'folder', path: extract },
       pipedriveBaseUrl: sandbox.url,
-      options: parseMigrationOptions({ sampleSize: 150, batchSize: 40, concurrency: 2, skipDelta: true }),
+      options: parseMigrationOptions({ sampleSize: 150, allowSmallSample: true, batchSize: 40, concurrency: 2, skipDelta: true }),
     });
     const decisions: string[] = [];
     const result = await driveMigration(h.client, migrationId, {

@@ -104,7 +104,7 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
       migrationId,
       source: { kind: 'folder', path: extract },
       pipedriveBaseUrl: sandbox.url,
-      options: parseMigrationOptions({ sampleSize: 40, batchSize: 40, concurrency: 2, deltaWindowSeconds: 180, deltaPollSeconds: 2 }),
+      options: parseMigrationOptions({ sampleSize: 40, allowSmallSample: true, batchSize: 40, concurrency: 2, deltaWindowSeconds: 180, deltaPollSeconds: 2 }),
     });
     let driveError: unknown;
     // Failure messages are part of what is searched: the first requests of the FULL load get a 500 until a batch

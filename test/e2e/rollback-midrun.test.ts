@@ -15,7 +15,7 @@ jest.setTimeout(5 * 60 * 1000);
 
 const MIGRATION_ID = 'rollback-midrun';
 const PATIENTS = 60;
-const OPTIONS = { sampleSize: 20, batchSize: 25, concurrency: 2, skipDelta: true };
+const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 25, concurrency: 2, skipDelta: true };
 
 describe('rollback signalled while the full run is loading', () => {
   let h: Harness;

@@ -17,7 +17,7 @@ jest.setTimeout(6 * 60 * 1000);
 const REPO = path.resolve(__dirname, '../..');
 const MIGRATION_ID = 'worker-crash';
 const PATIENTS = 60;
-const OPTIONS = { sampleSize: 20, batchSize: 25, concurrency: 2, skipDelta: true };
+const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 25, concurrency: 2, skipDelta: true };
 
 /** Worker processes this file started, each the leader of its own process group (npx → tsx → node). */
 const processes = new Set<ChildProcess>();

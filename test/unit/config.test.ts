@@ -37,8 +37,17 @@ describe('configuration', () => {
   it('validates migration options and ids', () => {
     expect(parseMigrationOptions({}).sampleAccuracyThreshold).toBe(99);
     expect(() => parseMigrationOptions({ sampleSize: 0 })).toThrow(/sampleSize/);
+    expect(() => parseMigrationOptions({ sampleSize: 501 })).toThrow(/sampleSize/);
     expect(MigrationIdSchema.safeParse('lakeside-2026').success).toBe(true);
     expect(MigrationIdSchema.safeParse('Jane Doe').success).toBe(false);
   });
-});
 
+  it('keeps the sample run at 200–500 records unless a smaller one is asked for explicitly', () => {
+    expect(parseMigrationOptions({}).sampleSize).toBe(250);
+    expect(parseMigrationOptions({ sampleSize: 200 }).sampleSize).toBe(200);
+    expect(parseMigrationOptions({ sampleSize: 500 }).sampleSize).toBe(500);
+    expect(() => parseMigrationOptions({ sampleSize: 150 })).toThrow(/sampleSize: the sample run takes 200–500 records, got 150;.*allowSmallSample \(--allow-small-sample\)/);
+    expect(parseMigrationOptions({ sampleSize: 150, allowSmallSample: true }).sampleSize).toBe(150);
+    expect(() => parseMigrationOptions({ sampleSize: 600, allowSmallSample: true })).toThrow(/sampleSize/);
+  });
+});
