@@ -2,7 +2,7 @@ import { saveReport } from '../store/reports';
 import type { MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { writeJsonReport } from './report-files';
-import { selectSamplePatients, type PatientFeatures } from './sample-selection';
+import { selectSamplePatients, strataCoverage, type PatientFeatures } from './sample-selection';
 
 const ACTIVE_PLAN_STATUSES = ['Proposed', 'Accepted', 'In Progress', 'On Hold'];
 /** Per sampled patient, how many of each open-ended history the sample keeps (a cross-section, not everything). */
@@ -145,7 +145,8 @@ export function createSampleActivities({ pool, settings, now = () => new Date() 
         migrationId,
         targetRecords: size,
         patients: chosen.length,
-        strata: [...new Set(chosen.map((p) => p.patientId))].length,
+        // Strata (recall type × active plan × visit history × family) the practice has and the sample covers.
+        strata: strataCoverage(features, chosen),
         members,
         patientIds: chosen.map((p) => p.patientId),
       });
