@@ -186,4 +186,29 @@ describe('MAPPING_REVIEW approval', () => {
     const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM field_maps WHERE migration_id = $1 AND status = 'approved'", [migrationId]);
     expect(rows[0].n).toBe(0);
   });
+
+  it('refuses an approval of a map version that does not validate, naming the problem, and approves nothing', async () => {
+    const migrationId = 'invalid-map';
+    await registerRun(db.pool, { migrationId, source: { kind: 'folder', path: dataDir }, pipedriveBaseUrl: 'http://127.0.0.1:9' });
+    const good = await saveProposedMap(db.pool, migrationId, { map: defaultFieldMap() });
+    // The kind of edit a reviewer makes in the workbook: a rule pointed at a custom field the map never declares.
+    const edited = defaultFieldMap();
+    const rule = edited.rules.find((r) => r.target.entity === 'person' && r.target.field.kind === 'custom' && r.phi === 'none')!;
+    rule.target.field = { kind: 'custom', name: 'Favourite Colour' };
+    const bad = await saveProposedMap(db.pool, migrationId, { map: edited });
+    const approve = (version: number) =>
+      env.run<[Parameters<typeof acts.approveMap>[0]], Awaited<ReturnType<typeof acts.approveMap>>, typeof acts.approveMap>(acts.approveMap, {
+        migrationId,
+        version,
+        by: 'reviewer',
+      });
+    const refused = await approve(bad);
+    expect(refused).toMatchObject({ ok: false, version: bad });
+    expect(refused.errors.join('\n')).toContain(`${rule.id}: custom field person.Favourite Colour is not defined in objects.customFields`);
+    const approvedRows = () => db.pool.query("SELECT version FROM field_maps WHERE migration_id = $1 AND status = 'approved'", [migrationId]);
+    expect((await approvedRows()).rows).toEqual([]);
+    // The gate stays usable: the valid version is approved afterwards.
+    expect(await approve(good)).toMatchObject({ ok: true, version: good });
+    expect((await approvedRows()).rows).toEqual([{ version: good }]);
+  });
 });
