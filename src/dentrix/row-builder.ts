@@ -3,6 +3,7 @@ import { type CoercionContext, coerceValue } from './coerce';
 import { ExtractFormatError } from './errors';
 import { KeySet } from './key-set';
 import type { RawRecord } from './csv-records';
+import { rowContractViolations } from './schemas';
 import {
   type DentrixRowByTable,
   type DentrixTable,
@@ -97,9 +98,6 @@ export class RowBuilder<T extends DentrixTable> {
     }
     if (!keyResult.ok) return reject(`primary key unreadable: ${keyResult.reason}`, this.keySlot.column);
     if (keyResult.value === null || key === null) return reject('primary key missing', this.keySlot.column);
-    if (!this.seenKeys.add(keyResult.value as number | string)) {
-      return reject('duplicate primary key: an earlier row has the same key', this.keySlot.column);
-    }
 
     const warnings: RowIssue[] = [];
     const warn = (column: string, reason: string): void => {
@@ -126,6 +124,26 @@ export class RowBuilder<T extends DentrixTable> {
         extra[name] = value === undefined || value === '' ? null : this.cleanText(value, name, warn);
       }
       row.extra = extra;
+    }
+    // The row contract (schemas.ts): a value of the right kind that the contract does not allow (a code outside its
+    // list, a number out of range, a malformed CDT code) is set to null with a warning, as a value that cannot be
+    // coerced is; a key that breaks it, or a row without the contract's shape, is rejected.
+    const violations = rowContractViolations(table, row);
+    if (violations) {
+      for (const violation of violations) {
+        if (violation.column === null || violation.column === this.keySlot.column || !(violation.column in row)) {
+          const prefix = violation.column === this.keySlot.column ? 'primary key breaks the contract' : 'row breaks the contract';
+          return reject(`${prefix}: ${violation.reason}`, violation.column);
+        }
+      }
+      for (const violation of violations) {
+        warn(violation.column!, `${violation.reason}: set to null`);
+        row[violation.column!] = null;
+      }
+    }
+    // After the contract: a row rejected for its key does not claim that key.
+    if (!this.seenKeys.add(keyResult.value as number | string)) {
+      return reject('duplicate primary key: an earlier row has the same key', this.keySlot.column);
     }
     if (record.nonUtf8) {
       this.nonUtf8Fields += record.nonUtf8.length;
