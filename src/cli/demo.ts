@@ -13,6 +13,7 @@ import { openExtract } from '../dentrix';
 import type { RollbackResult } from '../workflows/rollback';
 import { requestRollback, startMigration, storeProgress } from './commands';
 import { driveMigration } from './drive';
+import { formatProposalSummary, readWorkbookRows, summarizeProposal } from '../review';
 
 export interface DemoOptions {
   json: boolean;
@@ -164,12 +165,13 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
     minSampleAccuracy: 99,
     cutoverAfterPolls: 1,
     onDecision: (m) => say(`  demo decision: ${m}`),
-    onStatus: (s) => {
+    onStatus: async (s) => {
       if (s.phase === lastPhase) return;
       lastPhase = s.phase;
       say(`  phase ${s.phase}${s.waitingFor ? ` — waiting for ${s.waitingFor}: ${s.gateMessage ?? ''}` : ''}`);
       if (s.phase === 'MAPPING_REVIEW' && s.reports.proposedMap) {
         say(`    proposed map: ${s.reports.proposedMap}${s.reports.mappingWorkbook ? `; workbook: ${s.reports.mappingWorkbook}` : ''}`);
+        if (s.reports.mappingWorkbook) await printProposalSummary(s.reports.mappingWorkbook, say);
       }
       if (s.audit && s.reports.dataQuality && s.phase === 'MAPPING_REVIEW') {
         say(`    Data Quality Report: ${s.reports.dataQualityHtml ?? s.reports.dataQuality}`);
@@ -233,4 +235,14 @@ async function rollbackDemo(world: World, options: DemoOptions, say: (line: stri
     );
   }
   return result?.proven ? 0 : 1;
+}
+
+/** The proposed map as the reviewer sees it in the workbook, summarised (the workbook has every row). */
+async function printProposalSummary(workbookPath: string, say: (line: string) => void): Promise<void> {
+  try {
+    const lines = formatProposalSummary(summarizeProposal(await readWorkbookRows(workbookPath)));
+    for (const line of lines) say(`      ${line}`);
+  } catch (err) {
+    say(`    (could not summarise the workbook: ${(err as Error).message})`);
+  }
 }

@@ -15,7 +15,8 @@ export interface DrivePolicy {
   cutoverAfterPolls?: number;
   /** Called for every decision the driver takes, so the caller can say it out loud. */
   onDecision?: (message: string) => void;
-  onStatus?: (status: MigrationStatus) => void;
+  /** Awaited before any decision on that status, so what it shows comes before the approval. */
+  onStatus?: (status: MigrationStatus) => void | Promise<void>;
   pollMs?: number;
 }
 
@@ -40,7 +41,7 @@ export async function driveMigration(client: Client, migrationId: string, policy
   while (!settled) {
     const status = await queryStatus(client, migrationId).catch(() => undefined);
     if (status) {
-      policy.onStatus?.(status);
+      await policy.onStatus?.(status);
       const gateKey = `${status.waitingFor}#${status.phaseHistory.length}`;
       if (status.waitingFor === 'MAPPING_REVIEW' && !decided.has(gateKey)) {
         decided.add(gateKey);

@@ -8,7 +8,8 @@ import { refineWithLlm, type MappingLlm, type ReviewLogger } from './llm';
 import { DEFAULT_SAMPLE_ROWS, profileStagedColumns } from './profile';
 import { proposalToFieldMap, proposeMap, type ProposalRow } from './proposer';
 
-export { exportWorkbook, importWorkbook } from './workbook';
+export { exportWorkbook, importWorkbook, readWorkbookRows } from './workbook';
+export { summarizeProposal, formatProposalSummary, type ProposalSummary } from './summary';
 export { formatRowError, WORKBOOK_COLUMNS, type RowError, type ImportResult, type WorkbookRow } from './workbook-rows';
 export { proposeMap, proposalToFieldMap, CONFIDENT, type Proposal, type ProposalRow, type Destination, type ProposerInput } from './proposer';
 export { profileStagedColumns, DEFAULT_SAMPLE_ROWS, type StagedColumns } from './profile';

@@ -162,6 +162,12 @@ export async function importWorkbook(filePath: string, currentMap: FieldMap): Pr
   return importRows(table.rows, currentMap);
 }
 
+/** The rows of an exported (or edited) workbook as they stand, unvalidated: for summaries, not for import. */
+export async function readWorkbookRows(filePath: string): Promise<WorkbookRow[]> {
+  const table = filePath.toLowerCase().endsWith('.csv') ? await readCsv(filePath) : await readXlsx(filePath);
+  return table.rows.map((r) => r.cells);
+}
+
 interface ReadTable {
   headers: string[];
   rows: NumberedRow[];
