@@ -271,6 +271,8 @@ export function createLoadActivities(deps: ActivityDeps) {
         const entries = await w.ledger.getMany(migrationId, objectType, keys);
         const built = await buildBatch(pool, w, entity, keys, settings);
         const bulkDeals = entity === 'deal_product' ? dealsWithManyProducts(built, entries) : new Set<number>();
+        let catalog: Promise<Map<string, number>> | undefined;
+        const accountProducts = () => (catalog ??= productsTheAccountHad(w.client, w.fieldKeys));
 
         for (const { sourceKey } of items) {
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
@@ -279,7 +281,8 @@ export function createLoadActivities(deps: ActivityDeps) {
           const { outcome } = built.get(sourceKey)!;
           try {
             if (entry && (entry.state === 'created' || entry.state === 'reused')) {
-              if (runKind === 'delta' && outcome.kind === 'record' && recordHash(outcome.record) !== entry.contentHash) {
+              // A reused record is the account's own (a product it already had): the delta never rewrites it.
+              if (runKind === 'delta' && entry.state === 'created' && outcome.kind === 'record' && recordHash(outcome.record) !== entry.contentHash) {
                 let applied: 'updated' | 'not_updatable' | undefined;
                 const refused = await updateRecord(w, entity, entry, outcome.record, audit).then(
                   (result) => void (applied = result),
@@ -313,14 +316,15 @@ export function createLoadActivities(deps: ActivityDeps) {
             const hash = recordHash(outcome.record);
             /** Looks for the record an attempt made since `since`; when found, it is ours: recorded, not created again. */
             const recover = async (since: Date): Promise<boolean> => {
+              const meter = { tokens: 0 };
               const recovered = await recoverCreatedId(w.client, entity, sourceKey, w.fieldKeys, {
                 since,
                 personId: typeof outcome.record.fields.person_id === 'number' ? outcome.record.fields.person_id : undefined,
                 dealId: typeof outcome.record.fields.deal_id === 'number' ? outcome.record.fields.deal_id : undefined,
-              });
+              }, meter);
               if (!recovered) return false;
               await w.ledger.markCreated(migrationId, { objectType, sourceKey, pipedriveId: recovered, runKind, loadRank: rank, contentHash: hash });
-              await audit({ action: 'recover', sourceKey, pipedriveId: recovered, method: 'GET', endpoint: `recover ${objectType} by its Dentrix key`, note: 'created by an earlier attempt whose response was lost' });
+              await audit({ action: 'recover', sourceKey, pipedriveId: recovered, method: 'GET', endpoint: `recover ${objectType} by its Dentrix key`, tokens: meter.tokens, note: 'created by an earlier attempt whose response was lost' });
               counts.recovered++;
               return true;
             };
@@ -341,6 +345,15 @@ export function createLoadActivities(deps: ActivityDeps) {
               }
             }
             if (entity === 'deal_product' && bulkDeals.has(outcome.record.fields.deal_id as number)) continue; // below
+            if (entity === 'product') {
+              const existingId = (await accountProducts()).get(productCode(outcome.record));
+              if (existingId !== undefined) {
+                // The account already sells this CDT code: deals link to its product, which is never ours to delete.
+                await w.ledger.markCreated(migrationId, { objectType, sourceKey, pipedriveId: existingId, runKind, loadRank: rank, contentHash: hash, state: 'reused' });
+                counts.migrated++;
+                continue;
+              }
+            }
             // The pending mark is committed before the create: after a crash it is what sends a retry to recovery.
             await w.ledger.markPending(migrationId, { objectType, sourceKey, runKind, loadRank: rank, contentHash: hash });
             const sentAt = new Date();
@@ -381,6 +394,27 @@ export function createLoadActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+function productCode(record: LogicalRecord): string {
+  const code = record.fields.code;
+  return typeof code === 'string' ? code.trim().toUpperCase() : '';
+}
+
+/**
+ * The account's own products by code (those carrying no Dentrix source key: a migration's products are found by
+ * the ledger or by recovery instead). One list pass per batch (10 tokens per 500 products); a catalog is small.
+ */
+async function productsTheAccountHad(client: PipedriveClient, fieldKeys: FieldKeys): Promise<Map<string, number>> {
+  const byCode = new Map<string, number>();
+  for await (const page of client.listPages<Record<string, unknown>>('products', { limit: 500 })) {
+    for (const product of page) {
+      if (sourceKeyOf('product', product, fieldKeys)) continue;
+      const code = typeof product.code === 'string' ? product.code.trim().toUpperCase() : '';
+      if (code && !byCode.has(code)) byCode.set(code, product.id as number);
+    }
+  }
+  return byCode;
 }
 
 /** Deals that get more than BULK_DEAL_PRODUCTS_ABOVE new products in this batch: one bulk request each. */

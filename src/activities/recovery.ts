@@ -1,6 +1,7 @@
 import { sourceKeyOf } from '../mapping/source-keys';
 import type { FieldKeys, TargetEntity } from '../mapping/types';
 import { type PipedriveClient } from '../pipedrive/client';
+import { tokenCost } from '../pipedrive/token-costs';
 import { composeDealProductId, v2Collection } from './object-types';
 
 /** Where to look for a record whose create had an unknown outcome. */
@@ -25,7 +26,12 @@ export async function recoverCreatedId(
   sourceKey: string,
   fieldKeys: FieldKeys,
   hints: RecoveryHints,
+  /** Adds the spec token cost of the reads made, for the audit log. */
+  meter: { tokens: number } = { tokens: 0 },
 ): Promise<string | undefined> {
+  const spend = (api: 'v1' | 'v2', path: string) => {
+    meter.tokens += tokenCost(api, 'GET', path) ?? 0;
+  };
   const since = new Date(hints.since.getTime() - CLOCK_SKEW_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const matches = (record: Record<string, unknown>) => sourceKeyOf(entity, record, fieldKeys) === sourceKey;
 
@@ -35,14 +41,17 @@ export async function recoverCreatedId(
     case 'deal':
     case 'product': {
       const collection = SEARCHABLE[entity];
+      spend('v2', `/${collection}/search`);
       const hits = await client.search(collection, { term: sourceKey, fields: 'custom_fields', exactMatch: true, limit: 10 });
       for (const hit of hits) {
+        spend('v2', `/${collection}/{id}`);
         const record = await client.get(collection, hit.item.id);
         if (record && matches(record)) return String(hit.item.id);
       }
       // Not indexed yet, or search missed it: walk what changed since the attempt.
       const query = entity === 'product' ? {} : { updated_since: since };
       for await (const page of client.listPages(v2Collection(entity), { ...query, limit: 500 })) {
+        spend('v2', `/${v2Collection(entity)}`);
         const found = page.find((r: Record<string, unknown>) => matches(r));
         if (found) return String((found as { id: number }).id);
       }
@@ -52,6 +61,7 @@ export async function recoverCreatedId(
       const query: Record<string, unknown> = { updated_since: since, limit: 500 };
       if (hints.personId) query.person_id = hints.personId;
       for await (const page of client.listPages('activities', query)) {
+        spend('v2', '/activities');
         const found = page.find((r: Record<string, unknown>) => matches(r));
         if (found) return String((found as { id: number }).id);
       }
@@ -61,6 +71,7 @@ export async function recoverCreatedId(
       const query: Record<string, unknown> = { updated_since: since.replace('T', ' ').replace('Z', ''), limit: 500 };
       if (hints.personId) query.person_id = hints.personId;
       for await (const page of client.listNotes(query)) {
+        spend('v1', '/notes');
         const found = page.find((r) => matches(r as unknown as Record<string, unknown>));
         if (found) return String(found.id);
       }
@@ -68,6 +79,7 @@ export async function recoverCreatedId(
     }
     case 'file': {
       for await (const page of client.listFiles(hints.personId ? { person_id: hints.personId } : {})) {
+        spend('v1', hints.personId ? '/persons/{id}/files' : '/files');
         const found = page.find((r) => matches(r as unknown as Record<string, unknown>));
         if (found) return String(found.id);
       }
@@ -75,6 +87,7 @@ export async function recoverCreatedId(
     }
     case 'deal_product': {
       if (!hints.dealId) return undefined;
+      spend('v2', '/deals/{id}/products');
       const attached = await client.listDealProducts(hints.dealId);
       const found = attached.find((r) => matches(r as unknown as Record<string, unknown>));
       return found ? composeDealProductId(hints.dealId, found.id) : undefined;

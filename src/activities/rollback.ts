@@ -10,6 +10,10 @@ import { deleteCreated, v2Collection, writeOperation } from './object-types';
 import { recoverCreatedId, type RecoveryHints } from './recovery';
 import { writeJsonReport } from './report-files';
 import { takeAccountFingerprint } from './fingerprint';
+import { checkRollbackAgainstAccount, createdFieldCodes } from './rollback-checks';
+import { proofVerdict, withoutFields, type RollbackChecks } from './rollback-proof';
+import { DEAL_PRODUCTS_BULK_MAX } from '../pipedrive/client';
+import { tokenCost } from '../pipedrive/token-costs';
 import { rethrowAsFailure } from './pipedrive-failures';
 import type { TargetEntity } from '../mapping/types';
 
@@ -90,14 +94,19 @@ export function createRollbackActivities(deps: ActivityDeps) {
     async rollbackBatch({ migrationId, objectType, scope, limit }: RollbackBatchInput): Promise<RollbackBatchResult> {
       const ctx = Context.current();
       const run = await getRun(pool, migrationId);
-      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl).withBudgetReserve();
       const ledger = new Ledger(pool);
       const entries = await ledger.toUndo(migrationId, objectType, scope, limit);
       const fieldKeys = DATA_ENTITIES.has(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {};
       let deleted = 0;
       let alreadyGone = 0;
       /** The ledger row is marked deleted and the delete (or "already gone") is in the audit log, together. */
-      const recordUndone = async (sourceKey: string, pipedriveId: string | null, outcome: 'deleted' | 'not_found', note: string | null) => {
+      const recordUndone = async (
+        sourceKey: string,
+        pipedriveId: string | null,
+        outcome: 'deleted' | 'not_found',
+        e: { note?: string | null; tokens: number },
+      ) => {
         await ledger.markDeleted(migrationId, objectType, sourceKey);
         await appendAudit(pool, {
           migrationId,
@@ -106,12 +115,13 @@ export function createRollbackActivities(deps: ActivityDeps) {
           sourceKey,
           pipedriveId,
           ...writeOperation(objectType, 'delete'),
+          tokens: e.tokens,
           status: outcome === 'deleted' ? 200 : 404,
           workflowId: ctx.info.workflowExecution?.workflowId,
           runId: ctx.info.workflowExecution?.runId,
           activityId: ctx.info.activityId,
           attempt: ctx.info.attempt,
-          note: outcome === 'not_found' ? 'already gone' : note,
+          note: outcome === 'not_found' ? (e.note ? `already gone; ${e.note}` : 'already gone') : (e.note ?? null),
         });
         if (outcome === 'deleted') deleted++;
         else alreadyGone++;
@@ -128,11 +138,21 @@ export function createRollbackActivities(deps: ActivityDeps) {
           try {
             const present = new Set((await client.listDealProducts(dealId).catch(notFoundAsEmpty)).map((p) => p.id));
             const ids = group.map((e) => Number(e.pipedriveId!.split('/')[1])).filter((id) => present.has(id));
-            if (ids.length > 5) await client.deleteDealProducts(dealId, ids);
+            const bulk = ids.length > 5;
+            if (bulk) await client.deleteDealProducts(dealId, ids);
             else for (const id of ids) await client.deleteDealProduct(dealId, id);
+            // One bulk request per 100 attachments: its cost is booked once, on the first item it removed.
+            const bulkCost = tokenCost('v2', 'DELETE', '/deals/{id}/products') ?? 0;
+            const singleCost = writeOperation(objectType, 'delete').tokens;
+            let inChunk = 0;
             for (const entry of group) {
               const gone = !present.has(Number(entry.pipedriveId!.split('/')[1]));
-              await recordUndone(entry.sourceKey, entry.pipedriveId, gone ? 'not_found' : 'deleted', ids.length > 5 ? 'bulk delete' : null);
+              let tokens = 0;
+              if (!gone) tokens = bulk ? (inChunk++ % DEAL_PRODUCTS_BULK_MAX === 0 ? bulkCost : 0) : singleCost;
+              await recordUndone(entry.sourceKey, entry.pipedriveId, gone ? 'not_found' : 'deleted', {
+                note: bulk && !gone ? `bulk delete of ${ids.length}` : null,
+                tokens,
+              });
             }
           } catch (err) {
             rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
@@ -143,12 +163,23 @@ export function createRollbackActivities(deps: ActivityDeps) {
         ctx.heartbeat({ objectType, sourceKey: entry.sourceKey });
         let pipedriveId = entry.pipedriveId;
         try {
+          const meter = { tokens: 0 };
           if (entry.state === 'pending' && DATA_ENTITIES.has(objectType)) {
             pipedriveId =
-              (await recoverCreatedId(client, objectType as TargetEntity, entry.sourceKey, fieldKeys, await hintsFor(migrationId, entry))) ?? null;
+              (await recoverCreatedId(client, objectType as TargetEntity, entry.sourceKey, fieldKeys, await hintsFor(migrationId, entry), meter)) ??
+              null;
           }
           const outcome = pipedriveId ? await deleteCreated(client, objectType, pipedriveId) : 'not_found';
-          await recordUndone(entry.sourceKey, pipedriveId, outcome, null);
+          // The delete's cost (sent even when the record is already gone), plus the reads that recovered a pending id.
+          let deleteCost = pipedriveId ? writeOperation(objectType, 'delete').tokens : 0;
+          if (objectType === 'deal_product' && pipedriveId) {
+            // deleteCreated lists the deal's products, then removes the one attachment through the bulk endpoint.
+            deleteCost = (tokenCost('v2', 'GET', '/deals/{id}/products') ?? 0) + (outcome === 'deleted' ? (tokenCost('v2', 'DELETE', '/deals/{id}/products') ?? 0) : 0);
+          }
+          await recordUndone(entry.sourceKey, pipedriveId, outcome, {
+            note: meter.tokens > 0 ? 'pending create: id recovered by its Dentrix key first' : null,
+            tokens: deleteCost + meter.tokens,
+          });
         } catch (err) {
           rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
         }
@@ -165,10 +196,15 @@ export function createRollbackActivities(deps: ActivityDeps) {
       return { deleted, alreadyGone, remaining };
     },
 
-    /** Puts back the before-images of records the migration updated (delta window), then marks them restored. */
+    /**
+     * Puts back the before-images of records the migration updated but did not create (it deleted the rest), then
+     * marks them restored. Custom fields the migration created are left out: the record had no value in them, and
+     * the rollback removes them.
+     */
     async restoreBeforeImages({ migrationId }: MigrationRef & { scope: 'all' | 'sample' }): Promise<{ restored: number }> {
+      const ctx = Context.current();
       const run = await getRun(pool, migrationId);
-      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl).withBudgetReserve();
       const { rows } = await pool.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown> }>(
         `SELECT b.object_type, b.pipedrive_id, b.body FROM before_images b
          WHERE b.migration_id = $1 AND b.restored_at IS NULL
@@ -176,17 +212,19 @@ export function createRollbackActivities(deps: ActivityDeps) {
                            AND m.pipedrive_id = b.pipedrive_id AND m.state = 'deleted')`,
         [migrationId],
       );
+      const ours = rows.length > 0 ? await createdFieldCodes(pool, migrationId) : new Set<string>();
       let restored = 0;
       for (const row of rows) {
-        Context.current().heartbeat({ restored });
+        ctx.heartbeat({ restored });
+        const body = withoutFields(row.body, ours);
         try {
           if (row.object_type === 'deal_product') {
             const [dealId, attachmentId] = row.pipedrive_id.split('/').map(Number) as [number, number];
-            await client.updateDealProduct(dealId, attachmentId, row.body);
+            await client.updateDealProduct(dealId, attachmentId, body);
           } else if (row.object_type === 'note') {
-            await client.updateNote(Number(row.pipedrive_id), row.body);
+            await client.updateNote(Number(row.pipedrive_id), body);
           } else {
-            await client.update(v2Collection(row.object_type), Number(row.pipedrive_id), row.body);
+            await client.update(v2Collection(row.object_type), Number(row.pipedrive_id), body);
           }
         } catch (err) {
           rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
@@ -201,40 +239,75 @@ export function createRollbackActivities(deps: ActivityDeps) {
           action: 'restore',
           objectType: row.object_type,
           pipedriveId: row.pipedrive_id,
-          method: 'PATCH',
-          endpoint: row.object_type,
+          ...writeOperation(row.object_type, 'update'),
+          status: 200,
+          workflowId: ctx.info.workflowExecution?.workflowId,
+          runId: ctx.info.workflowExecution?.runId,
+          activityId: ctx.info.activityId,
+          attempt: ctx.info.attempt,
+          note: 'before-image restored',
         });
         restored++;
       }
       return { restored };
     },
 
-    /** The proof: nothing left in the ledger, and (scope all) the account's fingerprint equals the one before the first write. */
+    /**
+     * The proof, against any account: nothing left in the ledger; every id the ledger created confirmed gone and every
+     * restored record re-read equal to its before-image (rollback-checks.ts); and, scope all, the account's fingerprint
+     * equal to the one taken before the first write. Without that fingerprint, the checks alone carry the proof.
+     */
     async proveRollback({ migrationId, scope }: MigrationRef & { scope: 'all' | 'sample' }) {
+      const ctx = Context.current();
       const run = await getRun(pool, migrationId);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl).withBudgetReserve();
       const remaining = await new Ledger(pool).countRemaining(migrationId, scope);
       let after: FingerprintResult | undefined;
-      if (scope === 'all') {
-        try {
-          after = await takeAccountFingerprint(deps.pipedriveFor(run.pipedriveBaseUrl), run.pipedriveBaseUrl);
-        } catch (err) {
-          rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
-        }
+      let checks: RollbackChecks;
+      try {
+        checks = await checkRollbackAgainstAccount(pool, client, migrationId, scope, (d) => ctx.heartbeat(d));
+        if (scope === 'all') after = await takeAccountFingerprint(client, run.pipedriveBaseUrl);
+      } catch (err) {
+        rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
       }
       const fingerprintBefore = run.fingerprintBefore ?? undefined;
-      const proven =
-        remaining === 0 && (scope === 'sample' || fingerprintBefore === undefined || after?.fingerprint === fingerprintBefore);
+      const verdict = proofVerdict({ scope, remaining, checks, fingerprintBefore, fingerprintAfter: after?.fingerprint });
+      const proven = verdict.proven;
       if (after) await pool.query('UPDATE migration_runs SET fingerprint_after = $2 WHERE migration_id = $1', [migrationId, after.fingerprint]);
       if (scope === 'all') await setRunPhase(pool, migrationId, 'ROLLED_BACK');
+      // Counts and ids only: the report never carries a record's values.
       const reportPath = await writeJsonReport(settings, migrationId, `rollback-${scope}.json`, {
         migrationId,
         scope,
         at: now().toISOString(),
+        proven,
+        basis: verdict.basis,
+        failures: verdict.failures,
         remainingLedgerRows: remaining,
+        fingerprint: verdict.fingerprint,
         fingerprintBefore: fingerprintBefore ?? null,
         fingerprintAfter: after?.fingerprint ?? null,
         fingerprintMethod: after?.method ?? null,
-        proven,
+        checks: {
+          tokens: checks.tokens,
+          createdConfirmedDeleted: checks.deleted.map((c) => ({
+            objectType: c.objectType,
+            checked: c.checked,
+            stillPresent: c.stillPresent.length,
+            stillPresentIds: c.stillPresent,
+            method: c.method,
+            requests: c.requests,
+          })),
+          restoredConfirmed: checks.restored.map((c) => ({
+            objectType: c.objectType,
+            checked: c.checked,
+            matched: c.checked - c.mismatched.length - c.missing.length - c.notRestored.length,
+            mismatched: c.mismatched,
+            missingIds: c.missing,
+            notRestoredIds: c.notRestored,
+            requests: c.requests,
+          })),
+        },
       });
       await saveReport(pool, migrationId, `rollback-${scope}`, reportPath, { proven });
       return { proven, remaining, fingerprintBefore, fingerprintAfter: after?.fingerprint, reportPath };

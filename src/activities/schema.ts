@@ -4,7 +4,7 @@ import { providerMatchEmail, schemaRequirements, type CustomFieldRequirement } f
 import { type PipedriveClient } from '../pipedrive/client';
 import { PipedriveError } from '../pipedrive/errors';
 import { type Field, type FieldOption } from '../pipedrive/types';
-import { appendAudit } from '../store/audit';
+import { appendAudit, endpointTokens } from '../store/audit';
 import { saveFieldKey } from '../store/field-keys';
 import { Ledger } from '../store/ledger';
 import { saveReport } from '../store/reports';
@@ -25,7 +25,7 @@ interface SchemaContext {
   client: PipedriveClient;
   ledger: Ledger;
   migrationId: string;
-  audit: (e: { action: 'create' | 'update'; objectType: string; sourceKey: string; pipedriveId: string; endpoint: string; method?: string }) => Promise<void>;
+  audit: (e: { action: 'create' | 'update'; objectType: string; sourceKey: string; pipedriveId: string; endpoint: string; method?: string; tokens: number }) => Promise<void>;
   counts: SchemaResult;
 }
 
@@ -62,7 +62,9 @@ async function ensureElement<T>(
       state: ours ? 'created' : 'reused',
     });
     if (ours && entry?.state === 'pending') {
-      await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(found), endpoint: e.endpoint, method: 'RECOVER' });
+      // Recovered by the listing that found it (the create's response was lost): that read is what it cost.
+      const tokens = endpointTokens(e.endpoint.replace(/^POST /, 'GET '));
+      await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(found), endpoint: e.endpoint, method: 'RECOVER', tokens });
     }
     if (ours) ctx.counts.created += entry?.state === 'pending' ? 1 : 0;
     else ctx.counts.reused++;
@@ -79,7 +81,7 @@ async function ensureElement<T>(
     throw err;
   }
   await ctx.ledger.markCreated(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), runKind: 'schema', loadRank: rank });
-  await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), endpoint: e.endpoint });
+  await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), endpoint: e.endpoint, tokens: endpointTokens(e.endpoint) });
   ctx.counts.created++;
   return created;
 }
@@ -98,6 +100,7 @@ async function ensureFieldOptions(
 ): Promise<FieldOption[]> {
   const rank = loadRank('field_option');
   const endpoint = `POST /api/v2/${entity}Fields/{field_code}/options`;
+  const listingTokens = endpointTokens(`GET /api/v2/${entity}Fields`);
   const keyOf = (label: string) => `option:${entity}:${req.name}:${label.toLowerCase()}`;
   const options = [...(field.options ?? [])];
   const missing: string[] = [];
@@ -109,7 +112,7 @@ async function ensureFieldOptions(
     } else if (entry?.state === 'pending') {
       const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(found.id));
       await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, runKind: 'schema', loadRank: rank });
-      await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, endpoint, method: 'RECOVER' });
+      await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, endpoint, method: 'RECOVER', tokens: listingTokens });
       ctx.counts.created++;
     }
   }
@@ -118,10 +121,12 @@ async function ensureFieldOptions(
     await ctx.ledger.markPending(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), runKind: 'schema', loadRank: rank });
   }
   const added = await ctx.client.addFieldOptions(entity, field.field_code, missing);
+  let requestTokens = endpointTokens(endpoint); // one request added them all: booked once, on the first option
   for (const option of added) {
     const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(option.id));
     await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, runKind: 'schema', loadRank: rank });
-    await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, endpoint });
+    await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, endpoint, tokens: requestTokens });
+    requestTokens = 0;
     ctx.counts.created++;
   }
   return [...options, ...added];
@@ -215,6 +220,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
             pipedriveId: e.pipedriveId,
             method: e.method ?? 'POST',
             endpoint: e.endpoint,
+            tokens: e.tokens,
             workflowId: info.workflowExecution?.workflowId,
             runId: info.workflowExecution?.runId,
             activityId: info.activityId,
