@@ -18,7 +18,10 @@ export async function exportAuditLog(pool: Pool, migrationId: string, format: 'c
         count++;
       }
     }
+    // Done when the file has it all, not when the CSV encoder has handed it on.
+    const flushed = outFile ? new Promise<void>((resolve, reject) => out.once('finish', resolve).once('error', reject)) : Promise.resolve();
     await new Promise<void>((resolve) => csv.end(resolve));
+    await flushed;
   } else {
     for await (const page of readAudit(pool, migrationId)) {
       for (const row of page) {
