@@ -19,20 +19,24 @@ export function registerExtraCommands(cli: Command): void {
     .option('--out <dir>', 'extract folder to write')
     .option('--sql <url>', 'PostgreSQL connection string of a SQL mirror to write instead')
     .option('--sql-schema <schema>', 'schema of the SQL mirror', 'admin')
+    .option('--documents <dir>', 'SQL mirror: write the document files the rows describe under <dir>/documents/ (pass the same <dir> to start --documents)')
     .addOption(new Option('--date-format <format>').choices(['iso', 'us']).default('iso'))
     .option('--json', 'print one JSON line')
-    .action(async (o: { profile: 'demo' | 'small' | 'medium' | 'large'; seed: number; out?: string; sql?: string; sqlSchema: string; dateFormat: 'iso' | 'us'; json?: boolean }) => {
+    .action(async (o: { profile: 'demo' | 'small' | 'medium' | 'large'; seed: number; out?: string; sql?: string; sqlSchema: string; documents?: string; dateFormat: 'iso' | 'us'; json?: boolean }) => {
       if (Boolean(o.out) === Boolean(o.sql)) throw new Error('give exactly one of --out <dir> or --sql <url>');
+      if (o.documents && o.out) throw new Error('--documents is for --sql: an extract folder keeps its files in <out>/documents/');
+      const documentsDir = o.documents ? path.resolve(o.documents) : undefined;
       const started = Date.now();
       const result = o.out
         ? await generatePractice({ profile: o.profile, seed: o.seed, outDir: path.resolve(o.out), dateFormat: o.dateFormat })
-        : await generatePracticeToSql({ profile: o.profile, seed: o.seed, connectionString: o.sql!, schema: o.sqlSchema });
+        : await generatePracticeToSql({ profile: o.profile, seed: o.seed, connectionString: o.sql!, schema: o.sqlSchema, ...(documentsDir ? { documentsDir } : {}) });
       const rows = Object.values(result.manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
       const where = o.out ? path.resolve(o.out) : `${o.sqlSchema} schema`;
       if (o.json) {
-        process.stdout.write(JSON.stringify({ profile: o.profile, seed: o.seed, where, rows, tables: result.manifest.tables, ms: Date.now() - started }) + '\n');
+        process.stdout.write(JSON.stringify({ profile: o.profile, seed: o.seed, where, ...(documentsDir ? { documentsDir } : {}), rows, tables: result.manifest.tables, ms: Date.now() - started }) + '\n');
       } else {
         console.log(`Wrote ${result.manifest.practice.name} (${o.profile}, seed ${o.seed}): ${rows} rows in ${Date.now() - started} ms to ${where}.`);
+        if (o.sql) console.log(documentsDir ? `Document files: ${path.join(documentsDir, 'documents')}` : 'Document files not written (only their rows): pass --documents <dir> to write them.');
       }
     });
 
