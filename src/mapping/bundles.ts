@@ -95,11 +95,17 @@ export interface AppointmentBundle {
   kind: 'appt';
   appt: ApptRow;
   status: ApptStatusRow | null;
+  /** The patient's plan procedures (txcase_id set): the visit links to the plan with procedures on its date. */
+  planProcedures: ProcedureRow[];
 }
 export interface RecallBundle {
   kind: 'recall';
   recall: RecallRow;
   recallType: RecallTypeRow | null;
+  /** The booked recall visit (recall.appointment_id), if any. */
+  bookedAppointment: ApptRow | null;
+  /** The plan procedures of the booked visit's patient: the task links to the plan the visit links to. */
+  bookedPlanProcedures: ProcedureRow[];
 }
 export type ActivityBundle = AppointmentBundle | RecallBundle;
 
@@ -251,6 +257,9 @@ export interface DriverPlan {
   related: RelatedFetch[];
 }
 
+/** Procedures that belong to a treatment plan (the ones an activity's deal link is decided by). */
+const PLAN_PROCEDURES: RowFilter[] = [{ column: 'txcase_id', op: 'is_not_null' }];
+
 const DRIVERS: Record<RecordKind, Omit<DriverPlan, 'kind' | 'entity' | 'table'>> = {
   household: {
     as: 'guarantor',
@@ -316,14 +325,29 @@ const DRIVERS: Record<RecordKind, Omit<DriverPlan, 'kind' | 'entity' | 'table'>>
     filter: [],
     sourceKeyPattern: 'appt:<appointment_id>',
     keyColumn: 'appointment_id',
-    related: [{ as: 'status', table: 'appt_status', column: 'status_id', equals: 'status_id', many: false }],
+    related: [
+      { as: 'status', table: 'appt_status', column: 'status_id', equals: 'status_id', many: false },
+      { as: 'planProcedures', table: 'procedure', column: 'patient_id', equals: 'patient_id', many: true, filter: PLAN_PROCEDURES },
+    ],
   },
   recall: {
     as: 'recall',
     filter: [],
     sourceKeyPattern: 'recall:<recall_id>',
     keyColumn: 'recall_id',
-    related: [{ as: 'recallType', table: 'recalltype', column: 'recall_type_id', equals: 'recall_type_id', many: false }],
+    related: [
+      { as: 'recallType', table: 'recalltype', column: 'recall_type_id', equals: 'recall_type_id', many: false },
+      { as: 'bookedAppointment', table: 'appt', column: 'appointment_id', equals: 'appointment_id', many: false },
+      {
+        as: 'bookedPlanProcedures',
+        table: 'procedure',
+        column: 'patient_id',
+        equals: 'patient_id',
+        from: 'bookedAppointment',
+        many: true,
+        filter: PLAN_PROCEDURES,
+      },
+    ],
   },
   clinical_note: { as: 'note', filter: [], sourceKeyPattern: 'clinical_note:<note_id>', keyColumn: 'note_id', related: [] },
   document: { as: 'document', filter: [], sourceKeyPattern: 'document:<document_id>', keyColumn: 'document_id', related: [] },

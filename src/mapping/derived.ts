@@ -2,10 +2,10 @@
  * Derived sources: values a rule reads that are not one column of one row (sums over ledger rows, the recall
  * categories of a patient, an appointment's start). Each is pure over the bundle.
  */
-import { IMAGING_DOCUMENT_TYPES, type LedgerRow, type MedicalAlertRow, type ClinicalNoteRow } from '../dentrix/types';
+import { IMAGING_DOCUMENT_TYPES, type LedgerRow, type MedicalAlertRow, type ClinicalNoteRow, type ProcedureRow } from '../dentrix/types';
 import type { BundleOfKind, SourceBundle } from './bundles';
 import { sourceKeyOfBundle } from './bundles';
-import { composeLocalDateTime } from './transforms/datetime';
+import { composeLocalDateTime, isValidLocalDate } from './transforms/datetime';
 import { sumMoney } from './transforms/money';
 import { recallDueDate, type RecallDue } from './transforms/recall';
 import { lookupValue } from './transforms/value-map';
@@ -140,6 +140,20 @@ export const DERIVED_SOURCES = {
     description: 'the appointment status class (completed, broken, cancelled, scheduled) by the map status lists',
     compute: (bundle, options): AppointmentStatus => appointmentStatusOf(bundle, options),
   }),
+  appointment_treatment_plan: derived({
+    kinds: ['appt'],
+    tables: ['appt', 'procedure'],
+    description:
+      "the txcase_id of the patient's plan with a procedure on the appointment date (most procedures that day, then lowest txcase_id)",
+    compute: (bundle): number | null => planOfVisit(bundle.appt, bundle.planProcedures),
+  }),
+  booked_appointment_treatment_plan: derived({
+    kinds: ['recall'],
+    tables: ['recall', 'appt', 'procedure'],
+    description: 'the treatment plan of the booked recall visit (recall.appointment_id), by the appointment rule; none when not booked',
+    compute: (bundle): number | null =>
+      bundle.bookedAppointment === null ? null : planOfVisit(bundle.bookedAppointment, bundle.bookedPlanProcedures),
+  }),
   recall_due: derived({
     kinds: ['recall'],
     tables: ['recall', 'recalltype'],
@@ -165,6 +179,30 @@ export function computeDerived(name: DerivedSourceName, bundle: SourceBundle, op
   const def = DERIVED_SOURCES[name] as unknown as DerivedDef<RecordKind>;
   if (!def.kinds.includes(bundle.kind)) throw new Error(`derived source ${name} does not apply to ${bundle.kind} records`);
   return def.compute(bundle, options);
+}
+
+/**
+ * The treatment plan a visit belongs to. Dentrix keeps no plan on an appointment; a plan procedure of the same
+ * patient dated on the appointment's date (both local practice dates, so no zone shift) ties the two. When several
+ * plans have procedures that day, the one with the most of them wins, then the lowest txcase_id, so the link is
+ * the same on every run. Null when nothing matches (no patient, no date, no plan procedure that day).
+ */
+export function planOfVisit(
+  appt: { patient_id: number | null; appointment_date: string | null },
+  procedures: readonly Pick<ProcedureRow, 'patient_id' | 'txcase_id' | 'proc_date'>[],
+): number | null {
+  const { patient_id: patientId, appointment_date: date } = appt;
+  if (patientId === null || date === null || !isValidLocalDate(date)) return null;
+  const perPlan = new Map<number, number>();
+  for (const p of procedures) {
+    if (p.patient_id !== patientId || p.txcase_id === null || p.proc_date !== date) continue;
+    perPlan.set(p.txcase_id, (perPlan.get(p.txcase_id) ?? 0) + 1);
+  }
+  let best: { txcaseId: number; count: number } | null = null;
+  for (const [txcaseId, count] of perPlan) {
+    if (best === null || count > best.count || (count === best.count && txcaseId < best.txcaseId)) best = { txcaseId, count };
+  }
+  return best?.txcaseId ?? null;
 }
 
 export function isImagingDocument(docType: string | null): boolean {

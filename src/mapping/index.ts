@@ -21,6 +21,6 @@ export {
   sourceKeyOf,
   type SourceKeyLocation,
 } from './source-keys';
-export { DERIVED_SOURCES, DERIVED_SOURCE_NAMES, type DerivedSourceName } from './derived';
+export { DERIVED_SOURCES, DERIVED_SOURCE_NAMES, planOfVisit, type DerivedSourceName } from './derived';
 export { TRANSFORMS, TRANSFORM_NAMES, type TransformName } from './rule-transforms';
 export * as transforms from './transforms';

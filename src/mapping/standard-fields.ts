@@ -43,6 +43,7 @@ export const STANDARD_FIELDS: Record<TargetEntity, Record<string, StandardFieldK
     type: 'code',
     owner_id: 'id',
     person_id: 'id',
+    deal_id: 'id',
     due_date: 'date',
     due_time: 'time',
     duration: 'time',

@@ -22,6 +22,8 @@ export const DERIVED_SOURCE_COLUMNS: Record<DerivedSourceName, Partial<Record<De
   procedure_fee: { procedure: ['fee'], proccode: ['default_fee'] },
   appointment_start: { appt: ['appointment_date', 'start_hour', 'start_minute'] },
   appointment_status: { appt: ['status_id'], appt_status: ['description'] },
+  appointment_treatment_plan: { appt: ['patient_id', 'appointment_date'], procedure: ['patient_id', 'txcase_id', 'proc_date'] },
+  booked_appointment_treatment_plan: { recall: ['appointment_id'], appt: ['patient_id', 'appointment_date'], procedure: ['patient_id', 'txcase_id', 'proc_date'] },
   recall_due: { recall: ['due_date', 'prior_date', 'recall_type_id'], recalltype: ['interval_months', 'interval_days'] },
 };
 
@@ -90,7 +92,11 @@ export function contractColumnUse(map: FieldMap, table: DentrixTable, column: st
   );
   let engine = ENGINE_USES[table]?.[column] ?? null;
   if (column === PRIMARY_KEYS[table]) engine = 'primary key: the record source key (exactly-once) and the target of references';
-  if (column === CHANGE_CURSOR) engine = 'change cursor for the delta pick-up window';
+  if (column === CHANGE_CURSOR) {
+    engine =
+      'change cursor of the delta pick-up window for a SQL mirror: each poll reads only rows stamped at or after the ' +
+      "table's watermark (minus a short overlap); extract folders are compared by key and content hash instead";
+  }
   return { table, column, directRules, derivedRules, engine };
 }
 

@@ -213,6 +213,7 @@ describe('appointments → meetings', () => {
     kind: 'appt' as const,
     appt: f.appt(overrides),
     status: f.apptStatus(status),
+    planProcedures: [],
   });
 
   it('converts the start to UTC, links the patient and owner, keeps no name or reason in the subject', () => {
@@ -227,6 +228,7 @@ describe('appointments → meetings', () => {
       done: true,
       busy: true,
       person_id: 2005,
+      deal_id: null,
       owner_id: 902,
       note: 'Dentrix status: Complete<br>[dentrix:appt:501]',
     });
@@ -278,26 +280,27 @@ describe('appointments → meetings', () => {
 
 describe('recalls → tasks', () => {
   it('is due at prior date + interval when due_date is NULL (month end clamped)', () => {
-    const task = record(buildActivity({ kind: 'recall', recall: f.recall(), recallType: f.recallType() }, f.context()));
+    const task = record(buildActivity({ kind: 'recall', recall: f.recall(), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] }, f.context()));
     expect(task.fields).toEqual({
       subject: 'Recall: Prophy',
       type: 'task',
       due_date: '2025-03-01',
       done: false,
       person_id: 2005,
+      deal_id: null,
       owner_id: 902,
       note: '[dentrix:recall:40]',
     });
   });
 
   it('uses due_date, notes a booked visit, rejects when the due date cannot be known', () => {
-    const booked = record(buildActivity({ kind: 'recall', recall: f.recall({ due_date: '2025-01-20', appointment_id: 777 }), recallType: f.recallType() }, f.context()));
+    const booked = record(buildActivity({ kind: 'recall', recall: f.recall({ due_date: '2025-01-20', appointment_id: 777 }), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] }, f.context()));
     expect(booked.fields).toMatchObject({ due_date: '2025-01-20', note: 'Booked Dentrix appointment: 777<br>[dentrix:recall:40]' });
-    expect(buildActivity({ kind: 'recall', recall: f.recall({ prior_date: null }), recallType: f.recallType() }, f.context())).toMatchObject({
+    expect(buildActivity({ kind: 'recall', recall: f.recall({ prior_date: null }), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] }, f.context())).toMatchObject({
       kind: 'reject',
       column: 'due_date',
     });
-    expect(buildActivity({ kind: 'recall', recall: f.recall(), recallType: null }, f.context())).toMatchObject({ kind: 'reject', column: 'recall_type_id' });
+    expect(buildActivity({ kind: 'recall', recall: f.recall(), recallType: null, bookedAppointment: null, bookedPlanProcedures: [] }, f.context())).toMatchObject({ kind: 'reject', column: 'recall_type_id' });
   });
 });
 

@@ -55,7 +55,7 @@ describe('field-level diff', () => {
     });
     expect(mismatches(diffRecord('person', person, readBack, ctx.map))).toEqual([]);
 
-    const activity = built('activity', { kind: 'appt', appt: f.appt(), status: f.apptStatus('Complete') });
+    const activity = built('activity', { kind: 'appt', appt: f.appt(), status: f.apptStatus('Complete'), planProcedures: [] });
     const activityBack = stored('activity', activity, (api) => {
       api.due_time = '14:30:00';
       api.note = `<p>${(api.note as string).replace(/<br>/gu, '<br/>')}</p>`;
@@ -107,7 +107,7 @@ describe('field-level diff', () => {
     });
     expect(mismatches(diffRecord('note', note, shifted, ctx.map))).toEqual([['add_time', 'time_zone']]);
 
-    const activity = built('activity', { kind: 'appt', appt: f.appt({ start_hour: 20 }), status: f.apptStatus('Scheduled') });
+    const activity = built('activity', { kind: 'appt', appt: f.appt({ start_hour: 20 }), status: f.apptStatus('Scheduled'), planProcedures: [] });
     expect(activity.fields).toMatchObject({ due_date: '2024-07-16', due_time: '01:30' });
     const local = stored('activity', activity, (api) => {
       api.due_date = '2024-07-15';

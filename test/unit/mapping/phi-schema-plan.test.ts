@@ -136,8 +136,8 @@ describe('fetch plan', () => {
     const dealProduct = fetchPlan('deal_product')[0]!;
     expect(matchesFilters(f.procedure({ txcase_id: null }), dealProduct.filter)).toBe(false);
     expect(fetchPlan('activity').map((d) => [d.kind, d.related.map((r) => r.table)])).toEqual([
-      ['appt', ['appt_status']],
-      ['recall', ['recalltype']],
+      ['appt', ['appt_status', 'procedure']],
+      ['recall', ['recalltype', 'appt', 'procedure']],
     ]);
     expect(fetchPlan('file')[0]!.filter).toEqual([]);
   });

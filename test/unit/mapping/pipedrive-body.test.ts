@@ -53,8 +53,8 @@ const SAMPLES: [TargetEntity, SourceBundle][] = [
   ['product', { kind: 'proccode', proccode: f.proccode() }],
   ['deal', plan],
   ['deal_product', { kind: 'procedure', procedure: f.procedure(), procCode: f.proccode() }],
-  ['activity', { kind: 'appt', appt: f.appt(), status: f.apptStatus('Broken') }],
-  ['activity', { kind: 'recall', recall: f.recall(), recallType: f.recallType() }],
+  ['activity', { kind: 'appt', appt: f.appt(), status: f.apptStatus('Broken'), planProcedures: [] }],
+  ['activity', { kind: 'recall', recall: f.recall(), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] }],
   ['note', { kind: 'clinical_note', note: f.clinicalNote() }],
 ];
 
@@ -104,7 +104,7 @@ describe('logical record → v2 body', () => {
     const unlinked = toPipedriveBody('person', { ...person, fields: { ...person.fields, org_id: null } }, keys, { mode: 'update' });
     expect(unlinked).not.toHaveProperty('org_id');
     expect(unlinked.name).toBe(person.fields.name);
-    const activity = built('activity', { kind: 'appt', appt: f.appt(), status: f.apptStatus('Scheduled') });
+    const activity = built('activity', { kind: 'appt', appt: f.appt(), status: f.apptStatus('Scheduled'), planProcedures: [] });
     const withoutNote: LogicalRecord = { ...activity, fields: { ...activity.fields, note: null } };
     expect(toPipedriveBody('activity', withoutNote, keys, { mode: 'update' }).note).toBe('');
     const deal = built('deal', plan);
@@ -112,7 +112,7 @@ describe('logical record → v2 body', () => {
   });
 
   it('links activities to the person as primary participant', () => {
-    const body = toPipedriveBody('activity', built('activity', { kind: 'appt', appt: f.appt(), status: f.apptStatus('Complete') }), keys);
+    const body = toPipedriveBody('activity', built('activity', { kind: 'appt', appt: f.appt(), status: f.apptStatus('Complete'), planProcedures: [] }), keys);
     expect(body).toEqual({
       subject: 'Prophy',
       type: 'meeting',
