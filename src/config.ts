@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseBudgetReserve } from './pipedrive/daily-budget';
 import { DEFAULT_DATABASE_URL } from './store/db';
 
 /** Booleans from the environment: "false" must mean false (z.coerce.boolean would make it true). */
@@ -32,6 +33,22 @@ export const EnvSchema = z.object({
   PIPEDRIVE_BURST_LIMIT: z.coerce.number().int().positive().optional(),
   /** Pipedrive resets the daily token budget at midnight in its server's zone, which it does not document. */
   PIPEDRIVE_BUDGET_RESET_TZ: z.string().min(1).default('UTC'),
+  /** Tokens per day when plan × seats is not the whole story (top-ups); the response headers override either. */
+  PIPEDRIVE_DAILY_TOKEN_BUDGET: z.coerce.number().int().positive().optional(),
+  /** Left unspent each day for the account's other integrations and for rollback: `5%` of the budget or `2000` tokens. */
+  PIPEDRIVE_BUDGET_RESERVE: z
+    .string()
+    .default('5%')
+    .transform((v, ctx) => {
+      const reserve = parseBudgetReserve(v);
+      if (!reserve) {
+        ctx.addIssue({ code: 'custom', message: `expected a percentage below 100 (e.g. 5%) or a whole number of tokens, got "${v}"` });
+        return z.NEVER;
+      }
+      return reserve;
+    }),
+  /** While the reset time is a guess, a budget pause lasts at most this long before one request looks again. */
+  PIPEDRIVE_BUDGET_RECHECK_SECONDS: z.coerce.number().int().positive().default(3600),
   /** Owner for records whose provider has no Pipedrive user (by id); default: the token's own user. */
   PIPEDRIVE_FALLBACK_OWNER_ID: z.coerce.number().int().positive().optional(),
   /** Where reports, workbooks and the dev server's SQLite file go. */

@@ -87,9 +87,21 @@ const FIELD_PATH: Record<FieldEntity, string> = {
  */
 export class PipedriveClient {
   private readonly transport: PipedriveTransport;
+  private readonly useReserve: boolean;
 
-  constructor(opts: PipedriveClientOptions) {
-    this.transport = new PipedriveTransport(opts);
+  /** A new client, or (given a transport) a view that shares another client's pacing and budget. */
+  constructor(opts: PipedriveClientOptions | PipedriveTransport, view: { useReserve?: boolean } = {}) {
+    this.transport = opts instanceof PipedriveTransport ? opts : new PipedriveTransport(opts);
+    this.useReserve = view.useReserve ?? false;
+  }
+
+  /**
+   * The same client (pacing, token accounting, daily budget all shared) allowed to spend the daily budget's reserve:
+   * for rollback, which must not wait for tomorrow while the migration's own share is spent. Close the original,
+   * not the view.
+   */
+  withBudgetReserve(): PipedriveClient {
+    return new PipedriveClient(this.transport, { useReserve: true });
   }
 
   // --- v2 core entities ---
@@ -305,7 +317,7 @@ export class PipedriveClient {
   async deleteDealProducts(dealId: number, attachmentIds: number[]): Promise<void> {
     for (const chunk of chunks([...new Set(attachmentIds.map(checkId))], DEAL_PRODUCTS_BULK_MAX)) {
       await this.orUndefinedIfGone(() =>
-        this.transport.request({
+        this.send({
           version: 'v2',
           method: 'DELETE',
           path: '/deals/{id}/products',
@@ -424,14 +436,14 @@ export class PipedriveClient {
    * `/api/<version>` (`/deals/{id}/followers`) so that errors and events never carry ids or query values.
    */
   async request(spec: RequestSpec): Promise<ApiResponse> {
-    return this.transport.request(spec);
+    return this.send(spec);
   }
 
   /** Pages of any v2 list endpoint. */
   v2Pages<T>(path: string, query?: object, pathParams?: Record<string, string | number>): AsyncGenerator<T[]> {
     const pageSize = clampLimit(limitOf(query) ?? V2_MAX_PAGE_SIZE, V2_MAX_PAGE_SIZE);
     return cursorPages<T>(async (cursor) => {
-      const { body } = await this.transport.request({
+      const { body } = await this.send({
         version: 'v2',
         method: 'GET',
         path,
@@ -447,7 +459,7 @@ export class PipedriveClient {
   v1Pages<T>(path: string, query: object = {}, maxPageSize = V1_MAX_PAGE_SIZE, pathParams?: Record<string, string | number>): AsyncGenerator<T[]> {
     const pageSize = clampLimit(limitOf(query) ?? maxPageSize, maxPageSize);
     return offsetPages<T>(async (start) => {
-      const { body } = await this.transport.request({
+      const { body } = await this.send({
         version: 'v1',
         method: 'GET',
         path,
@@ -461,18 +473,22 @@ export class PipedriveClient {
 
   // --- helpers ---
 
+  private send(spec: RequestSpec): Promise<ApiResponse> {
+    return this.transport.request(this.useReserve ? { ...spec, useReserve: true } : spec);
+  }
+
   private async v2Data<T>(spec: RequestSpec): Promise<T> {
-    const { body } = await this.transport.request(spec);
+    const { body } = await this.send(spec);
     return (body as V2Envelope<T> | undefined)?.data as T;
   }
 
   private async v1Data<T>(spec: RequestSpec): Promise<T> {
-    const { body } = await this.transport.request(spec);
+    const { body } = await this.send(spec);
     return (body as V1Envelope<T> | undefined)?.data as T;
   }
 
   private async deleteOne(spec: RequestSpec & { method: Extract<HttpMethod, 'DELETE'> }): Promise<'deleted' | 'not_found'> {
-    const result = await this.orUndefinedIfGone(() => this.transport.request(spec));
+    const result = await this.orUndefinedIfGone(() => this.send(spec));
     return result === undefined ? 'not_found' : 'deleted';
   }
 

@@ -8,6 +8,7 @@ import {
   isValidTimeZone,
   parseNumberHeader,
   parseResetMs,
+  parseRetryAfterMs,
   PipedriveError,
   type HeaderMap,
 } from './errors';
@@ -21,6 +22,7 @@ import {
   type PipedrivePlan,
   type ReleaseSlot,
 } from './rate-limiter';
+import { configuredDailyBudget, DailyBudgetTracker, type BudgetReserve, type BudgetTicket, type DailyBudgetState } from './daily-budget';
 import { tokenCost, type ApiVersion } from './token-costs';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -51,10 +53,14 @@ export interface ClientUsage {
   internalRetries: number;
   /** Requests refused without sending while the daily budget is spent or the token is blocked. */
   refusedLocally: number;
+  /** Of those, refused by the daily budget check before any 429 (the cost did not fit above the reserve). */
+  refusedByBudget: number;
   /** Exceptions thrown by the `onRequest` hook (swallowed: an observer must not change a request's outcome). */
   hookErrors: number;
   /** Last `x-daily-ratelimit-token-remaining`/`-limit` seen (not documented by Pipedrive; may be absent). */
   dailyBudget?: { remaining: number; limit?: number; observedAt: string };
+  /** What the daily budget check believes now. */
+  budget: DailyBudgetState;
 }
 
 export interface PipedriveClientOptions {
@@ -81,6 +87,14 @@ export interface PipedriveClientOptions {
   retryBaseDelayMs?: number;
   /** IANA zone whose midnight resets the daily budget (Pipedrive does not document it). Default UTC. */
   budgetResetTimeZone?: string;
+  /** Seats of the account: the daily budget is 30,000 × plan multiplier × seats. Default 1. */
+  seats?: number;
+  /** The daily token budget, when known better than plan × seats (top-ups). `x-daily-ratelimit-token-limit` overrides either. */
+  dailyTokenBudget?: number;
+  /** Tokens left unspent each day for other integrations and rollback. Default 5 %. */
+  budgetReserve?: BudgetReserve;
+  /** Longest refusal before the budget is looked at again with one request, while the reset time is a guess. Default 1 h. */
+  budgetRecheckMs?: number;
   /** After a Cloudflare 403 block, refuse to send for this long. Default 10 min; 0 disables. */
   abuseBlockCooldownMs?: number;
   onRequest?: (event: RequestEvent) => void;
@@ -105,6 +119,8 @@ export interface RequestSpec {
   /** Multipart body; sent from a buffer so a retried request can send it again. */
   form?: FormData;
   timeoutMs?: number;
+  /** May spend the daily budget's reserve (rollback). */
+  useReserve?: boolean;
 }
 
 export interface ApiResponse {
@@ -122,6 +138,7 @@ const DEFAULTS = {
   retryBaseDelayMs: 500,
   budgetResetTimeZone: 'UTC',
   abuseBlockCooldownMs: 10 * 60_000,
+  budgetRecheckMs: 60 * 60_000,
 };
 
 /** Endpoints under the search limit (10 per 2 s). Pipedrive does not list them; these are the search operations. */
@@ -163,13 +180,17 @@ export class PipedriveTransport {
   private readonly now: () => Date;
   private readonly onRequest?: (event: RequestEvent) => void;
   private circuit?: OpenCircuit;
-  private readonly counters: ClientUsage = {
+  private readonly budget: DailyBudgetTracker;
+  /** Callers waiting for a budget probe to come back. */
+  private budgetWaiters: (() => void)[] = [];
+  private readonly counters: Omit<ClientUsage, 'budget'> = {
     requests: 0,
     tokens: 0,
     byStatus: {},
     rateLimited: 0,
     internalRetries: 0,
     refusedLocally: 0,
+    refusedByBudget: 0,
     hookErrors: 0,
   };
 
@@ -185,6 +206,15 @@ export class PipedriveTransport {
     this.limiter = new BurstLimiter({ limit: burstLimitFor(opts), windowMs: this.windowMs, clock: this.clock });
     this.searchLimit = opts.searchBurstLimit ?? SEARCH_BURST_LIMIT;
     this.searchLimiter = new BurstLimiter({ limit: this.searchLimit, windowMs: this.windowMs, clock: this.clock });
+    this.budget = new DailyBudgetTracker(
+      {
+        limit: opts.dailyTokenBudget ?? configuredDailyBudget(opts.plan ?? 'lite', opts.seats ?? 1),
+        reserve: opts.budgetReserve,
+        resetTimeZone: this.settings.budgetResetTimeZone,
+        recheckMs: opts.budgetRecheckMs ?? DEFAULTS.budgetRecheckMs,
+      },
+      this.now().getTime(),
+    );
 
     const httpAgent = opts.httpAgent ?? this.ownAgent(new http.Agent({ keepAlive: true }));
     const httpsAgent = opts.httpsAgent ?? this.ownAgent(new https.Agent({ keepAlive: true }));
@@ -211,15 +241,21 @@ export class PipedriveTransport {
 
     for (let attempt = 1; ; attempt += 1) {
       this.refuseWhileCircuitOpen(endpoint);
-      const slots = await this.acquire(search);
-      const started = this.clock.now();
-      let result: AttemptResult;
+      const ticket = await this.admitToBudget(endpoint, tokens, spec.useReserve === true);
+      let result: AttemptResult | undefined;
+      let durationMs = 0;
       try {
-        result = await this.send(spec, url, endpoint, payload);
+        const slots = await this.acquire(search);
+        const started = this.clock.now();
+        try {
+          result = await this.send(spec, url, endpoint, payload);
+        } finally {
+          for (const release of slots) release();
+        }
+        durationMs = Math.round(this.clock.now() - started);
       } finally {
-        for (const release of slots) release();
+        this.settleBudget(ticket, result, tokens);
       }
-      const durationMs = Math.round(this.clock.now() - started);
 
       if (result.kind === 'no_response') {
         this.record(spec, endpoint, null, 0, durationMs, attempt);
@@ -265,6 +301,7 @@ export class PipedriveTransport {
       ...this.counters,
       byStatus: { ...this.counters.byStatus },
       ...(this.counters.dailyBudget && { dailyBudget: { ...this.counters.dailyBudget } }),
+      budget: this.budget.state(this.now().getTime()),
     };
   }
 
@@ -369,6 +406,66 @@ export class PipedriveTransport {
     }
   }
 
+  /**
+   * Takes the request's cost from the daily budget, or refuses it (the same daily-budget failure a 429 gives, with
+   * the time to come back) when it would dip into the reserve; waits while a probe is out to learn the budget.
+   */
+  private async admitToBudget(endpoint: string, tokens: number, useReserve: boolean): Promise<BudgetTicket> {
+    for (;;) {
+      const decision = this.budget.admit(tokens, this.now().getTime(), { useReserve });
+      if (decision.kind === 'send') return decision.ticket;
+      if (decision.kind === 'wait') {
+        await new Promise<void>((resolve) => this.budgetWaiters.push(resolve));
+        continue;
+      }
+      this.counters.refusedLocally += 1;
+      this.counters.refusedByBudget += 1;
+      const retryAfterMs = Math.max(0, decision.resumeAt.getTime() - this.now().getTime());
+      throw new PipedriveError({
+        message:
+          `Not sent: ${endpoint} costs ${decision.cost} tokens and ${decision.available} are left today above the reserve of ` +
+          `${decision.reserve}; the daily budget is looked at again at ${decision.resumeAt.toISOString()}`,
+        failureType: 'rate_limited',
+        reason: 'daily_budget',
+        endpoint,
+        retryAfterMs,
+        retryAt: decision.resumeAt,
+        dailyBudgetExhausted: true,
+      });
+    }
+  }
+
+  private settleBudget(ticket: BudgetTicket, result: AttemptResult | undefined, tokens: number): void {
+    if (result?.kind !== 'response') {
+      // No answer: the request may have run, so it is taken to have spent its cost.
+      this.budget.settle(ticket, { answered: false, spent: tokens }, this.now().getTime());
+    } else {
+      const { status, headers } = result;
+      const remaining = parseNumberHeader(headers['x-daily-ratelimit-token-remaining']);
+      const limit = parseNumberHeader(headers['x-daily-ratelimit-token-limit']);
+      let resetsAt: Date | undefined;
+      if (status === 429 && remaining !== undefined && remaining <= 0) {
+        const retryAfter = parseRetryAfterMs(headers['retry-after'], this.now());
+        if (retryAfter !== undefined) resetsAt = new Date(this.now().getTime() + retryAfter);
+      }
+      const refused = status === 429 || (status === 403 && looksLikeHtmlResponse(headers));
+      this.budget.settle(
+        ticket,
+        {
+          answered: true,
+          spent: refused ? 0 : tokens,
+          ...(remaining !== undefined && { remaining }),
+          ...(limit !== undefined && { limit }),
+          ...(resetsAt && { resetsAt }),
+        },
+        this.now().getTime(),
+      );
+    }
+    const waiters = this.budgetWaiters;
+    this.budgetWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
   private refuseWhileCircuitOpen(endpoint: string): void {
     const circuit = this.circuit;
     if (!circuit) return;
@@ -431,6 +528,10 @@ export class PipedriveTransport {
       c.hookErrors += 1;
     }
   }
+}
+
+function looksLikeHtmlResponse(headers: HeaderMap): boolean {
+  return (headers['content-type'] ?? '').toLowerCase().includes('text/html');
 }
 
 type AttemptResult =

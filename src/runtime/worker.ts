@@ -34,6 +34,10 @@ export function pipedriveClientFactory(env: Env, logger: Logger): (baseUrl: stri
         plan: env.PIPEDRIVE_PLAN,
         burstLimit: env.PIPEDRIVE_BURST_LIMIT,
         budgetResetTimeZone: env.PIPEDRIVE_BUDGET_RESET_TZ,
+        seats: env.PIPEDRIVE_SEATS,
+        dailyTokenBudget: env.PIPEDRIVE_DAILY_TOKEN_BUDGET,
+        budgetReserve: env.PIPEDRIVE_BUDGET_RESERVE,
+        budgetRecheckMs: env.PIPEDRIVE_BUDGET_RECHECK_SECONDS * 1000,
       });
       clients.set(baseUrl, client);
       logger.info({ host: new URL(baseUrl).host }, 'pipedrive client ready');

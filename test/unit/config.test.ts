@@ -19,6 +19,22 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the daily budget settings: a reserve in percent or tokens, a recheck interval, an optional explicit budget', () => {
+    const defaults = loadEnv({});
+    expect(defaults.PIPEDRIVE_SEATS).toBe(5);
+    expect(defaults.PIPEDRIVE_BUDGET_RESERVE).toEqual({ percent: 5 });
+    expect(defaults.PIPEDRIVE_BUDGET_RECHECK_SECONDS).toBe(3600);
+    expect(defaults.PIPEDRIVE_DAILY_TOKEN_BUDGET).toBeUndefined();
+    const set = loadEnv({ PIPEDRIVE_BUDGET_RESERVE: '2500', PIPEDRIVE_BUDGET_RECHECK_SECONDS: '600', PIPEDRIVE_DAILY_TOKEN_BUDGET: '350000' });
+    expect(set.PIPEDRIVE_BUDGET_RESERVE).toEqual({ tokens: 2500 });
+    expect(set.PIPEDRIVE_BUDGET_RECHECK_SECONDS).toBe(600);
+    expect(set.PIPEDRIVE_DAILY_TOKEN_BUDGET).toBe(350_000);
+    expect(loadEnv({ PIPEDRIVE_BUDGET_RESERVE: '12.5%' }).PIPEDRIVE_BUDGET_RESERVE).toEqual({ percent: 12.5 });
+    expect(() => loadEnv({ PIPEDRIVE_BUDGET_RESERVE: '150%' })).toThrow(/PIPEDRIVE_BUDGET_RESERVE: expected a percentage/);
+    expect(() => loadEnv({ PIPEDRIVE_BUDGET_RESERVE: 'lots' })).toThrow(/PIPEDRIVE_BUDGET_RESERVE/);
+    expect(() => loadEnv({ PIPEDRIVE_BUDGET_RECHECK_SECONDS: '0' })).toThrow(/PIPEDRIVE_BUDGET_RECHECK_SECONDS/);
+  });
+
   it('reads "false" as false', () => {
     expect(loadEnv({ SANDBOX: 'false' }).SANDBOX).toBe(false);
     expect(loadEnv({ SANDBOX: '1' }).SANDBOX).toBe(true);
