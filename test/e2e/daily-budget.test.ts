@@ -25,6 +25,12 @@ const OPTIONS = { sampleSize: 10, allowSmallSample: true, batchSize: 20, concurr
  */
 const DAY_MS = 20_000;
 const DAILY_TOKENS = 900;
+/**
+ * The client leaves 20 % (180 tokens) of each day unspent and, since it cannot know when the sandbox's short day
+ * ends, looks again every 4 s with one request (≤ 25 tokens) while paused: ≤ 5 looks a day fit in the reserve, so
+ * the account's budget never reaches 0 through the migration's own spending.
+ */
+const BUDGET_ENV = { PIPEDRIVE_BUDGET_RESERVE: '20%', PIPEDRIVE_BUDGET_RECHECK_SECONDS: '4' };
 
 interface Pause {
   /** Where it was seen: the migration's status query, or an object type's load progress. */
@@ -40,7 +46,7 @@ describe("Pipedrive's daily token budget: the migration pauses durably at the re
   let extract: string;
 
   beforeAll(async () => {
-    h = await createHarness();
+    h = await createHarness(BUDGET_ENV);
     extract = path.join(h.dataDir, 'practice');
     await generatePractice({ profile: 'demo', seed: 51, patients: PATIENTS, outDir: extract });
     sandbox = await sandboxFor(extract, { dailyTokenBudget: DAILY_TOKENS, dayLengthMs: DAY_MS });
@@ -51,7 +57,7 @@ describe("Pipedrive's daily token budget: the migration pauses durably at the re
     await sandbox?.close();
   });
 
-  it('budget spent before the first write and again mid-run: paused until each reset (across a worker restart), then DONE, 100%, no 429 storm', async () => {
+  it('budget spent by others before the first write (one 429), then by the migration itself (stopped before the reserve, no 429): paused, across a worker restart, then DONE, 100%', async () => {
     const pool = h.db.pool;
     let worker = await h.startWorker();
     const preexisting = await preexistingRecords(sandbox.url, pool, MIGRATION_ID);
@@ -83,7 +89,7 @@ describe("Pipedrive's daily token budget: the migration pauses durably at the re
         'a pause of the full run',
         () => {
           if (driveError) throw new Error(`the migration ended early: ${driveError.message}`);
-          return pauses.find((p) => /^full \S+ load$/.test(p.where) && p.clearedAt === undefined && Date.parse(p.until) - Date.now() > 3_000);
+          return pauses.find((p) => /^full \S+ load$/.test(p.where) && p.clearedAt === undefined && Date.parse(p.until) - Date.now() > 1_500);
         },
         { timeoutMs: 3 * 60_000, intervalMs: 100 },
       );
@@ -127,20 +133,24 @@ describe("Pipedrive's daily token budget: the migration pauses durably at the re
     expect(timers.migration).toBeGreaterThanOrEqual(1);
     expect(timers.loads).toBeGreaterThanOrEqual(1);
 
-    // No 429 storm: after a daily 429 the client refuses to send until the reset, and the workflow sleeps until then.
+    // The 429s the sandbox served the migration. Exactly one, and it is not the migration's doing: another integration
+    // emptied the budget behind the client's back (nothing told it), so its first request after the gate met the empty
+    // budget; SCHEMA sends one request at a time, and that 429's Retry-After kept every other request local until the
+    // reset. Every exhaustion after that was the migration's own spending, and the client stopped each one above the
+    // reserve before sending: not a single 429 (the pauses in the full run prove the budget did run out).
     const usage = sandbox.usage();
     const migration429s = usage.requests.rateLimited - drained.rateLimited;
     const days = Math.ceil(totalMs / DAY_MS);
-    // Pauses seen in several places for one exhaustion name resets a second apart at most: count the days.
-    const firstReset = Math.min(...pauses.map((p) => Date.parse(p.until)));
-    const exhaustedDays = new Set(pauses.map((p) => Math.round((Date.parse(p.until) - firstReset) / DAY_MS))).size;
+    const fullRunPauses = pauses.filter((p) => /^full \S+ (load|verify)$/.test(p.where));
     console.log(
-      `daily-budget e2e: ${Math.round(totalMs / 1000)} s (${days} budget days), ${exhaustedDays} exhaustions, ${migration429s} 429s for the migration ` +
-        `(${usage.requests.total} requests), pauses ${JSON.stringify(pauses.map((p) => ({ where: p.where, heldMs: p.clearedAt! - p.seenAt })))}`,
+      `daily-budget e2e: ${Math.round(totalMs / 1000)} s (${days} budget days), ${migration429s} 429s for the migration ` +
+        `(${usage.requests.total} requests, ${usage.dailyTokenBudget} tokens/day), ` +
+        `pauses ${JSON.stringify(pauses.map((p) => ({ where: p.where, heldMs: p.clearedAt! - p.seenAt })))}`,
     );
-    expect(exhaustedDays).toBeGreaterThanOrEqual(2);
-    expect(migration429s).toBeGreaterThanOrEqual(1);
-    expect(migration429s).toBeLessThanOrEqual(4 * exhaustedDays);
+    // The practice needs ~2,300 tokens and 720 a day are the migration's: it ran over at least 3 budget days.
+    expect(days).toBeGreaterThanOrEqual(3);
+    expect(fullRunPauses.length).toBeGreaterThanOrEqual(1);
+    expect(migration429s).toBe(1);
   });
 });
 
