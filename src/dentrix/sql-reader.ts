@@ -16,6 +16,46 @@ import {
 
 export const DEFAULT_MIRROR_SCHEMA = 'admin';
 export const MIRROR_MANIFEST_TABLE = 'manifest';
+/** The contract's change cursor in a SQL mirror: when Dentrix last modified the row (local wall-clock time). */
+export const CHANGE_CURSOR_COLUMN = 'automodifiedtimestamp';
+
+/** Native types a change cursor can be ordered in. A text column is not one: its values need not sort as times. */
+const CURSOR_TYPES: Record<string, ChangeCursor['type']> = {
+  'timestamp with time zone': 'timestamptz',
+  'timestamp without time zone': 'timestamp',
+  date: 'date',
+};
+
+/** A table's change cursor column as the mirror has it. */
+export interface ChangeCursor {
+  /** The column's name in the mirror (matched case-insensitively to the contract's). */
+  column: string;
+  type: 'timestamptz' | 'timestamp' | 'date';
+}
+
+/**
+ * A source that can read only the rows changed since a watermark, for tables with a change cursor. Watermarks are
+ * the cursor's values as text (`cursorPosition`), opaque to callers: they are only ever handed back.
+ */
+export interface ChangeCursorReader extends ExtractReader {
+  /** The table's change cursor, or undefined when the table must be read in full to see its changes. */
+  changeCursor(table: DentrixTable): ChangeCursor | undefined;
+  /**
+   * Where the cursor stands in this read's snapshot: its maximum, capped at the mirror's clock (a row stamped in the
+   * future must not carry the watermark past rows written now), never behind `after`. Null for an empty table read
+   * for the first time. Call it between table reads.
+   */
+  cursorPosition(table: DentrixTable, after: string | null): Promise<string | null>;
+  /**
+   * The rows whose cursor is at or after `since` minus `overlapSeconds`, and those with no cursor value (they cannot
+   * be placed, so they are always read). No row count is checked: the manifest counts whole tables.
+   */
+  readTableChangedSince<T extends DentrixTable>(table: T, since: string, overlapSeconds: number): AsyncIterable<ReadResult<T>>;
+}
+
+export function hasChangeCursor(reader: ExtractReader): reader is ChangeCursorReader {
+  return typeof (reader as Partial<ChangeCursorReader>).readTableChangedSince === 'function';
+}
 
 export interface SqlMirrorOptions {
   connectionString: string;
@@ -36,7 +76,7 @@ export interface SqlMirrorOptions {
  * be written. Rows stream out with COPY ... TO STDOUT (CSV), which renders native and text columns alike as text,
  * so the same row builder as the folder reader coerces them.
  */
-export class SqlMirrorReader implements ExtractReader {
+export class SqlMirrorReader implements ChangeCursorReader {
   private readonly issuesByTable = new Map<DentrixTable, TableIssue[]>();
   private busy = false;
   /** A UTF8 database only ever sends valid UTF-8; a SQL_ASCII one passes through whatever bytes were loaded. */
@@ -47,6 +87,7 @@ export class SqlMirrorReader implements ExtractReader {
     private readonly schema: string,
     private readonly extractManifest: ExtractManifest,
     private readonly relations: Map<DentrixTable, string>,
+    private readonly cursors: Map<DentrixTable, ChangeCursor>,
   ) {}
 
   static async open(options: SqlMirrorOptions): Promise<SqlMirrorReader> {
@@ -94,7 +135,7 @@ export class SqlMirrorReader implements ExtractReader {
       }
       // timestamptz columns render in the session zone: make that the practice's, so they read as local time.
       await client.query(`SET LOCAL TimeZone = ${client.escapeLiteral(manifest.practice.timezone)}`);
-      const reader = new SqlMirrorReader(client, schema, manifest, tables);
+      const reader = new SqlMirrorReader(client, schema, manifest, tables, await findChangeCursors(client, schema, tables));
       const encoding = await client.query<{ server_encoding: string }>('SHOW server_encoding');
       reader.utf8Database = encoding.rows[0]?.server_encoding.toUpperCase() === 'UTF8';
       return reader;
@@ -113,23 +154,65 @@ export class SqlMirrorReader implements ExtractReader {
   }
 
   readTable<T extends DentrixTable>(table: T): AsyncIterable<ReadResult<T>> {
+    return this.copyRows(table, null, this.extractManifest.tables[table]?.rows);
+  }
+
+  changeCursor(table: DentrixTable): ChangeCursor | undefined {
+    return this.cursors.get(table);
+  }
+
+  async cursorPosition(table: DentrixTable, after: string | null): Promise<string | null> {
+    const { cursor, column, qualified } = this.cursorOf(table);
+    if (this.busy) throw new Error('SqlMirrorReader reads one table at a time');
+    // The mirror's own clock in the cursor's type; the session zone is the practice's, as Dentrix's stamps are.
+    const clock = { timestamptz: 'now()', timestamp: 'localtimestamp', date: 'current_date' }[cursor.type];
+    const { rows } = await this.client.query<{ position: string | null }>(
+      `SELECT (CASE WHEN max(${column}) IS NULL THEN $1::${cursor.type}
+                    ELSE GREATEST($1::${cursor.type}, LEAST(max(${column}), ${clock})) END)::text AS position
+       FROM ${qualified}`,
+      [after],
+    );
+    return rows[0]?.position ?? null;
+  }
+
+  readTableChangedSince<T extends DentrixTable>(table: T, since: string, overlapSeconds: number): AsyncIterable<ReadResult<T>> {
+    const { cursor, column } = this.cursorOf(table);
+    if (!Number.isFinite(overlapSeconds) || overlapSeconds < 0) throw new Error('readTableChangedSince: overlapSeconds must be >= 0');
+    // COPY takes no parameters: the watermark goes in as an escaped literal of the cursor's type.
+    const from = `${this.client.escapeLiteral(since)}::${cursor.type} - make_interval(secs => ${Math.ceil(overlapSeconds)})`;
+    return this.copyRows(table, `${column} >= ${from} OR ${column} IS NULL`, undefined);
+  }
+
+  private cursorOf(table: DentrixTable): { cursor: ChangeCursor; column: string; qualified: string } {
+    const cursor = this.cursors.get(table);
+    const relation = this.relations.get(table);
+    if (!cursor || !relation) throw new Error(`SqlMirrorReader: table "${table}" has no change cursor in this mirror`);
+    return {
+      cursor,
+      column: this.client.escapeIdentifier(cursor.column),
+      qualified: `${this.client.escapeIdentifier(this.schema)}.${this.client.escapeIdentifier(relation)}`,
+    };
+  }
+
+  private copyRows<T extends DentrixTable>(table: T, where: string | null, manifestRows: number | undefined): AsyncIterable<ReadResult<T>> {
     const relation = this.relations.get(table);
     const issues: TableIssue[] = [];
     this.issuesByTable.set(table, issues);
     if (!relation) return (async function* () {})();
     const qualified = `${this.client.escapeIdentifier(this.schema)}.${this.client.escapeIdentifier(relation)}`;
+    const select = `SELECT * FROM ${qualified}${where ? ` WHERE ${where}` : ''}`;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the generator below runs later, outside this call
     const reader = this;
     return (async function* () {
       if (reader.busy) throw new Error('SqlMirrorReader reads one table at a time');
       reader.busy = true;
-      const stream = reader.client.query(copyTo(`COPY (SELECT * FROM ${qualified}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
+      const stream = reader.client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
       let finished = false;
       stream.once('end', () => (finished = true));
       try {
         yield* readTableStream(table, stream, {
           ctx: { timezone: reader.extractManifest.practice.timezone },
-          manifestRows: reader.extractManifest.tables[table]?.rows,
+          manifestRows,
           position: 'ordinal',
           decoding: reader.utf8Database ? 'utf8' : 'per-field',
           tableIssues: issues,
@@ -206,6 +289,22 @@ async function synthesiseManifest(
     date_format: 'iso',
     tables: await countRows(client, schema, tables),
   };
+}
+
+/** The tables whose change cursor column has a native, orderable type; the others are read in full for changes. */
+async function findChangeCursors(client: Client, schema: string, tables: Map<DentrixTable, string>): Promise<Map<DentrixTable, ChangeCursor>> {
+  const { rows } = await client.query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns
+     WHERE table_schema = $1 AND lower(column_name) = $2 ORDER BY table_name, column_name`,
+    [schema, CHANGE_CURSOR_COLUMN],
+  );
+  const cursors = new Map<DentrixTable, ChangeCursor>();
+  for (const [table, relation] of tables) {
+    const found = rows.find((r) => r.table_name === relation);
+    const type = found ? CURSOR_TYPES[found.data_type] : undefined;
+    if (found && type) cursors.set(table, { column: found.column_name, type });
+  }
+  return cursors;
 }
 
 /** Each table's rows in the reader's snapshot (the transaction is open: the reads that follow see the same rows). */

@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { canonicalJson, contentHash } from './canonical-json';
 import { ExtractError, ExtractIncompleteError } from './errors';
 import type { ExtractReader } from './extract-reader';
+import { hasChangeCursor } from './sql-reader';
 import type { DentrixTable, RowIssue, TableIssue } from './types';
 
 export interface StageOptions {
@@ -15,6 +16,14 @@ export interface StageOptions {
   /** Called every `progressEvery` rows and at each table's end, e.g. to heartbeat an activity. */
   onProgress?: (progress: { table: DentrixTable; rowsRead: number }) => void;
   progressEvery?: number;
+  /**
+   * Change-cursor reads (a SQL mirror's delta poll): for each table named here that has a change cursor in the
+   * source, only the rows changed since this watermark are read and merged (see `stageTable`). Other tables are
+   * read in full. Watermarks come from `ChangeCursorReader.cursorPosition`.
+   */
+  changedSince?: Partial<Record<DentrixTable, string>>;
+  /** How far before its watermark a change-cursor read starts (rows committed late with earlier stamps). */
+  cursorOverlapSeconds?: number;
 }
 
 export interface TableExtractCounts {
@@ -25,6 +34,8 @@ export interface TableExtractCounts {
   rowsRejected: number;
   /** Row-level warnings (values set to null, text decoded as Windows-1252...). */
   warnings: number;
+  /** `full`: every row of the table was read; `changes`: only the rows changed since its watermark. */
+  read: 'full' | 'changes';
 }
 
 /** What staging did, per table and in total: counts only, so it can go into Temporal history. */
@@ -45,6 +56,9 @@ const INCOMING = 'dentrix_staging_incoming';
  * per-table counts into extract_counts; a table's issues and counts are replaced on each run, so re-running is
  * idempotent. Rows go in batches through COPY into a temporary table and one INSERT ... ON CONFLICT per batch,
  * while the next batch is being read. Per table, rows read = rows staged + rows rejected.
+ *
+ * With `changedSince` (a SQL mirror's delta poll), tables with a change cursor are read only from their watermark
+ * and merged into what is staged (see stageTable).
  *
  * A table whose rows cannot be trusted (count differs from the manifest, unreadable file) is still staged and
  * reported as far as it was read; once every table is done, ExtractIncompleteError names them all.
@@ -94,8 +108,24 @@ export async function stageExtract(
 interface Batch {
   rows: string[];
   issues: string[];
+  /** Keys of the rows read (change-cursor reads: their earlier row issues are replaced). */
+  keys: string[];
 }
 
+/** How one table is read and merged. */
+interface TableRead {
+  mode: 'full' | 'changes';
+  /** Change reads: the table's highest row_seq so far; new rows are numbered after it, existing rows keep theirs. */
+  seqBase: number;
+}
+
+/**
+ * A full read replaces the table's issues and counts. A change read (only rows changed since the table's watermark)
+ * merges: existing rows keep their row_seq (the table's order as first read), new rows are numbered after the last,
+ * row issues are replaced only for the keys read, table-level issues and extract_counts still describe the last full
+ * read (a partial read cannot say how many rows the table has). In both, changed_at moves only when the content
+ * hash changes, so a row read again unchanged (the overlap window) is not a change.
+ */
 async function stageTable(
   client: PoolClient,
   migrationId: string,
@@ -105,10 +135,25 @@ async function stageTable(
   batchSize: number,
   opts: StageOptions,
 ): Promise<{ counts: TableExtractCounts; failure: string | null }> {
-  await client.query('DELETE FROM source_issues WHERE migration_id = $1 AND source_table = $2', [migrationId, table]);
-  const counts: TableExtractCounts = { table, manifestRows, rowsRead: 0, rowsStaged: 0, rowsRejected: 0, warnings: 0 };
+  const since = opts.changedSince?.[table];
+  const cursorReader = since !== undefined && hasChangeCursor(reader) && reader.changeCursor(table) ? reader : undefined;
+  const mode: TableRead = { mode: cursorReader ? 'changes' : 'full', seqBase: 0 };
+  if (cursorReader) {
+    const { rows } = await client.query<{ seq: string }>(
+      'SELECT coalesce(max(row_seq), 0) AS seq FROM staged_rows WHERE migration_id = $1 AND source_table = $2',
+      [migrationId, table],
+    );
+    mode.seqBase = Number(rows[0]!.seq);
+  } else {
+    await client.query('DELETE FROM source_issues WHERE migration_id = $1 AND source_table = $2', [migrationId, table]);
+  }
+  const rowsOf =
+    cursorReader && since !== undefined
+      ? cursorReader.readTableChangedSince(table, since, opts.cursorOverlapSeconds ?? 0)
+      : reader.readTable(table);
+  const counts: TableExtractCounts = { table, manifestRows, rowsRead: 0, rowsStaged: 0, rowsRejected: 0, warnings: 0, read: mode.mode };
   const progressEvery = opts.progressEvery ?? 50_000;
-  let batch: Batch = { rows: [], issues: [] };
+  let batch: Batch = { rows: [], issues: [], keys: [] };
   let writing: Promise<void> | undefined;
   let failure: string | null = null;
 
@@ -116,23 +161,25 @@ async function stageTable(
   const flush = async (): Promise<void> => {
     if (writing) await writing;
     const full = batch;
-    batch = { rows: [], issues: [] };
+    batch = { rows: [], issues: [], keys: [] };
     if (full.rows.length === 0 && full.issues.length === 0) return;
-    writing = writeBatch(client, migrationId, table, full);
+    writing = writeBatch(client, migrationId, table, full, mode);
     writing.catch(() => undefined); // awaited at the next flush or below; avoid an unhandled rejection meanwhile
   };
 
   try {
-    for await (const result of reader.readTable(table)) {
+    for await (const result of rowsOf) {
       counts.rowsRead += 1;
       if (result.kind === 'row') {
         const canonical = canonicalJson(result.row);
         batch.rows.push(`${copyText(result.key)}\t${counts.rowsRead}\t${contentHash(canonical)}\t${copyText(canonical)}\n`);
+        batch.keys.push(result.key);
         counts.rowsStaged += 1;
         counts.warnings += result.warnings.length;
         for (const warning of result.warnings) batch.issues.push(issueLine(migrationId, warning));
       } else {
         counts.rowsRejected += 1;
+        if (result.issue.key !== null) batch.keys.push(result.issue.key);
         batch.issues.push(issueLine(migrationId, result.issue));
       }
       if (batch.rows.length >= batchSize || batch.issues.length >= batchSize) await flush();
@@ -149,36 +196,53 @@ async function stageTable(
       batch.issues.push(issueLine(migrationId, { table, column: null, reason: err.message, severity: 'error' }));
     }
   }
-  for (const issue of reader.tableIssues(table)) batch.issues.push(issueLine(migrationId, issue));
+  // A change read's table-level issues repeat what the last full read recorded; only its errors are news.
+  for (const issue of reader.tableIssues(table)) {
+    if (mode.mode === 'full' || issue.severity === 'error') batch.issues.push(issueLine(migrationId, issue));
+  }
   await flush();
   if (writing) await writing;
 
-  await client.query(
-    `INSERT INTO extract_counts (migration_id, source_table, manifest_rows, rows_read, rows_staged, rows_rejected, extracted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now())
-     ON CONFLICT (migration_id, source_table) DO UPDATE SET manifest_rows = EXCLUDED.manifest_rows, rows_read = EXCLUDED.rows_read,
-       rows_staged = EXCLUDED.rows_staged, rows_rejected = EXCLUDED.rows_rejected, extracted_at = EXCLUDED.extracted_at`,
-    [migrationId, table, manifestRows, counts.rowsRead, counts.rowsStaged, counts.rowsRejected],
-  );
+  if (mode.mode === 'full') {
+    await client.query(
+      `INSERT INTO extract_counts (migration_id, source_table, manifest_rows, rows_read, rows_staged, rows_rejected, extracted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now())
+       ON CONFLICT (migration_id, source_table) DO UPDATE SET manifest_rows = EXCLUDED.manifest_rows, rows_read = EXCLUDED.rows_read,
+         rows_staged = EXCLUDED.rows_staged, rows_rejected = EXCLUDED.rows_rejected, extracted_at = EXCLUDED.extracted_at`,
+      [migrationId, table, manifestRows, counts.rowsRead, counts.rowsStaged, counts.rowsRejected],
+    );
+  }
   opts.onProgress?.({ table, rowsRead: counts.rowsRead });
   return { counts, failure };
 }
 
-async function writeBatch(client: PoolClient, migrationId: string, table: DentrixTable, batch: Batch): Promise<void> {
+async function writeBatch(client: PoolClient, migrationId: string, table: DentrixTable, batch: Batch, read: TableRead): Promise<void> {
   await client.query('BEGIN');
   try {
+    if (read.mode === 'changes' && batch.keys.length > 0) {
+      await client.query(
+        'DELETE FROM source_issues WHERE migration_id = $1 AND source_table = $2 AND source_key = ANY($3::text[])',
+        [migrationId, table, batch.keys],
+      );
+    }
     if (batch.rows.length > 0) {
       await copyLines(client, `COPY ${INCOMING} (source_key, row_seq, content_hash, data) FROM STDIN`, batch.rows);
       await client.query(
-        `INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
-         SELECT $1, $2, source_key, row_seq, content_hash, data FROM ${INCOMING}
-         ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
-           row_seq = EXCLUDED.row_seq,
-           content_hash = EXCLUDED.content_hash,
-           data = EXCLUDED.data,
-           changed_at = CASE WHEN staged_rows.content_hash = EXCLUDED.content_hash THEN staged_rows.changed_at ELSE now() END
-         WHERE staged_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR staged_rows.row_seq IS DISTINCT FROM EXCLUDED.row_seq`,
-        [migrationId, table],
+        read.mode === 'full'
+          ? `INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
+             SELECT $1, $2, source_key, row_seq, content_hash, data FROM ${INCOMING}
+             ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
+               row_seq = EXCLUDED.row_seq,
+               content_hash = EXCLUDED.content_hash,
+               data = EXCLUDED.data,
+               changed_at = CASE WHEN staged_rows.content_hash = EXCLUDED.content_hash THEN staged_rows.changed_at ELSE now() END
+             WHERE staged_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR staged_rows.row_seq IS DISTINCT FROM EXCLUDED.row_seq`
+          : `INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
+             SELECT $1, $2, source_key, $3::bigint + row_seq, content_hash, data FROM ${INCOMING}
+             ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
+               content_hash = EXCLUDED.content_hash, data = EXCLUDED.data, changed_at = now()
+             WHERE staged_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash`,
+        read.mode === 'full' ? [migrationId, table] : [migrationId, table, read.seqBase],
       );
     }
     if (batch.issues.length > 0) {
