@@ -6,6 +6,8 @@ import { setRunPhase } from '../store/runs';
 import { plannedSourceCounts } from '../store/work';
 import type { MigrationRef, ObjectCounts, ReconcileResult } from './contracts';
 import { type ActivityDeps } from './deps';
+import { describeLinks, linkReconciliation } from './link-reconciliation';
+import { linkSummary } from './reconciliation';
 import { writeJsonReport } from './report-files';
 
 /** Bookkeeping of a migration run: phase, operator decisions, reconciliation. */
@@ -52,14 +54,19 @@ export function createRunActivities({ pool, settings, now = () => new Date() }: 
         objects[objectType] = row;
         if (row.source !== row.migrated + row.skipped + row.rejected + row.rolledBack) balanced = false;
       }
+      const links = await linkReconciliation(pool, migrationId);
       const reportPath = await writeJsonReport(settings, migrationId, 'reconciliation.json', {
         migrationId,
         generatedAt: now().toISOString(),
         rule: 'per object type: source = migrated + skipped + rejected (+ rolled back after a rollback)',
         balanced,
         objects,
+        linksRule:
+          'per link: records whose source links somewhere (expected), of which Pipedrive holds a link (present) to the expected record ' +
+          '(correct); per owner field: owned by the provider\'s user or the fallback owner (correct), fallback assignments counted',
+        links,
       });
-      await saveReport(pool, migrationId, 'reconciliation', reportPath, { balanced });
+      await saveReport(pool, migrationId, 'reconciliation', reportPath, { balanced, ...linkSummary(links), linkLines: describeLinks(links) });
       const plain: Record<string, ObjectCounts> = {};
       for (const [k, v] of Object.entries(objects)) plain[k] = { source: v.source, migrated: v.migrated, skipped: v.skipped, rejected: v.rejected };
       return { objects: plain, reportPath, balanced };

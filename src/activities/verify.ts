@@ -21,6 +21,8 @@ import { buildBatch } from './load';
 import { approvedMapLoader } from './mapping';
 import { v2Collection } from './object-types';
 import { rethrowAsFailure } from './pipedrive-failures';
+import { describeLinks, linkReconciliation } from './link-reconciliation';
+import { linkSummary, type LinkReconciliation } from './reconciliation';
 import { escapeHtml, writeJsonReport, writeReportFile } from './report-files';
 
 type ApiRecord = Record<string, unknown>;
@@ -141,7 +143,12 @@ export function createVerifyActivities(deps: ActivityDeps) {
         }
         const apiRecord = entry?.pipedriveId ? actual.get(entry.pipedriveId) : undefined;
         const actualRecord = apiRecord ? fromPipedriveRecord(entity, apiRecord, fieldKeys) : undefined;
-        diffs.push(diffRecord(entity, outcome.record, actualRecord, approved.map, options));
+        // A reused product is the account's own: the migration wrote none of its fields, only links deals to it by code.
+        const expected =
+          entry?.state === 'reused' && entity === 'product'
+            ? { ...outcome.record, fields: { code: outcome.record.fields.code ?? null }, custom: {} }
+            : outcome.record;
+        diffs.push(diffRecord(entity, expected, actualRecord, approved.map, options));
       }
       await saveDiffs(pool, migrationId, runKind, diffs);
       for (const d of diffs) {
@@ -209,11 +216,18 @@ export function createVerifyActivities(deps: ActivityDeps) {
         })),
         byCategory: perCategory.rows.map((r) => ({ object: r.object_type, category: r.category, count: Number(r.n) })),
         discrepancies: mismatches.rows,
+        // Links and owners of the records compared here, from the same read-back (no extra requests).
+        links: runKind === 'full' || runKind === 'sample' ? await linkReconciliation(pool, migrationId, runKind) : undefined,
       };
       const reportPath = await writeJsonReport(settings, migrationId, `${name}.json`, report);
       await writeReportFile(settings, migrationId, `${name}.html`, renderAccuracyHtml(report));
       const summary: AccuracySummary = { accuracy, fieldsCompared: compared, discrepancies: compared - matched, recordsCompared, reportPath };
-      await saveReport(pool, migrationId, name, reportPath, { accuracy, fieldsCompared: compared, discrepancies: compared - matched });
+      await saveReport(pool, migrationId, name, reportPath, {
+        accuracy,
+        fieldsCompared: compared,
+        discrepancies: compared - matched,
+        ...(report.links ? { ...linkSummary(report.links), linkLines: describeLinks(report.links) } : {}),
+      });
       return summary;
     },
   };
@@ -228,6 +242,7 @@ function renderAccuracyHtml(r: {
   byField: { object: string; field: string; compared: number; matched: number; accuracy: number }[];
   byCategory: { object: string; category: string; count: number }[];
   discrepancies: { object_type: string; source_key: string; field: string; category: string; expected: unknown; actual: unknown }[];
+  links?: LinkReconciliation;
 }): string {
   const row = (cells: (string | number)[]) => `<tr>${cells.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`;
   return `<!doctype html><html><head><meta charset="utf-8"><title>Field-level diff: ${escapeHtml(r.migrationId)} (${escapeHtml(r.runKind)})</title>
@@ -239,8 +254,22 @@ function renderAccuracyHtml(r: {
 ${r.byField.map((f) => row([f.object, f.field, f.compared, f.matched, `${f.accuracy.toFixed(2)}%`])).join('\n')}</table>
 <h2>Discrepancies by category</h2><table><tr><th>object</th><th>category</th><th>count</th></tr>
 ${r.byCategory.map((c) => row([c.object, c.category, c.count])).join('\n')}</table>
+${r.links ? renderLinksHtml(r.links, row) : ''}
 <h2>Discrepancies (first ${r.discrepancies.length})</h2><table><tr><th>object</th><th>source key</th><th>field</th><th>category</th><th>expected</th><th>actual</th></tr>
 ${r.discrepancies.map((d) => row([d.object_type, d.source_key, d.field, d.category, JSON.stringify(d.expected), JSON.stringify(d.actual)])).join('\n')}</table>
 </body></html>
 `;
+}
+
+function renderLinksHtml(links: LinkReconciliation, row: (cells: (string | number)[]) => string): string {
+  const linkRows = Object.entries(links.links).flatMap(([, byName]) =>
+    Object.entries(byName).map(([name, l]) => row([name, l.field, l.expected, l.present, l.correct, l.missing, l.wrong, l.unexpected])),
+  );
+  const ownerRows = Object.entries(links.owners).map(([type, o]) => row([type, o.field, o.records, o.correct, o.fallback, o.wrong, o.notAMigrationUser]));
+  return `<h2>Links <span class="${links.ok ? 'good' : 'bad'}">${links.totals.linksCorrect}/${links.totals.linksExpected} correct</span></h2>
+<table><tr><th>link</th><th>field</th><th>expected</th><th>present</th><th>correct</th><th>missing</th><th>wrong</th><th>unexpected</th></tr>
+${linkRows.join('\n')}</table>
+<h2>Owners <span class="${links.totals.ownersCorrect === links.totals.ownersChecked ? 'good' : 'bad'}">${links.totals.ownersCorrect}/${links.totals.ownersChecked} correct</span>, ${links.totals.fallbackOwners} fallback</h2>
+<table><tr><th>object</th><th>field</th><th>records</th><th>correct</th><th>fallback owner</th><th>wrong</th><th>not a migration user</th></tr>
+${ownerRows.join('\n')}</table>`;
 }

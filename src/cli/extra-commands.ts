@@ -82,7 +82,12 @@ export function registerExtraCommands(cli: Command): void {
           process.stdout.write(JSON.stringify({ migrationId: o.migrationId, reports }) + '\n');
           return;
         }
-        for (const r of reports) console.log(`${r.kind.padEnd(18)} ${r.path}  ${JSON.stringify(r.summary)}`);
+        for (const r of reports) {
+          // Links and owners per object type (reconciliation, verification) read better one type a line.
+          const { linkLines, ...summary } = (r.summary ?? {}) as { linkLines?: string[] };
+          console.log(`${r.kind.padEnd(18)} ${r.path}  ${JSON.stringify(summary)}`);
+          for (const line of linkLines ?? []) console.log(`${''.padEnd(18)}   ${line}`);
+        }
       } finally {
         await pool.end();
       }
