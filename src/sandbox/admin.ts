@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import { FaultOptionsSchema, LimitsUpdateSchema, SandboxUserSchema, type FaultOptions, type LimitsUpdate, type SandboxUser } from './options';
+import { AutomationsUpdateSchema, type AutomationRule } from './automations';
 import type { SandboxUsage } from './usage';
 import { snapshotEntries, snapshotMeta } from './state/snapshot';
 import type { AccountState } from './state/account';
@@ -11,6 +12,9 @@ export interface SandboxControl {
   state: () => AccountState;
   reset: () => void;
   fingerprint: () => string;
+  recordsFingerprint: () => string;
+  automations: () => AutomationRule[];
+  setAutomations: (rules: AutomationRule[]) => void;
   usage: () => SandboxUsage;
   faults: () => FaultOptions;
   setFaults: (faults: FaultOptions) => void;
@@ -31,7 +35,17 @@ export function adminRouter(control: SandboxControl): Router {
     res.json({ success: true, fingerprint: control.fingerprint() });
   });
   router.get('/fingerprint', (_req, res) => {
-    res.json({ fingerprint: control.fingerprint() });
+    res.json({ fingerprint: control.fingerprint(), records: control.recordsFingerprint() });
+  });
+  // Rehearsal account automations (see automations.ts): PUT {"rules": [{"entity": "activity", "field": "subject", "append": " !"}]}.
+  router.get('/automations', (_req, res) => {
+    res.json({ rules: control.automations() });
+  });
+  router.put('/automations', (req, res) => {
+    const parsed = AutomationsUpdateSchema.safeParse(req.body ?? {});
+    if (!parsed.success) return invalid(res, parsed.error);
+    control.setAutomations(parsed.data.rules);
+    res.json({ rules: control.automations() });
   });
   router.get('/usage', (_req, res) => {
     res.json(control.usage());

@@ -4,7 +4,8 @@ import express from 'express';
 import { adminRouter, type SandboxControl } from './admin';
 import { ApiError } from './errors';
 import { FaultInjector } from './faults';
-import { accountFingerprint } from './fingerprint';
+import { Automations, type AutomationRule } from './automations';
+import { accountFingerprint, recordsFingerprint } from './fingerprint';
 import {
   DEFAULT_API_TOKEN,
   SEARCH_BURST_LIMIT,
@@ -24,6 +25,7 @@ import { UsageCounters, type SandboxUsage } from './usage';
 
 export type { FaultOptions, SandboxOptions, SandboxPlan, SandboxUser, RequestLogEntry } from './options';
 export type { SandboxUsage } from './usage';
+export type { AutomationRule } from './automations';
 
 export interface RunningSandbox {
   /** e.g. http://127.0.0.1:PORT — the base for /api/v2 and /api/v1. */
@@ -32,6 +34,10 @@ export interface RunningSandbox {
   close(): Promise<void>;
   /** SHA-256 over the live account (see fingerprint.ts for what it covers and why timestamps are left out). */
   fingerprint(): string;
+  /** The fingerprint of the records alone (schema left out): what a sample rollback restores. */
+  recordsFingerprint(): string;
+  /** Rehearsal account automations that rewrite a field after each create (see automations.ts); [] turns them off. */
+  setAutomations(rules: AutomationRule[]): void;
   usage(): SandboxUsage;
   setFaults(f: FaultOptions): void;
   /** Back to the seeded account; also clears token spending and request counters. */
@@ -79,6 +85,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     specs,
     limiter,
     faults: new FaultInjector(options.faults),
+    automations: new Automations(),
     usage: new UsageCounters(),
     tokens: new Set(options.apiTokens ?? [DEFAULT_API_TOKEN]),
     tokenUserId: TOKEN_OWNER_ID,
@@ -103,6 +110,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       persister?.markDirty();
     },
     fingerprint: () => accountFingerprint(runtime.state),
+    recordsFingerprint: () => recordsFingerprint(runtime.state),
+    automations: () => runtime.automations.current,
+    setAutomations: (rules) => runtime.automations.set(rules),
     usage: () => runtime.usage.report(limiter),
     faults: () => runtime.faults.current,
     setFaults: (faults) => runtime.faults.set(faults),
@@ -157,6 +167,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         await persister?.close();
       })()),
     fingerprint: control.fingerprint,
+    recordsFingerprint: control.recordsFingerprint,
+    setAutomations: control.setAutomations,
     usage: control.usage,
     setFaults: control.setFaults,
     reset: control.reset,

@@ -10,6 +10,7 @@ import {
   UNAUTHORIZED_BODY,
   type ApiVersion,
 } from './errors';
+import type { Automations } from './automations';
 import type { FaultInjector } from './faults';
 import type { RequestLogEntry } from './options';
 import type { RateLimiter } from './rate-limits';
@@ -26,6 +27,8 @@ export interface SandboxRuntime {
   readonly specs: PipedriveSpecs;
   readonly limiter: RateLimiter;
   readonly faults: FaultInjector;
+  /** Rehearsal account automations that rewrite a field after a create (see automations.ts). */
+  readonly automations: Automations;
   readonly usage: UsageCounters;
   readonly tokens: ReadonlySet<string>;
   /** The token owner: every configured token acts as the admin user. */
@@ -132,6 +135,7 @@ export async function handleApiRequest(runtime: SandboxRuntime, req: Request, re
     return send(500, INTERNAL_ERROR_BODY);
   }
 
+  if (route.creates && result.status < 300 && 'body' in result) runtime.automations.afterCreate(runtime.state, target.api === 'v2' ? route.path : '', result.body);
   if (route.creates && plan.loseResponse && result.status < 300) {
     // The record is stored; the client never learns its id.
     req.socket.destroy();
