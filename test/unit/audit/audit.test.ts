@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { generatePractice, type DirtRates, type GeneratorTruth } from '../../../src/dentrix/generator';
+import { DEFAULT_DIRT_RATES, generatePractice, type DirtKind, type DirtRates, type GeneratorTruth } from '../../../src/dentrix/generator';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { type AuditedExtract, readCsv, runAudit, stageFolder, tempDirs } from './helpers';
 
@@ -31,9 +31,11 @@ const DIRTY: Partial<DirtRates> = {
 };
 
 describe.each([
-  { name: 'default dirt rates, ISO dates', seed: 7, dateFormat: 'iso' as const, dirt: {} },
-  { name: 'raised dirt rates, US dates', seed: 2024, dateFormat: 'us' as const, dirt: DIRTY },
-])('audit of a generated demo practice ($name)', ({ seed, dateFormat, dirt }) => {
+  // At default rates a demo practice may carry none of a rare kind; the raised rates must carry every kind, or the
+  // "finds exactly the injected ..." tests below would pass without anything to find.
+  { name: 'default dirt rates, ISO dates', seed: 7, dateFormat: 'iso' as const, dirt: {}, minInjectedPerKind: 0 },
+  { name: 'raised dirt rates, US dates', seed: 2024, dateFormat: 'us' as const, dirt: DIRTY, minInjectedPerKind: 1 },
+])('audit of a generated demo practice ($name)', ({ seed, dateFormat, dirt, minInjectedPerKind }) => {
   const migrationId = `audit-${seed}`;
   let dir: string;
   let truth: GeneratorTruth;
@@ -44,6 +46,16 @@ describe.each([
     ({ truth } = await generatePractice({ profile: 'demo', seed, outDir: `${dir}/extract`, dateFormat, dirt }));
     await stageFolder(db.pool, migrationId, `${dir}/extract`);
     audited = await runAudit(db.pool, migrationId, { outDir: `${dir}/reports`, now: new Date(`${truth.extract_date}T20:00:00Z`) });
+  });
+
+  it('carries the dirt it is audited for: every kind recorded, its items listed, and (raised rates) at least one of each', () => {
+    const kinds = Object.keys(DEFAULT_DIRT_RATES) as DirtKind[];
+    expect(Object.keys(truth.dirt).sort()).toEqual([...kinds].sort());
+    for (const kind of kinds) {
+      expect({ kind, items: truth.dirt[kind].items.length }).toEqual({ kind, items: truth.dirt[kind].injected });
+    }
+    // Names the kinds that fall short, so a failure says which dirt went missing.
+    expect(kinds.filter((kind) => truth.dirt[kind].injected < minInjectedPerKind)).toEqual([]);
   });
 
   it('writes the JSON and HTML reports into outDir', async () => {
