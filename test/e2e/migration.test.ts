@@ -56,6 +56,15 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
     );
     expect(discrepancies.rows).toEqual([]);
     expect(status.verification!.accuracy).toBe(100);
+    // Activities link to deals (appointments on a plan procedure's date): VERIFY compared each link and all held.
+    const dealLinks = await h.db.pool.query<{ linked: number; matched: number }>(
+      `SELECT count(*)::int AS linked, count(*) FILTER (WHERE matched)::int AS matched FROM field_diffs
+       WHERE migration_id = $1 AND run_kind = 'full' AND object_type = 'activity' AND field = 'deal_id'
+         AND expected IS NOT NULL AND expected <> 'null'::jsonb`,
+      [migrationId],
+    );
+    expect(dealLinks.rows[0]!.linked).toBeGreaterThan(0);
+    expect(dealLinks.rows[0]!.matched).toBe(dealLinks.rows[0]!.linked);
     expect(status.fingerprints.beforeFirstWrite).toBe(fingerprintBefore);
 
     // Nothing lost: every source record ends migrated, skipped by rule, or rejected with a reason.
