@@ -142,12 +142,15 @@ export function createVerifyActivities(deps: ActivityDeps) {
           );
         }
         const apiRecord = entry?.pipedriveId ? actual.get(entry.pipedriveId) : undefined;
-        const actualRecord = apiRecord ? fromPipedriveRecord(entity, apiRecord, fieldKeys) : undefined;
-        // A reused product is the account's own: the migration wrote none of its fields, only links deals to it by code.
-        const expected =
-          entry?.state === 'reused' && entity === 'product'
-            ? { ...outcome.record, fields: { code: outcome.record.fields.code ?? null }, custom: {} }
-            : outcome.record;
+        let actualRecord = apiRecord ? fromPipedriveRecord(entity, apiRecord, fieldKeys) : undefined;
+        let expected = outcome.record;
+        if (entry?.state === 'reused' && entity === 'product') {
+          // A reused product is the account's own: the migration wrote none of its fields and linked deals to it by
+          // its code, matched regardless of case. That match is what is verified.
+          const code = (r: { fields: Record<string, unknown> }) => (typeof r.fields.code === 'string' ? r.fields.code.trim().toUpperCase() : null);
+          expected = { ...expected, fields: { code: code(expected) }, custom: {} };
+          if (actualRecord) actualRecord = { ...actualRecord, fields: { ...actualRecord.fields, code: code(actualRecord) } };
+        }
         diffs.push(diffRecord(entity, expected, actualRecord, approved.map, options));
       }
       await saveDiffs(pool, migrationId, runKind, diffs);
