@@ -109,7 +109,14 @@ export interface DeltaPollResult {
   changedRows: number;
   workItems: Record<string, number>;
   watermark?: string;
+  /** Ledger claims still sent or pending in the source as of this poll (a count: no PHI). */
   inFlightClaims: number;
+  /** The in-flight claims report, rewritten by every poll so it is there before cutover. */
+  inFlightClaimsReportPath?: string;
+  /** Source rows this poll read, per table (a change-cursor read counts only the rows it selected). */
+  rowsRead?: Record<string, number>;
+  /** Tables read by change cursor since their watermark; every other table was read in full. */
+  readByCursor?: string[];
 }
 
 export type { AccuracySummary, BatchCounts, ObjectCounts, Phase, RunKind };

@@ -53,10 +53,22 @@ export async function deltaWorkflow(input: DeltaInput): Promise<DeltaResult> {
   let polls = input.resume?.polls ?? 0;
   let created = input.resume?.created ?? 0;
   let updated = input.resume?.updated ?? 0;
-  setHandler(deltaProgressQuery, () => ({ polls, created, updated, endsAt }));
+  // The last poll's view of the in-flight claims (queries and details only: no command depends on them).
+  let claims: { count: number; reportPath?: string } | undefined;
+  setHandler(deltaProgressQuery, () => ({
+    polls,
+    created,
+    updated,
+    endsAt,
+    ...(claims ? { inFlightClaims: claims.count, inFlightClaimsReportPath: claims.reportPath } : {}),
+  }));
   const show = (note: string) =>
     setCurrentDetails(
       `**Delta window** until ${endsAt}: ${polls} polls, ${created} created, ${updated} updated\n\n${note}\n\n` +
+        (claims?.count
+          ? `**${claims.count} insurance claims in flight** (sent or pending in Dentrix): they must clear before cutover` +
+            `${claims.reportPath ? ` (report \`${claims.reportPath}\`)` : ''}.\n\n`
+          : '') +
         'Signal `cutover` to close the window.',
     );
 
@@ -75,6 +87,7 @@ export async function deltaWorkflow(input: DeltaInput): Promise<DeltaResult> {
       await polling.catch(() => undefined);
       break;
     }
+    claims = { count: poll.inFlightClaims, reportPath: poll.inFlightClaimsReportPath };
     for (const objectType of input.objectTypes) {
       if (!poll.workItems[objectType]) continue;
       const result = await executeChild(loadObjectWorkflow, {
@@ -98,14 +111,15 @@ export async function deltaWorkflow(input: DeltaInput): Promise<DeltaResult> {
     }
   }
 
-  const claims = await short.reportInFlightClaims({ migrationId });
+  const final = await short.reportInFlightClaims({ migrationId });
+  claims = { count: final.inFlightClaims, reportPath: final.reportPath };
   show(cutover ? 'closed by cutover' : 'window ended');
   return {
     polls,
     created,
     updated,
     endedBy: cutover ? 'cutover' : 'window_end',
-    inFlightClaims: claims.inFlightClaims,
-    inFlightClaimsReportPath: claims.reportPath,
+    inFlightClaims: final.inFlightClaims,
+    inFlightClaimsReportPath: final.reportPath,
   };
 }

@@ -123,4 +123,15 @@ export const loadProgressQuery = defineQuery<LoadProgress>('loadProgress');
 /** From a load child to the migration: its batches sleep on the daily budget (`paused`) or run again (undefined). */
 export const loadPausedSignal = defineSignal<[{ objectType: string; paused?: { reason: string; until: string } }]>('loadPaused');
 
-export const deltaProgressQuery = defineQuery<{ polls: number; created: number; updated: number; endsAt: string }>('deltaProgress');
+export interface DeltaProgress {
+  polls: number;
+  created: number;
+  updated: number;
+  endsAt: string;
+  /** Ledger claims still sent or pending as of the last poll (a count only): they must clear before cutover. */
+  inFlightClaims?: number;
+  /** The in-flight claims report as of the last poll. */
+  inFlightClaimsReportPath?: string;
+}
+
+export const deltaProgressQuery = defineQuery<DeltaProgress>('deltaProgress');
