@@ -6,16 +6,17 @@ import { connectClient } from './runtime/temporal';
 import { createPool, ensureDatabase, migrateStore } from './store/db';
 import { createOutput } from './cli/output';
 import {
+  queryDeltaProgress,
   queryStatus,
   repointSource,
+  requestCutover,
   requestRollback,
   sendApproval,
-  sendCutover,
   sendRejection,
   startMigration,
   storeProgress,
 } from './cli/commands';
-import { ObjectBars, statusHeader } from './cli/status-view';
+import { cutoverMessage, ObjectBars, statusHeader } from './cli/status-view';
 import { exportAuditLog } from './cli/audit-export';
 import { registerExtraCommands } from './cli/extra-commands';
 import { registerMapCommands } from './cli/map-commands';
@@ -110,10 +111,13 @@ function program(): Command {
         return undefined;
       });
       const query = (id: string) => (client ? queryStatus(client, id).catch(() => undefined) : Promise.resolve(undefined));
+      // During DELTA the window's own progress (with the last poll's in-flight claims count) comes from the child.
+      const deltaOf = (id: string, phase: string) => (client && phase === 'DELTA' ? queryDeltaProgress(client, id) : Promise.resolve(undefined));
       await withStore(env, async (pool) => {
         if (o.json) {
           const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId)];
-          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, status, progress }) + '\n');
+          const delta = await deltaOf(o.migrationId, status?.phase ?? progress.phase);
+          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, status, progress, ...(delta ? { delta } : {}) }) + '\n');
           return;
         }
         const bars = new ObjectBars();
@@ -121,7 +125,8 @@ function program(): Command {
           for (;;) {
             const status = await query(o.migrationId);
             const progress = await storeProgress(pool, o.migrationId);
-            if (!o.watch) console.log(statusHeader(o.migrationId, status, progress).join('\n'));
+            const delta = await deltaOf(o.migrationId, status?.phase ?? progress.phase);
+            if (!o.watch) console.log(statusHeader(o.migrationId, status, progress, delta).join('\n'));
             bars.update(progress);
             const ended = ['DONE', 'ROLLED_BACK', 'FAILED'].includes(status?.phase ?? progress.phase);
             if (!o.watch || ended) break;
@@ -185,14 +190,18 @@ function program(): Command {
 
   cli
     .command('cutover')
-    .description('close the delta pick-up window')
+    .description('close the delta pick-up window (refused while insurance claims are in flight, unless --force)')
     .addOption(id())
     .requiredOption('--by <name>')
+    .option('--force', 'cut over even though insurance claims are still in flight')
     .action(async (o) => {
       const env = loadEnv();
       const client = await connectClient(env);
-      await sendCutover(client, o.migrationId, o.by);
-      console.log(`Sent cutover to migration ${o.migrationId}.`);
+      const r = await withStore(env, (pool) => requestCutover(client, pool, o.migrationId, { by: o.by, force: Boolean(o.force) }));
+      const message = cutoverMessage(o.migrationId, r);
+      if (message.warning) console.error(message.warning);
+      if (!r.sent) throw new Error(message.line);
+      console.log(message.line);
     });
 
   cli

@@ -5,7 +5,9 @@ import { type Env, type MigrationOptions, MigrationIdSchema, ConfigError } from 
 import { openExtract } from '../dentrix';
 import { migrationWorkflowId, rollbackWorkflowId } from '../runtime/temporal';
 import { registerRun, getRun, setRunPractice, type SourceSpec } from '../store/runs';
+import { inFlightClaims } from '../store/claims';
 import { listReports } from '../store/reports';
+import { POLL_WATERMARK } from '../store/watermarks';
 import { Ledger } from '../store/ledger';
 import { plannedSourceCounts } from '../store/work';
 import { migrationWorkflow } from '../workflows/migration';
@@ -13,10 +15,12 @@ import { rollbackWorkflow } from '../workflows/rollback';
 import {
   approveSignal,
   cutoverSignal,
+  deltaProgressQuery,
   rejectSignal,
   rollbackSignal,
   statusQuery,
   type ApproveInput,
+  type DeltaProgress,
   type Gate,
   type MigrationStatus,
 } from '../workflows/messages';
@@ -140,6 +144,51 @@ export async function sendCutover(client: Client, migrationId: string, by: strin
   await client.workflow.getHandle(migrationWorkflowId(migrationId)).signal(cutoverSignal, { by });
 }
 
+/** The running delta window's progress (its last poll's in-flight claims included), or undefined when none runs. */
+export async function queryDeltaProgress(client: Client, migrationId: string): Promise<DeltaProgress | undefined> {
+  try {
+    return await client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-delta`).query(deltaProgressQuery);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CutoverClaims {
+  /** Ledger claims sent or pending in the source (a count only). */
+  inFlightClaims: number;
+  reportPath?: string;
+  /** `delta-window`: as of the window's last poll; `store`: the rows staged last (no poll has reported yet). */
+  asOf: 'delta-window' | 'store';
+}
+
+/** The in-flight claims an operator must see before cutting over. */
+export async function cutoverClaims(client: Client, pool: Pool, migrationId: string): Promise<CutoverClaims> {
+  const delta = await queryDeltaProgress(client, migrationId);
+  if (delta?.inFlightClaims !== undefined) {
+    return { inFlightClaims: delta.inFlightClaims, reportPath: delta.inFlightClaimsReportPath, asOf: 'delta-window' };
+  }
+  const claims = await inFlightClaims(pool, migrationId);
+  const report = (await listReports(pool, migrationId)).find((r) => r.kind === 'in-flight-claims');
+  return { inFlightClaims: claims.count, reportPath: report?.path, asOf: 'store' };
+}
+
+/**
+ * Cutover with the in-flight claims check: claims still sent or pending in Dentrix must clear first, so with any in
+ * flight the signal is sent only when `force` says the operator cuts over anyway.
+ */
+export async function requestCutover(
+  client: Client,
+  pool: Pool,
+  migrationId: string,
+  r: { by: string; force?: boolean },
+): Promise<CutoverClaims & { sent: boolean }> {
+  await getRun(pool, migrationId); // an unknown migration fails here, naming it
+  const claims = await cutoverClaims(client, pool, migrationId);
+  if (claims.inFlightClaims > 0 && !r.force) return { ...claims, sent: false };
+  await sendCutover(client, migrationId, r.by);
+  return { ...claims, sent: true };
+}
+
 /**
  * Rolls a migration back: a running migration gets the rollback signal (it stops its loads, then compensates);
  * a finished one gets a standalone rollback workflow.
@@ -189,4 +238,6 @@ export async function repointSource(pool: Pool, migrationId: string, source: Sou
     await reader.close();
   }
   await pool.query('UPDATE migration_runs SET source = $2, updated_at = now() WHERE migration_id = $1', [migrationId, resolved]);
+  // Change-cursor watermarks are positions in the old source: the next poll reads the new one in full.
+  await pool.query('DELETE FROM delta_watermarks WHERE migration_id = $1 AND source_table <> $2', [migrationId, POLL_WATERMARK]);
 }

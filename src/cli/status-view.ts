@@ -1,9 +1,14 @@
 import cliProgress from 'cli-progress';
-import { type MigrationStatus } from '../workflows/messages';
-import { type StoreProgress } from './commands';
+import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
+import { type CutoverClaims, type StoreProgress } from './commands';
 
-/** The lines above the bars: phase, gate, pauses, accuracies, report locations. */
-export function statusHeader(migrationId: string, status: MigrationStatus | undefined, progress: StoreProgress): string[] {
+/** The lines above the bars: phase, gate, pauses, accuracies, the delta window and its in-flight claims, reports. */
+export function statusHeader(
+  migrationId: string,
+  status: MigrationStatus | undefined,
+  progress: StoreProgress,
+  delta?: DeltaProgress,
+): string[] {
   const lines: string[] = [];
   const phase = status?.phase ?? progress.phase;
   lines.push(`Migration ${migrationId} — ${progress.practiceName ?? 'practice not read yet'} — phase ${phase}`);
@@ -21,9 +26,32 @@ export function statusHeader(migrationId: string, status: MigrationStatus | unde
   if (status?.verification) {
     lines.push(`  verification accuracy: ${status.verification.accuracy.toFixed(2)}% over ${status.verification.fieldsCompared} fields`);
   }
+  if (delta) {
+    lines.push(`  delta window until ${delta.endsAt}: ${delta.polls} polls, ${delta.created} created, ${delta.updated} updated`);
+    if (delta.inFlightClaims !== undefined) lines.push(`  ${claimsSentence(delta.inFlightClaims, delta.inFlightClaimsReportPath)}`);
+  }
   if (status?.error) lines.push(`  error: ${status.error}`);
   for (const r of progress.reports) lines.push(`  report ${r.kind}: ${r.path}`);
   return lines;
+}
+
+function claimsSentence(count: number, reportPath: string | undefined): string {
+  if (count === 0) return 'in-flight insurance claims: none';
+  return `in-flight insurance claims: ${count} (sent or pending in Dentrix; they must clear before cutover)` + (reportPath ? `; report ${reportPath}` : '');
+}
+
+/** What `cutover` tells the operator: the claims still in flight, and whether the window was closed anyway. */
+export function cutoverMessage(migrationId: string, r: CutoverClaims & { sent: boolean }): { warning?: string; line: string } {
+  const warning =
+    r.inFlightClaims > 0
+      ? `WARNING: ${r.inFlightClaims} insurance claim${r.inFlightClaims === 1 ? ' is' : 's are'} still in flight (sent or pending in Dentrix)` +
+        `${r.asOf === 'delta-window' ? ' as of the delta window\'s last poll' : ' in the rows staged last'}; they must clear before cutover.` +
+        (r.reportPath ? `\n  Report (by guarantor): ${r.reportPath}` : '')
+      : undefined;
+  const line = r.sent
+    ? `Sent cutover to migration ${migrationId}${r.inFlightClaims > 0 ? ` with ${r.inFlightClaims} claims in flight (--force)` : ''}.`
+    : `Cutover not sent: clear the claims in Dentrix and let the window poll again, or repeat with --force to cut over anyway.`;
+  return { warning, line };
 }
 
 /** Per-object progress bars, drawn by cli-progress; `update` redraws them for --watch. */
