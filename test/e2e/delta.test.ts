@@ -2,13 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { createHarness, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
 import { describeError, waitFor, WaitAborted } from '../support/wait';
 import { dentrixTimestamp, editExtract, nextId, readCsvTable, syncManifestCounts, writeCsvTable } from '../support/extract-edit';
 import { parseMigrationOptions } from '../../src/config';
 import { generatePractice, generatePracticeToSql } from '../../src/dentrix/generator';
-import { requestRollback, sendCutover, startMigration } from '../../src/cli/commands';
+import { requestCutover, requestRollback, startMigration } from '../../src/cli/commands';
+import type { DeltaPollResult } from '../../src/activities/contracts';
 import { driveMigration } from '../../src/cli/drive';
 import { LOAD_ORDER } from '../../src/mapping';
 import { normalisePhone } from '../../src/mapping/transforms/phones';
@@ -16,6 +18,7 @@ import { PipedriveClient } from '../../src/pipedrive/client';
 import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
 import type { SourceSpec } from '../../src/store/runs';
+import type { DeltaProgress } from '../../src/workflows/messages';
 import type { MigrationResult } from '../../src/workflows/migration';
 import type { RollbackResult } from '../../src/workflows/rollback';
 import { type RunningSandbox } from '../../src/sandbox';
@@ -54,9 +57,12 @@ type ApplyChange = (target: ChangeTarget) => Promise<SourceChange>;
 interface WindowControl {
   /** Throws once the migration has ended. */
   alive(): void;
-  progress(): Promise<{ polls: number; created: number; updated: number }>;
+  progress(): Promise<DeltaProgress>;
   deltaHandle: WorkflowHandle;
 }
+
+/** The SQL mirror's change-cursor tables (the contract's tables with automodifiedtimestamp). */
+const CURSOR_TABLES = ['provider', 'patient', 'appt', 'recall', 'txcase', 'procedure'];
 
 const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 50, concurrency: 2, deltaWindowSeconds: 240, deltaPollSeconds: 3 };
 const PATIENTS = 40;
@@ -183,7 +189,7 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
     });
   });
 
-  it('SQL mirror: rows changed with UPDATE ... automodifiedtimestamp = now() and new rows INSERTed are picked up and applied once; a poll failing on a missing table does not hold up cutover; rolled back', async () => {
+  it('SQL mirror: polls read by watermark; rows changed with UPDATE ... automodifiedtimestamp = now() and new rows INSERTed are picked up and applied once, a change that does not move the stamp is not read; a poll failing on a missing table does not hold up cutover; rolled back', async () => {
     const schema = 'dentrix_mirror';
     const folder = path.join(h.dataDir, 'delta-sql-documents');
     await generatePracticeToSql({ profile: 'demo', seed: 12, patients: PATIENTS, connectionString: h.db.url, schema, documentsDir: folder });
@@ -197,12 +203,28 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
     // file uploads are left out of this run (with them the FULL phase fails: "document files can only be uploaded
     // from an extract folder").
     const objectTypes = LOAD_ORDER.filter((t) => t !== 'file');
+    /** A migrated patient whose e-mail changes without its automodifiedtimestamp moving (not how Dentrix writes). */
+    let unstamped: { patientId: string; oldEmail: string; newEmail: string } | undefined;
     await runDeltaWindow(h, sandbox, 'delta-sql', { kind: 'sql', connectionString: h.db.url, schema }, { objectTypes }, async (target) => {
       const pg = new PgClient({ connectionString: h.db.url });
       await pg.connect();
       try {
         const s = pg.escapeIdentifier(schema);
+        // Dentrix stamps rows in the practice's wall-clock time, which is how the reader compares them.
+        const { rows: zone } = await h.db.pool.query<{ timezone: string }>("SELECT timezone FROM migration_runs WHERE migration_id = 'delta-sql'");
+        await pg.query(`SET TIME ZONE ${pg.escapeLiteral(zone[0]!.timezone)}`);
+        // A third migrated patient with an e-mail: the one stamped longest ago (far outside the watermark's overlap).
+        const { rows: quiet } = await h.db.pool.query<{ patientId: string; oldEmail: string }>(
+          `SELECT p.source_key AS "patientId", p.data->>'email' AS "oldEmail" FROM staged_rows p
+           JOIN id_map m ON m.migration_id = p.migration_id AND m.object_type = 'person' AND m.source_key = 'patient:' || p.source_key AND m.state = 'created'
+           WHERE p.migration_id = 'delta-sql' AND p.source_table = 'patient' AND p.data->>'email' IS NOT NULL AND NOT (p.source_key = ANY($1::text[]))
+             AND p.data->>'automodifiedtimestamp' IS NOT NULL
+           ORDER BY p.data->>'automodifiedtimestamp', p.row_seq LIMIT 1`,
+          [[target.patientId, target.other.patientId]],
+        );
+        unstamped = { ...quiet[0]!, newEmail: 'not.stamped@example.org' };
         await pg.query('BEGIN');
+        await pg.query(`UPDATE ${s}.patient SET email = $2 WHERE patient_id = $1`, [unstamped.patientId, unstamped.newEmail]);
         await pg.query(`UPDATE ${s}.patient SET mobile_phone = $2, email = $3, automodifiedtimestamp = now() WHERE patient_id = $1`, [
           target.patientId,
           '(720) 555-0143',
@@ -256,6 +278,43 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
         await pg.end();
       }
     }, async ({ alive, deltaHandle }) => {
+      // Every poll after the first read the change-cursor tables by watermark, the others in full.
+      const polls = await deltaPollResults(deltaHandle);
+      const tableRows = async (table: string) =>
+        (await h.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.${table}`)).rows[0]!.n;
+      const patients = await tableRows('patient');
+      const ledgerRows = await tableRows('ledger');
+      expect(polls.length).toBeGreaterThanOrEqual(4);
+      expect({ readByCursor: polls[0]!.readByCursor, patient: polls[0]!.rowsRead!.patient }).toEqual({ readByCursor: [], patient: patients - 1 });
+      for (const [i, poll] of polls.slice(1).entries()) {
+        expect({ poll: i + 2, readByCursor: [...poll.readByCursor!].sort() }).toEqual({ poll: i + 2, readByCursor: [...CURSOR_TABLES].sort() });
+        expect({ poll: i + 2, ledgerReadInFull: poll.rowsRead!.ledger }).toEqual({ poll: i + 2, ledgerReadInFull: ledgerRows });
+        // Only rows stamped since the watermark (minus the overlap): a handful, never the table.
+        expect(poll.rowsRead!.patient).toBeLessThan(patients / 4);
+      }
+      // The quiet polls after the pick-up re-read exactly the two patients stamped by the change (inside the overlap,
+      // unchanged, so nothing to apply), and not the unstamped one.
+      expect(polls.slice(-2).map((p) => p.rowsRead!.patient)).toEqual([2, 2]);
+      // By design a change whose stamp did not move is never read: staged and Pipedrive keep the old e-mail.
+      const { rows: stagedEmail } = await h.db.pool.query<{ email: string }>(
+        "SELECT data->>'email' AS email FROM staged_rows WHERE migration_id = 'delta-sql' AND source_table = 'patient' AND source_key = $1",
+        [unstamped!.patientId],
+      );
+      expect(stagedEmail[0]!.email).toBe(unstamped!.oldEmail);
+      const { rows: person } = await h.db.pool.query<{ pipedrive_id: string }>(
+        "SELECT pipedrive_id FROM id_map WHERE migration_id = 'delta-sql' AND object_type = 'person' AND source_key = $1",
+        [`patient:${unstamped!.patientId}`],
+      );
+      const api = new PipedriveClient({ baseUrl: sandbox.url, apiToken: SANDBOX_DEFAULT_TOKEN, plan: 'ultimate', burstLimit: 1000 });
+      const emails = (await api.get<{ emails: { value: string }[] }>('persons', Number(person[0]!.pipedrive_id)))!.emails.map((e) => e.value);
+      expect(emails).toContain(unstamped!.oldEmail);
+      expect(emails).not.toContain(unstamped!.newEmail);
+      // Watermarks are kept per table in the store, beside the poll's own.
+      const { rows: marks } = await h.db.pool.query<{ source_table: string }>(
+        "SELECT source_table FROM delta_watermarks WHERE migration_id = 'delta-sql' ORDER BY 1",
+      );
+      expect(marks.map((m) => m.source_table)).toEqual(['*', ...CURSOR_TABLES].sort());
+
       // The mirror loses its patient table (a refresh mid-way, say): polls fail and are retried, the window stays
       // open, and cutover does not wait for the source to come back.
       const pg = new PgClient({ connectionString: h.db.url });
@@ -315,7 +374,7 @@ async function runDeltaWindow(
 
   async function checkWindow(): Promise<void> {
     const deltaHandle = h.client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-delta`);
-    const progress = () => deltaHandle.query<{ polls: number; created: number; updated: number; endsAt: string }>('deltaProgress');
+    const progress = () => deltaHandle.query<DeltaProgress>('deltaProgress');
     const watermarkAt = async (): Promise<string | undefined> => {
       const { rows } = await pool.query<{ at: Date }>(
         "SELECT updated_at AS at FROM delta_watermarks WHERE migration_id = $1 AND source_table = '*'",
@@ -443,9 +502,28 @@ async function runDeltaWindow(
 
     const moreCreated = beforeCutover ? await beforeCutover({ alive, progress, deltaHandle }) : 0;
 
-    // Cutover closes the window: DONE, with the in-flight claims reported.
+    // In-flight claims are reported before cutover: every poll counts them (the window's query and its report), and
+    // cutover is refused while any are in flight unless forced.
+    const inFlight = async () =>
+      (
+        await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM staged_rows WHERE migration_id = $1 AND source_table = 'ledger' AND data->>'claim_status' IN ('sent', 'pending')`,
+          [migrationId],
+        )
+      ).rows[0]!.n;
+    const claimsBefore = await progress();
+    expect(claimsBefore.inFlightClaims).toBe(await inFlight());
+    expect(claimsBefore.inFlightClaims).toBeGreaterThan(0); // the generated practice has claims sent and pending
+    const pollReport = JSON.parse(fs.readFileSync(claimsBefore.inFlightClaimsReportPath!, 'utf8')) as { count: number; asOf: string };
+    expect(pollReport).toMatchObject({ count: claimsBefore.inFlightClaims, asOf: expect.stringMatching(/^delta poll \d+$/) });
+    const refused = await requestCutover(h.client, pool, migrationId, { by: 'delta-e2e' });
+    expect(refused).toMatchObject({ sent: false, inFlightClaims: claimsBefore.inFlightClaims, asOf: 'delta-window' });
+    expect(refused.reportPath).toBe(claimsBefore.inFlightClaimsReportPath);
+    expect((await deltaHandle.describe()).status.name).toBe('RUNNING'); // the window stays open
+
+    // Forced cutover closes the window: DONE, with the in-flight claims reported again.
     const cutoverAt = Date.now();
-    await sendCutover(h.client, migrationId, 'delta-e2e');
+    expect((await requestCutover(h.client, pool, migrationId, { by: 'delta-e2e', force: true })).sent).toBe(true);
     const result: MigrationResult = await driving;
     const cutoverMs = Date.now() - cutoverAt;
     expect(cutoverMs).toBeLessThan(15_000); // not held up by a poll that is waiting for the source
@@ -518,4 +596,20 @@ async function firstWrite(pool: Harness['db']['pool'], migrationId: string, sour
   );
   if (!rows[0]?.at) throw new Error('no write for the changed source rows');
   return rows[0].at.getTime();
+}
+
+/** The results of the delta window's polls, in order, from its history (counts only). */
+async function deltaPollResults(handle: WorkflowHandle): Promise<DeltaPollResult[]> {
+  const history = await handle.fetchHistory();
+  const scheduled = new Map<string, string>();
+  const results: DeltaPollResult[] = [];
+  for (const event of history.events ?? []) {
+    const attrs = event.activityTaskScheduledEventAttributes;
+    if (attrs) scheduled.set(String(event.eventId), attrs.activityType?.name ?? '');
+    const done = event.activityTaskCompletedEventAttributes;
+    if (done && scheduled.get(String(done.scheduledEventId)) === 'deltaPoll') {
+      results.push(defaultPayloadConverter.fromPayload<DeltaPollResult>(done.result!.payloads![0]!));
+    }
+  }
+  return results;
 }
