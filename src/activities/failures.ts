@@ -7,9 +7,14 @@ import { ApplicationFailure } from '@temporalio/activity';
  * - SourceNotReady: during the delta window, the live source cannot be read consistently now; retried.
  * - DailyBudgetExhausted: Pipedrive's daily token budget is spent; details carry `resumeAt`, the workflow sleeps.
  * - RateLimited: a burst-window 429 that outlasted the client's own waiting; retried after `nextRetryDelay`.
+ * - TransientFailure: an answer left something unsettled that a retry of the activity settles.
  */
 export function permanent(message: string, details?: object): ApplicationFailure {
   return ApplicationFailure.create({ type: 'PermanentFailure', message, nonRetryable: true, details: details ? [details] : [] });
+}
+
+export function transientFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'TransientFailure', message, nonRetryable: false });
 }
 
 export function badSource(message: string, details?: object): ApplicationFailure {

@@ -28,7 +28,7 @@ import { fetchBundles, filterSql, keyPrefix } from './bundles';
 import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlanWorkInput } from './contracts';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
-import { permanent } from './failures';
+import { permanent, transientFailure } from './failures';
 import { approvedMapLoader, type ApprovedMap } from './mapping';
 import { composeDealProductId, loadRank, v2Collection, writeOperation } from './object-types';
 import { isRecordRejection, rethrowAsFailure } from './pipedrive-failures';
@@ -387,7 +387,7 @@ export function createLoadActivities(deps: ActivityDeps) {
         for (const dealId of bulkDeals) {
           ctx.heartbeat({ bulkDeal: dealId });
           await attachInBulk(w, dealId, built, entries, runKind, rank, counts, audit).catch((err: unknown) =>
-            isRecordRejection(err) ? undefined : rethrowAsFailure(err, settings.budgetResetTimeZone),
+            rethrowAsFailure(err, settings.budgetResetTimeZone),
           );
         }
         return counts;
@@ -448,9 +448,19 @@ async function attachInBulk(
   for (const item of items) {
     await w.ledger.markPending(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, runKind, loadRank: rank, contentHash: item.hash });
   }
-  const attached = await w.client.addDealProducts(dealId, items.map((i) => i.body as never));
+  let attached: Awaited<ReturnType<PipedriveClient['addDealProducts']>>;
+  try {
+    attached = await w.client.addDealProducts(dealId, items.map((i) => i.body as never));
+  } catch (err) {
+    if (!isRecordRejection(err)) throw err;
+    // Pipedrive refuses the whole request for one bad item: attach them one by one, so each is accepted or
+    // rejected (with its reason) on its own and none is left pending.
+    await attachOneByOne(w, dealId, items, runKind, rank, counts, audit);
+    return;
+  }
   const bulkOp = writeOperation('deal_product', 'bulk_create');
   let first = true; // one bulk request's tokens, booked on its first item
+  const settled = new Set<string>();
   // Match by the marker each item carries in its comments, not by position.
   for (const product of attached) {
     const key = sourceKeyOf('deal_product', product as unknown as Record<string, unknown>, w.fieldKeys);
@@ -461,6 +471,35 @@ async function attachInBulk(
     await audit({ action: 'create', sourceKey: item.sourceKey, pipedriveId, ...bulkOp, tokens: first ? bulkOp.tokens : 0, note: 'bulk attach' });
     first = false;
     counts.migrated++;
+    settled.add(item.sourceKey);
+  }
+  const unanswered = items.length - settled.size;
+  // An item the answer does not show stays pending: the batch's retry recovers it by its marker or attaches it.
+  if (unanswered > 0) throw transientFailure(`bulk attach to deal ${dealId} answered without ${unanswered} of ${items.length} items; retrying to settle them`);
+}
+
+async function attachOneByOne(
+  w: BatchWorld,
+  dealId: number,
+  items: { sourceKey: string; body: Record<string, unknown>; hash: string }[],
+  runKind: string,
+  rank: number,
+  counts: BatchCounts,
+  audit: (e: { action: 'create'; sourceKey: string; pipedriveId: string; method: string; endpoint: string; tokens?: number; note?: string }) => Promise<void>,
+): Promise<void> {
+  const migrationId = w.run.migrationId;
+  const op = writeOperation('deal_product', 'create');
+  for (const item of items) {
+    try {
+      const pipedriveId = composeDealProductId(dealId, (await w.client.addDealProduct(dealId, item.body as never)).id);
+      await w.ledger.markCreated(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, loadRank: rank, contentHash: item.hash });
+      await audit({ action: 'create', sourceKey: item.sourceKey, pipedriveId, ...op, note: 'attached singly after the bulk request was refused' });
+      counts.migrated++;
+    } catch (err) {
+      if (!isRecordRejection(err)) throw err;
+      await w.ledger.markOutcome(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, state: 'rejected', reason: refusalReason(err), runKind, loadRank: rank });
+      counts.rejected++;
+    }
   }
 }
 

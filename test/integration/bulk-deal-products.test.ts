@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import axios from 'axios';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
+import { loadEnv } from '../../src/config';
+import { createLogger } from '../../src/logging';
+import { activityDeps } from '../../src/runtime/worker';
+import { type RunningSandbox } from '../../src/sandbox';
+import { DEFAULT_API_TOKEN } from '../../src/sandbox/options';
+import { registerRun } from '../../src/store/runs';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { editExtract, readCsvTable } from '../support/extract-edit';
+import { generatedPractice, sandboxFor } from '../support/practice';
+
+jest.setTimeout(5 * 60 * 1000);
+
+/**
+ * Deals with many procedures get their products in one bulk request, which Pipedrive refuses whole when one item
+ * is bad. Every item must still end created or rejected with a reason: none may stay pending (nothing lost).
+ */
+describe('bulk deal products refused by Pipedrive', () => {
+  let db: TestDatabase;
+  let sandbox: RunningSandbox;
+  let acts: ReturnType<typeof createActivities>;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bulk-'));
+  const env = new MockActivityEnvironment();
+  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => env.run<A, R, (...a: A) => Promise<R>>(fn, ...args);
+  const migrationId = 'bulk-refused';
+  let uniqueCode = '';
+  let bulkPlan = '';
+
+  async function loadAll(objectType: string): Promise<void> {
+    await run(acts.planObjectWork, { migrationId, objectType, runKind: 'full' });
+    let afterSeq = 0;
+    let batchNumber = 0;
+    for (;;) {
+      const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 200, maxBatches: 50 });
+      if (ranges.length === 0) return;
+      for (const range of ranges) {
+        await run(acts.loadBatch, { migrationId, objectType, runKind: 'full', ...range, batchNumber: ++batchNumber });
+        afterSeq = range.toSeq;
+      }
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const extract = await generatedPractice(dataDir);
+    // The demo practice's plans have at most 4 procedures: give one plan 8 more, one of them with a code no other
+    // plan uses, so its deal gets a bulk attach (above 5 items) that only that code can spoil.
+    const codes = (await readCsvTable(extract, 'proccode')).rows.map((r) => r.proccode_id!);
+    await editExtract(extract, {
+      procedure: (t) => {
+        const planned = t.rows.filter((r) => r.txcase_id !== '');
+        const template = planned[0]!;
+        const usedCodes = new Set(planned.map((r) => r.proccode_id));
+        const otherCodes = [...usedCodes].slice(0, 7);
+        uniqueCode = codes.find((c) => !usedCodes.has(c))!;
+        let nextId = Math.max(...t.rows.map((r) => Number(r.proc_id))) + 1;
+        for (const code of [...otherCodes, uniqueCode]) t.rows.push({ ...template, proc_id: String(nextId++), proccode_id: code });
+        bulkPlan = template.txcase_id!;
+      },
+    });
+    sandbox = await sandboxFor(extract);
+    const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
+    acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
+    await registerRun(db.pool, { migrationId, source: { kind: 'folder', path: extract }, pipedriveBaseUrl: sandbox.url });
+    await run(acts.extractSource, { migrationId });
+    await run(acts.proposeMap, { migrationId });
+    expect((await run(acts.approveMap, { migrationId, by: 'test', includeAllPhi: true })).errors).toEqual([]);
+    await run(acts.resolveProviders, { migrationId });
+    await run(acts.createSchema, { migrationId });
+    for (const objectType of ['organization', 'product', 'person', 'deal']) await loadAll(objectType);
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await db?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('attaches the items of a refused bulk request one by one: the bad one rejected with a reason, the rest created', async () => {
+    expect(uniqueCode).not.toBe('');
+    const { rows: product } = await db.pool.query<{ pipedrive_id: string }>(
+      `SELECT pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'product' AND state = 'created' AND source_key = $2`,
+      [migrationId, `proccode:${uniqueCode}`],
+    );
+    expect(product.length).toBe(1);
+    const api = axios.create({ baseURL: sandbox.url, headers: { 'x-api-token': DEFAULT_API_TOKEN } });
+    await api.delete(`/api/v2/products/${product[0]!.pipedrive_id}`);
+
+    await loadAll('deal_product');
+
+    const { rows: states } = await db.pool.query<{ state: string; n: string }>(
+      `SELECT state, count(*) AS n FROM id_map WHERE migration_id = $1 AND object_type = 'deal_product' GROUP BY 1`,
+      [migrationId],
+    );
+    const byState = Object.fromEntries(states.map((s) => [s.state, Number(s.n)]));
+    expect(byState.pending ?? 0).toBe(0);
+    const { rows: work } = await db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM work_items WHERE migration_id = $1 AND object_type = 'deal_product' AND run_kind = 'full'`,
+      [migrationId],
+    );
+    expect((byState.created ?? 0) + (byState.rejected ?? 0) + (byState.skipped ?? 0)).toBe(Number(work[0]!.n));
+
+    // Exactly the procedures of the deleted product are rejected, each with Pipedrive's reason.
+    const { rows: rejected } = await db.pool.query<{ source_key: string; reason: string }>(
+      `SELECT source_key, reason FROM id_map WHERE migration_id = $1 AND object_type = 'deal_product' AND state = 'rejected'`,
+      [migrationId],
+    );
+    const { rows: ofDeleted } = await db.pool.query<{ source_key: string }>(
+      `SELECT 'procedure:' || (data->>'proc_id') AS source_key FROM staged_rows
+       WHERE migration_id = $1 AND source_table = 'procedure' AND data->>'txcase_id' = $2 AND data->>'proccode_id' = $3`,
+      [migrationId, bulkPlan, uniqueCode],
+    );
+    expect(ofDeleted.length).toBe(1);
+    expect(rejected.map((r) => r.source_key).sort()).toEqual(ofDeleted.map((r) => r.source_key).sort());
+    expect(rejected.every((r) => r.reason.startsWith('Pipedrive refused the record'))).toBe(true);
+
+    // The single attaches after a refused bulk are on the audit log as such.
+    const { rows: singles } = await db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM audit_log WHERE migration_id = $1 AND object_type = 'deal_product' AND note LIKE 'attached singly%'`,
+      [migrationId],
+    );
+    expect(Number(singles[0]!.n)).toBeGreaterThan(0);
+  });
+});
