@@ -1,7 +1,7 @@
 import { type Client } from '@temporalio/client';
 import { migrationWorkflowId } from '../runtime/temporal';
 import type { MigrationResult } from '../workflows/migration';
-import { type MigrationStatus } from '../workflows/messages';
+import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
 import { queryStatus, sendApproval, sendCutover } from './commands';
 
 export interface DrivePolicy {
@@ -67,7 +67,13 @@ export async function driveMigration(client: Client, migrationId: string, policy
         (status.delta?.polls ?? (await deltaPolls(client, migrationId))) >= policy.cutoverAfterPolls
       ) {
         cutoverSent = true;
-        policy.onDecision?.(`signalling cutover after ${policy.cutoverAfterPolls} delta poll(s)`);
+        // Ops must clear in-flight claims before cutover (`cutover` refuses without --force); a scripted driver
+        // cuts over anyway and says so, with the count and where the list is.
+        const claims = await deltaProgress(client, migrationId);
+        const inFlight = claims?.inFlightClaims
+          ? `, with ${claims.inFlightClaims} insurance claim(s) still in flight (forced; see ${claims.inFlightClaimsReportPath ?? 'the in-flight claims report'})`
+          : '';
+        policy.onDecision?.(`signalling cutover after ${policy.cutoverAfterPolls} delta poll(s)${inFlight}`);
         await sendCutover(client, migrationId, policy.by);
       }
     }
@@ -79,9 +85,16 @@ export async function driveMigration(client: Client, migrationId: string, policy
 /** The delta child's progress, from its current details (the parent learns the counts only when it ends). */
 async function deltaPolls(client: Client, migrationId: string): Promise<number> {
   try {
-    const desc = await client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-delta`).query<{ polls: number }>('deltaProgress');
-    return desc.polls;
+    return (await deltaProgress(client, migrationId))?.polls ?? 0;
   } catch {
     return 0;
+  }
+}
+
+async function deltaProgress(client: Client, migrationId: string): Promise<DeltaProgress | undefined> {
+  try {
+    return await client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-delta`).query<DeltaProgress>('deltaProgress');
+  } catch {
+    return undefined;
   }
 }
