@@ -90,7 +90,10 @@ async function streamSnapshot(state: AccountState, res: Response): Promise<void>
   // Waits for the client to take what was written; a client that went away ends the walk.
   const write = async (chunk: string): Promise<void> => {
     if (res.destroyed) throw new Error('snapshot client disconnected');
-    if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    if (res.write(chunk)) return;
+    // One listener pair per wait, removed whichever fires (once() per race would pile them up on a big snapshot).
+    const ac = new AbortController();
+    await Promise.race([once(res, 'drain', { signal: ac.signal }), once(res, 'close', { signal: ac.signal })]).finally(() => ac.abort());
   };
   res.status(200).type('application/json');
   await write(`{"meta":${JSON.stringify(snapshotMeta(state))},"tables":{`);

@@ -21,7 +21,7 @@ describe('fingerprint', () => {
     const first = sandbox.fingerprint();
     expect(first).toMatch(/^[0-9a-f]{64}$/);
     expect(sandbox.fingerprint()).toBe(first);
-    expect((await call(sandbox, 'GET', '/_sandbox/fingerprint', { token: null })).body).toEqual({ fingerprint: first });
+    expect((await call(sandbox, 'GET', '/_sandbox/fingerprint', { token: null })).body).toEqual({ fingerprint: first, records: sandbox.recordsFingerprint() });
     expect((await open()).fingerprint()).toBe(first);
   });
 
