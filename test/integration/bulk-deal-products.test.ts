@@ -59,7 +59,7 @@ describe('bulk deal products refused by Pipedrive', () => {
         const otherCodes = [...usedCodes].slice(0, 7);
         uniqueCode = codes.find((c) => !usedCodes.has(c))!;
         let nextId = Math.max(...t.rows.map((r) => Number(r.proc_id))) + 1;
-        for (const code of [...otherCodes, uniqueCode]) t.rows.push({ ...template, proc_id: String(nextId++), proccode_id: code });
+        for (const code of [...otherCodes, uniqueCode] as string[]) t.rows.push({ ...template, proc_id: String(nextId++), proccode_id: code });
         bulkPlan = template.txcase_id!;
       },
     });
