@@ -34,6 +34,14 @@ export async function recoverCreatedId(
   };
   const since = new Date(hints.since.getTime() - CLOCK_SKEW_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const matches = (record: Record<string, unknown>) => sourceKeyOf(entity, record, fieldKeys) === sourceKey;
+  // Source keys are per practice, not per account: a second practice migrated into the same account has its own
+  // `patient:5`. The record an unknown-outcome attempt made was written at or after that attempt, so an older
+  // record with the same key is someone else's and is never adopted.
+  const sinceMs = Date.parse(since);
+  const writtenSinceAttempt = (record: Record<string, unknown>) => {
+    const updated = typeof record.update_time === 'string' ? Date.parse(record.update_time) : Number.NaN;
+    return Number.isNaN(updated) || updated >= sinceMs;
+  };
 
   switch (entity) {
     case 'person':
@@ -46,13 +54,13 @@ export async function recoverCreatedId(
       for (const hit of hits) {
         spend('v2', `/${collection}/{id}`);
         const record = await client.get(collection, hit.item.id);
-        if (record && matches(record)) return String(hit.item.id);
+        if (record && matches(record) && writtenSinceAttempt(record)) return String(hit.item.id);
       }
       // Not indexed yet, or search missed it: walk what changed since the attempt.
       const query = entity === 'product' ? {} : { updated_since: since };
       for await (const page of client.listPages(v2Collection(entity), { ...query, limit: 500 })) {
         spend('v2', `/${v2Collection(entity)}`);
-        const found = page.find((r: Record<string, unknown>) => matches(r));
+        const found = page.find((r: Record<string, unknown>) => matches(r) && writtenSinceAttempt(r));
         if (found) return String((found as { id: number }).id);
       }
       return undefined;
