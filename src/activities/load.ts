@@ -235,8 +235,11 @@ export function createLoadActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const { migrationId, objectType, runKind } = input;
       const entity = asEntity(objectType);
-      const counts: BatchCounts = { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 };
       const items = await workItemsInRange(pool, input);
+      // A retry resumes from the last attempt's checkpoint: its counts carry on, so the batch reports what it
+      // did once, not what the last attempt found already done.
+      const resumed = ctx.info.attempt > 1 ? checkpointOf(ctx.info.heartbeatDetails, items.length) : undefined;
+      const counts: BatchCounts = resumed ? { ...resumed.counts } : { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 };
       if (items.length === 0) return counts;
       const w = await world(migrationId);
       const rank = loadRank(objectType);
@@ -274,11 +277,15 @@ export function createLoadActivities(deps: ActivityDeps) {
         let catalog: Promise<Map<string, number>> | undefined;
         const accountProducts = () => (catalog ??= productsTheAccountHad(w.client, w.fieldKeys));
 
-        for (const { sourceKey } of items) {
+        for (const [index, { sourceKey }] of items.entries()) {
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-          ctx.heartbeat({ sourceKey: sourceKey.split(':')[0], done: counts });
+          const checkpoint: LoadCheckpoint = { processed: index, counts: { ...counts } };
+          ctx.heartbeat(checkpoint);
           const entry = entries.get(sourceKey);
           const { outcome } = built.get(sourceKey)!;
+          // Settled (and counted) by an earlier attempt; anything it left open (pending, deferred to a bulk
+          // request) is handled again below.
+          if (resumed && index < resumed.processed && entry && SETTLED_STATES.has(entry.state)) continue;
           try {
             if (entry && (entry.state === 'created' || entry.state === 'reused')) {
               // A reused record is the account's own (a product it already had): the delta never rewrites it.
@@ -385,7 +392,7 @@ export function createLoadActivities(deps: ActivityDeps) {
         }
 
         for (const dealId of bulkDeals) {
-          ctx.heartbeat({ bulkDeal: dealId });
+          ctx.heartbeat({ processed: items.length, counts: { ...counts } } satisfies LoadCheckpoint);
           await attachInBulk(w, dealId, built, entries, runKind, rank, counts, audit).catch((err: unknown) =>
             rethrowAsFailure(err, settings.budgetResetTimeZone),
           );
@@ -394,6 +401,27 @@ export function createLoadActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * What a batch heartbeats: how many of its items (in work-item order) it has been through and its counts so far.
+ * Ids and counts only (heartbeats are in the workflow history).
+ */
+interface LoadCheckpoint {
+  processed: number;
+  counts: BatchCounts;
+}
+
+const SETTLED_STATES = new Set(['created', 'reused', 'skipped', 'rejected']);
+const COUNT_KEYS = ['migrated', 'updated', 'skipped', 'rejected', 'recovered', 'alreadyDone'] as const;
+
+/** The last attempt's checkpoint, when its heartbeat is one (an older worker's heartbeat shape is ignored). */
+function checkpointOf(details: unknown, itemCount: number): LoadCheckpoint | undefined {
+  const d = details as Partial<LoadCheckpoint> | undefined;
+  if (!d || typeof d.processed !== 'number' || d.processed < 0 || d.processed > itemCount || !d.counts) return undefined;
+  const counts = d.counts as Partial<BatchCounts>;
+  if (!COUNT_KEYS.every((k) => typeof counts[k] === 'number')) return undefined;
+  return { processed: d.processed, counts: { ...(counts as BatchCounts) } };
 }
 
 function productCode(record: LogicalRecord): string {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { CancelledFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
 import { loadEnv } from '../../src/config';
 import { createLogger } from '../../src/logging';
@@ -17,10 +18,12 @@ import { generatedPractice, sandboxFor } from '../support/practice';
 jest.setTimeout(5 * 60 * 1000);
 
 /**
- * Deals with many procedures get their products in one bulk request, which Pipedrive refuses whole when one item
- * is bad. Every item must still end created or rejected with a reason: none may stay pending (nothing lost).
+ * The batch loader's recovery paths, driven activity by activity on real PostgreSQL and the sandbox:
+ * - deals with many procedures get their products in one bulk request, which Pipedrive refuses whole when one item
+ *   is bad; every item must still end created or rejected with a reason, none pending (nothing lost);
+ * - a batch retried after its attempt died resumes from its heartbeat checkpoint and reports its work once.
  */
-describe('bulk deal products refused by Pipedrive', () => {
+describe('loadBatch', () => {
   let db: TestDatabase;
   let sandbox: RunningSandbox;
   let acts: ReturnType<typeof createActivities>;
@@ -78,6 +81,41 @@ describe('bulk deal products refused by Pipedrive', () => {
     await sandbox?.close();
     await db?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('resumes a retried batch from its heartbeat checkpoint: counts carry on, settled items are not redone', async () => {
+    const objectType = 'activity';
+    const { total } = await run(acts.planObjectWork, { migrationId, objectType, runKind: 'full' });
+    expect(total).toBeGreaterThan(40);
+    const [range] = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq: 0, batchSize: 40, maxBatches: 1 });
+    const batch = { migrationId, objectType, runKind: 'full' as const, ...range!, batchNumber: 1 };
+
+    // Attempt 1 dies (here: cancelled) after its 15th record.
+    const first = new MockActivityEnvironment({ attempt: 1 });
+    const beats: unknown[] = [];
+    first.on('heartbeat', (details: unknown) => {
+      beats.push(details);
+      if (beats.length === 16) first.cancel();
+    });
+    await expect(first.run(acts.loadBatch, batch)).rejects.toBeInstanceOf(CancelledFailure);
+    const last = beats.at(-1) as { processed: number; counts: { migrated: number } };
+    expect(last.processed).toBe(15);
+    expect(JSON.stringify(beats)).not.toMatch(/[A-Z][a-z]+ [A-Z][a-z]+/u); // ids and counts only, no names
+
+    // Attempt 2 gets the last heartbeat, as Temporal hands it to a retry.
+    const second = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last });
+    const counts = await second.run(acts.loadBatch, batch);
+    // Everything is reported once. Only the record in flight when attempt 1 died (settled after its last
+    // heartbeat) can show as already done.
+    expect(counts.migrated + counts.skipped + counts.rejected + counts.recovered + counts.alreadyDone).toBe(40);
+    expect(counts.alreadyDone).toBeLessThanOrEqual(1);
+    expect(counts.migrated).toBeGreaterThanOrEqual(last.counts.migrated);
+
+    // Without a checkpoint (an attempt that died before its first heartbeat) the ledger still makes it exact.
+    const third = new MockActivityEnvironment({ attempt: 3 });
+    const again = await third.run(acts.loadBatch, batch);
+    expect(again.alreadyDone).toBe(40);
+    expect(again.migrated).toBe(0);
   });
 
   it('attaches the items of a refused bulk request one by one: the bad one rejected with a reason, the rest created', async () => {
