@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 import { generatePractice, generatePracticeToSql } from '../dentrix/generator';
 import { estimateFromExtract, formatPlanJson, formatPlanText, PIPEDRIVE_PLAN_NAMES, type PipedrivePlan } from '../plan';
 import { loadEnv } from '../config';
+import { parseBudgetReserve } from '../pipedrive/daily-budget';
 import { listReports } from '../store/reports';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
 
@@ -49,12 +50,21 @@ export function registerExtraCommands(cli: Command): void {
     .addOption(new Option('--plan <plan>').choices(PIPEDRIVE_PLAN_NAMES).default('growth'))
     .option('--seats <n>', 'Pipedrive seats', (v) => Number(v), 5)
     .option('--sample-size <n>', 'records in the sample run', (v) => Number(v), 250)
+    .option('--daily-budget <tokens>', 'tokens per day when plan × seats is not the whole story (default: PIPEDRIVE_DAILY_TOKEN_BUDGET, else plan × seats)', (v) => Number(v))
+    .option('--reserve <reserve>', 'left unspent each day: 5% or 2000 tokens (default: PIPEDRIVE_BUDGET_RESERVE, 5%)')
     .option('--detail', 'list every operation')
     .option('--json', 'print one JSON line')
-    .action(async (o: { extract?: string; sql?: string; sqlSchema: string; plan: PipedrivePlan; seats: number; sampleSize: number; detail?: boolean; json?: boolean }) => {
+    .action(async (o: { extract?: string; sql?: string; sqlSchema: string; plan: PipedrivePlan; seats: number; sampleSize: number; dailyBudget?: number; reserve?: string; detail?: boolean; json?: boolean }) => {
       if (Boolean(o.extract) === Boolean(o.sql)) throw new Error('give exactly one of --extract <dir> or --sql <url>');
+      const env = loadEnv();
+      const reserve = o.reserve === undefined ? env.PIPEDRIVE_BUDGET_RESERVE : parseBudgetReserve(o.reserve);
+      if (!reserve) throw new Error(`--reserve: expected a percentage below 100 (e.g. 5%) or a whole number of tokens, got "${o.reserve}"`);
+      const dailyTokenBudget = o.dailyBudget ?? env.PIPEDRIVE_DAILY_TOKEN_BUDGET;
+      if (dailyTokenBudget !== undefined && !(Number.isInteger(dailyTokenBudget) && dailyTokenBudget > 0)) {
+        throw new Error(`--daily-budget: expected a whole number of tokens above 0, got "${String(o.dailyBudget)}"`);
+      }
       const source = o.extract ? { kind: 'folder' as const, path: path.resolve(o.extract) } : { kind: 'sql' as const, connectionString: o.sql!, schema: o.sqlSchema };
-      const estimate = await estimateFromExtract(source, { plan: o.plan, seats: o.seats, sampleSize: o.sampleSize });
+      const estimate = await estimateFromExtract(source, { plan: o.plan, seats: o.seats, sampleSize: o.sampleSize, reserve, dailyTokenBudget });
       process.stdout.write(o.json ? formatPlanJson(estimate).trim() + '\n' : formatPlanText(estimate, { detail: o.detail }) + '\n');
     });
 

@@ -5,6 +5,7 @@
  */
 import { defaultFieldMap, type FieldMap } from '../mapping';
 import { type ApiVersion, tokenCost } from '../pipedrive/token-costs';
+import { reserveTokens, type BudgetReserve } from '../pipedrive/daily-budget';
 import type { ObjectCounts } from './counts';
 
 /** Pipedrive plans: daily budget multiplier and API-token burst limit (requests per rolling 2 s). */
@@ -79,6 +80,10 @@ export interface PlanOptions {
   includeFiles?: boolean;
   /** Share of records created or changed in Dentrix during the delta window; default 0.02. */
   deltaChangeRate?: number;
+  /** Tokens per day when plan × seats is not the whole story (top-ups), as PIPEDRIVE_DAILY_TOKEN_BUDGET. */
+  dailyTokenBudget?: number;
+  /** What the migration leaves unspent each day (PIPEDRIVE_BUDGET_RESERVE); days are counted on the rest. Default none. */
+  reserve?: BudgetReserve;
 }
 
 /** Pipedrive records per target object. */
@@ -122,6 +127,8 @@ export interface PlanEstimate {
   plan: PipedrivePlan;
   seats: number;
   dailyBudget: number;
+  /** The daily budget less the reserve: what the migration spends per day, and what `days` are counted on. */
+  spendablePerDay: number;
   burstPer2s: number;
   sampleSize: number;
   records: TargetRecords & { total: number };
@@ -328,7 +335,10 @@ export function targetRecords(counts: ObjectCounts, options: Pick<PlanOptions, '
 export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEstimate {
   checkOptions(counts, options);
   const { multiplier, burstPer2s } = PIPEDRIVE_PLANS[options.plan];
-  const dailyBudget = BASE_DAILY_TOKENS * multiplier * options.seats;
+  const dailyBudget = options.dailyTokenBudget ?? BASE_DAILY_TOKENS * multiplier * options.seats;
+  const reserved = options.reserve ? reserveTokens(options.reserve, dailyBudget) : 0;
+  if (reserved >= dailyBudget) throw new PlanInputError(`reserve: ${reserved} tokens leaves nothing of a ${dailyBudget}-token daily budget`);
+  const spendablePerDay = dailyBudget - reserved;
   const schema = options.schema ?? schemaSizeOf(defaultFieldMap());
   const deltaRate = options.deltaChangeRate ?? 0.02;
   const records = targetRecords(counts, options);
@@ -341,7 +351,7 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
   const phase = (name: PlanPhase, operations: OperationEstimate[]): PhaseEstimate => {
     const requests = operations.reduce((sum, o) => sum + o.requests, 0);
     const tokens = operations.reduce((sum, o) => sum + o.tokens, 0);
-    const days = tokens / dailyBudget;
+    const days = tokens / spendablePerDay;
     const burstHours = (requests / burstPer2s) * 2 / 3600;
     return { phase: name, title: PHASE_TITLES[name], requests, tokens, days, burstHours, elapsedDays: Math.max(days, burstHours / 24), operations };
   };
@@ -360,6 +370,7 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
     plan: options.plan,
     seats: options.seats,
     dailyBudget,
+    spendablePerDay,
     burstPer2s,
     sampleSize: options.sampleSize,
     records: { ...records, total },
@@ -367,7 +378,10 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
     phases,
     totals: { requests: sum('requests'), tokens: sum('tokens'), days: sum('days'), burstHours: sum('burstHours'), elapsedDays: sum('elapsedDays') },
     assumptions: [
-      `daily budget = ${BASE_DAILY_TOKENS.toLocaleString('en-US')} × ${multiplier} (${options.plan}) × ${options.seats} seats = ${dailyBudget.toLocaleString('en-US')} tokens, shared with every other integration of the account`,
+      options.dailyTokenBudget
+        ? `daily budget = ${dailyBudget.toLocaleString('en-US')} tokens (configured), shared with every other integration of the account`
+        : `daily budget = ${BASE_DAILY_TOKENS.toLocaleString('en-US')} × ${multiplier} (${options.plan}) × ${options.seats} seats = ${dailyBudget.toLocaleString('en-US')} tokens, shared with every other integration of the account`,
+      `reserve: ${reserved.toLocaleString('en-US')} tokens a day left unspent for other integrations and a rollback; days count ${spendablePerDay.toLocaleString('en-US')} tokens a day`,
       `burst limit ${burstPer2s} requests per rolling 2 s per API token; hours at burst assume no pauses`,
       'one create per record (Pipedrive has no batch create); deal products attach in bulk (25 tokens per ≤100) or one by one (5 each), whichever is cheaper per deal',
       `households are families of two or more; new-patient bookings ${options.newPatientBooking === 'skip' ? 'are skipped' : 'become minimal persons'}`,

@@ -15,7 +15,10 @@ function columns(rows: string[][], rightAlignedFrom: number): string {
 export function formatPlanText(estimate: PlanEstimate, options: { detail?: boolean } = {}): string {
   const e = estimate;
   const lines: string[] = [];
-  lines.push(`Pipedrive ${e.plan}, ${e.seats} seat${e.seats === 1 ? '' : 's'}: ${int(e.dailyBudget)} tokens/day, ${e.burstPer2s} requests per 2 s`);
+  lines.push(
+    `Pipedrive ${e.plan}, ${e.seats} seat${e.seats === 1 ? '' : 's'}: ${int(e.dailyBudget)} tokens/day` +
+      `${e.spendablePerDay < e.dailyBudget ? ` (${int(e.spendablePerDay)} spendable after the reserve)` : ''}, ${e.burstPer2s} requests per 2 s`,
+  );
   const r = e.records;
   lines.push(
     `Records: ${int(r.total)} — ${int(r.persons)} persons, ${int(r.organizations)} organizations, ${int(r.products)} products, ${int(r.deals)} deals, ` +

@@ -11,6 +11,7 @@ import { activityDeps } from '../../src/runtime/worker';
 import { type RunningSandbox } from '../../src/sandbox';
 import { DEFAULT_API_TOKEN } from '../../src/sandbox/options';
 import { registerRun } from '../../src/store/runs';
+import type { BatchCounts } from '../../src/workflows/messages';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { editExtract, readCsvTable } from '../support/extract-edit';
 import { generatedPractice, sandboxFor } from '../support/practice';
@@ -104,7 +105,7 @@ describe('loadBatch', () => {
 
     // Attempt 2 gets the last heartbeat, as Temporal hands it to a retry.
     const second = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last });
-    const counts = await second.run(acts.loadBatch, batch);
+    const counts = await second.run<[typeof batch], BatchCounts, typeof acts.loadBatch>(acts.loadBatch, batch);
     // Everything is reported once. Only the record in flight when attempt 1 died (settled after its last
     // heartbeat) can show as already done.
     expect(counts.migrated + counts.skipped + counts.rejected + counts.recovered + counts.alreadyDone).toBe(40);
@@ -113,7 +114,7 @@ describe('loadBatch', () => {
 
     // Without a checkpoint (an attempt that died before its first heartbeat) the ledger still makes it exact.
     const third = new MockActivityEnvironment({ attempt: 3 });
-    const again = await third.run(acts.loadBatch, batch);
+    const again = await third.run<[typeof batch], BatchCounts, typeof acts.loadBatch>(acts.loadBatch, batch);
     expect(again.alreadyDone).toBe(40);
     expect(again.migrated).toBe(0);
   });

@@ -80,6 +80,16 @@ describe('plan estimator', () => {
     expect(phaseOf(estimate, 'rollback').tokens).toBe(12 + 24 + 75 + 3 + 15 + 6 + 33 + 9 + 15 + 12 + 9 + 3 + 90);
   });
 
+  it('counts days on what is left after the reserve, and on a configured budget when there is one', () => {
+    const withReserve = estimatePlan(COUNTS, { plan: 'growth', seats: 5, sampleSize: 250, reserve: { percent: 10 } });
+    expect(withReserve.dailyBudget).toBe(300_000);
+    expect(withReserve.spendablePerDay).toBe(270_000);
+    for (const phase of withReserve.phases) expect(phase.days).toBeCloseTo(phase.tokens / 270_000, 12);
+    const topUp = estimatePlan(COUNTS, { plan: 'growth', seats: 5, sampleSize: 250, dailyTokenBudget: 400_000, reserve: { tokens: 40_000 } });
+    expect(topUp.spendablePerDay).toBe(360_000);
+    expect(() => estimatePlan(COUNTS, { plan: 'growth', seats: 1, sampleSize: 250, reserve: { tokens: 60_000 } })).toThrow(/reserve/u);
+  });
+
   it('turns tokens into days at the budget and requests into hours at the burst limit', () => {
     for (const phase of estimate.phases) {
       expect(phase.days).toBeCloseTo(phase.tokens / 300_000, 12);
