@@ -40,6 +40,16 @@ export function approvedMapLoader(pool: Pool) {
   };
 }
 
+function validates(document: unknown): boolean {
+  try {
+    parseFieldMap(document);
+    return true;
+  } catch (err) {
+    if (err instanceof FieldMapError) return false;
+    throw err;
+  }
+}
+
 /** Lookup tables whose values become enum options (e.g. Recall Type ← recalltype.name). */
 async function lookupRows(pool: Pool, migrationId: string, map: FieldMap): Promise<Record<string, Record<string, unknown>[]>> {
   const tables = new Set<string>();
@@ -65,7 +75,17 @@ export function createMappingActivities(deps: ActivityDeps) {
       let map: FieldMap;
       let proposal: ProposalRow[];
       let phi: PhiDecisions = NO_PHI;
-      if (latest && latest.status === 'proposed') {
+      if (latest && latest.status === 'proposed' && !validates(latest.document.map)) {
+        // A version that no longer validates (the map's schema moved on, or it was stored by hand) is left for the
+        // record, and a fresh proposal is made from the last good map instead of failing the gate.
+        deps.logger.warn({ migrationId, version: latest.version }, 'the latest proposed map does not validate; proposing afresh from the last approved or default map');
+        const approved = await latestFieldMap(pool, migrationId, 'approved');
+        const base = approved && validates(approved.document.map) ? parseFieldMap(approved.document.map) : defaultFieldMap();
+        const proposed = await proposeForMigration(pool, migrationId, withSourceOptions(base, await lookupRows(pool, migrationId, base)), { llm: null, logger: deps.logger });
+        proposal = proposed.proposal;
+        version = await saveProposedMap(pool, migrationId, { map: proposed.map });
+        map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
+      } else if (latest && latest.status === 'proposed') {
         // An edited (imported) or earlier proposal is still waiting for review: keep it (and its PHI decisions);
         // proposing against it again only supplies the workbook's samples and confidences.
         version = latest.version;

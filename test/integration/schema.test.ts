@@ -211,4 +211,21 @@ describe('MAPPING_REVIEW approval', () => {
     expect(await approve(good)).toMatchObject({ ok: true, version: good });
     expect((await approvedRows()).rows).toEqual([{ version: good }]);
   });
+
+  it('proposes afresh when the latest proposed version does not validate, instead of failing the gate', async () => {
+    const migrationId = 'invalid-latest';
+    await registerRun(db.pool, { migrationId, source: { kind: 'folder', path: dataDir }, pipedriveBaseUrl: 'http://127.0.0.1:9' });
+    const edited = defaultFieldMap();
+    const rule = edited.rules.find((r) => r.target.entity === 'person' && r.target.field.kind === 'custom' && r.phi === 'none')!;
+    rule.target.field = { kind: 'custom', name: 'Favourite Colour' };
+    const bad = await saveProposedMap(db.pool, migrationId, { map: edited });
+    const proposed = await env.run<[{ migrationId: string }], Awaited<ReturnType<typeof acts.proposeMap>>, typeof acts.proposeMap>(acts.proposeMap, { migrationId });
+    expect(proposed.version).toBeGreaterThan(bad);
+    const approved = await env.run<[Parameters<typeof acts.approveMap>[0]], Awaited<ReturnType<typeof acts.approveMap>>, typeof acts.approveMap>(acts.approveMap, {
+      migrationId,
+      version: proposed.version,
+      by: 'reviewer',
+    });
+    expect(approved).toMatchObject({ ok: true, version: proposed.version });
+  });
 });
