@@ -1,5 +1,4 @@
-import { createHarness, type Harness } from '../support/harness';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { usePracticeWorld } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -14,37 +13,24 @@ jest.setTimeout(12 * 60 * 1000);
 const OPTIONS = parseMigrationOptions({ sampleSize: 250, batchSize: 50, concurrency: 2, deltaWindowSeconds: 60, deltaPollSeconds: 2 });
 
 describe('running the demo migration twice (same migration id, extract and sandbox) duplicates nothing', () => {
-  let h: Harness;
-  let sandbox: RunningSandbox;
-  let extract: string;
-
-  beforeAll(async () => {
-    h = await createHarness();
-    extract = await generatedPractice(h.dataDir);
-    sandbox = await sandboxFor(extract);
-    await h.startWorker();
-  });
-  afterAll(async () => {
-    await h?.close();
-    await sandbox?.close();
-  });
+  const world = usePracticeWorld();
 
   /** What `npm run demo` does each time: start (a finished migration's id starts a new run), then drive the gates. */
   const runDemo = async (migrationId: string) => {
-    const started = await startMigration(h.env, h.db.pool, h.client, {
+    const started = await startMigration(world.h.env, world.h.db.pool, world.h.client, {
       migrationId,
-      source: { kind: 'folder', path: extract },
-      pipedriveBaseUrl: sandbox.url,
+      source: { kind: 'folder', path: world.extract },
+      pipedriveBaseUrl: world.sandbox.url,
       options: OPTIONS,
     });
-    const result = await driveMigration(h.client, migrationId, { by: 'demo (automatic)', includeAllPhi: true, minSampleAccuracy: 99, cutoverAfterPolls: 1 });
+    const result = await driveMigration(world.h.client, migrationId, { by: 'demo (automatic)', includeAllPhi: true, minSampleAccuracy: 99, cutoverAfterPolls: 1 });
     return { started, status: result.status };
   };
 
   /** Live Pipedrive persons per Dentrix Source Key, read from the sandbox's own state. */
   const personsByDentrixKey = async (migrationId: string): Promise<Map<string, number>> => {
-    const key = (await loadAccountFieldKeys(h.db.pool, migrationId)).person![SOURCE_KEY_FIELD]!.key;
-    const snapshot = (await (await fetch(`${sandbox.url}/_sandbox/snapshot`)).json()) as {
+    const key = (await loadAccountFieldKeys(world.h.db.pool, migrationId)).person![SOURCE_KEY_FIELD]!.key;
+    const snapshot = (await (await fetch(`${world.sandbox.url}/_sandbox/snapshot`)).json()) as {
       tables: { persons: { is_deleted: boolean; custom_fields: Record<string, unknown> }[] };
     };
     const counts = new Map<string, number>();
@@ -61,9 +47,9 @@ describe('running the demo migration twice (same migration id, extract and sandb
     const first = await runDemo(migrationId);
     expect(first.started.alreadyRunning).toBe(false);
     expect(first.status.phase).toBe('DONE');
-    const afterFirst = sandbox.fingerprint();
-    const ledgerAfterFirst = await new Ledger(h.db.pool).countsByState(migrationId);
-    const usageAfterFirst = sandbox.usage();
+    const afterFirst = world.sandbox.fingerprint();
+    const ledgerAfterFirst = await new Ledger(world.h.db.pool).countsByState(migrationId);
+    const usageAfterFirst = world.sandbox.usage();
     const personsAfterFirst = await personsByDentrixKey(migrationId);
     expect(personsAfterFirst.size).toBeGreaterThan(100);
     expect(first.status.objects.person!.migrated).toBe(personsAfterFirst.size);
@@ -75,9 +61,9 @@ describe('running the demo migration twice (same migration id, extract and sandb
     expect(second.status.verification!.accuracy).toBe(100);
 
     // Nothing new in the account, nothing new in the ledger, and the same counts reported.
-    expect(sandbox.fingerprint()).toBe(afterFirst);
+    expect(world.sandbox.fingerprint()).toBe(afterFirst);
     expect(second.status.fingerprints.atEnd).toBe(first.status.fingerprints.atEnd);
-    expect(await new Ledger(h.db.pool).countsByState(migrationId)).toEqual(ledgerAfterFirst);
+    expect(await new Ledger(world.h.db.pool).countsByState(migrationId)).toEqual(ledgerAfterFirst);
     expect(second.status.objects).toEqual(first.status.objects);
     const persons = await personsByDentrixKey(migrationId);
     expect([...persons.values()].filter((n) => n > 1)).toEqual([]);
@@ -87,6 +73,6 @@ describe('running the demo migration twice (same migration id, extract and sandb
       Object.entries(u.byRoute)
         .filter(([route]) => route.startsWith('POST '))
         .reduce((n, [, r]) => n + r.requests, 0);
-    expect(creates(sandbox.usage())).toBe(creates(usageAfterFirst));
+    expect(creates(world.sandbox.usage())).toBe(creates(usageAfterFirst));
   });
 });

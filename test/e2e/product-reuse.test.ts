@@ -1,13 +1,11 @@
 import axios from 'axios';
-import { createHarness, type Harness } from '../support/harness';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { usePracticeWorld } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { requestRollback, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { rollbackWorkflowId } from '../../src/runtime/temporal';
 import { DEFAULT_API_TOKEN } from '../../src/sandbox/options';
 import type { RollbackResult } from '../../src/workflows/rollback';
-import { type RunningSandbox } from '../../src/sandbox';
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -17,22 +15,10 @@ jest.setTimeout(10 * 60 * 1000);
  * account's), and a rollback leaves them where they were.
  */
 describe('products the account already had', () => {
-  let h: Harness;
-  let sandbox: RunningSandbox;
-  let extract: string;
-
-  beforeAll(async () => {
-    h = await createHarness();
-    extract = await generatedPractice(h.dataDir);
-    sandbox = await sandboxFor(extract);
-    await h.startWorker();
-  });
-  afterAll(async () => {
-    await h?.close();
-    await sandbox?.close();
-  });
+  const world = usePracticeWorld();
 
   it('are reused by code, linked from deal products, compared by code, and survive the rollback', async () => {
+    const { h, sandbox, extract } = world;
     const api = axios.create({ baseURL: sandbox.url, headers: { 'x-api-token': DEFAULT_API_TOKEN } });
     // The account's own price list: D4341 under its own name and price; d0120 typed in lower case by a person.
     const own = await Promise.all(

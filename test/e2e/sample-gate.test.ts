@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import { createHarness, type Harness } from '../support/harness';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { usePracticeWorld } from '../support/practice';
 import { waitFor } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, requestRollback, sendApproval, sendRejection, startMigration } from '../../src/cli/commands';
 import { defaultFieldMap } from '../../src/mapping';
 import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
-import { type AutomationRule, type RunningSandbox } from '../../src/sandbox';
+import { type AutomationRule } from '../../src/sandbox';
 import { getFieldMap, latestFieldMap, saveProposedMap } from '../../src/store/field-maps';
 import { listReports } from '../../src/store/reports';
 import type { LinkReconciliation } from '../../src/activities/reconciliation';
@@ -22,34 +21,24 @@ const AUTOMATION: AutomationRule[] = [{ entity: 'activity', field: 'subject', ap
 const BY = 'e2e-reviewer';
 
 describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', () => {
-  let h: Harness;
-  let sandbox: RunningSandbox;
-  let extract: string;
+  const world = usePracticeWorld();
   let fingerprintBefore: string;
   let recordsBefore: string;
 
-  beforeAll(async () => {
-    h = await createHarness();
-    extract = await generatedPractice(h.dataDir);
-    sandbox = await sandboxFor(extract);
-    fingerprintBefore = sandbox.fingerprint();
-    recordsBefore = sandbox.recordsFingerprint();
-    await h.startWorker();
-  });
-  afterAll(async () => {
-    await h?.close();
-    await sandbox?.close();
+  beforeAll(() => {
+    fingerprintBefore = world.sandbox.fingerprint();
+    recordsBefore = world.sandbox.recordsFingerprint();
   });
 
   const start = (migrationId: string) =>
-    startMigration(h.env, h.db.pool, h.client, { migrationId, source: { kind: 'folder', path: extract }, pipedriveBaseUrl: sandbox.url, options: OPTIONS });
+    startMigration(world.h.env, world.h.db.pool, world.h.client, { migrationId, source: { kind: 'folder', path: world.extract }, pipedriveBaseUrl: world.sandbox.url, options: OPTIONS });
 
   /** The status once the migration waits at `gate` for the `round`-th time (phase entries count the rounds). */
   const atGate = (migrationId: string, gate: Gate, round: number) =>
     waitFor(
       `${migrationId} waiting at ${gate} (round ${round})`,
       async () => {
-        const s = await queryStatus(h.client, migrationId);
+        const s = await queryStatus(world.h.client, migrationId);
         if (s?.phase === 'FAILED') throw new Error(`migration failed: ${s.error}`);
         const rounds = s?.phaseHistory.filter((p) => p.phase === gate).length ?? 0;
         return s && s.waitingFor === gate && s.phase === gate && rounds === round ? s : undefined;
@@ -58,19 +47,19 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     );
   const gateMessage = (migrationId: string, gate: Gate, contains: string) =>
     waitFor(`${gate} message "${contains}"`, async () => {
-      const s = await queryStatus(h.client, migrationId);
+      const s = await queryStatus(world.h.client, migrationId);
       return s && s.waitingFor === gate && s.gateMessage?.includes(contains) ? s : undefined;
     });
   const auditNotes = async (migrationId: string, gate: Gate) =>
     (
-      await h.db.pool.query<{ note: string }>(
+      await world.h.db.pool.query<{ note: string }>(
         "SELECT note FROM audit_log WHERE migration_id = $1 AND object_type = 'gate' AND source_key = $2 ORDER BY id",
         [migrationId, gate],
       )
     ).rows.map((r) => r.note);
   const sampleMismatches = async (migrationId: string) =>
     (
-      await h.db.pool.query<{ object_type: string; field: string; category: string; n: number }>(
+      await world.h.db.pool.query<{ object_type: string; field: string; category: string; n: number }>(
         `SELECT object_type, field, category, count(*)::int AS n FROM field_diffs
          WHERE migration_id = $1 AND run_kind = 'sample' AND NOT matched GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
         [migrationId],
@@ -79,24 +68,24 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
 
   it('refuses an invalid map and a below-threshold approval, rolls a rejected sample back, and approves the clean re-run', async () => {
     const migrationId = 'gate-reject';
-    sandbox.setAutomations(AUTOMATION);
+    world.sandbox.setAutomations(AUTOMATION);
     await start(migrationId);
 
     // MAPPING_REVIEW refuses a map version that does not validate, naming the problem, and keeps waiting.
     await atGate(migrationId, 'MAPPING_REVIEW', 1);
-    const proposed = (await latestFieldMap(h.db.pool, migrationId))!.version;
+    const proposed = (await latestFieldMap(world.h.db.pool, migrationId))!.version;
     const broken = defaultFieldMap();
     const rule = broken.rules.find((r) => r.target.entity === 'person' && r.target.field.kind === 'custom' && r.phi === 'none')!;
     rule.target.field = { kind: 'custom', name: 'Favourite Colour' };
-    const brokenVersion = await saveProposedMap(h.db.pool, migrationId, { map: broken });
-    await sendApproval(h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, mapVersion: brokenVersion, includeAllPhi: true });
+    const brokenVersion = await saveProposedMap(world.h.db.pool, migrationId, { map: broken });
+    await sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, mapVersion: brokenVersion, includeAllPhi: true });
     const refusedMap = await gateMessage(migrationId, 'MAPPING_REVIEW', 'approval refused, the map does not validate');
     expect(refusedMap.gateMessage).toContain(`${rule.id}: custom field person.Favourite Colour is not defined`);
     expect(refusedMap.phase).toBe('MAPPING_REVIEW');
     expect(refusedMap.mapVersion).toBeUndefined();
     // The reviewer fixes the edit (here: the proposal as it was) and approves the fixed version.
-    const fixed = await saveProposedMap(h.db.pool, migrationId, { map: (await getFieldMap(h.db.pool, migrationId, proposed))!.document.map });
-    await sendApproval(h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, mapVersion: fixed, includeAllPhi: true });
+    const fixed = await saveProposedMap(world.h.db.pool, migrationId, { map: (await getFieldMap(world.h.db.pool, migrationId, proposed))!.document.map });
+    await sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, mapVersion: fixed, includeAllPhi: true });
 
     // The sample comes back below the threshold: the automation rewrote every activity's subject.
     const first = await atGate(migrationId, 'SAMPLE_REVIEW', 1);
@@ -104,10 +93,10 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     expect(first.sample!.accuracy).toBeLessThan(99);
     expect(first.sample!.recordsCompared).toBeGreaterThan(100);
     expect((await sampleMismatches(migrationId)).map((m) => [m.object_type, m.field, m.category])).toEqual([['activity', 'subject', 'value_mismatch']]);
-    expect(sandbox.recordsFingerprint()).not.toBe(recordsBefore);
+    expect(world.sandbox.recordsFingerprint()).not.toBe(recordsBefore);
 
     // "approve" below the threshold without a written reason is refused; the gate stays open.
-    await sendApproval(h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY });
+    await sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY });
     const refused = await gateMessage(migrationId, 'SAMPLE_REVIEW', 'approval refused: accuracy');
     expect(refused.phase).toBe('SAMPLE_REVIEW');
     expect(refused.gateMessage).toContain('below 99%');
@@ -115,29 +104,29 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
 
     // "reject" rolls the sample back (every record it created is gone) and returns to MAPPING_REVIEW.
     const reason = 'activity subjects rewritten by an account automation';
-    await sendRejection(h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, reason });
+    await sendRejection(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, reason });
     const back = await atGate(migrationId, 'MAPPING_REVIEW', 2);
     expect(back.phaseHistory.map((p) => p.phase).slice(-3)).toEqual(['SAMPLE', 'SAMPLE_REVIEW', 'MAPPING_REVIEW']);
     // The schema stays for the re-run (by design); the records are exactly as before the migration.
-    expect(sandbox.recordsFingerprint()).toBe(recordsBefore);
-    const undone = await h.db.pool.query<{ n: number }>(
+    expect(world.sandbox.recordsFingerprint()).toBe(recordsBefore);
+    const undone = await world.h.db.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM id_map WHERE migration_id = $1 AND run_kind = 'sample' AND state IN ('created', 'pending')",
       [migrationId],
     );
     expect(undone.rows[0]!.n).toBe(0);
-    const rollbackReport = (await listReports(h.db.pool, migrationId)).find((r) => r.kind === 'rollback-sample')!;
+    const rollbackReport = (await listReports(world.h.db.pool, migrationId)).find((r) => r.kind === 'rollback-sample')!;
     const sampleRollback = JSON.parse(fs.readFileSync(rollbackReport.path, 'utf8')) as { proven: boolean; remainingLedgerRows: number };
     expect(sampleRollback).toMatchObject({ proven: true, remainingLedgerRows: 0 });
     expect((await auditNotes(migrationId, 'SAMPLE_REVIEW')).at(-1)).toBe(`reject by ${BY}: ${reason}`);
 
     // The cause is fixed (the practice turns its automation off); the sample re-runs clean and is approved.
-    sandbox.setAutomations([]);
-    await sendApproval(h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
+    world.sandbox.setAutomations([]);
+    await sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
     const second = await atGate(migrationId, 'SAMPLE_REVIEW', 2);
     expect(second.sample!.accuracy).toBeGreaterThanOrEqual(99);
     expect(await sampleMismatches(migrationId)).toEqual([]);
-    await sendApproval(h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY });
-    const result = (await h.client.workflow.getHandle(migrationWorkflowId(migrationId)).result()) as MigrationResult;
+    await sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY });
+    const result = (await world.h.client.workflow.getHandle(migrationWorkflowId(migrationId)).result()) as MigrationResult;
     expect(result.status.phase).toBe('DONE');
     expect(result.status.sample).toMatchObject({ approvedBy: BY });
     expect(result.status.sample!.overrideReason).toBeUndefined();
@@ -167,25 +156,25 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     );
 
     // Leave the account as it was for the next test (and prove it).
-    await requestRollback(h.env, h.client, migrationId, { by: BY, reason: 'clean up after the gate test' });
-    const proof = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
+    await requestRollback(world.h.env, world.h.client, migrationId, { by: BY, reason: 'clean up after the gate test' });
+    const proof = (await world.h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
     expect(proof.proven).toBe(true);
-    expect(sandbox.fingerprint()).toBe(fingerprintBefore);
+    expect(world.sandbox.fingerprint()).toBe(fingerprintBefore);
   });
 
   it('accepts a below-threshold sample only with a written override reason, kept in the audit log', async () => {
     const migrationId = 'gate-override';
-    sandbox.setAutomations(AUTOMATION);
+    world.sandbox.setAutomations(AUTOMATION);
     await start(migrationId);
     await atGate(migrationId, 'MAPPING_REVIEW', 1);
-    await sendApproval(h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
+    await sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
     const sample = await atGate(migrationId, 'SAMPLE_REVIEW', 1);
     expect(sample.sample!.accuracy).toBeLessThan(99);
 
     const overrideReason = 'the practice keeps its subject automation; the subject suffix is accepted in writing';
-    await sendApproval(h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, overrideReason });
+    await sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, overrideReason });
     const past = await waitFor('the migration past SAMPLE_REVIEW', async () => {
-      const s = await queryStatus(h.client, migrationId);
+      const s = await queryStatus(world.h.client, migrationId);
       return s && s.phase !== 'SAMPLE_REVIEW' && s.phaseHistory.some((p) => p.phase === 'FULL') ? s : undefined;
     });
     expect(past.sample).toMatchObject({ approvedBy: BY, overrideReason });
@@ -193,11 +182,11 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     expect(await auditNotes(migrationId, 'SAMPLE_REVIEW')).toEqual([`approve_override by ${BY}: ${overrideReason}`]);
 
     // Stop here: roll the whole migration back mid full run; the account ends as it was.
-    sandbox.setAutomations([]);
-    await requestRollback(h.env, h.client, migrationId, { by: BY, reason: 'end of the override test' });
-    const result = (await h.client.workflow.getHandle(migrationWorkflowId(migrationId)).result()) as MigrationResult & { status: MigrationStatus };
+    world.sandbox.setAutomations([]);
+    await requestRollback(world.h.env, world.h.client, migrationId, { by: BY, reason: 'end of the override test' });
+    const result = (await world.h.client.workflow.getHandle(migrationWorkflowId(migrationId)).result()) as MigrationResult & { status: MigrationStatus };
     expect(result.status.phase).toBe('ROLLED_BACK');
     expect(result.rollback!.proven).toBe(true);
-    expect(sandbox.fingerprint()).toBe(fingerprintBefore);
+    expect(world.sandbox.fingerprint()).toBe(fingerprintBefore);
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { providerUsers } from '../../src/cli/demo';
 import { generatePractice } from '../../src/dentrix/generator';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox';
+import { createHarness, type Harness } from './harness';
 
 /** A generated practice folder (the `demo` profile unless told), cached per seed under the harness's data dir. */
 export async function generatedPractice(dir: string, seed = 42, profile: 'demo' | 'small' = 'demo'): Promise<string> {
@@ -14,4 +15,30 @@ export async function generatedPractice(dir: string, seed = 42, profile: 'demo' 
 /** A sandbox seeded with the practice's providers as users; generous limits unless the test is about limits. */
 export async function sandboxFor(extractDir: string, options: SandboxOptions = {}): Promise<RunningSandbox> {
   return startSandbox({ port: 0, plan: 'ultimate', seats: 10, burstLimit: 2000, users: await providerUsers(extractDir), ...options });
+}
+
+/** What most end-to-end files need: a harness with a running worker, a generated practice, a sandbox seeded for it. */
+export interface PracticeWorld {
+  h: Harness;
+  sandbox: RunningSandbox;
+  extract: string;
+}
+
+/**
+ * Sets the world up in `beforeAll` and tears it down in `afterAll` of the calling describe block; read its fields
+ * inside tests (they are filled in before the first one runs).
+ */
+export function usePracticeWorld(options: { sandbox?: SandboxOptions } = {}): PracticeWorld {
+  const world = {} as PracticeWorld;
+  beforeAll(async () => {
+    world.h = await createHarness();
+    world.extract = await generatedPractice(world.h.dataDir);
+    world.sandbox = await sandboxFor(world.extract, options.sandbox);
+    await world.h.startWorker();
+  });
+  afterAll(async () => {
+    await world.h?.close();
+    await world.sandbox?.close();
+  });
+  return world;
 }
