@@ -328,6 +328,7 @@ export function createLoadActivities(deps: ActivityDeps) {
                 since,
                 personId: typeof outcome.record.fields.person_id === 'number' ? outcome.record.fields.person_id : undefined,
                 dealId: typeof outcome.record.fields.deal_id === 'number' ? outcome.record.fields.deal_id : undefined,
+                createdElsewhere: (pipedriveId) => w.ledger.createdByAnotherMigration(migrationId, objectType, pipedriveId),
               }, meter);
               if (!recovered) return false;
               await w.ledger.markCreated(migrationId, { objectType, sourceKey, pipedriveId: recovered, runKind, loadRank: rank, contentHash: hash });

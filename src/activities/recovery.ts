@@ -10,6 +10,8 @@ export interface RecoveryHints {
   dealId?: number;
   /** When the create was attempted: records touched since then are the candidates. */
   since: Date;
+  /** True for a record another migration into the same account created: never ours, whatever key it carries. */
+  createdElsewhere?: (pipedriveId: string) => Promise<boolean>;
 }
 
 const SEARCHABLE = { person: 'persons', organization: 'organizations', deal: 'deals', product: 'products' } as const;
@@ -42,6 +44,16 @@ export async function recoverCreatedId(
     const updated = typeof record.update_time === 'string' ? Date.parse(record.update_time) : Number.NaN;
     return Number.isNaN(updated) || updated >= sinceMs;
   };
+  // A record of the other practice's edited within the window passes the time test; the store knows it is theirs.
+  const createdElsewhere = hints.createdElsewhere ?? (() => Promise.resolve(false));
+  /** The first candidate that carries the key and is not another migration's, as the ledger id. */
+  const firstOurs = async (records: Iterable<Record<string, unknown>>, extraTest = writtenSinceAttempt, idOf = (r: Record<string, unknown>) => String(r.id)) => {
+    for (const record of records) {
+      if (matches(record) && extraTest(record) && !(await createdElsewhere(idOf(record)))) return idOf(record);
+    }
+    return undefined;
+  };
+  const always = () => true;
 
   switch (entity) {
     case 'person':
@@ -54,14 +66,15 @@ export async function recoverCreatedId(
       for (const hit of hits) {
         spend('v2', `/${collection}/{id}`);
         const record = await client.get(collection, hit.item.id);
-        if (record && matches(record) && writtenSinceAttempt(record)) return String(hit.item.id);
+        const found = record ? await firstOurs([record]) : undefined;
+        if (found) return found;
       }
       // Not indexed yet, or search missed it: walk what changed since the attempt.
       const query = entity === 'product' ? {} : { updated_since: since };
       for await (const page of client.listPages(v2Collection(entity), { ...query, limit: 500 })) {
         spend('v2', `/${v2Collection(entity)}`);
-        const found = page.find((r: Record<string, unknown>) => matches(r) && writtenSinceAttempt(r));
-        if (found) return String((found as { id: number }).id);
+        const found = await firstOurs(page as Record<string, unknown>[]);
+        if (found) return found;
       }
       return undefined;
     }
@@ -70,8 +83,8 @@ export async function recoverCreatedId(
       if (hints.personId) query.person_id = hints.personId;
       for await (const page of client.listPages('activities', query)) {
         spend('v2', '/activities');
-        const found = page.find((r: Record<string, unknown>) => matches(r));
-        if (found) return String((found as { id: number }).id);
+        const found = await firstOurs(page as Record<string, unknown>[], always);
+        if (found) return found;
       }
       return undefined;
     }
@@ -80,16 +93,16 @@ export async function recoverCreatedId(
       if (hints.personId) query.person_id = hints.personId;
       for await (const page of client.listNotes(query)) {
         spend('v1', '/notes');
-        const found = page.find((r) => matches(r as unknown as Record<string, unknown>));
-        if (found) return String(found.id);
+        const found = await firstOurs(page as unknown as Record<string, unknown>[], always);
+        if (found) return found;
       }
       return undefined;
     }
     case 'file': {
       for await (const page of client.listFiles(hints.personId ? { person_id: hints.personId } : {})) {
         spend('v1', hints.personId ? '/persons/{id}/files' : '/files');
-        const found = page.find((r) => matches(r as unknown as Record<string, unknown>));
-        if (found) return String(found.id);
+        const found = await firstOurs(page as unknown as Record<string, unknown>[], always);
+        if (found) return found;
       }
       return undefined;
     }
@@ -97,8 +110,8 @@ export async function recoverCreatedId(
       if (!hints.dealId) return undefined;
       spend('v2', '/deals/{id}/products');
       const attached = await client.listDealProducts(hints.dealId);
-      const found = attached.find((r) => matches(r as unknown as Record<string, unknown>));
-      return found ? composeDealProductId(hints.dealId, found.id) : undefined;
+      const dealId = hints.dealId;
+      return firstOurs(attached as unknown as Record<string, unknown>[], always, (r) => composeDealProductId(dealId, r.id as number));
     }
   }
 }

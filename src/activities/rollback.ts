@@ -30,7 +30,11 @@ export function createRollbackActivities(deps: ActivityDeps) {
 
   /** Where a pending child record could be: its person (or deal), found through the staged row and the id map. */
   async function hintsFor(migrationId: string, entry: LedgerEntry): Promise<RecoveryHints> {
-    const hints: RecoveryHints = { since: entry.updatedAt };
+    const ledger = new Ledger(pool);
+    const hints: RecoveryHints = {
+      since: entry.updatedAt,
+      createdElsewhere: (pipedriveId) => ledger.createdByAnotherMigration(migrationId, entry.objectType, pipedriveId),
+    };
     const [kind, id] = entry.sourceKey.split(':');
     const table = { appt: 'appt', recall: 'recall', clinical_note: 'clinical_note', document: 'document', procedure: 'procedure' }[kind ?? ''];
     if (!table || !id) return hints;
@@ -43,7 +47,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
     const refs = [];
     if (row?.patient_id) refs.push({ objectType: 'person', sourceKey: `patient:${row.patient_id}` });
     if (row?.txcase_id) refs.push({ objectType: 'deal', sourceKey: `txcase:${row.txcase_id}` });
-    const resolved = await new Ledger(pool).resolve(migrationId, refs);
+    const resolved = await ledger.resolve(migrationId, refs);
     if (row?.patient_id) hints.personId = resolved.get(`person|patient:${row.patient_id}`);
     if (row?.txcase_id) hints.dealId = resolved.get(`deal|txcase:${row.txcase_id}`);
     return hints;

@@ -8,7 +8,7 @@ import { appendAudit, endpointTokens } from '../store/audit';
 import { saveFieldKey } from '../store/field-keys';
 import { Ledger } from '../store/ledger';
 import { saveReport } from '../store/reports';
-import { getRun, recordFingerprint } from '../store/runs';
+import { getRun, pipedriveAccountId, recordFingerprint, setRunAccount } from '../store/runs';
 import type { FingerprintResult, MigrationRef, ProviderResolution, SchemaResult } from './contracts';
 import { type ActivityDeps } from './deps';
 import { permanent } from './failures';
@@ -158,7 +158,10 @@ export function createSchemaActivities(deps: ActivityDeps) {
       try {
         const users = (await client.listUsers()).filter((u) => u.active_flag !== false && !u.is_deleted);
         const byEmail = new Map(users.map((u) => [u.email.trim().toLowerCase(), u]));
-        const fallbackOwnerId = settings.fallbackOwnerId ?? (await client.me()).id;
+        const me = await client.me();
+        // Recorded before any record is written: recovery asks which migrations share this account.
+        if (typeof me.company_id === 'number') await setRunAccount(pool, migrationId, pipedriveAccountId(run.pipedriveBaseUrl, me.company_id));
+        const fallbackOwnerId = settings.fallbackOwnerId ?? me.id;
         if (!users.some((u) => u.id === fallbackOwnerId)) {
           throw permanent(`PIPEDRIVE_FALLBACK_OWNER_ID=${fallbackOwnerId} is not an active user of this Pipedrive account`);
         }

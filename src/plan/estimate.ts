@@ -255,7 +255,7 @@ function fingerprintOperations(): OperationEstimate[] {
 }
 
 function schemaOperations(schema: SchemaSize): OperationEstimate[] {
-  const ops = [operation('users, listed for provider matching', 'v1', 'GET', '/users', 1), operation('current user (fallback owner)', 'v1', 'GET', '/users/me', 1)];
+  const ops = [operation('users, listed for provider matching', 'v1', 'GET', '/users', 1), operation('current user (account id, fallback owner)', 'v1', 'GET', '/users/me', 1)];
   ops.push(...fingerprintOperations());
   for (const entity of FIELD_ENTITIES) {
     const fields = schema.customFields[entity];

@@ -78,6 +78,22 @@ export class Ledger {
     return new Map(rows.map((r) => [`${r.object_type}|${r.source_key}`, Number(r.pipedrive_id)]));
   }
 
+  /**
+   * Whether another migration into the same Pipedrive account holds this record as one it created. Dentrix keys are
+   * per practice, so two practices in one account can both have a `patient:5`; recovery never adopts the other's.
+   * Only `created` counts: a `reused` row is the account's own record (a product), and it may be ours.
+   */
+  async createdByAnotherMigration(migrationId: string, objectType: string, pipedriveId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `SELECT 1 FROM id_map m JOIN migration_runs other USING (migration_id)
+       WHERE m.object_type = $2 AND m.pipedrive_id = $3 AND m.state = 'created' AND m.migration_id <> $1
+         AND other.pipedrive_account = (SELECT pipedrive_account FROM migration_runs WHERE migration_id = $1)
+       LIMIT 1`,
+      [migrationId, objectType, pipedriveId],
+    );
+    return rows.length > 0;
+  }
+
   async markPending(
     migrationId: string,
     e: { objectType: string; sourceKey: string; runKind: string; loadRank: number; contentHash?: string },

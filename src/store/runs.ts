@@ -91,6 +91,18 @@ export async function setRunPractice(pool: Pool, migrationId: string, practiceNa
   );
 }
 
+/**
+ * The Pipedrive account a migration writes to, as `host#company_id`: the company id tells accounts apart behind one
+ * API host, the host tells sandboxes apart (they all share the seeded company id).
+ */
+export function pipedriveAccountId(baseUrl: string, companyId: number): string {
+  return `${new URL(baseUrl).host}#${companyId}`;
+}
+
+export async function setRunAccount(pool: Pool, migrationId: string, account: string): Promise<void> {
+  await pool.query('UPDATE migration_runs SET pipedrive_account = $2, updated_at = now() WHERE migration_id = $1', [migrationId, account]);
+}
+
 /** The fingerprint before the first write is taken once: a retried activity must not overwrite it. */
 export async function recordFingerprint(
   pool: Pool,

@@ -35,6 +35,21 @@ describe('recovering a record whose create response was lost', () => {
     await expect(recoverCreatedId(client, 'person', 'patient:5', fieldKeys, { since: attemptedLater })).resolves.toBeUndefined();
   });
 
+  it("passes over a record with the key that another migration into the account created, and finds this one's", async () => {
+    const key = fieldKeys.person![SOURCE_KEY_FIELD]!.key;
+    const ids: string[] = [];
+    for (const name of ['First practice person', 'Second practice person']) {
+      const created = await v2(sandbox, 'POST', '/persons', { body: { name, custom_fields: { [key]: 'patient:7' } } });
+      ids.push(String((created.body as { data: { id: number } }).data.id));
+    }
+    const [theirs, ours] = ids as [string, string];
+    const since = new Date(Date.now() - 1000);
+    const createdElsewhere = (id: string) => Promise.resolve(id === theirs);
+    await expect(recoverCreatedId(client, 'person', 'patient:7', fieldKeys, { since, createdElsewhere })).resolves.toBe(ours);
+    const bothElsewhere = (id: string) => Promise.resolve(id === theirs || id === ours);
+    await expect(recoverCreatedId(client, 'person', 'patient:7', fieldKeys, { since, createdElsewhere: bothElsewhere })).resolves.toBeUndefined();
+  });
+
   it('finds nothing for a key nobody wrote', async () => {
     await expect(recoverCreatedId(client, 'person', 'patient:6', fieldKeys, { since: new Date(0) })).resolves.toBeUndefined();
   });
