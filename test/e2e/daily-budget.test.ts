@@ -189,30 +189,35 @@ function watchPauses(h: Harness, pauses: Pause[]): { stop(): Promise<void> } {
       open.set(where, p);
     }
   };
+  const observe = async () => {
+    const status: MigrationStatus | undefined = await queryStatus(h.client, MIGRATION_ID).catch(() => undefined);
+    if (status) {
+      seen(`status ${status.phase}`, status.paused);
+      for (const where of [...open.keys()]) if (where.startsWith('status ') && where !== `status ${status.phase}`) seen(where, undefined);
+      const current = status.currentObject?.split(' ');
+      if ((status.phase === 'FULL' || status.phase === 'VERIFY') && current) {
+        const [objectType, mode] = current;
+        const child: WorkflowHandle = h.client.workflow.getHandle(`${migrationWorkflowId(MIGRATION_ID)}-full-${mode}-${objectType}`);
+        const progress: LoadProgress | undefined = await child.query(loadProgressQuery).catch(() => undefined);
+        if (progress) seen(`full ${objectType} ${mode}`, progress.paused);
+      }
+      for (const where of [...open.keys()]) {
+        if (where.startsWith('full ') && where !== `full ${status.currentObject ?? ''}`) seen(where, undefined);
+      }
+    }
+  };
   const loop = (async () => {
     while (!stopped) {
-      const status: MigrationStatus | undefined = await queryStatus(h.client, MIGRATION_ID).catch(() => undefined);
-      if (status) {
-        seen(`status ${status.phase}`, status.paused);
-        for (const where of [...open.keys()]) if (where.startsWith('status ') && where !== `status ${status.phase}`) seen(where, undefined);
-        const current = status.currentObject?.split(' ');
-        if ((status.phase === 'FULL' || status.phase === 'VERIFY') && current) {
-          const [objectType, mode] = current;
-          const child: WorkflowHandle = h.client.workflow.getHandle(`${migrationWorkflowId(MIGRATION_ID)}-full-${mode}-${objectType}`);
-          const progress: LoadProgress | undefined = await child.query(loadProgressQuery).catch(() => undefined);
-          if (progress) seen(`full ${objectType} ${mode}`, progress.paused);
-        }
-        for (const where of [...open.keys()]) {
-          if (where.startsWith('full ') && where !== `full ${status.currentObject ?? ''}`) seen(where, undefined);
-        }
-      }
+      await observe();
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
   return {
+    /** One last look after the loop: a pause that cleared in the last moments before the end is seen cleared. */
     async stop() {
       stopped = true;
       await loop;
+      await observe();
     },
   };
 }
