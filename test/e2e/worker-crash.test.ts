@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createHarness, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
 import { waitFor } from '../support/wait';
-import { exactlyOnceReport, preexistingRecords } from '../support/account-check';
+import { exactlyOnceReport, pendingCreatesMidPersons, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -109,14 +109,7 @@ describe('a worker process SIGKILLed mid-batch during the full run', () => {
       'the full run to be mid-create on persons',
       async () => {
         alive();
-        const { rows } = await pool.query<{ persons: number; pending: string[] | null }>(
-          `SELECT count(*) FILTER (WHERE state = 'created' AND object_type = 'person')::int AS persons,
-                  array_agg(object_type || ' ' || source_key) FILTER (WHERE state = 'pending') AS pending
-           FROM id_map WHERE migration_id = $1 AND run_kind = 'full'`,
-          [MIGRATION_ID],
-        );
-        const r = rows[0]!;
-        return r.persons >= 10 && r.pending ? r.pending : undefined;
+        return pendingCreatesMidPersons(pool, MIGRATION_ID);
       },
       { timeoutMs: 3 * 60_000, intervalMs: 10 },
     );

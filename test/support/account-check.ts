@@ -140,3 +140,18 @@ export async function schemaShape(sandboxUrl: string): Promise<string[]> {
     ...live('activityTypes').map((t) => `activity type ${String(t.name)}`),
   ].sort();
 }
+
+/**
+ * The creates in flight while the full run loads persons: the `pending` ledger rows (marked, no id yet) once at
+ * least 10 persons exist, else undefined. A poll for the moment to crash or roll back in the middle of a create.
+ */
+export async function pendingCreatesMidPersons(pool: Pool, migrationId: string): Promise<string[] | undefined> {
+  const { rows } = await pool.query<{ persons: number; pending: string[] | null }>(
+    `SELECT count(*) FILTER (WHERE state = 'created' AND object_type = 'person')::int AS persons,
+            array_agg(object_type || ' ' || source_key) FILTER (WHERE state = 'pending') AS pending
+     FROM id_map WHERE migration_id = $1 AND run_kind = 'full'`,
+    [migrationId],
+  );
+  const r = rows[0]!;
+  return r.persons >= 10 && r.pending ? r.pending : undefined;
+}
