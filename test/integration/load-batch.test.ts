@@ -10,8 +10,8 @@ import { createLogger } from '../../src/logging';
 import { activityDeps } from '../../src/runtime/worker';
 import { type RunningSandbox } from '../../src/sandbox';
 import { DEFAULT_API_TOKEN } from '../../src/sandbox/options';
-import { registerRun } from '../../src/store/runs';
 import type { BatchCounts } from '../../src/workflows/messages';
+import { activityRunner, loadAllBatches, prepareMigration } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { editExtract, readCsvTable } from '../support/extract-edit';
 import { generatedPractice, sandboxFor } from '../support/practice';
@@ -29,25 +29,12 @@ describe('loadBatch', () => {
   let sandbox: RunningSandbox;
   let acts: ReturnType<typeof createActivities>;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bulk-'));
-  const env = new MockActivityEnvironment();
-  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => env.run<A, R, (...a: A) => Promise<R>>(fn, ...args);
+  const run = activityRunner();
   const migrationId = 'bulk-refused';
   let uniqueCode = '';
   let bulkPlan = '';
 
-  async function loadAll(objectType: string): Promise<void> {
-    await run(acts.planObjectWork, { migrationId, objectType, runKind: 'full' });
-    let afterSeq = 0;
-    let batchNumber = 0;
-    for (;;) {
-      const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 200, maxBatches: 50 });
-      if (ranges.length === 0) return;
-      for (const range of ranges) {
-        await run(acts.loadBatch, { migrationId, objectType, runKind: 'full', ...range, batchNumber: ++batchNumber });
-        afterSeq = range.toSeq;
-      }
-    }
-  }
+  const loadAll = async (objectType: string) => void (await loadAllBatches(acts, migrationId, objectType));
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -70,12 +57,7 @@ describe('loadBatch', () => {
     sandbox = await sandboxFor(extract);
     const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
     acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
-    await registerRun(db.pool, { migrationId, source: { kind: 'folder', path: extract }, pipedriveBaseUrl: sandbox.url });
-    await run(acts.extractSource, { migrationId });
-    await run(acts.proposeMap, { migrationId });
-    expect((await run(acts.approveMap, { migrationId, by: 'test', includeAllPhi: true })).errors).toEqual([]);
-    await run(acts.resolveProviders, { migrationId });
-    await run(acts.createSchema, { migrationId });
+    await prepareMigration(db.pool, acts, migrationId, extract, sandbox.url);
     for (const objectType of ['organization', 'product', 'person', 'deal']) await loadAll(objectType);
   });
   afterAll(async () => {

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { loadEnv } from '../../src/config';
 import { createLogger } from '../../src/logging';
@@ -10,8 +9,8 @@ import { activityDeps } from '../../src/runtime/worker';
 import { type RunningSandbox } from '../../src/sandbox';
 import { DEFAULT_API_TOKEN } from '../../src/sandbox/options';
 import { Ledger } from '../../src/store/ledger';
-import { getRun, registerRun, setRunAccount } from '../../src/store/runs';
-import type { BatchCounts } from '../../src/workflows/messages';
+import { getRun, setRunAccount } from '../../src/store/runs';
+import { loadAllBatches, prepareMigration } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { generatedPractice, sandboxFor } from '../support/practice';
 
@@ -27,42 +26,6 @@ describe('two practices in one Pipedrive account', () => {
   let sandbox: RunningSandbox;
   let acts: ReturnType<typeof createActivities>;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-shared-'));
-  const env = new MockActivityEnvironment();
-  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => env.run<A, R, (...a: A) => Promise<R>>(fn, ...args);
-
-  /** Loads one object type, retrying a failed batch as Temporal would (a lost response can fail a batch). */
-  async function loadAll(migrationId: string, objectType: string): Promise<BatchCounts[]> {
-    await run(acts.planObjectWork, { migrationId, objectType, runKind: 'full' });
-    const results: BatchCounts[] = [];
-    let afterSeq = 0;
-    let batchNumber = 0;
-    for (;;) {
-      const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 50, maxBatches: 50 });
-      if (ranges.length === 0) return results;
-      for (const range of ranges) {
-        const batch = { migrationId, objectType, runKind: 'full' as const, ...range, batchNumber: ++batchNumber };
-        for (let attempt = 1; ; attempt++) {
-          try {
-            results.push(await new MockActivityEnvironment({ attempt }).run<[typeof batch], BatchCounts, typeof acts.loadBatch>(acts.loadBatch, batch));
-            break;
-          } catch (err) {
-            if (attempt >= 10) throw err;
-          }
-        }
-        afterSeq = range.toSeq;
-      }
-    }
-  }
-
-  async function prepare(migrationId: string, extract: string): Promise<void> {
-    await registerRun(db.pool, { migrationId, source: { kind: 'folder', path: extract }, pipedriveBaseUrl: sandbox.url });
-    await run(acts.extractSource, { migrationId });
-    await run(acts.proposeMap, { migrationId });
-    expect((await run(acts.approveMap, { migrationId, by: 'test', includeAllPhi: true })).errors).toEqual([]);
-    await run(acts.resolveProviders, { migrationId });
-    await run(acts.createSchema, { migrationId });
-  }
-
   const createdPersons = async (migrationId: string) =>
     new Map(
       (
@@ -88,13 +51,13 @@ describe('two practices in one Pipedrive account', () => {
   it("recovers each lost create as the second practice's own record, never the first practice's", async () => {
     // Two practices whose patient ids overlap completely: two copies of one generated practice.
     const extract = await generatedPractice(dataDir);
-    await prepare('practice-a', extract);
-    for (const objectType of ['organization', 'person']) await loadAll('practice-a', objectType);
+    await prepareMigration(db.pool, acts, 'practice-a', extract, sandbox.url);
+    for (const objectType of ['organization', 'person']) await loadAllBatches(acts, 'practice-a', objectType);
     const first = await createdPersons('practice-a');
     expect(first.size).toBeGreaterThan(100);
 
     // The migrations know they share the account (recorded from /users/me before any record was written).
-    await prepare('practice-b', extract);
+    await prepareMigration(db.pool, acts, 'practice-b', extract, sandbox.url);
     const accountA = await db.pool.query<{ pipedrive_account: string | null }>("SELECT pipedrive_account FROM migration_runs WHERE migration_id = 'practice-a'");
     expect(accountA.rows[0]!.pipedrive_account).toMatch(/^127\.0\.0\.1:\d+#\d+$/u);
     expect((await getRun(db.pool, 'practice-b')).pipedriveBaseUrl).toBe(sandbox.url);
@@ -107,8 +70,9 @@ describe('two practices in one Pipedrive account', () => {
     }
 
     await api.put('/_sandbox/faults', { lostResponseRate: 0.3, seed: 7 });
-    await loadAll('practice-b', 'organization');
-    const counts = await loadAll('practice-b', 'person');
+    await loadAllBatches(acts, 'practice-b', 'organization');
+    // Up to 10 attempts per batch, as Temporal would retry one that a lost response failed.
+    const counts = await loadAllBatches(acts, 'practice-b', 'person', { batchSize: 50, attempts: 10 });
     await api.put('/_sandbox/faults', {});
     const recovered = counts.reduce((n, c) => n + c.recovered, 0);
     expect(recovered).toBeGreaterThan(10);
