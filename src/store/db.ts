@@ -44,13 +44,16 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   url.pathname = '/postgres';
   const admin = createPool(url.toString(), { max: 1 });
   try {
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) {
+    const exists = async () => ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
+    if (!(await exists())) {
       try {
         await admin.query(`CREATE DATABASE "${name}"`);
       } catch (err) {
-        // Another process may have created it between the check and the create.
-        if ((err as { code?: string }).code !== '42P04') throw err;
+        // Another process (the worker and the CLI starting together) may have created it between the check and the
+        // create: PostgreSQL answers 42P04 (duplicate_database), or 23505 (unique_violation on pg_database) when the
+        // two CREATE DATABASE statements overlap. Either way the database must now be there.
+        const code = (err as { code?: string }).code;
+        if ((code !== '42P04' && code !== '23505') || !(await exists())) throw err;
       }
     }
   } finally {

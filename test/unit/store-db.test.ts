@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from '../support/db';
+import { dropDatabase, ensureDatabase } from '../../src/store/db';
+
+const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 // Runs in the unit tier only because it needs nothing but PostgreSQL; it proves the schema applies cleanly.
 describe('migration store schema', () => {
@@ -15,6 +19,19 @@ describe('migration store schema', () => {
       await migrateStore(db.url);
     } finally {
       await db.drop();
+    }
+  });
+
+  // A worker and the CLI starting together both create the store: PostgreSQL answers the loser 23505 (a unique
+  // violation on pg_database) rather than 42P04 when the two CREATE DATABASE statements overlap.
+  it('creates a new database from 10 concurrent callers, all of them succeeding', async () => {
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/dtx_race_${randomBytes(5).toString('hex')}`;
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => ensureDatabase(url.toString())));
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    } finally {
+      await dropDatabase(url.toString());
     }
   });
 });
