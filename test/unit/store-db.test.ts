@@ -29,7 +29,7 @@ describe('migration store schema', () => {
     url.pathname = `/dtx_race_${randomBytes(5).toString('hex')}`;
     try {
       const results = await Promise.allSettled(Array.from({ length: 10 }, () => ensureDatabase(url.toString())));
-      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect(results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []))).toEqual([]);
     } finally {
       await dropDatabase(url.toString());
     }
