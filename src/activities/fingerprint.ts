@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import axios from 'axios';
 import { type PipedriveClient, type V2Collection } from '../pipedrive/client';
+import { sandboxAdminHeaders } from '../sandbox/admin-auth';
 import type { FingerprintResult } from './contracts';
 
 /**
@@ -18,6 +19,8 @@ async function sandboxFingerprint(baseUrl: string): Promise<string | undefined> 
   try {
     const res = await axios.get<{ fingerprint?: string }>(new URL('/_sandbox/fingerprint', baseUrl).toString(), {
       timeout: 10_000,
+      // A sandbox reachable beyond loopback requires its admin token (SANDBOX_ADMIN_TOKEN on the worker).
+      headers: sandboxAdminHeaders(),
       validateStatus: () => true,
     });
     return res.status === 200 && typeof res.data?.fingerprint === 'string' ? res.data.fingerprint : undefined;

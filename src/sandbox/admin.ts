@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { FaultOptionsSchema, LimitsUpdateSchema, SandboxUserSchema, type FaultOptions, type LimitsUpdate, type SandboxUser } from './options';
 import { AutomationsUpdateSchema, type AutomationRule } from './automations';
 import type { SandboxUsage } from './usage';
+import { adminTokenMatches, adminTokenOf, SANDBOX_ADMIN_TOKEN_HEADER } from './admin-auth';
 import { snapshotEntries, snapshotMeta } from './state/snapshot';
 import type { AccountState } from './state/account';
 
@@ -24,10 +25,21 @@ export interface SandboxControl {
 }
 
 /**
- * `/_sandbox/*`: operator controls for rehearsals and tests. No auth, no token cost, never hit by injected faults.
+ * `/_sandbox/*`: operator controls for rehearsals and tests. No API-token cost, never hit by injected faults. With an
+ * admin token configured (required when the sandbox listens beyond loopback), every request must carry it as
+ * `Authorization: Bearer <token>` or `x-sandbox-admin-token`, or gets 401; without one the API is open (loopback only).
  */
-export function adminRouter(control: SandboxControl): Router {
+export function adminRouter(control: SandboxControl, auth: { adminToken?: string } = {}): Router {
   const router = express.Router();
+  const { adminToken } = auth;
+  if (adminToken) {
+    router.use((req, res, next) => {
+      if (adminTokenMatches(adminToken, adminTokenOf(req.headers))) return next();
+      res
+        .status(401)
+        .json({ success: false, error: `the sandbox admin API needs the admin token: Authorization: Bearer <token> or ${SANDBOX_ADMIN_TOKEN_HEADER}` });
+    });
+  }
   router.use(express.json({ limit: '1mb' }));
 
   router.post('/reset', (_req, res) => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { startSandbox, type FaultOptions, type SandboxOptions, type SandboxUser } from './index';
-import { SANDBOX_PLANS, type SandboxPlan } from './options';
+import { SANDBOX_PLANS, SandboxConfigError, type SandboxPlan } from './options';
 
 const log = pino({ name: 'pipedrive-sandbox', level: process.env.LOG_LEVEL ?? 'info' });
 
@@ -36,7 +36,12 @@ const program = new Command()
   .name('sandbox')
   .description('Local Pipedrive emulator: rehearse a migration before touching a real account.')
   .option('--port <n>', 'port to listen on (0 = any free port)', integer(0), 8787)
-  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--host <address>', 'address to listen on (anything but loopback needs --admin-token)', '127.0.0.1')
+  .addOption(
+    new Option('--admin-token <token>', 'token the /_sandbox/* admin API requires (Authorization: Bearer, or x-sandbox-admin-token)').env(
+      'SANDBOX_ADMIN_TOKEN',
+    ),
+  )
   .addOption(new Option('--plan <plan>', 'Pipedrive plan (sets the daily budget multiplier and burst limit)').choices(SANDBOX_PLANS).default('growth'))
   .option('--seats <n>', 'seats on the plan (daily budget = 30,000 x multiplier x seats)', integer(1), 1)
   .option('--daily-token-budget <tokens>', 'override the daily token budget', integer(0))
@@ -60,6 +65,7 @@ const program = new Command()
 interface CliFlags {
   port: number;
   host: string;
+  adminToken?: string;
   plan: SandboxPlan;
   seats: number;
   dailyTokenBudget?: number;
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
   const options: SandboxOptions = {
     port: flags.port,
     host: flags.host,
+    adminToken: flags.adminToken,
     plan: flags.plan,
     seats: flags.seats,
     dailyTokenBudget: flags.dailyTokenBudget,
@@ -113,7 +120,10 @@ async function main(): Promise<void> {
     },
   };
   const sandbox = await startSandbox(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)));
-  log.info({ url: sandbox.url, plan: flags.plan, seats: flags.seats, persist: flags.persist ?? null }, 'Pipedrive sandbox listening');
+  log.info(
+    { url: sandbox.url, plan: flags.plan, seats: flags.seats, persist: flags.persist ?? null, adminApi: flags.adminToken ? 'admin token required' : 'open (loopback only)' },
+    'Pipedrive sandbox listening',
+  );
   console.log(sandbox.url);
 
   const stop = (signal: string): void => {
@@ -131,6 +141,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A refused configuration is the operator's to fix: one plain line naming the setting, not a log record.
+  if (error instanceof SandboxConfigError) {
+    console.error(`sandbox: ${error.message}`);
+    process.exit(1);
+  }
   log.error({ err: error }, error instanceof Error ? error.message : 'sandbox failed to start');
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from './admin-auth';
 
 export const SANDBOX_PLANS = ['lite', 'growth', 'premium', 'ultimate'] as const;
 export type SandboxPlan = (typeof SANDBOX_PLANS)[number];
@@ -33,7 +34,10 @@ export interface SandboxUser {
 
 export interface SandboxOptions {
   port?: number;
+  /** Address to listen on (default 127.0.0.1). Anything but loopback requires `adminToken`. */
   host?: string;
+  /** Required on /_sandbox/* (Bearer or x-sandbox-admin-token) when set; must be set to listen beyond loopback. */
+  adminToken?: string;
   plan?: SandboxPlan;
   seats?: number;
   /** Overrides the plan × seats budget. */
@@ -104,6 +108,7 @@ export const SandboxUserSchema = z.object({ name: z.string().trim().min(1), emai
 const SandboxOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).optional(),
   host: z.string().min(1).optional(),
+  adminToken: z.string().min(1).optional(),
   plan: z.enum(SANDBOX_PLANS).optional(),
   seats: z.number().int().positive().optional(),
   dailyTokenBudget: z.number().int().nonnegative().optional(),
@@ -130,5 +135,13 @@ export function validateSandboxOptions(options: SandboxOptions): void {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(options)'}: ${i.message}`);
     throw new SandboxConfigError(`Invalid sandbox options:\n${lines.join('\n')}`);
+  }
+  // Whoever reaches the admin API can wipe the account or read it all (/_sandbox/reset, /_sandbox/snapshot).
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !options.adminToken) {
+    throw new SandboxConfigError(
+      `The sandbox would listen on ${host}, beyond this machine, with its admin API (/_sandbox/*) open: ` +
+        'give it an admin token with --admin-token <token> or SANDBOX_ADMIN_TOKEN, or listen on 127.0.0.1',
+    );
   }
 }

@@ -2,6 +2,7 @@ import { type Pool } from 'pg';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
 import { DATA_OBJECT_TYPES } from '../../src/activities/object-types';
 import { sourceKeyOf } from '../../src/mapping/source-keys';
+import { sandboxAdminHeaders } from '../../src/sandbox/admin-auth';
 
 /** Sandbox tables holding the records a migration creates, by the ledger's object type. */
 const TABLE_OF: Record<(typeof DATA_OBJECT_TYPES)[number], string> = {
@@ -37,7 +38,7 @@ export interface AccountRecord {
 }
 
 async function snapshotTables(sandboxUrl: string): Promise<Record<string, Row[]>> {
-  const res = await fetch(new URL('/_sandbox/snapshot', sandboxUrl));
+  const res = await fetch(new URL('/_sandbox/snapshot', sandboxUrl), { headers: sandboxAdminHeaders() });
   if (!res.ok) throw new Error(`GET /_sandbox/snapshot answered ${res.status}`);
   return ((await res.json()) as { tables: Record<string, Row[]> }).tables;
 }
