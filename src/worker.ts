@@ -2,7 +2,11 @@
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadEnv } from './config';
 import { createWorkerRuntime } from './runtime/worker';
+import { TemporalUnreachableError } from './runtime/temporal';
 import { createLogger } from './logging';
+
+/** The signals the Temporal runtime shuts a worker down on (its defaults); the worker says so when one arrives. */
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] as const;
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -10,14 +14,24 @@ async function main(): Promise<void> {
   const logger = createLogger(env.LOG_LEVEL, 'worker');
   const runtime = await createWorkerRuntime(env, { logger });
   logger.info({ taskQueue: env.TASK_QUEUE, temporal: env.TEMPORAL_ADDRESS }, 'worker started');
+  // The runtime's own handlers stop polling and let in-flight activities finish; this one only says so.
+  const announce = (signal: NodeJS.Signals) => {
+    for (const s of SHUTDOWN_SIGNALS) process.off(s, announce);
+    const grace = env.WORKER_SHUTDOWN_GRACE_SECONDS;
+    logger.info({ signal, graceSeconds: grace }, `worker shutting down (${signal}): finishing in-flight activities, grace ${grace}s`);
+  };
+  for (const s of SHUTDOWN_SIGNALS) process.once(s, announce);
   try {
     await runtime.worker.run();
   } finally {
     await runtime.close();
   }
+  logger.info({ taskQueue: env.TASK_QUEUE }, 'worker stopped');
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  // Temporal not answering is an operator's fix, not a bug: one line, the address, what to do.
+  if (err instanceof TemporalUnreachableError) console.error(`worker: ${err.message}`);
+  else console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -1,17 +1,65 @@
+import net from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { type Env } from '../config';
+
+/** Temporal did not answer a connection: one readable line naming the address, the namespace and what to do. */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachableError';
+  constructor(
+    readonly address: string,
+    readonly namespace: string,
+    readonly reason: string,
+  ) {
+    super(`Temporal at ${address} (namespace ${namespace}) does not answer: ${reason} — start it with "npm run temporal" or set TEMPORAL_ADDRESS`);
+  }
+}
+
+/**
+ * What went wrong with a connection attempt, in a few words: the gRPC libraries' messages are dumps (the Rust core's
+ * reads `tonic::transport::Error(Transport, ConnectError(...))`), which an operator should not have to decode.
+ */
+export function shortConnectReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const known: [RegExp, string][] = [
+    [/connection refused|ECONNREFUSED/i, 'connection refused'],
+    [/dns error|ENOTFOUND|EAI_AGAIN|failed to lookup address|name or service not known/i, 'the host name does not resolve'],
+    [/EHOSTUNREACH|ENETUNREACH|no route to host|network is unreachable/i, 'no route to the host'],
+    [/ECONNRESET|connection reset/i, 'the connection was reset'],
+    [/deadline|timed? ?out/i, 'no answer before the connect timeout'],
+    [/invalid ?uri|invalid address|InvalidUri/i, 'not a valid host:port'],
+  ];
+  for (const [pattern, reason] of known) if (pattern.test(message)) return reason;
+  const firstLine = message.split('\n')[0]!.trim();
+  return firstLine.length > 120 ? `${firstLine.slice(0, 117)}...` : firstLine || 'unknown error';
+}
 
 export async function connectClient(env: Pick<Env, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>): Promise<Client> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '5s' });
   } catch (err) {
-    throw new Error(
-      `Cannot reach Temporal at TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS} (${(err as Error).message}). ` +
-        'Start the dev server with "npm run temporal", or point TEMPORAL_ADDRESS at your cluster.',
-    );
+    throw new TemporalUnreachableError(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE, await probeReason(env.TEMPORAL_ADDRESS, err));
   }
   return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+}
+
+/**
+ * The client library says only "Failed to connect before the deadline", whatever happened; one plain TCP connection
+ * tells a refused port or an unknown host from a server that is slow to answer.
+ */
+async function probeReason(address: string, err: unknown): Promise<string> {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+  if (!m) return shortConnectReason(err);
+  const probe = await new Promise<unknown>((resolve) => {
+    const socket = net.connect({ host: m[1]!, port: Number(m[2]) });
+    socket.setTimeout(2000, () => socket.destroy(new Error('timed out')));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('error', resolve);
+  });
+  return shortConnectReason(probe ?? err);
 }
 
 export const migrationWorkflowId = (migrationId: string): string => `migration-${migrationId}`;

@@ -8,6 +8,7 @@ import { dataDir } from '../devserver/paths';
 import { createLogger, type Logger } from '../logging';
 import { PipedriveClient } from '../pipedrive/client';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
+import { shortConnectReason, TemporalUnreachableError } from './temporal';
 
 export const SANDBOX_DEFAULT_TOKEN = 'sandbox-token';
 
@@ -66,6 +67,30 @@ export function activityDeps(env: Env, pool: Pool, logger: Logger): ActivityDeps
   };
 }
 
+/** How long the worker waits for Temporal to accept its connection before saying it does not answer. */
+export const WORKER_CONNECT_TIMEOUT_MS = 10_000;
+
+/** The worker's connection to Temporal, or a TemporalUnreachableError: one readable line instead of the core's dump. */
+export async function connectWorkerToTemporal(
+  env: Pick<Env, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>,
+  timeoutMs = WORKER_CONNECT_TIMEOUT_MS,
+): Promise<NativeConnection> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+  });
+  const connecting = NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  try {
+    return await Promise.race([connecting, timeout]);
+  } catch (err) {
+    // A connection that completes after the timeout is closed, not leaked.
+    void connecting.then((c) => c.close()).catch(() => undefined);
+    throw new TemporalUnreachableError(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE, shortConnectReason(err));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Wires a worker: store (migrated), Pipedrive clients, activities, the workflow bundle. Used by the worker process,
  * the demo and the tests; `overrides` lets tests pass a prebuilt bundle.
@@ -75,12 +100,18 @@ export async function createWorkerRuntime(
   overrides: Partial<WorkerOptions> & { logger?: Logger } = {},
 ): Promise<WorkerRuntime> {
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL, 'worker');
-  await ensureDatabase(env.DATABASE_URL);
-  await migrateStore(env.DATABASE_URL);
+  // Temporal first: a worker that cannot reach it says so at once, before touching the store.
+  const connection = await connectWorkerToTemporal(env);
+  try {
+    await ensureDatabase(env.DATABASE_URL);
+    await migrateStore(env.DATABASE_URL);
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
   // Only the pg error code: a server message could quote a value.
   const pool = createPool(env.DATABASE_URL, {}, (err) => logger.warn({ code: (err as { code?: string }).code }, 'store connection closed by the server'));
   const deps = activityDeps(env, pool, logger);
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const { logger: _ignored, ...workerOverrides } = overrides;
   const worker = await Worker.create({
     connection,
