@@ -165,6 +165,8 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
     minSampleAccuracy: 99,
     cutoverAfterPolls: 1,
     onDecision: (m) => say(`  demo decision: ${m}`),
+    // A Temporal restart mid-demo is waited out (up to 2 minutes), saying so, like the worker does.
+    temporalRetry: { onRetry: (m) => say(`  ${m}`) },
     onStatus: async (s) => {
       if (s.phase === lastPhase) return;
       lastPhase = s.phase;

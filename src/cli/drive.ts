@@ -3,6 +3,7 @@ import { migrationWorkflowId } from '../runtime/temporal';
 import type { MigrationResult } from '../workflows/migration';
 import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
 import { queryStatus, sendApproval, sendCutover } from './commands';
+import { TemporalUnavailableError, withTemporalRetry, type TemporalRetryOptions } from './temporal-retry';
 
 export interface DrivePolicy {
   /** Who the approvals are recorded as. */
@@ -18,6 +19,12 @@ export interface DrivePolicy {
   /** Awaited before any decision on that status, so what it shows comes before the approval. */
   onStatus?: (status: MigrationStatus) => void | Promise<void>;
   pollMs?: number;
+  /**
+   * While Temporal does not answer (a restart, a network blip), every query, signal and the wait for the result is
+   * retried with backoff, like the worker's own polling; an outage longer than `giveUpAfterMs` (default 2 minutes)
+   * ends the drive with a TemporalUnavailableError saying so. `onRetry` hears each retry.
+   */
+  temporalRetry?: TemporalRetryOptions;
 }
 
 export class SampleBelowThresholdError extends Error {
@@ -28,7 +35,8 @@ export class SampleBelowThresholdError extends Error {
  * Drives a running migration through its gates by signal, the way an operator would from the CLI, until the
  * workflow ends. Used by the demo and the end-to-end tests.
  */
-export async function driveMigration(client: Client, migrationId: string, policy: DrivePolicy): Promise<MigrationResult> {
+export async function driveMigration(rawClient: Client, migrationId: string, policy: DrivePolicy): Promise<MigrationResult> {
+  const client = withTemporalRetry(rawClient, policy.temporalRetry);
   const handle = client.workflow.getHandle(migrationWorkflowId(migrationId));
   const result = handle.result() as Promise<MigrationResult>;
   let settled = false;
@@ -39,7 +47,11 @@ export async function driveMigration(client: Client, migrationId: string, policy
   const decided = new Set<string>();
   let cutoverSent = false;
   while (!settled) {
-    const status = await queryStatus(client, migrationId).catch(() => undefined);
+    // No answer yet (a workflow task in flight) is no status this round; Temporal gone for good ends the drive.
+    const status = await queryStatus(client, migrationId).catch((err: unknown) => {
+      if (err instanceof TemporalUnavailableError) throw err;
+      return undefined;
+    });
     if (status) {
       await policy.onStatus?.(status);
       const gateKey = `${status.waitingFor}#${status.phaseHistory.length}`;

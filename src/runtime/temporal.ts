@@ -19,17 +19,23 @@ export class TemporalUnreachableError extends Error {
  * reads `tonic::transport::Error(Transport, ConnectError(...))`), which an operator should not have to decode.
  */
 export function shortConnectReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  // The client wraps the transport's error (ServiceError ← gRPC status): read the whole chain.
+  const messages: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    messages.push(e instanceof Error ? e.message : String(e));
+  }
+  const message = messages.join(' <- ');
   const known: [RegExp, string][] = [
     [/connection refused|ECONNREFUSED/i, 'connection refused'],
     [/dns error|ENOTFOUND|EAI_AGAIN|failed to lookup address|name or service not known/i, 'the host name does not resolve'],
     [/EHOSTUNREACH|ENETUNREACH|no route to host|network is unreachable/i, 'no route to the host'],
     [/ECONNRESET|connection reset/i, 'the connection was reset'],
-    [/deadline|timed? ?out/i, 'no answer before the connect timeout'],
+    [/deadline|timed? ?out/i, 'no answer in time'],
+    [/\bUNAVAILABLE\b|no connection established/i, 'the server is unavailable'],
     [/invalid ?uri|invalid address|InvalidUri/i, 'not a valid host:port'],
   ];
   for (const [pattern, reason] of known) if (pattern.test(message)) return reason;
-  const firstLine = message.split('\n')[0]!.trim();
+  const firstLine = messages[0]!.split('\n')[0]!.trim();
   return firstLine.length > 120 ? `${firstLine.slice(0, 117)}...` : firstLine || 'unknown error';
 }
 

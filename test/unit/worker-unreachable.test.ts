@@ -55,7 +55,7 @@ describe('a worker or CLI whose Temporal does not answer', () => {
     expect(shortConnectReason(tonic('"dns error", Custom { kind: Uncategorized, error: "failed to lookup address information: Name or service not known" }'))).toBe(
       'the host name does not resolve',
     );
-    expect(shortConnectReason(new Error('Failed to connect before the deadline'))).toBe('no answer before the connect timeout');
+    expect(shortConnectReason(new Error('Failed to connect before the deadline'))).toBe('no answer in time');
     expect(shortConnectReason(new Error('no answer within 10 s'))).toBe('no answer within 10 s');
   });
 });
