@@ -5,7 +5,9 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { canonicalJson, contentHash } from './canonical-json';
 import { ExtractError, ExtractIncompleteError } from './errors';
 import type { ExtractReader } from './extract-reader';
+import { NeverStoredScrubber } from './never-stored';
 import { hasChangeCursor } from './sql-reader';
+import { phiHashKey } from '../store/phi-keys';
 import type { DentrixTable, RowIssue, TableIssue } from './types';
 
 export interface StageOptions {
@@ -55,7 +57,9 @@ const INCOMING = 'dentrix_staging_incoming';
  * on its key, `changed_at` moved only when the content hash changes), every issue into source_issues and the
  * per-table counts into extract_counts; a table's issues and counts are replaced on each run, so re-running is
  * idempotent. Rows go in batches through COPY into a temporary table and one INSERT ... ON CONFLICT per batch,
- * while the next batch is being read. Per table, rows read = rows staged + rows rejected.
+ * while the next batch is being read. Per table, rows read = rows staged + rows rejected. Values that never migrate
+ * (SSN) are never stored: every row, from either reader and on every path (EXTRACT, delta polls), passes through
+ * NeverStoredScrubber first, which keeps only their keyed hash.
  *
  * With `changedSince` (a SQL mirror's delta poll), tables with a change cursor are read only from their watermark
  * and merged into what is staged (see stageTable).
@@ -80,13 +84,14 @@ export async function stageExtract(
     if (run.rowCount === 0) throw new Error(`stageExtract: migration_runs has no row for migration ${migrationId}`);
     // Two stagings of one migration at once would interleave their issue replacement: serialise them.
     await client.query("SELECT pg_advisory_lock(hashtext('dentrix-stage:' || $1))", [migrationId]);
+    const scrubber = new NeverStoredScrubber(await phiHashKey(client, migrationId));
     await client.query(
       `CREATE TEMP TABLE IF NOT EXISTS ${INCOMING} (source_key text, row_seq bigint, content_hash text, data jsonb) ON COMMIT DELETE ROWS`,
     );
     const counts: TableExtractCounts[] = [];
     const failures: { table: DentrixTable; reason: string }[] = [];
     for (const table of tables) {
-      const result = await stageTable(client, migrationId, reader, table, manifest.tables[table]?.rows ?? null, batchSize, opts);
+      const result = await stageTable(client, migrationId, reader, table, manifest.tables[table]?.rows ?? null, batchSize, scrubber, opts);
       counts.push(result.counts);
       if (result.failure) failures.push({ table, reason: result.failure });
     }
@@ -133,6 +138,7 @@ async function stageTable(
   table: DentrixTable,
   manifestRows: number | null,
   batchSize: number,
+  scrubber: NeverStoredScrubber,
   opts: StageOptions,
 ): Promise<{ counts: TableExtractCounts; failure: string | null }> {
   const since = opts.changedSince?.[table];
@@ -171,8 +177,10 @@ async function stageTable(
     for await (const result of rowsOf) {
       counts.rowsRead += 1;
       if (result.kind === 'row') {
-        const canonical = canonicalJson(result.row);
-        batch.rows.push(`${copyText(result.key)}\t${counts.rowsRead}\t${contentHash(canonical)}\t${copyText(canonical)}\n`);
+        const { stored, hashed } = scrubber.scrub(table, result.row as unknown as Record<string, unknown>);
+        const canonical = canonicalJson(stored);
+        const hash = contentHash(hashed === stored ? canonical : canonicalJson(hashed));
+        batch.rows.push(`${copyText(result.key)}\t${counts.rowsRead}\t${hash}\t${copyText(canonical)}\n`);
         batch.keys.push(result.key);
         counts.rowsStaged += 1;
         counts.warnings += result.warnings.length;

@@ -3,6 +3,7 @@
  * from a sample of staged values. Pure. A profile keeps a few sample values for the local mapping workbook; only its
  * *shape* (`valueShape`) may leave the machine, because sample values can be PHI.
  */
+import { isNeverStoredToken, SSN_SHAPE } from '../dentrix/never-stored';
 
 export const VALUE_KINDS = [
   'empty',
@@ -59,7 +60,6 @@ export const LONG_TEXT_LENGTH = 255;
 const BOOLEAN_WORDS = /^(y|n|yes|no|true|false|t|f)$/iu;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
 const URL_LIKE = /^https?:\/\/\S+$/iu;
-const SSN = /^\d{3}-\d{2}-\d{4}$/u;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/u;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/u;
 const US_DATE = /^\d{1,2}\/\d{1,2}\/\d{4}$/u;
@@ -86,7 +86,8 @@ export function kindOfValue(value: unknown): ValueKind {
   if (BOOLEAN_WORDS.test(text)) return 'boolean';
   if (EMAIL.test(text)) return 'email';
   if (URL_LIKE.test(text)) return 'url';
-  if (SSN.test(text)) return 'ssn';
+  // Staging keeps only a keyed hash of an SSN (dentrix/never-stored.ts): it still profiles as one.
+  if (SSN_SHAPE.test(text) || isNeverStoredToken(text)) return 'ssn';
   if (ISO_DATE.test(text)) return 'date';
   if (ISO_DATETIME.test(text) || US_DATETIME.test(text)) return 'datetime';
   if (US_DATE.test(text)) return 'us_date';
@@ -128,7 +129,7 @@ export function profileValues(values: readonly unknown[]): ColumnProfile {
       if (samples.length < SAMPLE_COUNT) samples.push(label.length > SAMPLE_MAX_LENGTH ? `${label.slice(0, SAMPLE_MAX_LENGTH - 1)}…` : label);
     }
     if (kind === 'phone' || kind === 'integer' || kind === 'ssn' || kind === 'code') {
-      const digits = text.replace(/\D/gu, '').length;
+      const digits = kind === 'ssn' ? 9 : text.replace(/\D/gu, '').length;
       if (digits > 0) digitCounts.set(digits, (digitCounts.get(digits) ?? 0) + 1);
     }
   }
@@ -279,8 +280,9 @@ export function describeShape(profile: ColumnProfile): string {
   return parts.join(', ');
 }
 
-/** A value reduced to its shape (letters x/X, digits 9), for showing PHI samples in the workbook. */
+/** A value reduced to its shape (letters x/X, digits 9), for showing PHI samples in the workbook; a staged SSN hash says so. */
 export function maskValue(value: string): string {
+  if (isNeverStoredToken(value)) return 'hashed SSN';
   const shape = value.replace(/\p{Lu}/gu, 'X').replace(/\p{Ll}/gu, 'x').replace(/\p{Nd}/gu, '9');
   return shape.length > 24 ? `${shape.slice(0, 23)}…` : shape;
 }
