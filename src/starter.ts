@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadEnv, parseMigrationOptions, type Env } from './config';
-import { connectClient } from './runtime/temporal';
+import { connectClient, TemporalUnreachableError } from './runtime/temporal';
 import { createPool, ensureDatabase, migrateStore } from './store/db';
 import { createOutput } from './cli/output';
 import {
@@ -17,6 +17,7 @@ import {
   storeProgress,
 } from './cli/commands';
 import { cutoverMessage, ObjectBars, statusHeader } from './cli/status-view';
+import { describeFailure, migrationFailure, type MigrationFailure } from './cli/failure-cause';
 import { exportAuditLog } from './cli/audit-export';
 import { registerExtraCommands } from './cli/extra-commands';
 import { registerMapCommands } from './cli/map-commands';
@@ -107,34 +108,44 @@ function program(): Command {
       const env = loadEnv();
       // Without a reachable Temporal the store still tells the per-object progress; say what is missing.
       const client = await connectClient(env).catch((err: Error) => {
-        console.error(`note: ${err.message.split('. ')[0]}; showing the store's progress only`);
+        const why = err instanceof TemporalUnreachableError ? `Temporal at ${err.address} does not answer (${err.reason})` : err.message.split('. ')[0];
+        console.error(`note: ${why}; showing the store's progress only`);
         return undefined;
       });
       const query = (id: string) => (client ? queryStatus(client, id).catch(() => undefined) : Promise.resolve(undefined));
+      // Why it failed, or what keeps failing: the root cause from Temporal's failure chain, not "Activity task failed".
+      const failureOf = (id: string) => (client ? migrationFailure(client, id).catch(() => undefined) : Promise.resolve(undefined));
       // During DELTA the window's own progress (with the last poll's in-flight claims count) comes from the child.
       const deltaOf = (id: string, phase: string) => (client && phase === 'DELTA' ? queryDeltaProgress(client, id) : Promise.resolve(undefined));
       await withStore(env, async (pool) => {
         if (o.json) {
           const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId)];
           const delta = await deltaOf(o.migrationId, status?.phase ?? progress.phase);
-          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, status, progress, ...(delta ? { delta } : {}) }) + '\n');
+          const error = await failureOf(o.migrationId);
+          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, status, progress, ...(error ? { error } : {}), ...(delta ? { delta } : {}) }) + '\n');
           return;
         }
         const bars = new ObjectBars();
+        let watchedFailure: MigrationFailure | undefined;
         try {
           for (;;) {
             const status = await query(o.migrationId);
             const progress = await storeProgress(pool, o.migrationId);
             const delta = await deltaOf(o.migrationId, status?.phase ?? progress.phase);
-            if (!o.watch) console.log(statusHeader(o.migrationId, status, progress, delta).join('\n'));
+            const failure = await failureOf(o.migrationId);
+            if (!o.watch) console.log(statusHeader(o.migrationId, status, progress, delta, failure).join('\n'));
             bars.update(progress);
             const ended = ['DONE', 'ROLLED_BACK', 'FAILED'].includes(status?.phase ?? progress.phase);
-            if (!o.watch || ended) break;
+            if (!o.watch || ended) {
+              if (o.watch) watchedFailure = failure;
+              break;
+            }
             await new Promise((r) => setTimeout(r, 2000));
           }
         } finally {
           bars.stop();
         }
+        if (watchedFailure) console.log(`  ${describeFailure(watchedFailure)}`);
       });
     });
 

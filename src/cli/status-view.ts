@@ -1,13 +1,18 @@
 import cliProgress from 'cli-progress';
 import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
 import { type CutoverClaims, type StoreProgress } from './commands';
+import { describeFailure, type MigrationFailure } from './failure-cause';
 
-/** The lines above the bars: phase, gate, pauses, accuracies, the delta window and its in-flight claims, reports. */
+/**
+ * The lines above the bars: phase, gate, pauses, accuracies, the delta window and its in-flight claims, why it failed
+ * (the root cause from Temporal, not the workflow's "Activity task failed") or what keeps failing, reports.
+ */
 export function statusHeader(
   migrationId: string,
   status: MigrationStatus | undefined,
   progress: StoreProgress,
   delta?: DeltaProgress,
+  failure?: MigrationFailure,
 ): string[] {
   const lines: string[] = [];
   const phase = status?.phase ?? progress.phase;
@@ -30,7 +35,8 @@ export function statusHeader(
     lines.push(`  delta window until ${delta.endsAt}: ${delta.polls} polls, ${delta.created} created, ${delta.updated} updated`);
     if (delta.inFlightClaims !== undefined) lines.push(`  ${claimsSentence(delta.inFlightClaims, delta.inFlightClaimsReportPath)}`);
   }
-  if (status?.error) lines.push(`  error: ${status.error}`);
+  if (failure) lines.push(`  ${describeFailure(failure)}`);
+  if (status?.error && failure?.state !== 'failed') lines.push(`  error: ${status.error}`);
   for (const r of progress.reports) lines.push(`  report ${r.kind}: ${r.path}`);
   return lines;
 }
