@@ -16,7 +16,8 @@ export function isTransientConnectionError(err: unknown): boolean {
     if (e instanceof WorkflowFailedError || e instanceof TemporalFailure) return false;
     const code = (e as { code?: unknown }).code;
     if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED || code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
-    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+    const own = (e as { message?: unknown }).message; // duck-typed: Node's own errors may come from another realm
+    const message = typeof own === 'string' ? own : typeof e === 'string' ? e : '';
     if (/\bUNAVAILABLE\b|ECONNREFUSED|ECONNRESET|deadline exceeded|no connection established|connection refused/i.test(message)) return true;
     e = (e as { cause?: unknown }).cause;
   }

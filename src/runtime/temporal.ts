@@ -22,7 +22,9 @@ export function shortConnectReason(err: unknown): string {
   // The client wraps the transport's error (ServiceError ← gRPC status): read the whole chain.
   const messages: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-    messages.push(e instanceof Error ? e.message : String(e));
+    // Duck-typed: an error from another realm (Node's own, seen from a VM context) is not `instanceof Error`.
+    const m = (e as { message?: unknown }).message;
+    messages.push(typeof m === 'string' ? m : typeof e === 'string' ? e : '');
   }
   const message = messages.join(' <- ');
   const known: [RegExp, string][] = [
