@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { type Pool, type PoolClient } from 'pg';
-import { resolveDocumentFile } from '../dentrix';
+import { type DeclaredFile, type DocumentFileRefusalKind, readDocumentFile } from '../dentrix/confined-files';
 import {
   buildRecord,
   convertToPipedriveBody,
@@ -103,18 +101,17 @@ function refusalReason(err: PipedriveError): string {
   return `Pipedrive refused the record: ${err.status ?? ''} ${err.code ?? err.reason} on ${err.endpoint}`.trim();
 }
 
-/** The document's file on disk, or why it cannot be uploaded (the record is then rejected with that reason). */
-export function documentFile(run: MigrationRun, filePath: string | null): { path: string } | { reason: string } {
-  if (!filePath) return { reason: 'document.file_path: empty' };
-  const base = run.source.kind === 'folder' ? run.source.path : run.source.documentsDir;
-  if (!base) return { reason: 'document files of a SQL mirror need its documents folder: start the migration with --documents DIR' };
-  let resolved: string;
-  try {
-    resolved = resolveDocumentFile(base, filePath);
-  } catch {
-    return { reason: 'document.file_path: points outside the documents folder' };
-  }
-  return existsSync(resolved) ? { path: resolved } : { reason: 'document.file_path: the file is not in the documents folder' };
+/**
+ * The document's file, read once and checked, or why it cannot be uploaded (the record is then rejected with that
+ * reason): confined to the real extract folder (or a SQL mirror's documents folder), a regular file, and the
+ * declared size_bytes and sha256 (each when declared) match the bytes read. See `readDocumentFile`.
+ */
+export async function documentFile(
+  run: MigrationRun,
+  filePath: string | null,
+  declared: DeclaredFile = {},
+): Promise<{ path: string; content: Buffer } | { reason: string; kind: DocumentFileRefusalKind }> {
+  return readDocumentFile(run.source, filePath, declared);
 }
 
 /** Sends one create and returns the ledger id. Files and deal products have their own endpoints. */
@@ -123,10 +120,10 @@ async function sendCreate(client: PipedriveClient, run: MigrationRun, entity: Ta
     case 'note':
       return String((await client.createNote(body as never)).id);
     case 'file': {
-      const file = body.file as { path: string | null; name: string };
-      const located = documentFile(run, file.path);
-      if ('reason' in located) throw permanent(located.reason);
-      const content = await fs.readFile(located.path);
+      // Exactly the bytes documentFile read and checked before the pending mark (one read: what was checked moves).
+      const file = body.file as { path: string | null; name: string; content?: Buffer };
+      const content = file.content;
+      if (!content) throw permanent('a document file reached the upload unchecked: documentFile reads and checks it before the create');
       const uploaded = await client.uploadFile({ content, filename: file.name, person_id: body.person_id as number });
       return String(uploaded.id);
     }
@@ -345,12 +342,16 @@ export function createLoadActivities(deps: ActivityDeps) {
               continue;
             }
             if (entity === 'file') {
-              const located = documentFile(w.run, (body.file as { path: string | null }).path);
-              if ('reason' in located) {
-                await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason: located.reason, runKind, loadRank: rank });
+              const file = body.file as { path: string | null; content?: Buffer };
+              const bundle = built.get(sourceKey)!.bundle;
+              const document = bundle?.kind === 'document' ? bundle.document : undefined;
+              const read = await documentFile(w.run, file.path, { sizeBytes: document?.size_bytes, sha256: document?.sha256 });
+              if ('reason' in read) {
+                await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason: read.reason, runKind, loadRank: rank });
                 counts.rejected++;
                 continue;
               }
+              file.content = read.content;
             }
             if (entity === 'deal_product' && bulkDeals.has(outcome.record.fields.deal_id as number)) continue; // below
             if (entity === 'product') {

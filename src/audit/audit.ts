@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js';
 import type { Pool } from 'pg';
+import type { ExtractSourceSpec } from '../dentrix/extract-reader';
 import { appointmentFindings } from './appointments';
 import { inFlightClaims } from './claims';
 import { contactQuality } from './contact-quality';
@@ -62,9 +63,9 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
   let report: DataQualityReport;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const runs = await rowsOf<{ practice_name: string | null; timezone: string | null; currency: string | null }>(
+    const runs = await rowsOf<{ practice_name: string | null; timezone: string | null; currency: string | null; source: ExtractSourceSpec }>(
       client,
-      'SELECT practice_name, timezone, currency FROM migration_runs WHERE migration_id = $1',
+      'SELECT practice_name, timezone, currency, source FROM migration_runs WHERE migration_id = $1',
       [migrationId],
     );
     const run = runs[0];
@@ -90,7 +91,7 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
     const claims = await inFlightClaims(ctx);
     progress('notes and documents');
     const clinicalNotes = await clinicalNoteVolume(ctx);
-    const documents = await documentVolume(ctx);
+    const documents = await documentVolume(ctx, run.source, progress);
     progress('appointments');
     const appointments = await appointmentFindings(ctx, run.timezone);
     progress('PHI fields');
@@ -171,6 +172,7 @@ export function summarise(report: DataQualityReport): Record<string, number> {
     imagingBytes: report.documents.imaging.bytes,
     documentFiles: report.documents.movableAsFiles.files,
     documentBytes: report.documents.movableAsFiles.bytes,
+    documentFilesRefused: report.documents.fileChecks.refused,
     phiFields: report.phiFields.fields.length,
     persons: t.persons.total,
     organizations: t.organizations.total,

@@ -177,7 +177,9 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
         { numericFrom: 1 },
       ) +
         p(`Imaging stays in the practice's archive (a link per person moves): ${fmt(r.documents.imaging.files)} files, ${bytes(r.documents.imaging.bytes)}. Documents that can move as Pipedrive files: ${fmt(r.documents.movableAsFiles.files)} files, ${bytes(r.documents.movableAsFiles.bytes)}.`) +
-        table(['document type', 'imaging', 'files', 'size'], r.documents.byType.map((d) => [d.docType, d.imaging, d.files, bytes(d.bytes)]), { numericFrom: 2 }),
+        table(['document type', 'imaging', 'files', 'size'], r.documents.byType.map((d) => [d.docType, d.imaging, d.files, bytes(d.bytes)]), { numericFrom: 2 }) +
+        p(`Files of the documents that can move, checked as the upload checks them (inside the extract folder, a regular file, the declared size and SHA-256): ${fmt(r.documents.fileChecks.checked)} checked, ${fmt(r.documents.fileChecks.refused)} would be refused (each such document is rejected with its reason).`) +
+        r.documents.fileChecks.byReason.map((f) => `<p>${escapeHtml(f.kind)} (${fmt(f.documents.count)}): ${keys(f.documents)}</p>`).join(''),
     ),
     section(
       'appointments',

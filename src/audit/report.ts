@@ -225,6 +225,22 @@ export interface DocumentVolume {
   movableAsFiles: { files: number; bytes: number };
   withoutSize: number;
   byType: DocumentTypeVolume[];
+  /** The files of the documents that can move, checked as the load checks them before an upload. */
+  fileChecks: DocumentFileChecks;
+}
+
+/**
+ * Documents whose file the load would refuse (the record is then rejected with the reason): a path or a link that
+ * leaves the extract folder, not a regular file (FIFO, device, directory), missing, or bytes that differ from the
+ * declared size_bytes / sha256. Kinds and document keys only, never a path (a file name can hold a patient's name).
+ */
+export interface DocumentFileChecks {
+  /** Non-imaging documents whose files were checked. */
+  checked: number;
+  /** Of those, the ones whose file would be refused. */
+  refused: number;
+  /** By refusal kind (e.g. `link_outside`, `not_regular_file`, `size_mismatch`, `sha256_mismatch`), most first. */
+  byReason: { kind: string; documents: KeyList }[];
 }
 
 export interface DstAppointments {

@@ -1,6 +1,9 @@
+import { readDocumentFile } from '../dentrix/confined-files';
+import type { ExtractSourceSpec } from '../dentrix/extract-reader';
 import { IMAGING_DOCUMENT_TYPES } from '../dentrix/types';
-import type { ClinicalNoteVolume, DocumentVolume } from './report';
-import { type AuditContext, oneRow, rowsOf } from './sql';
+import type { ClinicalNoteVolume, DocumentFileChecks, DocumentVolume } from './report';
+import { type AuditContext, forEachBatch, KeyCollector, oneRow, rowsOf } from './sql';
+import { IMAGING_SQL } from './target-objects';
 
 const LONG_NOTE = 10_000;
 
@@ -33,8 +36,11 @@ export async function clinicalNoteVolume(ctx: AuditContext): Promise<ClinicalNot
   };
 }
 
-/** Documents by type: imaging stays in the practice's archive (a link moves), the rest can move as files. */
-export async function documentVolume(ctx: AuditContext): Promise<DocumentVolume> {
+/**
+ * Documents by type: imaging stays in the practice's archive (a link moves), the rest can move as files; and the
+ * files of those that can move, checked as the load checks them (`source` is where they are).
+ */
+export async function documentVolume(ctx: AuditContext, source: ExtractSourceSpec, onProgress: (section: string) => void = () => undefined): Promise<DocumentVolume> {
   const rows = await rowsOf<{ doc_type: string; files: number; bytes: number | null; without_size: number }>(
     ctx.db,
     `SELECT coalesce(nullif(lower(btrim(data->>'doc_type')), ''), 'unknown') AS doc_type,
@@ -54,5 +60,39 @@ export async function documentVolume(ctx: AuditContext): Promise<DocumentVolume>
     movableAsFiles: { files: sum(false, 'files'), bytes: sum(false, 'bytes') },
     withoutSize: rows.reduce((total, r) => total + r.without_size, 0),
     byType,
+    fileChecks: await documentFileChecks(ctx, source, onProgress),
   };
+}
+
+/** Reads every non-imaging document's file as the load would (confined, regular, declared size and sha256). */
+async function documentFileChecks(ctx: AuditContext, source: ExtractSourceSpec, onProgress: (section: string) => void): Promise<DocumentFileChecks> {
+  const byKind = new Map<string, KeyCollector>();
+  let checked = 0;
+  let lastProgress = Date.now();
+  await forEachBatch<{ source_key: string; file_path: string | null; size_bytes: string | null; sha256: string | null }>(
+    ctx.db,
+    `SELECT source_key, data->>'file_path' AS file_path, data->>'size_bytes' AS size_bytes, data->>'sha256' AS sha256
+       FROM staged_rows
+      WHERE migration_id = $1 AND source_table = 'document' AND NOT coalesce(${IMAGING_SQL}, false)
+      ORDER BY row_seq`,
+    [ctx.migrationId, [...IMAGING_DOCUMENT_TYPES]],
+    async (batch) => {
+      for (const d of batch) {
+        const read = await readDocumentFile(source, d.file_path, { sizeBytes: d.size_bytes === null ? null : Number(d.size_bytes), sha256: d.sha256 });
+        checked++;
+        if ('reason' in read) {
+          let keys = byKind.get(read.kind);
+          if (!keys) byKind.set(read.kind, (keys = new KeyCollector(ctx.maxListed)));
+          keys.add(d.source_key);
+        }
+        if (Date.now() - lastProgress > 10_000) {
+          onProgress(`document files (${checked} checked)`);
+          lastProgress = Date.now();
+        }
+      }
+    },
+    500,
+  );
+  const byReason = [...byKind].map(([kind, keys]) => ({ kind, documents: keys.toList() })).sort((a, b) => b.documents.count - a.documents.count || a.kind.localeCompare(b.kind));
+  return { checked, refused: byReason.reduce((total, r) => total + r.documents.count, 0), byReason };
 }

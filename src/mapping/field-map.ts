@@ -524,7 +524,7 @@ function defaultRules(): RuleInput[] {
     { id: 'document.name', kind: 'document', source: col('document', 'file_path'), target: std('file', 'name'), transform: t('document_file_name'), phi: 'none', rationale: 'the file name carries the source key as a prefix (exactly-once)' },
     { id: 'document.person', kind: 'document', source: col('document', 'patient_id'), target: std('file', 'person_id'), transform: t('ref', { objectType: 'person', prefix: 'patient', required: true }), phi: 'none', rationale: 'the file is on its patient' },
     { id: 'document.imaging', kind: 'document', source: col('document', 'doc_type', 'file_path'), target: notMigrated('file'), transform: t('not_migrated'), phi: 'none', rationale: 'seed: X-rays, photos, CBCT and panos do not move; they go to the image manifest and the Image Archive Link' },
-    { id: 'document.metadata', kind: 'document', source: col('document', 'description', 'created_date', 'size_bytes', 'sha256'), target: notMigrated('file'), transform: t('not_migrated'), phi: 'none', rationale: 'Pipedrive files take no description or date; size and hash are checked by the engine on upload' },
+    { id: 'document.metadata', kind: 'document', source: col('document', 'description', 'created_date', 'size_bytes', 'sha256'), target: notMigrated('file'), transform: t('not_migrated'), phi: 'none', rationale: 'Pipedrive files take no description or date; size and hash are checked against the file before upload (a mismatch rejects the document with its reason)' },
   ];
 }
 

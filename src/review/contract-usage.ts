@@ -69,7 +69,11 @@ const ENGINE_USES: Partial<Record<DentrixTable, Record<string, string>>> = {
   },
   medical_alert: { patient_id: 'links the alert to its patient', noted_date: 'alerts move as a list without their dates' },
   clinical_note: { patient_id: 'links the note to its patient' },
-  document: { patient_id: 'links the document to its patient', size_bytes: 'checked by the engine on upload', sha256: 'checked by the engine on upload' },
+  document: {
+    patient_id: 'links the document to its patient',
+    size_bytes: 'checked against the file before upload: a mismatch rejects the document with its reason',
+    sha256: 'checked against the file before upload: a mismatch rejects the document with its reason',
+  },
 };
 
 const CHANGE_CURSOR = 'automodifiedtimestamp';
