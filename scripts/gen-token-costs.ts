@@ -1,13 +1,15 @@
 /**
- * Regenerates src/pipedrive/token-costs.generated.json from Pipedrive's specs' `x-token-cost`, as extracted in
- * ../shared/reference/pipedrive-token-costs.tsv. The JSON is committed so the product needs no ../shared at runtime.
+ * Regenerates src/pipedrive/token-costs.generated.json from the pinned Pipedrive OpenAPI specs in spec/pipedrive/:
+ * every operation's `x-token-cost`. The JSON is committed so the worker needs no YAML parsing at run time; a unit test
+ * checks that regenerating yields the committed file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
+import yaml from 'js-yaml';
 
-const tsvPath = process.argv[2] ?? path.resolve(__dirname, '..', '..', 'shared', 'reference', 'pipedrive-token-costs.tsv');
+export const SPEC_DIR = path.resolve(__dirname, '..', 'spec', 'pipedrive');
 const outPath = path.resolve(__dirname, '..', 'src', 'pipedrive', 'token-costs.generated.json');
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 export interface TokenCostRow {
   api: 'v1' | 'v2';
@@ -18,20 +20,28 @@ export interface TokenCostRow {
   deprecated: boolean;
 }
 
-export function readTokenCostsTsv(file: string): TokenCostRow[] {
-  const rows = parse<Record<string, string>>(fs.readFileSync(file, 'utf8'), { delimiter: '\t', columns: true, relax_quotes: true });
-  return rows.map((r) => ({
-    api: r.api as 'v1' | 'v2',
-    method: String(r.method).toUpperCase(),
-    path: String(r.path),
-    tokens: Number(r.tokens),
-    operation: String(r.operation),
-    deprecated: /DEPRECATED/i.test(r.note ?? ''),
-  }));
+interface SpecDocument {
+  paths: Record<string, Partial<Record<(typeof METHODS)[number], { operationId?: string; deprecated?: boolean; 'x-token-cost'?: number }>>>;
+}
+
+/** One row per operation that declares its cost, in the spec's own order, v1 first. */
+export function tokenCostsFromSpecs(specDir = SPEC_DIR): TokenCostRow[] {
+  const rows: TokenCostRow[] = [];
+  for (const api of ['v1', 'v2'] as const) {
+    const doc = yaml.load(fs.readFileSync(path.join(specDir, `pipedrive-openapi-${api}.yaml`), 'utf8')) as SpecDocument;
+    for (const [p, item] of Object.entries(doc.paths)) {
+      for (const method of METHODS) {
+        const op = item[method];
+        if (!op || typeof op['x-token-cost'] !== 'number') continue;
+        rows.push({ api, method: method.toUpperCase(), path: p, tokens: op['x-token-cost'], operation: String(op.operationId), deprecated: op.deprecated === true });
+      }
+    }
+  }
+  return rows;
 }
 
 if (require.main === module) {
-  const rows = readTokenCostsTsv(tsvPath);
+  const rows = tokenCostsFromSpecs(process.argv[2] ?? SPEC_DIR);
   fs.writeFileSync(outPath, JSON.stringify(rows, null, 1) + '\n');
   console.log(`wrote ${rows.length} operations to ${path.relative(process.cwd(), outPath)}`);
 }

@@ -12,7 +12,7 @@ import {
 } from './types';
 
 /**
- * zod schemas of the coerced rows, one per table: the row contract of ../shared/reference/dentrix-extract-format.md.
+ * zod schemas of the coerced rows, one per table: the row contract of docs/dentrix-extract-format.md.
  * coerce.ts turns source text into values of the right kind; these schemas then say which values the contract
  * allows (code lists, ranges, patterns). The readers validate every row with them (row-builder.ts), and
  * `parseStagedRow` turns a staged_rows.data value back into a typed row and refuses anything that does not have the

@@ -1,5 +1,5 @@
 /**
- * The Dentrix extract format, version 1 (../shared/reference/dentrix-extract-format.md), as typed rows.
+ * The Dentrix extract format, version 1 (docs/dentrix-extract-format.md), as typed rows.
  *
  * These are the rows *after* the reader has coerced them, and the shape the rest of the product sees:
  * staging stores them as JSON, mapping reads them. Conventions:

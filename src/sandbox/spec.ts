@@ -7,7 +7,7 @@ import { badRequest, type ApiVersion } from './errors';
 
 /**
  * Pipedrive's published OpenAPI specs, read at start: request bodies and parameters are validated against the
- * very schemas Pipedrive publishes. Resolved relative to the repository (`../shared/reference`), or from
+ * very schemas Pipedrive publishes. The copies pinned in the repository (`spec/pipedrive/`, see its README), or
  * PIPEDRIVE_SPECS_DIR.
  */
 export const SPEC_FILES: Record<ApiVersion, string> = {
@@ -16,7 +16,7 @@ export const SPEC_FILES: Record<ApiVersion, string> = {
 };
 
 export function specsDirectory(): string {
-  return process.env.PIPEDRIVE_SPECS_DIR ?? path.resolve(__dirname, '../../../shared/reference');
+  return process.env.PIPEDRIVE_SPECS_DIR ?? path.resolve(__dirname, '../../spec/pipedrive');
 }
 
 type JsonSchema = Record<string, unknown>;
