@@ -11,6 +11,7 @@ import {
   repointSource,
   requestCutover,
   requestRollback,
+  reviewedBy,
   sendApproval,
   sendRejection,
   startMigration,
@@ -93,7 +94,7 @@ function program(): Command {
       out.line(
         started.alreadyRunning
           ? `Migration ${started.migrationId} is already running (workflow ${started.workflowId}).`
-          : `Started migration ${started.migrationId} of ${started.practiceName}: workflow ${started.workflowId}.`,
+          : `Started migration ${started.migrationId} of ${started.practiceName} into Pipedrive account ${started.pipedriveAccount}: workflow ${started.workflowId}.`,
       );
       out.result(started);
     });
@@ -155,15 +156,20 @@ function program(): Command {
     .addOption(id())
     .addOption(new Option('--gate <gate>').choices(GATES).makeOptionMandatory())
     .requiredOption('--by <name>', 'who approves (kept in the audit log)')
-    .option('--map-version <n>', 'MAPPING_REVIEW: the map version to approve', (v) => Number(v))
+    .option('--map-version <n>', 'MAPPING_REVIEW: the map version to approve (default: the latest, printed)', (v) => Number(v))
+    .option('--sample-run <n>', 'SAMPLE_REVIEW: the sample run you reviewed (default: the one at the gate now)', (v) => Number(v))
     .option('--override-reason <text>', 'SAMPLE_REVIEW below the threshold: why go ahead anyway')
     .addOption(json())
     .action(async (o) => {
       const env = loadEnv();
       const client = await connectClient(env);
-      await sendApproval(client, o.migrationId, { gate: o.gate as Gate, by: o.by, mapVersion: o.mapVersion, overrideReason: o.overrideReason });
-      createOutput(Boolean(o.json)).line(`Sent approve(${o.gate}) to migration ${o.migrationId}; check "status" for the outcome.`);
-      createOutput(Boolean(o.json)).result({ migrationId: o.migrationId, signal: 'approve', gate: o.gate });
+      const out = createOutput(Boolean(o.json));
+      const result = await withStore(env, async (pool) => {
+        const input = await reviewedBy(client, pool, o.migrationId, { gate: o.gate as Gate, by: o.by, mapVersion: o.mapVersion, sampleRun: o.sampleRun, overrideReason: o.overrideReason });
+        return sendApproval(client, o.migrationId, input, pool);
+      });
+      out.line(`Approved ${o.gate} of migration ${o.migrationId}: ${result.outcome}.`);
+      out.result({ migrationId: o.migrationId, ...result });
     });
 
   cli
@@ -177,9 +183,10 @@ function program(): Command {
     .action(async (o) => {
       const env = loadEnv();
       const client = await connectClient(env);
-      await sendRejection(client, o.migrationId, { gate: o.gate as Gate, by: o.by, reason: o.reason });
-      createOutput(Boolean(o.json)).line(`Sent reject(${o.gate}) to migration ${o.migrationId}.`);
-      createOutput(Boolean(o.json)).result({ migrationId: o.migrationId, signal: 'reject', gate: o.gate });
+      const out = createOutput(Boolean(o.json));
+      const result = await withStore(env, (pool) => sendRejection(client, o.migrationId, { gate: o.gate as Gate, by: o.by, reason: o.reason }, pool));
+      out.line(`Rejected ${o.gate} of migration ${o.migrationId}: ${result.outcome}.`);
+      out.result({ migrationId: o.migrationId, ...result });
     });
 
   cli

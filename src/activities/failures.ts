@@ -43,3 +43,15 @@ export function rateLimited(retryAfterMs: number, endpoint: string): Application
     nextRetryDelay: Math.max(1000, retryAfterMs),
   });
 }
+
+/** The API token answers for another Pipedrive account than the one the migration recorded before its first write. */
+export function accountMismatch(migrationId: string, recorded: string, actual: string, action: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'AccountMismatch',
+    message:
+      `refusing to ${action}: migration ${migrationId} writes to Pipedrive account ${recorded} (recorded before its first write), ` +
+      `but PIPEDRIVE_API_TOKEN now answers for ${actual}; give the worker that account's token`,
+    nonRetryable: true,
+    details: [{ recorded, actual }],
+  });
+}

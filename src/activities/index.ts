@@ -1,3 +1,4 @@
+import { createAccountActivities } from './account';
 import { createAuditActivities } from './audit';
 import { createDeltaActivities } from './delta';
 import { type ActivityDeps } from './deps';
@@ -18,6 +19,7 @@ import { createVerifyActivities } from './verify';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createRunActivities(deps),
+    ...createAccountActivities(deps),
     ...createSourceActivities(deps),
     ...createAuditActivities(deps),
     ...createMappingActivities(deps),

@@ -24,6 +24,7 @@ import { getRun, writeLockKey, type MigrationRun } from '../store/runs';
 import { countWorkItems, nextBatchRanges, workItemsInRange } from '../store/work';
 import { fetchBundles, filterSql, keyPrefix } from './bundles';
 import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlanWorkInput } from './contracts';
+import { createAccountGuard } from './account';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
 import { permanent, transientFailure } from './failures';
@@ -170,13 +171,14 @@ async function withWriteLock<T>(pool: Pool, migrationId: string, fn: (lockClient
 export function createLoadActivities(deps: ActivityDeps) {
   const { pool, settings } = deps;
   const loadApproved = approvedMapLoader(pool);
+  const accounts = createAccountGuard(deps);
 
   async function world(migrationId: string): Promise<BatchWorld> {
     const run = await getRun(pool, migrationId);
     return {
       ledgerPool: pool,
       run,
-      client: deps.pipedriveFor(run.pipedriveBaseUrl),
+      client: await accounts.clientFor(run, 'load records'),
       approved: await loadApproved(migrationId),
       fieldKeys: await loadAccountFieldKeys(pool, migrationId),
       ledger: new Ledger(pool),

@@ -5,6 +5,7 @@ import { saveReport } from '../store/reports';
 import { getRun, setRunPhase, writeLockKey } from '../store/runs';
 import { loadAccountFieldKeys } from './field-keys';
 import type { FingerprintResult, MigrationRef, RollbackBatchInput, RollbackBatchResult } from './contracts';
+import { createAccountGuard } from './account';
 import { type ActivityDeps } from './deps';
 import { deleteCreated, v2Collection, writeOperation } from './object-types';
 import { recoverCreatedId, type RecoveryHints } from './recovery';
@@ -27,6 +28,7 @@ const DATA_ENTITIES = new Set(['organization', 'product', 'person', 'deal', 'dea
 /** The saga's compensations: each is idempotent, treats "already gone" as done, and records what it did. */
 export function createRollbackActivities(deps: ActivityDeps) {
   const { pool, settings, now = () => new Date() } = deps;
+  const accounts = createAccountGuard(deps);
 
   /** Where a pending child record could be: its person (or deal), found through the staged row and the id map. */
   async function hintsFor(migrationId: string, entry: LedgerEntry): Promise<RecoveryHints> {
@@ -98,7 +100,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
     async rollbackBatch({ migrationId, objectType, scope, limit }: RollbackBatchInput): Promise<RollbackBatchResult> {
       const ctx = Context.current();
       const run = await getRun(pool, migrationId);
-      const client = deps.pipedriveFor(run.pipedriveBaseUrl).withBudgetReserve();
+      const client = (await accounts.clientFor(run, 'roll back')).withBudgetReserve();
       const ledger = new Ledger(pool);
       const entries = await ledger.toUndo(migrationId, objectType, scope, limit);
       const fieldKeys = DATA_ENTITIES.has(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {};
@@ -208,7 +210,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
     async restoreBeforeImages({ migrationId }: MigrationRef & { scope: 'all' | 'sample' }): Promise<{ restored: number }> {
       const ctx = Context.current();
       const run = await getRun(pool, migrationId);
-      const client = deps.pipedriveFor(run.pipedriveBaseUrl).withBudgetReserve();
+      const client = (await accounts.clientFor(run, 'restore before-images')).withBudgetReserve();
       const { rows } = await pool.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown> }>(
         `SELECT b.object_type, b.pipedrive_id, b.body FROM before_images b
          WHERE b.migration_id = $1 AND b.restored_at IS NULL

@@ -11,7 +11,8 @@ import { saveReport } from '../store/reports';
 import { getRun, pipedriveAccountId, recordFingerprint, setRunAccount } from '../store/runs';
 import type { FingerprintResult, MigrationRef, ProviderResolution, SchemaResult } from './contracts';
 import { type ActivityDeps } from './deps';
-import { permanent } from './failures';
+import { createAccountGuard } from './account';
+import { accountMismatch, permanent } from './failures';
 import { takeAccountFingerprint } from './fingerprint';
 import { approvedMapLoader } from './mapping';
 import { composeFieldId, composeFieldOptionId, loadRank } from './object-types';
@@ -136,6 +137,7 @@ async function ensureFieldOptions(
 export function createSchemaActivities(deps: ActivityDeps) {
   const { pool, settings } = deps;
   const loadApproved = approvedMapLoader(pool);
+  const accounts = createAccountGuard(deps);
 
   return {
     async takeFingerprint({ migrationId, label }: MigrationRef & { label: 'before_first_write' | 'after_rollback' | 'at_end' }): Promise<FingerprintResult> {
@@ -159,8 +161,12 @@ export function createSchemaActivities(deps: ActivityDeps) {
         const users = (await client.listUsers()).filter((u) => u.active_flag !== false && !u.is_deleted);
         const byEmail = new Map(users.map((u) => [u.email.trim().toLowerCase(), u]));
         const me = await client.me();
-        // Recorded before any record is written: recovery asks which migrations share this account.
-        if (typeof me.company_id === 'number') await setRunAccount(pool, migrationId, pipedriveAccountId(run.pipedriveBaseUrl, me.company_id));
+        // Recorded before any record is written: recovery asks which migrations share this account, and every later
+        // write checks the token still answers for it. A re-run whose token answers for another company stops here.
+        if (typeof me.company_id !== 'number') throw permanent('GET /users/me did not say which company the token belongs to');
+        const actual = pipedriveAccountId(run.pipedriveBaseUrl, me.company_id);
+        const recorded = await setRunAccount(pool, migrationId, actual);
+        if (recorded !== actual) throw accountMismatch(migrationId, recorded, actual, 'resolve providers');
         const fallbackOwnerId = settings.fallbackOwnerId ?? me.id;
         if (!users.some((u) => u.id === fallbackOwnerId)) {
           throw permanent(`PIPEDRIVE_FALLBACK_OWNER_ID=${fallbackOwnerId} is not an active user of this Pipedrive account`);
@@ -204,7 +210,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
     /** Creates or reuses (by name) everything the approved map needs, recording what it created for rollback. */
     async createSchema({ migrationId }: MigrationRef): Promise<SchemaResult> {
       const run = await getRun(pool, migrationId);
-      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      const client = await accounts.clientFor(run, 'create the schema');
       const { map, phi } = await loadApproved(migrationId);
       const requirements = schemaRequirements(map, phi);
       const info = Context.current().info;

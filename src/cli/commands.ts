@@ -1,11 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
-import { WorkflowNotFoundError, type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { type Pool } from 'pg';
 import { type Env, type MigrationOptions, MigrationIdSchema, ConfigError } from '../config';
 import { openExtract } from '../dentrix';
 import { migrationWorkflowId, rollbackWorkflowId } from '../runtime/temporal';
-import { registerRun, getRun, setRunPractice, type SourceSpec } from '../store/runs';
+import { findRun, getRun, registerRun, repointUnwrittenRun, setRunOptions, setRunPractice, setRunSource, type SourceSpec } from '../store/runs';
+import { failureCause } from './failure-cause';
+import { startConflicts } from './start-guard';
+import { preflightWorkflow } from '../workflows/preflight';
 import { inFlightClaims } from '../store/claims';
+import { recordRefusedDecision } from '../store/audit';
+import { latestFieldMap } from '../store/field-maps';
 import { listReports } from '../store/reports';
 import { POLL_WATERMARK } from '../store/watermarks';
 import { Ledger } from '../store/ledger';
@@ -13,15 +21,16 @@ import { plannedSourceCounts } from '../store/work';
 import { migrationWorkflow } from '../workflows/migration';
 import { rollbackWorkflow } from '../workflows/rollback';
 import {
-  approveSignal,
+  approveUpdate,
   cutoverSignal,
   deltaProgressQuery,
-  rejectSignal,
+  rejectUpdate,
   rollbackSignal,
   statusQuery,
   type ApproveInput,
+  type GateDecisionResult,
+  type RejectInput,
   type DeltaProgress,
-  type Gate,
   type MigrationStatus,
 } from '../workflows/messages';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -39,27 +48,125 @@ export interface StartedMigration {
   runId: string;
   practiceName: string;
   alreadyRunning: boolean;
+  /** The Pipedrive account the worker's token answers for (`host#company_id`), checked before anything else. */
+  pipedriveAccount: string;
 }
 
-/** Registers the migration in the store (source and target stay out of Temporal) and starts its workflow. */
-export async function startMigration(env: Env, pool: Pool, client: Client, req: StartRequest): Promise<StartedMigration> {
-  const id = MigrationIdSchema.safeParse(req.migrationId);
-  if (!id.success) throw new ConfigError(`--migration-id "${req.migrationId}": ${id.error.issues[0]!.message}`);
-  const source = req.source.kind === 'folder' ? { ...req.source, path: path.resolve(req.source.path) } : req.source;
+/** The extract's practice, read from its manifest: `start` checks the extract is readable before anything else. */
+async function readPractice(source: SourceSpec): Promise<{ practiceName: string; timezone: string }> {
   const reader = await openExtract(source);
-  let practiceName: string;
-  let timezone: string;
   try {
     const manifest = await reader.manifest();
-    practiceName = manifest.practice.name;
-    timezone = manifest.practice.timezone;
+    return { practiceName: manifest.practice.name, timezone: manifest.practice.timezone };
   } finally {
     await reader.close();
   }
-  await registerRun(pool, { migrationId: req.migrationId, source, pipedriveBaseUrl: req.pipedriveBaseUrl, options: req.options });
-  await setRunPractice(pool, req.migrationId, practiceName, timezone);
+}
 
+/** The folder's real path, so a second `start` through a link or another spelling is the same source. */
+async function realFolder(folder: string): Promise<string> {
+  const resolved = path.resolve(folder);
+  return fs.realpath(resolved).catch(() => resolved);
+}
+
+async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** How long `start` waits for a worker to check the token before saying none answers. */
+const PREFLIGHT_TIMEOUT = '45 seconds';
+
+/**
+ * Asks a worker which Pipedrive account its token answers for at `pipedriveBaseUrl` (the token lives on workers only).
+ * A refused token, an unreachable account or no worker at all is one clear error naming the setting.
+ */
+export async function preflightPipedrive(env: Env, client: Client, pipedriveBaseUrl: string): Promise<{ account: string; userId: number; companyName?: string }> {
+  const host = new URL(pipedriveBaseUrl).host;
+  const noWorker = new ConfigError(
+    `no worker polls task queue "${env.TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS}: start one with "npm run worker" ` +
+      '(it holds PIPEDRIVE_API_TOKEN), or check TASK_QUEUE',
+  );
+  if (!(await workerPolls(client, env.TASK_QUEUE))) throw noWorker;
+  try {
+    return await client.workflow.execute(preflightWorkflow, {
+      taskQueue: env.TASK_QUEUE,
+      workflowId: `preflight-${randomUUID()}`,
+      args: [{ pipedriveBaseUrl }],
+      workflowExecutionTimeout: PREFLIGHT_TIMEOUT,
+      staticSummary: `preflight: which account the token answers for at ${host}`,
+    });
+  } catch (err) {
+    const cause = failureCause(err) ?? { message: String(err), type: 'Error' };
+    // The workflow timed out: no worker took it (Temporal reports it as a timeout failure or a "timed out" end).
+    if (cause.type.startsWith('Timeout') || /timed out/iu.test(cause.message)) throw noWorker;
+    if (/\b401\b|auth/iu.test(cause.message)) {
+      throw new ConfigError(`PIPEDRIVE_API_TOKEN on the worker is refused by ${host} (${cause.message}); give the worker this account's API token`);
+    }
+    throw new ConfigError(`the worker could not check its PIPEDRIVE_API_TOKEN against ${host}: ${cause.message}`);
+  }
+}
+
+/** Whether a worker polls the task queue, waiting a little for one that is starting at the same time. */
+async function workerPolls(client: Client, taskQueue: string, waitMs = 10_000): Promise<boolean> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    if ((pollers?.length ?? 0) > 0) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Registers the migration in the store (source and target stay out of Temporal) and starts its workflow, after the
+ * preflight: the extract is readable, a worker answers and its token is valid for the account. A migration's source
+ * and account are fixed once it has written and while it runs: a second `start` that would change them is refused and
+ * changes nothing.
+ */
+export async function startMigration(env: Env, pool: Pool, client: Client, req: StartRequest): Promise<StartedMigration> {
+  const id = MigrationIdSchema.safeParse(req.migrationId);
+  if (!id.success) throw new ConfigError(`--migration-id "${req.migrationId}": ${id.error.issues[0]!.message}`);
+  const source = req.source.kind === 'folder' ? { ...req.source, path: await realFolder(req.source.path) } : req.source;
+  const { practiceName, timezone } = await readPractice(source);
   const workflowId = migrationWorkflowId(req.migrationId);
+
+  const registered = await findRun(pool, req.migrationId);
+  const running = await isRunning(client, workflowId);
+  const conflicts = registered ? startConflicts(registered, { source, pipedriveBaseUrl: req.pipedriveBaseUrl }) : [];
+  if (registered && conflicts.length > 0 && (running || registered.pipedriveAccount || registered.fingerprintBefore)) {
+    throw new ConfigError(
+      `migration ${req.migrationId} ${running ? 'is running' : 'has written to its Pipedrive account'} and ${conflicts.join('; ')}. ` +
+        "A migration's source and account are fixed for its whole life: give this one another --migration-id " +
+        '(a newer extract of the same practice during the delta window: "starter source")',
+    );
+  }
+  const identity = await preflightPipedrive(env, client, req.pipedriveBaseUrl);
+  if (registered?.pipedriveAccount && registered.pipedriveAccount !== identity.account) {
+    throw new ConfigError(
+      `migration ${req.migrationId} writes to Pipedrive account ${registered.pipedriveAccount}, but the worker's PIPEDRIVE_API_TOKEN ` +
+        `answers for ${identity.account}: give the worker that account's token`,
+    );
+  }
+
+  if (!registered) {
+    await registerRun(pool, { migrationId: req.migrationId, source, pipedriveBaseUrl: req.pipedriveBaseUrl, options: req.options });
+  } else if (conflicts.length > 0) {
+    const repointed = await repointUnwrittenRun(pool, req.migrationId, { source, pipedriveBaseUrl: req.pipedriveBaseUrl, options: req.options });
+    if (!repointed) throw new ConfigError(`migration ${req.migrationId} has written to its Pipedrive account since this start began: ${conflicts.join('; ')}`);
+  } else if (!running) {
+    await setRunOptions(pool, req.migrationId, req.options);
+  }
+  if (!running) await setRunPractice(pool, req.migrationId, practiceName, timezone);
+
   try {
     const handle = await client.workflow.start(migrationWorkflow, {
       taskQueue: env.TASK_QUEUE,
@@ -77,14 +184,14 @@ export async function startMigration(env: Env, pool: Pool, client: Client, req: 
         `- source: ${source.kind === 'folder' ? `extract folder \`${source.path}\`` : `SQL mirror, schema \`${source.schema ?? 'admin'}\``}\n` +
         `- target: ${new URL(req.pipedriveBaseUrl).host}\n` +
         `- sample: ${req.options.sampleSize} records, approval at ≥ ${req.options.sampleAccuracyThreshold}% field accuracy\n` +
-        `- gates: MAPPING_REVIEW and SAMPLE_REVIEW wait for an \`approve\` or \`reject\` signal (CLI: \`npm run starter -- approve\`)\n` +
+        `- gates: MAPPING_REVIEW and SAMPLE_REVIEW wait for \`npm run starter -- approve\` or \`reject\` (answered at once; a decision counts only for the gate open now), or the Web UI's Send a Signal \`approve\` / \`reject\`\n` +
         `- rollback at any time after the first write: signal \`rollback\` or \`npm run starter -- rollback\``,
     });
-    return { migrationId: req.migrationId, workflowId, runId: handle.firstExecutionRunId, practiceName, alreadyRunning: false };
+    return { migrationId: req.migrationId, workflowId, runId: handle.firstExecutionRunId, practiceName, alreadyRunning: false, pipedriveAccount: identity.account };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       const desc = await client.workflow.getHandle(workflowId).describe();
-      return { migrationId: req.migrationId, workflowId, runId: desc.runId, practiceName, alreadyRunning: true };
+      return { migrationId: req.migrationId, workflowId, runId: desc.runId, practiceName, alreadyRunning: true, pipedriveAccount: identity.account };
     }
     throw err;
   }
@@ -128,16 +235,56 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
   return { phase: run.phase, practiceName: run.practiceName, objects, reports };
 }
 
-export async function sendApproval(
-  client: Client,
-  migrationId: string,
-  a: ApproveInput,
-): Promise<void> {
-  await client.workflow.getHandle(migrationWorkflowId(migrationId)).signal(approveSignal, a);
+/** A gate decision the migration refused, with its reason (the CLI exits non-zero). */
+export class GateDecisionRefusedError extends Error {
+  override readonly name = 'GateDecisionRefusedError';
 }
 
-export async function sendRejection(client: Client, migrationId: string, r: { gate: Gate; by: string; reason: string }): Promise<void> {
-  await client.workflow.getHandle(migrationWorkflowId(migrationId)).signal(rejectSignal, r);
+async function decide<I extends ApproveInput | RejectInput>(
+  client: Client,
+  migrationId: string,
+  kind: 'approve' | 'reject',
+  input: I,
+  audit?: Pool,
+): Promise<GateDecisionResult> {
+  const handle = client.workflow.getHandle(migrationWorkflowId(migrationId));
+  try {
+    return kind === 'approve'
+      ? await handle.executeUpdate(approveUpdate, { args: [input as ApproveInput] })
+      : await handle.executeUpdate(rejectUpdate, { args: [input as RejectInput] });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ConfigError(`no running migration ${migrationId}`);
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    const reason = failureCause(err)?.message ?? err.message;
+    // A refused decision is not in the workflow's history (the validator refused it): the audit log keeps it.
+    if (audit) await recordRefusedDecision(audit, migrationId, { gate: input.gate, decision: `refused_${kind}`, by: input.by, reason });
+    throw new GateDecisionRefusedError(`${kind} ${input.gate} refused: ${reason}`);
+  }
+}
+
+/**
+ * Approves the gate that is open now, for what the approver saw: the map version (default: the latest, as `map export`
+ * shows it) and the sample run. The migration answers at once: the outcome, or a refusal with its reason.
+ */
+export async function sendApproval(client: Client, migrationId: string, a: ApproveInput, audit?: Pool): Promise<GateDecisionResult> {
+  return decide(client, migrationId, 'approve', a, audit);
+}
+
+export async function sendRejection(client: Client, migrationId: string, r: RejectInput, audit?: Pool): Promise<GateDecisionResult> {
+  return decide(client, migrationId, 'reject', r, audit);
+}
+
+/** What an approver reviewed, filled in where the command line left it out, so the decision is for exactly that. */
+export async function reviewedBy(client: Client, pool: Pool, migrationId: string, a: ApproveInput): Promise<ApproveInput> {
+  if (a.gate === 'MAPPING_REVIEW' && a.mapVersion === undefined) {
+    const latest = await latestFieldMap(pool, migrationId);
+    return latest ? { ...a, mapVersion: latest.version } : a;
+  }
+  if (a.gate === 'SAMPLE_REVIEW' && a.sampleRun === undefined) {
+    const run = (await queryStatus(client, migrationId))?.sample?.run;
+    return run === undefined ? a : { ...a, sampleRun: run };
+  }
+  return a;
 }
 
 export async function sendCutover(client: Client, migrationId: string, by: string): Promise<void> {
@@ -237,7 +384,7 @@ export async function repointSource(pool: Pool, migrationId: string, source: Sou
   } finally {
     await reader.close();
   }
-  await pool.query('UPDATE migration_runs SET source = $2, updated_at = now() WHERE migration_id = $1', [migrationId, resolved]);
+  await setRunSource(pool, migrationId, resolved);
   // Change-cursor watermarks are positions in the old source: the next poll reads the new one in full.
   await pool.query('DELETE FROM delta_watermarks WHERE migration_id = $1 AND source_table <> $2', [migrationId, POLL_WATERMARK]);
 }

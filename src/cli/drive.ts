@@ -58,7 +58,7 @@ export async function driveMigration(rawClient: Client, migrationId: string, pol
       if (status.waitingFor === 'MAPPING_REVIEW' && !decided.has(gateKey)) {
         decided.add(gateKey);
         policy.onDecision?.(
-          `approving MAPPING_REVIEW (map as proposed${policy.includeAllPhi ? ', every PHI field included unchanged, SSN excluded' : ', no PHI'}) by signal as "${policy.by}"`,
+          `approving MAPPING_REVIEW (map as proposed${policy.includeAllPhi ? ', every PHI field included unchanged, SSN excluded' : ', no PHI'}) as "${policy.by}"`,
         );
         await sendApproval(client, migrationId, { gate: 'MAPPING_REVIEW', by: policy.by, includeAllPhi: policy.includeAllPhi });
       }
@@ -69,8 +69,8 @@ export async function driveMigration(rawClient: Client, migrationId: string, pol
             `sample accuracy ${status.sample.accuracy.toFixed(2)}% is below ${policy.minSampleAccuracy}%: not approving; see ${status.reports.sampleDiff ?? 'the sample diff report'}`,
           );
         }
-        policy.onDecision?.(`approving SAMPLE_REVIEW at ${status.sample.accuracy.toFixed(2)}% field accuracy by signal as "${policy.by}"`);
-        await sendApproval(client, migrationId, { gate: 'SAMPLE_REVIEW', by: policy.by });
+        policy.onDecision?.(`approving SAMPLE_REVIEW at ${status.sample.accuracy.toFixed(2)}% field accuracy as "${policy.by}"`);
+        await sendApproval(client, migrationId, { gate: 'SAMPLE_REVIEW', by: policy.by, sampleRun: status.sample.run });
       }
       if (
         status.phase === 'DELTA' &&

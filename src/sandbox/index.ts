@@ -56,7 +56,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   validateSandboxOptions(options);
   const specs = PipedriveSpecs.load();
   const extraUsers = options.users ?? [];
-  const seedState = (): AccountState => seedAccount({ keySeed: options.seed, extraUsers });
+  const seedState = (): AccountState => seedAccount({ keySeed: options.seed, extraUsers, companyId: options.companyId });
 
   const limiter = new RateLimiter({
     plan: options.plan ?? 'growth',

@@ -51,6 +51,7 @@ const program = new Command()
   .option('--token <token>', 'accepted API token (repeatable; default "sandbox-token")', collect)
   .option('--persist <file>', 'save the account to this file and load it at start')
   .option('--seed <n>', 'seed for custom-field keys (same seed, same requests, same account)', integer(0))
+  .option('--company-id <n>', 'the seeded company id (default 7301): another id plays another account behind the same URL', integer(1))
   .option('--user <"Name <email>">', 'add a user to the seeded account (repeatable)', user)
   .option('--users-file <file>', 'JSON array of {name, email} users to add')
   .option('--error-rate <0..1>', 'share of API requests answered 500/503', rate)
@@ -71,6 +72,7 @@ interface CliFlags {
   dailyTokenBudget?: number;
   burstLimit?: number;
   searchBurstLimit?: number;
+  companyId?: number;
   dayLengthMs?: number;
   token?: string[];
   persist?: string;
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
     apiTokens: flags.token,
     persistFile: flags.persist,
     seed: flags.seed,
+    companyId: flags.companyId,
     users,
     faults: Object.fromEntries(Object.entries(faults).filter(([, v]) => v !== undefined)),
     blockAfterConsecutive429s: flags.blockAfter429s,

@@ -53,6 +53,8 @@ export interface SandboxOptions {
   persistFile?: string;
   /** Seeds custom-field keys so that two sandboxes given the same seed and requests hold identical accounts. */
   seed?: number;
+  /** The seeded company's id (default 7301): a second sandbox on the same port with another id plays another account. */
+  companyId?: number;
   /** Users added to the seeded account, after those in default-seed.json. */
   users?: SandboxUser[];
   /** After this many consecutive 429s for one token, answer 403 with an HTML page (Cloudflare-style). Off when unset. */
@@ -119,6 +121,7 @@ const SandboxOptionsSchema = z.object({
   faults: FaultOptionsSchema.optional(),
   persistFile: z.string().min(1).optional(),
   seed: z.number().int().optional(),
+  companyId: z.number().int().positive().optional(),
   users: z.array(SandboxUserSchema).optional(),
   blockAfterConsecutive429s: z.number().int().positive().optional(),
   contactSync: z.boolean().optional(),

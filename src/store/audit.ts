@@ -84,3 +84,20 @@ export async function* readAudit(pool: Pool, migrationId: string, pageSize = 500
     after = rows[rows.length - 1]!.id;
   }
 }
+
+/** A gate decision the migration refused before it reached its history (an Update's validator): kept here instead. */
+export async function recordRefusedDecision(
+  pool: Pool,
+  migrationId: string,
+  d: { gate: string; decision: string; by: string; reason: string },
+): Promise<void> {
+  await appendAudit(pool, {
+    migrationId,
+    action: 'update',
+    objectType: 'gate',
+    sourceKey: d.gate,
+    method: 'UPDATE',
+    endpoint: `gate:${d.gate}`,
+    note: `${d.decision} by ${d.by}: ${d.reason}`,
+  });
+}

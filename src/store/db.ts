@@ -35,6 +35,17 @@ export async function migrateStore(databaseUrl: string): Promise<void> {
 }
 
 /** Creates the database named in the URL when it does not exist yet (the demo's first run). */
+/** A connection string fit for a message: the password masked. */
+export function redactedUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
@@ -44,6 +55,9 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   url.pathname = '/postgres';
   const admin = createPool(url.toString(), { max: 1 });
   try {
+    await admin.query('SELECT 1').catch((err: Error & { code?: string }) => {
+      throw new Error(`PostgreSQL at DATABASE_URL=${redactedUrl(databaseUrl)} does not answer: ${err.code ?? ''} ${err.message}`.replace(/\s+/gu, ' ').trim());
+    });
     const exists = async () => ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
     if (!(await exists())) {
       try {

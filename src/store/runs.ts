@@ -11,6 +11,8 @@ export interface MigrationRun {
   timezone: string | null;
   source: SourceSpec;
   pipedriveBaseUrl: string;
+  /** `host#company_id` of the account, recorded before the first write; every later write checks the token still answers for it. */
+  pipedriveAccount: string | null;
   phase: string;
   options: Record<string, unknown>;
   fingerprintBefore: string | null;
@@ -23,6 +25,7 @@ interface RunRow {
   timezone: string | null;
   source: SourceSpec;
   pipedrive_base_url: string;
+  pipedrive_account: string | null;
   phase: string;
   options: Record<string, unknown>;
   fingerprint_before: string | null;
@@ -36,6 +39,7 @@ function toRun(r: RunRow): MigrationRun {
     timezone: r.timezone,
     source: r.source,
     pipedriveBaseUrl: r.pipedrive_base_url,
+    pipedriveAccount: r.pipedrive_account,
     phase: r.phase,
     options: r.options,
     fingerprintBefore: r.fingerprint_before,
@@ -50,7 +54,7 @@ export class UnknownMigrationError extends Error {
   }
 }
 
-/** Registers a migration, or updates where it reads and writes when it has not written anything yet. */
+/** Registers a migration; one already in the store is returned unchanged (its source and account are fixed). */
 export async function registerRun(
   pool: Pool,
   run: { migrationId: string; practiceName?: string; timezone?: string; source: SourceSpec; pipedriveBaseUrl: string; options?: object },
@@ -58,15 +62,38 @@ export async function registerRun(
   const { rows } = await pool.query<RunRow>(
     `INSERT INTO migration_runs (migration_id, practice_name, timezone, source, pipedrive_base_url, options)
      VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (migration_id) DO UPDATE SET
-       practice_name = COALESCE(EXCLUDED.practice_name, migration_runs.practice_name),
-       timezone = COALESCE(EXCLUDED.timezone, migration_runs.timezone),
-       source = EXCLUDED.source, pipedrive_base_url = EXCLUDED.pipedrive_base_url, options = EXCLUDED.options,
-       updated_at = now()
+     ON CONFLICT (migration_id) DO NOTHING
      RETURNING *`,
     [run.migrationId, run.practiceName ?? null, run.timezone ?? null, run.source, run.pipedriveBaseUrl, run.options ?? {}],
   );
-  return toRun(rows[0]!);
+  return rows[0] ? toRun(rows[0]) : getRun(pool, run.migrationId);
+}
+
+/**
+ * Points a migration that has never written at another source or account (a restart after a failed extract, say).
+ * Refused by the WHERE clause once the account is recorded or a fingerprint taken: returns false then.
+ */
+export async function repointUnwrittenRun(
+  pool: Pool,
+  migrationId: string,
+  to: { source: SourceSpec; pipedriveBaseUrl: string; options: object },
+): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `UPDATE migration_runs SET source = $2, pipedrive_base_url = $3, options = $4, updated_at = now()
+     WHERE migration_id = $1 AND pipedrive_account IS NULL AND fingerprint_before IS NULL`,
+    [migrationId, to.source, to.pipedriveBaseUrl, to.options],
+  );
+  return rowCount === 1;
+}
+
+/** A restart with the same source and account may bring new options (batch size, concurrency…). */
+export async function setRunOptions(pool: Pool, migrationId: string, options: object): Promise<void> {
+  await pool.query('UPDATE migration_runs SET options = $2, updated_at = now() WHERE migration_id = $1', [migrationId, options]);
+}
+
+/** The delta window's newer extract of the same practice (`starter source`). */
+export async function setRunSource(pool: Pool, migrationId: string, source: SourceSpec): Promise<void> {
+  await pool.query('UPDATE migration_runs SET source = $2, updated_at = now() WHERE migration_id = $1', [migrationId, source]);
 }
 
 export async function getRun(pool: Pool, migrationId: string): Promise<MigrationRun> {
@@ -99,8 +126,17 @@ export function pipedriveAccountId(baseUrl: string, companyId: number): string {
   return `${new URL(baseUrl).host}#${companyId}`;
 }
 
-export async function setRunAccount(pool: Pool, migrationId: string, account: string): Promise<void> {
-  await pool.query('UPDATE migration_runs SET pipedrive_account = $2, updated_at = now() WHERE migration_id = $1', [migrationId, account]);
+/**
+ * Records the account once. Returns the account on record afterwards: another one than `account` means the token now
+ * answers for a different company than the migration's, and the caller must refuse.
+ */
+export async function setRunAccount(pool: Pool, migrationId: string, account: string): Promise<string> {
+  const { rows } = await pool.query<{ pipedrive_account: string }>(
+    `UPDATE migration_runs SET pipedrive_account = COALESCE(pipedrive_account, $2), updated_at = now()
+     WHERE migration_id = $1 RETURNING pipedrive_account`,
+    [migrationId, account],
+  );
+  return rows[0]!.pipedrive_account;
 }
 
 /** The fingerprint before the first write is taken once: a retried activity must not overwrite it. */

@@ -1,7 +1,7 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 
 /** Failure types an activity raises for problems a retry cannot fix. */
-export const NON_RETRYABLE = ['PermanentFailure', 'ConfigError', 'BadSource', 'DailyBudgetExhausted'];
+export const NON_RETRYABLE = ['PermanentFailure', 'ConfigError', 'BadSource', 'DailyBudgetExhausted', 'AccountMismatch'];
 
 /** Short bookkeeping activities (store reads/writes, reports). */
 export const shortActivity: ActivityOptions = {

@@ -3,3 +3,4 @@ export { migrationWorkflow } from './migration';
 export { loadObjectWorkflow } from './load-object';
 export { rollbackWorkflow } from './rollback';
 export { deltaWorkflow } from './delta';
+export { preflightWorkflow } from './preflight';

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 /** The phases of a migration, in order, as shown in the MigrationPhase search attribute. */
 export const PHASES = [
@@ -36,6 +36,8 @@ export interface ApproveInput {
   includeAllPhi?: boolean;
   /** SAMPLE_REVIEW below the accuracy threshold: the written reason for going ahead anyway. */
   overrideReason?: string;
+  /** SAMPLE_REVIEW: the sample run the approver reviewed (`status.sample.run`); refused once another sample replaced it. */
+  sampleRun?: number;
 }
 
 export interface RejectInput {
@@ -53,6 +55,23 @@ export interface CutoverInput {
   by: string;
 }
 
+/** What a gate decision led to, returned to whoever sent it (the CLI prints it). */
+export interface GateDecisionResult {
+  gate: Gate;
+  decision: 'approve' | 'reject';
+  /** What happens next, e.g. "map v3 approved: creating the schema". */
+  outcome: string;
+  mapVersion?: number;
+  sampleRun?: number;
+}
+
+/**
+ * Gate decisions are Updates: the workflow's validator accepts or refuses them at once (a gate that is not open now, a
+ * sample that was replaced, a missing reason), so the CLI can tell the operator and exit non-zero. The signals with
+ * the same rules remain for the Web UI's "Send a Signal"; a refused signal is audited and shown in the gate message.
+ */
+export const approveUpdate = defineUpdate<GateDecisionResult, [ApproveInput]>('approveGate');
+export const rejectUpdate = defineUpdate<GateDecisionResult, [RejectInput]>('rejectGate');
 export const approveSignal = defineSignal<[ApproveInput]>('approve');
 export const rejectSignal = defineSignal<[RejectInput]>('reject');
 export const rollbackSignal = defineSignal<[RollbackInput]>('rollback');
@@ -94,7 +113,8 @@ export interface MigrationStatus {
   mapVersion?: number;
   extract?: { tables: number; rowsRead: number; rowsStaged: number; rowsRejected: number };
   audit?: Record<string, number>;
-  sample?: AccuracySummary & { approvedBy?: string; overrideReason?: string };
+  /** `run` counts sample runs (a rejected sample is re-run): an approval names the one it reviewed. */
+  sample?: AccuracySummary & { run?: number; threshold?: number; approvedBy?: string; overrideReason?: string };
   verification?: AccuracySummary;
   objects: Record<string, ObjectCounts>;
   currentObject?: string;

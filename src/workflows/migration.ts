@@ -12,6 +12,7 @@ import {
   workflowInfo,
   getExternalWorkflowHandle,
   ApplicationFailure,
+  patched,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { MigrationOptions } from '../config';
@@ -19,18 +20,20 @@ import { shortActivity, sourceActivity } from './activity-options';
 import { withDailyBudget } from './budget';
 import { deltaWorkflow } from './delta';
 import { loadObjectWorkflow, type LoadObjectResult } from './load-object';
+import { gateRefusal, type GateDecision, type OpenGate } from './gates';
 import {
   approveSignal,
+  approveUpdate,
   cutoverSignal,
   loadPausedSignal,
   rejectSignal,
+  rejectUpdate,
   rollbackSignal,
   statusQuery,
-  type ApproveInput,
   type Gate,
+  type GateDecisionResult,
   type MigrationStatus,
   type Phase,
-  type RejectInput,
   type RollbackInput,
   type RunKind,
 } from './messages';
@@ -52,7 +55,12 @@ export interface MigrationResult {
   rollback?: RollbackResult;
 }
 
-type Decision = { kind: 'approve'; input: ApproveInput } | { kind: 'reject'; input: RejectInput };
+/** A decision waiting to be applied; `ticket` when it came as an Update, whose caller waits for the outcome. */
+type Decision = GateDecision & { ticket?: number };
+type DecisionOutcome = { result: GateDecisionResult; refusal?: undefined } | { refusal: string; result?: undefined };
+
+/** Histories from before this change queued a signal sent before its gate opened; newer runs refuse it. */
+const GATE_ONLY_WHEN_OPEN = 'gate-decisions-only-when-open';
 
 /**
  * One migration, from extract to cutover (or rollback). Orchestration only: every read and write happens in
@@ -70,6 +78,11 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     phaseHistory: [],
   };
   const decisions: Decision[] = [];
+  const outcomes = new Map<number, DecisionOutcome>();
+  const unsettled = new Set<number>();
+  let nextTicket = 1;
+  let openGate: OpenGate | undefined;
+  let sampleRuns = 0;
   let rollbackRequest: RollbackInput | undefined;
   let cutoverRequested = false;
   let anythingWritten = false;
@@ -77,8 +90,42 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   let recordsFailed = 0;
 
   setHandler(statusQuery, () => status);
-  setHandler(approveSignal, (a) => void decisions.push({ kind: 'approve', input: a }));
-  setHandler(rejectSignal, (r) => void decisions.push({ kind: 'reject', input: r }));
+  // A decision counts only for the gate open now and nothing already queued for it (gates.ts has the rules).
+  const refusalOf = (d: GateDecision): string | undefined =>
+    decisions.length > 0 ? `a decision for ${openGate?.gate ?? 'this gate'} is already being applied` : gateRefusal(d, openGate, status.phase);
+  const settle = (d: Decision, outcome: DecisionOutcome) => {
+    if (d.ticket === undefined) return;
+    unsettled.delete(d.ticket);
+    outcomes.set(d.ticket, outcome);
+  };
+  const decideByUpdate = async (d: GateDecision): Promise<GateDecisionResult> => {
+    const ticket = nextTicket++;
+    unsettled.add(ticket);
+    decisions.push({ ...d, ticket });
+    await condition(() => outcomes.has(ticket));
+    const outcome = outcomes.get(ticket)!;
+    outcomes.delete(ticket);
+    if (outcome.refusal !== undefined) throw ApplicationFailure.nonRetryable(outcome.refusal, 'GateDecisionRefused');
+    return outcome.result;
+  };
+  const validate = (d: GateDecision) => {
+    const refusal = refusalOf(d);
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'GateDecisionRefused');
+  };
+  setHandler(approveUpdate, (a) => decideByUpdate({ kind: 'approve', input: a }), { validator: (a) => validate({ kind: 'approve', input: a }) });
+  setHandler(rejectUpdate, (r) => decideByUpdate({ kind: 'reject', input: r }), { validator: (r) => validate({ kind: 'reject', input: r }) });
+  // The Web UI's "Send a Signal": the same rules, but a signal has no answer, so a refusal is audited and shown.
+  const decideBySignal = async (d: GateDecision) => {
+    if (!patched(GATE_ONLY_WHEN_OPEN)) return void decisions.push(d);
+    const refusal = refusalOf(d);
+    if (!refusal) return void decisions.push(d);
+    const by = typeof d.input?.by === 'string' && d.input.by.trim() ? d.input.by : 'unknown';
+    status.gateMessage = `refused a ${d.kind} signal from ${by}: ${refusal}`;
+    showDetails();
+    await short.recordDecision({ migrationId, gate: String(d.input?.gate ?? 'none'), decision: `refused_${d.kind}`, by, reason: refusal });
+  };
+  setHandler(approveSignal, (a) => decideBySignal({ kind: 'approve', input: a }));
+  setHandler(rejectSignal, (r) => decideBySignal({ kind: 'reject', input: r }));
   setHandler(cutoverSignal, () => {
     cutoverRequested = true;
   });
@@ -87,6 +134,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   setHandler(rollbackSignal, (r) => {
     if (rollbackRequest) return;
     rollbackRequest = r;
+    // A decision sent as an Update and not applied yet will not be: its sender hears why.
+    for (const ticket of unsettled) outcomes.set(ticket, { refusal: 'a rollback was requested: the decision was not applied' });
+    unsettled.clear();
     main.cancel();
   });
 
@@ -125,8 +175,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     await short.markPhase({ migrationId, phase });
   };
 
-  const waitForDecision = async (gate: Gate): Promise<Decision> => {
+  const waitForDecision = async (gate: Gate, sample?: OpenGate['sample']): Promise<Decision> => {
     status.waitingFor = gate;
+    openGate = { gate, sample };
     showDetails();
     for (;;) {
       const arrived = await condition(() => decisions.length > 0, options.gateReminderSeconds * 1000);
@@ -136,11 +187,14 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       }
       const decision = decisions.shift()!;
       if (decision.input.gate !== gate) {
+        // Only histories from before GATE_ONLY_WHEN_OPEN queue a decision for another gate.
         status.gateMessage = `ignored a ${decision.kind} for ${decision.input.gate}: the migration is at ${gate}`;
+        settle(decision, { refusal: status.gateMessage });
         showDetails();
         continue;
       }
       status.waitingFor = undefined;
+      openGate = undefined;
       return decision;
     }
   };
@@ -223,6 +277,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         await short.recordDecision({ migrationId, decision: decision.kind, ...decision.input });
         if (decision.kind === 'reject') {
           status.gateMessage = `rejected by ${decision.input.by}: import an edited workbook, then approve`;
+          settle(decision, { result: { gate: 'MAPPING_REVIEW', decision: 'reject', outcome: status.gateMessage } });
           continue;
         }
         const approval = await short.approveMap({
@@ -236,9 +291,13 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
           status.mapVersion = approval.version;
           if (approval.approvedMapPath) status.reports.approvedMap = approval.approvedMapPath;
           status.gateMessage = undefined;
+          settle(decision, {
+            result: { gate: 'MAPPING_REVIEW', decision: 'approve', mapVersion: approval.version, outcome: `map v${approval.version} approved: creating the schema, then the sample run` },
+          });
           break;
         }
         status.gateMessage = `approval refused, the map does not validate: ${approval.errors.slice(0, 5).join('; ')}`;
+        settle(decision, { refusal: status.gateMessage });
         showDetails();
       }
 
@@ -251,26 +310,30 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       anythingWritten = true;
 
       await setPhase('SAMPLE');
+      sampleRuns++;
       await short.selectSample({ migrationId, size: options.sampleSize });
       const objectTypes = (await short.planRun({ migrationId, objectTypes: options.objectTypes })).objectTypes;
       await runObjects('sample', 'load', objectTypes);
       await runObjects('sample', 'verify', objectTypes);
       const sample = await short.writeAccuracyReport({ migrationId, runKind: 'sample' });
-      status.sample = sample;
+      const threshold = options.sampleAccuracyThreshold;
+      status.sample = { ...sample, run: sampleRuns, threshold };
       if (sample.reportPath) status.reports.sampleDiff = sample.reportPath;
 
       await setPhase('SAMPLE_REVIEW');
       let approved = false;
       status.gateMessage = `sample accuracy ${sample.accuracy.toFixed(2)}% (threshold ${options.sampleAccuracyThreshold}%)`;
       for (;;) {
-        const decision = await waitForDecision('SAMPLE_REVIEW');
+        const decision = await waitForDecision('SAMPLE_REVIEW', { run: sampleRuns, accuracy: sample.accuracy, threshold });
         if (decision.kind === 'approve') {
           const below = sample.accuracy < options.sampleAccuracyThreshold;
           if (below && !decision.input.overrideReason) {
+            // Only signals queued in histories from before GATE_ONLY_WHEN_OPEN get here; gates.ts refuses them up front.
             status.gateMessage =
               `approval refused: accuracy ${sample.accuracy.toFixed(2)}% is below ${options.sampleAccuracyThreshold}%; ` +
               'reject to fix the map and re-run the sample, or approve with a written override reason';
             await short.recordDecision({ migrationId, gate: 'SAMPLE_REVIEW', decision: 'refused', by: decision.input.by });
+            settle(decision, { refusal: status.gateMessage });
             continue;
           }
           await short.recordDecision({
@@ -280,12 +343,18 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
             by: decision.input.by,
             reason: decision.input.overrideReason,
           });
-          status.sample = { ...sample, approvedBy: decision.input.by, overrideReason: decision.input.overrideReason };
+          status.sample = { ...sample, run: sampleRuns, threshold, approvedBy: decision.input.by, overrideReason: decision.input.overrideReason };
+          settle(decision, {
+            result: { gate: 'SAMPLE_REVIEW', decision: 'approve', sampleRun: sampleRuns, outcome: `sample run ${sampleRuns} approved${below ? ' with an override' : ''}: the full run starts` },
+          });
           approved = true;
           break;
         }
         await short.recordDecision({ migrationId, decision: 'reject', ...decision.input });
         status.gateMessage = `sample rejected by ${decision.input.by}: rolling the sample back`;
+        settle(decision, {
+          result: { gate: 'SAMPLE_REVIEW', decision: 'reject', sampleRun: sampleRuns, outcome: 'sample rejected: rolling it back, then back to MAPPING_REVIEW' },
+        });
         await runRollback('sample', decision.input.by, decision.input.reason);
         break;
       }

@@ -10,7 +10,7 @@ import { getFieldMap, latestFieldMap, saveProposedMap } from '../../src/store/fi
 import { listReports } from '../../src/store/reports';
 import type { LinkReconciliation } from '../../src/activities/reconciliation';
 import type { MigrationResult } from '../../src/workflows/migration';
-import type { Gate, MigrationStatus } from '../../src/workflows/messages';
+import { approveSignal, type Gate, type MigrationStatus } from '../../src/workflows/messages';
 import type { RollbackResult } from '../../src/workflows/rollback';
 
 jest.setTimeout(12 * 60 * 1000);
@@ -78,7 +78,9 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     const rule = broken.rules.find((r) => r.target.entity === 'person' && r.target.field.kind === 'custom' && r.phi === 'none')!;
     rule.target.field = { kind: 'custom', name: 'Favourite Colour' };
     const brokenVersion = await saveProposedMap(world.h.db.pool, migrationId, { map: broken });
-    await sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, mapVersion: brokenVersion, includeAllPhi: true });
+    await expect(sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, mapVersion: brokenVersion, includeAllPhi: true })).rejects.toThrow(
+      /MAPPING_REVIEW refused: approval refused, the map does not validate/u,
+    );
     const refusedMap = await gateMessage(migrationId, 'MAPPING_REVIEW', 'approval refused, the map does not validate');
     expect(refusedMap.gateMessage).toContain(`${rule.id}: custom field person.Favourite Colour is not defined`);
     expect(refusedMap.phase).toBe('MAPPING_REVIEW');
@@ -95,12 +97,13 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     expect((await sampleMismatches(migrationId)).map((m) => [m.object_type, m.field, m.category])).toEqual([['activity', 'subject', 'value_mismatch']]);
     expect(world.sandbox.recordsFingerprint()).not.toBe(recordsBefore);
 
-    // "approve" below the threshold without a written reason is refused; the gate stays open.
-    await sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY });
-    const refused = await gateMessage(migrationId, 'SAMPLE_REVIEW', 'approval refused: accuracy');
-    expect(refused.phase).toBe('SAMPLE_REVIEW');
-    expect(refused.gateMessage).toContain('below 99%');
-    expect(await auditNotes(migrationId, 'SAMPLE_REVIEW')).toEqual([`refused by ${BY}`]);
+    // "approve" below the threshold without a written reason is refused at once, with the reason; the gate stays open.
+    await expect(sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY }, world.h.db.pool)).rejects.toThrow(
+      /approve SAMPLE_REVIEW refused: accuracy [\d.]+% is below 99%/u,
+    );
+    const refused = await queryStatus(world.h.client, migrationId);
+    expect(refused).toMatchObject({ phase: 'SAMPLE_REVIEW', waitingFor: 'SAMPLE_REVIEW' });
+    expect(await auditNotes(migrationId, 'SAMPLE_REVIEW')).toEqual([expect.stringMatching(new RegExp(`^refused_approve by ${BY}: accuracy [\\d.]+% is below 99%`, 'u'))]);
 
     // "reject" rolls the sample back (every record it created is gone) and returns to MAPPING_REVIEW.
     const reason = 'activity subjects rewritten by an account automation';
@@ -124,8 +127,14 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     await sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
     const second = await atGate(migrationId, 'SAMPLE_REVIEW', 2);
     expect(second.sample!.accuracy).toBeGreaterThanOrEqual(99);
+    expect(second.sample!.run).toBe(2);
     expect(await sampleMismatches(migrationId)).toEqual([]);
-    await sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY });
+    // An approval counts only for the sample its approver reviewed: the rejected run 1 is not the one at the gate.
+    await expect(sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, sampleRun: 1 })).rejects.toThrow(
+      /the sample you reviewed \(run 1\) is not the one at the gate \(run 2\)/u,
+    );
+    const result2 = await sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, sampleRun: 2 });
+    expect(result2).toMatchObject({ gate: 'SAMPLE_REVIEW', decision: 'approve', sampleRun: 2 });
     const result = (await world.h.client.workflow.getHandle(migrationWorkflowId(migrationId)).result()) as MigrationResult;
     expect(result.status.phase).toBe('DONE');
     expect(result.status.sample).toMatchObject({ approvedBy: BY });
@@ -166,8 +175,23 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     const migrationId = 'gate-override';
     world.sandbox.setAutomations(AUTOMATION);
     await start(migrationId);
+    // Only a person opens a gate, and only one that is open now: approvals sent before MAPPING_REVIEW opens are
+    // refused at once (Update) or refused and audited (signal, as the Web UI sends it), never kept for later.
+    await expect(sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true }, world.h.db.pool)).rejects.toThrow(
+      /approve MAPPING_REVIEW refused: no gate is open \(the migration is at (EXTRACT|AUDIT)\)/u,
+    );
+    await world.h.client.workflow.getHandle(migrationWorkflowId(migrationId)).signal(approveSignal, { gate: 'MAPPING_REVIEW', by: 'early-signal', includeAllPhi: true });
     await atGate(migrationId, 'MAPPING_REVIEW', 1);
-    await sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
+    await expect(sendApproval(world.h.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY })).rejects.toThrow(/the migration waits at MAPPING_REVIEW, not SAMPLE_REVIEW/u);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await queryStatus(world.h.client, migrationId)).toMatchObject({ phase: 'MAPPING_REVIEW', waitingFor: 'MAPPING_REVIEW' });
+    const early = await auditNotes(migrationId, 'MAPPING_REVIEW');
+    expect(early).toEqual([
+      expect.stringMatching(new RegExp(`^refused_approve by ${BY}: no gate is open`, 'u')),
+      expect.stringMatching(/^refused_approve by early-signal: no gate is open/u),
+    ]);
+    const approved = await sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
+    expect(approved).toMatchObject({ gate: 'MAPPING_REVIEW', decision: 'approve', mapVersion: 1 });
     const sample = await atGate(migrationId, 'SAMPLE_REVIEW', 1);
     expect(sample.sample!.accuracy).toBeLessThan(99);
 

@@ -12,6 +12,7 @@ const run = (source: SourceSpec): MigrationRun => ({
   practiceName: null,
   timezone: null,
   pipedriveBaseUrl: 'http://127.0.0.1:9',
+  pipedriveAccount: null,
   phase: 'FULL',
   options: {},
   fingerprintBefore: null,

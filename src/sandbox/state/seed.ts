@@ -39,11 +39,13 @@ const DEFAULT_ACTIVITY_TYPES: [name: string, keyString: string][] = [
 export interface SeedOptions {
   keySeed: number | undefined;
   extraUsers: SandboxUser[];
+  /** Another company behind the same host: the account a token of another company answers for. */
+  companyId?: number;
 }
 
-export function seedAccount({ keySeed, extraUsers }: SeedOptions): AccountState {
+export function seedAccount({ keySeed, extraUsers, companyId }: SeedOptions): AccountState {
   const seed: SeedFile = defaultSeed;
-  const state = new AccountState({ ...seed.company }, keySeed);
+  const state = new AccountState({ ...seed.company, ...(companyId === undefined ? {} : { id: companyId }) }, keySeed);
   const v2Time = rfc3339(SEED_TIME_MS);
   const v1Time = v1Timestamp(SEED_TIME_MS);
 

@@ -1,0 +1,45 @@
+import { gateRefusal, type OpenGate } from '../../../src/workflows/gates';
+
+const MAPPING: OpenGate = { gate: 'MAPPING_REVIEW' };
+const SAMPLE: OpenGate = { gate: 'SAMPLE_REVIEW', sample: { run: 2, accuracy: 97.5, threshold: 99 } };
+const approve = (input: object) => ({ kind: 'approve' as const, input: { gate: 'MAPPING_REVIEW' as const, by: 'Ana', ...input } });
+const reject = (input: object) => ({ kind: 'reject' as const, input: { gate: 'SAMPLE_REVIEW' as const, by: 'Ana', reason: 'dates off', ...input } });
+
+describe('gateRefusal: only a person opens a gate, and only one open now', () => {
+  it('refuses any decision while no gate is open, naming the phase', () => {
+    expect(gateRefusal(approve({}), undefined, 'EXTRACT')).toMatch(/^no gate is open \(the migration is at EXTRACT\)/u);
+    expect(gateRefusal(reject({}), undefined, 'FULL')).toMatch(/^no gate is open \(the migration is at FULL\)/u);
+  });
+
+  it('refuses a decision for another gate than the open one', () => {
+    expect(gateRefusal(approve({ gate: 'SAMPLE_REVIEW' }), MAPPING, 'MAPPING_REVIEW')).toBe('the migration waits at MAPPING_REVIEW, not SAMPLE_REVIEW');
+  });
+
+  it('needs who decides, and a reject needs its reason', () => {
+    expect(gateRefusal(approve({ by: '  ' }), MAPPING, 'MAPPING_REVIEW')).toBe('an approval must say who decides (by)');
+    expect(gateRefusal(reject({ reason: '' }), SAMPLE, 'SAMPLE_REVIEW')).toBe('a rejection must give its reason');
+    expect(gateRefusal({ kind: 'approve', input: undefined as never }, MAPPING, 'MAPPING_REVIEW')).toMatch(/needs its input/u);
+  });
+
+  it('accepts an approval of the open MAPPING_REVIEW', () => {
+    expect(gateRefusal(approve({ mapVersion: 3 }), MAPPING, 'MAPPING_REVIEW')).toBeUndefined();
+  });
+
+  it('refuses an approval of a sample the approver did not review', () => {
+    expect(gateRefusal(approve({ gate: 'SAMPLE_REVIEW', sampleRun: 1, overrideReason: 'ok' }), SAMPLE, 'SAMPLE_REVIEW')).toMatch(
+      /the sample you reviewed \(run 1\) is not the one at the gate \(run 2\)/u,
+    );
+  });
+
+  it('refuses a below-threshold approval without a written override reason, and accepts it with one', () => {
+    expect(gateRefusal(approve({ gate: 'SAMPLE_REVIEW', sampleRun: 2 }), SAMPLE, 'SAMPLE_REVIEW')).toMatch(/^accuracy 97\.50% is below 99%/u);
+    expect(gateRefusal(approve({ gate: 'SAMPLE_REVIEW', sampleRun: 2, overrideReason: ' ' }), SAMPLE, 'SAMPLE_REVIEW')).toMatch(/below 99%/u);
+    expect(gateRefusal(approve({ gate: 'SAMPLE_REVIEW', sampleRun: 2, overrideReason: 'accepted in writing' }), SAMPLE, 'SAMPLE_REVIEW')).toBeUndefined();
+    const clean: OpenGate = { gate: 'SAMPLE_REVIEW', sample: { run: 1, accuracy: 99.5, threshold: 99 } };
+    expect(gateRefusal(approve({ gate: 'SAMPLE_REVIEW' }), clean, 'SAMPLE_REVIEW')).toBeUndefined();
+  });
+
+  it('accepts a reject of the open gate whatever the accuracy', () => {
+    expect(gateRefusal(reject({}), SAMPLE, 'SAMPLE_REVIEW')).toBeUndefined();
+  });
+});
