@@ -24,4 +24,3 @@ describe('token costs from the specs', () => {
     expect(tokenCostEntries()).toEqual(tokenCostsFromSpecs());
   });
 });
-});
