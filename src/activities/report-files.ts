@@ -1,5 +1,5 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import { makePrivateDir, writePrivateFile } from '../private-files';
 import { type ActivitySettings } from './deps';
 
 /** Every report of a migration lives under `<dataDir>/migrations/<migrationId>/`. */
@@ -7,14 +7,16 @@ export function migrationDir(settings: ActivitySettings, migrationId: string): s
   return path.join(settings.dataDir, 'migrations', migrationId);
 }
 
-/** Writes a file atomically (temp + rename), so a reader never sees half a report. */
+/**
+ * Writes a file atomically (temp + rename), so a reader never sees half a report; owner-only (0600, its folders
+ * 0700), since reports may hold PHI.
+ */
 export async function writeReportFile(settings: ActivitySettings, migrationId: string, name: string, content: string | Buffer): Promise<string> {
   const dir = migrationDir(settings, migrationId);
-  await fs.mkdir(dir, { recursive: true });
+  await makePrivateDir(path.dirname(dir), { tighten: true });
+  await makePrivateDir(dir, { tighten: true });
   const target = path.join(dir, name);
-  const tmp = `${target}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, target);
+  await writePrivateFile(target, content);
   return target;
 }
 

@@ -1,8 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js';
 import type { Pool } from 'pg';
 import type { ExtractSourceSpec } from '../dentrix/extract-reader';
+import { makePrivateDir, writePrivateFile } from '../private-files';
 import { appointmentFindings } from './appointments';
 import { inFlightClaims } from './claims';
 import { contactQuality } from './contact-quality';
@@ -125,17 +125,15 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
   }
 
   progress('writing the report');
-  await mkdir(opts.outDir, { recursive: true });
+  await makePrivateDir(opts.outDir, { tighten: true });
   const reportPath = await writeAtomically(path.join(opts.outDir, DATA_QUALITY_JSON), JSON.stringify(report, null, 2) + '\n');
   const htmlPath = await writeAtomically(path.join(opts.outDir, DATA_QUALITY_HTML), renderDataQualityHtml(report));
   return { reportPath, htmlPath, summary: summarise(report) };
 }
 
-/** Temp file + rename: a reader never sees half a report. */
+/** Temp file + rename: a reader never sees half a report; owner-only (0600). */
 async function writeAtomically(target: string, content: string): Promise<string> {
-  const temporary = `${target}.${process.pid}.tmp`;
-  await writeFile(temporary, content);
-  await rename(temporary, target);
+  await writePrivateFile(target, content);
   return target;
 }
 

@@ -70,7 +70,7 @@ async function bringUpWorld(options: DemoOptions, say: (line: string) => void): 
 
 async function bringUp(options: DemoOptions, say: (line: string) => void, started: { stop(): Promise<void> }[]): Promise<World> {
   const data = dataDir();
-  fs.mkdirSync(data, { recursive: true });
+  fs.mkdirSync(data, { recursive: true, mode: 0o700 }); // reports and the sandbox's state: owner-only
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
   let devServer: RunningDevServer | undefined;

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { parseFieldMap, type PhiDecisions } from '../mapping';
 import { exportWorkbook, formatRowError, importWorkbook, phiDecisionsForApproval, proposeForMigration } from '../review';
 import { latestFieldMap, saveProposedMap } from '../store/field-maps';
+import { makePrivateDir } from '../private-files';
 
 export interface MapCommandDeps {
   /** Runs fn with a pool on the migration store (the starter's withStore). */
@@ -43,6 +44,9 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
         const phi = phiDecisionsForApproval(stored.document, {});
         // Proposing against the stored map adds nothing to it: it gives the rows their samples and confidences.
         const { proposal } = await proposeForMigration(pool, o.migrationId, current);
+        // The workbook shows sample values: the migration's report folder is owner-only (a folder named by --out is
+        // the operator's: only one it creates is made so).
+        if (!o.out) await makePrivateDir(deps.reportDir(o.migrationId), { tighten: true });
         const { xlsxPath, csvPath } = await exportWorkbook({ map: current, proposal, phi }, o.out ?? deps.reportDir(o.migrationId), `mapping-workbook-v${stored.version}`);
         print(`Map version ${stored.version} (${stored.status}, ${current.rules.length} rules) written to:`);
         print(`  ${xlsxPath}`);

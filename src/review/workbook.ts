@@ -3,12 +3,13 @@
  * marked, a sheet explaining the columns) and CSV with the same columns. Either can be edited and imported back;
  * an import gives a new map version and PHI decisions, or per-row errors and nothing applied.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { CUSTOM_FIELD_TYPES, LOAD_ORDER, PHI_CLASSES, TRANSFORM_NAMES, type FieldMap } from '../mapping';
+import { makePrivateDir, writePrivateFile } from '../private-files';
 import {
   DECISIONS,
   DESTINATION_KINDS,
@@ -39,7 +40,7 @@ const PHI_COLUMNS: readonly WorkbookColumn[] = ['sample_values', 'phi_class', 'p
 
 /** Writes `<basename>.xlsx` and `<basename>.csv` into dir (atomically: a reader never sees half a file). */
 export async function exportWorkbook(input: WorkbookInput, dir: string, basename: string): Promise<{ xlsxPath: string; csvPath: string }> {
-  await mkdir(dir, { recursive: true });
+  await makePrivateDir(dir);
   const rows = workbookRows(input);
   const xlsxPath = path.join(dir, `${basename}.xlsx`);
   const csvPath = path.join(dir, `${basename}.csv`);
@@ -48,10 +49,9 @@ export async function exportWorkbook(input: WorkbookInput, dir: string, basename
   return { xlsxPath, csvPath };
 }
 
+/** Owner-only: sample values may be PHI. */
 async function writeAtomically(target: string, content: string | Buffer): Promise<void> {
-  const tmp = `${target}.${process.pid}.tmp`;
-  await writeFile(tmp, content);
-  await rename(tmp, target);
+  await writePrivateFile(target, content);
 }
 
 function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): ExcelJS.Workbook {

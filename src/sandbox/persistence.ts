@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { chmod, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -10,6 +10,8 @@ import { restoreAccount, snapshotEntries, snapshotMeta, type SnapshotEntry, type
  * Saves the account to a JSON Lines file (a meta line, then one line per record) so that a rehearsal survives a
  * restart. Lines rather than one JSON document: a rehearsal with millions of records would not fit in one string.
  * Writes go to a temporary file that replaces the old one, so a crash mid-write leaves the previous save intact.
+ * The file holds whatever a rehearsal loaded (patients' data included): it is readable by its owner only (0600, a
+ * folder it creates 0700).
  */
 export class StatePersister {
   private timer: NodeJS.Timeout | undefined;
@@ -57,9 +59,9 @@ export class StatePersister {
 
   private async write(): Promise<void> {
     const { state, budget } = this.current();
-    mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
+    mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true, mode: 0o700 });
     const temporary = `${this.file}.${process.pid}.tmp`;
-    const out = createWriteStream(temporary, { encoding: 'utf8' });
+    const out = createWriteStream(temporary, { encoding: 'utf8', mode: 0o600 });
     const meta: SnapshotMeta = { ...snapshotMeta(state), budget };
     const writeLine = async (line: string): Promise<void> => {
       if (!out.write(line + '\n')) await once(out, 'drain');
@@ -73,6 +75,7 @@ export class StatePersister {
       out.destroy();
       throw error;
     }
+    await chmod(temporary, 0o600); // a temp file left by an earlier crash keeps its own mode
     await rename(temporary, this.file);
   }
 }
