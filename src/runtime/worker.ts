@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type Pool } from 'pg';
 import { createActivities } from '../activities';
@@ -94,6 +96,14 @@ export async function connectWorkerToTemporal(
 /**
  * Wires a worker: store (migrated), Pipedrive clients, activities, the workflow bundle. Used by the worker process,
  * the demo and the tests; `overrides` lets tests pass a prebuilt bundle.
+/** Next to the compiled worker (dist/), `npm run build` leaves the workflow bundle built once. */
+export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
+
+/** The prebuilt bundle when there is one (the production image), or the workflow sources, bundled at start (dev). */
+export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  return fs.existsSync(PREBUILT_BUNDLE) ? { workflowBundle: { codePath: PREBUILT_BUNDLE } } : { workflowsPath: require.resolve('../workflows') };
+}
+
  */
 export async function createWorkerRuntime(
   env: Env,
@@ -117,7 +127,9 @@ export async function createWorkerRuntime(
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TASK_QUEUE,
-    ...(workerOverrides.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') }),
+    ...workflows,
+  const workflows = workerOverrides.workflowBundle ? { workflowBundle: workerOverrides.workflowBundle } : workflowSource();
+  logger.info({ workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : 'bundled from source at start' }, 'workflow code');
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
