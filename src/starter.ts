@@ -22,6 +22,7 @@ import { describeFailure, migrationFailure, type MigrationFailure } from './cli/
 import { exportAuditLog } from './cli/audit-export';
 import { registerExtraCommands } from './cli/extra-commands';
 import { registerMapCommands } from './cli/map-commands';
+import { registerPurgeCommand } from './cli/purge-command';
 import { dataDir } from './devserver/paths';
 import type { Gate } from './workflows/messages';
 
@@ -254,6 +255,7 @@ function program(): Command {
     withStore: (fn) => withStore(loadEnv(), fn),
     reportDir: (migrationId) => path.join(loadEnv().DATA_DIR ?? dataDir(), 'migrations', migrationId),
   });
+  registerPurgeCommand(cli, { withStore: (fn) => withStore(loadEnv(), fn) });
   return cli;
 }
 

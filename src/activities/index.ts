@@ -5,6 +5,7 @@ import { type ActivityDeps } from './deps';
 import { createImageManifestActivities } from './image-manifest';
 import { createLoadActivities } from './load';
 import { createMappingActivities } from './mapping';
+import { createPurgeActivities } from './purge';
 import { createRollbackActivities } from './rollback';
 import { createRunActivities } from './run';
 import { createSampleActivities } from './sample';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createImageManifestActivities(deps),
     ...createRollbackActivities(deps),
     ...createDeltaActivities(deps),
+    ...createPurgeActivities(deps),
   };
 }
 

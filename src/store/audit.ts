@@ -1,7 +1,7 @@
 import { type Pool, type PoolClient } from 'pg';
 import { tokenCost } from '../pipedrive/token-costs';
 
-export type AuditAction = 'create' | 'update' | 'delete' | 'recover' | 'restore';
+export type AuditAction = 'create' | 'update' | 'delete' | 'recover' | 'restore' | 'purge';
 
 export interface AuditEntry {
   migrationId: string;

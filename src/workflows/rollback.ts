@@ -1,19 +1,22 @@
 import {
   CancellationScope,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { compensationActivity, shortActivity } from './activity-options';
+import { compensationActivity, shortActivity, sourceActivity } from './activity-options';
 import { withDailyBudget } from './budget';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 type Activities = ReturnType<typeof createActivities>;
 const short = proxyActivities<Activities>(shortActivity);
 const compensate = proxyActivities<Activities>(compensationActivity);
+/** Long store work with heartbeats (a whole extract's staged rows). */
+const store = proxyActivities<Activities>(sourceActivity);
 
 export interface RollbackWorkflowInput {
   migrationId: string;
@@ -43,8 +46,8 @@ const BATCH = 100;
 /**
  * The saga's compensation: deletes what the migration created, highest load rank first (the exact reverse of the
  * dependency order: files, notes, activities, deal products, deals, persons, products, organizations, then fields,
- * stages, pipelines, activity types), restores before-images, and proves the result. It runs to completion even
- * when cancelled: a half-done rollback is worse than either end state.
+ * stages, pipelines, activity types), restores before-images, proves the result and, for a full rollback, purges
+ * the staged PHI. It runs to completion even when cancelled: a half-done rollback is worse than either end state.
  */
 export async function rollbackWorkflow(input: RollbackWorkflowInput): Promise<RollbackResult> {
   return CancellationScope.nonCancellable(async () => {
@@ -96,6 +99,12 @@ export async function rollbackWorkflow(input: RollbackWorkflowInput): Promise<Ro
     const restored = await withDailyBudget(() => compensate.restoreBeforeImages({ migrationId, scope }), pauseShown);
     show('proving the account is back to its pre-migration state');
     const proof = await withDailyBudget(() => short.proveRollback({ migrationId, scope }), pauseShown);
+    // PHI at rest (DESIGN §5.11): nothing will be loaded from this staging again, so its PHI goes. Not after a
+    // rejected sample's rollback: the sample is re-run from staging.
+    if (scope === 'all' && patched('purge-staged-phi-after-rollback')) {
+      show('purging the staged extract');
+      await store.purgeStagedPhi({ migrationId, reason: 'rollback (all)' });
+    }
     if (!workflowInfo().parent) {
       upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: scope === 'all' ? 'ROLLED_BACK' : 'MAPPING_REVIEW' }]);
     }

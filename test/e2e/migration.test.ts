@@ -4,10 +4,13 @@ import { generatedPractice, sandboxFor } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration, requestRollback } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
+import { purgeMigration } from '../../src/cli/purge-command';
 import { rollbackWorkflowId } from '../../src/runtime/temporal';
 import type { RollbackResult } from '../../src/workflows/rollback';
 import { type RunningSandbox } from '../../src/sandbox';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { readCsvTable, type CsvTable } from '../support/extract-edit';
+import { needlesFrom, search, storeHaystacks } from '../support/phi-needles';
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -100,6 +103,22 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
       [migrationId],
     );
     expect(Number(persons.rows[0]!.distinct_ids)).toBe(Number(persons.rows[0]!.n));
+
+    // PHI at rest (DESIGN §5.11): `purge` after DONE (the CLI's function; the workflow may have purged at cutover
+    // already) leaves no patient string in the staging tables and says who purged in the audit log; it keeps the ids
+    // a rollback needs: the rollback below still proves itself.
+    const tables: Record<string, CsvTable> = {};
+    for (const t of ['patient', 'appt', 'medical_alert', 'insured', 'clinical_note', 'provider'] as const) tables[t] = await readCsvTable(extract, t);
+    const providerNames = new Set(tables.provider!.rows.flatMap((p) => [p.first_name, p.last_name]).map((n) => (n ?? '').toLowerCase()));
+    const { needles } = needlesFrom(tables, new Set([...providerNames, ...status.practiceName.toLowerCase().split(/\s+/u)]));
+    expect(needles.length).toBeGreaterThan(100);
+    const purged = await purgeMigration(h.db.pool, migrationId, { by: 'e2e-test' });
+    expect(purged).toMatchObject({ migrationId, phase: 'DONE', forced: false });
+    const staging = await storeHaystacks(h.db.pool, ['staged_rows', 'field_diffs', 'phi_hash_keys']);
+    expect(staging.find((hs) => hs.where.endsWith('staged_rows'))!.text.split('\n').length).toBeGreaterThan(1000); // the ids stay
+    expect(search(staging, needles).map((hit) => `${hit.where}: ${hit.kind} ${hit.value}`)).toEqual([]);
+    const purgeRows = await h.db.pool.query<{ note: string }>("SELECT note FROM audit_log WHERE migration_id = $1 AND action = 'purge' ORDER BY id DESC LIMIT 1", [migrationId]);
+    expect(purgeRows.rows).toEqual([{ note: expect.stringMatching(/^staged PHI purged by e2e-test: operator purge in phase DONE /u) }]);
 
     const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'e2e-test', reason: 'proving reversibility' });
     expect(rollback.mode).toBe('started');

@@ -4,7 +4,7 @@ import { DefaultLogger, Runtime, type ActivityInterceptorsFactory, type LogEntry
 import { createHarness, workflowBundle, type Harness } from '../support/harness';
 import { generatedPractice, sandboxFor } from '../support/practice';
 import { dentrixTimestamp, editExtract, nextId, readCsvTable, type CsvTable } from '../support/extract-edit';
-import { bigintSafe, haystacksOfJson, historyJson, needlesFrom, search, stringLeaves, type Haystack } from '../support/phi-needles';
+import { bigintSafe, haystacksOfJson, historyJson, needlesFrom, search, storeHaystacks, stringLeaves, type Haystack } from '../support/phi-needles';
 import { describeError, waitFor, WaitAborted } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
 import { requestRollback, sendCutover, startMigration } from '../../src/cli/commands';
@@ -155,6 +155,25 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
     const picked = await deltaProgress();
     expect(picked.created).toBeGreaterThanOrEqual(1);
     expect(picked.updated).toBeGreaterThanOrEqual(1);
+    // DESIGN §5.11: a never-migrate value (SSN) is nowhere in the store, in any table or column, while staging holds
+    // the whole practice (the delta window's new patient included) and the verification's diffs; staging keeps a
+    // keyed hash in its place.
+    const staged = await h.db.pool.query<{ data: unknown }>('SELECT data FROM staged_rows WHERE migration_id = $1', [migrationId]);
+    const providerNames = new Set(extractTables.provider!.rows.flatMap((p) => [p.first_name, p.last_name]).map((n) => (n ?? '').toLowerCase()));
+    const practiceWords = new Set(started.practiceName.toLowerCase().split(/\s+/u));
+    const { needles, skippedNames } = needlesFrom(extractTables, new Set([...providerNames, ...practiceWords]));
+    const ssnNeedles = needles.filter((n) => n.kind === 'ssn');
+    expect(ssnNeedles.length).toBeGreaterThan(10);
+    const storeInWindow = await storeHaystacks(h.db.pool);
+    const kindsInWindow = new Set(search(storeInWindow, needles).map((hit) => hit.kind)); // the scan reads the data
+    expect([...kindsInWindow]).toEqual(expect.arrayContaining(['name', 'birth date', 'email', 'phone', 'clinical note']));
+    expect(search(storeInWindow, ssnNeedles).map((hit) => `${hit.where}: ${hit.context}`)).toEqual([]);
+    const { rows: hashed } = await h.db.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM staged_rows WHERE migration_id = $1 AND source_table = 'patient' AND data->>'ssn' LIKE 'ssn-hmac:%'",
+      [migrationId],
+    );
+    expect(hashed[0]!.n).toBe(extractTables.patient.rows.filter((p) => (p.ssn ?? '').trim() !== '').length);
+
     await sendCutover(h.client, migrationId, 'phi-e2e');
     const result: MigrationResult = await driving;
     expect(result.status.phase).toBe('DONE');
@@ -162,11 +181,24 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
 
     // The patient data did flow through the activities: Pipedrive holds it (control for the search below).
     const snapshot = await (await fetch(`${sandbox.url}/_sandbox/snapshot`)).text();
+    // DESIGN §5.11, at DONE: still no SSN anywhere in the store.
+    expect(search(await storeHaystacks(h.db.pool), ssnNeedles).map((hit) => `${hit.where}: ${hit.context}`)).toEqual([]);
 
     const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'phi-e2e', reason: 'PHI check' });
     expect(rollback.mode).toBe('started');
     const proof = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
     expect(proof).toMatchObject({ proven: true, fingerprintAfter: fingerprintBefore });
+    // DESIGN §5.11: the full rollback purged the staged PHI: no patient string left in the staging tables, and the
+    // purge is in the audit log with the workflow that did it.
+    const stagingAfter = await storeHaystacks(h.db.pool, ['staged_rows', 'field_diffs', 'phi_hash_keys']);
+    expect(search(stagingAfter, needles).map((hit) => `${hit.where}: ${hit.kind} ${hit.value}`)).toEqual([]);
+    const { rows: purges } = await h.db.pool.query<{ workflow_id: string; note: string }>(
+      "SELECT workflow_id, note FROM audit_log WHERE migration_id = $1 AND action = 'purge'",
+      [migrationId],
+    );
+    expect(purges.filter((p) => p.workflow_id === rollbackWorkflowId(migrationId))).toEqual([
+      { workflow_id: rollbackWorkflowId(migrationId), note: expect.stringContaining('staged PHI purged by rollbackWorkflow: rollback (all)') },
+    ]);
 
     // Every execution of this migration: the migration, its children (sample, full, verify, delta and its polls'
     // loads), every continue-as-new run, the rollback. Visibility is eventually consistent: wait until it settles.
@@ -232,12 +264,8 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
     haystacks.push({ where: 'worker log (pino)', text: workerLogs.join('\n') });
     haystacks.push({ where: 'SDK log (workflow, activity, worker, core)', text: sdkLogs.join('\n') });
 
-    const providerNames = new Set(extractTables.provider!.rows.flatMap((p) => [p.first_name, p.last_name]).map((n) => (n ?? '').toLowerCase()));
-    const practiceWords = new Set(result.status.practiceName.toLowerCase().split(/\s+/u));
-    const { needles, skippedNames } = needlesFrom(extractTables, new Set([...providerNames, ...practiceWords]));
-
-    // Controls. 1: the search finds every needle where patient data belongs (staging, or Pipedrive for normalised forms).
-    const staged = await h.db.pool.query<{ data: unknown }>('SELECT data FROM staged_rows WHERE migration_id = $1', [migrationId]);
+    // Controls. 1: the search finds every needle where patient data belongs (staging before the rollback's purge, or
+    // Pipedrive for normalised forms).
     const pipedrive = haystacksOfJson('pipedrive sandbox', snapshot);
     const control = [
       { where: 'extract', text: Object.values(extractTables).flatMap((t) => t.rows.map((r) => Object.values(r).join('\n'))).join('\n') },

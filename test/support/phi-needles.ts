@@ -1,3 +1,4 @@
+import { type Pool } from 'pg';
 import { type CsvTable } from './extract-edit';
 
 /**
@@ -140,6 +141,31 @@ export function haystacksOfJson(where: string, rawJson: string, counter = { payl
     { where: `${where} (payloads decoded)`, text: JSON.stringify(decoded) },
     { where: `${where} (decoded strings)`, text: stringLeaves(decoded).join('\n') },
   ];
+}
+
+/**
+ * The migration store as haystacks, one per table (every table unless told): every value of every column of every
+ * row, jsonb and all, as the values themselves (no JSON or row-literal escaping to hide a note with quotes).
+ */
+export async function storeHaystacks(pool: Pool, only?: readonly string[]): Promise<Haystack[]> {
+  const { rows: tables } = await pool.query<{ name: string }>(
+    "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+  );
+  const out: Haystack[] = [];
+  for (const { name } of tables) {
+    if (only && !only.includes(name)) continue;
+    const { rows } = await pool.query<{ row: unknown }>(`SELECT to_jsonb(t) AS row FROM "${name}" t`);
+    out.push({ where: `store table ${name}`, text: valueLeaves(rows.map((r) => r.row)).join('\n') });
+  }
+  return out;
+}
+
+/** Like stringLeaves, numbers included (an SSN could be stored as one). */
+function valueLeaves(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string' || typeof value === 'number') out.push(String(value));
+  else if (Array.isArray(value)) for (const v of value) valueLeaves(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) valueLeaves(v, out);
+  return out;
 }
 
 export interface Hit {

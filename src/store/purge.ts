@@ -1,0 +1,127 @@
+import { type Pool } from 'pg';
+import { appendAudit } from './audit';
+
+/**
+ * Purging a migration's staged PHI (DESIGN §5.11): what the practice's extract put in the store, once the workflow
+ * no longer needs it (after cutover, after a full rollback, or by the operator's `purge`).
+ *
+ * - staged_rows: each row's `data` is reduced to its ids (the contract's `*_id` columns: its own key and its
+ *   references, which a later rollback's recovery uses to find a record's person or deal); names, birth dates,
+ *   contacts, notes, alerts, amounts and practice-specific columns go. Its content hash is replaced by `purged`.
+ * - field_diffs: the compared values (expected, actual) are cleared, except the link and owner fields the
+ *   reconciliation counts (Pipedrive ids); matched and category stay, so accuracy counts can still be made.
+ * - phi_hash_keys: the key of the never-migrate values' hashes is deleted.
+ * Ids, counts, the id map and ledger, before-images (the account's own records, which a rollback restores), the
+ * audit log, source issues (they never carry values) and report metadata stay. One audit row records the purge.
+ */
+
+/** The content hash a purged staged row carries: any later staging of the row sees it as changed. */
+export const PURGED = 'purged';
+
+/** Phases in which no workflow needs the staged rows any more. */
+export const PURGEABLE_PHASES: readonly string[] = ['DONE', 'ROLLED_BACK', 'FAILED'];
+
+export interface PurgeCounts {
+  /** Staged rows reduced to their ids by this purge. */
+  stagedRows: number;
+  /** Field-level diff rows whose values this purge cleared. */
+  fieldDiffs: number;
+  /** Hash keys deleted (0 or 1). */
+  hashKeys: number;
+}
+
+export interface PurgeRequest {
+  /** Who asked (an operator's name, or the workflow that purges on its own). */
+  by: string;
+  /** Why, PHI-free: kept in the audit log. */
+  reason: string;
+  /** field_diffs fields whose values are Pipedrive ids the reconciliation reads: kept. */
+  keepDiffFields: readonly string[];
+  /** Where the request came from, for the audit row. */
+  workflowId?: string | null;
+  runId?: string | null;
+  activityId?: string | null;
+  attempt?: number | null;
+  /** Rows per staged_rows update (one short transaction each). */
+  batchSize?: number;
+  /** Called after each batch, e.g. to heartbeat an activity. */
+  onProgress?: (progress: { stagedRows: number }) => void;
+}
+
+/**
+ * Purges one migration's staged PHI; idempotent (a second purge changes nothing and is recorded again). Holds the
+ * staging lock, so it never interleaves with a staging of the same migration (a delta poll).
+ */
+export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: PurgeRequest): Promise<PurgeCounts> {
+  const batchSize = req.batchSize ?? 20_000;
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext('dentrix-stage:' || $1))", [migrationId]);
+    try {
+      const counts: PurgeCounts = { stagedRows: 0, fieldDiffs: 0, hashKeys: 0 };
+      const { rows: tables } = await client.query<{ source_table: string; last: string }>(
+        `SELECT source_table, max(row_seq) AS last FROM staged_rows WHERE migration_id = $1 AND content_hash <> $2 GROUP BY source_table ORDER BY source_table`,
+        [migrationId, PURGED],
+      );
+      // By row_seq ranges (an index), so each batch reads only its own rows however large the extract.
+      for (const { source_table: table, last } of tables) {
+        for (let from = 0; from < Number(last); from += batchSize) {
+          const updated = await client.query(
+            `UPDATE staged_rows SET content_hash = $5, data = COALESCE(
+               (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(staged_rows.data) e
+                 WHERE e.key LIKE '%\\_id' AND jsonb_typeof(e.value) IN ('number', 'string')), '{}'::jsonb)
+             WHERE migration_id = $1 AND source_table = $2 AND row_seq > $3 AND row_seq <= $4 AND content_hash <> $5`,
+            [migrationId, table, from, from + batchSize, PURGED],
+          );
+          counts.stagedRows += updated.rowCount ?? 0;
+          req.onProgress?.({ stagedRows: counts.stagedRows });
+        }
+      }
+      await client.query('BEGIN');
+      try {
+        const diffs = await client.query(
+          `UPDATE field_diffs SET expected = NULL, actual = NULL
+           WHERE migration_id = $1 AND NOT (field = ANY($2::text[])) AND (expected IS NOT NULL OR actual IS NOT NULL)`,
+          [migrationId, [...req.keepDiffFields]],
+        );
+        counts.fieldDiffs = diffs.rowCount ?? 0;
+        const keys = await client.query('DELETE FROM phi_hash_keys WHERE migration_id = $1', [migrationId]);
+        counts.hashKeys = keys.rowCount ?? 0;
+        await appendAudit(client, {
+          migrationId,
+          action: 'purge',
+          objectType: 'staged_phi',
+          method: 'PURGE',
+          endpoint: 'store:staged-phi',
+          workflowId: req.workflowId ?? null,
+          runId: req.runId ?? null,
+          activityId: req.activityId ?? null,
+          attempt: req.attempt ?? null,
+          note:
+            `staged PHI purged by ${req.by}: ${req.reason} ` +
+            `(${counts.stagedRows} staged rows reduced to ids, ${counts.fieldDiffs} field diffs cleared, ${counts.hashKeys} hash key deleted)`,
+        });
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      return counts;
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtext('dentrix-stage:' || $1))", [migrationId]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** What is left of a migration's staged PHI: staged rows not yet purged, field diffs still holding values. */
+export async function stagedPhiLeft(pool: Pool, migrationId: string, keepDiffFields: readonly string[]): Promise<{ stagedRows: number; fieldDiffs: number }> {
+  const { rows } = await pool.query<{ staged: number; diffs: number }>(
+    `SELECT (SELECT count(*)::int FROM staged_rows WHERE migration_id = $1 AND content_hash <> $3) AS staged,
+            (SELECT count(*)::int FROM field_diffs WHERE migration_id = $1 AND NOT (field = ANY($2::text[]))
+                AND (expected IS NOT NULL OR actual IS NOT NULL)) AS diffs`,
+    [migrationId, [...keepDiffFields], PURGED],
+  );
+  return { stagedRows: rows[0]!.staged, fieldDiffs: rows[0]!.diffs };
+}
