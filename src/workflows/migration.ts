@@ -61,6 +61,8 @@ type DecisionOutcome = { result: GateDecisionResult; refusal?: undefined } | { r
 
 /** Histories from before this change queued a signal sent before its gate opened; newer runs refuse it. */
 const GATE_ONLY_WHEN_OPEN = 'gate-decisions-only-when-open';
+/** Histories from before this change reached DONE without purging the staged extract. */
+const PURGE_AT_DONE = 'purge-staged-phi-at-done';
 
 /**
  * One migration, from extract to cutover (or rollback). Orchestration only: every read and write happens in
@@ -398,6 +400,8 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     }
 
     status.fingerprints.atEnd = (await budgeted(() => short.takeFingerprint({ migrationId, label: 'at_end' }))).fingerprint;
+    // PHI at rest (DESIGN §5.11): after cutover nothing loads from staging again, so its PHI goes (ids and counts stay).
+    if (patched(PURGE_AT_DONE)) await source.purgeStagedPhi({ migrationId, reason: options.skipDelta ? 'done (no delta window)' : 'cutover' });
     await setPhase('DONE');
   };
 
