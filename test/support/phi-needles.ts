@@ -160,9 +160,10 @@ export async function storeHaystacks(pool: Pool, only?: readonly string[]): Prom
   return out;
 }
 
-/** Like stringLeaves, numbers included (an SSN could be stored as one). */
+/** Like stringLeaves, numbers included (an SSN could be stored as one), bytea (`\\x…` in JSON) decoded as text. */
 function valueLeaves(value: unknown, out: string[] = []): string[] {
-  if (typeof value === 'string' || typeof value === 'number') out.push(String(value));
+  if (typeof value === 'string' && /^\\x(?:[0-9a-f]{2})+$/u.test(value)) out.push(Buffer.from(value.slice(2), 'hex').toString('utf8'));
+  else if (typeof value === 'string' || typeof value === 'number') out.push(String(value));
   else if (Array.isArray(value)) for (const v of value) valueLeaves(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) valueLeaves(v, out);
   return out;
