@@ -112,6 +112,11 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
     const providerNames = new Set(tables.provider!.rows.flatMap((p) => [p.first_name, p.last_name]).map((n) => (n ?? '').toLowerCase()));
     const { needles } = needlesFrom(tables, new Set([...providerNames, ...status.practiceName.toLowerCase().split(/\s+/u)]));
     expect(needles.length).toBeGreaterThan(100);
+    // The workflow purged at DONE by itself (no delta window here, so right after verification).
+    const atDone = await storeHaystacks(h.db.pool, ['staged_rows', 'field_diffs', 'phi_hash_keys']);
+    expect(search(atDone, needles).map((hit) => `${hit.where}: ${hit.kind} ${hit.value}`)).toEqual([]);
+    const autoPurge = await h.db.pool.query<{ note: string }>("SELECT note FROM audit_log WHERE migration_id = $1 AND action = 'purge' ORDER BY id", [migrationId]);
+    expect(autoPurge.rows).toEqual([{ note: expect.stringContaining('done (no delta window)') }]);
     const purged = await purgeMigration(h.db.pool, migrationId, { by: 'e2e-test' });
     expect(purged).toMatchObject({ migrationId, phase: 'DONE', forced: false });
     const staging = await storeHaystacks(h.db.pool, ['staged_rows', 'field_diffs', 'phi_hash_keys']);
