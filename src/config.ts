@@ -20,8 +20,13 @@ export type PipedrivePlan = (typeof PIPEDRIVE_PLANS)[number];
 /** The process environment every composition root reads. Each setting is named in the error when it is wrong. */
 export const EnvSchema = z.object({
   DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
-  TEMPORAL_ADDRESS: z.string().min(3).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /**
+   * Temporal's own settings: unset, the profile of Temporal's config file (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE)
+   * decides, else 127.0.0.1:7233 and "default". TLS, mTLS and API keys (TEMPORAL_TLS*, TEMPORAL_API_KEY) are read with
+   * them by src/runtime/temporal-config.ts.
+   */
+  TEMPORAL_ADDRESS: z.string().min(3).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TASK_QUEUE: z.string().min(1).default('dentrix-pipedrive'),
   /** Real Pipedrive: https://<company>.pipedrive.com. The sandbox: http://127.0.0.1:8787. */
   PIPEDRIVE_BASE_URL: z.string().url().optional(),

@@ -24,6 +24,7 @@ import { registerExtraCommands } from './cli/extra-commands';
 import { registerMapCommands } from './cli/map-commands';
 import { registerPurgeCommand } from './cli/purge-command';
 import { dataDir } from './devserver/paths';
+import { packageVersion } from './cli/version';
 import type { Gate } from './workflows/messages';
 
 const GATES = ['MAPPING_REVIEW', 'SAMPLE_REVIEW'];
@@ -40,7 +41,9 @@ async function withStore<T>(env: Env, fn: (pool: ReturnType<typeof createPool>) 
 }
 
 function program(): Command {
-  const cli = new Command('starter').description('Dentrix → Pipedrive migrations: start, watch, approve, roll back.');
+  const cli = new Command('dentrix-pipedrive')
+    .description('Dentrix → Pipedrive migrations: start, watch, approve, roll back.')
+    .version(packageVersion(), '-V, --version', 'print the version');
   const id = () => new Option('-m, --migration-id <slug>', 'migration id (lower-case slug)').makeOptionMandatory();
   const json = () => new Option('--json', 'print one JSON line instead of text');
 

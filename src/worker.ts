@@ -3,6 +3,7 @@ import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadEnv } from './config';
 import { createWorkerRuntime } from './runtime/worker';
 import { TemporalUnreachableError } from './runtime/temporal';
+import { describeTemporal } from './runtime/temporal-config';
 import { createLogger } from './logging';
 
 /** The signals the Temporal runtime shuts a worker down on (its defaults); the worker says so when one arrives. */
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   const logger = createLogger(env.LOG_LEVEL, 'worker');
   const runtime = await createWorkerRuntime(env, { logger });
-  logger.info({ taskQueue: env.TASK_QUEUE, temporal: env.TEMPORAL_ADDRESS }, 'worker started');
+  logger.info({ taskQueue: env.TASK_QUEUE, temporal: describeTemporal(runtime.temporal) }, 'worker started');
   // The runtime's own handlers stop polling and let in-flight activities finish; this one only says so.
   const announce = (signal: NodeJS.Signals) => {
     for (const s of SHUTDOWN_SIGNALS) process.off(s, announce);

@@ -10,12 +10,19 @@ import { describeLinks, linkReconciliation } from './link-reconciliation';
 import { linkSummary } from './reconciliation';
 import { writeJsonReport } from './report-files';
 
+/** The phases where the migration waits at a gate for a person's decision. */
+const GATE_PHASES = new Set(['MAPPING_REVIEW', 'SAMPLE_REVIEW']);
+
 /** Bookkeeping of a migration run: phase, operator decisions, reconciliation. */
-export function createRunActivities({ pool, settings, now = () => new Date() }: ActivityDeps) {
+export function createRunActivities({ pool, settings, logger, now = () => new Date() }: ActivityDeps) {
   return {
+    /** Called by the workflow on each phase change; the worker's log says so (ids and phase names only). */
     async markPhase({ migrationId, phase }: MigrationRef & { phase: string }): Promise<void> {
       await setRunPhase(pool, migrationId, phase);
+      if (GATE_PHASES.has(phase)) logger.info({ migrationId, phase, gate: phase }, `migration ${migrationId}: gate ${phase} open, waiting for a decision`);
+      else logger.info({ migrationId, phase }, `migration ${migrationId}: phase ${phase}`);
     },
+
 
     /** Every gate decision goes to the audit log with who made it and why (an override's reason included). */
     async recordDecision(d: MigrationRef & { gate: string; decision: string; by: string; reason?: string; overrideReason?: string }): Promise<void> {
@@ -33,6 +40,8 @@ export function createRunActivities({ pool, settings, now = () => new Date() }: 
         attempt: info.attempt,
         note: `${d.decision} by ${d.by}${d.reason ?? d.overrideReason ? `: ${d.reason ?? d.overrideReason}` : ''}`,
       });
+      // Who and why stay in the audit log: free text an operator typed has no place in the worker's log.
+      logger.info({ migrationId: d.migrationId, gate: d.gate, decision: d.decision }, `migration ${d.migrationId}: gate ${d.gate} decision ${d.decision} recorded`);
     },
 
     /** Per object type: source = migrated + skipped + rejected (+ pending, which must be 0 at the end). */

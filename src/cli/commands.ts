@@ -7,6 +7,7 @@ import { type Pool } from 'pg';
 import { type Env, type MigrationOptions, MigrationIdSchema, ConfigError } from '../config';
 import { openExtract } from '../dentrix';
 import { migrationWorkflowId, rollbackWorkflowId } from '../runtime/temporal';
+import { temporalConnectConfig } from '../runtime/temporal-config';
 import { findRun, getRun, registerRun, repointUnwrittenRun, setRunOptions, setRunPractice, setRunSource, type SourceSpec } from '../store/runs';
 import { failureCause } from './failure-cause';
 import { startConflicts } from './start-guard';
@@ -88,7 +89,7 @@ const PREFLIGHT_TIMEOUT = '45 seconds';
 export async function preflightPipedrive(env: Env, client: Client, pipedriveBaseUrl: string): Promise<{ account: string; userId: number; companyName?: string }> {
   const host = new URL(pipedriveBaseUrl).host;
   const noWorker = new ConfigError(
-    `no worker polls task queue "${env.TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS}: start one with "npm run worker" ` +
+    `no worker polls task queue "${env.TASK_QUEUE}" on ${temporalConnectConfig(env).address}: start one with "npm run worker" ` +
       '(it holds PIPEDRIVE_API_TOKEN), or check TASK_QUEUE',
   );
   if (!(await workerPolls(client, env.TASK_QUEUE))) throw noWorker;

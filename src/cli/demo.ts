@@ -116,7 +116,7 @@ async function bringUp(options: DemoOptions, say: (line: string) => void, starte
   const worker = await createWorkerRuntime(env, { logger: createLogger(env.LOG_LEVEL, 'demo-worker') });
   const workerRun = worker.worker.run();
   const client = await connectClient(env);
-  if (webUi) say(`Watch it in the Temporal Web UI: ${webUi}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows`);
+  if (webUi) say(`Watch it in the Temporal Web UI: ${webUi}/namespaces/${worker.temporal.namespace}/workflows`);
   return { env, client, devServer, sandbox, worker, workerRun, webUi };
 }
 

@@ -56,6 +56,10 @@ export async function isPortOpen(port: number, host = '127.0.0.1'): Promise<bool
 /** Starts `temporal server start-dev` from the cached binary (never downloads anything) and waits until it listens. */
 export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
   const cli = assertTemporalCli();
+  // Waiting for the port to open proves nothing when something already listens there.
+  if (await isPortOpen(options.port)) {
+    throw new Error(`something already listens on 127.0.0.1:${options.port}: stop it, or start this server with another port (--port)`);
+  }
   const args = [
     'server',
     'start-dev',
@@ -78,12 +82,15 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   if (options.headless) args.push('--headless');
   else if (options.uiPort) args.push('--ui-port', String(options.uiPort));
 
+  // The log's folder too: on a fresh clone (no .data/ yet) or with --db elsewhere, nothing else creates it.
+  if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(cli, args, {
     stdio: ['ignore', out, out],
     env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
     detached: false,
   });
+  if (typeof out === 'number') fs.closeSync(out); // the child holds its own copy
   let exited = false;
   child.once('exit', () => {
     exited = true;

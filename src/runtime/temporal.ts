@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { type Env } from '../config';
+import { temporalConnectConfig, type TemporalSettings } from './temporal-config';
 
 /** Temporal did not answer a connection: one readable line naming the address, the namespace and what to do. */
 export class TemporalUnreachableError extends Error {
@@ -32,6 +32,8 @@ export function shortConnectReason(err: unknown): string {
     [/dns error|ENOTFOUND|EAI_AGAIN|failed to lookup address|name or service not known/i, 'the host name does not resolve'],
     [/EHOSTUNREACH|ENETUNREACH|no route to host|network is unreachable/i, 'no route to the host'],
     [/ECONNRESET|connection reset/i, 'the connection was reset'],
+    [/\bUNAUTHENTICATED\b|\bPERMISSION_DENIED\b|unauthori[sz]ed|invalid api key/i, 'the server refused the credentials (TEMPORAL_API_KEY or the client certificate)'],
+    [/certificate|handshake|InvalidContentType|CorruptMessage|\btls\b|\bssl\b/i, 'the TLS handshake failed (check TEMPORAL_TLS and the certificates)'],
     [/deadline|timed? ?out/i, 'no answer in time'],
     [/\bUNAVAILABLE\b|no connection established/i, 'the server is unavailable'],
     [/invalid ?uri|invalid address|InvalidUri/i, 'not a valid host:port'],
@@ -41,14 +43,22 @@ export function shortConnectReason(err: unknown): string {
   return firstLine.length > 120 ? `${firstLine.slice(0, 117)}...` : firstLine || 'unknown error';
 }
 
-export async function connectClient(env: Pick<Env, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>): Promise<Client> {
+/**
+ * The CLI's client: connection settings from `temporalConnectConfig` (Temporal's env vars and config profile, `env` on
+ * top), so the same CLI reaches the local dev server, a self-hosted cluster with mTLS or Temporal Cloud.
+ */
+export async function connectClient(env: TemporalSettings = {}): Promise<Client> {
+  const config = temporalConnectConfig(env);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '5s' });
+    connection = await Connection.connect({ ...config.connectionOptions, connectTimeout: '5s' });
   } catch (err) {
-    throw new TemporalUnreachableError(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE, await probeReason(env.TEMPORAL_ADDRESS, err));
+    const reason = await probeReason(config.address, err);
+    // The port answers but TLS never completes: most often TLS against a plain-text server (or the reverse).
+    const tlsHint = reason === 'no answer in time' && config.connectionOptions.tls ? 'no TLS answer in time (check TEMPORAL_TLS and the certificates)' : reason;
+    throw new TemporalUnreachableError(config.address, config.namespace, tlsHint);
   }
-  return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.namespace });
 }
 
 /**

@@ -11,6 +11,8 @@ import { createLogger, type Logger } from '../logging';
 import { PipedriveClient } from '../pipedrive/client';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
 import { shortConnectReason, TemporalUnreachableError } from './temporal';
+import { budgetPauseLogging } from './activity-logging';
+import { temporalConnectConfig, type TemporalConnectConfig } from './temporal-config';
 
 export const SANDBOX_DEFAULT_TOKEN = 'sandbox-token';
 
@@ -18,6 +20,8 @@ export interface WorkerRuntime {
   worker: Worker;
   pool: Pool;
   deps: ActivityDeps;
+  /** Where the worker polls: address, namespace and connection options. */
+  temporal: TemporalConnectConfig;
   close(): Promise<void>;
 }
 
@@ -74,28 +78,25 @@ export const WORKER_CONNECT_TIMEOUT_MS = 10_000;
 
 /** The worker's connection to Temporal, or a TemporalUnreachableError: one readable line instead of the core's dump. */
 export async function connectWorkerToTemporal(
-  env: Pick<Env, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>,
+  config: TemporalConnectConfig,
   timeoutMs = WORKER_CONNECT_TIMEOUT_MS,
 ): Promise<NativeConnection> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
   });
-  const connecting = NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connecting = NativeConnection.connect(config.connectionOptions);
   try {
     return await Promise.race([connecting, timeout]);
   } catch (err) {
     // A connection that completes after the timeout is closed, not leaked.
     void connecting.then((c) => c.close()).catch(() => undefined);
-    throw new TemporalUnreachableError(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE, shortConnectReason(err));
+    throw new TemporalUnreachableError(config.address, config.namespace, shortConnectReason(err));
   } finally {
     clearTimeout(timer);
   }
 }
 
-/**
- * Wires a worker: store (migrated), Pipedrive clients, activities, the workflow bundle. Used by the worker process,
- * the demo and the tests; `overrides` lets tests pass a prebuilt bundle.
 /** Next to the compiled worker (dist/), `npm run build` leaves the workflow bundle built once. */
 export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
@@ -104,14 +105,19 @@ export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workfl
   return fs.existsSync(PREBUILT_BUNDLE) ? { workflowBundle: { codePath: PREBUILT_BUNDLE } } : { workflowsPath: require.resolve('../workflows') };
 }
 
+/**
+ * Wires a worker: store (migrated), Pipedrive clients, activities, the workflow bundle. Used by the worker process,
+ * the demo and the tests; `overrides` lets tests pass a prebuilt bundle.
  */
 export async function createWorkerRuntime(
   env: Env,
   overrides: Partial<WorkerOptions> & { logger?: Logger } = {},
 ): Promise<WorkerRuntime> {
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL, 'worker');
-  // Temporal first: a worker that cannot reach it says so at once, before touching the store.
-  const connection = await connectWorkerToTemporal(env);
+  // Temporal first: a worker that cannot reach it says so at once, before touching the store. Its settings come from
+  // Temporal's own env vars and config profile, as the CLI's do (temporal-config.ts).
+  const temporal = temporalConnectConfig(env);
+  const connection = await connectWorkerToTemporal(temporal);
   try {
     await ensureDatabase(env.DATABASE_URL);
     await migrateStore(env.DATABASE_URL);
@@ -123,14 +129,15 @@ export async function createWorkerRuntime(
   const pool = createPool(env.DATABASE_URL, {}, (err) => logger.warn({ code: (err as { code?: string }).code }, 'store connection closed by the server'));
   const deps = activityDeps(env, pool, logger);
   const { logger: _ignored, ...workerOverrides } = overrides;
-  const worker = await Worker.create({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TASK_QUEUE,
-    ...workflows,
   const workflows = workerOverrides.workflowBundle ? { workflowBundle: workerOverrides.workflowBundle } : workflowSource();
   logger.info({ workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : 'bundled from source at start' }, 'workflow code');
+  const worker = await Worker.create({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: env.TASK_QUEUE,
+    ...workflows,
     activities: createActivities(deps),
+    interceptors: { activity: [budgetPauseLogging(logger)] },
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
     ...workerOverrides,
@@ -139,6 +146,7 @@ export async function createWorkerRuntime(
     worker,
     pool,
     deps,
+    temporal,
     async close() {
       await pool.end();
       await connection.close();

@@ -8,6 +8,9 @@ import { assertTemporalCli } from '../../src/devserver/dev-server';
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.TEMPORAL_TEST_EXTERNAL === '1' && process.env.TEMPORAL_ADDRESS) return;
+  // The local test server only: never a profile of the developer's own Temporal config file (an API key would turn TLS on).
+  process.env.TEMPORAL_CONFIG_FILE = '/dev/null';
+  for (const k of Object.keys(process.env)) if (/^TEMPORAL_(PROFILE|API_KEY|TLS.*|GRPC_META_.*)$/.test(k)) delete process.env[k];
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: assertTemporalCli() },

@@ -4,7 +4,8 @@ describe('configuration', () => {
   it('has working defaults for a local machine', () => {
     const env = loadEnv({});
     expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/dentrix_pipedrive');
-    expect(env.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
+    // Unset: Temporal's config profile decides, else 127.0.0.1:7233 (test/unit/temporal-config.test.ts).
+    expect(env.TEMPORAL_ADDRESS).toBeUndefined();
     expect(env.PIPEDRIVE_PLAN).toBe('growth');
     expect(env.SANDBOX).toBe(false);
   });
