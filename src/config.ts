@@ -19,7 +19,15 @@ export type PipedrivePlan = (typeof PIPEDRIVE_PLANS)[number];
 
 /** The process environment every composition root reads. Each setting is named in the error when it is wrong. */
 export const EnvSchema = z.object({
-  DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
+  /**
+   * The migration store: a postgres:// URL, or `embedded` (a PostgreSQL of the product's own under DATA_DIR). Unset:
+   * the default URL when 127.0.0.1:5432 answers, else the embedded server. Composition roots resolve `embedded` and
+   * the fallback with resolveDatabase (src/store/embedded.ts) before anything opens the store.
+   */
+  DATABASE_URL: z
+    .string()
+    .default(DEFAULT_DATABASE_URL)
+    .refine((v) => v === 'embedded' || z.string().url().safeParse(v).success, { message: 'expected a postgres:// URL or "embedded"' }),
   /**
    * Temporal's own settings: unset, the profile of Temporal's config file (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE)
    * decides, else 127.0.0.1:7233 and "default". TLS, mTLS and API keys (TEMPORAL_TLS*, TEMPORAL_API_KEY) are read with

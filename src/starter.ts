@@ -24,6 +24,7 @@ import { registerExtraCommands } from './cli/extra-commands';
 import { registerMapCommands } from './cli/map-commands';
 import { registerPurgeCommand } from './cli/purge-command';
 import { dataDir } from './devserver/paths';
+import { resolveStoreUrl } from './store/embedded';
 import { packageVersion } from './cli/version';
 import type { Gate } from './workflows/messages';
 
@@ -262,7 +263,22 @@ function program(): Command {
   return cli;
 }
 
+/** Commands that never open the migration store. */
+const STORELESS_COMMANDS = new Set(['plan', 'generate', 'help']);
+
+/**
+ * Before a command that opens the store: DATABASE_URL `embedded`, or unset with nothing on 127.0.0.1:5432, becomes the
+ * embedded PostgreSQL's URL (started, and left running for the worker, when none runs), so every loadEnv() sees it.
+ */
+async function resolveStoreFirst(_root: Command, action: Command): Promise<void> {
+  let top = action;
+  while (top.parent?.parent) top = top.parent;
+  if (STORELESS_COMMANDS.has(top.name())) return;
+  process.env.DATABASE_URL = await resolveStoreUrl(loadEnv());
+}
+
 program()
+  .hook('preAction', resolveStoreFirst)
   .parseAsync(process.argv)
   .then(() => process.exit(0))
   .catch((err: unknown) => {

@@ -5,6 +5,7 @@ import { createWorkerRuntime } from './runtime/worker';
 import { TemporalUnreachableError } from './runtime/temporal';
 import { describeTemporal } from './runtime/temporal-config';
 import { createLogger } from './logging';
+import { resolveDatabase } from './store/embedded';
 
 /** The signals the Temporal runtime shuts a worker down on (its defaults); the worker says so when one arrives. */
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] as const;
@@ -13,7 +14,10 @@ async function main(): Promise<void> {
   const env = loadEnv();
   Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   const logger = createLogger(env.LOG_LEVEL, 'worker');
-  const runtime = await createWorkerRuntime(env, { logger });
+  // The store: DATABASE_URL, or the embedded PostgreSQL under DATA_DIR, started if none runs and left running for the CLI.
+  const database = await resolveDatabase({ DATABASE_URL: process.env.DATABASE_URL, DATA_DIR: env.DATA_DIR }, { leaveRunning: true });
+  logger.info({ embedded: database.embedded }, database.description);
+  const runtime = await createWorkerRuntime({ ...env, DATABASE_URL: database.url }, { logger });
   logger.info({ taskQueue: env.TASK_QUEUE, temporal: describeTemporal(runtime.temporal) }, 'worker started');
   // The runtime's own handlers stop polling and let in-flight activities finish; this one only says so.
   const announce = (signal: NodeJS.Signals) => {

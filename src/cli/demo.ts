@@ -9,6 +9,7 @@ import { createLogger } from '../logging';
 import { connectClient, migrationWorkflowId, rollbackWorkflowId } from '../runtime/temporal';
 import { createWorkerRuntime, type WorkerRuntime } from '../runtime/worker';
 import { startSandbox, type RunningSandbox } from '../sandbox';
+import { resolveDatabase, type ResolvedDatabase } from '../store/embedded';
 import { openExtract } from '../dentrix';
 import type { RollbackResult } from '../workflows/rollback';
 import { requestRollback, startMigration, storeProgress } from './commands';
@@ -35,12 +36,13 @@ interface World {
   worker: WorkerRuntime;
   workerRun: Promise<void>;
   webUi?: string;
+  database: ResolvedDatabase;
 }
 
 /**
  * `npm run demo`: a whole migration of the bundled practice on embedded defaults — the Temporal dev server (started
- * unless one answers), the local PostgreSQL, the Pipedrive sandbox (persisted, so a second run duplicates
- * nothing), and an in-process worker — with the gates approved by signal, saying so.
+ * unless one answers), the local PostgreSQL or an embedded one, the Pipedrive sandbox (persisted, so a second run
+ * duplicates nothing), and an in-process worker — with the gates approved by signal, saying so.
  */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const say = (line: string) => (options.json ? process.stderr : process.stdout).write(line + '\n');
@@ -104,8 +106,15 @@ async function bringUp(options: DemoOptions, say: (line: string) => void, starte
   started.push({ stop: () => sandbox.close() });
   say(`Pipedrive sandbox on ${sandbox.url} (state in ${path.join(data, 'sandbox-demo.json')}).`);
 
+  // The store: DATABASE_URL, else the PostgreSQL on 127.0.0.1:5432, else an embedded one under DATA_DIR, which the demo
+  // stops at the end if it started it.
+  const database = await resolveDatabase({ DATABASE_URL: process.env.DATABASE_URL, DATA_DIR: process.env.DATA_DIR ?? data }, { log: say });
+  started.push(database);
+  say(database.description);
+
   const env = loadEnv({
     ...process.env,
+    DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: address,
     DATA_DIR: process.env.DATA_DIR ?? data,
     PIPEDRIVE_PLAN: 'ultimate',
@@ -117,7 +126,7 @@ async function bringUp(options: DemoOptions, say: (line: string) => void, starte
   const workerRun = worker.worker.run();
   const client = await connectClient(env);
   if (webUi) say(`Watch it in the Temporal Web UI: ${webUi}/namespaces/${worker.temporal.namespace}/workflows`);
-  return { env, client, devServer, sandbox, worker, workerRun, webUi };
+  return { env, client, devServer, sandbox, worker, workerRun, webUi, database };
 }
 
 async function tearDown(world: World): Promise<void> {
@@ -127,6 +136,7 @@ async function tearDown(world: World): Promise<void> {
   await world.client.connection.close();
   await world.sandbox.close();
   await world.devServer?.stop();
+  await world.database.stop();
 }
 
 /** Provider e-mails become sandbox users, all but the last: one provider stays unmatched, as happens in practices. */

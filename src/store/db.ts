@@ -21,17 +21,33 @@ export function createPool(
   return pool;
 }
 
-/** Applies every pending schema migration; safe to call from several processes at once (advisory lock). */
+/** How long migrateStore waits for another process that is migrating the same database. */
+const MIGRATE_LOCK_WAIT_MS = 60_000;
+
+/**
+ * Applies every pending schema migration; safe to call from several processes at once (a worker and the CLI starting
+ * together): node-pg-migrate's advisory lock does not wait, it fails with "Another migration is already running", so
+ * this waits for the other process and runs again (nothing is pending then).
+ */
 export async function migrateStore(databaseUrl: string): Promise<void> {
-  await runner({
-    databaseUrl,
-    dir: MIGRATIONS_DIR,
-    direction: 'up',
-    migrationsTable: 'store_migrations',
-    log: () => undefined,
-    noLock: false,
-    singleTransaction: true,
-  });
+  const deadline = Date.now() + MIGRATE_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await runner({
+        databaseUrl,
+        dir: MIGRATIONS_DIR,
+        direction: 'up',
+        migrationsTable: 'store_migrations',
+        log: () => undefined,
+        noLock: false,
+        singleTransaction: true,
+      });
+      return;
+    } catch (err) {
+      if (!/Another migration is already running/u.test((err as Error).message) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /** Creates the database named in the URL when it does not exist yet (the demo's first run). */
@@ -47,6 +63,9 @@ export function redactedUrl(databaseUrl: string): string {
 }
 
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  if (databaseUrl === 'embedded') {
+    throw new Error('DATABASE_URL=embedded reached the store unresolved: resolve it first (resolveDatabase in src/store/embedded.ts)');
+  }
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!/^[A-Za-z0-9_]+$/.test(name)) {
