@@ -14,7 +14,8 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --omit=optional leaves out the embedded PostgreSQL binaries (production sets DATABASE_URL to its own server).
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY spec ./spec
 # Reports and workbooks are cached here (the store keeps them); extracts are mounted read-only at /extracts.
