@@ -1,11 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { auditMigration } from '../audit';
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import type { AuditSummary, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { migrationDir } from './report-files';
 
-/** The AUDIT phase: the Data Quality Report, written to disk; only its PHI-free headline counts come back. */
+/**
+ * The AUDIT phase: the Data Quality Report (JSON and HTML), written to this worker's cache and kept in the store; only
+ * its PHI-free headline counts and its cached path come back.
+ */
 export function createAuditActivities({ pool, settings, now = () => new Date() }: ActivityDeps) {
   return {
     async auditSource({ migrationId }: MigrationRef): Promise<AuditSummary> {
@@ -15,7 +18,7 @@ export function createAuditActivities({ pool, settings, now = () => new Date() }
         now: now(),
         onProgress: (section) => ctx.heartbeat({ section }),
       });
-      await saveReport(pool, migrationId, 'data-quality', result.reportPath, result.summary);
+      await publishReport(pool, migrationId, 'data-quality', [result.reportPath, result.htmlPath], result.summary);
       return { reportPath: result.reportPath, htmlPath: result.htmlPath, counts: result.summary };
     },
   };

@@ -3,7 +3,7 @@ import { stageExtract, ExtractError, DENTRIX_TABLES, type DentrixTable } from '.
 import { hasChangeCursor } from '../dentrix/sql-reader';
 import { fetchPlan, LOAD_ORDER, type DriverPlan, type RelatedFetch } from '../mapping';
 import { inFlightClaims, type InFlightClaims } from '../store/claims';
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import { getRun } from '../store/runs';
 import { POLL_WATERMARK, readWatermarks, saveWatermarks } from '../store/watermarks';
 import { filterSql, keyPrefix } from './bundles';
@@ -169,7 +169,7 @@ export function createDeltaActivities(deps: ActivityDeps) {
       rule: 'ledger entries with claim_status sent or pending must clear in Dentrix before cutover',
       ...claims,
     });
-    await saveReport(pool, migrationId, 'in-flight-claims', reportPath, { count: claims.count, total: claims.total, asOf });
+    await publishReport(pool, migrationId, 'in-flight-claims', [reportPath], { count: claims.count, total: claims.total, asOf });
     return reportPath;
   }
 }

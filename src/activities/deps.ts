@@ -16,7 +16,7 @@ export interface ActivityDeps {
 }
 
 export interface ActivitySettings {
-  /** Reports, workbooks, manifests: `<dataDir>/migrations/<migrationId>/`. */
+  /** This worker's local cache of reports, workbooks, manifests (`<dataDir>/migrations/<migrationId>/`); the store keeps them. */
   dataDir: string;
   imageArchiveBaseUrl: string;
   /** Owner for records whose provider has no Pipedrive user; default: the API token's own user. */

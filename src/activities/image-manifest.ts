@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { imageManifestEntry } from '../mapping';
 import { Ledger } from '../store/ledger';
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import type { DocumentRow } from '../dentrix/types';
 import type { MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
@@ -29,7 +29,7 @@ export function createImageManifestActivities({ pool, settings }: ActivityDeps) 
       const withIds = entries.map((e) => ({ ...e, pipedrivePersonId: e.personSourceKey ? (persons.get(`person|${e.personSourceKey}`) ?? null) : null }));
       const bytes = withIds.reduce((n, e) => n + (e.sizeBytes ?? 0), 0);
       const path = await writeJsonReport(settings, migrationId, 'image-manifest.json', { migrationId, images: withIds.length, bytes, entries: withIds });
-      await writeReportFile(
+      const csvPath = await writeReportFile(
         settings,
         migrationId,
         'image-manifest.csv',
@@ -38,7 +38,7 @@ export function createImageManifestActivities({ pool, settings }: ActivityDeps) 
           columns: ['documentKey', 'personSourceKey', 'pipedrivePersonId', 'docType', 'filePath', 'sizeBytes', 'sha256', 'archiveUrl'],
         }),
       );
-      await saveReport(pool, migrationId, 'image-manifest', path, { images: withIds.length, bytes });
+      await publishReport(pool, migrationId, 'image-manifest', [path, csvPath], { images: withIds.length, bytes });
       return { images: withIds.length, bytes, path };
     },
   };

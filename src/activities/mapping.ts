@@ -12,7 +12,7 @@ import {
 } from '../mapping';
 import { CONFIDENT, createMappingLlm, exportWorkbook, loadMappingLlmConfig, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
 import { approveFieldMap, getFieldMap, latestFieldMap, saveProposedMap } from '../store/field-maps';
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import type { MapApproval, MigrationRef, ProposedMap } from './contracts';
 import { type ActivityDeps } from './deps';
 import { permanent } from './failures';
@@ -104,9 +104,9 @@ export function createMappingActivities(deps: ActivityDeps) {
         map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
       }
       const mapPath = await writeJsonReport(settings, migrationId, `proposed-map-v${version}.json`, { version, map });
-      const { xlsxPath } = await exportWorkbook({ map, proposal, phi }, path.dirname(mapPath), `mapping-workbook-v${version}`);
-      await saveReport(pool, migrationId, 'proposed-map', mapPath, { version, rules: map.rules.length });
-      await saveReport(pool, migrationId, 'mapping-workbook', xlsxPath, { version, unsure: proposal.filter((r) => r.confidence < CONFIDENT).length });
+      const { xlsxPath, csvPath } = await exportWorkbook({ map, proposal, phi }, path.dirname(mapPath), `mapping-workbook-v${version}`);
+      await publishReport(pool, migrationId, 'proposed-map', [mapPath], { version, rules: map.rules.length });
+      await publishReport(pool, migrationId, 'mapping-workbook', [xlsxPath, csvPath], { version, unsure: proposal.filter((r) => r.confidence < CONFIDENT).length });
       return { version, mapPath, workbookPath: xlsxPath, fields: map.rules.length };
     },
 
@@ -142,7 +142,7 @@ export function createMappingActivities(deps: ActivityDeps) {
         },
         map,
       });
-      await saveReport(pool, a.migrationId, 'approved-map', approvedMapPath, { version: stored.version, phiIncluded: phi.include.length });
+      await publishReport(pool, a.migrationId, 'approved-map', [approvedMapPath], { version: stored.version, phiIncluded: phi.include.length });
       return { ok: true, version: stored.version, errors: [], approvedMapPath };
     },
   };

@@ -2,7 +2,10 @@ import path from 'node:path';
 import { makePrivateDir, writePrivateFile } from '../private-files';
 import { type ActivitySettings } from './deps';
 
-/** Every report of a migration lives under `<dataDir>/migrations/<migrationId>/`. */
+/**
+ * This worker's cache of a migration's reports: `<dataDir>/migrations/<migrationId>/`. The store holds them for every
+ * machine (publishReport); a file here is for local convenience only.
+ */
 export function migrationDir(settings: ActivitySettings, migrationId: string): string {
   return path.join(settings.dataDir, 'migrations', migrationId);
 }

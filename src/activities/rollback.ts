@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { appendAudit } from '../store/audit';
 import { Ledger, type LedgerEntry } from '../store/ledger';
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import { getRun, setRunPhase, writeLockKey } from '../store/runs';
 import { loadAccountFieldKeys } from './field-keys';
 import type { FingerprintResult, MigrationRef, RollbackBatchInput, RollbackBatchResult } from './contracts';
@@ -315,7 +315,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
           })),
         },
       });
-      await saveReport(pool, migrationId, `rollback-${scope}`, reportPath, { proven });
+      await publishReport(pool, migrationId, `rollback-${scope}`, [reportPath], { proven });
       return { proven, remaining, fingerprintBefore, fingerprintAfter: after?.fingerprint, reportPath };
     },
   };

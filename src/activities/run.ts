@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { appendAudit } from '../store/audit';
 import { Ledger } from '../store/ledger';
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import { setRunPhase } from '../store/runs';
 import { plannedSourceCounts } from '../store/work';
 import type { MigrationRef, ObjectCounts, ReconcileResult } from './contracts';
@@ -75,7 +75,7 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
           '(correct); per owner field: owned by the provider\'s user or the fallback owner (correct), fallback assignments counted',
         links,
       });
-      await saveReport(pool, migrationId, 'reconciliation', reportPath, { balanced, ...linkSummary(links), linkLines: describeLinks(links) });
+      await publishReport(pool, migrationId, 'reconciliation', [reportPath], { balanced, ...linkSummary(links), linkLines: describeLinks(links) });
       const plain: Record<string, ObjectCounts> = {};
       for (const [k, v] of Object.entries(objects)) plain[k] = { source: v.source, migrated: v.migrated, skipped: v.skipped, rejected: v.rejected };
       return { objects: plain, reportPath, balanced };

@@ -1,4 +1,4 @@
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import type { MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { writeJsonReport } from './report-files';
@@ -150,7 +150,7 @@ export function createSampleActivities({ pool, settings, now = () => new Date() 
         members,
         patientIds: chosen.map((p) => p.patientId),
       });
-      await saveReport(pool, migrationId, 'sample-members', reportPath, { patients: chosen.length, ...members });
+      await publishReport(pool, migrationId, 'sample-members', [reportPath], { patients: chosen.length, ...members });
       return { patients: chosen.length, members };
     },
   };

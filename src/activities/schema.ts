@@ -7,7 +7,7 @@ import { type Field, type FieldOption } from '../pipedrive/types';
 import { appendAudit, endpointTokens } from '../store/audit';
 import { saveFieldKey } from '../store/field-keys';
 import { Ledger } from '../store/ledger';
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import { getRun, pipedriveAccountId, recordFingerprint, setRunAccount } from '../store/runs';
 import type { FingerprintResult, MigrationRef, ProviderResolution, SchemaResult } from './contracts';
 import { type ActivityDeps } from './deps';
@@ -200,7 +200,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
           rule: 'providers resolve to Pipedrive users by e-mail; records of unmatched providers are owned by the fallback owner',
           unmatched: unmatched.map((u) => ({ ...u, action: 'create a Pipedrive user with this e-mail, then re-run, or accept the fallback owner' })),
         });
-        await saveReport(pool, migrationId, 'providers', reportPath, { matched, unmatched: unmatched.length });
+        await publishReport(pool, migrationId, 'providers', [reportPath], { matched, unmatched: unmatched.length });
         return { matched, unmatched: unmatched.length, fallbackOwnerId, unmatchedProviderIds: unmatched.map((u) => u.providerId) };
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
@@ -321,7 +321,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
       }
       const reportPath = await writeJsonReport(settings, migrationId, 'schema.json', { migrationId, ...ctx.counts, requirements });
-      await saveReport(pool, migrationId, 'schema', reportPath, ctx.counts);
+      await publishReport(pool, migrationId, 'schema', [reportPath], ctx.counts);
       return ctx.counts;
     },
   };

@@ -11,7 +11,7 @@ import {
 } from '../mapping';
 import { type PipedriveClient } from '../pipedrive/client';
 import { Ledger, type LedgerEntry } from '../store/ledger';
-import { saveReport } from '../store/reports';
+import { publishReport } from './publish-report';
 import { getRun } from '../store/runs';
 import { workItemsInRange } from '../store/work';
 import type { AccuracySummary, BatchInput, MigrationRef, RunKind, VerifyBatchResult } from './contracts';
@@ -223,9 +223,9 @@ export function createVerifyActivities(deps: ActivityDeps) {
         links: runKind === 'full' || runKind === 'sample' ? await linkReconciliation(pool, migrationId, runKind) : undefined,
       };
       const reportPath = await writeJsonReport(settings, migrationId, `${name}.json`, report);
-      await writeReportFile(settings, migrationId, `${name}.html`, renderAccuracyHtml(report));
+      const htmlPath = await writeReportFile(settings, migrationId, `${name}.html`, renderAccuracyHtml(report));
       const summary: AccuracySummary = { accuracy, fieldsCompared: compared, discrepancies: compared - matched, recordsCompared, reportPath };
-      await saveReport(pool, migrationId, name, reportPath, {
+      await publishReport(pool, migrationId, name, [reportPath, htmlPath], {
         accuracy,
         fieldsCompared: compared,
         discrepancies: compared - matched,

@@ -15,7 +15,7 @@ import { preflightWorkflow } from '../workflows/preflight';
 import { inFlightClaims } from '../store/claims';
 import { recordRefusedDecision } from '../store/audit';
 import { latestFieldMap } from '../store/field-maps';
-import { listReports } from '../store/reports';
+import { listReports, type StoredReport } from '../store/reports';
 import { POLL_WATERMARK } from '../store/watermarks';
 import { Ledger } from '../store/ledger';
 import { plannedSourceCounts } from '../store/work';
@@ -212,7 +212,8 @@ export interface StoreProgress {
   phase: string;
   practiceName: string | null;
   objects: Record<string, { planned: number; migrated: number; skipped: number; rejected: number; pending: number; rolledBack: number }>;
-  reports: { kind: string; path: string }[];
+  /** Where each report is: `location` (`store:<kind>`, readable on any machine), and the worker copy it came from. */
+  reports: Pick<StoredReport, 'kind' | 'location' | 'path' | 'writtenBy' | 'files'>[];
 }
 
 /** Progress straight from the store: live per-object counts even while a child workflow is mid-run. */
@@ -232,7 +233,7 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
       rolledBack: s.deleted ?? 0,
     };
   }
-  const reports = (await listReports(pool, migrationId)).map((r) => ({ kind: r.kind, path: r.path }));
+  const reports = (await listReports(pool, migrationId)).map(({ kind, location, path, writtenBy, files }) => ({ kind, location, path, writtenBy, files }));
   return { phase: run.phase, practiceName: run.practiceName, objects, reports };
 }
 

@@ -1,12 +1,11 @@
 import path from 'node:path';
-import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { generatePractice, generatePracticeToSql } from '../dentrix/generator';
 import { estimateFromExtract, formatPlanJson, formatPlanText, PIPEDRIVE_PLAN_NAMES, type PipedrivePlan } from '../plan';
 import { loadEnv } from '../config';
 import { parseBudgetReserve } from '../pipedrive/daily-budget';
-import { listReports } from '../store/reports';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
+import { describeReportLocation, exportReports, formatBytes, isText, reportsOf, storedReportFile } from './report-files';
 
 const PROFILES = ['demo', 'small', 'medium', 'large'];
 
@@ -70,24 +69,39 @@ export function registerExtraCommands(cli: Command): void {
 
   cli
     .command('report')
-    .description('list a migration\'s reports (data quality, map, sample diff, verification, reconciliation...), or print one')
+    .description("list a migration's reports (data quality, map, sample diff, verification, reconciliation...), print one, or export them, from the store")
     .requiredOption('-m, --migration-id <slug>')
-    .option('--kind <kind>', 'print this report (e.g. data-quality, sample-diff, verification, reconciliation)')
-    .option('--json', 'print one JSON line')
-    .action(async (o: { migrationId: string; kind?: string; json?: boolean }) => {
+    .option('--kind <kind>', 'print this report (e.g. data-quality, sample-diff, verification, reconciliation, mapping-workbook)')
+    .option('--file <name>', "with --kind: print this file of the report instead of its main one (e.g. verification.html)")
+    .option('--out <dir>', "write the report's files (with --kind) or every report's files to this folder instead of printing")
+    .option('--json', 'print one JSON line (the list, or the files --out wrote)')
+    .action(async (o: { migrationId: string; kind?: string; file?: string; out?: string; json?: boolean }) => {
+      if (o.file && !o.kind) throw new Error('--file needs --kind: the report whose file to print');
       const env = loadEnv();
       await ensureDatabase(env.DATABASE_URL);
       await migrateStore(env.DATABASE_URL);
       const pool = createPool(env.DATABASE_URL, { max: 1 });
       try {
-        const reports = await listReports(pool, o.migrationId);
-        if (reports.length === 0) throw new Error(`no reports for migration "${o.migrationId}" yet`);
-        if (o.kind) {
-          const report = reports.find((r) => r.kind === o.kind);
-          if (!report) throw new Error(`no "${o.kind}" report; there are: ${reports.map((r) => r.kind).join(', ')}`);
-          process.stdout.write(fs.readFileSync(report.path, 'utf8'));
+        if (o.out) {
+          const out = path.resolve(o.out);
+          const files = await exportReports(pool, o.migrationId, out, o.kind);
+          if (o.json) {
+            process.stdout.write(JSON.stringify({ migrationId: o.migrationId, out, files }) + '\n');
+            return;
+          }
+          for (const f of files) console.log(`${f.kind.padEnd(18)} ${f.path}  ${formatBytes(f.bytes)}`);
           return;
         }
+        if (o.kind) {
+          const file = await storedReportFile(pool, o.migrationId, o.kind, o.file);
+          if (!isText(file.contentType) && process.stdout.isTTY) {
+            throw new Error(`${file.name} is ${file.contentType}: write it with --out <dir> (or redirect the output to a file)`);
+          }
+          // The stored bytes as they are (JSON reports are already JSON, whatever --json says).
+          process.stdout.write(file.content);
+          return;
+        }
+        const reports = await reportsOf(pool, o.migrationId);
         if (o.json) {
           process.stdout.write(JSON.stringify({ migrationId: o.migrationId, reports }) + '\n');
           return;
@@ -95,7 +109,7 @@ export function registerExtraCommands(cli: Command): void {
         for (const r of reports) {
           // Links and owners per object type (reconciliation, verification) read better one type a line.
           const { linkLines, ...summary } = (r.summary ?? {}) as { linkLines?: string[] };
-          console.log(`${r.kind.padEnd(18)} ${r.path}  ${JSON.stringify(summary)}`);
+          console.log(`${r.kind.padEnd(18)} ${describeReportLocation(r)}  ${JSON.stringify(summary)}`);
           for (const line of linkLines ?? []) console.log(`${''.padEnd(18)}   ${line}`);
         }
       } finally {

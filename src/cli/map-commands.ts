@@ -1,19 +1,23 @@
 /**
- * `map export` and `map import`: the mapping workbook round trip from the operator's shell. Export writes the latest
- * map version as XLSX and CSV (with samples and confidences from the staged extract); import reads an edited one
- * and saves a new map version with its PHI decisions, or prints every row error and saves nothing.
+ * `map export` and `map import`: the mapping workbook round trip from the operator's shell, on any machine (everything
+ * comes from the migration store). Export writes the latest map version as XLSX and CSV: the workbook the worker
+ * proposed for it, as kept in the store, while that version waits for review; otherwise one made from the stored map
+ * version (with samples and confidences from the staged extract). Import reads an edited one and saves a new map
+ * version with its PHI decisions, or prints every row error and saves nothing.
  */
+import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { Pool } from 'pg';
 import { parseFieldMap, type PhiDecisions } from '../mapping';
 import { exportWorkbook, formatRowError, importWorkbook, phiDecisionsForApproval, proposeForMigration } from '../review';
 import { latestFieldMap, saveProposedMap } from '../store/field-maps';
-import { makePrivateDir } from '../private-files';
+import { listReports, readReportFile } from '../store/reports';
+import { makePrivateDir, writePrivateFile } from '../private-files';
 
 export interface MapCommandDeps {
   /** Runs fn with a pool on the migration store (the starter's withStore). */
   withStore<T>(fn: (pool: Pool) => Promise<T>): Promise<T>;
-  /** Where `map export` writes without --out: the migration's report folder. */
+  /** Where `map export` writes without --out: the migration's folder in this machine's DATA_DIR (a local cache). */
   reportDir(migrationId: string): string;
   /** Where lines for the operator go (stdout by default). */
   print?: (line: string) => void;
@@ -35,22 +39,38 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
     .command('export')
     .description('write the latest map version as a mapping workbook (XLSX and CSV)')
     .addOption(id())
-    .option('--out <dir>', 'folder to write to (default: the migration report folder)')
-    .action(async (o: { migrationId: string; out?: string }) => {
+    .option('--out <dir>', "folder to write to (default: the migration's folder in this machine's DATA_DIR)")
+    .option('--json', 'print one JSON line')
+    .action(async (o: { migrationId: string; out?: string; json?: boolean }) => {
       await deps.withStore(async (pool) => {
         const stored = await latestFieldMap(pool, o.migrationId);
         if (!stored) throw new Error(`migration ${o.migrationId} has no field map yet: the workflow proposes one in MAPPING_REVIEW`);
         const current = parseFieldMap(stored.document.map);
-        const phi = phiDecisionsForApproval(stored.document, {});
-        // Proposing against the stored map adds nothing to it: it gives the rows their samples and confidences.
-        const { proposal } = await proposeForMigration(pool, o.migrationId, current);
+        const dir = o.out ?? deps.reportDir(o.migrationId);
         // The workbook shows sample values: the migration's report folder is owner-only (a folder named by --out is
         // the operator's: only one it creates is made so).
-        if (!o.out) await makePrivateDir(deps.reportDir(o.migrationId), { tighten: true });
-        const { xlsxPath, csvPath } = await exportWorkbook({ map: current, proposal, phi }, o.out ?? deps.reportDir(o.migrationId), `mapping-workbook-v${stored.version}`);
+        if (!o.out) await makePrivateDir(dir, { tighten: true });
+        const basename = `mapping-workbook-v${stored.version}`;
+        let from: 'store' | 'generated' = 'store';
+        let files = stored.status === 'proposed' ? await storedWorkbook(pool, o.migrationId, stored.version, dir, basename) : undefined;
+        if (!files) {
+          // No stored workbook of this version (an imported version, or one approved since, whose PHI decisions the
+          // proposal's workbook does not show): made from the store. Proposing against the stored map adds nothing to
+          // it: it gives the rows their samples and confidences.
+          from = 'generated';
+          const phi = phiDecisionsForApproval(stored.document, {});
+          const { proposal } = await proposeForMigration(pool, o.migrationId, current);
+          files = await exportWorkbook({ map: current, proposal, phi }, dir, basename);
+        }
+        const { xlsxPath, csvPath } = files;
+        if (o.json) {
+          print(JSON.stringify({ migrationId: o.migrationId, version: stored.version, status: stored.status, rules: current.rules.length, from, xlsxPath, csvPath }));
+          return;
+        }
         print(`Map version ${stored.version} (${stored.status}, ${current.rules.length} rules) written to:`);
         print(`  ${xlsxPath}`);
         print(`  ${csvPath}`);
+        print(from === 'store' ? 'This is the workbook the worker proposed for it, from the migration store.' : 'Made from the map version and the staged extract in the migration store.');
         print(`Edit it (decision edit/reject, phi_decision for PHI rows), then: map import --migration-id ${o.migrationId} --file <path>`);
       });
     });
@@ -60,29 +80,56 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
     .description('read an edited mapping workbook (XLSX or CSV) into a new map version with its PHI decisions')
     .addOption(id())
     .requiredOption('--file <path>', 'the edited workbook (.xlsx or .csv)')
-    .action(async (o: { migrationId: string; file: string }) => {
+    .option('--json', 'print one JSON line')
+    .action(async (o: { migrationId: string; file: string; json?: boolean }) => {
       await deps.withStore(async (pool) => {
         const stored = await latestFieldMap(pool, o.migrationId);
         if (!stored) throw new Error(`migration ${o.migrationId} has no field map yet: the workflow proposes one in MAPPING_REVIEW`);
         const current = parseFieldMap(stored.document.map);
         const result = await importWorkbook(o.file, current);
         if (!result.ok) {
+          if (o.json) {
+            print(JSON.stringify({ migrationId: o.migrationId, saved: false, errors: result.errors.map(formatRowError) }));
+            throw new MapImportRefusedError(result.errors.length);
+          }
           print(`The workbook has ${result.errors.length} problem(s); nothing was saved:`);
           for (const error of result.errors) print(`  ${formatRowError(error)}`);
           throw new MapImportRefusedError(result.errors.length);
         }
         const storedPhi = phiDecisionsForApproval(stored.document, {});
         if (result.changes.length === 0 && samePhi(storedPhi, result.phi)) {
-          print(`No changes to map version ${stored.version}: nothing saved.`);
+          print(o.json ? JSON.stringify({ migrationId: o.migrationId, saved: false, version: stored.version, changes: [] }) : `No changes to map version ${stored.version}: nothing saved.`);
           return;
         }
         const version = await saveProposedMap(pool, o.migrationId, { map: result.map, phi: result.phi });
+        if (o.json) {
+          print(JSON.stringify({ migrationId: o.migrationId, saved: true, version, changes: result.changes, phi: result.phi }));
+          return;
+        }
         print(`Saved map version ${version} from ${o.file}${result.changes.length > 0 ? `: ${result.changes.length} change(s)` : ' (PHI decisions only)'}`);
         for (const change of result.changes) print(`  ${change}`);
         print(phiStatement(result.phi));
         print(`Approve it at MAPPING_REVIEW with --map-version ${version}.`);
       });
     });
+}
+
+/**
+ * Writes the stored workbook of `version` (XLSX and CSV, as the worker proposed it) into dir; undefined when the store
+ * does not hold that version's workbook.
+ */
+async function storedWorkbook(pool: Pool, migrationId: string, version: number, dir: string, basename: string): Promise<{ xlsxPath: string; csvPath: string } | undefined> {
+  const report = (await listReports(pool, migrationId)).find((r) => r.kind === 'mapping-workbook');
+  if ((report?.summary as { version?: number } | undefined)?.version !== version) return undefined;
+  const xlsx = await readReportFile(pool, migrationId, 'mapping-workbook', `${basename}.xlsx`);
+  const csv = await readReportFile(pool, migrationId, 'mapping-workbook', `${basename}.csv`);
+  if (!xlsx || !csv) return undefined;
+  await makePrivateDir(dir);
+  const xlsxPath = path.join(dir, xlsx.name);
+  const csvPath = path.join(dir, csv.name);
+  await writePrivateFile(xlsxPath, xlsx.content);
+  await writePrivateFile(csvPath, csv.content);
+  return { xlsxPath, csvPath };
 }
 
 function samePhi(a: PhiDecisions, b: PhiDecisions): boolean {

@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
 import { type CutoverClaims, type StoreProgress } from './commands';
 import { describeFailure, type MigrationFailure } from './failure-cause';
+import { describeReportLocation } from './report-files';
 
 /**
  * The lines above the bars: phase, gate, pauses, accuracies, the delta window and its in-flight claims, why it failed
@@ -37,7 +38,8 @@ export function statusHeader(
   }
   if (failure) lines.push(`  ${describeFailure(failure)}`);
   if (status?.error && failure?.state !== 'failed') lines.push(`  error: ${status.error}`);
-  for (const r of progress.reports) lines.push(`  report ${r.kind}: ${r.path}`);
+  // From the store, on any machine: `report -m <id> --kind <kind>` prints one, `--out <dir>` writes them.
+  for (const r of progress.reports) lines.push(`  report ${r.kind}: ${describeReportLocation(r)}`);
   return lines;
 }
 

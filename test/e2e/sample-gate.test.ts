@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { usePracticeWorld } from '../support/practice';
 import { waitFor } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
@@ -7,7 +6,7 @@ import { defaultFieldMap } from '../../src/mapping';
 import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
 import { type AutomationRule } from '../../src/sandbox';
 import { getFieldMap, latestFieldMap, saveProposedMap } from '../../src/store/field-maps';
-import { listReports } from '../../src/store/reports';
+import { readReportFile } from '../../src/store/reports';
 import type { LinkReconciliation } from '../../src/activities/reconciliation';
 import type { MigrationResult } from '../../src/workflows/migration';
 import { approveSignal, type Gate, type MigrationStatus } from '../../src/workflows/messages';
@@ -57,6 +56,9 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
         [migrationId, gate],
       )
     ).rows.map((r) => r.note);
+  /** A JSON report's main file, from the migration store. */
+  const storedJson = async <T>(migrationId: string, kind: string): Promise<T> =>
+    JSON.parse((await readReportFile(world.h.db.pool, migrationId, kind))!.content.toString('utf8')) as T;
   const sampleMismatches = async (migrationId: string) =>
     (
       await world.h.db.pool.query<{ object_type: string; field: string; category: string; n: number }>(
@@ -117,8 +119,7 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
       [migrationId],
     );
     expect(undone.rows[0]!.n).toBe(0);
-    const rollbackReport = (await listReports(world.h.db.pool, migrationId)).find((r) => r.kind === 'rollback-sample')!;
-    const sampleRollback = JSON.parse(fs.readFileSync(rollbackReport.path, 'utf8')) as { proven: boolean; remainingLedgerRows: number };
+    const sampleRollback = await storedJson<{ proven: boolean; remainingLedgerRows: number }>(migrationId, 'rollback-sample');
     expect(sampleRollback).toMatchObject({ proven: true, remainingLedgerRows: 0 });
     expect((await auditNotes(migrationId, 'SAMPLE_REVIEW')).at(-1)).toBe(`reject by ${BY}: ${reason}`);
 
@@ -144,7 +145,9 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
 
     // VERIFY's reconciliation: every expected link present and correct, every owner right, fallback owners counted
     // (one provider of the generated practice has no Pipedrive user).
-    const reconciliation = JSON.parse(fs.readFileSync(result.status.reports.reconciliation!, 'utf8')) as { balanced: boolean; links: LinkReconciliation };
+    // Reports are read from the store (where every machine reads them), the status naming the worker's cached copy.
+    expect(result.status.reports.reconciliation).toMatch(/reconciliation\.json$/u);
+    const reconciliation = await storedJson<{ balanced: boolean; links: LinkReconciliation }>(migrationId, 'reconciliation');
     expect(reconciliation.balanced).toBe(true);
     const links = reconciliation.links;
     expect(links.from).toBe('full');
@@ -158,9 +161,9 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     expect(links.totals.ownersCorrect).toBe(links.totals.ownersChecked);
     expect(links.totals.fallbackOwners).toBeGreaterThan(0);
     expect(links.totals.fallbackOwners).toBeLessThan(links.totals.ownersChecked);
-    const verification = JSON.parse(fs.readFileSync(result.status.reports.verification!, 'utf8')) as { links: LinkReconciliation };
+    const verification = await storedJson<{ links: LinkReconciliation }>(migrationId, 'verification');
     expect(verification.links.totals).toEqual(links.totals);
-    expect(fs.readFileSync(result.status.reports.verification!.replace(/\.json$/u, '.html'), 'utf8')).toContain(
+    expect((await readReportFile(world.h.db.pool, migrationId, 'verification', 'verification.html'))!.content.toString('utf8')).toContain(
       `${links.totals.linksCorrect}/${links.totals.linksExpected} correct`,
     );
 

@@ -26,7 +26,11 @@ export interface Harness {
   client: Client;
   dataDir: string;
   taskQueue: string;
-  startWorker(): Promise<WorkerRuntime & { running: Promise<void>; stop(): Promise<void> }>;
+  /**
+   * A worker on the harness's task queue and database; `workerEnv` changes its environment only (e.g. its own
+   * DATA_DIR, as a worker on another machine has).
+   */
+  startWorker(workerEnv?: Partial<Env>): Promise<WorkerRuntime & { running: Promise<void>; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -60,8 +64,8 @@ export async function createHarness(envOverrides: Record<string, string> = {}): 
     client,
     dataDir,
     taskQueue,
-    async startWorker() {
-      const runtime = await createWorkerRuntime(env, { workflowBundle: await workflowBundle(), logger: createLogger('warn', 'test-worker') });
+    async startWorker(workerEnv: Partial<Env> = {}) {
+      const runtime = await createWorkerRuntime({ ...env, ...workerEnv }, { workflowBundle: await workflowBundle(), logger: createLogger('warn', 'test-worker') });
       const running = runtime.worker.run();
       const handle = {
         ...runtime,

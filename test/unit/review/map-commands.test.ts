@@ -84,6 +84,8 @@ describe('MAPPING_REVIEW with the workbook', () => {
     await cli(lines).parseAsync(['node', 'starter', 'map', 'export', '-m', migrationId, '--out', out]);
     const csvPath = lines.find((l) => l.trim().endsWith('.csv'))!.trim();
     expect(path.dirname(csvPath)).toBe(out);
+    // Version 1 still waits for review: the export is the workbook proposeMap kept in the store.
+    expect(lines).toContain('This is the workbook the worker proposed for it, from the migration store.');
 
     const records: string[][] = parse(await readFile(csvPath), { bom: true });
     const header = records[0]!;
