@@ -3,6 +3,7 @@
  * exports the stored workbook. Whichever worker wrote a report, its contents are in the store (DATA_DIR is only
  * each machine's cache), so nothing here reads another machine's files.
  */
+import { REPORTS_WITH_VALUES } from '../store/purge';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { makePrivateDir, writePrivateFile } from '../private-files';
@@ -34,6 +35,9 @@ export async function storedReportFile(pool: Pool, migrationId: string, kind: st
   if (file) return file;
   if (name && report.files.length > 0) {
     throw new Error(`the "${kind}" report has no file "${name}"; it has: ${report.files.map((f) => f.name).join(', ')}`);
+  }
+  if (REPORTS_WITH_VALUES.includes(kind) && report.writtenBy) {
+    throw new Error(`the "${kind}" report's stored contents were purged with the staged PHI (they quote source values); its summary: ${JSON.stringify(report.summary)}`);
   }
   throw new Error(
     `the "${kind}" report was written before reports were kept in the store: its only copy is on the worker that wrote it (${report.writtenBy ?? report.path})`,

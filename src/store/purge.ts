@@ -11,12 +11,18 @@ import { appendAudit } from './audit';
  * - field_diffs: the compared values (expected, actual) are cleared, except the link and owner fields the
  *   reconciliation counts (Pipedrive ids); matched and category stay, so accuracy counts can still be made.
  * - phi_hash_keys: the key of the never-migrate values' hashes is deleted.
+ * - report_files: the stored contents of the reports that quote source values (the sample diff's and the
+ *   verification's discrepancies, the mapping workbook's sample values) are deleted; their `reports` rows (kind,
+ *   summary counts) stay, and the other reports (ids and counts only) are kept whole.
  * Ids, counts, the id map and ledger, before-images (the account's own records, which a rollback restores), the
  * audit log, source issues (they never carry values) and report metadata stay. One audit row records the purge.
  */
 
 /** The content hash a purged staged row carries: any later staging of the row sees it as changed. */
 export const PURGED = 'purged';
+
+/** Reports whose files quote source values: their stored contents go with the staged PHI. */
+export const REPORTS_WITH_VALUES: readonly string[] = ['sample-diff', 'verification', 'mapping-workbook'];
 
 /** Phases in which no workflow needs the staged rows any more. */
 export const PURGEABLE_PHASES: readonly string[] = ['DONE', 'ROLLED_BACK', 'FAILED'];
@@ -28,6 +34,8 @@ export interface PurgeCounts {
   fieldDiffs: number;
   /** Hash keys deleted (0 or 1). */
   hashKeys: number;
+  /** Stored report files deleted (those of REPORTS_WITH_VALUES). */
+  reportFiles: number;
 }
 
 export interface PurgeRequest {
@@ -58,7 +66,7 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
   try {
     await client.query("SELECT pg_advisory_lock(hashtext('dentrix-stage:' || $1))", [migrationId]);
     try {
-      const counts: PurgeCounts = { stagedRows: 0, fieldDiffs: 0, hashKeys: 0 };
+      const counts: PurgeCounts = { stagedRows: 0, fieldDiffs: 0, hashKeys: 0, reportFiles: 0 };
       const { rows: tables } = await client.query<{ source_table: string; last: string }>(
         `SELECT source_table, max(row_seq) AS last FROM staged_rows WHERE migration_id = $1 AND content_hash <> $2 GROUP BY source_table ORDER BY source_table`,
         [migrationId, PURGED],
@@ -87,6 +95,8 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
         counts.fieldDiffs = diffs.rowCount ?? 0;
         const keys = await client.query('DELETE FROM phi_hash_keys WHERE migration_id = $1', [migrationId]);
         counts.hashKeys = keys.rowCount ?? 0;
+        const files = await client.query('DELETE FROM report_files WHERE migration_id = $1 AND kind = ANY($2::text[])', [migrationId, [...REPORTS_WITH_VALUES]]);
+        counts.reportFiles = files.rowCount ?? 0;
         await appendAudit(client, {
           migrationId,
           action: 'purge',
@@ -99,7 +109,8 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
           attempt: req.attempt ?? null,
           note:
             `staged PHI purged by ${req.by}: ${req.reason} ` +
-            `(${counts.stagedRows} staged rows reduced to ids, ${counts.fieldDiffs} field diffs cleared, ${counts.hashKeys} hash key deleted)`,
+            `(${counts.stagedRows} staged rows reduced to ids, ${counts.fieldDiffs} field diffs cleared, ${counts.hashKeys} hash key deleted, ` +
+            `${counts.reportFiles} stored report files with source values deleted)`,
         });
         await client.query('COMMIT');
       } catch (err) {

@@ -8,6 +8,7 @@ import { PurgeRefusedError, purgeMigration } from '../../src/cli/purge-command';
 import { openExtract, stageExtract } from '../../src/dentrix';
 import { generatePractice } from '../../src/dentrix/generator';
 import { PURGED, stagedPhiLeft, type PurgeCounts } from '../../src/store/purge';
+import { listReports, saveReport } from '../../src/store/reports';
 import { registerRun, setRunPhase } from '../../src/store/runs';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { readCsvTable, type CsvTable } from '../support/extract-edit';
@@ -82,9 +83,17 @@ describe('purge: staged PHI leaves the store once no workflow needs it (DESIGN Â
     expect([...kinds]).toEqual(expect.arrayContaining(['name', 'birth date', 'email', 'phone', 'clinical note', 'alert'])); // control
     const { rows: countsBefore } = await db.pool.query('SELECT source_table, count(*)::int AS n FROM staged_rows WHERE migration_id = $1 GROUP BY 1 ORDER BY 1', [migrationId]);
 
+    // Reports in the store: the sample diff quotes source values (its contents go), the Data Quality Report does not.
+    const file = (name: string, text: string) => ({ name, contentType: 'application/json', content: Buffer.from(text) });
+    await saveReport(db.pool, migrationId, 'sample-diff', '/cache/sample-diff.json', { accuracy: 99.5 }, { files: [file('sample-diff.json', '{"expected":"a patient name"}'), file('sample-diff.html', '<td>a patient name</td>')] });
+    await saveReport(db.pool, migrationId, 'data-quality', '/cache/data-quality-report.json', { patients: 3 }, { files: [file('data-quality-report.json', '{"patients":3}')] });
+
     const started = Date.now();
     const outcome = await purgeMigration(db.pool, migrationId, { by: 'Ana' });
-    expect(outcome).toMatchObject({ migrationId, phase: 'DONE', forced: false, hashKeys: 1 });
+    expect(outcome).toMatchObject({ migrationId, phase: 'DONE', forced: false, hashKeys: 1, reportFiles: 2 });
+    const reports = new Map((await listReports(db.pool, migrationId)).map((r) => [r.kind, r]));
+    expect(reports.get('sample-diff')).toMatchObject({ summary: { accuracy: 99.5 }, files: [] });
+    expect(reports.get('data-quality')!.files.map((f) => f.name)).toEqual(['data-quality-report.json']);
     expect(outcome.stagedRows).toBe(countsBefore.reduce((n, r) => n + (r.n as number), 0));
     expect(outcome.fieldDiffs).toBe(2 * countsBefore.find((r) => r.source_table === 'patient')!.n);
 
@@ -113,7 +122,7 @@ describe('purge: staged PHI leaves the store once no workflow needs it (DESIGN Â
     const audit = await purgeAudit(migrationId);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ action: 'purge', object_type: 'staged_phi', method: 'PURGE' });
-    expect(audit[0]!.note).toMatch(/^staged PHI purged by Ana: operator purge in phase DONE \(\d+ staged rows reduced to ids, \d+ field diffs cleared, 1 hash key deleted\)$/u);
+    expect(audit[0]!.note).toMatch(/^staged PHI purged by Ana: operator purge in phase DONE \(\d+ staged rows reduced to ids, \d+ field diffs cleared, 1 hash key deleted, 2 stored report files with source values deleted\)$/u);
     expect(audit[0]!.at.getTime()).toBeGreaterThanOrEqual(started - 5_000);
 
     // Again: nothing left to purge, and said so in the audit log.
