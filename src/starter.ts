@@ -24,8 +24,8 @@ import { registerExtraCommands } from './cli/extra-commands';
 import { registerMapCommands } from './cli/map-commands';
 import { registerPurgeCommand } from './cli/purge-command';
 import { dataDir } from './devserver/paths';
-import { resolveStoreUrl } from './store/embedded';
 import { packageVersion } from './cli/version';
+import { resolveStoreUrl } from './store/embedded';
 import type { Gate } from './workflows/messages';
 
 const GATES = ['MAPPING_REVIEW', 'SAMPLE_REVIEW'];

@@ -19,8 +19,8 @@ import { createVerifyActivities } from './verify';
  */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createRunActivities(deps),
     ...createAccountActivities(deps),
+    ...createRunActivities(deps),
     ...createSourceActivities(deps),
     ...createAuditActivities(deps),
     ...createMappingActivities(deps),

@@ -23,7 +23,6 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
       else logger.info({ migrationId, phase }, `migration ${migrationId}: phase ${phase}`);
     },
 
-
     /** Every gate decision goes to the audit log with who made it and why (an override's reason included). */
     async recordDecision(d: MigrationRef & { gate: string; decision: string; by: string; reason?: string; overrideReason?: string }): Promise<void> {
       const info = Context.current().info;
