@@ -1,0 +1,39 @@
+import type { Gate, MigrationStatus } from './messages';
+
+/** What each gate waits for, and how an operator gives it (CLI, or the Web UI's Send a Signal). */
+const GATE_ACTIONS: Record<Gate, string> = {
+  MAPPING_REVIEW:
+    'review the Data Quality Report and the mapping workbook (`map export`), then `npm run starter -- approve -m <id> --gate MAPPING_REVIEW --by <you>` ' +
+    '(or `reject … --reason`); Web UI: Send a Signal `approve` with `{"gate":"MAPPING_REVIEW","by":"<you>"}`',
+  SAMPLE_REVIEW:
+    'review the sample diff (`report --kind sample-diff`), then `npm run starter -- approve -m <id> --gate SAMPLE_REVIEW --by <you>` ' +
+    '(or `reject … --reason` to roll the sample back); Web UI: Send a Signal `approve` with `{"gate":"SAMPLE_REVIEW","by":"<you>"}`',
+};
+
+/**
+ * The migration's Current Details in the Web UI (Markdown): phase, what it waits for and how to give it, a pause,
+ * per-object counts and report locations. Pure: ids, counts and locations only.
+ */
+export function renderDetails(status: MigrationStatus): string {
+  return [
+    `**Phase:** ${status.phase}${status.currentObject ? ` (${status.currentObject})` : ''}`,
+    status.waitingFor ? `**Waiting for:** ${status.waitingFor} approval. ${status.gateMessage ?? ''}\n\n**To decide:** ${GATE_ACTIONS[status.waitingFor].replace(/<id>/gu, status.migrationId)}` : '',
+    status.paused ? `**Paused:** ${status.paused.reason} until ${status.paused.until}` : '',
+    objectTable(status),
+    Object.entries(status.reports)
+      .map(([k, v]) => `- ${k}: \`${v}\``)
+      .join('\n'),
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+function objectTable(status: MigrationStatus): string {
+  const rows = Object.entries(status.objects);
+  if (rows.length === 0) return '';
+  return [
+    '| object | source | migrated | skipped | rejected |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map(([k, c]) => `| ${k} | ${c.source} | ${c.migrated} | ${c.skipped} | ${c.rejected} |`),
+  ].join('\n');
+}
