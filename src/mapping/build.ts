@@ -38,7 +38,7 @@ import {
   type TargetEntity,
 } from './types';
 
-export { LOAD_ORDER, ROLLBACK_ORDER } from './types';
+export { LOAD_ORDER } from './types';
 
 /** Build the record of any bundle; `entity` must be the bundle kind's entity. */
 export function buildRecord<E extends TargetEntity>(entity: E, bundle: BundleByEntity[E], ctx: BuildContext): BuildOutcome {

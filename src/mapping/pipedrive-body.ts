@@ -8,6 +8,7 @@
  * A custom field the account lacks, or an option it does not allow, is a typed problem naming the field (never
  * the value), so the diff can report "missing custom field" / "option not allowed".
  */
+import { OBJECT_TYPES } from '../object-types/registry';
 import { SOURCE_KEY_LOCATIONS } from './source-keys';
 import { STANDARD_FIELDS, type StandardFieldKind } from './standard-fields';
 import { hoursMinutes } from './transforms/datetime';
@@ -42,8 +43,6 @@ export type PipedriveBody = Record<string, unknown>;
 /** Fields a v2 create accepts but an update (PATCH) does not: the spec rejects them as unknown keys. */
 const CREATE_ONLY_FIELDS: Partial<Record<TargetEntity, readonly string[]>> = { person: ['add_time'], organization: ['add_time'] };
 
-/** Entities written through API v1 (PUT), where an empty value is still sent as null. */
-const V1_ENTITIES: ReadonlySet<TargetEntity> = new Set(['note', 'file']);
 /** The few v2 PATCH fields the spec declares nullable (every other standard field refuses null). */
 const V2_NULLABLE_ON_UPDATE: Partial<Record<TargetEntity, readonly string[]>> = { deal: ['lost_reason'] };
 const TEXT_KINDS: ReadonlySet<StandardFieldKind> = new Set(['text', 'long_text', 'html']);
@@ -55,7 +54,8 @@ const TEXT_KINDS: ReadonlySet<StandardFieldKind> = new Set(['text', 'long_text',
  */
 function clearingValue(entity: TargetEntity, name: string, kind: StandardFieldKind): unknown {
   if (kind === 'emails' || kind === 'phones' || kind === 'prices') return [];
-  if (V1_ENTITIES.has(entity) || V2_NULLABLE_ON_UPDATE[entity]?.includes(name)) return null;
+  // Entities written through API v1 (PUT) still take null for an empty value.
+  if (OBJECT_TYPES[entity].api === 'v1' || V2_NULLABLE_ON_UPDATE[entity]?.includes(name)) return null;
   if (kind === 'address') return undefined;
   return TEXT_KINDS.has(kind) ? '' : undefined;
 }
@@ -200,16 +200,6 @@ export interface PipedriveRequest {
   body: PipedriveBody;
 }
 
-const COLLECTIONS: Record<Exclude<TargetEntity, 'deal_product'>, { api: 'v1' | 'v2'; path: string }> = {
-  organization: { api: 'v2', path: '/organizations' },
-  product: { api: 'v2', path: '/products' },
-  person: { api: 'v2', path: '/persons' },
-  deal: { api: 'v2', path: '/deals' },
-  activity: { api: 'v2', path: '/activities' },
-  note: { api: 'v1', path: '/notes' },
-  file: { api: 'v1', path: '/files' },
-};
-
 /** The request that creates (or, given an id, updates) the record. */
 export function requestFor(entity: TargetEntity, record: LogicalRecord, fieldKeys: FieldKeys, update?: { id: number }): PipedriveRequest {
   const body = toPipedriveBody(entity, record, fieldKeys, { mode: update ? 'update' : 'create' });
@@ -219,7 +209,7 @@ export function requestFor(entity: TargetEntity, record: LogicalRecord, fieldKey
     const path = update ? `/deals/${dealId}/products/${update.id}` : `/deals/${dealId}/products`;
     return { api: 'v2', method: update ? 'PATCH' : 'POST', path, contentType: 'json', body };
   }
-  const { api, path } = COLLECTIONS[entity];
+  const { api, path } = OBJECT_TYPES[entity].endpoints.create;
   if (!update) return { api, method: 'POST', path, contentType: entity === 'file' ? 'multipart' : 'json', body };
   return { api, method: api === 'v2' ? 'PATCH' : 'PUT', path: `${path}/${update.id}`, contentType: 'json', body };
 }

@@ -4,6 +4,7 @@
  * Reasons and warnings name columns and source keys, never values.
  */
 import { z } from 'zod';
+import { REF_TARGETS, type RefTarget } from '../object-types/registry';
 import type { ClinicalNoteRow, LedgerRow, MedicalAlertRow } from '../dentrix/types';
 import type { SourceBundle } from './bundles';
 import { rowOf } from './bundles';
@@ -113,7 +114,7 @@ type RefPrefix = (typeof REF_PREFIXES)[number];
 
 const RefParams = z
   .object({
-    objectType: z.enum(['user', 'organization', 'person', 'deal', 'product']),
+    objectType: z.enum(REF_TARGETS as [RefTarget, ...RefTarget[]]),
     prefix: z.enum(REF_PREFIXES),
     /** Required: the record is rejected without it. Optional: the link is left empty with a warning. */
     required: z.boolean().default(false),

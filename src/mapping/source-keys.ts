@@ -10,9 +10,11 @@
  * - deal product: the same marker at the end of its `comments`;
  * - file: a file-name prefix `dentrix-document-123__`.
  */
+import { dentrixKeyOf, LOAD_ORDER, SOURCE_KEY_FIELD, type SourceKeyLocation } from '../object-types/registry';
 import type { FieldKeys, RecordKind, TargetEntity } from './types';
 
-export const SOURCE_KEY_FIELD = 'Dentrix Source Key';
+// Where each object type carries its key is the object-type registry's (`dentrixKey`).
+export { SOURCE_KEY_FIELD, type SourceKeyLocation };
 export const PATIENT_ID_FIELD = 'Dentrix Patient ID';
 
 export const sourceKeys = {
@@ -76,21 +78,7 @@ export function parseFileNameKey(name: string | null | undefined): string | unde
   return match ? `${match[1]}:${match[2]}` : undefined;
 }
 
-export type SourceKeyLocation =
-  | { in: 'custom_field'; field: typeof SOURCE_KEY_FIELD }
-  | { in: 'marker'; field: 'note' | 'content' | 'comments' }
-  | { in: 'file_name_prefix'; field: 'name' };
-
-export const SOURCE_KEY_LOCATIONS: Record<TargetEntity, SourceKeyLocation> = {
-  organization: { in: 'custom_field', field: SOURCE_KEY_FIELD },
-  product: { in: 'custom_field', field: SOURCE_KEY_FIELD },
-  person: { in: 'custom_field', field: SOURCE_KEY_FIELD },
-  deal: { in: 'custom_field', field: SOURCE_KEY_FIELD },
-  deal_product: { in: 'marker', field: 'comments' },
-  activity: { in: 'marker', field: 'note' },
-  note: { in: 'marker', field: 'content' },
-  file: { in: 'file_name_prefix', field: 'name' },
-};
+export const SOURCE_KEY_LOCATIONS = Object.fromEntries(LOAD_ORDER.map((entity) => [entity, dentrixKeyOf(entity)])) as Record<TargetEntity, SourceKeyLocation>;
 
 /**
  * The source key of a record read back from Pipedrive (a v2 GET/list item, or a v1 note/file), or undefined

@@ -6,17 +6,13 @@
  * Pipedrive ids). `pipedrive-body.ts` turns it into a request body once the account's 40-hex keys are known.
  */
 import type { DentrixTable } from '../dentrix/types';
+import { LOAD_ORDER, type DataObjectType } from '../object-types/registry';
 
-/** Pipedrive objects we write, in load (dependency) order. */
-export const LOAD_ORDER = ['organization', 'product', 'person', 'deal', 'deal_product', 'activity', 'note', 'file'] as const;
-export type TargetEntity = (typeof LOAD_ORDER)[number];
+// The object types, their order and which take custom fields are the object-type registry's (one place).
+export { CUSTOM_FIELD_ENTITIES, LOAD_ORDER, type CustomFieldEntity } from '../object-types/registry';
+/** Pipedrive objects we write (one per source record): the registry's data types. */
+export type TargetEntity = DataObjectType;
 export const TARGET_ENTITIES: readonly TargetEntity[] = LOAD_ORDER;
-/** Rollback deletes in the exact reverse of the load order: children before the records they point at. */
-export const ROLLBACK_ORDER: readonly TargetEntity[] = [...LOAD_ORDER].reverse();
-
-/** Entities whose custom fields the API lets us create (activities have none: activityFields is read-only). */
-export const CUSTOM_FIELD_ENTITIES = ['person', 'organization', 'deal', 'product'] as const;
-export type CustomFieldEntity = (typeof CUSTOM_FIELD_ENTITIES)[number];
 
 /**
  * What kind of source record drives a target record. The kind is also the prefix of its source key

@@ -6,6 +6,7 @@
  */
 import { DENTRIX_TABLES, canonicalJson, type DentrixTable } from '../dentrix';
 import {
+  CUSTOM_FIELD_ENTITIES,
   CUSTOM_FIELD_TYPES,
   DERIVED_SOURCE_NAMES,
   FieldMapSchema,
@@ -427,7 +428,7 @@ function buildRule(row: number, ruleId: string, cells: WorkbookRow, existing: Fi
     if (STANDARD_FIELDS[entity][fieldName] === undefined) bad('destination_field', `unknown destination field: ${entity} has no standard field "${fieldName}" (${Object.keys(STANDARD_FIELDS[entity]).join(', ')})`);
     else field = { kind: 'standard', name: fieldName };
   } else if (destinationKind === 'custom') {
-    if (!isCustomEntity(entity)) bad('destination_entity', `${entity} takes no custom fields (only ${['person', 'organization', 'deal', 'product'].join(', ')})`);
+    if (!isCustomEntity(entity)) bad('destination_entity', `${entity} takes no custom fields (only ${CUSTOM_FIELD_ENTITIES.join(', ')})`);
     else if (fieldName === '' || fieldName.length > 255) bad('destination_field', 'a custom field needs a name of 1 to 255 characters');
     else if (!isCustomFieldType(cells.field_type.trim())) bad('field_type', `invalid field type "${cells.field_type.trim()}": one of ${CUSTOM_FIELD_TYPES.join(', ')}`);
     else field = { kind: 'custom', name: fieldName };

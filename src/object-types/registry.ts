@@ -1,0 +1,741 @@
+/**
+ * The one registry of the object types a migration writes, reads or resolves in Pipedrive. Everything the engine knows
+ * about a type is here, once: its place in the dependency order (rollback runs in the exact reverse), whether it is
+ * schema or data, its API version and endpoints (with the token costs the pinned specs declare), where its Dentrix
+ * key is written, and the client operations that create, update, read, delete and recover it. Phases, the plan, the
+ * audit log, rollback and recovery read it; nothing else lists object types or endpoints.
+ *
+ * Pure: no I/O at import. The operations take the client as an argument; the client is imported as a type only.
+ */
+import type { PipedriveClient, SearchCollection, V2Collection, WritableFieldEntity } from '../pipedrive/client';
+import { V1_FILES_MAX_PAGE_SIZE, V1_MAX_PAGE_SIZE, V2_MAX_PAGE_SIZE } from '../pipedrive/pagination';
+import { tokenCost, type ApiVersion } from '../pipedrive/token-costs';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Endpoints
+
+export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One API operation: its path template below `/api/<version>`, its spec token cost and its audit-log label. */
+export interface Endpoint {
+  api: ApiVersion;
+  method: HttpVerb;
+  path: string;
+  tokens: number;
+  /** `POST /api/v2/persons`: how the audit log names it. */
+  label: string;
+}
+
+/** Every endpoint the registry declares, for the test that each one is in the spec table. */
+const DECLARED: Endpoint[] = [];
+
+/** An endpoint, its cost looked up in the table generated from the pinned specs: a path the specs lack fails here. */
+function endpoint(api: ApiVersion, method: HttpVerb, path: string): Endpoint {
+  const tokens = tokenCost(api, method, path);
+  if (tokens === undefined) throw new Error(`object-type registry: ${method} /api/${api}${path} is not in Pipedrive's specs (src/pipedrive/token-costs)`);
+  const e: Endpoint = { api, method, path, tokens, label: `${method} /api/${api}${path}` };
+  DECLARED.push(e);
+  return e;
+}
+
+export function declaredEndpoints(): readonly Endpoint[] {
+  return DECLARED;
+}
+
+/** The endpoints a type may have; which ones it has is its entry's business. */
+export interface Endpoints {
+  create?: Endpoint;
+  /** Many records in one request (deal products, ≤100 per request). */
+  bulkCreate?: Endpoint;
+  update?: Endpoint;
+  /** Read one by id. */
+  get?: Endpoint;
+  /** Read many by a list of ids (v2 `ids=`, or deal products by `deal_ids=`). */
+  getMany?: Endpoint;
+  list?: Endpoint;
+  /** The records of one person (v1 files). */
+  listByPerson?: Endpoint;
+  delete?: Endpoint;
+  bulkDelete?: Endpoint;
+  search?: Endpoint;
+}
+
+function v2CollectionEndpoints(collection: V2Collection): Required<Pick<Endpoints, 'create' | 'update' | 'get' | 'getMany' | 'list' | 'delete'>> {
+  const list = endpoint('v2', 'GET', `/${collection}`);
+  return {
+    create: endpoint('v2', 'POST', `/${collection}`),
+    update: endpoint('v2', 'PATCH', `/${collection}/{id}`),
+    get: endpoint('v2', 'GET', `/${collection}/{id}`),
+    getMany: list,
+    list,
+    delete: endpoint('v2', 'DELETE', `/${collection}/{id}`),
+  };
+}
+
+/** The field endpoints of an entity whose custom fields the API lets us create. */
+export interface FieldEndpoints {
+  list: Endpoint;
+  create: Endpoint;
+  get: Endpoint;
+  delete: Endpoint;
+  addOptions: Endpoint;
+  deleteOptions: Endpoint;
+}
+
+function fieldEndpoints(entity: WritableFieldEntity): FieldEndpoints {
+  const base = `/${entity}Fields`;
+  return {
+    list: endpoint('v2', 'GET', base),
+    create: endpoint('v2', 'POST', base),
+    get: endpoint('v2', 'GET', `${base}/{field_code}`),
+    delete: endpoint('v2', 'DELETE', `${base}/{field_code}`),
+    addOptions: endpoint('v2', 'POST', `${base}/{field_code}/options`),
+    deleteOptions: endpoint('v2', 'DELETE', `${base}/{field_code}/options`),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Where a record carries its Dentrix key (exactly-once creates, DESIGN §5.1)
+
+export const SOURCE_KEY_FIELD = 'Dentrix Source Key';
+
+export type SourceKeyLocation =
+  | { in: 'custom_field'; field: typeof SOURCE_KEY_FIELD }
+  | { in: 'marker'; field: 'note' | 'content' | 'comments' }
+  | { in: 'file_name_prefix'; field: 'name' };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Operations
+
+type ApiRecord = Record<string, unknown>;
+export type DeleteOutcome = 'deleted' | 'not_found';
+
+/** Where to look for a record whose create had an unknown outcome. */
+export interface RecoveryQuery {
+  sourceKey: string;
+  /** ISO time (no milliseconds) some minutes before the attempt: records touched since then are the candidates. */
+  since: string;
+  personId?: number;
+  dealId?: number;
+}
+
+/** One read of a recovery scan: what it cost, the records it returned (with their ledger ids). */
+export interface RecoveryPage {
+  tokens: number;
+  candidates: { id: string; record: ApiRecord }[];
+  /** The candidates must have been written at or after the attempt (lists that cannot filter by time say no). */
+  checkWrittenSince: boolean;
+}
+
+/** What a create needs: the request body, and the logical record's standard fields (a deal product's deal id). */
+export interface CreateInput {
+  body: object;
+  fields: Record<string, unknown>;
+}
+
+/** The client operations of a data type. Ids are ledger ids (`12`, or `<dealId>/<attachmentId>` for deal products). */
+export interface DataOps {
+  /** Sends one create and returns the ledger id. */
+  create(client: PipedriveClient, input: CreateInput): Promise<string>;
+  /** Absent when Pipedrive cannot update the record in place (files). */
+  update?(client: PipedriveClient, id: string, body: object): Promise<void>;
+  /** The record as it is now (a before-image), or undefined when it is gone. */
+  read(client: PipedriveClient, id: string): Promise<ApiRecord | undefined>;
+  /** Reads many back with list endpoints, never one GET each; `personIds` are the persons they belong to (v1 lists). */
+  readBack(client: PipedriveClient, ids: string[], personIds: number[]): Promise<Map<string, ApiRecord>>;
+  /** Deletes one created record; 'not_found' when it is already gone (a rollback treats that as done). */
+  delete(client: PipedriveClient, id: string): Promise<DeleteOutcome>;
+  /** The spec cost of what `delete` sent, when that is more than the type's delete endpoint. */
+  deleteTokens?(outcome: DeleteOutcome): number;
+  /** Records that hang off a parent (deal products of a deal): deleted per parent, in bulk when that is cheaper. */
+  deleteByParent?: ParentDelete;
+  /** The reads that find a record by its Dentrix key after a lost response, in the order they are tried. */
+  recover(client: PipedriveClient, q: RecoveryQuery): AsyncGenerator<RecoveryPage>;
+}
+
+/** Deleting the children of one parent: which are still there, then one bulk request (per `bulkMax`) or single deletes. */
+export interface ParentDelete {
+  parentOf(id: string): number;
+  /** Bulk pays from this many children up (below it, single deletes cost less). */
+  bulkAbove: number;
+  bulkMax: number;
+  /** The ledger ids still there; none when the parent is gone. */
+  present(client: PipedriveClient, parent: number): Promise<Set<string>>;
+  remove(client: PipedriveClient, parent: number, ids: string[], bulk: boolean): Promise<void>;
+}
+
+/** How a rollback confirms a created record is gone (and reads back a restored one). */
+export type RollbackCheck =
+  /** v2 list by `ids`, 100 per request. */
+  | 'list_by_ids'
+  /** Deal products of up to 100 deals per request. */
+  | 'deal_products'
+  /** v1: an account listing while cheaper than one GET per id, else a GET per id. */
+  | 'list_or_get'
+  /** The whole (small) collection. */
+  | 'list_all'
+  /** The entity's field listing. */
+  | 'fields';
+
+/** Operations of a schema type a rollback removes. */
+export interface SchemaOps {
+  delete(client: PipedriveClient, id: string): Promise<DeleteOutcome>;
+  /** Every live element (pipelines, stages, activity types), a page at a time. */
+  listAll?(client: PipedriveClient): AsyncGenerator<ApiRecord[]>;
+}
+
+const chunk = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
+const pageOf = (records: ApiRecord[], idOf = (r: ApiRecord) => String(r.id)) => records.map((record) => ({ id: idOf(record), record }));
+
+/** Ledger ids: a plain number, `<dealId>/<attachmentId>` for deal products, `<entity>/<field_code>` for custom fields. */
+export function composeDealProductId(dealId: number, attachmentId: number): string {
+  return `${dealId}/${attachmentId}`;
+}
+
+export function composeFieldId(entity: string, fieldCode: string): string {
+  return `${entity}/${fieldCode}`;
+}
+
+export function composeFieldOptionId(entity: string, fieldCode: string, optionId: number): string {
+  return `${entity}/${fieldCode}/${optionId}`;
+}
+
+function splitDealProductId(id: string): [number, number] {
+  const [dealId, attachmentId] = id.split('/').map(Number);
+  return [dealId!, attachmentId!];
+}
+
+/** How recovery looks for a v2 record: search by key first (where Pipedrive can), then a list walk. */
+interface V2Recovery {
+  search?: SearchCollection;
+  /** The list takes `updated_since` (products' does not: the catalog is walked whole). */
+  updatedSince: boolean;
+  /** The list takes `person_id`, narrowing the walk to the record's person. */
+  byPerson: boolean;
+  /** Listed candidates must also have been written since the attempt. */
+  checkWrittenSince: boolean;
+}
+
+function v2DataOps(collection: V2Collection, e: Endpoints, how: V2Recovery): DataOps {
+  return {
+    create: async (client, { body }) => String((await client.create<{ id: number }>(collection, body)).id),
+    update: async (client, id, body) => void (await client.update(collection, Number(id), body)),
+    read: (client, id) => client.get<ApiRecord>(collection, Number(id)),
+    readBack: async (client, ids) => {
+      const found = new Map<string, ApiRecord>();
+      for (const group of chunk(ids, 100)) {
+        for (const r of await client.listAll<ApiRecord>(collection, { ids: group.join(','), limit: 100 })) found.set(String(r.id), r);
+      }
+      return found;
+    },
+    delete: (client, id) => client.remove(collection, Number(id)),
+    recover: async function* (client, q) {
+      if (how.search) {
+        const hits = await client.search(how.search, { term: q.sourceKey, fields: 'custom_fields', exactMatch: true, limit: 10 });
+        yield { tokens: e.search!.tokens, candidates: [], checkWrittenSince: true };
+        for (const hit of hits) {
+          const record = await client.get<ApiRecord>(collection, hit.item.id);
+          yield { tokens: e.get!.tokens, candidates: record ? pageOf([record]) : [], checkWrittenSince: true };
+        }
+      }
+      // Not indexed yet, or search missed it: walk what changed since the attempt.
+      const query: Record<string, unknown> = how.updatedSince ? { updated_since: q.since } : {};
+      if (how.byPerson && q.personId) query.person_id = q.personId;
+      for await (const page of client.listPages<ApiRecord>(collection, { ...query, limit: V2_MAX_PAGE_SIZE })) {
+        yield { tokens: e.list!.tokens, candidates: pageOf(page), checkWrittenSince: how.checkWrittenSince };
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The registry
+
+interface Common {
+  /** Dependency order: a type is loaded after every type of lower rank and rolled back before it. */
+  rank: number;
+  kind: 'schema' | 'data';
+  api: ApiVersion;
+  endpoints: Endpoints;
+  /** Position in the API-listing fingerprint (DESIGN §5.3): changing it changes every recorded fingerprint. */
+  fingerprintOrder?: number;
+  /** A field map's `ref` transform may link a record to one of these (resolved through the id map). */
+  refTarget?: boolean;
+}
+
+export interface DataTypeEntry extends Common {
+  kind: 'data';
+  /** Its name in the plan estimate's record counts. */
+  planKey: string;
+  /** Rows per page of its list endpoint. */
+  pageSize: number;
+  dentrixKey: SourceKeyLocation;
+  /** Entities whose custom fields the API lets us create; `order` is the order the SCHEMA phase and the fingerprint use. */
+  customFields?: FieldEndpoints & { order: number };
+  /** The v2 collection its generic endpoints take, when it is one. */
+  collection?: V2Collection;
+  rollbackCheck: RollbackCheck;
+  ops: DataOps;
+}
+
+export interface SchemaTypeEntry extends Common {
+  kind: 'schema';
+  collection?: V2Collection;
+  /** Absent for what the migration only resolves (users): never created, never deleted. */
+  rollbackCheck?: RollbackCheck;
+  ops?: SchemaOps;
+  /** Custom fields and their options: endpoints per entity, found from the ledger id or source key. */
+  perEntity?: (entity: WritableFieldEntity) => Endpoints;
+}
+
+const organizationEndpoints = { ...v2CollectionEndpoints('organizations'), search: endpoint('v2', 'GET', '/organizations/search') };
+const productEndpoints = { ...v2CollectionEndpoints('products'), search: endpoint('v2', 'GET', '/products/search') };
+const personEndpoints = { ...v2CollectionEndpoints('persons'), search: endpoint('v2', 'GET', '/persons/search') };
+const dealEndpoints = { ...v2CollectionEndpoints('deals'), search: endpoint('v2', 'GET', '/deals/search') };
+const activityEndpoints = v2CollectionEndpoints('activities');
+/** Pipedrive takes at most this many deal products per bulk request (attach or delete), and deal ids per listing. */
+export const DEAL_PRODUCTS_PER_BULK_REQUEST = 100;
+
+const dealProductEndpoints = {
+  create: endpoint('v2', 'POST', '/deals/{id}/products'),
+  bulkCreate: endpoint('v2', 'POST', '/deals/{id}/products/bulk'),
+  update: endpoint('v2', 'PATCH', '/deals/{id}/products/{product_attachment_id}'),
+  getMany: endpoint('v2', 'GET', '/deals/products'),
+  list: endpoint('v2', 'GET', '/deals/{id}/products'),
+  delete: endpoint('v2', 'DELETE', '/deals/{id}/products/{product_attachment_id}'),
+  bulkDelete: endpoint('v2', 'DELETE', '/deals/{id}/products'),
+};
+const noteEndpoints = {
+  create: endpoint('v1', 'POST', '/notes'),
+  update: endpoint('v1', 'PUT', '/notes/{id}'),
+  get: endpoint('v1', 'GET', '/notes/{id}'),
+  list: endpoint('v1', 'GET', '/notes'),
+  delete: endpoint('v1', 'DELETE', '/notes/{id}'),
+};
+const fileEndpoints = {
+  create: endpoint('v1', 'POST', '/files'),
+  get: endpoint('v1', 'GET', '/files/{id}'),
+  list: endpoint('v1', 'GET', '/files'),
+  listByPerson: endpoint('v1', 'GET', '/persons/{id}/files'),
+  delete: endpoint('v1', 'DELETE', '/files/{id}'),
+};
+
+const searchedByKey = (search: SearchCollection): V2Recovery => ({ search, updatedSince: true, byPerson: false, checkWrittenSince: true });
+
+export const OBJECT_TYPES = {
+  /** Providers resolve to the account's users by e-mail: read, never created. */
+  user: {
+    rank: -1,
+    kind: 'schema',
+    api: 'v1',
+    refTarget: true,
+    endpoints: { list: endpoint('v1', 'GET', '/users'), get: endpoint('v1', 'GET', '/users/me') },
+  },
+  activity_type: {
+    rank: 0,
+    kind: 'schema',
+    api: 'v1',
+    endpoints: {
+      create: endpoint('v1', 'POST', '/activityTypes'),
+      update: endpoint('v1', 'PUT', '/activityTypes/{id}'),
+      list: endpoint('v1', 'GET', '/activityTypes'),
+      delete: endpoint('v1', 'DELETE', '/activityTypes/{id}'),
+    },
+    rollbackCheck: 'list_all',
+    ops: {
+      delete: (client, id) => client.deleteActivityType(Number(id)),
+      listAll: async function* (client) {
+        yield await client.listActivityTypes();
+      },
+    },
+  },
+  pipeline: {
+    rank: 1,
+    kind: 'schema',
+    api: 'v2',
+    collection: 'pipelines',
+    endpoints: v2CollectionEndpoints('pipelines'),
+    fingerprintOrder: 5,
+    rollbackCheck: 'list_all',
+    ops: {
+      delete: (client, id) => client.remove('pipelines', Number(id)),
+      listAll: (client) => client.listPages<ApiRecord>('pipelines', { limit: V2_MAX_PAGE_SIZE }),
+    },
+  },
+  stage: {
+    rank: 2,
+    kind: 'schema',
+    api: 'v2',
+    collection: 'stages',
+    endpoints: v2CollectionEndpoints('stages'),
+    fingerprintOrder: 6,
+    rollbackCheck: 'list_all',
+    ops: {
+      delete: (client, id) => client.remove('stages', Number(id)),
+      listAll: (client) => client.listPages<ApiRecord>('stages', { limit: V2_MAX_PAGE_SIZE }),
+    },
+  },
+  /** Ledger id `<entity>/<field_code>`, source key `field:<entity>:<name>`. */
+  custom_field: {
+    rank: 3,
+    kind: 'schema',
+    api: 'v2',
+    endpoints: {},
+    perEntity: (entity) => {
+      const f = fieldsOf(entity);
+      return { create: f.create, get: f.get, list: f.list, delete: f.delete };
+    },
+    rollbackCheck: 'fields',
+    ops: {
+      delete: (client, id) => {
+        const [entity, fieldCode] = id.split('/') as [WritableFieldEntity, string];
+        return client.deleteField(entity, fieldCode);
+      },
+    },
+  },
+  /** An option this migration added to a field (one it found by name, or its own from an earlier approval). Ledger id `<entity>/<field_code>/<option id>`. */
+  field_option: {
+    rank: 4,
+    kind: 'schema',
+    api: 'v2',
+    endpoints: {},
+    perEntity: (entity) => {
+      const f = fieldsOf(entity);
+      return { create: f.addOptions, get: f.get, list: f.list, delete: f.deleteOptions };
+    },
+    rollbackCheck: 'fields',
+    ops: {
+      delete: (client, id) => {
+        const [entity, fieldCode, optionId] = id.split('/') as [WritableFieldEntity, string, string];
+        return client.deleteFieldOption(entity, fieldCode, Number(optionId));
+      },
+    },
+  },
+  organization: {
+    refTarget: true,
+    rank: 10,
+    kind: 'data',
+    api: 'v2',
+    collection: 'organizations',
+    planKey: 'organizations',
+    pageSize: V2_MAX_PAGE_SIZE,
+    endpoints: organizationEndpoints,
+    fingerprintOrder: 1,
+    dentrixKey: { in: 'custom_field', field: SOURCE_KEY_FIELD },
+    customFields: { ...fieldEndpoints('organization'), order: 1 },
+    rollbackCheck: 'list_by_ids',
+    ops: v2DataOps('organizations', organizationEndpoints, searchedByKey('organizations')),
+  },
+  /** CDT codes; a product the account already sells is reused, never created or deleted. */
+  product: {
+    refTarget: true,
+    rank: 20,
+    kind: 'data',
+    api: 'v2',
+    collection: 'products',
+    planKey: 'products',
+    pageSize: V2_MAX_PAGE_SIZE,
+    endpoints: productEndpoints,
+    fingerprintOrder: 4,
+    dentrixKey: { in: 'custom_field', field: SOURCE_KEY_FIELD },
+    customFields: { ...fieldEndpoints('product'), order: 3 },
+    rollbackCheck: 'list_by_ids',
+    // The products list has no `updated_since`: recovery walks the whole catalog (it is small).
+    ops: v2DataOps('products', productEndpoints, { ...searchedByKey('products'), updatedSince: false }),
+  },
+  person: {
+    refTarget: true,
+    rank: 30,
+    kind: 'data',
+    api: 'v2',
+    collection: 'persons',
+    planKey: 'persons',
+    pageSize: V2_MAX_PAGE_SIZE,
+    endpoints: personEndpoints,
+    fingerprintOrder: 0,
+    dentrixKey: { in: 'custom_field', field: SOURCE_KEY_FIELD },
+    customFields: { ...fieldEndpoints('person'), order: 0 },
+    rollbackCheck: 'list_by_ids',
+    ops: v2DataOps('persons', personEndpoints, searchedByKey('persons')),
+  },
+  deal: {
+    refTarget: true,
+    rank: 40,
+    kind: 'data',
+    api: 'v2',
+    collection: 'deals',
+    planKey: 'deals',
+    pageSize: V2_MAX_PAGE_SIZE,
+    endpoints: dealEndpoints,
+    fingerprintOrder: 2,
+    dentrixKey: { in: 'custom_field', field: SOURCE_KEY_FIELD },
+    customFields: { ...fieldEndpoints('deal'), order: 2 },
+    rollbackCheck: 'list_by_ids',
+    ops: v2DataOps('deals', dealEndpoints, searchedByKey('deals')),
+  },
+  deal_product: {
+    rank: 50,
+    kind: 'data',
+    api: 'v2',
+    planKey: 'dealProducts',
+    pageSize: V2_MAX_PAGE_SIZE,
+    endpoints: dealProductEndpoints,
+    dentrixKey: { in: 'marker', field: 'comments' },
+    rollbackCheck: 'deal_products',
+    ops: {
+      create: async (client, { body, fields }) => {
+        const dealId = fields.deal_id as number;
+        const attached = await client.addDealProduct(dealId, body as never);
+        return composeDealProductId(dealId, attached.id);
+      },
+      update: async (client, id, body) => {
+        const [dealId, attachmentId] = splitDealProductId(id);
+        await client.updateDealProduct(dealId, attachmentId, body);
+      },
+      read: async (client, id) => {
+        const [dealId, attachmentId] = splitDealProductId(id);
+        return (await client.listDealProducts(dealId)).find((p) => p.id === attachmentId);
+      },
+      readBack: async (client, ids) => {
+        const found = new Map<string, ApiRecord>();
+        const deals = [...new Set(ids.map((id) => splitDealProductId(id)[0]))];
+        for (const group of chunk(deals, 100)) {
+          for (const p of await client.listProductsForDeals(group)) found.set(composeDealProductId(p.deal_id, p.id), { ...(p as unknown as ApiRecord) });
+        }
+        return found;
+      },
+      delete: async (client, id) => {
+        const [dealId, attachmentId] = splitDealProductId(id);
+        const remaining = await client.listDealProducts(dealId).catch((err: { status?: number }) => {
+          if (err.status === 404) return undefined;
+          throw err;
+        });
+        if (!remaining?.some((p) => p.id === attachmentId)) return 'not_found';
+        await client.deleteDealProducts(dealId, [attachmentId]);
+        return 'deleted';
+      },
+      // deleteCreated lists the deal's products, then removes the one attachment through the bulk endpoint.
+      deleteTokens: (outcome) => dealProductEndpoints.list.tokens + (outcome === 'deleted' ? dealProductEndpoints.bulkDelete.tokens : 0),
+      deleteByParent: {
+        parentOf: (id) => splitDealProductId(id)[0],
+        // One bulk delete (15 tokens, ≤100) beats single deletes (3 each) above 5.
+        bulkAbove: 5,
+        bulkMax: DEAL_PRODUCTS_PER_BULK_REQUEST,
+        present: async (client, dealId) => {
+          const attached = await client.listDealProducts(dealId).catch((err: { status?: number }) => {
+            if (err.status === 404) return [];
+            throw err;
+          });
+          return new Set(attached.map((p) => composeDealProductId(dealId, p.id)));
+        },
+        remove: async (client, dealId, ids, bulk) => {
+          const attachments = ids.map((id) => splitDealProductId(id)[1]);
+          if (bulk) await client.deleteDealProducts(dealId, attachments);
+          else for (const id of attachments) await client.deleteDealProduct(dealId, id);
+        },
+      },
+      recover: async function* (client, q) {
+        const dealId = q.dealId;
+        if (!dealId) return;
+        const attached = (await client.listDealProducts(dealId)) as unknown as ApiRecord[];
+        yield { tokens: dealProductEndpoints.list.tokens, candidates: pageOf(attached, (r) => composeDealProductId(dealId, r.id as number)), checkWrittenSince: false };
+      },
+    },
+  },
+  /** Appointments and recalls. */
+  activity: {
+    rank: 60,
+    kind: 'data',
+    api: 'v2',
+    collection: 'activities',
+    planKey: 'activities',
+    pageSize: V2_MAX_PAGE_SIZE,
+    endpoints: activityEndpoints,
+    fingerprintOrder: 3,
+    dentrixKey: { in: 'marker', field: 'note' },
+    rollbackCheck: 'list_by_ids',
+    // Activities carry their key in a note marker (not searchable): the person's activities changed since the attempt.
+    ops: v2DataOps('activities', activityEndpoints, { updatedSince: true, byPerson: true, checkWrittenSince: false }),
+  },
+  note: {
+    rank: 70,
+    kind: 'data',
+    api: 'v1',
+    planKey: 'notes',
+    pageSize: V1_MAX_PAGE_SIZE,
+    endpoints: noteEndpoints,
+    dentrixKey: { in: 'marker', field: 'content' },
+    rollbackCheck: 'list_or_get',
+    ops: {
+      create: async (client, { body }) => String((await client.createNote(body as never)).id),
+      update: async (client, id, body) => void (await client.updateNote(Number(id), body)),
+      read: async (client, id) => await client.getNote(Number(id)),
+      readBack: async (client, _ids, personIds) => {
+        const found = new Map<string, ApiRecord>();
+        for (const personId of personIds) {
+          for await (const page of client.listNotes({ person_id: personId, limit: V1_MAX_PAGE_SIZE })) for (const r of page) found.set(String(r.id), r);
+        }
+        return found;
+      },
+      delete: (client, id) => client.deleteNote(Number(id)),
+      recover: async function* (client, q) {
+        // v1 takes `YYYY-MM-DD HH:MM:SS`.
+        const query: Record<string, unknown> = { updated_since: q.since.replace('T', ' ').replace('Z', ''), limit: V1_MAX_PAGE_SIZE };
+        if (q.personId) query.person_id = q.personId;
+        for await (const page of client.listNotes(query)) {
+          yield { tokens: noteEndpoints.list.tokens, candidates: pageOf(page), checkWrittenSince: false };
+        }
+      },
+    },
+  },
+  /** Non-imaging documents, uploaded as files. */
+  file: {
+    rank: 80,
+    kind: 'data',
+    api: 'v1',
+    planKey: 'files',
+    pageSize: V1_FILES_MAX_PAGE_SIZE,
+    endpoints: fileEndpoints,
+    dentrixKey: { in: 'file_name_prefix', field: 'name' },
+    rollbackCheck: 'list_or_get',
+    ops: {
+      create: async (client, { body }) => {
+        // Exactly the bytes the load read and checked before the pending mark (one read: what was checked moves).
+        const upload = body as { person_id: number; file: { name: string; content?: Buffer } };
+        if (!upload.file.content) throw new FileNotCheckedError();
+        return String((await client.uploadFile({ content: upload.file.content, filename: upload.file.name, person_id: upload.person_id })).id);
+      },
+      read: async (client, id) => await client.getFile(Number(id)),
+      readBack: async (client, _ids, personIds) => {
+        const found = new Map<string, ApiRecord>();
+        for (const personId of personIds) {
+          for await (const page of client.listFiles({ person_id: personId })) for (const r of page) found.set(String(r.id), r);
+        }
+        return found;
+      },
+      delete: (client, id) => client.deleteFile(Number(id)),
+      recover: async function* (client, q) {
+        const tokens = (q.personId ? fileEndpoints.listByPerson : fileEndpoints.list).tokens;
+        for await (const page of client.listFiles(q.personId ? { person_id: q.personId } : {})) {
+          yield { tokens, candidates: pageOf(page), checkWrittenSince: false };
+        }
+      },
+    },
+  },
+} as const satisfies Record<string, DataTypeEntry | SchemaTypeEntry>;
+
+/** A document file reached the upload without the load's read and check (a bug, not bad data). */
+export class FileNotCheckedError extends Error {
+  constructor() {
+    super('a document file reached the upload unchecked: documentFile reads and checks it before the create');
+    this.name = 'FileNotCheckedError';
+  }
+}
+
+export type ObjectType = keyof typeof OBJECT_TYPES;
+type EntryOf<T extends ObjectType> = (typeof OBJECT_TYPES)[T];
+/** The Pipedrive records a migration writes (one per source record). */
+export type DataObjectType = { [T in ObjectType]: EntryOf<T>['kind'] extends 'data' ? T : never }[ObjectType];
+/** Entities whose custom fields the API lets us create (activities have none: activityFields is read-only). */
+export type CustomFieldEntity = { [T in DataObjectType]: EntryOf<T> extends { customFields: object } ? T : never }[DataObjectType];
+export type PlanKey = EntryOf<DataObjectType>['planKey'];
+export type RefTarget = { [T in ObjectType]: EntryOf<T> extends { refTarget: true } ? T : never }[ObjectType];
+
+const ALL_TYPES = Object.keys(OBJECT_TYPES) as ObjectType[];
+const byRank = (a: ObjectType, b: ObjectType) => OBJECT_TYPES[a].rank - OBJECT_TYPES[b].rank;
+
+/** Every object type in dependency order, schema types first. */
+export const OBJECT_TYPE_ORDER: readonly ObjectType[] = [...ALL_TYPES].sort(byRank);
+/** The records a migration writes, in load (dependency) order. */
+export const LOAD_ORDER = OBJECT_TYPE_ORDER.filter((t): t is DataObjectType => OBJECT_TYPES[t].kind === 'data') as readonly DataObjectType[];
+/** Rollback undoes in the exact reverse of the load order: children before the records they point at, the schema last. */
+export const ROLLBACK_ORDER: readonly ObjectType[] = [...OBJECT_TYPE_ORDER].reverse();
+/** What a field map's `ref` transform may point at, in dependency order. */
+export const REF_TARGETS = OBJECT_TYPE_ORDER.filter((t): t is RefTarget => (OBJECT_TYPES[t] as Common).refTarget === true);
+
+/** Entities whose custom fields the migration creates, in the order the SCHEMA phase creates them. */
+export const CUSTOM_FIELD_ENTITIES = LOAD_ORDER.filter((t): t is CustomFieldEntity => 'customFields' in OBJECT_TYPES[t]).sort(
+  (a, b) => fieldsOf(a).order - fieldsOf(b).order,
+) as readonly CustomFieldEntity[];
+
+function fieldsOf(entity: WritableFieldEntity): FieldEndpoints & { order: number } {
+  const fields = (OBJECT_TYPES[entity] as DataTypeEntry).customFields;
+  if (!fields) throw new Error(`${entity} takes no custom fields`);
+  return fields;
+}
+
+export function isObjectType(name: string): name is ObjectType {
+  return Object.prototype.hasOwnProperty.call(OBJECT_TYPES, name);
+}
+
+export function isDataObjectType(name: string): name is DataObjectType {
+  return isObjectType(name) && OBJECT_TYPES[name].kind === 'data';
+}
+
+export function isCustomFieldEntity(name: string): name is CustomFieldEntity {
+  return isDataObjectType(name) && 'customFields' in OBJECT_TYPES[name];
+}
+
+/** A type's entry; an unknown name is a programming error. */
+export function objectType(name: string): DataTypeEntry | SchemaTypeEntry {
+  if (!isObjectType(name)) throw new Error(`unknown object type "${name}"`);
+  return OBJECT_TYPES[name];
+}
+
+export function dataObjectType(name: string): DataTypeEntry {
+  if (!isDataObjectType(name)) throw new Error(`"${name}" is not an object type the migration writes records of`);
+  return OBJECT_TYPES[name];
+}
+
+/** The custom-field endpoints of an entity. */
+export function fieldEndpointsOf(entity: CustomFieldEntity): FieldEndpoints {
+  return fieldsOf(entity);
+}
+
+/** The v2 collections of the API-listing fingerprint, in its order. */
+export function fingerprintCollections(): V2Collection[] {
+  return OBJECT_TYPE_ORDER.map((t) => OBJECT_TYPES[t] as Common & { collection?: V2Collection })
+    .filter((e): e is Common & { collection: V2Collection; fingerprintOrder: number } => e.fingerprintOrder !== undefined && e.collection !== undefined)
+    .sort((a, b) => a.fingerprintOrder - b.fingerprintOrder)
+    .map((e) => e.collection);
+}
+
+export function dentrixKeyOf(entity: DataObjectType): SourceKeyLocation {
+  return OBJECT_TYPES[entity].dentrixKey;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The audit log's view: which request a write was
+
+export type WriteAction = 'create' | 'update' | 'delete' | 'bulk_create';
+
+const ACTION_ENDPOINT: Record<WriteAction, keyof Endpoints> = { create: 'create', bulk_create: 'bulkCreate', update: 'update', delete: 'delete' };
+
+/**
+ * The custom-field entity of a schema row: from its ledger id (`person/<code>[/<option>]`) or, while it is pending
+ * and has none, from its source key (`field:person:<name>`, `option:person:<name>:<label>`).
+ */
+export function fieldEntityOf(ref: { pipedriveId?: string | null; sourceKey?: string | null }): CustomFieldEntity {
+  const entity = ref.pipedriveId ? ref.pipedriveId.split('/')[0] : ref.sourceKey?.split(':')[1];
+  if (!entity || !isCustomFieldEntity(entity)) throw new Error(`cannot tell the entity of a custom field from ${ref.pipedriveId ?? ref.sourceKey ?? 'nothing'}`);
+  return entity;
+}
+
+/** The endpoint a write of this type is sent to. Custom fields and options are per entity: name the row. */
+export function endpointFor(name: string, action: WriteAction, ref: { pipedriveId?: string | null; sourceKey?: string | null } = {}): Endpoint {
+  const entry = objectType(name);
+  const endpoints = 'perEntity' in entry && entry.perEntity ? entry.perEntity(fieldEntityOf(ref)) : entry.endpoints;
+  const e = endpoints[ACTION_ENDPOINT[action]];
+  if (!e) throw new Error(`object type "${name}" has no ${action} endpoint`);
+  return e;
+}
+
+/** The audit log's method, endpoint label and spec token cost of one write. */
+export function writeOperation(
+  name: string,
+  action: WriteAction,
+  ref: { pipedriveId?: string | null; sourceKey?: string | null } = {},
+): { method: string; endpoint: string; tokens: number } {
+  const e = endpointFor(name, action, ref);
+  return { method: e.method, endpoint: e.label, tokens: e.tokens };
+}
