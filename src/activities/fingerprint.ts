@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import axios from 'axios';
-import { type PipedriveClient, type V2Collection } from '../pipedrive/client';
+import { CUSTOM_FIELD_ENTITIES, fingerprintCollections } from '../object-types/registry';
+import { type PipedriveClient } from '../pipedrive/client';
 import { sandboxAdminHeaders } from '../sandbox/admin-auth';
 import type { FingerprintResult } from './contracts';
 
@@ -29,16 +30,15 @@ async function sandboxFingerprint(baseUrl: string): Promise<string | undefined> 
   }
 }
 
-const COLLECTIONS: V2Collection[] = ['persons', 'organizations', 'deals', 'activities', 'products', 'pipelines', 'stages'];
-
 export async function apiListingFingerprint(client: PipedriveClient): Promise<string> {
   const hash = createHash('sha256');
-  for (const collection of COLLECTIONS) {
+  // The registry's fingerprint order: every fingerprint recorded so far was taken in it.
+  for (const collection of fingerprintCollections()) {
     const ids: number[] = [];
     for await (const page of client.listPages<{ id: number }>(collection, { limit: 500 })) ids.push(...page.map((r) => r.id));
     hash.update(`${collection}:${ids.sort((a, b) => a - b).join(',')}\n`);
   }
-  for (const entity of ['person', 'organization', 'deal', 'product'] as const) {
+  for (const entity of CUSTOM_FIELD_ENTITIES) {
     const fields = await client.listFields(entity);
     const described = fields
       .map((f) => `${f.field_code}|${f.field_name}|${f.field_type}|${(f.options ?? []).map((o) => `${o.id}=${o.label}`).join(';')}`)

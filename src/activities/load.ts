@@ -6,7 +6,6 @@ import {
   buildRecord,
   convertToPipedriveBody,
   fromPipedriveRecord,
-  LOAD_ORDER,
   referencesOf,
   type BuildContext,
   type BuildOutcome,
@@ -29,7 +28,7 @@ import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
 import { permanent, transientFailure } from './failures';
 import { approvedMapLoader, type ApprovedMap } from './mapping';
-import { composeDealProductId, loadRank, v2Collection, writeOperation } from './object-types';
+import { composeDealProductId, dataObjectType, FileNotCheckedError, isDataObjectType, LOAD_ORDER, OBJECT_TYPES, writeOperation } from '../object-types/registry';
 import { isRecordRejection, rethrowAsFailure } from './pipedrive-failures';
 import { recoverCreatedId } from './recovery';
 import { fetchPlan } from '../mapping';
@@ -93,8 +92,8 @@ export async function buildBatch(
 }
 
 function asEntity(objectType: string): TargetEntity {
-  if (!(LOAD_ORDER as readonly string[]).includes(objectType)) throw permanent(`unknown object type "${objectType}"`);
-  return objectType as TargetEntity;
+  if (!isDataObjectType(objectType)) throw permanent(`unknown object type "${objectType}"`);
+  return objectType;
 }
 
 /** A short, PHI-free reason for a record Pipedrive refused. */
@@ -115,26 +114,14 @@ export async function documentFile(
   return readDocumentFile(run.source, filePath, declared);
 }
 
-/** Sends one create and returns the ledger id. Files and deal products have their own endpoints. */
-async function sendCreate(client: PipedriveClient, run: MigrationRun, entity: TargetEntity, record: LogicalRecord, body: Record<string, unknown>): Promise<string> {
-  switch (entity) {
-    case 'note':
-      return String((await client.createNote(body as never)).id);
-    case 'file': {
-      // Exactly the bytes documentFile read and checked before the pending mark (one read: what was checked moves).
-      const file = body.file as { path: string | null; name: string; content?: Buffer };
-      const content = file.content;
-      if (!content) throw permanent('a document file reached the upload unchecked: documentFile reads and checks it before the create');
-      const uploaded = await client.uploadFile({ content, filename: file.name, person_id: body.person_id as number });
-      return String(uploaded.id);
-    }
-    case 'deal_product': {
-      const dealId = record.fields.deal_id as number;
-      const attached = await client.addDealProduct(dealId, body as never);
-      return composeDealProductId(dealId, attached.id);
-    }
-    default:
-      return String((await client.create<{ id: number }>(v2Collection(entity), body)).id);
+/** Sends one create (the registry's operation for the type) and returns the ledger id. */
+async function sendCreate(client: PipedriveClient, entity: TargetEntity, record: LogicalRecord, body: object): Promise<string> {
+  try {
+    return await dataObjectType(entity).ops.create(client, { body, fields: record.fields });
+  } catch (err) {
+    // documentFile reads and checks a document's bytes before the pending mark: without them this is a bug, not bad data.
+    if (err instanceof FileNotCheckedError) throw permanent(err.message);
+    throw err;
   }
 }
 
@@ -189,7 +176,7 @@ export function createLoadActivities(deps: ActivityDeps) {
     /** The object types of this run, in dependency order. */
     async planRun({ objectTypes }: { migrationId: string; objectTypes?: string[] }): Promise<{ objectTypes: string[] }> {
       const wanted = objectTypes?.length ? new Set(objectTypes) : undefined;
-      for (const t of wanted ?? []) if (!(LOAD_ORDER as readonly string[]).includes(t)) throw permanent(`unknown object type "${t}" in objectTypes`);
+      for (const t of wanted ?? []) if (!isDataObjectType(t)) throw permanent(`unknown object type "${t}" in objectTypes`);
       return { objectTypes: LOAD_ORDER.filter((t) => !wanted || wanted.has(t)) };
     },
 
@@ -241,7 +228,6 @@ export function createLoadActivities(deps: ActivityDeps) {
       const counts: BatchCounts = resumed ? { ...resumed.counts } : { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 };
       if (items.length === 0) return counts;
       const w = await world(migrationId);
-      const rank = loadRank(objectType);
       const info = ctx.info;
       const audit = (
         e: {
@@ -309,13 +295,13 @@ export function createLoadActivities(deps: ActivityDeps) {
               continue;
             }
             if (outcome.kind === 'skip') {
-              await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'skipped', reason: outcome.reason, runKind, loadRank: rank });
+              await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'skipped', reason: outcome.reason, runKind });
               counts.skipped++;
               continue;
             }
             if (outcome.kind === 'reject') {
               const reason = outcome.column ? `${outcome.column}: ${outcome.reason}` : outcome.reason;
-              await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason, runKind, loadRank: rank });
+              await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason, runKind });
               counts.rejected++;
               continue;
             }
@@ -330,7 +316,7 @@ export function createLoadActivities(deps: ActivityDeps) {
                 createdElsewhere: (pipedriveId) => w.ledger.createdByAnotherMigration(migrationId, objectType, pipedriveId),
               }, meter);
               if (!recovered) return false;
-              await w.ledger.markCreated(migrationId, { objectType, sourceKey, pipedriveId: recovered, runKind, loadRank: rank, contentHash: hash });
+              await w.ledger.markCreated(migrationId, { objectType, sourceKey, pipedriveId: recovered, runKind, contentHash: hash });
               await audit({ action: 'recover', sourceKey, pipedriveId: recovered, method: 'GET', endpoint: `recover ${objectType} by its Dentrix key`, tokens: meter.tokens, note: 'created by an earlier attempt whose response was lost' });
               counts.recovered++;
               return true;
@@ -339,7 +325,7 @@ export function createLoadActivities(deps: ActivityDeps) {
             const { body, problems } = convertToPipedriveBody(entity, outcome.record, w.fieldKeys, { mode: 'create' });
             if (problems.length > 0) {
               const reason = problems.map((p) => `${p.kind}: ${p.entity}.${p.field}`).join('; ');
-              await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason, runKind, loadRank: rank });
+              await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason, runKind });
               counts.rejected++;
               continue;
             }
@@ -349,7 +335,7 @@ export function createLoadActivities(deps: ActivityDeps) {
               const document = bundle?.kind === 'document' ? bundle.document : undefined;
               const read = await documentFile(w.run, file.path, { sizeBytes: document?.size_bytes, sha256: document?.sha256 });
               if ('reason' in read) {
-                await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason: read.reason, runKind, loadRank: rank });
+                await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason: read.reason, runKind });
                 counts.rejected++;
                 continue;
               }
@@ -360,34 +346,34 @@ export function createLoadActivities(deps: ActivityDeps) {
               const existingId = (await accountProducts()).get(productCode(outcome.record));
               if (existingId !== undefined) {
                 // The account already sells this CDT code: deals link to its product, which is never ours to delete.
-                await w.ledger.markCreated(migrationId, { objectType, sourceKey, pipedriveId: existingId, runKind, loadRank: rank, contentHash: hash, state: 'reused' });
+                await w.ledger.markCreated(migrationId, { objectType, sourceKey, pipedriveId: existingId, runKind, contentHash: hash, state: 'reused' });
                 counts.migrated++;
                 continue;
               }
             }
             // The pending mark is committed before the create: after a crash it is what sends a retry to recovery.
-            await w.ledger.markPending(migrationId, { objectType, sourceKey, runKind, loadRank: rank, contentHash: hash });
+            await w.ledger.markPending(migrationId, { objectType, sourceKey, runKind, contentHash: hash });
             const sentAt = new Date();
             let pipedriveId: string;
             try {
-              pipedriveId = await sendCreate(w.client, w.run, entity, outcome.record, body);
+              pipedriveId = await sendCreate(w.client, entity, outcome.record, body);
             } catch (err) {
               // A transient failure (5xx, dropped or timed-out connection) is settled here rather than by retrying the
               // whole batch, whose backoff grows with every record that fails: recover the record if the create may
               // have happened, else send it once more. A second failure fails the batch (its retry recovers again).
               if (!(err instanceof PipedriveError && err.failureType === 'transient')) throw err;
               if (err.outcomeUnknown && (await recover(sentAt))) continue;
-              pipedriveId = await sendCreate(w.client, w.run, entity, outcome.record, body);
+              pipedriveId = await sendCreate(w.client, entity, outcome.record, body);
             }
             const op = writeOperation(objectType, 'create');
             await inTransaction(pool, async (tx) => {
-              await new Ledger(tx).markCreated(migrationId, { objectType, sourceKey, pipedriveId, runKind, loadRank: rank, contentHash: hash });
+              await new Ledger(tx).markCreated(migrationId, { objectType, sourceKey, pipedriveId, runKind, contentHash: hash });
               await audit({ action: 'create', sourceKey, pipedriveId, ...op }, tx);
             });
             counts.migrated++;
           } catch (err) {
             if (isRecordRejection(err)) {
-              await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason: refusalReason(err), runKind, loadRank: rank });
+              await w.ledger.markOutcome(migrationId, { objectType, sourceKey, state: 'rejected', reason: refusalReason(err), runKind });
               counts.rejected++;
               continue;
             }
@@ -397,7 +383,7 @@ export function createLoadActivities(deps: ActivityDeps) {
 
         for (const dealId of bulkDeals) {
           ctx.heartbeat({ processed: items.length, counts: { ...counts } } satisfies LoadCheckpoint);
-          await attachInBulk(w, dealId, built, entries, runKind, rank, counts, audit).catch((err: unknown) =>
+          await attachInBulk(w, dealId, built, entries, runKind, counts, audit).catch((err: unknown) =>
             rethrowAsFailure(err, settings.budgetResetTimeZone),
           );
         }
@@ -439,7 +425,7 @@ function productCode(record: LogicalRecord): string {
  */
 async function productsTheAccountHad(client: PipedriveClient, fieldKeys: FieldKeys): Promise<Map<string, number>> {
   const byCode = new Map<string, number>();
-  for await (const page of client.listPages<Record<string, unknown>>('products', { limit: 500 })) {
+  for await (const page of client.listPages<Record<string, unknown>>(OBJECT_TYPES.product.collection, { limit: OBJECT_TYPES.product.pageSize })) {
     for (const product of page) {
       if (sourceKeyOf('product', product, fieldKeys)) continue;
       const code = typeof product.code === 'string' ? product.code.trim().toUpperCase() : '';
@@ -466,7 +452,6 @@ async function attachInBulk(
   built: Map<string, { outcome: BuildOutcome }>,
   entries: Map<string, LedgerEntry>,
   runKind: string,
-  rank: number,
   counts: BatchCounts,
   audit: (e: { action: 'create'; sourceKey: string; pipedriveId: string; method: string; endpoint: string; tokens?: number; note?: string }) => Promise<void>,
 ): Promise<void> {
@@ -478,7 +463,7 @@ async function attachInBulk(
     if (problems.length === 0) items.push({ sourceKey, body, hash: recordHash(outcome.record) });
   }
   for (const item of items) {
-    await w.ledger.markPending(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, runKind, loadRank: rank, contentHash: item.hash });
+    await w.ledger.markPending(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, runKind, contentHash: item.hash });
   }
   let attached: Awaited<ReturnType<PipedriveClient['addDealProducts']>>;
   try {
@@ -487,7 +472,7 @@ async function attachInBulk(
     if (!isRecordRejection(err)) throw err;
     // Pipedrive refuses the whole request for one bad item: attach them one by one, so each is accepted or
     // rejected (with its reason) on its own and none is left pending.
-    await attachOneByOne(w, dealId, items, runKind, rank, counts, audit);
+    await attachOneByOne(w, dealId, items, runKind, counts, audit);
     return;
   }
   const bulkOp = writeOperation('deal_product', 'bulk_create');
@@ -499,7 +484,7 @@ async function attachInBulk(
     const item = items.find((i) => i.sourceKey === key);
     if (!item) continue;
     const pipedriveId = composeDealProductId(dealId, product.id);
-    await w.ledger.markCreated(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, loadRank: rank, contentHash: item.hash });
+    await w.ledger.markCreated(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash });
     await audit({ action: 'create', sourceKey: item.sourceKey, pipedriveId, ...bulkOp, tokens: first ? bulkOp.tokens : 0, note: 'bulk attach' });
     first = false;
     counts.migrated++;
@@ -515,7 +500,6 @@ async function attachOneByOne(
   dealId: number,
   items: { sourceKey: string; body: Record<string, unknown>; hash: string }[],
   runKind: string,
-  rank: number,
   counts: BatchCounts,
   audit: (e: { action: 'create'; sourceKey: string; pipedriveId: string; method: string; endpoint: string; tokens?: number; note?: string }) => Promise<void>,
 ): Promise<void> {
@@ -524,12 +508,12 @@ async function attachOneByOne(
   for (const item of items) {
     try {
       const pipedriveId = composeDealProductId(dealId, (await w.client.addDealProduct(dealId, item.body as never)).id);
-      await w.ledger.markCreated(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, loadRank: rank, contentHash: item.hash });
+      await w.ledger.markCreated(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash });
       await audit({ action: 'create', sourceKey: item.sourceKey, pipedriveId, ...op, note: 'attached singly after the bulk request was refused' });
       counts.migrated++;
     } catch (err) {
       if (!isRecordRejection(err)) throw err;
-      await w.ledger.markOutcome(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, state: 'rejected', reason: refusalReason(err), runKind, loadRank: rank });
+      await w.ledger.markOutcome(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, state: 'rejected', reason: refusalReason(err), runKind });
       counts.rejected++;
     }
   }
@@ -544,35 +528,23 @@ async function updateRecord(
   audit: (e: { action: 'update'; sourceKey: string; pipedriveId: string; method: string; endpoint: string; tokens?: number; note?: string }) => Promise<void>,
 ): Promise<'updated' | 'not_updatable'> {
   const migrationId = w.run.migrationId;
-  if (entity === 'file') {
+  const ops = dataObjectType(entity).ops;
+  if (!ops.update) {
     // Pipedrive files cannot be edited in place; the change is acknowledged and logged, not applied.
     await w.ledger.setContentHash(migrationId, entity, entry.sourceKey, recordHash(record));
-    await audit({ action: 'update', sourceKey: entry.sourceKey, pipedriveId: entry.pipedriveId!, method: 'NONE', endpoint: 'file', note: 'document changed in Dentrix; Pipedrive files are not updated in place' });
+    await audit({ action: 'update', sourceKey: entry.sourceKey, pipedriveId: entry.pipedriveId!, method: 'NONE', endpoint: entity, note: 'document changed in Dentrix; Pipedrive files are not updated in place' });
     return 'not_updatable';
   }
   const { body } = convertToPipedriveBody(entity, record, w.fieldKeys, { mode: 'update' });
   // The first before-image wins: it is the state before the migration's first update of this record.
-  const saveBeforeImage = async (pipedriveId: string, current: Record<string, unknown> | undefined) => {
-    if (!current) return;
+  const current = await ops.read(w.client, entry.pipedriveId!);
+  if (current) {
     await w.ledgerPool.query(
       `INSERT INTO before_images (migration_id, object_type, pipedrive_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [migrationId, entity, pipedriveId, JSON.stringify(restorableBody(entity, current, w.fieldKeys))],
+      [migrationId, entity, entry.pipedriveId!, JSON.stringify(restorableBody(entity, current, w.fieldKeys))],
     );
-  };
-  if (entity === 'deal_product') {
-    const [dealId, attachmentId] = entry.pipedriveId!.split('/').map(Number) as [number, number];
-    const current = (await w.client.listDealProducts(dealId)).find((p) => p.id === attachmentId);
-    await saveBeforeImage(entry.pipedriveId!, current as unknown as Record<string, unknown> | undefined);
-    await w.client.updateDealProduct(dealId, attachmentId, body);
-  } else if (entity === 'note') {
-    const id = Number(entry.pipedriveId);
-    await saveBeforeImage(entry.pipedriveId!, (await w.client.getNote(id)) as unknown as Record<string, unknown> | undefined);
-    await w.client.updateNote(id, body);
-  } else {
-    const id = Number(entry.pipedriveId);
-    await saveBeforeImage(entry.pipedriveId!, await w.client.get(v2Collection(entity), id));
-    await w.client.update(v2Collection(entity), id, body);
   }
+  await ops.update(w.client, entry.pipedriveId!, body);
   await w.ledger.setContentHash(migrationId, entity, entry.sourceKey, recordHash(record));
   await audit({ action: 'update', sourceKey: entry.sourceKey, pipedriveId: entry.pipedriveId!, ...writeOperation(entity, 'update') });
   return 'updated';

@@ -1,7 +1,6 @@
 import { type Pool } from 'pg';
-import type { TargetEntity } from '../mapping/types';
+import { dataObjectType, fieldEndpointsOf, isDataObjectType, isObjectType, objectType as objectTypeEntry, OBJECT_TYPES, type Endpoint } from '../object-types/registry';
 import { type PipedriveClient, type V2Collection, type WritableFieldEntity } from '../pipedrive/client';
-import { tokenCost, type ApiVersion } from '../pipedrive/token-costs';
 import { type Field } from '../pipedrive/types';
 import { loadAccountFieldKeys } from './field-keys';
 import { restorableBody } from './load';
@@ -9,18 +8,15 @@ import { chunked, restoreMismatches, withoutFields, type PresenceCheck, type Res
 
 type Row = Record<string, unknown> & { id: number };
 
-const V2_DATA: Partial<Record<string, V2Collection>> = {
-  organization: 'organizations',
-  product: 'products',
-  person: 'persons',
-  deal: 'deals',
-  activity: 'activities',
-};
-
 /** v2 lists take at most 100 `ids`; ids that are missing or deleted are left out of the answer. */
 const IDS_PER_LIST = 100;
 
 const live = (r: Record<string, unknown> | undefined): boolean => Boolean(r) && r!.is_deleted !== true && r!.active_flag !== false;
+
+/** Every note or file of the account, a page at a time. */
+function listEvery(client: PipedriveClient, kind: 'note' | 'file'): AsyncGenerator<unknown[]> {
+  return kind === 'note' ? client.listNotes({}) : client.listFiles({});
+}
 
 /** Custom fields the migration created (ledger ids `<entity>/<field_code>`): their codes. */
 export async function createdFieldCodes(pool: Pool, migrationId: string): Promise<Set<string>> {
@@ -46,8 +42,8 @@ export async function checkRollbackAgainstAccount(
   heartbeat: (details: unknown) => void = () => undefined,
 ): Promise<RollbackChecks> {
   let tokens = 0;
-  const spend = (api: ApiVersion, method: string, path: string) => {
-    tokens += tokenCost(api, method, path) ?? 0;
+  const spend = (e: Endpoint) => {
+    tokens += e.tokens;
   };
 
   const { rows: deletedRows } = await pool.query<{ object_type: string; pipedrive_id: string }>(
@@ -63,53 +59,49 @@ export async function checkRollbackAgainstAccount(
   const fieldsOf = async (entity: string): Promise<Field[]> => {
     if (!fieldLists.has(entity)) {
       fieldLists.set(entity, await client.listFields(entity as WritableFieldEntity));
-      spend('v2', 'GET', `/${entity}Fields`);
+      spend(fieldEndpointsOf(entity as WritableFieldEntity).list);
     }
     return fieldLists.get(entity)!;
   };
 
   /** v2 records by id, 100 per listing: the live ones found. */
-  const listByIds = async (collection: V2Collection, ids: number[]): Promise<{ found: Map<number, Row>; requests: number }> => {
+  const listByIds = async (collection: V2Collection, listing: Endpoint, ids: number[]): Promise<{ found: Map<number, Row>; requests: number }> => {
     const found = new Map<number, Row>();
     let requests = 0;
     for (const chunk of chunked(ids, IDS_PER_LIST)) {
       heartbeat({ collection, checked: requests * IDS_PER_LIST });
       for await (const page of client.listPages<Row>(collection, { ids: chunk, limit: IDS_PER_LIST })) {
         requests++;
-        spend('v2', 'GET', `/${collection}`);
+        spend(listing);
         for (const r of page) if (live(r)) found.set(r.id, r);
       }
     }
     return { found, requests };
   };
 
-  const dealProductsOf = async (dealIds: number[]): Promise<{ found: Map<string, Row>; requests: number }> => {
-    const found = new Map<string, Row>();
-    let requests = 0;
-    for (const chunk of chunked([...new Set(dealIds)], IDS_PER_LIST)) {
-      requests++;
-      spend('v2', 'GET', '/deals/products');
-      for (const p of await client.listProductsForDeals(chunk)) found.set(`${p.deal_id}/${p.id}`, p as unknown as Row);
-    }
-    return { found, requests };
+  /** Deal products by their ledger ids (`<dealId>/<attachmentId>`), read for up to 100 deals per listing. */
+  const dealProductsOf = async (ids: string[]): Promise<{ found: Map<string, Row>; requests: number }> => {
+    const { endpoints, ops } = OBJECT_TYPES.deal_product;
+    const requests = chunked([...new Set(ids.map((id) => id.split('/')[0]))], IDS_PER_LIST).length;
+    for (let i = 0; i < requests; i++) spend(endpoints.getMany);
+    return { found: (await ops.readBack(client, ids)) as Map<string, Row>, requests };
   };
 
   /** v1 notes or files: an account listing while it costs less than a GET per id, else a GET per id. */
   const v1Presence = async (kind: 'note' | 'file', ids: string[]): Promise<{ present: string[]; method: string; requests: number }> => {
-    const path = kind === 'note' ? '/notes' : '/files';
-    const perId = (tokenCost('v1', 'GET', `${path}/{id}`) ?? 2) * ids.length;
-    const pageCost = tokenCost('v1', 'GET', path) ?? 20;
+    const { endpoints, ops } = OBJECT_TYPES[kind];
+    const perId = endpoints.get.tokens * ids.length;
+    const pageCost = endpoints.list.tokens;
     const wanted = new Set(ids);
     let requests = 0;
     if (perId > pageCost) {
       const present = new Set<string>();
       let listed = 0;
       let complete = true;
-      const pages = kind === 'note' ? client.listNotes({}) : client.listFiles({});
-      for await (const page of pages) {
+      for await (const page of listEvery(client, kind)) {
         requests++;
         listed += pageCost;
-        spend('v1', 'GET', path);
+        spend(endpoints.list);
         for (const r of page as unknown as Row[]) if (live(r) && wanted.has(String(r.id))) present.add(String(r.id));
         if (listed >= perId) {
           complete = false; // the account holds more than a GET per id would cost to check
@@ -122,9 +114,8 @@ export async function checkRollbackAgainstAccount(
     for (const id of ids) {
       heartbeat({ kind, id });
       requests++;
-      spend('v1', 'GET', `${path}/{id}`);
-      const record = kind === 'note' ? await client.getNote(Number(id)) : await client.getFile(Number(id));
-      if (live(record as unknown as Row | undefined)) present.push(id);
+      spend(endpoints.get);
+      if (live(await ops.read(client, id))) present.push(id);
     }
     return { present, method: 'get-each', requests };
   };
@@ -132,44 +123,50 @@ export async function checkRollbackAgainstAccount(
   const deleted: PresenceCheck[] = [];
   for (const [objectType, ids] of idsByType) {
     heartbeat({ objectType, ids: ids.length });
-    const collection = V2_DATA[objectType];
-    if (collection) {
-      const { found, requests } = await listByIds(collection, ids.map(Number));
-      deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => found.has(Number(id))), method: 'list-ids', requests });
-    } else if (objectType === 'deal_product') {
-      const { found, requests } = await dealProductsOf(ids.map((id) => Number(id.split('/')[0])));
-      deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => found.has(id)), method: 'list-deal-products', requests });
-    } else if (objectType === 'note' || objectType === 'file') {
-      const { present, method, requests } = await v1Presence(objectType, ids);
-      deleted.push({ objectType, checked: ids.length, stillPresent: present, method, requests });
-    } else if (objectType === 'pipeline' || objectType === 'stage') {
-      const collection = objectType === 'pipeline' ? 'pipelines' : 'stages';
-      let requests = 0;
-      const liveIds = new Set<string>();
-      for await (const page of client.listPages<Row>(collection, { limit: 500 })) {
-        requests++;
-        spend('v2', 'GET', `/${collection}`);
-        for (const r of page) if (live(r)) liveIds.add(String(r.id));
+    // How to read it back is the registry's; a type it does not know is reported unchecked, which fails the proof.
+    const type = isObjectType(objectType) ? objectTypeEntry(objectType) : undefined;
+    switch (type?.rollbackCheck) {
+      case 'list_by_ids': {
+        const { found, requests } = await listByIds(type.collection!, type.endpoints.getMany!, ids.map(Number));
+        deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => found.has(Number(id))), method: 'list-ids', requests });
+        break;
       }
-      deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => liveIds.has(id)), method: 'list-all', requests });
-    } else if (objectType === 'activity_type') {
-      const types = await client.listActivityTypes();
-      spend('v1', 'GET', '/activityTypes');
-      const liveIds = new Set(types.filter((t) => t.active_flag !== false).map((t) => String(t.id)));
-      deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => liveIds.has(id)), method: 'list-all', requests: 1 });
-    } else if (objectType === 'custom_field' || objectType === 'field_option') {
-      const before = fieldLists.size;
-      const stillPresent: string[] = [];
-      for (const id of ids) {
-        const [entity, code, optionId] = id.split('/');
-        const field = (await fieldsOf(entity!)).find((f) => f.field_code === code);
-        const present = objectType === 'custom_field' ? Boolean(field) : Boolean(field?.options?.some((o) => String(o.id) === optionId));
-        if (present) stillPresent.push(id);
+      case 'deal_products': {
+        const { found, requests } = await dealProductsOf(ids);
+        deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => found.has(id)), method: 'list-deal-products', requests });
+        break;
       }
-      deleted.push({ objectType, checked: ids.length, stillPresent, method: 'list-fields', requests: fieldLists.size - before });
-    } else {
-      // A type this proof cannot read back (none today): reported as unchecked, which fails the proof.
-      deleted.push({ objectType, checked: 0, stillPresent: ids, method: 'unsupported', requests: 0 });
+      case 'list_or_get': {
+        const { present, method, requests } = await v1Presence(objectType as 'note' | 'file', ids);
+        deleted.push({ objectType, checked: ids.length, stillPresent: present, method, requests });
+        break;
+      }
+      case 'list_all': {
+        let requests = 0;
+        const liveIds = new Set<string>();
+        const pages = type.ops && 'listAll' in type.ops && type.ops.listAll ? type.ops.listAll(client) : [];
+        for await (const page of pages) {
+          requests++;
+          spend(type.endpoints.list!);
+          for (const r of page) if (live(r)) liveIds.add(String(r.id));
+        }
+        deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => liveIds.has(id)), method: 'list-all', requests });
+        break;
+      }
+      case 'fields': {
+        const before = fieldLists.size;
+        const stillPresent: string[] = [];
+        for (const id of ids) {
+          const [entity, code, optionId] = id.split('/');
+          const field = (await fieldsOf(entity!)).find((f) => f.field_code === code);
+          const present = optionId === undefined ? Boolean(field) : Boolean(field?.options?.some((o) => String(o.id) === optionId));
+          if (present) stillPresent.push(id);
+        }
+        deleted.push({ objectType, checked: ids.length, stillPresent, method: 'list-fields', requests: fieldLists.size - before });
+        break;
+      }
+      default:
+        deleted.push({ objectType, checked: 0, stillPresent: ids, method: 'unsupported', requests: 0 });
     }
   }
 
@@ -193,21 +190,22 @@ export async function checkRollbackAgainstAccount(
       const done = rows.filter((r) => r.restored);
       check.notRestored = rows.filter((r) => !r.restored).map((r) => r.pipedrive_id);
       const current = new Map<string, Row>();
-      const collection = V2_DATA[objectType];
-      if (collection) {
-        const { found, requests } = await listByIds(collection, done.map((r) => Number(r.pipedrive_id)));
+      const type = isDataObjectType(objectType) ? dataObjectType(objectType) : undefined;
+      if (type?.rollbackCheck === 'list_by_ids') {
+        const { found, requests } = await listByIds(type.collection!, type.endpoints.getMany!, done.map((r) => Number(r.pipedrive_id)));
         check.requests += requests;
         for (const [id, r] of found) current.set(String(id), r);
-      } else if (objectType === 'deal_product') {
-        const { found, requests } = await dealProductsOf(done.map((r) => Number(r.pipedrive_id.split('/')[0])));
+      } else if (type?.rollbackCheck === 'deal_products') {
+        const { found, requests } = await dealProductsOf(done.map((r) => r.pipedrive_id));
         check.requests += requests;
         for (const [id, r] of found) current.set(id, r);
-      } else if (objectType === 'note') {
+      } else if (type?.rollbackCheck === 'list_or_get' && type.ops.update) {
+        // v1 records that can be updated (notes): one GET each.
         for (const r of done) {
           check.requests++;
-          spend('v1', 'GET', '/notes/{id}');
-          const note = await client.getNote(Number(r.pipedrive_id));
-          if (live(note as unknown as Row | undefined)) current.set(r.pipedrive_id, note as unknown as Row);
+          spend(type.endpoints.get!);
+          const record = await type.ops.read(client, r.pipedrive_id);
+          if (live(record)) current.set(r.pipedrive_id, record as Row);
         }
       }
       for (const r of done) {
@@ -217,7 +215,7 @@ export async function checkRollbackAgainstAccount(
           continue;
         }
         const expected = withoutFields(r.body, ours);
-        const actual = withoutFields(restorableBody(objectType as TargetEntity, now, fieldKeys), ours);
+        const actual = withoutFields(restorableBody(objectType as Parameters<typeof restorableBody>[0], now, fieldKeys), ours);
         const fields = restoreMismatches(expected, actual);
         if (fields.length > 0) check.mismatched.push({ pipedriveId: r.pipedrive_id, fields });
       }

@@ -7,23 +7,14 @@ import { loadAccountFieldKeys } from './field-keys';
 import type { FingerprintResult, MigrationRef, RollbackBatchInput, RollbackBatchResult } from './contracts';
 import { createAccountGuard } from './account';
 import { type ActivityDeps } from './deps';
-import { deleteCreated, v2Collection, writeOperation } from './object-types';
+import { dataObjectType, isDataObjectType, objectType as objectTypeEntry, writeOperation } from '../object-types/registry';
 import { recoverCreatedId, type RecoveryHints } from './recovery';
 import { writeJsonReport } from './report-files';
 import { takeAccountFingerprint } from './fingerprint';
 import { checkRollbackAgainstAccount, createdFieldCodes } from './rollback-checks';
 import { proofVerdict, withoutFields, type RollbackChecks } from './rollback-proof';
-import { DEAL_PRODUCTS_BULK_MAX } from '../pipedrive/client';
-import { tokenCost } from '../pipedrive/token-costs';
 import { rethrowAsFailure } from './pipedrive-failures';
-import type { TargetEntity } from '../mapping/types';
-
-function notFoundAsEmpty(err: unknown): [] {
-  if ((err as { status?: number }).status === 404) return [];
-  throw err;
-}
-
-const DATA_ENTITIES = new Set(['organization', 'product', 'person', 'deal', 'deal_product', 'activity', 'note', 'file']);
+import { permanent } from './failures';
 
 /** The saga's compensations: each is idempotent, treats "already gone" as done, and records what it did. */
 export function createRollbackActivities(deps: ActivityDeps) {
@@ -92,7 +83,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
     async nextRollbackTarget({ migrationId, scope }: MigrationRef & { scope: 'all' | 'sample' }) {
       const next = await new Ledger(pool).nextToUndo(migrationId, scope);
       if (!next) return undefined;
-      if (scope === 'sample' && next.loadRank < 10) return undefined; // the sample's schema stays for the re-run
+      if (scope === 'sample' && objectTypeEntry(next.objectType).kind === 'schema') return undefined; // the sample's schema stays for the re-run
       return { objectType: next.objectType, remaining: next.remaining };
     },
 
@@ -103,7 +94,11 @@ export function createRollbackActivities(deps: ActivityDeps) {
       const client = (await accounts.clientFor(run, 'roll back')).withBudgetReserve();
       const ledger = new Ledger(pool);
       const entries = await ledger.toUndo(migrationId, objectType, scope, limit);
-      const fieldKeys = DATA_ENTITIES.has(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {};
+      const type = objectTypeEntry(objectType);
+      if (!type.ops) throw permanent(`${objectType} records are resolved, never created: nothing to roll back`);
+      const ops = type.ops;
+      const byParent = 'deleteByParent' in ops ? ops.deleteByParent : undefined;
+      const fieldKeys = isDataObjectType(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {};
       let deleted = 0;
       let alreadyGone = 0;
       /** The ledger row is marked deleted and the delete (or "already gone") is in the audit log, together. */
@@ -120,7 +115,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
           objectType,
           sourceKey,
           pipedriveId,
-          ...writeOperation(objectType, 'delete'),
+          ...writeOperation(objectType, 'delete', { pipedriveId, sourceKey }),
           tokens: e.tokens,
           status: outcome === 'deleted' ? 200 : 404,
           workflowId: ctx.info.workflowExecution?.workflowId,
@@ -132,29 +127,28 @@ export function createRollbackActivities(deps: ActivityDeps) {
         if (outcome === 'deleted') deleted++;
         else alreadyGone++;
       };
-      if (objectType === 'deal_product') {
-        // Per deal: one list (10 tokens), then one bulk delete (15 tokens, ≤100) when it beats single deletes (3 each).
+      if (byParent) {
+        // Per parent (deal): one list (10 tokens), then one bulk delete (15 tokens, ≤100) when it beats single deletes (3 each).
         const byDeal = new Map<number, LedgerEntry[]>();
         for (const entry of entries.filter((e) => e.state === 'created' && e.pipedriveId)) {
-          const dealId = Number(entry.pipedriveId!.split('/')[0]);
+          const dealId = byParent.parentOf(entry.pipedriveId!);
           byDeal.set(dealId, [...(byDeal.get(dealId) ?? []), entry]);
         }
         for (const [dealId, group] of byDeal) {
           ctx.heartbeat({ objectType, dealId });
           try {
-            const present = new Set((await client.listDealProducts(dealId).catch(notFoundAsEmpty)).map((p) => p.id));
-            const ids = group.map((e) => Number(e.pipedriveId!.split('/')[1])).filter((id) => present.has(id));
-            const bulk = ids.length > 5;
-            if (bulk) await client.deleteDealProducts(dealId, ids);
-            else for (const id of ids) await client.deleteDealProduct(dealId, id);
+            const present = await byParent.present(client, dealId);
+            const ids = group.map((e) => e.pipedriveId!).filter((id) => present.has(id));
+            const bulk = ids.length > byParent.bulkAbove;
+            await byParent.remove(client, dealId, ids, bulk);
             // One bulk request per 100 attachments: its cost is booked once, on the first item it removed.
-            const bulkCost = tokenCost('v2', 'DELETE', '/deals/{id}/products') ?? 0;
+            const bulkCost = type.endpoints.bulkDelete?.tokens ?? 0;
             const singleCost = writeOperation(objectType, 'delete').tokens;
             let inChunk = 0;
             for (const entry of group) {
-              const gone = !present.has(Number(entry.pipedriveId!.split('/')[1]));
+              const gone = !present.has(entry.pipedriveId!);
               let tokens = 0;
-              if (!gone) tokens = bulk ? (inChunk++ % DEAL_PRODUCTS_BULK_MAX === 0 ? bulkCost : 0) : singleCost;
+              if (!gone) tokens = bulk ? (inChunk++ % byParent.bulkMax === 0 ? bulkCost : 0) : singleCost;
               await recordUndone(entry.sourceKey, entry.pipedriveId, gone ? 'not_found' : 'deleted', {
                 note: bulk && !gone ? `bulk delete of ${ids.length}` : null,
                 tokens,
@@ -165,22 +159,19 @@ export function createRollbackActivities(deps: ActivityDeps) {
           }
         }
       }
-      for (const entry of entries.filter((e) => objectType !== 'deal_product' || e.state === 'pending')) {
+      for (const entry of entries.filter((e) => !byParent || e.state === 'pending')) {
         ctx.heartbeat({ objectType, sourceKey: entry.sourceKey });
         let pipedriveId = entry.pipedriveId;
         try {
           const meter = { tokens: 0 };
-          if (entry.state === 'pending' && DATA_ENTITIES.has(objectType)) {
-            pipedriveId =
-              (await recoverCreatedId(client, objectType as TargetEntity, entry.sourceKey, fieldKeys, await hintsFor(migrationId, entry), meter)) ??
-              null;
+          if (entry.state === 'pending' && isDataObjectType(objectType)) {
+            pipedriveId = (await recoverCreatedId(client, objectType, entry.sourceKey, fieldKeys, await hintsFor(migrationId, entry), meter)) ?? null;
           }
-          const outcome = pipedriveId ? await deleteCreated(client, objectType, pipedriveId) : 'not_found';
+          const outcome = pipedriveId ? await ops.delete(client, pipedriveId) : 'not_found';
           // The delete's cost (sent even when the record is already gone), plus the reads that recovered a pending id.
-          let deleteCost = pipedriveId ? writeOperation(objectType, 'delete').tokens : 0;
-          if (objectType === 'deal_product' && pipedriveId) {
-            // deleteCreated lists the deal's products, then removes the one attachment through the bulk endpoint.
-            deleteCost = (tokenCost('v2', 'GET', '/deals/{id}/products') ?? 0) + (outcome === 'deleted' ? (tokenCost('v2', 'DELETE', '/deals/{id}/products') ?? 0) : 0);
+          let deleteCost = 0;
+          if (pipedriveId) {
+            deleteCost = 'deleteTokens' in ops && ops.deleteTokens ? ops.deleteTokens(outcome) : writeOperation(objectType, 'delete', { pipedriveId }).tokens;
           }
           await recordUndone(entry.sourceKey, pipedriveId, outcome, {
             note: meter.tokens > 0 ? 'pending create: id recovered by its Dentrix key first' : null,
@@ -224,14 +215,9 @@ export function createRollbackActivities(deps: ActivityDeps) {
         ctx.heartbeat({ restored });
         const body = withoutFields(row.body, ours);
         try {
-          if (row.object_type === 'deal_product') {
-            const [dealId, attachmentId] = row.pipedrive_id.split('/').map(Number) as [number, number];
-            await client.updateDealProduct(dealId, attachmentId, body);
-          } else if (row.object_type === 'note') {
-            await client.updateNote(Number(row.pipedrive_id), body);
-          } else {
-            await client.update(v2Collection(row.object_type), Number(row.pipedrive_id), body);
-          }
+          const ops = dataObjectType(row.object_type).ops;
+          if (!ops.update) throw permanent(`${row.object_type} records cannot be updated in place: a before-image of one cannot be restored`);
+          await ops.update(client, row.pipedrive_id, body);
         } catch (err) {
           rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
         }

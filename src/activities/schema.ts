@@ -4,7 +4,7 @@ import { providerMatchEmail, schemaRequirements, type CustomFieldRequirement } f
 import { type PipedriveClient } from '../pipedrive/client';
 import { PipedriveError } from '../pipedrive/errors';
 import { type Field, type FieldOption } from '../pipedrive/types';
-import { appendAudit, endpointTokens } from '../store/audit';
+import { appendAudit } from '../store/audit';
 import { saveFieldKey } from '../store/field-keys';
 import { Ledger } from '../store/ledger';
 import { publishReport } from './publish-report';
@@ -15,7 +15,7 @@ import { createAccountGuard } from './account';
 import { accountMismatch, permanent } from './failures';
 import { takeAccountFingerprint } from './fingerprint';
 import { approvedMapLoader } from './mapping';
-import { composeFieldId, composeFieldOptionId, loadRank } from './object-types';
+import { composeFieldId, composeFieldOptionId, fieldEndpointsOf, OBJECT_TYPES, type CustomFieldEntity, type Endpoint } from '../object-types/registry';
 import { rethrowAsFailure } from './pipedrive-failures';
 import { writeJsonReport } from './report-files';
 
@@ -45,12 +45,13 @@ async function ensureElement<T>(
     findFresh: () => Promise<T | undefined>;
     create: () => Promise<T>;
     idOf: (x: T) => string;
-    endpoint: string;
+    /** The request that creates it, and the listing that finds it (the audit log books their spec costs). */
+    request: Endpoint;
+    listing: Endpoint;
   },
   settleRetries = 1,
 ): Promise<T> {
   const entry = await ctx.ledger.get(ctx.migrationId, e.objectType, e.sourceKey);
-  const rank = loadRank(e.objectType);
   const found = await e.find();
   if (found) {
     const ours = entry?.state === 'pending' || entry?.state === 'created';
@@ -59,19 +60,17 @@ async function ensureElement<T>(
       sourceKey: e.sourceKey,
       pipedriveId: e.idOf(found),
       runKind: 'schema',
-      loadRank: rank,
       state: ours ? 'created' : 'reused',
     });
     if (ours && entry?.state === 'pending') {
       // Recovered by the listing that found it (the create's response was lost): that read is what it cost.
-      const tokens = endpointTokens(e.endpoint.replace(/^POST /, 'GET '));
-      await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(found), endpoint: e.endpoint, method: 'RECOVER', tokens });
+      await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(found), endpoint: e.request.label, method: 'RECOVER', tokens: e.listing.tokens });
     }
     if (ours) ctx.counts.created += entry?.state === 'pending' ? 1 : 0;
     else ctx.counts.reused++;
     return found;
   }
-  await ctx.ledger.markPending(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, runKind: 'schema', loadRank: rank });
+  await ctx.ledger.markPending(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, runKind: 'schema' });
   let created: T;
   try {
     created = await e.create();
@@ -81,8 +80,8 @@ async function ensureElement<T>(
     }
     throw err;
   }
-  await ctx.ledger.markCreated(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), runKind: 'schema', loadRank: rank });
-  await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), endpoint: e.endpoint, tokens: endpointTokens(e.endpoint) });
+  await ctx.ledger.markCreated(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), runKind: 'schema' });
+  await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), endpoint: e.request.label, tokens: e.request.tokens });
   ctx.counts.created++;
   return created;
 }
@@ -95,13 +94,13 @@ async function ensureElement<T>(
  */
 async function ensureFieldOptions(
   ctx: SchemaContext,
-  entity: 'person' | 'organization' | 'deal' | 'product',
+  entity: CustomFieldEntity,
   req: CustomFieldRequirement,
   field: Field,
 ): Promise<FieldOption[]> {
-  const rank = loadRank('field_option');
-  const endpoint = `POST /api/v2/${entity}Fields/{field_code}/options`;
-  const listingTokens = endpointTokens(`GET /api/v2/${entity}Fields`);
+  const endpoints = fieldEndpointsOf(entity);
+  const endpoint = endpoints.addOptions.label;
+  const listingTokens = endpoints.list.tokens;
   const keyOf = (label: string) => `option:${entity}:${req.name}:${label.toLowerCase()}`;
   const options = [...(field.options ?? [])];
   const missing: string[] = [];
@@ -112,20 +111,20 @@ async function ensureFieldOptions(
       missing.push(label);
     } else if (entry?.state === 'pending') {
       const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(found.id));
-      await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, runKind: 'schema', loadRank: rank });
+      await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, runKind: 'schema' });
       await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, endpoint, method: 'RECOVER', tokens: listingTokens });
       ctx.counts.created++;
     }
   }
   if (missing.length === 0) return options;
   for (const label of missing) {
-    await ctx.ledger.markPending(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), runKind: 'schema', loadRank: rank });
+    await ctx.ledger.markPending(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), runKind: 'schema' });
   }
   const added = await ctx.client.addFieldOptions(entity, field.field_code, missing);
-  let requestTokens = endpointTokens(endpoint); // one request added them all: booked once, on the first option
+  let requestTokens = endpoints.addOptions.tokens; // one request added them all: booked once, on the first option
   for (const option of added) {
     const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(option.id));
-    await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, runKind: 'schema', loadRank: rank });
+    await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, runKind: 'schema' });
     await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, endpoint, tokens: requestTokens });
     requestTokens = 0;
     ctx.counts.created++;
@@ -182,7 +181,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
           const user = email ? byEmail.get(email) : undefined;
           if (user) {
             matched++;
-            await ledger.markCreated(migrationId, { objectType: 'user', sourceKey: `provider:${data.provider_id}`, pipedriveId: user.id, runKind: 'schema', loadRank: loadRank('user'), state: 'reused' });
+            await ledger.markCreated(migrationId, { objectType: 'user', sourceKey: `provider:${data.provider_id}`, pipedriveId: user.id, runKind: 'schema', state: 'reused' });
           } else {
             unmatched.push({
               providerId: data.provider_id,
@@ -192,7 +191,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
             });
           }
         }
-        await ledger.markCreated(migrationId, { objectType: 'user', sourceKey: FALLBACK_OWNER_KEY, pipedriveId: fallbackOwnerId, runKind: 'schema', loadRank: loadRank('user'), state: 'reused' });
+        await ledger.markCreated(migrationId, { objectType: 'user', sourceKey: FALLBACK_OWNER_KEY, pipedriveId: fallbackOwnerId, runKind: 'schema', state: 'reused' });
         const reportPath = await writeJsonReport(settings, migrationId, 'providers.json', {
           migrationId,
           matched,
@@ -238,10 +237,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
       };
       const conflicts: string[] = [];
       try {
-        for (const [entity, fields] of Object.entries(requirements.customFields) as [
-          'person' | 'organization' | 'deal' | 'product',
-          CustomFieldRequirement[],
-        ][]) {
+        for (const [entity, fields] of Object.entries(requirements.customFields) as [CustomFieldEntity, CustomFieldRequirement[]][]) {
           let existing = await client.listFields(entity);
           for (const req of fields) {
             Context.current().heartbeat({ entity, field: req.name });
@@ -249,7 +245,8 @@ export function createSchemaActivities(deps: ActivityDeps) {
             const field = await ensureElement(ctx, {
               objectType: 'custom_field',
               sourceKey: `field:${entity}:${req.name}`,
-              endpoint: `POST /api/v2/${entity}Fields`,
+              request: fieldEndpointsOf(entity).create,
+              listing: fieldEndpointsOf(entity).list,
               find: async () => existing.find(sameName),
               findFresh: async () => (await client.listFields(entity)).find(sameName),
               create: () =>
@@ -280,25 +277,29 @@ export function createSchemaActivities(deps: ActivityDeps) {
           throw permanent(`The Pipedrive account already has fields that conflict with the map: ${conflicts.join('; ')}`);
         }
 
+        const pipelines = OBJECT_TYPES.pipeline;
+        const stageType = OBJECT_TYPES.stage;
         for (const pipeline of requirements.pipelines) {
           const created = await ensureElement(ctx, {
             objectType: 'pipeline',
             sourceKey: `pipeline:${pipeline.name}`,
-            endpoint: 'POST /api/v2/pipelines',
-            find: async () => (await client.listAll<{ id: number; name: string }>('pipelines')).find((p) => p.name === pipeline.name),
-            findFresh: async () => (await client.listAll<{ id: number; name: string }>('pipelines')).find((p) => p.name === pipeline.name),
-            create: () => client.create<{ id: number; name: string }>('pipelines', { name: pipeline.name }),
+            request: pipelines.endpoints.create,
+            listing: pipelines.endpoints.list,
+            find: async () => (await client.listAll<{ id: number; name: string }>(pipelines.collection)).find((p) => p.name === pipeline.name),
+            findFresh: async () => (await client.listAll<{ id: number; name: string }>(pipelines.collection)).find((p) => p.name === pipeline.name),
+            create: () => client.create<{ id: number; name: string }>(pipelines.collection, { name: pipeline.name }),
             idOf: (p) => String(p.id),
           });
-          const stages = await client.listAll<{ id: number; name: string }>('stages', { pipeline_id: created.id });
+          const stages = await client.listAll<{ id: number; name: string }>(stageType.collection, { pipeline_id: created.id });
           for (const stage of pipeline.stages) {
             await ensureElement(ctx, {
               objectType: 'stage',
               sourceKey: `stage:${pipeline.name}:${stage}`,
-              endpoint: 'POST /api/v2/stages',
+              request: stageType.endpoints.create,
+              listing: stageType.endpoints.list,
               find: async () => stages.find((s) => s.name === stage),
-              findFresh: async () => (await client.listAll<{ id: number; name: string }>('stages', { pipeline_id: created.id })).find((s) => s.name === stage),
-              create: () => client.create<{ id: number; name: string }>('stages', { name: stage, pipeline_id: created.id }),
+              findFresh: async () => (await client.listAll<{ id: number; name: string }>(stageType.collection, { pipeline_id: created.id })).find((s) => s.name === stage),
+              create: () => client.create<{ id: number; name: string }>(stageType.collection, { name: stage, pipeline_id: created.id }),
               idOf: (s) => String(s.id),
             });
           }
@@ -309,7 +310,8 @@ export function createSchemaActivities(deps: ActivityDeps) {
           await ensureElement(ctx, {
             objectType: 'activity_type',
             sourceKey: `activity_type:${type.key_string}`,
-            endpoint: 'POST /api/v1/activityTypes',
+            request: OBJECT_TYPES.activity_type.endpoints.create,
+            listing: OBJECT_TYPES.activity_type.endpoints.list,
             find: async () => types.find((t) => t.active_flag !== false && (t.key_string === type.key_string || t.name === type.name)),
             findFresh: async () =>
               (await client.listActivityTypes()).find((t) => t.active_flag !== false && (t.key_string === type.key_string || t.name === type.name)),

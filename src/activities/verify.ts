@@ -9,6 +9,7 @@ import {
   type RecordDiff,
   type TargetEntity,
 } from '../mapping';
+import { dataObjectType } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
 import { Ledger, type LedgerEntry } from '../store/ledger';
 import { publishReport } from './publish-report';
@@ -19,7 +20,6 @@ import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
 import { buildBatch } from './load';
 import { approvedMapLoader } from './mapping';
-import { v2Collection } from './object-types';
 import { rethrowAsFailure } from './pipedrive-failures';
 import { describeLinks, linkReconciliation } from './link-reconciliation';
 import { linkSummary, type LinkReconciliation } from './reconciliation';
@@ -30,38 +30,13 @@ type ApiRecord = Record<string, unknown>;
 const chunk = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 /**
- * Reads a batch's records back with list endpoints (≤100 ids per request for v2; per person for notes and files;
- * per 100 deals for deal products), never one GET per record.
+ * Reads a batch's records back with the type's list endpoints (≤100 ids per request for v2; per person for notes and
+ * files; per 100 deals for deal products), never one GET per record: the registry's `readBack`.
  */
 async function readBack(client: PipedriveClient, entity: TargetEntity, entries: LedgerEntry[], personOf: Map<string, number>): Promise<Map<string, ApiRecord>> {
-  const byLedgerId = new Map<string, ApiRecord>();
   const ids = entries.map((e) => e.pipedriveId!).filter(Boolean);
-  switch (entity) {
-    case 'note':
-    case 'file': {
-      const persons = [...new Set(entries.map((e) => personOf.get(e.sourceKey)).filter((p): p is number => p !== undefined))];
-      for (const personId of persons) {
-        const pages = entity === 'note' ? client.listNotes({ person_id: personId, limit: 500 }) : client.listFiles({ person_id: personId });
-        for await (const page of pages) for (const r of page) byLedgerId.set(String(r.id), r as unknown as ApiRecord);
-      }
-      return byLedgerId;
-    }
-    case 'deal_product': {
-      const deals = [...new Set(ids.map((id) => Number(id.split('/')[0])))];
-      for (const group of chunk(deals, 100)) {
-        for (const p of await client.listProductsForDeals(group)) byLedgerId.set(`${p.deal_id}/${p.id}`, { ...(p as unknown as ApiRecord) });
-      }
-      return byLedgerId;
-    }
-    default: {
-      for (const group of chunk(ids, 100)) {
-        for (const r of await client.listAll<ApiRecord>(v2Collection(entity), { ids: group.join(','), limit: 100 })) {
-          byLedgerId.set(String(r.id), r);
-        }
-      }
-      return byLedgerId;
-    }
-  }
+  const persons = [...new Set(entries.map((e) => personOf.get(e.sourceKey)).filter((p): p is number => p !== undefined))];
+  return dataObjectType(entity).ops.readBack(client, ids, persons);
 }
 
 async function saveDiffs(pool: Pool, migrationId: string, runKind: RunKind, diffs: RecordDiff[]): Promise<void> {

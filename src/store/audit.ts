@@ -1,5 +1,4 @@
 import { type Pool, type PoolClient } from 'pg';
-import { tokenCost } from '../pipedrive/token-costs';
 
 export type AuditAction = 'create' | 'update' | 'delete' | 'recover' | 'restore' | 'purge';
 
@@ -10,6 +9,7 @@ export interface AuditEntry {
   sourceKey?: string | null;
   pipedriveId?: string | number | null;
   method: string;
+  /** `POST /api/v2/persons` for a request (the object-type registry's label, priced by its spec cost), else what it was. */
   endpoint: string;
   status?: number | null;
   tokens?: number;
@@ -18,15 +18,6 @@ export interface AuditEntry {
   activityId?: string | null;
   attempt?: number | null;
   note?: string | null;
-}
-
-/**
- * The spec token cost of the request an audit endpoint names (`POST /api/v2/personFields/{field_code}/options`), 0
- * for anything that is not an API request (a signal, a note on a record that cannot be updated).
- */
-export function endpointTokens(endpoint: string): number {
-  const m = /^(GET|POST|PUT|PATCH|DELETE) \/api\/(v1|v2)(\/\S*)$/.exec(endpoint);
-  return m ? (tokenCost(m[2] as 'v1' | 'v2', m[1]!, m[3]!) ?? 0) : 0;
 }
 
 /** Appends to the audit log: every write to Pipedrive, before the activity that made it completes. */

@@ -1,4 +1,5 @@
 import { type Pool, type PoolClient } from 'pg';
+import { ROLLBACK_ORDER } from '../object-types/registry';
 
 export type LedgerState = 'pending' | 'created' | 'reused' | 'deleted' | 'skipped' | 'rejected';
 export type RunKind = 'sample' | 'full' | 'delta' | 'schema';
@@ -10,7 +11,6 @@ export interface LedgerEntry {
   state: LedgerState;
   reason: string | null;
   runKind: string;
-  loadRank: number;
   contentHash: string | null;
   updatedAt: Date;
 }
@@ -22,7 +22,6 @@ interface LedgerRow {
   state: LedgerState;
   reason: string | null;
   run_kind: string;
-  load_rank: number;
   content_hash: string | null;
   updated_at: Date;
 }
@@ -34,7 +33,6 @@ const toEntry = (r: LedgerRow): LedgerEntry => ({
   state: r.state,
   reason: r.reason,
   runKind: r.run_kind,
-  loadRank: r.load_rank,
   contentHash: r.content_hash,
   updatedAt: r.updated_at,
 });
@@ -96,44 +94,44 @@ export class Ledger {
 
   async markPending(
     migrationId: string,
-    e: { objectType: string; sourceKey: string; runKind: string; loadRank: number; contentHash?: string },
+    e: { objectType: string; sourceKey: string; runKind: string; contentHash?: string },
   ): Promise<void> {
     await this.db.query(
-      `INSERT INTO id_map (migration_id, object_type, source_key, state, run_kind, load_rank, content_hash)
-       VALUES ($1, $2, $3, 'pending', $4, $5, $6)
+      `INSERT INTO id_map (migration_id, object_type, source_key, state, run_kind, content_hash)
+       VALUES ($1, $2, $3, 'pending', $4, $5)
        ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
-         SET state = 'pending', run_kind = EXCLUDED.run_kind, load_rank = EXCLUDED.load_rank,
+         SET state = 'pending', run_kind = EXCLUDED.run_kind,
              content_hash = EXCLUDED.content_hash, reason = NULL, updated_at = now()
          WHERE id_map.state IN ('pending', 'skipped', 'rejected', 'deleted')`,
-      [migrationId, e.objectType, e.sourceKey, e.runKind, e.loadRank, e.contentHash ?? null],
+      [migrationId, e.objectType, e.sourceKey, e.runKind, e.contentHash ?? null],
     );
   }
 
   async markCreated(
     migrationId: string,
-    e: { objectType: string; sourceKey: string; pipedriveId: string | number; runKind: string; loadRank: number; contentHash?: string; state?: 'created' | 'reused' },
+    e: { objectType: string; sourceKey: string; pipedriveId: string | number; runKind: string; contentHash?: string; state?: 'created' | 'reused' },
   ): Promise<void> {
     await this.db.query(
-      `INSERT INTO id_map (migration_id, object_type, source_key, pipedrive_id, state, run_kind, load_rank, content_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO id_map (migration_id, object_type, source_key, pipedrive_id, state, run_kind, content_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
          SET pipedrive_id = EXCLUDED.pipedrive_id, state = EXCLUDED.state, reason = NULL,
              content_hash = COALESCE(EXCLUDED.content_hash, id_map.content_hash), updated_at = now()`,
-      [migrationId, e.objectType, e.sourceKey, String(e.pipedriveId), e.state ?? 'created', e.runKind, e.loadRank, e.contentHash ?? null],
+      [migrationId, e.objectType, e.sourceKey, String(e.pipedriveId), e.state ?? 'created', e.runKind, e.contentHash ?? null],
     );
   }
 
   async markOutcome(
     migrationId: string,
-    e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string; loadRank: number },
+    e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string },
   ): Promise<void> {
     await this.db.query(
-      `INSERT INTO id_map (migration_id, object_type, source_key, state, reason, run_kind, load_rank)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO id_map (migration_id, object_type, source_key, state, reason, run_kind)
+       VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
          SET state = EXCLUDED.state, reason = EXCLUDED.reason, updated_at = now()
          WHERE id_map.state NOT IN ('created', 'reused')`,
-      [migrationId, e.objectType, e.sourceKey, e.state, e.reason, e.runKind, e.loadRank],
+      [migrationId, e.objectType, e.sourceKey, e.state, e.reason, e.runKind],
     );
   }
 
@@ -152,19 +150,16 @@ export class Ledger {
     );
   }
 
-  /** Rows a rollback still has to undo, highest load rank first. */
-  async nextToUndo(
-    migrationId: string,
-    scope: 'all' | 'sample',
-  ): Promise<{ objectType: string; loadRank: number; remaining: number } | undefined> {
-    const { rows } = await this.db.query<{ object_type: string; load_rank: number; remaining: string }>(
-      `SELECT object_type, load_rank, count(*) AS remaining FROM id_map
+  /** The object type a rollback undoes next (the registry's rollback order: the reverse of the load order), with its rows left. */
+  async nextToUndo(migrationId: string, scope: 'all' | 'sample'): Promise<{ objectType: string; remaining: number } | undefined> {
+    const { rows } = await this.db.query<{ object_type: string; remaining: string }>(
+      `SELECT object_type, count(*) AS remaining FROM id_map
        WHERE migration_id = $1 AND state IN ('created', 'pending') AND ($2 = 'all' OR run_kind = 'sample')
-       GROUP BY object_type, load_rank ORDER BY load_rank DESC, object_type LIMIT 1`,
-      [migrationId, scope],
+       GROUP BY object_type ORDER BY array_position($3::text[], object_type), object_type LIMIT 1`,
+      [migrationId, scope, ROLLBACK_ORDER],
     );
     const r = rows[0];
-    return r ? { objectType: r.object_type, loadRank: r.load_rank, remaining: Number(r.remaining) } : undefined;
+    return r ? { objectType: r.object_type, remaining: Number(r.remaining) } : undefined;
   }
 
   async toUndo(migrationId: string, objectType: string, scope: 'all' | 'sample', limit: number): Promise<LedgerEntry[]> {

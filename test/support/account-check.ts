@@ -1,6 +1,6 @@
 import { type Pool } from 'pg';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
-import { DATA_OBJECT_TYPES } from '../../src/activities/object-types';
+import { LOAD_ORDER as DATA_OBJECT_TYPES } from '../../src/object-types/registry';
 import { sourceKeyOf } from '../../src/mapping/source-keys';
 import { sandboxAdminHeaders } from '../../src/sandbox/admin-auth';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { exportAuditLog } from '../../../src/cli/audit-export';
-import { appendAudit, endpointTokens } from '../../../src/store/audit';
+import { appendAudit } from '../../../src/store/audit';
 import { registerRun } from '../../../src/store/runs';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 
@@ -55,12 +55,5 @@ describe('audit log export (CLI audit-log --format csv|json)', () => {
     const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((r) => ({ action: r.action, object_type: r.object_type, source_key: r.source_key, pipedrive_id: r.pipedrive_id, endpoint: r.endpoint, tokens: r.tokens, activity_id: r.activity_id }))).toEqual(expected);
     expect(rows.every((r) => r.workflow_id === 'wf-1' && typeof r.at === 'string' && !Number.isNaN(Date.parse(r.at)))).toBe(true);
-  });
-
-  it('prices an audit endpoint by the spec, and non-requests at 0', () => {
-    expect(endpointTokens('POST /api/v2/personFields')).toBe(5);
-    expect(endpointTokens('POST /api/v1/activityTypes')).toBe(10);
-    expect(endpointTokens('DELETE /api/v2/deals/{id}/products')).toBe(15);
-    expect(endpointTokens('rollback:all')).toBe(0);
   });
 });
