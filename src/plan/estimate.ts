@@ -4,7 +4,20 @@
  * options in, an estimate out. Token costs come from the specs' `x-token-cost` via `tokenCost`.
  */
 import { defaultFieldMap, type FieldMap } from '../mapping';
-import { type ApiVersion, tokenCost } from '../pipedrive/token-costs';
+import {
+  CUSTOM_FIELD_ENTITIES,
+  DEAL_PRODUCTS_PER_BULK_REQUEST,
+  fieldEndpointsOf,
+  isDataObjectType,
+  LOAD_ORDER,
+  OBJECT_TYPES,
+  ROLLBACK_ORDER,
+  type CustomFieldEntity,
+  type DataObjectType,
+  type Endpoint,
+  type PlanKey,
+} from '../object-types/registry';
+import { type ApiVersion } from '../pipedrive/token-costs';
 import { reserveTokens, type BudgetReserve } from '../pipedrive/daily-budget';
 import type { ObjectCounts } from './counts';
 
@@ -20,13 +33,9 @@ export const PIPEDRIVE_PLAN_NAMES = Object.keys(PIPEDRIVE_PLANS) as PipedrivePla
 
 /** Daily budget = 30,000 × plan multiplier × seats. */
 export const BASE_DAILY_TOKENS = 30_000;
-const V2_PAGE = 500;
-const V1_PAGE = 500;
-const V1_FILES_PAGE = 100;
-/** `POST/DELETE /deals/{id}/products` in bulk take at most this many items per request. */
-const DEAL_PRODUCTS_BULK_MAX = 100;
-/** `GET /deals/products` takes at most this many deal ids per request. */
-const DEAL_IDS_PER_LIST = 100;
+/** `POST/DELETE /deals/{id}/products` in bulk take at most this many items per request, `GET /deals/products` this many deal ids. */
+const DEAL_PRODUCTS_BULK_MAX = DEAL_PRODUCTS_PER_BULK_REQUEST;
+const DEAL_IDS_PER_LIST = DEAL_PRODUCTS_PER_BULK_REQUEST;
 
 export const PLAN_PHASES = ['schema', 'sample', 'full', 'verify', 'delta', 'rollback'] as const;
 export type PlanPhase = (typeof PLAN_PHASES)[number];
@@ -40,8 +49,7 @@ const PHASE_TITLES: Record<PlanPhase, string> = {
   rollback: 'rollback (delete everything created, then fingerprint)',
 };
 
-export type CustomFieldEntity = 'person' | 'organization' | 'deal' | 'product';
-const FIELD_ENTITIES: readonly CustomFieldEntity[] = ['person', 'organization', 'deal', 'product'];
+export type { CustomFieldEntity };
 
 /** What the SCHEMA phase creates. */
 export interface SchemaSize {
@@ -54,12 +62,7 @@ export interface SchemaSize {
 /** The schema a field map needs, at most (PHI fields the practice does not approve are not created). */
 export function schemaSizeOf(map: FieldMap): SchemaSize {
   return {
-    customFields: {
-      person: map.objects.customFields.person.length,
-      organization: map.objects.customFields.organization.length,
-      deal: map.objects.customFields.deal.length,
-      product: map.objects.customFields.product.length,
-    },
+    customFields: Object.fromEntries(CUSTOM_FIELD_ENTITIES.map((entity) => [entity, map.objects.customFields[entity].length])) as Record<CustomFieldEntity, number>,
     pipelines: map.objects.pipelines.length,
     stages: map.objects.pipelines.reduce((sum, p) => sum + p.stages.length, 0),
     activityTypes: map.objects.activityTypes.length,
@@ -86,17 +89,8 @@ export interface PlanOptions {
   reserve?: BudgetReserve;
 }
 
-/** Pipedrive records per target object. */
-export interface TargetRecords {
-  organizations: number;
-  products: number;
-  persons: number;
-  deals: number;
-  dealProducts: number;
-  activities: number;
-  notes: number;
-  files: number;
-}
+/** Pipedrive records per target object, by the registry's plan names (`organizations`, `dealProducts`, …). */
+export type TargetRecords = Record<PlanKey, number>;
 type TargetObject = keyof TargetRecords;
 
 export interface OperationEstimate {
@@ -164,45 +158,33 @@ function checkOptions(counts: ObjectCounts, options: PlanOptions): void {
   }
 }
 
-function cost(api: ApiVersion, method: string, path: string): number {
-  const tokens = tokenCost(api, method, path);
-  if (tokens === undefined) throw new Error(`no token cost in the Pipedrive specs for ${api} ${method} ${path}`);
-  return tokens;
-}
-
-function operation(what: string, api: ApiVersion, method: string, path: string, requests: number): OperationEstimate {
-  const tokensPerRequest = cost(api, method, path);
+/** Requests to one endpoint: its cost is the registry's (the specs' `x-token-cost`). */
+function operation(what: string, endpoint: Endpoint, requests: number): OperationEstimate {
+  const { api, method, path, tokens: tokensPerRequest } = endpoint;
   const whole = Math.ceil(requests);
   return { what, api, method, path, requests: whole, tokensPerRequest, tokens: whole * tokensPerRequest };
 }
 
 const pages = (records: number, pageSize: number): number => (records === 0 ? 0 : Math.ceil(records / pageSize));
 
-/** Where each object is created, read and deleted: v2 for the core objects, v1 where no v2 exists. */
-const ENDPOINTS: Record<Exclude<TargetObject, 'dealProducts'>, { api: ApiVersion; collection: string; pageSize: number }> = {
-  organizations: { api: 'v2', collection: '/organizations', pageSize: V2_PAGE },
-  products: { api: 'v2', collection: '/products', pageSize: V2_PAGE },
-  persons: { api: 'v2', collection: '/persons', pageSize: V2_PAGE },
-  deals: { api: 'v2', collection: '/deals', pageSize: V2_PAGE },
-  activities: { api: 'v2', collection: '/activities', pageSize: V2_PAGE },
-  notes: { api: 'v1', collection: '/notes', pageSize: V1_PAGE },
-  files: { api: 'v1', collection: '/files', pageSize: V1_FILES_PAGE },
-};
-const SIMPLE_OBJECTS = Object.keys(ENDPOINTS) as (keyof typeof ENDPOINTS)[];
+/** Objects created one request per record; deal products (attached per deal, in bulk or singly) are counted apart. */
+const SIMPLE_OBJECTS = LOAD_ORDER.filter((t) => !('bulkCreate' in OBJECT_TYPES[t].endpoints));
+const DEAL_PRODUCT = OBJECT_TYPES.deal_product.endpoints;
+const planKey = (t: DataObjectType): TargetObject => OBJECT_TYPES[t].planKey;
 
 /** Attaching n products to one deal: single attaches (5 each) or bulk (25 per ≤100), the cheaper; a tie goes to fewer requests. */
 export function dealProductAttach(n: number): { mode: 'single' | 'bulk'; requests: number; tokens: number } {
-  const single = { mode: 'single' as const, requests: n, tokens: n * cost('v2', 'POST', '/deals/{id}/products') };
+  const single = { mode: 'single' as const, requests: n, tokens: n * DEAL_PRODUCT.create.tokens };
   const bulkRequests = Math.ceil(n / DEAL_PRODUCTS_BULK_MAX);
-  const bulk = { mode: 'bulk' as const, requests: bulkRequests, tokens: bulkRequests * cost('v2', 'POST', '/deals/{id}/products/bulk') };
+  const bulk = { mode: 'bulk' as const, requests: bulkRequests, tokens: bulkRequests * DEAL_PRODUCT.bulkCreate.tokens };
   return bulk.tokens < single.tokens || (bulk.tokens === single.tokens && bulk.requests < single.requests) ? bulk : single;
 }
 
 /** Removing n products from one deal: single deletes (3 each) or bulk (15 per ≤100), the cheaper. */
 export function dealProductRemoval(n: number): { mode: 'single' | 'bulk'; requests: number; tokens: number } {
-  const single = { mode: 'single' as const, requests: n, tokens: n * cost('v2', 'DELETE', '/deals/{id}/products/{product_attachment_id}') };
+  const single = { mode: 'single' as const, requests: n, tokens: n * DEAL_PRODUCT.delete.tokens };
   const bulkRequests = Math.ceil(n / DEAL_PRODUCTS_BULK_MAX);
-  const bulk = { mode: 'bulk' as const, requests: bulkRequests, tokens: bulkRequests * cost('v2', 'DELETE', '/deals/{id}/products') };
+  const bulk = { mode: 'bulk' as const, requests: bulkRequests, tokens: bulkRequests * DEAL_PRODUCT.bulkDelete.tokens };
   return bulk.tokens < single.tokens || (bulk.tokens === single.tokens && bulk.requests < single.requests) ? bulk : single;
 }
 
@@ -215,21 +197,21 @@ function dealProductOperations(perDeal: Record<string, number>, share: number, r
   }
   const ops: OperationEstimate[] = [];
   if (removal) {
-    if (byMode.single > 0) ops.push(operation('deal products, removed one by one', 'v2', 'DELETE', '/deals/{id}/products/{product_attachment_id}', byMode.single));
-    if (byMode.bulk > 0) ops.push(operation('deal products, removed in bulk', 'v2', 'DELETE', '/deals/{id}/products', byMode.bulk));
+    if (byMode.single > 0) ops.push(operation('deal products, removed one by one', DEAL_PRODUCT.delete, byMode.single));
+    if (byMode.bulk > 0) ops.push(operation('deal products, removed in bulk', DEAL_PRODUCT.bulkDelete, byMode.bulk));
   } else {
-    if (byMode.single > 0) ops.push(operation('deal products, attached one by one', 'v2', 'POST', '/deals/{id}/products', byMode.single));
-    if (byMode.bulk > 0) ops.push(operation('deal products, attached in bulk', 'v2', 'POST', '/deals/{id}/products/bulk', byMode.bulk));
+    if (byMode.single > 0) ops.push(operation('deal products, attached one by one', DEAL_PRODUCT.create, byMode.single));
+    if (byMode.bulk > 0) ops.push(operation('deal products, attached in bulk', DEAL_PRODUCT.bulkCreate, byMode.bulk));
   }
   return ops;
 }
 
 function createOperations(records: TargetRecords, perDeal: Record<string, number>, dealShare: number): OperationEstimate[] {
   const ops: OperationEstimate[] = [];
-  for (const object of SIMPLE_OBJECTS) {
+  for (const type of SIMPLE_OBJECTS) {
+    const object = planKey(type);
     if (records[object] === 0) continue;
-    const { api, collection } = ENDPOINTS[object];
-    ops.push(operation(`${object}, created`, api, 'POST', collection, records[object]));
+    ops.push(operation(`${object}, created`, OBJECT_TYPES[type].endpoints.create, records[object]));
   }
   if (records.dealProducts > 0) ops.push(...dealProductOperations(perDeal, dealShare, false));
   return ops;
@@ -237,40 +219,42 @@ function createOperations(records: TargetRecords, perDeal: Record<string, number
 
 function readBackOperations(records: TargetRecords): OperationEstimate[] {
   const ops: OperationEstimate[] = [];
-  for (const object of SIMPLE_OBJECTS) {
+  for (const type of SIMPLE_OBJECTS) {
+    const object = planKey(type);
     if (records[object] === 0) continue;
-    const { api, collection, pageSize } = ENDPOINTS[object];
-    ops.push(operation(`${object}, listed ${pageSize} per page`, api, 'GET', collection, pages(records[object], pageSize)));
+    const { endpoints, pageSize } = OBJECT_TYPES[type];
+    ops.push(operation(`${object}, listed ${pageSize} per page`, endpoints.list, pages(records[object], pageSize)));
   }
   if (records.dealProducts > 0) {
-    const requests = Math.max(pages(records.deals, DEAL_IDS_PER_LIST), pages(records.dealProducts, V2_PAGE));
-    ops.push(operation(`deal products, listed by up to ${DEAL_IDS_PER_LIST} deals`, 'v2', 'GET', '/deals/products', requests));
+    const requests = Math.max(pages(records.deals, DEAL_IDS_PER_LIST), pages(records.dealProducts, OBJECT_TYPES.deal_product.pageSize));
+    ops.push(operation(`deal products, listed by up to ${DEAL_IDS_PER_LIST} deals`, DEAL_PRODUCT.getMany, requests));
   }
   return ops;
 }
 
 /** One list request per object type: the account fingerprint taken before the first write and after a rollback. */
 function fingerprintOperations(): OperationEstimate[] {
-  return SIMPLE_OBJECTS.map((object) => operation(`${object}, fingerprint`, ENDPOINTS[object].api, 'GET', ENDPOINTS[object].collection, 1));
+  return SIMPLE_OBJECTS.map((type) => operation(`${planKey(type)}, fingerprint`, OBJECT_TYPES[type].endpoints.list, 1));
 }
 
 function schemaOperations(schema: SchemaSize): OperationEstimate[] {
-  const ops = [operation('users, listed for provider matching', 'v1', 'GET', '/users', 1), operation('current user (account id, fallback owner)', 'v1', 'GET', '/users/me', 1)];
+  const { user, pipeline, stage, activity_type: activityType } = OBJECT_TYPES;
+  const ops = [operation('users, listed for provider matching', user.endpoints.list, 1), operation('current user (account id, fallback owner)', user.endpoints.get, 1)];
   ops.push(...fingerprintOperations());
-  for (const entity of FIELD_ENTITIES) {
+  for (const entity of CUSTOM_FIELD_ENTITIES) {
     const fields = schema.customFields[entity];
     if (fields === 0) continue;
     // Listed before (find what exists) and after (resolve the new 40-hex keys).
-    ops.push(operation(`${entity} fields, listed`, 'v2', 'GET', `/${entity}Fields`, 2));
-    ops.push(operation(`${entity} custom fields, created`, 'v2', 'POST', `/${entity}Fields`, fields));
+    ops.push(operation(`${entity} fields, listed`, fieldEndpointsOf(entity).list, 2));
+    ops.push(operation(`${entity} custom fields, created`, fieldEndpointsOf(entity).create, fields));
   }
   if (schema.pipelines > 0) {
-    ops.push(operation('pipelines, listed', 'v2', 'GET', '/pipelines', 1), operation('pipelines, created', 'v2', 'POST', '/pipelines', schema.pipelines));
-    ops.push(operation('stages, listed', 'v2', 'GET', '/stages', schema.pipelines), operation('stages, created', 'v2', 'POST', '/stages', schema.stages));
+    ops.push(operation('pipelines, listed', pipeline.endpoints.list, 1), operation('pipelines, created', pipeline.endpoints.create, schema.pipelines));
+    ops.push(operation('stages, listed', stage.endpoints.list, schema.pipelines), operation('stages, created', stage.endpoints.create, schema.stages));
   }
   if (schema.activityTypes > 0) {
-    ops.push(operation('activity types, listed', 'v1', 'GET', '/activityTypes', 1));
-    ops.push(operation('activity types, created (if missing)', 'v1', 'POST', '/activityTypes', schema.activityTypes));
+    ops.push(operation('activity types, listed', activityType.endpoints.list, 1));
+    ops.push(operation('activity types, created (if missing)', activityType.endpoints.create, schema.activityTypes));
   }
   return ops;
 }
@@ -278,32 +262,31 @@ function schemaOperations(schema: SchemaSize): OperationEstimate[] {
 function deltaOperations(records: TargetRecords, rate: number): OperationEstimate[] {
   const changed = mapRecords(records, (n) => Math.ceil(n * rate));
   const ops: OperationEstimate[] = [];
-  for (const object of SIMPLE_OBJECTS) {
+  for (const type of SIMPLE_OBJECTS) {
+    const object = planKey(type);
     if (changed[object] === 0) continue;
-    const { api, collection } = ENDPOINTS[object];
     // A change is a create or an update; both cost the same on v2 (5) and on v1 notes (10). Files are uploaded anew.
-    ops.push(operation(`${object}, created or updated`, api, 'POST', collection, changed[object]));
+    ops.push(operation(`${object}, created or updated`, OBJECT_TYPES[type].endpoints.create, changed[object]));
   }
   // Procedures added to a plan during the window attach to an existing deal, one at a time.
-  if (changed.dealProducts > 0) ops.push(operation('deal products, attached', 'v2', 'POST', '/deals/{id}/products', changed.dealProducts));
+  if (changed.dealProducts > 0) ops.push(operation('deal products, attached', DEAL_PRODUCT.create, changed.dealProducts));
   return ops;
 }
 
 function rollbackOperations(records: TargetRecords, perDeal: Record<string, number>, schema: SchemaSize): OperationEstimate[] {
   const ops: OperationEstimate[] = [];
   // The exact reverse of the load order: children before the records they point at.
-  if (records.files > 0) ops.push(operation('files, deleted', 'v1', 'DELETE', '/files/{id}', records.files));
-  if (records.notes > 0) ops.push(operation('notes, deleted', 'v1', 'DELETE', '/notes/{id}', records.notes));
-  if (records.activities > 0) ops.push(operation('activities, deleted', 'v2', 'DELETE', '/activities/{id}', records.activities));
-  if (records.dealProducts > 0) ops.push(...dealProductOperations(perDeal, 1, true));
-  for (const object of ['deals', 'persons', 'products', 'organizations'] as const) {
-    if (records[object] > 0) ops.push(operation(`${object}, deleted`, 'v2', 'DELETE', `${ENDPOINTS[object].collection}/{id}`, records[object]));
+  for (const type of ROLLBACK_ORDER.filter(isDataObjectType)) {
+    const object = planKey(type);
+    if (records[object] === 0) continue;
+    if (SIMPLE_OBJECTS.includes(type)) ops.push(operation(`${object}, deleted`, OBJECT_TYPES[type].endpoints.delete, records[object]));
+    else ops.push(...dealProductOperations(perDeal, 1, true));
   }
-  for (const entity of FIELD_ENTITIES) {
-    if (schema.customFields[entity] > 0) ops.push(operation(`${entity} custom fields, deleted`, 'v2', 'DELETE', `/${entity}Fields/{field_code}`, schema.customFields[entity]));
+  for (const entity of CUSTOM_FIELD_ENTITIES) {
+    if (schema.customFields[entity] > 0) ops.push(operation(`${entity} custom fields, deleted`, fieldEndpointsOf(entity).delete, schema.customFields[entity]));
   }
-  if (schema.stages > 0) ops.push(operation('stages, deleted', 'v2', 'DELETE', '/stages/{id}', schema.stages));
-  if (schema.pipelines > 0) ops.push(operation('pipelines, deleted', 'v2', 'DELETE', '/pipelines/{id}', schema.pipelines));
+  if (schema.stages > 0) ops.push(operation('stages, deleted', OBJECT_TYPES.stage.endpoints.delete, schema.stages));
+  if (schema.pipelines > 0) ops.push(operation('pipelines, deleted', OBJECT_TYPES.pipeline.endpoints.delete, schema.pipelines));
   ops.push(...fingerprintOperations());
   return ops;
 }
