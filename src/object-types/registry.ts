@@ -184,6 +184,11 @@ export interface SchemaOps {
   listAll?(client: PipedriveClient): AsyncGenerator<ApiRecord[]>;
 }
 
+/** A typed API record read as a plain one (what key matching, diffing and the proof take). */
+const plain = <T extends object>(record: T): ApiRecord => record as unknown as ApiRecord;
+const plainOrNone = <T extends object>(record: T | undefined): ApiRecord | undefined => (record === undefined ? undefined : plain(record));
+const plainAll = <T extends object>(records: readonly T[]): ApiRecord[] => records.map(plain);
+
 const chunk = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 const pageOf = (records: ApiRecord[], idOf = (r: ApiRecord) => String(r.id)) => records.map((record) => ({ id: idOf(record), record }));
 
@@ -345,7 +350,7 @@ export const OBJECT_TYPES = {
     ops: {
       delete: (client, id) => client.deleteActivityType(Number(id)),
       listAll: async function* (client) {
-        yield await client.listActivityTypes();
+        yield plainAll(await client.listActivityTypes());
       },
     },
   },
@@ -494,13 +499,13 @@ export const OBJECT_TYPES = {
       },
       read: async (client, id) => {
         const [dealId, attachmentId] = splitDealProductId(id);
-        return (await client.listDealProducts(dealId)).find((p) => p.id === attachmentId);
+        return plainOrNone((await client.listDealProducts(dealId)).find((p) => p.id === attachmentId));
       },
       readBack: async (client, ids) => {
         const found = new Map<string, ApiRecord>();
         const deals = [...new Set(ids.map((id) => splitDealProductId(id)[0]))];
         for (const group of chunk(deals, 100)) {
-          for (const p of await client.listProductsForDeals(group)) found.set(composeDealProductId(p.deal_id, p.id), { ...(p as unknown as ApiRecord) });
+          for (const p of await client.listProductsForDeals(group)) found.set(composeDealProductId(p.deal_id, p.id), { ...plain(p) });
         }
         return found;
       },
@@ -537,7 +542,7 @@ export const OBJECT_TYPES = {
       recover: async function* (client, q) {
         const dealId = q.dealId;
         if (!dealId) return;
-        const attached = (await client.listDealProducts(dealId)) as unknown as ApiRecord[];
+        const attached = plainAll(await client.listDealProducts(dealId));
         yield { tokens: dealProductEndpoints.list.tokens, candidates: pageOf(attached, (r) => composeDealProductId(dealId, r.id as number)), checkWrittenSince: false };
       },
     },
@@ -569,11 +574,11 @@ export const OBJECT_TYPES = {
     ops: {
       create: async (client, { body }) => String((await client.createNote(body as never)).id),
       update: async (client, id, body) => void (await client.updateNote(Number(id), body)),
-      read: async (client, id) => await client.getNote(Number(id)),
+      read: async (client, id) => plainOrNone(await client.getNote(Number(id))),
       readBack: async (client, _ids, personIds) => {
         const found = new Map<string, ApiRecord>();
         for (const personId of personIds) {
-          for await (const page of client.listNotes({ person_id: personId, limit: V1_MAX_PAGE_SIZE })) for (const r of page) found.set(String(r.id), r);
+          for await (const page of client.listNotes({ person_id: personId, limit: V1_MAX_PAGE_SIZE })) for (const r of page) found.set(String(r.id), plain(r));
         }
         return found;
       },
@@ -583,7 +588,7 @@ export const OBJECT_TYPES = {
         const query: Record<string, unknown> = { updated_since: q.since.replace('T', ' ').replace('Z', ''), limit: V1_MAX_PAGE_SIZE };
         if (q.personId) query.person_id = q.personId;
         for await (const page of client.listNotes(query)) {
-          yield { tokens: noteEndpoints.list.tokens, candidates: pageOf(page), checkWrittenSince: false };
+          yield { tokens: noteEndpoints.list.tokens, candidates: pageOf(plainAll(page)), checkWrittenSince: false };
         }
       },
     },
@@ -605,11 +610,11 @@ export const OBJECT_TYPES = {
         if (!upload.file.content) throw new FileNotCheckedError();
         return String((await client.uploadFile({ content: upload.file.content, filename: upload.file.name, person_id: upload.person_id })).id);
       },
-      read: async (client, id) => await client.getFile(Number(id)),
+      read: async (client, id) => plainOrNone(await client.getFile(Number(id))),
       readBack: async (client, _ids, personIds) => {
         const found = new Map<string, ApiRecord>();
         for (const personId of personIds) {
-          for await (const page of client.listFiles({ person_id: personId })) for (const r of page) found.set(String(r.id), r);
+          for await (const page of client.listFiles({ person_id: personId })) for (const r of page) found.set(String(r.id), plain(r));
         }
         return found;
       },
@@ -617,7 +622,7 @@ export const OBJECT_TYPES = {
       recover: async function* (client, q) {
         const tokens = (q.personId ? fileEndpoints.listByPerson : fileEndpoints.list).tokens;
         for await (const page of client.listFiles(q.personId ? { person_id: q.personId } : {})) {
-          yield { tokens, candidates: pageOf(page), checkWrittenSince: false };
+          yield { tokens, candidates: pageOf(plainAll(page)), checkWrittenSince: false };
         }
       },
     },
