@@ -30,7 +30,7 @@ export interface PurgeOutcome extends PurgeCounts {
 }
 
 /** Purges one migration's staged PHI; refuses (PurgeRefusedError) while its phase needs staging, unless forced. */
-export async function purgeMigration(pool: Pool, migrationId: string, opts: { by: string; force?: boolean; reason?: string }): Promise<PurgeOutcome> {
+export async function purgeMigration(pool: Pool, migrationId: string, opts: { by: string; force?: boolean; reason?: string; reports?: boolean }): Promise<PurgeOutcome> {
   const run = await getRun(pool, migrationId);
   const needsStaging = !PURGEABLE_PHASES.includes(run.phase);
   if (needsStaging && !opts.force) throw new PurgeRefusedError(migrationId, run.phase);
@@ -38,6 +38,7 @@ export async function purgeMigration(pool: Pool, migrationId: string, opts: { by
     by: opts.by,
     reason: opts.reason ?? `operator purge in phase ${run.phase}${needsStaging ? ' (forced)' : ''}`,
     keepDiffFields: reconciledFields(),
+    reportsWithValues: Boolean(opts.reports),
   });
   return { migrationId, phase: run.phase, forced: needsStaging, ...counts };
 }
@@ -57,9 +58,10 @@ export function registerPurgeCommand(cli: Command, deps: PurgeCommandDeps): void
     .option('--by <name>', 'who purges (kept in the audit log)', defaultOperator())
     .option('--reason <text>', 'why (kept in the audit log)')
     .option('--force', 'purge even though the migration is in a phase that reads the staged extract')
+    .option('--reports', "also delete the stored reports that quote source values (sample diff, verification, workbook): at the end of their retention")
     .option('--json', 'print one JSON line')
-    .action(async (o: { migrationId: string; by: string; reason?: string; force?: boolean; json?: boolean }) => {
-      const outcome = await deps.withStore((pool) => purgeMigration(pool, o.migrationId, { by: o.by, force: Boolean(o.force), reason: o.reason }));
+    .action(async (o: { migrationId: string; by: string; reason?: string; force?: boolean; reports?: boolean; json?: boolean }) => {
+      const outcome = await deps.withStore((pool) => purgeMigration(pool, o.migrationId, { by: o.by, force: Boolean(o.force), reason: o.reason, reports: Boolean(o.reports) }));
       if (o.json) {
         print(JSON.stringify(outcome));
         return;
@@ -67,7 +69,7 @@ export function registerPurgeCommand(cli: Command, deps: PurgeCommandDeps): void
       print(
         `Purged the staged PHI of migration ${outcome.migrationId} (phase ${outcome.phase}${outcome.forced ? ', forced' : ''}): ` +
           `${outcome.stagedRows} staged rows reduced to their ids, ${outcome.fieldDiffs} field diffs cleared` +
-          `${outcome.hashKeys ? ', the SSN hash key deleted' : ''}. Recorded in the audit log as done by ${o.by}.`,
+          `${outcome.hashKeys ? ', the SSN hash key deleted' : ''}${outcome.reportFiles ? `, ${outcome.reportFiles} stored report files with source values deleted` : ''}. Recorded in the audit log as done by ${o.by}.`,
       );
     });
 }

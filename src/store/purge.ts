@@ -11,8 +11,9 @@ import { appendAudit } from './audit';
  * - field_diffs: the compared values (expected, actual) are cleared, except the link and owner fields the
  *   reconciliation counts (Pipedrive ids); matched and category stay, so accuracy counts can still be made.
  * - phi_hash_keys: the key of the never-migrate values' hashes is deleted.
- * - report_files: the stored contents of the reports that quote source values (the sample diff's and the
- *   verification's discrepancies, the mapping workbook's sample values) are deleted; their `reports` rows (kind,
+ * - report_files, when asked (`purge --reports`, at the end of the reports' retention; the automatic purges keep the
+ *   deliverables ops still read): the stored contents of the reports that quote source values (the sample diff's and
+ *   the verification's discrepancies, the mapping workbook's sample values) are deleted; their `reports` rows (kind,
  *   summary counts) stay, and the other reports (ids and counts only) are kept whole.
  * Ids, counts, the id map and ledger, before-images (the account's own records, which a rollback restores), the
  * audit log, source issues (they never carry values) and report metadata stay. One audit row records the purge.
@@ -43,6 +44,8 @@ export interface PurgeRequest {
   by: string;
   /** Why, PHI-free: kept in the audit log. */
   reason: string;
+  /** Also delete the stored contents of REPORTS_WITH_VALUES. */
+  reportsWithValues?: boolean;
   /** field_diffs fields whose values are Pipedrive ids the reconciliation reads: kept. */
   keepDiffFields: readonly string[];
   /** Where the request came from, for the audit row. */
@@ -95,8 +98,10 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
         counts.fieldDiffs = diffs.rowCount ?? 0;
         const keys = await client.query('DELETE FROM phi_hash_keys WHERE migration_id = $1', [migrationId]);
         counts.hashKeys = keys.rowCount ?? 0;
-        const files = await client.query('DELETE FROM report_files WHERE migration_id = $1 AND kind = ANY($2::text[])', [migrationId, [...REPORTS_WITH_VALUES]]);
-        counts.reportFiles = files.rowCount ?? 0;
+        if (req.reportsWithValues) {
+          const files = await client.query('DELETE FROM report_files WHERE migration_id = $1 AND kind = ANY($2::text[])', [migrationId, [...REPORTS_WITH_VALUES]]);
+          counts.reportFiles = files.rowCount ?? 0;
+        }
         await appendAudit(client, {
           migrationId,
           action: 'purge',
@@ -109,8 +114,8 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
           attempt: req.attempt ?? null,
           note:
             `staged PHI purged by ${req.by}: ${req.reason} ` +
-            `(${counts.stagedRows} staged rows reduced to ids, ${counts.fieldDiffs} field diffs cleared, ${counts.hashKeys} hash key deleted, ` +
-            `${counts.reportFiles} stored report files with source values deleted)`,
+            `(${counts.stagedRows} staged rows reduced to ids, ${counts.fieldDiffs} field diffs cleared, ${counts.hashKeys} hash key deleted` +
+            `${req.reportsWithValues ? `, ${counts.reportFiles} stored report files with source values deleted` : ''})`,
         });
         await client.query('COMMIT');
       } catch (err) {

@@ -521,6 +521,11 @@ async function runDeltaWindow(
     expect(refused.reportPath).toBe(claimsBefore.inFlightClaimsReportPath);
     expect((await deltaHandle.describe()).status.name).toBe('RUNNING'); // the window stays open
 
+    // The claims staged by the last poll (the staging is purged once the migration is DONE).
+    const { rows: staged } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM staged_rows WHERE migration_id = $1 AND source_table = 'ledger' AND data->>'claim_status' IN ('sent', 'pending')`,
+      [migrationId],
+    );
     // Forced cutover closes the window: DONE, with the in-flight claims reported again.
     const cutoverAt = Date.now();
     expect((await requestCutover(h.client, pool, migrationId, { by: 'delta-e2e', force: true })).sent).toBe(true);
@@ -534,10 +539,6 @@ async function runDeltaWindow(
     const claimsPath = status.reports.inFlightClaims;
     expect(claimsPath).toBeDefined();
     const claims = JSON.parse(fs.readFileSync(claimsPath!, 'utf8')) as { count: number; total: number };
-    const { rows: staged } = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM staged_rows WHERE migration_id = $1 AND source_table = 'ledger' AND data->>'claim_status' IN ('sent', 'pending')`,
-      [migrationId],
-    );
     expect(claims.count).toBe(staged[0]!.n);
     for (const [type, c] of Object.entries(status.objects)) {
       expect({ type, total: c.migrated + c.skipped + c.rejected }).toEqual({ type, total: c.source });

@@ -11,12 +11,18 @@ import { HISTORIES_DIR, RECORDED_PRACTICE } from './recorded-practice';
 
 jest.setTimeout(5 * 60 * 1000);
 
-const files = fs.existsSync(HISTORIES_DIR) ? fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort() : [];
-/** `<workflow type>--<workflow id>--<run>.json`, as scripts/record-histories.ts names them. */
+/** Every recorded history, `<generation>/<workflow type>--<workflow id>--<run>.json` (scripts/record-histories.ts). */
+const files = fs.existsSync(HISTORIES_DIR)
+  ? fs
+      .readdirSync(HISTORIES_DIR, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
 const parts = (file: string) => {
-  const [type, workflowId] = file.replace(/\.json$/, '').split('--');
-  return { type: type!, workflowId: workflowId! };
+  const [type, workflowId] = path.basename(file).replace(/\.json$/, '').split('--');
+  return { type: type!, workflowId: workflowId!, generation: path.dirname(file) };
 };
+const historyText = (file: string) => fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8');
 
 /**
  * Workflow code must stay deterministic for every history a running migration may already have: a change that
@@ -25,7 +31,20 @@ const parts = (file: string) => {
  */
 describe('recorded workflow histories', () => {
   it('cover every workflow type the product runs', () => {
-    expect(new Set(files.map((f) => parts(f).type))).toEqual(new Set(['migrationWorkflow', 'loadObjectWorkflow', 'deltaWorkflow', 'rollbackWorkflow']));
+    expect(new Set(files.map((f) => parts(f).type))).toEqual(new Set(['preflightWorkflow', 'migrationWorkflow', 'loadObjectWorkflow', 'deltaWorkflow', 'rollbackWorkflow']));
+  });
+
+  it('cover the paths a running migration may be on: the sample-reject loop, continue-as-new, a refused early decision', () => {
+    const newest = [...new Set(files.map((f) => parts(f).generation))].sort().at(-1)!;
+    const inNewest = files.filter((f) => parts(f).generation === newest);
+    // The sample rejected once: its rollback child, and SAMPLE_REVIEW entered twice by the migration.
+    expect(inNewest.some((f) => parts(f).type === 'rollbackWorkflow' && parts(f).workflowId.includes('-rollback-sample-'))).toBe(true);
+    const migration = historyText(inNewest.find((f) => parts(f).type === 'migrationWorkflow')!);
+    expect(migration).toContain('approveGate'); // a decision by Update
+    // The patch markers (their ids are base64 JSON payloads): a refused early signal's and the purge at DONE's.
+    const patches = [...migration.matchAll(/"markerName": "core_patch"[\s\S]*?"data": "([^"]+)"/gu)].map((m) => (JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { id: string }).id);
+    expect(patches).toEqual(expect.arrayContaining(['gate-decisions-only-when-open', 'purge-staged-phi-at-done']));
+    expect(inNewest.some((f) => historyText(f).includes('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW'))).toBe(true);
   });
 
   it('replay against today’s workflow code without a nondeterminism error', async () => {
@@ -52,7 +71,7 @@ describe('recorded workflow histories', () => {
       const providerNames = new Set(tables.provider!.rows.flatMap((p) => [p.first_name, p.last_name]).map((n) => (n ?? '').toLowerCase()));
       const { needles } = needlesFrom(tables, providerNames);
       expect(needles.length).toBeGreaterThan(50);
-      const hits = files.flatMap((file) => search(haystacksOfJson(file, fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8')), needles));
+      const hits = files.flatMap((file) => search(haystacksOfJson(file, historyText(file)), needles));
       expect(hits).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -89,7 +89,7 @@ describe('purge: staged PHI leaves the store once no workflow needs it (DESIGN Â
     await saveReport(db.pool, migrationId, 'data-quality', '/cache/data-quality-report.json', { patients: 3 }, { files: [file('data-quality-report.json', '{"patients":3}')] });
 
     const started = Date.now();
-    const outcome = await purgeMigration(db.pool, migrationId, { by: 'Ana' });
+    const outcome = await purgeMigration(db.pool, migrationId, { by: 'Ana', reports: true });
     expect(outcome).toMatchObject({ migrationId, phase: 'DONE', forced: false, hashKeys: 1, reportFiles: 2 });
     const reports = new Map((await listReports(db.pool, migrationId)).map((r) => [r.kind, r]));
     expect(reports.get('sample-diff')).toMatchObject({ summary: { accuracy: 99.5 }, files: [] });
