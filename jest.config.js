@@ -3,6 +3,9 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser
 
 module.exports = {
   testTimeout: 60_000,
+  // End-to-end files mostly wait (on Temporal's timers, the sandbox, PostgreSQL): three at a time keep this 2-core
+  // machine busy without starving them. JEST_MAX_WORKERS overrides.
+  maxWorkers: Number(process.env.JEST_MAX_WORKERS ?? 3),
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     // Recorded workflow histories replayed against today's workflow bundle: no server needed.
