@@ -480,7 +480,7 @@ async function attachInBulk(
   const settled = new Set<string>();
   // Match by the marker each item carries in its comments, not by position.
   for (const product of attached) {
-    const key = sourceKeyOf('deal_product', product as unknown as Record<string, unknown>, w.fieldKeys);
+    const key = sourceKeyOf('deal_product', product, w.fieldKeys);
     const item = items.find((i) => i.sourceKey === key);
     if (!item) continue;
     const pipedriveId = composeDealProductId(dealId, product.id);

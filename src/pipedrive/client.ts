@@ -8,15 +8,22 @@ import {
   type HttpMethod,
   type PipedriveClientOptions,
   type RequestSpec,
+  type V1Path,
+  type V2Path,
 } from './transport';
 import type {
   ActivityType,
   ActivityTypeInput,
+  CurrentUser,
   DealProduct,
   DealProductInput,
+  DealProductsBulkInput,
+  DealProductUpdate,
   Field,
   FieldInput,
   FieldOption,
+  FieldOptionDelete,
+  FieldOptionInput,
   FieldSearchHit,
   FileListQuery,
   FileUpload,
@@ -27,20 +34,25 @@ import type {
   OrgRelationship,
   OrgRelationshipInput,
   PdFile,
-  SearchResultItem,
+  SearchResults,
   User,
   V1Envelope,
   V1Pagination,
+  V2Collections,
   V2Envelope,
 } from './types';
 
-export type { ClientUsage, PipedriveClientOptions, RequestEvent, RequestSpec, HttpMethod } from './transport';
+export type { ClientUsage, PipedriveClientOptions, RequestEvent, RequestSpec, HttpMethod, V1Path, V2Path } from './transport';
 
-export type V2Collection = 'persons' | 'organizations' | 'deals' | 'activities' | 'products' | 'pipelines' | 'stages';
+export type V2Collection = keyof V2Collections;
+/** A v2 collection's record, create body and update body, as the pinned spec declares them. */
+export type V2Record<C extends V2Collection> = V2Collections[C]['record'];
+export type V2CreateBody<C extends V2Collection> = V2Collections[C]['create'];
+export type V2UpdateBody<C extends V2Collection> = V2Collections[C]['update'];
 export type FieldEntity = 'person' | 'organization' | 'deal' | 'product' | 'activity';
 /** Entities whose custom fields can be created through the API (activity fields are read-only). */
 export type WritableFieldEntity = Exclude<FieldEntity, 'activity'>;
-export type SearchCollection = 'persons' | 'organizations' | 'deals' | 'products';
+export type SearchCollection = keyof SearchResults;
 
 export interface SearchParams {
   /** At least 2 characters, or 1 with `exactMatch`. */
@@ -68,13 +80,13 @@ export interface FieldSearchParams {
 export const DEAL_PRODUCTS_BULK_MAX = 100;
 export const DEALS_PER_PRODUCT_LISTING_MAX = 100;
 
-const FIELD_PATH: Record<FieldEntity, string> = {
+const FIELD_PATH = {
   person: '/personFields',
   organization: '/organizationFields',
   deal: '/dealFields',
   product: '/productFields',
   activity: '/activityFields',
-};
+} as const satisfies Record<FieldEntity, V2Path>;
 
 /**
  * Pipedrive API client for the migration's activities: v2 for the core entities, fields, deal products and search;
@@ -105,25 +117,31 @@ export class PipedriveClient {
   }
 
   // --- v2 core entities ---
-
-  // The generic defaults are `any` by the agreed API shape: callers pick the record type (see types.ts).
-  /* eslint-disable @typescript-eslint/no-explicit-any */
+  // Bodies and records are the collection's, from the pinned spec (types.ts). The overloads with a type argument
+  // read the answer as the caller's own view of the record, unchecked; they are kept for callers written before the
+  // generated types and take the same typed bodies.
 
   /** Creates one record and returns it (with its new `id`). */
-  async create<T = any>(collection: V2Collection, body: object): Promise<T> {
-    return this.v2Data<T>({ version: 'v2', method: 'POST', path: `/${collection}`, body });
+  create<C extends V2Collection>(collection: C, body: V2CreateBody<C>): Promise<V2Record<C>>;
+  /** @deprecated The answer as the caller's own view of the record, unchecked: drop the type argument. */
+  create<T>(collection: V2Collection, body: V2CreateBody<V2Collection>): Promise<T>;
+  async create(collection: V2Collection, body: V2CreateBody<V2Collection>): Promise<unknown> {
+    return this.v2Data({ version: 'v2', method: 'POST', path: `/${collection}`, body });
   }
 
   /** One record, or undefined when Pipedrive answers 404/410 (never existed, or deleted and purged). */
-  async get<T = any>(collection: V2Collection, id: number, query?: object): Promise<T | undefined> {
+  get<C extends V2Collection>(collection: C, id: number, query?: object): Promise<V2Record<C> | undefined>;
+  /** @deprecated The answer as the caller's own view of the record, unchecked: drop the type argument. */
+  get<T>(collection: V2Collection, id: number, query?: object): Promise<T | undefined>;
+  async get(collection: V2Collection, id: number, query?: object): Promise<unknown> {
     return this.orUndefinedIfGone(() =>
-      this.v2Data<T>({ version: 'v2', method: 'GET', path: `/${collection}/{id}`, pathParams: { id: checkId(id) }, query }),
+      this.v2Data({ version: 'v2', method: 'GET', path: `/${collection}/{id}`, pathParams: { id: checkId(id) }, query }),
     );
   }
 
   /** PATCH: only the given keys change. */
-  async update<T = any>(collection: V2Collection, id: number, body: object): Promise<T> {
-    return this.v2Data<T>({ version: 'v2', method: 'PATCH', path: `/${collection}/{id}`, pathParams: { id: checkId(id) }, body });
+  async update<C extends V2Collection>(collection: C, id: number, body: V2UpdateBody<C>): Promise<V2Record<C>> {
+    return this.v2Data<V2Record<C>>({ version: 'v2', method: 'PATCH', path: `/${collection}/{id}`, pathParams: { id: checkId(id) }, body });
   }
 
   /** Soft delete (Pipedrive purges after 30 days). 'not_found' when it is already gone, so rollbacks can repeat. */
@@ -132,21 +150,26 @@ export class PipedriveClient {
   }
 
   /** Pages of a v2 list (500 per page unless `query.limit` says otherwise), following `next_cursor`. */
-  listPages<T = any>(collection: V2Collection, query?: object): AsyncGenerator<T[]> {
-    return this.v2Pages<T>(`/${collection}`, query);
+  listPages<C extends V2Collection>(collection: C, query?: object): AsyncGenerator<V2Record<C>[]>;
+  /** @deprecated The answer as the caller's own view of the record, unchecked: drop the type argument. */
+  listPages<T>(collection: V2Collection, query?: object): AsyncGenerator<T[]>;
+  listPages(collection: V2Collection, query?: object): AsyncGenerator<unknown[]> {
+    return this.v2Pages(`/${collection}`, query);
   }
 
-  async listAll<T = any>(collection: V2Collection, query?: object): Promise<T[]> {
-    return collectPages(this.listPages<T>(collection, query));
+  listAll<C extends V2Collection>(collection: C, query?: object): Promise<V2Record<C>[]>;
+  /** @deprecated The answer as the caller's own view of the record, unchecked: drop the type argument. */
+  listAll<T>(collection: V2Collection, query?: object): Promise<T[]>;
+  async listAll(collection: V2Collection, query?: object): Promise<unknown[]> {
+    return collectPages(this.v2Pages(`/${collection}`, query));
   }
-  /* eslint-enable @typescript-eslint/no-explicit-any */
 
   // --- Search (10 requests per 2 s, 20 tokens each) ---
 
   /** One page of ranked results. `exact_match` is case-insensitive: confirm a hit on the client before trusting it. */
-  async search(collection: SearchCollection, params: SearchParams): Promise<SearchResultItem[]> {
+  async search<C extends SearchCollection>(collection: C, params: SearchParams): Promise<SearchResults[C][]> {
     checkSearchTerm(params.term, params.exactMatch === true, `GET /api/v2/${collection}/search`);
-    const data = await this.v2Data<{ items?: SearchResultItem[] | null }>({
+    const data = await this.v2Data<{ items?: SearchResults[C][] | null }>({
       version: 'v2',
       method: 'GET',
       path: `/${collection}/search`,
@@ -217,19 +240,21 @@ export class PipedriveClient {
       throw err;
     }
     if (!(field.options ?? []).some((o) => Number(o.id) === optionId)) return 'not_found';
-    await this.v2Data<unknown>({ version: 'v2', method: 'DELETE', path: `${FIELD_PATH[entity]}/{field_code}/options`, pathParams, body: [{ id: optionId }] });
+    const body: FieldOptionDelete[] = [{ id: optionId }];
+    await this.v2Data<unknown>({ version: 'v2', method: 'DELETE', path: `${FIELD_PATH[entity]}/{field_code}/options`, pathParams, body });
     return 'deleted';
   }
 
   /** Adds options to an enum/set field in one atomic request; returns only the new options (`{id, label}`). */
   async addFieldOptions(entity: WritableFieldEntity, fieldCode: string, labels: string[]): Promise<FieldOption[]> {
     if (labels.length === 0) return [];
+    const body: FieldOptionInput[] = labels.map((label) => ({ label }));
     const data = await this.v2Data<FieldOption[] | null>({
       version: 'v2',
       method: 'POST',
       path: `${FIELD_PATH[entity]}/{field_code}/options`,
       pathParams: { field_code: checkFieldCode(fieldCode) },
-      body: labels.map((label) => ({ label })),
+      body,
     });
     return data ?? [];
   }
@@ -242,8 +267,8 @@ export class PipedriveClient {
   }
 
   /** The token's own user, with `company_domain`. */
-  async me(): Promise<User> {
-    return this.v1Data<User>({ version: 'v1', method: 'GET', path: '/users/me' });
+  async me(): Promise<CurrentUser> {
+    return this.v1Data<CurrentUser>({ version: 'v1', method: 'GET', path: '/users/me' });
   }
 
   // --- Activity types (v1) ---
@@ -271,12 +296,13 @@ export class PipedriveClient {
   async addDealProducts(dealId: number, items: DealProductInput[]): Promise<DealProduct[]> {
     const added: DealProduct[] = [];
     for (const chunk of chunks(items, DEAL_PRODUCTS_BULK_MAX)) {
+      const body: DealProductsBulkInput = { data: chunk };
       const data = await this.v2Data<DealProduct[] | null>({
         version: 'v2',
         method: 'POST',
         path: '/deals/{id}/products/bulk',
         pathParams: { id: checkId(dealId) },
-        body: { data: chunk },
+        body,
       });
       added.push(...(data ?? []));
     }
@@ -287,7 +313,7 @@ export class PipedriveClient {
     return this.v2Data<DealProduct>({ version: 'v2', method: 'POST', path: '/deals/{id}/products', pathParams: { id: checkId(dealId) }, body: item });
   }
 
-  async updateDealProduct(dealId: number, attachmentId: number, body: Partial<DealProductInput>): Promise<DealProduct> {
+  async updateDealProduct(dealId: number, attachmentId: number, body: DealProductUpdate): Promise<DealProduct> {
     return this.v2Data<DealProduct>({
       version: 'v2',
       method: 'PATCH',
@@ -379,13 +405,15 @@ export class PipedriveClient {
   /** Pages of files (at most 100 per page), of the account or of one person, deal or organization. */
   listFiles(query: FileListQuery = {}): AsyncGenerator<PdFile[]> {
     const { person_id, deal_id, org_id, ...rest } = query;
-    const owners = [
-      ['/persons/{id}/files', person_id],
-      ['/deals/{id}/files', deal_id],
-      ['/organizations/{id}/files', org_id],
-    ].filter((owner): owner is [string, number] => owner[1] !== undefined);
+    const owners = (
+      [
+        ['/persons/{id}/files', person_id],
+        ['/deals/{id}/files', deal_id],
+        ['/organizations/{id}/files', org_id],
+      ] as const
+    ).filter((owner): owner is [(typeof owner)[0], number] => owner[1] !== undefined);
     if (owners.length > 1) throw new TypeError('listFiles takes at most one of person_id, deal_id, org_id');
-    const [path, id] = owners[0] ?? ['/files', undefined];
+    const [path, id] = owners[0] ?? (['/files', undefined] as const);
     return this.v1Pages<PdFile>(path, rest, V1_FILES_MAX_PAGE_SIZE, id === undefined ? undefined : { id: checkId(id) });
   }
 
@@ -440,7 +468,7 @@ export class PipedriveClient {
   }
 
   /** Pages of any v2 list endpoint. */
-  v2Pages<T>(path: string, query?: object, pathParams?: Record<string, string | number>): AsyncGenerator<T[]> {
+  v2Pages<T>(path: V2Path, query?: object, pathParams?: Record<string, string | number>): AsyncGenerator<T[]> {
     const pageSize = clampLimit(limitOf(query) ?? V2_MAX_PAGE_SIZE, V2_MAX_PAGE_SIZE);
     return cursorPages<T>(async (cursor) => {
       const { body } = await this.send({
@@ -456,7 +484,7 @@ export class PipedriveClient {
   }
 
   /** Pages of any v1 list endpoint that uses `start`/`limit`. */
-  v1Pages<T>(path: string, query: object = {}, maxPageSize = V1_MAX_PAGE_SIZE, pathParams?: Record<string, string | number>): AsyncGenerator<T[]> {
+  v1Pages<T>(path: V1Path, query: object = {}, maxPageSize = V1_MAX_PAGE_SIZE, pathParams?: Record<string, string | number>): AsyncGenerator<T[]> {
     const pageSize = clampLimit(limitOf(query) ?? maxPageSize, maxPageSize);
     return offsetPages<T>(async (start) => {
       const { body } = await this.send({

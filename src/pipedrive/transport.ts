@@ -24,6 +24,7 @@ import {
 } from './rate-limiter';
 import { configuredDailyBudget, DailyBudgetTracker, type BudgetReserve, type BudgetTicket, type DailyBudgetState } from './daily-budget';
 import { tokenCost, type ApiVersion } from './token-costs';
+import type { V1Paths, V2Paths } from './types';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -107,14 +108,23 @@ export interface PipedriveClientOptions {
   now?: () => Date;
 }
 
-export interface RequestSpec {
+/** The path templates the pinned specs declare (src/pipedrive/generated/), per API version. */
+export type V1Path = Extract<keyof V1Paths, string>;
+export type V2Path = Extract<keyof V2Paths, string>;
+
+export type RequestSpec = RequestOptions & ({ version: 'v1'; path: V1Path } | { version: 'v2'; path: V2Path });
+
+interface RequestOptions {
   version: ApiVersion;
   method: HttpMethod;
-  /** Path template below `/api/<version>`, e.g. `/persons/{id}`: it names the endpoint in errors, events and costs. */
-  path: string;
+  /**
+   * Path template below `/api/<version>`, e.g. `/persons/{id}`: it names the endpoint in errors, events and costs,
+   * and must be one the version's spec declares.
+   */
+  path: V1Path | V2Path;
   pathParams?: Record<string, string | number>;
   query?: object;
-  /** JSON body. */
+  /** JSON body: the operation's request body type from the generated specs, chosen by the client's method. */
   body?: unknown;
   /** Multipart body; sent from a buffer so a retried request can send it again. */
   form?: FormData;

@@ -1,557 +1,175 @@
 /**
- * Request bodies and response records the product uses, written from Pipedrive's OpenAPI specs
- * (`reference/pipedrive-openapi-v2.yaml` for the core entities, `-v1.yaml` for users, activity types, notes, files and
- * organization relationships). Response fields are optional where the spec does not mark them required or where
- * Pipedrive leaves them out depending on plan, settings or `include_fields`.
+ * The request bodies and records the product uses, named from the types generated out of Pipedrive's pinned OpenAPI
+ * specs (`src/pipedrive/generated/v1.ts` and `v2.ts`, made by `npm run gen:types` from `spec/pipedrive/`): a body is
+ * the operation's `requestBody`, a record the `data` of its 200/201 answer. v2 for the core entities, fields, deal
+ * products and search; v1 for users, activity types, notes, files and organization relationships.
+ *
+ * Written here by hand, because the specs do not say it:
+ * - what the answers always carry but the specs leave optional: records' ids (`WithId`), deal products' deal and
+ *   product ids, field options' numeric `id` and `label`, search hits' `item.id`, users' name and email;
+ * - what the product sends beyond the spec's schema: v1 PUT clears a note's link with null (`NoteUpdate`), the field
+ *   map names an activity type's icon freely (Pipedrive refuses an unknown one), and product prices (the schema
+ *   declares no properties for them; its description names currency, price, cost and direct cost);
+ * - the multipart file upload (`FileUpload`), the response envelopes and v1 pagination (inlined per operation in the
+ *   specs), and `FieldSearchHit` (the spec's schema and example of `/itemSearch/field` disagree).
  *
  * v2 timestamps are RFC 3339 (`2021-01-01T00:00:00Z`); v1 timestamps are `YYYY-MM-DD HH:MM:SS` in UTC.
  */
+import type { paths as V1Paths } from './generated/v1';
+import type { paths as V2Paths } from './generated/v2';
 
-/** `custom_fields` in v2 bodies and records: keyed by the account's 40-hex `field_code` (see field-keys.ts). */
-export type CustomFieldValues = Record<string, unknown>;
+export type { V1Paths, V2Paths };
 
-/** 1 owner (& followers), 3 owner's group / entire company, 5 owner's group and sub-groups, 7 entire company (plan-dependent). */
-export type VisibleTo = 1 | 3 | 5 | 7;
+// --- Reading the generated types ---
 
-export interface LabeledValue {
-  value: string;
-  primary?: boolean;
-  /** Defaults to `work` on the server. */
-  label?: string;
-}
+type Verb = 'get' | 'post' | 'put' | 'patch' | 'delete';
+/** An operation's JSON request body. */
+type JsonBody<Op> = Op extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+/** The `data` of an operation's successful JSON answer (200, or 201 for the creates that say so). */
+type OkData<Op> = Op extends { responses: { 200: { content: { 'application/json': infer R } } } }
+  ? DataOf<R>
+  : Op extends { responses: { 201: { content: { 'application/json': infer R } } } }
+    ? DataOf<R>
+    : never;
+type DataOf<R> = R extends { data?: infer D } ? NonNullable<D> : never;
+/** One element of a list answer. */
+type Item<T> = T extends readonly (infer I)[] ? I : never;
 
-export interface Address {
-  value: string;
-  country?: string | null;
-  admin_area_level_1?: string | null;
-  admin_area_level_2?: string | null;
-  locality?: string | null;
-  sublocality?: string | null;
-  route?: string | null;
-  street_number?: string | null;
-  subpremise?: string | null;
-  postal_code?: string | null;
-}
+export type V2Body<P extends keyof V2Paths, M extends Verb> = JsonBody<V2Paths[P][M]>;
+export type V2Data<P extends keyof V2Paths, M extends Verb> = OkData<V2Paths[P][M]>;
+export type V1Body<P extends keyof V1Paths, M extends Verb> = JsonBody<V1Paths[P][M]>;
+export type V1Data<P extends keyof V1Paths, M extends Verb> = OkData<V1Paths[P][M]>;
+/** An operation's query parameters. */
+export type V1Query<P extends keyof V1Paths, M extends Verb> = NonNullable<V1Paths[P][M] extends { parameters: { query?: infer Q } } ? Q : never>;
 
-// --- Persons (v2) ---
+/** Pipedrive answers every record with its id; the specs leave every response property optional. */
+export type WithId<T> = T & { id: number };
+/** `T` with the keys `K` made required and non-null. */
+type Requiring<T, K extends keyof T> = T & { [P in K]-?: NonNullable<T[P]> };
 
-export interface PersonInput {
-  name?: string;
-  first_name?: string;
-  last_name?: string;
-  owner_id?: number;
-  org_id?: number | null;
-  /** RFC 3339; persons can be backdated. */
-  add_time?: string;
-  emails?: LabeledValue[];
-  phones?: LabeledValue[];
-  visible_to?: VisibleTo;
-  label_ids?: number[];
-  marketing_status?: 'no_consent' | 'unsubscribed' | 'subscribed' | 'archived';
-  /** Only with contact sync enabled. */
-  postal_address?: Address;
-  notes?: string;
-  im?: LabeledValue[];
-  birthday?: string;
-  job_title?: string;
-  custom_fields?: CustomFieldValues;
-}
+// --- Persons, organizations, deals, activities, products (v2) ---
 
-export interface Person {
-  id: number;
-  name: string;
-  first_name?: string | null;
-  last_name?: string | null;
-  owner_id?: number;
-  org_id?: number | null;
-  add_time?: string;
-  update_time?: string | null;
-  emails?: LabeledValue[];
-  phones?: LabeledValue[];
-  is_deleted?: boolean;
-  visible_to?: number;
-  label_ids?: number[];
-  picture_id?: number | null;
-  postal_address?: Address | null;
-  notes?: string | null;
-  im?: LabeledValue[];
-  birthday?: string | null;
-  job_title?: string | null;
-  custom_fields?: CustomFieldValues;
-}
+export type Person = WithId<V2Data<'/persons/{id}', 'get'>>;
+export type PersonInput = V2Body<'/persons', 'post'>;
+export type PersonUpdate = V2Body<'/persons/{id}', 'patch'>;
 
-// --- Organizations (v2) and relationships (v1) ---
+export type Organization = WithId<V2Data<'/organizations/{id}', 'get'>>;
+export type OrganizationInput = V2Body<'/organizations', 'post'>;
+export type OrganizationUpdate = V2Body<'/organizations/{id}', 'patch'>;
 
-export interface OrganizationInput {
-  name: string;
-  owner_id?: number;
-  add_time?: string;
-  visible_to?: VisibleTo;
-  label_ids?: number[];
-  address?: Address;
-  website?: string | null;
-  linkedin?: string | null;
-  industry?: number | null;
-  annual_revenue?: number | null;
-  employee_count?: number | null;
-  custom_fields?: CustomFieldValues;
-}
+export type Deal = WithId<V2Data<'/deals/{id}', 'get'>>;
+export type DealInput = V2Body<'/deals', 'post'>;
+export type DealUpdate = V2Body<'/deals/{id}', 'patch'>;
 
-export interface Organization {
-  id: number;
-  name: string;
-  owner_id?: number;
-  add_time?: string;
-  update_time?: string | null;
-  is_deleted?: boolean;
-  visible_to?: number;
-  label_ids?: number[];
-  address?: Address | null;
-  website?: string | null;
-  linkedin?: string | null;
-  industry?: number | null;
-  annual_revenue?: number | null;
-  employee_count?: number | null;
-  custom_fields?: CustomFieldValues;
-}
+export type Activity = WithId<V2Data<'/activities/{id}', 'get'>>;
+export type ActivityInput = V2Body<'/activities', 'post'>;
+export type ActivityUpdate = V2Body<'/activities/{id}', 'patch'>;
 
-export type OrgRelationshipType = 'parent' | 'related';
-
-export interface OrgRelationshipInput {
-  type: OrgRelationshipType;
-  /** For `parent`: the parent organization. */
-  rel_owner_org_id: number;
-  /** For `parent`: the child organization. */
-  rel_linked_org_id: number;
-  /** The organization whose point of view the response takes (`calculated_type`). */
-  org_id?: number;
-}
-
-/** v1 returns the related organizations as small objects whose `value` is the id. */
-export interface OrgRelationshipSide {
-  value: number;
-  name?: string;
-  people_count?: number;
-  owner_id?: number;
-  address?: string | null;
-  cc_email?: string | null;
-}
-
-export interface OrgRelationship {
-  id: number;
-  type: OrgRelationshipType;
-  rel_owner_org_id: OrgRelationshipSide;
-  rel_linked_org_id: OrgRelationshipSide;
-  calculated_type?: string;
-  calculated_related_org_id?: number;
-  related_organization_name?: string;
-  add_time?: string;
-  update_time?: string | null;
-  /** The v1 spec types this as a string, other v1 records use a boolean: accept both. */
-  active_flag?: boolean | string;
-}
-
-// --- Deals (v2) ---
-
-export type DealStatus = 'open' | 'won' | 'lost' | 'deleted';
-
-export interface DealInput {
-  title: string;
-  owner_id?: number;
-  person_id?: number | null;
-  org_id?: number | null;
-  pipeline_id?: number;
-  stage_id?: number;
-  value?: number;
-  currency?: string;
-  status?: DealStatus;
-  probability?: number | null;
-  lost_reason?: string | null;
-  visible_to?: VisibleTo;
-  /** Only for won/lost deals. v2 cannot set `add_time` on deals: keep source dates in custom fields too. */
-  close_time?: string | null;
-  won_time?: string;
-  lost_time?: string;
-  /** `YYYY-MM-DD`. */
-  expected_close_date?: string;
-  is_archived?: boolean;
-  archive_time?: string;
-  label_ids?: number[];
-  custom_fields?: CustomFieldValues;
-}
-
-export interface Deal {
-  id: number;
-  title: string;
-  owner_id?: number;
-  person_id?: number | null;
-  org_id?: number | null;
-  pipeline_id?: number;
-  stage_id?: number;
-  value?: number;
-  currency?: string;
-  add_time?: string;
-  update_time?: string | null;
-  stage_change_time?: string | null;
-  is_deleted?: boolean;
-  is_archived?: boolean;
-  archive_time?: string | null;
-  status?: DealStatus;
-  probability?: number | null;
-  lost_reason?: string | null;
-  visible_to?: number;
-  close_time?: string | null;
-  won_time?: string | null;
-  lost_time?: string | null;
-  expected_close_date?: string | null;
-  label_ids?: number[];
-  custom_fields?: CustomFieldValues;
-}
-
-// --- Activities (v2) and activity types (v1) ---
-
-export interface ActivityParticipant {
-  person_id: number;
-  primary?: boolean;
-}
-
-export interface ActivityAttendee {
-  email?: string;
-  name?: string;
-  status?: string;
-  is_organizer?: boolean;
-  person_id?: number;
-  user_id?: number;
-}
-
-export interface ActivityInput {
-  subject?: string;
-  /** An ActivityType `key_string`. */
-  type?: string;
-  owner_id?: number;
-  deal_id?: number | null;
-  lead_id?: string | null;
-  /** The migration guide calls this read-only: link people through `participants`. */
-  person_id?: number | null;
-  org_id?: number | null;
-  project_id?: number | null;
-  /** `YYYY-MM-DD`, in UTC together with `due_time`. */
-  due_date?: string;
-  /** `HH:MM` (UTC). */
-  due_time?: string;
-  /** `HH:MM`. */
-  duration?: string;
-  busy?: boolean;
-  done?: boolean;
-  location?: Address;
-  participants?: ActivityParticipant[];
-  attendees?: ActivityAttendee[];
-  public_description?: string;
-  priority?: number;
-  /** HTML, at most 100 KB. */
-  note?: string;
-}
-
-export interface Activity {
-  id: number;
-  subject?: string;
-  type?: string;
-  owner_id?: number;
-  creator_user_id?: number;
-  is_deleted?: boolean;
-  add_time?: string;
-  update_time?: string | null;
-  deal_id?: number | null;
-  lead_id?: string | null;
-  person_id?: number | null;
-  org_id?: number | null;
-  project_id?: number | null;
-  due_date?: string | null;
-  due_time?: string | null;
-  duration?: string | null;
-  busy?: boolean;
-  done?: boolean;
-  marked_as_done_time?: string | null;
-  location?: Address | null;
-  participants?: ActivityParticipant[];
-  attendees?: ActivityAttendee[];
-  public_description?: string | null;
-  priority?: number | null;
-  note?: string | null;
-}
-
-export type ActivityIconKey =
-  | 'task' | 'email' | 'meeting' | 'deadline' | 'call' | 'lunch' | 'calendar' | 'downarrow' | 'document' | 'smartphone'
-  | 'camera' | 'scissors' | 'cogs' | 'bubble' | 'uparrow' | 'checkbox' | 'signpost' | 'shuffle' | 'addressbook'
-  | 'linegraph' | 'picture' | 'car' | 'world' | 'search' | 'clip' | 'sound' | 'brush' | 'key' | 'padlock' | 'pricetag'
-  | 'suitcase' | 'finish' | 'plane' | 'loop' | 'wifi' | 'truck' | 'cart' | 'bulb' | 'bell' | 'presentation';
-
-export interface ActivityTypeInput {
-  name: string;
-  icon_key: ActivityIconKey | (string & {});
-  /** Six hex digits, without `#`. */
-  color?: string;
-}
-
-export interface ActivityType {
-  id: number;
-  name: string;
-  icon_key: string;
-  color?: string | null;
-  order_nr?: number;
-  /** Generated by the server from the name; activities refer to the type through it. */
-  key_string: string;
-  active_flag?: boolean;
-  is_custom_flag?: boolean;
-  add_time?: string;
-  update_time?: string | null;
-}
-
-// --- Products and deal products (v2) ---
-
+export type Product = WithId<V2Data<'/products/{id}', 'get'>>;
+/** A price of a product, one per currency. The spec's schema declares `prices` items without properties; its description names these. */
 export interface ProductPrice {
   currency: string;
-  price?: number;
+  price: number;
   cost?: number;
   direct_cost?: number;
-  notes?: string;
 }
-
-export type BillingFrequency = 'one-time' | 'annually' | 'semi-annually' | 'quarterly' | 'monthly' | 'weekly';
-
-export interface ProductInput {
-  name: string;
-  code?: string;
-  description?: string;
-  unit?: string;
-  tax?: number;
-  category?: number;
-  owner_id?: number;
-  is_linkable?: boolean;
-  visible_to?: VisibleTo;
-  /** At most one price per currency; an update replaces the whole array. */
-  prices?: ProductPrice[];
-  billing_frequency?: BillingFrequency;
-  billing_frequency_cycles?: number | null;
-  custom_fields?: CustomFieldValues;
-}
-
-export interface Product {
-  id: number;
-  name: string;
-  code?: string | null;
-  description?: string | null;
-  unit?: string | null;
-  tax?: number;
-  is_deleted?: boolean;
-  is_linkable?: boolean;
-  visible_to?: number;
-  owner_id?: number;
-  add_time?: string;
-  update_time?: string | null;
-  category?: number | null;
-  prices?: (ProductPrice & { product_id?: number })[];
-  billing_frequency?: BillingFrequency;
-  billing_frequency_cycles?: number | null;
-  custom_fields?: CustomFieldValues;
-}
-
-export interface DealProductInput {
-  product_id: number;
-  item_price: number;
-  quantity: number;
-  tax?: number;
-  comments?: string;
-  discount?: number;
-  discount_type?: 'percentage' | 'amount';
-  tax_method?: 'exclusive' | 'inclusive' | 'none';
-  is_enabled?: boolean;
-  product_variation_id?: number | null;
-  billing_frequency?: BillingFrequency;
-  billing_frequency_cycles?: number | null;
-  /** `YYYY-MM-DD`. */
-  billing_start_date?: string | null;
-}
-
-/** A product attached to a deal; `id` is the attachment id (`product_attachment_id`), not the product id. */
-export interface DealProduct {
-  id: number;
-  deal_id: number;
-  product_id: number;
-  name?: string;
-  sum?: number;
-  tax?: number;
-  product_variation_id?: number | null;
-  order_nr?: number | null;
-  add_time?: string;
-  update_time?: string | null;
-  comments?: string | null;
-  currency?: string;
-  discount?: number;
-  discount_type?: 'percentage' | 'amount';
-  quantity?: number;
-  item_price?: number;
-  tax_method?: 'exclusive' | 'inclusive' | 'none';
-  is_enabled?: boolean;
-  billing_frequency?: BillingFrequency;
-  billing_frequency_cycles?: number | null;
-  billing_start_date?: string | null;
-}
+type WithPrices<T> = Omit<T, 'prices'> & { prices?: ProductPrice[] };
+export type ProductInput = WithPrices<V2Body<'/products', 'post'>>;
+/** An update replaces the whole `prices` array. */
+export type ProductUpdate = WithPrices<V2Body<'/products/{id}', 'patch'>>;
 
 // --- Pipelines and stages (v2) ---
 
-export interface PipelineInput {
-  name: string;
-  is_deal_probability_enabled?: boolean;
+export type Pipeline = WithId<V2Data<'/pipelines/{id}', 'get'>>;
+export type PipelineInput = V2Body<'/pipelines', 'post'>;
+export type PipelineUpdate = V2Body<'/pipelines/{id}', 'patch'>;
+
+export type Stage = WithId<V2Data<'/stages/{id}', 'get'>>;
+export type StageInput = V2Body<'/stages', 'post'>;
+export type StageUpdate = V2Body<'/stages/{id}', 'patch'>;
+
+/** The v2 collections the client reads and writes generically (`create`, `get`, `update`, `remove`, `listPages`). */
+export interface V2Collections {
+  persons: { record: Person; create: PersonInput; update: PersonUpdate };
+  organizations: { record: Organization; create: OrganizationInput; update: OrganizationUpdate };
+  deals: { record: Deal; create: DealInput; update: DealUpdate };
+  activities: { record: Activity; create: ActivityInput; update: ActivityUpdate };
+  products: { record: Product; create: ProductInput; update: ProductUpdate };
+  pipelines: { record: Pipeline; create: PipelineInput; update: PipelineUpdate };
+  stages: { record: Stage; create: StageInput; update: StageUpdate };
 }
 
-export interface Pipeline {
-  id: number;
-  name: string;
-  order_nr?: number;
-  is_deleted?: boolean;
-  is_deal_probability_enabled?: boolean;
-  add_time?: string;
-  update_time?: string | null;
-}
+// --- Deal products (v2) ---
 
-export interface StageInput {
-  name: string;
-  pipeline_id: number;
-  deal_probability?: number;
-  is_deal_rot_enabled?: boolean;
-  days_to_rotten?: number | null;
-}
-
-export interface Stage {
-  id: number;
-  name: string;
-  pipeline_id: number;
-  order_nr?: number;
-  is_deleted?: boolean;
-  deal_probability?: number;
-  is_deal_rot_enabled?: boolean;
-  days_to_rotten?: number | null;
-  add_time?: string;
-  update_time?: string | null;
-}
+/** A product attached to a deal; `id` is the attachment id (`product_attachment_id`), not the product id. */
+export type DealProduct = Requiring<WithId<Item<V2Data<'/deals/{id}/products', 'get'>>>, 'deal_id' | 'product_id'>;
+export type DealProductInput = V2Body<'/deals/{id}/products', 'post'>;
+export type DealProductUpdate = V2Body<'/deals/{id}/products/{product_attachment_id}', 'patch'>;
+/** `POST /deals/{id}/products/bulk`: at most 100 items per request. */
+export type DealProductsBulkInput = V2Body<'/deals/{id}/products/bulk', 'post'>;
 
 // --- Fields (v2) ---
 
-/** Types a custom field can be created with through v2. */
-export type CreatableFieldType =
-  | 'varchar' | 'varchar_auto' | 'text' | 'double' | 'monetary' | 'date' | 'daterange' | 'time' | 'timerange'
-  | 'set' | 'enum' | 'user' | 'org' | 'people' | 'phone' | 'address';
+/**
+ * An option of an enum/set field. The field listing types option ids as `number | string` and leaves id and label
+ * optional; Pipedrive answers numeric ids and labels, as the options endpoint's own answer declares.
+ */
+export type FieldOption = Item<V2Data<'/personFields/{field_code}/options', 'post'>> & Omit<NonNullable<Item<GeneratedField['options']>>, 'id' | 'label'>;
+type GeneratedField = Item<V2Data<'/personFields', 'get'>>;
+/** A field of any entity (the four entities' field schemas are the same); `field_code` is 40-hex for custom fields. */
+export type Field = Omit<GeneratedField, 'options'> & { options?: FieldOption[] | null };
+/** `POST /{entity}Fields`. */
+export type FieldInput = V2Body<'/personFields', 'post'>;
+export type FieldOptionInput = Item<V2Body<'/personFields/{field_code}/options', 'post'>>;
+export type FieldOptionDelete = Item<V2Body<'/personFields/{field_code}/options', 'delete'>>;
 
-export interface FieldOption {
+// --- Search (v2) ---
+
+type SearchHits<P extends keyof V2Paths> = NonNullable<V2Data<P, 'get'> extends { items?: infer I } ? I : never>;
+/** One ranked hit; Pipedrive always answers the hit's item with its id (the spec leaves both optional). */
+type Hit<H> = Omit<H, 'item'> & { item: WithId<NonNullable<H extends { item?: infer I } ? I : never>> };
+export interface SearchResults {
+  persons: Hit<Item<SearchHits<'/persons/search'>>>;
+  organizations: Hit<Item<SearchHits<'/organizations/search'>>>;
+  deals: Hit<Item<SearchHits<'/deals/search'>>>;
+  products: Hit<Item<SearchHits<'/products/search'>>>;
+}
+/** Search is ranked, and `exact_match` is case-insensitive: confirm a hit on the client before trusting it. */
+export type SearchResultItem = SearchResults[keyof SearchResults];
+
+/** One hit of `GET /itemSearch/field` (the spec's example shape; its schema shows `{result_score, item}`, which is normalised to this). */
+export interface FieldSearchHit {
   id: number;
-  label: string;
-  color?: string | null;
-  add_time?: string;
-  update_time?: string | null;
+  name?: string;
 }
 
-export interface Field {
-  field_name: string;
-  /** 40-hex for custom fields (random per account); a plain name (`name`, `owner_id`, …) for system fields. */
-  field_code: string;
-  field_type: string;
-  options?: FieldOption[] | null;
-  subfields?: { field_code: string; field_name: string; field_type: string }[] | null;
-  is_custom_field: boolean;
-  is_optional_response_field?: boolean;
-  ui_visibility?: Record<string, unknown>;
-  important_fields?: { enabled?: boolean; stage_ids?: number[] };
-  required_fields?: { enabled?: boolean };
-}
+// --- Users and activity types (v1) ---
 
-export interface FieldInput {
-  field_name: string;
-  field_type: CreatableFieldType | (string & {});
-  /** Required for `enum` and `set`. */
-  options?: { label: string }[];
-  ui_visibility?: Record<string, unknown>;
-  important_fields?: { enabled?: boolean; stage_ids?: number[] };
-  required_fields?: { enabled?: boolean };
-}
+/** Every Pipedrive user has a name and logs in with an email (the spec leaves both optional). */
+export type User = Requiring<WithId<Item<V1Data<'/users', 'get'>>>, 'name' | 'email'>;
+/** The token's own user, with `company_domain`. */
+export type CurrentUser = WithId<V1Data<'/users/me', 'get'>>;
+
+export type ActivityType = WithId<Item<V1Data<'/activityTypes', 'get'>>>;
+type GeneratedActivityTypeInput = V1Body<'/activityTypes', 'post'>;
+/** The field map names the icon freely (`icon_key` is a string there): Pipedrive refuses one it does not know. */
+export type ActivityTypeInput = Omit<GeneratedActivityTypeInput, 'icon_key'> & { icon_key: GeneratedActivityTypeInput['icon_key'] | (string & {}) };
 
 // --- Notes (v1) ---
 
-/** v1 flags accept 0/1 (the spec's `numberBoolean`) and booleans. */
-export type V1Flag = boolean | 0 | 1;
-
-export interface NoteInput {
-  /** HTML; sanitised by Pipedrive; about 100 KB at most. */
-  content: string;
-  deal_id?: number;
-  person_id?: number;
-  org_id?: number;
-  lead_id?: string;
-  project_id?: number;
-  task_id?: number;
-  /** Author; only an admin may set another user. */
-  user_id?: number;
-  /** `YYYY-MM-DD HH:MM:SS` in UTC; may be in the past. */
-  add_time?: string;
-  pinned_to_deal_flag?: V1Flag;
-  pinned_to_organization_flag?: V1Flag;
-  pinned_to_person_flag?: V1Flag;
-  pinned_to_lead_flag?: V1Flag;
-  pinned_to_project_flag?: V1Flag;
-  pinned_to_task_flag?: V1Flag;
-}
-
-export type NoteUpdate = Partial<NoteInput>;
-
-export interface NoteListQuery {
-  user_id?: number;
-  deal_id?: number;
-  person_id?: number;
-  org_id?: number;
-  lead_id?: string;
-  project_id?: number;
-  task_id?: number;
-  /** e.g. `add_time DESC`. */
-  sort?: string;
-  /** `YYYY-MM-DD`, on `add_time`. */
-  start_date?: string;
-  end_date?: string;
-  /** RFC 3339. */
-  updated_since?: string;
-  pinned_to_deal_flag?: 0 | 1;
-  pinned_to_organization_flag?: 0 | 1;
-  pinned_to_person_flag?: 0 | 1;
-  pinned_to_lead_flag?: 0 | 1;
-  pinned_to_project_flag?: 0 | 1;
-  pinned_to_task_flag?: 0 | 1;
-  /** Page size, at most 500 (default here: 500). */
-  limit?: number;
-}
-
-export interface Note {
-  id: number;
-  content: string;
-  user_id?: number;
-  deal_id?: number | null;
-  person_id?: number | null;
-  org_id?: number | null;
-  lead_id?: string | null;
-  project_id?: number | null;
-  task_id?: number | null;
-  add_time?: string;
-  update_time?: string | null;
-  active_flag?: boolean;
-  last_update_user_id?: number | null;
-  pinned_to_deal_flag?: boolean;
-  pinned_to_organization_flag?: boolean;
-  pinned_to_person_flag?: boolean;
-  pinned_to_lead_flag?: boolean;
-  pinned_to_project_flag?: boolean;
-  pinned_to_task_flag?: boolean;
-}
+export type Note = WithId<V1Data<'/notes/{id}', 'get'>>;
+export type NoteInput = V1Body<'/notes', 'post'>;
+/** `PUT /notes/{id}`. The product clears a note's link or author with null, which the spec does not declare. */
+export type NoteUpdate = { [K in keyof V1Body<'/notes/{id}', 'put'>]?: V1Body<'/notes/{id}', 'put'>[K] | null };
+/** `GET /notes`; `limit` is the page size, at most 500 (default here: 500); the client pages with `start`. */
+export type NoteListQuery = Omit<V1Query<'/notes', 'get'>, 'start'>;
 
 // --- Files (v1) ---
 
+/** Named `PdFile` so it does not shadow the DOM/Node `File`. */
+export type PdFile = WithId<V1Data<'/files/{id}', 'get'>>;
+
+/** A multipart upload (`POST /files`): the bytes, the name, and the one record it is attached to. */
 export interface FileUpload {
   content: Buffer;
   filename: string;
@@ -562,138 +180,17 @@ export interface FileUpload {
   org_id?: number;
 }
 
-export interface FileListQuery {
+export interface FileListQuery extends Omit<V1Query<'/files', 'get'>, 'start'> {
   /** List one record's files (`GET /v1/persons/{id}/files` etc.) instead of the whole account's; give at most one. */
   person_id?: number;
   deal_id?: number;
   org_id?: number;
-  /** e.g. `update_time DESC`. */
-  sort?: string;
-  /** Page size, at most 100 for files (default here: 100). */
-  limit?: number;
 }
 
-/** Named `PdFile` so it does not shadow the DOM/Node `File`. */
-export interface PdFile {
-  id: number;
-  user_id?: number;
-  deal_id?: number | null;
-  person_id?: number | null;
-  org_id?: number | null;
-  product_id?: number | null;
-  activity_id?: number | null;
-  lead_id?: string | null;
-  project_id?: number | null;
-  add_time?: string;
-  update_time?: string | null;
-  file_name?: string;
-  file_size?: number;
-  active_flag?: boolean;
-  inline_flag?: boolean;
-  remote_location?: string;
-  remote_id?: string;
-  url?: string;
-  name?: string;
-}
+// --- Organization relationships (v1) ---
 
-// --- Users (v1) ---
-
-export interface UserAccess {
-  app: string;
-  admin?: boolean;
-  permission_set_id?: string;
-}
-
-export interface User {
-  id: number;
-  name: string;
-  email: string;
-  active_flag?: boolean;
-  is_deleted?: boolean;
-  is_you?: boolean;
-  access?: UserAccess[];
-  role_id?: number;
-  timezone_name?: string;
-  timezone_offset?: string;
-  default_currency?: string;
-  locale?: string;
-  /** Only on `/users/me`. */
-  company_id?: number;
-  company_name?: string;
-  company_domain?: string;
-}
-
-// --- Search (v2) ---
-
-export interface SearchOwner {
-  id: number;
-}
-
-export interface PersonSearchItem {
-  id: number;
-  type: 'person';
-  name: string;
-  phones?: string[];
-  emails?: string[];
-  visible_to?: number;
-  owner?: SearchOwner;
-  organization?: { id: number; name?: string } | null;
-  /** Values of the custom fields that matched. */
-  custom_fields?: string[];
-  notes?: string[];
-}
-
-export interface OrganizationSearchItem {
-  id: number;
-  type: 'organization';
-  name: string;
-  address?: string | null;
-  visible_to?: number;
-  owner?: SearchOwner;
-  custom_fields?: string[];
-  notes?: string[];
-}
-
-export interface DealSearchItem {
-  id: number;
-  type: 'deal';
-  title?: string;
-  value?: number;
-  currency?: string;
-  status?: string;
-  visible_to?: number;
-  owner?: SearchOwner;
-  stage?: { id: number; name?: string };
-  person?: { id: number; name?: string } | null;
-  organization?: { id: number; name?: string } | null;
-  custom_fields?: string[];
-  notes?: string[];
-  is_archived?: boolean;
-}
-
-export interface ProductSearchItem {
-  id: number;
-  type: 'product';
-  name: string;
-  code?: string | number | null;
-  visible_to?: number;
-  owner?: SearchOwner;
-  custom_fields?: string[];
-}
-
-export type SearchItem = PersonSearchItem | OrganizationSearchItem | DealSearchItem | ProductSearchItem;
-
-/** Search is ranked, and `exact_match` is case-insensitive: confirm a hit on the client before trusting it. */
-export interface SearchResultItem<I extends SearchItem = SearchItem> {
-  result_score: number;
-  item: I;
-}
-
-/** One hit of `GET /itemSearch/field` (the spec's example shape; its schema shows `{result_score, item}`, which is normalised to this). */
-export interface FieldSearchHit {
-  id: number;
-  name?: string;
-}
+export type OrgRelationship = WithId<V1Data<'/organizationRelationships/{id}', 'get'>>;
+export type OrgRelationshipInput = V1Body<'/organizationRelationships', 'post'>;
 
 // --- Envelopes ---
 

@@ -4,14 +4,15 @@ import { type Field } from '../../../src/pipedrive/types';
 const hex = (c: string) => c.repeat(40);
 
 const FIELDS: Field[] = [
-  { field_code: 'name', field_name: 'Name', field_type: 'varchar', is_custom_field: false },
-  { field_code: 'email', field_name: 'Email', field_type: 'varchar', is_custom_field: false },
-  { field_code: hex('a'), field_name: 'Dentrix Patient ID', field_type: 'varchar', is_custom_field: true },
+  { field_code: 'name', field_name: 'Name', field_type: 'varchar', is_custom_field: false, is_optional_response_field: false },
+  { field_code: 'email', field_name: 'Email', field_type: 'varchar', is_custom_field: false, is_optional_response_field: false },
+  { field_code: hex('a'), field_name: 'Dentrix Patient ID', field_type: 'varchar', is_custom_field: true, is_optional_response_field: false },
   {
     field_code: hex('b'),
     field_name: 'Insurance Tier',
     field_type: 'enum',
     is_custom_field: true,
+    is_optional_response_field: false,
     options: [
       { id: 11, label: 'Gold' },
       { id: 12, label: 'Silver ' },
@@ -21,12 +22,12 @@ const FIELDS: Field[] = [
       { id: 16, label: 'ppo' },
     ],
   },
-  { field_code: hex('c'), field_name: 'Email', field_type: 'varchar', is_custom_field: true },
-  { field_code: hex('d'), field_name: 'Chart Number', field_type: 'double', is_custom_field: true },
-  { field_code: hex('e'), field_name: 'Referral', field_type: 'text', is_custom_field: true },
-  { field_code: hex('f'), field_name: 'referral', field_type: 'varchar', is_custom_field: true },
-  { field_code: hex('1'), field_name: 'Provider', field_type: 'varchar', is_custom_field: true },
-  { field_code: hex('2'), field_name: 'Provider', field_type: 'varchar', is_custom_field: true },
+  { field_code: hex('c'), field_name: 'Email', field_type: 'varchar', is_custom_field: true, is_optional_response_field: false },
+  { field_code: hex('d'), field_name: 'Chart Number', field_type: 'double', is_custom_field: true, is_optional_response_field: false },
+  { field_code: hex('e'), field_name: 'Referral', field_type: 'text', is_custom_field: true, is_optional_response_field: false },
+  { field_code: hex('f'), field_name: 'referral', field_type: 'varchar', is_custom_field: true, is_optional_response_field: false },
+  { field_code: hex('1'), field_name: 'Provider', field_type: 'varchar', is_custom_field: true, is_optional_response_field: false },
+  { field_code: hex('2'), field_name: 'Provider', field_type: 'varchar', is_custom_field: true, is_optional_response_field: false },
 ];
 
 describe('field-key resolver', () => {
