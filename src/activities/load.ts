@@ -11,6 +11,7 @@ import {
   type BuildOutcome,
   type FieldKeys,
   type LogicalRecord,
+  type PipedriveBody,
   type RefKey,
   type SourceBundle,
   type TargetEntity,
@@ -330,7 +331,7 @@ export function createLoadActivities(deps: ActivityDeps) {
               continue;
             }
             if (entity === 'file') {
-              const file = body.file as { path: string | null; content?: Buffer };
+              const { file } = body as PipedriveBody<'file', 'create'>;
               const bundle = built.get(sourceKey)!.bundle;
               const document = bundle?.kind === 'document' ? bundle.document : undefined;
               const read = await documentFile(w.run, file.path, { sizeBytes: document?.size_bytes, sha256: document?.sha256 });
@@ -456,7 +457,7 @@ async function attachInBulk(
   audit: (e: { action: 'create'; sourceKey: string; pipedriveId: string; method: string; endpoint: string; tokens?: number; note?: string }) => Promise<void>,
 ): Promise<void> {
   const migrationId = w.run.migrationId;
-  const items: { sourceKey: string; body: Record<string, unknown>; hash: string }[] = [];
+  const items: { sourceKey: string; body: PipedriveBody<'deal_product', 'create'>; hash: string }[] = [];
   for (const [sourceKey, { outcome }] of built) {
     if (outcome.kind !== 'record' || entries.get(sourceKey) || outcome.record.fields.deal_id !== dealId) continue;
     const { body, problems } = convertToPipedriveBody('deal_product', outcome.record, w.fieldKeys, { mode: 'create' });
@@ -467,7 +468,7 @@ async function attachInBulk(
   }
   let attached: Awaited<ReturnType<PipedriveClient['addDealProducts']>>;
   try {
-    attached = await w.client.addDealProducts(dealId, items.map((i) => i.body as never));
+    attached = await w.client.addDealProducts(dealId, items.map((i) => i.body));
   } catch (err) {
     if (!isRecordRejection(err)) throw err;
     // Pipedrive refuses the whole request for one bad item: attach them one by one, so each is accepted or
@@ -498,7 +499,7 @@ async function attachInBulk(
 async function attachOneByOne(
   w: BatchWorld,
   dealId: number,
-  items: { sourceKey: string; body: Record<string, unknown>; hash: string }[],
+  items: { sourceKey: string; body: PipedriveBody<'deal_product', 'create'>; hash: string }[],
   runKind: string,
   counts: BatchCounts,
   audit: (e: { action: 'create'; sourceKey: string; pipedriveId: string; method: string; endpoint: string; tokens?: number; note?: string }) => Promise<void>,
@@ -507,7 +508,7 @@ async function attachOneByOne(
   const op = writeOperation('deal_product', 'create');
   for (const item of items) {
     try {
-      const pipedriveId = composeDealProductId(dealId, (await w.client.addDealProduct(dealId, item.body as never)).id);
+      const pipedriveId = composeDealProductId(dealId, (await w.client.addDealProduct(dealId, item.body)).id);
       await w.ledger.markCreated(migrationId, { objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash });
       await audit({ action: 'create', sourceKey: item.sourceKey, pipedriveId, ...op, note: 'attached singly after the bulk request was refused' });
       counts.migrated++;

@@ -10,7 +10,23 @@
  */
 import { OBJECT_TYPES } from '../object-types/registry';
 import { SOURCE_KEY_LOCATIONS } from './source-keys';
-import { STANDARD_FIELDS, type StandardFieldKind } from './standard-fields';
+import type {
+  ActivityInput,
+  ActivityUpdate,
+  DealInput,
+  DealProductInput,
+  DealProductUpdate,
+  DealUpdate,
+  NoteInput,
+  NoteUpdate,
+  OrganizationInput,
+  OrganizationUpdate,
+  PersonInput,
+  PersonUpdate,
+  ProductInput,
+  ProductUpdate,
+} from '../pipedrive/types';
+import { STANDARD_FIELDS, type StandardFieldKind, type StandardFields } from './standard-fields';
 import { hoursMinutes } from './transforms/datetime';
 import type { ContactEntry, FieldKeys, FieldValue, LogicalRecord, MonetaryValue, PriceEntry, TargetEntity } from './types';
 
@@ -33,15 +49,81 @@ export class PipedriveBodyError extends Error {
 
 export type BodyMode = 'create' | 'update';
 
-export interface BodyOptions {
+export interface BodyOptions<M extends BodyMode = BodyMode> {
   /** create: empty values are left out. update: empty values are sent as null so they clear. */
-  mode?: BodyMode;
+  mode?: M;
 }
 
-export type PipedriveBody = Record<string, unknown>;
+/**
+ * A document upload as the load step sends it: multipart `POST /v1/files`, not JSON. The file's bytes are read and
+ * checked from `file.path` by the load step, which puts them in `file.content` before the upload.
+ */
+export type FileBody = {
+  person_id: FieldValue | undefined;
+  file: { path: string | null; name: FieldValue | undefined; content?: Buffer };
+};
+
+/** Each entity's request body as the pinned spec declares it: create (POST) and update (v2 PATCH, v1 PUT). */
+interface CreateBodies {
+  organization: OrganizationInput;
+  product: ProductInput;
+  person: PersonInput;
+  deal: DealInput;
+  deal_product: DealProductInput;
+  activity: ActivityInput;
+  note: NoteInput;
+  file: FileBody;
+}
+interface UpdateBodies {
+  organization: OrganizationUpdate;
+  product: ProductUpdate;
+  person: PersonUpdate;
+  deal: DealUpdate;
+  deal_product: DealProductUpdate;
+  activity: ActivityUpdate;
+  note: NoteUpdate;
+  /** Pipedrive files are not updated in place; the description is the same. */
+  file: FileBody;
+}
+
+/** The request body of an entity's create or update (the generated spec types; see src/pipedrive/types.ts). */
+export type PipedriveBody<E extends TargetEntity = TargetEntity, M extends BodyMode = BodyMode> = M extends 'update' ? UpdateBodies[E] : CreateBodies[E];
 
 /** Fields a v2 create accepts but an update (PATCH) does not: the spec rejects them as unknown keys. */
-const CREATE_ONLY_FIELDS: Partial<Record<TargetEntity, readonly string[]>> = { person: ['add_time'], organization: ['add_time'] };
+const CREATE_ONLY = { person: ['add_time'], organization: ['add_time'] } as const;
+const CREATE_ONLY_FIELDS: Partial<Record<TargetEntity, readonly string[]>> = CREATE_ONLY;
+
+// Compile-time: every standard field the mapping writes (standard-fields.ts) is a key of the entity's body in the
+// pinned spec, and the kind's value (below) is one the spec's property takes. A spec that drops or retypes one of
+// them fails `npm run typecheck` here. A deal product's deal id goes in the path; a file is uploaded, not sent as JSON.
+/** The JSON value each kind of standard field is sent as. */
+interface SentAs {
+  text: string;
+  long_text: string;
+  html: string;
+  id: number;
+  number: number;
+  code: string;
+  boolean: boolean;
+  emails: ContactEntry[];
+  phones: ContactEntry[];
+  prices: PriceEntry[];
+  address: { value: string };
+  date: string;
+  time: string;
+  timestamp: string;
+  local_path: never;
+}
+type JsonEntity = Exclude<TargetEntity, 'file'>;
+type NotInBody<E extends JsonEntity> = E extends 'deal_product' ? 'deal_id' : never;
+type CreateOnly<E extends JsonEntity> = E extends keyof typeof CREATE_ONLY ? (typeof CREATE_ONLY)[E][number] : never;
+/** The standard fields of `E` the body type `B` has no key for, or types otherwise than `SentAs` says: never, when all is well. */
+type Unsendable<E extends JsonEntity, B, Skip extends PropertyKey> = {
+  [N in Exclude<keyof StandardFields[E], Skip>]: N extends keyof B ? (SentAs[StandardFields[E][N] & keyof SentAs] extends NonNullable<B[N]> ? never : N) : N;
+}[Exclude<keyof StandardFields[E], Skip>];
+type MustBeNever<T extends never> = T;
+export type _StandardFieldsInCreateBodies = MustBeNever<{ [E in JsonEntity]: Unsendable<E, CreateBodies[E], NotInBody<E>> }[JsonEntity]>;
+export type _StandardFieldsInUpdateBodies = MustBeNever<{ [E in JsonEntity]: Unsendable<E, UpdateBodies[E], NotInBody<E> | CreateOnly<E>> }[JsonEntity]>;
 
 /** The few v2 PATCH fields the spec declares nullable (every other standard field refuses null). */
 const V2_NULLABLE_ON_UPDATE: Partial<Record<TargetEntity, readonly string[]>> = { deal: ['lost_reason'] };
@@ -61,7 +143,12 @@ function clearingValue(entity: TargetEntity, name: string, kind: StandardFieldKi
 }
 
 /** The exact request body; throws PipedriveBodyError listing every custom-field problem. */
-export function toPipedriveBody(entity: TargetEntity, record: LogicalRecord, fieldKeys: FieldKeys, options: BodyOptions = {}): PipedriveBody {
+export function toPipedriveBody<E extends TargetEntity, M extends BodyMode = 'create'>(
+  entity: E,
+  record: LogicalRecord,
+  fieldKeys: FieldKeys,
+  options: BodyOptions<M> = {},
+): PipedriveBody<E, M> {
   const { body, problems } = convertToPipedriveBody(entity, record, fieldKeys, options);
   if (problems.length > 0) throw new PipedriveBodyError(problems);
   return body;
@@ -71,15 +158,15 @@ export function toPipedriveBody(entity: TargetEntity, record: LogicalRecord, fie
  * The body with problem fields left out, plus the problems: lets a sample run create the record anyway and
  * report exactly which fields the account is not ready for.
  */
-export function convertToPipedriveBody(
-  entity: TargetEntity,
+export function convertToPipedriveBody<E extends TargetEntity, M extends BodyMode = 'create'>(
+  entity: E,
   record: LogicalRecord,
   fieldKeys: FieldKeys,
-  options: BodyOptions = {},
-): { body: PipedriveBody; problems: BodyProblem[] } {
+  options: BodyOptions<M> = {},
+): { body: PipedriveBody<E, M>; problems: BodyProblem[] } {
   if (record.entity !== entity) throw new Error(`a ${record.entity} record is not a ${entity} body`);
-  const mode = options.mode ?? 'create';
-  const body: PipedriveBody = {};
+  const mode: BodyMode = options.mode ?? 'create';
+  const body: Record<string, unknown> = {};
   const kinds = STANDARD_FIELDS[entity];
   for (const [name, value] of Object.entries(record.fields)) {
     const kind = kinds[name];
@@ -101,15 +188,13 @@ export function convertToPipedriveBody(
   }
   if (entity === 'file') {
     const path = record.fields.file_path;
-    return {
-      body: { person_id: record.fields.person_id, file: { path: typeof path === 'string' ? path : null, name: record.fields.name } },
-      problems: [],
-    };
+    const file: FileBody = { person_id: record.fields.person_id, file: { path: typeof path === 'string' ? path : null, name: record.fields.name } };
+    return { body: file as PipedriveBody<E, M>, problems: [] };
   }
 
   const problems: BodyProblem[] = [];
   const custom: Record<string, unknown> = {};
-  const keys = fieldKeys[entity] ?? {};
+  const keys: NonNullable<FieldKeys[TargetEntity]> = fieldKeys[entity] ?? {};
   for (const [name, value] of Object.entries(record.custom)) {
     const resolved = keys[name];
     if (!resolved) {
@@ -128,7 +213,9 @@ export function convertToPipedriveBody(
     custom[resolved.key] = converted.value;
   }
   if (Object.keys(custom).length > 0) body.custom_fields = custom;
-  return { body, problems };
+  // The one place a built body becomes the spec's body type: its keys are the entity's standard fields (held to the
+  // spec's body by the compile-time checks above), `participants` (activities) and `custom_fields` (open in the spec).
+  return { body: body as PipedriveBody<E, M>, problems };
 }
 
 type Resolved = NonNullable<NonNullable<FieldKeys[TargetEntity]>[string]>;

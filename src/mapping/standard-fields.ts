@@ -21,7 +21,7 @@ export type StandardFieldKind =
   | 'timestamp' // an instant (RFC 3339 in v2, YYYY-MM-DD HH:MM:SS UTC in v1)
   | 'local_path'; // not sent as JSON: the file to upload
 
-export const STANDARD_FIELDS: Record<TargetEntity, Record<string, StandardFieldKind>> = {
+const FIELDS = {
   person: { name: 'text', emails: 'emails', phones: 'phones', owner_id: 'id', org_id: 'id', add_time: 'timestamp' },
   organization: { name: 'text', owner_id: 'id', address: 'address', add_time: 'timestamp' },
   deal: {
@@ -53,7 +53,11 @@ export const STANDARD_FIELDS: Record<TargetEntity, Record<string, StandardFieldK
   },
   note: { content: 'html', person_id: 'id', add_time: 'timestamp', user_id: 'id' },
   file: { file_path: 'local_path', name: 'text', person_id: 'id' },
-};
+} as const satisfies Record<TargetEntity, Record<string, StandardFieldKind>>;
+
+/** Each entity's standard fields and their kinds as literal types: pipedrive-body.ts holds them to the specs' bodies. */
+export type StandardFields = typeof FIELDS;
+export const STANDARD_FIELDS: Record<TargetEntity, Record<string, StandardFieldKind>> = FIELDS;
 
 /**
  * Fields several rules may write together: their values are joined line by line in map order, and the
