@@ -8,6 +8,7 @@
  * Pure: no I/O at import. The operations take the client as an argument; the client is imported as a type only.
  */
 import type { PipedriveClient, SearchCollection, V2Collection, WritableFieldEntity } from '../pipedrive/client';
+import type { DealProductInput, NoteInput } from '../pipedrive/types';
 import { V1_FILES_MAX_PAGE_SIZE, V1_MAX_PAGE_SIZE, V2_MAX_PAGE_SIZE } from '../pipedrive/pagination';
 import { tokenCost, type ApiVersion } from '../pipedrive/token-costs';
 
@@ -127,7 +128,12 @@ export interface RecoveryPage {
   checkWrittenSince: boolean;
 }
 
-/** What a create needs: the request body, and the logical record's standard fields (a deal product's deal id). */
+/**
+ * What a create needs: the request body, and the logical record's standard fields (a deal product's deal id). The body
+ * is the type's `PipedriveBody` (mapping/pipedrive-body.ts: the spec's body type), held here as `object` because
+ * the entity names come from this registry (naming them here would be circular); each operation takes it back as its
+ * own spec type.
+ */
 export interface CreateInput {
   body: object;
   fields: Record<string, unknown>;
@@ -490,7 +496,7 @@ export const OBJECT_TYPES = {
     ops: {
       create: async (client, { body, fields }) => {
         const dealId = fields.deal_id as number;
-        const attached = await client.addDealProduct(dealId, body as never);
+        const attached = await client.addDealProduct(dealId, body as DealProductInput);
         return composeDealProductId(dealId, attached.id);
       },
       update: async (client, id, body) => {
@@ -572,7 +578,7 @@ export const OBJECT_TYPES = {
     dentrixKey: { in: 'marker', field: 'content' },
     rollbackCheck: 'list_or_get',
     ops: {
-      create: async (client, { body }) => String((await client.createNote(body as never)).id),
+      create: async (client, { body }) => String((await client.createNote(body as NoteInput)).id),
       update: async (client, id, body) => void (await client.updateNote(Number(id), body)),
       read: async (client, id) => plainOrNone(await client.getNote(Number(id))),
       readBack: async (client, _ids, personIds) => {
