@@ -133,6 +133,18 @@ describe('options added to a field the account already had', () => {
     }
     const proof = await run(acts.proveRollback, { migrationId, scope: 'all' });
     expect(proof).toMatchObject({ proven: true, remaining: 0 });
+    // Each custom field's and option's delete is logged against its own entity's endpoint.
+    const { rows: deletes } = await db.pool.query<{ object_type: string; pipedrive_id: string; endpoint: string }>(
+      `SELECT object_type, pipedrive_id, endpoint FROM audit_log
+       WHERE migration_id = $1 AND action = 'delete' AND object_type IN ('custom_field', 'field_option') AND pipedrive_id IS NOT NULL`,
+      [migrationId],
+    );
+    const entities = new Set(deletes.map((d) => d.pipedrive_id.split('/')[0]));
+    expect([...entities].sort()).toEqual(expect.arrayContaining(['organization', 'person']));
+    for (const d of deletes) {
+      const fields = `/api/v2/${d.pipedrive_id.split('/')[0]}Fields/{field_code}`;
+      expect(d.endpoint).toBe(d.object_type === 'custom_field' ? `DELETE ${fields}` : `DELETE ${fields}/options`);
+    }
     // Their field and their two options stay; the two we added are gone.
     const after = (await client.listFields('organization')).find((f) => f.field_code === theirs.field_code)!;
     expect(after.options!.map((o) => o.label).sort()).toEqual(['Employer', 'Household']);
