@@ -6,6 +6,9 @@ module.exports = {
   // End-to-end files mostly wait (on Temporal's timers, the sandbox, PostgreSQL): three at a time keep this 2-core
   // machine busy without starving them. JEST_MAX_WORKERS overrides.
   maxWorkers: Number(process.env.JEST_MAX_WORKERS ?? 3),
+  // PostgreSQL for every tier: 127.0.0.1:5432 when it answers, else an embedded one (test/support/postgres-setup.ts).
+  globalSetup: '<rootDir>/test/support/postgres-setup.ts',
+  globalTeardown: '<rootDir>/test/support/postgres-teardown.ts',
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     // Recorded workflow histories replayed against today's workflow bundle: no server needed.
