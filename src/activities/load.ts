@@ -72,7 +72,7 @@ export async function buildBatch(
   if (fallbackOwnerId === undefined) throw permanent('providers are not resolved yet (no fallback owner): run the SCHEMA phase first');
   const ctx: BuildContext = {
     timezone: run.timezone ?? 'UTC',
-    currency: (run as MigrationRun & { currency?: string }).currency ?? 'USD',
+    currency: run.currency ?? permanentMissing('the practice currency is not recorded: run EXTRACT first'),
     resolveRef: (objectType, sourceKey) => resolved.get(`${objectType}|${sourceKey}`),
     fallbackOwnerId,
     phi: approved.phi,
@@ -90,6 +90,10 @@ export async function buildBatch(
     );
   }
   return out;
+}
+
+function permanentMissing(message: string): never {
+  throw permanent(message);
 }
 
 function asEntity(objectType: string): TargetEntity {

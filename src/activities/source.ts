@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ExtractError, stageExtract } from '../dentrix';
-import { getRun } from '../store/runs';
+import { getRun, recordPractice } from '../store/runs';
 import type { ExtractSummary, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { badSource } from './failures';
@@ -21,10 +21,7 @@ export function createSourceActivities(deps: ActivityDeps) {
       }
       try {
         const manifest = await reader.manifest();
-        await pool.query(
-          'UPDATE migration_runs SET practice_name = $2, timezone = $3, currency = $4, updated_at = now() WHERE migration_id = $1',
-          [migrationId, manifest.practice.name, manifest.practice.timezone, manifest.practice.currency],
-        );
+        await recordPractice(pool, migrationId, manifest.practice);
         const counts = await stageExtract(pool, migrationId, reader, {
           onProgress: (p) => ctx.heartbeat(p),
           progressEvery: 5000,

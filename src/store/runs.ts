@@ -9,6 +9,8 @@ export interface MigrationRun {
   migrationId: string;
   practiceName: string | null;
   timezone: string | null;
+  /** ISO 4217 code of the practice (the manifest's `practice.currency`), recorded by EXTRACT. */
+  currency: string | null;
   source: SourceSpec;
   pipedriveBaseUrl: string;
   /** `host#company_id` of the account, recorded before the first write; every later write checks the token still answers for it. */
@@ -23,6 +25,7 @@ interface RunRow {
   migration_id: string;
   practice_name: string | null;
   timezone: string | null;
+  currency: string | null;
   source: SourceSpec;
   pipedrive_base_url: string;
   pipedrive_account: string | null;
@@ -37,6 +40,7 @@ function toRun(r: RunRow): MigrationRun {
     migrationId: r.migration_id,
     practiceName: r.practice_name,
     timezone: r.timezone,
+    currency: r.currency,
     source: r.source,
     pipedriveBaseUrl: r.pipedrive_base_url,
     pipedriveAccount: r.pipedrive_account,
@@ -109,6 +113,16 @@ export async function findRun(pool: Pool, migrationId: string): Promise<Migratio
 
 export async function setRunPhase(pool: Pool, migrationId: string, phase: string): Promise<void> {
   await pool.query('UPDATE migration_runs SET phase = $2, updated_at = now() WHERE migration_id = $1', [migrationId, phase]);
+}
+
+/** What EXTRACT read from the manifest about the practice: its name, time zone and currency. */
+export async function recordPractice(pool: Pool, migrationId: string, practice: { name: string; timezone: string; currency: string }): Promise<void> {
+  await pool.query('UPDATE migration_runs SET practice_name = $2, timezone = $3, currency = $4, updated_at = now() WHERE migration_id = $1', [
+    migrationId,
+    practice.name,
+    practice.timezone,
+    practice.currency,
+  ]);
 }
 
 export async function setRunPractice(pool: Pool, migrationId: string, practiceName: string, timezone: string): Promise<void> {

@@ -11,6 +11,7 @@ const run = (source: SourceSpec): MigrationRun => ({
   migrationId: 'm',
   practiceName: null,
   timezone: null,
+  currency: null,
   pipedriveBaseUrl: 'http://127.0.0.1:9',
   pipedriveAccount: null,
   phase: 'FULL',
