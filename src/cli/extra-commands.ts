@@ -21,15 +21,17 @@ export function registerExtraCommands(cli: Command): void {
     .option('--sql-schema <schema>', 'schema of the SQL mirror', 'admin')
     .option('--documents <dir>', 'SQL mirror: write the document files the rows describe under <dir>/documents/ (pass the same <dir> to start --documents)')
     .addOption(new Option('--date-format <format>').choices(['iso', 'us']).default('iso'))
+    .option('--currency <code>', "the practice's ISO 4217 currency, e.g. CAD", 'USD')
     .option('--json', 'print one JSON line')
-    .action(async (o: { profile: 'demo' | 'small' | 'medium' | 'large'; seed: number; out?: string; sql?: string; sqlSchema: string; documents?: string; dateFormat: 'iso' | 'us'; json?: boolean }) => {
+    .action(async (o: { profile: 'demo' | 'small' | 'medium' | 'large'; seed: number; out?: string; sql?: string; sqlSchema: string; documents?: string; dateFormat: 'iso' | 'us'; currency: string; json?: boolean }) => {
       if (Boolean(o.out) === Boolean(o.sql)) throw new Error('give exactly one of --out <dir> or --sql <url>');
+      if (!/^[A-Z]{3}$/u.test(o.currency)) throw new Error(`--currency "${o.currency}": give a 3-letter ISO 4217 code in capitals, e.g. CAD`);
       if (o.documents && o.out) throw new Error('--documents is for --sql: an extract folder keeps its files in <out>/documents/');
       const documentsDir = o.documents ? path.resolve(o.documents) : undefined;
       const started = Date.now();
       const result = o.out
-        ? await generatePractice({ profile: o.profile, seed: o.seed, outDir: path.resolve(o.out), dateFormat: o.dateFormat })
-        : await generatePracticeToSql({ profile: o.profile, seed: o.seed, connectionString: o.sql!, schema: o.sqlSchema, ...(documentsDir ? { documentsDir } : {}) });
+        ? await generatePractice({ profile: o.profile, seed: o.seed, outDir: path.resolve(o.out), dateFormat: o.dateFormat, currency: o.currency })
+        : await generatePracticeToSql({ profile: o.profile, seed: o.seed, connectionString: o.sql!, schema: o.sqlSchema, currency: o.currency, ...(documentsDir ? { documentsDir } : {}) });
       const rows = Object.values(result.manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
       const where = o.out ? path.resolve(o.out) : `${o.sqlSchema} schema`;
       if (o.json) {

@@ -6,6 +6,8 @@ import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { generatePracticeToSql } from '../../src/dentrix/generator';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox';
+import { DEFAULT_API_TOKEN } from '../../src/sandbox/options';
+import axios from 'axios';
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -18,7 +20,8 @@ describe('a migration from a SQL mirror', () => {
   beforeAll(async () => {
     h = await createHarness();
     documentsDir = path.join(h.dataDir, 'mirror-documents');
-    await generatePracticeToSql({ profile: 'demo', seed: 42, connectionString: h.db.url, schema: 'admin', documentsDir });
+    // A Canadian practice: every amount must reach Pipedrive in CAD (the account's default currency is USD).
+    await generatePracticeToSql({ profile: 'demo', seed: 42, connectionString: h.db.url, schema: 'admin', documentsDir, currency: 'CAD' });
     sandbox = await startSandbox({ port: 0, plan: 'ultimate', seats: 10, burstLimit: 2000 });
     await h.startWorker();
   });
@@ -27,7 +30,7 @@ describe('a migration from a SQL mirror', () => {
     await sandbox?.close();
   });
 
-  it('goes through every phase to DONE at 100%, uploading the documents from the mirror’s documents folder', async () => {
+  it('goes through every phase to DONE at 100%, in the practice’s currency (CAD), uploading the documents from the mirror’s documents folder', async () => {
     expect(fs.readdirSync(documentsDir).length).toBeGreaterThan(0);
     const mirrorDigest = async () =>
       (
@@ -52,5 +55,12 @@ describe('a migration from a SQL mirror', () => {
     for (const [type, c] of Object.entries(status.objects)) expect({ type, total: c.migrated + c.skipped + c.rejected }).toEqual({ type, total: c.source });
     // The SQL source was read, never written: the mirror's rows are exactly as the generator left them.
     expect(await mirrorDigest()).toBe(before);
+    // Every deal and product price in the practice's currency, and VERIFY (100% above) expected CAD too.
+    const api = axios.create({ baseURL: sandbox.url, headers: { 'x-api-token': DEFAULT_API_TOKEN } });
+    const deals = (await api.get('/api/v2/deals', { params: { limit: 500 } })).data.data as { currency: string }[];
+    expect(deals.length).toBeGreaterThan(10);
+    expect(new Set(deals.map((d) => d.currency))).toEqual(new Set(['CAD']));
+    const products = (await api.get('/api/v2/products', { params: { limit: 500 } })).data.data as { prices: { currency: string }[] }[];
+    expect(new Set(products.flatMap((p) => p.prices.map((x) => x.currency)))).toEqual(new Set(['CAD']));
   });
 });

@@ -57,6 +57,8 @@ export interface PracticeGenerationOptions {
   patients?: number;
   /** The generator's "today" (ISO date); fixed so the same seed gives the same bytes on any day. */
   extractDate?: string;
+  /** The practice's ISO 4217 currency (default USD): amounts stay the same numbers, in this currency. */
+  currency?: string;
 }
 
 const DEFAULT_EXTRACT_DATE = '2026-11-20';
@@ -279,7 +281,7 @@ export class PracticeGenerator {
     this.city = faker.location.city();
     this.state = faker.location.state({ abbreviated: true });
     const name = r.pick([`${this.city} Family Dental`, `${faker.person.lastName()} Dental Group`, `Bright Smiles of ${this.city}`]);
-    this.practice = { name, timezone: r.pick(PRACTICE_ZONES), currency: 'USD' };
+    this.practice = { name, timezone: r.pick(PRACTICE_ZONES), currency: this.options.currency ?? 'USD' };
     this.domain = `${slug(name)}.com`;
     const local = AREA_CODES_BY_ZONE[this.practice.timezone] ?? AREA_CODES_BY_ZONE['America/Chicago']!;
     this.areaCodes = [0, 1, 2].map(() => r.pick(local));
