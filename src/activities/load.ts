@@ -20,6 +20,7 @@ import { PipedriveError } from '../pipedrive/errors';
 import { type PipedriveClient } from '../pipedrive/client';
 import { appendAudit } from '../store/audit';
 import { Ledger, type LedgerEntry } from '../store/ledger';
+import { inTransaction } from '../store/db';
 import { getRun, writeLockKey, type MigrationRun } from '../store/runs';
 import { countWorkItems, nextBatchRanges, workItemsInRange } from '../store/work';
 import { fetchBundles, filterSql, keyPrefix } from './bundles';
@@ -127,21 +128,6 @@ async function sendCreate(client: PipedriveClient, entity: TargetEntity, record:
     // documentFile reads and checks a document's bytes before the pending mark: without them this is a bug, not bad data.
     if (err instanceof FileNotCheckedError) throw permanent(err.message);
     throw err;
-  }
-}
-
-async function inTransaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
-  const tx = await pool.connect();
-  try {
-    await tx.query('BEGIN');
-    const result = await fn(tx);
-    await tx.query('COMMIT');
-    return result;
-  } catch (err) {
-    await tx.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    tx.release();
   }
 }
 

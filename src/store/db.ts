@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Pool, type PoolConfig } from 'pg';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { runner } from 'node-pg-migrate';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dentrix_pipedrive';
@@ -103,5 +103,21 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   } finally {
     await admin.end();
+  }
+}
+
+/** Runs `fn` in one transaction on one pooled connection: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+  const tx = await pool.connect();
+  try {
+    await tx.query('BEGIN');
+    const result = await fn(tx);
+    await tx.query('COMMIT');
+    return result;
+  } catch (err) {
+    await tx.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    tx.release();
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Pool } from 'pg';
+import { inTransaction } from './db';
 
 /**
  * Reports in the migration store: one row per migration and kind (the latest wins) with its summary, and its files'
@@ -58,9 +59,7 @@ export async function saveReport(
   summary: object = {},
   stored: { files: readonly ReportFileContent[]; writtenBy?: string } = { files: [] },
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO reports (migration_id, kind, path, summary, written_by) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (migration_id, kind) DO UPDATE
@@ -75,13 +74,7 @@ export async function saveReport(
         [migrationId, kind, file.name, position, file.contentType, file.content, file.content.length, sha256(file.content)],
       );
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** A migration's reports by kind, with their files (names, types, sizes; not their bytes). */

@@ -1,4 +1,5 @@
-import { type Pool, type PoolClient } from 'pg';
+import { type Pool } from 'pg';
+import { inTransaction } from './db';
 
 /**
  * Delta pick-up watermarks, one row per (migration, source table). `POLL_WATERMARK` ('*') is the store's clock at the
@@ -17,9 +18,7 @@ export async function readWatermarks(pool: Pool, migrationId: string): Promise<M
 
 /** Saves a poll's watermarks in one transaction: a poll that fails half-way leaves all of them where they were. */
 export async function saveWatermarks(pool: Pool, migrationId: string, watermarks: Map<string, string>): Promise<void> {
-  const client: PoolClient = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     for (const [table, watermark] of watermarks) {
       await client.query(
         `INSERT INTO delta_watermarks (migration_id, source_table, watermark) VALUES ($1, $2, $3)
@@ -27,11 +26,5 @@ export async function saveWatermarks(pool: Pool, migrationId: string, watermarks
         [migrationId, table, watermark],
       );
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
