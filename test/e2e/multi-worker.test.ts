@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createHarness, type Harness } from '../support/harness';
+import { createHarness, processEnv, type Harness } from '../support/harness';
 import { generatedPractice, sandboxFor } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
@@ -48,15 +48,10 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
       encoding: 'buffer',
       maxBuffer: 64 * 1024 * 1024,
       timeout: 90_000,
-      env: {
-        ...process.env,
-        DATABASE_URL: h.env.DATABASE_URL,
-        TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS,
-        TEMPORAL_NAMESPACE: h.env.TEMPORAL_NAMESPACE,
-        TASK_QUEUE: h.env.TASK_QUEUE,
+      env: processEnv(h.env, {
         DATA_DIR: machines.cli,
         LOG_LEVEL: 'warn',
-      },
+      }),
     });
     return stdout;
   }

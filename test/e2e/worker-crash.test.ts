@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createHarness, type Harness } from '../support/harness';
+import { createHarness, processEnv, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
 import { waitFor } from '../support/wait';
 import { exactlyOnceReport, pendingCreatesMidPersons, preexistingRecords } from '../support/account-check';
@@ -42,18 +42,13 @@ function startWorkerProcess(h: Harness, name: string): { child: ChildProcess; ou
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DATABASE_URL: env.DATABASE_URL,
-      TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
-      TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
-      TASK_QUEUE: env.TASK_QUEUE,
+    env: processEnv(env, {
       DATA_DIR: h.dataDir,
       PIPEDRIVE_PLAN: env.PIPEDRIVE_PLAN,
       PIPEDRIVE_BURST_LIMIT: String(env.PIPEDRIVE_BURST_LIMIT),
       LOG_LEVEL: 'warn',
       WORKER_SHUTDOWN_GRACE_SECONDS: '1',
-    },
+    }),
   });
   processes.add(child);
   let output = '';

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { usePracticeWorld } from '../support/practice';
+import { processEnv } from '../support/harness';
 import { readCsvTable, writeCsvTable } from '../support/extract-edit';
 import { waitFor } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
@@ -44,15 +45,10 @@ describe('status of a migration that failed on a bad extract', () => {
       ['src/starter.ts', 'status', '-m', migrationId, ...(json ? ['--json'] : [])],
       {
         cwd: REPO,
-        env: {
-          ...process.env,
-          DATABASE_URL: env.DATABASE_URL,
-          TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
-          TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
-          TASK_QUEUE: env.TASK_QUEUE,
+        env: processEnv(env, {
           DATA_DIR: world.h.dataDir,
           LOG_LEVEL: 'warn',
-        },
+        }),
         timeout: 60_000,
       },
     );

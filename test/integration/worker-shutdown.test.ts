@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createHarness, type Harness } from '../support/harness';
+import { createHarness, processEnv, type Harness } from '../support/harness';
 import { WaitAborted, waitFor } from '../support/wait';
 
 jest.setTimeout(2 * 60 * 1000);
@@ -31,16 +31,11 @@ describe('a worker process told to stop', () => {
     child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/worker.ts'], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        DATABASE_URL: h.env.DATABASE_URL,
-        TEMPORAL_ADDRESS: h.env.TEMPORAL_ADDRESS,
-        TEMPORAL_NAMESPACE: h.env.TEMPORAL_NAMESPACE,
-        TASK_QUEUE: h.env.TASK_QUEUE,
+      env: processEnv(h.env, {
         DATA_DIR: h.dataDir,
         LOG_LEVEL: 'info',
         WORKER_SHUTDOWN_GRACE_SECONDS: '3',
-      },
+      }),
     });
     let stdout = '';
     let stderr = '';

@@ -20,6 +20,18 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
+/** The environment of a worker or CLI process started by a test: this harness's store, Temporal and task queue. */
+export function processEnv(env: Env, overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: env.DATABASE_URL,
+    TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
+    TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
+    TASK_QUEUE: env.TASK_QUEUE,
+    ...overrides,
+  };
+}
+
 export interface Harness {
   env: Env;
   db: TestDatabase;
