@@ -255,6 +255,37 @@ async function runAsUser(p: EmbeddedPaths): Promise<RunAs> {
  * (o+x: others can pass through, not list it; the reports inside keep their own owner-only modes). A folder above
  * DATA_DIR that blocks it is named in the error.
  */
+function searchableBy(runAs: RunAs, st: fs.Stats): boolean {
+  return Boolean(st.uid === runAs.uid ? st.mode & 0o100 : st.gid === runAs.gid ? st.mode & 0o010 : st.mode & 0o001);
+}
+
+/** Every folder from / down to `dir` lets `runAs` pass through. */
+function reachable(dir: string, runAs: RunAs): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (!searchableBy(runAs, fs.statSync(d))) return false;
+    if (path.dirname(d) === d) return true;
+  }
+}
+
+/**
+ * The server binaries as `runAs` can run them: in place when it reaches them, else a copy under the embedded root (a
+ * clone in a folder only root enters, such as /root or a mktemp folder), made once per installed package.
+ */
+function binariesFor(root: string, runAs: RunAs): EmbeddedBinaries {
+  const bins = embeddedBinaries();
+  if (runAs.uid === undefined || reachable(path.dirname(bins.postgres), runAs)) return bins;
+  const native = path.dirname(path.dirname(bins.postgres));
+  const copy = path.join(root, 'native');
+  const marker = path.join(copy, '.copied-from');
+  if (!fs.existsSync(marker) || fs.readFileSync(marker, 'utf8') !== native) {
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
+    fs.writeFileSync(marker, native);
+  }
+  const rel = (file: string) => path.join(copy, path.relative(native, file));
+  return { initdb: rel(bins.initdb), pgCtl: rel(bins.pgCtl), postgres: rel(bins.postgres) };
+}
+
 function ensureReachable(root: string, runAs: RunAs, say: (line: string) => void): void {
   if (runAs.uid === undefined) return;
   const dataDirectory = path.dirname(root);
@@ -265,8 +296,7 @@ function ensureReachable(root: string, runAs: RunAs, say: (line: string) => void
   }
   for (const dir of chain) {
     const st = fs.statSync(dir);
-    const searchable = st.uid === runAs.uid ? st.mode & 0o100 : st.gid === runAs.gid ? st.mode & 0o010 : st.mode & 0o001;
-    if (searchable) continue;
+    if (searchableBy(runAs, st)) continue;
     if (dir !== dataDirectory) {
       throw new Error(
         `embedded PostgreSQL runs as ${runAs.name} (PostgreSQL refuses root) and cannot reach ${dir}: ` +
@@ -304,10 +334,10 @@ export async function ensureEmbeddedPostgres(
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   const release = await acquireLock(p.lock);
   try {
-    const bins = embeddedBinaries();
     const runAs = await runAsUser(p);
     ensureReachable(root, runAs, say);
     if (runAs.uid !== undefined) fs.chownSync(root, runAs.uid, runAs.gid ?? runAs.uid);
+    const bins = binariesFor(root, runAs);
     const version = await serverVersion(bins, runAs);
     if (!fs.existsSync(path.join(p.data, 'PG_VERSION'))) await initialise(p, bins, runAs);
     const password = fs.readFileSync(p.password, 'utf8').trim();
@@ -349,7 +379,8 @@ export async function stopEmbeddedPostgres(root: string, options: { onlyIfIdle?:
       const clients = await otherClients(urlOf(fs.readFileSync(p.password, 'utf8').trim(), running.port, 'postgres'));
       if (clients > 0) return { outcome: 'busy', clients };
     }
-    await pgCtl(embeddedBinaries(), await runAsUser(p), p, ['stop', '-w', '-t', String(START_TIMEOUT_S), '-s', '-m', 'fast', '-D', p.data]);
+    const runAs = await runAsUser(p);
+    await pgCtl(binariesFor(root, runAs), runAs, p, ['stop', '-w', '-t', String(START_TIMEOUT_S), '-s', '-m', 'fast', '-D', p.data]);
     fs.rmSync(p.owner, { force: true });
     return { outcome: 'stopped' };
   } finally {
