@@ -1,5 +1,11 @@
 /** Tiers: pure unit tests; replay of recorded workflow histories; integration tests on real PostgreSQL, the sandbox and a real Temporal dev server; e2e. */
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  // kysely ships ES modules only (Node loads them with require(esm); jest's module system cannot): compiled to CommonJS.
+  '/node_modules/kysely/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+/** Every project: node_modules stay as they are, except kysely's ES modules. */
+const common = { testEnvironment: 'node', transform, transformIgnorePatterns: ['/node_modules/(?!kysely/)'] };
 
 module.exports = {
   testTimeout: 60_000,
@@ -10,13 +16,12 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/postgres-setup.ts',
   globalTeardown: '<rootDir>/test/support/postgres-teardown.ts',
   projects: [
-    { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { displayName: 'unit', ...common, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     // Recorded workflow histories replayed against today's workflow bundle: no server needed.
-    { displayName: 'replay', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/replay/**/*.test.ts'] },
+    { displayName: 'replay', ...common, testMatch: ['<rootDir>/test/replay/**/*.test.ts'] },
     {
       displayName: 'integration',
-      testEnvironment: 'node',
-      transform,
+      ...common,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

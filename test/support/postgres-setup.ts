@@ -1,13 +1,20 @@
 import os from 'node:os';
 import path from 'node:path';
 import { resolveDatabase, type ResolvedDatabase } from '../../src/store/embedded';
+import { createTemplateDatabase } from './db';
 
 /**
  * The tests' PostgreSQL: TEST_DATABASE_ADMIN_URL when given, else the server on 127.0.0.1:5432 when it answers, else
  * an embedded PostgreSQL of the product's own (the same fallback as the product's), so `npm test` needs only Node and
- * Go. Each test file then creates and drops its own databases on it.
+ * Go. The store schema is migrated once into a template database; each test file then creates its own databases as
+ * copies of it (test/support/db.ts) and drops them.
  */
 export default async function postgresSetup(): Promise<void> {
+  await resolveTestPostgres();
+  await createTemplateDatabase();
+}
+
+async function resolveTestPostgres(): Promise<void> {
   if (process.env.TEST_DATABASE_ADMIN_URL) return;
   const resolved = await resolveDatabase(
     { DATABASE_URL: undefined, DATA_DIR: path.join(os.tmpdir(), 'dtx2pd-test-postgres') },
