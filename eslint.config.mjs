@@ -9,7 +9,9 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]).filter((m) 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'eslint.config.mjs', 'jest.config.js', '.scratch-*/', 'samples/',
     // Generated from the pinned Pipedrive specs by scripts/gen-pipedrive-types.ts.
-    'src/pipedrive/generated/'] },
+    'src/pipedrive/generated/',
+    // Generated from the store's migrations by scripts/gen-store-types.ts.
+    'src/store/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

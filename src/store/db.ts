@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { runner } from 'node-pg-migrate';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { DB } from './generated/db';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dentrix_pipedrive';
 
@@ -106,12 +108,41 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-/** Runs `fn` in one transaction on one pooled connection: committed when it returns, rolled back when it throws. */
-export async function inTransaction<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * The store's typed query builder: Kysely over the process's existing pg pool, typed with the tables generated from
+ * the migrations (src/store/generated/db.ts, `npm run gen:store-types`), so a repository that writes a column and
+ * forgets to read it back, or names one that does not exist, fails to compile. One per pool; the pool's owner ends it
+ * (pool.end()), never the Kysely instance (its destroy() would end the shared pool).
+ */
+export type StoreDb = Kysely<DB>;
+
+const dbByPool = new WeakMap<Pool, StoreDb>();
+
+export function storeDb(pool: Pool): StoreDb {
+  let db = dbByPool.get(pool);
+  if (!db) {
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    dbByPool.set(pool, db);
+  }
+  return db;
+}
+
+/** The typed query builder on one checked-out connection (a transaction's, an advisory lock's): it never releases it. */
+export function storeDbOn(client: PoolClient): StoreDb {
+  const held = { query: client.query.bind(client), release: () => undefined };
+  const pool = { connect: async () => held, end: async () => undefined, options: {} };
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Runs `fn` in one transaction on one pooled connection: committed when it returns, rolled back when it throws. `db`
+ * is the typed query builder on that same connection.
+ */
+export async function inTransaction<T>(pool: Pool, fn: (tx: PoolClient, db: StoreDb) => Promise<T>): Promise<T> {
   const tx = await pool.connect();
   try {
     await tx.query('BEGIN');
-    const result = await fn(tx);
+    const result = await fn(tx, storeDbOn(tx));
     await tx.query('COMMIT');
     return result;
   } catch (err) {
