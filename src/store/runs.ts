@@ -1,4 +1,7 @@
 import { type Pool } from 'pg';
+import { sql, type Selectable, type Updateable } from 'kysely';
+import { storeDb } from './db';
+import type { MigrationRuns } from './generated/db';
 
 import type { ExtractSourceSpec } from '../dentrix/extract-reader';
 
@@ -21,19 +24,27 @@ export interface MigrationRun {
   fingerprintAfter: string | null;
 }
 
-interface RunRow {
-  migration_id: string;
-  practice_name: string | null;
-  timezone: string | null;
-  currency: string | null;
-  source: SourceSpec;
-  pipedrive_base_url: string;
-  pipedrive_account: string | null;
-  phase: string;
-  options: Record<string, unknown>;
-  fingerprint_before: string | null;
-  fingerprint_after: string | null;
-}
+type RunRow = Selectable<MigrationRuns>;
+
+/**
+ * Every column of migration_runs and the MigrationRun field it comes back as (null: bookkeeping only). A column a
+ * migration adds is a compile error here until it is read back (the currency was once written and dropped).
+ */
+export const RUN_COLUMNS: { readonly [C in keyof RunRow]-?: keyof MigrationRun | null } = {
+  migration_id: 'migrationId',
+  practice_name: 'practiceName',
+  timezone: 'timezone',
+  currency: 'currency',
+  source: 'source',
+  pipedrive_base_url: 'pipedriveBaseUrl',
+  pipedrive_account: 'pipedriveAccount',
+  phase: 'phase',
+  options: 'options',
+  fingerprint_before: 'fingerprintBefore',
+  fingerprint_after: 'fingerprintAfter',
+  created_at: null,
+  updated_at: null,
+};
 
 function toRun(r: RunRow): MigrationRun {
   return {
@@ -41,11 +52,11 @@ function toRun(r: RunRow): MigrationRun {
     practiceName: r.practice_name,
     timezone: r.timezone,
     currency: r.currency,
-    source: r.source,
+    source: r.source as unknown as SourceSpec,
     pipedriveBaseUrl: r.pipedrive_base_url,
     pipedriveAccount: r.pipedrive_account,
     phase: r.phase,
-    options: r.options,
+    options: r.options as Record<string, unknown>,
     fingerprintBefore: r.fingerprint_before,
     fingerprintAfter: r.fingerprint_after,
   };
@@ -63,14 +74,20 @@ export async function registerRun(
   pool: Pool,
   run: { migrationId: string; practiceName?: string; timezone?: string; source: SourceSpec; pipedriveBaseUrl: string; options?: object },
 ): Promise<MigrationRun> {
-  const { rows } = await pool.query<RunRow>(
-    `INSERT INTO migration_runs (migration_id, practice_name, timezone, source, pipedrive_base_url, options)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (migration_id) DO NOTHING
-     RETURNING *`,
-    [run.migrationId, run.practiceName ?? null, run.timezone ?? null, run.source, run.pipedriveBaseUrl, run.options ?? {}],
-  );
-  return rows[0] ? toRun(rows[0]) : getRun(pool, run.migrationId);
+  const row = await storeDb(pool)
+    .insertInto('migration_runs')
+    .values({
+      migration_id: run.migrationId,
+      practice_name: run.practiceName ?? null,
+      timezone: run.timezone ?? null,
+      source: json(run.source),
+      pipedrive_base_url: run.pipedriveBaseUrl,
+      options: json(run.options ?? {}),
+    })
+    .onConflict((oc) => oc.column('migration_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  return row ? toRun(row) : getRun(pool, run.migrationId);
 }
 
 /**
@@ -82,54 +99,48 @@ export async function repointUnwrittenRun(
   migrationId: string,
   to: { source: SourceSpec; pipedriveBaseUrl: string; options: object },
 ): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    `UPDATE migration_runs SET source = $2, pipedrive_base_url = $3, options = $4, updated_at = now()
-     WHERE migration_id = $1 AND pipedrive_account IS NULL AND fingerprint_before IS NULL`,
-    [migrationId, to.source, to.pipedriveBaseUrl, to.options],
-  );
-  return rowCount === 1;
+  const result = await storeDb(pool)
+    .updateTable('migration_runs')
+    .set({ source: json(to.source), pipedrive_base_url: to.pipedriveBaseUrl, options: json(to.options), updated_at: sql`now()` })
+    .where('migration_id', '=', migrationId)
+    .where('pipedrive_account', 'is', null)
+    .where('fingerprint_before', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }
 
 /** A restart with the same source and account may bring new options (batch size, concurrency…). */
 export async function setRunOptions(pool: Pool, migrationId: string, options: object): Promise<void> {
-  await pool.query('UPDATE migration_runs SET options = $2, updated_at = now() WHERE migration_id = $1', [migrationId, options]);
+  await updateRun(pool, migrationId, { options: json(options) });
 }
 
 /** The delta window's newer extract of the same practice (`starter source`). */
 export async function setRunSource(pool: Pool, migrationId: string, source: SourceSpec): Promise<void> {
-  await pool.query('UPDATE migration_runs SET source = $2, updated_at = now() WHERE migration_id = $1', [migrationId, source]);
+  await updateRun(pool, migrationId, { source: json(source) });
 }
 
 export async function getRun(pool: Pool, migrationId: string): Promise<MigrationRun> {
-  const { rows } = await pool.query<RunRow>('SELECT * FROM migration_runs WHERE migration_id = $1', [migrationId]);
-  if (!rows[0]) throw new UnknownMigrationError(migrationId);
-  return toRun(rows[0]);
+  const run = await findRun(pool, migrationId);
+  if (!run) throw new UnknownMigrationError(migrationId);
+  return run;
 }
 
 export async function findRun(pool: Pool, migrationId: string): Promise<MigrationRun | undefined> {
-  const { rows } = await pool.query<RunRow>('SELECT * FROM migration_runs WHERE migration_id = $1', [migrationId]);
-  return rows[0] ? toRun(rows[0]) : undefined;
+  const row = await storeDb(pool).selectFrom('migration_runs').selectAll().where('migration_id', '=', migrationId).executeTakeFirst();
+  return row ? toRun(row) : undefined;
 }
 
 export async function setRunPhase(pool: Pool, migrationId: string, phase: string): Promise<void> {
-  await pool.query('UPDATE migration_runs SET phase = $2, updated_at = now() WHERE migration_id = $1', [migrationId, phase]);
+  await updateRun(pool, migrationId, { phase });
 }
 
 /** What EXTRACT read from the manifest about the practice: its name, time zone and currency. */
 export async function recordPractice(pool: Pool, migrationId: string, practice: { name: string; timezone: string; currency: string }): Promise<void> {
-  await pool.query('UPDATE migration_runs SET practice_name = $2, timezone = $3, currency = $4, updated_at = now() WHERE migration_id = $1', [
-    migrationId,
-    practice.name,
-    practice.timezone,
-    practice.currency,
-  ]);
+  await updateRun(pool, migrationId, { practice_name: practice.name, timezone: practice.timezone, currency: practice.currency });
 }
 
 export async function setRunPractice(pool: Pool, migrationId: string, practiceName: string, timezone: string): Promise<void> {
-  await pool.query(
-    'UPDATE migration_runs SET practice_name = $2, timezone = $3, updated_at = now() WHERE migration_id = $1',
-    [migrationId, practiceName, timezone],
-  );
+  await updateRun(pool, migrationId, { practice_name: practiceName, timezone });
 }
 
 /**
@@ -145,12 +156,13 @@ export function pipedriveAccountId(baseUrl: string, companyId: number): string {
  * answers for a different company than the migration's, and the caller must refuse.
  */
 export async function setRunAccount(pool: Pool, migrationId: string, account: string): Promise<string> {
-  const { rows } = await pool.query<{ pipedrive_account: string }>(
-    `UPDATE migration_runs SET pipedrive_account = COALESCE(pipedrive_account, $2), updated_at = now()
-     WHERE migration_id = $1 RETURNING pipedrive_account`,
-    [migrationId, account],
-  );
-  return rows[0]!.pipedrive_account;
+  const row = await storeDb(pool)
+    .updateTable('migration_runs')
+    .set((eb) => ({ pipedrive_account: eb.fn.coalesce('pipedrive_account', eb.val(account)), updated_at: sql`now()` }))
+    .where('migration_id', '=', migrationId)
+    .returning('pipedrive_account')
+    .executeTakeFirstOrThrow();
+  return row.pipedrive_account!;
 }
 
 /** The fingerprint before the first write is taken once: a retried activity must not overwrite it. */
@@ -161,18 +173,30 @@ export async function recordFingerprint(
   fingerprint: string,
 ): Promise<string> {
   if (label === 'before_first_write') {
-    const { rows } = await pool.query<{ fingerprint_before: string }>(
-      `UPDATE migration_runs SET fingerprint_before = COALESCE(fingerprint_before, $2), updated_at = now()
-       WHERE migration_id = $1 RETURNING fingerprint_before`,
-      [migrationId, fingerprint],
-    );
-    return rows[0]!.fingerprint_before;
+    const row = await storeDb(pool)
+      .updateTable('migration_runs')
+      .set((eb) => ({ fingerprint_before: eb.fn.coalesce('fingerprint_before', eb.val(fingerprint)), updated_at: sql`now()` }))
+      .where('migration_id', '=', migrationId)
+      .returning('fingerprint_before')
+      .executeTakeFirstOrThrow();
+    return row.fingerprint_before!;
   }
-  await pool.query('UPDATE migration_runs SET fingerprint_after = $2, updated_at = now() WHERE migration_id = $1', [
-    migrationId,
-    fingerprint,
-  ]);
+  await updateRun(pool, migrationId, { fingerprint_after: fingerprint });
   return fingerprint;
+}
+
+/** Sets columns of one run and its updated_at. */
+async function updateRun(pool: Pool, migrationId: string, set: Omit<Updateable<MigrationRuns>, 'migration_id' | 'updated_at'>): Promise<void> {
+  await storeDb(pool)
+    .updateTable('migration_runs')
+    .set({ ...set, updated_at: sql`now()` })
+    .where('migration_id', '=', migrationId)
+    .execute();
+}
+
+/** A jsonb value as pg sends a plain object (JSON text): arrays would otherwise go as PostgreSQL arrays. */
+function json(value: object): string {
+  return JSON.stringify(value);
 }
 
 /**
