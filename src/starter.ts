@@ -26,9 +26,7 @@ import { registerPurgeCommand } from './cli/purge-command';
 import { dataDir } from './devserver/paths';
 import { packageVersion } from './cli/version';
 import { resolveStoreUrl } from './store/embedded';
-import type { Gate } from './workflows/messages';
-
-const GATES = ['MAPPING_REVIEW', 'SAMPLE_REVIEW'];
+import { GATES, type Gate } from './workflows/messages';
 
 async function withStore<T>(env: Env, fn: (pool: ReturnType<typeof createPool>) => Promise<T>): Promise<T> {
   await ensureDatabase(env.DATABASE_URL);
@@ -157,13 +155,13 @@ function program(): Command {
 
   cli
     .command('approve')
-    .description('approve a gate (MAPPING_REVIEW or SAMPLE_REVIEW)')
+    .description('approve a gate (MAPPING_REVIEW, SAMPLE_REVIEW, or VERIFY_REVIEW with --override-reason)')
     .addOption(id())
-    .addOption(new Option('--gate <gate>').choices(GATES).makeOptionMandatory())
+    .addOption(new Option('--gate <gate>').choices([...GATES]).makeOptionMandatory())
     .requiredOption('--by <name>', 'who approves (kept in the audit log)')
     .option('--map-version <n>', 'MAPPING_REVIEW: the map version to approve (default: the latest, printed)', (v) => Number(v))
     .option('--sample-run <n>', 'SAMPLE_REVIEW: the sample run you reviewed (default: the one at the gate now)', (v) => Number(v))
-    .option('--override-reason <text>', 'SAMPLE_REVIEW below the threshold: why go ahead anyway')
+    .option('--override-reason <text>', 'SAMPLE_REVIEW below the threshold, and VERIFY_REVIEW: why go ahead anyway')
     .addOption(json())
     .action(async (o) => {
       const env = loadEnv();
@@ -179,9 +177,9 @@ function program(): Command {
 
   cli
     .command('reject')
-    .description('reject a gate: MAPPING_REVIEW waits for an edited map; SAMPLE_REVIEW rolls the sample back')
+    .description('reject a gate: MAPPING_REVIEW waits for an edited map; SAMPLE_REVIEW rolls the sample back; VERIFY_REVIEW rolls everything back')
     .addOption(id())
-    .addOption(new Option('--gate <gate>').choices(GATES).makeOptionMandatory())
+    .addOption(new Option('--gate <gate>').choices([...GATES]).makeOptionMandatory())
     .requiredOption('--by <name>')
     .requiredOption('--reason <text>')
     .addOption(json())

@@ -6,12 +6,13 @@ import { setRunPhase } from '../store/runs';
 import { plannedSourceCounts } from '../store/work';
 import type { MigrationRef, ObjectCounts, ReconcileResult } from './contracts';
 import { type ActivityDeps } from './deps';
+import { GATES } from '../workflows/messages';
 import { describeLinks, linkReconciliation } from './link-reconciliation';
 import { linkSummary } from './reconciliation';
 import { writeJsonReport } from './report-files';
 
 /** The phases where the migration waits at a gate for a person's decision. */
-const GATE_PHASES = new Set(['MAPPING_REVIEW', 'SAMPLE_REVIEW']);
+const GATE_PHASES = new Set<string>(GATES);
 
 /** Bookkeeping of a migration run: phase, operator decisions, reconciliation. */
 export function createRunActivities({ pool, settings, logger, now = () => new Date() }: ActivityDeps) {

@@ -31,6 +31,11 @@ export class SampleBelowThresholdError extends Error {
   override readonly name = 'SampleBelowThresholdError';
 }
 
+/** Verification found problems: going on is a person's written decision, never a script's. */
+export class VerificationNeedsReviewError extends Error {
+  override readonly name = 'VerificationNeedsReviewError';
+}
+
 /**
  * Drives a running migration through its gates by signal, the way an operator would from the CLI, until the
  * workflow ends. Used by the demo and the end-to-end tests.
@@ -71,6 +76,12 @@ export async function driveMigration(rawClient: Client, migrationId: string, pol
         }
         policy.onDecision?.(`approving SAMPLE_REVIEW at ${status.sample.accuracy.toFixed(2)}% field accuracy as "${policy.by}"`);
         await sendApproval(client, migrationId, { gate: 'SAMPLE_REVIEW', by: policy.by, sampleRun: status.sample.run });
+      }
+      if (status.waitingFor === 'VERIFY_REVIEW') {
+        throw new VerificationNeedsReviewError(
+          `verification found problems (${(status.verification?.problems ?? []).join('; ')}): it waits at VERIFY_REVIEW for a person to ` +
+            `approve with a written reason or roll back; see ${status.reports.verification ?? 'the verification report'}`,
+        );
       }
       if (
         status.phase === 'DELTA' &&

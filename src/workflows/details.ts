@@ -8,6 +8,10 @@ const GATE_ACTIONS: Record<Gate, string> = {
   SAMPLE_REVIEW:
     'review the sample diff (`report --kind sample-diff`), then `npm run starter -- approve -m <id> --gate SAMPLE_REVIEW --by <you>` ' +
     '(or `reject … --reason` to roll the sample back); Web UI: Send a Signal `approve` with `{"gate":"SAMPLE_REVIEW","by":"<you>"}`',
+  VERIFY_REVIEW:
+    'review the verification and reconciliation reports (`report --kind verification`, `report --kind reconciliation`), then go on with ' +
+    '`npm run starter -- approve -m <id> --gate VERIFY_REVIEW --by <you> --override-reason <why>` or roll everything back with ' +
+    '`reject … --reason <why>`; Web UI: Send a Signal `approve` with `{"gate":"VERIFY_REVIEW","by":"<you>","overrideReason":"<why>"}`',
 };
 
 /**

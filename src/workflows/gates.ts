@@ -6,6 +6,24 @@ export interface OpenGate {
   sample?: { run: number; accuracy: number; threshold: number };
 }
 
+/** Verification's problems that open VERIFY_REVIEW. Pure, PHI-free: object types, counts and percentages only. */
+export function verificationProblems(
+  objects: Record<string, { source: number; migrated: number; skipped: number; rejected: number }>,
+  balanced: boolean,
+  accuracy: number,
+  threshold: number,
+): string[] {
+  const problems: string[] = [];
+  if (!balanced) {
+    const off = Object.entries(objects)
+      .filter(([, c]) => c.source !== c.migrated + c.skipped + c.rejected)
+      .map(([type, c]) => `${type} ${c.source} ≠ ${c.migrated} + ${c.skipped} + ${c.rejected}`);
+    problems.push(`reconciliation does not balance (source ≠ migrated + skipped + rejected)${off.length ? `: ${off.join('; ')}` : ''}`);
+  }
+  if (accuracy < threshold) problems.push(`full-run accuracy ${accuracy.toFixed(2)}% is below ${threshold}%`);
+  return problems;
+}
+
 export type GateDecision = { kind: 'approve'; input: ApproveInput } | { kind: 'reject'; input: RejectInput };
 
 /**
@@ -25,6 +43,9 @@ export function gateRefusal(decision: GateDecision, open: OpenGate | undefined, 
     return typeof reason === 'string' && reason.trim() ? undefined : 'a rejection must give its reason';
   }
   const approval = input;
+  if (open.gate === 'VERIFY_REVIEW' && !approval.overrideReason?.trim()) {
+    return 'verification found problems: approve with a written override reason to go on, or reject (with a reason) to roll everything back';
+  }
   if (open.gate === 'SAMPLE_REVIEW' && open.sample) {
     const { run, accuracy, threshold } = open.sample;
     if (approval.sampleRun !== undefined && approval.sampleRun !== run) {

@@ -10,6 +10,7 @@ export const PHASES = [
   'SAMPLE_REVIEW',
   'FULL',
   'VERIFY',
+  'VERIFY_REVIEW',
   'DELTA',
   'DONE',
   'ROLLING_BACK',
@@ -18,7 +19,9 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-export type Gate = 'MAPPING_REVIEW' | 'SAMPLE_REVIEW';
+/** The phases where a migration waits for a person's decision (VERIFY_REVIEW only when verification found a problem). */
+export const GATES = ['MAPPING_REVIEW', 'SAMPLE_REVIEW', 'VERIFY_REVIEW'] as const;
+export type Gate = (typeof GATES)[number];
 export type RunKind = 'sample' | 'full' | 'delta';
 
 export interface ApproveInput {
@@ -34,12 +37,15 @@ export interface ApproveInput {
   phiInclude?: { rule: string; deidentify: 'none' | 'mask' | 'year_only' }[];
   /** MAPPING_REVIEW: include every PHI rule unchanged (a compliance decision the approver owns; SSN still never moves). */
   includeAllPhi?: boolean;
-  /** SAMPLE_REVIEW below the accuracy threshold: the written reason for going ahead anyway. */
+  /**
+   * SAMPLE_REVIEW below the accuracy threshold, and always at VERIFY_REVIEW: the written reason for going ahead anyway.
+   */
   overrideReason?: string;
   /** SAMPLE_REVIEW: the sample run the approver reviewed (`status.sample.run`); refused once another sample replaced it. */
   sampleRun?: number;
 }
 
+/** A rejection: MAPPING_REVIEW waits for an edited map, SAMPLE_REVIEW rolls the sample back, VERIFY_REVIEW rolls everything back. */
 export interface RejectInput {
   gate: Gate;
   by: string;
@@ -115,7 +121,12 @@ export interface MigrationStatus {
   audit?: Record<string, number>;
   /** `run` counts sample runs (a rejected sample is re-run): an approval names the one it reviewed. */
   sample?: AccuracySummary & { run?: number; threshold?: number; approvedBy?: string; overrideReason?: string };
-  verification?: AccuracySummary;
+  verification?: AccuracySummary & {
+    /** What verification found wrong (an unbalanced reconciliation, accuracy below the threshold); PHI-free. */
+    problems?: string[];
+    approvedBy?: string;
+    overrideReason?: string;
+  };
   objects: Record<string, ObjectCounts>;
   currentObject?: string;
   reports: Record<string, string>;

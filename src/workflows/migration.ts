@@ -21,6 +21,7 @@ import { withDailyBudget } from './budget';
 import { deltaWorkflow } from './delta';
 import { renderDetails } from './details';
 import { createGateKeeper } from './gate-keeper';
+import { verificationProblems } from './gates';
 import { loadObjectWorkflow, type LoadObjectResult } from './load-object';
 import {
   cutoverSignal,
@@ -52,6 +53,8 @@ export interface MigrationResult {
 
 /** Histories from before this change reached DONE without purging the staged extract. */
 const PURGE_AT_DONE = 'purge-staged-phi-at-done';
+/** Histories from before this change went on from VERIFY whatever it found. */
+const VERIFY_REVIEW_GATE = 'verify-review-gate';
 
 /**
  * One migration, from extract to cutover (or rollback). Orchestration only: every read and write happens in
@@ -75,6 +78,8 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   let anythingWritten = false;
   let recordsLoaded = 0;
   let recordsFailed = 0;
+  /** The last reconciliation's verdict: source = migrated + skipped + rejected for every object type. */
+  let balanced = true;
 
   const showDetails = () => setCurrentDetails(renderDetails(status));
   setHandler(statusQuery, () => status);
@@ -141,6 +146,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       const counts = await short.reconcile({ migrationId });
       status.objects = counts.objects;
       status.reports.reconciliation = counts.reportPath;
+      balanced = counts.balanced;
     }
     status.currentObject = undefined;
     showDetails();
@@ -279,13 +285,48 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     status.reports.imageManifest = (await short.writeImageManifest({ migrationId })).path;
   };
 
-  /** VERIFY: read everything back and compare field by field. */
-  const verify = async (objectTypes: string[]) => {
+  /**
+   * VERIFY: read everything back and compare field by field. When the reconciliation does not balance or the accuracy
+   * is below the threshold, VERIFY_REVIEW waits for ops: go on with a written reason, or roll everything back (the
+   * seed's rule: if reconciliation fails, roll back). Returns the rollback ops asked for there, if they did.
+   */
+  const verify = async (objectTypes: string[]): Promise<RollbackInput | undefined> => {
     await setPhase('VERIFY');
     await runObjects('full', 'verify', objectTypes);
     const verification = await short.writeAccuracyReport({ migrationId, runKind: 'full' });
     status.verification = verification;
     if (verification.reportPath) status.reports.verification = verification.reportPath;
+    if (!patched(VERIFY_REVIEW_GATE)) return undefined;
+    const problems = verificationProblems(status.objects, balanced, verification.accuracy, options.sampleAccuracyThreshold);
+    if (problems.length === 0) return undefined;
+
+    status.verification = { ...verification, problems };
+    await setPhase('VERIFY_REVIEW');
+    status.gateMessage = `verification found problems: ${problems.join('; ')}`;
+    for (;;) {
+      const decision = await gates.waitForDecision('VERIFY_REVIEW');
+      const { by } = decision.input;
+      if (decision.kind === 'reject') {
+        await short.recordDecision({ migrationId, decision: 'reject', ...decision.input });
+        status.gateMessage = `verification rejected by ${by}: rolling everything back`;
+        gates.settle(decision, { result: { gate: 'VERIFY_REVIEW', decision: 'reject', outcome: 'verification rejected: rolling everything back' } });
+        return { by, reason: decision.input.reason };
+      }
+      const overrideReason = decision.input.overrideReason;
+      if (!overrideReason?.trim()) {
+        // gates.ts refuses such approvals up front; this guards a decision that got past it.
+        status.gateMessage = 'approval refused: verification found problems, so going on needs a written override reason';
+        await short.recordDecision({ migrationId, gate: 'VERIFY_REVIEW', decision: 'refused', by });
+        gates.settle(decision, { refusal: status.gateMessage });
+        continue;
+      }
+      await short.recordDecision({ migrationId, gate: 'VERIFY_REVIEW', decision: 'approve_override', by, reason: overrideReason });
+      status.verification = { ...status.verification, approvedBy: by, overrideReason };
+      status.gateMessage = undefined;
+      const next = options.skipDelta ? 'finishing' : 'the delta window starts';
+      gates.settle(decision, { result: { gate: 'VERIFY_REVIEW', decision: 'approve', outcome: `verification approved with an override: ${next}` } });
+      return undefined;
+    }
   };
 
   /** DELTA: the pick-up window, a child on durable timers, until cutover or its end. */
@@ -345,7 +386,11 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       const sample = await sampleAndReview();
       if (!sample.approved) continue; // back to MAPPING_REVIEW with the sample rolled back
       await fullRun(sample.objectTypes);
-      await verify(sample.objectTypes);
+      const rollbackAsked = await verify(sample.objectTypes);
+      if (rollbackAsked) {
+        rollbackRequest = rollbackAsked;
+        return;
+      }
       if (!options.skipDelta) await deltaWindow(sample.objectTypes);
       break;
     }

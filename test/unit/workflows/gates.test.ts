@@ -1,4 +1,4 @@
-import { gateRefusal, type OpenGate } from '../../../src/workflows/gates';
+import { gateRefusal, verificationProblems, type OpenGate } from '../../../src/workflows/gates';
 
 const MAPPING: OpenGate = { gate: 'MAPPING_REVIEW' };
 const SAMPLE: OpenGate = { gate: 'SAMPLE_REVIEW', sample: { run: 2, accuracy: 97.5, threshold: 99 } };
@@ -41,5 +41,40 @@ describe('gateRefusal: only a person opens a gate, and only one open now', () =>
 
   it('accepts a reject of the open gate whatever the accuracy', () => {
     expect(gateRefusal(reject({}), SAMPLE, 'SAMPLE_REVIEW')).toBeUndefined();
+  });
+});
+
+describe('VERIFY_REVIEW: going on after a failed verification is a written decision', () => {
+  const VERIFY: OpenGate = { gate: 'VERIFY_REVIEW' };
+
+  it('refuses an approval without a written override reason, and accepts one with it', () => {
+    expect(gateRefusal(approve({ gate: 'VERIFY_REVIEW' }), VERIFY, 'VERIFY_REVIEW')).toMatch(/written override reason/u);
+    expect(gateRefusal(approve({ gate: 'VERIFY_REVIEW', overrideReason: '  ' }), VERIFY, 'VERIFY_REVIEW')).toMatch(/written override reason/u);
+    expect(gateRefusal(approve({ gate: 'VERIFY_REVIEW', overrideReason: 'two test patients deleted on purpose' }), VERIFY, 'VERIFY_REVIEW')).toBeUndefined();
+  });
+
+  it('takes a rejection (a full rollback) only with its reason', () => {
+    expect(gateRefusal(reject({ gate: 'VERIFY_REVIEW', reason: '' }), VERIFY, 'VERIFY_REVIEW')).toBe('a rejection must give its reason');
+    expect(gateRefusal(reject({ gate: 'VERIFY_REVIEW' }), VERIFY, 'VERIFY_REVIEW')).toBeUndefined();
+  });
+});
+
+describe('verificationProblems', () => {
+  const objects = {
+    person: { source: 10, migrated: 8, skipped: 1, rejected: 0 },
+    deal: { source: 4, migrated: 4, skipped: 0, rejected: 0 },
+  };
+
+  it('finds nothing when the reconciliation balances and accuracy meets the threshold', () => {
+    expect(verificationProblems(objects, true, 99.5, 99)).toEqual([]);
+    expect(verificationProblems(objects, true, 99, 99)).toEqual([]);
+  });
+
+  it('names the object types that do not balance, with their counts', () => {
+    expect(verificationProblems(objects, false, 100, 99)).toEqual(['reconciliation does not balance (source ≠ migrated + skipped + rejected): person 10 ≠ 8 + 1 + 0']);
+  });
+
+  it('reports accuracy below the threshold', () => {
+    expect(verificationProblems(objects, true, 98.25, 99)).toEqual(['full-run accuracy 98.25% is below 99%']);
   });
 });
