@@ -73,6 +73,14 @@ export const EnvSchema = z.object({
   /** Seconds the worker lets in-flight activities finish on shutdown; they resume from heartbeats otherwise. */
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(10),
   SANDBOX: envBool.default(false),
+  /**
+   * The mapping proposer's optional LLM (off when the URL is unset). Carried raw here and checked together by
+   * src/review/llm.ts when the worker starts, so a bad value stops the worker instead of failing MAPPING_REVIEW.
+   */
+  MAPPING_LLM_URL: z.string().optional(),
+  MAPPING_LLM_MODEL: z.string().optional(),
+  MAPPING_LLM_API_KEY: z.string().optional(),
+  MAPPING_LLM_TIMEOUT_MS: z.string().optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -2,6 +2,7 @@ import { type Pool } from 'pg';
 import type { Logger } from 'pino';
 import { type PipedriveClient } from '../pipedrive/client';
 import { type ExtractReader, type ExtractSourceSpec } from '../dentrix';
+import { type MappingLlmConfig } from '../review/llm';
 
 /** What activities need from the outside world; the worker wires the real ones, tests may wire others. */
 export interface ActivityDeps {
@@ -22,4 +23,6 @@ export interface ActivitySettings {
   /** Owner for records whose provider has no Pipedrive user; default: the API token's own user. */
   fallbackOwnerId?: number;
   budgetResetTimeZone: string;
+  /** The mapping proposer's LLM, parsed and checked when the worker starts; null: rules alone. */
+  mappingLlm: MappingLlmConfig | null;
 }

@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { PipedriveError } from '../pipedrive/errors';
 
 /**
  * Failure types the workflows understand. Messages are PHI-free: ids, tables, columns, endpoints, counts.
@@ -42,6 +43,41 @@ export function rateLimited(retryAfterMs: number, endpoint: string): Application
     nonRetryable: false,
     nextRetryDelay: Math.max(1000, retryAfterMs),
   });
+}
+
+/**
+ * An error no failure type names (a bug, an unexpected library error) that failed the same activity `attempts` times:
+ * it ends as a visible failure instead of retrying forever. Only the error's class and code: its message could quote
+ * a value (the worker's log keeps the stack frames).
+ */
+export function unknownFailure(activityType: string, attempts: number, err: unknown): ApplicationFailure {
+  const name = err instanceof Error ? err.name : typeof err;
+  const code = (err as { code?: unknown } | null)?.code;
+  return ApplicationFailure.create({
+    type: 'UnknownFailure',
+    message: `${activityType} failed ${attempts} times with an unexpected ${name}${typeof code === 'string' ? ` (${code})` : ''}; see the worker's log`,
+    nonRetryable: true,
+    details: [{ activityType, attempts, errorName: name, ...(typeof code === 'string' ? { code } : {}) }],
+  });
+}
+
+/** Node's network error codes: a connection that failed or dropped; a retry may well succeed. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+
+/**
+ * Whether an error has a known failure type: a typed ApplicationFailure, an error the Pipedrive client classified, a
+ * network error, or a PostgreSQL error a retry can settle (connection lost, server shutting down, too many
+ * connections, a serialization failure or deadlock). Anything else is unexpected, and gets bounded attempts.
+ */
+export function hasKnownFailureType(err: unknown): boolean {
+  if (err instanceof ApplicationFailure) return true;
+  if (err instanceof PipedriveError || err instanceof CancelledFailure || (err instanceof Error && err.name === 'AbortError')) return true;
+  // node-postgres's own words when the server goes away or the pool cannot connect in time (no SQLSTATE then).
+  if (err instanceof Error && /^(Connection terminated|timeout exceeded when trying to connect)/u.test(err.message)) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (NETWORK_CODES.has(code)) return true;
+  return /^(08|53|57P0)/u.test(code) || code === '40001' || code === '40P01';
 }
 
 /** The API token answers for another Pipedrive account than the one the migration recorded before its first write. */

@@ -10,7 +10,7 @@ import {
   type FieldMap,
   type PhiDecisions,
 } from '../mapping';
-import { CONFIDENT, createMappingLlm, exportWorkbook, loadMappingLlmConfig, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
+import { CONFIDENT, createMappingLlm, exportWorkbook, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
 import { approveFieldMap, getFieldMap, latestFieldMap, saveProposedMap } from '../store/field-maps';
 import { publishReport } from './publish-report';
 import type { MapApproval, MigrationRef, ProposedMap } from './contracts';
@@ -94,9 +94,8 @@ export function createMappingActivities(deps: ActivityDeps) {
         ({ proposal } = await proposeForMigration(pool, migrationId, map));
       } else {
         const base = latest ? parseFieldMap(latest.document.map) : defaultFieldMap();
-        const llmConfig = loadMappingLlmConfig(process.env);
         const proposed = await proposeForMigration(pool, migrationId, withSourceOptions(base, await lookupRows(pool, migrationId, base)), {
-          llm: llmConfig ? createMappingLlm(llmConfig) : null,
+          llm: settings.mappingLlm ? createMappingLlm(settings.mappingLlm) : null,
           logger: deps.logger,
         });
         proposal = proposed.proposal;

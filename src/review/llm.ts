@@ -43,8 +43,14 @@ export class MappingLlmConfigError extends Error {
   }
 }
 
-/** The LLM settings, or null when MAPPING_LLM_URL is unset (the proposer then works on rules alone). */
-export function loadMappingLlmConfig(env: NodeJS.ProcessEnv = process.env): MappingLlmConfig | null {
+/** The raw settings, from the process environment or the worker's parsed Env. */
+export type MappingLlmEnv = Partial<Record<'MAPPING_LLM_URL' | 'MAPPING_LLM_MODEL' | 'MAPPING_LLM_API_KEY' | 'MAPPING_LLM_TIMEOUT_MS', string>>;
+
+/**
+ * The LLM settings, or null when MAPPING_LLM_URL is unset (the proposer then works on rules alone). The worker calls
+ * it once at start (src/runtime/worker.ts), so a bad value stops the worker with its name, not a retrying activity.
+ */
+export function loadMappingLlmConfig(env: MappingLlmEnv): MappingLlmConfig | null {
   const blankToUndefined = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
   const parsed = LlmEnvSchema.safeParse(blankToUndefined);
   if (!parsed.success) {

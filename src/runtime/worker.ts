@@ -9,9 +9,11 @@ import { openExtract } from '../dentrix';
 import { dataDir } from '../devserver/paths';
 import { createLogger, type Logger } from '../logging';
 import { PipedriveClient } from '../pipedrive/client';
+import { loadMappingLlmConfig } from '../review/llm';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
 import { shortConnectReason, TemporalUnreachableError } from './temporal';
 import { budgetPauseLogging } from './activity-logging';
+import { boundedUnknownFailures } from './unknown-failures';
 import { temporalConnectConfig, type TemporalConnectConfig } from './temporal-config';
 
 export const SANDBOX_DEFAULT_TOKEN = 'sandbox-token';
@@ -69,6 +71,7 @@ export function activityDeps(env: Env, pool: Pool, logger: Logger): ActivityDeps
       imageArchiveBaseUrl: env.IMAGE_ARCHIVE_BASE_URL,
       fallbackOwnerId: env.PIPEDRIVE_FALLBACK_OWNER_ID,
       budgetResetTimeZone: env.PIPEDRIVE_BUDGET_RESET_TZ,
+      mappingLlm: loadMappingLlmConfig(env),
     },
   };
 }
@@ -137,7 +140,7 @@ export async function createWorkerRuntime(
     taskQueue: env.TASK_QUEUE,
     ...workflows,
     activities: createActivities(deps),
-    interceptors: { activity: [budgetPauseLogging(logger)] },
+    interceptors: { activity: [budgetPauseLogging(logger), boundedUnknownFailures(logger)] },
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
     ...workerOverrides,

@@ -27,6 +27,13 @@ export const sourceActivity: ActivityOptions = {
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
 };
 
+/**
+ * The compensations (the rollback's deletes and restores): retried until they succeed, whatever the error; every other
+ * activity ends as a visible UnknownFailure after a few attempts at an error no failure type names
+ * (src/runtime/unknown-failures.ts).
+ */
+export const COMPENSATIONS: readonly string[] = ['rollbackBatch', 'restoreBeforeImages'];
+
 /** Compensations: retried until they succeed; they never give up on their own (design-patterns/saga). */
 export const compensationActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',

@@ -30,7 +30,7 @@ describe('files the product writes are readable by their owner only', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const settings = () => ({ dataDir: path.join(dir, 'data'), imageArchiveBaseUrl: 'https://archive.invalid', budgetResetTimeZone: 'UTC' });
+  const settings = () => ({ dataDir: path.join(dir, 'data'), imageArchiveBaseUrl: 'https://archive.invalid', budgetResetTimeZone: 'UTC', mappingLlm: null });
 
   it('reports (writeReportFile): 0600 files in 0700 folders, and a wider report folder from before is tightened', async () => {
     const report = await writeReportFile(settings(), 'm1', 'verification.html', '<p>Ann Lee</p>');
