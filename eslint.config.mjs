@@ -8,8 +8,8 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]).filter((m) 
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'eslint.config.mjs', 'jest.config.js', '.scratch-*/', 'samples/',
-    // Generated from the pinned Pipedrive specs by scripts/gen-pipedrive-types.ts.
-    'src/pipedrive/generated/',
+    // Generated from the pinned Pipedrive specs by packages/pipedrive-spec/scripts/gen-pipedrive-types.ts.
+    'packages/pipedrive-spec/generated/',
     // Generated from the store's migrations by scripts/gen-store-types.ts.
     'src/store/generated/'] },
   js.configs.recommended,
@@ -63,8 +63,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
   {
-    // The CLI's executable shim: plain CommonJS, outside the TypeScript project.
-    files: ['bin/**/*.js'],
+    // The CLI's executable shim and the spec package's runtime (run as they are, no build): plain CommonJS, outside
+    // the TypeScript project.
+    files: ['bin/**/*.js', 'packages/pipedrive-spec/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'commonjs', globals: { ...globals.node } },
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },

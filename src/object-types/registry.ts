@@ -10,7 +10,7 @@
 import type { PipedriveClient, SearchCollection, V2Collection, WritableFieldEntity } from '../pipedrive/client';
 import type { DealProductInput, NoteInput } from '../pipedrive/types';
 import { V1_FILES_MAX_PAGE_SIZE, V1_MAX_PAGE_SIZE, V2_MAX_PAGE_SIZE } from '../pipedrive/pagination';
-import { tokenCost, type ApiVersion } from '../pipedrive/token-costs';
+import { tokenCost, type ApiVersion } from '@dentrix-pipedrive/pipedrive-spec';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Endpoints
@@ -33,7 +33,7 @@ const DECLARED: Endpoint[] = [];
 /** An endpoint, its cost looked up in the table generated from the pinned specs: a path the specs lack fails here. */
 function endpoint(api: ApiVersion, method: HttpVerb, path: string): Endpoint {
   const tokens = tokenCost(api, method, path);
-  if (tokens === undefined) throw new Error(`object-type registry: ${method} /api/${api}${path} is not in Pipedrive's specs (src/pipedrive/token-costs)`);
+  if (tokens === undefined) throw new Error(`object-type registry: ${method} /api/${api}${path} is not in Pipedrive's specs (packages/pipedrive-spec)`);
   const e: Endpoint = { api, method, path, tokens, label: `${method} /api/${api}${path}` };
   DECLARED.push(e);
   return e;

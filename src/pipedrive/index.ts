@@ -5,4 +5,4 @@ export * from './pagination';
 export * from './rate-limiter';
 export * from './types';
 export { isSearchPath, toQueryString, PipedriveTransport } from './transport';
-export { tokenCost, type ApiVersion } from './token-costs';
+export { tokenCost, type ApiVersion } from '@dentrix-pipedrive/pipedrive-spec';

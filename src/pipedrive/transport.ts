@@ -23,7 +23,7 @@ import {
   type ReleaseSlot,
 } from './rate-limiter';
 import { configuredDailyBudget, DailyBudgetTracker, type BudgetReserve, type BudgetTicket, type DailyBudgetState } from './daily-budget';
-import { tokenCost, type ApiVersion } from './token-costs';
+import { tokenCost, type ApiVersion } from '@dentrix-pipedrive/pipedrive-spec';
 import type { V1Paths, V2Paths } from './types';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -108,7 +108,7 @@ export interface PipedriveClientOptions {
   now?: () => Date;
 }
 
-/** The path templates the pinned specs declare (src/pipedrive/generated/), per API version. */
+/** The path templates the pinned specs declare (packages/pipedrive-spec/generated/), per API version. */
 export type V1Path = Extract<keyof V1Paths, string>;
 export type V2Path = Extract<keyof V2Paths, string>;
 

@@ -1,6 +1,6 @@
 /**
  * The request bodies and records the product uses, named from the types generated out of Pipedrive's pinned OpenAPI
- * specs (`src/pipedrive/generated/v1.ts` and `v2.ts`, made by `npm run gen:types` from `spec/pipedrive/`): a body is
+ * specs (`packages/pipedrive-spec/generated/v1.ts` and `v2.ts`, made by `npm run gen:types` from its `specs/`): a body is
  * the operation's `requestBody`, a record the `data` of its 200/201 answer. v2 for the core entities, fields, deal
  * products and search; v1 for users, activity types, notes, files and organization relationships.
  *
@@ -15,8 +15,8 @@
  *
  * v2 timestamps are RFC 3339 (`2021-01-01T00:00:00Z`); v1 timestamps are `YYYY-MM-DD HH:MM:SS` in UTC.
  */
-import type { paths as V1Paths } from './generated/v1';
-import type { paths as V2Paths } from './generated/v2';
+import type { paths as V1Paths } from '@dentrix-pipedrive/pipedrive-spec/generated/v1';
+import type { paths as V2Paths } from '@dentrix-pipedrive/pipedrive-spec/generated/v2';
 
 export type { V1Paths, V2Paths };
 

@@ -17,7 +17,7 @@ import {
   type Endpoint,
   type PlanKey,
 } from '../object-types/registry';
-import { type ApiVersion } from '../pipedrive/token-costs';
+import { type ApiVersion } from '@dentrix-pipedrive/pipedrive-spec';
 import { reserveTokens, type BudgetReserve } from '../pipedrive/daily-budget';
 import type { ObjectCounts } from './counts';
 

@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
-import { tokenCost } from '../pipedrive/token-costs';
+import { tokenCost } from '@dentrix-pipedrive/pipedrive-spec';
 import {
   ApiError,
   CLOUDFLARE_BLOCK_HTML,

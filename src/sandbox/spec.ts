@@ -3,12 +3,13 @@ import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
+import { SPECS_DIR } from '@dentrix-pipedrive/pipedrive-spec';
 import { badRequest, type ApiVersion } from './errors';
 
 /**
  * Pipedrive's published OpenAPI specs, read at start: request bodies and parameters are validated against the
- * very schemas Pipedrive publishes. The copies pinned in the repository (`spec/pipedrive/`, see its README), or
- * PIPEDRIVE_SPECS_DIR.
+ * very schemas Pipedrive publishes. The copies pinned in the spec workspace (`packages/pipedrive-spec/specs/`, see its
+ * README), or PIPEDRIVE_SPECS_DIR.
  */
 export const SPEC_FILES: Record<ApiVersion, string> = {
   v1: 'pipedrive-openapi-v1.yaml',
@@ -16,7 +17,7 @@ export const SPEC_FILES: Record<ApiVersion, string> = {
 };
 
 export function specsDirectory(): string {
-  return process.env.PIPEDRIVE_SPECS_DIR ?? path.resolve(__dirname, '../../spec/pipedrive');
+  return process.env.PIPEDRIVE_SPECS_DIR ?? SPECS_DIR;
 }
 
 type JsonSchema = Record<string, unknown>;

@@ -1,5 +1,5 @@
-import { tokenCost, tokenCostEntries } from '../../src/pipedrive/token-costs';
-import { tokenCostsFromSpecs } from '../../scripts/gen-token-costs';
+import { tokenCost, tokenCostEntries } from '@dentrix-pipedrive/pipedrive-spec';
+import { tokenCostsFromSpecs } from '../../packages/pipedrive-spec/scripts/gen-token-costs';
 
 describe('token costs from the specs', () => {
   it.each([
@@ -20,7 +20,7 @@ describe('token costs from the specs', () => {
     expect(tokenCost('v2', 'POST', '/no-such-thing')).toBeUndefined();
   });
 
-  it('the committed table is what the pinned specs in spec/pipedrive declare (regenerate with scripts/gen-token-costs.ts)', () => {
+  it('the committed table is what the pinned specs in packages/pipedrive-spec declare (regenerate with npm run gen:types)', () => {
     expect(tokenCostEntries()).toEqual(tokenCostsFromSpecs());
   });
 });

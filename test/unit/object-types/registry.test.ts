@@ -11,7 +11,7 @@ import {
   writeOperation,
   type Endpoint,
 } from '../../../src/object-types/registry';
-import { tokenCostEntries } from '../../../src/pipedrive/token-costs';
+import { tokenCostEntries } from '@dentrix-pipedrive/pipedrive-spec';
 
 const SRC = path.resolve(__dirname, '../../../src');
 const REGISTRY = path.join(SRC, 'object-types', 'registry.ts');

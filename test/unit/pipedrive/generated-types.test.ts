@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
-const COMMITTED = path.join(REPO, 'src', 'pipedrive', 'generated');
+const COMMITTED = path.join(REPO, 'packages', 'pipedrive-spec', 'generated');
 
 describe('Pipedrive types generated from the pinned specs', () => {
   let outDir: string;
@@ -15,7 +15,7 @@ describe('Pipedrive types generated from the pinned specs', () => {
 
   it('regenerating yields the committed files byte for byte (regenerate with npm run gen:types)', () => {
     // The script itself, as `npm run gen:types` runs it, into a temp folder (~4 s).
-    const run = spawnSync(path.join(REPO, 'node_modules/.bin/tsx'), ['scripts/gen-pipedrive-types.ts', outDir], {
+    const run = spawnSync(path.join(REPO, 'node_modules/.bin/tsx'), ['packages/pipedrive-spec/scripts/gen-pipedrive-types.ts', outDir], {
       cwd: REPO,
       encoding: 'utf8',
       timeout: 60_000,

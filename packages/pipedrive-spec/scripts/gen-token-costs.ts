@@ -1,5 +1,5 @@
 /**
- * Regenerates src/pipedrive/token-costs.generated.json from the pinned Pipedrive OpenAPI specs in spec/pipedrive/:
+ * Regenerates token-costs.json from the pinned Pipedrive OpenAPI specs in specs/:
  * every operation's `x-token-cost`. The JSON is committed so the worker needs no YAML parsing at run time; a unit test
  * checks that regenerating yields the committed file.
  */
@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 
-export const SPEC_DIR = path.resolve(__dirname, '..', 'spec', 'pipedrive');
-const outPath = path.resolve(__dirname, '..', 'src', 'pipedrive', 'token-costs.generated.json');
+export const SPEC_DIR = path.resolve(__dirname, '..', 'specs');
+const outPath = path.resolve(__dirname, '..', 'token-costs.json');
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 export interface TokenCostRow {
