@@ -214,11 +214,12 @@ function program(): Command {
     .description('close the delta pick-up window (refused while insurance claims are in flight, unless --force)')
     .addOption(id())
     .requiredOption('--by <name>')
-    .option('--force', 'cut over even though insurance claims are still in flight')
+    .option('--force', 'cut over even though insurance claims are still in flight (needs --reason)')
+    .option('--reason <text>', 'why (required with --force; kept in the audit log)')
     .action(async (o) => {
       const env = loadEnv();
       const client = await connectClient(env);
-      const r = await withStore(env, (pool) => requestCutover(client, pool, o.migrationId, { by: o.by, force: Boolean(o.force) }));
+      const r = await withStore(env, (pool) => requestCutover(client, pool, o.migrationId, { by: o.by, force: Boolean(o.force), reason: o.reason }));
       const message = cutoverMessage(o.migrationId, r);
       if (message.warning) console.error(message.warning);
       if (!r.sent) throw new Error(message.line);

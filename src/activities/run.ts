@@ -6,13 +6,45 @@ import { setRunPhase } from '../store/runs';
 import { plannedSourceCounts } from '../store/work';
 import type { MigrationRef, ObjectCounts, ReconcileResult } from './contracts';
 import { type ActivityDeps } from './deps';
-import { GATES } from '../workflows/messages';
+import { GATES, type ApproveInput } from '../workflows/messages';
 import { describeLinks, linkReconciliation } from './link-reconciliation';
 import { linkSummary } from './reconciliation';
 import { writeJsonReport } from './report-files';
 
 /** The phases where the migration waits at a gate for a person's decision. */
 const GATE_PHASES = new Set<string>(GATES);
+
+/** A gate decision as the audit log keeps it. Rule ids and de-identifications only: no PHI values. */
+export interface GateDecisionRecord {
+  gate: string;
+  decision: string;
+  by: string;
+  reason?: string;
+  overrideReason?: string;
+  /** MAPPING_REVIEW: the map version approved (undefined: the latest) and what PHI it lets through. */
+  mapVersion?: number;
+  phiInclude?: ApproveInput['phiInclude'];
+  includeAllPhi?: boolean;
+  /** SAMPLE_REVIEW: the sample run decided on. */
+  sampleRun?: number;
+}
+
+/** The audit note of a decision: who, what it was about, and why, e.g. `approve by Ana (map v3; PHI: none): …`. */
+export function describeDecision(d: GateDecisionRecord): string {
+  const about: string[] = [];
+  if (d.gate === 'MAPPING_REVIEW' && d.decision.startsWith('approve')) {
+    about.push(`map ${d.mapVersion === undefined ? 'latest proposed' : `v${d.mapVersion}`}`);
+    const phi = d.includeAllPhi
+      ? 'every rule included unchanged (SSN never moves)'
+      : d.phiInclude?.length
+        ? d.phiInclude.map((p) => `${p.rule} (${p.deidentify})`).join(', ')
+        : 'none included';
+    about.push(`PHI: ${phi}`);
+  }
+  if (d.sampleRun !== undefined) about.push(`sample run ${d.sampleRun}`);
+  const why = d.reason ?? d.overrideReason;
+  return `${d.decision} by ${d.by}${about.length ? ` (${about.join('; ')})` : ''}${why ? `: ${why}` : ''}`;
+}
 
 /** Bookkeeping of a migration run: phase, operator decisions, reconciliation. */
 export function createRunActivities({ pool, settings, logger, now = () => new Date() }: ActivityDeps) {
@@ -24,8 +56,8 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
       else logger.info({ migrationId, phase }, `migration ${migrationId}: phase ${phase}`);
     },
 
-    /** Every gate decision goes to the audit log with who made it and why (an override's reason included). */
-    async recordDecision(d: MigrationRef & { gate: string; decision: string; by: string; reason?: string; overrideReason?: string }): Promise<void> {
+    /** Every gate decision goes to the audit log with who made it, why, and what it was about (map version, PHI, sample run). */
+    async recordDecision(d: MigrationRef & GateDecisionRecord): Promise<void> {
       const info = Context.current().info;
       await appendAudit(pool, {
         migrationId: d.migrationId,
@@ -38,7 +70,7 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
         runId: info.workflowExecution?.runId,
         activityId: info.activityId,
         attempt: info.attempt,
-        note: `${d.decision} by ${d.by}${d.reason ?? d.overrideReason ? `: ${d.reason ?? d.overrideReason}` : ''}`,
+        note: describeDecision(d),
       });
       // Who and why stay in the audit log: free text an operator typed has no place in the worker's log.
       logger.info({ migrationId: d.migrationId, gate: d.gate, decision: d.decision }, `migration ${d.migrationId}: gate ${d.gate} decision ${d.decision} recorded`);

@@ -13,7 +13,7 @@ import { failureCause } from './failure-cause';
 import { startConflicts } from './start-guard';
 import { preflightWorkflow } from '../workflows/preflight';
 import { inFlightClaims } from '../store/claims';
-import { recordRefusedDecision } from '../store/audit';
+import { recordCutover, recordRefusedDecision } from '../store/audit';
 import { latestFieldMap } from '../store/field-maps';
 import { listReports, type StoredReport } from '../store/reports';
 import { POLL_WATERMARK } from '../store/watermarks';
@@ -329,11 +329,17 @@ export async function requestCutover(
   client: Client,
   pool: Pool,
   migrationId: string,
-  r: { by: string; force?: boolean },
+  r: { by: string; force?: boolean; reason?: string },
 ): Promise<CutoverClaims & { sent: boolean }> {
   await getRun(pool, migrationId); // an unknown migration fails here, naming it
   const claims = await cutoverClaims(client, pool, migrationId);
   if (claims.inFlightClaims > 0 && !r.force) return { ...claims, sent: false };
+  const forced = claims.inFlightClaims > 0;
+  if (forced && !r.reason?.trim()) {
+    throw new ConfigError(`a forced cutover must give its reason (--reason): ${claims.inFlightClaims} insurance claim(s) are still in flight`);
+  }
+  // The decision is audited before it is sent: a cutover never happens without its row.
+  await recordCutover(pool, migrationId, { by: r.by, forced, inFlightClaims: claims.inFlightClaims, reason: r.reason?.trim() || undefined });
   await sendCutover(client, migrationId, r.by);
   return { ...claims, sent: true };
 }

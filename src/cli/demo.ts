@@ -174,6 +174,7 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
     includeAllPhi: true,
     minSampleAccuracy: 99,
     cutoverAfterPolls: 1,
+    audit: pool,
     onDecision: (m) => say(`  demo decision: ${m}`),
     // A Temporal restart mid-demo is waited out (up to 2 minutes), saying so, like the worker does.
     temporalRetry: { onRetry: (m) => say(`  ${m}`) },

@@ -1,4 +1,6 @@
 import { type Client } from '@temporalio/client';
+import { type Pool } from 'pg';
+import { recordCutover } from '../store/audit';
 import { migrationWorkflowId } from '../runtime/temporal';
 import type { MigrationResult } from '../workflows/migration';
 import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
@@ -14,6 +16,8 @@ export interface DrivePolicy {
   minSampleAccuracy: number;
   /** Signal cutover once the delta window has polled this many times (undefined: let the window run out). */
   cutoverAfterPolls?: number;
+  /** The store: a scripted cutover is audited there like one from the CLI (who, why, claims in flight). */
+  audit?: Pool;
   /** Called for every decision the driver takes, so the caller can say it out loud. */
   onDecision?: (message: string) => void;
   /** Awaited before any decision on that status, so what it shows comes before the approval. */
@@ -97,6 +101,11 @@ export async function driveMigration(rawClient: Client, migrationId: string, pol
           ? `, with ${claims.inFlightClaims} insurance claim(s) still in flight (forced; see ${claims.inFlightClaimsReportPath ?? 'the in-flight claims report'})`
           : '';
         policy.onDecision?.(`signalling cutover after ${policy.cutoverAfterPolls} delta poll(s)${inFlight}`);
+        if (policy.audit) {
+          const inFlightClaims = claims?.inFlightClaims ?? 0;
+          const reason = `scripted cutover after ${policy.cutoverAfterPolls} delta poll(s)`;
+          await recordCutover(policy.audit, migrationId, { by: policy.by, forced: inFlightClaims > 0, inFlightClaims, reason });
+        }
         await sendCutover(client, migrationId, policy.by);
       }
     }

@@ -92,3 +92,24 @@ export async function recordRefusedDecision(
     note: `${d.decision} by ${d.by}: ${d.reason}`,
   });
 }
+
+/**
+ * A cutover, decided in the CLI: the workflow's history keeps only who sent the signal, so who, why and how many
+ * insurance claims were still in flight (a forced cutover must say why) are kept here.
+ */
+export async function recordCutover(
+  pool: Pool,
+  migrationId: string,
+  c: { by: string; forced: boolean; inFlightClaims: number; reason?: string },
+): Promise<void> {
+  const claims = c.inFlightClaims > 0 ? ` with ${c.inFlightClaims} insurance claim(s) in flight` : '';
+  await appendAudit(pool, {
+    migrationId,
+    action: 'update',
+    objectType: 'gate',
+    sourceKey: 'CUTOVER',
+    method: 'SIGNAL',
+    endpoint: 'gate:CUTOVER',
+    note: `${c.forced ? 'forced_cutover' : 'cutover'} by ${c.by}${claims}${c.reason ? `: ${c.reason}` : ''}`,
+  });
+}

@@ -245,7 +245,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     for (;;) {
       const decision = await gates.waitForDecision('SAMPLE_REVIEW', { run: sampleRuns, accuracy: sample.accuracy, threshold });
       if (decision.kind === 'reject') {
-        await short.recordDecision({ migrationId, decision: 'reject', ...decision.input });
+        await short.recordDecision({ migrationId, decision: 'reject', ...decision.input, sampleRun: sampleRuns });
         status.gateMessage = `sample rejected by ${decision.input.by}: rolling the sample back`;
         gates.settle(decision, {
           result: { gate: 'SAMPLE_REVIEW', decision: 'reject', sampleRun: sampleRuns, outcome: 'sample rejected: rolling it back, then back to MAPPING_REVIEW' },
@@ -269,6 +269,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         decision: below ? 'approve_override' : 'approve',
         by: decision.input.by,
         reason: decision.input.overrideReason,
+        sampleRun: sampleRuns,
       });
       status.sample = { ...sample, run: sampleRuns, threshold, approvedBy: decision.input.by, overrideReason: decision.input.overrideReason };
       gates.settle(decision, {

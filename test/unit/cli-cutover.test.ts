@@ -48,6 +48,12 @@ function fakeClient(progress: DeltaProgress | undefined) {
   return { client, signals };
 }
 
+/** The audit log's cutover rows, oldest first. */
+async function cutoverNotes(): Promise<string[]> {
+  const { rows } = await db.pool.query<{ note: string }>(`SELECT note FROM audit_log WHERE migration_id = 'claims' AND source_key = 'CUTOVER' ORDER BY id`);
+  return rows.map((r) => r.note);
+}
+
 const WINDOW: DeltaProgress = { polls: 4, created: 1, updated: 2, endsAt: '2026-12-05T00:00:00Z', inFlightClaims: 3, inFlightClaimsReportPath: '/r/in-flight-claims.json' };
 
 describe('cutover and in-flight claims', () => {
@@ -73,19 +79,29 @@ describe('cutover and in-flight claims', () => {
     expect(message.line).toContain('--force');
   });
 
-  it('with --force, cuts over anyway and says so', async () => {
+  it('with --force, cuts over anyway only with a written reason, audited before the signal, and says so', async () => {
     const { client, signals } = fakeClient(WINDOW);
-    const r = await requestCutover(client, db.pool, 'claims', { by: 'ana', force: true });
+    await expect(requestCutover(client, db.pool, 'claims', { by: 'ana', force: true })).rejects.toThrow(
+      'a forced cutover must give its reason (--reason): 3 insurance claim(s) are still in flight',
+    );
+    await expect(requestCutover(client, db.pool, 'claims', { by: 'ana', force: true, reason: '  ' })).rejects.toThrow(/--reason/u);
+    expect(signals).toEqual([]);
+    expect(await cutoverNotes()).toEqual([]);
+
+    const r = await requestCutover(client, db.pool, 'claims', { by: 'ana', force: true, reason: 'claims tracked in the billing system' });
     expect(r.sent).toBe(true);
     expect(signals).toEqual([{ workflowId: 'migration-claims', name: 'cutover', arg: { by: 'ana' } }]);
     expect(cutoverMessage('claims', r).line).toBe('Sent cutover to migration claims with 3 claims in flight (--force).');
+    expect(await cutoverNotes()).toEqual(['forced_cutover by ana with 3 insurance claim(s) in flight: claims tracked in the billing system']);
   });
 
-  it('goes ahead without a warning when the window reports none', async () => {
+  it('goes ahead without a warning when the window reports none, and audits who cut over', async () => {
     const { client, signals } = fakeClient({ ...WINDOW, inFlightClaims: 0 });
+    const before = (await cutoverNotes()).length;
     const r = await requestCutover(client, db.pool, 'claims', { by: 'ana' });
     expect(r.sent).toBe(true);
     expect(signals).toHaveLength(1);
+    expect((await cutoverNotes()).slice(before)).toEqual(['cutover by ana']);
     expect(cutoverMessage('claims', r)).toEqual({ warning: undefined, line: 'Sent cutover to migration claims.' });
   });
 
