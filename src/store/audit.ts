@@ -1,4 +1,7 @@
 import { type Pool, type PoolClient } from 'pg';
+import { type Selectable } from 'kysely';
+import { storeDb, storeDbFor } from './db';
+import type { AuditLog } from './generated/db';
 
 export type AuditAction = 'create' | 'update' | 'delete' | 'recover' | 'restore' | 'purge';
 
@@ -22,54 +25,41 @@ export interface AuditEntry {
 
 /** Appends to the audit log: every write to Pipedrive, before the activity that made it completes. */
 export async function appendAudit(db: Pool | PoolClient, e: AuditEntry): Promise<void> {
-  await db.query(
-    `INSERT INTO audit_log (migration_id, action, object_type, source_key, pipedrive_id, method, endpoint, status, tokens,
-                            workflow_id, run_id, activity_id, attempt, note)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-    [
-      e.migrationId,
-      e.action,
-      e.objectType,
-      e.sourceKey ?? null,
-      e.pipedriveId == null ? null : String(e.pipedriveId),
-      e.method,
-      e.endpoint,
-      e.status ?? null,
-      e.tokens ?? 0,
-      e.workflowId ?? null,
-      e.runId ?? null,
-      e.activityId ?? null,
-      e.attempt ?? null,
-      e.note ?? null,
-    ],
-  );
+  await storeDbFor(db)
+    .insertInto('audit_log')
+    .values({
+      migration_id: e.migrationId,
+      action: e.action,
+      object_type: e.objectType,
+      source_key: e.sourceKey ?? null,
+      pipedrive_id: e.pipedriveId == null ? null : String(e.pipedriveId),
+      method: e.method,
+      endpoint: e.endpoint,
+      status: e.status ?? null,
+      tokens: e.tokens ?? 0,
+      workflow_id: e.workflowId ?? null,
+      run_id: e.runId ?? null,
+      activity_id: e.activityId ?? null,
+      attempt: e.attempt ?? null,
+      note: e.note ?? null,
+    })
+    .execute();
 }
 
-export interface AuditRow {
-  id: string;
-  at: Date;
-  action: AuditAction;
-  object_type: string;
-  source_key: string | null;
-  pipedrive_id: string | null;
-  method: string;
-  endpoint: string;
-  status: number | null;
-  tokens: number;
-  workflow_id: string | null;
-  run_id: string | null;
-  activity_id: string | null;
-  attempt: number | null;
-  note: string | null;
-}
+/** An audit_log row as stored (every column, in table order), its action narrowed to the ones the CHECK allows. */
+export type AuditRow = Omit<Selectable<AuditLog>, 'action'> & { action: AuditAction };
 
 export async function* readAudit(pool: Pool, migrationId: string, pageSize = 5000): AsyncGenerator<AuditRow[]> {
   let after = '0';
   for (;;) {
-    const { rows } = await pool.query<AuditRow>(
-      'SELECT * FROM audit_log WHERE migration_id = $1 AND id > $2 ORDER BY id LIMIT $3',
-      [migrationId, after, pageSize],
-    );
+    const rows = (await storeDb(pool)
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('migration_id', '=', migrationId)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(pageSize)
+      .execute()) as AuditRow[];
     if (rows.length === 0) return;
     yield rows;
     after = rows[rows.length - 1]!.id;

@@ -127,11 +127,23 @@ export function storeDb(pool: Pool): StoreDb {
   return db;
 }
 
+const dbByClient = new WeakMap<PoolClient, StoreDb>();
+
 /** The typed query builder on one checked-out connection (a transaction's, an advisory lock's): it never releases it. */
 export function storeDbOn(client: PoolClient): StoreDb {
-  const held = { query: client.query.bind(client), release: () => undefined };
-  const pool = { connect: async () => held, end: async () => undefined, options: {} };
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  let db = dbByClient.get(client);
+  if (!db) {
+    const held = { query: client.query.bind(client), release: () => undefined };
+    const pool = { connect: async () => held, end: async () => undefined, options: {} };
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    dbByClient.set(client, db);
+  }
+  return db;
+}
+
+/** The typed query builder for a pool, or for a connection a caller holds (inside its transaction). */
+export function storeDbFor(db: Pool | PoolClient): StoreDb {
+  return typeof (db as Partial<PoolClient>).release === 'function' ? storeDbOn(db as PoolClient) : storeDb(db as Pool);
 }
 
 /**

@@ -1,4 +1,7 @@
 import { type Pool } from 'pg';
+import { sql, type Selectable } from 'kysely';
+import { inTransaction, storeDb } from './db';
+import type { FieldMaps } from './generated/db';
 
 export interface StoredFieldMap {
   version: number;
@@ -9,44 +12,45 @@ export interface StoredFieldMap {
   approvedAt: Date | null;
 }
 
-interface Row {
-  version: number;
-  status: StoredFieldMap['status'];
-  map: StoredFieldMap['document'];
-  approved_by: string | null;
-  approved_at: Date | null;
-}
-
-const toMap = (r: Row): StoredFieldMap => ({
+const toMap = (r: Selectable<FieldMaps>): StoredFieldMap => ({
   version: r.version,
-  status: r.status,
-  document: r.map,
+  status: r.status as StoredFieldMap['status'],
+  document: r.map as StoredFieldMap['document'],
   approvedBy: r.approved_by,
   approvedAt: r.approved_at,
 });
 
 /** Saves a new version (proposed or imported from an edited workbook) and returns its number. */
 export async function saveProposedMap(pool: Pool, migrationId: string, document: StoredFieldMap['document']): Promise<number> {
-  const { rows } = await pool.query<{ version: number }>(
-    `INSERT INTO field_maps (migration_id, version, status, map)
-     SELECT $1, COALESCE(MAX(version), 0) + 1, 'proposed', $2 FROM field_maps WHERE migration_id = $1
-     RETURNING version`,
-    [migrationId, JSON.stringify(document)],
-  );
-  return rows[0]!.version;
+  const row = await storeDb(pool)
+    .insertInto('field_maps')
+    .columns(['migration_id', 'version', 'status', 'map'])
+    .expression((eb) =>
+      eb
+        .selectFrom('field_maps')
+        .select([
+          eb.val(migrationId).as('migration_id'),
+          sql<number>`COALESCE(MAX(version), 0) + 1`.as('version'),
+          eb.val('proposed').as('status'),
+          eb.val(JSON.stringify(document)).as('map'),
+        ])
+        .where('migration_id', '=', migrationId),
+    )
+    .returning('version')
+    .executeTakeFirstOrThrow();
+  return row.version;
 }
 
 export async function getFieldMap(pool: Pool, migrationId: string, version: number): Promise<StoredFieldMap | undefined> {
-  const { rows } = await pool.query<Row>('SELECT * FROM field_maps WHERE migration_id = $1 AND version = $2', [migrationId, version]);
-  return rows[0] ? toMap(rows[0]) : undefined;
+  const row = await storeDb(pool).selectFrom('field_maps').selectAll().where('migration_id', '=', migrationId).where('version', '=', version).executeTakeFirst();
+  return row && toMap(row);
 }
 
 export async function latestFieldMap(pool: Pool, migrationId: string, status?: StoredFieldMap['status']): Promise<StoredFieldMap | undefined> {
-  const { rows } = await pool.query<Row>(
-    `SELECT * FROM field_maps WHERE migration_id = $1 AND ($2::text IS NULL OR status = $2) ORDER BY version DESC LIMIT 1`,
-    [migrationId, status ?? null],
-  );
-  return rows[0] ? toMap(rows[0]) : undefined;
+  let query = storeDb(pool).selectFrom('field_maps').selectAll().where('migration_id', '=', migrationId);
+  if (status) query = query.where('status', '=', status);
+  const row = await query.orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return row && toMap(row);
 }
 
 /** Marks one version approved (with its PHI decisions) and every other version superseded. */
@@ -57,22 +61,19 @@ export async function approveFieldMap(
   by: string,
   document: StoredFieldMap['document'],
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query("UPDATE field_maps SET status = 'superseded' WHERE migration_id = $1 AND version <> $2 AND status = 'approved'", [
-      migrationId,
-      version,
-    ]);
-    await client.query(
-      "UPDATE field_maps SET status = 'approved', approved_by = $3, approved_at = now(), map = $4 WHERE migration_id = $1 AND version = $2",
-      [migrationId, version, by, JSON.stringify(document)],
-    );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+  await inTransaction(pool, async (_tx, db) => {
+    await db
+      .updateTable('field_maps')
+      .set({ status: 'superseded' })
+      .where('migration_id', '=', migrationId)
+      .where('version', '<>', version)
+      .where('status', '=', 'approved')
+      .execute();
+    await db
+      .updateTable('field_maps')
+      .set({ status: 'approved', approved_by: by, approved_at: sql`now()`, map: JSON.stringify(document) })
+      .where('migration_id', '=', migrationId)
+      .where('version', '=', version)
+      .execute();
+  });
 }

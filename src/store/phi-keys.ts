@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Pool, type PoolClient } from 'pg';
+import { storeDbFor } from './db';
 
 /**
  * The migration's key for the keyed hash of never-migrate values (see dentrix/never-stored.ts): made at random the
@@ -7,10 +8,12 @@ import { type Pool, type PoolClient } from 'pg';
  * purge. Never logged, never sent to Temporal.
  */
 export async function phiHashKey(db: Pool | PoolClient, migrationId: string): Promise<Buffer> {
-  await db.query('INSERT INTO phi_hash_keys (migration_id, hmac_key) VALUES ($1, $2) ON CONFLICT (migration_id) DO NOTHING', [
-    migrationId,
-    randomBytes(32),
-  ]);
-  const { rows } = await db.query<{ hmac_key: Buffer }>('SELECT hmac_key FROM phi_hash_keys WHERE migration_id = $1', [migrationId]);
-  return rows[0]!.hmac_key;
+  const store = storeDbFor(db);
+  await store
+    .insertInto('phi_hash_keys')
+    .values({ migration_id: migrationId, hmac_key: randomBytes(32) })
+    .onConflict((oc) => oc.column('migration_id').doNothing())
+    .execute();
+  const row = await store.selectFrom('phi_hash_keys').select('hmac_key').where('migration_id', '=', migrationId).executeTakeFirstOrThrow();
+  return row.hmac_key;
 }

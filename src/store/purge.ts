@@ -1,5 +1,7 @@
 import { type Pool } from 'pg';
+import { sql } from 'kysely';
 import { appendAudit } from './audit';
+import { storeDb, storeDbOn } from './db';
 
 /**
  * Purging a migration's staged PHI (DESIGN §5.11): what the practice's extract put in the store, once the workflow
@@ -66,41 +68,60 @@ export interface PurgeRequest {
 export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: PurgeRequest): Promise<PurgeCounts> {
   const batchSize = req.batchSize ?? 20_000;
   const client = await pool.connect();
+  const db = storeDbOn(client);
   try {
-    await client.query("SELECT pg_advisory_lock(hashtext('dentrix-stage:' || $1))", [migrationId]);
+    await sql`SELECT pg_advisory_lock(hashtext('dentrix-stage:' || ${migrationId}))`.execute(db);
     try {
       const counts: PurgeCounts = { stagedRows: 0, fieldDiffs: 0, hashKeys: 0, reportFiles: 0 };
-      const { rows: tables } = await client.query<{ source_table: string; last: string }>(
-        `SELECT source_table, max(row_seq) AS last FROM staged_rows WHERE migration_id = $1 AND content_hash <> $2 GROUP BY source_table ORDER BY source_table`,
-        [migrationId, PURGED],
-      );
+      const tables = await db
+        .selectFrom('staged_rows')
+        .select(['source_table', (eb) => eb.fn.max('row_seq').as('last')])
+        .where('migration_id', '=', migrationId)
+        .where('content_hash', '<>', PURGED)
+        .groupBy('source_table')
+        .orderBy('source_table')
+        .execute();
       // By row_seq ranges (an index), so each batch reads only its own rows however large the extract.
       for (const { source_table: table, last } of tables) {
         for (let from = 0; from < Number(last); from += batchSize) {
-          const updated = await client.query(
-            `UPDATE staged_rows SET content_hash = $5, data = COALESCE(
+          // Keeps the row's `*_id` keys only: a jsonb rewrite Kysely has no builder for.
+          const updated = await db
+            .updateTable('staged_rows')
+            .set({
+              content_hash: PURGED,
+              data: sql`COALESCE(
                (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(staged_rows.data) e
-                 WHERE e.key LIKE '%\\_id' AND jsonb_typeof(e.value) IN ('number', 'string')), '{}'::jsonb)
-             WHERE migration_id = $1 AND source_table = $2 AND row_seq > $3 AND row_seq <= $4 AND content_hash <> $5`,
-            [migrationId, table, from, from + batchSize, PURGED],
-          );
-          counts.stagedRows += updated.rowCount ?? 0;
+                 WHERE e.key LIKE '%\\_id' AND jsonb_typeof(e.value) IN ('number', 'string')), '{}'::jsonb)`,
+            })
+            .where('migration_id', '=', migrationId)
+            .where('source_table', '=', table)
+            .where('row_seq', '>', String(from))
+            .where('row_seq', '<=', String(from + batchSize))
+            .where('content_hash', '<>', PURGED)
+            .executeTakeFirst();
+          counts.stagedRows += Number(updated.numUpdatedRows);
           req.onProgress?.({ stagedRows: counts.stagedRows });
         }
       }
-      await client.query('BEGIN');
+      await sql`BEGIN`.execute(db);
       try {
-        const diffs = await client.query(
-          `UPDATE field_diffs SET expected = NULL, actual = NULL
-           WHERE migration_id = $1 AND NOT (field = ANY($2::text[])) AND (expected IS NOT NULL OR actual IS NOT NULL)`,
-          [migrationId, [...req.keepDiffFields]],
-        );
-        counts.fieldDiffs = diffs.rowCount ?? 0;
-        const keys = await client.query('DELETE FROM phi_hash_keys WHERE migration_id = $1', [migrationId]);
-        counts.hashKeys = keys.rowCount ?? 0;
+        const diffs = await db
+          .updateTable('field_diffs')
+          .set({ expected: null, actual: null })
+          .where('migration_id', '=', migrationId)
+          .where(sql<boolean>`NOT (field = ANY(${[...req.keepDiffFields]}::text[]))`)
+          .where((eb) => eb.or([eb('expected', 'is not', null), eb('actual', 'is not', null)]))
+          .executeTakeFirst();
+        counts.fieldDiffs = Number(diffs.numUpdatedRows);
+        const keys = await db.deleteFrom('phi_hash_keys').where('migration_id', '=', migrationId).executeTakeFirst();
+        counts.hashKeys = Number(keys.numDeletedRows);
         if (req.reportsWithValues) {
-          const files = await client.query('DELETE FROM report_files WHERE migration_id = $1 AND kind = ANY($2::text[])', [migrationId, [...REPORTS_WITH_VALUES]]);
-          counts.reportFiles = files.rowCount ?? 0;
+          const files = await db
+            .deleteFrom('report_files')
+            .where('migration_id', '=', migrationId)
+            .where(sql<boolean>`kind = ANY(${[...REPORTS_WITH_VALUES]}::text[])`)
+            .executeTakeFirst();
+          counts.reportFiles = Number(files.numDeletedRows);
         }
         await appendAudit(client, {
           migrationId,
@@ -117,14 +138,14 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
             `(${counts.stagedRows} staged rows reduced to ids, ${counts.fieldDiffs} field diffs cleared, ${counts.hashKeys} hash key deleted` +
             `${req.reportsWithValues ? `, ${counts.reportFiles} stored report files with source values deleted` : ''})`,
         });
-        await client.query('COMMIT');
+        await sql`COMMIT`.execute(db);
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await sql`ROLLBACK`.execute(db).catch(() => undefined);
         throw err;
       }
       return counts;
     } finally {
-      await client.query("SELECT pg_advisory_unlock(hashtext('dentrix-stage:' || $1))", [migrationId]).catch(() => undefined);
+      await sql`SELECT pg_advisory_unlock(hashtext('dentrix-stage:' || ${migrationId}))`.execute(db).catch(() => undefined);
     }
   } finally {
     client.release();
@@ -133,11 +154,9 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
 
 /** What is left of a migration's staged PHI: staged rows not yet purged, field diffs still holding values. */
 export async function stagedPhiLeft(pool: Pool, migrationId: string, keepDiffFields: readonly string[]): Promise<{ stagedRows: number; fieldDiffs: number }> {
-  const { rows } = await pool.query<{ staged: number; diffs: number }>(
-    `SELECT (SELECT count(*)::int FROM staged_rows WHERE migration_id = $1 AND content_hash <> $3) AS staged,
-            (SELECT count(*)::int FROM field_diffs WHERE migration_id = $1 AND NOT (field = ANY($2::text[]))
-                AND (expected IS NOT NULL OR actual IS NOT NULL)) AS diffs`,
-    [migrationId, [...keepDiffFields], PURGED],
-  );
+  const { rows } = await sql<{ staged: number; diffs: number }>`
+    SELECT (SELECT count(*)::int FROM staged_rows WHERE migration_id = ${migrationId} AND content_hash <> ${PURGED}) AS staged,
+           (SELECT count(*)::int FROM field_diffs WHERE migration_id = ${migrationId} AND NOT (field = ANY(${[...keepDiffFields]}::text[]))
+               AND (expected IS NOT NULL OR actual IS NOT NULL)) AS diffs`.execute(storeDb(pool));
   return { stagedRows: rows[0]!.staged, fieldDiffs: rows[0]!.diffs };
 }

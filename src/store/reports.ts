@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Pool } from 'pg';
-import { inTransaction } from './db';
+import { sql } from 'kysely';
+import { inTransaction, storeDb } from './db';
 
 /**
  * Reports in the migration store: one row per migration and kind (the latest wins) with its summary, and its files'
@@ -59,33 +60,54 @@ export async function saveReport(
   summary: object = {},
   stored: { files: readonly ReportFileContent[]; writtenBy?: string } = { files: [] },
 ): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    await client.query(
-      `INSERT INTO reports (migration_id, kind, path, summary, written_by) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (migration_id, kind) DO UPDATE
-         SET path = EXCLUDED.path, summary = EXCLUDED.summary, written_by = EXCLUDED.written_by, created_at = now()`,
-      [migrationId, kind, path, summary, stored.writtenBy ?? null],
-    );
-    await client.query('DELETE FROM report_files WHERE migration_id = $1 AND kind = $2', [migrationId, kind]);
+  await inTransaction(pool, async (_tx, db) => {
+    await db
+      .insertInto('reports')
+      .values({ migration_id: migrationId, kind, path, summary: JSON.stringify(summary), written_by: stored.writtenBy ?? null })
+      .onConflict((oc) =>
+        oc.columns(['migration_id', 'kind']).doUpdateSet((eb) => ({
+          path: eb.ref('excluded.path'),
+          summary: eb.ref('excluded.summary'),
+          written_by: eb.ref('excluded.written_by'),
+          created_at: sql`now()`,
+        })),
+      )
+      .execute();
+    await db.deleteFrom('report_files').where('migration_id', '=', migrationId).where('kind', '=', kind).execute();
     for (const [position, file] of stored.files.entries()) {
-      await client.query(
-        `INSERT INTO report_files (migration_id, kind, name, position, content_type, content, bytes, sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [migrationId, kind, file.name, position, file.contentType, file.content, file.content.length, sha256(file.content)],
-      );
+      await db
+        .insertInto('report_files')
+        .values({
+          migration_id: migrationId,
+          kind,
+          name: file.name,
+          position,
+          content_type: file.contentType,
+          content: file.content,
+          bytes: file.content.length,
+          sha256: sha256(file.content),
+        })
+        .execute();
     }
   });
 }
 
 /** A migration's reports by kind, with their files (names, types, sizes; not their bytes). */
 export async function listReports(pool: Pool, migrationId: string): Promise<StoredReport[]> {
-  const { rows } = await pool.query<{ kind: string; path: string; summary: object; created_at: Date; written_by: string | null; files: ReportFileInfo[] | null }>(
-    `SELECT r.kind, r.path, r.summary, r.created_at, r.written_by,
-            (SELECT json_agg(json_build_object('name', f.name, 'contentType', f.content_type, 'bytes', f.bytes, 'sha256', f.sha256) ORDER BY f.position)
-               FROM report_files f WHERE f.migration_id = r.migration_id AND f.kind = r.kind) AS files
-       FROM reports r WHERE r.migration_id = $1 ORDER BY r.kind`,
-    [migrationId],
-  );
+  const rows = await storeDb(pool)
+    .selectFrom('reports as r')
+    .select([
+      'r.kind',
+      'r.path',
+      'r.summary',
+      'r.created_at',
+      'r.written_by',
+      sql<ReportFileInfo[] | null>`(SELECT json_agg(json_build_object('name', f.name, 'contentType', f.content_type, 'bytes', f.bytes, 'sha256', f.sha256) ORDER BY f.position)
+               FROM report_files f WHERE f.migration_id = r.migration_id AND f.kind = r.kind)`.as('files'),
+    ])
+    .where('r.migration_id', '=', migrationId)
+    .orderBy('r.kind')
+    .execute();
   return rows.map((r) => {
     const files = r.files ?? [];
     return {
@@ -93,7 +115,7 @@ export async function listReports(pool: Pool, migrationId: string): Promise<Stor
       path: r.path,
       writtenBy: r.written_by,
       location: files.length > 0 ? storeLocation(r.kind) : r.path,
-      summary: r.summary,
+      summary: r.summary as object,
       createdAt: r.created_at,
       files,
     };
@@ -105,12 +127,13 @@ export async function listReports(pool: Pool, migrationId: string): Promise<Stor
  * (e.g. `verification.html`). Undefined when the store has no such file.
  */
 export async function readReportFile(pool: Pool, migrationId: string, kind: string, name?: string): Promise<StoredReportFile | undefined> {
-  const { rows } = await pool.query<{ kind: string; name: string; content_type: string; content: Buffer; bytes: number; sha256: string }>(
-    `SELECT kind, name, content_type, content, bytes, sha256 FROM report_files
-      WHERE migration_id = $1 AND kind = $2 AND ($3::text IS NULL OR name = $3) ORDER BY position LIMIT 1`,
-    [migrationId, kind, name ?? null],
-  );
-  const r = rows[0];
+  let query = storeDb(pool)
+    .selectFrom('report_files')
+    .select(['kind', 'name', 'content_type', 'content', 'bytes', 'sha256'])
+    .where('migration_id', '=', migrationId)
+    .where('kind', '=', kind);
+  if (name !== undefined) query = query.where('name', '=', name);
+  const r = await query.orderBy('position').limit(1).executeTakeFirst();
   return r && { kind: r.kind, name: r.name, contentType: r.content_type, content: r.content, bytes: r.bytes, sha256: r.sha256 };
 }
 

@@ -1,5 +1,6 @@
 import { type Pool } from 'pg';
-import { inTransaction } from './db';
+import { sql } from 'kysely';
+import { inTransaction, storeDb } from './db';
 
 /**
  * Delta pick-up watermarks, one row per (migration, source table). `POLL_WATERMARK` ('*') is the store's clock at the
@@ -9,22 +10,24 @@ import { inTransaction } from './db';
 export const POLL_WATERMARK = '*';
 
 export async function readWatermarks(pool: Pool, migrationId: string): Promise<Map<string, string>> {
-  const { rows } = await pool.query<{ source_table: string; watermark: string | null }>(
-    'SELECT source_table, watermark FROM delta_watermarks WHERE migration_id = $1',
-    [migrationId],
-  );
+  const rows = await storeDb(pool).selectFrom('delta_watermarks').select(['source_table', 'watermark']).where('migration_id', '=', migrationId).execute();
   return new Map(rows.flatMap((r) => (r.watermark === null ? [] : [[r.source_table, r.watermark] as const])));
 }
 
 /** Saves a poll's watermarks in one transaction: a poll that fails half-way leaves all of them where they were. */
 export async function saveWatermarks(pool: Pool, migrationId: string, watermarks: Map<string, string>): Promise<void> {
-  await inTransaction(pool, async (client) => {
+  await inTransaction(pool, async (_tx, db) => {
     for (const [table, watermark] of watermarks) {
-      await client.query(
-        `INSERT INTO delta_watermarks (migration_id, source_table, watermark) VALUES ($1, $2, $3)
-         ON CONFLICT (migration_id, source_table) DO UPDATE SET watermark = EXCLUDED.watermark, updated_at = now()`,
-        [migrationId, table, watermark],
-      );
+      await db
+        .insertInto('delta_watermarks')
+        .values({ migration_id: migrationId, source_table: table, watermark })
+        .onConflict((oc) => oc.columns(['migration_id', 'source_table']).doUpdateSet((eb) => ({ watermark: eb.ref('excluded.watermark'), updated_at: sql`now()` })))
+        .execute();
     }
   });
+}
+
+/** Forgets every table's change cursor but keeps the poll clock: the next poll reads each table from the start. */
+export async function resetTableWatermarks(pool: Pool, migrationId: string): Promise<void> {
+  await storeDb(pool).deleteFrom('delta_watermarks').where('migration_id', '=', migrationId).where('source_table', '<>', POLL_WATERMARK).execute();
 }
