@@ -17,7 +17,7 @@ import {
   startMigration,
   storeProgress,
 } from './cli/commands';
-import { cutoverMessage, ObjectBars, statusHeader } from './cli/status-view';
+import { currentPhase, cutoverMessage, ObjectBars, statusHeader } from './cli/status-view';
 import { describeFailure, migrationFailure, type MigrationFailure } from './cli/failure-cause';
 import { exportAuditLog } from './cli/audit-export';
 import { registerExtraCommands } from './cli/extra-commands';
@@ -124,9 +124,9 @@ function program(): Command {
       await withStore(env, async (pool) => {
         if (o.json) {
           const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId)];
-          const delta = await deltaOf(o.migrationId, status?.phase ?? progress.phase);
+          const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
           const error = await failureOf(o.migrationId);
-          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, status, progress, ...(error ? { error } : {}), ...(delta ? { delta } : {}) }) + '\n');
+          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, phase: currentPhase(status, progress), status, progress, ...(error ? { error } : {}), ...(delta ? { delta } : {}) }) + '\n');
           return;
         }
         const bars = new ObjectBars();
@@ -135,11 +135,11 @@ function program(): Command {
           for (;;) {
             const status = await query(o.migrationId);
             const progress = await storeProgress(pool, o.migrationId);
-            const delta = await deltaOf(o.migrationId, status?.phase ?? progress.phase);
+            const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
             const failure = await failureOf(o.migrationId);
             if (!o.watch) console.log(statusHeader(o.migrationId, status, progress, delta, failure).join('\n'));
             bars.update(progress);
-            const ended = ['DONE', 'ROLLED_BACK', 'FAILED'].includes(status?.phase ?? progress.phase);
+            const ended = ['DONE', 'ROLLED_BACK', 'FAILED'].includes(currentPhase(status, progress));
             if (!o.watch || ended) {
               if (o.watch) watchedFailure = failure;
               break;

@@ -8,6 +8,16 @@ import { describeReportLocation } from './report-files';
  * The lines above the bars: phase, gate, pauses, accuracies, the delta window and its in-flight claims, why it failed
  * (the root cause from Temporal, not the workflow's "Activity task failed") or what keeps failing, reports.
  */
+/**
+ * The migration's phase as ops should read it: the workflow's own, except after a rollback run by its own workflow
+ * (a finished migration rolled back later), whose phases only the store has; the closed workflow still says DONE.
+ */
+export function currentPhase(status: Pick<MigrationStatus, 'phase'> | undefined, progress: Pick<StoreProgress, 'phase'>): string {
+  const rollingBack = progress.phase === 'ROLLING_BACK' || progress.phase === 'ROLLED_BACK';
+  if (!status) return progress.phase;
+  return rollingBack && status.phase !== 'ROLLING_BACK' && status.phase !== 'ROLLED_BACK' ? progress.phase : status.phase;
+}
+
 export function statusHeader(
   migrationId: string,
   status: MigrationStatus | undefined,
@@ -16,7 +26,7 @@ export function statusHeader(
   failure?: MigrationFailure,
 ): string[] {
   const lines: string[] = [];
-  const phase = status?.phase ?? progress.phase;
+  const phase = currentPhase(status, progress);
   lines.push(`Migration ${migrationId} — ${progress.practiceName ?? 'practice not read yet'} — phase ${phase}`);
   if (status?.waitingFor) lines.push(`  waiting for ${status.waitingFor} approval: ${status.gateMessage ?? ''}`);
   if (status?.paused) lines.push(`  paused: ${status.paused.reason} until ${status.paused.until}`);
