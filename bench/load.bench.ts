@@ -17,7 +17,7 @@ import { openExtract, stageExtract } from '../src/dentrix';
 import { createLogger } from '../src/logging';
 import { PipedriveClient } from '../src/pipedrive/client';
 import { activityDeps } from '../src/runtime/worker';
-import { startSandbox } from '../src/sandbox';
+import { startSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createPool, dropDatabase, ensureDatabase, migrateStore } from '../src/store/db';
 import { saveProposedMap } from '../src/store/field-maps';
 import { registerRun } from '../src/store/runs';

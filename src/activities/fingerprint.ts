@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import axios from 'axios';
 import { CUSTOM_FIELD_ENTITIES, fingerprintCollections } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
-import { sandboxAdminHeaders } from '../sandbox/admin-auth';
+import { sandboxAdminHeaders } from '../pipedrive/sandbox-admin';
 import type { FingerprintResult } from './contracts';
 
 /**

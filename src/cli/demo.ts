@@ -8,7 +8,7 @@ import { dataDir } from '../devserver/paths';
 import { createLogger } from '../logging';
 import { connectClient, migrationWorkflowId, rollbackWorkflowId } from '../runtime/temporal';
 import { createWorkerRuntime, type WorkerRuntime } from '../runtime/worker';
-import { startSandbox, type RunningSandbox } from '../sandbox';
+import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { resolveDatabase, type ResolvedDatabase } from '../store/embedded';
 import { openExtract } from '../dentrix';
 import type { RollbackResult } from '../workflows/rollback';

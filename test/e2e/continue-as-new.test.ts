@@ -10,7 +10,7 @@ import { driveMigration } from '../../src/cli/drive';
 import { generatePractice } from '../../src/dentrix/generator';
 import { assertTemporalCli } from '../../src/devserver/dev-server';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import type { RollbackResult } from '../../src/workflows/rollback';
 

@@ -10,7 +10,7 @@ import { driveMigration } from '../../src/cli/drive';
 import { generatePractice } from '../../src/dentrix/generator';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { loadProgressQuery, type LoadProgress, type MigrationStatus } from '../../src/workflows/messages';
 import type { MigrationResult } from '../../src/workflows/migration';
 

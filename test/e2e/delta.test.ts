@@ -21,7 +21,7 @@ import type { SourceSpec } from '../../src/store/runs';
 import type { DeltaProgress } from '../../src/workflows/messages';
 import type { MigrationResult } from '../../src/workflows/migration';
 import type { RollbackResult } from '../../src/workflows/rollback';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 
 jest.setTimeout(8 * 60 * 1000);
 

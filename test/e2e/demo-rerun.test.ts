@@ -4,7 +4,7 @@ import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
 import { SOURCE_KEY_FIELD } from '../../src/mapping/source-keys';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { Ledger } from '../../src/store/ledger';
 
 jest.setTimeout(12 * 60 * 1000);

@@ -7,7 +7,7 @@ import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { generatePractice } from '../../src/dentrix/generator';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';
 
 jest.setTimeout(6 * 60 * 1000);

@@ -7,7 +7,7 @@ import { driveMigration } from '../../src/cli/drive';
 import { purgeMigration } from '../../src/cli/purge-command';
 import { rollbackWorkflowId } from '../../src/runtime/temporal';
 import type { RollbackResult } from '../../src/workflows/rollback';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { readCsvTable, type CsvTable } from '../support/extract-edit';
 import { needlesFrom, search, storeHaystacks } from '../support/phi-needles';

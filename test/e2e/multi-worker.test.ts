@@ -8,7 +8,7 @@ import { generatedPractice, sandboxFor } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { listReports, readReportFile, type StoredReport } from '../../src/store/reports';
 
 jest.setTimeout(8 * 60 * 1000);

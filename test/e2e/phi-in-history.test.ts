@@ -12,7 +12,7 @@ import { driveMigration } from '../../src/cli/drive';
 import { createLogger } from '../../src/logging';
 import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/runtime/worker';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';
 import type { RollbackResult } from '../../src/workflows/rollback';
 

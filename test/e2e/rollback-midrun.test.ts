@@ -8,7 +8,7 @@ import { requestRollback, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { generatePractice } from '../../src/dentrix/generator';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
-import { type RequestLogEntry, type RunningSandbox } from '../../src/sandbox';
+import { type RequestLogEntry, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';
 
 jest.setTimeout(5 * 60 * 1000);

@@ -15,7 +15,7 @@ import { generatePractice } from '../../src/dentrix/generator';
 import { PipedriveClient } from '../../src/pipedrive/client';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
-import { type RunningSandbox } from '../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { RollbackResult } from '../../src/workflows/rollback';
 
 jest.setTimeout(6 * 60 * 1000);

@@ -4,7 +4,7 @@ import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, requestRollback, sendApproval, sendRejection, startMigration } from '../../src/cli/commands';
 import { defaultFieldMap } from '../../src/mapping';
 import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
-import { type AutomationRule } from '../../src/sandbox';
+import { type AutomationRule } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { getFieldMap, latestFieldMap, saveProposedMap } from '../../src/store/field-maps';
 import { readReportFile } from '../../src/store/reports';
 import type { LinkReconciliation } from '../../src/activities/reconciliation';

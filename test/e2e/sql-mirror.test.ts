@@ -5,8 +5,8 @@ import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { generatePracticeToSql } from '../../src/dentrix/generator';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox';
-import { DEFAULT_API_TOKEN } from '../../src/sandbox/options';
+import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
 import axios from 'axios';
 
 jest.setTimeout(10 * 60 * 1000);

@@ -8,7 +8,7 @@ import { queryStatus, startMigration } from '../../src/cli/commands';
 import { createLogger } from '../../src/logging';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { activityDeps } from '../../src/runtime/worker';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox';
+import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { findRun, getRun } from '../../src/store/runs';
 import { activityRunner, loadAllBatches, prepareMigration } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';

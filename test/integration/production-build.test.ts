@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox';
+import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { preflightWorkflow } from '../../src/workflows/preflight';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 

@@ -7,7 +7,7 @@ import { loadEnv } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { defaultFieldMap } from '../../src/mapping';
 import { activityDeps } from '../../src/runtime/worker';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox';
+import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { saveProposedMap } from '../../src/store/field-maps';
 import { Ledger } from '../../src/store/ledger';
 import { registerRun } from '../../src/store/runs';

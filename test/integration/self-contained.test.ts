@@ -7,6 +7,7 @@ import axios from 'axios';
 jest.setTimeout(120_000);
 
 const REPO = path.resolve(__dirname, '..', '..');
+const WORKSPACE_SCOPE = '@dentrix-pipedrive';
 
 /** The repository's own files (what a clone holds), without the team's reading material beside it. */
 function cloneWithoutShared(): string {
@@ -17,7 +18,17 @@ function cloneWithoutShared(): string {
     fs.mkdirSync(path.dirname(path.join(dir, 'repo', file)), { recursive: true });
     fs.copyFileSync(path.join(REPO, file), path.join(dir, 'repo', file));
   }
-  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'repo', 'node_modules'));
+  // The installed packages, but the workspaces (packages/*) linked to the clone's own copies, as npm ci links them.
+  const modules = path.join(dir, 'repo', 'node_modules');
+  fs.mkdirSync(modules);
+  for (const entry of fs.readdirSync(path.join(REPO, 'node_modules'))) {
+    if (entry !== WORKSPACE_SCOPE) fs.symlinkSync(path.join(REPO, 'node_modules', entry), path.join(modules, entry));
+  }
+  for (const pkg of fs.readdirSync(path.join(dir, 'repo', 'packages'))) {
+    const { name } = JSON.parse(fs.readFileSync(path.join(dir, 'repo', 'packages', pkg, 'package.json'), 'utf8')) as { name: string };
+    fs.mkdirSync(path.dirname(path.join(modules, name)), { recursive: true });
+    fs.symlinkSync(path.join(dir, 'repo', 'packages', pkg), path.join(modules, name));
+  }
   return path.join(dir, 'repo');
 }
 
@@ -27,11 +38,18 @@ describe('the product needs only its own repository', () => {
     const walk = (d: string) => {
       for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
         const p = path.join(d, entry.name);
+        if (entry.isDirectory() && entry.name === 'node_modules') continue;
         if (entry.isDirectory()) walk(p);
-        else if (/\.(ts|json)$/u.test(entry.name) && /shared\/reference|'\.\.\/\.\.\/\.\.\//u.test(fs.readFileSync(p, 'utf8'))) offenders.push(path.relative(REPO, p));
+        else if (/\.(ts|js|json)$/u.test(entry.name)) {
+          const text = fs.readFileSync(p, 'utf8');
+          // A relative import resolving outside the repository (as `../../../x` from src/a/b.ts would), or the reference set.
+          const outside = [...text.matchAll(/(?:from |require\()'(\.\.?\/[^']*)'/gu)].some((m) => !path.resolve(path.dirname(p), m[1]!).startsWith(REPO + path.sep));
+          if (outside || /shared\/reference/u.test(text)) offenders.push(path.relative(REPO, p));
+        }
       }
     };
     walk(path.join(REPO, 'src'));
+    walk(path.join(REPO, 'packages'));
     expect(offenders).toEqual([]);
   });
 
@@ -40,7 +58,7 @@ describe('the product needs only its own repository', () => {
     expect(fs.existsSync(path.join(clone, '..', 'shared'))).toBe(false);
     const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: path.join(clone, '.data') };
     delete env.PIPEDRIVE_SPECS_DIR;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts', '--port', '0'], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/pipedrive-sandbox/src/main.ts', '--port', '0'], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
       const url = await new Promise<string>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { type Pool } from 'pg';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
 import { LOAD_ORDER as DATA_OBJECT_TYPES } from '../../src/object-types/registry';
 import { sourceKeyOf } from '../../src/mapping/source-keys';
-import { sandboxAdminHeaders } from '../../src/sandbox/admin-auth';
+import { sandboxAdminHeaders } from '../../src/pipedrive/sandbox-admin';
 
 /** Sandbox tables holding the records a migration creates, by the ledger's object type. */
 const TABLE_OF: Record<(typeof DATA_OBJECT_TYPES)[number], string> = {

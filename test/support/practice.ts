@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { providerUsers } from '../../src/cli/demo';
 import { generatePractice } from '../../src/dentrix/generator';
-import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createHarness, type Harness } from './harness';
 
 /** A generated practice folder (the `demo` profile unless told), cached per seed under the harness's data dir. */

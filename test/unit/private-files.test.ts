@@ -5,7 +5,7 @@ import { writeJsonReport, writeReportFile } from '../../src/activities/report-fi
 import { exportAuditLog } from '../../src/cli/audit-export';
 import { defaultFieldMap } from '../../src/mapping';
 import { exportWorkbook } from '../../src/review';
-import { startSandbox } from '../../src/sandbox';
+import { startSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { appendAudit } from '../../src/store/audit';
 import { registerRun } from '../../src/store/runs';
 import { createTestDatabase, type TestDatabase } from '../support/db';

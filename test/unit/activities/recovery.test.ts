@@ -1,7 +1,7 @@
 import { recoverCreatedId } from '../../../src/activities/recovery';
 import { SOURCE_KEY_FIELD, type FieldKeys } from '../../../src/mapping';
 import { PipedriveClient } from '../../../src/pipedrive/client';
-import { type RunningSandbox } from '../../../src/sandbox';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createField, start, TOKEN, v2 } from '../sandbox/helpers';
 
 /**

@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { takeAccountFingerprint } from '../../../src/activities/fingerprint';
 import type { PipedriveClient } from '../../../src/pipedrive/client';
-import { type RunningSandbox } from '../../../src/sandbox';
-import { isLoopbackHost, sandboxAdminHeaders } from '../../../src/sandbox/admin-auth';
-import { SandboxConfigError } from '../../../src/sandbox/options';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { isLoopbackHost } from '@dentrix-pipedrive/pipedrive-sandbox/src/admin-auth';
+import { sandboxAdminHeaders } from '../../../src/pipedrive/sandbox-admin';
+import { SandboxConfigError } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
 import { call, start, v2 } from './helpers';
 
 const ADMIN = 'admin-secret-7f3a';
@@ -75,7 +76,7 @@ describe('the sandbox admin API token', () => {
     const root = path.resolve(__dirname, '../../..');
     const env = { ...process.env };
     delete env.SANDBOX_ADMIN_TOKEN;
-    const r = spawnSync(path.join(root, 'node_modules/.bin/tsx'), ['src/sandbox/main.ts', '--host', '0.0.0.0', '--port', '0'], {
+    const r = spawnSync(path.join(root, 'node_modules/.bin/tsx'), ['packages/pipedrive-sandbox/src/main.ts', '--host', '0.0.0.0', '--port', '0'], {
       cwd: root,
       env,
       encoding: 'utf8',

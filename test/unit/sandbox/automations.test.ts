@@ -1,5 +1,5 @@
 /** Rehearsal account automations: a field rewritten right after create, as a real account's automations do. */
-import type { RunningSandbox } from '../../../src/sandbox';
+import type { RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { call, createField, start, v2 } from './helpers';
 
 describe('sandbox account automations', () => {

@@ -1,5 +1,5 @@
 /** v2 strictness, pagination, soft delete, search and auth: the sandbox behaves as Pipedrive documents. */
-import type { RunningSandbox } from '../../../src/sandbox';
+import type { RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { call, created, createField, start, v1, v2, type Json } from './helpers';
 
 describe('sandbox fidelity', () => {

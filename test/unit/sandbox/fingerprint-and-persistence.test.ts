@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RunningSandbox } from '../../../src/sandbox';
+import type { RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { call, created, createField, start, v1, v2 } from './helpers';
 
 describe('fingerprint', () => {

@@ -1,5 +1,5 @@
 /** Token accounting, the burst and search windows, the daily budget, and every kind of injected fault. */
-import type { RunningSandbox } from '../../../src/sandbox';
+import type { RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { call, created, start, v2, type Json } from './helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,14 +9,6 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }
 
-/**
- * Headers for a call to a sandbox's `/_sandbox/*` admin API: the admin token from SANDBOX_ADMIN_TOKEN when one is
- * set (a sandbox reachable beyond this machine requires it), none otherwise (a loopback sandbox needs none).
- */
-export function sandboxAdminHeaders(token: string | undefined = process.env.SANDBOX_ADMIN_TOKEN): Record<string, string> {
-  return token ? { authorization: `Bearer ${token}` } : {};
-}
-
 /** The admin token a request carries: `Authorization: Bearer <token>` or the x-sandbox-admin-token header. */
 export function adminTokenOf(headers: { authorization?: string; [SANDBOX_ADMIN_TOKEN_HEADER]?: string | string[] }): string | undefined {
   const bearer = headers.authorization && /^Bearer\s+(.+)$/i.exec(headers.authorization)?.[1];
