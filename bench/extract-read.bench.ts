@@ -15,7 +15,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse';
 import { openExtract } from '../src/dentrix';
-import { generatePractice, type PracticeProfile } from '../src/dentrix/generator';
+import { generatePractice, type PracticeProfile } from '@dentrix-pipedrive/practice-generator';
 
 const SEED = 20261120;
 const CACHE = path.join(__dirname, '..', '.data', 'bench');

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type DentrixTable, openExtract, stageExtract } from '../src/dentrix';
-import { generatePractice } from '../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { defaultFieldMap, type FieldMap } from '../src/mapping';
 import { contractColumnUse, destinationSignature } from '../src/review/contract-usage';
 import { profileStagedColumns } from '../src/review/profile';

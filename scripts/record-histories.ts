@@ -23,7 +23,7 @@ import { queryStatus, requestRollback, sendApproval, sendRejection, startMigrati
 import { migrationWorkflowId } from '../src/runtime/temporal';
 import { approveSignal, type Gate } from '../src/workflows/messages';
 import { driveMigration } from '../src/cli/drive';
-import { generatePractice } from '../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { assertTemporalCli } from '../src/devserver/dev-server';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { generatePractice, generatePracticeToSql } from '../dentrix/generator';
 import { estimateFromExtract, formatPlanJson, formatPlanText, PIPEDRIVE_PLAN_NAMES, type PipedrivePlan } from '../plan';
 import { loadEnv } from '../config';
 import { parseBudgetReserve } from '../pipedrive/daily-budget';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
 import { describeReportLocation, exportReports, formatBytes, isText, reportsOf, storedReportFile } from './report-files';
+import { loadPracticeGenerator } from './dev-workspaces';
 
 const PROFILES = ['demo', 'small', 'medium', 'large'];
 
@@ -28,6 +28,7 @@ export function registerExtraCommands(cli: Command): void {
       if (!/^[A-Z]{3}$/u.test(o.currency)) throw new Error(`--currency "${o.currency}": give a 3-letter ISO 4217 code in capitals, e.g. CAD`);
       if (o.documents && o.out) throw new Error('--documents is for --sql: an extract folder keeps its files in <out>/documents/');
       const documentsDir = o.documents ? path.resolve(o.documents) : undefined;
+      const { generatePractice, generatePracticeToSql } = await loadPracticeGenerator();
       const started = Date.now();
       const result = o.out
         ? await generatePractice({ profile: o.profile, seed: o.seed, outDir: path.resolve(o.out), dateFormat: o.dateFormat, currency: o.currency })

@@ -7,7 +7,7 @@ import { waitFor } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
 import { requestRollback, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
-import { generatePractice } from '../../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { assertTemporalCli } from '../../src/devserver/dev-server';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';

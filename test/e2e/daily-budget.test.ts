@@ -7,7 +7,7 @@ import { exactlyOnceReport, preexistingRecords } from '../support/account-check'
 import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
-import { generatePractice } from '../../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';

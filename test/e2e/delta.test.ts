@@ -8,7 +8,7 @@ import { sandboxFor } from '../support/practice';
 import { describeError, waitFor, WaitAborted } from '../support/wait';
 import { dentrixTimestamp, editExtract, nextId, readCsvTable, syncManifestCounts, writeCsvTable } from '../support/extract-edit';
 import { parseMigrationOptions } from '../../src/config';
-import { generatePractice, generatePracticeToSql } from '../../src/dentrix/generator';
+import { generatePractice, generatePracticeToSql } from '@dentrix-pipedrive/practice-generator';
 import { requestCutover, requestRollback, startMigration } from '../../src/cli/commands';
 import type { DeltaPollResult } from '../../src/activities/contracts';
 import { driveMigration } from '../../src/cli/drive';

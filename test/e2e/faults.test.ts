@@ -5,7 +5,7 @@ import { exactlyOnceReport, preexistingRecords, schemaShape } from '../support/a
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
-import { generatePractice } from '../../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';

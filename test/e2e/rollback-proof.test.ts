@@ -11,7 +11,7 @@ import { loadAccountFieldKeys } from '../../src/activities/field-keys';
 import { restorableBody } from '../../src/activities/load';
 import { createdFieldCodes } from '../../src/activities/rollback-checks';
 import { withoutFields } from '../../src/activities/rollback-proof';
-import { generatePractice } from '../../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { PipedriveClient } from '../../src/pipedrive/client';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';

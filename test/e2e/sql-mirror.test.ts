@@ -4,7 +4,7 @@ import { createHarness, type Harness } from '../support/harness';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
-import { generatePracticeToSql } from '../../src/dentrix/generator';
+import { generatePracticeToSql } from '@dentrix-pipedrive/practice-generator';
 import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
 import axios from 'axios';

@@ -7,7 +7,7 @@ import { exactlyOnceReport, pendingCreatesMidPersons, preexistingRecords } from 
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
-import { generatePractice } from '../../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';

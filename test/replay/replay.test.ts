@@ -6,7 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { workflowBundle } from '../support/harness';
 import { readCsvTable, type CsvTable } from '../support/extract-edit';
 import { haystacksOfJson, needlesFrom, search } from '../support/phi-needles';
-import { generatePractice } from '../../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { HISTORIES_DIR, RECORDED_PRACTICE } from './recorded-practice';
 
 jest.setTimeout(5 * 60 * 1000);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { providerUsers } from '../../src/cli/demo';
-import { generatePractice } from '../../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createHarness, type Harness } from './harness';
 

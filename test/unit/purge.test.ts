@@ -6,7 +6,7 @@ import { reconciledFields } from '../../src/activities/reconciliation';
 import type { ActivityDeps } from '../../src/activities/deps';
 import { PurgeRefusedError, purgeMigration } from '../../src/cli/purge-command';
 import { openExtract, stageExtract } from '../../src/dentrix';
-import { generatePractice } from '../../src/dentrix/generator';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { PURGED, stagedPhiLeft, type PurgeCounts } from '../../src/store/purge';
 import { listReports, saveReport } from '../../src/store/reports';
 import { registerRun, setRunPhase } from '../../src/store/runs';

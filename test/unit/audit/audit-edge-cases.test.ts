@@ -2,7 +2,7 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { auditMigration } from '../../../src/audit';
-import { generatePractice, type GeneratorTruth } from '../../../src/dentrix/generator';
+import { generatePractice, type GeneratorTruth } from '@dentrix-pipedrive/practice-generator';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { type AuditedExtract, readCsv, runAudit, stageFolder, tempDirs } from './helpers';
 

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { DEFAULT_DIRT_RATES, generatePractice, type DirtKind, type DirtRates, type GeneratorTruth } from '../../../src/dentrix/generator';
+import { DEFAULT_DIRT_RATES, generatePractice, type DirtKind, type DirtRates, type GeneratorTruth } from '@dentrix-pipedrive/practice-generator';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { type AuditedExtract, readCsv, runAudit, stageFolder, tempDirs } from './helpers';
 

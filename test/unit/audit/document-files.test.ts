@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeExtractFolder } from '../../../src/dentrix/generator';
+import { writeExtractFolder } from '@dentrix-pipedrive/practice-generator';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { MANIFEST, PROVIDERS } from '../dentrix/helpers';
 import { type AuditedExtract, runAudit, stageFolder, tempDirs } from './helpers';

@@ -5,7 +5,7 @@ import iconv from 'iconv-lite';
 import { isUtf8Stream } from '../../../src/dentrix/csv-records';
 import { openExtract, resolveDocumentFile } from '../../../src/dentrix';
 import { ExtractFormatError, MissingTableError, TableRowCountError } from '../../../src/dentrix/errors';
-import { writeExtractFolder } from '../../../src/dentrix/generator';
+import { writeExtractFolder } from '@dentrix-pipedrive/practice-generator';
 import { MANIFEST, PROVIDERS, readAll, rejections, rows, tempDirs } from './helpers';
 
 const dirs = tempDirs();

@@ -5,7 +5,7 @@ import { decode as decodeJpeg } from 'jpeg-js';
 import { DateTime } from 'luxon';
 import { PNG } from 'pngjs';
 import { openExtract, resolveDocumentFile } from '../../../src/dentrix';
-import { generatePractice, type GeneratorTruth, TRUTH_FILE } from '../../../src/dentrix/generator';
+import { generatePractice, type GeneratorTruth, TRUTH_FILE } from '@dentrix-pipedrive/practice-generator';
 import type { DentrixRowByTable, DentrixTable, RowIssue } from '../../../src/dentrix/types';
 import { readAll, tempDirs } from './helpers';
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { openExtract, stageExtract } from '../../../src/dentrix';
-import { generatePractice, generatePracticeToSql, writeExtractFolder } from '../../../src/dentrix/generator';
+import { generatePractice, generatePracticeToSql, writeExtractFolder } from '@dentrix-pipedrive/practice-generator';
 import { NEVER_STORED_COLUMNS, NeverStoredScrubber, isNeverStoredToken } from '../../../src/dentrix/never-stored';
 import { defaultFieldMap } from '../../../src/mapping';
 import { classifyColumn } from '../../../src/review/phi-class';

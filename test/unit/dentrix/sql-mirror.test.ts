@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { openExtract, stageExtract } from '../../../src/dentrix';
 import { ExtractConfigError, MissingTableError, TableRowCountError } from '../../../src/dentrix/errors';
-import { generatePractice, generatePracticeToSql } from '../../../src/dentrix/generator';
+import { generatePractice, generatePracticeToSql } from '@dentrix-pipedrive/practice-generator';
 import { DENTRIX_TABLES } from '../../../src/dentrix/types';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { readAll, rows, tempDirs } from './helpers';

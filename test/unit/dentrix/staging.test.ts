@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openExtract, stageExtract } from '../../../src/dentrix';
 import { ExtractIncompleteError } from '../../../src/dentrix/errors';
-import { writeExtractFolder } from '../../../src/dentrix/generator';
+import { writeExtractFolder } from '@dentrix-pipedrive/practice-generator';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { MANIFEST, PROVIDERS, tempDirs } from './helpers';
 

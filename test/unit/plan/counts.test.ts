@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { openExtract } from '../../../src/dentrix';
-import { generatePractice, type GeneratorTruth } from '../../../src/dentrix/generator';
+import { generatePractice, type GeneratorTruth } from '@dentrix-pipedrive/practice-generator';
 import { countExtractObjects, estimateFromExtract, estimatePlan, type ObjectCounts } from '../../../src/plan';
 
 let dir: string;

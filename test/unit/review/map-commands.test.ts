@@ -8,7 +8,7 @@ import { createMappingActivities } from '../../../src/activities/mapping';
 import type { ActivityDeps } from '../../../src/activities/deps';
 import { MapImportRefusedError, registerMapCommands } from '../../../src/cli/map-commands';
 import { openExtract, stageExtract } from '../../../src/dentrix';
-import { writeExtractFolder } from '../../../src/dentrix/generator';
+import { writeExtractFolder } from '@dentrix-pipedrive/practice-generator';
 import { createLogger } from '../../../src/logging';
 import { phiDecisionsForApproval } from '../../../src/review';
 import { getFieldMap, latestFieldMap } from '../../../src/store/field-maps';

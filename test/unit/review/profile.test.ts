@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openExtract, stageExtract } from '../../../src/dentrix';
-import { writeExtractFolder } from '../../../src/dentrix/generator';
+import { writeExtractFolder } from '@dentrix-pipedrive/practice-generator';
 import { defaultFieldMap } from '../../../src/mapping';
 import { profileStagedColumns } from '../../../src/review/profile';
 import { proposeForMigration } from '../../../src/review';

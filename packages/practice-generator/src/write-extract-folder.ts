@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import iconv from 'iconv-lite';
-import { DOCUMENTS_DIR, MANIFEST_FILE } from '../folder-reader';
-import type { DentrixTable, ExtractManifest } from '../types';
+import { DOCUMENTS_DIR, MANIFEST_FILE } from '../../../src/dentrix/folder-reader';
+import type { DentrixTable, ExtractManifest } from '../../../src/dentrix/types';
 
 export interface WriteExtractFolderOptions {
   /** Bytes of the CSV files; `windows-1252` writes what an old Dentrix workstation export looks like. */

@@ -6,10 +6,10 @@ import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { type ColumnKind, TABLE_COLUMNS } from '../columns';
-import { DOCUMENTS_DIR, MANIFEST_FILE } from '../folder-reader';
-import { MIRROR_MANIFEST_TABLE } from '../sql-reader';
-import { DENTRIX_TABLES, type DentrixTable, type ExtractManifest, PRIMARY_KEYS } from '../types';
+import { type ColumnKind, TABLE_COLUMNS } from '../../../src/dentrix/columns';
+import { DOCUMENTS_DIR, MANIFEST_FILE } from '../../../src/dentrix/folder-reader';
+import { MIRROR_MANIFEST_TABLE } from '../../../src/dentrix/sql-reader';
+import { DENTRIX_TABLES, type DentrixTable, type ExtractManifest, PRIMARY_KEYS } from '../../../src/dentrix/types';
 import { TRUTH_FILE, type GeneratorTruth } from './truth';
 
 /** A date the generator deliberately got wrong, rendered per the extract's date format. */

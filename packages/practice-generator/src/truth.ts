@@ -1,4 +1,4 @@
-import type { DentrixTable, ExtractManifest } from '../types';
+import type { DentrixTable, ExtractManifest } from '../../../src/dentrix/types';
 
 /**
  * The generator's ground truth: which dirt it injected where, at which rate, written beside the extract (never as

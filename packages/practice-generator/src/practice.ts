@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Faker, base, en, en_US } from '@faker-js/faker';
 import { DateTime } from 'luxon';
-import { DENTRIX_TABLES, type DentrixTable, type ExtractManifest } from '../types';
+import { DENTRIX_TABLES, type DentrixTable, type ExtractManifest } from '../../../src/dentrix/types';
 import { makeDocumentFile } from './documents';
 import { QuotaSampler, Random } from './random';
 import type { GenRow, InvalidDate, PracticeSink } from './sinks';

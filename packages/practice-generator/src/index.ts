@@ -1,7 +1,7 @@
 import { PracticeGenerator, type PracticeGenerationOptions, type PracticeProfile } from './practice';
 import { FolderSink, type PracticeSink, SqlSink } from './sinks';
 import type { GeneratorTruth } from './truth';
-import type { ExtractManifest } from '../types';
+import type { ExtractManifest } from '../../../src/dentrix/types';
 
 export { PROFILES, type PracticeProfile, type PracticeGenerationOptions } from './practice';
 export { DEFAULT_DIRT_RATES, TRUTH_FILE, type DirtItem, type DirtKind, type DirtRates, type DirtRecord, type GeneratorTruth } from './truth';
