@@ -1,9 +1,11 @@
+import type * as PracticeGenerator from '@dentrix-pipedrive/practice-generator';
+
 /**
  * The practice generator and the Pipedrive sandbox are development workspaces (packages/): `npm ci` in a clone links
  * them, the worker and CLI image installs neither (see the Dockerfile). A command that needs one loads it when it runs,
  * so every other command works without it, and says why when it is absent.
  */
-export async function loadPracticeGenerator(): Promise<typeof import('@dentrix-pipedrive/practice-generator')> {
+export async function loadPracticeGenerator(): Promise<typeof PracticeGenerator> {
   try {
     return await import('@dentrix-pipedrive/practice-generator');
   } catch (err) {
