@@ -26,7 +26,7 @@ import { registerPurgeCommand } from './cli/purge-command';
 import { dataDir } from './devserver/paths';
 import { packageVersion } from './cli/version';
 import { resolveStoreUrl } from './store/embedded';
-import { GATES, type Gate } from './workflows/messages';
+import { FINAL_PHASES, GATES, type Gate, type Phase } from './workflows/messages';
 
 async function withStore<T>(env: Env, fn: (pool: ReturnType<typeof createPool>) => Promise<T>): Promise<T> {
   await ensureDatabase(env.DATABASE_URL);
@@ -139,7 +139,7 @@ function program(): Command {
             const failure = await failureOf(o.migrationId);
             if (!o.watch) console.log(statusHeader(o.migrationId, status, progress, delta, failure).join('\n'));
             bars.update(progress);
-            const ended = ['DONE', 'ROLLED_BACK', 'FAILED'].includes(currentPhase(status, progress));
+            const ended = FINAL_PHASES.includes(currentPhase(status, progress) as Phase);
             if (!o.watch || ended) {
               if (o.watch) watchedFailure = failure;
               break;

@@ -2,6 +2,7 @@ import { type Pool } from 'pg';
 import { sql } from 'kysely';
 import { appendAudit } from './audit';
 import { storeDb, storeDbOn } from './db';
+import { FINAL_PHASES } from '../workflows/messages';
 
 /**
  * Purging a migration's staged PHI (DESIGN §5.11): what the practice's extract put in the store, once the workflow
@@ -27,8 +28,8 @@ export const PURGED = 'purged';
 /** Reports whose files quote source values: their stored contents go with the staged PHI. */
 export const REPORTS_WITH_VALUES: readonly string[] = ['sample-diff', 'verification', 'mapping-workbook'];
 
-/** Phases in which no workflow needs the staged rows any more. */
-export const PURGEABLE_PHASES: readonly string[] = ['DONE', 'ROLLED_BACK', 'FAILED'];
+/** Phases in which no workflow needs the staged rows any more: the migration's final ones. */
+export const PURGEABLE_PHASES: readonly string[] = FINAL_PHASES;
 
 export interface PurgeCounts {
   /** Staged rows reduced to their ids by this purge. */

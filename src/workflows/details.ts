@@ -8,6 +8,9 @@ const GATE_ACTIONS: Record<Gate, string> = {
   SAMPLE_REVIEW:
     'review the sample diff (`report --kind sample-diff`), then `npm run starter -- approve -m <id> --gate SAMPLE_REVIEW --by <you>` ' +
     '(or `reject … --reason` to roll the sample back); Web UI: Send a Signal `approve` with `{"gate":"SAMPLE_REVIEW","by":"<you>"}`',
+  CANCEL_REVIEW:
+    'the migration was cancelled and writes nothing more; roll back what it created with `npm run starter -- reject -m <id> --gate CANCEL_REVIEW --by <you> --reason <why>` ' +
+    '(or `rollback`), or keep it and end with `approve … --gate CANCEL_REVIEW --override-reason <why>`; Web UI: Send a Signal `rollback` with `{"by":"<you>","reason":"<why>"}`',
   VERIFY_REVIEW:
     'review the verification and reconciliation reports (`report --kind verification`, `report --kind reconciliation`), then go on with ' +
     '`npm run starter -- approve -m <id> --gate VERIFY_REVIEW --by <you> --override-reason <why>` or roll everything back with ' +

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, log, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, log, patched, setHandler } from '@temporalio/workflow';
 import { gateRefusal, type GateDecision, type OpenGate } from './gates';
 import {
   approveSignal,
@@ -50,7 +50,8 @@ export function createGateKeeper(opts: GateKeeperOptions) {
     const ticket = nextTicket++;
     unsettled.add(ticket);
     decisions.push({ ...d, ticket });
-    await condition(() => outcomes.has(ticket));
+    // Not cancellable: after a cancellation, CANCEL_REVIEW still takes decisions (the handler runs in the root scope).
+    await CancellationScope.nonCancellable(() => condition(() => outcomes.has(ticket)));
     const outcome = outcomes.get(ticket)!;
     outcomes.delete(ticket);
     if (outcome.refusal !== undefined) throw ApplicationFailure.nonRetryable(outcome.refusal, 'GateDecisionRefused');

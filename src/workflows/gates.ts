@@ -43,6 +43,9 @@ export function gateRefusal(decision: GateDecision, open: OpenGate | undefined, 
     return typeof reason === 'string' && reason.trim() ? undefined : 'a rejection must give its reason';
   }
   const approval = input;
+  if (open.gate === 'CANCEL_REVIEW' && !approval.overrideReason?.trim()) {
+    return 'keeping the records a cancelled migration created needs a written reason (overrideReason); reject (with a reason) to roll them back';
+  }
   if (open.gate === 'VERIFY_REVIEW' && !approval.overrideReason?.trim()) {
     return 'verification found problems: approve with a written override reason to go on, or reject (with a reason) to roll everything back';
   }

@@ -15,12 +15,20 @@ export const PHASES = [
   'DONE',
   'ROLLING_BACK',
   'ROLLED_BACK',
+  'CANCEL_REVIEW',
+  'CANCELLED',
   'FAILED',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** The phases where a migration waits for a person's decision (VERIFY_REVIEW only when verification found a problem). */
-export const GATES = ['MAPPING_REVIEW', 'SAMPLE_REVIEW', 'VERIFY_REVIEW'] as const;
+/** The phases a migration ends in: no workflow of it runs any more (nor needs the staged rows). */
+export const FINAL_PHASES: readonly Phase[] = ['DONE', 'ROLLED_BACK', 'CANCELLED', 'FAILED'];
+
+/**
+ * The phases where a migration waits for a person's decision: VERIFY_REVIEW only when verification found a problem,
+ * CANCEL_REVIEW only after a cancellation (keep what was written, or roll it back).
+ */
+export const GATES = ['MAPPING_REVIEW', 'SAMPLE_REVIEW', 'VERIFY_REVIEW', 'CANCEL_REVIEW'] as const;
 export type Gate = (typeof GATES)[number];
 export type RunKind = 'sample' | 'full' | 'delta';
 

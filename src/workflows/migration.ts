@@ -55,6 +55,8 @@ export interface MigrationResult {
 const PURGE_AT_DONE = 'purge-staged-phi-at-done';
 /** Histories from before this change went on from VERIFY whatever it found. */
 const VERIFY_REVIEW_GATE = 'verify-review-gate';
+/** Histories from before this change ended FAILED on a cancellation, leaving what was written in the account. */
+const CANCEL_ASKS = 'cancel-pauses-and-asks';
 
 /**
  * One migration, from extract to cutover (or rollback). Orchestration only: every read and write happens in
@@ -398,10 +400,46 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     await finish();
   };
 
+  /**
+   * CANCEL_REVIEW: the migration was cancelled (the Web UI's "Request Cancellation", `temporal workflow cancel`). Its
+   * loads have stopped; what was written stays until a person decides: roll everything back (`reject`, or `rollback`),
+   * or keep it and end (`approve` with a written reason). Returns the rollback to run, or undefined to end cancelled.
+   */
+  const afterCancellation = () =>
+    CancellationScope.nonCancellable(async (): Promise<RollbackInput | undefined> => {
+      if (!anythingWritten) {
+        status.error = 'cancelled before anything was written to Pipedrive';
+        await setPhase('CANCELLED');
+        return undefined;
+      }
+      await setPhase('CANCEL_REVIEW');
+      status.gateMessage = 'cancelled: nothing more is written; what was already created stays in Pipedrive until you roll it back or keep it';
+      const decided = await Promise.race([gates.waitForDecision('CANCEL_REVIEW'), condition(() => rollbackRequest !== undefined).then(() => undefined)]);
+      status.waitingFor = undefined;
+      status.gateMessage = undefined;
+      if (!decided) return rollbackRequest;
+      const { by } = decided.input;
+      if (decided.kind === 'reject') {
+        await short.recordDecision({ migrationId, decision: 'reject', ...decided.input });
+        gates.settle(decided, { result: { gate: 'CANCEL_REVIEW', decision: 'reject', outcome: 'cancellation: rolling everything back' } });
+        return { by, reason: decided.input.reason };
+      }
+      await short.recordDecision({ migrationId, gate: 'CANCEL_REVIEW', decision: 'keep_records', by, reason: decided.input.overrideReason });
+      gates.settle(decided, { result: { gate: 'CANCEL_REVIEW', decision: 'approve', outcome: 'cancellation: the records created stay in Pipedrive; the migration ends cancelled' } });
+      status.error = `cancelled; the records created were kept by ${by}`;
+      await setPhase('CANCELLED');
+      return undefined;
+    });
+
   try {
     await main.run(phases);
   } catch (err) {
-    if (!(rollbackRequest && isCancellation(err))) {
+    const cancelled = isCancellation(err);
+    if (cancelled && !rollbackRequest && patched(CANCEL_ASKS)) {
+      const rollback = await afterCancellation();
+      if (!rollback) throw err; // the workflow ends Cancelled, never Completed
+      rollbackRequest = rollback;
+    } else if (!(rollbackRequest && cancelled)) {
       status.error = err instanceof Error ? err.message : String(err);
       await CancellationScope.nonCancellable(() => setPhase('FAILED'));
       throw err;

@@ -78,3 +78,12 @@ describe('verificationProblems', () => {
     expect(verificationProblems(objects, true, 98.25, 99)).toEqual(['full-run accuracy 98.25% is below 99%']);
   });
 });
+
+describe('CANCEL_REVIEW: keeping what a cancelled migration wrote is a written decision', () => {
+  const CANCEL: OpenGate = { gate: 'CANCEL_REVIEW' };
+  it('refuses keeping the records without a reason; a rejection (roll back) needs its reason', () => {
+    expect(gateRefusal(approve({ gate: 'CANCEL_REVIEW' }), CANCEL, 'CANCEL_REVIEW')).toMatch(/needs a written reason/u);
+    expect(gateRefusal(approve({ gate: 'CANCEL_REVIEW', overrideReason: 'practice keeps them' }), CANCEL, 'CANCEL_REVIEW')).toBeUndefined();
+    expect(gateRefusal(reject({ gate: 'CANCEL_REVIEW', reason: '' }), CANCEL, 'CANCEL_REVIEW')).toBe('a rejection must give its reason');
+  });
+});
