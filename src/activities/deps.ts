@@ -2,6 +2,7 @@ import { type Pool } from 'pg';
 import type { Logger } from 'pino';
 import { type PipedriveClient } from '../pipedrive/client';
 import { type ExtractReader, type ExtractSourceSpec } from '../dentrix';
+import { type Fingerprinter } from '../engine/ports';
 import { type MappingLlmConfig } from '../review/llm';
 
 /** What activities need from the outside world; the worker wires the real ones, tests may wire others. */
@@ -10,6 +11,8 @@ export interface ActivityDeps {
   /** One client per Pipedrive account (base URL); the API token comes from the worker's environment. */
   pipedriveFor(baseUrl: string): PipedriveClient;
   openSource(spec: ExtractSourceSpec): Promise<ExtractReader>;
+  /** The account fingerprint before the first write and after a rollback: the worker wires the product's one. */
+  fingerprinter: Fingerprinter;
   settings: ActivitySettings;
   logger: Logger;
   /** For reports' timestamps; injectable so tests are stable. */

@@ -13,7 +13,6 @@ import type { FingerprintResult, MigrationRef, ProviderResolution, SchemaResult 
 import { type ActivityDeps } from './deps';
 import { createAccountGuard } from './account';
 import { accountMismatch, permanent } from './failures';
-import { takeAccountFingerprint } from './fingerprint';
 import { approvedMapLoader } from './mapping';
 import { composeFieldId, composeFieldOptionId, fieldEndpointsOf, OBJECT_TYPES, type CustomFieldEntity, type Endpoint } from '../object-types/registry';
 import { rethrowAsFailure } from './pipedrive-failures';
@@ -143,7 +142,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
       const run = await getRun(pool, migrationId);
       if (label === 'before_first_write' && run.fingerprintBefore) return { fingerprint: run.fingerprintBefore, method: 'sandbox' };
       try {
-        const result = await takeAccountFingerprint(deps.pipedriveFor(run.pipedriveBaseUrl), run.pipedriveBaseUrl);
+        const result = await deps.fingerprinter.take(deps.pipedriveFor(run.pipedriveBaseUrl), run.pipedriveBaseUrl);
         const kept = await recordFingerprint(pool, migrationId, label, result.fingerprint);
         return { ...result, fingerprint: kept };
       } catch (err) {

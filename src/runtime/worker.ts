@@ -6,6 +6,7 @@ import { createActivities } from '../activities';
 import { type ActivityDeps } from '../activities/deps';
 import { type Env } from '../config';
 import { openExtract } from '../dentrix';
+import { accountFingerprinter } from '../engine/account-fingerprint';
 import { dataDir } from '../devserver/paths';
 import { createLogger, type Logger } from '../logging';
 import { PipedriveClient } from '../pipedrive/client';
@@ -65,6 +66,7 @@ export function activityDeps(env: Env, pool: Pool, logger: Logger): ActivityDeps
     pool,
     pipedriveFor: pipedriveClientFactory(env, logger),
     openSource: openExtract,
+    fingerprinter: accountFingerprinter,
     logger,
     settings: {
       dataDir: env.DATA_DIR ?? dataDir(),

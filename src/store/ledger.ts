@@ -1,19 +1,7 @@
 import { type Pool, type PoolClient } from 'pg';
-import { ROLLBACK_ORDER } from '../object-types/registry';
+import type { BeforeImage, LedgerEntry, LedgerState, RunKind } from '../engine/ports';
 
-export type LedgerState = 'pending' | 'created' | 'reused' | 'deleted' | 'skipped' | 'rejected';
-export type RunKind = 'sample' | 'full' | 'delta' | 'schema';
-
-export interface LedgerEntry {
-  objectType: string;
-  sourceKey: string;
-  pipedriveId: string | null;
-  state: LedgerState;
-  reason: string | null;
-  runKind: string;
-  contentHash: string | null;
-  updatedAt: Date;
-}
+export type { LedgerEntry, LedgerState, RunKind };
 
 interface LedgerRow {
   object_type: string;
@@ -150,16 +138,15 @@ export class Ledger {
     );
   }
 
-  /** The object type a rollback undoes next (the registry's rollback order: the reverse of the load order), with its rows left. */
-  async nextToUndo(migrationId: string, scope: 'all' | 'sample'): Promise<{ objectType: string; remaining: number } | undefined> {
+  /** Created or pending rows a rollback has left to undo, per object type (sample scope: the sample's only). */
+  async remainingByType(migrationId: string, scope: 'all' | 'sample'): Promise<Map<string, number>> {
     const { rows } = await this.db.query<{ object_type: string; remaining: string }>(
       `SELECT object_type, count(*) AS remaining FROM id_map
        WHERE migration_id = $1 AND state IN ('created', 'pending') AND ($2 = 'all' OR run_kind = 'sample')
-       GROUP BY object_type ORDER BY array_position($3::text[], object_type), object_type LIMIT 1`,
-      [migrationId, scope, ROLLBACK_ORDER],
+       GROUP BY object_type`,
+      [migrationId, scope],
     );
-    const r = rows[0];
-    return r ? { objectType: r.object_type, remaining: Number(r.remaining) } : undefined;
+    return new Map(rows.map((r) => [r.object_type, Number(r.remaining)]));
   }
 
   async toUndo(migrationId: string, objectType: string, scope: 'all' | 'sample', limit: number): Promise<LedgerEntry[]> {
@@ -190,5 +177,81 @@ export class Ledger {
     const out: Record<string, Partial<Record<LedgerState, number>>> = {};
     for (const r of rows) (out[r.object_type] ??= {})[r.state] = Number(r.n);
     return out;
+  }
+
+  // Before-images: the state of a record the migration updated but did not create, kept before its first update.
+
+  /** The first before-image of a record wins: later updates keep it. */
+  async saveBeforeImage(migrationId: string, image: BeforeImage): Promise<void> {
+    await this.db.query(
+      `INSERT INTO before_images (migration_id, object_type, pipedrive_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [migrationId, image.objectType, image.pipedriveId, JSON.stringify(image.body)],
+    );
+  }
+
+  /** Before-images of records the rollback kept (not deleted) and not yet restored. */
+  async beforeImagesToRestore(migrationId: string): Promise<BeforeImage[]> {
+    const { rows } = await this.db.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown> }>(
+      `SELECT b.object_type, b.pipedrive_id, b.body FROM before_images b
+       WHERE b.migration_id = $1 AND b.restored_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM id_map m WHERE m.migration_id = b.migration_id AND m.object_type = b.object_type
+                         AND m.pipedrive_id = b.pipedrive_id AND m.state = 'deleted')`,
+      [migrationId],
+    );
+    return rows.map((r) => ({ objectType: r.object_type, pipedriveId: r.pipedrive_id, body: r.body }));
+  }
+
+  /** Every before-image of a record the rollback kept, restored or not: what the proof reads back. */
+  async beforeImagesKept(migrationId: string): Promise<(BeforeImage & { restored: boolean })[]> {
+    const { rows } = await this.db.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown>; restored: boolean }>(
+      `SELECT b.object_type, b.pipedrive_id, b.body, b.restored_at IS NOT NULL AS restored FROM before_images b
+       WHERE b.migration_id = $1
+         AND NOT EXISTS (SELECT 1 FROM id_map m WHERE m.migration_id = b.migration_id AND m.object_type = b.object_type
+                         AND m.pipedrive_id = b.pipedrive_id AND m.state = 'deleted')
+       ORDER BY b.object_type, b.pipedrive_id`,
+      [migrationId],
+    );
+    return rows.map((r) => ({ objectType: r.object_type, pipedriveId: r.pipedrive_id, body: r.body, restored: r.restored }));
+  }
+
+  async markRestored(migrationId: string, objectType: string, pipedriveId: string): Promise<void> {
+    await this.db.query('UPDATE before_images SET restored_at = now() WHERE migration_id = $1 AND object_type = $2 AND pipedrive_id = $3', [
+      migrationId,
+      objectType,
+      pipedriveId,
+    ]);
+  }
+
+  /** Custom fields the migration created (ledger ids `<entity>/<field_code>`): their codes. */
+  async createdFieldCodes(migrationId: string): Promise<Set<string>> {
+    const { rows } = await this.db.query<{ pipedrive_id: string }>(
+      `SELECT pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'custom_field'
+         AND state IN ('created', 'pending', 'deleted') AND pipedrive_id IS NOT NULL`,
+      [migrationId],
+    );
+    return new Set(rows.map((r) => r.pipedrive_id.split('/')[1]!).filter(Boolean));
+  }
+
+  /** Ids the rollback deleted, per object type (sample scope: the sample's only). */
+  async deletedIds(migrationId: string, scope: 'all' | 'sample'): Promise<Map<string, string[]>> {
+    const { rows } = await this.db.query<{ object_type: string; pipedrive_id: string }>(
+      `SELECT object_type, pipedrive_id FROM id_map
+       WHERE migration_id = $1 AND state = 'deleted' AND pipedrive_id IS NOT NULL AND ($2 = 'all' OR run_kind = 'sample')
+       ORDER BY object_type, pipedrive_id`,
+      [migrationId, scope],
+    );
+    const idsByType = new Map<string, string[]>();
+    for (const r of rows) idsByType.set(r.object_type, [...(idsByType.get(r.object_type) ?? []), r.pipedrive_id]);
+    return idsByType;
+  }
+
+  /** The stored keys of custom fields the rollback deleted: a re-run resolves them afresh. */
+  async forgetDeletedFieldKeys(migrationId: string): Promise<void> {
+    await this.db.query(
+      `DELETE FROM field_keys fk USING id_map m
+       WHERE fk.migration_id = $1 AND m.migration_id = fk.migration_id AND m.object_type = 'custom_field'
+         AND m.state = 'deleted' AND m.pipedrive_id = fk.entity || '/' || fk.field_code`,
+      [migrationId],
+    );
   }
 }

@@ -77,3 +77,28 @@ export async function plannedSourceCounts(pool: Pool, migrationId: string): Prom
   );
   return Object.fromEntries(rows.map((r) => [r.object_type, Number(r.n)]));
 }
+
+/**
+ * Adds the work items of one driving table (idempotent): every staged row the plan's filter keeps, or (sample) the
+ * sample's members among them, keyed `<keyPrefix><key column>`, in staging order.
+ */
+export async function planWorkItems(
+  pool: Pool,
+  q: { migrationId: string; runKind: string; objectType: string; table: string; keyColumn: string; keyPrefix: string; memberTable: string; filterSql: string },
+): Promise<void> {
+  const sampleJoin =
+    q.runKind === 'sample'
+      ? `JOIN sample_members m ON m.migration_id = s.migration_id AND m.source_table = $6 AND m.source_key = s.source_key`
+      : '';
+  await pool.query(
+    `INSERT INTO work_items (migration_id, run_kind, object_type, source_key)
+     SELECT $1, $2, $3, $4 || (s.data->>'${q.keyColumn}')
+     FROM staged_rows s ${sampleJoin}
+     WHERE s.migration_id = $1 AND s.source_table = $5 ${q.filterSql}
+     ORDER BY s.row_seq
+     ON CONFLICT DO NOTHING`,
+    q.runKind === 'sample'
+      ? [q.migrationId, q.runKind, q.objectType, q.keyPrefix, q.table, q.memberTable]
+      : [q.migrationId, q.runKind, q.objectType, q.keyPrefix, q.table],
+  );
+}

@@ -8,9 +8,10 @@ import { parseMigrationOptions } from '../../src/config';
 import { requestRollback, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
-import { restorableBody } from '../../src/activities/load';
-import { createdFieldCodes } from '../../src/activities/rollback-checks';
-import { withoutFields } from '../../src/activities/rollback-proof';
+import { apiListingFingerprint } from '../../src/engine/account-fingerprint';
+import { restorableBody } from '../../src/engine/load';
+import { withoutFields } from '../../src/engine/rollback-proof';
+import { Ledger } from '../../src/store/ledger';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { PipedriveClient } from '../../src/pipedrive/client';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
@@ -47,9 +48,13 @@ describe('rollback after DONE, from the CLI, cancelled mid-way', () => {
     const api = new PipedriveClient({ baseUrl: sandbox.url, apiToken: SANDBOX_DEFAULT_TOKEN, plan: 'ultimate', burstLimit: 1000 });
     // A record the account had before the migration: the migration will update it, the rollback must put it back.
     const existing = await api.create<{ id: number }>('persons', { name: 'Existing Contact' });
-    const fingerprintBefore = sandbox.fingerprint();
+    // The fingerprint the product takes (the worker's injected fingerprinter), checked against the sandbox's own state;
+    // and the API-listing fingerprint a real account gets, which the rollback must also bring back.
+    const worker = await h.startWorker();
+    const fingerprintBefore = (await worker.deps.fingerprinter.take(api, sandbox.url)).fingerprint;
+    expect(fingerprintBefore).toBe(sandbox.fingerprint());
+    const listingBefore = await apiListingFingerprint(api);
 
-    await h.startWorker();
     await startMigration(h.env, pool, h.client, {
       migrationId: MIGRATION_ID,
       source: { kind: 'folder', path: extract },
@@ -117,6 +122,8 @@ describe('rollback after DONE, from the CLI, cancelled mid-way', () => {
     // Proven, and really back: the fingerprint equals the one before the first write.
     expect(result).toMatchObject({ scope: 'all', remaining: 0, proven: true, restored: 1, fingerprintBefore, fingerprintAfter: fingerprintBefore });
     expect(sandbox.fingerprint()).toBe(fingerprintBefore);
+    expect(await worker.deps.fingerprinter.take(api, sandbox.url)).toEqual({ fingerprint: fingerprintBefore, method: 'sandbox' });
+    expect(await apiListingFingerprint(api)).toBe(listingBefore);
     expect(result.deleted + result.alreadyGone).toBe(createdCount);
     expect(result.alreadyGone).toBeGreaterThanOrEqual(picked.length);
 
@@ -143,7 +150,7 @@ describe('rollback after DONE, from the CLI, cancelled mid-way', () => {
     // The before-image's effect, read back: the record the migration changed is as it was.
     const readBack = (await api.get<Record<string, unknown>>('persons', existing.id))!;
     expect(readBack.name).toBe('Existing Contact');
-    const ours = await createdFieldCodes(pool, MIGRATION_ID);
+    const ours = await new Ledger(pool).createdFieldCodes(MIGRATION_ID);
     expect(withoutFields(restorableBody('person', readBack, await loadAccountFieldKeys(pool, MIGRATION_ID)), ours)).toEqual(withoutFields(beforeBody, ours));
 
     // Audit: the restore names its workflow and activity and what it cost; schema writes and deletes cost tokens.

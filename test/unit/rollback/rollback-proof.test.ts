@@ -1,4 +1,4 @@
-import { checksPassed, chunked, proofVerdict, restoreMismatches, withoutFields, type RollbackChecks } from '../../../src/activities/rollback-proof';
+import { checksPassed, chunked, proofVerdict, restoreMismatches, withoutFields, type RollbackChecks } from '../../../src/engine/rollback-proof';
 
 const clean = (): RollbackChecks => ({
   deleted: [{ objectType: 'person', checked: 3, stillPresent: [], method: 'list-ids', requests: 1 }],

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { takeAccountFingerprint } from '../../../src/activities/fingerprint';
+import { accountFingerprinter } from '../../../src/engine/account-fingerprint';
 import type { PipedriveClient } from '../../../src/pipedrive/client';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { isLoopbackHost } from '@dentrix-pipedrive/pipedrive-sandbox/src/admin-auth';
@@ -65,7 +65,7 @@ describe('the sandbox admin API token', () => {
     const saved = process.env.SANDBOX_ADMIN_TOKEN;
     try {
       process.env.SANDBOX_ADMIN_TOKEN = ADMIN;
-      expect(await takeAccountFingerprint(noClient, sandbox.url)).toEqual({ fingerprint: sandbox.fingerprint(), method: 'sandbox' });
+      expect(await accountFingerprinter.take(noClient, sandbox.url)).toEqual({ fingerprint: sandbox.fingerprint(), method: 'sandbox' });
     } finally {
       if (saved === undefined) delete process.env.SANDBOX_ADMIN_TOKEN;
       else process.env.SANDBOX_ADMIN_TOKEN = saved;

@@ -1,7 +1,6 @@
 import { sourceKeyOf } from '../mapping/source-keys';
 import type { FieldKeys, TargetEntity } from '../mapping/types';
-import { dataObjectType } from '../object-types/registry';
-import { type PipedriveClient } from '../pipedrive/client';
+import type { AccountOperations } from './ports';
 
 /** Where to look for a record whose create had an unknown outcome. */
 export interface RecoveryHints {
@@ -22,7 +21,7 @@ const CLOCK_SKEW_MS = 10 * 60 * 1000;
  * (search, then lists, per type) is the registry's `recover`; what counts as ours is decided here.
  */
 export async function recoverCreatedId(
-  client: PipedriveClient,
+  account: Pick<AccountOperations, 'recover'>,
   entity: TargetEntity,
   sourceKey: string,
   fieldKeys: FieldKeys,
@@ -42,7 +41,7 @@ export async function recoverCreatedId(
   };
   // A record of the other practice's edited within the window passes the time test; the store knows it is theirs.
   const createdElsewhere = hints.createdElsewhere ?? (() => Promise.resolve(false));
-  for await (const page of dataObjectType(entity).ops.recover(client, { sourceKey, since, personId: hints.personId, dealId: hints.dealId })) {
+  for await (const page of account.recover(entity, { sourceKey, since, personId: hints.personId, dealId: hints.dealId })) {
     meter.tokens += page.tokens;
     for (const { id, record } of page.candidates) {
       if (matches(record) && (!page.checkWrittenSince || writtenSinceAttempt(record)) && !(await createdElsewhere(id))) return id;

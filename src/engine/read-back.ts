@@ -1,9 +1,9 @@
-import { type Pool } from 'pg';
+import type { FieldKeys } from '../mapping';
 import { dataObjectType, fieldEndpointsOf, isDataObjectType, isObjectType, objectType as objectTypeEntry, OBJECT_TYPES, type Endpoint } from '../object-types/registry';
 import { type PipedriveClient, type V2Collection, type WritableFieldEntity } from '../pipedrive/client';
 import { type Field } from '../pipedrive/types';
-import { loadAccountFieldKeys } from './field-keys';
 import { restorableBody } from './load';
+import type { Ledger } from './ports';
 import { chunked, restoreMismatches, withoutFields, type PresenceCheck, type RestoreCheck, type RollbackChecks } from './rollback-proof';
 
 type Row = Record<string, unknown> & { id: number };
@@ -18,16 +18,6 @@ function listEvery(client: PipedriveClient, kind: 'note' | 'file'): AsyncGenerat
   return kind === 'note' ? client.listNotes({}) : client.listFiles({});
 }
 
-/** Custom fields the migration created (ledger ids `<entity>/<field_code>`): their codes. */
-export async function createdFieldCodes(pool: Pool, migrationId: string): Promise<Set<string>> {
-  const { rows } = await pool.query<{ pipedrive_id: string }>(
-    `SELECT pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'custom_field'
-       AND state IN ('created', 'pending', 'deleted') AND pipedrive_id IS NOT NULL`,
-    [migrationId],
-  );
-  return new Set(rows.map((r) => r.pipedrive_id.split('/')[1]!).filter(Boolean));
-}
-
 /**
  * Reads the account back after a rollback: every id the ledger says was created (and is now deleted) must be gone,
  * and every before-image put back must read back equal. Batched: v2 lists with `ids=` (10 tokens per 100 ids), one
@@ -35,9 +25,9 @@ export async function createdFieldCodes(pool: Pool, migrationId: string): Promis
  * than one GET each (2 tokens), falling back to GETs once the listing has cost as much.
  */
 export async function checkRollbackAgainstAccount(
-  pool: Pool,
+  ledger: Pick<Ledger, 'deletedIds' | 'beforeImagesKept' | 'createdFieldCodes'>,
   client: PipedriveClient,
-  migrationId: string,
+  fieldKeysOf: () => Promise<FieldKeys>,
   scope: 'all' | 'sample',
   heartbeat: (details: unknown) => void = () => undefined,
 ): Promise<RollbackChecks> {
@@ -46,14 +36,7 @@ export async function checkRollbackAgainstAccount(
     tokens += e.tokens;
   };
 
-  const { rows: deletedRows } = await pool.query<{ object_type: string; pipedrive_id: string }>(
-    `SELECT object_type, pipedrive_id FROM id_map
-     WHERE migration_id = $1 AND state = 'deleted' AND pipedrive_id IS NOT NULL AND ($2 = 'all' OR run_kind = 'sample')
-     ORDER BY object_type, pipedrive_id`,
-    [migrationId, scope],
-  );
-  const idsByType = new Map<string, string[]>();
-  for (const r of deletedRows) idsByType.set(r.object_type, [...(idsByType.get(r.object_type) ?? []), r.pipedrive_id]);
+  const idsByType = await ledger.deletedIds(scope);
 
   const fieldLists = new Map<string, Field[]>();
   const fieldsOf = async (entity: string): Promise<Field[]> => {
@@ -171,32 +154,25 @@ export async function checkRollbackAgainstAccount(
   }
 
   // Before-images of records the rollback kept (it deleted the rest, which the presence checks cover).
-  const { rows: images } = await pool.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown>; restored: boolean }>(
-    `SELECT b.object_type, b.pipedrive_id, b.body, b.restored_at IS NOT NULL AS restored FROM before_images b
-     WHERE b.migration_id = $1
-       AND NOT EXISTS (SELECT 1 FROM id_map m WHERE m.migration_id = b.migration_id AND m.object_type = b.object_type
-                       AND m.pipedrive_id = b.pipedrive_id AND m.state = 'deleted')
-     ORDER BY b.object_type, b.pipedrive_id`,
-    [migrationId],
-  );
+  const images = await ledger.beforeImagesKept();
   const restored: RestoreCheck[] = [];
   if (images.length > 0) {
-    const fieldKeys = await loadAccountFieldKeys(pool, migrationId);
-    const ours = await createdFieldCodes(pool, migrationId);
+    const fieldKeys = await fieldKeysOf();
+    const ours = await ledger.createdFieldCodes();
     const byType = new Map<string, typeof images>();
-    for (const img of images) byType.set(img.object_type, [...(byType.get(img.object_type) ?? []), img]);
+    for (const img of images) byType.set(img.objectType, [...(byType.get(img.objectType) ?? []), img]);
     for (const [objectType, rows] of byType) {
       const check: RestoreCheck = { objectType, checked: rows.length, mismatched: [], missing: [], notRestored: [], requests: 0 };
       const done = rows.filter((r) => r.restored);
-      check.notRestored = rows.filter((r) => !r.restored).map((r) => r.pipedrive_id);
+      check.notRestored = rows.filter((r) => !r.restored).map((r) => r.pipedriveId);
       const current = new Map<string, Row>();
       const type = isDataObjectType(objectType) ? dataObjectType(objectType) : undefined;
       if (type?.rollbackCheck === 'list_by_ids') {
-        const { found, requests } = await listByIds(type.collection!, type.endpoints.getMany!, done.map((r) => Number(r.pipedrive_id)));
+        const { found, requests } = await listByIds(type.collection!, type.endpoints.getMany!, done.map((r) => Number(r.pipedriveId)));
         check.requests += requests;
         for (const [id, r] of found) current.set(String(id), r);
       } else if (type?.rollbackCheck === 'deal_products') {
-        const { found, requests } = await dealProductsOf(done.map((r) => r.pipedrive_id));
+        const { found, requests } = await dealProductsOf(done.map((r) => r.pipedriveId));
         check.requests += requests;
         for (const [id, r] of found) current.set(id, r);
       } else if (type?.rollbackCheck === 'list_or_get' && type.ops.update) {
@@ -204,20 +180,20 @@ export async function checkRollbackAgainstAccount(
         for (const r of done) {
           check.requests++;
           spend(type.endpoints.get!);
-          const record = await type.ops.read(client, r.pipedrive_id);
-          if (live(record)) current.set(r.pipedrive_id, record as Row);
+          const record = await type.ops.read(client, r.pipedriveId);
+          if (live(record)) current.set(r.pipedriveId, record as Row);
         }
       }
       for (const r of done) {
-        const now = current.get(r.pipedrive_id);
+        const now = current.get(r.pipedriveId);
         if (!now) {
-          check.missing.push(r.pipedrive_id);
+          check.missing.push(r.pipedriveId);
           continue;
         }
         const expected = withoutFields(r.body, ours);
         const actual = withoutFields(restorableBody(objectType as Parameters<typeof restorableBody>[0], now, fieldKeys), ours);
         const fields = restoreMismatches(expected, actual);
-        if (fields.length > 0) check.mismatched.push({ pipedriveId: r.pipedrive_id, fields });
+        if (fields.length > 0) check.mismatched.push({ pipedriveId: r.pipedriveId, fields });
       }
       restored.push(check);
     }

@@ -3,18 +3,21 @@ import axios from 'axios';
 import { CUSTOM_FIELD_ENTITIES, fingerprintCollections } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
 import { sandboxAdminHeaders } from '../pipedrive/sandbox-admin';
-import type { FingerprintResult } from './contracts';
+import type { Fingerprinter, FingerprintResult } from './ports';
 
 /**
- * A fingerprint of the whole account, taken before the first write and after a rollback. The sandbox computes one
- * over its complete state; a real account gets one from what the API lists: every live record's id per collection,
- * every field definition with its options, pipelines, stages, activity types and users.
+ * The product's fingerprinter (the worker injects it; the tests exercise this one): a fingerprint of the whole account,
+ * taken before the first write and after a rollback. The sandbox computes one over its complete state; a real account
+ * gets one from what the API lists: every live record's id per collection, every field definition with its options,
+ * pipelines, stages, activity types and users.
  */
-export async function takeAccountFingerprint(client: PipedriveClient, baseUrl: string): Promise<FingerprintResult> {
-  const sandbox = await sandboxFingerprint(baseUrl);
-  if (sandbox) return { fingerprint: sandbox, method: 'sandbox' };
-  return { fingerprint: await apiListingFingerprint(client), method: 'api-listing' };
-}
+export const accountFingerprinter: Fingerprinter = {
+  async take(client: PipedriveClient, baseUrl: string): Promise<FingerprintResult> {
+    const sandbox = await sandboxFingerprint(baseUrl);
+    if (sandbox) return { fingerprint: sandbox, method: 'sandbox' };
+    return { fingerprint: await apiListingFingerprint(client), method: 'api-listing' };
+  },
+};
 
 async function sandboxFingerprint(baseUrl: string): Promise<string | undefined> {
   try {

@@ -1,4 +1,5 @@
-import { recoverCreatedId } from '../../../src/activities/recovery';
+import { recoverCreatedId } from '../../../src/engine/recovery';
+import { registryOperations } from '../../../src/engine/registry-operations';
 import { SOURCE_KEY_FIELD, type FieldKeys } from '../../../src/mapping';
 import { PipedriveClient } from '../../../src/pipedrive/client';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
@@ -27,12 +28,12 @@ describe('recovering a record whose create response was lost', () => {
 
   it('adopts a record with the key written since the attempt (allowing for clock skew)', async () => {
     const attemptedAt = new Date(Date.now() - 1000);
-    await expect(recoverCreatedId(client, 'person', 'patient:5', fieldKeys, { since: attemptedAt })).resolves.toMatch(/^\d+$/u);
+    await expect(recoverCreatedId(registryOperations(client), 'person', 'patient:5', fieldKeys, { since: attemptedAt })).resolves.toMatch(/^\d+$/u);
   });
 
   it('never adopts an older record that carries the same key: it belongs to another practice or migration', async () => {
     const attemptedLater = new Date(Date.now() + 60 * 60 * 1000);
-    await expect(recoverCreatedId(client, 'person', 'patient:5', fieldKeys, { since: attemptedLater })).resolves.toBeUndefined();
+    await expect(recoverCreatedId(registryOperations(client), 'person', 'patient:5', fieldKeys, { since: attemptedLater })).resolves.toBeUndefined();
   });
 
   it("passes over a record with the key that another migration into the account created, and finds this one's", async () => {
@@ -45,12 +46,12 @@ describe('recovering a record whose create response was lost', () => {
     const [theirs, ours] = ids as [string, string];
     const since = new Date(Date.now() - 1000);
     const createdElsewhere = (id: string) => Promise.resolve(id === theirs);
-    await expect(recoverCreatedId(client, 'person', 'patient:7', fieldKeys, { since, createdElsewhere })).resolves.toBe(ours);
+    await expect(recoverCreatedId(registryOperations(client), 'person', 'patient:7', fieldKeys, { since, createdElsewhere })).resolves.toBe(ours);
     const bothElsewhere = (id: string) => Promise.resolve(id === theirs || id === ours);
-    await expect(recoverCreatedId(client, 'person', 'patient:7', fieldKeys, { since, createdElsewhere: bothElsewhere })).resolves.toBeUndefined();
+    await expect(recoverCreatedId(registryOperations(client), 'person', 'patient:7', fieldKeys, { since, createdElsewhere: bothElsewhere })).resolves.toBeUndefined();
   });
 
   it('finds nothing for a key nobody wrote', async () => {
-    await expect(recoverCreatedId(client, 'person', 'patient:6', fieldKeys, { since: new Date(0) })).resolves.toBeUndefined();
+    await expect(recoverCreatedId(registryOperations(client), 'person', 'patient:6', fieldKeys, { since: new Date(0) })).resolves.toBeUndefined();
   });
 });

@@ -1,0 +1,363 @@
+import { createHash } from 'node:crypto';
+import {
+  convertToPipedriveBody,
+  fromPipedriveRecord,
+  type BuildOutcome,
+  type FieldKeys,
+  type LogicalRecord,
+  type PipedriveBody,
+  type TargetEntity,
+} from '../mapping';
+import { sourceKeyOf } from '../mapping/source-keys';
+import { composeDealProductId, writeOperation } from '../object-types/registry';
+import { PipedriveError } from '../pipedrive/errors';
+import { transientFailure } from '../activities/failures';
+import { isRecordRejection } from '../activities/pipedrive-failures';
+import type { BatchCounts } from '../activities/contracts';
+import { recoverCreatedId } from './recovery';
+import type { AccountOperations, AuditLog, AuditRecord, Ledger, LedgerEntry, LedgerState, StagedRecord, StagingSource } from './ports';
+
+/** Deal products: one bulk request (25 tokens, ≤100 items) beats single attaches (5 tokens each) above 5 items. */
+const BULK_DEAL_PRODUCTS_ABOVE = 5;
+
+export function recordHash(record: LogicalRecord): string {
+  return createHash('sha256').update(JSON.stringify(record)).digest('hex');
+}
+
+/**
+ * The mapped fields of a record as read back, as an update body: what a PATCH needs to put them back. Going through
+ * the logical record keeps the body to fields the migration writes (v2 refuses read-only keys).
+ */
+export function restorableBody(entity: TargetEntity, current: Record<string, unknown>, fieldKeys: FieldKeys): Record<string, unknown> {
+  const logical = fromPipedriveRecord(entity, current, fieldKeys);
+  return convertToPipedriveBody(entity, logical, fieldKeys, { mode: 'update' }).body;
+}
+
+/**
+ * What a batch heartbeats: how many of its items (in work-item order) it has been through and its counts so far.
+ * Ids and counts only (heartbeats are in the workflow history).
+ */
+export interface LoadCheckpoint {
+  processed: number;
+  counts: BatchCounts;
+}
+
+const SETTLED_STATES = new Set<LedgerState>(['created', 'reused', 'skipped', 'rejected']);
+const COUNT_KEYS = ['migrated', 'updated', 'skipped', 'rejected', 'recovered', 'alreadyDone'] as const;
+
+export const emptyCounts = (): BatchCounts => ({ migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 });
+
+/** The last attempt's checkpoint, when its heartbeat is one (an older worker's heartbeat shape is ignored). */
+export function checkpointOf(details: unknown, itemCount: number): LoadCheckpoint | undefined {
+  const d = details as Partial<LoadCheckpoint> | undefined;
+  if (!d || typeof d.processed !== 'number' || d.processed < 0 || d.processed > itemCount || !d.counts) return undefined;
+  const counts = d.counts as Partial<BatchCounts>;
+  if (!COUNT_KEYS.every((k) => typeof counts[k] === 'number')) return undefined;
+  return { processed: d.processed, counts: { ...(counts as BatchCounts) } };
+}
+
+/** A short, PHI-free reason for a record Pipedrive refused. */
+export function refusalReason(err: PipedriveError): string {
+  return `Pipedrive refused the record: ${err.status ?? ''} ${err.code ?? err.reason} on ${err.endpoint}`.trim();
+}
+
+export interface LoadEngineDeps {
+  ledger: Ledger;
+  audit: AuditLog;
+  account: AccountOperations;
+  staging: StagingSource;
+  fieldKeys: FieldKeys;
+}
+
+export interface LoadBatchRequest {
+  entity: TargetEntity;
+  runKind: string;
+  /** The batch's work items, in work-item order. */
+  sourceKeys: string[];
+  /** The checkpoint a retried attempt resumes from: its counts carry on. */
+  resumed?: LoadCheckpoint;
+  /** Before each record and each bulk request: the heartbeat. */
+  progress?: (checkpoint: LoadCheckpoint) => void;
+  /** Throws when the batch must stop now (a cancellation). */
+  checkStop?: () => void;
+}
+
+/**
+ * Loads one batch (DESIGN §5.1). Per record: skip what the ledger already has (a delta updates a changed one, its
+ * before-image first); recover the id of a `pending` record (its create's outcome is unknown) from Pipedrive; else
+ * mark pending, create, and record the id with its audit row before moving on. Bad data is rejected with a reason;
+ * systemic failures stop the batch (thrown as they come: the caller types them).
+ */
+export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Promise<BatchCounts> {
+  const { ledger, audit, account, staging, fieldKeys } = deps;
+  const { entity, runKind, sourceKeys, resumed } = req;
+  const objectType: string = entity;
+  const counts: BatchCounts = resumed ? { ...resumed.counts } : emptyCounts();
+  if (sourceKeys.length === 0) return counts;
+  const entries = await ledger.getMany(objectType, sourceKeys);
+  const built = await staging.build(entity, sourceKeys);
+  const bulkDeals = entity === 'deal_product' ? dealsWithManyProducts(built, entries) : new Set<number>();
+  let catalog: Promise<Map<string, number>> | undefined;
+  const accountProducts = () => (catalog ??= account.accountProducts(fieldKeys));
+
+  for (const [index, sourceKey] of sourceKeys.entries()) {
+    req.checkStop?.();
+    req.progress?.({ processed: index, counts: { ...counts } });
+    const entry = entries.get(sourceKey);
+    const staged = built.get(sourceKey)!;
+    const { outcome } = staged;
+    // Settled (and counted) by an earlier attempt; anything it left open (pending, deferred to a bulk request) is
+    // handled again below.
+    if (resumed && index < resumed.processed && entry && SETTLED_STATES.has(entry.state)) continue;
+    try {
+      if (entry && (entry.state === 'created' || entry.state === 'reused')) {
+        // A reused record is the account's own (a product it already had): the delta never rewrites it.
+        if (runKind === 'delta' && entry.state === 'created' && outcome.kind === 'record' && recordHash(outcome.record) !== entry.contentHash) {
+          let applied: 'updated' | 'not_updatable' | undefined;
+          const refused = await updateRecord(deps, entity, entry, outcome.record).then(
+            (result) => void (applied = result),
+            (err: unknown) => {
+              if (isRecordRejection(err)) return err;
+              throw err;
+            },
+          );
+          if (applied === 'not_updatable') counts.alreadyDone++;
+          else if (refused) {
+            // The record keeps its old values and the ledger its old hash (the next change tries again); the
+            // refusal goes on the audit log with its PHI-free reason, as the ledger row stays `created`.
+            const op = writeOperation(entity, 'update');
+            await audit.append({ action: 'update', objectType, sourceKey, pipedriveId: entry.pipedriveId!, ...op, status: refused.status, note: refusalReason(refused) });
+            counts.rejected++;
+          } else counts.updated++;
+        } else counts.alreadyDone++;
+        continue;
+      }
+      if (outcome.kind === 'skip') {
+        await ledger.recordOutcome({ objectType, sourceKey, state: 'skipped', reason: outcome.reason, runKind });
+        counts.skipped++;
+        continue;
+      }
+      if (outcome.kind === 'reject') {
+        const reason = outcome.column ? `${outcome.column}: ${outcome.reason}` : outcome.reason;
+        await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason, runKind });
+        counts.rejected++;
+        continue;
+      }
+      const record = outcome.record;
+      const hash = recordHash(record);
+      /** Looks for the record an attempt made since `since`; when found, it is ours: recorded, not created again. */
+      const recover = async (since: Date): Promise<boolean> => {
+        const meter = { tokens: 0 };
+        const recovered = await recoverCreatedId(
+          account,
+          entity,
+          sourceKey,
+          fieldKeys,
+          {
+            since,
+            personId: typeof record.fields.person_id === 'number' ? record.fields.person_id : undefined,
+            dealId: typeof record.fields.deal_id === 'number' ? record.fields.deal_id : undefined,
+            createdElsewhere: (pipedriveId) => ledger.createdByAnotherMigration(objectType, pipedriveId),
+          },
+          meter,
+        );
+        if (!recovered) return false;
+        await ledger.recordCreated({ objectType, sourceKey, pipedriveId: recovered, runKind, contentHash: hash });
+        await audit.append({
+          action: 'recover',
+          objectType,
+          sourceKey,
+          pipedriveId: recovered,
+          method: 'GET',
+          endpoint: `recover ${objectType} by its Dentrix key`,
+          tokens: meter.tokens,
+          note: 'created by an earlier attempt whose response was lost',
+        });
+        counts.recovered++;
+        return true;
+      };
+      if (entry?.state === 'pending' && (await recover(entry.updatedAt))) continue;
+      const { body, problems } = convertToPipedriveBody(entity, record, fieldKeys, { mode: 'create' });
+      if (problems.length > 0) {
+        const reason = problems.map((p) => `${p.kind}: ${p.entity}.${p.field}`).join('; ');
+        await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason, runKind });
+        counts.rejected++;
+        continue;
+      }
+      if (entity === 'file') {
+        const { file } = body as PipedriveBody<'file', 'create'>;
+        const read = await staging.documentFile(file.path, staged.declared ?? {});
+        if ('reason' in read) {
+          await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason: read.reason, runKind });
+          counts.rejected++;
+          continue;
+        }
+        file.content = read.content;
+      }
+      if (entity === 'deal_product' && bulkDeals.has(record.fields.deal_id as number)) continue; // below
+      if (entity === 'product') {
+        const existingId = (await accountProducts()).get(productCode(record));
+        if (existingId !== undefined) {
+          // The account already sells this CDT code: deals link to its product, which is never ours to delete.
+          await ledger.recordCreated({ objectType, sourceKey, pipedriveId: existingId, runKind, contentHash: hash, state: 'reused' });
+          counts.migrated++;
+          continue;
+        }
+      }
+      // The pending mark is committed before the create: after a crash it is what sends a retry to recovery.
+      await ledger.claim({ objectType, sourceKey, runKind, contentHash: hash });
+      const sentAt = new Date();
+      let pipedriveId: string;
+      try {
+        pipedriveId = await account.create(entity, { body, fields: record.fields });
+      } catch (err) {
+        // A transient failure (5xx, dropped or timed-out connection) is settled here rather than by retrying the
+        // whole batch, whose backoff grows with every record that fails: recover the record if the create may
+        // have happened, else send it once more. A second failure fails the batch (its retry recovers again).
+        if (!(err instanceof PipedriveError && err.failureType === 'transient')) throw err;
+        if (err.outcomeUnknown && (await recover(sentAt))) continue;
+        pipedriveId = await account.create(entity, { body, fields: record.fields });
+      }
+      await ledger.recordCreated(
+        { objectType, sourceKey, pipedriveId, runKind, contentHash: hash },
+        { action: 'create', objectType, sourceKey, pipedriveId, ...writeOperation(objectType, 'create') },
+      );
+      counts.migrated++;
+    } catch (err) {
+      if (!isRecordRejection(err)) throw err;
+      await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason: refusalReason(err), runKind });
+      counts.rejected++;
+    }
+  }
+
+  for (const dealId of bulkDeals) {
+    req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });
+    await attachInBulk(deps, dealId, built, entries, runKind, counts);
+  }
+  return counts;
+}
+
+function productCode(record: LogicalRecord): string {
+  const code = record.fields.code;
+  return typeof code === 'string' ? code.trim().toUpperCase() : '';
+}
+
+/** Deals that get more than BULK_DEAL_PRODUCTS_ABOVE new products in this batch: one bulk request each. */
+function dealsWithManyProducts(built: Map<string, { outcome: BuildOutcome }>, entries: Map<string, LedgerEntry>): Set<number> {
+  const perDeal = new Map<number, number>();
+  for (const [key, { outcome }] of built) {
+    if (outcome.kind !== 'record' || entries.get(key)) continue; // pending ones go one by one, after recovery
+    const dealId = outcome.record.fields.deal_id;
+    if (typeof dealId === 'number') perDeal.set(dealId, (perDeal.get(dealId) ?? 0) + 1);
+  }
+  return new Set([...perDeal].filter(([, n]) => n > BULK_DEAL_PRODUCTS_ABOVE).map(([d]) => d));
+}
+
+type BulkItem = { sourceKey: string; body: PipedriveBody<'deal_product', 'create'>; hash: string };
+
+async function attachInBulk(
+  deps: LoadEngineDeps,
+  dealId: number,
+  built: Map<string, StagedRecord>,
+  entries: Map<string, LedgerEntry>,
+  runKind: string,
+  counts: BatchCounts,
+): Promise<void> {
+  const { ledger, account, fieldKeys } = deps;
+  const items: BulkItem[] = [];
+  for (const [sourceKey, { outcome }] of built) {
+    if (outcome.kind !== 'record' || entries.get(sourceKey) || outcome.record.fields.deal_id !== dealId) continue;
+    const { body, problems } = convertToPipedriveBody('deal_product', outcome.record, fieldKeys, { mode: 'create' });
+    if (problems.length === 0) items.push({ sourceKey, body, hash: recordHash(outcome.record) });
+  }
+  for (const item of items) {
+    await ledger.claim({ objectType: 'deal_product', sourceKey: item.sourceKey, runKind, contentHash: item.hash });
+  }
+  let attached: Record<string, unknown>[];
+  try {
+    attached = await account.attachDealProducts(dealId, items.map((i) => i.body));
+  } catch (err) {
+    if (!isRecordRejection(err)) throw err;
+    // Pipedrive refuses the whole request for one bad item: attach them one by one, so each is accepted or
+    // rejected (with its reason) on its own and none is left pending.
+    await attachOneByOne(deps, dealId, items, runKind, counts);
+    return;
+  }
+  const bulkOp = writeOperation('deal_product', 'bulk_create');
+  let first = true; // one bulk request's tokens, booked on its first item
+  const settled = new Set<string>();
+  // Match by the marker each item carries in its comments, not by position.
+  for (const product of attached) {
+    const key = sourceKeyOf('deal_product', product, fieldKeys);
+    const item = items.find((i) => i.sourceKey === key);
+    if (!item) continue;
+    const pipedriveId = composeDealProductId(dealId, product.id as number);
+    await ledger.recordCreated({ objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash });
+    await deps.audit.append({
+      action: 'create',
+      objectType: 'deal_product',
+      sourceKey: item.sourceKey,
+      pipedriveId,
+      ...bulkOp,
+      tokens: first ? bulkOp.tokens : 0,
+      note: 'bulk attach',
+    });
+    first = false;
+    counts.migrated++;
+    settled.add(item.sourceKey);
+  }
+  const unanswered = items.length - settled.size;
+  // An item the answer does not show stays pending: the batch's retry recovers it by its marker or attaches it.
+  if (unanswered > 0) throw transientFailure(`bulk attach to deal ${dealId} answered without ${unanswered} of ${items.length} items; retrying to settle them`);
+}
+
+async function attachOneByOne(deps: LoadEngineDeps, dealId: number, items: BulkItem[], runKind: string, counts: BatchCounts): Promise<void> {
+  const { ledger, account } = deps;
+  const op = writeOperation('deal_product', 'create');
+  for (const item of items) {
+    try {
+      const pipedriveId = composeDealProductId(dealId, (await account.attachDealProduct(dealId, item.body)).id);
+      await ledger.recordCreated({ objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash });
+      await deps.audit.append({
+        action: 'create',
+        objectType: 'deal_product',
+        sourceKey: item.sourceKey,
+        pipedriveId,
+        ...op,
+        note: 'attached singly after the bulk request was refused',
+      });
+      counts.migrated++;
+    } catch (err) {
+      if (!isRecordRejection(err)) throw err;
+      await ledger.recordOutcome({ objectType: 'deal_product', sourceKey: item.sourceKey, state: 'rejected', reason: refusalReason(err), runKind });
+      counts.rejected++;
+    }
+  }
+}
+
+/** Delta: saves the record's current state as its before-image (first time only), then applies the new values. */
+export async function updateRecord(
+  deps: Pick<LoadEngineDeps, 'ledger' | 'audit' | 'account' | 'fieldKeys'>,
+  entity: TargetEntity,
+  entry: LedgerEntry,
+  record: LogicalRecord,
+): Promise<'updated' | 'not_updatable'> {
+  const { ledger, audit, account, fieldKeys } = deps;
+  const pipedriveId = entry.pipedriveId!;
+  if (!account.canUpdate(entity)) {
+    // Pipedrive files cannot be edited in place; the change is acknowledged and logged, not applied.
+    await ledger.setContentHash(entity, entry.sourceKey, recordHash(record));
+    const note = 'document changed in Dentrix; Pipedrive files are not updated in place';
+    await audit.append({ action: 'update', objectType: entity, sourceKey: entry.sourceKey, pipedriveId, method: 'NONE', endpoint: entity, note });
+    return 'not_updatable';
+  }
+  const { body } = convertToPipedriveBody(entity, record, fieldKeys, { mode: 'update' });
+  // The first before-image wins: it is the state before the migration's first update of this record.
+  const current = await account.read(entity, pipedriveId);
+  if (current) await ledger.saveBeforeImage({ objectType: entity, pipedriveId, body: restorableBody(entity, current, fieldKeys) });
+  await account.update(entity, pipedriveId, body);
+  await ledger.setContentHash(entity, entry.sourceKey, recordHash(record));
+  const written: AuditRecord = { action: 'update', objectType: entity, sourceKey: entry.sourceKey, pipedriveId, ...writeOperation(entity, 'update') };
+  await audit.append(written);
+  return 'updated';
+}

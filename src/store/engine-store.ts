@@ -1,0 +1,63 @@
+import { type Pool } from 'pg';
+import type { AuditLog, AuditRecord, Ledger as LedgerPort } from '../engine/ports';
+import { appendAudit } from './audit';
+import { inTransaction } from './db';
+import { Ledger } from './ledger';
+
+/** Who wrote an audit row: the workflow and activity attempt (ids only). */
+export interface AuditContext {
+  workflowId?: string | null;
+  runId?: string | null;
+  activityId?: string | null;
+  attempt?: number | null;
+}
+
+/** The write engine's audit log over the `audit_log` table, for one migration and one activity attempt. */
+export function pgAuditLog(pool: Pool, migrationId: string, context: AuditContext): AuditLog {
+  return { append: (e) => appendAudit(pool, { migrationId, ...e, ...context }) };
+}
+
+/**
+ * The write engine's ledger over `id_map` and `before_images`, for one migration. A create's id and its audit row are
+ * committed in one transaction.
+ */
+export function pgLedger(pool: Pool, migrationId: string, context: AuditContext): LedgerPort {
+  const ledger = new Ledger(pool);
+  return {
+    getMany: (objectType, keys) => ledger.getMany(migrationId, objectType, keys),
+    claim: (e) => ledger.markPending(migrationId, e),
+    async recordCreated(e, audit?: AuditRecord) {
+      if (!audit) return ledger.markCreated(migrationId, e);
+      await inTransaction(pool, async (tx) => {
+        await new Ledger(tx).markCreated(migrationId, e);
+        await appendAudit(tx, { migrationId, ...audit, ...context });
+      });
+    },
+    recordOutcome: (e) => ledger.markOutcome(migrationId, e),
+    setContentHash: (objectType, sourceKey, hash) => ledger.setContentHash(migrationId, objectType, sourceKey, hash),
+    createdByAnotherMigration: (objectType, pipedriveId) => ledger.createdByAnotherMigration(migrationId, objectType, pipedriveId),
+    saveBeforeImage: (image) => ledger.saveBeforeImage(migrationId, image),
+    beforeImagesToRestore: () => ledger.beforeImagesToRestore(migrationId),
+    markRestored: (objectType, pipedriveId) => ledger.markRestored(migrationId, objectType, pipedriveId),
+    toUndo: (objectType, scope, limit) => ledger.toUndo(migrationId, objectType, scope, limit),
+    remainingByType: (scope) => ledger.remainingByType(migrationId, scope),
+    markDeleted: (objectType, sourceKey) => ledger.markDeleted(migrationId, objectType, sourceKey),
+    createdFieldCodes: () => ledger.createdFieldCodes(migrationId),
+    deletedIds: (scope) => ledger.deletedIds(migrationId, scope),
+    beforeImagesKept: () => ledger.beforeImagesKept(migrationId),
+  };
+}
+
+/** The patient and treatment case of a staged child row (appointment, recall, note, document, procedure), by its source key. */
+export async function stagedParentKeys(pool: Pool, migrationId: string, sourceKey: string): Promise<{ patientId?: string; txcaseId?: string }> {
+  const [kind, id] = sourceKey.split(':');
+  const table = { appt: 'appt', recall: 'recall', clinical_note: 'clinical_note', document: 'document', procedure: 'procedure' }[kind ?? ''];
+  if (!table || !id) return {};
+  const { rows } = await pool.query<{ patient_id: string | null; txcase_id: string | null }>(
+    `SELECT data->>'patient_id' AS patient_id, data->>'txcase_id' AS txcase_id FROM staged_rows
+     WHERE migration_id = $1 AND source_table = $2 AND source_key = $3`,
+    [migrationId, table, id],
+  );
+  const row = rows[0];
+  return { patientId: row?.patient_id ?? undefined, txcaseId: row?.txcase_id ?? undefined };
+}

@@ -1,0 +1,152 @@
+import { loadBatch, restorableBody, type LoadCheckpoint } from '../../../src/engine/load';
+import { nextToUndo, restoreBeforeImages, undoBatch } from '../../../src/engine/rollback';
+import { person, SOURCE_KEY_CODE, world } from './fakes';
+
+/**
+ * The write engine against in-memory fakes of its ports: create exactly once (DESIGN §5.1) whatever happens to a
+ * create's response, update with a before-image, and the saga's compensation (§5.3) in reverse dependency order.
+ */
+describe('the write engine', () => {
+  const keys = ['patient:1', 'patient:2', 'patient:3'];
+  const staged = (w: ReturnType<typeof world>) => {
+    keys.forEach((k, i) => w.staging.records.set(k, person(k, `Person ${i + 1}`)));
+  };
+  const load = (w: ReturnType<typeof world>, extra: { runKind?: string; resumed?: LoadCheckpoint; sourceKeys?: string[] } = {}) =>
+    loadBatch(w, { entity: 'person', runKind: extra.runKind ?? 'full', sourceKeys: extra.sourceKeys ?? keys, resumed: extra.resumed });
+  const keysOnAccount = (w: ReturnType<typeof world>) =>
+    w.account
+      .live('person')
+      .map((r) => (r.custom_fields as Record<string, unknown>)[SOURCE_KEY_CODE])
+      .sort();
+
+  it('creates each record once, records its id, and logs the create with it', async () => {
+    const w = world();
+    staged(w);
+    expect(await load(w)).toEqual({ migrated: 3, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 });
+    expect(keysOnAccount(w)).toEqual(keys);
+    for (const k of keys) {
+      const entry = w.ledger.entry('person', k)!;
+      expect(entry.state).toBe('created');
+      expect(w.account.table('person').get(entry.pipedriveId!)).toBeDefined();
+    }
+    expect(w.audit.rows.filter((r) => r.action === 'create').map((r) => r.sourceKey)).toEqual(keys);
+    // Run again: the ledger has them all; nothing is created twice.
+    expect(await load(w)).toMatchObject({ migrated: 0, alreadyDone: 3 });
+    expect(w.account.creates).toHaveLength(3);
+  });
+
+  it('a lost response after the create happened: the record is recovered by its Dentrix key, never created twice', async () => {
+    const w = world();
+    staged(w);
+    w.account.loseNextResponses = 1;
+    expect(await load(w)).toMatchObject({ migrated: 2, recovered: 1 });
+    expect(w.account.creates).toHaveLength(3);
+    expect(keysOnAccount(w)).toEqual(keys);
+    const first = w.ledger.entry('person', 'patient:1')!;
+    expect(first).toMatchObject({ state: 'created', pipedriveId: w.account.creates[0]!.id });
+    expect(w.audit.rows.find((r) => r.action === 'recover')).toMatchObject({ sourceKey: 'patient:1', pipedriveId: first.pipedriveId, tokens: 10 });
+  });
+
+  it('a lost response when nothing was created: recovery finds nothing, and the create is sent once more', async () => {
+    const w = world();
+    staged(w);
+    w.account.failNextCreatesBeforeSending = 1;
+    expect(await load(w)).toMatchObject({ migrated: 3, recovered: 0 });
+    expect(keysOnAccount(w)).toEqual(keys);
+  });
+
+  it('a worker that dies between the create and recording the id: the retry recovers the pending record instead of creating it again', async () => {
+    const w = world();
+    staged(w);
+    w.ledger.crashOnNextRecord = true;
+    await expect(load(w)).rejects.toThrow('worker died');
+    expect(w.ledger.entry('person', 'patient:1')!.state).toBe('pending');
+    expect(w.account.creates).toHaveLength(1);
+    // The activity's retry resumes from its checkpoint (nothing settled yet).
+    expect(await load(w, { resumed: { processed: 0, counts: { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 } } })).toMatchObject({
+      migrated: 2,
+      recovered: 1,
+    });
+    expect(w.account.creates).toHaveLength(3);
+    expect(keysOnAccount(w)).toEqual(keys);
+  });
+
+  it("recovery adopts only a record written since the attempt, and never one another migration into the account created", async () => {
+    const w = world();
+    staged(w);
+    // Another practice's patient:1, written an hour before the attempt; and one another migration created just now.
+    const older = w.account.seed('person', { name: 'Other practice', custom_fields: { [SOURCE_KEY_CODE]: 'patient:1' } }, new Date(Date.now() - 60 * 60 * 1000));
+    const theirs = w.account.seed('person', { name: 'Other migration', custom_fields: { [SOURCE_KEY_CODE]: 'patient:1' } });
+    w.ledger.otherMigrationIds.add(`person/${theirs}`);
+    w.account.loseNextResponses = 1;
+    expect(await load(w, { sourceKeys: ['patient:1'] })).toMatchObject({ recovered: 1, migrated: 0 });
+    const adopted = w.ledger.entry('person', 'patient:1')!.pipedriveId;
+    expect(adopted).toBe(w.account.creates[0]!.id);
+    expect([older, theirs]).not.toContain(adopted);
+  });
+
+  it('a delta update saves the first before-image, and restoring puts the record back as it was', async () => {
+    const w = world();
+    staged(w);
+    await load(w, { sourceKeys: ['patient:1'] });
+    const id = w.ledger.entry('person', 'patient:1')!.pipedriveId!;
+    const original = restorableBody('person', w.account.table('person').get(id)!, w.fieldKeys);
+
+    w.staging.records.set('patient:1', person('patient:1', 'Renamed Once'));
+    expect(await load(w, { runKind: 'delta', sourceKeys: ['patient:1'] })).toMatchObject({ updated: 1 });
+    w.staging.records.set('patient:1', person('patient:1', 'Renamed Twice'));
+    expect(await load(w, { runKind: 'delta', sourceKeys: ['patient:1'] })).toMatchObject({ updated: 1 });
+    expect(w.account.table('person').get(id)!.name).toBe('Renamed Twice');
+    // Unchanged source: no update.
+    expect(await load(w, { runKind: 'delta', sourceKeys: ['patient:1'] })).toMatchObject({ updated: 0, alreadyDone: 1 });
+    expect(w.account.updates).toHaveLength(2);
+
+    // The first before-image wins: the state before the migration's first update.
+    expect([...w.ledger.beforeImages.values()]).toEqual([{ objectType: 'person', pipedriveId: id, body: original, restored: false }]);
+    expect(await restoreBeforeImages(w)).toEqual({ restored: 1 });
+    expect(w.account.table('person').get(id)!.name).toBe('Person 1');
+    expect(restorableBody('person', w.account.table('person').get(id)!, w.fieldKeys)).toEqual(original);
+    expect(w.audit.rows.filter((r) => r.action === 'restore')).toEqual([expect.objectContaining({ objectType: 'person', pipedriveId: id, note: 'before-image restored' })]);
+    // Restored once: a second pass has nothing left to do.
+    expect(await restoreBeforeImages(w)).toEqual({ restored: 0 });
+  });
+
+  it('rolls back in reverse dependency order: children before parents, pending creates recovered first, already-gone counted', async () => {
+    const w = world();
+    // Loaded in dependency order: organizations, persons, deals, activities, notes (one record each, ids from the account).
+    const created: [string, string][] = [
+      ['organization', 'employer:1'],
+      ['person', 'patient:1'],
+      ['deal', 'txcase:1'],
+      ['activity', 'appt:1'],
+      ['note', 'clinical_note:1'],
+    ];
+    for (const [objectType, sourceKey] of created) {
+      const id = w.account.seed(objectType, { name: sourceKey });
+      await w.ledger.recordCreated({ objectType, sourceKey, pipedriveId: id, runKind: 'full' });
+    }
+    // An organization whose create's outcome is unknown: it exists on the account, the ledger has no id yet.
+    await w.ledger.claim({ objectType: 'organization', sourceKey: 'employer:2', runKind: 'full' });
+    const pendingId = w.account.seed('organization', { name: 'Employer 2', custom_fields: { o1o2o3: 'employer:2' } });
+    // Someone deleted the activity by hand before the rollback.
+    w.account.table('activity').clear();
+
+    const order: string[] = [];
+    let totals = { deleted: 0, alreadyGone: 0 };
+    for (let next = await nextToUndo(w.ledger, 'all'); next; next = await nextToUndo(w.ledger, 'all')) {
+      order.push(next.objectType);
+      const r = await undoBatch({ ...w, staging: {} }, { objectType: next.objectType, scope: 'all', limit: 10 });
+      totals = { deleted: totals.deleted + r.deleted, alreadyGone: totals.alreadyGone + r.alreadyGone };
+    }
+    expect(order).toEqual(['note', 'activity', 'deal', 'person', 'organization']);
+    expect(w.account.deletes.map((d) => d.objectType)).toEqual(['note', 'activity', 'deal', 'person', 'organization', 'organization']);
+    expect(w.account.deletes.at(-1)!.id).toBe(pendingId);
+    expect(totals).toEqual({ deleted: 5, alreadyGone: 1 });
+    for (const t of ['note', 'activity', 'deal', 'person', 'organization']) expect(w.account.live(t)).toEqual([]);
+    expect([...w.ledger.rows.values()].every((r) => r.state === 'deleted')).toBe(true);
+    const deletes = w.audit.rows.filter((r) => r.action === 'delete');
+    expect(deletes).toHaveLength(6);
+    expect(deletes.find((r) => r.objectType === 'activity')).toMatchObject({ status: 404, note: 'already gone' });
+    expect(deletes.find((r) => r.sourceKey === 'employer:2')).toMatchObject({ pipedriveId: pendingId, note: 'pending create: id recovered by its Dentrix key first' });
+  });
+});
