@@ -1,4 +1,4 @@
-/** Tiers: pure unit tests; replay of recorded workflow histories; integration tests on real PostgreSQL, the sandbox and a real Temporal dev server; e2e. */
+/** Tiers (README, Tests): unit; replay of recorded workflow histories; workflow (real workflows on stubbed activities); integration and e2e on real PostgreSQL, the sandbox and a real Temporal dev server. */
 const transform = {
   '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   // kysely ships ES modules only (Node loads them with require(esm); jest's module system cannot): compiled to CommonJS.
@@ -19,6 +19,15 @@ module.exports = {
     { displayName: 'unit', ...common, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     // Recorded workflow histories replayed against today's workflow bundle: no server needed.
     { displayName: 'replay', ...common, testMatch: ['<rootDir>/test/replay/**/*.test.ts'] },
+    // The real workflow code on the real Temporal dev server (the global setup's), its activities stubbed
+    // (test/support/workflow-world.ts): gates, budget pauses, the delta window, continue-as-new.
+    {
+      displayName: 'workflow',
+      ...common,
+      testMatch: ['<rootDir>/test/workflow/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
     {
       displayName: 'integration',
       ...common,

@@ -1,13 +1,19 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { assertTemporalCli } from '../../src/devserver/dev-server';
+import { bundleForRun } from './workflow-bundle';
 
 /**
- * One real Temporal dev server (the setup script's CLI v1.5.1 build) for the whole integration run.
- * Test files reach it through TEMPORAL_ADDRESS and use unique task queues and workflow ids.
+ * One real Temporal dev server (the setup script's CLI v1.5.1 build) for the whole run of the workflow, integration
+ * and e2e tiers, and the workflow bundle built once (test/support/workflow-bundle.ts; every worker a test starts
+ * loads it). Test files reach the server through TEMPORAL_ADDRESS and use unique task queues and workflow ids.
  */
 export default async function globalSetup(): Promise<void> {
-  if (process.env.TEMPORAL_TEST_EXTERNAL === '1' && process.env.TEMPORAL_ADDRESS) return;
+  const bundling = bundleForRun();
+  if (process.env.TEMPORAL_TEST_EXTERNAL === '1' && process.env.TEMPORAL_ADDRESS) {
+    await bundling;
+    return;
+  }
   // The local test server only: never a profile of the developer's own Temporal config file (an API key would turn TLS on).
   process.env.TEMPORAL_CONFIG_FILE = '/dev/null';
   for (const k of Object.keys(process.env)) if (/^TEMPORAL_(PROFILE|API_KEY|TLS.*|GRPC_META_.*)$/.test(k)) delete process.env[k];
@@ -22,4 +28,5 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as { __TEMPORAL_ENV__?: TestWorkflowEnvironment }).__TEMPORAL_ENV__ = env;
   process.env.TEMPORAL_ADDRESS = env.address;
   process.env.TEMPORAL_NAMESPACE = 'default';
+  await bundling;
 }

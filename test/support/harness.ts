@@ -3,20 +3,22 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type WorkflowBundle } from '@temporalio/worker';
 import { loadEnv, type Env } from '../../src/config';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/runtime/worker';
 import { createLogger } from '../../src/logging';
 import { createTestDatabase, type TestDatabase } from './db';
+import { buildWorkflowBundle, WORKFLOW_BUNDLE_ENV } from './workflow-bundle';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The workflow bundle, built once per test file (bundling takes seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
-    logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, log: () => undefined },
-  });
+/**
+ * The workflow bundle: the one the jest global setup built once for the whole run (bundling takes seconds of CPU), or,
+ * without it (a tier whose setup does not build one), built once per test file.
+ */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  const built = process.env[WORKFLOW_BUNDLE_ENV];
+  bundle ??= built && fs.existsSync(built) ? Promise.resolve({ code: fs.readFileSync(built, 'utf8') }) : buildWorkflowBundle();
   return bundle;
 }
 
