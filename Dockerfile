@@ -3,6 +3,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Every workspace (packages/*): the build type-checks the demo and `generate` against the sandbox and the generator.
+COPY packages ./packages
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
@@ -14,10 +16,14 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Of the workspaces, only the spec package the worker runs (its token costs; plain CommonJS, no build): npm ci installs
+# the workspaces it finds, so leaving packages/pipedrive-sandbox and packages/practice-generator out of the image leaves
+# out the sandbox (express, multer, ...) and the generator (faker, pngjs, jpeg-js, ...) with all their dependencies;
+# the demo and `generate` need a clone. test/integration/production-build.test.ts checks this install.
+COPY packages/pipedrive-spec/package.json packages/pipedrive-spec/index.js packages/pipedrive-spec/index.d.ts packages/pipedrive-spec/token-costs.json ./packages/pipedrive-spec/
 # --omit=optional leaves out the embedded PostgreSQL binaries (production sets DATABASE_URL to its own server).
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-COPY spec ./spec
 # Reports and workbooks are cached here (the store keeps them); extracts are mounted read-only at /extracts.
 RUN mkdir -p /data /extracts && chown node:node /data
 ENV DATA_DIR=/data

@@ -63,3 +63,53 @@ describe('the production build', () => {
     }
   });
 });
+
+/** The Dockerfile's run stage: what it copies from the repository and its `npm ci` command. */
+function runStage(): { copies: { sources: string[]; dest: string }[]; npmCi: string[] } {
+  const dockerfile = fs.readFileSync(path.join(REPO, 'Dockerfile'), 'utf8').replace(/\\\n/gu, ' ');
+  const stage = dockerfile.split(/^FROM /mu).at(-1)!;
+  const copies = [...stage.matchAll(/^COPY (?!--from)(.+)$/gmu)].map((m) => {
+    const words = m[1]!.trim().split(/\s+/u);
+    return { sources: words.slice(0, -1), dest: words.at(-1)! };
+  });
+  const npmCi = /^RUN (npm ci[^&\n]*)/mu.exec(stage)?.[1]?.trim().split(/\s+/u);
+  if (!npmCi) throw new Error('the Dockerfile run stage has no npm ci');
+  return { copies, npmCi };
+}
+
+describe("the production image's dependencies", () => {
+  it('leave out the sandbox and the generator workspaces and every dependency only they need', () => {
+    // The run stage's install, as a dry run (it reads package-lock.json, downloads nothing) in a folder holding what
+    // that stage copies: the packages npm would add.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-image-'));
+    try {
+      const { copies, npmCi } = runStage();
+      for (const { sources, dest } of copies) {
+        for (const source of sources) {
+          const target = dest.endsWith('/') ? path.join(dir, dest, path.basename(source)) : path.join(dir, dest);
+          fs.mkdirSync(path.dirname(target), { recursive: true });
+          fs.cpSync(path.join(REPO, source), target, { recursive: true });
+        }
+      }
+      const out = execFileSync(npmCi[0]!, [...npmCi.slice(1), '--dry-run', '--ignore-scripts'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const added = new Set([...out.matchAll(/^add (\S+) /gmu)].map((m) => m[1]!));
+      expect(added.size).toBeGreaterThan(100);
+      expect(added.has('@dentrix-pipedrive/pipedrive-spec')).toBe(true);
+      expect(added.has('@temporalio/worker')).toBe(true);
+      expect([...added].filter((name) => name.startsWith('@dentrix-pipedrive/') && name !== '@dentrix-pipedrive/pipedrive-spec')).toEqual([]);
+
+      const manifest = (file: string) =>
+        JSON.parse(fs.readFileSync(path.join(REPO, file), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+      const product = manifest('package.json').dependencies ?? {};
+      // Needed by the worker itself, through @temporalio/worker's webpack (schema-utils), not only by the sandbox.
+      const alsoTheWorkers = ['ajv', 'ajv-formats'];
+      const onlyTheirs = ['packages/pipedrive-sandbox/package.json', 'packages/practice-generator/package.json']
+        .flatMap((file) => Object.keys({ ...manifest(file).dependencies, ...manifest(file).devDependencies }))
+        .filter((name) => !(name in product) && !alsoTheWorkers.includes(name));
+      expect(onlyTheirs).toEqual(expect.arrayContaining(['express', 'multer', 'openapi-backend', '@faker-js/faker', 'pngjs', 'jpeg-js']));
+      expect(onlyTheirs.filter((name) => added.has(name))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
