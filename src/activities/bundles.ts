@@ -1,5 +1,6 @@
 import { type Pool } from 'pg';
 import { PRIMARY_KEYS, type DentrixTable } from '../dentrix/types';
+import { stagedDataByKeys, stagedDataWhereIn } from '../store/staged-rows';
 import { fetchPlan, matchesFilters, type DriverPlan, type FetchPlanOptions, type SourceBundle, type TargetEntity } from '../mapping';
 
 type Row = Record<string, unknown>;
@@ -13,13 +14,8 @@ export function keyPrefix(plan: DriverPlan): string {
 async function stagedRowsWhere(pool: Pool, migrationId: string, table: DentrixTable, column: string, values: string[]): Promise<Row[]> {
   if (values.length === 0) return [];
   const byKey = PRIMARY_KEYS[table] === column;
-  const { rows } = await pool.query<{ data: Row }>(
-    byKey
-      ? 'SELECT data FROM staged_rows WHERE migration_id = $1 AND source_table = $2 AND source_key = ANY($3::text[]) ORDER BY row_seq'
-      : `SELECT data FROM staged_rows WHERE migration_id = $1 AND source_table = $2 AND (data->>'${column.replace(/[^a-z_]/g, '')}') = ANY($3::text[]) ORDER BY row_seq`,
-    [migrationId, table, [...new Set(values)]],
-  );
-  return rows.map((r) => r.data);
+  const distinct = [...new Set(values)];
+  return byKey ? stagedDataByKeys<Row>(pool, migrationId, table, distinct) : stagedDataWhereIn<Row>(pool, migrationId, table, column, distinct);
 }
 
 function text(v: unknown): string | undefined {
@@ -84,20 +80,5 @@ function dedupe(rows: Row[], table: DentrixTable): Row[] {
   });
 }
 
-/** SQL for a driver's row filters over staged JSON (column names come from the mapping's own plan, not input). */
-export function filterSql(plan: DriverPlan, alias = 's'): string {
-  const col = (c: string) => `(${alias}.data->>'${c.replace(/[^a-z_]/g, '')}')`;
-  return plan.filter
-    .map((f) => {
-      switch (f.op) {
-        case 'is_null':
-          return `${col(f.column)} IS NULL`;
-        case 'is_not_null':
-          return `${col(f.column)} IS NOT NULL`;
-        case 'equals_column':
-          return `${col(f.column)} = ${col(f.other)}`;
-      }
-    })
-    .map((c) => ` AND ${c}`)
-    .join('');
-}
+/** The driver's row filters over staged JSON now live in the store (src/store/staged-filters.ts); load.ts still imports them from here. */
+export { filterSql } from '../store/staged-filters';

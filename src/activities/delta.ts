@@ -1,12 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { stageExtract, ExtractError, DENTRIX_TABLES, type DentrixTable } from '../dentrix';
 import { hasChangeCursor } from '../dentrix/sql-reader';
-import { fetchPlan, LOAD_ORDER, type DriverPlan, type RelatedFetch } from '../mapping';
+import { fetchPlan, LOAD_ORDER } from '../mapping';
 import { inFlightClaims, type InFlightClaims } from '../store/claims';
 import { publishReport } from './publish-report';
 import { getRun } from '../store/runs';
 import { POLL_WATERMARK, readWatermarks, saveWatermarks } from '../store/watermarks';
-import { filterSql, keyPrefix } from './bundles';
+import { keyPrefix } from './bundles';
+import { clearDeltaWorkItems, countChangedSince, planDeltaWorkItems, storeNow } from '../store/delta-work';
 import type { DeltaPollResult, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { sourceNotReady } from './failures';
@@ -21,33 +22,6 @@ import { writeJsonReport } from './report-files';
  * unchanged is not a change (its content hash decides), so the overlap only costs re-reading the latest rows.
  */
 export const CURSOR_OVERLAP_SECONDS = 300;
-
-const column = (name: string) => `'${name.replace(/[^a-z_]/g, '')}'`;
-
-/** Values of `rel.column` on rows of `rel.table` that changed since the watermark ($1 migration, $5 since). */
-function changedValues(rel: RelatedFetch): string {
-  return `SELECT r.data->>${column(rel.column)} FROM staged_rows r
-          WHERE r.migration_id = $1 AND r.source_table = ${column(rel.table)} AND r.changed_at >= $5`;
-}
-
-/**
- * True for a driving row `s` when a row its record is built from changed: the fetch plan's own relations (a new
- * alert or a changed insurance row changes the person, a new household member the household, a procedure the deal),
- * one hop further for lookups of related rows (a renamed recall type). Over-inclusive is harmless: the loader
- * updates only records whose rebuilt content differs.
- */
-function relatedChangedSql(plan: DriverPlan): string {
-  const conditions = plan.related.flatMap((rel) => {
-    if (!rel.from) return [`(s.data->>${column(rel.equals)}) IN (${changedValues(rel)})`];
-    const via = plan.related.find((r) => r.as === rel.from);
-    if (!via || via.from) return [];
-    return [
-      `(s.data->>${column(via.equals)}) IN (SELECT f.data->>${column(via.column)} FROM staged_rows f
-         WHERE f.migration_id = $1 AND f.source_table = ${column(via.table)} AND (f.data->>${column(rel.equals)}) IN (${changedValues(rel)}))`,
-    ];
-  });
-  return conditions.map((c) => ` OR ${c}`).join('');
-}
 
 /**
  * The delta pick-up window's poll: read what changed in the source since the watermarks, stage it, plan it.
@@ -69,8 +43,7 @@ export function createDeltaActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const run = await getRun(pool, migrationId);
       const watermarks = await readWatermarks(pool, migrationId);
-      const { rows: clock } = await pool.query<{ now: Date }>('SELECT now() AS now');
-      const pollStartedAt = clock[0]!.now.toISOString();
+      const pollStartedAt = (await storeNow(pool)).toISOString();
       const since = watermarks.get(POLL_WATERMARK) ?? pollStartedAt;
       const changedSince: Partial<Record<DentrixTable, string>> = {};
       for (const table of DENTRIX_TABLES) {
@@ -109,26 +82,14 @@ export function createDeltaActivities(deps: ActivityDeps) {
         await reader?.close();
       }
 
-      const { rows: changed } = await pool.query<{ n: string }>(
-        'SELECT count(*) AS n FROM staged_rows WHERE migration_id = $1 AND changed_at >= $2',
-        [migrationId, since],
-      );
-      await pool.query("DELETE FROM work_items WHERE migration_id = $1 AND run_kind = 'delta'", [migrationId]);
+      const changedRows = await countChangedSince(pool, migrationId, since);
+      await clearDeltaWorkItems(pool, migrationId);
       const approved = await loadApproved(migrationId);
       const workItems: Record<string, number> = {};
       for (const entity of LOAD_ORDER) {
         for (const plan of fetchPlan(entity, { newPatientBooking: approved.map.options.newPatientBooking })) {
-          const result = await pool.query(
-            `INSERT INTO work_items (migration_id, run_kind, object_type, source_key)
-             SELECT $1, 'delta', $2, $3 || (s.data->>'${plan.keyColumn}')
-             FROM staged_rows s
-             WHERE s.migration_id = $1 AND s.source_table = $4 ${filterSql(plan)}
-               AND (s.changed_at >= $5 ${relatedChangedSql(plan)})
-             ORDER BY s.row_seq
-             ON CONFLICT DO NOTHING`,
-            [migrationId, entity, keyPrefix(plan), plan.table, since],
-          );
-          if (result.rowCount) workItems[entity] = (workItems[entity] ?? 0) + result.rowCount;
+          const added = await planDeltaWorkItems(pool, { migrationId, objectType: entity, keyPrefix: keyPrefix(plan), plan, since });
+          if (added) workItems[entity] = (workItems[entity] ?? 0) + added;
         }
       }
       await saveWatermarks(pool, migrationId, next);
@@ -137,7 +98,6 @@ export function createDeltaActivities(deps: ActivityDeps) {
       const claimsReport = await writeClaimsReport(migrationId, claims, `delta poll ${pollNumber}`);
       const rowsRead = Object.fromEntries(staged.tables.map((t) => [t.table, t.rowsRead]));
       const readByCursor = staged.tables.filter((t) => t.read === 'changes').map((t) => t.table);
-      const changedRows = Number(changed[0]!.n);
       deps.logger.info(
         { migrationId, pollNumber, changedRows, workItems, rowsRead: staged.rowsRead, readByCursor, inFlightClaims: claims.count },
         'delta poll',

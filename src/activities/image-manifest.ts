@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { imageManifestEntry } from '../mapping';
 import { Ledger } from '../store/ledger';
+import { stagedData } from '../store/staged-rows';
 import { publishReport } from './publish-report';
 import type { DocumentRow } from '../dentrix/types';
 import type { MigrationRef } from './contracts';
@@ -15,12 +16,9 @@ import { writeJsonReport, writeReportFile } from './report-files';
 export function createImageManifestActivities({ pool, settings }: ActivityDeps) {
   return {
     async writeImageManifest({ migrationId }: MigrationRef): Promise<{ images: number; bytes: number; path: string }> {
-      const { rows } = await pool.query<{ data: DocumentRow }>(
-        "SELECT data FROM staged_rows WHERE migration_id = $1 AND source_table = 'document' ORDER BY row_seq",
-        [migrationId],
-      );
-      const entries = rows
-        .map((r) => imageManifestEntry({ kind: 'document', document: r.data }, { imageArchiveBaseUrl: settings.imageArchiveBaseUrl }))
+      const documents = await stagedData<DocumentRow>(pool, migrationId, 'document');
+      const entries = documents
+        .map((document) => imageManifestEntry({ kind: 'document', document }, { imageArchiveBaseUrl: settings.imageArchiveBaseUrl }))
         .filter((e): e is NonNullable<typeof e> => e !== undefined);
       const persons = await new Ledger(pool).resolve(
         migrationId,

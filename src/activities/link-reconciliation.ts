@@ -1,6 +1,7 @@
 import { type Pool } from 'pg';
 import { reconcileLinks, reconciledFields, type LinkObservation, type LinkReconciliation } from './reconciliation';
 import { FALLBACK_OWNER_KEY } from './schema';
+import { latestDiffedRun, linkObservationRows } from '../store/field-diffs';
 
 /**
  * Counts links and owners of the records the migration holds now (ledger created/reused) from the latest
@@ -10,42 +11,10 @@ import { FALLBACK_OWNER_KEY } from './schema';
 export async function linkReconciliation(pool: Pool, migrationId: string, runKind?: 'full' | 'sample'): Promise<LinkReconciliation> {
   let from: LinkReconciliation['from'] = runKind ?? null;
   if (!from) {
-    const { rows } = await pool.query<{ run_kind: 'full' | 'sample' }>(
-      `SELECT run_kind FROM field_diffs WHERE migration_id = $1 AND run_kind IN ('full', 'sample')
-       GROUP BY run_kind ORDER BY (run_kind = 'full') DESC LIMIT 1`,
-      [migrationId],
-    );
-    from = rows[0]?.run_kind ?? null;
+    from = (await latestDiffedRun(pool, migrationId)) ?? null;
   }
   if (!from) return reconcileLinks([], null);
-  const { rows } = await pool.query<{
-    object_type: string;
-    field: string;
-    expected_set: boolean;
-    actual_set: boolean;
-    matched: boolean;
-    expected_fallback: boolean;
-    actual_known_user: boolean;
-    n: string;
-  }>(
-    `WITH users AS (
-       SELECT pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'user' AND pipedrive_id IS NOT NULL),
-     fallback AS (
-       SELECT pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'user' AND source_key = $4)
-     SELECT d.object_type, d.field,
-       (d.expected IS NOT NULL AND d.expected <> 'null'::jsonb) AS expected_set,
-       (d.actual IS NOT NULL AND d.actual <> 'null'::jsonb) AS actual_set,
-       d.matched,
-       COALESCE(d.expected #>> '{}' IN (SELECT pipedrive_id FROM fallback), false) AS expected_fallback,
-       COALESCE(d.actual #>> '{}' IN (SELECT pipedrive_id FROM users), false) AS actual_known_user,
-       count(*) AS n
-     FROM field_diffs d
-     JOIN id_map m ON m.migration_id = d.migration_id AND m.object_type = d.object_type AND m.source_key = d.source_key
-       AND m.state IN ('created', 'reused')
-     WHERE d.migration_id = $1 AND d.run_kind = $2 AND d.field = ANY($3)
-     GROUP BY 1, 2, 3, 4, 5, 6, 7`,
-    [migrationId, from, reconciledFields(), FALLBACK_OWNER_KEY],
-  );
+  const rows = await linkObservationRows(pool, migrationId, from, reconciledFields(), FALLBACK_OWNER_KEY);
   const observations: LinkObservation[] = rows.map((r) => ({
     objectType: r.object_type,
     field: r.field,

@@ -12,6 +12,7 @@ import {
 } from '../mapping';
 import { CONFIDENT, createMappingLlm, exportWorkbook, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
 import { approveFieldMap, getFieldMap, latestFieldMap, saveProposedMap } from '../store/field-maps';
+import { stagedData } from '../store/staged-rows';
 import { publishReport } from './publish-report';
 import type { MapApproval, MigrationRef, ProposedMap } from './contracts';
 import { type ActivityDeps } from './deps';
@@ -56,11 +57,7 @@ async function lookupRows(pool: Pool, migrationId: string, map: FieldMap): Promi
   for (const fields of Object.values(map.objects.customFields)) for (const f of fields) if (f.optionsFrom) tables.add(f.optionsFrom.table);
   const out: Record<string, Record<string, unknown>[]> = {};
   for (const table of tables) {
-    const { rows } = await pool.query<{ data: Record<string, unknown> }>(
-      'SELECT data FROM staged_rows WHERE migration_id = $1 AND source_table = $2 ORDER BY row_seq LIMIT 10000',
-      [migrationId, table],
-    );
-    out[table] = rows.map((r) => r.data);
+    out[table] = await stagedData(pool, migrationId, table, { limit: 10000 });
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { type Field, type FieldOption } from '../pipedrive/types';
 import { appendAudit } from '../store/audit';
 import { saveFieldKey } from '../store/field-keys';
 import { Ledger } from '../store/ledger';
+import { stagedData } from '../store/staged-rows';
 import { publishReport } from './publish-report';
 import { getRun, pipedriveAccountId, recordFingerprint, setRunAccount } from '../store/runs';
 import type { FingerprintResult, MigrationRef, ProviderResolution, SchemaResult } from './contracts';
@@ -169,13 +170,14 @@ export function createSchemaActivities(deps: ActivityDeps) {
         if (!users.some((u) => u.id === fallbackOwnerId)) {
           throw permanent(`PIPEDRIVE_FALLBACK_OWNER_ID=${fallbackOwnerId} is not an active user of this Pipedrive account`);
         }
-        const { rows } = await pool.query<{ source_key: string; data: { provider_id: string; email: string | null; first_name: string | null; last_name: string | null; title: string | null; inactive: boolean | null } }>(
-          "SELECT source_key, data FROM staged_rows WHERE migration_id = $1 AND source_table = 'provider' ORDER BY row_seq",
-          [migrationId],
+        const providers = await stagedData<{ provider_id: string; email: string | null; first_name: string | null; last_name: string | null; title: string | null; inactive: boolean | null }>(
+          pool,
+          migrationId,
+          'provider',
         );
         const unmatched: { providerId: string; name: string; email: string | null; inactive: boolean }[] = [];
         let matched = 0;
-        for (const { data } of rows) {
+        for (const data of providers) {
           const email = providerMatchEmail(data);
           const user = email ? byEmail.get(email) : undefined;
           if (user) {

@@ -13,6 +13,7 @@ import { dataObjectType } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
 import { Ledger, type LedgerEntry } from '../store/ledger';
 import { publishReport } from './publish-report';
+import { fieldDiffAccuracy, saveFieldDiffs } from '../store/field-diffs';
 import { getRun } from '../store/runs';
 import { workItemsInRange } from '../store/work';
 import type { AccuracySummary, BatchInput, MigrationRef, RunKind, VerifyBatchResult } from './contracts';
@@ -42,27 +43,19 @@ async function readBack(client: PipedriveClient, entity: TargetEntity, entries: 
 async function saveDiffs(pool: Pool, migrationId: string, runKind: RunKind, diffs: RecordDiff[]): Promise<void> {
   const rows = diffs.flatMap((d) => d.fields.map((f) => ({ entity: d.entity, sourceKey: d.sourceKey, ...f })));
   for (const group of chunk(rows, 1000)) {
-    await pool.query(
-      `INSERT INTO field_diffs (migration_id, run_kind, object_type, source_key, field, matched, category, expected, actual)
-       SELECT $1, $2, t.object_type, t.source_key, t.field, t.matched, t.category, t.expected, t.actual
-       FROM jsonb_to_recordset($3::jsonb) AS t(object_type text, source_key text, field text, matched boolean, category text, expected jsonb, actual jsonb)
-       ON CONFLICT (migration_id, run_kind, object_type, source_key, field) DO UPDATE
-         SET matched = EXCLUDED.matched, category = EXCLUDED.category, expected = EXCLUDED.expected, actual = EXCLUDED.actual`,
-      [
-        migrationId,
-        runKind,
-        JSON.stringify(
-          group.map((r) => ({
-            object_type: r.entity,
-            source_key: r.sourceKey,
-            field: r.field,
-            matched: r.matched,
-            category: r.category ?? null,
-            expected: r.expected ?? null,
-            actual: r.actual ?? null,
-          })),
-        ),
-      ],
+    await saveFieldDiffs(
+      pool,
+      migrationId,
+      runKind,
+      group.map((r) => ({
+        objectType: r.entity,
+        sourceKey: r.sourceKey,
+        field: r.field,
+        matched: r.matched,
+        category: r.category ?? null,
+        expected: r.expected ?? null,
+        actual: r.actual ?? null,
+      })),
     );
   }
 }
@@ -142,39 +135,21 @@ export function createVerifyActivities(deps: ActivityDeps) {
 
     /** Accuracy per field and per object type, discrepancies by category: JSON and HTML, summary PHI-free. */
     async writeAccuracyReport({ migrationId, runKind }: MigrationRef & { runKind: RunKind }): Promise<AccuracySummary> {
-      const perField = await pool.query<{ object_type: string; field: string; compared: string; matched: string }>(
-        `SELECT object_type, field, count(*) AS compared, count(*) FILTER (WHERE matched) AS matched
-         FROM field_diffs WHERE migration_id = $1 AND run_kind = $2 GROUP BY object_type, field ORDER BY object_type, field`,
-        [migrationId, runKind],
-      );
-      const perCategory = await pool.query<{ object_type: string; category: string; n: string }>(
-        `SELECT object_type, category, count(*) AS n FROM field_diffs WHERE migration_id = $1 AND run_kind = $2 AND NOT matched
-         GROUP BY object_type, category ORDER BY object_type, category`,
-        [migrationId, runKind],
-      );
-      const records = await pool.query<{ object_type: string; n: string }>(
-        'SELECT object_type, count(DISTINCT source_key) AS n FROM field_diffs WHERE migration_id = $1 AND run_kind = $2 GROUP BY object_type',
-        [migrationId, runKind],
-      );
-      const mismatches = await pool.query<{ object_type: string; source_key: string; field: string; category: string; expected: unknown; actual: unknown }>(
-        `SELECT object_type, source_key, field, category, expected, actual FROM field_diffs
-         WHERE migration_id = $1 AND run_kind = $2 AND NOT matched ORDER BY object_type, source_key, field LIMIT 2000`,
-        [migrationId, runKind],
-      );
+      const { perField, perCategory, records, mismatches } = await fieldDiffAccuracy(pool, migrationId, runKind);
       const byObject: Record<string, { compared: number; matched: number; accuracy: number; records: number }> = {};
       let compared = 0;
       let matched = 0;
-      for (const r of perField.rows) {
+      for (const r of perField) {
         const o = (byObject[r.object_type] ??= { compared: 0, matched: 0, accuracy: 100, records: 0 });
         o.compared += Number(r.compared);
         o.matched += Number(r.matched);
         compared += Number(r.compared);
         matched += Number(r.matched);
       }
-      for (const r of records.rows) if (byObject[r.object_type]) byObject[r.object_type]!.records = Number(r.n);
+      for (const r of records) if (byObject[r.object_type]) byObject[r.object_type]!.records = Number(r.n);
       for (const o of Object.values(byObject)) o.accuracy = o.compared ? (100 * o.matched) / o.compared : 100;
       const accuracy = compared ? (100 * matched) / compared : 100;
-      const recordsCompared = records.rows.reduce((n, r) => n + Number(r.n), 0);
+      const recordsCompared = records.reduce((n, r) => n + Number(r.n), 0);
       const name = runKind === 'sample' ? 'sample-diff' : runKind === 'full' ? 'verification' : `verification-${runKind}`;
       const report = {
         migrationId,
@@ -185,15 +160,15 @@ export function createVerifyActivities(deps: ActivityDeps) {
         fieldsMatched: matched,
         recordsCompared,
         byObject,
-        byField: perField.rows.map((r) => ({
+        byField: perField.map((r) => ({
           object: r.object_type,
           field: r.field,
           compared: Number(r.compared),
           matched: Number(r.matched),
           accuracy: (100 * Number(r.matched)) / Number(r.compared),
         })),
-        byCategory: perCategory.rows.map((r) => ({ object: r.object_type, category: r.category, count: Number(r.n) })),
-        discrepancies: mismatches.rows,
+        byCategory: perCategory.map((r) => ({ object: r.object_type, category: r.category, count: Number(r.n) })),
+        discrepancies: mismatches,
         // Links and owners of the records compared here, from the same read-back (no extra requests).
         links: runKind === 'full' || runKind === 'sample' ? await linkReconciliation(pool, migrationId, runKind) : undefined,
       };

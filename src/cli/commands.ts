@@ -16,7 +16,7 @@ import { inFlightClaims } from '../store/claims';
 import { recordCutover, recordRefusedDecision } from '../store/audit';
 import { latestFieldMap } from '../store/field-maps';
 import { listReports, type StoredReport } from '../store/reports';
-import { POLL_WATERMARK } from '../store/watermarks';
+import { resetTableWatermarks } from '../store/watermarks';
 import { Ledger } from '../store/ledger';
 import { plannedSourceCounts } from '../store/work';
 import { migrationWorkflow } from '../workflows/migration';
@@ -394,5 +394,5 @@ export async function repointSource(pool: Pool, migrationId: string, source: Sou
   }
   await setRunSource(pool, migrationId, resolved);
   // Change-cursor watermarks are positions in the old source: the next poll reads the new one in full.
-  await pool.query('DELETE FROM delta_watermarks WHERE migration_id = $1 AND source_table <> $2', [migrationId, POLL_WATERMARK]);
+  await resetTableWatermarks(pool, migrationId);
 }

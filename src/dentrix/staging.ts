@@ -1,14 +1,11 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { Pool, PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import type { Pool } from 'pg';
 import { canonicalJson, contentHash } from './canonical-json';
 import { ExtractError, ExtractIncompleteError } from './errors';
 import type { ExtractReader } from './extract-reader';
 import { NeverStoredScrubber } from './never-stored';
 import { hasChangeCursor } from './sql-reader';
-import { phiHashKey } from '../store/phi-keys';
-import type { DentrixTable, RowIssue, TableIssue } from './types';
+import { issueLine, StagingSession, stagedRowLine, type StagingBatch, type StagingRead } from '../store/staging';
+import type { DentrixTable } from './types';
 
 export interface StageOptions {
   /** Rows per COPY-and-merge transaction. */
@@ -50,7 +47,6 @@ export interface ExtractCounts {
 }
 
 const DEFAULT_BATCH_SIZE = 5_000;
-const INCOMING = 'dentrix_staging_incoming';
 
 /**
  * Loads every present table of an extract into the migration store: one staged_rows row per source row (upserted
@@ -78,20 +74,14 @@ export async function stageExtract(
   const present = await reader.tables();
   const tables = opts.tables ? present.filter((table) => opts.tables!.includes(table)) : present;
 
-  const client = await pool.connect();
+  // Two stagings of one migration at once would interleave their issue replacement: the session serialises them.
+  const session = await StagingSession.open(pool, migrationId);
   try {
-    const run = await client.query('SELECT 1 FROM migration_runs WHERE migration_id = $1', [migrationId]);
-    if (run.rowCount === 0) throw new Error(`stageExtract: migration_runs has no row for migration ${migrationId}`);
-    // Two stagings of one migration at once would interleave their issue replacement: serialise them.
-    await client.query("SELECT pg_advisory_lock(hashtext('dentrix-stage:' || $1))", [migrationId]);
-    const scrubber = new NeverStoredScrubber(await phiHashKey(client, migrationId));
-    await client.query(
-      `CREATE TEMP TABLE IF NOT EXISTS ${INCOMING} (source_key text, row_seq bigint, content_hash text, data jsonb) ON COMMIT DELETE ROWS`,
-    );
+    const scrubber = new NeverStoredScrubber(session.hmacKey);
     const counts: TableExtractCounts[] = [];
     const failures: { table: DentrixTable; reason: string }[] = [];
     for (const table of tables) {
-      const result = await stageTable(client, migrationId, reader, table, manifest.tables[table]?.rows ?? null, batchSize, scrubber, opts);
+      const result = await stageTable(session, migrationId, reader, table, manifest.tables[table]?.rows ?? null, batchSize, scrubber, opts);
       counts.push(result.counts);
       if (result.failure) failures.push({ table, reason: result.failure });
     }
@@ -104,25 +94,15 @@ export async function stageExtract(
       warnings: sum(counts, 'warnings'),
     };
   } finally {
-    await client.query(`DROP TABLE IF EXISTS pg_temp.${INCOMING}`).catch(() => undefined);
-    await client.query("SELECT pg_advisory_unlock(hashtext('dentrix-stage:' || $1))", [migrationId]).catch(() => undefined);
-    client.release();
+    await session.close();
   }
 }
 
-interface Batch {
-  rows: string[];
-  issues: string[];
-  /** Keys of the rows read (change-cursor reads: their earlier row issues are replaced). */
-  keys: string[];
-}
+/** Keys of the rows read: change-cursor reads replace their earlier row issues. */
+type Batch = StagingBatch;
 
-/** How one table is read and merged. */
-interface TableRead {
-  mode: 'full' | 'changes';
-  /** Change reads: the table's highest row_seq so far; new rows are numbered after it, existing rows keep theirs. */
-  seqBase: number;
-}
+/** Change reads: `seqBase` is the table's highest row_seq so far; new rows are numbered after it, existing rows keep theirs. */
+type TableRead = StagingRead;
 
 /**
  * A full read replaces the table's issues and counts. A change read (only rows changed since the table's watermark)
@@ -132,7 +112,7 @@ interface TableRead {
  * hash changes, so a row read again unchanged (the overlap window) is not a change.
  */
 async function stageTable(
-  client: PoolClient,
+  session: StagingSession,
   migrationId: string,
   reader: ExtractReader,
   table: DentrixTable,
@@ -145,13 +125,9 @@ async function stageTable(
   const cursorReader = since !== undefined && hasChangeCursor(reader) && reader.changeCursor(table) ? reader : undefined;
   const mode: TableRead = { mode: cursorReader ? 'changes' : 'full', seqBase: 0 };
   if (cursorReader) {
-    const { rows } = await client.query<{ seq: string }>(
-      'SELECT coalesce(max(row_seq), 0) AS seq FROM staged_rows WHERE migration_id = $1 AND source_table = $2',
-      [migrationId, table],
-    );
-    mode.seqBase = Number(rows[0]!.seq);
+    mode.seqBase = await session.lastRowSeq(table);
   } else {
-    await client.query('DELETE FROM source_issues WHERE migration_id = $1 AND source_table = $2', [migrationId, table]);
+    await session.clearTableIssues(table);
   }
   const rowsOf =
     cursorReader && since !== undefined
@@ -169,7 +145,7 @@ async function stageTable(
     const full = batch;
     batch = { rows: [], issues: [], keys: [] };
     if (full.rows.length === 0 && full.issues.length === 0) return;
-    writing = writeBatch(client, migrationId, table, full, mode);
+    writing = session.writeBatch(table, full, mode);
     writing.catch(() => undefined); // awaited at the next flush or below; avoid an unhandled rejection meanwhile
   };
 
@@ -180,7 +156,7 @@ async function stageTable(
         const { stored, hashed } = scrubber.scrub(table, result.row as unknown as Record<string, unknown>);
         const canonical = canonicalJson(stored);
         const hash = contentHash(hashed === stored ? canonical : canonicalJson(hashed));
-        batch.rows.push(`${copyText(result.key)}\t${counts.rowsRead}\t${hash}\t${copyText(canonical)}\n`);
+        batch.rows.push(stagedRowLine(result.key, counts.rowsRead, hash, canonical));
         batch.keys.push(result.key);
         counts.rowsStaged += 1;
         counts.warnings += result.warnings.length;
@@ -212,97 +188,11 @@ async function stageTable(
   if (writing) await writing;
 
   if (mode.mode === 'full') {
-    await client.query(
-      `INSERT INTO extract_counts (migration_id, source_table, manifest_rows, rows_read, rows_staged, rows_rejected, extracted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now())
-       ON CONFLICT (migration_id, source_table) DO UPDATE SET manifest_rows = EXCLUDED.manifest_rows, rows_read = EXCLUDED.rows_read,
-         rows_staged = EXCLUDED.rows_staged, rows_rejected = EXCLUDED.rows_rejected, extracted_at = EXCLUDED.extracted_at`,
-      [migrationId, table, manifestRows, counts.rowsRead, counts.rowsStaged, counts.rowsRejected],
-    );
+    await session.recordExtractCounts(table, counts);
   }
   opts.onProgress?.({ table, rowsRead: counts.rowsRead });
   return { counts, failure };
 }
-
-async function writeBatch(client: PoolClient, migrationId: string, table: DentrixTable, batch: Batch, read: TableRead): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    if (read.mode === 'changes' && batch.keys.length > 0) {
-      await client.query(
-        'DELETE FROM source_issues WHERE migration_id = $1 AND source_table = $2 AND source_key = ANY($3::text[])',
-        [migrationId, table, batch.keys],
-      );
-    }
-    if (batch.rows.length > 0) {
-      await copyLines(client, `COPY ${INCOMING} (source_key, row_seq, content_hash, data) FROM STDIN`, batch.rows);
-      await client.query(
-        read.mode === 'full'
-          ? `INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
-             SELECT $1, $2, source_key, row_seq, content_hash, data FROM ${INCOMING}
-             ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
-               row_seq = EXCLUDED.row_seq,
-               content_hash = EXCLUDED.content_hash,
-               data = EXCLUDED.data,
-               changed_at = CASE WHEN staged_rows.content_hash = EXCLUDED.content_hash THEN staged_rows.changed_at ELSE now() END
-             WHERE staged_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR staged_rows.row_seq IS DISTINCT FROM EXCLUDED.row_seq`
-          : `INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
-             SELECT $1, $2, source_key, $3::bigint + row_seq, content_hash, data FROM ${INCOMING}
-             ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
-               content_hash = EXCLUDED.content_hash, data = EXCLUDED.data, changed_at = now()
-             WHERE staged_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash`,
-        read.mode === 'full' ? [migrationId, table] : [migrationId, table, read.seqBase],
-      );
-    }
-    if (batch.issues.length > 0) {
-      await copyLines(
-        client,
-        'COPY source_issues (migration_id, source_table, source_key, column_name, reason, severity, line) FROM STDIN',
-        batch.issues,
-      );
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
-
-async function copyLines(client: PoolClient, sql: string, lines: string[]): Promise<void> {
-  const stream = client.query(copyFrom(sql));
-  await pipeline(Readable.from(chunk(lines)), stream);
-}
-
-// ~1 MB writes: fewer stream round trips than one write per row, without building one huge string.
-function* chunk(lines: string[]): Generator<string> {
-  let buffer = '';
-  for (const line of lines) {
-    buffer += line;
-    if (buffer.length > 1 << 20) {
-      yield buffer;
-      buffer = '';
-    }
-  }
-  if (buffer) yield buffer;
-}
-
-function issueLine(migrationId: string, issue: RowIssue | TableIssue): string {
-  const isRowIssue = 'key' in issue;
-  const severity = issue.severity === 'warning' ? 'warning' : 'rejected'; // a table-level error rejects the table
-  const key = isRowIssue ? issue.key : null;
-  const line = isRowIssue && issue.line !== undefined ? String(issue.line) : null;
-  return [migrationId, issue.table, key, issue.column, issue.reason, severity, line].map(copyField).join('\t') + '\n';
-}
-
-function copyField(value: string | null): string {
-  return value === null ? '\\N' : copyText(value);
-}
-
-/** Escapes a value for COPY's text format. */
-function copyText(value: string): string {
-  return /[\\\n\r\t]/.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : value;
-}
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function sum(counts: TableExtractCounts[], field: 'rowsRead' | 'rowsStaged' | 'rowsRejected' | 'warnings'): number {
   return counts.reduce((total, c) => total + c[field], 0);

@@ -7,6 +7,7 @@
 import type { Pool } from 'pg';
 import { DENTRIX_TABLES, contractColumns, type DentrixTable } from '../dentrix';
 import { profileValues, type ColumnProfiles } from './value-profile';
+import { sampleStagedData } from '../store/staged-rows';
 
 export const DEFAULT_SAMPLE_ROWS = 500;
 
@@ -39,20 +40,7 @@ export async function profileStagedColumns(pool: Pool, migrationId: string, opts
 }
 
 async function sampleTable(pool: Pool, migrationId: string, table: DentrixTable, sampleRows: number): Promise<Record<string, unknown>[]> {
-  const { rows: last } = await pool.query<{ last: string | null }>(
-    'SELECT max(row_seq) AS last FROM staged_rows WHERE migration_id = $1 AND source_table = $2',
-    [migrationId, table],
-  );
-  const lastSeq = Number(last[0]?.last ?? 0);
-  if (lastSeq === 0) return [];
-  const step = Math.max(1, Math.floor(lastSeq / sampleRows));
-  const { rows } = await pool.query<{ data: Record<string, unknown> }>(
-    `SELECT data FROM staged_rows
-     WHERE migration_id = $1 AND source_table = $2 AND row_seq % $3 = 0
-     ORDER BY row_seq LIMIT $4`,
-    [migrationId, table, step, sampleRows],
-  );
-  return rows.map((r) => r.data);
+  return sampleStagedData(pool, migrationId, table, sampleRows);
 }
 
 function extraOf(row: Record<string, unknown>): Record<string, unknown> {
