@@ -21,7 +21,8 @@ import {
 } from './bundles';
 import { effectiveOptions, type BuildContext } from './context';
 import { computeDerived, isImagingDocument } from './derived';
-import { customFieldOf, defaultFieldMap, type FieldMap, type FieldRule, type MapOptions } from './field-map';
+import { defaultFieldMap } from './default-map';
+import { customFieldOf, type FieldMap, type FieldRule, type MapOptions } from './field-map';
 import { applyPhiDecisions, applyTreatment, effectiveCustomType } from './phi';
 import { applyTransform, transformRefs, type RuleResult } from './rule-transforms';
 import { SOURCE_KEY_LOCATIONS, formatMarker, sourceKeys } from './source-keys';

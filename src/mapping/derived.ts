@@ -12,6 +12,7 @@ import { lookupValue } from './transforms/value-map';
 import type { MapOptions } from './field-map';
 import type { DentrixTable } from '../dentrix/types';
 import type { RecordKind } from './types';
+import type { DerivedSourceName } from './derived-names';
 
 export type AppointmentStatusClass = 'completed' | 'broken' | 'cancelled' | 'scheduled';
 
@@ -166,10 +167,9 @@ export const DERIVED_SOURCES = {
         bundle.recallType?.interval_days ?? null,
       ),
   }),
-} as const;
+} as const satisfies Record<DerivedSourceName, { kinds: readonly RecordKind[]; tables: readonly DentrixTable[]; description: string }>;
 
-export type DerivedSourceName = keyof typeof DERIVED_SOURCES;
-export const DERIVED_SOURCE_NAMES = Object.keys(DERIVED_SOURCES) as [DerivedSourceName, ...DerivedSourceName[]];
+export { DERIVED_SOURCE_NAMES, type DerivedSourceName } from './derived-names';
 
 export function derivedKinds(name: DerivedSourceName): readonly RecordKind[] {
   return DERIVED_SOURCES[name].kinds;

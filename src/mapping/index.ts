@@ -1,6 +1,8 @@
 /** The pure mapping layer: Dentrix rows → Pipedrive logical records, bodies, schema and field-level diff. No I/O. */
 export * from './types';
 export * from './field-map';
+export * from './map-validation';
+export * from './default-map';
 export * from './bundles';
 export * from './context';
 export * from './phi';
