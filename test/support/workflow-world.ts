@@ -288,9 +288,14 @@ let runtimeInstalled = false;
 
 export async function createWorkflowWorld(address = process.env.TEMPORAL_ADDRESS): Promise<WorkflowWorld> {
   if (!runtimeInstalled) {
-    // The worker's own state changes stay out of the test output; warnings and errors do not.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
+    // The worker's own state changes stay out of the test output; warnings and errors do not. (A file that started
+    // its own dev server first already has the default runtime: it keeps it.)
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // already instantiated
+    }
   }
   if (!address) throw new Error('TEMPORAL_ADDRESS is not set: the workflow tier runs under the jest global setup (test/support/global-setup.ts)');
   const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
