@@ -1,5 +1,5 @@
 import { type CountryCode, parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js';
-import { z } from 'zod';
+import { isEmailAddress } from '../mapping/transforms/emails';
 import type { DentrixTable } from '../dentrix/types';
 import type { ContactColumnCounts, ContactProblem, ContactQuality } from './report';
 import { type AuditContext, forEachBatch, keyList, oneRow, rowsOf } from './sql';
@@ -44,8 +44,6 @@ export function phoneProblem(raw: string, region: CountryCode): string | null {
   return parsed.isValid() ? null : NOT_VALID_PHONE;
 }
 
-const EMAIL = z.email();
-
 /**
  * What is wrong with an email field as typed: `invalid` when some address in it stays invalid after cleaning
  * (spaces removed, lower case), plus the cleanups it needs (`spaces`, `upper_case`, `several_addresses`).
@@ -58,7 +56,7 @@ export function emailProblems(raw: string): string[] {
   if (parts.length > 1) problems.push('several_addresses');
   if (parts.some((part) => /\s/.test(part.trim())) || raw !== raw.trim()) problems.push('spaces');
   if (raw !== raw.toLowerCase()) problems.push('upper_case');
-  if (parts.some((part) => !EMAIL.safeParse(part.replace(/\s+/g, '').toLowerCase()).success)) problems.unshift('invalid');
+  if (parts.some((part) => !isEmailAddress(part.replace(/\s+/g, '').toLowerCase()))) problems.unshift('invalid');
   return problems;
 }
 

@@ -1,10 +1,13 @@
 /**
  * Email addresses as typed at the front desk: stray spaces, upper case, `mailto:`, several in one field.
- * Validation uses zod's email rule rather than a home-made pattern.
+ * Internationalized addresses are addresses (RFC 6531: `zoë.ng@example.com`, `josé@bücher.de`): Pipedrive's specs put
+ * no format on a person's email value, so neither does the product beyond RFC syntax. Validation is validator.js's
+ * isEmail (UTF-8 local parts and IDN domains allowed) rather than a home-made pattern.
  */
-import { z } from 'zod';
+import isEmail from 'validator/lib/isEmail';
 
-const EMAIL = z.email();
+/** Whether a cleaned address is an address: the one rule the transforms and the Data Quality Report share. */
+export const isEmailAddress = (email: string): boolean => isEmail(email, { allow_utf8_local_part: true, require_tld: true });
 
 export interface EmailsResult {
   /** Valid addresses, lower-cased, in the order typed, without duplicates. */
@@ -19,7 +22,7 @@ export function normaliseEmails(raw: string | null | undefined): EmailsResult {
   for (const entry of splitEntries(raw)) {
     const email = cleanEntry(entry);
     if (email === '') continue;
-    if (!EMAIL.safeParse(email).success) {
+    if (!isEmailAddress(email)) {
       result.invalid += 1;
     } else if (!result.emails.includes(email)) {
       result.emails.push(email);

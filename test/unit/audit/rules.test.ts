@@ -28,6 +28,9 @@ describe('email rule', () => {
     ['a@example.com; b@example.com', ['several_addresses']],
     ['a@example.com; b @example.com', ['several_addresses', 'spaces']],
     ['a@example.com, not-an-address', ['invalid', 'several_addresses']],
+    // RFC 6531 addresses are valid here as in the transform (one rule for both).
+    ['zoë.ng@example.com', []],
+    ['josé@bücher.de', []],
   ])('%s → %j', (email, problems) => {
     expect(emailProblems(email)).toEqual(problems);
   });

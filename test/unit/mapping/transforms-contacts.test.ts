@@ -57,6 +57,12 @@ describe('emails', () => {
     ['a..b@example.com', [], 1],
     ['good@example.com; bad@', ['good@example.com'], 1],
     ['', [], 0],
+    // RFC 6531: internationalized local parts and domains are addresses, kept as typed (lower case).
+    ['Zoë.Ng@Example.com', ['zoë.ng@example.com'], 0],
+    ['josé@bücher.de', ['josé@bücher.de'], 0],
+    ['用户@例子.广告', ['用户@例子.广告'], 0],
+    ['zoë@', [], 1],
+    ['zoë@localhost', [], 1],
   ])('%j → %j (%d invalid)', (raw, emails, invalid) => {
     expect(normaliseEmails(raw)).toEqual({ emails, invalid });
   });
