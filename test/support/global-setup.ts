@@ -1,14 +1,19 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { assertTemporalCli } from '../../src/devserver/dev-server';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PRACTICE_CACHE_ENV } from './run-folders';
 import { bundleForRun } from './workflow-bundle';
 
 /**
  * One real Temporal dev server (the setup script's CLI v1.5.1 build) for the whole run of the workflow, integration
  * and e2e tiers, and the workflow bundle built once (test/support/workflow-bundle.ts; every worker a test starts
- * loads it). Test files reach the server through TEMPORAL_ADDRESS and use unique task queues and workflow ids.
+ * loads it), and the run's folder of generated practices (test/support/practice.ts). Test files reach the server through TEMPORAL_ADDRESS and use unique task queues and workflow ids.
  */
 export default async function globalSetup(): Promise<void> {
+  process.env[PRACTICE_CACHE_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-practices-'));
   const bundling = bundleForRun();
   if (process.env.TEMPORAL_TEST_EXTERNAL === '1' && process.env.TEMPORAL_ADDRESS) {
     await bundling;

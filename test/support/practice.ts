@@ -4,11 +4,35 @@ import { providerUsers } from '../../src/cli/demo';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createHarness, type Harness } from './harness';
+import { PRACTICE_CACHE_ENV } from './run-folders';
 
-/** A generated practice folder (the `demo` profile unless told), cached per seed under the harness's data dir. */
+/**
+ * A generated practice folder (the `demo` profile unless told) under `dir`. Generating one takes seconds of CPU and
+ * many files use the same one: each profile and seed is generated once per jest run (into the global setup's folder)
+ * and copied from there; without that folder, generated here.
+ */
 export async function generatedPractice(dir: string, seed = 42, profile: 'demo' | 'small' = 'demo'): Promise<string> {
-  const outDir = path.join(dir, `practice-${profile}-${seed}`);
-  if (!fs.existsSync(path.join(outDir, 'manifest.json'))) await generatePractice({ profile, seed, outDir });
+  const name = `practice-${profile}-${seed}`;
+  const outDir = path.join(dir, name);
+  if (fs.existsSync(path.join(outDir, 'manifest.json'))) return outDir;
+  const cache = process.env[PRACTICE_CACHE_ENV];
+  if (!cache || !fs.existsSync(cache)) {
+    await generatePractice({ profile, seed, outDir });
+    return outDir;
+  }
+  const cached = path.join(cache, name);
+  if (!fs.existsSync(path.join(cached, 'manifest.json'))) {
+    // Generated aside, then renamed into place: a file generating the same practice at the same time is harmless.
+    const aside = fs.mkdtempSync(path.join(cache, `${name}.generating-`));
+    await generatePractice({ profile, seed, outDir: path.join(aside, name) });
+    try {
+      fs.renameSync(path.join(aside, name), cached);
+    } catch {
+      // another file's copy got there first
+    }
+    fs.rmSync(aside, { recursive: true, force: true });
+  }
+  fs.cpSync(cached, outDir, { recursive: true });
   return outDir;
 }
 
