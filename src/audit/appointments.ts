@@ -1,6 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import type { AppointmentFindings, DstAppointments } from './report';
-import { type AuditContext, forEachBatch, KeyCollector, keyList, oneRow } from './sql';
+import { appointmentDateRange, forEachAppointmentOn, newPatientBookingRow } from '../store/source-audit';
+import { type AuditContext, KeyCollector, keyList } from './sql';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -44,20 +45,9 @@ export function offsetChangeDates(zone: string, first: string, last: string): st
   return dates;
 }
 
-const NEW_PATIENT = `migration_id = $1 AND source_table = 'appt' AND data->>'patient_id' IS NULL`;
-
 export async function appointmentFindings(ctx: AuditContext, timezone: string | null): Promise<AppointmentFindings> {
   const today = DateTime.fromJSDate(ctx.now, { zone: timezone && IANAZone.isValidZone(timezone) ? timezone : 'UTC' }).toISODate()!;
-  const newPatient = await oneRow<{ count: number; upcoming: number; with_name: number; with_phone: number; keys: string[] }>(
-    ctx.db,
-    `SELECT count(*)::int AS count,
-            count(*) FILTER (WHERE data->>'appointment_date' >= $2)::int AS upcoming,
-            count(*) FILTER (WHERE btrim(coalesce(data->>'patient_name', '')) <> '')::int AS with_name,
-            count(*) FILTER (WHERE btrim(coalesce(data->>'patient_phone', '')) <> '')::int AS with_phone,
-            ARRAY(SELECT source_key FROM staged_rows WHERE ${NEW_PATIENT} ORDER BY row_seq LIMIT $3) AS keys
-       FROM staged_rows WHERE ${NEW_PATIENT}`,
-    [ctx.migrationId, today, ctx.maxListed],
-  );
+  const newPatient = await newPatientBookingRow(ctx.db, ctx, today);
   return {
     newPatientWithoutRecord: {
       ...keyList(newPatient.count, newPatient.keys),
@@ -85,22 +75,14 @@ async function dstAppointments(ctx: AuditContext, timezone: string | null): Prom
       note: timezone ? 'the practice time zone is not a known IANA zone: not checked' : 'the practice time zone is not known yet: not checked',
     };
   }
-  const range = await oneRow<{ first: string | null; last: string | null }>(
-    ctx.db,
-    `SELECT min(data->>'appointment_date') AS first, max(data->>'appointment_date') AS last
-       FROM staged_rows WHERE migration_id = $1 AND source_table = 'appt'`,
-    [ctx.migrationId],
-  );
+  const range = await appointmentDateRange(ctx.db, ctx);
   const dates = range.first && range.last ? offsetChangeDates(timezone, range.first, range.last) : [];
   let checked = 0;
   if (dates.length > 0) {
-    await forEachBatch<{ source_key: string; date: string; hour: number | null; minute: number | null }>(
+    await forEachAppointmentOn(
       ctx.db,
-      `SELECT source_key, data->>'appointment_date' AS date, (data->>'start_hour')::int AS hour, (data->>'start_minute')::int AS minute
-         FROM staged_rows
-        WHERE migration_id = $1 AND source_table = 'appt' AND data->>'appointment_date' = ANY($2::text[])
-        ORDER BY row_seq`,
-      [ctx.migrationId, dates],
+      ctx,
+      dates,
       (rows) => {
         for (const row of rows) {
           if (row.hour === null) continue;

@@ -13,7 +13,8 @@ import { renderDataQualityHtml } from './render-html';
 import { DATA_QUALITY_REPORT_FORMAT, type DataQualityReport } from './report';
 import { orphanReferences } from './references';
 import { sourceIssueGroups, sourceTableCounts } from './source-counts';
-import { type AuditContext, oneRow, rowsOf } from './sql';
+import { auditedRun, stagedTableCount, withAuditSnapshot } from '../store/source-audit';
+import { type AuditContext } from './sql';
 import { targetObjectCounts } from './target-objects';
 import { clinicalNoteVolume, documentVolume } from './volumes';
 
@@ -59,19 +60,11 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
   const now = opts.now ?? new Date();
   const progress = opts.onProgress ?? (() => undefined);
 
-  const client = await pool.connect();
-  let report: DataQualityReport;
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const runs = await rowsOf<{ practice_name: string | null; timezone: string | null; currency: string | null; source: ExtractSourceSpec }>(
-      client,
-      'SELECT practice_name, timezone, currency, source FROM migration_runs WHERE migration_id = $1',
-      [migrationId],
-    );
-    const run = runs[0];
+  // One read-only snapshot: every section sees the same staged extract.
+  const report: DataQualityReport = await withAuditSnapshot(pool, async (client) => {
+    const run = await auditedRun<ExtractSourceSpec>(client, migrationId);
     if (!run) throw new Error(`auditMigration: migration_runs has no row for migration ${migrationId}`);
-    const staged = await oneRow<{ tables: number }>(client, 'SELECT count(*)::int AS tables FROM extract_counts WHERE migration_id = $1', [migrationId]);
-    if (staged.tables === 0) throw new Error(`auditMigration: nothing is staged for migration ${migrationId}: run the EXTRACT phase first`);
+    if ((await stagedTableCount(client, migrationId)) === 0) throw new Error(`auditMigration: nothing is staged for migration ${migrationId}: run the EXTRACT phase first`);
 
     const ctx: AuditContext = { db: client, migrationId, maxListed, now };
     progress('source tables');
@@ -96,9 +89,8 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
     const appointments = await appointmentFindings(ctx, run.timezone);
     progress('PHI fields');
     const phiFields = await phiFieldReview(ctx, phiSelection);
-    await client.query('COMMIT');
 
-    report = {
+    return {
       format: DATA_QUALITY_REPORT_FORMAT,
       migrationId,
       generatedAt: now.toISOString(),
@@ -117,12 +109,7 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
       appointments,
       phiFields: { source: phiSelection.source, fields: phiFields },
     };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 
   progress('writing the report');
   await makePrivateDir(opts.outDir, { tighten: true });

@@ -2,7 +2,8 @@ import { type CountryCode, parsePhoneNumberFromString, validatePhoneNumberLength
 import { isEmailAddress } from '../mapping/transforms/emails';
 import type { DentrixTable } from '../dentrix/types';
 import type { ContactColumnCounts, ContactProblem, ContactQuality } from './report';
-import { type AuditContext, forEachBatch, keyList, oneRow, rowsOf } from './sql';
+import { forEachColumnValue, patientsWithoutEmailRows } from '../store/source-audit';
+import { type AuditContext, keyList } from './sql';
 
 /** Every column of the extract that holds an email address. */
 export const EMAIL_COLUMNS: readonly { table: DentrixTable; column: string }[] = [
@@ -67,17 +68,9 @@ async function forEachValue(
   column: string,
   check: (key: string, value: string) => void,
 ): Promise<void> {
-  await forEachBatch<{ source_key: string; value: string }>(
-    ctx.db,
-    `SELECT source_key, data->>$3 AS value
-       FROM staged_rows
-      WHERE migration_id = $1 AND source_table = $2 AND data->>$3 IS NOT NULL
-      ORDER BY row_seq`,
-    [ctx.migrationId, table, column],
-    (rows) => {
-      for (const row of rows) check(row.source_key, row.value);
-    },
-  );
+  await forEachColumnValue(ctx.db, ctx, table, column, (rows) => {
+    for (const row of rows) check(row.source_key, row.value);
+  });
 }
 
 export async function contactQuality(ctx: AuditContext, phoneRegion: CountryCode): Promise<ContactQuality> {
@@ -89,23 +82,9 @@ export async function contactQuality(ctx: AuditContext, phoneRegion: CountryCode
 }
 
 async function patientsWithoutEmail(ctx: AuditContext): Promise<ContactQuality['patientsWithoutEmail']> {
-  const noEmail = `(data->>'email' IS NULL OR btrim(data->>'email') = '')`;
-  const byStatus = await rowsOf<{ status: string | null; count: number }>(
-    ctx.db,
-    `SELECT data->>'status' AS status, count(*)::int AS count
-       FROM staged_rows WHERE migration_id = $1 AND source_table = 'patient' AND ${noEmail}
-      GROUP BY 1 ORDER BY 1`,
-    [ctx.migrationId],
-  );
-  const listed = await oneRow<{ keys: string[] }>(
-    ctx.db,
-    `SELECT ARRAY(SELECT source_key FROM staged_rows
-                   WHERE migration_id = $1 AND source_table = 'patient' AND ${noEmail}
-                   ORDER BY row_seq LIMIT $2) AS keys`,
-    [ctx.migrationId, ctx.maxListed],
-  );
+  const { byStatus, keys } = await patientsWithoutEmailRows(ctx.db, ctx);
   const count = byStatus.reduce((sum, s) => sum + s.count, 0);
-  return { ...keyList(count, listed.keys), byStatus: Object.fromEntries(byStatus.map((s) => [statusName(s.status), s.count])) };
+  return { ...keyList(count, keys), byStatus: Object.fromEntries(byStatus.map((s) => [statusName(s.status), s.count])) };
 }
 
 function statusName(status: string | null): string {

@@ -2,7 +2,8 @@ import { DateTime } from 'luxon';
 import { TABLE_COLUMNS } from '../dentrix/columns';
 import { DENTRIX_TABLES, type DentrixTable } from '../dentrix/types';
 import type { DateQuality, ImplausibleDateGroup, InvalidDateGroup } from './report';
-import { type AuditContext, keyList, oneRow, rowsOf } from './sql';
+import { implausibleDateRow, invalidDateRows } from '../store/source-audit';
+import { type AuditContext, keyList } from './sql';
 
 /** `table.column` of every date and date-time column of the contract. */
 export function dateColumns(): string[] {
@@ -35,21 +36,7 @@ const PLAUSIBILITY_RULES: readonly PlausibilityRule[] = [
  * but implausible ones, judged on the practice's calendar day of `ctx.now`.
  */
 export async function dateQuality(ctx: AuditContext, timezone: string | null): Promise<DateQuality> {
-  const groups = await rowsOf<{ table: string; column: string; reason: string; count: number; keys: string[] }>(
-    ctx.db,
-    `SELECT g.table, g.column, g.reason, g.count,
-            ARRAY(SELECT i.source_key FROM source_issues i
-                   WHERE i.migration_id = $1 AND i.source_table = g.table AND i.column_name = g.column
-                     AND i.reason = g.reason AND i.severity = 'warning'
-                   ORDER BY i.id LIMIT $3) AS keys
-       FROM (SELECT source_table AS table, column_name AS column, reason, count(*)::int AS count
-               FROM source_issues
-              WHERE migration_id = $1 AND severity = 'warning'
-                AND source_table || '.' || column_name = ANY($2::text[])
-              GROUP BY 1, 2, 3) g
-      ORDER BY g.table, g.column, g.reason`,
-    [ctx.migrationId, dateColumns(), ctx.maxListed],
-  );
+  const groups = await invalidDateRows(ctx.db, ctx, dateColumns());
   const invalid: InvalidDateGroup[] = groups.map((g) => ({ table: g.table, column: g.column, reason: g.reason, rows: keyList(g.count, g.keys) }));
 
   const today = DateTime.fromJSDate(ctx.now, { zone: timezone ?? 'UTC' });
@@ -59,15 +46,8 @@ export async function dateQuality(ctx: AuditContext, timezone: string | null): P
   for (const { table, column, rule } of PLAUSIBILITY_RULES) {
     const isDateTime = (TABLE_COLUMNS[table] as Record<string, { kind: string }>)[column]?.kind === 'datetime';
     // ISO text compares in date order; a date-time is in the future once it is past the end of today.
-    const condition = rule === 'in_the_future' ? `data->>$2 > $3` : `data->>$2 < $3`;
     const bound = rule === 'in_the_future' ? (isDateTime ? `${todayIso}T23:59:59` : todayIso) : oldest;
-    const found = await oneRow<{ count: number; keys: string[] }>(
-      ctx.db,
-      `SELECT (SELECT count(*)::int FROM staged_rows WHERE migration_id = $1 AND source_table = $4 AND ${condition}) AS count,
-              ARRAY(SELECT source_key FROM staged_rows WHERE migration_id = $1 AND source_table = $4 AND ${condition}
-                     ORDER BY row_seq LIMIT $5) AS keys`,
-      [ctx.migrationId, column, bound, table, ctx.maxListed],
-    );
+    const found = await implausibleDateRow(ctx.db, ctx, table, column, rule, bound);
     if (found.count > 0) implausible.push({ table, column, rule, rows: keyList(found.count, found.keys) });
   }
   return {

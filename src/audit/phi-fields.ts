@@ -2,7 +2,8 @@ import { TABLE_COLUMNS } from '../dentrix/columns';
 import { DENTRIX_TABLES, type DentrixTable } from '../dentrix/types';
 import { defaultFieldMap, phiFields as mappingPhiFields, type PhiFieldEntry } from '../mapping';
 import type { DataQualityReport, PhiFieldReview, PhiMappingRule } from './report';
-import { type AuditContext, rowsOf } from './sql';
+import { phiFieldRows } from '../store/source-audit';
+import { type AuditContext } from './sql';
 
 /**
  * PHI columns of the extract format itself, used only when the mapping layer lists none: what HIPAA review must
@@ -84,15 +85,7 @@ export async function phiFieldReview(ctx: AuditContext, selection: PhiFieldSelec
   }
   const counts = new Map<string, { rows: number; withValue: number }>();
   for (const [table, columns] of byTable) {
-    const rows = await rowsOf<{ column: string; rows: number; with_value: number }>(
-      ctx.db,
-      `SELECT c.name AS "column", count(s.*)::int AS rows,
-              count(*) FILTER (WHERE btrim(coalesce(s.data->>c.name, '')) <> '')::int AS with_value
-         FROM unnest($3::text[]) AS c(name)
-         LEFT JOIN staged_rows s ON s.migration_id = $1 AND s.source_table = $2
-        GROUP BY c.name`,
-      [ctx.migrationId, table, columns],
-    );
+    const rows = await phiFieldRows(ctx.db, ctx, table, columns);
     for (const row of rows) counts.set(`${table}.${row.column}`, { rows: row.rows, withValue: row.with_value });
   }
   return selection.fields.map((field) => ({

@@ -1,5 +1,6 @@
 import type { OrphanReference, OrphanReferences, ReferenceSpec } from './report';
-import { type AuditContext, keyList, oneRow, rowsOf } from './sql';
+import { orphanReferenceRow, stagedTables } from '../store/source-audit';
+import { type AuditContext, keyList } from './sql';
 
 /** Every reference of the extract format (`→` in dentrix-extract-format.md) to another table's primary key. */
 export const REFERENCES: readonly ReferenceSpec[] = [
@@ -41,29 +42,11 @@ export const REFERENCES: readonly ReferenceSpec[] = [
  * primary key as text, and `data->>column` renders a reference the same way.
  */
 export async function orphanReferences(ctx: AuditContext): Promise<OrphanReferences> {
-  const present = new Set(
-    (await rowsOf<{ source_table: string }>(ctx.db, 'SELECT source_table FROM extract_counts WHERE migration_id = $1', [ctx.migrationId])).map(
-      (r) => r.source_table,
-    ),
-  );
+  const present = new Set(await stagedTables(ctx.db, ctx));
   const references: OrphanReference[] = [];
   for (const spec of REFERENCES) {
     if (!present.has(spec.table)) continue;
-    const found = await oneRow<{ count: number; distinct_missing: number; keys: string[]; missing: string[] }>(
-      ctx.db,
-      `WITH orphan AS MATERIALIZED (
-         SELECT c.source_key, c.row_seq, c.data->>$3 AS missing
-           FROM staged_rows c
-          WHERE c.migration_id = $1 AND c.source_table = $2 AND c.data->>$3 IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM staged_rows t
-                             WHERE t.migration_id = $1 AND t.source_table = $4 AND t.source_key = c.data->>$3)
-       )
-       SELECT (SELECT count(*)::int FROM orphan) AS count,
-              (SELECT count(DISTINCT missing)::int FROM orphan) AS distinct_missing,
-              ARRAY(SELECT source_key FROM orphan ORDER BY row_seq LIMIT $5) AS keys,
-              ARRAY(SELECT DISTINCT missing FROM orphan ORDER BY missing LIMIT $5) AS missing`,
-      [ctx.migrationId, spec.table, spec.column, spec.references, ctx.maxListed],
-    );
+    const found = await orphanReferenceRow(ctx.db, ctx, spec);
     if (found.count === 0) continue;
     references.push({
       table: spec.table,

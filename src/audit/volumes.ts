@@ -2,28 +2,14 @@ import { readDocumentFile } from '../dentrix/confined-files';
 import type { ExtractSourceSpec } from '../dentrix/extract-reader';
 import { IMAGING_DOCUMENT_TYPES } from '../dentrix/types';
 import type { ClinicalNoteVolume, DocumentFileChecks, DocumentVolume } from './report';
-import { type AuditContext, forEachBatch, KeyCollector, oneRow, rowsOf } from './sql';
-import { IMAGING_SQL } from './target-objects';
+import { clinicalNoteRow, documentTypeRows, forEachMovableDocument } from '../store/source-audit';
+import { type AuditContext, KeyCollector } from './sql';
 
 const LONG_NOTE = 10_000;
 
 /** How much clinical narrative there is (it moves only if the practice approves it): counts and lengths, no text. */
 export async function clinicalNoteVolume(ctx: AuditContext): Promise<ClinicalNoteVolume> {
-  const row = await oneRow<{ notes: number; with_text: number; total: number | null; longest: number | null; longest_id: string | null; long_notes: number }>(
-    ctx.db,
-    `WITH note AS (
-       SELECT source_key, row_seq, char_length(data->>'note_text') AS length
-         FROM staged_rows WHERE migration_id = $1 AND source_table = 'clinical_note'
-     )
-     SELECT count(*)::int AS notes,
-            count(length) FILTER (WHERE length > 0)::int AS with_text,
-            sum(length)::float8 AS total,
-            max(length)::int AS longest,
-            (SELECT source_key FROM note WHERE length IS NOT NULL ORDER BY length DESC, row_seq LIMIT 1) AS longest_id,
-            count(*) FILTER (WHERE length > $2)::int AS long_notes
-       FROM note`,
-    [ctx.migrationId, LONG_NOTE],
-  );
+  const row = await clinicalNoteRow(ctx.db, ctx, LONG_NOTE);
   const total = row.total ?? 0;
   return {
     notes: row.notes,
@@ -41,16 +27,7 @@ export async function clinicalNoteVolume(ctx: AuditContext): Promise<ClinicalNot
  * files of those that can move, checked as the load checks them (`source` is where they are).
  */
 export async function documentVolume(ctx: AuditContext, source: ExtractSourceSpec, onProgress: (section: string) => void = () => undefined): Promise<DocumentVolume> {
-  const rows = await rowsOf<{ doc_type: string; files: number; bytes: number | null; without_size: number }>(
-    ctx.db,
-    `SELECT coalesce(nullif(lower(btrim(data->>'doc_type')), ''), 'unknown') AS doc_type,
-            count(*)::int AS files,
-            sum((data->>'size_bytes')::bigint)::float8 AS bytes,
-            count(*) FILTER (WHERE data->>'size_bytes' IS NULL)::int AS without_size
-       FROM staged_rows WHERE migration_id = $1 AND source_table = 'document'
-      GROUP BY 1 ORDER BY 1`,
-    [ctx.migrationId],
-  );
+  const rows = await documentTypeRows(ctx.db, ctx);
   const imagingTypes = new Set<string>(IMAGING_DOCUMENT_TYPES);
   const byType = rows.map((r) => ({ docType: r.doc_type, files: r.files, bytes: r.bytes ?? 0, imaging: imagingTypes.has(r.doc_type) }));
   const sum = (imaging: boolean, field: 'files' | 'bytes'): number =>
@@ -69,13 +46,10 @@ async function documentFileChecks(ctx: AuditContext, source: ExtractSourceSpec, 
   const byKind = new Map<string, KeyCollector>();
   let checked = 0;
   let lastProgress = Date.now();
-  await forEachBatch<{ source_key: string; file_path: string | null; size_bytes: string | null; sha256: string | null }>(
+  await forEachMovableDocument(
     ctx.db,
-    `SELECT source_key, data->>'file_path' AS file_path, data->>'size_bytes' AS size_bytes, data->>'sha256' AS sha256
-       FROM staged_rows
-      WHERE migration_id = $1 AND source_table = 'document' AND NOT coalesce(${IMAGING_SQL}, false)
-      ORDER BY row_seq`,
-    [ctx.migrationId, [...IMAGING_DOCUMENT_TYPES]],
+    ctx,
+    IMAGING_DOCUMENT_TYPES,
     async (batch) => {
       for (const d of batch) {
         const read = await readDocumentFile(source, d.file_path, { sizeBytes: d.size_bytes === null ? null : Number(d.size_bytes), sha256: d.sha256 });
