@@ -123,7 +123,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
 
     /**
      * The proof, against any account: nothing left in the ledger; every id the ledger created confirmed gone and every
-     * restored record re-read equal to its before-image (rollback-checks.ts); and, scope all, the account's fingerprint
+     * restored record re-read equal to its before-image (engine/read-back.ts); and, scope all, the account's fingerprint
      * equal to the one taken before the first write. Without that fingerprint, the checks alone carry the proof.
      */
     async proveRollback({ migrationId, scope }: MigrationRef & { scope: 'all' | 'sample' }) {

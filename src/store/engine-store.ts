@@ -1,7 +1,8 @@
 import { type Pool } from 'pg';
 import type { AuditLog, AuditRecord, Ledger as LedgerPort } from '../engine/ports';
 import { appendAudit } from './audit';
-import { inTransaction } from './db';
+import { sql } from 'kysely';
+import { inTransaction, storeDb } from './db';
 import { Ledger } from './ledger';
 
 /** Who wrote an audit row: the workflow and activity attempt (ids only). */
@@ -53,11 +54,13 @@ export async function stagedParentKeys(pool: Pool, migrationId: string, sourceKe
   const [kind, id] = sourceKey.split(':');
   const table = { appt: 'appt', recall: 'recall', clinical_note: 'clinical_note', document: 'document', procedure: 'procedure' }[kind ?? ''];
   if (!table || !id) return {};
-  const { rows } = await pool.query<{ patient_id: string | null; txcase_id: string | null }>(
-    `SELECT data->>'patient_id' AS patient_id, data->>'txcase_id' AS txcase_id FROM staged_rows
-     WHERE migration_id = $1 AND source_table = $2 AND source_key = $3`,
-    [migrationId, table, id],
-  );
+  const rows = await storeDb(pool)
+    .selectFrom('staged_rows')
+    .select([sql<string | null>`data->>'patient_id'`.as('patient_id'), sql<string | null>`data->>'txcase_id'`.as('txcase_id')])
+    .where('migration_id', '=', migrationId)
+    .where('source_table', '=', table)
+    .where('source_key', '=', id)
+    .execute();
   const row = rows[0];
   return { patientId: row?.patient_id ?? undefined, txcaseId: row?.txcase_id ?? undefined };
 }

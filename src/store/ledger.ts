@@ -1,66 +1,68 @@
 import { type Pool, type PoolClient } from 'pg';
+import { sql, type Selectable } from 'kysely';
 import type { BeforeImage, LedgerEntry, LedgerState, RunKind } from '../engine/ports';
+import { storeDbFor, type StoreDb } from './db';
+import type { IdMap } from './generated/db';
 
 export type { LedgerEntry, LedgerState, RunKind };
 
-interface LedgerRow {
-  object_type: string;
-  source_key: string;
-  pipedrive_id: string | null;
-  state: LedgerState;
-  reason: string | null;
-  run_kind: string;
-  content_hash: string | null;
-  updated_at: Date;
-}
-
-const toEntry = (r: LedgerRow): LedgerEntry => ({
+const toEntry = (r: Selectable<IdMap>): LedgerEntry => ({
   objectType: r.object_type,
   sourceKey: r.source_key,
   pipedriveId: r.pipedrive_id,
-  state: r.state,
+  state: r.state as LedgerState,
   reason: r.reason,
   runKind: r.run_kind,
   contentHash: r.content_hash,
   updatedAt: r.updated_at,
 });
 
-type Db = Pool | PoolClient;
+/** Rows a rollback still has to undo: created, or pending (the create may have happened); sample scope: the sample's. */
+const LEFT_TO_UNDO = ['created', 'pending'] as const;
 
 /**
- * The id map and creation ledger. The exactly-once protocol (DESIGN §5.1) is: look up → mark `pending` before the
- * create → record the id (`created`) right after, in the same activity; a `pending` row found later means the
- * outcome is unknown and the id must be recovered from Pipedrive before creating again.
+ * The id map and creation ledger, and the before-images of records the migration updated. The exactly-once protocol
+ * (DESIGN §5.1, src/engine) is: look up → mark `pending` before the create → record the id (`created`) right after,
+ * in the same activity; a `pending` row found later means the outcome is unknown and the id must be recovered from
+ * Pipedrive before creating again.
  */
 export class Ledger {
-  constructor(private readonly db: Db) {}
+  private readonly db: StoreDb;
+
+  constructor(db: Pool | PoolClient) {
+    this.db = storeDbFor(db);
+  }
+
+  private rows(migrationId: string) {
+    return this.db.selectFrom('id_map').where('migration_id', '=', migrationId);
+  }
 
   async get(migrationId: string, objectType: string, sourceKey: string): Promise<LedgerEntry | undefined> {
-    const { rows } = await this.db.query<LedgerRow>(
-      'SELECT * FROM id_map WHERE migration_id = $1 AND object_type = $2 AND source_key = $3',
-      [migrationId, objectType, sourceKey],
-    );
-    return rows[0] ? toEntry(rows[0]) : undefined;
+    const row = await this.rows(migrationId).selectAll().where('object_type', '=', objectType).where('source_key', '=', sourceKey).executeTakeFirst();
+    return row ? toEntry(row) : undefined;
   }
 
   async getMany(migrationId: string, objectType: string, sourceKeys: string[]): Promise<Map<string, LedgerEntry>> {
     if (sourceKeys.length === 0) return new Map();
-    const { rows } = await this.db.query<LedgerRow>(
-      'SELECT * FROM id_map WHERE migration_id = $1 AND object_type = $2 AND source_key = ANY($3::text[])',
-      [migrationId, objectType, sourceKeys],
-    );
+    const rows = await this.rows(migrationId)
+      .selectAll()
+      .where('object_type', '=', objectType)
+      .where('source_key', '=', sql<string>`ANY(${sourceKeys}::text[])`)
+      .execute();
     return new Map(rows.map((r) => [r.source_key, toEntry(r)]));
   }
 
   /** Pipedrive ids of live records for a set of references, keyed `objectType|sourceKey`. */
   async resolve(migrationId: string, refs: { objectType: string; sourceKey: string }[]): Promise<Map<string, number>> {
     if (refs.length === 0) return new Map();
-    const { rows } = await this.db.query<{ object_type: string; source_key: string; pipedrive_id: string }>(
-      `SELECT object_type, source_key, pipedrive_id FROM id_map
-       WHERE migration_id = $1 AND state IN ('created', 'reused') AND pipedrive_id IS NOT NULL
-         AND (object_type, source_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
-      [migrationId, refs.map((r) => r.objectType), refs.map((r) => r.sourceKey)],
-    );
+    const rows = await this.rows(migrationId)
+      .select(['object_type', 'source_key', 'pipedrive_id'])
+      .where('state', 'in', ['created', 'reused'])
+      .where('pipedrive_id', 'is not', null)
+      .where(
+        sql<boolean>`(object_type, source_key) IN (SELECT * FROM unnest(${refs.map((r) => r.objectType)}::text[], ${refs.map((r) => r.sourceKey)}::text[]))`,
+      )
+      .execute();
     return new Map(rows.map((r) => [`${r.object_type}|${r.source_key}`, Number(r.pipedrive_id)]));
   }
 
@@ -70,112 +72,135 @@ export class Ledger {
    * Only `created` counts: a `reused` row is the account's own record (a product), and it may be ours.
    */
   async createdByAnotherMigration(migrationId: string, objectType: string, pipedriveId: string): Promise<boolean> {
-    const { rows } = await this.db.query(
-      `SELECT 1 FROM id_map m JOIN migration_runs other USING (migration_id)
-       WHERE m.object_type = $2 AND m.pipedrive_id = $3 AND m.state = 'created' AND m.migration_id <> $1
-         AND other.pipedrive_account = (SELECT pipedrive_account FROM migration_runs WHERE migration_id = $1)
-       LIMIT 1`,
-      [migrationId, objectType, pipedriveId],
-    );
-    return rows.length > 0;
+    const row = await this.db
+      .selectFrom('id_map as m')
+      .innerJoin('migration_runs as other', 'other.migration_id', 'm.migration_id')
+      .select(sql<number>`1`.as('one'))
+      .where('m.object_type', '=', objectType)
+      .where('m.pipedrive_id', '=', pipedriveId)
+      .where('m.state', '=', 'created')
+      .where('m.migration_id', '<>', migrationId)
+      .where('other.pipedrive_account', '=', (eb) =>
+        eb.selectFrom('migration_runs').select('pipedrive_account').where('migration_id', '=', migrationId),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
-  async markPending(
-    migrationId: string,
-    e: { objectType: string; sourceKey: string; runKind: string; contentHash?: string },
-  ): Promise<void> {
-    await this.db.query(
-      `INSERT INTO id_map (migration_id, object_type, source_key, state, run_kind, content_hash)
-       VALUES ($1, $2, $3, 'pending', $4, $5)
-       ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
-         SET state = 'pending', run_kind = EXCLUDED.run_kind,
-             content_hash = EXCLUDED.content_hash, reason = NULL, updated_at = now()
-         WHERE id_map.state IN ('pending', 'skipped', 'rejected', 'deleted')`,
-      [migrationId, e.objectType, e.sourceKey, e.runKind, e.contentHash ?? null],
-    );
+  async markPending(migrationId: string, e: { objectType: string; sourceKey: string; runKind: string; contentHash?: string }): Promise<void> {
+    await this.db
+      .insertInto('id_map')
+      .values({ migration_id: migrationId, object_type: e.objectType, source_key: e.sourceKey, state: 'pending', run_kind: e.runKind, content_hash: e.contentHash ?? null })
+      .onConflict((oc) =>
+        oc
+          .columns(['migration_id', 'object_type', 'source_key'])
+          .doUpdateSet((eb) => ({
+            state: 'pending',
+            run_kind: eb.ref('excluded.run_kind'),
+            content_hash: eb.ref('excluded.content_hash'),
+            reason: null,
+            updated_at: sql`now()`,
+          }))
+          .where('id_map.state', 'in', ['pending', 'skipped', 'rejected', 'deleted']),
+      )
+      .execute();
   }
 
   async markCreated(
     migrationId: string,
     e: { objectType: string; sourceKey: string; pipedriveId: string | number; runKind: string; contentHash?: string; state?: 'created' | 'reused' },
   ): Promise<void> {
-    await this.db.query(
-      `INSERT INTO id_map (migration_id, object_type, source_key, pipedrive_id, state, run_kind, content_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
-         SET pipedrive_id = EXCLUDED.pipedrive_id, state = EXCLUDED.state, reason = NULL,
-             content_hash = COALESCE(EXCLUDED.content_hash, id_map.content_hash), updated_at = now()`,
-      [migrationId, e.objectType, e.sourceKey, String(e.pipedriveId), e.state ?? 'created', e.runKind, e.contentHash ?? null],
-    );
+    await this.db
+      .insertInto('id_map')
+      .values({
+        migration_id: migrationId,
+        object_type: e.objectType,
+        source_key: e.sourceKey,
+        pipedrive_id: String(e.pipedriveId),
+        state: e.state ?? 'created',
+        run_kind: e.runKind,
+        content_hash: e.contentHash ?? null,
+      })
+      .onConflict((oc) =>
+        oc.columns(['migration_id', 'object_type', 'source_key']).doUpdateSet((eb) => ({
+          pipedrive_id: eb.ref('excluded.pipedrive_id'),
+          state: eb.ref('excluded.state'),
+          reason: null,
+          content_hash: eb.fn.coalesce(eb.ref('excluded.content_hash'), eb.ref('id_map.content_hash')),
+          updated_at: sql`now()`,
+        })),
+      )
+      .execute();
   }
 
-  async markOutcome(
-    migrationId: string,
-    e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string },
-  ): Promise<void> {
-    await this.db.query(
-      `INSERT INTO id_map (migration_id, object_type, source_key, state, reason, run_kind)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (migration_id, object_type, source_key) DO UPDATE
-         SET state = EXCLUDED.state, reason = EXCLUDED.reason, updated_at = now()
-         WHERE id_map.state NOT IN ('created', 'reused')`,
-      [migrationId, e.objectType, e.sourceKey, e.state, e.reason, e.runKind],
-    );
+  async markOutcome(migrationId: string, e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string }): Promise<void> {
+    await this.db
+      .insertInto('id_map')
+      .values({ migration_id: migrationId, object_type: e.objectType, source_key: e.sourceKey, state: e.state, reason: e.reason, run_kind: e.runKind })
+      .onConflict((oc) =>
+        oc
+          .columns(['migration_id', 'object_type', 'source_key'])
+          .doUpdateSet((eb) => ({ state: eb.ref('excluded.state'), reason: eb.ref('excluded.reason'), updated_at: sql`now()` }))
+          .where('id_map.state', 'not in', ['created', 'reused']),
+      )
+      .execute();
   }
 
   async markDeleted(migrationId: string, objectType: string, sourceKey: string): Promise<void> {
-    await this.db.query(
-      `UPDATE id_map SET state = 'deleted', updated_at = now()
-       WHERE migration_id = $1 AND object_type = $2 AND source_key = $3`,
-      [migrationId, objectType, sourceKey],
-    );
+    await this.db
+      .updateTable('id_map')
+      .set({ state: 'deleted', updated_at: sql`now()` })
+      .where('migration_id', '=', migrationId)
+      .where('object_type', '=', objectType)
+      .where('source_key', '=', sourceKey)
+      .execute();
   }
 
   async setContentHash(migrationId: string, objectType: string, sourceKey: string, contentHash: string): Promise<void> {
-    await this.db.query(
-      'UPDATE id_map SET content_hash = $4, updated_at = now() WHERE migration_id = $1 AND object_type = $2 AND source_key = $3',
-      [migrationId, objectType, sourceKey, contentHash],
-    );
+    await this.db
+      .updateTable('id_map')
+      .set({ content_hash: contentHash, updated_at: sql`now()` })
+      .where('migration_id', '=', migrationId)
+      .where('object_type', '=', objectType)
+      .where('source_key', '=', sourceKey)
+      .execute();
   }
 
   /** Created or pending rows a rollback has left to undo, per object type (sample scope: the sample's only). */
   async remainingByType(migrationId: string, scope: 'all' | 'sample'): Promise<Map<string, number>> {
-    const { rows } = await this.db.query<{ object_type: string; remaining: string }>(
-      `SELECT object_type, count(*) AS remaining FROM id_map
-       WHERE migration_id = $1 AND state IN ('created', 'pending') AND ($2 = 'all' OR run_kind = 'sample')
-       GROUP BY object_type`,
-      [migrationId, scope],
-    );
+    const rows = await this.leftToUndo(migrationId, scope)
+      .select(['object_type', (eb) => eb.fn.countAll<string>().as('remaining')])
+      .groupBy('object_type')
+      .execute();
     return new Map(rows.map((r) => [r.object_type, Number(r.remaining)]));
   }
 
   async toUndo(migrationId: string, objectType: string, scope: 'all' | 'sample', limit: number): Promise<LedgerEntry[]> {
-    const { rows } = await this.db.query<LedgerRow>(
-      `SELECT * FROM id_map
-       WHERE migration_id = $1 AND object_type = $2 AND state IN ('created', 'pending') AND ($3 = 'all' OR run_kind = 'sample')
-       ORDER BY source_key LIMIT $4`,
-      [migrationId, objectType, scope, limit],
-    );
+    const rows = await this.leftToUndo(migrationId, scope).selectAll().where('object_type', '=', objectType).orderBy('source_key').limit(limit).execute();
     return rows.map(toEntry);
   }
 
   async countRemaining(migrationId: string, scope: 'all' | 'sample'): Promise<number> {
-    const { rows } = await this.db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM id_map WHERE migration_id = $1 AND state IN ('created', 'pending')
-         AND ($2 = 'all' OR run_kind = 'sample')`,
-      [migrationId, scope],
-    );
-    return Number(rows[0]!.n);
+    const row = await this.leftToUndo(migrationId, scope)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  private leftToUndo(migrationId: string, scope: 'all' | 'sample') {
+    const rows = this.rows(migrationId).where('state', 'in', LEFT_TO_UNDO);
+    return scope === 'all' ? rows : rows.where('run_kind', '=', 'sample');
   }
 
   /** Per object type: how many ledger rows are in each state. */
   async countsByState(migrationId: string): Promise<Record<string, Partial<Record<LedgerState, number>>>> {
-    const { rows } = await this.db.query<{ object_type: string; state: LedgerState; n: string }>(
-      'SELECT object_type, state, count(*) AS n FROM id_map WHERE migration_id = $1 GROUP BY object_type, state',
-      [migrationId],
-    );
+    const rows = await this.rows(migrationId)
+      .select(['object_type', 'state', (eb) => eb.fn.countAll<string>().as('n')])
+      .groupBy(['object_type', 'state'])
+      .execute();
     const out: Record<string, Partial<Record<LedgerState, number>>> = {};
-    for (const r of rows) (out[r.object_type] ??= {})[r.state] = Number(r.n);
+    for (const r of rows) (out[r.object_type] ??= {})[r.state as LedgerState] = Number(r.n);
     return out;
   }
 
@@ -183,75 +208,90 @@ export class Ledger {
 
   /** The first before-image of a record wins: later updates keep it. */
   async saveBeforeImage(migrationId: string, image: BeforeImage): Promise<void> {
-    await this.db.query(
-      `INSERT INTO before_images (migration_id, object_type, pipedrive_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [migrationId, image.objectType, image.pipedriveId, JSON.stringify(image.body)],
-    );
+    await this.db
+      .insertInto('before_images')
+      .values({ migration_id: migrationId, object_type: image.objectType, pipedrive_id: image.pipedriveId, body: JSON.stringify(image.body) })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  /** Before-images of records the rollback kept (the deleted ones need no restore). */
+  private keptImages(migrationId: string) {
+    return this.db
+      .selectFrom('before_images as b')
+      .where('b.migration_id', '=', migrationId)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('id_map as m')
+              .select(sql<number>`1`.as('one'))
+              .whereRef('m.migration_id', '=', 'b.migration_id')
+              .whereRef('m.object_type', '=', 'b.object_type')
+              .whereRef('m.pipedrive_id', '=', 'b.pipedrive_id')
+              .where('m.state', '=', 'deleted'),
+          ),
+        ),
+      );
   }
 
   /** Before-images of records the rollback kept (not deleted) and not yet restored. */
   async beforeImagesToRestore(migrationId: string): Promise<BeforeImage[]> {
-    const { rows } = await this.db.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown> }>(
-      `SELECT b.object_type, b.pipedrive_id, b.body FROM before_images b
-       WHERE b.migration_id = $1 AND b.restored_at IS NULL
-         AND NOT EXISTS (SELECT 1 FROM id_map m WHERE m.migration_id = b.migration_id AND m.object_type = b.object_type
-                         AND m.pipedrive_id = b.pipedrive_id AND m.state = 'deleted')`,
-      [migrationId],
-    );
-    return rows.map((r) => ({ objectType: r.object_type, pipedriveId: r.pipedrive_id, body: r.body }));
+    const rows = await this.keptImages(migrationId).select(['b.object_type', 'b.pipedrive_id', 'b.body']).where('b.restored_at', 'is', null).execute();
+    return rows.map((r) => ({ objectType: r.object_type, pipedriveId: r.pipedrive_id, body: r.body as Record<string, unknown> }));
   }
 
   /** Every before-image of a record the rollback kept, restored or not: what the proof reads back. */
   async beforeImagesKept(migrationId: string): Promise<(BeforeImage & { restored: boolean })[]> {
-    const { rows } = await this.db.query<{ object_type: string; pipedrive_id: string; body: Record<string, unknown>; restored: boolean }>(
-      `SELECT b.object_type, b.pipedrive_id, b.body, b.restored_at IS NOT NULL AS restored FROM before_images b
-       WHERE b.migration_id = $1
-         AND NOT EXISTS (SELECT 1 FROM id_map m WHERE m.migration_id = b.migration_id AND m.object_type = b.object_type
-                         AND m.pipedrive_id = b.pipedrive_id AND m.state = 'deleted')
-       ORDER BY b.object_type, b.pipedrive_id`,
-      [migrationId],
-    );
-    return rows.map((r) => ({ objectType: r.object_type, pipedriveId: r.pipedrive_id, body: r.body, restored: r.restored }));
+    const rows = await this.keptImages(migrationId)
+      .select(['b.object_type', 'b.pipedrive_id', 'b.body', 'b.restored_at'])
+      .orderBy('b.object_type')
+      .orderBy('b.pipedrive_id')
+      .execute();
+    return rows.map((r) => ({ objectType: r.object_type, pipedriveId: r.pipedrive_id, body: r.body as Record<string, unknown>, restored: r.restored_at !== null }));
   }
 
   async markRestored(migrationId: string, objectType: string, pipedriveId: string): Promise<void> {
-    await this.db.query('UPDATE before_images SET restored_at = now() WHERE migration_id = $1 AND object_type = $2 AND pipedrive_id = $3', [
-      migrationId,
-      objectType,
-      pipedriveId,
-    ]);
+    await this.db
+      .updateTable('before_images')
+      .set({ restored_at: sql`now()` })
+      .where('migration_id', '=', migrationId)
+      .where('object_type', '=', objectType)
+      .where('pipedrive_id', '=', pipedriveId)
+      .execute();
   }
 
   /** Custom fields the migration created (ledger ids `<entity>/<field_code>`): their codes. */
   async createdFieldCodes(migrationId: string): Promise<Set<string>> {
-    const { rows } = await this.db.query<{ pipedrive_id: string }>(
-      `SELECT pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'custom_field'
-         AND state IN ('created', 'pending', 'deleted') AND pipedrive_id IS NOT NULL`,
-      [migrationId],
-    );
-    return new Set(rows.map((r) => r.pipedrive_id.split('/')[1]!).filter(Boolean));
+    const rows = await this.rows(migrationId)
+      .select('pipedrive_id')
+      .where('object_type', '=', 'custom_field')
+      .where('state', 'in', ['created', 'pending', 'deleted'])
+      .where('pipedrive_id', 'is not', null)
+      .execute();
+    return new Set(rows.map((r) => r.pipedrive_id!.split('/')[1]!).filter(Boolean));
   }
 
   /** Ids the rollback deleted, per object type (sample scope: the sample's only). */
   async deletedIds(migrationId: string, scope: 'all' | 'sample'): Promise<Map<string, string[]>> {
-    const { rows } = await this.db.query<{ object_type: string; pipedrive_id: string }>(
-      `SELECT object_type, pipedrive_id FROM id_map
-       WHERE migration_id = $1 AND state = 'deleted' AND pipedrive_id IS NOT NULL AND ($2 = 'all' OR run_kind = 'sample')
-       ORDER BY object_type, pipedrive_id`,
-      [migrationId, scope],
-    );
+    let q = this.rows(migrationId).select(['object_type', 'pipedrive_id']).where('state', '=', 'deleted').where('pipedrive_id', 'is not', null);
+    if (scope === 'sample') q = q.where('run_kind', '=', 'sample');
+    const rows = await q.orderBy('object_type').orderBy('pipedrive_id').execute();
     const idsByType = new Map<string, string[]>();
-    for (const r of rows) idsByType.set(r.object_type, [...(idsByType.get(r.object_type) ?? []), r.pipedrive_id]);
+    for (const r of rows) idsByType.set(r.object_type, [...(idsByType.get(r.object_type) ?? []), r.pipedrive_id!]);
     return idsByType;
   }
 
   /** The stored keys of custom fields the rollback deleted: a re-run resolves them afresh. */
   async forgetDeletedFieldKeys(migrationId: string): Promise<void> {
-    await this.db.query(
-      `DELETE FROM field_keys fk USING id_map m
-       WHERE fk.migration_id = $1 AND m.migration_id = fk.migration_id AND m.object_type = 'custom_field'
-         AND m.state = 'deleted' AND m.pipedrive_id = fk.entity || '/' || fk.field_code`,
-      [migrationId],
-    );
+    await this.db
+      .deleteFrom('field_keys as fk')
+      .using('id_map as m')
+      .where('fk.migration_id', '=', migrationId)
+      .whereRef('m.migration_id', '=', 'fk.migration_id')
+      .where('m.object_type', '=', 'custom_field')
+      .where('m.state', '=', 'deleted')
+      .where(sql<boolean>`m.pipedrive_id = fk.entity || '/' || fk.field_code`)
+      .execute();
   }
 }

@@ -1,15 +1,18 @@
 import { type Pool, type PoolClient } from 'pg';
+import { sql } from 'kysely';
+import { storeDbOn } from './db';
 import { writeLockKey } from './runs';
 
 /** Runs `fn` holding the migration's shared write lock: batches write under it, many at once. */
 export async function withSharedWriteLock<T>(pool: Pool, migrationId: string, fn: (lockClient: PoolClient) => Promise<T>): Promise<T> {
   const lockClient = await pool.connect();
+  const db = storeDbOn(lockClient);
   try {
-    await lockClient.query('SELECT pg_advisory_lock_shared(hashtext($1))', [writeLockKey(migrationId)]);
+    await sql`SELECT pg_advisory_lock_shared(hashtext(${writeLockKey(migrationId)}))`.execute(db);
     try {
       return await fn(lockClient);
     } finally {
-      await lockClient.query('SELECT pg_advisory_unlock_shared(hashtext($1))', [writeLockKey(migrationId)]);
+      await sql`SELECT pg_advisory_unlock_shared(hashtext(${writeLockKey(migrationId)}))`.execute(db);
     }
   } finally {
     lockClient.release();
@@ -22,12 +25,13 @@ export async function withSharedWriteLock<T>(pool: Pool, migrationId: string, fn
  */
 export async function enterRollbackPhase(pool: Pool, migrationId: string, phase: 'ROLLING_BACK' | 'ROLLING_BACK_SAMPLE'): Promise<void> {
   const client = await pool.connect();
+  const db = storeDbOn(client);
   try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [writeLockKey(migrationId)]);
+    await sql`SELECT pg_advisory_lock(hashtext(${writeLockKey(migrationId)}))`.execute(db);
     try {
-      await client.query('UPDATE migration_runs SET phase = $2, updated_at = now() WHERE migration_id = $1', [migrationId, phase]);
+      await db.updateTable('migration_runs').set({ phase, updated_at: sql`now()` }).where('migration_id', '=', migrationId).execute();
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [writeLockKey(migrationId)]);
+      await sql`SELECT pg_advisory_unlock(hashtext(${writeLockKey(migrationId)}))`.execute(db);
     }
   } finally {
     client.release();
