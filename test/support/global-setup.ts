@@ -15,6 +15,7 @@ import { bundleForRun } from './workflow-bundle';
 export default async function globalSetup(): Promise<void> {
   process.env[PRACTICE_CACHE_ENV] = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-practices-'));
   const bundling = bundleForRun();
+  bundling.catch(() => undefined); // awaited below; a failed server start must not leave it unhandled
   if (process.env.TEMPORAL_TEST_EXTERNAL === '1' && process.env.TEMPORAL_ADDRESS) {
     await bundling;
     return;
