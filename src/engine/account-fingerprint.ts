@@ -13,11 +13,20 @@ import type { Fingerprinter, FingerprintResult } from './ports';
  */
 export const accountFingerprinter: Fingerprinter = {
   async take(client: PipedriveClient, baseUrl: string): Promise<FingerprintResult> {
-    const sandbox = await sandboxFingerprint(baseUrl);
+    const sandbox = isPipedriveCloud(baseUrl) ? undefined : await sandboxFingerprint(baseUrl);
     if (sandbox) return { fingerprint: sandbox, method: 'sandbox' };
     return { fingerprint: await apiListingFingerprint(client), method: 'api-listing' };
   },
 };
+
+/**
+ * A real Pipedrive account (`https://<company>.pipedrive.com`): never asked for the sandbox's `/_sandbox/*` admin API,
+ * which it does not have (and which must not receive a sandbox admin token).
+ */
+export function isPipedriveCloud(baseUrl: string): boolean {
+  const host = new URL(baseUrl).hostname.toLowerCase();
+  return host === 'pipedrive.com' || host.endsWith('.pipedrive.com');
+}
 
 async function sandboxFingerprint(baseUrl: string): Promise<string | undefined> {
   try {

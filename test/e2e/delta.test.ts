@@ -14,6 +14,7 @@ import type { DeltaPollResult } from '../../src/activities/contracts';
 import { driveMigration } from '../../src/cli/drive';
 import { LOAD_ORDER } from '../../src/mapping';
 import { normalisePhone } from '../../src/mapping/transforms/phones';
+import { apiListingFingerprint } from '../../src/engine/account-fingerprint';
 import { PipedriveClient } from '../../src/pipedrive/client';
 import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
@@ -196,7 +197,8 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
     // The sandbox's users are the practice's providers: the same seed written as a folder gives the same rows.
     const twin = path.join(h.dataDir, 'delta-sql-twin');
     await generatePractice({ profile: 'demo', seed: 12, patients: PATIENTS, outDir: twin });
-    const sandbox = await sandboxFor(twin);
+    // No admin API, as on a real account: the rollback is proven on the fingerprint the public API lists.
+    const sandbox = await sandboxFor(twin, { adminApi: false });
     sandboxes.push(sandbox);
 
     // Document files live beside a SQL mirror, not in it, and a SQL source has no place to name their folder: the
@@ -350,7 +352,12 @@ async function runDeltaWindow(
   beforeCutover?: (window: WindowControl) => Promise<number>,
 ): Promise<void> {
   const pool = h.db.pool;
+  // The sandbox's own state (ground truth, in process), and the fingerprint the product takes of the account: the
+  // sandbox's when its admin API answers, else the public API's listing (a real account's way).
   const fingerprintBefore = sandbox.fingerprint();
+  const api = new PipedriveClient({ baseUrl: sandbox.url, apiToken: SANDBOX_DEFAULT_TOKEN, plan: 'ultimate', burstLimit: 1000 });
+  const adminApi = (await fetch(new URL('/_sandbox/fingerprint', sandbox.url))).ok;
+  const productBefore = adminApi ? fingerprintBefore : await apiListingFingerprint(api);
   await startMigration(h.env, pool, h.client, {
     migrationId,
     source,
@@ -528,7 +535,10 @@ async function runDeltaWindow(
     );
     // Forced cutover closes the window: DONE, with the in-flight claims reported again.
     const cutoverAt = Date.now();
-    expect((await requestCutover(h.client, pool, migrationId, { by: 'delta-e2e', force: true })).sent).toBe(true);
+    const forcedReason = 'claims tracked in the billing system until they clear';
+    expect((await requestCutover(h.client, pool, migrationId, { by: 'delta-e2e', force: true, reason: forcedReason })).sent).toBe(true);
+    const { rows: cutoverRows } = await pool.query<{ note: string }>("SELECT note FROM audit_log WHERE migration_id = $1 AND source_key = 'CUTOVER'", [migrationId]);
+    expect(cutoverRows.map((r) => r.note)).toEqual([expect.stringMatching(new RegExp(`^(forced_)?cutover by delta-e2e.*: ${forcedReason}$`, 'u'))]);
     const result: MigrationResult = await driving;
     const cutoverMs = Date.now() - cutoverAt;
     expect(cutoverMs).toBeLessThan(15_000); // not held up by a poll that is waiting for the source
@@ -548,7 +558,8 @@ async function runDeltaWindow(
     const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'delta-e2e', reason: 'proving the delta window is reversible' });
     expect(rollback.mode).toBe('started');
     const proof = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
-    expect(proof).toMatchObject({ remaining: 0, proven: true, fingerprintAfter: fingerprintBefore });
+    expect(status.fingerprints.beforeFirstWrite).toBe(productBefore);
+    expect(proof).toMatchObject({ remaining: 0, proven: true, fingerprintBefore: productBefore, fingerprintAfter: productBefore });
     expect(sandbox.fingerprint()).toBe(fingerprintBefore);
 
     console.log(

@@ -136,7 +136,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use('/_sandbox', adminRouter(control, { adminToken: options.adminToken }));
+  if (options.adminApi !== false) app.use('/_sandbox', adminRouter(control, { adminToken: options.adminToken }));
   app.use(async (req, res) => {
     if (apiTarget(req.path)) return handleApiRequest(runtime, req, res);
     res.status(404).json(new ApiError(404, `Unknown path ${req.path}: the API is under /api/v2 and /api/v1`).body('v1'));

@@ -38,6 +38,8 @@ export interface SandboxOptions {
   host?: string;
   /** Required on /_sandbox/* (Bearer or x-sandbox-admin-token) when set; must be set to listen beyond loopback. */
   adminToken?: string;
+  /** false: no /_sandbox/* admin API at all (404), as on a real account; the in-process handle keeps its controls. */
+  adminApi?: boolean;
   plan?: SandboxPlan;
   seats?: number;
   /** Overrides the plan × seats budget. */
@@ -111,6 +113,7 @@ const SandboxOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).optional(),
   host: z.string().min(1).optional(),
   adminToken: z.string().min(1).optional(),
+  adminApi: z.boolean().optional(),
   plan: z.enum(SANDBOX_PLANS).optional(),
   seats: z.number().int().positive().optional(),
   dailyTokenBudget: z.number().int().nonnegative().optional(),

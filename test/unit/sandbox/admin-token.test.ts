@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import axios from 'axios';
 import path from 'node:path';
-import { accountFingerprinter } from '../../../src/engine/account-fingerprint';
+import { accountFingerprinter, isPipedriveCloud } from '../../../src/engine/account-fingerprint';
 import type { PipedriveClient } from '../../../src/pipedrive/client';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { isLoopbackHost } from '@dentrix-pipedrive/pipedrive-sandbox/src/admin-auth';
@@ -69,6 +70,46 @@ describe('the sandbox admin API token', () => {
     } finally {
       if (saved === undefined) delete process.env.SANDBOX_ADMIN_TOKEN;
       else process.env.SANDBOX_ADMIN_TOKEN = saved;
+    }
+  });
+
+  it('a sandbox without its admin API (as a real account) answers 404 there, and is fingerprinted through the public API', async () => {
+    const sandbox = await started({ adminApi: false });
+    expect((await call(sandbox, 'GET', '/_sandbox/fingerprint', { token: null })).status).toBe(404);
+    const calls: string[] = [];
+    const client = {
+      listPages: async function* (collection: string) {
+        calls.push(collection);
+        yield [] as { id: number }[];
+      },
+      listFields: async () => [],
+      listActivityTypes: async () => [],
+      listUsers: async () => [],
+    } as unknown as PipedriveClient;
+    const taken = await accountFingerprinter.take(client, sandbox.url);
+    expect(taken.method).toBe('api-listing');
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it('never asks a real Pipedrive account for the sandbox admin API', async () => {
+    expect(['https://acme.pipedrive.com', 'https://pipedrive.com/', 'https://ACME.Pipedrive.com/api'].every(isPipedriveCloud)).toBe(true);
+    expect(['http://127.0.0.1:8787', 'https://sandbox.example.com', 'https://pipedrive.com.example.org'].some(isPipedriveCloud)).toBe(false);
+    const calls: string[] = [];
+    const client = {
+      listPages: async function* (collection: string) {
+        calls.push(collection);
+        yield [] as { id: number }[];
+      },
+      listFields: async () => [],
+      listActivityTypes: async () => [],
+      listUsers: async () => [],
+    } as unknown as PipedriveClient;
+    const get = jest.spyOn(axios, 'get');
+    try {
+      expect((await accountFingerprinter.take(client, 'https://acme.pipedrive.com')).method).toBe('api-listing');
+      expect(get).not.toHaveBeenCalled();
+    } finally {
+      get.mockRestore();
     }
   });
 
