@@ -20,7 +20,7 @@ import type { AccountOperations, AuditLog, AuditRecord, Ledger, LedgerEntry, Led
 /** Deal products: one bulk request (25 tokens, ≤100 items) beats single attaches (5 tokens each) above 5 items. */
 const BULK_DEAL_PRODUCTS_ABOVE = 5;
 
-export function recordHash(record: LogicalRecord): string {
+function recordHash(record: LogicalRecord): string {
   return createHash('sha256').update(JSON.stringify(record)).digest('hex');
 }
 
@@ -57,7 +57,7 @@ export function checkpointOf(details: unknown, itemCount: number): LoadCheckpoin
 }
 
 /** A short, PHI-free reason for a record Pipedrive refused. */
-export function refusalReason(err: PipedriveError): string {
+function refusalReason(err: PipedriveError): string {
   return `Pipedrive refused the record: ${err.status ?? ''} ${err.code ?? err.reason} on ${err.endpoint}`.trim();
 }
 
@@ -336,7 +336,7 @@ async function attachOneByOne(deps: LoadEngineDeps, dealId: number, items: BulkI
 }
 
 /** Delta: saves the record's current state as its before-image (first time only), then applies the new values. */
-export async function updateRecord(
+async function updateRecord(
   deps: Pick<LoadEngineDeps, 'ledger' | 'audit' | 'account' | 'fieldKeys'>,
   entity: TargetEntity,
   entry: LedgerEntry,
