@@ -83,9 +83,9 @@ describe('the daily budget pauses on the migration workflow', () => {
       await sendApproval(world.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
       await atGate(world, migrationId, 'SAMPLE_REVIEW');
 
-      // The full run's first load (organizations, two batches in flight) meets it with both batches, the reset 6 s
+      // The full run's first load (organizations, two batches in flight) meets it with both batches, the reset 8 s
       // away; the worker goes away during the pause and a new one takes over.
-      fake.exhaustBudget('loadBatch', 2, 6_000);
+      fake.exhaustBudget('loadBatch', 2, 8_000);
       await sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY });
       const midRun = await waitFor('the full organization load paused', () => pauses.find((p) => p.where === 'full organization load' && p.clearedAt === undefined), {
         timeoutMs: 30_000,
