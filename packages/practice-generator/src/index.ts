@@ -1,9 +1,10 @@
-import { PracticeGenerator, type PracticeGenerationOptions, type PracticeProfile } from './practice';
+import { PracticeGenerator } from './practice';
+import type { PracticeGenerationOptions, PracticeProfile } from './profiles';
 import { FolderSink, type PracticeSink, SqlSink } from './sinks';
 import type { GeneratorTruth } from './truth';
 import type { ExtractManifest } from '../../../src/dentrix/types';
 
-export { PROFILES, type PracticeProfile, type PracticeGenerationOptions } from './practice';
+export { PROFILES, type PracticeProfile, type PracticeGenerationOptions } from './profiles';
 export { DEFAULT_DIRT_RATES, TRUTH_FILE, type DirtItem, type DirtKind, type DirtRates, type DirtRecord, type GeneratorTruth } from './truth';
 export { GENERATOR_TRUTH_TABLE } from './sinks';
 export { writeExtractFolder, type WriteExtractFolderOptions } from './write-extract-folder';
