@@ -1,0 +1,81 @@
+// The operator's commands that look at a migration: its status (from Temporal and the store) and its audit log.
+import { type Command, Option } from 'commander';
+import { loadEnv } from '../config';
+import { connectClient, TemporalUnreachableError } from '../runtime/temporal';
+import { queryDeltaProgress, queryStatus, storeProgress } from './commands';
+import { currentPhase, ObjectBars, statusHeader } from './status-view';
+import { describeFailure, migrationFailure, type MigrationFailure } from './failure-cause';
+import { exportAuditLog } from './audit-export';
+import { FINAL_PHASES, type Phase } from '../workflows/messages';
+import type { WithStore } from './lifecycle-commands';
+
+const id = () => new Option('-m, --migration-id <slug>', 'migration id (lower-case slug)').makeOptionMandatory();
+const json = () => new Option('--json', 'print one JSON line instead of text');
+
+/** `status`: phase, gate, per-object progress and report locations (Temporal and the store). */
+export function registerStatusCommand(cli: Command, { withStore }: { withStore: WithStore }): void {
+  cli
+    .command('status')
+    .description('phase, gate, per-object progress and report locations')
+    .addOption(id())
+    .option('--watch', 'keep redrawing until the migration ends')
+    .addOption(json())
+    .action(async (o) => {
+      const env = loadEnv();
+      // Without a reachable Temporal the store still tells the per-object progress; say what is missing.
+      const client = await connectClient(env).catch((err: Error) => {
+        const why = err instanceof TemporalUnreachableError ? `Temporal at ${err.address} does not answer (${err.reason})` : err.message.split('. ')[0];
+        console.error(`note: ${why}; showing the store's progress only`);
+        return undefined;
+      });
+      const query = (id: string) => (client ? queryStatus(client, id).catch(() => undefined) : Promise.resolve(undefined));
+      // Why it failed, or what keeps failing: the root cause from Temporal's failure chain, not "Activity task failed".
+      const failureOf = (id: string) => (client ? migrationFailure(client, id).catch(() => undefined) : Promise.resolve(undefined));
+      // During DELTA the window's own progress (with the last poll's in-flight claims count) comes from the child.
+      const deltaOf = (id: string, phase: string) => (client && phase === 'DELTA' ? queryDeltaProgress(client, id) : Promise.resolve(undefined));
+      await withStore(env, async (pool) => {
+        if (o.json) {
+          const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId)];
+          const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
+          const error = await failureOf(o.migrationId);
+          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, phase: currentPhase(status, progress), status, progress, ...(error ? { error } : {}), ...(delta ? { delta } : {}) }) + '\n');
+          return;
+        }
+        const bars = new ObjectBars();
+        let watchedFailure: MigrationFailure | undefined;
+        try {
+          for (;;) {
+            const status = await query(o.migrationId);
+            const progress = await storeProgress(pool, o.migrationId);
+            const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
+            const failure = await failureOf(o.migrationId);
+            if (!o.watch) console.log(statusHeader(o.migrationId, status, progress, delta, failure).join('\n'));
+            bars.update(progress);
+            const ended = FINAL_PHASES.includes(currentPhase(status, progress) as Phase);
+            if (!o.watch || ended) {
+              if (o.watch) watchedFailure = failure;
+              break;
+            }
+            await new Promise((r) => setTimeout(r, 2000));
+          }
+        } finally {
+          bars.stop();
+        }
+        if (watchedFailure) console.log(`  ${describeFailure(watchedFailure)}`);
+      });
+    });
+}
+
+/** `audit-log`: the audit log of every write, as CSV or JSON lines. */
+export function registerAuditLogCommand(cli: Command, { withStore }: { withStore: WithStore }): void {
+  cli
+    .command('audit-log')
+    .description('export the audit log of every write (CSV or JSON)')
+    .addOption(id())
+    .addOption(new Option('--format <format>').choices(['csv', 'json']).default('csv'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(async (o) => {
+      const env = loadEnv();
+      await withStore(env, (pool) => exportAuditLog(pool, o.migrationId, o.format, o.out));
+    });
+}
