@@ -11,7 +11,6 @@ import type { PipedriveClient } from '../pipedrive/client';
 import type { FingerprintResult } from '../activities/contracts';
 
 export type LedgerState = 'pending' | 'created' | 'reused' | 'deleted' | 'skipped' | 'rejected';
-export type RunKind = 'sample' | 'full' | 'delta' | 'schema';
 export type RollbackScope = 'all' | 'sample';
 
 /** One row of the id map / creation ledger. */

@@ -1,10 +1,10 @@
 import { type Pool, type PoolClient } from 'pg';
 import { sql, type Selectable } from 'kysely';
-import type { BeforeImage, LedgerEntry, LedgerState, RunKind } from '../engine/ports';
+import type { BeforeImage, LedgerEntry, LedgerState } from '../engine/ports';
 import { storeDbFor, type StoreDb } from './db';
 import type { IdMap } from './generated/db';
 
-export type { LedgerEntry, LedgerState, RunKind };
+export type { LedgerEntry, LedgerState };
 
 const toEntry = (r: Selectable<IdMap>): LedgerEntry => ({
   objectType: r.object_type,

@@ -30,10 +30,6 @@ export function person(sourceKey: string, name: string): LogicalRecord {
   return { entity: 'person', fields: { name }, custom: { [SOURCE_KEY_FIELD]: sourceKey }, truncated: [] };
 }
 
-export function organization(sourceKey: string, name: string): LogicalRecord {
-  return { entity: 'organization', fields: { name }, custom: { [SOURCE_KEY_FIELD]: sourceKey }, truncated: [] };
-}
-
 export class FakeAuditLog implements AuditLog {
   rows: AuditRecord[] = [];
   append(entry: AuditRecord): Promise<void> {
