@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { ActivityExecuteInput, Next, ActivityInboundCallsInterceptor } from '@temporalio/worker';
+import type { Next, ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { hasKnownFailureType, permanent, transientFailure } from '../../src/activities/failures';
 import { createLogger } from '../../src/logging';
 import { PipedriveError } from '../../src/pipedrive/errors';
@@ -34,8 +34,10 @@ describe('boundedUnknownFailures: unknown errors end as a visible failure after 
     const factory = boundedUnknownFailures(createLogger('silent'));
     const ctx = { info: { activityType, attempt, workflowExecution: { workflowId: 'migration-m1', runId: 'r' } } } as never;
     const { inbound } = factory(ctx) as { inbound: ActivityInboundCallsInterceptor };
-    const next: Next<ActivityInboundCallsInterceptor, 'execute'> = () => Promise.reject(error);
-    return inbound.execute!({ args: [{ migrationId: 'm1' }], headers: {} } as unknown as ActivityExecuteInput, next).then(
+    const next: Next<ActivityInboundCallsInterceptor, 'execute'> = async () => {
+      throw error;
+    };
+    return inbound.execute({ args: [{ migrationId: 'm1' }], headers: {} }, next).then(
       () => undefined,
       (err: unknown) => err,
     );

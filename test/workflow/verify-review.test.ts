@@ -1,5 +1,4 @@
 import { queryStatus, sendApproval, sendRejection } from '../../src/cli/commands';
-import type { MigrationResult } from '../../src/workflows/migration';
 import { atGate, createWorkflowWorld, fakeMigration, startMigrationWorkflow, uniqueId, type FakeMigration, type WorkflowWorld } from '../support/workflow-world';
 
 const BY = 'verify-reviewer';
@@ -65,7 +64,7 @@ describe('VERIFY_REVIEW: a failed verification waits for a person', () => {
       decision: 'approve',
       outcome: 'verification approved with an override: finishing',
     });
-    const result = (await handle.result()) as MigrationResult;
+    const result = (await handle.result());
     expect(result.status.phase).toBe('DONE');
     expect(result.status.verification).toMatchObject({ approvedBy: BY, overrideReason: 'one patient merged by hand in Dentrix' });
     expect(fake.callsTo('recordDecision')).toContainEqual(
@@ -84,7 +83,7 @@ describe('VERIFY_REVIEW: a failed verification waits for a person', () => {
       decision: 'reject',
       outcome: 'verification rejected: rolling everything back',
     });
-    const result = (await handle.result()) as MigrationResult;
+    const result = (await handle.result());
     expect(result.status.phase).toBe('ROLLED_BACK');
     expect(result.rollback?.proven).toBe(true);
     expect(fake.callsTo('beginRollback')).toEqual([expect.objectContaining({ scope: 'all', by: BY, reason: 'recall dates shifted by a day' })]);
@@ -94,7 +93,7 @@ describe('VERIFY_REVIEW: a failed verification waits for a person', () => {
   it('a verification that balances at or above the threshold goes straight on, with no gate', async () => {
     const fake = failingVerification({});
     const { handle } = await toVerifyReview(fake, 'verify-clean');
-    const result = (await handle.result()) as MigrationResult;
+    const result = (await handle.result());
     expect(result.status.phase).toBe('DONE');
     expect(result.status.phaseHistory.map((p) => p.phase)).not.toContain('VERIFY_REVIEW');
   });
