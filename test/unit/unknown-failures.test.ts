@@ -33,7 +33,7 @@ describe('boundedUnknownFailures: unknown errors end as a visible failure after 
   const run = async (activityType: string, attempt: number, error: unknown): Promise<unknown> => {
     const factory = boundedUnknownFailures(createLogger('silent'));
     const ctx = { info: { activityType, attempt, workflowExecution: { workflowId: 'migration-m1', runId: 'r' } } } as never;
-    const { inbound } = factory(ctx) as { inbound: ActivityInboundCallsInterceptor };
+    const { inbound } = factory(ctx) as { inbound: Required<ActivityInboundCallsInterceptor> };
     const next: Next<ActivityInboundCallsInterceptor, 'execute'> = async () => {
       throw error;
     };
