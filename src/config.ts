@@ -15,7 +15,6 @@ const envBool = z
   });
 
 export const PIPEDRIVE_PLANS = ['lite', 'growth', 'premium', 'ultimate'] as const;
-export type PipedrivePlan = (typeof PIPEDRIVE_PLANS)[number];
 
 /** The process environment every composition root reads. Each setting is named in the error when it is wrong. */
 export const EnvSchema = z.object({

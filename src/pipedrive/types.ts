@@ -134,8 +134,6 @@ export interface SearchResults {
   deals: Hit<Item<SearchHits<'/deals/search'>>>;
   products: Hit<Item<SearchHits<'/products/search'>>>;
 }
-/** Search is ranked, and `exact_match` is case-insensitive: confirm a hit on the client before trusting it. */
-export type SearchResultItem = SearchResults[keyof SearchResults];
 
 /** One hit of `GET /itemSearch/field` (the spec's example shape; its schema shows `{result_score, item}`, which is normalised to this). */
 export interface FieldSearchHit {

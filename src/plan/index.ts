@@ -19,24 +19,16 @@ import { estimatePlan, type PlanEstimate, type PlanOptions } from './estimate';
 
 export { countExtractObjects, EMPTY_COUNTS, type ObjectCounts } from './counts';
 export {
-  BASE_DAILY_TOKENS,
   dealProductAttach,
   dealProductRemoval,
   estimatePlan,
   PIPEDRIVE_PLAN_NAMES,
-  PIPEDRIVE_PLANS,
-  PLAN_PHASES,
   PlanInputError,
-  schemaSizeOf,
-  targetRecords,
-  type OperationEstimate,
   type PhaseEstimate,
   type PipedrivePlan,
   type PlanEstimate,
   type PlanOptions,
-  type PlanPhase,
   type SchemaSize,
-  type TargetRecords,
 } from './estimate';
 export { formatPlanJson, formatPlanText } from './format';
 

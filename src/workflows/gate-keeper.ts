@@ -119,5 +119,3 @@ export function createGateKeeper(opts: GateKeeperOptions) {
     },
   };
 }
-
-export type GateKeeper = ReturnType<typeof createGateKeeper>;
