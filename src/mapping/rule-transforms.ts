@@ -19,7 +19,7 @@ import type { RefListInput, RuleInput, RuleResult, TransformDef } from './rules/
 import type { RefKey, RefObjectType } from './types';
 
 export { TRANSFORM_NAMES, type TransformName } from './transform-names';
-export type { RuleEnv, RuleInput, RuleResult, RuleWarning, RefListInput } from './rules/rule';
+export type { RuleInput, RuleResult, RefListInput } from './rules/rule';
 
 /** Every transform, by name: the groups under rules/, one per concern. */
 export const TRANSFORMS: Record<TransformName, TransformDef<z.ZodType>> = {
