@@ -134,7 +134,7 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     expect(undone.rows[0]!.n).toBe(0);
     const sampleRollback = await storedJson<{ proven: boolean; remainingLedgerRows: number }>(migrationId, 'rollback-sample');
     expect(sampleRollback).toMatchObject({ proven: true, remainingLedgerRows: 0 });
-    expect((await auditNotes(migrationId, 'SAMPLE_REVIEW')).at(-1)).toBe(`reject by ${BY}: ${reason}`);
+    expect((await auditNotes(migrationId, 'SAMPLE_REVIEW')).at(-1)).toBe(`reject by ${BY} (sample run 1): ${reason}`);
 
     // The cause is fixed (the practice turns its automation off); the sample re-runs clean and is approved.
     world.sandbox.setAutomations([]);
@@ -154,7 +154,7 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     expect(result.status.sample).toMatchObject({ approvedBy: BY });
     expect(result.status.sample!.overrideReason).toBeUndefined();
     expect(result.status.verification!.accuracy).toBe(100);
-    expect((await auditNotes(migrationId, 'SAMPLE_REVIEW')).at(-1)).toBe(`approve by ${BY}`);
+    expect((await auditNotes(migrationId, 'SAMPLE_REVIEW')).at(-1)).toBe(`approve by ${BY} (sample run 2)`);
 
     // VERIFY's reconciliation: every expected link present and correct, every owner right, fallback owners counted
     // (one provider of the generated practice has no Pipedrive user).
