@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 import { parseBudgetReserve } from './pipedrive/daily-budget';
 import { DEFAULT_DATABASE_URL } from './store/db';
@@ -71,6 +72,15 @@ export const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(8),
   /** Seconds the worker lets in-flight activities finish on shutdown; they resume from heartbeats otherwise. */
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(10),
+  /**
+   * A prebuilt workflow bundle for the worker to load (a file `bundleWorkflowCode` wrote). Unset: the one `npm run
+   * build` leaves beside the compiled worker, else the workflow sources, bundled at start (dev; takes seconds).
+   */
+  WORKFLOW_BUNDLE: z
+    .string()
+    .min(1)
+    .refine((p) => fs.existsSync(p), { message: 'no such file: expected a workflow bundle built by bundleWorkflowCode' })
+    .optional(),
   SANDBOX: envBool.default(false),
   /**
    * The mapping proposer's optional LLM (off when the URL is unset). Carried raw here and checked together by

@@ -113,7 +113,7 @@ export async function preflightPipedrive(env: Env, client: Client, pipedriveBase
 }
 
 /** Whether a worker polls the task queue, waiting a little for one that is starting at the same time. */
-async function workerPolls(client: Client, taskQueue: string, waitMs = 10_000): Promise<boolean> {
+export async function workerPolls(client: Client, taskQueue: string, waitMs = 10_000): Promise<boolean> {
   const until = Date.now() + waitMs;
   for (;;) {
     const { pollers } = await client.workflowService.describeTaskQueue({

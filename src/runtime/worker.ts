@@ -105,8 +105,12 @@ export async function connectWorkerToTemporal(
 /** Next to the compiled worker (dist/), `npm run build` leaves the workflow bundle built once. */
 export const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
-/** The prebuilt bundle when there is one (the production image), or the workflow sources, bundled at start (dev). */
-export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+/**
+ * The bundle WORKFLOW_BUNDLE names, else the prebuilt one when there is one (the production image), else the workflow
+ * sources, bundled at start (dev).
+ */
+export function workflowSource(named?: string): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (named) return { workflowBundle: { codePath: named } };
   return fs.existsSync(PREBUILT_BUNDLE) ? { workflowBundle: { codePath: PREBUILT_BUNDLE } } : { workflowsPath: require.resolve('../workflows') };
 }
 
@@ -134,7 +138,7 @@ export async function createWorkerRuntime(
   const pool = createPool(env.DATABASE_URL, {}, (err) => logger.warn({ code: (err as { code?: string }).code }, 'store connection closed by the server'));
   const deps = activityDeps(env, pool, logger);
   const { logger: _ignored, ...workerOverrides } = overrides;
-  const workflows = workerOverrides.workflowBundle ? { workflowBundle: workerOverrides.workflowBundle } : workflowSource();
+  const workflows = workerOverrides.workflowBundle ? { workflowBundle: workerOverrides.workflowBundle } : workflowSource(env.WORKFLOW_BUNDLE);
   logger.info({ workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : 'bundled from source at start' }, 'workflow code');
   const worker = await Worker.create({
     connection,

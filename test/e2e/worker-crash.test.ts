@@ -5,7 +5,7 @@ import { sandboxFor } from '../support/practice';
 import { waitFor } from '../support/wait';
 import { exactlyOnceReport, pendingCreatesMidPersons, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
-import { startMigration } from '../../src/cli/commands';
+import { startMigration, workerPolls } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
@@ -85,6 +85,11 @@ describe('a worker process SIGKILLed mid-batch during the full run', () => {
     const pool = h.db.pool;
     const preexisting = await preexistingRecords(sandbox.url, pool, MIGRATION_ID);
     const first = startWorkerProcess(h, 'first worker');
+    // A process starting on a busy machine (tsx compiling the sources) may take longer than `start` waits for a poller.
+    await waitFor('the first worker process to poll', async () => ((await workerPolls(h.client, h.env.TASK_QUEUE, 0)) ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+    });
     await startMigration(h.env, pool, h.client, {
       migrationId: MIGRATION_ID,
       source: { kind: 'folder', path: extract },

@@ -30,6 +30,8 @@ export function processEnv(env: Env, overrides: Record<string, string>): NodeJS.
     TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
     TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
     TASK_QUEUE: env.TASK_QUEUE,
+    // The run's prebuilt bundle: a spawned worker polls in about a second instead of bundling the sources first.
+    ...(process.env[WORKFLOW_BUNDLE_ENV] ? { WORKFLOW_BUNDLE: process.env[WORKFLOW_BUNDLE_ENV] } : {}),
     ...overrides,
   };
 }

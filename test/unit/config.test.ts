@@ -1,4 +1,5 @@
 import { ConfigError, loadEnv, MigrationIdSchema, parseMigrationOptions } from '../../src/config';
+import { workflowSource } from '../../src/runtime/worker';
 
 describe('configuration', () => {
   it('has working defaults for a local machine', () => {
@@ -34,6 +35,13 @@ describe('configuration', () => {
     expect(() => loadEnv({ PIPEDRIVE_BUDGET_RESERVE: '150%' })).toThrow(/PIPEDRIVE_BUDGET_RESERVE: expected a percentage/);
     expect(() => loadEnv({ PIPEDRIVE_BUDGET_RESERVE: 'lots' })).toThrow(/PIPEDRIVE_BUDGET_RESERVE/);
     expect(() => loadEnv({ PIPEDRIVE_BUDGET_RECHECK_SECONDS: '0' })).toThrow(/PIPEDRIVE_BUDGET_RECHECK_SECONDS/);
+  });
+
+  it('WORKFLOW_BUNDLE must name a file, and the worker loads that bundle', () => {
+    expect(() => loadEnv({ WORKFLOW_BUNDLE: '/nowhere/workflow-bundle.js' })).toThrow(/WORKFLOW_BUNDLE: no such file/u);
+    const env = loadEnv({ WORKFLOW_BUNDLE: __filename });
+    expect(workflowSource(env.WORKFLOW_BUNDLE)).toEqual({ workflowBundle: { codePath: __filename } });
+    expect(workflowSource()).toEqual({ workflowsPath: require.resolve('../../src/workflows') });
   });
 
   it('reads "false" as false', () => {

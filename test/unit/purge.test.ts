@@ -136,12 +136,12 @@ describe('purge: staged PHI leaves the store once no workflow needs it (DESIGN Â
     const refused = purgeMigration(db.pool, migrationId, { by: 'Ana' });
     await expect(refused).rejects.toThrow(PurgeRefusedError);
     await expect(refused).rejects.toThrow(
-      'migration purge-running is in phase SAMPLE_REVIEW: its workflow may still read the staged extract. Purge after DONE, ROLLED_BACK, FAILED, or pass --force',
+      'migration purge-running is in phase SAMPLE_REVIEW: its workflow may still read the staged extract. Purge after DONE, ROLLED_BACK, CANCELLED, FAILED, or pass --force',
     );
     expect(await purgeAudit(migrationId)).toEqual([]);
     expect((await phiInStaging(migrationId)).length).toBeGreaterThan(0);
 
-    for (const phase of ['ROLLED_BACK', 'FAILED']) {
+    for (const phase of ['ROLLED_BACK', 'CANCELLED', 'FAILED']) {
       await setRunPhase(db.pool, migrationId, phase);
       await expect(purgeMigration(db.pool, migrationId, { by: 'Ana' })).resolves.toMatchObject({ phase, forced: false });
     }
