@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { PipedriveError } from '../pipedrive/errors';
+import { NON_RETRYABLE } from '../workflows/activity-options';
 
 /**
  * Failure types the workflows understand. Messages are PHI-free: ids, tables, columns, endpoints, counts.
@@ -46,20 +47,27 @@ export function rateLimited(retryAfterMs: number, endpoint: string): Application
 }
 
 /**
- * An error no failure type names (a bug, an unexpected library error) that failed the same activity `attempts` times:
- * it ends as a visible failure instead of retrying forever. Only the error's class and code: its message could quote
- * a value (the worker's log keeps the stack frames).
+ * An error no failure type names (a bug, an unexpected library error), as Temporal keeps it: only the error's class
+ * and code, because its message could quote a value and Temporal records every attempt's failure in the history (the
+ * worker's log keeps the stack frames). `final`: after the last attempt it ends as a visible failure instead of
+ * retrying forever; before, it is retried.
  */
-export function unknownFailure(activityType: string, attempts: number, err: unknown): ApplicationFailure {
+export function unknownFailure(activityType: string, attempt: number, err: unknown, final: boolean): ApplicationFailure {
   const name = err instanceof Error ? err.name : typeof err;
   const code = (err as { code?: unknown } | null)?.code;
+  // The product's own error classes write PHI-free messages (ids, tables, columns): theirs is worth keeping.
+  const own = err instanceof Error && !FOREIGN_ERROR_NAMES.has(name);
+  const what = own ? `${name}: ${err.message}` : `an unexpected ${name}${typeof code === 'string' ? ` (${code})` : ''}`;
   return ApplicationFailure.create({
     type: 'UnknownFailure',
-    message: `${activityType} failed ${attempts} times with an unexpected ${name}${typeof code === 'string' ? ` (${code})` : ''}; see the worker's log`,
-    nonRetryable: true,
-    details: [{ activityType, attempts, errorName: name, ...(typeof code === 'string' ? { code } : {}) }],
+    message: final ? `${activityType} failed ${attempt} times with ${what}; see the worker's log` : `${activityType} attempt ${attempt} failed with ${what}; retrying`,
+    nonRetryable: final,
+    details: [{ activityType, attempt, errorName: name, ...(typeof code === 'string' ? { code } : {}) }],
   });
 }
+
+/** Error classes of the platform and of libraries, whose messages may quote the values they choked on. */
+const FOREIGN_ERROR_NAMES = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError', 'DatabaseError', 'ZodError', 'AxiosError']);
 
 /** Node's network error codes: a connection that failed or dropped; a retry may well succeed. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
@@ -71,6 +79,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_A
  */
 export function hasKnownFailureType(err: unknown): boolean {
   if (err instanceof ApplicationFailure) return true;
+  // Thrown as a class of that name, a failure type the retry policies already stop on (ConfigError, …).
+  if (err instanceof Error && NON_RETRYABLE.includes(err.name)) return true;
   if (err instanceof PipedriveError || err instanceof CancelledFailure || (err instanceof Error && err.name === 'AbortError')) return true;
   // node-postgres's own words when the server goes away or the pool cannot connect in time (no SQLSTATE then).
   if (err instanceof Error && /^(Connection terminated|timeout exceeded when trying to connect)/u.test(err.message)) return true;

@@ -7,10 +7,12 @@ import { COMPENSATIONS } from '../workflows/activity-options';
 export const UNKNOWN_FAILURE_ATTEMPTS = 5;
 
 /**
- * An unexpected error (a bad setting read late, a bug) would otherwise retry forever behind a phase that looks busy:
- * after `maxAttempts` the activity fails with UnknownFailure, non-retryable, and the migration shows FAILED with it.
- * Typed failures, the Pipedrive client's classified errors and transient network or PostgreSQL errors keep their
- * retry policy; so do the rollback's compensations, which never give up on their own.
+ * An unexpected error (a bad setting read late, a bug) would otherwise retry forever behind a phase that looks busy,
+ * and its message (which could quote a patient's value) would reach the history with each attempt's failure. Every
+ * attempt's unexpected error is replaced by an UnknownFailure naming only the activity and the error's class; after
+ * `maxAttempts` it is non-retryable and the migration shows FAILED with it. Typed failures, the Pipedrive client's
+ * classified errors and transient network or PostgreSQL errors pass unchanged; the rollback's compensations, which
+ * never give up on their own, keep retrying.
  */
 export function boundedUnknownFailures(logger: Logger, maxAttempts = UNKNOWN_FAILURE_ATTEMPTS): ActivityInterceptorsFactory {
   return (ctx) => {
@@ -19,12 +21,15 @@ export function boundedUnknownFailures(logger: Logger, maxAttempts = UNKNOWN_FAI
         try {
           return await next(input);
         } catch (err) {
+          if (hasKnownFailureType(err)) throw err;
           const { activityType, attempt } = ctx.info;
-          if (hasKnownFailureType(err) || COMPENSATIONS.includes(activityType) || attempt < maxAttempts) throw err;
-          const failure = unknownFailure(activityType, attempt, err);
+          const final = !COMPENSATIONS.includes(activityType) && attempt >= maxAttempts;
+          const failure = unknownFailure(activityType, attempt, err, final);
           // The stack's frames say where; its first line (the message) could quote a value, so it stays out.
           const frames = err instanceof Error ? (err.stack ?? '').split('\n').slice(1, 8).join('\n') : undefined;
-          logger.error({ activity: activityType, attempt, workflowId: ctx.info.workflowExecution?.workflowId, frames }, failure.message);
+          const fields = { activity: activityType, attempt, workflowId: ctx.info.workflowExecution?.workflowId, frames };
+          if (final) logger.error(fields, failure.message);
+          else logger.warn(fields, failure.message);
           throw failure;
         }
       },
@@ -32,4 +37,3 @@ export function boundedUnknownFailures(logger: Logger, maxAttempts = UNKNOWN_FAI
     return { inbound };
   };
 }
-

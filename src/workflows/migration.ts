@@ -63,6 +63,13 @@ const CANCEL_ASKS = 'cancel-pauses-and-asks';
  * activities, and only ids, counts and report locations pass through here. The phases read top to bottom in
  * `phases` below; each is one function.
  */
+/** Why a phase failed, from the end of the failure chain ("Activity task failed" says nothing). PHI-free by type. */
+function rootCause(err: unknown): string {
+  let cause: unknown = err;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
 export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<MigrationResult> {
   const { migrationId, options } = input;
   const status: MigrationStatus = {
@@ -440,7 +447,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       if (!rollback) throw err; // the workflow ends Cancelled, never Completed
       rollbackRequest = rollback;
     } else if (!(rollbackRequest && cancelled)) {
-      status.error = err instanceof Error ? err.message : String(err);
+      status.error = rootCause(err);
       await CancellationScope.nonCancellable(() => setPhase('FAILED'));
       throw err;
     }

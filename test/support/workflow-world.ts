@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { createActivities } from '../../src/activities';
 import type { BatchRange } from '../../src/activities/contracts';
 import { dailyBudgetExhausted } from '../../src/activities/failures';
@@ -279,7 +279,7 @@ export interface WorkflowWorld {
   client: Client;
   taskQueue: string;
   /** Starts (again) a worker on the world's task queue with these activities. */
-  startWorker(activities: WorkflowActivities): Promise<void>;
+  startWorker(activities: WorkflowActivities, options?: Pick<WorkerOptions, 'interceptors'>): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
 }
@@ -313,7 +313,7 @@ export async function createWorkflowWorld(address = process.env.TEMPORAL_ADDRESS
   return {
     client,
     taskQueue,
-    async startWorker(activities) {
+    async startWorker(activities, options = {}) {
       await stopWorker();
       const worker = await Worker.create({
         connection: workerConnection,
@@ -322,6 +322,7 @@ export async function createWorkflowWorld(address = process.env.TEMPORAL_ADDRESS
         workflowBundle: await workflowBundle(),
         activities,
         shutdownGraceTime: '1s',
+        ...options,
       });
       running = { worker, done: worker.run() };
     },

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logging';
 import { PipedriveError } from '../../src/pipedrive/errors';
 import { activityDeps } from '../../src/runtime/worker';
 import { boundedUnknownFailures, UNKNOWN_FAILURE_ATTEMPTS } from '../../src/runtime/unknown-failures';
-import { loadEnv } from '../../src/config';
+import { ConfigError, loadEnv } from '../../src/config';
 import { MappingLlmConfigError } from '../../src/review/llm';
 
 const pgError = (code: string) => Object.assign(new Error('duplicate key value violates unique constraint: Key (name)=(Ann Lee)'), { code });
@@ -26,6 +26,8 @@ describe('hasKnownFailureType: what keeps its retry policy', () => {
     expect(hasKnownFailureType(pgError('23505'))).toBe(false);
     expect(hasKnownFailureType(pgError('42703'))).toBe(false);
     expect(hasKnownFailureType('a string')).toBe(false);
+    // A failure type the retry policies stop on, thrown as a class of that name.
+    expect(hasKnownFailureType(new ConfigError('PIPEDRIVE_API_TOKEN is not set'))).toBe(true);
   });
 });
 
@@ -43,9 +45,14 @@ describe('boundedUnknownFailures: unknown errors end as a visible failure after 
     );
   };
 
-  it('retries an unknown error as before until the last attempt', async () => {
-    const bug = new TypeError('boom');
-    expect(await run('proposeMap', UNKNOWN_FAILURE_ATTEMPTS - 1, bug)).toBe(bug);
+  it('before the last attempt, retries it as an UnknownFailure that names the activity and the class, never the message', async () => {
+    const err = (await run('proposeMap', UNKNOWN_FAILURE_ATTEMPTS - 1, new TypeError('boom for Ann Lee'))) as ApplicationFailure;
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect({ type: err.type, nonRetryable: err.nonRetryable, message: err.message }).toEqual({
+      type: 'UnknownFailure',
+      nonRetryable: false,
+      message: `proposeMap attempt ${UNKNOWN_FAILURE_ATTEMPTS - 1} failed with an unexpected TypeError; retrying`,
+    });
   });
 
   it('then fails non-retryably as UnknownFailure, naming the activity and the error class, never its message', async () => {
@@ -58,12 +65,23 @@ describe('boundedUnknownFailures: unknown errors end as a visible failure after 
     expect(JSON.stringify(failure.details)).not.toContain('Ann Lee');
   });
 
-  it('leaves known failures and the compensations to their retry policies', async () => {
+  it("keeps the message of the product's own error classes (PHI-free by rule), not a platform or library error's", async () => {
+    class FieldMapError extends Error {
+      override readonly name = 'FieldMapError';
+    }
+    const own = (await run('approveMap', UNKNOWN_FAILURE_ATTEMPTS, new FieldMapError('rule patient.email: unknown transform "emial"'))) as ApplicationFailure;
+    expect(own.message).toBe(`approveMap failed ${UNKNOWN_FAILURE_ATTEMPTS} times with FieldMapError: rule patient.email: unknown transform "emial"; see the worker's log`);
+    const foreign = (await run('approveMap', 1, new RangeError('Invalid time value 1961-02-30 for Ann Lee'))) as ApplicationFailure;
+    expect(foreign.message).toBe('approveMap attempt 1 failed with an unexpected RangeError; retrying');
+  });
+
+  it('leaves known failures to their retry policies, and the compensations retrying', async () => {
     const network = Object.assign(new Error('connect'), { code: 'ECONNREFUSED' });
     expect(await run('loadBatch', 50, network)).toBe(network);
-    const bug = new TypeError('boom');
-    expect(await run('rollbackBatch', 50, bug)).toBe(bug);
-    expect(await run('restoreBeforeImages', 50, bug)).toBe(bug);
+    for (const compensation of ['rollbackBatch', 'restoreBeforeImages']) {
+      const err = (await run(compensation, 50, new TypeError('boom'))) as ApplicationFailure;
+      expect({ type: err.type, nonRetryable: err.nonRetryable }).toEqual({ type: 'UnknownFailure', nonRetryable: false });
+    }
   });
 });
 
