@@ -3,12 +3,13 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Context as ActivityContext } from '@temporalio/activity';
-import { type Pool } from 'pg';
 import { createRunActivities } from '../../src/activities/run';
 import { dailyBudgetExhausted } from '../../src/activities/failures';
 import { type ActivityDeps } from '../../src/activities/deps';
 import { chooseLogFormat, createLogger } from '../../src/logging';
 import { budgetPauseLogging } from '../../src/runtime/activity-logging';
+import { registerRun } from '../../src/store/runs';
+import { createTestDatabase, type TestDatabase } from '../support/db';
 
 const REPO = path.resolve(__dirname, '../..');
 
@@ -48,9 +49,17 @@ describe('log format', () => {
 });
 
 describe('the worker log of a migration', () => {
-  const pool = { query: jest.fn(async () => ({ rows: [], rowCount: 1 })) } as unknown as Pool;
+  // The store is real (a test database): the activities write the phase and the audit row through it.
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await registerRun(db.pool, { migrationId: 'lakeside', source: { kind: 'folder', path: '/nowhere' }, pipedriveBaseUrl: 'http://127.0.0.1:1' });
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
   const deps = (logger: ReturnType<typeof createLogger>) =>
-    ({ pool, logger, settings: { dataDir: '/nowhere', imageArchiveBaseUrl: '', budgetResetTimeZone: 'UTC' } }) as unknown as ActivityDeps;
+    ({ pool: db.pool, logger, settings: { dataDir: '/nowhere', imageArchiveBaseUrl: '', budgetResetTimeZone: 'UTC', mappingLlm: null } }) as unknown as ActivityDeps;
 
   it('says each phase change and when a gate opens, with the migration id and phase only', async () => {
     const { lines, logger } = capture();
