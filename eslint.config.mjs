@@ -7,11 +7,22 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]).filter((m) => !['assert', 'url', 'util'].includes(m));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'eslint.config.mjs', 'jest.config.js', '.scratch-*/', 'samples/',
-    // Generated from the pinned Pipedrive specs by packages/pipedrive-spec/scripts/gen-pipedrive-types.ts.
-    'packages/pipedrive-spec/generated/',
-    // Generated from the store's migrations by scripts/gen-store-types.ts.
-    'src/store/generated/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.data/',
+      'coverage/',
+      'eslint.config.mjs',
+      'jest.config.js',
+      '.scratch-*/',
+      'samples/',
+      // Generated from the pinned Pipedrive specs by packages/pipedrive-spec/scripts/gen-pipedrive-types.ts.
+      'packages/pipedrive-spec/generated/',
+      // Generated from the store's migrations by scripts/gen-store-types.ts.
+      'src/store/generated/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -42,8 +53,23 @@ export default tseslint.config(
         {
           paths: [
             ...nodeBuiltins.map((name) => ({ name, message: 'Workflows are deterministic: no Node I/O modules.' })),
-            ...['pg', 'axios', 'express', 'pino', 'exceljs', 'csv-parse', 'csv-stringify', 'form-data', 'iconv-lite', 'luxon', '@faker-js/faker',
-              '@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'].map((name) => ({
+            ...[
+              'pg',
+              'axios',
+              'express',
+              'pino',
+              'exceljs',
+              'csv-parse',
+              'csv-stringify',
+              'form-data',
+              'iconv-lite',
+              'luxon',
+              '@faker-js/faker',
+              '@temporalio/activity',
+              '@temporalio/client',
+              '@temporalio/worker',
+              '@temporalio/testing',
+            ].map((name) => ({
               name,
               message: 'Workflows only orchestrate: I/O and heavy libraries belong in activities.',
             })),
@@ -51,8 +77,11 @@ export default tseslint.config(
           patterns: [
             // Anything outside src/workflows (activities, config, store, adapters, logging) may pull in I/O
             // transitively, so only its types may cross into workflow code.
-            { group: ['../*', '../**'], allowTypeImports: true,
-              message: 'Workflows import code from outside src/workflows with `import type` only (activities, config and adapters carry I/O).' },
+            {
+              group: ['../*', '../**'],
+              allowTypeImports: true,
+              message: 'Workflows import code from outside src/workflows with `import type` only (activities, config and adapters carry I/O).',
+            },
           ],
         },
       ],

@@ -108,7 +108,18 @@ async function main(): Promise<void> {
 
   console.log('\nExtract folder read: product reader vs plain csv-parse stream (same files, same run)\n');
   console.log(
-    ['profile', 'rows', 'csv-parse rows/s', 'reader rows/s', 'speed ratio', 'csv-parse peak RSS', 'reader peak RSS', 'RSS ratio', 'csv-parse peak heap', 'reader peak heap']
+    [
+      'profile',
+      'rows',
+      'csv-parse rows/s',
+      'reader rows/s',
+      'speed ratio',
+      'csv-parse peak RSS',
+      'reader peak RSS',
+      'RSS ratio',
+      'csv-parse peak heap',
+      'reader peak heap',
+    ]
       .map((h) => h.padStart(14))
       .join(' '),
   );

@@ -55,7 +55,9 @@ async function main(): Promise<void> {
     };
     const acts = createActivities(deps);
     const mock = new MockActivityEnvironment();
-    const activity = { run: <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => mock.run<A, R, (...a: A) => Promise<R>>(fn, ...args) };
+    const activity = {
+      run: <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => mock.run<A, R, (...a: A) => Promise<R>>(fn, ...args),
+    };
     const migrationId = 'bench';
     await registerRun(pool, { migrationId, source: { kind: 'folder', path: SAMPLE }, pipedriveBaseUrl: sandbox.url });
     const reader = await openExtract({ kind: 'folder', path: SAMPLE });
@@ -69,7 +71,14 @@ async function main(): Promise<void> {
     const results: { object: string; records: number; engineMs: number; bareMs: number }[] = [];
     for (const objectType of ['organization', 'person', 'activity']) {
       const { total } = await activity.run(acts.planObjectWork, { migrationId, objectType, runKind: 'full' });
-      const ranges = await activity.run(acts.nextBatches, { migrationId, objectType, runKind: 'full' as const, afterSeq: 0, batchSize: 50, maxBatches: 1_000_000 });
+      const ranges = await activity.run(acts.nextBatches, {
+        migrationId,
+        objectType,
+        runKind: 'full' as const,
+        afterSeq: 0,
+        batchSize: 50,
+        maxBatches: 1_000_000,
+      });
       let created = 0;
       const engineStart = process.hrtime.bigint();
       for (const [i, range] of ranges.entries()) {

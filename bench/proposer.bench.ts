@@ -149,10 +149,18 @@ async function main(): Promise<void> {
     console.log(`Proposer on the demo practice (seed ${SEED}) with ${withProfiles.renamed} renamed columns across ${Object.keys(RENAMES).length} tables`);
     console.log('destination right = the default map sends the original column to the same rules / engine use\n');
     console.log('                         precision   recall    placed   right');
-    for (const [label, s] of [['names + value profiles', withProfiles], ['names only', namesOnly]] as const) {
-      console.log(`${label.padEnd(25)}${ratio(s.right, s.placed).padStart(9)}${ratio(s.right, s.renamed).padStart(9)}${String(s.placed).padStart(9)}${String(s.right).padStart(8)}`);
+    for (const [label, s] of [
+      ['names + value profiles', withProfiles],
+      ['names only', namesOnly],
+    ] as const) {
+      console.log(
+        `${label.padEnd(25)}${ratio(s.right, s.placed).padStart(9)}${ratio(s.right, s.renamed).padStart(9)}${String(s.placed).padStart(9)}${String(s.right).padStart(8)}`,
+      );
     }
-    for (const [label, s] of [['names + value profiles', withProfiles], ['names only', namesOnly]] as const) {
+    for (const [label, s] of [
+      ['names + value profiles', withProfiles],
+      ['names only', namesOnly],
+    ] as const) {
       console.log(`\nmisses (${label}):`);
       for (const miss of s.misses) console.log(`  ${miss}`);
     }

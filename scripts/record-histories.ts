@@ -32,7 +32,8 @@ const SUGGEST_CONTINUE_AS_NEW_AFTER = 60;
 
 async function main(): Promise<void> {
   const generation = process.argv[2];
-  if (!generation || !/^[a-z0-9][a-z0-9-]*$/u.test(generation)) throw new Error('give the generation name: npx tsx scripts/record-histories.ts 2026-12-gate-updates');
+  if (!generation || !/^[a-z0-9][a-z0-9-]*$/u.test(generation))
+    throw new Error('give the generation name: npx tsx scripts/record-histories.ts 2026-12-gate-updates');
   const outDir = path.join(HISTORIES_DIR, generation);
   if (fs.existsSync(outDir)) throw new Error(`${outDir} exists: generations are added, never replaced`);
   const server = await TestWorkflowEnvironment.createLocal({

@@ -4,16 +4,14 @@ import { parseBudgetReserve } from './pipedrive/daily-budget';
 import { DEFAULT_DATABASE_URL } from './store/db';
 
 /** Booleans from the environment: "false" must mean false (z.coerce.boolean would make it true). */
-const envBool = z
-  .union([z.boolean(), z.string()])
-  .transform((v, ctx) => {
-    if (typeof v === 'boolean') return v;
-    const s = v.trim().toLowerCase();
-    if (['1', 'true', 'yes', 'y', 'on'].includes(s)) return true;
-    if (['0', 'false', 'no', 'n', 'off', ''].includes(s)) return false;
-    ctx.addIssue({ code: 'custom', message: `expected a boolean (true/false), got "${v}"` });
-    return z.NEVER;
-  });
+const envBool = z.union([z.boolean(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'boolean') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'y', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'n', 'off', ''].includes(s)) return false;
+  ctx.addIssue({ code: 'custom', message: `expected a boolean (true/false), got "${v}"` });
+  return z.NEVER;
+});
 
 export const PIPEDRIVE_PLANS = ['lite', 'growth', 'premium', 'ultimate'] as const;
 
@@ -99,9 +97,7 @@ export class ConfigError extends Error {
 
 /** Parses the environment (or any object, for tests); throws a ConfigError that names every bad setting. */
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
-  const relevant = Object.fromEntries(
-    Object.keys(EnvSchema.shape).flatMap((k) => (source[k] === undefined ? [] : [[k, source[k]]])),
-  );
+  const relevant = Object.fromEntries(Object.keys(EnvSchema.shape).flatMap((k) => (source[k] === undefined ? [] : [[k, source[k]]])));
   const parsed = EnvSchema.safeParse(relevant);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
@@ -114,39 +110,55 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 export const MIN_SAMPLE_SIZE = 200;
 
 /** Options of one migration: small, PHI-free, carried in the workflow input. */
-export const MigrationOptionsSchema = z.object({
-  batchSize: z.number().int().min(1).max(500).default(50),
-  /** Batch activities of one object type in flight at once. */
-  concurrency: z.number().int().min(1).max(16).default(2),
-  /**
-   * Records in the sample run: 200–500 (a cross-section big enough to show every rule at work). A practice with
-   * fewer records than the target is sampled whole. Below 200 only with `allowSmallSample` (tiny rehearsals, tests).
-   */
-  sampleSize: z.number().int().min(1).max(500).default(250),
-  /** Accept a `sampleSize` below 200 (`--allow-small-sample`): for tiny rehearsals and tests, never a real cutover. */
-  allowSmallSample: z.boolean().default(false),
-  /** Minimum field-level accuracy (%) for the sample to be approvable without a written override. */
-  sampleAccuracyThreshold: z.number().min(0).max(100).default(99),
-  /** How long the delta pick-up window stays open: seconds in tests, 24–48 h for real cutovers. */
-  deltaWindowSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(36 * 3600),
-  deltaPollSeconds: z.number().int().min(1).max(24 * 3600).default(15 * 60),
-  /** Skip the delta window entirely (go straight to DONE after VERIFY). */
-  skipDelta: z.boolean().default(false),
-  /** A gate waits this long for a decision before it reminds ops in the UI (it keeps waiting). */
-  gateReminderSeconds: z.number().int().min(1).default(24 * 3600),
-  /** Object types to load; the walking skeleton loads persons only. */
-  objectTypes: z.array(z.string()).optional(),
-}).superRefine((o, ctx) => {
-  if (o.sampleSize < MIN_SAMPLE_SIZE && !o.allowSmallSample) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['sampleSize'],
-      message:
-        `the sample run takes ${MIN_SAMPLE_SIZE}–500 records, got ${o.sampleSize}; ` +
-        'a smaller sample needs allowSmallSample (--allow-small-sample), for tiny rehearsals and tests only',
-    });
-  }
-});
+export const MigrationOptionsSchema = z
+  .object({
+    batchSize: z.number().int().min(1).max(500).default(50),
+    /** Batch activities of one object type in flight at once. */
+    concurrency: z.number().int().min(1).max(16).default(2),
+    /**
+     * Records in the sample run: 200–500 (a cross-section big enough to show every rule at work). A practice with
+     * fewer records than the target is sampled whole. Below 200 only with `allowSmallSample` (tiny rehearsals, tests).
+     */
+    sampleSize: z.number().int().min(1).max(500).default(250),
+    /** Accept a `sampleSize` below 200 (`--allow-small-sample`): for tiny rehearsals and tests, never a real cutover. */
+    allowSmallSample: z.boolean().default(false),
+    /** Minimum field-level accuracy (%) for the sample to be approvable without a written override. */
+    sampleAccuracyThreshold: z.number().min(0).max(100).default(99),
+    /** How long the delta pick-up window stays open: seconds in tests, 24–48 h for real cutovers. */
+    deltaWindowSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(36 * 3600),
+    deltaPollSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .default(15 * 60),
+    /** Skip the delta window entirely (go straight to DONE after VERIFY). */
+    skipDelta: z.boolean().default(false),
+    /** A gate waits this long for a decision before it reminds ops in the UI (it keeps waiting). */
+    gateReminderSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .default(24 * 3600),
+    /** Object types to load; the walking skeleton loads persons only. */
+    objectTypes: z.array(z.string()).optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.sampleSize < MIN_SAMPLE_SIZE && !o.allowSmallSample) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sampleSize'],
+        message:
+          `the sample run takes ${MIN_SAMPLE_SIZE}–500 records, got ${o.sampleSize}; ` +
+          'a smaller sample needs allowSmallSample (--allow-small-sample), for tiny rehearsals and tests only',
+      });
+    }
+  });
 export type MigrationOptions = z.infer<typeof MigrationOptionsSchema>;
 
 export function parseMigrationOptions(input: unknown): MigrationOptions {

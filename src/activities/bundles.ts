@@ -42,9 +42,7 @@ export async function fetchBundles(
     const prefix = keyPrefix(plan);
     const ids = sourceKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
     if (ids.length === 0) continue;
-    const drivers = (await stagedRowsWhere(pool, migrationId, plan.table, PRIMARY_KEYS[plan.table], ids)).filter((r) =>
-      matchesFilters(r, plan.filter),
-    );
+    const drivers = (await stagedRowsWhere(pool, migrationId, plan.table, PRIMARY_KEYS[plan.table], ids)).filter((r) => matchesFilters(r, plan.filter));
     const loaded: Record<string, Row[]> = {};
     for (const rel of plan.related) {
       const sourceRows = rel.from ? (loaded[rel.from] ?? []) : drivers;

@@ -60,14 +60,28 @@ export function unknownFailure(activityType: string, attempt: number, err: unkno
   const what = own ? `${name}: ${err.message}` : `an unexpected ${name}${typeof code === 'string' ? ` (${code})` : ''}`;
   return ApplicationFailure.create({
     type: 'UnknownFailure',
-    message: final ? `${activityType} failed ${attempt} times with ${what}; see the worker's log` : `${activityType} attempt ${attempt} failed with ${what}; retrying`,
+    message: final
+      ? `${activityType} failed ${attempt} times with ${what}; see the worker's log`
+      : `${activityType} attempt ${attempt} failed with ${what}; retrying`,
     nonRetryable: final,
     details: [{ activityType, attempt, errorName: name, ...(typeof code === 'string' ? { code } : {}) }],
   });
 }
 
 /** Error classes of the platform and of libraries, whose messages may quote the values they choked on. */
-const FOREIGN_ERROR_NAMES = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError', 'DatabaseError', 'ZodError', 'AxiosError']);
+const FOREIGN_ERROR_NAMES = new Set([
+  'Error',
+  'TypeError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'EvalError',
+  'URIError',
+  'AggregateError',
+  'DatabaseError',
+  'ZodError',
+  'AxiosError',
+]);
 
 /** Node's network error codes: a connection that failed or dropped; a retry may well succeed. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);

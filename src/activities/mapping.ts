@@ -1,15 +1,6 @@
 import path from 'node:path';
 import { type Pool } from 'pg';
-import {
-  NO_PHI,
-  defaultFieldMap,
-  parseFieldMap,
-  phiDecisionProblems,
-  withSourceOptions,
-  FieldMapError,
-  type FieldMap,
-  type PhiDecisions,
-} from '../mapping';
+import { NO_PHI, defaultFieldMap, parseFieldMap, phiDecisionProblems, withSourceOptions, FieldMapError, type FieldMap, type PhiDecisions } from '../mapping';
 import { CONFIDENT, createMappingLlm, exportWorkbook, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
 import { approveFieldMap, getFieldMap, latestFieldMap, saveProposedMap } from '../store/field-maps';
 import { stagedData } from '../store/staged-rows';
@@ -75,10 +66,16 @@ export function createMappingActivities(deps: ActivityDeps) {
       if (latest && latest.status === 'proposed' && !validates(latest.document.map)) {
         // A version that no longer validates (the map's schema moved on, or it was stored by hand) is left for the
         // record, and a fresh proposal is made from the last good map instead of failing the gate.
-        deps.logger.warn({ migrationId, version: latest.version }, 'the latest proposed map does not validate; proposing afresh from the last approved or default map');
+        deps.logger.warn(
+          { migrationId, version: latest.version },
+          'the latest proposed map does not validate; proposing afresh from the last approved or default map',
+        );
         const approved = await latestFieldMap(pool, migrationId, 'approved');
         const base = approved && validates(approved.document.map) ? parseFieldMap(approved.document.map) : defaultFieldMap();
-        const proposed = await proposeForMigration(pool, migrationId, withSourceOptions(base, await lookupRows(pool, migrationId, base)), { llm: null, logger: deps.logger });
+        const proposed = await proposeForMigration(pool, migrationId, withSourceOptions(base, await lookupRows(pool, migrationId, base)), {
+          llm: null,
+          logger: deps.logger,
+        });
         proposal = proposed.proposal;
         version = await saveProposedMap(pool, migrationId, { map: proposed.map });
         map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
@@ -102,7 +99,10 @@ export function createMappingActivities(deps: ActivityDeps) {
       const mapPath = await writeJsonReport(settings, migrationId, `proposed-map-v${version}.json`, { version, map });
       const { xlsxPath, csvPath } = await exportWorkbook({ map, proposal, phi }, path.dirname(mapPath), `mapping-workbook-v${version}`);
       await publishReport(pool, migrationId, 'proposed-map', [mapPath], { version, rules: map.rules.length });
-      await publishReport(pool, migrationId, 'mapping-workbook', [xlsxPath, csvPath], { version, unsure: proposal.filter((r) => r.confidence < CONFIDENT).length });
+      await publishReport(pool, migrationId, 'mapping-workbook', [xlsxPath, csvPath], {
+        version,
+        unsure: proposal.filter((r) => r.confidence < CONFIDENT).length,
+      });
       return { version, mapPath, workbookPath: xlsxPath, fields: map.rules.length };
     },
 
@@ -121,7 +121,11 @@ export function createMappingActivities(deps: ActivityDeps) {
         throw err;
       }
       const phi: PhiDecisions = a.includeAllPhi
-        ? { include: map.rules.filter((r) => r.phi === 'phi' && r.target.field.kind !== 'not_migrated').map((r) => ({ rule: r.id, deidentify: 'none' as const })) }
+        ? {
+            include: map.rules
+              .filter((r) => r.phi === 'phi' && r.target.field.kind !== 'not_migrated')
+              .map((r) => ({ rule: r.id, deidentify: 'none' as const })),
+          }
         : phiDecisionsForApproval(stored.document, a); // the signal's list, else the decisions imported with the workbook
       const problems = phiDecisionProblems(map, phi);
       if (problems.length > 0) return { ok: false, version: stored.version, errors: problems };

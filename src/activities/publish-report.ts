@@ -21,7 +21,13 @@ export function reportContentType(name: string): string {
  * any machine. Returns the main file's cached path, which the workflow's status shows as before: a location on the
  * worker that wrote it (the store's copy is `store:<kind>`), never the contents.
  */
-export async function publishReport(pool: Pool, migrationId: string, kind: string, files: readonly [string, ...string[]], summary: object = {}): Promise<string> {
+export async function publishReport(
+  pool: Pool,
+  migrationId: string,
+  kind: string,
+  files: readonly [string, ...string[]],
+  summary: object = {},
+): Promise<string> {
   const contents: ReportFileContent[] = [];
   for (const file of files) {
     contents.push({ name: path.basename(file), contentType: reportContentType(file), content: await readFile(file) });

@@ -154,8 +154,7 @@ export function reconcileLinks(observations: readonly LinkObservation[], from: L
     ownersCorrect: allOwners.reduce((n, o) => n + o.correct, 0),
     fallbackOwners: allOwners.reduce((n, o) => n + o.fallback, 0),
   };
-  const ok =
-    allLinks.every((l) => l.correct === l.expected && l.unexpected === 0) && allOwners.every((o) => o.wrong === 0 && o.notAMigrationUser === 0);
+  const ok = allLinks.every((l) => l.correct === l.expected && l.unexpected === 0) && allOwners.every((o) => o.wrong === 0 && o.notAMigrationUser === 0);
   return { from, links, owners, totals, ok };
 }
 

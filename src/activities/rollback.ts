@@ -135,7 +135,13 @@ export function createRollbackActivities(deps: ActivityDeps) {
       let after: FingerprintResult | undefined;
       let checks: RollbackChecks;
       try {
-        checks = await checkRollbackAgainstAccount(ledger, client, () => loadAccountFieldKeys(pool, migrationId), scope, (d) => ctx.heartbeat(d));
+        checks = await checkRollbackAgainstAccount(
+          ledger,
+          client,
+          () => loadAccountFieldKeys(pool, migrationId),
+          scope,
+          (d) => ctx.heartbeat(d),
+        );
         if (scope === 'all') after = await deps.fingerprinter.take(client, run.pipedriveBaseUrl);
       } catch (err) {
         rethrowAsFailure(err, deps.settings.budgetResetTimeZone);

@@ -73,7 +73,10 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
         note: describeDecision(d),
       });
       // Who and why stay in the audit log: free text an operator typed has no place in the worker's log.
-      logger.info({ migrationId: d.migrationId, gate: d.gate, decision: d.decision }, `migration ${d.migrationId}: gate ${d.gate} decision ${d.decision} recorded`);
+      logger.info(
+        { migrationId: d.migrationId, gate: d.gate, decision: d.decision },
+        `migration ${d.migrationId}: gate ${d.gate} decision ${d.decision} recorded`,
+      );
     },
 
     /** Per object type: source = migrated + skipped + rejected (+ pending, which must be 0 at the end). */
@@ -104,7 +107,7 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
         objects,
         linksRule:
           'per link: records whose source links somewhere (expected), of which Pipedrive holds a link (present) to the expected record ' +
-          '(correct); per owner field: owned by the provider\'s user or the fallback owner (correct), fallback assignments counted',
+          "(correct); per owner field: owned by the provider's user or the fallback owner (correct), fallback assignments counted",
         links,
       });
       await publishReport(pool, migrationId, 'reconciliation', [reportPath], { balanced, ...linkSummary(links), linkLines: describeLinks(links) });

@@ -26,7 +26,15 @@ interface SchemaContext {
   client: PipedriveClient;
   ledger: Ledger;
   migrationId: string;
-  audit: (e: { action: 'create' | 'update'; objectType: string; sourceKey: string; pipedriveId: string; endpoint: string; method?: string; tokens: number }) => Promise<void>;
+  audit: (e: {
+    action: 'create' | 'update';
+    objectType: string;
+    sourceKey: string;
+    pipedriveId: string;
+    endpoint: string;
+    method?: string;
+    tokens: number;
+  }) => Promise<void>;
   counts: SchemaResult;
 }
 
@@ -64,7 +72,15 @@ async function ensureElement<T>(
     });
     if (ours && entry?.state === 'pending') {
       // Recovered by the listing that found it (the create's response was lost): that read is what it cost.
-      await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(found), endpoint: e.request.label, method: 'RECOVER', tokens: e.listing.tokens });
+      await ctx.audit({
+        action: 'create',
+        objectType: e.objectType,
+        sourceKey: e.sourceKey,
+        pipedriveId: e.idOf(found),
+        endpoint: e.request.label,
+        method: 'RECOVER',
+        tokens: e.listing.tokens,
+      });
     }
     if (ours) ctx.counts.created += entry?.state === 'pending' ? 1 : 0;
     else ctx.counts.reused++;
@@ -81,7 +97,14 @@ async function ensureElement<T>(
     throw err;
   }
   await ctx.ledger.markCreated(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), runKind: 'schema' });
-  await ctx.audit({ action: 'create', objectType: e.objectType, sourceKey: e.sourceKey, pipedriveId: e.idOf(created), endpoint: e.request.label, tokens: e.request.tokens });
+  await ctx.audit({
+    action: 'create',
+    objectType: e.objectType,
+    sourceKey: e.sourceKey,
+    pipedriveId: e.idOf(created),
+    endpoint: e.request.label,
+    tokens: e.request.tokens,
+  });
   ctx.counts.created++;
   return created;
 }
@@ -92,12 +115,7 @@ async function ensureElement<T>(
  * this migration added. §5.1 as for any create: pending before the request; on a retry, an option found by label
  * whose row is pending was ours (the response was lost), one with no row was the account's.
  */
-async function ensureFieldOptions(
-  ctx: SchemaContext,
-  entity: CustomFieldEntity,
-  req: CustomFieldRequirement,
-  field: Field,
-): Promise<FieldOption[]> {
+async function ensureFieldOptions(ctx: SchemaContext, entity: CustomFieldEntity, req: CustomFieldRequirement, field: Field): Promise<FieldOption[]> {
   const endpoints = fieldEndpointsOf(entity);
   const endpoint = endpoints.addOptions.label;
   const listingTokens = endpoints.list.tokens;
@@ -112,7 +130,15 @@ async function ensureFieldOptions(
     } else if (entry?.state === 'pending') {
       const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(found.id));
       await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, runKind: 'schema' });
-      await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(label), pipedriveId, endpoint, method: 'RECOVER', tokens: listingTokens });
+      await ctx.audit({
+        action: 'create',
+        objectType: 'field_option',
+        sourceKey: keyOf(label),
+        pipedriveId,
+        endpoint,
+        method: 'RECOVER',
+        tokens: listingTokens,
+      });
       ctx.counts.created++;
     }
   }
@@ -170,11 +196,14 @@ export function createSchemaActivities(deps: ActivityDeps) {
         if (!users.some((u) => u.id === fallbackOwnerId)) {
           throw permanent(`PIPEDRIVE_FALLBACK_OWNER_ID=${fallbackOwnerId} is not an active user of this Pipedrive account`);
         }
-        const providers = await stagedData<{ provider_id: string; email: string | null; first_name: string | null; last_name: string | null; title: string | null; inactive: boolean | null }>(
-          pool,
-          migrationId,
-          'provider',
-        );
+        const providers = await stagedData<{
+          provider_id: string;
+          email: string | null;
+          first_name: string | null;
+          last_name: string | null;
+          title: string | null;
+          inactive: boolean | null;
+        }>(pool, migrationId, 'provider');
         const unmatched: { providerId: string; name: string; email: string | null; inactive: boolean }[] = [];
         let matched = 0;
         for (const data of providers) {
@@ -182,7 +211,13 @@ export function createSchemaActivities(deps: ActivityDeps) {
           const user = email ? byEmail.get(email) : undefined;
           if (user) {
             matched++;
-            await ledger.markCreated(migrationId, { objectType: 'user', sourceKey: `provider:${data.provider_id}`, pipedriveId: user.id, runKind: 'schema', state: 'reused' });
+            await ledger.markCreated(migrationId, {
+              objectType: 'user',
+              sourceKey: `provider:${data.provider_id}`,
+              pipedriveId: user.id,
+              runKind: 'schema',
+              state: 'reused',
+            });
           } else {
             unmatched.push({
               providerId: data.provider_id,
@@ -192,7 +227,13 @@ export function createSchemaActivities(deps: ActivityDeps) {
             });
           }
         }
-        await ledger.markCreated(migrationId, { objectType: 'user', sourceKey: FALLBACK_OWNER_KEY, pipedriveId: fallbackOwnerId, runKind: 'schema', state: 'reused' });
+        await ledger.markCreated(migrationId, {
+          objectType: 'user',
+          sourceKey: FALLBACK_OWNER_KEY,
+          pipedriveId: fallbackOwnerId,
+          runKind: 'schema',
+          state: 'reused',
+        });
         const reportPath = await writeJsonReport(settings, migrationId, 'providers.json', {
           migrationId,
           matched,
@@ -299,7 +340,8 @@ export function createSchemaActivities(deps: ActivityDeps) {
               request: stageType.endpoints.create,
               listing: stageType.endpoints.list,
               find: async () => stages.find((s) => s.name === stage),
-              findFresh: async () => (await client.listAll<{ id: number; name: string }>(stageType.collection, { pipeline_id: created.id })).find((s) => s.name === stage),
+              findFresh: async () =>
+                (await client.listAll<{ id: number; name: string }>(stageType.collection, { pipeline_id: created.id })).find((s) => s.name === stage),
               create: () => client.create<{ id: number; name: string }>(stageType.collection, { name: stage, pipeline_id: created.id }),
               idOf: (s) => String(s.id),
             });

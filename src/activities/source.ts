@@ -32,9 +32,7 @@ export function createSourceActivities(deps: ActivityDeps) {
           rowsRead: counts.rowsRead,
           rowsStaged: counts.rowsStaged,
           rowsRejected: counts.rowsRejected,
-          perTable: Object.fromEntries(
-            counts.tables.map((t) => [t.table, { read: t.rowsRead, staged: t.rowsStaged, rejected: t.rowsRejected }]),
-          ),
+          perTable: Object.fromEntries(counts.tables.map((t) => [t.table, { read: t.rowsRead, staged: t.rowsStaged, rejected: t.rowsRejected }])),
         };
       } catch (err) {
         if (err instanceof ExtractError) throw badSource(err.message, { type: err.type });

@@ -1,14 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { type Pool } from 'pg';
-import {
-  convertToPipedriveBody,
-  diffRecord,
-  fromPipedriveRecord,
-  type DiffOptions,
-  type FieldKeys,
-  type RecordDiff,
-  type TargetEntity,
-} from '../mapping';
+import { convertToPipedriveBody, diffRecord, fromPipedriveRecord, type DiffOptions, type FieldKeys, type RecordDiff, type TargetEntity } from '../mapping';
 import { dataObjectType } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
 import { Ledger, type LedgerEntry } from '../store/ledger';

@@ -13,10 +13,7 @@ export type LocalTimeKind = 'normal' | 'gap' | 'overlap';
  * zone. Each UTC offset the zone uses around that day is tried: the local time exists at every candidate instant
  * whose offset is the one that was tried.
  */
-export function classifyLocalTime(
-  zone: string,
-  wall: { year: number; month: number; day: number; hour: number; minute: number },
-): LocalTimeKind {
+export function classifyLocalTime(zone: string, wall: { year: number; month: number; day: number; hour: number; minute: number }): LocalTimeKind {
   const wallAsUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
   const offsets = new Set<number>();
   for (let shift = -DAY_MS; shift <= DAY_MS; shift += 3 * HOUR_MS) {
@@ -79,21 +76,16 @@ async function dstAppointments(ctx: AuditContext, timezone: string | null): Prom
   const dates = range.first && range.last ? offsetChangeDates(timezone, range.first, range.last) : [];
   let checked = 0;
   if (dates.length > 0) {
-    await forEachAppointmentOn(
-      ctx.db,
-      ctx,
-      dates,
-      (rows) => {
-        for (const row of rows) {
-          if (row.hour === null) continue;
-          checked += 1;
-          const [year, month, day] = row.date.split('-').map(Number) as [number, number, number];
-          const kind = classifyLocalTime(timezone, { year, month, day, hour: row.hour, minute: row.minute ?? 0 });
-          if (kind === 'gap') gap.add(row.source_key);
-          else if (kind === 'overlap') overlap.add(row.source_key);
-        }
-      },
-    );
+    await forEachAppointmentOn(ctx.db, ctx, dates, (rows) => {
+      for (const row of rows) {
+        if (row.hour === null) continue;
+        checked += 1;
+        const [year, month, day] = row.date.split('-').map(Number) as [number, number, number];
+        const kind = classifyLocalTime(timezone, { year, month, day, hour: row.hour, minute: row.minute ?? 0 });
+        if (kind === 'gap') gap.add(row.source_key);
+        else if (kind === 'overlap') overlap.add(row.source_key);
+      }
+    });
   }
   return { timezone, checked, gap: gap.toList(), overlap: overlap.toList() };
 }

@@ -64,7 +64,8 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
   const report: DataQualityReport = await withAuditSnapshot(pool, async (client) => {
     const run = await auditedRun<ExtractSourceSpec>(client, migrationId);
     if (!run) throw new Error(`auditMigration: migration_runs has no row for migration ${migrationId}`);
-    if ((await stagedTableCount(client, migrationId)) === 0) throw new Error(`auditMigration: nothing is staged for migration ${migrationId}: run the EXTRACT phase first`);
+    if ((await stagedTableCount(client, migrationId)) === 0)
+      throw new Error(`auditMigration: nothing is staged for migration ${migrationId}: run the EXTRACT phase first`);
 
     const ctx: AuditContext = { db: client, migrationId, maxListed, now };
     progress('source tables');

@@ -62,12 +62,7 @@ export function emailProblems(raw: string): string[] {
 }
 
 /** Streams one column's non-empty values and hands each to `check`. */
-async function forEachValue(
-  ctx: AuditContext,
-  table: DentrixTable,
-  column: string,
-  check: (key: string, value: string) => void,
-): Promise<void> {
+async function forEachValue(ctx: AuditContext, table: DentrixTable, column: string, check: (key: string, value: string) => void): Promise<void> {
   await forEachColumnValue(ctx.db, ctx, table, column, (rows) => {
     for (const row of rows) check(row.source_key, row.value);
   });

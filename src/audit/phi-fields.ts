@@ -46,7 +46,10 @@ export interface PhiFieldSelection {
  * The PHI fields to review: the caller's list when given, else the mapping layer's list (every rule it classifies
  * as PHI or never-moves), else the extract format's. Mapping rules are attached to the fields they read.
  */
-export function selectPhiFields(requested: readonly string[] | undefined, mappingEntries: readonly PhiFieldEntry[] = mappingPhiFields(defaultFieldMap())): PhiFieldSelection {
+export function selectPhiFields(
+  requested: readonly string[] | undefined,
+  mappingEntries: readonly PhiFieldEntry[] = mappingPhiFields(defaultFieldMap()),
+): PhiFieldSelection {
   const rulesByField = new Map<string, PhiMappingRule[]>();
   for (const entry of mappingEntries) {
     for (const field of columnsOfMappingSource(entry.source)) {

@@ -67,9 +67,17 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
   const title = `Data Quality Report — ${r.practice.name ?? r.migrationId}`;
   const tiles = [
     tile('patient records', fmt(r.duplicatePatients.patientRecords)),
-    tile('probable duplicates', `${fmt(r.duplicatePatients.duplicateRecords)} (${percent(r.duplicatePatients.rate)})`, r.duplicatePatients.duplicateRecords > 0),
+    tile(
+      'probable duplicates',
+      `${fmt(r.duplicatePatients.duplicateRecords)} (${percent(r.duplicatePatients.rate)})`,
+      r.duplicatePatients.duplicateRecords > 0,
+    ),
     tile('patients without email', fmt(r.contactQuality.patientsWithoutEmail.count), r.contactQuality.patientsWithoutEmail.count > 0),
-    tile('invalid phones', fmt(r.contactQuality.phones.malformed + r.contactQuality.phones.notValid), r.contactQuality.phones.malformed + r.contactQuality.phones.notValid > 0),
+    tile(
+      'invalid phones',
+      fmt(r.contactQuality.phones.malformed + r.contactQuality.phones.notValid),
+      r.contactQuality.phones.malformed + r.contactQuality.phones.notValid > 0,
+    ),
     tile('invalid emails', fmt(r.contactQuality.emails.invalid), r.contactQuality.emails.invalid > 0),
     tile('invalid dates', fmt(r.dates.invalidTotal + r.dates.implausibleTotal), r.dates.invalidTotal + r.dates.implausibleTotal > 0),
     tile('orphan references', fmt(r.orphanReferences.total), r.orphanReferences.total > 0),
@@ -82,17 +90,34 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
     section(
       'source',
       'Source tables: nothing dropped silently',
-      p(r.sourceTables.allReconciled ? 'Every table reconciles: rows read = rows staged + rows rejected.' : 'Some tables do not reconcile (highlighted): rows read ≠ rows staged + rows rejected, or the store holds a different number.') +
+      p(
+        r.sourceTables.allReconciled
+          ? 'Every table reconciles: rows read = rows staged + rows rejected.'
+          : 'Some tables do not reconcile (highlighted): rows read ≠ rows staged + rows rejected, or the store holds a different number.',
+      ) +
         table(
           ['table', 'manifest rows', 'read', 'staged', 'rejected', 'in store', 'warnings', 'reconciled'],
           [
             ...r.sourceTables.tables.map((s) => [s.table, s.manifestRows, s.rowsRead, s.rowsStaged, s.rowsRejected, s.rowsInStore, s.warnings, s.reconciled]),
-            ['total', null, r.sourceTables.totals.rowsRead, r.sourceTables.totals.rowsStaged, r.sourceTables.totals.rowsRejected, null, r.sourceTables.totals.warnings, r.sourceTables.allReconciled],
+            [
+              'total',
+              null,
+              r.sourceTables.totals.rowsRead,
+              r.sourceTables.totals.rowsStaged,
+              r.sourceTables.totals.rowsRejected,
+              null,
+              r.sourceTables.totals.warnings,
+              r.sourceTables.allReconciled,
+            ],
           ],
           { numericFrom: 1, bad: (row) => row[7] === false },
         ) +
         '<h3>Problems the readers reported</h3>' +
-        table(['table', 'column', 'severity', 'reason', 'rows'], r.sourceIssues.map((i) => [i.table, i.column, i.severity, i.reason, i.count]), { numericFrom: 4 }),
+        table(
+          ['table', 'column', 'severity', 'reason', 'rows'],
+          r.sourceIssues.map((i) => [i.table, i.column, i.severity, i.reason, i.count]),
+          { numericFrom: 4 },
+        ),
     ),
     section(
       'targets',
@@ -100,8 +125,16 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
       table(
         ['Pipedrive object', 'from', 'records'],
         [
-          ['Persons', `${fmt(t.persons.activePatients)} active, ${fmt(t.persons.inactivePatients)} inactive, ${fmt(t.persons.archivedPatients)} archived patients, ${fmt(t.persons.nonPatientGuarantors)} non-patient guarantors, ${fmt(t.persons.newPatientBookings)} new-patient bookings`, t.persons.total],
-          ['Organizations', `${fmt(t.organizations.households)} households (of ${fmt(t.organizations.families)} families), ${fmt(t.organizations.employers)} employers, ${fmt(t.organizations.referralSources)} referral sources, ${fmt(t.organizations.carriers)} carriers`, t.organizations.total],
+          [
+            'Persons',
+            `${fmt(t.persons.activePatients)} active, ${fmt(t.persons.inactivePatients)} inactive, ${fmt(t.persons.archivedPatients)} archived patients, ${fmt(t.persons.nonPatientGuarantors)} non-patient guarantors, ${fmt(t.persons.newPatientBookings)} new-patient bookings`,
+            t.persons.total,
+          ],
+          [
+            'Organizations',
+            `${fmt(t.organizations.households)} households (of ${fmt(t.organizations.families)} families), ${fmt(t.organizations.employers)} employers, ${fmt(t.organizations.referralSources)} referral sources, ${fmt(t.organizations.carriers)} carriers`,
+            t.organizations.total,
+          ],
           ['Products', 'CDT procedure codes', t.products.total],
           ['Deals', 'treatment plans', t.deals.total],
           ['Deal products', `procedures in plans (${fmt(t.dealProducts.proceduresOutsidePlans)} outside any plan stay reference data)`, t.dealProducts.total],
@@ -117,31 +150,68 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
       'duplicates',
       'Probable duplicate patients',
       p(r.duplicatePatients.rule) +
-        p(`${fmt(r.duplicatePatients.duplicateRecords)} duplicate records in ${fmt(r.duplicatePatients.groups)} groups out of ${fmt(r.duplicatePatients.patientRecords)} patient records (${percent(r.duplicatePatients.rate)}); ${fmt(r.duplicatePatients.pairsWithContactEvidence)} pairs also share an email, phone or address.`) +
-        table(['patient id', 'probable original', 'matched'], r.duplicatePatients.pairs.map((d) => [d.patientId, d.duplicateOfPatientId, d.matched.join(', ')])),
+        p(
+          `${fmt(r.duplicatePatients.duplicateRecords)} duplicate records in ${fmt(r.duplicatePatients.groups)} groups out of ${fmt(r.duplicatePatients.patientRecords)} patient records (${percent(r.duplicatePatients.rate)}); ${fmt(r.duplicatePatients.pairsWithContactEvidence)} pairs also share an email, phone or address.`,
+        ) +
+        table(
+          ['patient id', 'probable original', 'matched'],
+          r.duplicatePatients.pairs.map((d) => [d.patientId, d.duplicateOfPatientId, d.matched.join(', ')]),
+        ),
     ),
     section(
       'contacts',
       'Contact details',
       `<h3>Patients without email</h3>` +
-        p(`${fmt(r.contactQuality.patientsWithoutEmail.count)} patient records have no email (${Object.entries(r.contactQuality.patientsWithoutEmail.byStatus).map(([s, n]) => `${s}: ${fmt(n)}`).join(', ') || 'none'}); they get the "no email" flag in Pipedrive.`) +
+        p(
+          `${fmt(r.contactQuality.patientsWithoutEmail.count)} patient records have no email (${
+            Object.entries(r.contactQuality.patientsWithoutEmail.byStatus)
+              .map(([s, n]) => `${s}: ${fmt(n)}`)
+              .join(', ') || 'none'
+          }); they get the "no email" flag in Pipedrive.`,
+        ) +
         `<p>Patient ids: ${keys(r.contactQuality.patientsWithoutEmail)}</p>` +
         `<h3>Emails</h3>` +
-        p(`${r.contactQuality.emails.rule}. ${fmt(r.contactQuality.emails.checked)} checked, ${fmt(r.contactQuality.emails.invalid)} invalid, ${fmt(r.contactQuality.emails.needsCleanup)} valid after cleanup.`) +
-        table(['table', 'column', 'checked', 'invalid', 'needs cleanup'], r.contactQuality.emails.byColumn.map((c) => [c.table, c.column, c.checked, c.invalid, c.needsCleanup]), { numericFrom: 2 }) +
-        table(['table', 'key', 'column', 'problems'], r.contactQuality.emails.items.map((i) => [i.table, i.key, i.column, i.problems.join(', ')])) +
+        p(
+          `${r.contactQuality.emails.rule}. ${fmt(r.contactQuality.emails.checked)} checked, ${fmt(r.contactQuality.emails.invalid)} invalid, ${fmt(r.contactQuality.emails.needsCleanup)} valid after cleanup.`,
+        ) +
+        table(
+          ['table', 'column', 'checked', 'invalid', 'needs cleanup'],
+          r.contactQuality.emails.byColumn.map((c) => [c.table, c.column, c.checked, c.invalid, c.needsCleanup]),
+          { numericFrom: 2 },
+        ) +
+        table(
+          ['table', 'key', 'column', 'problems'],
+          r.contactQuality.emails.items.map((i) => [i.table, i.key, i.column, i.problems.join(', ')]),
+        ) +
         `<h3>Phones</h3>` +
-        p(`${r.contactQuality.phones.rule}; numbers without a country code are read as ${r.contactQuality.phones.defaultRegion}. ${fmt(r.contactQuality.phones.checked)} checked, ${fmt(r.contactQuality.phones.malformed)} malformed, ${fmt(r.contactQuality.phones.notValid)} not valid.`) +
-        table(['table', 'column', 'checked', 'malformed', 'not valid'], r.contactQuality.phones.byColumn.map((c) => [c.table, c.column, c.checked, c.malformed, c.notValid]), { numericFrom: 2 }) +
-        table(['table', 'key', 'column', 'problem'], r.contactQuality.phones.items.map((i) => [i.table, i.key, i.column, i.problems.join(', ')])),
+        p(
+          `${r.contactQuality.phones.rule}; numbers without a country code are read as ${r.contactQuality.phones.defaultRegion}. ${fmt(r.contactQuality.phones.checked)} checked, ${fmt(r.contactQuality.phones.malformed)} malformed, ${fmt(r.contactQuality.phones.notValid)} not valid.`,
+        ) +
+        table(
+          ['table', 'column', 'checked', 'malformed', 'not valid'],
+          r.contactQuality.phones.byColumn.map((c) => [c.table, c.column, c.checked, c.malformed, c.notValid]),
+          { numericFrom: 2 },
+        ) +
+        table(
+          ['table', 'key', 'column', 'problem'],
+          r.contactQuality.phones.items.map((i) => [i.table, i.key, i.column, i.problems.join(', ')]),
+        ),
     ),
     section(
       'dates',
       'Dates',
       `<h3>Invalid (unreadable, staged as empty)</h3>` +
-        table(['table', 'column', 'reason', 'rows', 'keys'], r.dates.invalid.map((g) => [g.table, g.column, g.reason, g.rows.count, g.rows.keys.slice(0, 50).join(', ')]), { numericFrom: 3 }) +
+        table(
+          ['table', 'column', 'reason', 'rows', 'keys'],
+          r.dates.invalid.map((g) => [g.table, g.column, g.reason, g.rows.count, g.rows.keys.slice(0, 50).join(', ')]),
+          { numericFrom: 3 },
+        ) +
         `<h3>Implausible</h3>` +
-        table(['table', 'column', 'rule', 'rows', 'keys'], r.dates.implausible.map((g) => [g.table, g.column, g.rule, g.rows.count, g.rows.keys.slice(0, 50).join(', ')]), { numericFrom: 3 }),
+        table(
+          ['table', 'column', 'rule', 'rows', 'keys'],
+          r.dates.implausible.map((g) => [g.table, g.column, g.rule, g.rows.count, g.rows.keys.slice(0, 50).join(', ')]),
+          { numericFrom: 3 },
+        ),
     ),
     section(
       'orphans',
@@ -149,7 +219,14 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
       p('Rows that point at a row the extract does not have (deleted in Dentrix, never extracted, or rejected by the reader).') +
         table(
           ['table', 'column', 'references', 'rows', 'missing keys', 'rows (first keys)'],
-          r.orphanReferences.references.map((o) => [o.table, o.column, o.references + (o.referencedTablePresent ? '' : ' (table absent)'), o.rows.count, o.missingKeys.keys.slice(0, 20).join(', '), o.rows.keys.slice(0, 20).join(', ')]),
+          r.orphanReferences.references.map((o) => [
+            o.table,
+            o.column,
+            o.references + (o.referencedTablePresent ? '' : ' (table absent)'),
+            o.rows.count,
+            o.missingKeys.keys.slice(0, 20).join(', '),
+            o.rows.keys.slice(0, 20).join(', '),
+          ]),
           { numericFrom: 3 },
         ),
     ),
@@ -157,8 +234,14 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
       'claims',
       'In-flight insurance claims (must clear before cutover)',
       p(`${r.inFlightClaims.rule}.`) +
-        p(`${fmt(r.inFlightClaims.claims)} claims over ${fmt(r.inFlightClaims.ledgerEntries)} ledger entries for ${fmt(r.inFlightClaims.guarantors)} guarantors; charges ${money(r.inFlightClaims.charges)}, insurance still expected ${money(r.inFlightClaims.insuranceEstimate)}.`) +
-        table(['guarantor id', 'claims', 'ledger entries', 'charges', 'insurance expected'], r.inFlightClaims.byGuarantor.map((g) => [g.guarantorId, g.claims, g.ledgerEntries, money(g.charges), money(g.insuranceEstimate)]), { numericFrom: 1 }),
+        p(
+          `${fmt(r.inFlightClaims.claims)} claims over ${fmt(r.inFlightClaims.ledgerEntries)} ledger entries for ${fmt(r.inFlightClaims.guarantors)} guarantors; charges ${money(r.inFlightClaims.charges)}, insurance still expected ${money(r.inFlightClaims.insuranceEstimate)}.`,
+        ) +
+        table(
+          ['guarantor id', 'claims', 'ledger entries', 'charges', 'insurance expected'],
+          r.inFlightClaims.byGuarantor.map((g) => [g.guarantorId, g.claims, g.ledgerEntries, money(g.charges), money(g.insuranceEstimate)]),
+          { numericFrom: 1 },
+        ),
     ),
     section(
       'volume',
@@ -176,16 +259,26 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
         ],
         { numericFrom: 1 },
       ) +
-        p(`Imaging stays in the practice's archive (a link per person moves): ${fmt(r.documents.imaging.files)} files, ${bytes(r.documents.imaging.bytes)}. Documents that can move as Pipedrive files: ${fmt(r.documents.movableAsFiles.files)} files, ${bytes(r.documents.movableAsFiles.bytes)}.`) +
-        table(['document type', 'imaging', 'files', 'size'], r.documents.byType.map((d) => [d.docType, d.imaging, d.files, bytes(d.bytes)]), { numericFrom: 2 }) +
-        p(`Files of the documents that can move, checked as the upload checks them (inside the extract folder, a regular file, the declared size and SHA-256): ${fmt(r.documents.fileChecks.checked)} checked, ${fmt(r.documents.fileChecks.refused)} would be refused (each such document is rejected with its reason).`) +
+        p(
+          `Imaging stays in the practice's archive (a link per person moves): ${fmt(r.documents.imaging.files)} files, ${bytes(r.documents.imaging.bytes)}. Documents that can move as Pipedrive files: ${fmt(r.documents.movableAsFiles.files)} files, ${bytes(r.documents.movableAsFiles.bytes)}.`,
+        ) +
+        table(
+          ['document type', 'imaging', 'files', 'size'],
+          r.documents.byType.map((d) => [d.docType, d.imaging, d.files, bytes(d.bytes)]),
+          { numericFrom: 2 },
+        ) +
+        p(
+          `Files of the documents that can move, checked as the upload checks them (inside the extract folder, a regular file, the declared size and SHA-256): ${fmt(r.documents.fileChecks.checked)} checked, ${fmt(r.documents.fileChecks.refused)} would be refused (each such document is rejected with its reason).`,
+        ) +
         r.documents.fileChecks.byReason.map((f) => `<p>${escapeHtml(f.kind)} (${fmt(f.documents.count)}): ${keys(f.documents)}</p>`).join(''),
     ),
     section(
       'appointments',
       'Appointments',
       `<h3>New-patient bookings without a patient record</h3>` +
-        p(`${fmt(r.appointments.newPatientWithoutRecord.count)} bookings (${fmt(r.appointments.newPatientWithoutRecord.upcoming)} upcoming), ${fmt(r.appointments.newPatientWithoutRecord.withName)} with a name and ${fmt(r.appointments.newPatientWithoutRecord.withPhone)} with a phone on the booking.`) +
+        p(
+          `${fmt(r.appointments.newPatientWithoutRecord.count)} bookings (${fmt(r.appointments.newPatientWithoutRecord.upcoming)} upcoming), ${fmt(r.appointments.newPatientWithoutRecord.withName)} with a name and ${fmt(r.appointments.newPatientWithoutRecord.withPhone)} with a phone on the booking.`,
+        ) +
         `<p>Appointment ids: ${keys(r.appointments.newPatientWithoutRecord)}</p>` +
         `<h3>Daylight-saving changes (${escapeHtml(r.appointments.dst.timezone ?? 'time zone unknown')})</h3>` +
         (r.appointments.dst.note ? p(r.appointments.dst.note) : '') +
@@ -196,7 +289,9 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
     section(
       'phi',
       'Fields that need HIPAA review before import',
-      p(`List from: ${r.phiFields.source === 'mapping' ? 'the field map' : r.phiFields.source === 'option' ? 'the operator' : 'the extract format'}. Nothing in these fields moves until the practice's compliance review approves it.`) +
+      p(
+        `List from: ${r.phiFields.source === 'mapping' ? 'the field map' : r.phiFields.source === 'option' ? 'the operator' : 'the extract format'}. Nothing in these fields moves until the practice's compliance review approves it.`,
+      ) +
         table(
           ['field', 'rows with a value', 'rows', 'mapping rules', 'default de-identification'],
           r.phiFields.fields.map((f) => [

@@ -3,7 +3,6 @@ import type { TargetObjectCounts } from './report';
 import { familyRow, targetObjectRow } from '../store/source-audit';
 import { type AuditContext } from './sql';
 
-
 /**
  * What the staged rows become in Pipedrive (service page object mapping): one pass over the migration's rows,
  * plus one over patients to group families.

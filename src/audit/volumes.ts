@@ -26,12 +26,15 @@ export async function clinicalNoteVolume(ctx: AuditContext): Promise<ClinicalNot
  * Documents by type: imaging stays in the practice's archive (a link moves), the rest can move as files; and the
  * files of those that can move, checked as the load checks them (`source` is where they are).
  */
-export async function documentVolume(ctx: AuditContext, source: ExtractSourceSpec, onProgress: (section: string) => void = () => undefined): Promise<DocumentVolume> {
+export async function documentVolume(
+  ctx: AuditContext,
+  source: ExtractSourceSpec,
+  onProgress: (section: string) => void = () => undefined,
+): Promise<DocumentVolume> {
   const rows = await documentTypeRows(ctx.db, ctx);
   const imagingTypes = new Set<string>(IMAGING_DOCUMENT_TYPES);
   const byType = rows.map((r) => ({ docType: r.doc_type, files: r.files, bytes: r.bytes ?? 0, imaging: imagingTypes.has(r.doc_type) }));
-  const sum = (imaging: boolean, field: 'files' | 'bytes'): number =>
-    byType.filter((t) => t.imaging === imaging).reduce((total, t) => total + t[field], 0);
+  const sum = (imaging: boolean, field: 'files' | 'bytes'): number => byType.filter((t) => t.imaging === imaging).reduce((total, t) => total + t[field], 0);
   return {
     imaging: { files: sum(true, 'files'), bytes: sum(true, 'bytes') },
     movableAsFiles: { files: sum(false, 'files'), bytes: sum(false, 'bytes') },
@@ -67,6 +70,8 @@ async function documentFileChecks(ctx: AuditContext, source: ExtractSourceSpec, 
     },
     500,
   );
-  const byReason = [...byKind].map(([kind, keys]) => ({ kind, documents: keys.toList() })).sort((a, b) => b.documents.count - a.documents.count || a.kind.localeCompare(b.kind));
+  const byReason = [...byKind]
+    .map(([kind, keys]) => ({ kind, documents: keys.toList() }))
+    .sort((a, b) => b.documents.count - a.documents.count || a.kind.localeCompare(b.kind));
   return { checked, refused: byReason.reduce((total, r) => total + r.documents.count, 0), byReason };
 }

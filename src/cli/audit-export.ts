@@ -3,7 +3,23 @@ import { stringify } from 'csv-stringify';
 import { type Pool } from 'pg';
 import { readAudit } from '../store/audit';
 
-const COLUMNS = ['id', 'at', 'action', 'object_type', 'source_key', 'pipedrive_id', 'method', 'endpoint', 'status', 'tokens', 'workflow_id', 'run_id', 'activity_id', 'attempt', 'note'];
+const COLUMNS = [
+  'id',
+  'at',
+  'action',
+  'object_type',
+  'source_key',
+  'pipedrive_id',
+  'method',
+  'endpoint',
+  'status',
+  'tokens',
+  'workflow_id',
+  'run_id',
+  'activity_id',
+  'attempt',
+  'note',
+];
 
 /** Streams the audit log (every create, update, delete) as CSV or JSON lines to a file (owner-only, 0600) or stdout. */
 export async function exportAuditLog(pool: Pool, migrationId: string, format: 'csv' | 'json', outFile?: string): Promise<number> {

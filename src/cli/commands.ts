@@ -86,7 +86,11 @@ const PREFLIGHT_TIMEOUT = '45 seconds';
  * Asks a worker which Pipedrive account its token answers for at `pipedriveBaseUrl` (the token lives on workers only).
  * A refused token, an unreachable account or no worker at all is one clear error naming the setting.
  */
-export async function preflightPipedrive(env: Env, client: Client, pipedriveBaseUrl: string): Promise<{ account: string; userId: number; companyName?: string }> {
+export async function preflightPipedrive(
+  env: Env,
+  client: Client,
+  pipedriveBaseUrl: string,
+): Promise<{ account: string; userId: number; companyName?: string }> {
   const host = new URL(pipedriveBaseUrl).host;
   const noWorker = new ConfigError(
     `no worker polls task queue "${env.TASK_QUEUE}" on ${temporalConnectConfig(env).address}: start one with "npm run worker" ` +
@@ -188,7 +192,14 @@ export async function startMigration(env: Env, pool: Pool, client: Client, req: 
         `- gates: MAPPING_REVIEW and SAMPLE_REVIEW wait for \`npm run starter -- approve\` or \`reject\` (answered at once; a decision counts only for the gate open now), or the Web UI's Send a Signal \`approve\` / \`reject\`\n` +
         `- rollback at any time after the first write: signal \`rollback\` or \`npm run starter -- rollback\``,
     });
-    return { migrationId: req.migrationId, workflowId, runId: handle.firstExecutionRunId, practiceName, alreadyRunning: false, pipedriveAccount: identity.account };
+    return {
+      migrationId: req.migrationId,
+      workflowId,
+      runId: handle.firstExecutionRunId,
+      practiceName,
+      alreadyRunning: false,
+      pipedriveAccount: identity.account,
+    };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       const desc = await client.workflow.getHandle(workflowId).describe();

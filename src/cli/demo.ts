@@ -188,7 +188,12 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
       }
       if (s.audit && s.reports.dataQuality && s.phase === 'MAPPING_REVIEW') {
         say(`    Data Quality Report: ${s.reports.dataQualityHtml ?? s.reports.dataQuality}`);
-        say(`    data quality: ${Object.entries(s.audit).slice(0, 10).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+        say(
+          `    data quality: ${Object.entries(s.audit)
+            .slice(0, 10)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' · ')}`,
+        );
       }
     },
   });

@@ -10,7 +10,9 @@ export async function loadPracticeGenerator(): Promise<typeof PracticeGenerator>
     return await import('@dentrix-pipedrive/practice-generator');
   } catch (err) {
     if (isMissing(err, '@dentrix-pipedrive/practice-generator')) {
-      throw new Error('generate needs the practice generator (packages/practice-generator), a development workspace this installation leaves out: run it from a clone after npm ci');
+      throw new Error(
+        'generate needs the practice generator (packages/practice-generator), a development workspace this installation leaves out: run it from a clone after npm ci',
+      );
     }
     throw err;
   }

@@ -23,59 +23,112 @@ export function registerExtraCommands(cli: Command): void {
     .addOption(new Option('--date-format <format>').choices(['iso', 'us']).default('iso'))
     .option('--currency <code>', "the practice's ISO 4217 currency, e.g. CAD", 'USD')
     .option('--json', 'print one JSON line')
-    .action(async (o: { profile: 'demo' | 'small' | 'medium' | 'large'; seed: number; out?: string; sql?: string; sqlSchema: string; documents?: string; dateFormat: 'iso' | 'us'; currency: string; json?: boolean }) => {
-      if (Boolean(o.out) === Boolean(o.sql)) throw new Error('give exactly one of --out <dir> or --sql <url>');
-      if (!/^[A-Z]{3}$/u.test(o.currency)) throw new Error(`--currency "${o.currency}": give a 3-letter ISO 4217 code in capitals, e.g. CAD`);
-      if (o.documents && o.out) throw new Error('--documents is for --sql: an extract folder keeps its files in <out>/documents/');
-      const documentsDir = o.documents ? path.resolve(o.documents) : undefined;
-      const { generatePractice, generatePracticeToSql } = await loadPracticeGenerator();
-      const started = Date.now();
-      const result = o.out
-        ? await generatePractice({ profile: o.profile, seed: o.seed, outDir: path.resolve(o.out), dateFormat: o.dateFormat, currency: o.currency })
-        : await generatePracticeToSql({ profile: o.profile, seed: o.seed, connectionString: o.sql!, schema: o.sqlSchema, currency: o.currency, ...(documentsDir ? { documentsDir } : {}) });
-      const rows = Object.values(result.manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
-      const where = o.out ? path.resolve(o.out) : `${o.sqlSchema} schema`;
-      if (o.json) {
-        process.stdout.write(JSON.stringify({ profile: o.profile, seed: o.seed, where, ...(documentsDir ? { documentsDir } : {}), rows, tables: result.manifest.tables, ms: Date.now() - started }) + '\n');
-      } else {
-        console.log(`Wrote ${result.manifest.practice.name} (${o.profile}, seed ${o.seed}): ${rows} rows in ${Date.now() - started} ms to ${where}.`);
-        if (o.sql) console.log(documentsDir ? `Document files: ${path.join(documentsDir, 'documents')}` : 'Document files not written (only their rows): pass --documents <dir> to write them.');
-      }
-    });
+    .action(
+      async (o: {
+        profile: 'demo' | 'small' | 'medium' | 'large';
+        seed: number;
+        out?: string;
+        sql?: string;
+        sqlSchema: string;
+        documents?: string;
+        dateFormat: 'iso' | 'us';
+        currency: string;
+        json?: boolean;
+      }) => {
+        if (Boolean(o.out) === Boolean(o.sql)) throw new Error('give exactly one of --out <dir> or --sql <url>');
+        if (!/^[A-Z]{3}$/u.test(o.currency)) throw new Error(`--currency "${o.currency}": give a 3-letter ISO 4217 code in capitals, e.g. CAD`);
+        if (o.documents && o.out) throw new Error('--documents is for --sql: an extract folder keeps its files in <out>/documents/');
+        const documentsDir = o.documents ? path.resolve(o.documents) : undefined;
+        const { generatePractice, generatePracticeToSql } = await loadPracticeGenerator();
+        const started = Date.now();
+        const result = o.out
+          ? await generatePractice({ profile: o.profile, seed: o.seed, outDir: path.resolve(o.out), dateFormat: o.dateFormat, currency: o.currency })
+          : await generatePracticeToSql({
+              profile: o.profile,
+              seed: o.seed,
+              connectionString: o.sql!,
+              schema: o.sqlSchema,
+              currency: o.currency,
+              ...(documentsDir ? { documentsDir } : {}),
+            });
+        const rows = Object.values(result.manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
+        const where = o.out ? path.resolve(o.out) : `${o.sqlSchema} schema`;
+        if (o.json) {
+          process.stdout.write(
+            JSON.stringify({
+              profile: o.profile,
+              seed: o.seed,
+              where,
+              ...(documentsDir ? { documentsDir } : {}),
+              rows,
+              tables: result.manifest.tables,
+              ms: Date.now() - started,
+            }) + '\n',
+          );
+        } else {
+          console.log(`Wrote ${result.manifest.practice.name} (${o.profile}, seed ${o.seed}): ${rows} rows in ${Date.now() - started} ms to ${where}.`);
+          if (o.sql)
+            console.log(
+              documentsDir
+                ? `Document files: ${path.join(documentsDir, 'documents')}`
+                : 'Document files not written (only their rows): pass --documents <dir> to write them.',
+            );
+        }
+      },
+    );
 
   cli
     .command('plan')
-    .description("estimate requests, tokens and days per phase for an extract on a Pipedrive plan")
+    .description('estimate requests, tokens and days per phase for an extract on a Pipedrive plan')
     .option('--extract <dir>', 'Dentrix extract folder')
     .option('--sql <url>', 'Dentrix SQL mirror')
     .option('--sql-schema <schema>', 'schema of the SQL mirror', 'admin')
     .addOption(new Option('--plan <plan>').choices(PIPEDRIVE_PLAN_NAMES).default('growth'))
     .option('--seats <n>', 'Pipedrive seats', (v) => Number(v), 5)
     .option('--sample-size <n>', 'records in the sample run', (v) => Number(v), 250)
-    .option('--daily-budget <tokens>', 'tokens per day when plan × seats is not the whole story (default: PIPEDRIVE_DAILY_TOKEN_BUDGET, else plan × seats)', (v) => Number(v))
+    .option(
+      '--daily-budget <tokens>',
+      'tokens per day when plan × seats is not the whole story (default: PIPEDRIVE_DAILY_TOKEN_BUDGET, else plan × seats)',
+      (v) => Number(v),
+    )
     .option('--reserve <reserve>', 'left unspent each day: 5% or 2000 tokens (default: PIPEDRIVE_BUDGET_RESERVE, 5%)')
     .option('--detail', 'list every operation')
     .option('--json', 'print one JSON line')
-    .action(async (o: { extract?: string; sql?: string; sqlSchema: string; plan: PipedrivePlan; seats: number; sampleSize: number; dailyBudget?: number; reserve?: string; detail?: boolean; json?: boolean }) => {
-      if (Boolean(o.extract) === Boolean(o.sql)) throw new Error('give exactly one of --extract <dir> or --sql <url>');
-      const env = loadEnv();
-      const reserve = o.reserve === undefined ? env.PIPEDRIVE_BUDGET_RESERVE : parseBudgetReserve(o.reserve);
-      if (!reserve) throw new Error(`--reserve: expected a percentage below 100 (e.g. 5%) or a whole number of tokens, got "${o.reserve}"`);
-      const dailyTokenBudget = o.dailyBudget ?? env.PIPEDRIVE_DAILY_TOKEN_BUDGET;
-      if (dailyTokenBudget !== undefined && !(Number.isInteger(dailyTokenBudget) && dailyTokenBudget > 0)) {
-        throw new Error(`--daily-budget: expected a whole number of tokens above 0, got "${String(o.dailyBudget)}"`);
-      }
-      const source = o.extract ? { kind: 'folder' as const, path: path.resolve(o.extract) } : { kind: 'sql' as const, connectionString: o.sql!, schema: o.sqlSchema };
-      const estimate = await estimateFromExtract(source, { plan: o.plan, seats: o.seats, sampleSize: o.sampleSize, reserve, dailyTokenBudget });
-      process.stdout.write(o.json ? formatPlanJson(estimate).trim() + '\n' : formatPlanText(estimate, { detail: o.detail }) + '\n');
-    });
+    .action(
+      async (o: {
+        extract?: string;
+        sql?: string;
+        sqlSchema: string;
+        plan: PipedrivePlan;
+        seats: number;
+        sampleSize: number;
+        dailyBudget?: number;
+        reserve?: string;
+        detail?: boolean;
+        json?: boolean;
+      }) => {
+        if (Boolean(o.extract) === Boolean(o.sql)) throw new Error('give exactly one of --extract <dir> or --sql <url>');
+        const env = loadEnv();
+        const reserve = o.reserve === undefined ? env.PIPEDRIVE_BUDGET_RESERVE : parseBudgetReserve(o.reserve);
+        if (!reserve) throw new Error(`--reserve: expected a percentage below 100 (e.g. 5%) or a whole number of tokens, got "${o.reserve}"`);
+        const dailyTokenBudget = o.dailyBudget ?? env.PIPEDRIVE_DAILY_TOKEN_BUDGET;
+        if (dailyTokenBudget !== undefined && !(Number.isInteger(dailyTokenBudget) && dailyTokenBudget > 0)) {
+          throw new Error(`--daily-budget: expected a whole number of tokens above 0, got "${String(o.dailyBudget)}"`);
+        }
+        const source = o.extract
+          ? { kind: 'folder' as const, path: path.resolve(o.extract) }
+          : { kind: 'sql' as const, connectionString: o.sql!, schema: o.sqlSchema };
+        const estimate = await estimateFromExtract(source, { plan: o.plan, seats: o.seats, sampleSize: o.sampleSize, reserve, dailyTokenBudget });
+        process.stdout.write(o.json ? formatPlanJson(estimate).trim() + '\n' : formatPlanText(estimate, { detail: o.detail }) + '\n');
+      },
+    );
 
   cli
     .command('report')
     .description("list a migration's reports (data quality, map, sample diff, verification, reconciliation...), print one, or export them, from the store")
     .requiredOption('-m, --migration-id <slug>')
     .option('--kind <kind>', 'print this report (e.g. data-quality, sample-diff, verification, reconciliation, mapping-workbook)')
-    .option('--file <name>', "with --kind: print this file of the report instead of its main one (e.g. verification.html)")
+    .option('--file <name>', 'with --kind: print this file of the report instead of its main one (e.g. verification.html)')
     .option('--out <dir>', "write the report's files (with --kind) or every report's files to this folder instead of printing")
     .option('--json', 'print one JSON line (the list, or the files --out wrote)')
     .action(async (o: { migrationId: string; kind?: string; file?: string; out?: string; json?: boolean }) => {

@@ -78,8 +78,10 @@ export function describeFailure(f: MigrationFailure): string {
   const kind = `${f.type}${f.detail ? `: ${f.detail}` : ''}, ${f.permanent ? 'permanent' : 'transient'}`;
   const where = `${f.activity ? `in activity ${f.activity}` : ''}${f.workflow ? `${f.activity ? ' of' : 'in'} ${f.workflow}` : ''}`;
   if (f.state === 'retrying') {
-    return `retrying: ${f.activity ? `activity ${f.activity}` : 'an activity'}${f.workflow ? ` of ${f.workflow}` : ''} keeps failing` +
-      `${f.attempt ? ` (attempt ${f.attempt})` : ''}: ${f.message} (${kind})`;
+    return (
+      `retrying: ${f.activity ? `activity ${f.activity}` : 'an activity'}${f.workflow ? ` of ${f.workflow}` : ''} keeps failing` +
+      `${f.attempt ? ` (attempt ${f.attempt})` : ''}: ${f.message} (${kind})`
+    );
   }
   return `error: ${f.message} (${kind}${where ? `; ${where}` : ''})`;
 }
@@ -134,7 +136,13 @@ async function pendingFailure(
     const cause = failureCause(converter.failureConverter.failureToError(pending.lastFailure, converter.payloadConverter));
     if (!cause) continue;
     const activity = pending.activityType?.name ?? cause.activity;
-    found = { ...cause, ...(activity ? { activity } : {}), ...(workflowId ? { workflow: workflowId } : {}), state: 'retrying', ...(attempt ? { attempt } : {}) };
+    found = {
+      ...cause,
+      ...(activity ? { activity } : {}),
+      ...(workflowId ? { workflow: workflowId } : {}),
+      state: 'retrying',
+      ...(attempt ? { attempt } : {}),
+    };
   }
   if (found || depth === 0) return found;
   for (const child of raw.pendingChildren ?? []) {

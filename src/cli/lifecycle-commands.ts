@@ -5,15 +5,7 @@ import type { Pool } from 'pg';
 import { loadEnv, parseMigrationOptions, type Env } from '../config';
 import { connectClient } from '../runtime/temporal';
 import { createOutput } from './output';
-import {
-  repointSource,
-  requestCutover,
-  requestRollback,
-  reviewedBy,
-  sendApproval,
-  sendRejection,
-  startMigration,
-} from './commands';
+import { repointSource, requestCutover, requestRollback, reviewedBy, sendApproval, sendRejection, startMigration } from './commands';
 import { cutoverMessage } from './status-view';
 import { GATES, type Gate } from '../workflows/messages';
 
@@ -60,7 +52,11 @@ export function registerStartCommand(cli: Command, { withStore }: { withStore: W
         deltaWindowSeconds: o.deltaWindow,
         deltaPollSeconds: o.deltaPoll,
         skipDelta: o.skipDelta ? true : undefined,
-        objectTypes: o.objects ? String(o.objects).split(',').map((s: string) => s.trim()) : undefined,
+        objectTypes: o.objects
+          ? String(o.objects)
+              .split(',')
+              .map((s: string) => s.trim())
+          : undefined,
       });
       const client = await connectClient(env);
       const started = await withStore(env, (pool) =>
@@ -99,7 +95,13 @@ export function registerLifecycleCommands(cli: Command, { withStore }: { withSto
       const client = await connectClient(env);
       const out = createOutput(Boolean(o.json));
       const result = await withStore(env, async (pool) => {
-        const input = await reviewedBy(client, pool, o.migrationId, { gate: o.gate as Gate, by: o.by, mapVersion: o.mapVersion, sampleRun: o.sampleRun, overrideReason: o.overrideReason });
+        const input = await reviewedBy(client, pool, o.migrationId, {
+          gate: o.gate as Gate,
+          by: o.by,
+          mapVersion: o.mapVersion,
+          sampleRun: o.sampleRun,
+          overrideReason: o.overrideReason,
+        });
         return sendApproval(client, o.migrationId, input, pool);
       });
       out.line(`Approved ${o.gate} of migration ${o.migrationId}: ${result.outcome}.`);
@@ -134,9 +136,7 @@ export function registerLifecycleCommands(cli: Command, { withStore }: { withSto
       const env = loadEnv();
       const client = await connectClient(env);
       const r = await requestRollback(env, client, o.migrationId, { by: o.by, reason: o.reason });
-      createOutput(Boolean(o.json)).line(
-        r.mode === 'signalled' ? `Rollback signalled to ${r.workflowId}.` : `Started rollback workflow ${r.workflowId}.`,
-      );
+      createOutput(Boolean(o.json)).line(r.mode === 'signalled' ? `Rollback signalled to ${r.workflowId}.` : `Started rollback workflow ${r.workflowId}.`);
       createOutput(Boolean(o.json)).result({ migrationId: o.migrationId, ...r });
     });
 

@@ -64,13 +64,27 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
         }
         const { xlsxPath, csvPath } = files;
         if (o.json) {
-          print(JSON.stringify({ migrationId: o.migrationId, version: stored.version, status: stored.status, rules: current.rules.length, from, xlsxPath, csvPath }));
+          print(
+            JSON.stringify({
+              migrationId: o.migrationId,
+              version: stored.version,
+              status: stored.status,
+              rules: current.rules.length,
+              from,
+              xlsxPath,
+              csvPath,
+            }),
+          );
           return;
         }
         print(`Map version ${stored.version} (${stored.status}, ${current.rules.length} rules) written to:`);
         print(`  ${xlsxPath}`);
         print(`  ${csvPath}`);
-        print(from === 'store' ? 'This is the workbook the worker proposed for it, from the migration store.' : 'Made from the map version and the staged extract in the migration store.');
+        print(
+          from === 'store'
+            ? 'This is the workbook the worker proposed for it, from the migration store.'
+            : 'Made from the map version and the staged extract in the migration store.',
+        );
         print(`Edit it (decision edit/reject, phi_decision for PHI rows), then: map import --migration-id ${o.migrationId} --file <path>`);
       });
     });
@@ -98,7 +112,11 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
         }
         const storedPhi = phiDecisionsForApproval(stored.document, {});
         if (result.changes.length === 0 && samePhi(storedPhi, result.phi)) {
-          print(o.json ? JSON.stringify({ migrationId: o.migrationId, saved: false, version: stored.version, changes: [] }) : `No changes to map version ${stored.version}: nothing saved.`);
+          print(
+            o.json
+              ? JSON.stringify({ migrationId: o.migrationId, saved: false, version: stored.version, changes: [] })
+              : `No changes to map version ${stored.version}: nothing saved.`,
+          );
           return;
         }
         const version = await saveProposedMap(pool, o.migrationId, { map: result.map, phi: result.phi });
@@ -118,7 +136,13 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
  * Writes the stored workbook of `version` (XLSX and CSV, as the worker proposed it) into dir; undefined when the store
  * does not hold that version's workbook.
  */
-async function storedWorkbook(pool: Pool, migrationId: string, version: number, dir: string, basename: string): Promise<{ xlsxPath: string; csvPath: string } | undefined> {
+async function storedWorkbook(
+  pool: Pool,
+  migrationId: string,
+  version: number,
+  dir: string,
+  basename: string,
+): Promise<{ xlsxPath: string; csvPath: string } | undefined> {
   const report = (await listReports(pool, migrationId)).find((r) => r.kind === 'mapping-workbook');
   if ((report?.summary as { version?: number } | undefined)?.version !== version) return undefined;
   const xlsx = await readReportFile(pool, migrationId, 'mapping-workbook', `${basename}.xlsx`);

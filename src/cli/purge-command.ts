@@ -30,7 +30,11 @@ export interface PurgeOutcome extends PurgeCounts {
 }
 
 /** Purges one migration's staged PHI; refuses (PurgeRefusedError) while its phase needs staging, unless forced. */
-export async function purgeMigration(pool: Pool, migrationId: string, opts: { by: string; force?: boolean; reason?: string; reports?: boolean }): Promise<PurgeOutcome> {
+export async function purgeMigration(
+  pool: Pool,
+  migrationId: string,
+  opts: { by: string; force?: boolean; reason?: string; reports?: boolean },
+): Promise<PurgeOutcome> {
   const run = await getRun(pool, migrationId);
   const needsStaging = !PURGEABLE_PHASES.includes(run.phase);
   if (needsStaging && !opts.force) throw new PurgeRefusedError(migrationId, run.phase);
@@ -53,15 +57,17 @@ export function registerPurgeCommand(cli: Command, deps: PurgeCommandDeps): void
   const print = deps.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
   cli
     .command('purge')
-    .description('delete a migration\'s staged PHI from the store (after DONE, ROLLED_BACK or FAILED); ids, counts, ledger and audit log stay')
+    .description("delete a migration's staged PHI from the store (after DONE, ROLLED_BACK or FAILED); ids, counts, ledger and audit log stay")
     .addOption(new Option('-m, --migration-id <slug>', 'migration id').makeOptionMandatory())
     .option('--by <name>', 'who purges (kept in the audit log)', defaultOperator())
     .option('--reason <text>', 'why (kept in the audit log)')
     .option('--force', 'purge even though the migration is in a phase that reads the staged extract')
-    .option('--reports', "also delete the stored reports that quote source values (sample diff, verification, workbook): at the end of their retention")
+    .option('--reports', 'also delete the stored reports that quote source values (sample diff, verification, workbook): at the end of their retention')
     .option('--json', 'print one JSON line')
     .action(async (o: { migrationId: string; by: string; reason?: string; force?: boolean; reports?: boolean; json?: boolean }) => {
-      const outcome = await deps.withStore((pool) => purgeMigration(pool, o.migrationId, { by: o.by, force: Boolean(o.force), reason: o.reason, reports: Boolean(o.reports) }));
+      const outcome = await deps.withStore((pool) =>
+        purgeMigration(pool, o.migrationId, { by: o.by, force: Boolean(o.force), reason: o.reason, reports: Boolean(o.reports) }),
+      );
       if (o.json) {
         print(JSON.stringify(outcome));
         return;

@@ -37,7 +37,9 @@ export async function storedReportFile(pool: Pool, migrationId: string, kind: st
     throw new Error(`the "${kind}" report has no file "${name}"; it has: ${report.files.map((f) => f.name).join(', ')}`);
   }
   if (REPORTS_WITH_VALUES.includes(kind) && report.writtenBy) {
-    throw new Error(`the "${kind}" report's stored contents were purged with the staged PHI (they quote source values); its summary: ${JSON.stringify(report.summary)}`);
+    throw new Error(
+      `the "${kind}" report's stored contents were purged with the staged PHI (they quote source values); its summary: ${JSON.stringify(report.summary)}`,
+    );
   }
   throw new Error(
     `the "${kind}" report was written before reports were kept in the store: its only copy is on the worker that wrote it (${report.writtenBy ?? report.path})`,

@@ -38,7 +38,16 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
           const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId)];
           const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
           const error = await failureOf(o.migrationId);
-          process.stdout.write(JSON.stringify({ migrationId: o.migrationId, phase: currentPhase(status, progress), status, progress, ...(error ? { error } : {}), ...(delta ? { delta } : {}) }) + '\n');
+          process.stdout.write(
+            JSON.stringify({
+              migrationId: o.migrationId,
+              phase: currentPhase(status, progress),
+              status,
+              progress,
+              ...(error ? { error } : {}),
+              ...(delta ? { delta } : {}),
+            }) + '\n',
+          );
           return;
         }
         const bars = new ObjectBars();

@@ -35,7 +35,9 @@ export function statusHeader(
   }
   if (status?.audit) {
     const a = status.audit;
-    const keys = Object.keys(a).slice(0, 8).map((k) => `${k} ${a[k]}`);
+    const keys = Object.keys(a)
+      .slice(0, 8)
+      .map((k) => `${k} ${a[k]}`);
     lines.push(`  data quality: ${keys.join(' · ')}`);
   }
   if (status?.sample) lines.push(`  sample accuracy: ${status.sample.accuracy.toFixed(2)}% over ${status.sample.fieldsCompared} fields`);
@@ -63,7 +65,7 @@ export function cutoverMessage(migrationId: string, r: CutoverClaims & { sent: b
   const warning =
     r.inFlightClaims > 0
       ? `WARNING: ${r.inFlightClaims} insurance claim${r.inFlightClaims === 1 ? ' is' : 's are'} still in flight (sent or pending in Dentrix)` +
-        `${r.asOf === 'delta-window' ? ' as of the delta window\'s last poll' : ' in the rows staged last'}; they must clear before cutover.` +
+        `${r.asOf === 'delta-window' ? " as of the delta window's last poll" : ' in the rows staged last'}; they must clear before cutover.` +
         (r.reportPath ? `\n  Report (by guarantor): ${r.reportPath}` : '')
       : undefined;
   const line = r.sent

@@ -18,15 +18,7 @@ import { DENTRIX_TABLES } from './types';
  * extract can hold patient names).
  */
 
-export const FILE_REFUSAL_KINDS = [
-  'path_outside',
-  'link_outside',
-  'missing',
-  'not_regular_file',
-  'unreadable',
-  'size_mismatch',
-  'sha256_mismatch',
-] as const;
+export const FILE_REFUSAL_KINDS = ['path_outside', 'link_outside', 'missing', 'not_regular_file', 'unreadable', 'size_mismatch', 'sha256_mismatch'] as const;
 export type FileRefusalKind = (typeof FILE_REFUSAL_KINDS)[number];
 
 export interface FileRefusal {
@@ -263,7 +255,8 @@ export async function readDocumentFile(
 ): Promise<{ path: string; content: Buffer } | { reason: string; kind: DocumentFileRefusalKind }> {
   if (!filePath) return { reason: 'document.file_path: empty', kind: 'empty_path' };
   const base = source.kind === 'folder' ? source.path : source.documentsDir;
-  if (!base) return { reason: 'document files of a SQL mirror need its documents folder: start the migration with --documents DIR', kind: 'no_documents_folder' };
+  if (!base)
+    return { reason: 'document files of a SQL mirror need its documents folder: start the migration with --documents DIR', kind: 'no_documents_folder' };
   const folderLabel = source.kind === 'folder' ? 'the extract folder' : 'the documents folder';
   const located = await locateConfinedFile(base, filePath, { folderLabel });
   if ('refusal' in located) return { reason: `document file: ${located.refusal.detail}`, kind: located.refusal.kind };

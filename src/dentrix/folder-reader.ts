@@ -6,14 +6,7 @@ import { ExtractConfigError, ExtractFormatError, MissingTableError } from './err
 import type { ExtractReader } from './extract-reader';
 import { parseManifest } from './manifest';
 import { readTableStream } from './table-stream';
-import {
-  DENTRIX_TABLES,
-  type DentrixTable,
-  type ExtractManifest,
-  type ReadResult,
-  REQUIRED_TABLES,
-  type TableIssue,
-} from './types';
+import { DENTRIX_TABLES, type DentrixTable, type ExtractManifest, type ReadResult, REQUIRED_TABLES, type TableIssue } from './types';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const DOCUMENTS_DIR = 'documents';

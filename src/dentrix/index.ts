@@ -3,14 +3,7 @@ export * from './types';
 export { TABLE_COLUMNS, contractColumns, columnSpec, type ColumnKind, type ColumnSpec } from './columns';
 export { coerceValue, type Coerced, type CoercionContext } from './coerce';
 export { canonicalJson, contentHash } from './canonical-json';
-export {
-  ExtractError,
-  ExtractConfigError,
-  ExtractFormatError,
-  ExtractIncompleteError,
-  MissingTableError,
-  TableRowCountError,
-} from './errors';
+export { ExtractError, ExtractConfigError, ExtractFormatError, ExtractIncompleteError, MissingTableError, TableRowCountError } from './errors';
 export type { ExtractReader, ExtractSourceSpec } from './extract-reader';
 export { openExtract } from './open-extract';
 export { FolderExtractReader, resolveDocumentFile, MANIFEST_FILE, DOCUMENTS_DIR } from './folder-reader';

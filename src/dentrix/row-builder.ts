@@ -4,14 +4,7 @@ import { ExtractFormatError } from './errors';
 import { KeySet } from './key-set';
 import type { RawRecord } from './csv-records';
 import { rowContractViolations } from './schemas';
-import {
-  type DentrixRowByTable,
-  type DentrixTable,
-  PRIMARY_KEYS,
-  type ReadResult,
-  type RowIssue,
-  type TableIssue,
-} from './types';
+import { type DentrixRowByTable, type DentrixTable, PRIMARY_KEYS, type ReadResult, type RowIssue, type TableIssue } from './types';
 
 const NOT_UTF8 = 'text is not valid UTF-8: decoded as Windows-1252';
 
@@ -47,7 +40,10 @@ export class RowBuilder<T extends DentrixTable> {
     }
     const positions = new Map<string, number>();
     header.values.forEach((raw, index) => {
-      const name = raw.replace(/^\uFEFF/, '').trim().toLowerCase();
+      const name = raw
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .toLowerCase();
       if (positions.has(name)) {
         this.tableIssues.push({
           table,

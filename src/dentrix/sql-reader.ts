@@ -5,14 +5,7 @@ import { ExtractConfigError, ExtractFormatError, MissingTableError } from './err
 import type { ExtractReader } from './extract-reader';
 import { parseManifest } from './manifest';
 import { readTableStream } from './table-stream';
-import {
-  DENTRIX_TABLES,
-  type DentrixTable,
-  type ExtractManifest,
-  type ReadResult,
-  REQUIRED_TABLES,
-  type TableIssue,
-} from './types';
+import { DENTRIX_TABLES, type DentrixTable, type ExtractManifest, type ReadResult, REQUIRED_TABLES, type TableIssue } from './types';
 
 export const DEFAULT_MIRROR_SCHEMA = 'admin';
 export const MIRROR_MANIFEST_TABLE = 'manifest';
@@ -104,10 +97,7 @@ export class SqlMirrorReader implements ChangeCursorReader {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query("SET LOCAL DateStyle = 'ISO, MDY'");
       await client.query("SET LOCAL client_encoding = 'UTF8'");
-      const found = await client.query<{ table_name: string }>(
-        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
-        [schema],
-      );
+      const found = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
       if (found.rowCount === 0) {
         throw new ExtractConfigError(`the SQL mirror has no schema "${schema}" with tables (check source.schema)`, 'source.schema');
       }
@@ -125,9 +115,7 @@ export class SqlMirrorReader implements ChangeCursorReader {
         if (!tables.has(table)) throw new MissingTableError(table);
       }
       const manifestRelation = relations.get(MIRROR_MANIFEST_TABLE);
-      const manifest = manifestRelation
-        ? await readManifestTable(client, schema, manifestRelation)
-        : await synthesiseManifest(client, schema, tables, options);
+      const manifest = manifestRelation ? await readManifestTable(client, schema, manifestRelation) : await synthesiseManifest(client, schema, tables, options);
       if (manifestRelation && options.rowCounts === 'snapshot') manifest.tables = await countRows(client, schema, tables);
       for (const table of DENTRIX_TABLES) {
         const promised = manifest.tables[table]?.rows ?? 0;
@@ -267,12 +255,7 @@ async function readManifestTable(client: Client, schema: string, relation: strin
   return parseManifest(document, where);
 }
 
-async function synthesiseManifest(
-  client: Client,
-  schema: string,
-  tables: Map<DentrixTable, string>,
-  options: SqlMirrorOptions,
-): Promise<ExtractManifest> {
+async function synthesiseManifest(client: Client, schema: string, tables: Map<DentrixTable, string>, options: SqlMirrorOptions): Promise<ExtractManifest> {
   if (!options.timezone) {
     throw new ExtractConfigError(
       `the SQL mirror has no ${schema}.${MIRROR_MANIFEST_TABLE} table, so the practice's time zone must be given (source.timezone, e.g. America/Chicago)`,
@@ -311,9 +294,7 @@ async function findChangeCursors(client: Client, schema: string, tables: Map<Den
 async function countRows(client: Client, schema: string, tables: Map<DentrixTable, string>): Promise<ExtractManifest['tables']> {
   const counts: ExtractManifest['tables'] = {};
   for (const [table, relation] of tables) {
-    const result = await client.query<{ rows: string }>(
-      `SELECT count(*) AS rows FROM ${client.escapeIdentifier(schema)}.${client.escapeIdentifier(relation)}`,
-    );
+    const result = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ${client.escapeIdentifier(schema)}.${client.escapeIdentifier(relation)}`);
     counts[table] = { rows: Number(result.rows[0]?.rows ?? 0) };
   }
   return counts;

@@ -63,12 +63,7 @@ const DEFAULT_BATCH_SIZE = 5_000;
  * A table whose rows cannot be trusted (count differs from the manifest, unreadable file) is still staged and
  * reported as far as it was read; once every table is done, ExtractIncompleteError names them all.
  */
-export async function stageExtract(
-  pool: Pool,
-  migrationId: string,
-  reader: ExtractReader,
-  opts: StageOptions = {},
-): Promise<ExtractCounts> {
+export async function stageExtract(pool: Pool, migrationId: string, reader: ExtractReader, opts: StageOptions = {}): Promise<ExtractCounts> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const manifest = await reader.manifest();
   const present = await reader.tables();
@@ -130,9 +125,7 @@ async function stageTable(
     await session.clearTableIssues(table);
   }
   const rowsOf =
-    cursorReader && since !== undefined
-      ? cursorReader.readTableChangedSince(table, since, opts.cursorOverlapSeconds ?? 0)
-      : reader.readTable(table);
+    cursorReader && since !== undefined ? cursorReader.readTableChangedSince(table, since, opts.cursorOverlapSeconds ?? 0) : reader.readTable(table);
   const counts: TableExtractCounts = { table, manifestRows, rowsRead: 0, rowsStaged: 0, rowsRejected: 0, warnings: 0, read: mode.mode };
   const progressEvery = opts.progressEvery ?? 50_000;
   let batch: Batch = { rows: [], issues: [], keys: [] };

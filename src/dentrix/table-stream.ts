@@ -23,11 +23,7 @@ export interface TableStreamOptions {
  * identically. After the last row it checks the count against the manifest and throws TableRowCountError when they
  * differ: every row read has been yielded by then, so the caller can still stage and report them.
  */
-export async function* readTableStream<T extends DentrixTable>(
-  table: T,
-  bytes: Readable,
-  options: TableStreamOptions,
-): AsyncGenerator<ReadResult<T>> {
+export async function* readTableStream<T extends DentrixTable>(table: T, bytes: Readable, options: TableStreamOptions): AsyncGenerator<ReadResult<T>> {
   let builder: RowBuilder<T> | undefined;
   let rowsRead = 0;
   try {

@@ -251,14 +251,7 @@ export interface ProcedureRow extends ExtraColumns {
   automodifiedtimestamp: LocalDateTime | null;
 }
 
-export const LEDGER_ENTRY_TYPES = [
-  'charge',
-  'patient_payment',
-  'insurance_payment',
-  'adjustment',
-  'write_off',
-  'insurance_estimate',
-] as const;
+export const LEDGER_ENTRY_TYPES = ['charge', 'patient_payment', 'insurance_payment', 'adjustment', 'write_off', 'insurance_estimate'] as const;
 export const CLAIM_STATUSES = ['none', 'sent', 'pending', 'paid', 'denied'] as const;
 
 export interface LedgerRow extends ExtraColumns {
@@ -295,16 +288,7 @@ export interface ClinicalNoteRow extends ExtraColumns {
   note_text: string | null;
 }
 
-export const DOCUMENT_TYPES = [
-  'xray',
-  'intraoral_photo',
-  'cbct',
-  'pano',
-  'consent_form',
-  'referral_letter',
-  'insurance_card',
-  'other',
-] as const;
+export const DOCUMENT_TYPES = ['xray', 'intraoral_photo', 'cbct', 'pano', 'consent_form', 'referral_letter', 'insurance_card', 'other'] as const;
 /** Imaging stays in the practice's archive: only a per-person link moves. */
 export const IMAGING_DOCUMENT_TYPES = ['xray', 'intraoral_photo', 'cbct', 'pano'] as const;
 

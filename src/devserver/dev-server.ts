@@ -26,10 +26,7 @@ export interface RunningDevServer {
 
 /** `--search-attribute Name=Type` for every custom attribute the product upserts. */
 export function searchAttributeArgs(): string[] {
-  return ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
-    '--search-attribute',
-    `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`,
-  ]);
+  return ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`]);
 }
 
 export function assertTemporalCli(cliPath = temporalCliPath()): string {

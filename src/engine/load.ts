@@ -126,7 +126,15 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
             // The record keeps its old values and the ledger its old hash (the next change tries again); the
             // refusal goes on the audit log with its PHI-free reason, as the ledger row stays `created`.
             const op = writeOperation(entity, 'update');
-            await audit.append({ action: 'update', objectType, sourceKey, pipedriveId: entry.pipedriveId!, ...op, status: refused.status, note: refusalReason(refused) });
+            await audit.append({
+              action: 'update',
+              objectType,
+              sourceKey,
+              pipedriveId: entry.pipedriveId!,
+              ...op,
+              status: refused.status,
+              note: refusalReason(refused),
+            });
             counts.rejected++;
           } else counts.updated++;
         } else counts.alreadyDone++;
@@ -275,7 +283,10 @@ async function attachInBulk(
   }
   let attached: Record<string, unknown>[];
   try {
-    attached = await account.attachDealProducts(dealId, items.map((i) => i.body));
+    attached = await account.attachDealProducts(
+      dealId,
+      items.map((i) => i.body),
+    );
   } catch (err) {
     if (!isRecordRejection(err)) throw err;
     // Pipedrive refuses the whole request for one bad item: attach them one by one, so each is accepted or

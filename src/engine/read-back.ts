@@ -1,5 +1,13 @@
 import type { FieldKeys } from '../mapping';
-import { dataObjectType, fieldEndpointsOf, isDataObjectType, isObjectType, objectType as objectTypeEntry, OBJECT_TYPES, type Endpoint } from '../object-types/registry';
+import {
+  dataObjectType,
+  fieldEndpointsOf,
+  isDataObjectType,
+  isObjectType,
+  objectType as objectTypeEntry,
+  OBJECT_TYPES,
+  type Endpoint,
+} from '../object-types/registry';
 import { type PipedriveClient, type V2Collection, type WritableFieldEntity } from '../pipedrive/client';
 import { type Field } from '../pipedrive/types';
 import { restorableBody } from './load';
@@ -168,7 +176,11 @@ export async function checkRollbackAgainstAccount(
       const current = new Map<string, Row>();
       const type = isDataObjectType(objectType) ? dataObjectType(objectType) : undefined;
       if (type?.rollbackCheck === 'list_by_ids') {
-        const { found, requests } = await listByIds(type.collection!, type.endpoints.getMany!, done.map((r) => Number(r.pipedriveId)));
+        const { found, requests } = await listByIds(
+          type.collection!,
+          type.endpoints.getMany!,
+          done.map((r) => Number(r.pipedriveId)),
+        );
         check.requests += requests;
         for (const [id, r] of found) current.set(String(id), r);
       } else if (type?.rollbackCheck === 'deal_products') {

@@ -28,16 +28,7 @@ import { applyTransform, transformRefs, type RuleResult } from './rule-transform
 import { SOURCE_KEY_LOCATIONS, formatMarker, sourceKeys } from './source-keys';
 import { COMPOSED_FIELDS, STANDARD_FIELDS } from './standard-fields';
 import { LIMITS, composeHtml, composeText, truncateChars } from './transforms/text';
-import {
-  RECORD_KINDS,
-  fieldId,
-  type BuildOutcome,
-  type BuildWarning,
-  type FieldValue,
-  type LogicalRecord,
-  type RefKey,
-  type TargetEntity,
-} from './types';
+import { RECORD_KINDS, fieldId, type BuildOutcome, type BuildWarning, type FieldValue, type LogicalRecord, type RefKey, type TargetEntity } from './types';
 
 export { LOAD_ORDER } from './types';
 
@@ -184,8 +175,7 @@ function composeFields(record: LogicalRecord, parts: Map<string, string[]>, sour
     const fieldParts = parts.get(name);
     if (fieldParts === undefined && !markerHere) continue;
     const marker = markerHere ? formatMarker(sourceKey) : '';
-    const result =
-      format === 'html' ? composeHtml(fieldParts ?? [], marker, LIMITS.noteBytes) : composeText(fieldParts ?? [], marker, null);
+    const result = format === 'html' ? composeHtml(fieldParts ?? [], marker, LIMITS.noteBytes) : composeText(fieldParts ?? [], marker, null);
     record.fields[name] = result.text === '' ? null : result.text;
     if (result.truncated) {
       record.truncated.push(name);

@@ -224,10 +224,7 @@ export const SINGLE_ROW_TABLES: Record<RecordKind, readonly DentrixTable[]> = {
 // Fetch plan
 
 /** Which rows of a table take part. Columns are the staged row's JSON keys. */
-export type RowFilter =
-  | { column: string; op: 'is_null' }
-  | { column: string; op: 'is_not_null' }
-  | { column: string; op: 'equals_column'; other: string };
+export type RowFilter = { column: string; op: 'is_null' } | { column: string; op: 'is_not_null' } | { column: string; op: 'equals_column'; other: string };
 
 /** Related rows: `table` rows whose `column` equals `equals` of the driving row (or of each row already loaded into `from`). */
 export interface RelatedFetch {

@@ -35,8 +35,19 @@ function derived<K extends RecordKind>(def: DerivedDef<K>): DerivedDef<K> {
 }
 
 const ALL_KINDS: readonly RecordKind[] = [
-  'household', 'employer', 'referral', 'carrier', 'proccode', 'patient', 'newpatient',
-  'txcase', 'procedure', 'appt', 'recall', 'clinical_note', 'document',
+  'household',
+  'employer',
+  'referral',
+  'carrier',
+  'proccode',
+  'patient',
+  'newpatient',
+  'txcase',
+  'procedure',
+  'appt',
+  'recall',
+  'clinical_note',
+  'document',
 ];
 
 export const DERIVED_SOURCES = {
@@ -80,8 +91,7 @@ export const DERIVED_SOURCES = {
     kinds: ['patient'],
     tables: ['ledger'],
     description: 'ledger entries of the family (guar_id = this patient) not tied to a treatment plan',
-    compute: (bundle): LedgerRow[] =>
-      bundle.balanceForwardEntries.filter((e) => e.txcase_id === null && e.guar_id === bundle.patient.patient_id),
+    compute: (bundle): LedgerRow[] => bundle.balanceForwardEntries.filter((e) => e.txcase_id === null && e.guar_id === bundle.patient.patient_id),
   }),
   plan_fee_total: derived({
     kinds: ['txcase'],
@@ -96,7 +106,12 @@ export const DERIVED_SOURCES = {
     compute: (bundle): string[] => {
       const codes = [...planProcedures(bundle)]
         .sort((a, b) => a.proc_id - b.proc_id)
-        .map((p) => bundle.procCodes.find((c) => c.proccode_id === p.proccode_id)?.ada_code?.trim().toUpperCase())
+        .map((p) =>
+          bundle.procCodes
+            .find((c) => c.proccode_id === p.proccode_id)
+            ?.ada_code?.trim()
+            .toUpperCase(),
+        )
         .filter((code): code is string => !!code);
       return [...new Set(codes)];
     },
@@ -104,8 +119,7 @@ export const DERIVED_SOURCES = {
   plan_insurance_estimate: derived({
     kinds: ['txcase'],
     tables: ['procedure', 'ledger'],
-    description:
-      'sum of the plan procedures ins_estimate; when no procedure carries one, the plan insurance_estimate ledger rows',
+    description: 'sum of the plan procedures ins_estimate; when no procedure carries one, the plan insurance_estimate ledger rows',
     compute: (bundle) => {
       const fromProcedures = sumMoney(planProcedures(bundle).map((p) => p.ins_estimate));
       if (fromProcedures !== null) return fromProcedures;
@@ -144,28 +158,21 @@ export const DERIVED_SOURCES = {
   appointment_treatment_plan: derived({
     kinds: ['appt'],
     tables: ['appt', 'procedure'],
-    description:
-      "the txcase_id of the patient's plan with a procedure on the appointment date (most procedures that day, then lowest txcase_id)",
+    description: "the txcase_id of the patient's plan with a procedure on the appointment date (most procedures that day, then lowest txcase_id)",
     compute: (bundle): number | null => planOfVisit(bundle.appt, bundle.planProcedures),
   }),
   booked_appointment_treatment_plan: derived({
     kinds: ['recall'],
     tables: ['recall', 'appt', 'procedure'],
     description: 'the treatment plan of the booked recall visit (recall.appointment_id), by the appointment rule; none when not booked',
-    compute: (bundle): number | null =>
-      bundle.bookedAppointment === null ? null : planOfVisit(bundle.bookedAppointment, bundle.bookedPlanProcedures),
+    compute: (bundle): number | null => (bundle.bookedAppointment === null ? null : planOfVisit(bundle.bookedAppointment, bundle.bookedPlanProcedures)),
   }),
   recall_due: derived({
     kinds: ['recall'],
     tables: ['recall', 'recalltype'],
     description: 'due_date, else prior_date + the recall type interval (months, then days)',
     compute: (bundle): RecallDue =>
-      recallDueDate(
-        bundle.recall.due_date,
-        bundle.recall.prior_date,
-        bundle.recallType?.interval_months ?? null,
-        bundle.recallType?.interval_days ?? null,
-      ),
+      recallDueDate(bundle.recall.due_date, bundle.recall.prior_date, bundle.recallType?.interval_months ?? null, bundle.recallType?.interval_days ?? null),
   }),
 } as const satisfies Record<DerivedSourceName, { kinds: readonly RecordKind[]; tables: readonly DentrixTable[]; description: string }>;
 

@@ -86,7 +86,9 @@ export function diffRecord(
     const a = normalise(kind, actualValue ?? null);
     const truncatedByUs = expected.truncated.includes(id);
     if (sameValue(e, a)) {
-      fields.push(truncatedByUs ? { field: id, matched: false, category: 'truncation', expected: e, actual: a } : { field: id, matched: true, expected: e, actual: a });
+      fields.push(
+        truncatedByUs ? { field: id, matched: false, category: 'truncation', expected: e, actual: a } : { field: id, matched: true, expected: e, actual: a },
+      );
       return;
     }
     const category = options.fieldProblems?.[id] ?? categorise(kind, e, a, truncatedByUs);
@@ -102,7 +104,13 @@ export function diffRecord(
   }
   for (const [name, value] of Object.entries(expected.custom)) {
     const def = customFieldOf(map, entity, name);
-    compare(`custom:${name}`, { kind: 'custom', type: def?.field_type ?? 'varchar', options: def?.options }, value, actual?.custom[name], actual ? name in actual.custom : false);
+    compare(
+      `custom:${name}`,
+      { kind: 'custom', type: def?.field_type ?? 'varchar', options: def?.options },
+      value,
+      actual?.custom[name],
+      actual ? name in actual.custom : false,
+    );
   }
   if (entity === 'activity' && actual) refineActivityDue(fields);
   return { entity, sourceKey, fields };
@@ -279,7 +287,7 @@ function asDate(value: FieldValue): string | null {
 function listOf(value: FieldValue, normaliseOne: (v: string) => string): string[] | null {
   if (!Array.isArray(value)) return null;
   const values = (value as unknown[])
-    .map((entry) => (typeof entry === 'string' ? entry : typeof entry === 'object' && entry !== null && 'value' in entry ? String((entry).value) : ''))
+    .map((entry) => (typeof entry === 'string' ? entry : typeof entry === 'object' && entry !== null && 'value' in entry ? String(entry.value) : ''))
     .filter((v) => v.trim() !== '')
     .map(normaliseOne);
   return values.length === 0 ? null : [...new Set(values)].sort();

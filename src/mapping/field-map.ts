@@ -22,7 +22,19 @@ import { CUSTOM_FIELD_ENTITIES, LOAD_ORDER, RECORD_KIND_NAMES, type CustomFieldE
 export const FIELD_MAP_FORMAT = 'dentrix-pipedrive-map/1';
 
 export const CUSTOM_FIELD_TYPES = [
-  'varchar', 'varchar_auto', 'text', 'double', 'monetary', 'date', 'enum', 'set', 'user', 'org', 'people', 'phone', 'address',
+  'varchar',
+  'varchar_auto',
+  'text',
+  'double',
+  'monetary',
+  'date',
+  'enum',
+  'set',
+  'user',
+  'org',
+  'people',
+  'phone',
+  'address',
 ] as const;
 export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 /** Pipedrive searches custom fields of these types only; exactly-once keys need one of them. */
@@ -40,7 +52,10 @@ export const CustomFieldDefSchema = z
     field_type: z.enum(CUSTOM_FIELD_TYPES),
     options: z.array(z.string().min(1).max(255)).optional(),
     /** Options also taken from the practice's own lookup table (e.g. recall type names), see `withSourceOptions`. */
-    optionsFrom: z.object({ table: DentrixTableSchema, column: z.string().min(1) }).strict().optional(),
+    optionsFrom: z
+      .object({ table: DentrixTableSchema, column: z.string().min(1) })
+      .strict()
+      .optional(),
     searchable: z.boolean().default(false),
   })
   .strict();
@@ -61,9 +76,7 @@ export const PipelineDefSchema = z
   .strict();
 export type PipelineDef = z.infer<typeof PipelineDefSchema>;
 
-export const ActivityTypeDefSchema = z
-  .object({ name: z.string().min(1), key_string: z.string().min(1), icon_key: z.string().min(1) })
-  .strict();
+export const ActivityTypeDefSchema = z.object({ name: z.string().min(1), key_string: z.string().min(1), icon_key: z.string().min(1) }).strict();
 
 export const ObjectsSchema = z
   .object({

@@ -4,15 +4,7 @@
  */
 import { SINGLE_ROW_TABLES } from './bundles';
 import { derivedKinds } from './derived';
-import {
-  customFieldOf,
-  FieldMapShape,
-  isCustomFieldEntity,
-  SEARCHABLE_FIELD_TYPES,
-  STRING_FIELD_TYPES,
-  type CustomFieldDef,
-  type FieldMap,
-} from './field-map';
+import { customFieldOf, FieldMapShape, isCustomFieldEntity, SEARCHABLE_FIELD_TYPES, STRING_FIELD_TYPES, type CustomFieldDef, type FieldMap } from './field-map';
 import { transformParams } from './rule-transforms';
 import { PATIENT_ID_FIELD, SOURCE_KEY_FIELD } from './source-keys';
 import { STANDARD_FIELDS, isComposedField } from './standard-fields';
@@ -60,9 +52,11 @@ function mapProblems(map: FieldMap): MapProblem[] {
       seen.add(field.name);
       const hasOptions = (field.options?.length ?? 0) > 0 || field.optionsFrom !== undefined;
       if ((field.field_type === 'enum' || field.field_type === 'set') && !hasOptions) add(path, `${field.name}: ${field.field_type} field needs options`);
-      if (field.field_type !== 'enum' && field.field_type !== 'set' && (field.options || field.optionsFrom)) add(path, `${field.name}: only enum and set fields take options`);
+      if (field.field_type !== 'enum' && field.field_type !== 'set' && (field.options || field.optionsFrom))
+        add(path, `${field.name}: only enum and set fields take options`);
       if (field.options && new Set(field.options.map((o) => o.toLowerCase())).size !== field.options.length) add(path, `${field.name}: duplicate options`);
-      if (field.searchable && !SEARCHABLE_FIELD_TYPES.includes(field.field_type)) add(path, `${field.name}: Pipedrive cannot search ${field.field_type} fields`);
+      if (field.searchable && !SEARCHABLE_FIELD_TYPES.includes(field.field_type))
+        add(path, `${field.name}: Pipedrive cannot search ${field.field_type} fields`);
     });
     const keyField = map.objects.customFields[entity].find((f) => f.name === SOURCE_KEY_FIELD);
     if (!keyField || keyField.field_type !== 'varchar' || !keyField.searchable) {
@@ -107,7 +101,8 @@ function mapProblems(map: FieldMap): MapProblem[] {
       problem(`derived source ${rule.source.name} does not apply to ${rule.kind} records`);
     }
     const params = transformParams(rule.transform.name).safeParse(rule.transform.params);
-    if (!params.success) problem(`transform ${rule.transform.name} parameters: ${params.error.issues.map((x) => `${x.path.join('.')} ${x.message}`).join('; ')}`);
+    if (!params.success)
+      problem(`transform ${rule.transform.name} parameters: ${params.error.issues.map((x) => `${x.path.join('.')} ${x.message}`).join('; ')}`);
     if (mapped === (rule.transform.name === 'not_migrated')) problem('not_migrated targets and only they use the not_migrated transform');
 
     let customType: CustomFieldDef['field_type'] | undefined;

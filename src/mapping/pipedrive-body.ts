@@ -238,7 +238,7 @@ function customValueToApi(value: FieldValue, field: Resolved): Converted {
       return id === undefined ? { problem: 'option_not_allowed', message: 'value is not one of the field options' } : { value: id };
     }
     case 'set': {
-      const labels = typeof value === 'string' ? [value] : Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value) : null;
+      const labels = typeof value === 'string' ? [value] : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : null;
       if (labels === null) return mismatch('option labels');
       const ids = labels.map((label) => optionId(label, field.options));
       if (ids.some((id) => id === undefined)) return { problem: 'option_not_allowed', message: 'a value is not one of the field options' };
@@ -265,7 +265,7 @@ function customValueToApi(value: FieldValue, field: Resolved): Converted {
       // varchar, varchar_auto, text, phone and anything textual
       if (typeof value === 'string') return { value };
       if (typeof value === 'number') return { value: String(value) };
-      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return { value: (value).join(', ') };
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return { value: value.join(', ') };
       if (isMonetary(value)) return { value: `${value.value} ${value.currency}` };
       return mismatch('text');
     }
@@ -333,7 +333,7 @@ function standardFromApi(entity: TargetEntity, name: string, kind: StandardField
     case 'prices':
       return pricesFromApi(raw);
     case 'address':
-      return textFromApi(typeof raw === 'object' && raw !== null && 'value' in raw ? (raw).value : raw);
+      return textFromApi(typeof raw === 'object' && raw !== null && 'value' in raw ? raw.value : raw);
     case 'id': {
       const id = idFromApi(raw);
       if (id === null && entity === 'activity' && name === 'person_id') return primaryParticipant(api.participants);
@@ -392,7 +392,7 @@ function pricesFromApi(raw: unknown): PriceEntry[] | null {
 function customFromApi(raw: unknown, field: Resolved, apiRecord: Record<string, unknown>): FieldValue {
   if (raw === null || raw === undefined || raw === '') return null;
   const labelOf = (item: unknown): string | null => {
-    if (typeof item === 'object' && item !== null && 'label' in item && typeof (item).label === 'string') {
+    if (typeof item === 'object' && item !== null && 'label' in item && typeof item.label === 'string') {
       return (item as { label: string }).label;
     }
     const id = typeof item === 'number' ? item : typeof item === 'string' && /^\d+$/u.test(item) ? Number(item) : idFromApi(item);
@@ -427,7 +427,7 @@ function customFromApi(raw: unknown, field: Resolved, apiRecord: Record<string, 
     case 'people':
       return typeof raw === 'string' && /^\d+$/u.test(raw) ? Number(raw) : idFromApi(raw);
     case 'address':
-      return textFromApi(typeof raw === 'object' && 'value' in raw ? (raw).value : raw);
+      return textFromApi(typeof raw === 'object' && 'value' in raw ? raw.value : raw);
     default:
       return textFromApi(raw);
   }

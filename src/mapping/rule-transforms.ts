@@ -43,20 +43,12 @@ export function transformParams(name: TransformName): z.ZodType {
 const parsedParams = new WeakMap<object, Map<object, unknown>>();
 
 /** Apply a named transform; parameters are parsed once per rule object. */
-export function applyTransform(
-  name: TransformName,
-  rawParams: Record<string, unknown>,
-  input: Omit<RuleInput<unknown>, 'params'>,
-): RuleResult {
+export function applyTransform(name: TransformName, rawParams: Record<string, unknown>, input: Omit<RuleInput<unknown>, 'params'>): RuleResult {
   const def = TRANSFORMS[name];
   return def.apply({ ...input, params: paramsOf(def, rawParams) });
 }
 
-export function transformRefs(
-  name: TransformName,
-  rawParams: Record<string, unknown>,
-  input: Omit<RefListInput<unknown>, 'params'>,
-): RefKey[] {
+export function transformRefs(name: TransformName, rawParams: Record<string, unknown>, input: Omit<RefListInput<unknown>, 'params'>): RefKey[] {
   const def = TRANSFORMS[name];
   return def.refs ? def.refs({ ...input, params: paramsOf(def, rawParams) }) : [];
 }

@@ -55,12 +55,8 @@ export function schemaRequirements(map: FieldMap, phi: PhiDecisions): SchemaRequ
     customFields[entity].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   }
 
-  const pipelinesInUse = new Set(
-    plan.active.map(({ rule }) => rule.transform.params.pipeline).filter((p): p is string => typeof p === 'string'),
-  );
-  const activityTypesInUse = new Set(
-    plan.active.filter(({ rule }) => rule.transform.name === 'activity_type').map(({ rule }) => rule.transform.params.type),
-  );
+  const pipelinesInUse = new Set(plan.active.map(({ rule }) => rule.transform.params.pipeline).filter((p): p is string => typeof p === 'string'));
+  const activityTypesInUse = new Set(plan.active.filter(({ rule }) => rule.transform.name === 'activity_type').map(({ rule }) => rule.transform.params.type));
   return {
     customFields,
     pipelines: map.objects.pipelines.filter((p) => pipelinesInUse.has(p.name)).map((p) => ({ name: p.name, stages: [...p.stages] })),

@@ -43,8 +43,19 @@ export function kindOfSourceKey(key: string): RecordKind | undefined {
   const match = /^([a-z_]+):/u.exec(key);
   const prefix = match?.[1];
   const kinds: readonly string[] = [
-    'patient', 'household', 'employer', 'referral', 'carrier', 'proccode', 'txcase', 'procedure',
-    'appt', 'recall', 'clinical_note', 'document', 'newpatient',
+    'patient',
+    'household',
+    'employer',
+    'referral',
+    'carrier',
+    'proccode',
+    'txcase',
+    'procedure',
+    'appt',
+    'recall',
+    'clinical_note',
+    'document',
+    'newpatient',
   ];
   return prefix !== undefined && kinds.includes(prefix) ? (prefix as RecordKind) : undefined;
 }
@@ -109,8 +120,7 @@ export function sourceKeyOf(entity: TargetEntity, apiRecord: Record<string, unkn
 function customText(apiRecord: Record<string, unknown>, key: string | undefined): string | undefined {
   if (key === undefined) return undefined;
   const custom = apiRecord.custom_fields;
-  const value =
-    custom !== null && typeof custom === 'object' && !Array.isArray(custom) ? (custom as Record<string, unknown>)[key] : apiRecord[key];
+  const value = custom !== null && typeof custom === 'object' && !Array.isArray(custom) ? (custom as Record<string, unknown>)[key] : apiRecord[key];
   if (typeof value === 'string') return value.trim() || undefined;
   if (typeof value === 'number') return String(value);
   return undefined;

@@ -66,15 +66,7 @@ export interface PriceEntry {
   price: number;
 }
 
-export type FieldValue =
-  | null
-  | string
-  | number
-  | boolean
-  | string[]
-  | MonetaryValue
-  | ContactEntry[]
-  | PriceEntry[];
+export type FieldValue = null | string | number | boolean | string[] | MonetaryValue | ContactEntry[] | PriceEntry[];
 
 export interface LogicalRecord {
   entity: TargetEntity;
@@ -131,6 +123,4 @@ export type BuildOutcome =
  * The account's custom fields as resolved by name in the SCHEMA phase: `{ person: { 'Birth Date': {key, type} } }`.
  * `type` is the account's field_type, which wins over the map's when they differ.
  */
-export type FieldKeys = Partial<
-  Record<TargetEntity, Record<string, { key: string; type: string; options?: { id: number; label: string }[] }>>
->;
+export type FieldKeys = Partial<Record<TargetEntity, Record<string, { key: string; type: string; options?: { id: number; label: string }[] }>>>;

@@ -101,9 +101,7 @@ function fieldEndpoints(entity: WritableFieldEntity): FieldEndpoints {
 export const SOURCE_KEY_FIELD = 'Dentrix Source Key';
 
 export type SourceKeyLocation =
-  | { in: 'custom_field'; field: typeof SOURCE_KEY_FIELD }
-  | { in: 'marker'; field: 'note' | 'content' | 'comments' }
-  | { in: 'file_name_prefix'; field: 'name' };
+  { in: 'custom_field'; field: typeof SOURCE_KEY_FIELD } | { in: 'marker'; field: 'note' | 'content' | 'comments' } | { in: 'file_name_prefix'; field: 'name' };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Operations
@@ -549,7 +547,11 @@ export const OBJECT_TYPES = {
         const dealId = q.dealId;
         if (!dealId) return;
         const attached = plainAll(await client.listDealProducts(dealId));
-        yield { tokens: dealProductEndpoints.list.tokens, candidates: pageOf(attached, (r) => composeDealProductId(dealId, r.id as number)), checkWrittenSince: false };
+        yield {
+          tokens: dealProductEndpoints.list.tokens,
+          candidates: pageOf(attached, (r) => composeDealProductId(dealId, r.id as number)),
+          checkWrittenSince: false,
+        };
       },
     },
   },
@@ -728,7 +730,8 @@ const ACTION_ENDPOINT: Record<WriteAction, keyof Endpoints> = { create: 'create'
  */
 export function fieldEntityOf(ref: { pipedriveId?: string | null; sourceKey?: string | null }): CustomFieldEntity {
   const entity = ref.pipedriveId ? ref.pipedriveId.split('/')[0] : ref.sourceKey?.split(':')[1];
-  if (!entity || !isCustomFieldEntity(entity)) throw new Error(`cannot tell the entity of a custom field from ${ref.pipedriveId ?? ref.sourceKey ?? 'nothing'}`);
+  if (!entity || !isCustomFieldEntity(entity))
+    throw new Error(`cannot tell the entity of a custom field from ${ref.pipedriveId ?? ref.sourceKey ?? 'nothing'}`);
   return entity;
 }
 

@@ -134,9 +134,7 @@ export class PipedriveClient {
   /** @deprecated The answer as the caller's own view of the record, unchecked: drop the type argument. */
   get<T>(collection: V2Collection, id: number, query?: object): Promise<T | undefined>;
   async get(collection: V2Collection, id: number, query?: object): Promise<unknown> {
-    return this.orUndefinedIfGone(() =>
-      this.v2Data({ version: 'v2', method: 'GET', path: `/${collection}/{id}`, pathParams: { id: checkId(id) }, query }),
-    );
+    return this.orUndefinedIfGone(() => this.v2Data({ version: 'v2', method: 'GET', path: `/${collection}/{id}`, pathParams: { id: checkId(id) }, query }));
   }
 
   /** PATCH: only the given keys change. */
@@ -418,7 +416,9 @@ export class PipedriveClient {
   }
 
   async getFile(id: number): Promise<PdFile | undefined> {
-    return this.orUndefinedIfGone(() => this.v1Data<PdFile | undefined>({ version: 'v1', method: 'GET', path: '/files/{id}', pathParams: { id: checkId(id) } }));
+    return this.orUndefinedIfGone(() =>
+      this.v1Data<PdFile | undefined>({ version: 'v1', method: 'GET', path: '/files/{id}', pathParams: { id: checkId(id) } }),
+    );
   }
 
   async deleteFile(id: number): Promise<'deleted' | 'not_found'> {

@@ -109,9 +109,7 @@ export function redactErrorText(text: string, maxLength = 300): string {
   out = out.replace(/\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?/g, '[date]');
   out = out.replace(/\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b/g, '[date]');
   // Whole tokens only, so digits inside a 40-hex field code stay as they are.
-  out = out.replace(/(?<![\p{L}\p{N}])\+?\d[\d\s().-]*\d(?![\p{L}\p{N}])/gu, (run) =>
-    run.replace(/\D/g, '').length >= 7 ? '[number]' : run,
-  );
+  out = out.replace(/(?<![\p{L}\p{N}])\+?\d[\d\s().-]*\d(?![\p{L}\p{N}])/gu, (run) => (run.replace(/\D/g, '').length >= 7 ? '[number]' : run));
   if (out.length > maxLength) out = `${out.slice(0, maxLength - 1)}…`;
   return out;
 }

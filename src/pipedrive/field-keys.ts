@@ -57,10 +57,7 @@ function matchByName<T>(items: readonly T[], wanted: string, nameOf: (item: T) =
 }
 
 export type FieldLookup =
-  | { status: 'found'; field: Field }
-  | { status: 'missing' }
-  | { status: 'ambiguous'; fields: Field[] }
-  | { status: 'type_mismatch'; field: Field };
+  { status: 'found'; field: Field } | { status: 'missing' } | { status: 'ambiguous'; fields: Field[] } | { status: 'type_mismatch'; field: Field };
 
 /** Finds the one custom field with this name (system fields never match: a custom "Email" is not the built-in one). */
 export function findCustomField(fields: readonly Field[], name: string, type?: string): FieldLookup {

@@ -544,9 +544,7 @@ function looksLikeHtmlResponse(headers: HeaderMap): boolean {
   return (headers['content-type'] ?? '').toLowerCase().includes('text/html');
 }
 
-type AttemptResult =
-  | { kind: 'response'; status: number; headers: HeaderMap; text: string }
-  | { kind: 'no_response'; error: PipedriveError };
+type AttemptResult = { kind: 'response'; status: number; headers: HeaderMap; text: string } | { kind: 'no_response'; error: PipedriveError };
 
 interface EncodedBody {
   data: string | Buffer;

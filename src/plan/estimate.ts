@@ -62,7 +62,10 @@ export interface SchemaSize {
 /** The schema a field map needs, at most (PHI fields the practice does not approve are not created). */
 export function schemaSizeOf(map: FieldMap): SchemaSize {
   return {
-    customFields: Object.fromEntries(CUSTOM_FIELD_ENTITIES.map((entity) => [entity, map.objects.customFields[entity].length])) as Record<CustomFieldEntity, number>,
+    customFields: Object.fromEntries(CUSTOM_FIELD_ENTITIES.map((entity) => [entity, map.objects.customFields[entity].length])) as Record<
+      CustomFieldEntity,
+      number
+    >,
     pipelines: map.objects.pipelines.length,
     stages: map.objects.pipelines.reduce((sum, p) => sum + p.stages.length, 0),
     activityTypes: map.objects.activityTypes.length,
@@ -145,7 +148,8 @@ function checkOptions(counts: ObjectCounts, options: PlanOptions): void {
     throw new PlanInputError(`plan "${String(options.plan)}" is not one of ${PIPEDRIVE_PLAN_NAMES.join(', ')}`);
   }
   if (!Number.isInteger(options.seats) || options.seats < 1) throw new PlanInputError(`seats must be a whole number of at least 1, not ${options.seats}`);
-  if (!Number.isInteger(options.sampleSize) || options.sampleSize < 0) throw new PlanInputError(`sampleSize must be a whole number ≥ 0, not ${options.sampleSize}`);
+  if (!Number.isInteger(options.sampleSize) || options.sampleSize < 0)
+    throw new PlanInputError(`sampleSize must be a whole number ≥ 0, not ${options.sampleSize}`);
   const rate = options.deltaChangeRate;
   if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new PlanInputError(`deltaChangeRate must be between 0 and 1, not ${rate}`);
   for (const [name, value] of Object.entries(counts)) {
@@ -239,7 +243,10 @@ function fingerprintOperations(): OperationEstimate[] {
 
 function schemaOperations(schema: SchemaSize): OperationEstimate[] {
   const { user, pipeline, stage, activity_type: activityType } = OBJECT_TYPES;
-  const ops = [operation('users, listed for provider matching', user.endpoints.list, 1), operation('current user (account id, fallback owner)', user.endpoints.get, 1)];
+  const ops = [
+    operation('users, listed for provider matching', user.endpoints.list, 1),
+    operation('current user (account id, fallback owner)', user.endpoints.get, 1),
+  ];
   ops.push(...fingerprintOperations());
   for (const entity of CUSTOM_FIELD_ENTITIES) {
     const fields = schema.customFields[entity];
@@ -335,7 +342,7 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
     const requests = operations.reduce((sum, o) => sum + o.requests, 0);
     const tokens = operations.reduce((sum, o) => sum + o.tokens, 0);
     const days = tokens / spendablePerDay;
-    const burstHours = (requests / burstPer2s) * 2 / 3600;
+    const burstHours = ((requests / burstPer2s) * 2) / 3600;
     return { phase: name, title: PHASE_TITLES[name], requests, tokens, days, burstHours, elapsedDays: Math.max(days, burstHours / 24), operations };
   };
   const phases = [

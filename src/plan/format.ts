@@ -5,7 +5,14 @@ const decimal = (n: number): string => (n < 0.01 && n > 0 ? '<0.01' : n.toFixed(
 
 function columns(rows: string[][], rightAlignedFrom: number): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((cell, i) => (i >= rightAlignedFrom ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i >= rightAlignedFrom ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**

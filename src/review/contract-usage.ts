@@ -23,7 +23,11 @@ export const DERIVED_SOURCE_COLUMNS: Record<DerivedSourceName, Partial<Record<De
   appointment_start: { appt: ['appointment_date', 'start_hour', 'start_minute'] },
   appointment_status: { appt: ['status_id'], appt_status: ['description'] },
   appointment_treatment_plan: { appt: ['patient_id', 'appointment_date'], procedure: ['patient_id', 'txcase_id', 'proc_date'] },
-  booked_appointment_treatment_plan: { recall: ['appointment_id'], appt: ['patient_id', 'appointment_date'], procedure: ['patient_id', 'txcase_id', 'proc_date'] },
+  booked_appointment_treatment_plan: {
+    recall: ['appointment_id'],
+    appt: ['patient_id', 'appointment_date'],
+    procedure: ['patient_id', 'txcase_id', 'proc_date'],
+  },
   recall_due: { recall: ['due_date', 'prior_date', 'recall_type_id'], recalltype: ['interval_months', 'interval_days'] },
 };
 
@@ -91,9 +95,7 @@ export interface ContractColumnUse {
 
 export function contractColumnUse(map: FieldMap, table: DentrixTable, column: string): ContractColumnUse {
   const directRules = map.rules.filter((r) => r.source.kind === 'columns' && r.source.table === table && r.source.columns.includes(column));
-  const derivedRules = map.rules.filter(
-    (r) => r.source.kind === 'derived' && (DERIVED_SOURCE_COLUMNS[r.source.name][table] ?? []).includes(column),
-  );
+  const derivedRules = map.rules.filter((r) => r.source.kind === 'derived' && (DERIVED_SOURCE_COLUMNS[r.source.name][table] ?? []).includes(column));
   let engine = ENGINE_USES[table]?.[column] ?? null;
   if (column === PRIMARY_KEYS[table]) engine = 'primary key: the record source key (exactly-once) and the target of references';
   if (column === CHANGE_CURSOR) {

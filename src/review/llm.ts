@@ -177,7 +177,9 @@ export async function refineWithLlm(proposal: Proposal, ctx: LlmContext, llm: Ma
   for (const raw of envelope.data.suggestions) {
     const parsed = SuggestionSchema.safeParse(raw);
     const where = parsed.success ? { table: parsed.data.table, column: parsed.data.column } : {};
-    const outcome = parsed.success ? validate(parsed.data, result, open, ctx) : { error: `not a suggestion: ${parsed.error.issues.map((i) => i.path.join('.') + ' ' + i.message).join('; ')}` };
+    const outcome = parsed.success
+      ? validate(parsed.data, result, open, ctx)
+      : { error: `not a suggestion: ${parsed.error.issues.map((i) => i.path.join('.') + ' ' + i.message).join('; ')}` };
     if ('error' in outcome) {
       dropped += 1;
       logger.warn({ ...where, reason: outcome.error }, 'mapping LLM suggestion dropped');
@@ -202,7 +204,11 @@ function openSlots(proposal: Proposal, columnsByTable: LlmContext['columnsByTabl
   const open = new Map<DentrixTable, Set<string>>();
   for (const table of DENTRIX_TABLES) {
     const present = new Set(columnsByTable[table] ?? []);
-    const taken = new Set(proposal.filter((r) => r.table === table && r.origin === 'extra' && r.destination.kind === 'contract').map((r) => (r.destination as { column: string }).column));
+    const taken = new Set(
+      proposal
+        .filter((r) => r.table === table && r.origin === 'extra' && r.destination.kind === 'contract')
+        .map((r) => (r.destination as { column: string }).column),
+    );
     open.set(table, new Set(contractColumns(table).filter((c) => !present.has(c) && !taken.has(c) && c !== PRIMARY_KEYS[table])));
   }
   return open;
@@ -221,7 +227,12 @@ export function buildRequest(unsure: readonly ProposalRow[], proposal: Proposal,
     }));
     const kind = kindOfTable(table);
     const entity = kind ? RECORD_KINDS[kind].entity : null;
-    newFieldsGoTo[table] = entity === null ? 'nowhere (not_migrated only)' : isCustomEntity(entity) ? `custom field on ${entity}` : `labelled line in the ${entity} text (note_line)`;
+    newFieldsGoTo[table] =
+      entity === null
+        ? 'nowhere (not_migrated only)'
+        : isCustomEntity(entity)
+          ? `custom field on ${entity}`
+          : `labelled line in the ${entity} text (note_line)`;
   }
   return {
     columns: unsure.map((r) => {
@@ -244,7 +255,13 @@ function validate(s: Suggestion, proposal: Proposal, open: Map<DentrixTable, Set
   const assessment = classifyColumn(table, current.column, profile);
   const confidence = Math.min(s.confidence, CONFIDENT - 0.01);
   const rationale = `LLM suggestion: ${s.rationale.replace(/\s+/gu, ' ').trim().slice(0, 200) || 'no reason given'}`;
-  const base = { ...current, basis: 'llm' as const, confidence: Math.round(confidence * 1000) / 1000, rationale, shape: profile ? describeShape(profile) : current.shape };
+  const base = {
+    ...current,
+    basis: 'llm' as const,
+    confidence: Math.round(confidence * 1000) / 1000,
+    rationale,
+    shape: profile ? describeShape(profile) : current.shape,
+  };
 
   let row: ProposalRow;
   switch (s.destination) {
@@ -291,21 +308,31 @@ function validate(s: Suggestion, proposal: Proposal, open: Map<DentrixTable, Set
       const entity = kind ? RECORD_KINDS[kind].entity : null;
       if (entity === null || !isCustomEntity(entity)) return { error: `${table} columns cannot become custom fields (${entity ?? 'no record'} takes none)` };
       const fieldType = s.field_type ?? '';
-      if (!(CUSTOM_FIELD_TYPES as readonly string[]).includes(fieldType)) return { error: `field type ${fieldType || '(none)'} is not a Pipedrive custom field type` };
+      if (!(CUSTOM_FIELD_TYPES as readonly string[]).includes(fieldType))
+        return { error: `field type ${fieldType || '(none)'} is not a Pipedrive custom field type` };
       const allowed = TEXT_TRANSFORMS[fieldType as CustomFieldType];
       if (!allowed) return { error: `a ${fieldType} field cannot be filled from a text column` };
       const transformName = s.transform ?? allowed[0]!;
       if (!(TRANSFORM_NAMES as readonly string[]).includes(transformName)) return { error: `transform ${transformName} does not exist` };
-      if (!allowed.includes(transformName as FieldRule['transform']['name'])) return { error: `transform ${transformName} cannot fill a ${fieldType} field from a text column` };
+      if (!allowed.includes(transformName as FieldRule['transform']['name']))
+        return { error: `transform ${transformName} cannot fill a ${fieldType} field from a text column` };
       const options = fieldType === 'enum' ? (profile?.options ?? null) : undefined;
       if (options === null) return { error: 'an enum field needs the observed options, and the values are not an enumeration' };
       const transform: FieldRule['transform'] =
-        transformName === 'value_map' ? { name: 'value_map', params: { map: Object.fromEntries((options ?? []).map((o) => [o, o])) } } : { name: transformName as FieldRule['transform']['name'], params: {} };
+        transformName === 'value_map'
+          ? { name: 'value_map', params: { map: Object.fromEntries((options ?? []).map((o) => [o, o])) } }
+          : { name: transformName as FieldRule['transform']['name'], params: {} };
       const misfit = customFieldMisfit(transform, fieldType as CustomFieldType, options);
       if (misfit) return { error: misfit };
       row = {
         ...base,
-        destination: { kind: 'custom', entity, field: (s.field_name ?? fieldLabel(current.column)).trim(), fieldType: fieldType as CustomFieldType, ...(options ? { options } : {}) },
+        destination: {
+          kind: 'custom',
+          entity,
+          field: (s.field_name ?? fieldLabel(current.column)).trim(),
+          fieldType: fieldType as CustomFieldType,
+          ...(options ? { options } : {}),
+        },
         transform,
         phi: assessment.phi,
       };
@@ -319,6 +346,12 @@ function validate(s: Suggestion, proposal: Proposal, open: Map<DentrixTable, Set
   const rule = ruleForRow(trial, row, new Set(trial.rules.map((r) => r.id)));
   if (rule) trial.rules.push(rule);
   const check = FieldMapSchema.safeParse(trial);
-  if (!check.success) return { error: `the map would not validate: ${check.error.issues.map((i) => i.message).slice(0, 3).join('; ')}` };
+  if (!check.success)
+    return {
+      error: `the map would not validate: ${check.error.issues
+        .map((i) => i.message)
+        .slice(0, 3)
+        .join('; ')}`,
+    };
   return { row };
 }

@@ -167,7 +167,26 @@ const CANONICAL: Record<string, string[]> = {
 };
 
 /** Tokens that say little about what a column holds; they count for less in the overlap. */
-const WEAK_TOKENS = new Set(['number', 'id', 'code', 'value', 'field', 'fld', 'usr', 'user', 'custom', 'txt', 'text', 'data', 'info', 'by', 'of', 'the', 'is', 'at']);
+const WEAK_TOKENS = new Set([
+  'number',
+  'id',
+  'code',
+  'value',
+  'field',
+  'fld',
+  'usr',
+  'user',
+  'custom',
+  'txt',
+  'text',
+  'data',
+  'info',
+  'by',
+  'of',
+  'the',
+  'is',
+  'at',
+]);
 
 /** A column name as canonical tokens: `cell_no` → mobile, phone, number; `DOB` → birth, date. */
 export function nameTokens(name: string): string[] {

@@ -96,7 +96,19 @@ const KIND_OF_TABLE: Record<DentrixTable, RecordKind | null> = {
 };
 
 /** Tables whose extra columns can be written on a record (one row of the table per record). */
-const WRITABLE_EXTRA_TABLES: readonly DentrixTable[] = ['patient', 'insured', 'employer', 'referral', 'inscarrier', 'proccode', 'txcase', 'procedure', 'appt', 'recall', 'clinical_note'];
+const WRITABLE_EXTRA_TABLES: readonly DentrixTable[] = [
+  'patient',
+  'insured',
+  'employer',
+  'referral',
+  'inscarrier',
+  'proccode',
+  'txcase',
+  'procedure',
+  'appt',
+  'recall',
+  'clinical_note',
+];
 
 const NOTE_LINE_FIELDS: Partial<Record<RecordKind, { entity: 'activity' | 'note' | 'deal_product'; field: string }>> = {
   appt: { entity: 'activity', field: 'note' },
@@ -126,11 +138,7 @@ export function proposeMap(input: ProposerInput): Proposal {
     }
     for (const column of extras) {
       const standIn = standIns.get(column);
-      rows.push(
-        standIn
-          ? standInRow(input.baseMap, table, column, standIn, profiles[column])
-          : newColumnRow(table, column, profiles[column]),
-      );
+      rows.push(standIn ? standInRow(input.baseMap, table, column, standIn, profiles[column]) : newColumnRow(table, column, profiles[column]));
     }
   }
   return rows;
@@ -139,7 +147,14 @@ export function proposeMap(input: ProposerInput): Proposal {
 // ---------------------------------------------------------------------------------------------------------------
 // Contract columns
 
-function contractRow(map: FieldMap, table: DentrixTable, column: string, present: boolean, standIn: string | undefined, profile: ColumnProfile | undefined): ProposalRow {
+function contractRow(
+  map: FieldMap,
+  table: DentrixTable,
+  column: string,
+  present: boolean,
+  standIn: string | undefined,
+  profile: ColumnProfile | undefined,
+): ProposalRow {
   const use = contractColumnUse(map, table, column);
   const where = describeUse(use);
   const presence = present ? '' : standIn ? `; not in this extract: ${standIn} takes its place` : '; not in this extract (no values sampled)';
@@ -228,7 +243,12 @@ function valueFit(profile: ColumnProfile | undefined, table: DentrixTable, slot:
  * Pairs unfamiliar columns with absent contract columns, one to one, best pairs first. Then, for the columns still
  * unplaced, values alone may place them among the slots still free (fewer rivals once the names have spoken).
  */
-function assignStandIns(table: DentrixTable, extras: readonly string[], freeSlots: readonly string[], profiles: Record<string, ColumnProfile>): Map<string, StandIn> {
+function assignStandIns(
+  table: DentrixTable,
+  extras: readonly string[],
+  freeSlots: readonly string[],
+  profiles: Record<string, ColumnProfile>,
+): Map<string, StandIn> {
   const byColumn = new Map<string, StandIn>();
   const taken = new Set<string>();
   for (const pass of ['names', 'values'] as const) {
@@ -278,7 +298,14 @@ const TABLE_CONTEXT: Record<DentrixTable, readonly string[]> = {
   document: ['document'],
 };
 
-function scoreSlot(table: DentrixTable, column: string, slot: string, profile: ColumnProfile | undefined, openSlots: readonly string[], pass: 'names' | 'values'): StandIn {
+function scoreSlot(
+  table: DentrixTable,
+  column: string,
+  slot: string,
+  profile: ColumnProfile | undefined,
+  openSlots: readonly string[],
+  pass: 'names' | 'values',
+): StandIn {
   const name = nameSimilarity(column, slot, { context: TABLE_CONTEXT[table] });
   const fit = valueFit(profile, table, slot);
   const byName = fit === null ? name.score : name.score * (0.55 + 0.45 * fit);
@@ -343,7 +370,8 @@ function newColumnRow(table: DentrixTable, column: string, profile: ColumnProfil
   if (assessment.phi === 'never') return notMigrated(0.9, `practice-specific column: ${assessment.reason}`, profile ? 'profile' : 'name');
   const kind = KIND_OF_TABLE[table];
   if (kind === null || !WRITABLE_EXTRA_TABLES.includes(table)) {
-    const why = table === 'provider' ? 'providers are matched to existing Pipedrive users, which take no custom fields' : `${table} rows are not one record's own data`;
+    const why =
+      table === 'provider' ? 'providers are matched to existing Pipedrive users, which take no custom fields' : `${table} rows are not one record's own data`;
     return notMigrated(0.6, `practice-specific column: ${why}`, 'none');
   }
   if (!profile || profile.sampled === 0) {
@@ -369,7 +397,13 @@ function newColumnRow(table: DentrixTable, column: string, profile: ColumnProfil
   const customEntity = entity as CustomFieldEntity;
   return {
     ...base,
-    destination: { kind: 'custom', entity: customEntity, field: fieldLabel(column), fieldType: typed.fieldType, ...(typed.options ? { options: typed.options } : {}) },
+    destination: {
+      kind: 'custom',
+      entity: customEntity,
+      field: fieldLabel(column),
+      fieldType: typed.fieldType,
+      ...(typed.options ? { options: typed.options } : {}),
+    },
     transform: typed.transform,
     confidence: sure,
     rationale: `practice-specific column (${describeShape(profile)}): new ${typed.fieldType} custom field on ${customEntity}${typed.note}${phiNote(assessment)}`,
@@ -541,7 +575,11 @@ function uniqueRuleId(wanted: string, taken: ReadonlySet<string>): string {
  * Adds a custom field for a new column and returns its name: the column's label, or "<label> (Dentrix)" (numbered
  * if need be) when the entity already has a field of that name, which belongs to another rule.
  */
-export function ensureCustomField(map: FieldMap, entity: CustomFieldEntity, def: { name: string; field_type: CustomFieldType; options?: string[] | undefined }): string {
+export function ensureCustomField(
+  map: FieldMap,
+  entity: CustomFieldEntity,
+  def: { name: string; field_type: CustomFieldType; options?: string[] | undefined },
+): string {
   const fields = map.objects.customFields[entity];
   for (let n = 1; ; n += 1) {
     const name = n === 1 ? def.name : n === 2 ? `${def.name} (Dentrix)` : `${def.name} (Dentrix ${n - 1})`;

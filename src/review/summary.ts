@@ -66,7 +66,8 @@ export function summarizeProposal(rows: readonly WorkbookRow[]): ProposalSummary
 /** The summary as terminal lines; `maxUnsure` bounds the list of rows to review (the workbook has them all). */
 export function formatProposalSummary(summary: ProposalSummary, maxUnsure = 10): string[] {
   const lines = summary.entities.map(
-    (e) => `${e.entity.padEnd(13)} ${String(e.standard + e.custom).padStart(3)} fields (${e.standard} standard, ${e.custom} custom${e.phi ? `, ${e.phi} PHI` : ''})`,
+    (e) =>
+      `${e.entity.padEnd(13)} ${String(e.standard + e.custom).padStart(3)} fields (${e.standard} standard, ${e.custom} custom${e.phi ? `, ${e.phi} PHI` : ''})`,
   );
   lines.push(`stays in Dentrix: ${summary.notMigrated} field(s)${summary.neverMoves.length ? `; never moves: ${summary.neverMoves.join(', ')}` : ''}`);
   const excluded = summary.phiRules.filter((r) => r.decision === 'exclude').length;

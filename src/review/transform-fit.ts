@@ -3,23 +3,18 @@
  * not that, say, a `date` transform writes into a date field rather than a monetary one (that would only fail at
  * load time, record by record). Used to validate edited workbook rows and LLM suggestions. Pure.
  */
-import { CUSTOM_FIELD_TYPES, STANDARD_FIELDS, type CustomFieldType, type FieldRule, type StandardFieldKind, type TargetEntity, type TransformName } from '../mapping';
+import {
+  CUSTOM_FIELD_TYPES,
+  STANDARD_FIELDS,
+  type CustomFieldType,
+  type FieldRule,
+  type StandardFieldKind,
+  type TargetEntity,
+  type TransformName,
+} from '../mapping';
 
 export type TransformOutput =
-  | 'text'
-  | 'date'
-  | 'time'
-  | 'timestamp'
-  | 'number'
-  | 'monetary'
-  | 'boolean'
-  | 'labels'
-  | 'id'
-  | 'emails'
-  | 'phones'
-  | 'prices'
-  | 'path'
-  | 'nothing';
+  'text' | 'date' | 'time' | 'timestamp' | 'number' | 'monetary' | 'boolean' | 'labels' | 'id' | 'emails' | 'phones' | 'prices' | 'path' | 'nothing';
 
 const OUTPUTS: Record<TransformName, TransformOutput> = {
   not_migrated: 'nothing',
@@ -147,7 +142,9 @@ export function standardFieldMisfit(transform: FieldRule['transform'], entity: T
   const kind = STANDARD_FIELDS[entity][field];
   if (kind === undefined) return `${field} is not a standard ${entity} field we write`;
   const output = transformOutput(transform);
-  return STANDARD_ACCEPTS[kind].includes(output) ? null : `transform ${transform.name} writes ${output}, which the ${kind} field ${entity}.${field} cannot hold`;
+  return STANDARD_ACCEPTS[kind].includes(output)
+    ? null
+    : `transform ${transform.name} writes ${output}, which the ${kind} field ${entity}.${field} cannot hold`;
 }
 
 /** The literal option labels a transform writes (value-map targets, bit-flag labels, a constant, a flag label). */

@@ -283,7 +283,10 @@ export function describeShape(profile: ColumnProfile): string {
 /** A value reduced to its shape (letters x/X, digits 9), for showing PHI samples in the workbook; a staged SSN hash says so. */
 export function maskValue(value: string): string {
   if (isNeverStoredToken(value)) return 'hashed SSN';
-  const shape = value.replace(/\p{Lu}/gu, 'X').replace(/\p{Ll}/gu, 'x').replace(/\p{Nd}/gu, '9');
+  const shape = value
+    .replace(/\p{Lu}/gu, 'X')
+    .replace(/\p{Ll}/gu, 'x')
+    .replace(/\p{Nd}/gu, '9');
   return shape.length > 24 ? `${shape.slice(0, 23)}…` : shape;
 }
 

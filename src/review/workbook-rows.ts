@@ -36,20 +36,55 @@ import { customFieldMisfit, isCustomFieldType, standardFieldMisfit } from './tra
 import { maskValue } from './value-profile';
 
 export const WORKBOOK_COLUMNS = [
-  { key: 'rule_id', width: 30, help: 'The rule (<record kind>.<name>). PHI decisions and approvals name rules by it. Empty on information rows.', editable: 'only on a new row' },
+  {
+    key: 'rule_id',
+    width: 30,
+    help: 'The rule (<record kind>.<name>). PHI decisions and approvals name rules by it. Empty on information rows.',
+    editable: 'only on a new row',
+  },
   { key: 'table', width: 14, help: 'The Dentrix table the values come from (empty for constants and derived sources).', editable: 'yes' },
   { key: 'column', width: 30, help: 'The source column(s), comma-separated; or derived:<source> (sums, lists, computed dates); or constant.', editable: 'yes' },
-  { key: 'sample_values', width: 34, help: 'A few values from the staged extract. PHI fields show only the shape of values (X letters, 9 digits). Never imported.', editable: 'no (ignored)' },
-  { key: 'destination_kind', width: 14, help: 'standard (a built-in Pipedrive field), custom (a custom field the SCHEMA phase creates), not_migrated (stays in Dentrix), info (no rule of its own: see rationale).', editable: 'yes' },
-  { key: 'destination_entity', width: 13, help: 'The Pipedrive object: person, organization, deal, product, deal_product, activity, note, file.', editable: 'yes' },
+  {
+    key: 'sample_values',
+    width: 34,
+    help: 'A few values from the staged extract. PHI fields show only the shape of values (X letters, 9 digits). Never imported.',
+    editable: 'no (ignored)',
+  },
+  {
+    key: 'destination_kind',
+    width: 14,
+    help: 'standard (a built-in Pipedrive field), custom (a custom field the SCHEMA phase creates), not_migrated (stays in Dentrix), info (no rule of its own: see rationale).',
+    editable: 'yes',
+  },
+  {
+    key: 'destination_entity',
+    width: 13,
+    help: 'The Pipedrive object: person, organization, deal, product, deal_product, activity, note, file.',
+    editable: 'yes',
+  },
   { key: 'destination_field', width: 28, help: 'The standard field API name (name, emails, due_date...) or the custom field name.', editable: 'yes' },
-  { key: 'field_type', width: 12, help: 'Custom fields: the Pipedrive field type (varchar, text, date, enum, set, monetary, phone, address, org...). Standard fields: the kind of value, shown only.', editable: 'yes (custom fields)' },
+  {
+    key: 'field_type',
+    width: 12,
+    help: 'Custom fields: the Pipedrive field type (varchar, text, date, enum, set, monetary, phone, address, org...). Standard fields: the kind of value, shown only.',
+    editable: 'yes (custom fields)',
+  },
   { key: 'field_options', width: 30, help: 'Enum and set fields: the options, separated by "; " (or a JSON array).', editable: 'yes' },
   { key: 'transform', width: 18, help: 'How the value is made (text, date, phone, value_map, labelled_lines, ...). See the Lists sheet.', editable: 'yes' },
   { key: 'transform_params', width: 34, help: 'The transform parameters as a JSON object, e.g. {"map":{"1":"Active"}} for value_map.', editable: 'yes' },
   { key: 'confidence', width: 11, help: 'How sure the proposer is (0-1). Below 0.7 (highlighted): review this row.', editable: 'no (ignored)' },
-  { key: 'phi_class', width: 10, help: 'none: moves. phi: moves only if included below. never: never moves (SSN). Can be raised, not lowered.', editable: 'raise only' },
-  { key: 'phi_decision', width: 18, help: 'PHI fields only: exclude (default), include, include:mask (last four kept), include:year_only (dates). SSN: never. Empty for non-PHI fields.', editable: 'yes (PHI rows)' },
+  {
+    key: 'phi_class',
+    width: 10,
+    help: 'none: moves. phi: moves only if included below. never: never moves (SSN). Can be raised, not lowered.',
+    editable: 'raise only',
+  },
+  {
+    key: 'phi_decision',
+    width: 18,
+    help: 'PHI fields only: exclude (default), include, include:mask (last four kept), include:year_only (dates). SSN: never. Empty for non-PHI fields.',
+    editable: 'yes (PHI rows)',
+  },
   { key: 'decision', width: 10, help: 'accept (as shown), reject (the field stays in Dentrix), edit (apply your changes on this row).', editable: 'yes' },
   { key: 'rationale', width: 70, help: 'Why this destination, in one line.', editable: 'yes' },
 ] as const;
@@ -150,15 +185,31 @@ function sourceCells(rule: FieldRule): Pick<WorkbookRow, 'table' | 'column'> {
   }
 }
 
-function destinationCells(map: FieldMap, rule: FieldRule): Pick<WorkbookRow, 'destination_kind' | 'destination_entity' | 'destination_field' | 'field_type' | 'field_options'> {
+function destinationCells(
+  map: FieldMap,
+  rule: FieldRule,
+): Pick<WorkbookRow, 'destination_kind' | 'destination_entity' | 'destination_field' | 'field_type' | 'field_options'> {
   const field = rule.target.field;
   const entity = rule.target.entity;
-  if (field.kind === 'not_migrated') return { destination_kind: 'not_migrated', destination_entity: entity, destination_field: '', field_type: '', field_options: '' };
+  if (field.kind === 'not_migrated')
+    return { destination_kind: 'not_migrated', destination_entity: entity, destination_field: '', field_type: '', field_options: '' };
   if (field.kind === 'standard') {
-    return { destination_kind: 'standard', destination_entity: entity, destination_field: field.name, field_type: STANDARD_FIELDS[entity][field.name] ?? '', field_options: '' };
+    return {
+      destination_kind: 'standard',
+      destination_entity: entity,
+      destination_field: field.name,
+      field_type: STANDARD_FIELDS[entity][field.name] ?? '',
+      field_options: '',
+    };
   }
   const def = customFieldOf(map, entity, field.name);
-  return { destination_kind: 'custom', destination_entity: entity, destination_field: field.name, field_type: def?.field_type ?? '', field_options: optionsCell(def?.options) };
+  return {
+    destination_kind: 'custom',
+    destination_entity: entity,
+    destination_field: field.name,
+    field_type: def?.field_type ?? '',
+    field_options: optionsCell(def?.options),
+  };
 }
 
 function optionsCell(options: readonly string[] | undefined): string {
@@ -201,13 +252,21 @@ export interface NumberedRow {
   cells: WorkbookRow;
 }
 
-export type ImportResult =
-  | { ok: true; map: FieldMap; phi: PhiDecisions; changes: string[] }
-  | { ok: false; errors: RowError[] };
+export type ImportResult = { ok: true; map: FieldMap; phi: PhiDecisions; changes: string[] } | { ok: false; errors: RowError[] };
 
 /** Cells that define a rule; the rest (samples, confidence, decisions) are not part of it. */
 const RULE_CELLS: readonly WorkbookColumn[] = [
-  'table', 'column', 'destination_kind', 'destination_entity', 'destination_field', 'field_type', 'field_options', 'transform', 'transform_params', 'phi_class', 'rationale',
+  'table',
+  'column',
+  'destination_kind',
+  'destination_entity',
+  'destination_field',
+  'field_type',
+  'field_options',
+  'transform',
+  'transform_params',
+  'phi_class',
+  'rationale',
 ];
 
 export function checkHeaders(headers: readonly string[]): RowError[] {
@@ -287,7 +346,8 @@ export function importRows(rows: readonly NumberedRow[], current: FieldMap): Imp
   }
 
   for (const rule of current.rules) {
-    if (!seen.has(rule.id)) fail(null, 'rule_id', rule.id, `rule ${rule.id} of map version ${current.version} has no row: reject it instead of deleting the row`);
+    if (!seen.has(rule.id))
+      fail(null, 'rule_id', rule.id, `rule ${rule.id} of map version ${current.version} has no row: reject it instead of deleting the row`);
   }
   for (const entry of resolved.values()) checkPhiCell(entry, fail);
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
@@ -359,7 +419,17 @@ function sameRuleCells(a: WorkbookRow, b: WorkbookRow): boolean {
   return RULE_CELLS.every((key) => {
     if (key === 'transform_params') return sameValue(parseJsonObject(a[key]), parseJsonObject(b[key]));
     if (key === 'field_options') return sameValue(parseOptions(a[key]), parseOptions(b[key]));
-    if (key === 'column') return a[key].split(',').map((c) => c.trim()).join(',') === b[key].split(',').map((c) => c.trim()).join(',');
+    if (key === 'column')
+      return (
+        a[key]
+          .split(',')
+          .map((c) => c.trim())
+          .join(',') ===
+        b[key]
+          .split(',')
+          .map((c) => c.trim())
+          .join(',')
+      );
     return a[key].trim() === b[key].trim();
   });
 }
@@ -386,7 +456,10 @@ function parseOptions(text: string): string[] | null {
       return null;
     }
   }
-  return trimmed.split(';').map((o) => o.trim()).filter((o) => o !== '');
+  return trimmed
+    .split(';')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
 }
 
 type Fail = (row: number | null, column: WorkbookColumn | null, ruleId: string | null, message: string) => void;
@@ -411,7 +484,10 @@ function buildRule(row: number, ruleId: string, cells: WorkbookRow, existing: Fi
     if ((DERIVED_SOURCE_NAMES as readonly string[]).includes(name)) source = { kind: 'derived', name: name as (typeof DERIVED_SOURCE_NAMES)[number] };
     else bad('column', `${name} is not a derived source (${DERIVED_SOURCE_NAMES.join(', ')})`);
   } else {
-    const columns = columnCell.split(',').map((c) => c.trim()).filter((c) => c !== '');
+    const columns = columnCell
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== '');
     if (!(DENTRIX_TABLES as readonly string[]).includes(tableCell)) bad('table', `${tableCell || '(empty)'} is not a Dentrix table`);
     else if (columns.length === 0) bad('column', 'name the source column(s), derived:<source> or constant');
     else source = { kind: 'columns', table: tableCell as DentrixTable, columns };
@@ -422,15 +498,21 @@ function buildRule(row: number, ruleId: string, cells: WorkbookRow, existing: Fi
   const entity = cells.destination_entity.trim() as TargetEntity;
   const fieldName = cells.destination_field.trim();
   let field: FieldRule['target']['field'] | null = null;
-  if (!(LOAD_ORDER as readonly string[]).includes(entity)) bad('destination_entity', `${entity || '(empty)'} is not a Pipedrive object we write (${LOAD_ORDER.join(', ')})`);
+  if (!(LOAD_ORDER as readonly string[]).includes(entity))
+    bad('destination_entity', `${entity || '(empty)'} is not a Pipedrive object we write (${LOAD_ORDER.join(', ')})`);
   else if (destinationKind === 'not_migrated') field = { kind: 'not_migrated' };
   else if (destinationKind === 'standard') {
-    if (STANDARD_FIELDS[entity][fieldName] === undefined) bad('destination_field', `unknown destination field: ${entity} has no standard field "${fieldName}" (${Object.keys(STANDARD_FIELDS[entity]).join(', ')})`);
+    if (STANDARD_FIELDS[entity][fieldName] === undefined)
+      bad(
+        'destination_field',
+        `unknown destination field: ${entity} has no standard field "${fieldName}" (${Object.keys(STANDARD_FIELDS[entity]).join(', ')})`,
+      );
     else field = { kind: 'standard', name: fieldName };
   } else if (destinationKind === 'custom') {
     if (!isCustomEntity(entity)) bad('destination_entity', `${entity} takes no custom fields (only ${CUSTOM_FIELD_ENTITIES.join(', ')})`);
     else if (fieldName === '' || fieldName.length > 255) bad('destination_field', 'a custom field needs a name of 1 to 255 characters');
-    else if (!isCustomFieldType(cells.field_type.trim())) bad('field_type', `invalid field type "${cells.field_type.trim()}": one of ${CUSTOM_FIELD_TYPES.join(', ')}`);
+    else if (!isCustomFieldType(cells.field_type.trim()))
+      bad('field_type', `invalid field type "${cells.field_type.trim()}": one of ${CUSTOM_FIELD_TYPES.join(', ')}`);
     else field = { kind: 'custom', name: fieldName };
   } else bad('destination_kind', `destination_kind must be standard, custom or not_migrated, not "${destinationKind}"`);
 
@@ -445,7 +527,11 @@ function buildRule(row: number, ruleId: string, cells: WorkbookRow, existing: Fi
     else if (params === null) bad('transform_params', 'transform_params must be a JSON object, e.g. {} or {"multiline":true}');
     else {
       const check = TRANSFORMS[name as TransformName].params.safeParse(params);
-      if (!check.success) bad('transform_params', `invalid parameters for ${name}: ${check.error.issues.map((i) => `${i.path.join('.') || '(params)'} ${i.message}`).join('; ')}`);
+      if (!check.success)
+        bad(
+          'transform_params',
+          `invalid parameters for ${name}: ${check.error.issues.map((i) => `${i.path.join('.') || '(params)'} ${i.message}`).join('; ')}`,
+        );
       else transform = { name: name as TransformName, params };
     }
   }
@@ -467,7 +553,9 @@ function buildRule(row: number, ruleId: string, cells: WorkbookRow, existing: Fi
   let phi: PhiClass | null = null;
   if (!(PHI_CLASSES as readonly string[]).includes(phiClass)) bad('phi_class', `phi_class must be none, phi or never, not "${phiClass}"`);
   else {
-    const floor = existing?.phi ?? (source?.kind === 'columns' ? source.columns.map((c) => classifyColumn(source.table, c, undefined).phi).reduce(stricterPhi, 'none') : 'none');
+    const floor =
+      existing?.phi ??
+      (source?.kind === 'columns' ? source.columns.map((c) => classifyColumn(source.table, c, undefined).phi).reduce(stricterPhi, 'none') : 'none');
     if (stricterPhi(phiClass, floor) !== phiClass) bad('phi_class', `phi_class cannot be lowered from ${floor} to ${phiClass} in the workbook`);
     else phi = phiClass;
   }
@@ -489,7 +577,8 @@ function buildRule(row: number, ruleId: string, cells: WorkbookRow, existing: Fi
   };
   // A de-identification the new destination cannot take falls back to drop (the map's own rule).
   if (rule.deidentify === 'year_only' && !(field.kind === 'custom' && cells.field_type.trim() === 'date')) rule.deidentify = 'drop';
-  if (rule.deidentify === 'mask' && !(field.kind === 'custom' && ['varchar', 'varchar_auto', 'text', 'phone', 'address'].includes(cells.field_type.trim()))) rule.deidentify = 'drop';
+  if (rule.deidentify === 'mask' && !(field.kind === 'custom' && ['varchar', 'varchar_auto', 'text', 'phone', 'address'].includes(cells.field_type.trim())))
+    rule.deidentify = 'drop';
   return rule;
 }
 

@@ -131,7 +131,7 @@ function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): ExcelJS.Workbook {
     `Map version ${map.version}. One row per rule of the map, then information rows (grey) for source columns no rule reads by name.`,
     'To change a row, edit its cells and set decision to edit; reject keeps the field in Dentrix; a new rule is a new row with a new rule_id and decision edit.',
     'PHI fields (orange) move only when phi_decision includes them; SSN never moves. PHI sample values are shown as shapes only.',
-    'Rows with a confidence below 0.70 (yellow) are the proposer\'s guesses: check them first.',
+    "Rows with a confidence below 0.70 (yellow) are the proposer's guesses: check them first.",
     'Import the edited file (XLSX or CSV) with: starter map import --migration-id <id> --file <path>. Any invalid row refuses the whole import.',
   ]) {
     help.addRow({ column: '', meaning: line });
@@ -200,7 +200,11 @@ async function readXlsx(filePath: string): Promise<ReadTable> {
   const width = sheet.columnCount;
   const cellText = (row: ExcelJS.Row, col: number) => row.getCell(col).text ?? '';
   const headerRow = sheet.getRow(1);
-  const headers = Array.from({ length: width }, (_, i) => cellText(headerRow, i + 1).trim().toLowerCase());
+  const headers = Array.from({ length: width }, (_, i) =>
+    cellText(headerRow, i + 1)
+      .trim()
+      .toLowerCase(),
+  );
   const rows: NumberedRow[] = [];
   for (let r = 2; r <= sheet.rowCount; r += 1) {
     const row = sheet.getRow(r);

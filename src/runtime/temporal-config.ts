@@ -125,7 +125,14 @@ export function temporalConnectConfig(settings: TemporalSettings = {}, source: R
 }
 
 /** What a log line may say about the connection: never the key, the certificate or the metadata's values. */
-export function describeTemporal(config: TemporalConnectConfig): { address: string; namespace: string; tls: boolean; mtls: boolean; apiKey: boolean; profile?: string } {
+export function describeTemporal(config: TemporalConnectConfig): {
+  address: string;
+  namespace: string;
+  tls: boolean;
+  mtls: boolean;
+  apiKey: boolean;
+  profile?: string;
+} {
   const tls = config.connectionOptions.tls;
   return {
     address: config.address,

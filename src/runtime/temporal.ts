@@ -32,7 +32,10 @@ export function shortConnectReason(err: unknown): string {
     [/dns error|ENOTFOUND|EAI_AGAIN|failed to lookup address|name or service not known/i, 'the host name does not resolve'],
     [/EHOSTUNREACH|ENETUNREACH|no route to host|network is unreachable/i, 'no route to the host'],
     [/ECONNRESET|connection reset/i, 'the connection was reset'],
-    [/\bUNAUTHENTICATED\b|\bPERMISSION_DENIED\b|unauthori[sz]ed|invalid api key/i, 'the server refused the credentials (TEMPORAL_API_KEY or the client certificate)'],
+    [
+      /\bUNAUTHENTICATED\b|\bPERMISSION_DENIED\b|unauthori[sz]ed|invalid api key/i,
+      'the server refused the credentials (TEMPORAL_API_KEY or the client certificate)',
+    ],
     [/certificate|handshake|InvalidContentType|CorruptMessage|\btls\b|\bssl\b/i, 'the TLS handshake failed (check TEMPORAL_TLS and the certificates)'],
     [/deadline|timed? ?out/i, 'no answer in time'],
     [/\bUNAVAILABLE\b|no connection established/i, 'the server is unavailable'],

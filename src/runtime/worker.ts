@@ -82,10 +82,7 @@ export function activityDeps(env: Env, pool: Pool, logger: Logger): ActivityDeps
 export const WORKER_CONNECT_TIMEOUT_MS = 10_000;
 
 /** The worker's connection to Temporal, or a TemporalUnreachableError: one readable line instead of the core's dump. */
-export async function connectWorkerToTemporal(
-  config: TemporalConnectConfig,
-  timeoutMs = WORKER_CONNECT_TIMEOUT_MS,
-): Promise<NativeConnection> {
+export async function connectWorkerToTemporal(config: TemporalConnectConfig, timeoutMs = WORKER_CONNECT_TIMEOUT_MS): Promise<NativeConnection> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
@@ -118,10 +115,7 @@ export function workflowSource(named?: string): Pick<WorkerOptions, 'workflowBun
  * Wires a worker: store (migrated), Pipedrive clients, activities, the workflow bundle. Used by the worker process,
  * the demo and the tests; `overrides` lets tests pass a prebuilt bundle.
  */
-export async function createWorkerRuntime(
-  env: Env,
-  overrides: Partial<WorkerOptions> & { logger?: Logger } = {},
-): Promise<WorkerRuntime> {
+export async function createWorkerRuntime(env: Env, overrides: Partial<WorkerOptions> & { logger?: Logger } = {}): Promise<WorkerRuntime> {
   const logger = overrides.logger ?? createLogger(env.LOG_LEVEL, 'worker');
   // Temporal first: a worker that cannot reach it says so at once, before touching the store. Its settings come from
   // Temporal's own env vars and config profile, as the CLI's do (temporal-config.ts).

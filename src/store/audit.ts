@@ -67,11 +67,7 @@ export async function* readAudit(pool: Pool, migrationId: string, pageSize = 500
 }
 
 /** A gate decision the migration refused before it reached its history (an Update's validator): kept here instead. */
-export async function recordRefusedDecision(
-  pool: Pool,
-  migrationId: string,
-  d: { gate: string; decision: string; by: string; reason: string },
-): Promise<void> {
+export async function recordRefusedDecision(pool: Pool, migrationId: string, d: { gate: string; decision: string; by: string; reason: string }): Promise<void> {
   await appendAudit(pool, {
     migrationId,
     action: 'update',

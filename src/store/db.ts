@@ -13,11 +13,7 @@ const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
  * database): pg emits that as an 'error' on the pool, which would crash the process without a listener. The pool has
  * already discarded the dead client; the next query opens a fresh one or fails with its own error.
  */
-export function createPool(
-  databaseUrl: string,
-  options: Omit<PoolConfig, 'connectionString'> = {},
-  onIdleError: (err: Error) => void = () => undefined,
-): Pool {
+export function createPool(databaseUrl: string, options: Omit<PoolConfig, 'connectionString'> = {}, onIdleError: (err: Error) => void = () => undefined): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max: 10, ...options });
   pool.on('error', onIdleError);
   return pool;

@@ -25,18 +25,13 @@ export const PROBE_TIMEOUT_MS = 1000;
 const START_TIMEOUT_S = 60;
 const LOCK_WAIT_MS = 120_000;
 
-export type DatabaseDecision =
-  | { kind: 'url'; url: string; why: 'explicit' | 'default-answers' }
-  | { kind: 'embedded'; why: 'explicit' | 'default-silent' };
+export type DatabaseDecision = { kind: 'url'; url: string; why: 'explicit' | 'default-answers' } | { kind: 'embedded'; why: 'explicit' | 'default-silent' };
 
 /**
  * Which PostgreSQL the store uses: an explicit DATABASE_URL as given; `embedded` the embedded server; unset, the
  * default URL when its host and port accept a TCP connection within `timeoutMs`, else the embedded server.
  */
-export async function decideDatabase(
-  databaseUrl: string | undefined,
-  options: { defaultUrl?: string; timeoutMs?: number } = {},
-): Promise<DatabaseDecision> {
+export async function decideDatabase(databaseUrl: string | undefined, options: { defaultUrl?: string; timeoutMs?: number } = {}): Promise<DatabaseDecision> {
   const raw = databaseUrl?.trim();
   if (raw === EMBEDDED) return { kind: 'embedded', why: 'explicit' };
   if (raw) return { kind: 'url', url: raw, why: 'explicit' };
@@ -85,22 +80,24 @@ export interface ResolveOptions {
 }
 
 /** Resolves DATABASE_URL (see decideDatabase), starting the embedded server under `<DATA_DIR>/postgres` when needed. */
-export async function resolveDatabase(
-  env: { DATABASE_URL?: string; DATA_DIR?: string },
-  options: ResolveOptions = {},
-): Promise<ResolvedDatabase> {
+export async function resolveDatabase(env: { DATABASE_URL?: string; DATA_DIR?: string }, options: ResolveOptions = {}): Promise<ResolvedDatabase> {
   const decision = await decideDatabase(env.DATABASE_URL, { defaultUrl: options.defaultUrl });
   if (decision.kind === 'url') {
     const why = decision.why === 'explicit' ? 'DATABASE_URL' : 'DATABASE_URL unset; it answers';
-    return { url: decision.url, embedded: false, startedHere: false, description: `PostgreSQL: ${redactedUrl(decision.url)} (${why})`, stop: async () => undefined };
+    return {
+      url: decision.url,
+      embedded: false,
+      startedHere: false,
+      description: `PostgreSQL: ${redactedUrl(decision.url)} (${why})`,
+      stop: async () => undefined,
+    };
   }
   const root = embeddedRoot(env.DATA_DIR);
   const server = await ensureEmbeddedPostgres(root, { leaveRunning: Boolean(options.leaveRunning), say: options.log });
   const why = decision.why === 'explicit' ? 'DATABASE_URL=embedded' : 'DATABASE_URL unset and nothing answers on 127.0.0.1:5432';
   const how = server.startedHere ? `started in ${(server.startMs / 1000).toFixed(1)} s` : `already running, pid ${server.pid}`;
   const end = server.owned ? 'stopped at the end' : 'left running; npm run db -- stop stops it';
-  const description =
-    `PostgreSQL: embedded PostgreSQL ${server.version} on 127.0.0.1:${server.port} (${why}; ${how}; ${end}), data in ${root}`;
+  const description = `PostgreSQL: embedded PostgreSQL ${server.version} on 127.0.0.1:${server.port} (${why}; ${how}; ${end}), data in ${root}`;
   let stopped = false;
   return {
     url: server.url,
@@ -323,10 +320,7 @@ export interface EmbeddedServer {
 }
 
 /** The embedded server under `root`, initialised once and started unless it already runs. */
-export async function ensureEmbeddedPostgres(
-  root: string,
-  options: { leaveRunning?: boolean; say?: (line: string) => void } = {},
-): Promise<EmbeddedServer> {
+export async function ensureEmbeddedPostgres(root: string, options: { leaveRunning?: boolean; say?: (line: string) => void } = {}): Promise<EmbeddedServer> {
   const t0 = Date.now();
   const p = pathsOf(root);
   const say = options.say ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -580,13 +574,15 @@ async function acquireLock(lock: string): Promise<() => void> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const holder = Number((() => {
-      try {
-        return fs.readFileSync(path.join(lock, 'pid'), 'utf8');
-      } catch {
-        return '';
-      }
-    })());
+    const holder = Number(
+      (() => {
+        try {
+          return fs.readFileSync(path.join(lock, 'pid'), 'utf8');
+        } catch {
+          return '';
+        }
+      })(),
+    );
     const age = Date.now() - (statOrUndefined(lock)?.mtimeMs ?? Date.now());
     if ((holder && !isAlive(holder)) || (!holder && age > 10_000)) {
       fs.rmSync(lock, { recursive: true, force: true });

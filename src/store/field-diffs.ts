@@ -55,7 +55,10 @@ export async function fieldDiffAccuracy(pool: Pool, migrationId: string, runKind
     .orderBy('object_type')
     .orderBy('category')
     .execute();
-  const records = await ofRun.select(['object_type', sql<string>`count(DISTINCT source_key)`.as('n')]).groupBy('object_type').execute();
+  const records = await ofRun
+    .select(['object_type', sql<string>`count(DISTINCT source_key)`.as('n')])
+    .groupBy('object_type')
+    .execute();
   const mismatches = await ofRun
     .select(['object_type', 'source_key', 'field', 'category', 'expected', 'actual'])
     .where('matched', '=', false)

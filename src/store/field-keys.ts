@@ -35,7 +35,13 @@ export async function saveFieldKey(pool: Pool, migrationId: string, k: StoredFie
 }
 
 export async function loadFieldKeys(pool: Pool, migrationId: string): Promise<StoredFieldKey[]> {
-  const rows = await storeDb(pool).selectFrom('field_keys').selectAll().where('migration_id', '=', migrationId).orderBy('entity').orderBy('field_name').execute();
+  const rows = await storeDb(pool)
+    .selectFrom('field_keys')
+    .selectAll()
+    .where('migration_id', '=', migrationId)
+    .orderBy('entity')
+    .orderBy('field_name')
+    .execute();
   return rows.map((r) => ({
     entity: r.entity,
     fieldName: r.field_name,
@@ -47,5 +53,10 @@ export async function loadFieldKeys(pool: Pool, migrationId: string): Promise<St
 }
 
 export async function deleteFieldKey(pool: Pool, migrationId: string, entity: string, fieldName: string): Promise<void> {
-  await storeDb(pool).deleteFrom('field_keys').where('migration_id', '=', migrationId).where('entity', '=', entity).where('field_name', '=', fieldName).execute();
+  await storeDb(pool)
+    .deleteFrom('field_keys')
+    .where('migration_id', '=', migrationId)
+    .where('entity', '=', entity)
+    .where('field_name', '=', fieldName)
+    .execute();
 }

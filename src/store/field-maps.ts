@@ -42,7 +42,12 @@ export async function saveProposedMap(pool: Pool, migrationId: string, document:
 }
 
 export async function getFieldMap(pool: Pool, migrationId: string, version: number): Promise<StoredFieldMap | undefined> {
-  const row = await storeDb(pool).selectFrom('field_maps').selectAll().where('migration_id', '=', migrationId).where('version', '=', version).executeTakeFirst();
+  const row = await storeDb(pool)
+    .selectFrom('field_maps')
+    .selectAll()
+    .where('migration_id', '=', migrationId)
+    .where('version', '=', version)
+    .executeTakeFirst();
   return row && toMap(row);
 }
 
@@ -54,13 +59,7 @@ export async function latestFieldMap(pool: Pool, migrationId: string, status?: S
 }
 
 /** Marks one version approved (with its PHI decisions) and every other version superseded. */
-export async function approveFieldMap(
-  pool: Pool,
-  migrationId: string,
-  version: number,
-  by: string,
-  document: StoredFieldMap['document'],
-): Promise<void> {
+export async function approveFieldMap(pool: Pool, migrationId: string, version: number, by: string, document: StoredFieldMap['document']): Promise<void> {
   await inTransaction(pool, async (_tx, db) => {
     await db
       .updateTable('field_maps')

@@ -80,9 +80,7 @@ export class Ledger {
       .where('m.pipedrive_id', '=', pipedriveId)
       .where('m.state', '=', 'created')
       .where('m.migration_id', '<>', migrationId)
-      .where('other.pipedrive_account', '=', (eb) =>
-        eb.selectFrom('migration_runs').select('pipedrive_account').where('migration_id', '=', migrationId),
-      )
+      .where('other.pipedrive_account', '=', (eb) => eb.selectFrom('migration_runs').select('pipedrive_account').where('migration_id', '=', migrationId))
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;
@@ -91,7 +89,14 @@ export class Ledger {
   async markPending(migrationId: string, e: { objectType: string; sourceKey: string; runKind: string; contentHash?: string }): Promise<void> {
     await this.db
       .insertInto('id_map')
-      .values({ migration_id: migrationId, object_type: e.objectType, source_key: e.sourceKey, state: 'pending', run_kind: e.runKind, content_hash: e.contentHash ?? null })
+      .values({
+        migration_id: migrationId,
+        object_type: e.objectType,
+        source_key: e.sourceKey,
+        state: 'pending',
+        run_kind: e.runKind,
+        content_hash: e.contentHash ?? null,
+      })
       .onConflict((oc) =>
         oc
           .columns(['migration_id', 'object_type', 'source_key'])
@@ -134,7 +139,10 @@ export class Ledger {
       .execute();
   }
 
-  async markOutcome(migrationId: string, e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string }): Promise<void> {
+  async markOutcome(
+    migrationId: string,
+    e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string },
+  ): Promise<void> {
     await this.db
       .insertInto('id_map')
       .values({ migration_id: migrationId, object_type: e.objectType, source_key: e.sourceKey, state: e.state, reason: e.reason, run_kind: e.runKind })
@@ -248,7 +256,12 @@ export class Ledger {
       .orderBy('b.object_type')
       .orderBy('b.pipedrive_id')
       .execute();
-    return rows.map((r) => ({ objectType: r.object_type, pipedriveId: r.pipedrive_id, body: r.body as Record<string, unknown>, restored: r.restored_at !== null }));
+    return rows.map((r) => ({
+      objectType: r.object_type,
+      pipedriveId: r.pipedrive_id,
+      body: r.body as Record<string, unknown>,
+      restored: r.restored_at !== null,
+    }));
   }
 
   async markRestored(migrationId: string, objectType: string, pipedriveId: string): Promise<void> {

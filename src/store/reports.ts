@@ -102,7 +102,9 @@ export async function listReports(pool: Pool, migrationId: string): Promise<Stor
       'r.summary',
       'r.created_at',
       'r.written_by',
-      sql<ReportFileInfo[] | null>`(SELECT json_agg(json_build_object('name', f.name, 'contentType', f.content_type, 'bytes', f.bytes, 'sha256', f.sha256) ORDER BY f.position)
+      sql<
+        ReportFileInfo[] | null
+      >`(SELECT json_agg(json_build_object('name', f.name, 'contentType', f.content_type, 'bytes', f.bytes, 'sha256', f.sha256) ORDER BY f.position)
                FROM report_files f WHERE f.migration_id = r.migration_id AND f.kind = r.kind)`.as('files'),
     ])
     .where('r.migration_id', '=', migrationId)

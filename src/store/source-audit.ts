@@ -96,7 +96,9 @@ export async function stagedTableCount(db: AuditDb, migrationId: string): Promis
 }
 
 export async function stagedTables(db: AuditDb, ctx: AuditScope): Promise<string[]> {
-  return (await rowsOf<{ source_table: string }>(db, 'SELECT source_table FROM extract_counts WHERE migration_id = $1', [ctx.migrationId])).map((r) => r.source_table);
+  return (await rowsOf<{ source_table: string }>(db, 'SELECT source_table FROM extract_counts WHERE migration_id = $1', [ctx.migrationId])).map(
+    (r) => r.source_table,
+  );
 }
 
 // Source tables and issues.
@@ -233,7 +235,13 @@ export async function duplicatePatientRow(db: AuditDb, ctx: AuditScope) {
 // Contact details.
 
 /** Streams one column's non-empty values, in staging order. */
-export async function forEachColumnValue(db: AuditDb, ctx: AuditScope, table: string, column: string, onRows: (rows: { source_key: string; value: string }[]) => void): Promise<void> {
+export async function forEachColumnValue(
+  db: AuditDb,
+  ctx: AuditScope,
+  table: string,
+  column: string,
+  onRows: (rows: { source_key: string; value: string }[]) => void,
+): Promise<void> {
   await forEachBatch<{ source_key: string; value: string }>(
     db,
     `SELECT source_key, data->>$3 AS value
@@ -287,7 +295,14 @@ export async function invalidDateRows(db: AuditDb, ctx: AuditScope, dateColumns:
 }
 
 /** Rows of `table` whose date `column` is after (`in_the_future`) or before (the other rules) `bound` (ISO text compares in date order). */
-export async function implausibleDateRow(db: AuditDb, ctx: AuditScope, table: string, column: string, rule: 'in_the_future' | 'more_than_120_years_ago', bound: string) {
+export async function implausibleDateRow(
+  db: AuditDb,
+  ctx: AuditScope,
+  table: string,
+  column: string,
+  rule: 'in_the_future' | 'more_than_120_years_ago',
+  bound: string,
+) {
   const condition = rule === 'in_the_future' ? `data->>$2 > $3` : `data->>$2 < $3`;
   return oneRow<{ count: number; keys: string[] }>(
     db,
@@ -448,7 +463,12 @@ export async function appointmentDateRange(db: AuditDb, ctx: AuditScope) {
 export type AppointmentTimeRow = { source_key: string; date: string; hour: number | null; minute: number | null };
 
 /** Streams the appointments on the given dates, in staging order. */
-export async function forEachAppointmentOn(db: AuditDb, ctx: AuditScope, dates: readonly string[], onRows: (rows: AppointmentTimeRow[]) => void): Promise<void> {
+export async function forEachAppointmentOn(
+  db: AuditDb,
+  ctx: AuditScope,
+  dates: readonly string[],
+  onRows: (rows: AppointmentTimeRow[]) => void,
+): Promise<void> {
   await forEachBatch<AppointmentTimeRow>(
     db,
     `SELECT source_key, data->>'appointment_date' AS date, (data->>'start_hour')::int AS hour, (data->>'start_minute')::int AS minute

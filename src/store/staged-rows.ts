@@ -11,7 +11,12 @@ type Data = Record<string, unknown>;
 
 /** Every staged row of one table, in staging order (`limit`: at most that many). */
 export async function stagedData<T = Data>(pool: Pool, migrationId: string, table: string, opts: { limit?: number } = {}): Promise<T[]> {
-  let query = storeDb(pool).selectFrom('staged_rows').select('data').where('migration_id', '=', migrationId).where('source_table', '=', table).orderBy('row_seq');
+  let query = storeDb(pool)
+    .selectFrom('staged_rows')
+    .select('data')
+    .where('migration_id', '=', migrationId)
+    .where('source_table', '=', table)
+    .orderBy('row_seq');
   if (opts.limit !== undefined) query = query.limit(opts.limit);
   return (await query.execute()).map((r) => r.data as T);
 }

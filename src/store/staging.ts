@@ -49,11 +49,17 @@ export class StagingSession {
     const client = await pool.connect();
     const db = storeDbOn(client);
     try {
-      const run = await db.selectFrom('migration_runs').select(sql`1`.as('one')).where('migration_id', '=', migrationId).executeTakeFirst();
+      const run = await db
+        .selectFrom('migration_runs')
+        .select(sql`1`.as('one'))
+        .where('migration_id', '=', migrationId)
+        .executeTakeFirst();
       if (!run) throw new Error(`stageExtract: migration_runs has no row for migration ${migrationId}`);
       await sql`SELECT pg_advisory_lock(hashtext('dentrix-stage:' || ${migrationId}))`.execute(db);
       const key = await phiHashKey(client, migrationId);
-      await sql`CREATE TEMP TABLE IF NOT EXISTS ${sql.raw(INCOMING)} (source_key text, row_seq bigint, content_hash text, data jsonb) ON COMMIT DELETE ROWS`.execute(db);
+      await sql`CREATE TEMP TABLE IF NOT EXISTS ${sql.raw(INCOMING)} (source_key text, row_seq bigint, content_hash text, data jsonb) ON COMMIT DELETE ROWS`.execute(
+        db,
+      );
       return new StagingSession(client, migrationId, key);
     } catch (err) {
       await release(client, migrationId);
@@ -101,8 +107,9 @@ export class StagingSession {
       }
       if (batch.rows.length > 0) {
         await copyLines(client, `COPY ${INCOMING} (source_key, row_seq, content_hash, data) FROM STDIN`, batch.rows);
-        await (read.mode === 'full'
-          ? sql`INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
+        await (
+          read.mode === 'full'
+            ? sql`INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
              SELECT ${migrationId}, ${table}, source_key, row_seq, content_hash, data FROM ${sql.raw(INCOMING)}
              ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
                row_seq = EXCLUDED.row_seq,
@@ -110,7 +117,7 @@ export class StagingSession {
                data = EXCLUDED.data,
                changed_at = CASE WHEN staged_rows.content_hash = EXCLUDED.content_hash THEN staged_rows.changed_at ELSE now() END
              WHERE staged_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR staged_rows.row_seq IS DISTINCT FROM EXCLUDED.row_seq`
-          : sql`INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
+            : sql`INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
              SELECT ${migrationId}, ${table}, source_key, ${read.seqBase}::bigint + row_seq, content_hash, data FROM ${sql.raw(INCOMING)}
              ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
                content_hash = EXCLUDED.content_hash, data = EXCLUDED.data, changed_at = now()

@@ -21,7 +21,9 @@ export async function saveWatermarks(pool: Pool, migrationId: string, watermarks
       await db
         .insertInto('delta_watermarks')
         .values({ migration_id: migrationId, source_table: table, watermark })
-        .onConflict((oc) => oc.columns(['migration_id', 'source_table']).doUpdateSet((eb) => ({ watermark: eb.ref('excluded.watermark'), updated_at: sql`now()` })))
+        .onConflict((oc) =>
+          oc.columns(['migration_id', 'source_table']).doUpdateSet((eb) => ({ watermark: eb.ref('excluded.watermark'), updated_at: sql`now()` })),
+        )
         .execute();
     }
   });

@@ -56,13 +56,7 @@ export async function countWorkItems(pool: Pool, migrationId: string, runKind: s
 }
 
 /** Adds work items (idempotent: a key already planned for this run keeps its place). */
-export async function addWorkItems(
-  pool: Pool,
-  migrationId: string,
-  runKind: string,
-  objectType: string,
-  sourceKeys: string[],
-): Promise<void> {
+export async function addWorkItems(pool: Pool, migrationId: string, runKind: string, objectType: string, sourceKeys: string[]): Promise<void> {
   for (let i = 0; i < sourceKeys.length; i += 5000) {
     // unnest keeps the keys' order (their seq) in one statement per 5,000 keys.
     await sql`INSERT INTO work_items (migration_id, run_kind, object_type, source_key)
@@ -95,9 +89,7 @@ export async function planWorkItems(
   q: { migrationId: string; runKind: string; objectType: string; table: string; keyColumn: string; keyPrefix: string; memberTable: string; filterSql: string },
 ): Promise<void> {
   const sampleJoin =
-    q.runKind === 'sample'
-      ? `JOIN sample_members m ON m.migration_id = s.migration_id AND m.source_table = $6 AND m.source_key = s.source_key`
-      : '';
+    q.runKind === 'sample' ? `JOIN sample_members m ON m.migration_id = s.migration_id AND m.source_table = $6 AND m.source_key = s.source_key` : '';
   // The plan's filter (staged-filters.ts) numbers its own parameters: one parameterised text.
   await storeDb(pool).executeQuery(
     CompiledQuery.raw(

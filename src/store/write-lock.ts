@@ -29,7 +29,11 @@ export async function enterRollbackPhase(pool: Pool, migrationId: string, phase:
   try {
     await sql`SELECT pg_advisory_lock(hashtext(${writeLockKey(migrationId)}))`.execute(db);
     try {
-      await db.updateTable('migration_runs').set({ phase, updated_at: sql`now()` }).where('migration_id', '=', migrationId).execute();
+      await db
+        .updateTable('migration_runs')
+        .set({ phase, updated_at: sql`now()` })
+        .where('migration_id', '=', migrationId)
+        .execute();
     } finally {
       await sql`SELECT pg_advisory_unlock(hashtext(${writeLockKey(migrationId)}))`.execute(db);
     }

@@ -15,10 +15,7 @@ export function budgetResumeAt(err: unknown): string | undefined {
  * Runs `attempt`; each time it stops on an exhausted daily budget, sleeps durably until the reset (a server-side
  * timer: it survives worker restarts) and tries again. `onPause` lets the caller show the pause in the UI.
  */
-export async function withDailyBudget<T>(
-  attempt: () => Promise<T>,
-  onPause: (pause: { reason: string; until: string } | undefined) => void,
-): Promise<T> {
+export async function withDailyBudget<T>(attempt: () => Promise<T>, onPause: (pause: { reason: string; until: string } | undefined) => void): Promise<T> {
   for (;;) {
     try {
       const result = await attempt();

@@ -92,9 +92,7 @@ export async function deltaWorkflow(input: DeltaInput): Promise<DeltaResult> {
       if (!poll.workItems[objectType]) continue;
       const result = await executeChild(loadObjectWorkflow, {
         workflowId: `${workflowInfo().workflowId}-${polls}-${objectType}`,
-        args: [
-          { migrationId, objectType, runKind: 'delta', mode: 'load', batchSize: input.batchSize, concurrency: input.concurrency },
-        ],
+        args: [{ migrationId, objectType, runKind: 'delta', mode: 'load', batchSize: input.batchSize, concurrency: input.concurrency }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         staticSummary: `delta ${objectType} (poll ${polls})`,
       });

@@ -24,7 +24,9 @@ const GATE_ACTIONS: Record<Gate, string> = {
 export function renderDetails(status: MigrationStatus): string {
   return [
     `**Phase:** ${status.phase}${status.currentObject ? ` (${status.currentObject})` : ''}`,
-    status.waitingFor ? `**Waiting for:** ${status.waitingFor} approval. ${status.gateMessage ?? ''}\n\n**To decide:** ${GATE_ACTIONS[status.waitingFor].replace(/<id>/gu, status.migrationId)}` : '',
+    status.waitingFor
+      ? `**Waiting for:** ${status.waitingFor} approval. ${status.gateMessage ?? ''}\n\n**To decide:** ${GATE_ACTIONS[status.waitingFor].replace(/<id>/gu, status.migrationId)}`
+      : '',
     status.paused ? `**Paused:** ${status.paused.reason} until ${status.paused.until}` : '',
     objectTable(status),
     Object.entries(status.reports)

@@ -1,14 +1,6 @@
 import { ApplicationFailure, CancellationScope, condition, log, patched, setHandler } from '@temporalio/workflow';
 import { gateRefusal, type GateDecision, type OpenGate } from './gates';
-import {
-  approveSignal,
-  approveUpdate,
-  rejectSignal,
-  rejectUpdate,
-  type Gate,
-  type GateDecisionResult,
-  type MigrationStatus,
-} from './messages';
+import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, type Gate, type GateDecisionResult, type MigrationStatus } from './messages';
 
 /** A decision waiting to be applied; `ticket` when it came as an Update, whose caller waits for the outcome. */
 export type Decision = GateDecision & { ticket?: number };

@@ -35,11 +35,12 @@ export function gateRefusal(decision: GateDecision, open: OpenGate | undefined, 
   const { kind, input } = decision;
   const noun = kind === 'approve' ? 'an approval' : 'a rejection';
   if (!input || typeof input !== 'object') return `${noun} needs its input ({ gate, by, … })`;
-  if (!open) return `no gate is open (the migration is at ${phase}): ${noun} counts only for a gate that is open now, so send it when the migration waits for it`;
+  if (!open)
+    return `no gate is open (the migration is at ${phase}): ${noun} counts only for a gate that is open now, so send it when the migration waits for it`;
   if (input.gate !== open.gate) return `the migration waits at ${open.gate}, not ${String(input.gate)}`;
   if (typeof input.by !== 'string' || !input.by.trim()) return `${noun} must say who decides (by)`;
   if (kind === 'reject') {
-    const reason = (input).reason;
+    const reason = input.reason;
     return typeof reason === 'string' && reason.trim() ? undefined : 'a rejection must give its reason';
   }
   const approval = input;
@@ -56,8 +57,7 @@ export function gateRefusal(decision: GateDecision, open: OpenGate | undefined, 
     }
     if (accuracy < threshold && !approval.overrideReason?.trim()) {
       return (
-        `accuracy ${accuracy.toFixed(2)}% is below ${threshold}%: reject to fix the map and re-run the sample, ` +
-        'or approve with a written override reason'
+        `accuracy ${accuracy.toFixed(2)}% is below ${threshold}%: reject to fix the map and re-run the sample, ` + 'or approve with a written override reason'
       );
     }
   }

@@ -120,17 +120,11 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
         const summary = `${objectType} ${mode} batch ${number} (${runKind})`;
         const batchInput = { migrationId, objectType, runKind, ...range, batchNumber: number };
         if (mode === 'load') {
-          const counts = await withDailyBudget(
-            () => batch.loadBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]),
-            setPaused,
-          );
+          const counts = await withDailyBudget(() => batch.loadBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]), setPaused);
           addCounts(progress.totals, counts);
           progress.done += counts.migrated + counts.updated + counts.skipped + counts.rejected + counts.alreadyDone;
         } else {
-          const result = await withDailyBudget(
-            () => batch.verifyBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]),
-            setPaused,
-          );
+          const result = await withDailyBudget(() => batch.verifyBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]), setPaused);
           verification.recordsCompared += result.recordsCompared;
           verification.fieldsCompared += result.fieldsCompared;
           verification.fieldsMatched += result.fieldsMatched;

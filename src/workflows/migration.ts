@@ -23,16 +23,7 @@ import { renderDetails } from './details';
 import { createGateKeeper } from './gate-keeper';
 import { verificationProblems } from './gates';
 import { loadObjectWorkflow, type LoadObjectResult } from './load-object';
-import {
-  cutoverSignal,
-  loadPausedSignal,
-  rollbackSignal,
-  statusQuery,
-  type MigrationStatus,
-  type Phase,
-  type RollbackInput,
-  type RunKind,
-} from './messages';
+import { cutoverSignal, loadPausedSignal, rollbackSignal, statusQuery, type MigrationStatus, type Phase, type RollbackInput, type RunKind } from './messages';
 import { rollbackWorkflow, type RollbackResult } from './rollback';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -215,7 +206,12 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         if (approval.approvedMapPath) status.reports.approvedMap = approval.approvedMapPath;
         status.gateMessage = undefined;
         gates.settle(decision, {
-          result: { gate: 'MAPPING_REVIEW', decision: 'approve', mapVersion: approval.version, outcome: `map v${approval.version} approved: creating the schema, then the sample run` },
+          result: {
+            gate: 'MAPPING_REVIEW',
+            decision: 'approve',
+            mapVersion: approval.version,
+            outcome: `map v${approval.version} approved: creating the schema, then the sample run`,
+          },
         });
         return;
       }
@@ -257,7 +253,12 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         await short.recordDecision({ migrationId, decision: 'reject', ...decision.input, sampleRun: sampleRuns });
         status.gateMessage = `sample rejected by ${decision.input.by}: rolling the sample back`;
         gates.settle(decision, {
-          result: { gate: 'SAMPLE_REVIEW', decision: 'reject', sampleRun: sampleRuns, outcome: 'sample rejected: rolling it back, then back to MAPPING_REVIEW' },
+          result: {
+            gate: 'SAMPLE_REVIEW',
+            decision: 'reject',
+            sampleRun: sampleRuns,
+            outcome: 'sample rejected: rolling it back, then back to MAPPING_REVIEW',
+          },
         });
         await runRollback('sample', decision.input.by, decision.input.reason);
         return { approved: false, objectTypes };
@@ -282,7 +283,12 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       });
       status.sample = { ...sample, run: sampleRuns, threshold, approvedBy: decision.input.by, overrideReason: decision.input.overrideReason };
       gates.settle(decision, {
-        result: { gate: 'SAMPLE_REVIEW', decision: 'approve', sampleRun: sampleRuns, outcome: `sample run ${sampleRuns} approved${below ? ' with an override' : ''}: the full run starts` },
+        result: {
+          gate: 'SAMPLE_REVIEW',
+          decision: 'approve',
+          sampleRun: sampleRuns,
+          outcome: `sample run ${sampleRuns} approved${below ? ' with an override' : ''}: the full run starts`,
+        },
       });
       return { approved: true, objectTypes };
     }
@@ -349,7 +355,16 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     };
     const delta = executeChild(deltaWorkflow, {
       workflowId: childId,
-      args: [{ migrationId, objectTypes, windowSeconds: options.deltaWindowSeconds, pollSeconds: options.deltaPollSeconds, batchSize: options.batchSize, concurrency: options.concurrency }],
+      args: [
+        {
+          migrationId,
+          objectTypes,
+          windowSeconds: options.deltaWindowSeconds,
+          pollSeconds: options.deltaPollSeconds,
+          batchSize: options.batchSize,
+          concurrency: options.concurrency,
+        },
+      ],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       staticSummary: 'delta pick-up window',
     });
@@ -432,7 +447,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         return { by, reason: decided.input.reason };
       }
       await short.recordDecision({ migrationId, gate: 'CANCEL_REVIEW', decision: 'keep_records', by, reason: decided.input.overrideReason });
-      gates.settle(decided, { result: { gate: 'CANCEL_REVIEW', decision: 'approve', outcome: 'cancellation: the records created stay in Pipedrive; the migration ends cancelled' } });
+      gates.settle(decided, {
+        result: { gate: 'CANCEL_REVIEW', decision: 'approve', outcome: 'cancellation: the records created stay in Pipedrive; the migration ends cancelled' },
+      });
       status.error = `cancelled; the records created were kept by ${by}`;
       await setPhase('CANCELLED');
       return undefined;

@@ -1,12 +1,4 @@
-import {
-  CancellationScope,
-  continueAsNew,
-  patched,
-  proxyActivities,
-  setCurrentDetails,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, continueAsNew, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { compensationActivity, shortActivity, sourceActivity } from './activity-options';
 import { withDailyBudget } from './budget';
@@ -75,10 +67,9 @@ export async function rollbackWorkflow(input: RollbackWorkflowInput): Promise<Ro
       show(`${next.objectType}: ${next.remaining} left`);
       const result = await withDailyBudget(
         () =>
-          compensate.rollbackBatch.executeWithOptions(
-            { ...compensationActivity, summary: `rollback ${next.objectType} (${next.remaining} left)` },
-            [{ migrationId, objectType: next.objectType, scope, limit: BATCH }],
-          ),
+          compensate.rollbackBatch.executeWithOptions({ ...compensationActivity, summary: `rollback ${next.objectType} (${next.remaining} left)` }, [
+            { migrationId, objectType: next.objectType, scope, limit: BATCH },
+          ]),
         (p) => {
           paused = p;
           show(next.objectType);

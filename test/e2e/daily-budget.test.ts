@@ -52,7 +52,10 @@ describe("Pipedrive's daily token budget: the migration pauses durably at the re
     sandbox = await sandboxFor(extract, { dailyTokenBudget: DAILY_TOKENS, dayLengthMs: DAY_MS });
   });
   afterAll(async () => {
-    await h?.client.workflow.getHandle(migrationWorkflowId(MIGRATION_ID)).terminate('test cleanup').catch(() => undefined);
+    await h?.client.workflow
+      .getHandle(migrationWorkflowId(MIGRATION_ID))
+      .terminate('test cleanup')
+      .catch(() => undefined);
     await h?.close();
     await sandbox?.close();
   });
@@ -226,7 +229,10 @@ function watchPauses(h: Harness, pauses: Pause[]): { stop(): Promise<void> } {
 async function budgetTimers(h: Harness, status: MigrationStatus): Promise<{ migration: number; loads: number }> {
   const count = async (workflowId: string) => {
     const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
-    return (history.events ?? []).filter((e) => e.timerStartedEventAttributes && /daily token budget/.test(e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : '')).length;
+    return (history.events ?? []).filter(
+      (e) =>
+        e.timerStartedEventAttributes && /daily token budget/.test(e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : ''),
+    ).length;
   };
   const parent = migrationWorkflowId(MIGRATION_ID);
   let loads = 0;

@@ -89,105 +89,125 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
     const sandbox = await sandboxFor(extract);
     sandboxes.push(sandbox);
 
-    await runDeltaWindow(h, sandbox, 'delta-folder', { kind: 'folder', path: extract }, {}, async (target) => {
-      const at = dentrixTimestamp();
-      const change: Partial<SourceChange> = {};
-      await editExtract(extract, {
-        patient: (t) => {
-          const row = t.rows.find((r) => r.patient_id === target.patientId)!;
-          row.mobile_phone = '(720) 555-0143';
-          row.email = 'changed.during.cutover@example.org';
-          row.automodifiedtimestamp = at;
-          const id = String(nextId(t, 'patient_id'));
-          t.rows.push({
-            ...row,
-            patient_id: id,
-            patient_guid: '7D3C0B7E-5B8B-4B57-9D0E-0C7A4A1E2F01',
-            chart_num: `NEW${id.padStart(6, '0')}`,
-            first_name: 'Quillon',
-            last_name: 'Vantragesh',
-            preferred_name: '',
-            email: 'quillon.vantragesh@example.org',
-            mobile_phone: '(720) 555-0177',
-            home_phone: '',
-            work_phone: '',
-            guar_id: id,
-            fam_pos: '1',
-            employer_id: '',
-            referred_by_id: '',
-            prim_insured_id: '',
-            sec_insured_id: '',
-            first_visit_date: '',
-            ssn: '',
-            automodifiedtimestamp: at,
-          });
-          Object.assign(change, {
-            changedPatientId: target.patientId,
-            newPhone: row.mobile_phone,
-            newEmail: row.email,
-            newPatientId: id,
-            newFirstName: 'Quillon',
-            newLastName: 'Vantragesh',
-            newPatientEmail: 'quillon.vantragesh@example.org',
-          });
-        },
-        insured: (t) => {
-          const row = t.rows.find((r) => r.insured_id === target.insuredId)!;
-          row.subscriber_id_num = 'ZQ7781200';
-          change.newSubscriberId = row.subscriber_id_num;
-          t.rows.find((r) => r.insured_id === target.other.insuredId)!.subscriber_id_num = 'ZQ5550123';
-          Object.assign(change, { memberIdPatientId: target.other.patientId, newMemberId: 'ZQ5550123' });
-        },
-        appt: (t) => {
-          const template = t.rows.find((r) => r.patient_id === target.patientId) ?? t.rows.find((r) => r.patient_id)!;
-          const first = nextId(t, 'appointment_id');
-          const appt = (id: number, patientId: string) => ({
-            ...template,
-            appointment_id: String(id),
-            patient_id: patientId,
-            patient_name: '',
-            patient_phone: '',
-            appointment_date: '2026-12-15',
-            start_hour: '9',
-            start_minute: '30',
-            status_id: '1',
-            note: '',
-            created_date: at.slice(0, 10),
-            automodifiedtimestamp: at,
-          });
-          t.rows.push(appt(first, change.newPatientId!), appt(first + 1, target.patientId));
-          change.newAppointmentIds = [String(first), String(first + 1)];
-        },
-      });
-      return change as SourceChange;
-    }, async ({ alive, deltaHandle }) => {
-      // A re-export caught half-written: patient.csv has a new row, manifest.json does not count it yet. The poll
-      // that reads it fails on the row count and is retried; the window stays open, and once the manifest is
-      // written the next attempt picks the patient up.
-      const patients = await readCsvTable(extract, 'patient');
-      const id = String(nextId(patients, 'patient_id'));
-      patients.rows.push({ ...patients.rows[0]!, patient_id: id, chart_num: `MID${id}`, first_name: 'Odalric', last_name: 'Fennimore', guar_id: id, fam_pos: '1', email: '', prim_insured_id: '', sec_insured_id: '', automodifiedtimestamp: dentrixTimestamp() });
-      await writeCsvTable(extract, 'patient', patients);
-      const failed = await waitFor('a delta poll to fail on the half-written export and be retried', async () => {
-        alive();
-        const pending = (await deltaHandle.describe()).raw.pendingActivities ?? [];
-        const poll = pending.find((a) => a.activityType?.name === 'deltaPoll' && (a.attempt ?? 1) >= 2);
-        return poll?.lastFailure?.message ?? undefined;
-      });
-      expect(failed).toContain('patient');
-      await syncManifestCounts(extract, { patient: patients.rows.length });
-      const created = await waitFor('the retried poll to create the patient', async () => {
-        alive();
-        const { rows } = await h.db.pool.query<{ state: string }>(
-          "SELECT state FROM id_map WHERE migration_id = $1 AND object_type = 'person' AND source_key = $2 AND run_kind = 'delta'",
-          ['delta-folder', `patient:${id}`],
-        );
-        // `pending` is the §5.1 marker while the create is in flight: wait for the create to settle.
-        return rows[0]?.state === 'pending' ? undefined : rows[0]?.state;
-      });
-      expect(created).toBe('created');
-      return 1;
-    });
+    await runDeltaWindow(
+      h,
+      sandbox,
+      'delta-folder',
+      { kind: 'folder', path: extract },
+      {},
+      async (target) => {
+        const at = dentrixTimestamp();
+        const change: Partial<SourceChange> = {};
+        await editExtract(extract, {
+          patient: (t) => {
+            const row = t.rows.find((r) => r.patient_id === target.patientId)!;
+            row.mobile_phone = '(720) 555-0143';
+            row.email = 'changed.during.cutover@example.org';
+            row.automodifiedtimestamp = at;
+            const id = String(nextId(t, 'patient_id'));
+            t.rows.push({
+              ...row,
+              patient_id: id,
+              patient_guid: '7D3C0B7E-5B8B-4B57-9D0E-0C7A4A1E2F01',
+              chart_num: `NEW${id.padStart(6, '0')}`,
+              first_name: 'Quillon',
+              last_name: 'Vantragesh',
+              preferred_name: '',
+              email: 'quillon.vantragesh@example.org',
+              mobile_phone: '(720) 555-0177',
+              home_phone: '',
+              work_phone: '',
+              guar_id: id,
+              fam_pos: '1',
+              employer_id: '',
+              referred_by_id: '',
+              prim_insured_id: '',
+              sec_insured_id: '',
+              first_visit_date: '',
+              ssn: '',
+              automodifiedtimestamp: at,
+            });
+            Object.assign(change, {
+              changedPatientId: target.patientId,
+              newPhone: row.mobile_phone,
+              newEmail: row.email,
+              newPatientId: id,
+              newFirstName: 'Quillon',
+              newLastName: 'Vantragesh',
+              newPatientEmail: 'quillon.vantragesh@example.org',
+            });
+          },
+          insured: (t) => {
+            const row = t.rows.find((r) => r.insured_id === target.insuredId)!;
+            row.subscriber_id_num = 'ZQ7781200';
+            change.newSubscriberId = row.subscriber_id_num;
+            t.rows.find((r) => r.insured_id === target.other.insuredId)!.subscriber_id_num = 'ZQ5550123';
+            Object.assign(change, { memberIdPatientId: target.other.patientId, newMemberId: 'ZQ5550123' });
+          },
+          appt: (t) => {
+            const template = t.rows.find((r) => r.patient_id === target.patientId) ?? t.rows.find((r) => r.patient_id)!;
+            const first = nextId(t, 'appointment_id');
+            const appt = (id: number, patientId: string) => ({
+              ...template,
+              appointment_id: String(id),
+              patient_id: patientId,
+              patient_name: '',
+              patient_phone: '',
+              appointment_date: '2026-12-15',
+              start_hour: '9',
+              start_minute: '30',
+              status_id: '1',
+              note: '',
+              created_date: at.slice(0, 10),
+              automodifiedtimestamp: at,
+            });
+            t.rows.push(appt(first, change.newPatientId!), appt(first + 1, target.patientId));
+            change.newAppointmentIds = [String(first), String(first + 1)];
+          },
+        });
+        return change as SourceChange;
+      },
+      async ({ alive, deltaHandle }) => {
+        // A re-export caught half-written: patient.csv has a new row, manifest.json does not count it yet. The poll
+        // that reads it fails on the row count and is retried; the window stays open, and once the manifest is
+        // written the next attempt picks the patient up.
+        const patients = await readCsvTable(extract, 'patient');
+        const id = String(nextId(patients, 'patient_id'));
+        patients.rows.push({
+          ...patients.rows[0]!,
+          patient_id: id,
+          chart_num: `MID${id}`,
+          first_name: 'Odalric',
+          last_name: 'Fennimore',
+          guar_id: id,
+          fam_pos: '1',
+          email: '',
+          prim_insured_id: '',
+          sec_insured_id: '',
+          automodifiedtimestamp: dentrixTimestamp(),
+        });
+        await writeCsvTable(extract, 'patient', patients);
+        const failed = await waitFor('a delta poll to fail on the half-written export and be retried', async () => {
+          alive();
+          const pending = (await deltaHandle.describe()).raw.pendingActivities ?? [];
+          const poll = pending.find((a) => a.activityType?.name === 'deltaPoll' && (a.attempt ?? 1) >= 2);
+          return poll?.lastFailure?.message ?? undefined;
+        });
+        expect(failed).toContain('patient');
+        await syncManifestCounts(extract, { patient: patients.rows.length });
+        const created = await waitFor('the retried poll to create the patient', async () => {
+          alive();
+          const { rows } = await h.db.pool.query<{ state: string }>(
+            "SELECT state FROM id_map WHERE migration_id = $1 AND object_type = 'person' AND source_key = $2 AND run_kind = 'delta'",
+            ['delta-folder', `patient:${id}`],
+          );
+          // `pending` is the §5.1 marker while the create is in flight: wait for the create to settle.
+          return rows[0]?.state === 'pending' ? undefined : rows[0]?.state;
+        });
+        expect(created).toBe('created');
+        return 1;
+      },
+    );
   });
 
   it('SQL mirror: polls read by watermark; rows changed with UPDATE ... automodifiedtimestamp = now() and new rows INSERTed are picked up and applied once, a change that does not move the stamp is not read; a poll failing on a missing table does not hold up cutover; rolled back', async () => {
@@ -207,133 +227,140 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
     const objectTypes = LOAD_ORDER.filter((t) => t !== 'file');
     /** A migrated patient whose e-mail changes without its automodifiedtimestamp moving (not how Dentrix writes). */
     let unstamped: { patientId: string; oldEmail: string; newEmail: string } | undefined;
-    await runDeltaWindow(h, sandbox, 'delta-sql', { kind: 'sql', connectionString: h.db.url, schema }, { objectTypes }, async (target) => {
-      const pg = new PgClient({ connectionString: h.db.url });
-      await pg.connect();
-      try {
-        const s = pg.escapeIdentifier(schema);
-        // Dentrix stamps rows in the practice's wall-clock time, which is how the reader compares them.
-        const { rows: zone } = await h.db.pool.query<{ timezone: string }>("SELECT timezone FROM migration_runs WHERE migration_id = 'delta-sql'");
-        await pg.query(`SET TIME ZONE ${pg.escapeLiteral(zone[0]!.timezone)}`);
-        // A third migrated patient with an e-mail: the one stamped longest ago (far outside the watermark's overlap).
-        const { rows: quiet } = await h.db.pool.query<{ patientId: string; oldEmail: string }>(
-          `SELECT p.source_key AS "patientId", p.data->>'email' AS "oldEmail" FROM staged_rows p
+    await runDeltaWindow(
+      h,
+      sandbox,
+      'delta-sql',
+      { kind: 'sql', connectionString: h.db.url, schema },
+      { objectTypes },
+      async (target) => {
+        const pg = new PgClient({ connectionString: h.db.url });
+        await pg.connect();
+        try {
+          const s = pg.escapeIdentifier(schema);
+          // Dentrix stamps rows in the practice's wall-clock time, which is how the reader compares them.
+          const { rows: zone } = await h.db.pool.query<{ timezone: string }>("SELECT timezone FROM migration_runs WHERE migration_id = 'delta-sql'");
+          await pg.query(`SET TIME ZONE ${pg.escapeLiteral(zone[0]!.timezone)}`);
+          // A third migrated patient with an e-mail: the one stamped longest ago (far outside the watermark's overlap).
+          const { rows: quiet } = await h.db.pool.query<{ patientId: string; oldEmail: string }>(
+            `SELECT p.source_key AS "patientId", p.data->>'email' AS "oldEmail" FROM staged_rows p
            JOIN id_map m ON m.migration_id = p.migration_id AND m.object_type = 'person' AND m.source_key = 'patient:' || p.source_key AND m.state = 'created'
            WHERE p.migration_id = 'delta-sql' AND p.source_table = 'patient' AND p.data->>'email' IS NOT NULL AND NOT (p.source_key = ANY($1::text[]))
              AND p.data->>'automodifiedtimestamp' IS NOT NULL
            ORDER BY p.data->>'automodifiedtimestamp', p.row_seq LIMIT 1`,
-          [[target.patientId, target.other.patientId]],
-        );
-        unstamped = { ...quiet[0]!, newEmail: 'not.stamped@example.org' };
-        await pg.query('BEGIN');
-        await pg.query(`UPDATE ${s}.patient SET email = $2 WHERE patient_id = $1`, [unstamped.patientId, unstamped.newEmail]);
-        await pg.query(`UPDATE ${s}.patient SET mobile_phone = $2, email = $3, automodifiedtimestamp = now() WHERE patient_id = $1`, [
-          target.patientId,
-          '(720) 555-0143',
-          'changed.during.cutover@example.org',
-        ]);
-        await pg.query(`UPDATE ${s}.insured SET subscriber_id_num = $2 WHERE insured_id = $1`, [target.insuredId, 'ZQ7781200']);
-        await pg.query(`UPDATE ${s}.insured SET subscriber_id_num = $2 WHERE insured_id = $1`, [target.other.insuredId, 'ZQ5550123']);
-        const { rows: ids } = await pg.query<{ patient: string; appt: string }>(
-          `SELECT (SELECT max(patient_id) + 1 FROM ${s}.patient)::text AS patient, (SELECT max(appointment_id) + 1 FROM ${s}.appt)::text AS appt`,
-        );
-        const newPatientId = ids[0]!.patient;
-        const firstAppt = Number(ids[0]!.appt);
-        await pg.query(
-          `INSERT INTO ${s}.patient (patient_id, patient_guid, chart_num, first_name, last_name, status, gender, birth_date, email, mobile_phone,
+            [[target.patientId, target.other.patientId]],
+          );
+          unstamped = { ...quiet[0]!, newEmail: 'not.stamped@example.org' };
+          await pg.query('BEGIN');
+          await pg.query(`UPDATE ${s}.patient SET email = $2 WHERE patient_id = $1`, [unstamped.patientId, unstamped.newEmail]);
+          await pg.query(`UPDATE ${s}.patient SET mobile_phone = $2, email = $3, automodifiedtimestamp = now() WHERE patient_id = $1`, [
+            target.patientId,
+            '(720) 555-0143',
+            'changed.during.cutover@example.org',
+          ]);
+          await pg.query(`UPDATE ${s}.insured SET subscriber_id_num = $2 WHERE insured_id = $1`, [target.insuredId, 'ZQ7781200']);
+          await pg.query(`UPDATE ${s}.insured SET subscriber_id_num = $2 WHERE insured_id = $1`, [target.other.insuredId, 'ZQ5550123']);
+          const { rows: ids } = await pg.query<{ patient: string; appt: string }>(
+            `SELECT (SELECT max(patient_id) + 1 FROM ${s}.patient)::text AS patient, (SELECT max(appointment_id) + 1 FROM ${s}.appt)::text AS appt`,
+          );
+          const newPatientId = ids[0]!.patient;
+          const firstAppt = Number(ids[0]!.appt);
+          await pg.query(
+            `INSERT INTO ${s}.patient (patient_id, patient_guid, chart_num, first_name, last_name, status, gender, birth_date, email, mobile_phone,
              address_line1, city, state, zipcode, guar_id, fam_pos, pri_provider_id, privacy_flags, automodifiedtimestamp)
            SELECT $1::int, '7D3C0B7E-5B8B-4B57-9D0E-0C7A4A1E2F02', 'NEW' || $1::text, 'Quillon', 'Vantragesh', status, gender, birth_date,
              'quillon.vantragesh@example.org', '(720) 555-0177', address_line1, city, state, zipcode, $1::int, 1, pri_provider_id, 0, now()
            FROM ${s}.patient WHERE patient_id = $2::int`,
-          [newPatientId, target.patientId],
-        );
-        for (const [id, patientId] of [
-          [firstAppt, newPatientId],
-          [firstAppt + 1, target.patientId],
-        ] as const) {
-          await pg.query(
-            `INSERT INTO ${s}.appt (appointment_id, patient_id, appointment_date, start_hour, start_minute, length_minutes, provider_id,
+            [newPatientId, target.patientId],
+          );
+          for (const [id, patientId] of [
+            [firstAppt, newPatientId],
+            [firstAppt + 1, target.patientId],
+          ] as const) {
+            await pg.query(
+              `INSERT INTO ${s}.appt (appointment_id, patient_id, appointment_date, start_hour, start_minute, length_minutes, provider_id,
                operatory_id, status_id, appt_type, reason, created_date, automodifiedtimestamp)
              SELECT $1, $2, DATE '2026-12-15', 9, 30, length_minutes, provider_id, operatory_id, 1, appt_type, reason, current_date, now()
              FROM ${s}.appt WHERE patient_id IS NOT NULL ORDER BY appointment_id LIMIT 1`,
-            [id, patientId],
-          );
+              [id, patientId],
+            );
+          }
+          await pg.query('COMMIT');
+          return {
+            changedPatientId: target.patientId,
+            newPhone: '(720) 555-0143',
+            newEmail: 'changed.during.cutover@example.org',
+            newSubscriberId: 'ZQ7781200',
+            newPatientId,
+            newFirstName: 'Quillon',
+            newLastName: 'Vantragesh',
+            newPatientEmail: 'quillon.vantragesh@example.org',
+            newAppointmentIds: [String(firstAppt), String(firstAppt + 1)],
+            memberIdPatientId: target.other.patientId,
+            newMemberId: 'ZQ5550123',
+          };
+        } catch (err) {
+          await pg.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        } finally {
+          await pg.end();
         }
-        await pg.query('COMMIT');
-        return {
-          changedPatientId: target.patientId,
-          newPhone: '(720) 555-0143',
-          newEmail: 'changed.during.cutover@example.org',
-          newSubscriberId: 'ZQ7781200',
-          newPatientId,
-          newFirstName: 'Quillon',
-          newLastName: 'Vantragesh',
-          newPatientEmail: 'quillon.vantragesh@example.org',
-          newAppointmentIds: [String(firstAppt), String(firstAppt + 1)],
-          memberIdPatientId: target.other.patientId,
-          newMemberId: 'ZQ5550123',
-        };
-      } catch (err) {
-        await pg.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        await pg.end();
-      }
-    }, async ({ alive, deltaHandle }) => {
-      // Every poll after the first read the change-cursor tables by watermark, the others in full.
-      const polls = await deltaPollResults(deltaHandle);
-      const tableRows = async (table: string) =>
-        (await h.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.${table}`)).rows[0]!.n;
-      const patients = await tableRows('patient');
-      const ledgerRows = await tableRows('ledger');
-      expect(polls.length).toBeGreaterThanOrEqual(4);
-      expect({ readByCursor: polls[0]!.readByCursor, patient: polls[0]!.rowsRead!.patient }).toEqual({ readByCursor: [], patient: patients - 1 });
-      for (const [i, poll] of polls.slice(1).entries()) {
-        expect({ poll: i + 2, readByCursor: [...poll.readByCursor!].sort() }).toEqual({ poll: i + 2, readByCursor: [...CURSOR_TABLES].sort() });
-        expect({ poll: i + 2, ledgerReadInFull: poll.rowsRead!.ledger }).toEqual({ poll: i + 2, ledgerReadInFull: ledgerRows });
-        // Only rows stamped since the watermark (minus the overlap): a handful, never the table.
-        expect(poll.rowsRead!.patient).toBeLessThan(patients / 4);
-      }
-      // The quiet polls after the pick-up re-read exactly the two patients stamped by the change (inside the overlap,
-      // unchanged, so nothing to apply), and not the unstamped one.
-      expect(polls.slice(-2).map((p) => p.rowsRead!.patient)).toEqual([2, 2]);
-      // By design a change whose stamp did not move is never read: staged and Pipedrive keep the old e-mail.
-      const { rows: stagedEmail } = await h.db.pool.query<{ email: string }>(
-        "SELECT data->>'email' AS email FROM staged_rows WHERE migration_id = 'delta-sql' AND source_table = 'patient' AND source_key = $1",
-        [unstamped!.patientId],
-      );
-      expect(stagedEmail[0]!.email).toBe(unstamped!.oldEmail);
-      const { rows: person } = await h.db.pool.query<{ pipedrive_id: string }>(
-        "SELECT pipedrive_id FROM id_map WHERE migration_id = 'delta-sql' AND object_type = 'person' AND source_key = $1",
-        [`patient:${unstamped!.patientId}`],
-      );
-      const api = new PipedriveClient({ baseUrl: sandbox.url, apiToken: SANDBOX_DEFAULT_TOKEN, plan: 'ultimate', burstLimit: 1000 });
-      const emails = (await api.get<{ emails: { value: string }[] }>('persons', Number(person[0]!.pipedrive_id)))!.emails.map((e) => e.value);
-      expect(emails).toContain(unstamped!.oldEmail);
-      expect(emails).not.toContain(unstamped!.newEmail);
-      // Watermarks are kept per table in the store, beside the poll's own.
-      const { rows: marks } = await h.db.pool.query<{ source_table: string }>(
-        "SELECT source_table FROM delta_watermarks WHERE migration_id = 'delta-sql' ORDER BY 1",
-      );
-      expect(marks.map((m) => m.source_table)).toEqual(['*', ...CURSOR_TABLES].sort());
+      },
+      async ({ alive, deltaHandle }) => {
+        // Every poll after the first read the change-cursor tables by watermark, the others in full.
+        const polls = await deltaPollResults(deltaHandle);
+        const tableRows = async (table: string) => (await h.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.${table}`)).rows[0]!.n;
+        const patients = await tableRows('patient');
+        const ledgerRows = await tableRows('ledger');
+        expect(polls.length).toBeGreaterThanOrEqual(4);
+        expect({ readByCursor: polls[0]!.readByCursor, patient: polls[0]!.rowsRead!.patient }).toEqual({ readByCursor: [], patient: patients - 1 });
+        for (const [i, poll] of polls.slice(1).entries()) {
+          expect({ poll: i + 2, readByCursor: [...poll.readByCursor!].sort() }).toEqual({ poll: i + 2, readByCursor: [...CURSOR_TABLES].sort() });
+          expect({ poll: i + 2, ledgerReadInFull: poll.rowsRead!.ledger }).toEqual({ poll: i + 2, ledgerReadInFull: ledgerRows });
+          // Only rows stamped since the watermark (minus the overlap): a handful, never the table.
+          expect(poll.rowsRead!.patient).toBeLessThan(patients / 4);
+        }
+        // The quiet polls after the pick-up re-read exactly the two patients stamped by the change (inside the overlap,
+        // unchanged, so nothing to apply), and not the unstamped one.
+        expect(polls.slice(-2).map((p) => p.rowsRead!.patient)).toEqual([2, 2]);
+        // By design a change whose stamp did not move is never read: staged and Pipedrive keep the old e-mail.
+        const { rows: stagedEmail } = await h.db.pool.query<{ email: string }>(
+          "SELECT data->>'email' AS email FROM staged_rows WHERE migration_id = 'delta-sql' AND source_table = 'patient' AND source_key = $1",
+          [unstamped!.patientId],
+        );
+        expect(stagedEmail[0]!.email).toBe(unstamped!.oldEmail);
+        const { rows: person } = await h.db.pool.query<{ pipedrive_id: string }>(
+          "SELECT pipedrive_id FROM id_map WHERE migration_id = 'delta-sql' AND object_type = 'person' AND source_key = $1",
+          [`patient:${unstamped!.patientId}`],
+        );
+        const api = new PipedriveClient({ baseUrl: sandbox.url, apiToken: SANDBOX_DEFAULT_TOKEN, plan: 'ultimate', burstLimit: 1000 });
+        const emails = (await api.get<{ emails: { value: string }[] }>('persons', Number(person[0]!.pipedrive_id)))!.emails.map((e) => e.value);
+        expect(emails).toContain(unstamped!.oldEmail);
+        expect(emails).not.toContain(unstamped!.newEmail);
+        // Watermarks are kept per table in the store, beside the poll's own.
+        const { rows: marks } = await h.db.pool.query<{ source_table: string }>(
+          "SELECT source_table FROM delta_watermarks WHERE migration_id = 'delta-sql' ORDER BY 1",
+        );
+        expect(marks.map((m) => m.source_table)).toEqual(['*', ...CURSOR_TABLES].sort());
 
-      // The mirror loses its patient table (a refresh mid-way, say): polls fail and are retried, the window stays
-      // open, and cutover does not wait for the source to come back.
-      const pg = new PgClient({ connectionString: h.db.url });
-      await pg.connect();
-      try {
-        await pg.query(`ALTER TABLE ${pg.escapeIdentifier(schema)}.patient RENAME TO patient_refreshing`);
-      } finally {
-        await pg.end();
-      }
-      const failed = await waitFor('a delta poll to fail on the missing table and be retried', async () => {
-        alive();
-        const pending = (await deltaHandle.describe()).raw.pendingActivities ?? [];
-        return pending.find((a) => a.activityType?.name === 'deltaPoll' && (a.attempt ?? 1) >= 2)?.lastFailure?.message ?? undefined;
-      });
-      expect(failed).toContain('patient');
-      return 0;
-    });
+        // The mirror loses its patient table (a refresh mid-way, say): polls fail and are retried, the window stays
+        // open, and cutover does not wait for the source to come back.
+        const pg = new PgClient({ connectionString: h.db.url });
+        await pg.connect();
+        try {
+          await pg.query(`ALTER TABLE ${pg.escapeIdentifier(schema)}.patient RENAME TO patient_refreshing`);
+        } finally {
+          await pg.end();
+        }
+        const failed = await waitFor('a delta poll to fail on the missing table and be retried', async () => {
+          alive();
+          const pending = (await deltaHandle.describe()).raw.pendingActivities ?? [];
+          return pending.find((a) => a.activityType?.name === 'deltaPoll' && (a.attempt ?? 1) >= 2)?.lastFailure?.message ?? undefined;
+        });
+        expect(failed).toContain('patient');
+        return 0;
+      },
+    );
   });
 });
 
@@ -374,7 +401,10 @@ async function runDeltaWindow(
     await checkWindow();
   } catch (err) {
     // Leave nothing running behind a failed test (the delta child is cancelled with its parent).
-    await h.client.workflow.getHandle(migrationWorkflowId(migrationId)).terminate('test failed').catch(() => undefined);
+    await h.client.workflow
+      .getHandle(migrationWorkflowId(migrationId))
+      .terminate('test failed')
+      .catch(() => undefined);
     await driving.catch(() => undefined);
     throw err;
   }
@@ -383,10 +413,9 @@ async function runDeltaWindow(
     const deltaHandle = h.client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-delta`);
     const progress = () => deltaHandle.query<DeltaProgress>('deltaProgress');
     const watermarkAt = async (): Promise<string | undefined> => {
-      const { rows } = await pool.query<{ at: Date }>(
-        "SELECT updated_at AS at FROM delta_watermarks WHERE migration_id = $1 AND source_table = '*'",
-        [migrationId],
-      );
+      const { rows } = await pool.query<{ at: Date }>("SELECT updated_at AS at FROM delta_watermarks WHERE migration_id = $1 AND source_table = '*'", [
+        migrationId,
+      ]);
       return rows[0]?.at.toISOString();
     };
 
@@ -409,7 +438,8 @@ async function runDeltaWindow(
     await waitFor('a delta poll to pick up the change and load it', async () => (alive(), (await progress()).polls >= pollsAtChange + 2), {
       timeoutMs: 90_000,
     });
-    const pickedUpAfterMs = (await firstWrite(pool, migrationId, [newPersonKey, changedPersonKey, memberIdPersonKey, ...newActivityKeys], changedAt)) - changedAt;
+    const pickedUpAfterMs =
+      (await firstWrite(pool, migrationId, [newPersonKey, changedPersonKey, memberIdPersonKey, ...newActivityKeys], changedAt)) - changedAt;
 
     // Created once each: the new person and both new activities; nothing else was created by the window.
     const deltaCreates = await pool.query<{ object_type: string; source_key: string; n: number }>(
@@ -440,9 +470,7 @@ async function runDeltaWindow(
          AND coalesce(status, 200) < 400 GROUP BY 1, 2 ORDER BY 1, 2`,
       [migrationId, DATA_ENTITIES],
     );
-    expect(updates.rows).toEqual(
-      [changedPersonKey, memberIdPersonKey].sort().map((key) => ({ object_type: 'person', source_key: key, n: 1 })),
-    );
+    expect(updates.rows).toEqual([changedPersonKey, memberIdPersonKey].sort().map((key) => ({ object_type: 'person', source_key: key, n: 1 })));
     const changedPerson = ledgerBy.get(`person|${changedPersonKey}`)!;
     const memberIdPerson = ledgerBy.get(`person|${memberIdPersonKey}`)!;
     // Both were created by the full run and updated by the window.
@@ -537,7 +565,9 @@ async function runDeltaWindow(
     const cutoverAt = Date.now();
     const forcedReason = 'claims tracked in the billing system until they clear';
     expect((await requestCutover(h.client, pool, migrationId, { by: 'delta-e2e', force: true, reason: forcedReason })).sent).toBe(true);
-    const { rows: cutoverRows } = await pool.query<{ note: string }>("SELECT note FROM audit_log WHERE migration_id = $1 AND source_key = 'CUTOVER'", [migrationId]);
+    const { rows: cutoverRows } = await pool.query<{ note: string }>("SELECT note FROM audit_log WHERE migration_id = $1 AND source_key = 'CUTOVER'", [
+      migrationId,
+    ]);
     expect(cutoverRows.map((r) => r.note)).toEqual([expect.stringMatching(new RegExp(`^(forced_)?cutover by delta-e2e.*: ${forcedReason}$`, 'u'))]);
     const result: MigrationResult = await driving;
     const cutoverMs = Date.now() - cutoverAt;

@@ -23,7 +23,12 @@ describe('running the demo migration twice (same migration id, extract and sandb
       pipedriveBaseUrl: world.sandbox.url,
       options: OPTIONS,
     });
-    const result = await driveMigration(world.h.client, migrationId, { by: 'demo (automatic)', includeAllPhi: true, minSampleAccuracy: 99, cutoverAfterPolls: 1 });
+    const result = await driveMigration(world.h.client, migrationId, {
+      by: 'demo (automatic)',
+      includeAllPhi: true,
+      minSampleAccuracy: 99,
+      cutoverAfterPolls: 1,
+    });
     return { started, status: result.status };
   };
 

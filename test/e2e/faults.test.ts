@@ -84,7 +84,10 @@ describe('faults: 429s, 5xx, dropped connections and lost responses change nothi
     const [cleanRun, faultyRun] = runs;
 
     // Both runs are complete and verified.
-    for (const [name, run] of [['clean', cleanRun], ['faulty', faultyRun]] as const) {
+    for (const [name, run] of [
+      ['clean', cleanRun],
+      ['faulty', faultyRun],
+    ] as const) {
       expect({ name, phase: run.result.status.phase, error: run.result.status.error }).toEqual({ name, phase: 'DONE', error: undefined });
       expect({ name, verification: run.result.status.verification?.accuracy }).toEqual({ name, verification: 100 });
     }

@@ -80,7 +80,9 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
     expect(sandbox.fingerprint()).not.toBe(fingerprintBefore);
 
     // Imaging stays in the archive: every imaging document is in the manifest with its person's Pipedrive id.
-    const manifest = JSON.parse(fs.readFileSync(status.reports.imageManifest!, 'utf8')) as { entries: { pipedrivePersonId: number | null; archiveUrl: string | null }[] };
+    const manifest = JSON.parse(fs.readFileSync(status.reports.imageManifest!, 'utf8')) as {
+      entries: { pipedrivePersonId: number | null; archiveUrl: string | null }[];
+    };
     expect(manifest.entries.length).toBe(status.objects.file!.skipped);
     expect(manifest.entries.every((e) => e.archiveUrl !== null)).toBe(true);
     expect(manifest.entries.filter((e) => e.pipedrivePersonId !== null).length).toBeGreaterThan(0);
@@ -89,7 +91,9 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
     const listed: { workflowId: string; loaded?: number }[] = [];
     const deadline = Date.now() + 15_000;
     while (listed.length === 0 && Date.now() < deadline) {
-      for await (const wf of h.client.workflow.list({ query: `MigrationPhase = 'DONE' AND PracticeName = '${status.practiceName}' AND TaskQueue = '${h.taskQueue}'` })) {
+      for await (const wf of h.client.workflow.list({
+        query: `MigrationPhase = 'DONE' AND PracticeName = '${status.practiceName}' AND TaskQueue = '${h.taskQueue}'`,
+      })) {
         listed.push({ workflowId: wf.workflowId, loaded: wf.typedSearchAttributes.get(SEARCH_ATTRIBUTES.recordsLoaded) });
       }
       if (listed.length === 0) await new Promise((r) => setTimeout(r, 500)); // visibility is eventually consistent
@@ -115,14 +119,19 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
     // The workflow purged at DONE by itself (no delta window here, so right after verification).
     const atDone = await storeHaystacks(h.db.pool, ['staged_rows', 'field_diffs', 'phi_hash_keys']);
     expect(search(atDone, needles).map((hit) => `${hit.where}: ${hit.kind} ${hit.value}`)).toEqual([]);
-    const autoPurge = await h.db.pool.query<{ note: string }>("SELECT note FROM audit_log WHERE migration_id = $1 AND action = 'purge' ORDER BY id", [migrationId]);
+    const autoPurge = await h.db.pool.query<{ note: string }>("SELECT note FROM audit_log WHERE migration_id = $1 AND action = 'purge' ORDER BY id", [
+      migrationId,
+    ]);
     expect(autoPurge.rows).toEqual([{ note: expect.stringContaining('done (no delta window)') }]);
     const purged = await purgeMigration(h.db.pool, migrationId, { by: 'e2e-test' });
     expect(purged).toMatchObject({ migrationId, phase: 'DONE', forced: false });
     const staging = await storeHaystacks(h.db.pool, ['staged_rows', 'field_diffs', 'phi_hash_keys']);
     expect(staging.find((hs) => hs.where.endsWith('staged_rows'))!.text.split('\n').length).toBeGreaterThan(1000); // the ids stay
     expect(search(staging, needles).map((hit) => `${hit.where}: ${hit.kind} ${hit.value}`)).toEqual([]);
-    const purgeRows = await h.db.pool.query<{ note: string }>("SELECT note FROM audit_log WHERE migration_id = $1 AND action = 'purge' ORDER BY id DESC LIMIT 1", [migrationId]);
+    const purgeRows = await h.db.pool.query<{ note: string }>(
+      "SELECT note FROM audit_log WHERE migration_id = $1 AND action = 'purge' ORDER BY id DESC LIMIT 1",
+      [migrationId],
+    );
     expect(purgeRows.rows).toEqual([{ note: expect.stringMatching(/^staged PHI purged by e2e-test: operator purge in phase DONE /u) }]);
 
     const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'e2e-test', reason: 'proving reversibility' });

@@ -71,7 +71,16 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
     // workflow's status still names the cached copy (a location, never contents).
     const reports = await listReports(h.db.pool, MIGRATION);
     const kinds = reports.map((r) => r.kind);
-    for (const kind of ['data-quality', 'proposed-map', 'mapping-workbook', 'approved-map', 'sample-diff', 'verification', 'reconciliation', 'image-manifest']) {
+    for (const kind of [
+      'data-quality',
+      'proposed-map',
+      'mapping-workbook',
+      'approved-map',
+      'sample-diff',
+      'verification',
+      'reconciliation',
+      'image-manifest',
+    ]) {
       expect(kinds).toContain(kind);
     }
     const writers = new Set<string>();
@@ -87,7 +96,9 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
       }
     }
     expect(Object.values(result.status.reports)).toContain(reports.find((r) => r.kind === 'verification')!.path);
-    console.log(`reports written by worker(s) ${[...writers].sort().join(', ')}: ${reports.map((r) => `${r.kind} ${r.files.map((f) => f.bytes).join('+')} B`).join('; ')}`);
+    console.log(
+      `reports written by worker(s) ${[...writers].sort().join(', ')}: ${reports.map((r) => `${r.kind} ${r.files.map((f) => f.bytes).join('+')} B`).join('; ')}`,
+    );
 
     // The workers' caches go: on the CLI's machine nothing but the store holds the reports.
     for (const m of ['a', 'b'] as const) fs.rmSync(path.join(machines[m], 'migrations'), { recursive: true, force: true });
@@ -112,7 +123,14 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
 
     // `report --out`: every report's files, byte for byte, owner-only.
     const out = path.join(machines.cli, 'exported');
-    const exported = await cliJson<{ files: { kind: string; name: string; path: string; sha256: string }[] }>(['report', '-m', MIGRATION, '--out', out, '--json']);
+    const exported = await cliJson<{ files: { kind: string; name: string; path: string; sha256: string }[] }>([
+      'report',
+      '-m',
+      MIGRATION,
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(exported.files.map((f) => `${f.kind}/${f.name}`).sort()).toEqual(reports.flatMap((r) => r.files.map((f) => `${r.kind}/${f.name}`)).sort());
     for (const f of exported.files) {
       expect({ name: f.name, sha256: sha256(fs.readFileSync(f.path)) }).toEqual({ name: f.name, sha256: f.sha256 });

@@ -127,14 +127,18 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
     // During the delta window a patient's contact changes and a new patient books: the delta path carries PHI too.
     const watermark = async () =>
       (
-        await h.db.pool.query<{ at: Date }>("SELECT updated_at AS at FROM delta_watermarks WHERE migration_id = $1 AND source_table = '*'", [
-          migrationId,
-        ])
+        await h.db.pool.query<{ at: Date }>("SELECT updated_at AS at FROM delta_watermarks WHERE migration_id = $1 AND source_table = '*'", [migrationId])
       ).rows[0]?.at.getTime();
     const firstPoll = await waitFor('the first delta poll', async () => (alive(), await watermark()), { timeoutMs: 5 * 60_000 });
     await waitFor('a delta poll to finish reading the source', async () => (alive(), (await watermark()) !== firstPoll));
     const at = dentrixTimestamp();
-    const delta = { phone: '(720) 555-0199', email: 'delta.window.patient@example.org', first: 'Ysolde', last: 'Brackwater', newEmail: 'ysolde.brackwater@example.org' };
+    const delta = {
+      phone: '(720) 555-0199',
+      email: 'delta.window.patient@example.org',
+      first: 'Ysolde',
+      last: 'Brackwater',
+      newEmail: 'ysolde.brackwater@example.org',
+    };
     let changedPatient = '';
     await editExtract(extract, {
       patient: (t) => {
@@ -142,7 +146,21 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
         changedPatient = row.patient_id!;
         Object.assign(row, { mobile_phone: delta.phone, email: delta.email, automodifiedtimestamp: at });
         const id = String(nextId(t, 'patient_id'));
-        t.rows.push({ ...row, patient_id: id, chart_num: `NEW${id}`, first_name: delta.first, last_name: delta.last, email: delta.newEmail, guar_id: id, fam_pos: '1', prim_insured_id: '', sec_insured_id: '', employer_id: '', referred_by_id: '', automodifiedtimestamp: at });
+        t.rows.push({
+          ...row,
+          patient_id: id,
+          chart_num: `NEW${id}`,
+          first_name: delta.first,
+          last_name: delta.last,
+          email: delta.newEmail,
+          guar_id: id,
+          fam_pos: '1',
+          prim_insured_id: '',
+          sec_insured_id: '',
+          employer_id: '',
+          referred_by_id: '',
+          automodifiedtimestamp: at,
+        });
       },
     });
     extractTables.patient = await readCsvTable(extract, 'patient');
@@ -215,10 +233,7 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
         const all = await listed(byQueue);
         const ids = new Set(all.map((e) => e.workflowId));
         const settled =
-          all.length === previous &&
-          ids.has(started.workflowId) &&
-          ids.has(rollbackWorkflowId(migrationId)) &&
-          all.every((e) => e.status.name !== 'RUNNING');
+          all.length === previous && ids.has(started.workflowId) && ids.has(rollbackWorkflowId(migrationId)) && all.every((e) => e.status.name !== 'RUNNING');
         previous = all.length;
         return settled ? all : undefined;
       },
@@ -272,7 +287,12 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
     // Pipedrive for normalised forms).
     const pipedrive = haystacksOfJson('pipedrive sandbox', snapshot);
     const control = [
-      { where: 'extract', text: Object.values(extractTables).flatMap((t) => t.rows.map((r) => Object.values(r).join('\n'))).join('\n') },
+      {
+        where: 'extract',
+        text: Object.values(extractTables)
+          .flatMap((t) => t.rows.map((r) => Object.values(r).join('\n')))
+          .join('\n'),
+      },
       { where: 'staging', text: stringLeaves(staged.rows.map((r) => r.data)).join('\n') },
       ...pipedrive,
     ];
@@ -300,7 +320,10 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
       const inPayload = haystacksOfJson('planted in a payload', JSON.stringify(doc));
       expect({ kind: n.kind, raw: n.re.test(inPayload[0]!.text), decoded: n.re.test(inPayload[2]!.text) }).toEqual({ kind: n.kind, raw: false, decoded: true });
       started0.identity = `worker (${n.value})`;
-      expect({ kind: n.kind, found: search(haystacksOfJson('planted in a field', JSON.stringify(doc)), [n]).length > 0 }).toEqual({ kind: n.kind, found: true });
+      expect({ kind: n.kind, found: search(haystacksOfJson('planted in a field', JSON.stringify(doc)), [n]).length > 0 }).toEqual({
+        kind: n.kind,
+        found: true,
+      });
     }
 
     // The search itself.

@@ -59,7 +59,10 @@ describe('products the account already had', () => {
     );
     const reused = ledger.rows.filter((r) => r.state === 'reused');
     expect(reused.map((r) => [r.source_key, Number(r.pipedrive_id)]).sort()).toEqual(
-      [['proccode:1', own[1]], ['proccode:26', own[0]]].sort(),
+      [
+        ['proccode:1', own[1]],
+        ['proccode:26', own[0]],
+      ].sort(),
     );
     expect(ledger.rows.filter((r) => r.state === 'created').length).toBeGreaterThan(10);
 
@@ -76,7 +79,9 @@ describe('products the account already had', () => {
     const dealIds = deals.rows.map((d) => Number(d.pipedrive_id));
     const attached: { product_id: number }[] = [];
     for (let i = 0; i < dealIds.length; i += 100) {
-      const page = await api.get<{ data: { product_id: number }[] }>('/api/v2/deals/products', { params: { deal_ids: dealIds.slice(i, i + 100).join(','), limit: 500 } });
+      const page = await api.get<{ data: { product_id: number }[] }>('/api/v2/deals/products', {
+        params: { deal_ids: dealIds.slice(i, i + 100).join(','), limit: 500 },
+      });
       attached.push(...page.data.data);
     }
     expect(attached.filter((p) => p.product_id === own[0]).length).toBeGreaterThan(0);

@@ -32,7 +32,10 @@ describe('rollback signalled while the full run is loading', () => {
     sandbox = await sandboxFor(extract, { faults: { latencyMs: [10, 20] }, onRequest: (e) => requests.push(e) });
   });
   afterAll(async () => {
-    await h?.client.workflow.getHandle(migrationWorkflowId(MIGRATION_ID)).terminate('test cleanup').catch(() => undefined);
+    await h?.client.workflow
+      .getHandle(migrationWorkflowId(MIGRATION_ID))
+      .terminate('test cleanup')
+      .catch(() => undefined);
     await h?.close();
     await sandbox?.close();
   });

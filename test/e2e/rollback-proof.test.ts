@@ -23,7 +23,21 @@ jest.setTimeout(6 * 60 * 1000);
 
 const MIGRATION_ID = 'rollback-proof';
 /** The required compensation order (issue 5, item 6), written out here rather than taken from the engine. */
-const REQUIRED_ORDER = ['file', 'note', 'activity', 'deal_product', 'deal', 'person', 'product', 'organization', 'field_option', 'custom_field', 'stage', 'pipeline', 'activity_type'];
+const REQUIRED_ORDER = [
+  'file',
+  'note',
+  'activity',
+  'deal_product',
+  'deal',
+  'person',
+  'product',
+  'organization',
+  'field_option',
+  'custom_field',
+  'stage',
+  'pipeline',
+  'activity_type',
+];
 
 describe('rollback after DONE, from the CLI, cancelled mid-way', () => {
   let h: Harness;
@@ -38,7 +52,10 @@ describe('rollback after DONE, from the CLI, cancelled mid-way', () => {
     sandbox = await sandboxFor(extract, { faults: { latencyMs: [4, 8] } });
   });
   afterAll(async () => {
-    await h?.client.workflow.getHandle(migrationWorkflowId(MIGRATION_ID)).terminate('test cleanup').catch(() => undefined);
+    await h?.client.workflow
+      .getHandle(migrationWorkflowId(MIGRATION_ID))
+      .terminate('test cleanup')
+      .catch(() => undefined);
     await h?.close();
     await sandbox?.close();
   });
@@ -101,7 +118,9 @@ describe('rollback after DONE, from the CLI, cancelled mid-way', () => {
     const deletesAtCancel = await waitFor(
       'the rollback to be deleting',
       async () => {
-        const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE migration_id = $1 AND action = 'delete'", [MIGRATION_ID]);
+        const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE migration_id = $1 AND action = 'delete'", [
+          MIGRATION_ID,
+        ]);
         return rows[0]!.n >= 10 ? rows[0]!.n : undefined;
       },
       { timeoutMs: 2 * 60_000, intervalMs: 5 },
@@ -189,7 +208,11 @@ describe('rollback after DONE, from the CLI, cancelled mid-way', () => {
       "SELECT object_type, count(*)::int AS n FROM id_map WHERE migration_id = $1 AND state = 'deleted' AND pipedrive_id IS NOT NULL GROUP BY 1 ORDER BY 1",
       [MIGRATION_ID],
     );
-    expect(report.checks.createdConfirmedDeleted.map((c) => ({ object_type: c.objectType, n: c.checked })).sort((a, b) => a.object_type.localeCompare(b.object_type))).toEqual(deletedIds);
+    expect(
+      report.checks.createdConfirmedDeleted
+        .map((c) => ({ object_type: c.objectType, n: c.checked }))
+        .sort((a, b) => a.object_type.localeCompare(b.object_type)),
+    ).toEqual(deletedIds);
     expect(report.checks.createdConfirmedDeleted.every((c) => c.stillPresent === 0)).toBe(true);
     expect(report.checks.createdConfirmedDeleted.find((c) => c.objectType === 'person')?.method).toBe('list-ids');
     expect(report.checks.restoredConfirmed).toEqual([expect.objectContaining({ objectType: 'person', checked: 1, matched: 1 })]);

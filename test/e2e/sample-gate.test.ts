@@ -30,7 +30,12 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
   });
 
   const start = (migrationId: string) =>
-    startMigration(world.h.env, world.h.db.pool, world.h.client, { migrationId, source: { kind: 'folder', path: world.extract }, pipedriveBaseUrl: world.sandbox.url, options: OPTIONS });
+    startMigration(world.h.env, world.h.db.pool, world.h.client, {
+      migrationId,
+      source: { kind: 'folder', path: world.extract },
+      pipedriveBaseUrl: world.sandbox.url,
+      options: OPTIONS,
+    });
 
   /** The status once the migration waits at `gate` for the `round`-th time (phase entries count the rounds). */
   const atGate = (migrationId: string, gate: Gate, round: number) =>
@@ -78,7 +83,9 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     await expect(sendApproval(world.h.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true }, world.h.db.pool)).rejects.toThrow(
       /approve MAPPING_REVIEW refused: no gate is open \(the migration is at (EXTRACT|AUDIT)\)/u,
     );
-    await world.h.client.workflow.getHandle(migrationWorkflowId(migrationId)).signal(approveSignal, { gate: 'MAPPING_REVIEW', by: 'early-signal', includeAllPhi: true });
+    await world.h.client.workflow
+      .getHandle(migrationWorkflowId(migrationId))
+      .signal(approveSignal, { gate: 'MAPPING_REVIEW', by: 'early-signal', includeAllPhi: true });
 
     // MAPPING_REVIEW refuses a map version that does not validate, naming the problem, and keeps waiting.
     await atGate(migrationId, 'MAPPING_REVIEW', 1);
@@ -87,7 +94,10 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
         const notes = await auditNotes(migrationId, 'MAPPING_REVIEW');
         return notes.length >= 2 ? notes : undefined;
       }),
-    ).toEqual([expect.stringMatching(new RegExp(`^refused_approve by ${BY}: no gate is open`, 'u')), expect.stringMatching(/^refused_approve by early-signal: no gate is open/u)]);
+    ).toEqual([
+      expect.stringMatching(new RegExp(`^refused_approve by ${BY}: no gate is open`, 'u')),
+      expect.stringMatching(/^refused_approve by early-signal: no gate is open/u),
+    ]);
     const proposed = (await latestFieldMap(world.h.db.pool, migrationId))!.version;
     const broken = defaultFieldMap();
     const rule = broken.rules.find((r) => r.target.entity === 'person' && r.target.field.kind === 'custom' && r.phi === 'none')!;
@@ -118,7 +128,9 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     );
     const refused = await queryStatus(world.h.client, migrationId);
     expect(refused).toMatchObject({ phase: 'SAMPLE_REVIEW', waitingFor: 'SAMPLE_REVIEW' });
-    expect(await auditNotes(migrationId, 'SAMPLE_REVIEW')).toEqual([expect.stringMatching(new RegExp(`^refused_approve by ${BY}: accuracy [\\d.]+% is below 99%`, 'u'))]);
+    expect(await auditNotes(migrationId, 'SAMPLE_REVIEW')).toEqual([
+      expect.stringMatching(new RegExp(`^refused_approve by ${BY}: accuracy [\\d.]+% is below 99%`, 'u')),
+    ]);
 
     // "reject" rolls the sample back (every record it created is gone) and returns to MAPPING_REVIEW.
     const reason = 'activity subjects rewritten by an account automation';
@@ -169,7 +181,12 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
     if (result.status.objects.file!.migrated > 0) core.push('file→person');
     for (const name of core) {
       const l = links.links[name.split('→')[0]!]?.[name];
-      expect({ name, expected: (l?.expected ?? 0) > 0, correct: l?.correct, unexpected: l?.unexpected }).toEqual({ name, expected: true, correct: l?.expected, unexpected: 0 });
+      expect({ name, expected: (l?.expected ?? 0) > 0, correct: l?.correct, unexpected: l?.unexpected }).toEqual({
+        name,
+        expected: true,
+        correct: l?.expected,
+        unexpected: 0,
+      });
     }
     expect(links.totals.ownersCorrect).toBe(links.totals.ownersChecked);
     expect(links.totals.fallbackOwners).toBeGreaterThan(0);

@@ -76,7 +76,10 @@ describe('a worker process SIGKILLed mid-batch during the full run', () => {
   });
   afterAll(async () => {
     killAll();
-    await h?.client.workflow.getHandle(migrationWorkflowId(MIGRATION_ID)).terminate('test cleanup').catch(() => undefined);
+    await h?.client.workflow
+      .getHandle(migrationWorkflowId(MIGRATION_ID))
+      .terminate('test cleanup')
+      .catch(() => undefined);
     await h?.close();
     await sandbox?.close();
   });
@@ -170,8 +173,6 @@ describe('a worker process SIGKILLed mid-batch during the full run', () => {
 });
 
 async function createdCount(pool: Harness['db']['pool']): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM id_map WHERE migration_id = $1 AND state = 'created'", [
-    MIGRATION_ID,
-  ]);
+  const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM id_map WHERE migration_id = $1 AND state = 'created'", [MIGRATION_ID]);
   return rows[0]!.n;
 }

@@ -116,7 +116,9 @@ describe('one account per migration', () => {
       );
       const copy = path.join(h.dataDir, 'another-extract');
       fs.cpSync(extract, copy, { recursive: true });
-      await expect(start('fixed', { extract: copy })).rejects.toThrow(/migration fixed is running and it reads extract folder .* not extract folder .*another-extract/u);
+      await expect(start('fixed', { extract: copy })).rejects.toThrow(
+        /migration fixed is running and it reads extract folder .* not extract folder .*another-extract/u,
+      );
       // The same start again is harmless: it says the migration runs.
       expect((await start('fixed')).alreadyRunning).toBe(true);
 
@@ -137,7 +139,12 @@ describe('one account per migration', () => {
       try {
         await wrong.startWorker();
         await expect(
-          startMigration(wrong.env, wrong.db.pool, wrong.client, { migrationId: 'wrong-token', source: { kind: 'folder', path: extract }, pipedriveBaseUrl: sandbox.url, options: OPTIONS }),
+          startMigration(wrong.env, wrong.db.pool, wrong.client, {
+            migrationId: 'wrong-token',
+            source: { kind: 'folder', path: extract },
+            pipedriveBaseUrl: sandbox.url,
+            options: OPTIONS,
+          }),
         ).rejects.toThrow(new RegExp(`^PIPEDRIVE_API_TOKEN on the worker is refused by 127\\.0\\.0\\.1:${sandbox.port} \\(.*401`, 'u'));
         expect(await findRun(wrong.db.pool, 'wrong-token')).toBeUndefined();
         const staged = await wrong.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staged_rows');

@@ -54,7 +54,7 @@ describe('npm run temporal (the dev server entry)', () => {
   it.each([
     ['DATA_DIR a folder that does not exist yet', (_dataDir: string): string[] => []],
     ['--db in another folder that does not exist yet', (_dataDir: string) => ['--db', path.join(tmp, 'elsewhere', 'temporal.db')]],
-  ])('starts with %s, answers on the given port with the product\'s search attributes, and stops on SIGTERM', async (_what, extraArgs) => {
+  ])("starts with %s, answers on the given port with the product's search attributes, and stops on SIGTERM", async (_what, extraArgs) => {
     const dataDir = path.join(tmp, 'fresh', 'data');
     const [port, uiPort] = [await freePort(), await freePort()];
     const run = runTemporal({ DATA_DIR: dataDir }, ['--port', String(port), '--ui-port', String(uiPort), ...extraArgs(dataDir)]);

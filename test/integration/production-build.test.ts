@@ -91,7 +91,11 @@ describe("the production image's dependencies", () => {
           fs.cpSync(path.join(REPO, source), target, { recursive: true });
         }
       }
-      const out = execFileSync(npmCi[0]!, [...npmCi.slice(1), '--dry-run', '--ignore-scripts'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(npmCi[0]!, [...npmCi.slice(1), '--dry-run', '--ignore-scripts'], {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const added = new Set([...out.matchAll(/^add (\S+) /gmu)].map((m) => m[1]!));
       expect(added.size).toBeGreaterThan(100);
       expect(added.has('@dentrix-pipedrive/pipedrive-spec')).toBe(true);

@@ -104,7 +104,11 @@ describe('options added to a field the account already had', () => {
   it('records each option it adds, even after a lost response, and a rollback removes exactly those', async () => {
     const client = deps.pipedriveFor(sandbox.url);
     // The practice's account already sorts organizations by a "Type" with two of the four values the map needs.
-    const theirs = await client.createField('organization', { field_name: 'Type', field_type: 'enum', options: [{ label: 'Household' }, { label: 'Employer' }] });
+    const theirs = await client.createField('organization', {
+      field_name: 'Type',
+      field_type: 'enum',
+      options: [{ label: 'Household' }, { label: 'Employer' }],
+    });
     const before = sandbox.fingerprint();
     await run(acts.takeFingerprint, { migrationId, label: 'before_first_write' });
 
@@ -123,12 +127,24 @@ describe('options added to a field the account already had', () => {
     const added = typeField.options!.filter((o) => o.label === 'Insurance Carrier' || o.label === 'Referral Source');
     expect(rows).toEqual([
       { source_key: 'field:organization:Type', state: 'reused', pipedrive_id: `organization/${theirs.field_code}` },
-      { source_key: 'option:organization:Type:insurance carrier', state: 'created', pipedrive_id: `organization/${theirs.field_code}/${added.find((o) => o.label === 'Insurance Carrier')!.id}` },
-      { source_key: 'option:organization:Type:referral source', state: 'created', pipedrive_id: `organization/${theirs.field_code}/${added.find((o) => o.label === 'Referral Source')!.id}` },
+      {
+        source_key: 'option:organization:Type:insurance carrier',
+        state: 'created',
+        pipedrive_id: `organization/${theirs.field_code}/${added.find((o) => o.label === 'Insurance Carrier')!.id}`,
+      },
+      {
+        source_key: 'option:organization:Type:referral source',
+        state: 'created',
+        pipedrive_id: `organization/${theirs.field_code}/${added.find((o) => o.label === 'Referral Source')!.id}`,
+      },
     ]);
 
     await run(acts.beginRollback, { migrationId, scope: 'all', by: 'test', reason: 'test' });
-    for (let next = await run(acts.nextRollbackTarget, { migrationId, scope: 'all' }); next; next = await run(acts.nextRollbackTarget, { migrationId, scope: 'all' })) {
+    for (
+      let next = await run(acts.nextRollbackTarget, { migrationId, scope: 'all' });
+      next;
+      next = await run(acts.nextRollbackTarget, { migrationId, scope: 'all' })
+    ) {
       await run(acts.rollbackBatch, { migrationId, objectType: next.objectType, scope: 'all', limit: 100 });
     }
     const proof = await run(acts.proveRollback, { migrationId, scope: 'all' });
@@ -231,13 +247,18 @@ describe('MAPPING_REVIEW approval', () => {
     const rule = edited.rules.find((r) => r.target.entity === 'person' && r.target.field.kind === 'custom' && r.phi === 'none')!;
     rule.target.field = { kind: 'custom', name: 'Favourite Colour' };
     const bad = await saveProposedMap(db.pool, migrationId, { map: edited });
-    const proposed = await env.run<[{ migrationId: string }], Awaited<ReturnType<typeof acts.proposeMap>>, typeof acts.proposeMap>(acts.proposeMap, { migrationId });
-    expect(proposed.version).toBeGreaterThan(bad);
-    const approved = await env.run<[Parameters<typeof acts.approveMap>[0]], Awaited<ReturnType<typeof acts.approveMap>>, typeof acts.approveMap>(acts.approveMap, {
+    const proposed = await env.run<[{ migrationId: string }], Awaited<ReturnType<typeof acts.proposeMap>>, typeof acts.proposeMap>(acts.proposeMap, {
       migrationId,
-      version: proposed.version,
-      by: 'reviewer',
     });
+    expect(proposed.version).toBeGreaterThan(bad);
+    const approved = await env.run<[Parameters<typeof acts.approveMap>[0]], Awaited<ReturnType<typeof acts.approveMap>>, typeof acts.approveMap>(
+      acts.approveMap,
+      {
+        migrationId,
+        version: proposed.version,
+        by: 'reviewer',
+      },
+    );
     expect(approved).toMatchObject({ ok: true, version: proposed.version });
   });
 });

@@ -43,7 +43,9 @@ describe('the product needs only its own repository', () => {
         else if (/\.(ts|js|json)$/u.test(entry.name)) {
           const text = fs.readFileSync(p, 'utf8');
           // A relative import resolving outside the repository (as `../../../x` from src/a/b.ts would), or the reference set.
-          const outside = [...text.matchAll(/(?:from |require\()'(\.\.?\/[^']*)'/gu)].some((m) => !path.resolve(path.dirname(p), m[1]!).startsWith(REPO + path.sep));
+          const outside = [...text.matchAll(/(?:from |require\()'(\.\.?\/[^']*)'/gu)].some(
+            (m) => !path.resolve(path.dirname(p), m[1]!).startsWith(REPO + path.sep),
+          );
           if (outside || /shared\/reference/u.test(text)) offenders.push(path.relative(REPO, p));
         }
       }
@@ -58,7 +60,11 @@ describe('the product needs only its own repository', () => {
     expect(fs.existsSync(path.join(clone, '..', 'shared'))).toBe(false);
     const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: path.join(clone, '.data') };
     delete env.PIPEDRIVE_SPECS_DIR;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/pipedrive-sandbox/src/main.ts', '--port', '0'], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/pipedrive-sandbox/src/main.ts', '--port', '0'], {
+      cwd: clone,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let out = '';
       const url = await new Promise<string>((resolve, reject) => {

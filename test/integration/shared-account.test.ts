@@ -58,7 +58,9 @@ describe('two practices in one Pipedrive account', () => {
 
     // The migrations know they share the account (recorded from /users/me before any record was written).
     await prepareMigration(db.pool, acts, 'practice-b', extract, sandbox.url);
-    const accountA = await db.pool.query<{ pipedrive_account: string | null }>("SELECT pipedrive_account FROM migration_runs WHERE migration_id = 'practice-a'");
+    const accountA = await db.pool.query<{ pipedrive_account: string | null }>(
+      "SELECT pipedrive_account FROM migration_runs WHERE migration_id = 'practice-a'",
+    );
     expect(accountA.rows[0]!.pipedrive_account).toMatch(/^127\.0\.0\.1:\d+#\d+$/u);
     expect((await getRun(db.pool, 'practice-b')).pipedriveBaseUrl).toBe(sandbox.url);
 
@@ -106,7 +108,9 @@ describe('two practices in one Pipedrive account', () => {
     // Another account behind the same API host (same ids, other company): not a claim.
     const { rows } = await db.pool.query<{ pipedrive_account: string }>("SELECT pipedrive_account FROM migration_runs WHERE migration_id = 'practice-b'");
     // (the product records an account once; the test rewrites it to play another company behind the host)
-    await db.pool.query("UPDATE migration_runs SET pipedrive_account = $1 WHERE migration_id = 'practice-b'", [rows[0]!.pipedrive_account.replace(/#\d+$/u, '#999999')]);
+    await db.pool.query("UPDATE migration_runs SET pipedrive_account = $1 WHERE migration_id = 'practice-b'", [
+      rows[0]!.pipedrive_account.replace(/#\d+$/u, '#999999'),
+    ]);
     expect(await ledger.createdByAnotherMigration('practice-b', 'person', theirs)).toBe(false);
   });
 });

@@ -41,8 +41,9 @@ describe('the CLI and the worker in a namespace other than "default" (TEMPORAL_N
     for (const k of TEMPORAL_VARS) saved[k] = process.env[k];
   });
   afterEach(() => {
-    for (const k of TEMPORAL_VARS) if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
+    for (const k of TEMPORAL_VARS)
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
   });
   afterAll(async () => {
     await admin?.connection.close();
@@ -59,7 +60,10 @@ describe('the CLI and the worker in a namespace other than "default" (TEMPORAL_N
       const handle = await client.workflow.start('noSuchWorkflow', { taskQueue: `ns-test-${randomBytes(4).toString('hex')}`, workflowId });
       try {
         expect((await handle.describe()).status.name).toBe('RUNNING');
-        const inDefault = await admin.workflow.getHandle(workflowId).describe().catch((e: unknown) => e);
+        const inDefault = await admin.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch((e: unknown) => e);
         expect(inDefault).toBeInstanceOf(WorkflowNotFoundError);
         const inNamespace = await admin.workflowService.describeWorkflowExecution({ namespace: NAMESPACE, execution: { workflowId } });
         expect(inNamespace.workflowExecutionInfo?.execution?.workflowId).toBe(workflowId);

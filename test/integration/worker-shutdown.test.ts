@@ -60,9 +60,7 @@ describe('a worker process told to stop', () => {
     expect(await exited).toBe(0);
 
     const messages = lines().map((l) => l.msg);
-    expect(messages).toEqual(
-      expect.arrayContaining(['worker shutting down (SIGTERM): finishing in-flight activities, grace 3s', 'worker stopped']),
-    );
+    expect(messages).toEqual(expect.arrayContaining(['worker shutting down (SIGTERM): finishing in-flight activities, grace 3s', 'worker stopped']));
     expect(messages.indexOf('worker stopped')).toBeGreaterThan(messages.indexOf('worker shutting down (SIGTERM): finishing in-flight activities, grace 3s'));
     expect(lines().find((l) => l.msg.startsWith('worker shutting down'))).toMatchObject({ level: 30, signal: 'SIGTERM', graceSeconds: 3 });
   });

@@ -19,7 +19,10 @@ const files = fs.existsSync(HISTORIES_DIR)
       .sort()
   : [];
 const parts = (file: string) => {
-  const [type, workflowId] = path.basename(file).replace(/\.json$/, '').split('--');
+  const [type, workflowId] = path
+    .basename(file)
+    .replace(/\.json$/, '')
+    .split('--');
   return { type: type!, workflowId: workflowId!, generation: path.dirname(file) };
 };
 const historyText = (file: string) => fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8');
@@ -31,7 +34,9 @@ const historyText = (file: string) => fs.readFileSync(path.join(HISTORIES_DIR, f
  */
 describe('recorded workflow histories', () => {
   it('cover every workflow type the product runs', () => {
-    expect(new Set(files.map((f) => parts(f).type))).toEqual(new Set(['preflightWorkflow', 'migrationWorkflow', 'loadObjectWorkflow', 'deltaWorkflow', 'rollbackWorkflow']));
+    expect(new Set(files.map((f) => parts(f).type))).toEqual(
+      new Set(['preflightWorkflow', 'migrationWorkflow', 'loadObjectWorkflow', 'deltaWorkflow', 'rollbackWorkflow']),
+    );
   });
 
   it('cover the paths a running migration may be on: the sample-reject loop, continue-as-new, a refused early decision', () => {
@@ -42,7 +47,9 @@ describe('recorded workflow histories', () => {
     const migration = historyText(inNewest.find((f) => parts(f).type === 'migrationWorkflow')!);
     expect(migration).toContain('approveGate'); // a decision by Update
     // The patch markers (their ids are base64 JSON payloads): a refused early signal's and the purge at DONE's.
-    const patches = [...migration.matchAll(/"markerName": "core_patch"[\s\S]*?"data": "([^"]+)"/gu)].map((m) => (JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { id: string }).id);
+    const patches = [...migration.matchAll(/"markerName": "core_patch"[\s\S]*?"data": "([^"]+)"/gu)].map(
+      (m) => (JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { id: string }).id,
+    );
     expect(patches).toEqual(expect.arrayContaining(['gate-decisions-only-when-open', 'purge-staged-phi-at-done']));
     expect(inNewest.some((f) => historyText(f).includes('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW'))).toBe(true);
   });

@@ -43,10 +43,7 @@ export async function syncManifestCounts(dir: string, tables: Record<string, num
  * Changes an extract folder the way a fresh Dentrix export during the cutover window would: each edited table's
  * CSV is rewritten, then the manifest's row counts (last, as an exporter writes it).
  */
-export async function editExtract(
-  dir: string,
-  edits: Partial<Record<DentrixTable, (t: CsvTable) => void>>,
-): Promise<void> {
+export async function editExtract(dir: string, edits: Partial<Record<DentrixTable, (t: CsvTable) => void>>): Promise<void> {
   const counts: Record<string, number> = {};
   for (const [table, edit] of Object.entries(edits) as [DentrixTable, (t: CsvTable) => void][]) {
     const t = await readCsvTable(dir, table);

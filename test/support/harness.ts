@@ -81,7 +81,10 @@ export async function createHarness(envOverrides: Record<string, string> = {}): 
     dataDir,
     taskQueue,
     async startWorker(workerEnv: Partial<Env> = {}) {
-      const runtime = await createWorkerRuntime({ ...env, ...workerEnv }, { workflowBundle: await workflowBundle(), logger: createLogger('warn', 'test-worker') });
+      const runtime = await createWorkerRuntime(
+        { ...env, ...workerEnv },
+        { workflowBundle: await workflowBundle(), logger: createLogger('warn', 'test-worker') },
+      );
       const running = runtime.worker.run();
       const handle = {
         ...runtime,

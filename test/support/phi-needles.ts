@@ -8,17 +8,7 @@ import { type CsvTable } from './extract-edit';
 
 // --- Needles: the practice's patient strings, from the extract -----------------------------------------------------
 
-export type NeedleKind =
-  | 'name'
-  | 'email'
-  | 'phone'
-  | 'birth date'
-  | 'address'
-  | 'clinical note'
-  | 'appointment note'
-  | 'alert'
-  | 'subscriber id'
-  | 'ssn';
+export type NeedleKind = 'name' | 'email' | 'phone' | 'birth date' | 'address' | 'clinical note' | 'appointment note' | 'alert' | 'subscriber id' | 'ssn';
 
 export interface Needle {
   kind: NeedleKind;
@@ -30,8 +20,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Whole words, case as written: a surname must not match inside another word. */
 const asWord = (s: string) => new RegExp(`(?<![\\p{L}\\p{N}])${escapeRe(s)}(?![\\p{L}\\p{N}])`, 'u');
 /** A US phone however it is punctuated (`303.247.2492`, `(303) 247-2492`, `3032472492`, `+13032472492`), not inside a longer number. */
-const asPhone = (d: string) =>
-  new RegExp(`(?<!\\d)(?:\\+?1[\\s.-]?)?\\(?${d.slice(0, 3)}\\)?[\\s.-]{0,2}${d.slice(3, 6)}[\\s.-]?${d.slice(6)}(?!\\d)`);
+const asPhone = (d: string) => new RegExp(`(?<!\\d)(?:\\+?1[\\s.-]?)?\\(?${d.slice(0, 3)}\\)?[\\s.-]{0,2}${d.slice(3, 6)}[\\s.-]?${d.slice(6)}(?!\\d)`);
 /** An SSN with or without its dashes. */
 const asSsn = (d: string) => new RegExp(`(?<!\\d)${d.slice(0, 3)}[\\s-]?${d.slice(3, 5)}[\\s-]?${d.slice(5)}(?!\\d)`);
 const asText = (s: string) => new RegExp(escapeRe(s), 'iu');
@@ -65,7 +54,10 @@ export function needlesFrom(tables: Record<string, CsvTable>, exclude: Set<strin
   };
   const addPhone = (raw: string | undefined) => {
     // As typed, and as digits in any punctuation (E.164 included): the ten digits of the national number.
-    const digits = (raw ?? '').split(/x|ext/iu)[0]!.replace(/\D/g, '').replace(/^1(?=\d{10}$)/, '');
+    const digits = (raw ?? '')
+      .split(/x|ext/iu)[0]!
+      .replace(/\D/g, '')
+      .replace(/^1(?=\d{10}$)/, '');
     if (digits.length === 10) add('phone', digits, asPhone);
     else add('phone', raw, asText);
   };
@@ -125,9 +117,7 @@ export function decodePayloads(value: unknown, counter: { payloads: number }): u
     } catch {
       // not JSON: keep the text
     }
-    const metadata = Object.fromEntries(
-      Object.entries(obj.metadata as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-    );
+    const metadata = Object.fromEntries(Object.entries(obj.metadata as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
     return { ...obj, metadata, data: decoded };
   }
   return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, decodePayloads(v, counter)]));

@@ -241,7 +241,13 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     async proveRollback(a) {
       await record('proveRollback', a);
       const remaining = [...created.values()].reduce((s, n) => s + n, 0);
-      return { proven: remaining === 0, remaining, fingerprintBefore: 'fp-before_first_write', fingerprintAfter: remaining === 0 ? 'fp-before_first_write' : 'fp-changed', reportPath: 'reports/rollback.json' };
+      return {
+        proven: remaining === 0,
+        remaining,
+        fingerprintBefore: 'fp-before_first_write',
+        fingerprintAfter: remaining === 0 ? 'fp-before_first_write' : 'fp-changed',
+        reportPath: 'reports/rollback.json',
+      };
     },
     async identifyPipedriveAccount(a) {
       await record('identifyPipedriveAccount', a);
@@ -345,7 +351,13 @@ export async function startMigrationWorkflow(world: WorkflowWorld, migrationId: 
 }
 
 /** The migration's status once `ready` holds for it (a failed migration ends the wait with its error). */
-export function statusWhen(world: WorkflowWorld, migrationId: string, what: string, ready: (s: MigrationStatus) => boolean, timeoutMs = 30_000): Promise<MigrationStatus> {
+export function statusWhen(
+  world: WorkflowWorld,
+  migrationId: string,
+  what: string,
+  ready: (s: MigrationStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<MigrationStatus> {
   return waitFor(
     what,
     async () => {

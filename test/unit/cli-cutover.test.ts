@@ -54,7 +54,14 @@ async function cutoverNotes(): Promise<string[]> {
   return rows.map((r) => r.note);
 }
 
-const WINDOW: DeltaProgress = { polls: 4, created: 1, updated: 2, endsAt: '2026-12-05T00:00:00Z', inFlightClaims: 3, inFlightClaimsReportPath: '/r/in-flight-claims.json' };
+const WINDOW: DeltaProgress = {
+  polls: 4,
+  created: 1,
+  updated: 2,
+  endsAt: '2026-12-05T00:00:00Z',
+  inFlightClaims: 3,
+  inFlightClaimsReportPath: '/r/in-flight-claims.json',
+};
 
 describe('cutover and in-flight claims', () => {
   it('counts the staged ledger entries whose claim is sent or pending, by guarantor', async () => {
@@ -116,9 +123,7 @@ describe('cutover and in-flight claims', () => {
     const progress = { phase: 'DELTA', practiceName: 'Lakeside', objects: {}, reports: [] };
     const lines = statusHeader('claims', undefined, progress, WINDOW);
     expect(lines).toContain('  delta window until 2026-12-05T00:00:00Z: 4 polls, 1 created, 2 updated');
-    expect(lines).toContain(
-      '  in-flight insurance claims: 3 (sent or pending in Dentrix; they must clear before cutover); report /r/in-flight-claims.json',
-    );
+    expect(lines).toContain('  in-flight insurance claims: 3 (sent or pending in Dentrix; they must clear before cutover); report /r/in-flight-claims.json');
     expect(statusHeader('claims', undefined, progress, { ...WINDOW, inFlightClaims: 0 })).toContain('  in-flight insurance claims: none');
     expect(statusHeader('claims', undefined, progress).join('\n')).not.toContain('in-flight');
   });

@@ -11,7 +11,14 @@ const unavailable = (what = 'Failed to query Workflow') =>
   });
 
 const status = (over: Partial<MigrationStatus>): MigrationStatus =>
-  ({ phase: 'MAPPING_REVIEW', phaseHistory: [{ phase: 'EXTRACT' }, { phase: 'MAPPING_REVIEW' }], reports: {}, objects: {}, fingerprints: {}, ...over }) as unknown as MigrationStatus;
+  ({
+    phase: 'MAPPING_REVIEW',
+    phaseHistory: [{ phase: 'EXTRACT' }, { phase: 'MAPPING_REVIEW' }],
+    reports: {},
+    objects: {},
+    fingerprints: {},
+    ...over,
+  }) as unknown as MigrationStatus;
 
 /**
  * A client whose migration waits at MAPPING_REVIEW until approved, then ends; the server "restarts" under it: the
@@ -87,10 +94,14 @@ describe('the gate driver through a Temporal outage', () => {
 
   it('does not retry what is not an outage', async () => {
     let calls = 0;
-    const failing = retryTemporal('a call', async () => {
-      calls += 1;
-      throw new Error('Query handler not found');
-    }, fast);
+    const failing = retryTemporal(
+      'a call',
+      async () => {
+        calls += 1;
+        throw new Error('Query handler not found');
+      },
+      fast,
+    );
     await expect(failing).rejects.toThrow('Query handler not found');
     expect(calls).toBe(1);
   });
@@ -99,7 +110,11 @@ describe('the gate driver through a Temporal outage', () => {
     expect(isTransientConnectionError(unavailable())).toBe(true);
     expect(isTransientConnectionError(Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), { code: 4 }))).toBe(true);
     expect(isTransientConnectionError(new Error('connect ECONNREFUSED 127.0.0.1:7233'))).toBe(true);
-    const failed = new WorkflowFailedError('Workflow execution failed', ApplicationFailure.nonRetryable('deadline exceeded reading Pipedrive'), RetryState.NON_RETRYABLE_FAILURE);
+    const failed = new WorkflowFailedError(
+      'Workflow execution failed',
+      ApplicationFailure.nonRetryable('deadline exceeded reading Pipedrive'),
+      RetryState.NON_RETRYABLE_FAILURE,
+    );
     expect(isTransientConnectionError(failed)).toBe(false);
     expect(isTransientConnectionError(new Error('boom'))).toBe(false);
   });

@@ -6,7 +6,11 @@ import type { StoreProgress } from '../../src/cli/commands';
 import type { MigrationStatus } from '../../src/workflows/messages';
 
 const refused = () =>
-  ApplicationFailure.create({ type: 'PermanentFailure', message: 'Pipedrive refused POST /api/v2/persons (401): the API token is invalid', nonRetryable: true });
+  ApplicationFailure.create({
+    type: 'PermanentFailure',
+    message: 'Pipedrive refused POST /api/v2/persons (401): the API token is invalid',
+    nonRetryable: true,
+  });
 
 /** What a failed load looks like from the client: child workflow → activity → the activity's ApplicationFailure. */
 const childChain = () =>
@@ -29,7 +33,12 @@ describe('the root cause of a failed migration', () => {
       activity: 'loadBatch',
       workflow: 'migration-x-full-load-person',
     });
-    const badSource = ApplicationFailure.create({ type: 'BadSource', message: 'Dentrix table "appt" is truncated', nonRetryable: true, details: [{ type: 'DentrixTableRowCount' }] });
+    const badSource = ApplicationFailure.create({
+      type: 'BadSource',
+      message: 'Dentrix table "appt" is truncated',
+      nonRetryable: true,
+      details: [{ type: 'DentrixTableRowCount' }],
+    });
     expect(failureCause(new ActivityFailure('Activity task failed', 'extractSource', '1', RetryState.NON_RETRYABLE_FAILURE, 'w', badSource))).toEqual({
       message: 'Dentrix table "appt" is truncated',
       type: 'BadSource',
@@ -40,7 +49,14 @@ describe('the root cause of a failed migration', () => {
   });
 
   it('prints it in status instead of "Activity task failed"', () => {
-    const status = { phase: 'FAILED', error: 'Child Workflow execution failed', phaseHistory: [], reports: {}, objects: {}, fingerprints: {} } as unknown as MigrationStatus;
+    const status = {
+      phase: 'FAILED',
+      error: 'Child Workflow execution failed',
+      phaseHistory: [],
+      reports: {},
+      objects: {},
+      fingerprints: {},
+    } as unknown as MigrationStatus;
     const lines = statusHeader('x', status, progress, undefined, { ...failureCause(childChain())!, state: 'failed' });
     expect(lines).toContain(
       '  error: Pipedrive refused POST /api/v2/persons (401): the API token is invalid ' +
@@ -89,9 +105,16 @@ describe('what keeps failing in a running migration', () => {
   });
 
   it('says nothing when nothing fails, the migration completed, or it is unknown', async () => {
-    expect(await migrationFailure(client({ status: { name: 'RUNNING' }, raw: { pendingActivities: [{ activityType: { name: 'extractSource' }, attempt: 1 }] } }), 'x')).toBeUndefined();
+    expect(
+      await migrationFailure(
+        client({ status: { name: 'RUNNING' }, raw: { pendingActivities: [{ activityType: { name: 'extractSource' }, attempt: 1 }] } }),
+        'x',
+      ),
+    ).toBeUndefined();
     expect(await migrationFailure(client({ status: { name: 'COMPLETED' }, raw: {} }), 'x')).toBeUndefined();
-    const unknown = { workflow: { getHandle: () => ({ describe: () => Promise.reject(new WorkflowNotFoundError('not found', 'migration-x', undefined)) }) } } as unknown as Client;
+    const unknown = {
+      workflow: { getHandle: () => ({ describe: () => Promise.reject(new WorkflowNotFoundError('not found', 'migration-x', undefined)) }) },
+    } as unknown as Client;
     expect(await migrationFailure(unknown, 'x')).toBeUndefined();
   });
 });

@@ -14,13 +14,13 @@ const status = (phase: MigrationStatus['phase']): MigrationStatus => ({
 });
 
 describe('status shows the phase ops should read', () => {
-  it('a finished migration rolled back later shows the rollback, not the closed workflow\'s DONE', () => {
+  it("a finished migration rolled back later shows the rollback, not the closed workflow's DONE", () => {
     expect(currentPhase(status('DONE'), progress('ROLLED_BACK'))).toBe('ROLLED_BACK');
     expect(currentPhase(status('DONE'), progress('ROLLING_BACK'))).toBe('ROLLING_BACK');
     expect(statusHeader('m1', status('DONE'), progress('ROLLED_BACK'))[0]).toBe('Migration m1 — Lakeside — phase ROLLED_BACK');
   });
 
-  it('otherwise the workflow\'s own phase, or the store\'s when Temporal does not answer', () => {
+  it("otherwise the workflow's own phase, or the store's when Temporal does not answer", () => {
     expect(currentPhase(status('FULL'), progress('SAMPLE_REVIEW'))).toBe('FULL');
     expect(currentPhase(status('ROLLING_BACK'), progress('ROLLED_BACK'))).toBe('ROLLING_BACK');
     expect(currentPhase(undefined, progress('VERIFY'))).toBe('VERIFY');

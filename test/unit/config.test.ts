@@ -71,7 +71,9 @@ describe('configuration', () => {
     expect(parseMigrationOptions({}).sampleSize).toBe(250);
     expect(parseMigrationOptions({ sampleSize: 200 }).sampleSize).toBe(200);
     expect(parseMigrationOptions({ sampleSize: 500 }).sampleSize).toBe(500);
-    expect(() => parseMigrationOptions({ sampleSize: 150 })).toThrow(/sampleSize: the sample run takes 200–500 records, got 150;.*allowSmallSample \(--allow-small-sample\)/);
+    expect(() => parseMigrationOptions({ sampleSize: 150 })).toThrow(
+      /sampleSize: the sample run takes 200–500 records, got 150;.*allowSmallSample \(--allow-small-sample\)/,
+    );
     expect(parseMigrationOptions({ sampleSize: 150, allowSmallSample: true }).sampleSize).toBe(150);
     expect(() => parseMigrationOptions({ sampleSize: 600, allowSmallSample: true })).toThrow(/sampleSize/);
   });

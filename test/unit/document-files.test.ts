@@ -29,7 +29,9 @@ describe('document files to upload', () => {
   });
 
   it('come from a SQL mirror’s documents folder, and without one the reason names the fix', async () => {
-    expect(await documentFile(run({ kind: 'sql', connectionString: 'postgres://x', documentsDir: sample }), 'documents/0000002-consent_form.pdf')).toHaveProperty('content');
+    expect(
+      await documentFile(run({ kind: 'sql', connectionString: 'postgres://x', documentsDir: sample }), 'documents/0000002-consent_form.pdf'),
+    ).toHaveProperty('content');
     expect(await documentFile(run({ kind: 'sql', connectionString: 'postgres://x' }), 'documents/0000002-consent_form.pdf')).toEqual({
       reason: expect.stringContaining('--documents DIR'),
       kind: 'no_documents_folder',
@@ -37,8 +39,14 @@ describe('document files to upload', () => {
   });
 
   it('never leave the documents folder, and a missing file is a reason, not a crash', async () => {
-    expect(await documentFile(run({ kind: 'folder', path: sample }), '../../etc/passwd')).toMatchObject({ reason: expect.stringContaining('outside'), kind: 'path_outside' });
-    expect(await documentFile(run({ kind: 'folder', path: sample }), 'documents/missing.pdf')).toMatchObject({ reason: expect.stringContaining('not in'), kind: 'missing' });
+    expect(await documentFile(run({ kind: 'folder', path: sample }), '../../etc/passwd')).toMatchObject({
+      reason: expect.stringContaining('outside'),
+      kind: 'path_outside',
+    });
+    expect(await documentFile(run({ kind: 'folder', path: sample }), 'documents/missing.pdf')).toMatchObject({
+      reason: expect.stringContaining('not in'),
+      kind: 'missing',
+    });
     expect(await documentFile(run({ kind: 'folder', path: sample }), null)).toMatchObject({ reason: expect.stringContaining('empty') });
   });
 });
@@ -78,7 +86,10 @@ describe('document files are read only inside the extract’s real folder, and a
     symlinkSync(path.dirname(outside), path.join(root, 'documents', 'linked'));
     expect(await documentFile(folder(root), 'documents/linked/secret.txt')).toMatchObject({ kind: 'link_outside' });
     const mirror = run({ kind: 'sql', connectionString: 'postgres://x', documentsDir: root });
-    expect(await documentFile(mirror, 'documents/linked/secret.txt')).toEqual({ reason: 'document file: a symbolic link that leaves the documents folder', kind: 'link_outside' });
+    expect(await documentFile(mirror, 'documents/linked/secret.txt')).toEqual({
+      reason: 'document file: a symbolic link that leaves the documents folder',
+      kind: 'link_outside',
+    });
   });
 
   it('accept a symbolic link that stays inside the folder, and the extract folder itself reached through a link', async () => {
@@ -94,7 +105,15 @@ describe('document files are read only inside the extract’s real folder, and a
 
   it('refuse paths that climb out with .. or are absolute, whatever the slashes', async () => {
     const { root, outside } = extract();
-    for (const filePath of ['../secret.txt', 'documents/../../secret.txt', '..\\secret.txt', outside, '/etc/passwd', 'C:\\Windows\\win.ini', '\\\\server\\share\\x.pdf']) {
+    for (const filePath of [
+      '../secret.txt',
+      'documents/../../secret.txt',
+      '..\\secret.txt',
+      outside,
+      '/etc/passwd',
+      'C:\\Windows\\win.ini',
+      '\\\\server\\share\\x.pdf',
+    ]) {
       expect(await documentFile(folder(root), filePath)).toEqual({ reason: 'document file: the path points outside the extract folder', kind: 'path_outside' });
     }
   });
@@ -106,7 +125,10 @@ describe('document files are read only inside the extract’s real folder, and a
     expect(await documentFile(folder(root), 'documents/pipe.pdf')).toEqual({ reason: 'document file: not a regular file (fifo)', kind: 'not_regular_file' });
     expect(Date.now() - started).toBeLessThan(2_000);
     mkdirSync(path.join(root, 'documents', 'scans.pdf'));
-    expect(await documentFile(folder(root), 'documents/scans.pdf')).toEqual({ reason: 'document file: not a regular file (directory)', kind: 'not_regular_file' });
+    expect(await documentFile(folder(root), 'documents/scans.pdf')).toEqual({
+      reason: 'document file: not a regular file (directory)',
+      kind: 'not_regular_file',
+    });
     expect(await documentFile(folder(root), 'documents')).toMatchObject({ kind: 'not_regular_file' });
   }, 10_000);
 
@@ -120,7 +142,10 @@ describe('document files are read only inside the extract’s real folder, and a
 
   it('refuse the extract’s own table and manifest files as documents', async () => {
     const { root } = extract();
-    expect(await documentFile(folder(root), 'patient.csv')).toEqual({ reason: "document file: one of the extract's own manifest or table files", kind: 'extract_file' });
+    expect(await documentFile(folder(root), 'patient.csv')).toEqual({
+      reason: "document file: one of the extract's own manifest or table files",
+      kind: 'extract_file',
+    });
     symlinkSync('../patient.csv', path.join(root, 'documents', 'list.pdf'));
     expect(await documentFile(folder(root), 'documents/list.pdf')).toMatchObject({ kind: 'extract_file' });
   });
@@ -142,7 +167,10 @@ describe('document files are read only inside the extract’s real folder, and a
 
   it('match what the bundled sample practice declares for every document', async () => {
     const { parse } = await import('csv-parse/sync');
-    const documents: { file_path: string; size_bytes: string; sha256: string }[] = parse(readFileSync(path.join(sample, 'document.csv')), { columns: true, bom: true });
+    const documents: { file_path: string; size_bytes: string; sha256: string }[] = parse(readFileSync(path.join(sample, 'document.csv')), {
+      columns: true,
+      bom: true,
+    });
     expect(documents.length).toBeGreaterThan(0);
     for (const d of documents) {
       const read = await documentFile(folder(sample), d.file_path, { sizeBytes: Number(d.size_bytes), sha256: d.sha256 });

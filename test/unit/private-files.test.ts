@@ -78,7 +78,15 @@ describe('files the product writes are readable by their owner only', () => {
     beforeAll(async () => {
       db = await createTestDatabase();
       await registerRun(db.pool, { migrationId: 'm', source: { kind: 'folder', path: '/x' }, pipedriveBaseUrl: 'http://127.0.0.1:1' });
-      await appendAudit(db.pool, { migrationId: 'm', action: 'create', objectType: 'person', sourceKey: 'patient:1', method: 'POST', endpoint: 'POST /api/v2/persons', tokens: 5 });
+      await appendAudit(db.pool, {
+        migrationId: 'm',
+        action: 'create',
+        objectType: 'person',
+        sourceKey: 'patient:1',
+        method: 'POST',
+        endpoint: 'POST /api/v2/persons',
+        tokens: 5,
+      });
     });
     afterAll(async () => {
       await db?.drop();

@@ -81,12 +81,29 @@ describe('purge: staged PHI leaves the store once no workflow needs it (DESIGN Â
     await stagedMigration(migrationId, 'DONE');
     const kinds = new Set((await phiInStaging(migrationId)).map((h) => h.split(':')[0]));
     expect([...kinds]).toEqual(expect.arrayContaining(['name', 'birth date', 'email', 'phone', 'clinical note', 'alert'])); // control
-    const { rows: countsBefore } = await db.pool.query('SELECT source_table, count(*)::int AS n FROM staged_rows WHERE migration_id = $1 GROUP BY 1 ORDER BY 1', [migrationId]);
+    const { rows: countsBefore } = await db.pool.query(
+      'SELECT source_table, count(*)::int AS n FROM staged_rows WHERE migration_id = $1 GROUP BY 1 ORDER BY 1',
+      [migrationId],
+    );
 
     // Reports in the store: the sample diff quotes source values (its contents go), the Data Quality Report does not.
     const file = (name: string, text: string) => ({ name, contentType: 'application/json', content: Buffer.from(text) });
-    await saveReport(db.pool, migrationId, 'sample-diff', '/cache/sample-diff.json', { accuracy: 99.5 }, { files: [file('sample-diff.json', '{"expected":"a patient name"}'), file('sample-diff.html', '<td>a patient name</td>')] });
-    await saveReport(db.pool, migrationId, 'data-quality', '/cache/data-quality-report.json', { patients: 3 }, { files: [file('data-quality-report.json', '{"patients":3}')] });
+    await saveReport(
+      db.pool,
+      migrationId,
+      'sample-diff',
+      '/cache/sample-diff.json',
+      { accuracy: 99.5 },
+      { files: [file('sample-diff.json', '{"expected":"a patient name"}'), file('sample-diff.html', '<td>a patient name</td>')] },
+    );
+    await saveReport(
+      db.pool,
+      migrationId,
+      'data-quality',
+      '/cache/data-quality-report.json',
+      { patients: 3 },
+      { files: [file('data-quality-report.json', '{"patients":3}')] },
+    );
 
     const started = Date.now();
     const outcome = await purgeMigration(db.pool, migrationId, { by: 'Ana', reports: true });
@@ -100,7 +117,10 @@ describe('purge: staged PHI leaves the store once no workflow needs it (DESIGN Â
     expect(await phiInStaging(migrationId)).toEqual([]);
     expect(await stagedPhiLeft(db.pool, migrationId, reconciledFields())).toEqual({ stagedRows: 0, fieldDiffs: 0 });
     // What stays: every row, by key, with its ids (a later rollback finds a record's person through them).
-    const { rows: countsAfter } = await db.pool.query('SELECT source_table, count(*)::int AS n FROM staged_rows WHERE migration_id = $1 GROUP BY 1 ORDER BY 1', [migrationId]);
+    const { rows: countsAfter } = await db.pool.query(
+      'SELECT source_table, count(*)::int AS n FROM staged_rows WHERE migration_id = $1 GROUP BY 1 ORDER BY 1',
+      [migrationId],
+    );
     expect(countsAfter).toEqual(countsBefore);
     const { rows: appt } = await db.pool.query<{ data: Record<string, unknown>; content_hash: string }>(
       "SELECT data, content_hash FROM staged_rows WHERE migration_id = $1 AND source_table = 'appt' ORDER BY row_seq LIMIT 1",
@@ -110,7 +130,7 @@ describe('purge: staged PHI leaves the store once no workflow needs it (DESIGN Â
     expect(Object.keys(appt[0]!.data).every((k) => k.endsWith('_id'))).toBe(true);
     expect(appt[0]!.data).toMatchObject({ appointment_id: expect.any(Number), patient_id: expect.any(Number) });
     const { rows: links } = await db.pool.query<{ field: string; kept: number }>(
-      "SELECT field, count(*) FILTER (WHERE expected IS NOT NULL AND actual IS NOT NULL)::int AS kept FROM field_diffs WHERE migration_id = $1 GROUP BY field ORDER BY field",
+      'SELECT field, count(*) FILTER (WHERE expected IS NOT NULL AND actual IS NOT NULL)::int AS kept FROM field_diffs WHERE migration_id = $1 GROUP BY field ORDER BY field',
       [migrationId],
     );
     expect(links).toEqual([
@@ -122,7 +142,9 @@ describe('purge: staged PHI leaves the store once no workflow needs it (DESIGN Â
     const audit = await purgeAudit(migrationId);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ action: 'purge', object_type: 'staged_phi', method: 'PURGE' });
-    expect(audit[0]!.note).toMatch(/^staged PHI purged by Ana: operator purge in phase DONE \(\d+ staged rows reduced to ids, \d+ field diffs cleared, 1 hash key deleted, 2 stored report files with source values deleted\)$/u);
+    expect(audit[0]!.note).toMatch(
+      /^staged PHI purged by Ana: operator purge in phase DONE \(\d+ staged rows reduced to ids, \d+ field diffs cleared, 1 hash key deleted, 2 stored report files with source values deleted\)$/u,
+    );
     expect(audit[0]!.at.getTime()).toBeGreaterThanOrEqual(started - 5_000);
 
     // Again: nothing left to purge, and said so in the audit log.

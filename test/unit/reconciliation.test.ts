@@ -24,8 +24,26 @@ describe('link and owner reconciliation (pure)', () => {
       ],
       'full',
     );
-    expect(r.links.deal!['deal→person']).toEqual({ field: 'person_id', to: 'person', expected: 43, present: 41, correct: 40, missing: 2, wrong: 1, unexpected: 0 });
-    expect(r.links.deal!['deal→organization']).toEqual({ field: 'org_id', to: 'organization', expected: 12, present: 12, correct: 12, missing: 0, wrong: 0, unexpected: 1 });
+    expect(r.links.deal!['deal→person']).toEqual({
+      field: 'person_id',
+      to: 'person',
+      expected: 43,
+      present: 41,
+      correct: 40,
+      missing: 2,
+      wrong: 1,
+      unexpected: 0,
+    });
+    expect(r.links.deal!['deal→organization']).toEqual({
+      field: 'org_id',
+      to: 'organization',
+      expected: 12,
+      present: 12,
+      correct: 12,
+      missing: 0,
+      wrong: 0,
+      unexpected: 1,
+    });
     expect(r.totals).toMatchObject({ linksExpected: 55, linksCorrect: 52 });
     expect(r.ok).toBe(false);
   });
@@ -53,7 +71,13 @@ describe('link and owner reconciliation (pure)', () => {
 
   it('is ok only when every expected link and owner is right, and reports nothing before any verification', () => {
     const good = reconcileLinks(
-      [obs('note', 'person_id', { records: 5 }), obs('note', 'user_id', { records: 5 }), obs('file', 'person_id', { records: 2 }), obs('deal_product', 'deal_id', { records: 4 }), obs('deal_product', 'product_id', { records: 4 })],
+      [
+        obs('note', 'person_id', { records: 5 }),
+        obs('note', 'user_id', { records: 5 }),
+        obs('file', 'person_id', { records: 2 }),
+        obs('deal_product', 'deal_id', { records: 4 }),
+        obs('deal_product', 'product_id', { records: 4 }),
+      ],
       'full',
     );
     expect(good.ok).toBe(true);

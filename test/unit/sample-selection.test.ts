@@ -73,7 +73,11 @@ describe('sample selection (pure)', () => {
   it('takes a practice smaller than the target whole', () => {
     const tiny = patients.slice(0, 20);
     expect(records(tiny)).toBeLessThan(200);
-    expect(selectSamplePatients(tiny, 200).map((p) => p.patientId).sort((a, b) => a - b)).toEqual(tiny.map((p) => p.patientId));
+    expect(
+      selectSamplePatients(tiny, 200)
+        .map((p) => p.patientId)
+        .sort((a, b) => a - b),
+    ).toEqual(tiny.map((p) => p.patientId));
   });
 
   it('is deterministic per seed and spread, not the first rows', () => {

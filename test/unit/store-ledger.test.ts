@@ -7,7 +7,8 @@ import { registerRun, setRunAccount } from '../../src/store/runs';
 /** The write engine's ledger over PostgreSQL (id_map, before_images, audit_log): the state rules the protocol relies on. */
 describe('the PostgreSQL ledger', () => {
   let db: TestDatabase;
-  const run = (migrationId: string) => registerRun(db.pool, { migrationId, source: { kind: 'folder', path: `/${migrationId}` }, pipedriveBaseUrl: 'http://127.0.0.1:1' });
+  const run = (migrationId: string) =>
+    registerRun(db.pool, { migrationId, source: { kind: 'folder', path: `/${migrationId}` }, pipedriveBaseUrl: 'http://127.0.0.1:1' });
   beforeAll(async () => {
     db = await createTestDatabase();
   });
@@ -37,9 +38,12 @@ describe('the PostgreSQL ledger', () => {
     await ledger.recordOutcome({ objectType: 'person', sourceKey: 'patient:2', state: 'rejected', reason: 'bad date', runKind: 'full' });
     await ledger.claim({ objectType: 'person', sourceKey: 'patient:2', runKind: 'full' });
     expect((await ledger.getMany('person', ['patient:2'])).get('patient:2')).toMatchObject({ state: 'pending', reason: null });
-    expect(await new Ledger(db.pool).resolve('states', [{ objectType: 'person', sourceKey: 'patient:1' }, { objectType: 'person', sourceKey: 'patient:2' }])).toEqual(
-      new Map([['person|patient:1', 7]]),
-    );
+    expect(
+      await new Ledger(db.pool).resolve('states', [
+        { objectType: 'person', sourceKey: 'patient:1' },
+        { objectType: 'person', sourceKey: 'patient:2' },
+      ]),
+    ).toEqual(new Map([['person|patient:1', 7]]));
     expect(await new Ledger(db.pool).countsByState('states')).toEqual({ person: { created: 1, pending: 1 } });
   });
 
@@ -76,7 +80,13 @@ describe('the PostgreSQL ledger', () => {
     await ledger.claim({ objectType: 'note', sourceKey: 'clinical_note:1', runKind: 'full' });
     await ledger.recordOutcome({ objectType: 'note', sourceKey: 'clinical_note:2', state: 'skipped', reason: 'empty', runKind: 'full' });
     await ledger.recordCreated({ objectType: 'custom_field', sourceKey: 'field:person:Birth Date', pipedriveId: 'person/abc', runKind: 'schema' });
-    expect(await ledger.remainingByType('all')).toEqual(new Map([['person', 2], ['note', 1], ['custom_field', 1]]));
+    expect(await ledger.remainingByType('all')).toEqual(
+      new Map([
+        ['person', 2],
+        ['note', 1],
+        ['custom_field', 1],
+      ]),
+    );
     expect(await ledger.remainingByType('sample')).toEqual(new Map([['person', 1]]));
     expect((await ledger.toUndo('person', 'all', 10)).map((e) => e.sourceKey)).toEqual(['patient:1', 'patient:2']);
     expect(await new Ledger(db.pool).countRemaining('undo', 'all')).toBe(4);
@@ -101,7 +111,13 @@ describe('the PostgreSQL ledger', () => {
     await setRunAccount(db.pool, 'theirs', 'acct#1');
     await setRunAccount(db.pool, 'elsewhere', 'acct#2');
     await pgLedger(db.pool, 'theirs', {}).recordCreated({ objectType: 'person', sourceKey: 'patient:5', pipedriveId: '50', runKind: 'full' });
-    await pgLedger(db.pool, 'theirs', {}).recordCreated({ objectType: 'product', sourceKey: 'proccode:1', pipedriveId: '60', runKind: 'full', state: 'reused' });
+    await pgLedger(db.pool, 'theirs', {}).recordCreated({
+      objectType: 'product',
+      sourceKey: 'proccode:1',
+      pipedriveId: '60',
+      runKind: 'full',
+      state: 'reused',
+    });
     await pgLedger(db.pool, 'elsewhere', {}).recordCreated({ objectType: 'person', sourceKey: 'patient:5', pipedriveId: '70', runKind: 'full' });
     const mine = pgLedger(db.pool, 'mine', {});
     expect(await mine.createdByAnotherMigration('person', '50')).toBe(true);

@@ -1,14 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { storeDb } from '../../src/store/db';
-import {
-  getRun,
-  recordFingerprint,
-  recordPractice,
-  registerRun,
-  RUN_COLUMNS,
-  setRunAccount,
-  setRunPhase,
-} from '../../src/store/runs';
+import { getRun, recordFingerprint, recordPractice, registerRun, RUN_COLUMNS, setRunAccount, setRunPhase } from '../../src/store/runs';
 
 /** A column the store writes must come back: the currency was once written by EXTRACT and dropped on the way back. */
 describe('migration runs in the store', () => {
@@ -50,7 +42,11 @@ describe('migration runs in the store', () => {
 
     const row = await storeDb(db.pool).selectFrom('migration_runs').selectAll().where('migration_id', '=', 'every').executeTakeFirstOrThrow();
     // Every column was set by the writes above: none left at NULL, so none can hide a dropped value.
-    expect(Object.entries(row).filter(([, v]) => v === null).map(([c]) => c)).toEqual([]);
+    expect(
+      Object.entries(row)
+        .filter(([, v]) => v === null)
+        .map(([c]) => c),
+    ).toEqual([]);
     expect(Object.keys(RUN_COLUMNS).sort()).toEqual(Object.keys(row).sort());
 
     const run = await getRun(db.pool, 'every');

@@ -17,9 +17,16 @@ const ALLOWED: Record<string, string> = {
 
 const CHECKS: { name: string; pattern: RegExp }[] = [
   // A query call whose text is SQL, or a query text handed on with its parameters (`db.query(sql, params)`).
-  { name: 'SQL query call', pattern: /\.query\s*(<[^>]*>)?\(\s*(['"`]\s*(SELECT|INSERT|UPDATE|DELETE|WITH|BEGIN|COMMIT|ROLLBACK|COPY|CREATE|DROP|DECLARE|FETCH|CLOSE|LOCK|SET)\b|[A-Za-z_$][\w$.]*\s*,)/ },
+  {
+    name: 'SQL query call',
+    pattern:
+      /\.query\s*(<[^>]*>)?\(\s*(['"`]\s*(SELECT|INSERT|UPDATE|DELETE|WITH|BEGIN|COMMIT|ROLLBACK|COPY|CREATE|DROP|DECLARE|FETCH|CLOSE|LOCK|SET)\b|[A-Za-z_$][\w$.]*\s*,)/,
+  },
   // A string that starts a statement, also when the statement starts on the next line of a template.
-  { name: 'SQL text', pattern: /['"`]\s*(SELECT\s+[\w*("]|WITH\s+(RECURSIVE\s+)?\w+\s+AS\s+((NOT\s+)?MATERIALIZED\s+)?\(|INSERT INTO\s|UPDATE \w+ SET\s|DELETE FROM\s|COPY \w+)/ },
+  {
+    name: 'SQL text',
+    pattern: /['"`]\s*(SELECT\s+[\w*("]|WITH\s+(RECURSIVE\s+)?\w+\s+AS\s+((NOT\s+)?MATERIALIZED\s+)?\(|INSERT INTO\s|UPDATE \w+ SET\s|DELETE FROM\s|COPY \w+)/,
+  },
   { name: 'Kysely import', pattern: /from\s+['"]kysely['"]/ },
   { name: 'COPY stream', pattern: /from\s+['"]pg-copy-streams['"]/ },
   { name: 'sql tag', pattern: /\bsql(<[^>]*>)?`/ },

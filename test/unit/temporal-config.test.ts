@@ -58,7 +58,11 @@ describe('the Temporal connection settings', () => {
         TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
       },
     );
-    const tls = c.connectionOptions.tls as { clientCertPair: { crt: Uint8Array; key: Uint8Array }; serverRootCACertificate: Uint8Array; serverNameOverride: string };
+    const tls = c.connectionOptions.tls as {
+      clientCertPair: { crt: Uint8Array; key: Uint8Array };
+      serverRootCACertificate: Uint8Array;
+      serverNameOverride: string;
+    };
     expect(Buffer.from(tls.clientCertPair.crt).toString()).toBe(CERT);
     expect(Buffer.from(tls.clientCertPair.key).toString()).toBe(KEY);
     expect(Buffer.from(tls.serverRootCACertificate).toString()).toBe(CA);
@@ -118,7 +122,9 @@ describe('the Temporal connection settings', () => {
     // A file without profiles (empty) is no profile at all, unless one is asked for.
     const empty = file('empty.toml', '');
     expect(temporalConnectConfig({}, { TEMPORAL_CONFIG_FILE: empty, TEMPORAL_NAMESPACE: 'ns' })).toMatchObject({ address: '127.0.0.1:7233', namespace: 'ns' });
-    expect(configError(() => temporalConnectConfig({}, { TEMPORAL_CONFIG_FILE: empty, TEMPORAL_PROFILE: 'prod' }))).toBe(`TEMPORAL_PROFILE: no profile "prod" in ${empty}`);
+    expect(configError(() => temporalConnectConfig({}, { TEMPORAL_CONFIG_FILE: empty, TEMPORAL_PROFILE: 'prod' }))).toBe(
+      `TEMPORAL_PROFILE: no profile "prod" in ${empty}`,
+    );
   });
 
   it("find Temporal's default config file under XDG_CONFIG_HOME, as the Temporal CLI does", () => {
@@ -153,7 +159,9 @@ describe('the Temporal connection settings', () => {
     const missing = path.join(dir, 'none.toml');
     expect(configError(() => temporalConnectConfig({}, { TEMPORAL_CONFIG_FILE: missing }))).toBe(`TEMPORAL_CONFIG_FILE: no file at ${missing}`);
     const toml = file('temporal.toml', '[profile.default]\naddress = "127.0.0.1:7233"\n');
-    expect(configError(() => temporalConnectConfig({}, { TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod' }))).toBe(`TEMPORAL_PROFILE: no profile "prod" in ${toml}`);
+    expect(configError(() => temporalConnectConfig({}, { TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod' }))).toBe(
+      `TEMPORAL_PROFILE: no profile "prod" in ${toml}`,
+    );
     const broken = file('broken.toml', '[profile.default\naddress = ');
     expect(configError(() => temporalConnectConfig({}, { TEMPORAL_CONFIG_FILE: broken }))).toMatch(new RegExp(`^TEMPORAL_CONFIG_FILE \\(${broken}\\): `));
     expect(configError(() => temporalConnectConfig({}, { TEMPORAL_TLS: 'yes' }))).toBe('TEMPORAL_TLS: expected true or false, got "yes"');

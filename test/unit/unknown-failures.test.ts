@@ -14,7 +14,9 @@ describe('hasKnownFailureType: what keeps its retry policy', () => {
   it('typed failures, classified Pipedrive errors, network errors and transient PostgreSQL errors are known', () => {
     expect(hasKnownFailureType(permanent('bad'))).toBe(true);
     expect(hasKnownFailureType(transientFailure('again'))).toBe(true);
-    expect(hasKnownFailureType(new PipedriveError({ message: 'x', failureType: 'transient', reason: 'server_error', endpoint: 'GET /api/v1/users/me' } as never))).toBe(true);
+    expect(
+      hasKnownFailureType(new PipedriveError({ message: 'x', failureType: 'transient', reason: 'server_error', endpoint: 'GET /api/v1/users/me' } as never)),
+    ).toBe(true);
     expect(hasKnownFailureType(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
     expect(hasKnownFailureType(new Error('Connection terminated unexpectedly'))).toBe(true);
     for (const code of ['08006', '57P01', '53300', '40001', '40P01']) expect(hasKnownFailureType(pgError(code))).toBe(true);
@@ -70,7 +72,9 @@ describe('boundedUnknownFailures: unknown errors end as a visible failure after 
       override readonly name = 'FieldMapError';
     }
     const own = (await run('approveMap', UNKNOWN_FAILURE_ATTEMPTS, new FieldMapError('rule patient.email: unknown transform "emial"'))) as ApplicationFailure;
-    expect(own.message).toBe(`approveMap failed ${UNKNOWN_FAILURE_ATTEMPTS} times with FieldMapError: rule patient.email: unknown transform "emial"; see the worker's log`);
+    expect(own.message).toBe(
+      `approveMap failed ${UNKNOWN_FAILURE_ATTEMPTS} times with FieldMapError: rule patient.email: unknown transform "emial"; see the worker's log`,
+    );
     const foreign = (await run('approveMap', 1, new RangeError('Invalid time value 1961-02-30 for Ann Lee'))) as ApplicationFailure;
     expect(foreign.message).toBe('approveMap attempt 1 failed with an unexpected RangeError; retrying');
   });
@@ -94,7 +98,11 @@ describe('MAPPING_LLM_* are checked when the worker starts', () => {
   });
 
   it('hands the parsed settings to the activities', () => {
-    const deps = activityDeps(loadEnv({ MAPPING_LLM_URL: 'http://127.0.0.1:1/v1', MAPPING_LLM_MODEL: 'm', MAPPING_LLM_TIMEOUT_MS: '5000' }), {} as never, createLogger('silent'));
+    const deps = activityDeps(
+      loadEnv({ MAPPING_LLM_URL: 'http://127.0.0.1:1/v1', MAPPING_LLM_MODEL: 'm', MAPPING_LLM_TIMEOUT_MS: '5000' }),
+      {} as never,
+      createLogger('silent'),
+    );
     expect(deps.settings.mappingLlm).toEqual({ url: 'http://127.0.0.1:1/v1', model: 'm', apiKey: null, timeoutMs: 5000 });
     expect(activityDeps(loadEnv({}), {} as never, createLogger('silent')).settings.mappingLlm).toBeNull();
   });

@@ -59,7 +59,11 @@ describe('the worker log of a migration', () => {
     await db?.drop();
   });
   const deps = (logger: ReturnType<typeof createLogger>) =>
-    ({ pool: db.pool, logger, settings: { dataDir: '/nowhere', imageArchiveBaseUrl: '', budgetResetTimeZone: 'UTC', mappingLlm: null } }) as unknown as ActivityDeps;
+    ({
+      pool: db.pool,
+      logger,
+      settings: { dataDir: '/nowhere', imageArchiveBaseUrl: '', budgetResetTimeZone: 'UTC', mappingLlm: null },
+    }) as unknown as ActivityDeps;
 
   it('says each phase change and when a gate opens, with the migration id and phase only', async () => {
     const { lines, logger } = capture();
@@ -68,7 +72,13 @@ describe('the worker log of a migration', () => {
     await acts.markPhase({ migrationId: 'lakeside', phase: 'SAMPLE_REVIEW' });
     expect(lines.map(({ level, msg, migrationId, phase, gate }) => ({ level, msg, migrationId, phase, gate }))).toEqual([
       { level: 30, msg: 'migration lakeside: phase EXTRACT', migrationId: 'lakeside', phase: 'EXTRACT', gate: undefined },
-      { level: 30, msg: 'migration lakeside: gate SAMPLE_REVIEW open, waiting for a decision', migrationId: 'lakeside', phase: 'SAMPLE_REVIEW', gate: 'SAMPLE_REVIEW' },
+      {
+        level: 30,
+        msg: 'migration lakeside: gate SAMPLE_REVIEW open, waiting for a decision',
+        migrationId: 'lakeside',
+        phase: 'SAMPLE_REVIEW',
+        gate: 'SAMPLE_REVIEW',
+      },
     ]);
   });
 
@@ -83,7 +93,13 @@ describe('the worker log of a migration', () => {
       overrideReason: 'the patient Jane Doe looked fine',
     });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 30, migrationId: 'lakeside', gate: 'SAMPLE_REVIEW', decision: 'approve', msg: 'migration lakeside: gate SAMPLE_REVIEW decision approve recorded' });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      migrationId: 'lakeside',
+      gate: 'SAMPLE_REVIEW',
+      decision: 'approve',
+      msg: 'migration lakeside: gate SAMPLE_REVIEW decision approve recorded',
+    });
     expect(JSON.stringify(lines)).not.toMatch(/Reviewer|Jane/);
   });
 

@@ -30,7 +30,12 @@ describe('a worker or CLI whose Temporal does not answer', () => {
   it('the worker prints one readable line naming the address and namespace, and exits 1', async () => {
     const started = Date.now();
     // The store is never reached: Temporal is checked first (an unreachable DATABASE_URL proves it).
-    const r = await runWorker({ TEMPORAL_ADDRESS: CLOSED, TEMPORAL_NAMESPACE: 'practice-ns', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/never_used', LOG_LEVEL: 'info' });
+    const r = await runWorker({
+      TEMPORAL_ADDRESS: CLOSED,
+      TEMPORAL_NAMESPACE: 'practice-ns',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/never_used',
+      LOG_LEVEL: 'info',
+    });
     expect(Date.now() - started).toBeLessThan(14_000);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
@@ -47,14 +52,14 @@ describe('a worker or CLI whose Temporal does not answer', () => {
     );
   }, 15_000);
 
-  it('reads the gRPC libraries\' dumps as a few words', () => {
+  it("reads the gRPC libraries' dumps as a few words", () => {
     const tonic = (inner: string) => new Error(`tonic::transport::Error(Transport, ConnectError(ConnectError(${inner})))`);
     expect(shortConnectReason(tonic('"tcp connect error", 127.0.0.1:1, Os { code: 111, kind: ConnectionRefused, message: "Connection refused" }'))).toBe(
       'connection refused',
     );
-    expect(shortConnectReason(tonic('"dns error", Custom { kind: Uncategorized, error: "failed to lookup address information: Name or service not known" }'))).toBe(
-      'the host name does not resolve',
-    );
+    expect(
+      shortConnectReason(tonic('"dns error", Custom { kind: Uncategorized, error: "failed to lookup address information: Name or service not known" }')),
+    ).toBe('the host name does not resolve');
     expect(shortConnectReason(new Error('Failed to connect before the deadline'))).toBe('no answer in time');
     expect(shortConnectReason(new Error('no answer within 10 s'))).toBe('no answer within 10 s');
   });

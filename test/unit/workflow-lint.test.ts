@@ -8,7 +8,11 @@ import path from 'node:path';
 const root = path.resolve(__dirname, '../..');
 const asWorkflowFile = path.join(root, 'src/workflows/budget.ts');
 
-interface LintMessage { ruleId: string | null; message: string; line: number }
+interface LintMessage {
+  ruleId: string | null;
+  message: string;
+  line: number;
+}
 
 /**
  * ESLint's flat config is an ES module, which jest's CommonJS runtime cannot load: lint in one child process, every
@@ -53,7 +57,12 @@ describe('lint rules for src/workflows', () => {
   it('refuses I/O modules and value imports from outside src/workflows, one error per import', () => {
     const messages = results[0]!;
     refused.forEach(([, expected], index) => {
-      expect(messages.filter((m) => m.line === index + 1).map((m) => m.message).join('\n')).toContain(expected);
+      expect(
+        messages
+          .filter((m) => m.line === index + 1)
+          .map((m) => m.message)
+          .join('\n'),
+      ).toContain(expected);
     });
   });
 

@@ -38,7 +38,9 @@ describe('cancelling a migration pauses it and asks: keep what was written, or r
     expect(status.gateMessage).toMatch(/^cancelled: nothing more is written/u);
     await expect(sendApproval(world.client, migrationId, { gate: 'CANCEL_REVIEW', by: BY })).rejects.toThrow(/needs a written reason/u);
 
-    expect(await sendApproval(world.client, migrationId, { gate: 'CANCEL_REVIEW', by: BY, overrideReason: 'the practice keeps the sample records' })).toMatchObject({
+    expect(
+      await sendApproval(world.client, migrationId, { gate: 'CANCEL_REVIEW', by: BY, overrideReason: 'the practice keeps the sample records' }),
+    ).toMatchObject({
       gate: 'CANCEL_REVIEW',
       decision: 'approve',
     });

@@ -17,7 +17,8 @@ const SUGGEST_AFTER_EVENTS = 40;
 async function runsOf(client: Client, workflowId: string): Promise<string[]> {
   return waitFor(`the runs of ${workflowId}`, async () => {
     const runs: { start: number; status: string }[] = [];
-    for await (const info of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push({ start: info.startTime.getTime(), status: info.status.name });
+    for await (const info of client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runs.push({ start: info.startTime.getTime(), status: info.status.name });
     const statuses = runs.sort((a, b) => a.start - b.start).map((r) => r.status);
     return statuses.at(-1) === 'COMPLETED' ? statuses : undefined;
   });
@@ -70,7 +71,12 @@ describe('continue-as-new in the loads, the delta window and the rollback', () =
     });
     expect(result).toMatchObject({ objectType: 'person', total: 120, totals: { migrated: 120, rejected: 0, skipped: 0 } });
     expect(coverage(fake, 'full person')).toBe(expectedCoverage(120, 5));
-    expect(fake.callsTo('loadBatch').map((c) => c.batchNumber).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    expect(
+      fake
+        .callsTo('loadBatch')
+        .map((c) => c.batchNumber)
+        .sort((a, b) => Number(a) - Number(b)),
+    ).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
     expect(fake.callsTo('planObjectWork')).toHaveLength(1); // planned once, not again by each new run
     const runs = await runsOf(world.client, workflowId);
     expect(runs.length).toBeGreaterThan(2);

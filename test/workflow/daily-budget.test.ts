@@ -19,7 +19,8 @@ interface Pause {
 async function budgetTimers(client: Client, workflowId: string): Promise<number> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? []).filter(
-    (e) => e.timerStartedEventAttributes && /daily token budget/u.test(e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : ''),
+    (e) =>
+      e.timerStartedEventAttributes && /daily token budget/u.test(e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : ''),
   ).length;
 }
 
@@ -87,10 +88,14 @@ describe('the daily budget pauses on the migration workflow', () => {
       // away; the worker goes away during the pause and a new one takes over.
       fake.exhaustBudget('loadBatch', 2, 8_000);
       await sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY });
-      const midRun = await waitFor('the full organization load paused', () => pauses.find((p) => p.where === 'full organization load' && p.clearedAt === undefined), {
-        timeoutMs: 30_000,
-        intervalMs: 50,
-      });
+      const midRun = await waitFor(
+        'the full organization load paused',
+        () => pauses.find((p) => p.where === 'full organization load' && p.clearedAt === undefined),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 50,
+        },
+      );
       await world.stopWorker();
       await world.startWorker(fake.activities);
       expect(Date.now()).toBeLessThan(Date.parse(midRun.until)); // the new worker came during the pause
@@ -105,7 +110,10 @@ describe('the daily budget pauses on the migration workflow', () => {
     // Each pause was shown, held until its reset, and cleared by itself.
     expect(pauses.map((p) => p.where)).toEqual(expect.arrayContaining(['status SCHEMA', 'status', 'full organization load']));
     for (const p of pauses) {
-      expect({ where: p.where, clearedAfterReset: p.clearedAt !== undefined && p.clearedAt >= Date.parse(p.until) }).toEqual({ where: p.where, clearedAfterReset: true });
+      expect({ where: p.where, clearedAfterReset: p.clearedAt !== undefined && p.clearedAt >= Date.parse(p.until) }).toEqual({
+        where: p.where,
+        clearedAfterReset: true,
+      });
     }
     // The sleeps were timers in the histories (the migration's for SCHEMA, the load child's for its batches).
     expect(await budgetTimers(world.client, workflowId)).toBe(1);

@@ -41,7 +41,11 @@ describe('the delta window', () => {
     expect(result.polls).toBe(fake.callsTo('deltaPoll').length);
     expect(result.polls).toBeGreaterThanOrEqual(3);
     // Poll 1: persons only (7: two batches); poll 2: both; later polls: nothing.
-    expect(fake.callsTo('planObjectWork').map((c) => `${String(c.runKind)} ${String(c.objectType)}`)).toEqual(['delta person', 'delta organization', 'delta person']);
+    expect(fake.callsTo('planObjectWork').map((c) => `${String(c.runKind)} ${String(c.objectType)}`)).toEqual([
+      'delta person',
+      'delta organization',
+      'delta person',
+    ]);
     expect({ created: result.created, updated: result.updated }).toEqual({ created: 3 + 1 + 1 + 1, updated: 2 + 1 + 1 + 0 });
     expect(fake.callsTo('reportInFlightClaims')).toHaveLength(1);
     expect(result.inFlightClaimsReportPath).toBe('reports/in-flight-claims.json');

@@ -32,19 +32,30 @@ describe('gate decisions (Updates and signals) on the migration workflow', () =>
       /approve MAPPING_REVIEW refused: no gate is open \(the migration is at EXTRACT\)/u,
     );
     await handle.signal(approveSignal, { gate: 'MAPPING_REVIEW', by: 'early-signal', includeAllPhi: true });
-    const refusedSignal = await statusWhen(world, migrationId, 'the refused signal in the gate message', (s) => /refused a approve signal from early-signal/u.test(s.gateMessage ?? ''));
+    const refusedSignal = await statusWhen(world, migrationId, 'the refused signal in the gate message', (s) =>
+      /refused a approve signal from early-signal/u.test(s.gateMessage ?? ''),
+    );
     expect(refusedSignal.gateMessage).toMatch(/no gate is open \(the migration is at EXTRACT\)/u);
     expect(fake.callsTo('recordDecision')).toEqual([
-      expect.objectContaining({ gate: 'MAPPING_REVIEW', decision: 'refused_approve', by: 'early-signal', reason: expect.stringMatching(/^no gate is open/u) as unknown }),
+      expect.objectContaining({
+        gate: 'MAPPING_REVIEW',
+        decision: 'refused_approve',
+        by: 'early-signal',
+        reason: expect.stringMatching(/^no gate is open/u) as unknown,
+      }),
     ]);
 
     extract.release();
     await atGate(world, migrationId, 'MAPPING_REVIEW');
-    await expect(sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY })).rejects.toThrow(/the migration waits at MAPPING_REVIEW, not SAMPLE_REVIEW/u);
+    await expect(sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY })).rejects.toThrow(
+      /the migration waits at MAPPING_REVIEW, not SAMPLE_REVIEW/u,
+    );
     await expect(sendApproval(world.client, migrationId, { gate: 'MAPPING_REVIEW', by: ' ' })).rejects.toThrow(/an approval must say who decides \(by\)/u);
     await expect(sendRejection(world.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, reason: '' })).rejects.toThrow(/a rejection must give its reason/u);
     await handle.signal(rejectSignal, { gate: 'SAMPLE_REVIEW', by: 'wrong-gate', reason: 'no' });
-    await statusWhen(world, migrationId, 'the wrong-gate signal refused', (s) => /refused a reject signal from wrong-gate: the migration waits at MAPPING_REVIEW/u.test(s.gateMessage ?? ''));
+    await statusWhen(world, migrationId, 'the wrong-gate signal refused', (s) =>
+      /refused a reject signal from wrong-gate: the migration waits at MAPPING_REVIEW/u.test(s.gateMessage ?? ''),
+    );
     // The early approval was not kept: the gate still waits, and nothing was approved.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await queryStatus(world.client, migrationId)).toMatchObject({ phase: 'MAPPING_REVIEW', waitingFor: 'MAPPING_REVIEW' });
@@ -78,12 +89,18 @@ describe('gate decisions (Updates and signals) on the migration workflow', () =>
     const first = await atGate(world, migrationId, 'SAMPLE_REVIEW');
     expect(first.mapVersion).toBe(1);
     expect(first.sample).toMatchObject({ accuracy: 95, run: 1, threshold: 99 });
-    await expect(sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY })).rejects.toThrow(/approve SAMPLE_REVIEW refused: accuracy 95.00% is below 99%/u);
+    await expect(sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY })).rejects.toThrow(
+      /approve SAMPLE_REVIEW refused: accuracy 95.00% is below 99%/u,
+    );
     expect(await queryStatus(world.client, migrationId)).toMatchObject({ phase: 'SAMPLE_REVIEW', waitingFor: 'SAMPLE_REVIEW' });
 
     // Reject: the sample's rollback (scope sample) runs, then MAPPING_REVIEW again.
     const reason = 'activity subjects rewritten by an account automation';
-    expect(await sendRejection(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, reason })).toMatchObject({ gate: 'SAMPLE_REVIEW', decision: 'reject', sampleRun: 1 });
+    expect(await sendRejection(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, reason })).toMatchObject({
+      gate: 'SAMPLE_REVIEW',
+      decision: 'reject',
+      sampleRun: 1,
+    });
     const back = await atGate(world, migrationId, 'MAPPING_REVIEW', 2);
     expect(back.phaseHistory.map((p) => p.phase).slice(-3)).toEqual(['SAMPLE', 'SAMPLE_REVIEW', 'MAPPING_REVIEW']);
     expect(fake.callsTo('beginRollback')).toEqual([expect.objectContaining({ scope: 'sample', by: BY, reason })]);
@@ -97,7 +114,11 @@ describe('gate decisions (Updates and signals) on the migration workflow', () =>
     await expect(sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, sampleRun: 1 })).rejects.toThrow(
       /the sample you reviewed \(run 1\) is not the one at the gate \(run 2\)/u,
     );
-    expect(await sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, sampleRun: 2 })).toMatchObject({ gate: 'SAMPLE_REVIEW', decision: 'approve', sampleRun: 2 });
+    expect(await sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, sampleRun: 2 })).toMatchObject({
+      gate: 'SAMPLE_REVIEW',
+      decision: 'approve',
+      sampleRun: 2,
+    });
     const result: MigrationResult = await handle.result();
     expect(result.status.phase).toBe('DONE');
     expect(result.status.sample).toMatchObject({ approvedBy: BY, run: 2 });
@@ -117,7 +138,10 @@ describe('gate decisions (Updates and signals) on the migration workflow', () =>
 
     const manifest = fake.hold('writeImageManifest'); // the full run's end: hold it there
     const overrideReason = 'the practice keeps its subject automation; the subject suffix is accepted in writing';
-    expect(await sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, overrideReason })).toMatchObject({ decision: 'approve', sampleRun: 1 });
+    expect(await sendApproval(world.client, migrationId, { gate: 'SAMPLE_REVIEW', by: BY, overrideReason })).toMatchObject({
+      decision: 'approve',
+      sampleRun: 1,
+    });
     await manifest.reached;
     const past = await queryStatus(world.client, migrationId);
     expect(past).toMatchObject({ phase: 'FULL', sample: { approvedBy: BY, overrideReason, accuracy: 95 } });

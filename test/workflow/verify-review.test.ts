@@ -1,5 +1,13 @@
 import { queryStatus, sendApproval, sendRejection } from '../../src/cli/commands';
-import { atGate, createWorkflowWorld, fakeMigration, startMigrationWorkflow, uniqueId, type FakeMigration, type WorkflowWorld } from '../support/workflow-world';
+import {
+  atGate,
+  createWorkflowWorld,
+  fakeMigration,
+  startMigrationWorkflow,
+  uniqueId,
+  type FakeMigration,
+  type WorkflowWorld,
+} from '../support/workflow-world';
 
 const BY = 'verify-reviewer';
 
@@ -51,7 +59,9 @@ describe('VERIFY_REVIEW: a failed verification waits for a person', () => {
     const { migrationId, handle } = await toVerifyReview(fake, 'verify-unbalanced');
     const atReview = await atGate(world, migrationId, 'VERIFY_REVIEW');
     expect(atReview.phase).toBe('VERIFY_REVIEW');
-    expect(atReview.gateMessage).toBe('verification found problems: reconciliation does not balance (source ≠ migrated + skipped + rejected): person 12 ≠ 11 + 0 + 0');
+    expect(atReview.gateMessage).toBe(
+      'verification found problems: reconciliation does not balance (source ≠ migrated + skipped + rejected): person 12 ≠ 11 + 0 + 0',
+    );
     expect(atReview.verification?.problems).toEqual(['reconciliation does not balance (source ≠ migrated + skipped + rejected): person 12 ≠ 11 + 0 + 0']);
     // Nothing goes on by itself: no end fingerprint, no purge while it waits.
     await new Promise((r) => setTimeout(r, 1000));
@@ -59,12 +69,14 @@ describe('VERIFY_REVIEW: a failed verification waits for a person', () => {
     expect(fake.callsTo('purgeStagedPhi')).toEqual([]);
 
     await expect(sendApproval(world.client, migrationId, { gate: 'VERIFY_REVIEW', by: BY })).rejects.toThrow(/written override reason/u);
-    expect(await sendApproval(world.client, migrationId, { gate: 'VERIFY_REVIEW', by: BY, overrideReason: 'one patient merged by hand in Dentrix' })).toMatchObject({
+    expect(
+      await sendApproval(world.client, migrationId, { gate: 'VERIFY_REVIEW', by: BY, overrideReason: 'one patient merged by hand in Dentrix' }),
+    ).toMatchObject({
       gate: 'VERIFY_REVIEW',
       decision: 'approve',
       outcome: 'verification approved with an override: finishing',
     });
-    const result = (await handle.result());
+    const result = await handle.result();
     expect(result.status.phase).toBe('DONE');
     expect(result.status.verification).toMatchObject({ approvedBy: BY, overrideReason: 'one patient merged by hand in Dentrix' });
     expect(fake.callsTo('recordDecision')).toContainEqual(
@@ -83,7 +95,7 @@ describe('VERIFY_REVIEW: a failed verification waits for a person', () => {
       decision: 'reject',
       outcome: 'verification rejected: rolling everything back',
     });
-    const result = (await handle.result());
+    const result = await handle.result();
     expect(result.status.phase).toBe('ROLLED_BACK');
     expect(result.rollback?.proven).toBe(true);
     expect(fake.callsTo('beginRollback')).toEqual([expect.objectContaining({ scope: 'all', by: BY, reason: 'recall dates shifted by a day' })]);
@@ -93,7 +105,7 @@ describe('VERIFY_REVIEW: a failed verification waits for a person', () => {
   it('a verification that balances at or above the threshold goes straight on, with no gate', async () => {
     const fake = failingVerification({});
     const { handle } = await toVerifyReview(fake, 'verify-clean');
-    const result = (await handle.result());
+    const result = await handle.result();
     expect(result.status.phase).toBe('DONE');
     expect(result.status.phaseHistory.map((p) => p.phase)).not.toContain('VERIFY_REVIEW');
   });

@@ -5,7 +5,10 @@ export const SANDBOX_ADMIN_TOKEN_HEADER = 'x-sandbox-admin-token';
 
 /** Hosts only this machine can reach: a sandbox listening on one of them may leave its admin API open. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }
 

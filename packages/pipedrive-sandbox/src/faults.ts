@@ -31,7 +31,7 @@ export class FaultInjector {
 
   set(options: FaultOptions): void {
     this.options = { ...options };
-    this.random = new SeededRandom(options.seed ?? (Date.now() ^ (process.pid << 8)));
+    this.random = new SeededRandom(options.seed ?? Date.now() ^ (process.pid << 8));
   }
 
   plan(): FaultPlan {

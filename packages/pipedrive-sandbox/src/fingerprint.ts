@@ -7,15 +7,7 @@ import { accountTables, type AccountState } from './state/account';
  * content, but the server restamps these on every write (and stamps creation times from the clock), so including
  * them would make a perfect rollback look different. They describe when requests ran, not what the account holds.
  */
-const SERVER_STAMPED_KEYS = new Set([
-  'add_time',
-  'update_time',
-  'stage_change_time',
-  'marked_as_done_time',
-  'last_update_user_id',
-  'created',
-  'modified',
-]);
+const SERVER_STAMPED_KEYS = new Set(['add_time', 'update_time', 'stage_change_time', 'marked_as_done_time', 'last_update_user_id', 'created', 'modified']);
 
 /**
  * SHA-256 over the live account: the company, users, activity types, pipelines, stages, fields with their options,
@@ -37,7 +29,17 @@ export function accountFingerprint(state: AccountState): string {
 }
 
 /** Tables that make up the account's schema and set-up rather than its records. */
-const SCHEMA_TABLES = new Set(['users', 'activityTypes', 'pipelines', 'stages', 'personFields', 'organizationFields', 'dealFields', 'productFields', 'activityFields']);
+const SCHEMA_TABLES = new Set([
+  'users',
+  'activityTypes',
+  'pipelines',
+  'stages',
+  'personFields',
+  'organizationFields',
+  'dealFields',
+  'productFields',
+  'activityFields',
+]);
 
 /**
  * SHA-256 over the live records only (organizations, persons, deals, products, deal products, activities, notes,

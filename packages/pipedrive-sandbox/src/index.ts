@@ -6,14 +6,7 @@ import { ApiError } from './errors';
 import { FaultInjector } from './faults';
 import { Automations, type AutomationRule } from './automations';
 import { accountFingerprint, recordsFingerprint } from './fingerprint';
-import {
-  DEFAULT_API_TOKEN,
-  SEARCH_BURST_LIMIT,
-  validateSandboxOptions,
-  type FaultOptions,
-  type SandboxOptions,
-  type SandboxUser,
-} from './options';
+import { DEFAULT_API_TOKEN, SEARCH_BURST_LIMIT, validateSandboxOptions, type FaultOptions, type SandboxOptions, type SandboxUser } from './options';
 import { loadPersistedState, StatePersister } from './persistence';
 import { RateLimiter } from './rate-limits';
 import { RouteTable, sandboxRoutes } from './routes';
@@ -94,9 +87,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     onRequest: options.onRequest,
   };
 
-  const persister = options.persistFile
-    ? new StatePersister(options.persistFile, () => ({ state: runtime.state, budget: limiter.budgetState() }))
-    : undefined;
+  const persister = options.persistFile ? new StatePersister(options.persistFile, () => ({ state: runtime.state, budget: limiter.budgetState() })) : undefined;
   const watch = (s: AccountState): void => s.onChange(() => persister?.markDirty());
   watch(state);
 

@@ -10,11 +10,13 @@ import { SANDBOX_PLANS, SandboxConfigError, type SandboxPlan } from './options';
 
 const log = pino({ name: 'pipedrive-sandbox', level: process.env.LOG_LEVEL ?? 'info' });
 
-const integer = (min: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  return n;
-};
+const integer =
+  (min: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
+  };
 const rate = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number between 0 and 1');
@@ -124,7 +126,13 @@ async function main(): Promise<void> {
   };
   const sandbox = await startSandbox(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)));
   log.info(
-    { url: sandbox.url, plan: flags.plan, seats: flags.seats, persist: flags.persist ?? null, adminApi: flags.adminToken ? 'admin token required' : 'open (loopback only)' },
+    {
+      url: sandbox.url,
+      plan: flags.plan,
+      seats: flags.seats,
+      persist: flags.persist ?? null,
+      adminApi: flags.adminToken ? 'admin token required' : 'open (loopback only)',
+    },
     'Pipedrive sandbox listening',
   );
   console.log(sandbox.url);

@@ -1,11 +1,4 @@
-import {
-  BASE_DAILY_TOKENS,
-  BURST_WINDOW_MS,
-  PLAN_BURST_LIMIT,
-  PLAN_MULTIPLIER,
-  type LimitsUpdate,
-  type SandboxPlan,
-} from './options';
+import { BASE_DAILY_TOKENS, BURST_WINDOW_MS, PLAN_BURST_LIMIT, PLAN_MULTIPLIER, type LimitsUpdate, type SandboxPlan } from './options';
 
 const CALENDAR_DAY_MS = 86_400_000;
 

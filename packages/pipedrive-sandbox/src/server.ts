@@ -135,7 +135,8 @@ export async function handleApiRequest(runtime: SandboxRuntime, req: Request, re
     return send(500, INTERNAL_ERROR_BODY);
   }
 
-  if (route.creates && result.status < 300 && 'body' in result) runtime.automations.afterCreate(runtime.state, target.api === 'v2' ? route.path : '', result.body);
+  if (route.creates && result.status < 300 && 'body' in result)
+    runtime.automations.afterCreate(runtime.state, target.api === 'v2' ? route.path : '', result.body);
   if (route.creates && plan.loseResponse && result.status < 300) {
     // The record is stored; the client never learns its id.
     req.socket.destroy();

@@ -139,7 +139,7 @@ export class PipedriveSpecs {
   private resolve(api: ApiVersion, value: unknown): unknown {
     let current = value;
     for (let depth = 0; depth < 10 && current && typeof current === 'object' && '$ref' in current; depth++) {
-      const ref = String((current).$ref);
+      const ref = String(current.$ref);
       current = ref
         .replace(/^#\//, '')
         .split('/')
@@ -171,11 +171,7 @@ function describeError(error: ErrorObject | undefined): string {
 }
 
 /** Query and path parameters parsed to the types the spec declares. Unknown parameters are ignored, as Pipedrive does. */
-export function parseParameters(
-  op: SpecOperation,
-  query: Record<string, unknown>,
-  pathParams: Record<string, string>,
-): Record<string, unknown> {
+export function parseParameters(op: SpecOperation, query: Record<string, unknown>, pathParams: Record<string, string>): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const param of op.parameters) {
     if (param.in !== 'query' && param.in !== 'path') continue;
@@ -215,7 +211,7 @@ function coerceParameter(param: SpecParameter, raw: string): unknown {
       const itemType = flattenSchema((schema.items as JsonSchema | undefined) ?? {}).type;
       return raw.split(',').map((part) => {
         const item = part.trim();
-        if (itemType === 'integer' && !/^-?\d+$/.test(item)) fail("an array of integers");
+        if (itemType === 'integer' && !/^-?\d+$/.test(item)) fail('an array of integers');
         return itemType === 'integer' || itemType === 'number' ? Number(item) : item;
       });
     }

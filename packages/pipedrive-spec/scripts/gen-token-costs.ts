@@ -33,7 +33,14 @@ export function tokenCostsFromSpecs(specDir = SPEC_DIR): TokenCostRow[] {
       for (const method of METHODS) {
         const op = item[method];
         if (!op || typeof op['x-token-cost'] !== 'number') continue;
-        rows.push({ api, method: method.toUpperCase(), path: p, tokens: op['x-token-cost'], operation: String(op.operationId), deprecated: op.deprecated === true });
+        rows.push({
+          api,
+          method: method.toUpperCase(),
+          path: p,
+          tokens: op['x-token-cost'],
+          operation: String(op.operationId),
+          deprecated: op.deprecated === true,
+        });
       }
     }
   }

@@ -66,7 +66,12 @@ export abstract class ClinicalHistory extends PracticeContacts {
     let lastFullMouth = -Infinity;
     for (let day = weekday(start); day <= end; day = weekday(day + interval + r.int(-10, 25))) {
       const first = visits.length === 0;
-      const statusId = r.weighted([[STATUS.complete, 88], [STATUS.broken, 4], [STATUS.cancelled, 5], [STATUS.late, 3]] as const);
+      const statusId = r.weighted([
+        [STATUS.complete, 88],
+        [STATUS.broken, 4],
+        [STATUS.cancelled, 5],
+        [STATUS.late, 3],
+      ] as const);
       const procedures: PlannedProcedure[] = [];
       if (first) procedures.push(this.planned('D0150', null));
       else procedures.push(this.planned(perio ? 'D0180' : 'D0120', null));
@@ -123,14 +128,28 @@ export abstract class ClinicalHistory extends PracticeContacts {
 
     // Treatment plans, proposed at a recall visit; their work happens at restorative visits after it.
     const planned: { txcaseId: number; procedures: PlannedProcedure[]; day: number }[] = [];
-    const planCount = completedRecalls.length > 1 ? r.weighted([[0, 62], [1, 30], [2, 8]] as const) : 0;
+    const planCount =
+      completedRecalls.length > 1
+        ? r.weighted([
+            [0, 62],
+            [1, 30],
+            [2, 8],
+          ] as const)
+        : 0;
     for (let p = 0; p < planCount; p++) {
       const template = r.pick(member.child ? TREATMENT_PLANS.filter((t) => t.codes.every((c) => !c.startsWith('D6') && !c.startsWith('D5'))) : TREATMENT_PLANS);
       const txcaseId = this.id('txcase');
       const createdDay = r.pick(completedRecalls.slice(1)).day;
       const tooth = r.int(1, 32);
       const procedures = template.codes.map((code) => this.planned(code, txcaseId, this.code(code).spec.tooth === 'any' ? tooth : undefined));
-      let status = r.weighted([['Proposed', 25], ['Accepted', 12], ['In Progress', 10], ['Completed', 43], ['Rejected', 5], ['On Hold', 5]] as const) as string;
+      let status = r.weighted([
+        ['Proposed', 25],
+        ['Accepted', 12],
+        ['In Progress', 10],
+        ['Completed', 43],
+        ['Rejected', 5],
+        ['On Hold', 5],
+      ] as const) as string;
       if (member.status !== 1 && (status === 'Accepted' || status === 'In Progress')) status = 'Completed';
       let workDays: number[] = [];
       if (status === 'Completed' || status === 'In Progress' || status === 'Accepted') {
@@ -141,7 +160,12 @@ export abstract class ClinicalHistory extends PracticeContacts {
       }
       const doneProcedures: PlannedProcedure[] = [];
       workDays.forEach((day, index) => {
-        const share = workDays.length === 1 ? procedures : index === 0 ? procedures.slice(0, Math.ceil(procedures.length / 2)) : procedures.slice(Math.ceil(procedures.length / 2));
+        const share =
+          workDays.length === 1
+            ? procedures
+            : index === 0
+              ? procedures.slice(0, Math.ceil(procedures.length / 2))
+              : procedures.slice(Math.ceil(procedures.length / 2));
         const past = day <= this.today;
         if (past) doneProcedures.push(...share);
         visits.push({
@@ -204,7 +228,13 @@ export abstract class ClinicalHistory extends PracticeContacts {
     let providerId = visit.providerId;
     if (this.samplers.orphan_appt_provider.take()) {
       providerId = visit.providerId.startsWith('HYG') ? this.deletedHygienist : this.deletedDentist;
-      this.inject('orphan_appt_provider', { table: 'appt', key: String(visit.appointmentId), column: 'provider_id', references: 'provider', missing_key: providerId });
+      this.inject('orphan_appt_provider', {
+        table: 'appt',
+        key: String(visit.appointmentId),
+        column: 'provider_id',
+        references: 'provider',
+        missing_key: providerId,
+      });
     }
     const feeCents = visit.procedures.reduce((total, p) => total + this.code(p.code.code).cents, 0);
     if (visit.day > this.today) this.facts.future_appointments += 1;
@@ -262,7 +292,12 @@ export abstract class ClinicalHistory extends PracticeContacts {
       created_date: isoDay(Math.min(slot.day, this.today)),
       automodifiedtimestamp: this.modified(Math.min(slot.day, this.today)),
     });
-    this.inject('dst_appointment', { table: 'appt', key: String(id), kind: slot.kind, local_time: `${isoDay(slot.day)}T${pad2(slot.hour)}:${pad2(minute)}:00` });
+    this.inject('dst_appointment', {
+      table: 'appt',
+      key: String(id),
+      kind: slot.kind,
+      local_time: `${isoDay(slot.day)}T${pad2(slot.hour)}:${pad2(minute)}:00`,
+    });
   }
 
   /** A first visit booked by phone before anyone created a chart: name and phone on the appointment only. */
@@ -294,7 +329,14 @@ export abstract class ClinicalHistory extends PracticeContacts {
     this.inject('new_patient_appointment', { table: 'appt', key: String(id), column: 'patient_id' });
   }
 
-  protected async procedure(patientId: number, p: PlannedProcedure, day: number, status: 'planned' | 'completed' | 'existing', providerId: string, insured: boolean): Promise<number> {
+  protected async procedure(
+    patientId: number,
+    p: PlannedProcedure,
+    day: number,
+    status: 'planned' | 'completed' | 'existing',
+    providerId: string,
+    insured: boolean,
+  ): Promise<number> {
     const fee = status === 'existing' ? 0 : this.code(p.code.code).cents;
     const estimate = insured && fee > 0 ? Math.round((fee * coverage(p.code.category)) / 100) : null;
     await this.emit('procedure', {
@@ -348,23 +390,77 @@ export abstract class ClinicalHistory extends PracticeContacts {
       estimated += await this.procedure(member.id, p, visit.day, 'completed', visit.providerId, insured);
       const cents = this.code(p.code.code).cents;
       charged += cents;
-      await this.ledger({ guarantorId, patientId: member.id, txcaseId: p.txcaseId, day: visit.day, type: 'charge', cents, description: `${p.code.code} ${p.code.abbrev}`, claim });
+      await this.ledger({
+        guarantorId,
+        patientId: member.id,
+        txcaseId: p.txcaseId,
+        day: visit.day,
+        type: 'charge',
+        cents,
+        description: `${p.code.code} ${p.code.abbrev}`,
+        claim,
+      });
     }
     if (claim === 'sent' || claim === 'pending') {
       this.facts.in_flight_claims += 1;
-      await this.ledger({ guarantorId, patientId: member.id, txcaseId: visit.txcaseId, day: visit.day, type: 'insurance_estimate', cents: -estimated, description: 'Estimated insurance portion', claim });
+      await this.ledger({
+        guarantorId,
+        patientId: member.id,
+        txcaseId: visit.txcaseId,
+        day: visit.day,
+        type: 'insurance_estimate',
+        cents: -estimated,
+        description: 'Estimated insurance portion',
+        claim,
+      });
     } else if (claim === 'paid') {
       const paidDay = Math.min(this.today, visit.day + r.int(14, 40));
-      await this.ledger({ guarantorId, patientId: member.id, txcaseId: visit.txcaseId, day: paidDay, type: 'insurance_payment', cents: -estimated, description: `${r.pick(PAYERS).name} EFT`, claim: 'paid' });
+      await this.ledger({
+        guarantorId,
+        patientId: member.id,
+        txcaseId: visit.txcaseId,
+        day: paidDay,
+        type: 'insurance_payment',
+        cents: -estimated,
+        description: `${r.pick(PAYERS).name} EFT`,
+        claim: 'paid',
+      });
       if (r.chance(0.3)) {
-        await this.ledger({ guarantorId, patientId: member.id, txcaseId: visit.txcaseId, day: paidDay, type: 'write_off', cents: -Math.round(charged * 0.08), description: 'PPO contractual write-off', claim: 'paid' });
+        await this.ledger({
+          guarantorId,
+          patientId: member.id,
+          txcaseId: visit.txcaseId,
+          day: paidDay,
+          type: 'write_off',
+          cents: -Math.round(charged * 0.08),
+          description: 'PPO contractual write-off',
+          claim: 'paid',
+        });
       }
     }
     const patientPortion = claim === 'none' || claim === 'denied' ? charged : charged - estimated;
     if (patientPortion > 0 && r.chance(0.85)) {
-      await this.ledger({ guarantorId, patientId: member.id, txcaseId: visit.txcaseId, day: visit.day, type: 'patient_payment', cents: -patientPortion, description: r.pick(['Visa', 'Mastercard', 'Check', 'Cash', 'CareCredit']), claim: 'none' });
+      await this.ledger({
+        guarantorId,
+        patientId: member.id,
+        txcaseId: visit.txcaseId,
+        day: visit.day,
+        type: 'patient_payment',
+        cents: -patientPortion,
+        description: r.pick(['Visa', 'Mastercard', 'Check', 'Cash', 'CareCredit']),
+        claim: 'none',
+      });
     } else if (patientPortion > 0 && r.chance(0.1)) {
-      await this.ledger({ guarantorId, patientId: member.id, txcaseId: visit.txcaseId, day: visit.day, type: 'adjustment', cents: -Math.round(patientPortion * 0.1), description: 'Courtesy discount', claim: 'none' });
+      await this.ledger({
+        guarantorId,
+        patientId: member.id,
+        txcaseId: visit.txcaseId,
+        day: visit.day,
+        type: 'adjustment',
+        cents: -Math.round(patientPortion * 0.1),
+        description: 'Courtesy discount',
+        claim: 'none',
+      });
     }
     if (r.chance(0.3)) await this.clinicalNote(member.id, visit);
   }
@@ -387,7 +483,13 @@ export abstract class ClinicalHistory extends PracticeContacts {
     });
   }
 
-  protected async recalls(member: Member, visits: Visit[], lastCompleted: number | null, lastImaging: number | null, bookedAppointment: number | null): Promise<void> {
+  protected async recalls(
+    member: Member,
+    visits: Visit[],
+    lastCompleted: number | null,
+    lastImaging: number | null,
+    bookedAppointment: number | null,
+  ): Promise<void> {
     const r = this.random;
     const perio = visits.some((v) => v.type === 'Perio Maint');
     const types = [perio ? 'Perio' : 'Prophy'];
@@ -408,7 +510,13 @@ export abstract class ClinicalHistory extends PracticeContacts {
       let patientId = member.id;
       if (this.samplers.orphan_recall_patient.take()) {
         patientId = this.id('patient'); // a patient id that was allocated, then the chart deleted
-        this.inject('orphan_recall_patient', { table: 'recall', key: String(recallId), column: 'patient_id', references: 'patient', missing_key: String(patientId) });
+        this.inject('orphan_recall_patient', {
+          table: 'recall',
+          key: String(recallId),
+          column: 'patient_id',
+          references: 'patient',
+          missing_key: String(patientId),
+        });
       }
       await this.emit('recall', {
         recall_id: recallId,
@@ -428,7 +536,12 @@ export abstract class ClinicalHistory extends PracticeContacts {
     const r = this.random;
     if (!r.chance(0.28)) return;
     for (let i = r.int(1, 3); i > 0; i--) {
-      const type = r.weighted([['allergy', 40], ['condition', 30], ['medication', 22], ['premedication', 8]] as const);
+      const type = r.weighted([
+        ['allergy', 40],
+        ['condition', 30],
+        ['medication', 22],
+        ['premedication', 8],
+      ] as const);
       const alert = r.pick(ALERTS[type]);
       await this.emit('medical_alert', {
         alert_id: this.id('medical_alert'),

@@ -75,5 +75,4 @@ export abstract class PracticeContacts extends PracticeState {
   protected email(first: string, last: string): string {
     return `${slug(first)}.${slug(last)}${this.random.int(1, 999)}@${this.random.pick(EMAIL_DOMAINS)}`;
   }
-
 }

@@ -81,13 +81,7 @@ export function makePng(random: Random): Buffer {
 /** A one-page PDF 1.4 with a line of text; the cross-reference table is computed, so readers open it. */
 export function makePdf(title: string, lines: readonly string[]): Buffer {
   const escape = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').replace(/([\\()])/g, '\\$1');
-  const content = [
-    'BT /F1 14 Tf 72 720 Td',
-    `(${escape(title)}) Tj`,
-    '/F1 10 Tf',
-    ...lines.map((line) => `0 -18 Td (${escape(line)}) Tj`),
-    'ET',
-  ].join('\n');
+  const content = ['BT /F1 14 Tf 72 720 Td', `(${escape(title)}) Tj`, '/F1 10 Tf', ...lines.map((line) => `0 -18 Td (${escape(line)}) Tj`), 'ET'].join('\n');
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
@@ -115,10 +109,7 @@ export function makeDocumentFile(docType: string, documentId: number, random: Ra
   else if (kind === 'png') bytes = makePng(random);
   else {
     const title = docType === 'consent_form' ? 'Informed consent' : docType === 'referral_letter' ? 'Referral letter' : 'Document';
-    bytes = makePdf(`${title} - document ${documentId}`, [
-      'Synthetic document generated for a rehearsal migration.',
-      `Reference ${random.digits(8)}`,
-    ]);
+    bytes = makePdf(`${title} - document ${documentId}`, ['Synthetic document generated for a rehearsal migration.', `Reference ${random.digits(8)}`]);
   }
   return { bytes, extension: EXTENSION[kind] };
 }

@@ -3,16 +3,7 @@ import { DateTime } from 'luxon';
 import { DENTRIX_TABLES, type ExtractManifest } from '../../../src/dentrix/types';
 import type { GenRow, InvalidDate } from './sinks';
 import { type DirtKind, type GeneratorTruth } from './truth';
-import {
-  APPT_STATUSES,
-  PAYERS,
-  AREA_CODES_BY_ZONE,
-  PRACTICE_ZONES,
-  PROCEDURE_CODES,
-  RECALL_TYPES,
-  REFERRAL_SOURCES,
-  STATUS,
-} from './vocabulary';
+import { APPT_STATUSES, PAYERS, AREA_CODES_BY_ZONE, PRACTICE_ZONES, PROCEDURE_CODES, RECALL_TYPES, REFERRAL_SOURCES, STATUS } from './vocabulary';
 import { isoDay, money, weekday, slug } from './formats';
 import { type Member, type Visit, type Provider, type DstSlot } from './state';
 import { ClinicalHistory } from './clinical-history';
@@ -130,7 +121,13 @@ export class PracticeGenerator extends ClinicalHistory {
     for (const type of RECALL_TYPES) {
       const id = this.id('recalltype');
       this.recallTypeIds.set(type.name, id);
-      await this.emit('recalltype', { recall_type_id: id, name: type.name, description: type.description, interval_months: type.months, interval_days: type.days });
+      await this.emit('recalltype', {
+        recall_type_id: id,
+        name: type.name,
+        description: type.description,
+        interval_months: type.months,
+        interval_days: type.days,
+      });
     }
     for (const code of PROCEDURE_CODES) {
       const id = this.id('proccode');
@@ -216,8 +213,19 @@ export class PracticeGenerator extends ClinicalHistory {
   protected async family(): Promise<void> {
     const { random: r, faker } = this;
     this.facts.families += 1;
-    const size = r.weighted([[1, 35], [2, 25], [3, 15], [4, 15], [5, 7], [6, 3]] as const);
-    const familyStatus = r.weighted([[1, 72], [3, 21], [4, 7]] as const);
+    const size = r.weighted([
+      [1, 35],
+      [2, 25],
+      [3, 15],
+      [4, 15],
+      [5, 7],
+      [6, 3],
+    ] as const);
+    const familyStatus = r.weighted([
+      [1, 72],
+      [3, 21],
+      [4, 7],
+    ] as const);
     const last = this.lastName();
     const adults = size === 1 ? 1 : size === 2 || r.chance(0.75) ? 2 : 1;
     const hasChildren = size > adults;
@@ -269,7 +277,15 @@ export class PracticeGenerator extends ClinicalHistory {
       const visits = timelines.get(member.id)!;
       const done = visits.filter((v) => v.day <= this.today && (v.statusId === STATUS.complete || v.statusId === STATUS.late));
       let email: string | null =
-        member === guarantor ? (familyEmail && r.chance(0.5) ? familyEmail : guarantorEmail) : member.child ? (familyEmail ?? guarantorEmail) : r.chance(0.75) ? this.email(member.first, member.last) : (familyEmail ?? guarantorEmail);
+        member === guarantor
+          ? familyEmail && r.chance(0.5)
+            ? familyEmail
+            : guarantorEmail
+          : member.child
+            ? (familyEmail ?? guarantorEmail)
+            : r.chance(0.75)
+              ? this.email(member.first, member.last)
+              : (familyEmail ?? guarantorEmail);
       assignedEmails.push(email);
       if (this.samplers.patient_without_email.take()) {
         email = null;
@@ -324,7 +340,14 @@ export class PracticeGenerator extends ClinicalHistory {
         sec_insured_id: secondaryInsured,
         first_visit_date: done[0] ? isoDay(done[0].day) : null,
         last_visit_date: done.length > 0 ? isoDay(done[done.length - 1]!.day) : null,
-        privacy_flags: r.weighted([[0, 90], [1, 3], [2, 3], [4, 2], [3, 1], [6, 1]] as const),
+        privacy_flags: r.weighted([
+          [0, 90],
+          [1, 3],
+          [2, 3],
+          [4, 2],
+          [3, 1],
+          [6, 1],
+        ] as const),
         ssn: !member.child && r.chance(0.6) ? `${r.int(100, 665)}-${r.digits(2)}-${r.digits(4)}` : null,
         automodifiedtimestamp: this.modified(done.length > 0 ? done[done.length - 1]!.day : this.today - r.int(30, 2000)),
       };
@@ -372,19 +395,23 @@ export class PracticeGenerator extends ClinicalHistory {
       automodifiedtimestamp: this.modified(this.today - r.int(0, 20)),
     });
     this.inject('duplicate_patient', { table: 'patient', key: String(id), original_key: String(member.id) });
-    await this.appointment(id, {
-      appointmentId: this.id('appt'),
-      day: bookedDay,
-      minute: r.int(8, 15) * 60,
-      length: 90,
-      statusId: STATUS.scheduled,
-      providerId: r.pick(this.dentists).id,
-      extraProviderId: null,
-      type: 'New Patient',
-      procedures: [],
-      txcaseId: null,
-      note: null,
-    }, false);
+    await this.appointment(
+      id,
+      {
+        appointmentId: this.id('appt'),
+        day: bookedDay,
+        minute: r.int(8, 15) * 60,
+        length: 90,
+        statusId: STATUS.scheduled,
+        providerId: r.pick(this.dentists).id,
+        extraProviderId: null,
+        type: 'New Patient',
+        procedures: [],
+        txcaseId: null,
+        note: null,
+      },
+      false,
+    );
   }
 
   protected async insured(insuredId: number, subscriberId: number): Promise<void> {
@@ -403,13 +430,31 @@ export class PracticeGenerator extends ClinicalHistory {
     const r = this.random;
     const start = visits[0]?.day ?? this.today - r.int(60, 1000);
     const cents = r.int(40, 900) * 100;
-    await this.ledger({ guarantorId, patientId, txcaseId: null, day: start, type: 'adjustment', cents, description: 'Balance forward from previous system', claim: 'none' });
+    await this.ledger({
+      guarantorId,
+      patientId,
+      txcaseId: null,
+      day: start,
+      type: 'adjustment',
+      cents,
+      description: 'Balance forward from previous system',
+      claim: 'none',
+    });
     this.facts.balance_forward_entries += 1;
     let left = cents;
     for (let i = 0; i < r.int(1, 3) && left > 0; i++) {
       const paid = i === 2 ? left : Math.min(left, r.int(20, 300) * 100);
       left -= paid;
-      await this.ledger({ guarantorId, patientId, txcaseId: null, day: Math.min(this.today, start + 30 * (i + 1)), type: 'patient_payment', cents: -paid, description: 'Payment on balance forward', claim: 'none' });
+      await this.ledger({
+        guarantorId,
+        patientId,
+        txcaseId: null,
+        day: Math.min(this.today, start + 30 * (i + 1)),
+        type: 'patient_payment',
+        cents: -paid,
+        description: 'Payment on balance forward',
+        claim: 'none',
+      });
       this.facts.balance_forward_entries += 1;
     }
   }

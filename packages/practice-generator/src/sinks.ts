@@ -172,12 +172,7 @@ export class SqlSink implements PracticeSink {
     private readonly documentsDir: string | undefined,
   ) {}
 
-  static async create(options: {
-    connectionString: string;
-    schema: string;
-    columnTypes: 'native' | 'text';
-    documentsDir?: string;
-  }): Promise<SqlSink> {
+  static async create(options: { connectionString: string; schema: string; columnTypes: 'native' | 'text'; documentsDir?: string }): Promise<SqlSink> {
     const sink = new SqlSink(options.connectionString, options.schema, options.documentsDir);
     const admin = new Client({ connectionString: options.connectionString });
     await admin.connect();
@@ -255,10 +250,7 @@ const SQL_TYPES: Record<ColumnKind, string> = {
 /** Creates the mirror schema; an existing one is replaced only if this generator made it (never a real mirror). */
 async function prepareSchema(client: Client, schema: string, columnTypes: 'native' | 'text'): Promise<void> {
   const quoted = client.escapeIdentifier(schema);
-  const existing = await client.query<{ table_name: string }>(
-    'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
-    [schema],
-  );
+  const existing = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
   if (existing.rowCount! > 0) {
     if (!existing.rows.some((row) => row.table_name === GENERATOR_TRUTH_TABLE)) {
       throw new Error(`schema "${schema}" already holds tables that this generator did not make; refusing to replace it`);

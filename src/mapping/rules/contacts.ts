@@ -26,9 +26,7 @@ export const CONTACT_TRANSFORMS = {
     apply: (input) => {
       const { emails, invalid } = normaliseEmails(text(input.values[0]));
       const warnings: RuleWarning[] =
-        emails.length === 0 && invalid > 0
-          ? [{ column: firstColumn(input), code: 'invalid_email_dropped', reason: 'not a valid email address: dropped' }]
-          : [];
+        emails.length === 0 && invalid > 0 ? [{ column: firstColumn(input), code: 'invalid_email_dropped', reason: 'not a valid email address: dropped' }] : [];
       return { value: emails[0] ?? null, warnings };
     },
   }),

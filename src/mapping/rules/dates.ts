@@ -1,15 +1,6 @@
 /** Dates, times and durations: local practice times to UTC across daylight-saving changes, reported; recall due dates. */
 import { z } from 'zod';
-import {
-  InvalidDateTimeError,
-  formatDuration,
-  isValidLocalDate,
-  localDateToUtcIso,
-  toUtcDue,
-  toUtcIso,
-  toUtcTimestamp,
-  type RecallDue,
-} from '../transforms';
+import { InvalidDateTimeError, formatDuration, isValidLocalDate, localDateToUtcIso, toUtcDue, toUtcIso, toUtcTimestamp, type RecallDue } from '../transforms';
 import type { TransformName } from '../transform-names';
 import { define, NO_PARAMS, none, text, number, firstColumn, type RuleWarning, type TransformDef } from './rule';
 

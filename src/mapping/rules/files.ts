@@ -16,7 +16,10 @@ export const FILE_TRANSFORMS = {
       if (count === 0 || patientId === null) return none();
       const base = env.options.imageArchiveBaseUrl;
       if (!base) {
-        return { value: null, warnings: [{ column: null, code: 'image_archive_url_missing', reason: 'patient has imaging but no image archive base URL is configured' }] };
+        return {
+          value: null,
+          warnings: [{ column: null, code: 'image_archive_url_missing', reason: 'patient has imaging but no image archive base URL is configured' }],
+        };
       }
       return none(`${base.replace(/\/+$/u, '')}/${encodeURIComponent(patientId)}`);
     },

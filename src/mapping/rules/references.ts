@@ -5,17 +5,7 @@ import type { MapOptions } from '../field-map';
 import { sourceKeys } from '../source-keys';
 import type { RefKey } from '../types';
 import type { TransformName } from '../transform-names';
-import {
-  define,
-  NO_PARAMS,
-  none,
-  text,
-  number,
-  firstColumn,
-  type RuleEnv,
-  type RuleResult,
-  type TransformDef,
-} from './rule';
+import { define, NO_PARAMS, none, text, number, firstColumn, type RuleEnv, type RuleResult, type TransformDef } from './rule';
 
 const REF_PREFIXES = ['provider', 'household', 'employer', 'referral', 'carrier', 'patient', 'txcase', 'proccode'] as const;
 type RefPrefix = (typeof REF_PREFIXES)[number];

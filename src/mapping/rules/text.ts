@@ -30,9 +30,7 @@ export const TEXT_TRANSFORMS = {
     description: 'First Last, normalised; rejects a patient with no name',
     apply: ({ values }) => {
       const name = fullName(text(values[0]), text(values[1]));
-      return name === null
-        ? { value: null, reject: { column: 'first_name', reason: 'patient has neither a first nor a last name' } }
-        : none(name);
+      return name === null ? { value: null, reject: { column: 'first_name', reason: 'patient has neither a first nor a last name' } } : none(name);
     },
   }),
 

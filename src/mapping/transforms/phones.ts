@@ -6,9 +6,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { ContactEntry } from '../types';
 
-export type PhoneParse =
-  | { ok: true; e164: string; extension: string | null; value: string }
-  | { ok: false; reason: 'empty' | 'invalid' };
+export type PhoneParse = { ok: true; e164: string; extension: string | null; value: string } | { ok: false; reason: 'empty' | 'invalid' };
 
 export function normalisePhone(raw: string | null | undefined, region: string = 'US'): PhoneParse {
   if (raw == null || !/\d/u.test(raw)) return { ok: false, reason: 'empty' };

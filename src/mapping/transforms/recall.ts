@@ -6,16 +6,9 @@
 import { DateTime } from 'luxon';
 import { isValidLocalDate } from './datetime';
 
-export type RecallDue =
-  | { ok: true; date: string; computed: boolean }
-  | { ok: false; column: 'due_date' | 'prior_date' | 'interval'; reason: string };
+export type RecallDue = { ok: true; date: string; computed: boolean } | { ok: false; column: 'due_date' | 'prior_date' | 'interval'; reason: string };
 
-export function recallDueDate(
-  dueDate: string | null,
-  priorDate: string | null,
-  intervalMonths: number | null,
-  intervalDays: number | null,
-): RecallDue {
+export function recallDueDate(dueDate: string | null, priorDate: string | null, intervalMonths: number | null, intervalDays: number | null): RecallDue {
   if (dueDate !== null) {
     return isValidLocalDate(dueDate)
       ? { ok: true, date: dueDate, computed: false }

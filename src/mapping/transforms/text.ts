@@ -33,11 +33,7 @@ export function escapeHtml(text: string): string {
 
 /** Escaped text with its line breaks kept as `<br>`. */
 export function textToHtml(text: string): string {
-  return text
-    .replace(/\r\n?/gu, '\n')
-    .split('\n')
-    .map(escapeHtml)
-    .join('<br>');
+  return text.replace(/\r\n?/gu, '\n').split('\n').map(escapeHtml).join('<br>');
 }
 
 export interface Truncated {

@@ -70,7 +70,10 @@ describe('an extract with rejected rows, a missing optional table and implausibl
   });
 
   it('flags a table whose staged rows disagree with what staging counted', async () => {
-    await db.pool.query("DELETE FROM staged_rows WHERE migration_id = $1 AND source_table = 'recall' AND source_key = (SELECT min(source_key) FROM staged_rows WHERE migration_id = $1 AND source_table = 'recall')", [migrationId]);
+    await db.pool.query(
+      "DELETE FROM staged_rows WHERE migration_id = $1 AND source_table = 'recall' AND source_key = (SELECT min(source_key) FROM staged_rows WHERE migration_id = $1 AND source_table = 'recall')",
+      [migrationId],
+    );
     const again = await runAudit(db.pool, migrationId, { outDir: path.join(dir, 'reports-after-loss'), now: new Date(`${truth.extract_date}T20:00:00Z`) });
     const recall = again.report.sourceTables.tables.find((t) => t.table === 'recall')!;
     expect(recall.rowsInStore).toBe(recall.rowsStaged - 1);
@@ -99,7 +102,11 @@ describe('an extract with rejected rows, a missing optional table and implausibl
   });
 
   it('caps long lists at maxListed but keeps the counts whole', async () => {
-    const capped = await runAudit(db.pool, migrationId, { outDir: path.join(dir, 'reports-capped'), maxListed: 1, now: new Date(`${truth.extract_date}T20:00:00Z`) });
+    const capped = await runAudit(db.pool, migrationId, {
+      outDir: path.join(dir, 'reports-capped'),
+      maxListed: 1,
+      now: new Date(`${truth.extract_date}T20:00:00Z`),
+    });
     const orphan = capped.report.orphanReferences.references.find((r) => r.column === 'employer_id')!;
     expect(orphan.rows.keys).toHaveLength(1);
     expect(orphan.rows.truncated).toBe(true);

@@ -164,7 +164,11 @@ describe.each([
   it('finds exactly the appointments at daylight-saving gap and overlap times', () => {
     const dst = audited.report.appointments.dst;
     expect(dst.timezone).toBe(truth.practice.timezone);
-    const ofKind = (kind: string): string[] => truth.dirt.dst_appointment.items.filter((i) => i.kind === kind).map((i) => i.key).sort();
+    const ofKind = (kind: string): string[] =>
+      truth.dirt.dst_appointment.items
+        .filter((i) => i.kind === kind)
+        .map((i) => i.key)
+        .sort();
     expect(sorted(dst.gap.keys)).toEqual(ofKind('gap'));
     expect(sorted(dst.overlap.keys)).toEqual(ofKind('overlap'));
     expect(dst.gap.count + dst.overlap.count).toBe(truth.dirt.dst_appointment.injected);
@@ -235,7 +239,8 @@ describe.each([
         phi.push(`${year}-${month}-${day}`); // the staged (ISO) form
       }
     }
-    for (const note of await readCsv(`${dir}/extract`, 'clinical_note')) phi.push(note.note_text!, ...note.note_text!.split(/\r?\n/).filter((line) => line.length >= 12));
+    for (const note of await readCsv(`${dir}/extract`, 'clinical_note'))
+      phi.push(note.note_text!, ...note.note_text!.split(/\r?\n/).filter((line) => line.length >= 12));
     for (const alert of await readCsv(`${dir}/extract`, 'medical_alert')) phi.push(alert.description!);
     for (const insured of await readCsv(`${dir}/extract`, 'insured')) phi.push(insured.subscriber_id_num!);
     for (const appt of await readCsv(`${dir}/extract`, 'appt')) if (appt.patient_name) phi.push(appt.patient_name);

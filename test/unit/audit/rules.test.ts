@@ -86,7 +86,11 @@ describe('PHI field selection', () => {
   });
 
   it('takes the mapping list by default, merging rules that read the same column', () => {
-    const selection = selectPhiFields(undefined, [entry('a', 'patient.ssn', 'never'), entry('b', 'derived: clinical_notes'), entry('c', 'clinical_note.note_type+note_text')]);
+    const selection = selectPhiFields(undefined, [
+      entry('a', 'patient.ssn', 'never'),
+      entry('b', 'derived: clinical_notes'),
+      entry('c', 'clinical_note.note_type+note_text'),
+    ]);
     expect(selection.source).toBe('mapping');
     expect(selection.fields).toEqual(['patient.ssn', 'clinical_note.note_text', 'clinical_note.note_type']);
     expect(selection.rulesByField.get('clinical_note.note_text')!.map((r) => r.ruleId)).toEqual(['b', 'c']);

@@ -109,8 +109,12 @@ describe('confined reads', () => {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const read = await readConfinedFile(root, 'patient.csv', { sizeBytes: bytes.length, sha256 });
     expect('content' in read && read.content.equals(bytes)).toBe(true);
-    expect(await readConfinedFile(root, 'patient.csv', { sizeBytes: 3 })).toEqual({ refusal: { kind: 'size_mismatch', detail: `size ${bytes.length} bytes ≠ declared 3` } });
-    expect(await readConfinedFile(root, 'patient.csv', { sha256: '0'.repeat(64) })).toEqual({ refusal: { kind: 'sha256_mismatch', detail: 'sha256 differs from the declared one' } });
+    expect(await readConfinedFile(root, 'patient.csv', { sizeBytes: 3 })).toEqual({
+      refusal: { kind: 'size_mismatch', detail: `size ${bytes.length} bytes ≠ declared 3` },
+    });
+    expect(await readConfinedFile(root, 'patient.csv', { sha256: '0'.repeat(64) })).toEqual({
+      refusal: { kind: 'sha256_mismatch', detail: 'sha256 differs from the declared one' },
+    });
     expect(await readConfinedFile(path.join(root, 'nope'), 'patient.csv')).toMatchObject({ refusal: { kind: 'unreadable' } });
   });
 });

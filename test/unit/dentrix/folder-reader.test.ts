@@ -64,7 +64,13 @@ describe('extract folder reader', () => {
       ['Renée', 'Peña'],
     ]);
     expect(read[1]!.warnings).toEqual([
-      expect.objectContaining({ table: 'patient', key: '2', column: 'first_name', reason: 'text is not valid UTF-8: decoded as Windows-1252', severity: 'warning' }),
+      expect.objectContaining({
+        table: 'patient',
+        key: '2',
+        column: 'first_name',
+        reason: 'text is not valid UTF-8: decoded as Windows-1252',
+        severity: 'warning',
+      }),
       expect.objectContaining({ key: '2', column: 'last_name', severity: 'warning' }),
     ]);
     expect(read[0]!.warnings).toEqual([]);
@@ -199,10 +205,14 @@ describe('extract folder reader', () => {
 
   it('reads US dates and AM/PM times per the manifest, and Y/N booleans', async () => {
     const dir = await dirs.make();
-    await writeExtractFolder(dir, { ...MANIFEST, date_format: 'us' }, {
-      provider: [{ provider_id: 'DDS1', inactive: 'Y', automodifiedtimestamp: '11/20/2026 06:03:00 PM' }],
-      patient: [{ patient_id: 1, birth_date: '7/4/1976', first_visit_date: '02/30/2023' }],
-    });
+    await writeExtractFolder(
+      dir,
+      { ...MANIFEST, date_format: 'us' },
+      {
+        provider: [{ provider_id: 'DDS1', inactive: 'Y', automodifiedtimestamp: '11/20/2026 06:03:00 PM' }],
+        patient: [{ patient_id: 1, birth_date: '7/4/1976', first_visit_date: '02/30/2023' }],
+      },
+    );
     const reader = await openExtract({ kind: 'folder', path: dir });
     const provider = rows((await readAll(reader, 'provider')).results)[0]!;
     expect(provider.row).toMatchObject({ inactive: true, automodifiedtimestamp: '2026-11-20T18:03:00' });

@@ -40,7 +40,22 @@ describe('starter generate --sql --documents', () => {
   it('writes the document files the SQL mirror rows describe, where start --documents finds them', async () => {
     const dir = await dirs.make();
     const out = await captureStdout(() =>
-      cli().parseAsync(['node', 'starter', 'generate', '--profile', 'demo', '--seed', '7', '--sql', db.url, '--sql-schema', 'mirror_docs', '--documents', dir, '--json']),
+      cli().parseAsync([
+        'node',
+        'starter',
+        'generate',
+        '--profile',
+        'demo',
+        '--seed',
+        '7',
+        '--sql',
+        db.url,
+        '--sql-schema',
+        'mirror_docs',
+        '--documents',
+        dir,
+        '--json',
+      ]),
     );
     const line = JSON.parse(out.trim()) as { documentsDir: string; tables: { document?: { rows: number } } };
     expect(line.documentsDir).toBe(dir);
@@ -63,8 +78,8 @@ describe('starter generate --sql --documents', () => {
 
   it('refuses --documents with --out, where the folder holds its own documents/', async () => {
     const dir = await dirs.make();
-    await expect(
-      cli().parseAsync(['node', 'starter', 'generate', '--profile', 'demo', '--out', `${dir}/x`, '--documents', `${dir}/docs`]),
-    ).rejects.toThrow(/--documents is for --sql/);
+    await expect(cli().parseAsync(['node', 'starter', 'generate', '--profile', 'demo', '--out', `${dir}/x`, '--documents', `${dir}/docs`])).rejects.toThrow(
+      /--documents is for --sql/,
+    );
   });
 });

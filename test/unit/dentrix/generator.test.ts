@@ -16,7 +16,12 @@ async function filesOf(dir: string): Promise<Map<string, string>> {
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const full = path.join(entry.parentPath, entry.name);
-    out.set(path.relative(dir, full), createHash('sha256').update(await readFile(full)).digest('hex'));
+    out.set(
+      path.relative(dir, full),
+      createHash('sha256')
+        .update(await readFile(full))
+        .digest('hex'),
+    );
   }
   return out;
 }
@@ -147,7 +152,9 @@ describe('synthetic practice generator', () => {
       const patients = new Set(extract.data.patient.map((p) => p.patient_id));
       const orphanAppts = extract.data.appt.filter((a) => a.provider_id !== null && !providers.has(a.provider_id));
       expect(sorted(orphanAppts.map((a) => a.appointment_id))).toEqual(keysOf(truth, 'orphan_appt_provider'));
-      expect(new Set(orphanAppts.map((a) => a.provider_id))).toEqual(new Set(truth.facts.deleted_provider_ids.filter((id) => orphanAppts.some((a) => a.provider_id === id))));
+      expect(new Set(orphanAppts.map((a) => a.provider_id))).toEqual(
+        new Set(truth.facts.deleted_provider_ids.filter((id) => orphanAppts.some((a) => a.provider_id === id))),
+      );
       const orphanRecalls = extract.data.recall.filter((r) => !patients.has(r.patient_id!));
       expect(sorted(orphanRecalls.map((r) => r.recall_id))).toEqual(keysOf(truth, 'orphan_recall_patient'));
     });
@@ -166,7 +173,8 @@ describe('synthetic practice generator', () => {
         const appt = appts.get(item.key)!;
         const [year, month, day] = appt.appointment_date!.split('-').map(Number) as [number, number, number];
         const local = DateTime.fromObject({ year, month, day, hour: appt.start_hour!, minute: appt.start_minute! }, { zone });
-        if (item.kind === 'gap') expect(local.hour).not.toBe(appt.start_hour); // luxon moves a non-existent time forward
+        if (item.kind === 'gap')
+          expect(local.hour).not.toBe(appt.start_hour); // luxon moves a non-existent time forward
         // an hour away in absolute time is the same wall-clock hour: the hour happens twice
         else expect([local.plus({ hours: 1 }).hour, local.minus({ hours: 1 }).hour]).toContain(appt.start_hour);
         kinds.add(item.kind!);
@@ -208,7 +216,14 @@ describe('synthetic practice generator', () => {
       expect(data.proccode.every((c) => /^D\d{4}$/.test(c.ada_code!))).toBe(true);
       expect(data.proccode.length).toBeGreaterThanOrEqual(30);
       expect(data.recalltype.map((t) => [t.name, t.interval_months, t.interval_days])).toEqual(
-        expect.arrayContaining([['Prophy', 6, 1], ['Perio', 4, 1], ['Bitewings', 12, 1], ['FMX', 36, 1], ['Pano', 36, 1], ['Exam', 6, 1]]),
+        expect.arrayContaining([
+          ['Prophy', 6, 1],
+          ['Perio', 4, 1],
+          ['Bitewings', 12, 1],
+          ['FMX', 36, 1],
+          ['Pano', 36, 1],
+          ['Exam', 6, 1],
+        ]),
       );
       expect(data.appt_status.map((s) => s.description)).toEqual(['Scheduled', 'Confirmed', 'Complete', 'Broken', 'Cancelled', 'Late']);
       const future = data.appt.filter((a) => a.appointment_date! > truth.extract_date);

@@ -114,7 +114,9 @@ describe('never-migrate values are never stored (DESIGN §5.11)', () => {
       "SELECT data FROM staged_rows WHERE migration_id = $1 AND source_table = 'patient' ORDER BY row_seq",
       [migrationId],
     );
-    expect(rows.map((r) => [r.data.first_name, typeof r.data.ssn === 'string' && isNeverStoredToken(r.data.ssn), isNeverStoredToken(r.data.extra.old_ident ?? '')])).toEqual([
+    expect(
+      rows.map((r) => [r.data.first_name, typeof r.data.ssn === 'string' && isNeverStoredToken(r.data.ssn), isNeverStoredToken(r.data.extra.old_ident ?? '')]),
+    ).toEqual([
       ['Ann', true, true],
       ['Bo', false, true],
       ['Cy', true, true],
@@ -128,9 +130,13 @@ describe('never-migrate values are never stored (DESIGN §5.11)', () => {
     expect(classifyColumn('patient', 'soc_sec_no', profiles.patient!.soc_sec_no).phi).toBe('never');
 
     // Re-staging the same extract changes nothing: the key is the migration's, kept in the store.
-    const before = await db.pool.query('SELECT source_key, content_hash, data FROM staged_rows WHERE migration_id = $1 ORDER BY source_table, source_key', [migrationId]);
+    const before = await db.pool.query('SELECT source_key, content_hash, data FROM staged_rows WHERE migration_id = $1 ORDER BY source_table, source_key', [
+      migrationId,
+    ]);
     await stageExtract(db.pool, migrationId, await openExtract({ kind: 'folder', path: dir }));
-    const after = await db.pool.query('SELECT source_key, content_hash, data FROM staged_rows WHERE migration_id = $1 ORDER BY source_table, source_key', [migrationId]);
+    const after = await db.pool.query('SELECT source_key, content_hash, data FROM staged_rows WHERE migration_id = $1 ORDER BY source_table, source_key', [
+      migrationId,
+    ]);
     expect(after.rows).toEqual(before.rows);
   });
 

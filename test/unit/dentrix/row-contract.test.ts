@@ -74,7 +74,10 @@ describe('row contract (zod schemas) on the read path', () => {
       path: await folderWith({ 'appt.csv': 'appointment_id,start_hour,start_minute\n1,24,75\n2,23,59\n' }),
     });
     const appts = rows((await readAll(reader, 'appt')).results);
-    expect(appts.map((r) => [r.row.start_hour, r.row.start_minute])).toEqual([[null, null], [23, 59]]);
+    expect(appts.map((r) => [r.row.start_hour, r.row.start_minute])).toEqual([
+      [null, null],
+      [23, 59],
+    ]);
     expect(appts[0]!.warnings.map((w) => `${w.column}: ${w.reason}`)).toEqual([
       'start_hour: above the maximum of 23: set to null',
       'start_minute: above the maximum of 59: set to null',

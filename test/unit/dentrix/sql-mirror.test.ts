@@ -86,7 +86,7 @@ describe('SQL mirror reader', () => {
     `);
     const spec = { kind: 'sql', connectionString: db.url, schema: 'bare' } as const;
     await expect(openExtract(spec)).rejects.toThrow(ExtractConfigError);
-    await expect(openExtract(spec)).rejects.toThrow('so the practice\'s time zone must be given (source.timezone, e.g. America/Chicago)');
+    await expect(openExtract(spec)).rejects.toThrow("so the practice's time zone must be given (source.timezone, e.g. America/Chicago)");
     await expect(openExtract({ ...spec, timezone: 'Central' })).rejects.toThrow('source.timezone is not an IANA time zone');
 
     const reader = await openExtract({ ...spec, timezone: 'America/Chicago' });

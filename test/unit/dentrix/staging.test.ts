@@ -86,7 +86,14 @@ describe('staging an extract into the migration store', () => {
     expect(issues.rows).toEqual([
       { source_table: 'appt', source_key: '10', column_name: 'start_hour', reason: 'above the maximum of 23: set to null', severity: 'warning', line: 2 },
       { source_table: 'patient', source_key: '2', column_name: 'birth_date', reason: 'impossible calendar date: set to null', severity: 'warning', line: 3 },
-      { source_table: 'patient', source_key: '2', column_name: 'patient_id', reason: 'duplicate primary key: an earlier row has the same key', severity: 'rejected', line: 4 },
+      {
+        source_table: 'patient',
+        source_key: '2',
+        column_name: 'patient_id',
+        reason: 'duplicate primary key: an earlier row has the same key',
+        severity: 'rejected',
+        line: 4,
+      },
       { source_table: 'patient', source_key: null, column_name: 'patient_id', reason: 'primary key missing', severity: 'rejected', line: 5 },
     ]);
     // Issues never carry values.

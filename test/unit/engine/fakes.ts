@@ -52,7 +52,16 @@ export class FakeLedger implements Ledger {
   private key = (objectType: string, sourceKey: string) => `${objectType}|${sourceKey}`;
   private upsert(objectType: string, sourceKey: string, change: Partial<LedgerEntry>): void {
     const k = this.key(objectType, sourceKey);
-    const prev = this.rows.get(k) ?? { objectType, sourceKey, pipedriveId: null, state: 'pending', reason: null, runKind: 'full', contentHash: null, updatedAt: new Date(0) };
+    const prev = this.rows.get(k) ?? {
+      objectType,
+      sourceKey,
+      pipedriveId: null,
+      state: 'pending',
+      reason: null,
+      runKind: 'full',
+      contentHash: null,
+      updatedAt: new Date(0),
+    };
     this.rows.set(k, { ...prev, ...change, updatedAt: new Date(Date.now() + this.clock++) });
   }
   entry(objectType: string, sourceKey: string): LedgerEntry | undefined {

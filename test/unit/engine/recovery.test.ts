@@ -48,7 +48,9 @@ describe('recovering a record whose create response was lost', () => {
     const createdElsewhere = (id: string) => Promise.resolve(id === theirs);
     await expect(recoverCreatedId(registryOperations(client), 'person', 'patient:7', fieldKeys, { since, createdElsewhere })).resolves.toBe(ours);
     const bothElsewhere = (id: string) => Promise.resolve(id === theirs || id === ours);
-    await expect(recoverCreatedId(registryOperations(client), 'person', 'patient:7', fieldKeys, { since, createdElsewhere: bothElsewhere })).resolves.toBeUndefined();
+    await expect(
+      recoverCreatedId(registryOperations(client), 'person', 'patient:7', fieldKeys, { since, createdElsewhere: bothElsewhere }),
+    ).resolves.toBeUndefined();
   });
 
   it('finds nothing for a key nobody wrote', async () => {

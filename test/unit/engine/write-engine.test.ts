@@ -63,7 +63,9 @@ describe('the write engine', () => {
     expect(w.ledger.entry('person', 'patient:1')!.state).toBe('pending');
     expect(w.account.creates).toHaveLength(1);
     // The activity's retry resumes from its checkpoint (nothing settled yet).
-    expect(await load(w, { resumed: { processed: 0, counts: { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 } } })).toMatchObject({
+    expect(
+      await load(w, { resumed: { processed: 0, counts: { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 } } }),
+    ).toMatchObject({
       migrated: 2,
       recovered: 1,
     });
@@ -71,11 +73,15 @@ describe('the write engine', () => {
     expect(keysOnAccount(w)).toEqual(keys);
   });
 
-  it("recovery adopts only a record written since the attempt, and never one another migration into the account created", async () => {
+  it('recovery adopts only a record written since the attempt, and never one another migration into the account created', async () => {
     const w = world();
     staged(w);
     // Another practice's patient:1, written an hour before the attempt; and one another migration created just now.
-    const older = w.account.seed('person', { name: 'Other practice', custom_fields: { [SOURCE_KEY_CODE]: 'patient:1' } }, new Date(Date.now() - 60 * 60 * 1000));
+    const older = w.account.seed(
+      'person',
+      { name: 'Other practice', custom_fields: { [SOURCE_KEY_CODE]: 'patient:1' } },
+      new Date(Date.now() - 60 * 60 * 1000),
+    );
     const theirs = w.account.seed('person', { name: 'Other migration', custom_fields: { [SOURCE_KEY_CODE]: 'patient:1' } });
     w.ledger.otherMigrationIds.add(`person/${theirs}`);
     w.account.loseNextResponses = 1;
@@ -106,7 +112,9 @@ describe('the write engine', () => {
     expect(await restoreBeforeImages(w)).toEqual({ restored: 1 });
     expect(w.account.table('person').get(id)!.name).toBe('Person 1');
     expect(restorableBody('person', w.account.table('person').get(id)!, w.fieldKeys)).toEqual(original);
-    expect(w.audit.rows.filter((r) => r.action === 'restore')).toEqual([expect.objectContaining({ objectType: 'person', pipedriveId: id, note: 'before-image restored' })]);
+    expect(w.audit.rows.filter((r) => r.action === 'restore')).toEqual([
+      expect.objectContaining({ objectType: 'person', pipedriveId: id, note: 'before-image restored' }),
+    ]);
     // Restored once: a second pass has nothing left to do.
     expect(await restoreBeforeImages(w)).toEqual({ restored: 0 });
   });
@@ -147,6 +155,9 @@ describe('the write engine', () => {
     const deletes = w.audit.rows.filter((r) => r.action === 'delete');
     expect(deletes).toHaveLength(6);
     expect(deletes.find((r) => r.objectType === 'activity')).toMatchObject({ status: 404, note: 'already gone' });
-    expect(deletes.find((r) => r.sourceKey === 'employer:2')).toMatchObject({ pipedriveId: pendingId, note: 'pending create: id recovered by its Dentrix key first' });
+    expect(deletes.find((r) => r.sourceKey === 'employer:2')).toMatchObject({
+      pipedriveId: pendingId,
+      note: 'pending create: id recovered by its Dentrix key first',
+    });
   });
 });

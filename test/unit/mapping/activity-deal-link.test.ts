@@ -108,7 +108,10 @@ describe('recalls → deals', () => {
   it('no deal when not booked, when the booked visit has no plan that day, or the booked appointment is not in the extract', () => {
     expect(record(buildActivity(recall(null, [proc(1, 9)]), ctx)).fields.deal_id).toBeNull();
     expect(record(buildActivity(recall({ appointment_id: 777 }, [proc(1, 9, '2024-07-20')]), ctx)).fields.deal_id).toBeNull();
-    const missing: ActivityBundle = { ...(recall(null) as Extract<ActivityBundle, { kind: 'recall' }>), recall: f.recall({ due_date: '2025-01-20', appointment_id: 778 }) };
+    const missing: ActivityBundle = {
+      ...(recall(null) as Extract<ActivityBundle, { kind: 'recall' }>),
+      recall: f.recall({ due_date: '2025-01-20', appointment_id: 778 }),
+    };
     expect(record(buildActivity(missing, ctx)).fields.deal_id).toBeNull();
   });
 
@@ -138,8 +141,23 @@ describe('deal_id on the wire and in the verification diff', () => {
   it('compares deal_id like person_id: a lost or wrong link is a discrepancy', () => {
     expect(dealField(linked, readBack(linked))).toMatchObject({ matched: true, expected: 3009, actual: 3009 });
     expect(dealField(unlinked, readBack(unlinked))).toMatchObject({ matched: true, expected: null, actual: null });
-    expect(dealField(linked, readBack(linked, (api) => (api.deal_id = null)))).toMatchObject({ matched: false, category: 'value_mismatch' });
-    expect(dealField(linked, readBack(linked, (api) => (api.deal_id = 3012)))).toMatchObject({ matched: false, actual: 3012 });
-    expect(dealField(unlinked, readBack(unlinked, (api) => (api.deal_id = 3012)))).toMatchObject({ matched: false, expected: null });
+    expect(
+      dealField(
+        linked,
+        readBack(linked, (api) => (api.deal_id = null)),
+      ),
+    ).toMatchObject({ matched: false, category: 'value_mismatch' });
+    expect(
+      dealField(
+        linked,
+        readBack(linked, (api) => (api.deal_id = 3012)),
+      ),
+    ).toMatchObject({ matched: false, actual: 3012 });
+    expect(
+      dealField(
+        unlinked,
+        readBack(unlinked, (api) => (api.deal_id = 3012)),
+      ),
+    ).toMatchObject({ matched: false, expected: null });
   });
 });

@@ -194,7 +194,10 @@ describe('PHI on persons', () => {
 });
 
 describe('new-patient booking → minimal person', () => {
-  const booking = { kind: 'newpatient' as const, appt: f.appt({ appointment_id: 502, patient_id: null, patient_name: 'SMITH, JOHN', patient_phone: '773-202-5862' }) };
+  const booking = {
+    kind: 'newpatient' as const,
+    appt: f.appt({ appointment_id: 502, patient_id: null, patient_name: 'SMITH, JOHN', patient_phone: '773-202-5862' }),
+  };
 
   it('creates a person keyed newpatient:appt:<id> by default', () => {
     const outcome = buildPerson(booking, f.context());

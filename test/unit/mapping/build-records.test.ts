@@ -172,7 +172,15 @@ describe('treatment plans → deals', () => {
 
   it('a changed value map changes the stage without code changes', () => {
     const map = f.map();
-    const edited = { ...map, objects: { ...map.objects, pipelines: [{ ...map.objects.pipelines[0]!, statusMap: { ...map.objects.pipelines[0]!.statusMap, 'On Hold': { stage: 'Proposed', status: 'open' as const } } }] } };
+    const edited = {
+      ...map,
+      objects: {
+        ...map.objects,
+        pipelines: [
+          { ...map.objects.pipelines[0]!, statusMap: { ...map.objects.pipelines[0]!.statusMap, 'On Hold': { stage: 'Proposed', status: 'open' as const } } },
+        ],
+      },
+    };
     const deal = record(buildDeal(plan({ txcase: f.txcase({ status: 'On Hold' }) }), f.context({ map: edited })));
     expect(deal.fields.stage_id).toBe(21);
   });
@@ -191,7 +199,10 @@ describe('plan procedures → deal products', () => {
   });
 
   it('uses the code default fee when the procedure has none, with a warning', () => {
-    const outcome = buildDealProduct({ kind: 'procedure', procedure: f.procedure({ fee: null, tooth: null, surfaces: null }), procCode: f.proccode() }, f.context());
+    const outcome = buildDealProduct(
+      { kind: 'procedure', procedure: f.procedure({ fee: null, tooth: null, surfaces: null }), procCode: f.proccode() },
+      f.context(),
+    );
     expect(record(outcome).fields).toMatchObject({ item_price: 1200, comments: '[dentrix:procedure:77]' });
     expect(outcome).toMatchObject({ warnings: [{ code: 'fee_defaulted' }] });
   });
@@ -260,7 +271,10 @@ describe('appointments → meetings', () => {
   });
 
   it('uses the earlier offset in the fall-back overlap', () => {
-    const outcome = buildActivity(appointment('Scheduled', { appointment_date: '2024-11-03', start_hour: 1, start_minute: 30 }), f.context({ timezone: 'America/New_York' }));
+    const outcome = buildActivity(
+      appointment('Scheduled', { appointment_date: '2024-11-03', start_hour: 1, start_minute: 30 }),
+      f.context({ timezone: 'America/New_York' }),
+    );
     expect(record(outcome).fields).toMatchObject({ due_date: '2024-11-03', due_time: '05:30' });
     expect(outcome).toMatchObject({ warnings: [{ code: 'dst_overlap_earlier_offset' }] });
   });
@@ -280,7 +294,9 @@ describe('appointments → meetings', () => {
 
 describe('recalls → tasks', () => {
   it('is due at prior date + interval when due_date is NULL (month end clamped)', () => {
-    const task = record(buildActivity({ kind: 'recall', recall: f.recall(), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] }, f.context()));
+    const task = record(
+      buildActivity({ kind: 'recall', recall: f.recall(), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] }, f.context()),
+    );
     expect(task.fields).toEqual({
       subject: 'Recall: Prophy',
       type: 'task',
@@ -294,13 +310,31 @@ describe('recalls → tasks', () => {
   });
 
   it('uses due_date, notes a booked visit, rejects when the due date cannot be known', () => {
-    const booked = record(buildActivity({ kind: 'recall', recall: f.recall({ due_date: '2025-01-20', appointment_id: 777 }), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] }, f.context()));
+    const booked = record(
+      buildActivity(
+        {
+          kind: 'recall',
+          recall: f.recall({ due_date: '2025-01-20', appointment_id: 777 }),
+          recallType: f.recallType(),
+          bookedAppointment: null,
+          bookedPlanProcedures: [],
+        },
+        f.context(),
+      ),
+    );
     expect(booked.fields).toMatchObject({ due_date: '2025-01-20', note: 'Booked Dentrix appointment: 777<br>[dentrix:recall:40]' });
-    expect(buildActivity({ kind: 'recall', recall: f.recall({ prior_date: null }), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] }, f.context())).toMatchObject({
+    expect(
+      buildActivity(
+        { kind: 'recall', recall: f.recall({ prior_date: null }), recallType: f.recallType(), bookedAppointment: null, bookedPlanProcedures: [] },
+        f.context(),
+      ),
+    ).toMatchObject({
       kind: 'reject',
       column: 'due_date',
     });
-    expect(buildActivity({ kind: 'recall', recall: f.recall(), recallType: null, bookedAppointment: null, bookedPlanProcedures: [] }, f.context())).toMatchObject({ kind: 'reject', column: 'recall_type_id' });
+    expect(
+      buildActivity({ kind: 'recall', recall: f.recall(), recallType: null, bookedAppointment: null, bookedPlanProcedures: [] }, f.context()),
+    ).toMatchObject({ kind: 'reject', column: 'recall_type_id' });
   });
 });
 
@@ -327,7 +361,10 @@ describe('clinical notes → notes', () => {
   });
 
   it('skips empty notes and cuts long ones to 100 KB, keeping the marker', () => {
-    expect(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: ' \n ' }) }, approved)).toMatchObject({ kind: 'skip', reason: 'clinical note has no text' });
+    expect(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: ' \n ' }) }, approved)).toMatchObject({
+      kind: 'skip',
+      reason: 'clinical note has no text',
+    });
     const long = record(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: '<>'.repeat(40_000) }) }, approved));
     expect(long.truncated).toEqual(['content']);
     expect(Buffer.byteLength(long.fields.content as string)).toBeLessThanOrEqual(100_000);
@@ -344,7 +381,10 @@ describe('documents → files', () => {
   });
 
   it('skips documents until approved, and imaging always', () => {
-    expect(buildFile({ kind: 'document', document: f.documentRow() }, f.context())).toMatchObject({ kind: 'skip', reason: 'document.file is PHI not approved for transfer' });
+    expect(buildFile({ kind: 'document', document: f.documentRow() }, f.context())).toMatchObject({
+      kind: 'skip',
+      reason: 'document.file is PHI not approved for transfer',
+    });
     expect(buildFile({ kind: 'document', document: f.documentRow({ doc_type: 'CBCT' }) }, approved)).toMatchObject({ kind: 'skip' });
   });
 
@@ -384,7 +424,10 @@ describe('practice-specific columns', () => {
       ...base,
       objects: {
         ...base.objects,
-        customFields: { ...base.objects.customFields, organization: [...base.objects.customFields.organization, { name: 'Tax ID', field_type: 'varchar' as const, searchable: false }] },
+        customFields: {
+          ...base.objects.customFields,
+          organization: [...base.objects.customFields.organization, { name: 'Tax ID', field_type: 'varchar' as const, searchable: false }],
+        },
       },
       rules: [
         ...base.rules,

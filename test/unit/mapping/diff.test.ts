@@ -62,7 +62,14 @@ describe('field-level diff', () => {
     });
     expect(mismatches(diffRecord('activity', activity, activityBack, ctx.map))).toEqual([]);
 
-    const deal = built('deal', { kind: 'txcase', txcase: f.txcase(), patient: f.patient(), procedures: [f.procedure()], procCodes: [f.proccode()], ledger: [] });
+    const deal = built('deal', {
+      kind: 'txcase',
+      txcase: f.txcase(),
+      patient: f.patient(),
+      procedures: [f.procedure()],
+      procCodes: [f.proccode()],
+      ledger: [],
+    });
     const dealBack = stored('deal', deal, (api) => {
       api.value = 1150.500000001;
     });
@@ -71,7 +78,9 @@ describe('field-level diff', () => {
 
   it('missing_record when nothing came back, rejected_by_api when the API refused it', () => {
     expect(new Set(mismatches(diffRecord('person', person, undefined, ctx.map)).map(([, c]) => c))).toEqual(new Set(['missing_record']));
-    expect(new Set(mismatches(diffRecord('person', person, undefined, ctx.map, { rejectedByApi: true })).map(([, c]) => c))).toEqual(new Set(['rejected_by_api']));
+    expect(new Set(mismatches(diffRecord('person', person, undefined, ctx.map, { rejectedByApi: true })).map(([, c]) => c))).toEqual(
+      new Set(['rejected_by_api']),
+    );
   });
 
   it('missing_custom_field when the account has no such field', () => {
@@ -156,7 +165,12 @@ describe('field-level diff', () => {
 describe('summary', () => {
   const results = [
     diffRecord('person', person, stored('person', person), ctx.map),
-    diffRecord('person', person, stored('person', person, (api) => (api.name = 'Zoe OBrien')), ctx.map),
+    diffRecord(
+      'person',
+      person,
+      stored('person', person, (api) => (api.name = 'Zoe OBrien')),
+      ctx.map,
+    ),
     diffRecord('note', built('note', { kind: 'clinical_note', note: f.clinicalNote() }), undefined, ctx.map),
   ];
   const summary = summariseDiff(results);

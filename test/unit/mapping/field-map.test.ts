@@ -1,12 +1,4 @@
-import {
-  FIELD_MAP_FORMAT,
-  FieldMapError,
-  defaultFieldMap,
-  parseFieldMap,
-  providerMatchEmail,
-  withSourceOptions,
-  type FieldMap,
-} from '../../../src/mapping';
+import { FIELD_MAP_FORMAT, FieldMapError, defaultFieldMap, parseFieldMap, providerMatchEmail, withSourceOptions, type FieldMap } from '../../../src/mapping';
 import * as f from './fixtures';
 
 const ROWS: Record<string, object> = {
@@ -57,15 +49,24 @@ describe('the default field map', () => {
   // One entry per row of the seed's object-mapping table: the rules that carry it.
   it.each([
     ['Patient → Person', ['patient.name', 'patient.emails', 'patient.phones', 'patient.owner', 'patient.email_missing', 'patient.address']],
-    ['Patient → Organization (employer, referral source)', ['employer.name', 'employer.org_type', 'referral.name', 'referral.org_type', 'patient.employer', 'patient.referral']],
+    [
+      'Patient → Organization (employer, referral source)',
+      ['employer.name', 'employer.org_type', 'referral.name', 'referral.org_type', 'patient.employer', 'patient.referral'],
+    ],
     ['Provider → User', ['patient.owner', 'txcase.owner', 'appt.owner', 'recall.owner']],
     ['Appointment → Activity', ['appt.subject', 'appt.type', 'appt.due_date', 'appt.due_time', 'appt.duration', 'appt.done', 'appt.person', 'appt.owner']],
     ['Treatment Plan → Deal', ['txcase.title', 'txcase.value', 'txcase.stage', 'txcase.status', 'txcase.person', 'procedure.deal', 'procedure.product']],
     ['Insurance Carrier → Organization', ['carrier.name', 'carrier.org_type', 'carrier.group_number', 'carrier.payer_id']],
     ['CDT Procedure Code → Product + Custom Field', ['proccode.name', 'proccode.code', 'proccode.cdt_code', 'txcase.cdt_codes']],
     ['Recall → Activity + Custom Field', ['recall.subject', 'recall.type', 'recall.due_date', 'recall.person', 'patient.recall_types']],
-    ['Clinical Note / Alert → Custom Field on Person', ['patient.allergies', 'patient.conditions', 'patient.medications', 'patient.clinical_narrative', 'clinical_note.content']],
-    ['Billing Ledger Item → Custom Field on Deal', ['txcase.insurance_estimate', 'txcase.patient_balance', 'txcase.adjustment', 'patient.balance_forward', 'txcase.claims_in_flight']],
+    [
+      'Clinical Note / Alert → Custom Field on Person',
+      ['patient.allergies', 'patient.conditions', 'patient.medications', 'patient.clinical_narrative', 'clinical_note.content'],
+    ],
+    [
+      'Billing Ledger Item → Custom Field on Deal',
+      ['txcase.insurance_estimate', 'txcase.patient_balance', 'txcase.adjustment', 'patient.balance_forward', 'txcase.claims_in_flight'],
+    ],
     ['Family / Guarantor → Person + Organization Link', ['household.name', 'household.org_type', 'patient.household', 'txcase.household']],
     ['X-ray / Imaging File → External Link', ['patient.image_archive_link', 'document.imaging']],
   ])('covers %s', (_row, ruleIds) => {
@@ -130,20 +131,64 @@ describe('the default field map', () => {
 
 describe('map validation', () => {
   it.each<[string, (map: FieldMap) => void, string]>([
-    ['a custom field that is not defined', (m) => ((m.rules.find((r) => r.id === 'patient.chart_num')!.target.field as { name: string }).name = 'Chart No'), 'patient.chart_num: custom field person.Chart No is not defined'],
+    [
+      'a custom field that is not defined',
+      (m) => ((m.rules.find((r) => r.id === 'patient.chart_num')!.target.field as { name: string }).name = 'Chart No'),
+      'patient.chart_num: custom field person.Chart No is not defined',
+    ],
     ['a duplicate rule id', (m) => m.rules.push({ ...m.rules[0]! }), 'duplicate rule id'],
-    ['transform parameters of the wrong shape', (m) => (m.rules.find((r) => r.id === 'patient.emails')!.transform.params = { label: 'fax' }), 'patient.emails: transform emails parameters'],
-    ['SSN given a target', (m) => (m.rules.find((r) => r.id === 'patient.ssn')!.target.field = { kind: 'custom', name: 'Chart Number' }), 'never moves must target not_migrated'],
-    ['a PHI rule without a default de-identification', (m) => delete m.rules.find((r) => r.id === 'patient.birth_date')!.deidentify, 'needs a default de-identification'],
-    ['year_only on a text field', (m) => (m.rules.find((r) => r.id === 'patient.subscriber_id')!.deidentify = 'year_only'), 'year_only applies to date fields only'],
+    [
+      'transform parameters of the wrong shape',
+      (m) => (m.rules.find((r) => r.id === 'patient.emails')!.transform.params = { label: 'fax' }),
+      'patient.emails: transform emails parameters',
+    ],
+    [
+      'SSN given a target',
+      (m) => (m.rules.find((r) => r.id === 'patient.ssn')!.target.field = { kind: 'custom', name: 'Chart Number' }),
+      'never moves must target not_migrated',
+    ],
+    [
+      'a PHI rule without a default de-identification',
+      (m) => delete m.rules.find((r) => r.id === 'patient.birth_date')!.deidentify,
+      'needs a default de-identification',
+    ],
+    [
+      'year_only on a text field',
+      (m) => (m.rules.find((r) => r.id === 'patient.subscriber_id')!.deidentify = 'year_only'),
+      'year_only applies to date fields only',
+    ],
     ['an enum without options', (m) => delete m.objects.customFields.person.find((x) => x.name === 'Gender')!.options, 'Gender: enum field needs options'],
-    ['a status mapped to a stage that does not exist', (m) => (m.objects.pipelines[0]!.statusMap['On Hold'] = { stage: 'Paused', status: 'open' }), 'stage Paused is not a stage'],
-    ['a kind without its source-key rule', (m) => (m.rules = m.rules.filter((r) => r.id !== 'carrier.source_key')), 'carrier records need a rule writing "Dentrix Source Key"'],
-    ['columns of a table the kind does not hold', (m) => (m.rules.find((r) => r.id === 'patient.chart_num')!.source = { kind: 'columns', table: 'ledger', columns: ['amount'] }), 'has no single ledger row'],
-    ['a derived source of another kind', (m) => (m.rules.find((r) => r.id === 'patient.chart_num')!.source = { kind: 'derived', name: 'plan_fee_total' }), 'does not apply to patient records'],
-    ['two rules writing one plain field', (m) => m.rules.push({ ...m.rules.find((r) => r.id === 'patient.chart_num')!, id: 'patient.chart_again' }), 'is already written by patient.chart_num'],
+    [
+      'a status mapped to a stage that does not exist',
+      (m) => (m.objects.pipelines[0]!.statusMap['On Hold'] = { stage: 'Paused', status: 'open' }),
+      'stage Paused is not a stage',
+    ],
+    [
+      'a kind without its source-key rule',
+      (m) => (m.rules = m.rules.filter((r) => r.id !== 'carrier.source_key')),
+      'carrier records need a rule writing "Dentrix Source Key"',
+    ],
+    [
+      'columns of a table the kind does not hold',
+      (m) => (m.rules.find((r) => r.id === 'patient.chart_num')!.source = { kind: 'columns', table: 'ledger', columns: ['amount'] }),
+      'has no single ledger row',
+    ],
+    [
+      'a derived source of another kind',
+      (m) => (m.rules.find((r) => r.id === 'patient.chart_num')!.source = { kind: 'derived', name: 'plan_fee_total' }),
+      'does not apply to patient records',
+    ],
+    [
+      'two rules writing one plain field',
+      (m) => m.rules.push({ ...m.rules.find((r) => r.id === 'patient.chart_num')!, id: 'patient.chart_again' }),
+      'is already written by patient.chart_num',
+    ],
     ['a searchable enum', (m) => (m.objects.customFields.person.find((x) => x.name === 'Gender')!.searchable = true), 'cannot search enum fields'],
-    ['a non-searchable source key', (m) => (m.objects.customFields.deal.find((x) => x.name === 'Dentrix Source Key')!.searchable = false), 'deal needs a searchable varchar'],
+    [
+      'a non-searchable source key',
+      (m) => (m.objects.customFields.deal.find((x) => x.name === 'Dentrix Source Key')!.searchable = false),
+      'deal needs a searchable varchar',
+    ],
   ])('rejects %s', (_what, edit, message) => {
     expect(problemsOf(edit)).toContain(message);
   });

@@ -18,7 +18,10 @@ function importGraph(dir: string): Map<string, string[]> {
           .filter((name) => name.startsWith('.'))
           .map((name) => resolveModule(path.resolve(path.dirname(file), name)))
           .filter((target): target is string => target !== undefined && target.startsWith(dir + path.sep));
-        graph.set(path.relative(dir, file), targets.map((t) => path.relative(dir, t)));
+        graph.set(
+          path.relative(dir, file),
+          targets.map((t) => path.relative(dir, t)),
+        );
       }
     }
   };
@@ -62,7 +65,15 @@ describe('the mapping layer imports', () => {
   });
 
   it('the check finds a cycle, type-only imports and re-exports included', () => {
-    expect(findCycle(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['b.ts']]]))).toEqual(['b.ts', 'c.ts', 'b.ts']);
+    expect(
+      findCycle(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', ['c.ts']],
+          ['c.ts', ['b.ts']],
+        ]),
+      ),
+    ).toEqual(['b.ts', 'c.ts', 'b.ts']);
     const { importedFiles } = ts.preProcessFile("import type { A } from './a';\nimport { type B } from './b';\nexport { C } from './c';", true, true);
     expect(importedFiles.map((i) => i.fileName)).toEqual(['./a', './b', './c']);
   });

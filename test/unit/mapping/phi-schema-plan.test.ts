@@ -17,8 +17,17 @@ describe('PHI decisions', () => {
   it('lists the PHI fields for the Data Quality Report, SSN as never moving', () => {
     const fields = phiFields(map);
     expect(fields.map((x) => x.ruleId)).toEqual(expect.arrayContaining(f.ALL_PHI.include.map((d) => d.rule)));
-    expect(fields.find((x) => x.ruleId === 'patient.ssn')).toMatchObject({ classification: 'never', defaultDeidentification: 'never moves', field: 'not migrated' });
-    expect(fields.find((x) => x.ruleId === 'patient.birth_date')).toMatchObject({ classification: 'phi', defaultDeidentification: 'year_only', field: 'Birth Date', source: 'patient.birth_date' });
+    expect(fields.find((x) => x.ruleId === 'patient.ssn')).toMatchObject({
+      classification: 'never',
+      defaultDeidentification: 'never moves',
+      field: 'not migrated',
+    });
+    expect(fields.find((x) => x.ruleId === 'patient.birth_date')).toMatchObject({
+      classification: 'phi',
+      defaultDeidentification: 'year_only',
+      field: 'Birth Date',
+      source: 'patient.birth_date',
+    });
     expect(fields.every((x) => x.classification !== ('none' as never))).toBe(true);
   });
 
@@ -55,7 +64,18 @@ describe('schema requirements', () => {
   it('lists the custom fields active rules write, the pipeline with ordered stages and the activity types', () => {
     const schema = schemaRequirements(f.map(), NO_PHI);
     const person = schema.customFields.person.map((x) => x.name);
-    expect(person).toEqual(expect.arrayContaining(['Dentrix Patient ID', 'Dentrix Source Key', 'Email Missing', 'Recall Type', 'Employer', 'Referral Source', 'Image Archive Link', 'Balance Forward']));
+    expect(person).toEqual(
+      expect.arrayContaining([
+        'Dentrix Patient ID',
+        'Dentrix Source Key',
+        'Email Missing',
+        'Recall Type',
+        'Employer',
+        'Referral Source',
+        'Image Archive Link',
+        'Balance Forward',
+      ]),
+    );
     expect(person).not.toContain('Birth Date');
     expect(person).not.toContain('Allergy Alert');
     expect(schema.customFields.person.find((x) => x.name === 'Dentrix Source Key')).toEqual({
@@ -69,8 +89,15 @@ describe('schema requirements', () => {
       options: ['Household', 'Employer', 'Referral Source', 'Insurance Carrier'],
     });
     expect(schema.customFields.deal.map((x) => x.name)).toEqual([
-      'Dentrix Source Key', 'Treatment Plan Status', 'CDT Codes', 'Plan Created Date', 'Plan Accepted Date',
-      'Plan Completed Date', 'Insurance Estimate', 'Patient Balance', 'Adjustment',
+      'Dentrix Source Key',
+      'Treatment Plan Status',
+      'CDT Codes',
+      'Plan Created Date',
+      'Plan Accepted Date',
+      'Plan Completed Date',
+      'Insurance Estimate',
+      'Patient Balance',
+      'Adjustment',
     ]);
     expect(schema.customFields.product.map((x) => x.name)).toEqual(['Dentrix Source Key', 'CDT Code', 'CDT Category']);
     expect(schema.pipelines).toEqual([{ name: 'Treatment Plans', stages: ['Proposed', 'Accepted', 'In Progress', 'Completed', 'On Hold'] }]);

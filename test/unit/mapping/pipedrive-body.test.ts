@@ -138,7 +138,12 @@ describe('logical record → v2 body', () => {
       body: { product_id: 4030, item_price: 1150.5, quantity: 1, comments: 'Tooth 3, surfaces MOD\n[dentrix:procedure:77]' },
     });
     const note = built('note', { kind: 'clinical_note', note: f.clinicalNote() });
-    expect(requestFor('note', note, keys)).toMatchObject({ api: 'v1', method: 'POST', path: '/notes', body: { person_id: 2005, add_time: '2024-03-10 19:05:00' } });
+    expect(requestFor('note', note, keys)).toMatchObject({
+      api: 'v1',
+      method: 'POST',
+      path: '/notes',
+      body: { person_id: 2005, add_time: '2024-03-10 19:05:00' },
+    });
     expect(requestFor('person', built('person', richPatient), keys, { id: 77 })).toMatchObject({ api: 'v2', method: 'PATCH', path: '/persons/77' });
     const file = built('file', { kind: 'document', document: f.documentRow() });
     expect(requestFor('file', file, keys)).toEqual({
@@ -158,7 +163,9 @@ describe('body problems are typed and name the field, never the value', () => {
     const record = built('person', richPatient);
     expect(() => toPipedriveBody('person', record, partial)).toThrow(PipedriveBodyError);
     const { body, problems } = convertToPipedriveBody('person', record, partial);
-    expect(problems).toEqual([{ entity: 'person', field: 'Chart Number', kind: 'missing_custom_field', message: 'custom field person.Chart Number does not exist in the account' }]);
+    expect(problems).toEqual([
+      { entity: 'person', field: 'Chart Number', kind: 'missing_custom_field', message: 'custom field person.Chart Number does not exist in the account' },
+    ]);
     expect(body.name).toBe("Zoë O'Brien");
   });
 
@@ -196,7 +203,11 @@ describe('round trip: fromPipedriveRecord(toPipedriveBody(x)) ≈ x', () => {
 
 describe('reading v2 responses', () => {
   it('accepts option objects, HH:MM:SS times, org objects and participants', () => {
-    const activity = fromPipedriveRecord('activity', { id: 9, due_time: '14:30:00', duration: '01:00:00', participants: [{ person_id: 44, primary: true }], done: false }, keys);
+    const activity = fromPipedriveRecord(
+      'activity',
+      { id: 9, due_time: '14:30:00', duration: '01:00:00', participants: [{ person_id: 44, primary: true }], done: false },
+      keys,
+    );
     expect(activity.fields).toMatchObject({ due_time: '14:30', duration: '01:00', person_id: 44, done: false, subject: null });
     const person = fromPipedriveRecord(
       'person',

@@ -14,7 +14,7 @@ describe('names', () => {
     ['  JOHN   SMITH ', 'John Smith'],
     ['mary-ann', 'Mary-Ann'],
     ["O'BRIEN", "O'Brien"],
-    ["d\u2019angelo", "D\u2019Angelo"],
+    ['d\u2019angelo', 'D\u2019Angelo'],
     ['JOSÉ', 'José'],
     ['ÉLODIE', 'Élodie'],
     ['McDonald', 'McDonald'],

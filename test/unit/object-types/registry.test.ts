@@ -48,9 +48,7 @@ describe('the object-type registry', () => {
     const table = new Map(tokenCostEntries().map((e) => [`${e.api} ${e.method} ${e.path}`, e.tokens]));
     const reachable = [
       ...endpointsIn(OBJECT_TYPES),
-      ...CUSTOM_FIELD_ENTITIES.flatMap((entity) =>
-        (['custom_field', 'field_option'] as const).flatMap((t) => endpointsIn(OBJECT_TYPES[t].perEntity(entity))),
-      ),
+      ...CUSTOM_FIELD_ENTITIES.flatMap((entity) => (['custom_field', 'field_option'] as const).flatMap((t) => endpointsIn(OBJECT_TYPES[t].perEntity(entity)))),
     ];
     expect(reachable.length).toBeGreaterThan(40);
     for (const e of [...reachable, ...declaredEndpoints()]) {

@@ -95,7 +95,12 @@ describe('the client stops on the daily budget before Pipedrive has to say 429',
     budgetScript(server, budget, () => 5);
     client = clientFor(server, { now, budgetReserve: { tokens: 0 } });
     const outcomes = await Promise.all(
-      Array.from({ length: 100 }, () => client.create('persons', { name: 'x' }).then(() => 'created', (e: PipedriveError) => e.reason)),
+      Array.from({ length: 100 }, () =>
+        client.create('persons', { name: 'x' }).then(
+          () => 'created',
+          (e: PipedriveError) => e.reason,
+        ),
+      ),
     );
     expect(outcomes.filter((o) => o === 'created')).toHaveLength(60);
     expect(outcomes.filter((o) => o === 'daily_budget')).toHaveLength(40);
@@ -109,7 +114,13 @@ describe('the client stops on the daily budget before Pipedrive has to say 429',
     // lite × 1 seat would be 30,000; an explicit budget of 60 with a 10-token reserve leaves 50: ten v2 creates.
     client = clientFor(server, { now, dailyTokenBudget: 60, budgetReserve: { tokens: 10 } });
     const outcomes: string[] = [];
-    for (let i = 0; i < 12; i++) outcomes.push(await client.create('persons', { name: 'x' }).then(() => 'created', (e: PipedriveError) => e.reason));
+    for (let i = 0; i < 12; i++)
+      outcomes.push(
+        await client.create('persons', { name: 'x' }).then(
+          () => 'created',
+          (e: PipedriveError) => e.reason,
+        ),
+      );
     expect(outcomes).toEqual([...Array(10).fill('created'), 'daily_budget', 'daily_budget']);
     expect(server.requests).toHaveLength(10);
     // Nothing to look at without headers: the pause lasts until the (assumed) midnight reset.

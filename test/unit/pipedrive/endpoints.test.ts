@@ -30,12 +30,7 @@ describe('endpoints', () => {
     await expect(client.get('deals', 5, { include_option_labels: true })).resolves.toEqual({ id: 5, title: 'Implant' });
     await client.update('deals', 5, { status: 'won' });
     await expect(client.remove('deals', 5)).resolves.toBe('deleted');
-    expect(calls()).toEqual([
-      'POST /api/v2/deals',
-      'GET /api/v2/deals/5?include_option_labels=true',
-      'PATCH /api/v2/deals/5',
-      'DELETE /api/v2/deals/5',
-    ]);
+    expect(calls()).toEqual(['POST /api/v2/deals', 'GET /api/v2/deals/5?include_option_labels=true', 'PATCH /api/v2/deals/5', 'DELETE /api/v2/deals/5']);
     expect(server.requests[0]!.headers['content-type']).toBe('application/json');
     expect(jsonBody(server.requests[0]!)).toEqual({ title: 'Implant', custom_fields: { [FIELD_CODE]: 'P-1' } });
   });
@@ -67,7 +62,11 @@ describe('endpoints', () => {
     server.script = (req) => {
       if (req.path.endsWith('/bulk')) {
         const { data } = jsonBody(req) as { data: DealProductInput[] };
-        return ok(data.map((d, i) => ({ id: i + 1, deal_id: 9, product_id: d.product_id })), undefined, 201);
+        return ok(
+          data.map((d, i) => ({ id: i + 1, deal_id: 9, product_id: d.product_id })),
+          undefined,
+          201,
+        );
       }
       if (req.method === 'POST') return ok({ id: 1, deal_id: 9, product_id: 4 }, undefined, 201);
       if (req.method === 'GET') return ok([{ id: 1 }], { next_cursor: null });
@@ -103,10 +102,12 @@ describe('endpoints', () => {
       { id: 1, name: 'P-1' },
       { id: 2, name: 'P-1' },
     ]);
-    expect(calls()).toEqual([
-      '/api/v2/persons/search?term=P-1&fields=custom_fields&exact_match=true&limit=10',
-      `/api/v2/itemSearch/field?entity_type=person&field=${FIELD_CODE}&term=P-1&match=exact&limit=100`,
-    ].map((c) => `GET ${c}`));
+    expect(calls()).toEqual(
+      [
+        '/api/v2/persons/search?term=P-1&fields=custom_fields&exact_match=true&limit=10',
+        `/api/v2/itemSearch/field?entity_type=person&field=${FIELD_CODE}&term=P-1&match=exact&limit=100`,
+      ].map((c) => `GET ${c}`),
+    );
   });
 
   it('search: a term too short for Pipedrive is refused before spending 20 tokens', async () => {

@@ -23,7 +23,10 @@ describe('pagination', () => {
     };
     server.script = (req) => {
       const page = pages[req.query.get('cursor') ?? '']!;
-      return ok(page.items.map((id) => ({ id })), { next_cursor: page.next });
+      return ok(
+        page.items.map((id) => ({ id })),
+        { next_cursor: page.next },
+      );
     };
     const seen: number[][] = [];
     for await (const page of client.listPages<{ id: number }>('persons', { updated_since: '2025-01-01T00:00:00Z', owner_id: 7 })) {

@@ -55,7 +55,15 @@ describe('plan estimator', () => {
 
   it('counts the records each target object gets', () => {
     expect(estimate.records).toEqual({ organizations: 5, products: 3, persons: 11, deals: 2, dealProducts: 7, activities: 25, notes: 4, files: 2, total: 59 });
-    const lean = estimatePlan(COUNTS, { plan: 'lite', seats: 1, sampleSize: 0, schema: SCHEMA, newPatientBooking: 'skip', includeNotes: false, includeFiles: false });
+    const lean = estimatePlan(COUNTS, {
+      plan: 'lite',
+      seats: 1,
+      sampleSize: 0,
+      schema: SCHEMA,
+      newPatientBooking: 'skip',
+      includeNotes: false,
+      includeFiles: false,
+    });
     expect(lean.records).toMatchObject({ persons: 10, notes: 0, files: 0, total: 52 });
   });
 
@@ -109,7 +117,11 @@ describe('plan estimator', () => {
     const creates = (phase: PhaseEstimate): number => phase.operations.filter((o) => o.method === 'POST').reduce((sum, o) => sum + o.requests, 0);
     expect(creates(phaseOf(e, 'sample')) + creates(phaseOf(e, 'full'))).toBe(100_000);
     // The sample's diff reads back what it created: one page of persons, one of activities.
-    expect(phaseOf(e, 'sample').operations.filter((o) => o.method === 'GET').map((o) => o.requests)).toEqual([1, 1]);
+    expect(
+      phaseOf(e, 'sample')
+        .operations.filter((o) => o.method === 'GET')
+        .map((o) => o.requests),
+    ).toEqual([1, 1]);
     // 100,000 creates at 5 tokens against 300,000 a day; the burst limit is not what binds.
     expect(phaseOf(e, 'full').days).toBeCloseTo(((100_000 - 400) * 5) / 300_000, 10);
   });
@@ -126,7 +138,9 @@ describe('plan estimator', () => {
 
   it('refuses inputs it cannot price, naming them', () => {
     const ok = { plan: 'growth' as const, seats: 1, sampleSize: 0, schema: SCHEMA };
-    expect(() => estimatePlan(COUNTS, { ...ok, plan: 'enterprise' as never })).toThrow(new PlanInputError('plan "enterprise" is not one of lite, growth, premium, ultimate'));
+    expect(() => estimatePlan(COUNTS, { ...ok, plan: 'enterprise' as never })).toThrow(
+      new PlanInputError('plan "enterprise" is not one of lite, growth, premium, ultimate'),
+    );
     expect(() => estimatePlan(COUNTS, { ...ok, seats: 0 })).toThrow('seats must be a whole number of at least 1');
     expect(() => estimatePlan(COUNTS, { ...ok, sampleSize: -5 })).toThrow('sampleSize');
     expect(() => estimatePlan(COUNTS, { ...ok, deltaChangeRate: 2 })).toThrow('deltaChangeRate');
@@ -150,7 +164,9 @@ describe('plan formatters', () => {
     for (const phase of estimate.phases) {
       expect(text).toMatch(new RegExp(`^${phase.phase}\\s+${phase.requests.toLocaleString('en-US')}\\s+${phase.tokens.toLocaleString('en-US')}\\s`, 'm'));
     }
-    expect(text).toMatch(new RegExp(`^total without rollback\\s+${estimate.totals.requests.toLocaleString('en-US')}\\s+${estimate.totals.tokens.toLocaleString('en-US')}\\s`, 'm'));
+    expect(text).toMatch(
+      new RegExp(`^total without rollback\\s+${estimate.totals.requests.toLocaleString('en-US')}\\s+${estimate.totals.tokens.toLocaleString('en-US')}\\s`, 'm'),
+    );
     expect(text).toContain('Assumptions:');
     expect(text).not.toContain('v2 POST /persons');
     expect(formatPlanText(estimate, { detail: true })).toContain('v2 POST /persons');

@@ -35,8 +35,8 @@ function recordingLogger(): ReviewLogger & { warnings: unknown[][]; infos: unkno
   return {
     warnings,
     infos,
-    warn: ((...args: unknown[]) => void warnings.push(args)),
-    info: ((...args: unknown[]) => void infos.push(args)),
+    warn: (...args: unknown[]) => void warnings.push(args),
+    info: (...args: unknown[]) => void infos.push(args),
   };
 }
 
@@ -71,7 +71,15 @@ describe('mapping LLM', () => {
       status: 200,
       content: JSON.stringify({
         suggestions: [
-          { table: 'patient', column: 'usr_fld_6', destination: 'custom', field_name: 'Legacy Account', field_type: 'varchar', confidence: 0.9, rationale: 'looks like an old account code' },
+          {
+            table: 'patient',
+            column: 'usr_fld_6',
+            destination: 'custom',
+            field_name: 'Legacy Account',
+            field_type: 'varchar',
+            confidence: 0.9,
+            rationale: 'looks like an old account code',
+          },
           { table: 'patient', column: 'usr_fld_5', destination: 'custom', field_name: 'Tier', field_type: 'monetary', confidence: 0.8, rationale: 'money?' },
           { table: 'patient', column: 'usr_fld_9', destination: 'contract', contract_column: 'first_name', confidence: 0.9, rationale: 'a name' },
           { table: 'patient', column: 'not_asked', destination: 'not_migrated', confidence: 0.9, rationale: '' },
@@ -98,7 +106,11 @@ describe('mapping LLM', () => {
 
       // The valid suggestion replaces the rules' unsure row, below the confident threshold and as PHI as before.
       const legacy = refined.find((r) => r.column === 'usr_fld_6')!;
-      expect(legacy).toMatchObject({ basis: 'llm', destination: { kind: 'custom', entity: 'person', field: 'Legacy Account', fieldType: 'varchar' }, transform: { name: 'text' } });
+      expect(legacy).toMatchObject({
+        basis: 'llm',
+        destination: { kind: 'custom', entity: 'person', field: 'Legacy Account', fieldType: 'varchar' },
+        transform: { name: 'text' },
+      });
       expect(legacy.confidence).toBeLessThan(CONFIDENT);
       expect(legacy.rationale).toBe('LLM suggestion: looks like an old account code');
       // Invalid ones leave the rules' proposal as it was.
@@ -124,7 +136,12 @@ describe('mapping LLM', () => {
     try {
       const proposal = proposeMap({ columnsByTable, profiles, baseMap });
       const logger = recordingLogger();
-      const refined = await refineWithLlm(proposal, { baseMap, columnsByTable, profiles }, createMappingLlm({ url: `${endpoint.url}/chat/completions`, model: 'm', apiKey: null, timeoutMs: 5000 }), logger);
+      const refined = await refineWithLlm(
+        proposal,
+        { baseMap, columnsByTable, profiles },
+        createMappingLlm({ url: `${endpoint.url}/chat/completions`, model: 'm', apiKey: null, timeoutMs: 5000 }),
+        logger,
+      );
       expect(refined).toEqual(proposal);
       expect(endpoint.requests[0]!.headers.authorization).toBeUndefined();
       expect(logger.warnings[0]![0]).toMatchObject({ err: 'HTTP 503' });

@@ -68,7 +68,11 @@ function cli(lines: string[]): Command {
 
 describe('MAPPING_REVIEW with the workbook', () => {
   it('proposeMap proposes with the proposer and writes the workbook next to the map JSON', async () => {
-    const deps = { pool: db.pool, settings: { dataDir: path.join(dir, 'data'), imageArchiveBaseUrl: '', budgetResetTimeZone: 'UTC' }, logger: createLogger('silent') } as unknown as ActivityDeps;
+    const deps = {
+      pool: db.pool,
+      settings: { dataDir: path.join(dir, 'data'), imageArchiveBaseUrl: '', budgetResetTimeZone: 'UTC' },
+      logger: createLogger('silent'),
+    } as unknown as ActivityDeps;
     const proposed = await createMappingActivities(deps).proposeMap({ migrationId });
     expect(path.dirname(proposed.workbookPath!)).toBe(path.dirname(proposed.mapPath));
     expect(proposed.workbookPath).toMatch(/mapping-workbook-v1\.xlsx$/u);
@@ -124,7 +128,9 @@ describe('MAPPING_REVIEW with the workbook', () => {
     const before = (await latestFieldMap(db.pool, migrationId))!.version;
 
     const importLines: string[] = [];
-    await expect(cli(importLines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited])).rejects.toBeInstanceOf(MapImportRefusedError);
+    await expect(cli(importLines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited])).rejects.toBeInstanceOf(
+      MapImportRefusedError,
+    );
     expect(importLines[0]).toBe('The workbook has 1 problem(s); nothing was saved:');
     expect(importLines[1]).toMatch(/^ {2}row \d+ phi_decision \(patient\.ssn\): patient\.ssn never moves \(e\.g\. SSN\): it cannot be included$/u);
     expect((await latestFieldMap(db.pool, migrationId))!.version).toBe(before);

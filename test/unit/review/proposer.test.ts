@@ -7,7 +7,6 @@ import { profileValues, type ColumnProfiles } from '../../../src/review/value-pr
 
 const baseMap = defaultFieldMap();
 
-
 function rowOf(rows: ProposalRow[], table: string, column: string): ProposalRow {
   const row = rows.find((r) => r.table === table && r.column === column);
   if (!row) throw new Error(`no proposal row for ${table}.${column}`);
@@ -115,7 +114,11 @@ describe('proposer: value profiling', () => {
       transform: { name: 'value_map' },
       phi: 'none',
     });
-    expect(rowOf(rows, 'patient', 'alt_notes')).toMatchObject({ destination: { fieldType: 'text' }, transform: { name: 'text', params: { multiline: true } }, phi: 'phi' });
+    expect(rowOf(rows, 'patient', 'alt_notes')).toMatchObject({
+      destination: { fieldType: 'text' },
+      transform: { name: 'text', params: { multiline: true } },
+      phi: 'phi',
+    });
     expect(rowOf(rows, 'patient', 'renewal')).toMatchObject({ destination: { fieldType: 'date' }, transform: { name: 'date' } });
     expect(rowOf(rows, 'patient', 'sms_ok')).toMatchObject({ destination: { fieldType: 'enum', options: ['Yes', 'No'] } });
     // Phones of a patient are PHI; every phone column of the contract is present, so it is a field of its own.
@@ -128,15 +131,27 @@ describe('proposer: value profiling', () => {
   });
 
   it('a column of an activity becomes a labelled line in its note (activities take no custom fields)', () => {
-    expect(rowOf(rows, 'appt', 'room_label')).toMatchObject({ destination: { kind: 'note_line', entity: 'activity', field: 'note', label: 'Room Label' }, transform: { name: 'labelled_lines' } });
+    expect(rowOf(rows, 'appt', 'room_label')).toMatchObject({
+      destination: { kind: 'note_line', entity: 'activity', field: 'note', label: 'Room Label' },
+      transform: { name: 'labelled_lines' },
+    });
   });
 
   it('the proposal becomes a map parseFieldMap accepts, with the new fields and their rules', () => {
     const map = proposalToFieldMap(baseMap, rows);
     expect(() => parseFieldMap(JSON.parse(JSON.stringify(map)))).not.toThrow();
     expect(map.version).toBe(baseMap.version + 1);
-    expect(map.objects.customFields.person.find((f) => f.name === 'Loyalty Tier')).toEqual({ name: 'Loyalty Tier', field_type: 'enum', options: ['Gold', 'Silver', 'Bronze'], searchable: false });
-    expect(map.rules.find((r) => r.id === 'patient.alt_notes')).toMatchObject({ phi: 'phi', deidentify: 'drop', target: { entity: 'person', field: { kind: 'custom', name: 'Alt Notes' } } });
+    expect(map.objects.customFields.person.find((f) => f.name === 'Loyalty Tier')).toEqual({
+      name: 'Loyalty Tier',
+      field_type: 'enum',
+      options: ['Gold', 'Silver', 'Bronze'],
+      searchable: false,
+    });
+    expect(map.rules.find((r) => r.id === 'patient.alt_notes')).toMatchObject({
+      phi: 'phi',
+      deidentify: 'drop',
+      target: { entity: 'person', field: { kind: 'custom', name: 'Alt Notes' } },
+    });
     expect(map.rules.find((r) => r.id === 'patient.old_ssn')).toMatchObject({ phi: 'never', target: { field: { kind: 'not_migrated' } } });
     expect(map.rules.find((r) => r.id === 'appt.room_label')).toMatchObject({ target: { entity: 'activity', field: { kind: 'standard', name: 'note' } } });
     expect(map.rules.find((r) => r.id === 'patient.usr_fld_2')).toBeUndefined();
@@ -145,7 +160,14 @@ describe('proposer: value profiling', () => {
 
   it('proposing again from the proposed map adds nothing new', () => {
     const first = proposalToFieldMap(baseMap, rows);
-    const again = proposalToFieldMap(first, proposeMap({ columnsByTable: { patient: ['patient_id', ...Object.keys(profiles.patient!)], appt: ['appointment_id', 'room_label'] }, profiles, baseMap: first }));
+    const again = proposalToFieldMap(
+      first,
+      proposeMap({
+        columnsByTable: { patient: ['patient_id', ...Object.keys(profiles.patient!)], appt: ['appointment_id', 'room_label'] },
+        profiles,
+        baseMap: first,
+      }),
+    );
     expect(again.rules.map((r) => r.id)).toEqual(first.rules.map((r) => r.id));
   });
 });
@@ -160,7 +182,11 @@ describe('proposer: unknown columns', () => {
   });
 
   it('a provider column has nowhere to go: providers are matched to users, not created', () => {
-    const rows = proposeMap({ columnsByTable: { provider: ['provider_id', 'board_cert'] }, profiles: { provider: { board_cert: profileValues(['ABGD', 'ABP']) } }, baseMap });
+    const rows = proposeMap({
+      columnsByTable: { provider: ['provider_id', 'board_cert'] },
+      profiles: { provider: { board_cert: profileValues(['ABGD', 'ABP']) } },
+      baseMap,
+    });
     expect(rowOf(rows, 'provider', 'board_cert')).toMatchObject({ destination: { kind: 'not_migrated' }, phi: 'none' });
     expect(proposalToFieldMap(baseMap, rows).rules.some((r) => r.source.kind === 'columns' && r.source.columns.includes('board_cert'))).toBe(false);
   });

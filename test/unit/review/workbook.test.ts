@@ -104,7 +104,12 @@ describe('mapping workbook', () => {
   });
 
   it('exported PHI decisions come back as they were', async () => {
-    const phi = { include: [{ rule: 'patient.birth_date', deidentify: 'year_only' as const }, { rule: 'patient.allergies', deidentify: 'none' as const }] };
+    const phi = {
+      include: [
+        { rule: 'patient.birth_date', deidentify: 'year_only' as const },
+        { rule: 'patient.allergies', deidentify: 'none' as const },
+      ],
+    };
     const { xlsxPath } = await exportWorkbook({ map, proposal, phi }, dir, 'with-phi');
     const result = await importWorkbook(xlsxPath, map);
     expect(result).toMatchObject({ ok: true, phi, map });
@@ -113,7 +118,13 @@ describe('mapping workbook', () => {
   it('applies edits: a destination changed, a rule rejected, a new field accepted, PHI included with year_only', async () => {
     const { xlsxPath } = await exportWorkbook({ map, proposal, phi: null }, dir, 'edit');
     const edited = await editXlsx(xlsxPath, {
-      'patient.preferred_name': { destination_kind: 'custom', destination_field: 'Nickname', field_type: 'varchar', decision: 'edit', rationale: 'staff call patients by it' },
+      'patient.preferred_name': {
+        destination_kind: 'custom',
+        destination_field: 'Nickname',
+        field_type: 'varchar',
+        decision: 'edit',
+        rationale: 'staff call patients by it',
+      },
       'patient.gender': { decision: 'reject' },
       'patient.loyalty_tier': { decision: 'accept' },
       'patient.birth_date': { phi_decision: 'include:year_only' },
@@ -124,12 +135,23 @@ describe('mapping workbook', () => {
     expect(result.map.version).toBe(map.version + 1);
     expect(() => parseFieldMap(JSON.parse(JSON.stringify(result.map)))).not.toThrow();
     const rule = (id: string) => result.map.rules.find((r) => r.id === id)!;
-    expect(rule('patient.preferred_name')).toMatchObject({ target: { entity: 'person', field: { kind: 'custom', name: 'Nickname' } }, transform: { name: 'name' }, rationale: 'staff call patients by it' });
+    expect(rule('patient.preferred_name')).toMatchObject({
+      target: { entity: 'person', field: { kind: 'custom', name: 'Nickname' } },
+      transform: { name: 'name' },
+      rationale: 'staff call patients by it',
+    });
     expect(result.map.objects.customFields.person.find((f) => f.name === 'Nickname')).toEqual({ name: 'Nickname', field_type: 'varchar', searchable: false });
     expect(rule('patient.gender')).toMatchObject({ target: { field: { kind: 'not_migrated' } }, transform: { name: 'not_migrated' } });
     expect(rule('patient.loyalty_tier')).toEqual(map.rules.find((r) => r.id === 'patient.loyalty_tier'));
-    expect(result.phi).toEqual({ include: [{ rule: 'patient.birth_date', deidentify: 'year_only' }, { rule: 'patient.medications', deidentify: 'none' }] });
-    expect(result.changes).toEqual(expect.arrayContaining(['patient.preferred_name: edited', 'patient.gender: rejected (not migrated)', 'custom field person.Nickname: added']));
+    expect(result.phi).toEqual({
+      include: [
+        { rule: 'patient.birth_date', deidentify: 'year_only' },
+        { rule: 'patient.medications', deidentify: 'none' },
+      ],
+    });
+    expect(result.changes).toEqual(
+      expect.arrayContaining(['patient.preferred_name: edited', 'patient.gender: rejected (not migrated)', 'custom field person.Nickname: added']),
+    );
     // Everything else is as it was.
     const untouched = (m: FieldMap) => m.rules.filter((r) => !['patient.preferred_name', 'patient.gender'].includes(r.id));
     expect(untouched(result.map)).toEqual(untouched(map));
@@ -155,7 +177,12 @@ describe('mapping workbook', () => {
     ]);
     const result = await importWorkbook(edited, map);
     if (!result.ok) throw new Error(result.errors.map(formatRowError).join('\n'));
-    expect(result.map.rules.at(-1)).toMatchObject({ id: 'patient.salutation_text', kind: 'patient', source: { table: 'patient', columns: ['salutation'] }, phi: 'none' });
+    expect(result.map.rules.at(-1)).toMatchObject({
+      id: 'patient.salutation_text',
+      kind: 'patient',
+      source: { table: 'patient', columns: ['salutation'] },
+      phi: 'none',
+    });
   });
 
   it('refuses a broken edit with row-level messages and applies nothing', async () => {
@@ -171,7 +198,19 @@ describe('mapping workbook', () => {
         'patient.ssn': { phi_decision: 'include' },
         'patient.gender': { transform_params: '{"map": ', decision: 'edit' },
       },
-      [{ rule_id: 'patient.mi', table: 'patient', column: 'mi', destination_kind: 'not_migrated', destination_entity: 'person', transform: 'not_migrated', phi_class: 'none', decision: 'accept', rationale: 'again' }],
+      [
+        {
+          rule_id: 'patient.mi',
+          table: 'patient',
+          column: 'mi',
+          destination_kind: 'not_migrated',
+          destination_entity: 'person',
+          transform: 'not_migrated',
+          phi_class: 'none',
+          decision: 'accept',
+          rationale: 'again',
+        },
+      ],
     );
     const result = await importWorkbook(edited, map);
     expect(result.ok).toBe(false);
@@ -180,7 +219,10 @@ describe('mapping workbook', () => {
     expect(about('patient.name')[0]).toMatchObject({ column: 'destination_field', message: expect.stringContaining('unknown destination field') });
     expect(about('patient.chart_num')[0]).toMatchObject({ column: 'field_type', message: expect.stringContaining('invalid field type "blob"') });
     expect(about('patient.preferred_name')[0]).toMatchObject({ column: 'transform', message: 'invalid transform "frobnicate"' });
-    expect(about('patient.last_visit_date')[0]).toMatchObject({ column: 'phi_decision', message: expect.stringContaining('a PHI decision on a non-PHI field') });
+    expect(about('patient.last_visit_date')[0]).toMatchObject({
+      column: 'phi_decision',
+      message: expect.stringContaining('a PHI decision on a non-PHI field'),
+    });
     expect(about('patient.status')[0]!.message).toContain('set decision to edit');
     expect(about('patient.ssn')[0]).toMatchObject({ column: 'phi_decision', message: 'patient.ssn never moves (e.g. SSN): it cannot be included' });
     expect(about('patient.gender')[0]).toMatchObject({ column: 'transform_params' });
@@ -192,7 +234,10 @@ describe('mapping workbook', () => {
   it('refuses to include SSN even when it is the only edit', async () => {
     const { xlsxPath } = await exportWorkbook({ map, proposal, phi: null }, dir, 'ssn');
     const result = await importWorkbook(await editXlsx(xlsxPath, { 'patient.ssn': { phi_decision: 'include:mask' } }), map);
-    expect(result).toEqual({ ok: false, errors: [expect.objectContaining({ ruleId: 'patient.ssn', message: 'patient.ssn never moves (e.g. SSN): it cannot be included' })] });
+    expect(result).toEqual({
+      ok: false,
+      errors: [expect.objectContaining({ ruleId: 'patient.ssn', message: 'patient.ssn never moves (e.g. SSN): it cannot be included' })],
+    });
   });
 
   it('imports an edited CSV the same way', async () => {
@@ -224,6 +269,9 @@ describe('mapping workbook', () => {
     const editedPath = path.join(dir, 'deleted-edited.csv');
     await writeFile(editedPath, stringify(kept));
     const result = await importWorkbook(editedPath, map);
-    expect(result).toEqual({ ok: false, errors: [expect.objectContaining({ row: null, ruleId: 'patient.chart_num', message: expect.stringContaining('has no row') })] });
+    expect(result).toEqual({
+      ok: false,
+      errors: [expect.objectContaining({ row: null, ruleId: 'patient.chart_num', message: expect.stringContaining('has no row') })],
+    });
   });
 });

@@ -9,7 +9,12 @@ const clean = (): RollbackChecks => ({
 describe('rollback proof verdict', () => {
   it('is proven when the ledger is empty, every check passes and the fingerprints are equal', () => {
     const v = proofVerdict({ scope: 'all', remaining: 0, checks: clean(), fingerprintBefore: 'a', fingerprintAfter: 'a' });
-    expect(v).toEqual({ proven: true, basis: ['ledger-empty', 'created-ids-deleted', 'restores-verified', 'fingerprint-equal'], failures: [], fingerprint: 'equal' });
+    expect(v).toEqual({
+      proven: true,
+      basis: ['ledger-empty', 'created-ids-deleted', 'restores-verified', 'fingerprint-equal'],
+      failures: [],
+      fingerprint: 'equal',
+    });
   });
 
   it('does not count a missing before-fingerprint as evidence: the checks must carry the proof', () => {

@@ -30,7 +30,12 @@ describe('the sandbox admin API token', () => {
 
   it('answers 401 on /_sandbox/* without the configured token, and serves it with Bearer or x-sandbox-admin-token', async () => {
     const sandbox = await started({ adminToken: ADMIN });
-    for (const route of [['GET', '/_sandbox/fingerprint'], ['POST', '/_sandbox/reset'], ['GET', '/_sandbox/snapshot'], ['PUT', '/_sandbox/faults']] as const) {
+    for (const route of [
+      ['GET', '/_sandbox/fingerprint'],
+      ['POST', '/_sandbox/reset'],
+      ['GET', '/_sandbox/snapshot'],
+      ['PUT', '/_sandbox/faults'],
+    ] as const) {
       const missing = await call(sandbox, route[0], route[1], { token: null, body: route[0] === 'PUT' ? {} : undefined });
       expect([route, missing.status]).toEqual([route, 401]);
       expect(missing.body.error).toContain('admin token');

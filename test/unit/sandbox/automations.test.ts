@@ -11,7 +11,10 @@ describe('sandbox account automations', () => {
 
   it('rewrites the field of every n-th created record after the create answered; [] turns them off', async () => {
     sandbox = await start({});
-    const set = await call(sandbox, 'PUT', '/_sandbox/automations', { token: null, body: { rules: [{ entity: 'deal', field: 'title', append: ' [auto]', every: 2 }] } });
+    const set = await call(sandbox, 'PUT', '/_sandbox/automations', {
+      token: null,
+      body: { rules: [{ entity: 'deal', field: 'title', append: ' [auto]', every: 2 }] },
+    });
     expect(set.status).toBe(200);
     const ids: number[] = [];
     for (const title of ['one', 'two', 'three', 'four']) {

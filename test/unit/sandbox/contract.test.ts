@@ -130,15 +130,27 @@ function contractCases(sandbox: RunningSandbox): [string, (f: Fixture) => Promis
   const newOrg = async (): Promise<number> => (await created(v2(sandbox, 'POST', '/organizations', { body: { name: 'Victim Org' } }))).id;
   const newDeal = async (): Promise<number> => (await created(v2(sandbox, 'POST', '/deals', { body: { title: 'Victim deal' } }))).id;
   const newField = async (entity: string, type = 'varchar'): Promise<string> =>
-    (await createField(sandbox, entity as 'person', { field_name: `Victim ${type}`, field_type: type, ...(type === 'enum' ? { options: [{ label: 'One' }, { label: 'Two' }] } : {}) }))
-      .field_code;
-  const entityCases = (collection: string, fixtureKey: 'person' | 'orgA' | 'deal' | 'activity' | 'product' | 'pipeline' | 'stage', createBody: (f: Fixture) => unknown, patchBody: unknown, victim: () => Promise<number>) => [
-    [key('v2', 'GET', collection), () => ({ path: collection, query: { limit: '2', sort_by: 'id', sort_direction: 'asc' } })],
-    [key('v2', 'POST', collection), (f: Fixture) => ({ path: collection, body: createBody(f) })],
-    [key('v2', 'GET', `${collection}/{id}`), (f: Fixture) => ({ path: `${collection}/${f[fixtureKey]}` })],
-    [key('v2', 'PATCH', `${collection}/{id}`), (f: Fixture) => ({ path: `${collection}/${f[fixtureKey]}`, body: patchBody })],
-    [key('v2', 'DELETE', `${collection}/{id}`), async () => ({ path: `${collection}/${await victim()}` })],
-  ] as [string, (f: Fixture) => Promise<ContractRequest> | ContractRequest][];
+    (
+      await createField(sandbox, entity as 'person', {
+        field_name: `Victim ${type}`,
+        field_type: type,
+        ...(type === 'enum' ? { options: [{ label: 'One' }, { label: 'Two' }] } : {}),
+      })
+    ).field_code;
+  const entityCases = (
+    collection: string,
+    fixtureKey: 'person' | 'orgA' | 'deal' | 'activity' | 'product' | 'pipeline' | 'stage',
+    createBody: (f: Fixture) => unknown,
+    patchBody: unknown,
+    victim: () => Promise<number>,
+  ) =>
+    [
+      [key('v2', 'GET', collection), () => ({ path: collection, query: { limit: '2', sort_by: 'id', sort_direction: 'asc' } })],
+      [key('v2', 'POST', collection), (f: Fixture) => ({ path: collection, body: createBody(f) })],
+      [key('v2', 'GET', `${collection}/{id}`), (f: Fixture) => ({ path: `${collection}/${f[fixtureKey]}` })],
+      [key('v2', 'PATCH', `${collection}/{id}`), (f: Fixture) => ({ path: `${collection}/${f[fixtureKey]}`, body: patchBody })],
+      [key('v2', 'DELETE', `${collection}/{id}`), async () => ({ path: `${collection}/${await victim()}` })],
+    ] as [string, (f: Fixture) => Promise<ContractRequest> | ContractRequest][];
 
   const fieldCases = (entity: string) => {
     const c = `/${entity}Fields`;
@@ -167,18 +179,63 @@ function contractCases(sandbox: RunningSandbox): [string, (f: Fixture) => Promis
   };
 
   return [
-    ...entityCases('/persons', 'person', (f) => ({ name: 'Ada Contract', org_id: f.orgA, emails: [{ value: 'ada@contract.example', primary: true }], custom_fields: { [f.varcharKey]: 'C-1' } }), { name: 'Ada Renamed' }, newPerson),
-    ...entityCases('/organizations', 'orgA', () => ({ name: 'Contract Org', address: { value: '1 Main St' } }), { website: 'https://lakeside.example' }, newOrg),
-    ...entityCases('/deals', 'deal', (f) => ({ title: 'Contract deal', person_id: f.person, value: 120, currency: 'USD', custom_fields: { [f.enumKey]: f.enumOptionIds[0] } }), { status: 'won' }, newDeal),
+    ...entityCases(
+      '/persons',
+      'person',
+      (f) => ({ name: 'Ada Contract', org_id: f.orgA, emails: [{ value: 'ada@contract.example', primary: true }], custom_fields: { [f.varcharKey]: 'C-1' } }),
+      { name: 'Ada Renamed' },
+      newPerson,
+    ),
+    ...entityCases(
+      '/organizations',
+      'orgA',
+      () => ({ name: 'Contract Org', address: { value: '1 Main St' } }),
+      { website: 'https://lakeside.example' },
+      newOrg,
+    ),
+    ...entityCases(
+      '/deals',
+      'deal',
+      (f) => ({ title: 'Contract deal', person_id: f.person, value: 120, currency: 'USD', custom_fields: { [f.enumKey]: f.enumOptionIds[0] } }),
+      { status: 'won' },
+      newDeal,
+    ),
     [key('v2', 'GET', '/deals/archived'), () => ({ path: '/deals/archived' })],
-    ...entityCases('/activities', 'activity', (f) => ({ subject: 'Cleaning', type: 'meeting', due_date: '2026-03-01', due_time: '14:30', duration: '01:00', participants: [{ person_id: f.person, primary: true }] }), { done: true }, async () =>
-      (await created(v2(sandbox, 'POST', '/activities', { body: { subject: 'Victim' } }))).id),
-    ...entityCases('/products', 'product', () => ({ name: 'D1110 Prophylaxis - adult', code: 'D1110', prices: [{ currency: 'USD', price: 95 }] }), { unit: 'visit' }, async () =>
-      (await created(v2(sandbox, 'POST', '/products', { body: { name: 'Victim product' } }))).id),
-    ...entityCases('/pipelines', 'pipeline', () => ({ name: 'Recall pipeline' }), { is_deal_probability_enabled: true }, async () =>
-      (await created(v2(sandbox, 'POST', '/pipelines', { body: { name: 'Victim pipeline' } }))).id),
-    ...entityCases('/stages', 'stage', (f) => ({ name: 'Scheduled', pipeline_id: f.pipeline }), { days_to_rotten: 30, is_deal_rot_enabled: true }, async () =>
-      (await created(v2(sandbox, 'POST', '/stages', { body: { name: 'Victim stage', pipeline_id: 1 } }))).id),
+    ...entityCases(
+      '/activities',
+      'activity',
+      (f) => ({
+        subject: 'Cleaning',
+        type: 'meeting',
+        due_date: '2026-03-01',
+        due_time: '14:30',
+        duration: '01:00',
+        participants: [{ person_id: f.person, primary: true }],
+      }),
+      { done: true },
+      async () => (await created(v2(sandbox, 'POST', '/activities', { body: { subject: 'Victim' } }))).id,
+    ),
+    ...entityCases(
+      '/products',
+      'product',
+      () => ({ name: 'D1110 Prophylaxis - adult', code: 'D1110', prices: [{ currency: 'USD', price: 95 }] }),
+      { unit: 'visit' },
+      async () => (await created(v2(sandbox, 'POST', '/products', { body: { name: 'Victim product' } }))).id,
+    ),
+    ...entityCases(
+      '/pipelines',
+      'pipeline',
+      () => ({ name: 'Recall pipeline' }),
+      { is_deal_probability_enabled: true },
+      async () => (await created(v2(sandbox, 'POST', '/pipelines', { body: { name: 'Victim pipeline' } }))).id,
+    ),
+    ...entityCases(
+      '/stages',
+      'stage',
+      (f) => ({ name: 'Scheduled', pipeline_id: f.pipeline }),
+      { days_to_rotten: 30, is_deal_rot_enabled: true },
+      async () => (await created(v2(sandbox, 'POST', '/stages', { body: { name: 'Victim stage', pipeline_id: 1 } }))).id,
+    ),
     ...fieldCases('person'),
     ...fieldCases('organization'),
     ...fieldCases('deal'),
@@ -189,9 +246,15 @@ function contractCases(sandbox: RunningSandbox): [string, (f: Fixture) => Promis
     [key('v2', 'POST', '/deals/{id}/products'), (f) => ({ path: `/deals/${f.deal}/products`, body: { product_id: f.product, item_price: 95, quantity: 1 } })],
     [
       key('v2', 'POST', '/deals/{id}/products/bulk'),
-      (f) => ({ path: `/deals/${f.deal}/products/bulk`, body: { data: [{ product_id: f.product, item_price: 50, quantity: 2, discount: 10, discount_type: 'percentage' }] } }),
+      (f) => ({
+        path: `/deals/${f.deal}/products/bulk`,
+        body: { data: [{ product_id: f.product, item_price: 50, quantity: 2, discount: 10, discount_type: 'percentage' }] },
+      }),
     ],
-    [key('v2', 'PATCH', '/deals/{id}/products/{product_attachment_id}'), (f) => ({ path: `/deals/${f.deal}/products/${f.dealProduct}`, body: { quantity: 3 } })],
+    [
+      key('v2', 'PATCH', '/deals/{id}/products/{product_attachment_id}'),
+      (f) => ({ path: `/deals/${f.deal}/products/${f.dealProduct}`, body: { quantity: 3 } }),
+    ],
     [key('v2', 'GET', '/deals/products'), (f) => ({ path: '/deals/products', query: { deal_ids: String(f.deal) } })],
     [
       key('v2', 'DELETE', '/deals/{id}/products/{product_attachment_id}'),
@@ -212,7 +275,10 @@ function contractCases(sandbox: RunningSandbox): [string, (f: Fixture) => Promis
     [key('v2', 'GET', '/deals/search'), () => ({ path: '/deals/search', query: { term: 'Crown', fields: 'title' } })],
     [key('v2', 'GET', '/products/search'), () => ({ path: '/products/search', query: { term: 'D2740', fields: 'code', exact_match: 'true' } })],
     [key('v2', 'GET', '/itemSearch'), () => ({ path: '/itemSearch', query: { term: 'Lakeside', item_types: 'organization', limit: '10' } })],
-    [key('v2', 'GET', '/itemSearch/field'), (f) => ({ path: '/itemSearch/field', query: { term: 'P-0001', entity_type: 'person', field: f.varcharKey, match: 'exact' } })],
+    [
+      key('v2', 'GET', '/itemSearch/field'),
+      (f) => ({ path: '/itemSearch/field', query: { term: 'P-0001', entity_type: 'person', field: f.varcharKey, match: 'exact' } }),
+    ],
     [key('v1', 'GET', '/users'), () => ({ path: '/users' })],
     [key('v1', 'GET', '/users/me'), () => ({ path: '/users/me' })],
     [key('v1', 'GET', '/users/{id}'), () => ({ path: '/users/2' })],
@@ -221,25 +287,36 @@ function contractCases(sandbox: RunningSandbox): [string, (f: Fixture) => Promis
     [key('v1', 'POST', '/activityTypes'), () => ({ path: '/activityTypes', body: { name: 'Recall visit', icon_key: 'calendar', color: '2E86C1' } })],
     [key('v1', 'PUT', '/activityTypes/{id}'), (f) => ({ path: `/activityTypes/${f.activityType}`, body: { name: 'Hygiene recall' } })],
     [key('v1', 'GET', '/notes'), (f) => ({ path: '/notes', query: { person_id: String(f.person), start: '0', limit: '10' } })],
-    [key('v1', 'POST', '/notes'), (f) => ({ path: '/notes', body: { content: '<p>Prefers morning visits</p>', person_id: f.person, add_time: '2019-05-04 10:00:00' } })],
+    [
+      key('v1', 'POST', '/notes'),
+      (f) => ({ path: '/notes', body: { content: '<p>Prefers morning visits</p>', person_id: f.person, add_time: '2019-05-04 10:00:00' } }),
+    ],
     [key('v1', 'GET', '/notes/{id}'), (f) => ({ path: `/notes/${f.note}` })],
     [key('v1', 'PUT', '/notes/{id}'), (f) => ({ path: `/notes/${f.note}`, body: { content: '<p>Updated</p>', pinned_to_person_flag: 1 } })],
     [
       key('v1', 'POST', '/files'),
-      (f) => ({ path: '/files', multipart: { fields: { person_id: String(f.person) }, fileName: 'xray-bitewing.png', content: Buffer.from('not really a png') } }),
+      (f) => ({
+        path: '/files',
+        multipart: { fields: { person_id: String(f.person) }, fileName: 'xray-bitewing.png', content: Buffer.from('not really a png') },
+      }),
     ],
     [key('v1', 'GET', '/files'), () => ({ path: '/files', query: { start: '0', limit: '100' } })],
     [key('v1', 'GET', '/files/{id}'), (f) => ({ path: `/files/${f.file}` })],
     [key('v1', 'GET', '/files/{id}/download'), (f) => ({ path: `/files/${f.file}/download` })],
     [key('v1', 'GET', '/persons/{id}/files'), (f) => ({ path: `/persons/${f.person}/files` })],
     [key('v1', 'GET', '/organizationRelationships'), (f) => ({ path: '/organizationRelationships', query: { org_id: String(f.orgA) } })],
-    [key('v1', 'POST', '/organizationRelationships'), (f) => ({ path: '/organizationRelationships', body: { type: 'related', rel_owner_org_id: f.orgB, rel_linked_org_id: f.orgA } })],
+    [
+      key('v1', 'POST', '/organizationRelationships'),
+      (f) => ({ path: '/organizationRelationships', body: { type: 'related', rel_owner_org_id: f.orgB, rel_linked_org_id: f.orgA } }),
+    ],
     [key('v1', 'GET', '/organizationRelationships/{id}'), (f) => ({ path: `/organizationRelationships/${f.relationship}`, query: { org_id: String(f.orgB) } })],
     [key('v1', 'PUT', '/organizationRelationships/{id}'), (f) => ({ path: `/organizationRelationships/${f.relationship}`, body: { type: 'parent' } })],
     [
       key('v1', 'DELETE', '/organizationRelationships/{id}'),
       async (f) => {
-        const rel = await created(v1(sandbox, 'POST', '/organizationRelationships', { body: { type: 'related', rel_owner_org_id: f.orgA, rel_linked_org_id: f.orgB } }));
+        const rel = await created(
+          v1(sandbox, 'POST', '/organizationRelationships', { body: { type: 'related', rel_owner_org_id: f.orgA, rel_linked_org_id: f.orgB } }),
+        );
         return { path: `/organizationRelationships/${rel.id as number}` };
       },
     ],
@@ -258,17 +335,25 @@ function contractCases(sandbox: RunningSandbox): [string, (f: Fixture) => Promis
     ],
     [
       key('v1', 'DELETE', '/activityTypes/{id}'),
-      async () => ({ path: `/activityTypes/${(await created(v1(sandbox, 'POST', '/activityTypes', { body: { name: 'Victim type', icon_key: 'task' } }))).id as number}` }),
+      async () => ({
+        path: `/activityTypes/${(await created(v1(sandbox, 'POST', '/activityTypes', { body: { name: 'Victim type', icon_key: 'task' } }))).id as number}`,
+      }),
     ],
   ];
 }
 
 async function buildFixture(sandbox: RunningSandbox): Promise<Fixture> {
   const varchar = await createField(sandbox, 'person', { field_name: 'Dentrix Patient ID', field_type: 'varchar' });
-  const dealEnum = await createField(sandbox, 'deal', { field_name: 'Treatment status', field_type: 'enum', options: [{ label: 'Proposed' }, { label: 'Accepted' }] });
+  const dealEnum = await createField(sandbox, 'deal', {
+    field_name: 'Treatment status',
+    field_type: 'enum',
+    options: [{ label: 'Proposed' }, { label: 'Accepted' }],
+  });
   const fieldKeys: Record<string, string> = {};
   for (const entity of ['person', 'organization', 'deal', 'product'] as const) {
-    fieldKeys[entity] = (await createField(sandbox, entity, { field_name: 'Options field', field_type: 'set', options: [{ label: 'X' }, { label: 'Y' }, { label: 'Z' }] })).field_code;
+    fieldKeys[entity] = (
+      await createField(sandbox, entity, { field_name: 'Options field', field_type: 'set', options: [{ label: 'X' }, { label: 'Y' }, { label: 'Z' }] })
+    ).field_code;
   }
   const orgA = await created(v2(sandbox, 'POST', '/organizations', { body: { name: 'Lakeside Insurance Co', address: { value: '200 Lake Rd, Austin TX' } } }));
   const orgB = await created(v2(sandbox, 'POST', '/organizations', { body: { name: 'Lakeside Employer LLC' } }));
@@ -277,9 +362,13 @@ async function buildFixture(sandbox: RunningSandbox): Promise<Fixture> {
       body: { name: 'Pat Patient', org_id: orgA.id, phones: [{ value: '+1 512 555 0100' }], custom_fields: { [varchar.field_code]: 'P-0001' } },
     }),
   );
-  const product = await created(v2(sandbox, 'POST', '/products', { body: { name: 'D2740 Crown - porcelain', code: 'D2740', prices: [{ currency: 'USD', price: 1200 }] } }));
+  const product = await created(
+    v2(sandbox, 'POST', '/products', { body: { name: 'D2740 Crown - porcelain', code: 'D2740', prices: [{ currency: 'USD', price: 1200 }] } }),
+  );
   const deal = await created(v2(sandbox, 'POST', '/deals', { body: { title: 'Crown treatment plan', person_id: person.id, org_id: orgA.id } }));
-  const dealProduct = await created(v2(sandbox, 'POST', `/deals/${deal.id as number}/products`, { body: { product_id: product.id, item_price: 1200, quantity: 1 } }));
+  const dealProduct = await created(
+    v2(sandbox, 'POST', `/deals/${deal.id as number}/products`, { body: { product_id: product.id, item_price: 1200, quantity: 1 } }),
+  );
   const activity = await created(v2(sandbox, 'POST', '/activities', { body: { subject: 'Exam', type: 'meeting', deal_id: deal.id, person_id: person.id } }));
   const pipeline = await created(v2(sandbox, 'POST', '/pipelines', { body: { name: 'Treatment plans' } }));
   const stage = await created(v2(sandbox, 'POST', '/stages', { body: { name: 'Proposed', pipeline_id: pipeline.id } }));
@@ -289,7 +378,9 @@ async function buildFixture(sandbox: RunningSandbox): Promise<Fixture> {
   form.set('person_id', String(person.id));
   form.set('file', new Blob([fileBytes]), 'consent.pdf');
   const file = await created(call(sandbox, 'POST', '/api/v1/files', { form }));
-  const relationship = await created(v1(sandbox, 'POST', '/organizationRelationships', { body: { type: 'parent', rel_owner_org_id: orgA.id, rel_linked_org_id: orgB.id } }));
+  const relationship = await created(
+    v1(sandbox, 'POST', '/organizationRelationships', { body: { type: 'parent', rel_owner_org_id: orgA.id, rel_linked_org_id: orgB.id } }),
+  );
   const activityType = await created(v1(sandbox, 'POST', '/activityTypes', { body: { name: 'Hygiene', icon_key: 'task' } }));
   return {
     orgA: orgA.id,
@@ -338,7 +429,10 @@ describe('sandbox contract with the Pipedrive OpenAPI specs', () => {
     for (const route of sandboxRoutes()) {
       const api = await backend(route.api);
       const op = api.matchOperation({ method: route.method.toLowerCase(), path: route.path.replace(/\{[^}]+\}/g, '1'), headers: {}, query: {} });
-      expect({ route: key(route.api, route.method, route.path), path: op?.path }).toEqual({ route: key(route.api, route.method, route.path), path: route.path });
+      expect({ route: key(route.api, route.method, route.path), path: op?.path }).toEqual({
+        route: key(route.api, route.method, route.path),
+        path: route.path,
+      });
     }
   });
 
@@ -376,7 +470,7 @@ describe('sandbox contract with the Pipedrive OpenAPI specs', () => {
     }
     const res = await call(sandbox, method, `/api/${api}${request.path}`, { query: request.query, body: request.body, form });
     const documented = Object.keys(operation!.responses ?? {}).find((code) => code.startsWith('2'));
-    expect({ status: res.status, body: res.status === Number(documented) ? 'ok' : (res.body) }).toEqual({ status: Number(documented), body: 'ok' });
+    expect({ status: res.status, body: res.status === Number(documented) ? 'ok' : res.body }).toEqual({ status: Number(documented), body: 'ok' });
 
     if (routeKey === 'v1 GET /files/{id}/download') {
       expect(res.headers.get('content-type')).toBe('application/octet-stream');

@@ -70,10 +70,21 @@ describe('sandbox fidelity', () => {
       await rejects({ name: 'A', custom_fields: { [tags.field_code]: ['Premed'] } }, /array of numbers/);
       const person = await created(
         v2(sandbox, 'POST', '/persons', {
-          body: { name: 'A', custom_fields: { [status.field_code]: status.options![0]!.id, [tags.field_code]: [tags.options![1]!.id], [balance]: { value: 12.5, currency: 'USD' } } },
+          body: {
+            name: 'A',
+            custom_fields: {
+              [status.field_code]: status.options![0]!.id,
+              [tags.field_code]: [tags.options![1]!.id],
+              [balance]: { value: 12.5, currency: 'USD' },
+            },
+          },
         }),
       );
-      expect(person.custom_fields).toMatchObject({ [status.field_code]: status.options![0]!.id, [tags.field_code]: [tags.options![1]!.id], [balance]: { value: 12.5, currency: 'USD' } });
+      expect(person.custom_fields).toMatchObject({
+        [status.field_code]: status.options![0]!.id,
+        [tags.field_code]: [tags.options![1]!.id],
+        [balance]: { value: 12.5, currency: 'USD' },
+      });
       const cleared = await created(v2(sandbox, 'PATCH', `/persons/${person.id as number}`, { body: { custom_fields: { [tags.field_code]: null } } }));
       expect(cleared.custom_fields[tags.field_code]).toBeNull();
       const labelled = await created(v2(sandbox, 'GET', `/persons/${person.id as number}`, { query: { include_option_labels: true } }));
@@ -113,7 +124,9 @@ describe('sandbox fidelity', () => {
     const product = await v2(sandbox, 'POST', '/products', { body: { name: 'D0120 Periodic oral evaluation' } });
     expect(product.status).toBe(201);
     const deal = await created(v2(sandbox, 'POST', '/deals', { body: { title: 'Plan' } }));
-    const attached = await v2(sandbox, 'POST', `/deals/${deal.id as number}/products`, { body: { product_id: product.body.data.id, item_price: 80, quantity: 2 } });
+    const attached = await v2(sandbox, 'POST', `/deals/${deal.id as number}/products`, {
+      body: { product_id: product.body.data.id, item_price: 80, quantity: 2 },
+    });
     expect(attached.status).toBe(201);
     expect((await created(v2(sandbox, 'GET', `/deals/${deal.id as number}`))).value).toBe(160);
   });
@@ -189,7 +202,9 @@ describe('sandbox fidelity', () => {
       const moved = await v2(sandbox, 'GET', '/itemSearch/field', { query: { term: 'PAT-2002', entity_type: 'person', field: key } });
       expect(moved.body.data).toEqual([{ id: wanted.id, name: 'Pat One' }]);
       expect((await v2(sandbox, 'GET', '/itemSearch/field', { query: { term: 'pat-2002', entity_type: 'person', field: key } })).body.data).toEqual([]);
-      expect((await v2(sandbox, 'GET', '/persons/search', { query: { term: 'PAT-1001', fields: 'custom_fields', exact_match: true } })).body.data.items).toEqual([]);
+      expect(
+        (await v2(sandbox, 'GET', '/persons/search', { query: { term: 'PAT-1001', fields: 'custom_fields', exact_match: true } })).body.data.items,
+      ).toEqual([]);
     });
 
     it('requires at least 2 characters, or 1 with exact_match', async () => {

@@ -114,8 +114,21 @@ describe('persistence', () => {
       expect(snapshot.status).toBe(200);
       expect(snapshot.body.meta.format).toBe('pipedrive-sandbox-state/1');
       expect(snapshot.body.tables.persons.map((p: { name: string }) => p.name)).toEqual(['Snap']);
-      expect(snapshot.body.tables.stages.map((s: { name: string }) => s.name)).toEqual(['Lead In', 'Contact Made', 'Demo Scheduled', 'Proposal Made', 'Negotiations Started']);
-      expect(snapshot.body.tables.activityTypes.map((t: { key_string: string }) => t.key_string)).toEqual(['call', 'meeting', 'task', 'deadline', 'email', 'lunch']);
+      expect(snapshot.body.tables.stages.map((s: { name: string }) => s.name)).toEqual([
+        'Lead In',
+        'Contact Made',
+        'Demo Scheduled',
+        'Proposal Made',
+        'Negotiations Started',
+      ]);
+      expect(snapshot.body.tables.activityTypes.map((t: { key_string: string }) => t.key_string)).toEqual([
+        'call',
+        'meeting',
+        'task',
+        'deadline',
+        'email',
+        'lunch',
+      ]);
     } finally {
       await sandbox.close();
     }

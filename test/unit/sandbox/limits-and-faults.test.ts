@@ -154,7 +154,9 @@ describe('fault injection', () => {
     expect((await call(sandbox, 'GET', '/_sandbox/faults', { token: null })).body.errorRate).toBe(1);
     expect((await call(sandbox, 'PUT', '/_sandbox/faults', { token: null, body: { errorRate: 2 } })).status).toBe(400);
     sandbox.setFaults({});
-    const [added] = await created<Json[]>(call(sandbox, 'POST', '/_sandbox/users', { token: null, body: { name: 'Dr Nia Okafor', email: 'nia.okafor@lakeside-dental.example' } }));
+    const [added] = await created<Json[]>(
+      call(sandbox, 'POST', '/_sandbox/users', { token: null, body: { name: 'Dr Nia Okafor', email: 'nia.okafor@lakeside-dental.example' } }),
+    );
     const users = await call(sandbox, 'GET', '/api/v1/users');
     expect(users.body.data.find((u: Json) => u.id === added.id)).toMatchObject({ name: 'Dr Nia Okafor', active_flag: true });
   });

@@ -1,7 +1,15 @@
 import { renderDetails } from '../../../src/workflows/details';
 import type { MigrationStatus } from '../../../src/workflows/messages';
 
-const base: MigrationStatus = { migrationId: 'lakeside', practiceName: 'Lakeside', phase: 'FULL', objects: {}, reports: {}, fingerprints: {}, phaseHistory: [] };
+const base: MigrationStatus = {
+  migrationId: 'lakeside',
+  practiceName: 'Lakeside',
+  phase: 'FULL',
+  objects: {},
+  reports: {},
+  fingerprints: {},
+  phaseHistory: [],
+};
 
 describe("renderDetails: the migration's Current Details in the Web UI", () => {
   it('shows the phase, the object being loaded and the counts', () => {
@@ -19,6 +27,8 @@ describe("renderDetails: the migration's Current Details in the Web UI", () => {
   });
 
   it('shows a budget pause', () => {
-    expect(renderDetails({ ...base, paused: { reason: 'daily budget spent', until: '2026-12-06T00:00:00Z' } })).toContain('**Paused:** daily budget spent until 2026-12-06T00:00:00Z');
+    expect(renderDetails({ ...base, paused: { reason: 'daily budget spent', until: '2026-12-06T00:00:00Z' } })).toContain(
+      '**Paused:** daily budget spent until 2026-12-06T00:00:00Z',
+    );
   });
 });

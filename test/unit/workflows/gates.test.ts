@@ -71,7 +71,9 @@ describe('verificationProblems', () => {
   });
 
   it('names the object types that do not balance, with their counts', () => {
-    expect(verificationProblems(objects, false, 100, 99)).toEqual(['reconciliation does not balance (source ≠ migrated + skipped + rejected): person 10 ≠ 8 + 1 + 0']);
+    expect(verificationProblems(objects, false, 100, 99)).toEqual([
+      'reconciliation does not balance (source ≠ migrated + skipped + rejected): person 10 ≠ 8 + 1 + 0',
+    ]);
   });
 
   it('reports accuracy below the threshold', () => {

@@ -188,12 +188,7 @@ export function requireLive(table: LiveLookup, id: unknown, param: string, label
   return id;
 }
 
-export function optionalRef(
-  table: LiveLookup,
-  value: unknown,
-  param: string,
-  label: string,
-): number | null | undefined {
+export function optionalRef(table: LiveLookup, value: unknown, param: string, label: string): number | null | undefined {
   if (value === undefined) return undefined;
   if (value === null) return null;
   return requireLive(table, value, param, label);

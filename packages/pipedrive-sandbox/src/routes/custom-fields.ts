@@ -23,12 +23,7 @@ const ADDRESS_PARTS = [
  * the entity, each value must have its type's exact shape (numbers are not coerced from strings), enum takes an
  * existing option id, set a non-empty array of option ids, and `null` clears a value (it is then not stored).
  */
-export function applyCustomFields(
-  state: AccountState,
-  entity: FieldEntity,
-  current: CustomFieldValues,
-  input: unknown,
-): CustomFieldValues {
+export function applyCustomFields(state: AccountState, entity: FieldEntity, current: CustomFieldValues, input: unknown): CustomFieldValues {
   if (input === undefined) return current;
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw badRequest("Validation failed: custom_fields: Expected 'object'");
   const next: CustomFieldValues = { ...current };
@@ -62,7 +57,8 @@ function validateValue(state: AccountState, field: FieldRecord, value: unknown):
     if (extra !== undefined) throw badRequest(`Validation failed: custom_fields: Property '${extra}' is not allowed for field '${key}'`);
   };
   const date = (v: unknown, part: string): string => {
-    if (typeof v !== 'string' || !isValidDate(v)) throw badRequest(`Validation failed: custom_fields: Expected a date (YYYY-MM-DD) in '${part}' of field '${key}'`);
+    if (typeof v !== 'string' || !isValidDate(v))
+      throw badRequest(`Validation failed: custom_fields: Expected a date (YYYY-MM-DD) in '${part}' of field '${key}'`);
     return v;
   };
   const time = (v: unknown, part: string): string => {
@@ -89,14 +85,14 @@ function validateValue(state: AccountState, field: FieldRecord, value: unknown):
     case 'monetary': {
       const m = object();
       onlyKeys(m, ['value', 'currency']);
-      if (typeof m.value !== 'number' || !Number.isFinite(m.value)) return fail("{ value: number, currency: string }");
+      if (typeof m.value !== 'number' || !Number.isFinite(m.value)) return fail('{ value: number, currency: string }');
       if (m.currency !== undefined && (typeof m.currency !== 'string' || !/^[A-Z]{3}$/.test(m.currency))) {
         throw badRequest(`Validation failed: custom_fields: Expected a 3-letter currency code in 'currency' of field '${key}'`);
       }
-      return { value: m.value, currency: (m.currency) ?? state.company.default_currency };
+      return { value: m.value, currency: m.currency ?? state.company.default_currency };
     }
     case 'date':
-      if (typeof value !== 'string' || !isValidDate(value)) return fail("a date string (YYYY-MM-DD)");
+      if (typeof value !== 'string' || !isValidDate(value)) return fail('a date string (YYYY-MM-DD)');
       return value;
     case 'daterange': {
       const r = object();
@@ -121,7 +117,7 @@ function validateValue(state: AccountState, field: FieldRecord, value: unknown):
       return value;
     }
     case 'set': {
-      if (!Array.isArray(value) || value.some((v) => typeof v !== 'number' || !Number.isInteger(v))) return fail("an array of numbers");
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'number' || !Number.isInteger(v))) return fail('an array of numbers');
       const ids = value as number[];
       if (ids.length === 0) {
         throw badRequest(`Validation failed: custom_fields: Empty array is not allowed for multiple option field '${key}'; send null to clear it`);
@@ -145,7 +141,7 @@ function validateValue(state: AccountState, field: FieldRecord, value: unknown):
     case 'address': {
       const a = object();
       onlyKeys(a, ADDRESS_PARTS);
-      if (typeof a.value !== 'string') return fail("{ value: string, ...address parts }");
+      if (typeof a.value !== 'string') return fail('{ value: string, ...address parts }');
       const normalized: Record<string, unknown> = {};
       for (const part of ADDRESS_PARTS) {
         const v = a[part];
@@ -175,12 +171,7 @@ export interface CustomFieldOutput {
 }
 
 /** Every live custom field of the entity, set or not (unset ones as null), as v2 returns them. */
-export function serializeCustomFields(
-  state: AccountState,
-  entity: FieldEntity,
-  values: CustomFieldValues,
-  output: CustomFieldOutput,
-): Record<string, unknown> {
+export function serializeCustomFields(state: AccountState, entity: FieldEntity, values: CustomFieldValues, output: CustomFieldOutput): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const field of state.customFields(entity)) {
     if (output.keys && !output.keys.has(field.field_code)) continue;
@@ -202,7 +193,12 @@ export function customFieldOutput(params: Record<string, unknown>): CustomFieldO
   const raw = params.custom_fields;
   let keys: Set<string> | undefined;
   if (typeof raw === 'string' && raw.trim() !== '') {
-    keys = new Set(raw.split(',').map((k) => k.trim()).filter(Boolean));
+    keys = new Set(
+      raw
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    );
     if (keys.size > 15) throw badRequest('Validation failed: custom_fields: A maximum of 15 keys is allowed');
   }
   return { keys, optionLabels: params.include_option_labels === true };

@@ -36,9 +36,7 @@ export interface RequestContext {
   operation: SpecOperation;
 }
 
-export type RouteResult =
-  | { status: number; body: unknown }
-  | { status: number; raw: Buffer; headers: Record<string, string> };
+export type RouteResult = { status: number; body: unknown } | { status: number; raw: Buffer; headers: Record<string, string> };
 
 export interface RouteDefinition {
   api: ApiVersion;

@@ -109,11 +109,7 @@ export class AccountState {
         () => this.deals.live(),
       ),
       product: new SearchIndex<ProductRecord>(
-        (p) => [
-          ['name', p.name],
-          ...(p.code ? [['code', p.code] as const] : []),
-          ...this.customSearchValues('product', p.custom_fields),
-        ],
+        (p) => [['name', p.name], ...(p.code ? [['code', p.code] as const] : []), ...this.customSearchValues('product', p.custom_fields)],
         () => this.products.live(),
       ),
     };
@@ -229,7 +225,7 @@ function searchableText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
   if (typeof value === 'object' && value !== null && 'value' in value) {
-    const inner = (value).value;
+    const inner = value.value;
     if (typeof inner === 'string' || typeof inner === 'number') return String(inner);
   }
   return undefined;

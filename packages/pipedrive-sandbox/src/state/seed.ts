@@ -119,12 +119,14 @@ function seedSystemFields(state: AccountState, entity: FieldEntity, time: string
     let options: FieldOption[] | null = null;
     if (spec.fixedOptions) options = spec.fixedOptions.map((o) => ({ ...o }));
     else if (spec.optionLabels) options = spec.optionLabels.map((label) => ({ id: state.allocateOptionId(), label }));
-    state.insert(state.fields[entity], (id) => systemField(id, spec.code, spec.name, spec.type, time, {
-      description: spec.description ?? null,
-      options,
-      subfields: spec.subfields ?? null,
-      is_optional_response_field: spec.optionalResponse ?? false,
-    }));
+    state.insert(state.fields[entity], (id) =>
+      systemField(id, spec.code, spec.name, spec.type, time, {
+        description: spec.description ?? null,
+        options,
+        subfields: spec.subfields ?? null,
+        is_optional_response_field: spec.optionalResponse ?? false,
+      }),
+    );
   }
 }
 

@@ -13,9 +13,7 @@ export interface SnapshotMeta {
   budget?: { dayStartedAtMs: number; spentTokens: number };
 }
 
-export type SnapshotEntry =
-  | { kind: 'row'; table: string; row: { id: number } }
-  | { kind: 'fileContent'; id: number; base64: string };
+export type SnapshotEntry = { kind: 'row'; table: string; row: { id: number } } | { kind: 'fileContent'; id: number; base64: string };
 
 export function snapshotMeta(state: AccountState): SnapshotMeta {
   return {
@@ -54,7 +52,8 @@ export function restoreAccount(meta: SnapshotMeta, entries: Iterable<SnapshotEnt
   // A snapshot written while requests kept coming may hold options created after its counter was read.
   let maxOptionId = 0;
   for (const fields of Object.values(state.fields)) {
-    for (const field of fields.scan()) for (const option of field.options ?? []) if (typeof option.id === 'number') maxOptionId = Math.max(maxOptionId, option.id);
+    for (const field of fields.scan())
+      for (const option of field.options ?? []) if (typeof option.id === 'number') maxOptionId = Math.max(maxOptionId, option.id);
   }
   state.nextOptionId = Math.max(meta.nextOptionId, maxOptionId + 1);
   state.fieldKeySequence = meta.fieldKeySequence;

@@ -74,8 +74,14 @@ export function organizationRelationshipRoutes(): RouteDefinition[] {
       handle: (ctx) => {
         const rel = find(ctx);
         const body = (ctx.body ?? {}) as Partial<{ type: 'parent' | 'related'; rel_owner_org_id: number; rel_linked_org_id: number; org_id: number }>;
-        const owner = body.rel_owner_org_id === undefined ? rel.rel_owner_org_id : requireLive(ctx.state.organizations, body.rel_owner_org_id, 'rel_owner_org_id', 'Organization');
-        const linked = body.rel_linked_org_id === undefined ? rel.rel_linked_org_id : requireLive(ctx.state.organizations, body.rel_linked_org_id, 'rel_linked_org_id', 'Organization');
+        const owner =
+          body.rel_owner_org_id === undefined
+            ? rel.rel_owner_org_id
+            : requireLive(ctx.state.organizations, body.rel_owner_org_id, 'rel_owner_org_id', 'Organization');
+        const linked =
+          body.rel_linked_org_id === undefined
+            ? rel.rel_linked_org_id
+            : requireLive(ctx.state.organizations, body.rel_linked_org_id, 'rel_linked_org_id', 'Organization');
         if (owner === linked) throw badRequest('An organization cannot be related to itself.');
         ctx.state.change(ctx.state.organizationRelationships, rel, (r) => {
           if (body.type !== undefined) r.type = body.type;

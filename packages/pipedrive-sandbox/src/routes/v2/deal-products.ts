@@ -67,7 +67,8 @@ export function dealProductRoutes(): RouteDefinition[] {
         ctx.state.change(ctx.state.dealProducts, row, (dp) => {
           if (product) Object.assign(dp, { product_id: product.id, name: product.name });
           Object.assign(dp, numbers);
-          for (const key of ['comments', 'product_variation_id'] as const) if (has(body, key)) (dp as unknown as Record<string, unknown>)[key] = body[key] ?? null;
+          for (const key of ['comments', 'product_variation_id'] as const)
+            if (has(body, key)) (dp as unknown as Record<string, unknown>)[key] = body[key] ?? null;
           if (body.discount_type !== undefined) dp.discount_type = body.discount_type as DealProductRecord['discount_type'];
           if (body.tax_method !== undefined) dp.tax_method = body.tax_method as DealProductRecord['tax_method'];
           if (body.is_enabled !== undefined) dp.is_enabled = body.is_enabled === true;

@@ -181,9 +181,7 @@ function placement(state: AccountState, pipelineId: unknown, stageId: unknown): 
         ? state.pipelines.getLive(pipelineId)
         : undefined;
   if (!pipeline) throw badRequest(`Validation failed: pipeline_id: Pipeline with id ${asText(pipelineId)} not found`);
-  const firstStage = [...state.stages.live()]
-    .filter((s) => s.pipeline_id === pipeline.id)
-    .sort((a, b) => a.order_nr - b.order_nr || a.id - b.id)[0];
+  const firstStage = [...state.stages.live()].filter((s) => s.pipeline_id === pipeline.id).sort((a, b) => a.order_nr - b.order_nr || a.id - b.id)[0];
   if (!firstStage) throw badRequest(`Validation failed: pipeline_id: Pipeline ${pipeline.id} has no stages`);
   return { pipelineId: pipeline.id, stageId: firstStage.id };
 }

@@ -51,7 +51,11 @@ function listFields(ctx: RequestContext, entity: FieldEntity) {
 
 /** Base shape always; `ui_visibility`, `important_fields`, `required_fields` only when `include_fields` asks. */
 export function serializeField(ctx: RequestContext, f: FieldRecord): Record<string, unknown> {
-  const include = new Set(asText(ctx.params.include_fields ?? '').split(',').map((s) => s.trim()));
+  const include = new Set(
+    asText(ctx.params.include_fields ?? '')
+      .split(',')
+      .map((s) => s.trim()),
+  );
   return {
     field_name: f.field_name,
     field_code: f.field_code,
@@ -186,7 +190,10 @@ function updateOptions(ctx: RequestContext, entity: FieldEntity) {
   const field = optionField(ctx, entity);
   const body = ctx.body as { id: number; label: string }[];
   if (body.length === 0) throw badRequest('Validation failed: body: At least one option is required');
-  checkOptionIds(field, body.map((o) => o.id));
+  checkOptionIds(
+    field,
+    body.map((o) => o.id),
+  );
   body.forEach((o) => checkOptionLabel(o.label));
   const labels = new Map(body.map((o) => [o.id, o.label]));
   ctx.state.change(ctx.state.fields[entity], field, (f) => {

@@ -2,17 +2,7 @@ import { badRequest } from '../../errors';
 import type { AccountState } from '../../state/account';
 import type { Address, ContactItem, PersonRecord } from '../../state/records';
 import { parseTimestamp, rfc3339 } from '../../time';
-import {
-  checkLabelIds,
-  checkVisibleTo,
-  defaultVisibleTo,
-  has,
-  inUpdatedWindow,
-  nonEmptyString,
-  optionalRef,
-  requireUser,
-  updatedWindow,
-} from '../common';
+import { checkLabelIds, checkVisibleTo, defaultVisibleTo, has, inUpdatedWindow, nonEmptyString, optionalRef, requireUser, updatedWindow } from '../common';
 import { applyCustomFields, customFieldOutput, serializeCustomFields } from '../custom-fields';
 import type { RequestContext, RouteDefinition } from '../types';
 import { entityRoutes } from './crud';

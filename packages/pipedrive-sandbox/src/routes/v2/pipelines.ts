@@ -57,8 +57,7 @@ export function pipelineRoutes(): RouteDefinition[] {
       const pipelineId = ctx.params.pipeline_id as number | undefined;
       return (s) => !s.is_deleted && (pipelineId === undefined || s.pipeline_id === pipelineId);
     },
-    sortValue: (s, field) =>
-      field === 'update_time' ? s.update_time : field === 'add_time' ? s.add_time : field === 'order_nr' ? s.order_nr : null,
+    sortValue: (s, field) => (field === 'update_time' ? s.update_time : field === 'add_time' ? s.add_time : field === 'order_nr' ? s.order_nr : null),
     create: (ctx, body) => {
       const name = nonEmptyString(body.name, 'name');
       const pipelineId = requireLive(ctx.state.pipelines, body.pipeline_id, 'pipeline_id', 'Pipeline');

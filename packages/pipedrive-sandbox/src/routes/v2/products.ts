@@ -19,8 +19,7 @@ export function productRoutes(): RouteDefinition[] {
       const window = updatedWindow(ctx.params);
       return (p) => !p.is_deleted && (ownerId === undefined || p.owner_id === ownerId) && inUpdatedWindow(p.update_time, window);
     },
-    sortValue: (p, field) =>
-      field === 'update_time' ? p.update_time : field === 'add_time' ? p.add_time : field === 'name' ? p.name.toLowerCase() : null,
+    sortValue: (p, field) => (field === 'update_time' ? p.update_time : field === 'add_time' ? p.add_time : field === 'name' ? p.name.toLowerCase() : null),
     create: (ctx, body) => {
       const name = nonEmptyString(body.name, 'name');
       const ownerId = requireUser(ctx.state, body.owner_id ?? ctx.userId, 'owner_id');
@@ -89,7 +88,8 @@ function prices(ctx: RequestContext, productId: number, value: unknown): Product
   const seen = new Set<string>();
   return (value as Record<string, unknown>[]).map((p, i) => {
     const where = `prices.${i}`;
-    if (typeof p.currency !== 'string' || !/^[A-Z]{3}$/.test(p.currency)) throw badRequest(`Validation failed: ${where}.currency: Expected a 3-letter currency code`);
+    if (typeof p.currency !== 'string' || !/^[A-Z]{3}$/.test(p.currency))
+      throw badRequest(`Validation failed: ${where}.currency: Expected a 3-letter currency code`);
     if (seen.has(p.currency)) throw badRequest(`Validation failed: ${where}.currency: Only one price per currency is allowed`);
     seen.add(p.currency);
     for (const key of ['price', 'cost', 'direct_cost'] as const) {
@@ -117,9 +117,15 @@ export function billingFields(
 ): { frequency: BillingFrequency; cycles: number | null } {
   const frequency = (body.billing_frequency as BillingFrequency | undefined) ?? current.frequency;
   if (!BILLING_FREQUENCIES.includes(frequency)) throw badRequest(`Validation failed: billing_frequency: Expected one of ${BILLING_FREQUENCIES.join(', ')}`);
-  const cycles = has(body, 'billing_frequency_cycles') ? ((body.billing_frequency_cycles as number | null) ?? null) : frequency === 'one-time' ? null : current.cycles;
-  if (frequency === 'one-time' && cycles !== null) throw badRequest('Validation failed: billing_frequency_cycles: Must be null when billing_frequency is one-time');
-  if (frequency === 'weekly' && cycles === null) throw badRequest('Validation failed: billing_frequency_cycles: Cannot be null when billing_frequency is weekly');
+  const cycles = has(body, 'billing_frequency_cycles')
+    ? ((body.billing_frequency_cycles as number | null) ?? null)
+    : frequency === 'one-time'
+      ? null
+      : current.cycles;
+  if (frequency === 'one-time' && cycles !== null)
+    throw badRequest('Validation failed: billing_frequency_cycles: Must be null when billing_frequency is one-time');
+  if (frequency === 'weekly' && cycles === null)
+    throw badRequest('Validation failed: billing_frequency_cycles: Cannot be null when billing_frequency is weekly');
   if (cycles !== null && (!Number.isInteger(cycles) || cycles < 1 || cycles > 208)) {
     throw badRequest('Validation failed: billing_frequency_cycles: Must be a positive integer up to 208');
   }

@@ -68,7 +68,8 @@ export function searchRoutes(): RouteDefinition[] {
         }
         if ((!types || types.includes('file')) && (!fields || fields.includes('name'))) {
           for (const file of ctx.state.files.live()) {
-            if (matches(file.name.toLowerCase(), term.toLowerCase(), exact)) results.push({ type: 'file', hit: { id: file.id, score: exact ? 1 : 0.5, customValues: [], notes: [] } });
+            if (matches(file.name.toLowerCase(), term.toLowerCase(), exact))
+              results.push({ type: 'file', hit: { id: file.id, score: exact ? 1 : 0.5, customValues: [], notes: [] } });
           }
         }
         results.sort((a, b) => b.hit.score - a.hit.score || a.type.localeCompare(b.type) || a.hit.id - b.hit.id);
@@ -100,7 +101,8 @@ export function searchRoutes(): RouteDefinition[] {
         // Case-sensitive, unlike the other searches: the lower-cased index narrows, the real value decides.
         const index = ctx.state.searchIndexes[entity] as unknown as SearchIndex<{ id: number }>;
         const lower = term.toLowerCase();
-        const candidates = match === 'exact' ? index.exact(field, term) : index.matching(field, (v) => (match === 'beginning' ? v.startsWith(lower) : v.includes(lower)));
+        const candidates =
+          match === 'exact' ? index.exact(field, term) : index.matching(field, (v) => (match === 'beginning' ? v.startsWith(lower) : v.includes(lower)));
         const table = tableOf(ctx.state, entity);
         const ids = candidates
           .filter((id) => {
@@ -130,7 +132,12 @@ function searchTerm(raw: unknown, exact: boolean): string {
 }
 
 function fieldList(raw: unknown): string[] | undefined {
-  return typeof raw === 'string' ? raw.split(',').map((f) => f.trim()).filter(Boolean) : undefined;
+  return typeof raw === 'string'
+    ? raw
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean)
+    : undefined;
 }
 
 function matches(lowerValue: string, lowerTerm: string, exact: boolean): boolean {
