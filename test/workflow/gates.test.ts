@@ -2,6 +2,7 @@ import { sendApproval, sendRejection, queryStatus } from '../../src/cli/commands
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { approveSignal, rejectSignal, rollbackSignal } from '../../src/workflows/messages';
 import type { MigrationResult } from '../../src/workflows/migration';
+import { waitFor } from '../support/wait';
 import { atGate, createWorkflowWorld, fakeMigration, startMigrationWorkflow, statusWhen, uniqueId, type WorkflowWorld } from '../support/workflow-world';
 
 const BY = 'gate-reviewer';
@@ -36,6 +37,8 @@ describe('gate decisions (Updates and signals) on the migration workflow', () =>
       /refused a approve signal from early-signal/u.test(s.gateMessage ?? ''),
     );
     expect(refusedSignal.gateMessage).toMatch(/no gate is open \(the migration is at EXTRACT\)/u);
+    // The gate message shows at once; its audit is an activity the workflow runs next.
+    await waitFor('the refused signal to be audited', () => fake.callsTo('recordDecision').length > 0);
     expect(fake.callsTo('recordDecision')).toEqual([
       expect.objectContaining({
         gate: 'MAPPING_REVIEW',
