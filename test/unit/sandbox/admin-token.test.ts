@@ -11,6 +11,21 @@ import { call, start, v2 } from './helpers';
 
 const ADMIN = 'admin-secret-7f3a';
 
+/** A client of an empty account, recording which collections the API-listing fingerprint lists. */
+function emptyAccountClient(): { calls: string[]; client: PipedriveClient } {
+  const calls: string[] = [];
+  const client = {
+    listPages: async function* (collection: string) {
+      calls.push(collection);
+      yield [] as { id: number }[];
+    },
+    listFields: async () => [],
+    listActivityTypes: async () => [],
+    listUsers: async () => [],
+  } as unknown as PipedriveClient;
+  return { calls, client };
+}
+
 describe('the sandbox admin API token', () => {
   const open: RunningSandbox[] = [];
   const started = async (options: Parameters<typeof start>[0] = {}) => {
@@ -81,16 +96,7 @@ describe('the sandbox admin API token', () => {
   it('a sandbox without its admin API (as a real account) answers 404 there, and is fingerprinted through the public API', async () => {
     const sandbox = await started({ adminApi: false });
     expect((await call(sandbox, 'GET', '/_sandbox/fingerprint', { token: null })).status).toBe(404);
-    const calls: string[] = [];
-    const client = {
-      listPages: async function* (collection: string) {
-        calls.push(collection);
-        yield [] as { id: number }[];
-      },
-      listFields: async () => [],
-      listActivityTypes: async () => [],
-      listUsers: async () => [],
-    } as unknown as PipedriveClient;
+    const { calls, client } = emptyAccountClient();
     const taken = await accountFingerprinter.take(client, sandbox.url);
     expect(taken.method).toBe('api-listing');
     expect(calls.length).toBeGreaterThan(0);
@@ -99,16 +105,7 @@ describe('the sandbox admin API token', () => {
   it('never asks a real Pipedrive account for the sandbox admin API', async () => {
     expect(['https://acme.pipedrive.com', 'https://pipedrive.com/', 'https://ACME.Pipedrive.com/api'].every(isPipedriveCloud)).toBe(true);
     expect(['http://127.0.0.1:8787', 'https://sandbox.example.com', 'https://pipedrive.com.example.org'].some(isPipedriveCloud)).toBe(false);
-    const calls: string[] = [];
-    const client = {
-      listPages: async function* (collection: string) {
-        calls.push(collection);
-        yield [] as { id: number }[];
-      },
-      listFields: async () => [],
-      listActivityTypes: async () => [],
-      listUsers: async () => [],
-    } as unknown as PipedriveClient;
+    const { client } = emptyAccountClient();
     const get = jest.spyOn(axios, 'get');
     try {
       expect((await accountFingerprinter.take(client, 'https://acme.pipedrive.com')).method).toBe('api-listing');
