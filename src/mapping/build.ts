@@ -22,13 +22,24 @@ import {
 import { effectiveOptions, type BuildContext } from './context';
 import { computeDerived, isImagingDocument } from './derived';
 import { defaultFieldMap } from './default-map';
-import { customFieldOf, type FieldMap, type FieldRule, type MapOptions } from './field-map';
+import { customFieldOf, type FieldMap, type FieldRule, type MapOptions, type MappedTarget } from './field-map';
 import { applyPhiDecisions, applyTreatment, effectiveCustomType } from './phi';
+import { keptOnRecord, reviewText } from './review';
 import { applyTransform, transformRefs, type RuleResult } from './rule-transforms';
 import { SOURCE_KEY_LOCATIONS, formatMarker, sourceKeys } from './source-keys';
 import { COMPOSED_FIELDS, STANDARD_FIELDS } from './standard-fields';
 import { LIMITS, composeHtml, composeText, truncateChars } from './transforms/text';
-import { RECORD_KINDS, fieldId, type BuildOutcome, type BuildWarning, type FieldValue, type LogicalRecord, type RefKey, type TargetEntity } from './types';
+import {
+  RECORD_KINDS,
+  fieldId,
+  type BuildOutcome,
+  type BuildWarning,
+  type FieldValue,
+  type LogicalRecord,
+  type RefKey,
+  type ReviewValue,
+  type TargetEntity,
+} from './types';
 
 export { LOAD_ORDER } from './types';
 
@@ -65,6 +76,8 @@ function build(bundle: SourceBundle, ctx: BuildContext): BuildOutcome {
   const warnings: BuildWarning[] = [];
   const refs: RefKey[] = [];
   const composedParts = new Map<string, string[]>();
+  const review: ReviewValue[] = [];
+  let reviewTarget: MappedTarget | undefined;
   let reject: { column: string | null; reason: string } | undefined;
 
   for (const { rule, treatment } of plan.active) {
@@ -77,6 +90,15 @@ function build(bundle: SourceBundle, ctx: BuildContext): BuildOutcome {
 
     const field = rule.target.field;
     if (field.kind === 'not_migrated') continue;
+    if (rule.transform.name === 'kept_for_review') {
+      reviewTarget = field;
+      continue;
+    }
+    for (const refused of result.refused ?? []) {
+      // A de-identified rule's refused value is kept de-identified too (or not at all).
+      const kept = applyTreatment(refused, treatment);
+      if (typeof kept === 'string' && kept.trim() !== '') review.push({ ruleId: rule.id, field: fieldId(field), kind: 'refused', value: kept, kept: false });
+    }
     const value = applyTreatment(result.value, treatment);
     if (field.kind === 'standard' && COMPOSED_FIELDS[entity]?.[field.name] !== undefined) {
       const parts = composedParts.get(field.name) ?? [];
@@ -87,15 +109,44 @@ function build(bundle: SourceBundle, ctx: BuildContext): BuildOutcome {
     const limited = limitLength(value, lengthLimit(ctx.map, entity, field, treatment));
     if (limited.truncated) {
       record.truncated.push(fieldId(field));
-      warnings.push({ ruleId: rule.id, column: null, code: 'truncated', reason: `${fieldId(field)} cut to Pipedrive's limit` });
+      warnings.push({ ruleId: rule.id, column: null, code: 'truncated', reason: `${fieldId(field)} cut to Pipedrive's limit: kept whole for review` });
+      review.push({ ruleId: rule.id, field: fieldId(field), kind: 'shortened', value: value as string, kept: false });
     }
     if (field.kind === 'custom') record.custom[field.name] = limited.value;
     else record.fields[field.name] = limited.value;
   }
   if (reject) return { kind: 'reject', entity, sourceKey, column: reject.column, reason: reject.reason };
 
-  composeFields(record, composedParts, sourceKey, warnings);
-  return { kind: 'record', entity, sourceKey, record, refs, warnings };
+  placeReview(record, review, composedParts, ctx.map, reviewTarget);
+  composeFields(record, composedParts, sourceKey, warnings, review);
+  for (const v of review) v.kept = keptOnRecord(record, v.value);
+  return { kind: 'record', entity, sourceKey, record, refs, warnings, review };
+}
+
+/**
+ * Puts the record's refused and shortened values where they stay on it: the field of the kind's `kept_for_review`
+ * rule (the review field; always written, null when empty, so an update clears it), else a last part of the entity's
+ * note-like field. A value another field already holds whole (an invalid phone in Phones Needing Review) is not repeated.
+ */
+function placeReview(
+  record: LogicalRecord,
+  review: ReviewValue[],
+  composedParts: Map<string, string[]>,
+  map: FieldMap,
+  target: MappedTarget | undefined,
+): void {
+  const pending = review.filter((v) => !keptOnRecord(record, v.value, [...composedParts.values()].flat()));
+  if (target !== undefined) {
+    const text = reviewText(pending, lengthLimit(map, record.entity, target, 'none'));
+    if (target.kind === 'custom') record.custom[target.name] = text;
+    else record.fields[target.name] = text;
+    return;
+  }
+  const noteField = Object.keys(COMPOSED_FIELDS[record.entity] ?? {})[0];
+  if (noteField === undefined || pending.length === 0) return;
+  const parts = composedParts.get(noteField) ?? [];
+  parts.push(`Values needing review:\n${reviewText(pending, null)}`);
+  composedParts.set(noteField, parts);
 }
 
 /** Rows that are this entity's by table but not by rule: skipped with the rule as reason. */
@@ -167,7 +218,7 @@ function limitLength(value: FieldValue, limit: number | null): { value: FieldVal
 }
 
 /** Join the parts of composed fields; append the exactly-once marker where the entity keeps its key in one. */
-function composeFields(record: LogicalRecord, parts: Map<string, string[]>, sourceKey: string, warnings: BuildWarning[]): void {
+function composeFields(record: LogicalRecord, parts: Map<string, string[]>, sourceKey: string, warnings: BuildWarning[], review: ReviewValue[]): void {
   const composed = COMPOSED_FIELDS[record.entity] ?? {};
   const location = SOURCE_KEY_LOCATIONS[record.entity];
   for (const [name, format] of Object.entries(composed)) {
@@ -180,6 +231,8 @@ function composeFields(record: LogicalRecord, parts: Map<string, string[]>, sour
     if (result.truncated) {
       record.truncated.push(name);
       warnings.push({ ruleId: `${record.entity}.${name}`, column: null, code: 'truncated', reason: `${name} cut to Pipedrive's 100 KB limit` });
+      // Nothing on the record holds more than this field: the whole text is counted as shortened and not kept.
+      review.push({ ruleId: `${record.entity}.${name}`, field: name, kind: 'shortened', value: (fieldParts ?? []).join('\n'), kept: false });
     }
   }
 }

@@ -6,6 +6,7 @@ import { TXCASE_STATUSES, type DentrixTable } from '../dentrix/types';
 import type { DerivedSourceName } from './derived-names';
 import { FIELD_MAP_FORMAT, type CustomFieldDef, type FieldMap, type FieldRule, type PipelineDef, type RuleSource } from './field-map';
 import { parseFieldMap } from './map-validation';
+import { REVIEW_FIELD } from './review';
 import { PATIENT_ID_FIELD, SOURCE_KEY_FIELD } from './source-keys';
 import { RECORD_KINDS, type RecordKind, type TargetEntity } from './types';
 
@@ -38,6 +39,31 @@ function sourceKeyRule(kind: RecordKind): RuleInput {
     transform: t('source_key'),
     phi: 'none',
     rationale: 'exactly-once key: searchable, so a create whose response was lost is found before creating again',
+  };
+}
+
+/** Kinds whose entity takes custom fields: their refused and shortened values go to a review field (activities, notes and deal products keep them in their note-like field). */
+const REVIEW_RULE_KINDS = [
+  'household',
+  'employer',
+  'referral',
+  'carrier',
+  'proccode',
+  'patient',
+  'newpatient',
+  'txcase',
+] as const satisfies readonly RecordKind[];
+
+function reviewRule(kind: RecordKind): RuleInput {
+  return {
+    id: `${kind}.values_for_review`,
+    kind,
+    source: constant,
+    target: custom(RECORD_KINDS[kind].entity, REVIEW_FIELD),
+    transform: t('kept_for_review'),
+    phi: 'none',
+    rationale:
+      "values a transform refused or cut to Pipedrive's limit, whole and as typed, so nothing is dropped silently (only the record's own approved fields, de-identified as approved)",
   };
 }
 
@@ -1158,6 +1184,7 @@ function defaultRules(): RuleInput[] {
       rationale:
         'Pipedrive files take no description or date; size and hash are checked against the file before upload (a mismatch rejects the document with its reason)',
     },
+    ...REVIEW_RULE_KINDS.map(reviewRule),
   ];
 }
 
@@ -1212,6 +1239,7 @@ export function defaultFieldMap(): FieldMap {
           typed('Balance Forward', 'monetary'),
           typed('Employer', 'org'),
           typed('Referral Source', 'org'),
+          typed(REVIEW_FIELD, 'text'),
         ],
         organization: [
           varchar(SOURCE_KEY_FIELD, true),
@@ -1223,6 +1251,7 @@ export function defaultFieldMap(): FieldMap {
           varchar('Group Name'),
           varchar('Payer ID', true),
           typed('Annual Maximum', 'monetary'),
+          typed(REVIEW_FIELD, 'text'),
         ],
         deal: [
           varchar(SOURCE_KEY_FIELD, true),
@@ -1234,8 +1263,9 @@ export function defaultFieldMap(): FieldMap {
           typed('Insurance Estimate', 'monetary'),
           typed('Patient Balance', 'monetary'),
           typed('Adjustment', 'monetary'),
+          typed(REVIEW_FIELD, 'text'),
         ],
-        product: [varchar(SOURCE_KEY_FIELD, true), varchar('CDT Code', true), varchar('CDT Category')],
+        product: [varchar(SOURCE_KEY_FIELD, true), varchar('CDT Code', true), varchar('CDT Category'), typed(REVIEW_FIELD, 'text')],
       },
       pipelines: [{ name: PIPELINE, stages: ['Proposed', 'Accepted', 'In Progress', 'Completed', 'On Hold'], statusMap: STATUS_MAP }],
       activityTypes: [

@@ -7,6 +7,7 @@ export * from './bundles';
 export * from './context';
 export * from './phi';
 export * from './build';
+export * from './review';
 export * from './pipedrive-body';
 export * from './schema';
 export * from './diff';

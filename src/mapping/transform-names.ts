@@ -57,5 +57,6 @@ export const TRANSFORM_NAMES = [
   'document_file_name',
   'cdt_code',
   'recall_due_date',
+  'kept_for_review',
 ] as const;
 export type TransformName = (typeof TRANSFORM_NAMES)[number];

@@ -106,6 +106,23 @@ export interface BuildWarning {
   reason: string;
 }
 
+export const REVIEW_KINDS = ['refused', 'shortened'] as const;
+/** refused: the transform did not accept the value (its field is left empty); shortened: cut to Pipedrive's limit. */
+export type ReviewKind = (typeof REVIEW_KINDS)[number];
+
+/** A source value kept for review on its record (review.ts): the value itself is PHI, never in logs or errors. */
+export interface ReviewValue {
+  /** The rule (or composed field) the value came through. */
+  ruleId: string;
+  /** The target field, as the diff names it (`emails`, `custom:Preferred Name`, `content`). */
+  field: string;
+  kind: ReviewKind;
+  /** The whole value as the source has it (after the rule's de-identification, if any). */
+  value: string;
+  /** Whether the built record holds the whole value somewhere (its review field, another field). */
+  kept: boolean;
+}
+
 export type BuildOutcome =
   | {
       kind: 'record';
@@ -115,6 +132,8 @@ export type BuildOutcome =
       /** The Pipedrive ids this record was built with (owners, organizations, persons, deals, products, stages). */
       refs: RefKey[];
       warnings: BuildWarning[];
+      /** Source values refused or shortened on the way, each kept on the record where it fits. */
+      review?: ReviewValue[];
     }
   | { kind: 'skip'; entity: TargetEntity; sourceKey: string; reason: string }
   | { kind: 'reject'; entity: TargetEntity; sourceKey: string; column: string | null; reason: string };

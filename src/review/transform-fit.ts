@@ -71,6 +71,7 @@ const OUTPUTS: Record<TransformName, TransformOutput> = {
   document_file_name: 'text',
   cdt_code: 'text',
   recall_due_date: 'date',
+  kept_for_review: 'text',
 };
 
 export function transformOutput(transform: FieldRule['transform']): TransformOutput {

@@ -7,16 +7,16 @@ import { define, NO_PARAMS, none, text, firstColumn, type RuleWarning, type Tran
 export const CONTACT_TRANSFORMS = {
   emails: define({
     params: z.object({ label: z.enum(['work', 'home', 'other']) }).strict(),
-    description: 'emails trimmed, lower-cased and validated; invalid ones dropped and counted',
+    description: 'emails trimmed, lower-cased and validated; invalid ones kept for review and counted',
     apply: (input) => {
-      const { emails, invalid } = normaliseEmails(text(input.values[0]));
+      const { emails, invalid, refused } = normaliseEmails(text(input.values[0]));
       const warnings: RuleWarning[] = Array.from({ length: invalid }, () => ({
         column: firstColumn(input),
         code: 'invalid_email_dropped' as const,
-        reason: 'not a valid email address: dropped',
+        reason: 'not a valid email address: kept for review',
       }));
       const value = emails.length === 0 ? null : emails.map((email, i) => ({ value: email, label: input.params.label, primary: i === 0 }));
-      return { value, warnings };
+      return { value, warnings, refused };
     },
   }),
 
@@ -24,10 +24,11 @@ export const CONTACT_TRANSFORMS = {
     params: NO_PARAMS,
     description: 'one email address, validated',
     apply: (input) => {
-      const { emails, invalid } = normaliseEmails(text(input.values[0]));
+      const { emails, invalid, refused } = normaliseEmails(text(input.values[0]));
       const warnings: RuleWarning[] =
-        emails.length === 0 && invalid > 0 ? [{ column: firstColumn(input), code: 'invalid_email_dropped', reason: 'not a valid email address: dropped' }] : [];
-      return { value: emails[0] ?? null, warnings };
+        invalid > 0 ? [{ column: firstColumn(input), code: 'invalid_email_dropped', reason: 'not a valid email address: kept for review' }] : [];
+      // One address moves: the others typed with it are kept for review too.
+      return { value: emails[0] ?? null, warnings, refused: [...refused, ...emails.slice(1)] };
     },
   }),
 
@@ -39,16 +40,16 @@ export const CONTACT_TRANSFORMS = {
 
   phones: define({
     params: z.object({ labels: z.array(z.enum(['work', 'home', 'mobile', 'other'])).min(1) }).strict(),
-    description: 'phones to E.164 with label and extension; invalid ones dropped and counted',
+    description: 'phones to E.164 with label and extension; invalid ones kept for review and counted',
     apply: ({ values, columns, params, env }) => {
       const entries = params.labels.map((label, i) => ({ raw: text(values[i]), label }));
-      const { phones, invalidLabels } = normalisePhones(entries, env.options.phoneRegion);
+      const { phones, invalidLabels, invalidRaw } = normalisePhones(entries, env.options.phoneRegion);
       const warnings: RuleWarning[] = invalidLabels.map((label) => ({
         column: columns[params.labels.indexOf(label as never)] ?? null,
         code: 'invalid_phone_dropped' as const,
-        reason: `${label} phone is not a valid number: dropped`,
+        reason: `${label} phone is not a valid number: kept for review`,
       }));
-      return { value: phones.length === 0 ? null : phones, warnings };
+      return { value: phones.length === 0 ? null : phones, warnings, refused: invalidRaw.map((p) => p.raw) };
     },
   }),
 
@@ -56,10 +57,15 @@ export const CONTACT_TRANSFORMS = {
     params: NO_PARAMS,
     description: 'one phone to E.164 (extension kept)',
     apply: (input) => {
-      const parsed = normalisePhone(text(input.values[0]), input.env.options.phoneRegion);
+      const raw = text(input.values[0]);
+      const parsed = normalisePhone(raw, input.env.options.phoneRegion);
       if (parsed.ok) return none(parsed.value);
-      return parsed.reason === 'invalid'
-        ? { value: null, warnings: [{ column: firstColumn(input), code: 'invalid_phone_dropped', reason: 'not a valid phone number: dropped' }] }
+      return parsed.reason === 'invalid' && raw !== null
+        ? {
+            value: null,
+            warnings: [{ column: firstColumn(input), code: 'invalid_phone_dropped', reason: 'not a valid phone number: kept for review' }],
+            refused: [raw.trim()],
+          }
         : none();
     },
   }),

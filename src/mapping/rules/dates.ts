@@ -35,7 +35,11 @@ export const DATE_TRANSFORMS = {
       if (value === null) return none();
       return isValidLocalDate(value)
         ? none(value)
-        : { value: null, warnings: [{ column: firstColumn(input), code: 'invalid_value_dropped', reason: 'not a calendar date: dropped' }] };
+        : {
+            value: null,
+            warnings: [{ column: firstColumn(input), code: 'invalid_value_dropped', reason: 'not a calendar date: kept for review' }],
+            refused: [value],
+          };
     },
   }),
 
@@ -49,7 +53,11 @@ export const DATE_TRANSFORMS = {
         return none(localDateToUtcIso(value, input.env.ctx.timezone));
       } catch (error) {
         if (!(error instanceof InvalidDateTimeError)) throw error;
-        return { value: null, warnings: [{ column: firstColumn(input), code: 'invalid_value_dropped', reason: `${error.reason}: dropped` }] };
+        return {
+          value: null,
+          warnings: [{ column: firstColumn(input), code: 'invalid_value_dropped', reason: `${error.reason}: kept for review` }],
+          refused: [value],
+        };
       }
     },
   }),
@@ -86,7 +94,7 @@ export const DATE_TRANSFORMS = {
         if (!(error instanceof InvalidDateTimeError)) throw error;
         return input.params.required
           ? { value: null, reject: { column, reason: error.reason } }
-          : { value: null, warnings: [{ column, code: 'invalid_value_dropped', reason: `${error.reason}: dropped` }] };
+          : { value: null, warnings: [{ column, code: 'invalid_value_dropped', reason: `${error.reason}: kept for review` }], refused: [value] };
       }
     },
   }),

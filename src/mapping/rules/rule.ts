@@ -21,6 +21,8 @@ export interface RuleWarning {
 export interface RuleResult {
   value: FieldValue;
   warnings?: RuleWarning[];
+  /** Source values the transform refused, as typed: the builder keeps them for review on the record (PHI: never in warnings). */
+  refused?: string[];
   /** The record cannot be built: quarantined with this column and reason. */
   reject?: { column: string | null; reason: string };
   /** The record is skipped by rule with this reason. */

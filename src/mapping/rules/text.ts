@@ -7,6 +7,12 @@ import { define, NO_PARAMS, none, text, firstColumn, type TransformDef } from '.
 export const TEXT_TRANSFORMS = {
   not_migrated: define({ params: NO_PARAMS, description: 'nothing moves', apply: () => none() }),
 
+  kept_for_review: define({
+    params: NO_PARAMS,
+    description: "the record's values that other rules refused or cut to Pipedrive's limit, one per line (filled in by the builder)",
+    apply: () => none(),
+  }),
+
   text: define({
     params: z.object({ multiline: z.boolean().default(false) }).strict(),
     description: 'trimmed text (one line unless multiline)',

@@ -24,7 +24,11 @@ export const VALUE_TRANSFORMS = {
         case 'null':
           return none();
         case 'warn':
-          return { value: null, warnings: [{ column, code: 'unmapped_value', reason: 'value not in the value map: left empty' }] };
+          return {
+            value: null,
+            warnings: [{ column, code: 'unmapped_value', reason: 'value not in the value map: kept for review' }],
+            refused: [text(raw) ?? ''],
+          };
         case 'reject':
           return { value: null, reject: { column, reason: 'value not in the value map' } };
       }

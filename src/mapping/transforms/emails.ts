@@ -12,18 +12,21 @@ export const isEmailAddress = (email: string): boolean => isEmail(email, { allow
 export interface EmailsResult {
   /** Valid addresses, lower-cased, in the order typed, without duplicates. */
   emails: string[];
-  /** How many non-empty entries were not valid addresses (the values are not kept: they may be PHI). */
+  /** How many non-empty entries were not valid addresses. */
   invalid: number;
+  /** Those entries as typed (trimmed), for the record's review field: PHI, never in warnings or logs. */
+  refused: string[];
 }
 
 export function normaliseEmails(raw: string | null | undefined): EmailsResult {
-  const result: EmailsResult = { emails: [], invalid: 0 };
+  const result: EmailsResult = { emails: [], invalid: 0, refused: [] };
   if (raw == null) return result;
   for (const entry of splitEntries(raw)) {
     const email = cleanEntry(entry);
     if (email === '') continue;
     if (!isEmailAddress(email)) {
       result.invalid += 1;
+      result.refused.push(entry.trim());
     } else if (!result.emails.includes(email)) {
       result.emails.push(email);
     }

@@ -3,13 +3,13 @@
  * escaped and line breaks become `<br>`), and truncation to Pipedrive's limits with a flag the diff can report.
  */
 
-/** Pipedrive limits: varchar custom fields hold 255 characters; notes and activity notes 100 KB. */
+/** Pipedrive limits: varchar custom fields hold 255 characters, `text` ones 65k; notes and activity notes 100 KB. */
 export const LIMITS = {
   varchar: 255,
   /** Standard short fields (names, titles, subjects): Pipedrive does not document a limit; 255 is safe. */
   shortText: 255,
-  /** `text` custom fields: undocumented; we hold them to the documented 100 KB note limit. */
-  longTextChars: 100_000,
+  /** `text` custom fields: "Long text (up to 65k characters)" in the specs' field_type table (65,000 to be safe). */
+  longTextChars: 65_000,
   noteBytes: 100_000,
 } as const;
 

@@ -183,13 +183,17 @@ describe('PHI on persons', () => {
     expect(() => buildPerson(clinical, f.context({ phi }))).toThrow('patient.ssn never moves');
   });
 
-  it('cuts an over-long narrative to the field limit and flags it for the diff', () => {
+  it("cuts an over-long narrative to the specs' 65k limit of a text field, flags it for the diff and counts it as not kept", () => {
     const long = f.patientBundle({ clinicalNotes: [f.clinicalNote({ note_text: 'x'.repeat(120_000) })] });
     const outcome = buildPerson(long, f.context({ phi: { include: [{ rule: 'patient.clinical_narrative', deidentify: 'none' }] } }));
     const person = record(outcome);
-    expect((person.custom['Clinical Narrative'] as string).length).toBe(100_000);
+    expect((person.custom['Clinical Narrative'] as string).length).toBe(65_000);
     expect(person.truncated).toEqual(['custom:Clinical Narrative']);
     expect(outcome).toMatchObject({ warnings: [{ code: 'truncated', ruleId: 'patient.clinical_narrative' }] });
+    // The review field is a text field too: 120,000 characters fit nowhere on the person, and the count says so.
+    expect(outcome.kind === 'record' && outcome.review).toEqual([
+      { ruleId: 'patient.clinical_narrative', field: 'custom:Clinical Narrative', kind: 'shortened', value: expect.any(String), kept: false },
+    ]);
   });
 });
 
@@ -207,7 +211,12 @@ describe('new-patient booking → minimal person', () => {
       phones: [{ value: '+17732025862', label: 'other', primary: true }],
       owner_id: 902,
     });
-    expect(record(outcome).custom).toEqual({ 'Email Missing': 'Yes', 'Phones Needing Review': null, 'Dentrix Source Key': 'newpatient:appt:502' });
+    expect(record(outcome).custom).toEqual({
+      'Email Missing': 'Yes',
+      'Phones Needing Review': null,
+      'Dentrix Source Key': 'newpatient:appt:502',
+      'Values Needing Review': null,
+    });
   });
 
   it('is skipped under newPatientBooking = skip, and for bookings that have a patient', () => {

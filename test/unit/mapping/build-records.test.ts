@@ -29,7 +29,7 @@ describe('organizations', () => {
     const outcome = buildOrganization({ kind: 'household', guarantor: f.patient(), members: family }, f.context());
     expect(outcome).toMatchObject({ kind: 'record', sourceKey: 'household:5' });
     expect(record(outcome).fields).toEqual({ name: "Zoë O'Brien Household", owner_id: 901, address: '12 Lake St, Chicago, IL 60601' });
-    expect(record(outcome).custom).toEqual({ Type: 'Household', 'Dentrix Source Key': 'household:5' });
+    expect(record(outcome).custom).toEqual({ Type: 'Household', 'Dentrix Source Key': 'household:5', 'Values Needing Review': null });
   });
 
   it('skips a patient who is not a guarantor', () => {
@@ -44,7 +44,7 @@ describe('organizations', () => {
   it('employers: typed Employer, phone in E.164 with its extension; no name is a reject', () => {
     const employer = record(buildOrganization({ kind: 'employer', employer: f.employer() }, f.context()));
     expect(employer.fields.name).toBe('Acme Widgets');
-    expect(employer.custom).toEqual({ Phone: '+13125550100 ext. 12', Type: 'Employer', 'Dentrix Source Key': 'employer:3' });
+    expect(employer.custom).toEqual({ Phone: '+13125550100 ext. 12', Type: 'Employer', 'Dentrix Source Key': 'employer:3', 'Values Needing Review': null });
     expect(buildOrganization({ kind: 'employer', employer: f.employer({ employer_name: '  ' }) }, f.context())).toMatchObject({
       kind: 'reject',
       column: 'employer_name',
@@ -59,6 +59,7 @@ describe('organizations', () => {
       Email: 'front@ortho.example',
       Type: 'Referral Source',
       'Dentrix Source Key': 'referral:4',
+      'Values Needing Review': null,
     });
   });
 
@@ -85,7 +86,12 @@ describe('products', () => {
       description: 'Crown - porcelain fused to high noble metal',
       prices: [{ currency: 'CAD', price: 1200 }],
     });
-    expect(product.custom).toEqual({ 'CDT Code': 'D2750', 'CDT Category': 'Prosthodontics', 'Dentrix Source Key': 'proccode:30' });
+    expect(product.custom).toEqual({
+      'CDT Code': 'D2750',
+      'CDT Category': 'Prosthodontics',
+      'Dentrix Source Key': 'proccode:30',
+      'Values Needing Review': null,
+    });
   });
 });
 
@@ -131,6 +137,7 @@ describe('treatment plans → deals', () => {
       'Patient Balance': { value: 600.4, currency: 'USD' },
       Adjustment: { value: -50.1, currency: 'USD' },
       'Dentrix Source Key': 'txcase:9',
+      'Values Needing Review': null,
     });
     expect(referencesOf('deal', plan())).toEqual(outcome.kind === 'record' ? outcome.refs : []);
   });

@@ -98,8 +98,9 @@ describe('schema requirements', () => {
       'Insurance Estimate',
       'Patient Balance',
       'Adjustment',
+      'Values Needing Review',
     ]);
-    expect(schema.customFields.product.map((x) => x.name)).toEqual(['Dentrix Source Key', 'CDT Code', 'CDT Category']);
+    expect(schema.customFields.product.map((x) => x.name)).toEqual(['Dentrix Source Key', 'CDT Code', 'CDT Category', 'Values Needing Review']);
     expect(schema.pipelines).toEqual([{ name: 'Treatment Plans', stages: ['Proposed', 'Accepted', 'In Progress', 'Completed', 'On Hold'] }]);
     expect(schema.activityTypes).toEqual([
       { name: 'Meeting', key_string: 'meeting', icon_key: 'meeting' },

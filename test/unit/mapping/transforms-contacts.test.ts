@@ -64,7 +64,12 @@ describe('emails', () => {
     ['zoë@', [], 1],
     ['zoë@localhost', [], 1],
   ])('%j → %j (%d invalid)', (raw, emails, invalid) => {
-    expect(normaliseEmails(raw)).toEqual({ emails, invalid });
+    expect(normaliseEmails(raw)).toMatchObject({ emails, invalid });
+    expect(normaliseEmails(raw).refused).toHaveLength(invalid);
+  });
+
+  it('returns the refused entries as typed, for the review field', () => {
+    expect(normaliseEmails(' good@example.com; Bad@ ,  no email ').refused).toEqual(['Bad@', 'no email']);
   });
 
   it('single email tells empty from invalid', () => {

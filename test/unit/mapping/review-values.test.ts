@@ -1,0 +1,101 @@
+import { ReviewCounter, buildNote, buildPerson, keptOnRecord, reviewText, type BuildOutcome } from '../../../src/mapping';
+import * as f from './fixtures';
+
+function built(outcome: BuildOutcome) {
+  if (outcome.kind !== 'record') throw new Error(`expected a record, got ${outcome.kind}`);
+  return { record: outcome.record, review: outcome.review ?? [], warnings: outcome.warnings };
+}
+
+const LONG_NAME = 'Zoë ' + 'Marie-Louise '.repeat(30).trim();
+
+describe('values a transform refuses or shortens are kept on their record', () => {
+  const patient = f.patient({
+    email: 'zoë.ng@example.com; zoe.obrien@',
+    mobile_phone: '555-01',
+    preferred_name: LONG_NAME,
+    last_visit_date: '2024-02-30',
+  });
+  const outcome = buildPerson(f.patientBundle({ patient }), f.context());
+  const { record, review, warnings } = built(outcome);
+
+  it('moves the internationalized address and keeps the refused one, the bad phone, the cut name and the bad date', () => {
+    expect(record.fields.emails).toEqual([{ value: 'zoë.ng@example.com', label: 'home', primary: true }]);
+    expect(record.custom['Preferred Name']).toHaveLength(255);
+    expect(record.custom['Last Visit Date']).toBeNull();
+    expect(review.map(({ field, kind, kept }) => ({ field, kind, kept }))).toEqual([
+      { field: 'emails', kind: 'refused', kept: true },
+      { field: 'phones', kind: 'refused', kept: true },
+      { field: 'custom:Preferred Name', kind: 'shortened', kept: true },
+      { field: 'custom:Last Visit Date', kind: 'refused', kept: true },
+    ]);
+    const text = record.custom['Values Needing Review'] as string;
+    expect(text.split('\n')).toEqual(['emails (refused): zoe.obrien@', `Preferred Name (shortened): ${LONG_NAME}`, 'Last Visit Date (refused): 2024-02-30']);
+    // The phone is already kept whole in Phones Needing Review: not repeated.
+    expect(record.custom['Phones Needing Review']).toBe('mobile: 555-01');
+    expect(text).not.toContain('555-01');
+  });
+
+  it('names no value in its warnings', () => {
+    const json = JSON.stringify(warnings);
+    for (const value of ['zoe.obrien@', '555-01', 'Marie-Louise', '2024-02-30']) expect(json).not.toContain(value);
+    expect(warnings.map((w) => w.code)).toEqual(
+      expect.arrayContaining(['invalid_email_dropped', 'invalid_phone_dropped', 'truncated', 'invalid_value_dropped']),
+    );
+  });
+
+  it('writes the review field empty when nothing was refused or cut, so an update clears it', () => {
+    expect(built(buildPerson(f.patientBundle(), f.context())).record.custom['Values Needing Review']).toBeNull();
+    expect(built(buildPerson(f.patientBundle(), f.context())).review).toEqual([]);
+  });
+
+  it("keeps a refused value de-identified as the rule's approval says", () => {
+    const yearOnly = f.context({ phi: { include: [{ rule: 'patient.birth_date', deidentify: 'year_only' }] } });
+    const person = built(buildPerson(f.patientBundle({ patient: f.patient({ birth_date: '1985-02-30' }) }), yearOnly));
+    expect(person.record.custom['Values Needing Review']).toBe('Birth Date (refused): 1985');
+    expect(JSON.stringify(person.record)).not.toContain('1985-02-30');
+  });
+
+  it('keeps values without a review field in the note-like field, and counts what fits nowhere as not kept', () => {
+    const approved = f.context({ phi: { include: [{ rule: 'clinical_note.content', deidentify: 'none' }] } });
+    const odd = built(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_date: '2024-02-30T10:00:00' }) }, approved));
+    expect(odd.review).toEqual([{ ruleId: 'clinical_note.add_time', field: 'add_time', kind: 'refused', value: '2024-02-30T10:00:00', kept: true }]);
+    expect(odd.record.fields.content).toContain('Values needing review:<br>add_time (refused): 2024-02-30T10:00:00');
+
+    const long = built(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: 'word '.repeat(30_000) }) }, approved));
+    expect(long.review).toEqual([{ ruleId: 'note.content', field: 'content', kind: 'shortened', value: expect.any(String), kept: false }]);
+  });
+});
+
+describe('counting and finding kept values', () => {
+  it('counts values by object, field and kind, and those not kept', () => {
+    const counter = new ReviewCounter();
+    counter.add('person', [
+      { field: 'emails', kind: 'refused', kept: true },
+      { field: 'emails', kind: 'refused', kept: true },
+      { field: 'custom:Preferred Name', kind: 'shortened', kept: true },
+    ]);
+    counter.add('note', [{ field: 'content', kind: 'shortened', kept: false }]);
+    expect(counter.rows).toEqual([
+      { object: 'note', field: 'content', kind: 'shortened', values: 1, notKept: 1 },
+      { object: 'person', field: 'custom:Preferred Name', kind: 'shortened', values: 1, notKept: 0 },
+      { object: 'person', field: 'emails', kind: 'refused', values: 2, notKept: 0 },
+    ]);
+    expect(counter.total).toBe(4);
+  });
+
+  it('finds a value in any text field, whitespace and HTML aside', () => {
+    const record = {
+      fields: { note: 'Dentrix status: Broken<br>Values needing review:<br>x (refused): a &amp; b' },
+      custom: { Other: 'line one\n  line two' },
+    };
+    expect(keptOnRecord(record, 'a & b')).toBe(true);
+    expect(keptOnRecord(record, 'line one line two')).toBe(true);
+    expect(keptOnRecord(record, 'line three')).toBe(false);
+  });
+
+  it('writes one line per value and cuts the whole to the limit', () => {
+    expect(reviewText([{ field: 'custom:A', kind: 'refused', value: 'v' }], null)).toBe('A (refused): v');
+    expect(reviewText([{ field: 'custom:A', kind: 'shortened', value: 'x'.repeat(50) }], 20)).toHaveLength(20);
+    expect(reviewText([], 20)).toBeNull();
+  });
+});
