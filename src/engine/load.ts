@@ -95,8 +95,10 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
   const counts: BatchCounts = resumed ? { ...resumed.counts } : emptyCounts();
   if (sourceKeys.length === 0) return counts;
   const entries = await ledger.getMany(objectType, sourceKeys);
+  const gone = await takeGone(deps, entity, runKind, resumed ? sourceKeys.slice(resumed.processed) : sourceKeys, entries);
   const built = await staging.build(entity, sourceKeys);
-  const bulkDeals = entity === 'deal_product' ? dealsWithManyProducts(built, entries) : new Set<number>();
+  const isNew = (key: string) => !entries.get(key) || gone.has(key);
+  const bulkDeals = entity === 'deal_product' ? dealsWithManyProducts(built, isNew) : new Set<number>();
   let catalog: Promise<Map<string, number>> | undefined;
   const accountProducts = () => (catalog ??= account.accountProducts(fieldKeys));
 
@@ -184,7 +186,8 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
         counts.recovered++;
         return true;
       };
-      if (entry?.state === 'pending' && (await recover(entry.updatedAt))) continue;
+      // Found gone just now: nothing was sent for it since, so there is nothing to recover.
+      if (entry?.state === 'pending' && !gone.has(sourceKey) && (await recover(entry.updatedAt))) continue;
       const { body, problems } = convertToPipedriveBody(entity, record, fieldKeys, { mode: 'create' });
       if (problems.length > 0) {
         const reason = problems.map((p) => `${p.kind}: ${p.entity}.${p.field}`).join('; ');
@@ -226,9 +229,17 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
         if (err.outcomeUnknown && (await recover(sentAt))) continue;
         pipedriveId = await account.create(entity, { body, fields: record.fields });
       }
+      const replaced = entry?.replacedPipedriveId;
       await ledger.recordCreated(
         { objectType, sourceKey, pipedriveId, runKind, contentHash: hash },
-        { action: 'create', objectType, sourceKey, pipedriveId, ...writeOperation(objectType, 'create') },
+        {
+          action: 'create',
+          objectType,
+          sourceKey,
+          pipedriveId,
+          ...writeOperation(objectType, 'create'),
+          ...(replaced ? { note: recreatedNote(objectType, replaced) } : {}),
+        },
       );
       counts.migrated++;
     } catch (err) {
@@ -240,9 +251,55 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
 
   for (const dealId of bulkDeals) {
     req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });
-    await attachInBulk(deps, dealId, built, entries, runKind, counts);
+    await attachInBulk(deps, dealId, built, isNew, runKind, counts);
   }
   return counts;
+}
+
+const recreatedNote = (objectType: string, goneId: string) => `recreated: ${objectType} ${goneId} in the id map is gone from Pipedrive`;
+
+/**
+ * Before a batch relies on id-map entries written earlier (an earlier run, or an earlier attempt), checks that their
+ * records still exist in Pipedrive, with the type's cheapest reads (v2 lists by `ids`, 100 per request), and still
+ * carry their Dentrix key. A record that is gone (the account was reset, staff deleted it) is marked gone in the ledger: pending, without an id, the gone id
+ * kept, so the batch creates it again exactly once and the ledger tells it apart as recreated. Returns source key →
+ * gone id; `entries` is updated to match the ledger.
+ */
+async function takeGone(
+  deps: Pick<LoadEngineDeps, 'ledger' | 'audit' | 'account' | 'fieldKeys'>,
+  entity: TargetEntity,
+  runKind: string,
+  sourceKeys: string[],
+  entries: Map<string, LedgerEntry>,
+): Promise<Map<string, string>> {
+  const held = sourceKeys
+    .map((key) => entries.get(key))
+    .filter((e): e is LedgerEntry & { pipedriveId: string } => !!e?.pipedriveId && (e.state === 'created' || e.state === 'reused'));
+  const gone = new Map<string, string>();
+  if (held.length === 0) return gone;
+  const { records, tokens } = await deps.account.liveRecords(entity, [...new Set(held.map((e) => e.pipedriveId))]);
+  for (const e of held) {
+    const record = records.get(e.pipedriveId);
+    // Ours only while it still carries our Dentrix key (an account's own reused product carries none): an id can
+    // name another record after an account was reset and refilled.
+    if (record && (e.state === 'reused' || sourceKeyOf(entity, record, deps.fieldKeys) === e.sourceKey)) continue;
+    // False when another attempt has already taken this row over: the loop then sees the ledger as it is.
+    if (!(await deps.ledger.markGone({ objectType: entity, sourceKey: e.sourceKey, goneId: e.pipedriveId, runKind }))) continue;
+    gone.set(e.sourceKey, e.pipedriveId);
+    entries.set(e.sourceKey, { ...e, state: 'pending', pipedriveId: null, replacedPipedriveId: e.pipedriveId, runKind, updatedAt: new Date() });
+  }
+  if (gone.size > 0) {
+    // The check's reads, booked once with what they found (each recreation's create row names the id it replaces).
+    await deps.audit.append({
+      action: 'recover',
+      objectType: entity,
+      method: 'GET',
+      endpoint: `check ${entity} records of the id map still exist`,
+      tokens,
+      note: `${gone.size} of ${held.length} gone from Pipedrive: created again`,
+    });
+  }
+  return gone;
 }
 
 function productCode(record: LogicalRecord): string {
@@ -251,10 +308,10 @@ function productCode(record: LogicalRecord): string {
 }
 
 /** Deals that get more than BULK_DEAL_PRODUCTS_ABOVE new products in this batch: one bulk request each. */
-function dealsWithManyProducts(built: Map<string, { outcome: BuildOutcome }>, entries: Map<string, LedgerEntry>): Set<number> {
+function dealsWithManyProducts(built: Map<string, { outcome: BuildOutcome }>, isNew: (sourceKey: string) => boolean): Set<number> {
   const perDeal = new Map<number, number>();
   for (const [key, { outcome }] of built) {
-    if (outcome.kind !== 'record' || entries.get(key)) continue; // pending ones go one by one, after recovery
+    if (outcome.kind !== 'record' || !isNew(key)) continue; // pending ones go one by one, after recovery
     const dealId = outcome.record.fields.deal_id;
     if (typeof dealId === 'number') perDeal.set(dealId, (perDeal.get(dealId) ?? 0) + 1);
   }
@@ -267,14 +324,14 @@ async function attachInBulk(
   deps: LoadEngineDeps,
   dealId: number,
   built: Map<string, StagedRecord>,
-  entries: Map<string, LedgerEntry>,
+  isNew: (sourceKey: string) => boolean,
   runKind: string,
   counts: BatchCounts,
 ): Promise<void> {
   const { ledger, account, fieldKeys } = deps;
   const items: BulkItem[] = [];
   for (const [sourceKey, { outcome }] of built) {
-    if (outcome.kind !== 'record' || entries.get(sourceKey) || outcome.record.fields.deal_id !== dealId) continue;
+    if (outcome.kind !== 'record' || !isNew(sourceKey) || outcome.record.fields.deal_id !== dealId) continue;
     const { body, problems } = convertToPipedriveBody('deal_product', outcome.record, fieldKeys, { mode: 'create' });
     if (problems.length === 0) items.push({ sourceKey, body, hash: recordHash(outcome.record) });
   }

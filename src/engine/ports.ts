@@ -6,7 +6,7 @@
  */
 import type { DeclaredFile } from '../dentrix/confined-files';
 import type { BuildOutcome, FieldKeys, TargetEntity } from '../mapping';
-import type { CreateInput, DeleteOutcome, RecoveryPage, RecoveryQuery } from '../object-types/registry';
+import type { CreateInput, DeleteOutcome, LiveRecords, RecoveryPage, RecoveryQuery } from '../object-types/registry';
 import type { PipedriveClient } from '../pipedrive/client';
 import type { FingerprintResult } from '../activities/contracts';
 
@@ -23,6 +23,8 @@ export interface LedgerEntry {
   runKind: string;
   contentHash: string | null;
   updatedAt: Date;
+  /** The id this record had before it was found gone from Pipedrive and created again (null: never recreated). */
+  replacedPipedriveId?: string | null;
 }
 
 export type ApiRecord = Record<string, unknown>;
@@ -64,6 +66,11 @@ export interface Ledger {
     audit?: AuditRecord,
   ): Promise<void>;
   recordOutcome(e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string }): Promise<void>;
+  /**
+   * A created or reused record found gone from Pipedrive: back to `pending` without an id, the gone id kept (what
+   * tells a recreated record apart). False when the row no longer holds that id (another attempt got there first).
+   */
+  markGone(e: { objectType: string; sourceKey: string; goneId: string; runKind: string }): Promise<boolean>;
   setContentHash(objectType: string, sourceKey: string, contentHash: string): Promise<void>;
   /** True for a record another migration into the same account created: recovery never adopts it. */
   createdByAnotherMigration(objectType: string, pipedriveId: string): Promise<boolean>;
@@ -109,6 +116,8 @@ export interface AccountOperations {
   canUpdate(objectType: string): boolean;
   update(objectType: string, id: string, body: object): Promise<void>;
   read(entity: TargetEntity, id: string): Promise<ApiRecord | undefined>;
+  /** Those of these ids that are live records in the account, read with the type's cheapest lists, and what that cost. */
+  liveRecords(entity: TargetEntity, ids: string[]): Promise<LiveRecords>;
   delete(objectType: string, id: string): Promise<DeleteOutcome>;
   recover(entity: TargetEntity, q: RecoveryQuery): AsyncIterable<RecoveryPage>;
   /** Deal products: one bulk attach; the answer's items carry their Dentrix marker. */

@@ -29,6 +29,7 @@ export function registryOperations(client: PipedriveClient): AccountOperations {
       await ops.update(client, id, body);
     },
     read: (entity: TargetEntity, id) => dataObjectType(entity).ops.read(client, id),
+    liveRecords: (entity, ids) => dataObjectType(entity).ops.liveRecords(client, ids),
     delete: (name, id) => opsOf(name).delete(client, id),
     recover: (entity, q) => dataObjectType(entity).ops.recover(client, q),
     attachDealProducts: async (dealId, bodies) =>

@@ -145,8 +145,17 @@ export interface DataOps {
   update?(client: PipedriveClient, id: string, body: object): Promise<void>;
   /** The record as it is now (a before-image), or undefined when it is gone. */
   read(client: PipedriveClient, id: string): Promise<ApiRecord | undefined>;
-  /** Reads many back with list endpoints, never one GET each; `personIds` are the persons they belong to (v1 lists). */
+  /**
+   * Reads many back with list endpoints, never one GET each; `personIds` are the persons they belong to (v1 lists). A
+   * person that is gone has no records here (its v1 listing answers 404): missing, not an error.
+   */
   readBack(client: PipedriveClient, ids: string[], personIds: number[]): Promise<Map<string, ApiRecord>>;
+  /**
+   * Those of these records still live in the account, by ledger id, read with the cheapest reads the type has (v2
+   * lists by `ids`, 100 per request; deal products by 100 deals; v1 notes and files one GET each, 2 tokens, where a
+   * listing costs 20), and the spec tokens the reads cost. Asked before a load relies on the id map.
+   */
+  liveRecords(client: PipedriveClient, ids: string[]): Promise<LiveRecords>;
   /** Deletes one created record; 'not_found' when it is already gone (a rollback treats that as done). */
   delete(client: PipedriveClient, id: string): Promise<DeleteOutcome>;
   /** The spec cost of what `delete` sent, when that is more than the type's delete endpoint. */
@@ -155,6 +164,12 @@ export interface DataOps {
   deleteByParent?: ParentDelete;
   /** The reads that find a record by its Dentrix key after a lost response, in the order they are tried. */
   recover(client: PipedriveClient, q: RecoveryQuery): AsyncGenerator<RecoveryPage>;
+}
+
+/** The live records found by ledger id, and what reading them cost (spec tokens). */
+export interface LiveRecords {
+  records: Map<string, ApiRecord>;
+  tokens: number;
 }
 
 /** Deleting the children of one parent: which are still there, then one bulk request (per `bulkMax`) or single deletes. */
@@ -196,6 +211,29 @@ const plainAll = <T extends object>(records: readonly T[]): ApiRecord[] => recor
 const chunk = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 const pageOf = (records: ApiRecord[], idOf = (r: ApiRecord) => String(r.id)) => records.map((record) => ({ id: idOf(record), record }));
 
+/** Live: not soft-deleted (v2 `is_deleted`, v1 `active_flag`). */
+const isLive = (r: ApiRecord | undefined): r is ApiRecord => r !== undefined && r.is_deleted !== true && r.active_flag !== false;
+
+/** A listing of a parent that is gone (404) holds nothing: what reads back and presence checks take it as. */
+async function unlessGone<T>(read: () => Promise<T>, none: T): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return none;
+    throw err;
+  }
+}
+
+/** v1 records by one GET each (2 tokens), which answers undefined for a record that is gone. */
+async function liveByGet(read: (id: string) => Promise<ApiRecord | undefined>, ids: string[], get: Endpoint): Promise<LiveRecords> {
+  const records = new Map<string, ApiRecord>();
+  for (const id of ids) {
+    const record = await read(id);
+    if (isLive(record)) records.set(id, record);
+  }
+  return { records, tokens: ids.length * get.tokens };
+}
+
 /** Ledger ids: a plain number, `<dealId>/<attachmentId>` for deal products, `<entity>/<field_code>` for custom fields. */
 export function composeDealProductId(dealId: number, attachmentId: number): string {
   return `${dealId}/${attachmentId}`;
@@ -236,6 +274,18 @@ function v2DataOps(collection: V2Collection, e: Endpoints, how: V2Recovery): Dat
         for (const r of await client.listAll<ApiRecord>(collection, { ids: group.join(','), limit: 100 })) found.set(String(r.id), r);
       }
       return found;
+    },
+    liveRecords: async (client, ids) => {
+      const records = new Map<string, ApiRecord>();
+      let tokens = 0;
+      for (const group of chunk(ids, 100)) {
+        // The spec: ids that do not exist (or are deleted) are left out of the answer.
+        for await (const page of client.listPages<ApiRecord>(collection, { ids: group.join(','), limit: 100 })) {
+          tokens += e.getMany!.tokens;
+          for (const r of page) if (isLive(r)) records.set(String(r.id), r);
+        }
+      }
+      return { records, tokens };
     },
     delete: (client, id) => client.remove(collection, Number(id)),
     recover: async function* (client, q) {
@@ -503,7 +553,7 @@ export const OBJECT_TYPES = {
       },
       read: async (client, id) => {
         const [dealId, attachmentId] = splitDealProductId(id);
-        return plainOrNone((await client.listDealProducts(dealId)).find((p) => p.id === attachmentId));
+        return plainOrNone((await unlessGone(() => client.listDealProducts(dealId), [])).find((p) => p.id === attachmentId));
       },
       readBack: async (client, ids) => {
         const found = new Map<string, ApiRecord>();
@@ -512,6 +562,19 @@ export const OBJECT_TYPES = {
           for (const p of await client.listProductsForDeals(group)) found.set(composeDealProductId(p.deal_id, p.id), { ...plain(p) });
         }
         return found;
+      },
+      liveRecords: async (client, ids) => {
+        // A deal that is gone lists no products: its attachments count as gone too.
+        const wanted = new Set(ids);
+        const deals = [...new Set(ids.map((id) => splitDealProductId(id)[0]))];
+        const records = new Map<string, ApiRecord>();
+        for (const group of chunk(deals, 100)) {
+          for (const p of await client.listProductsForDeals(group)) {
+            const id = composeDealProductId(p.deal_id, p.id);
+            if (wanted.has(id)) records.set(id, plain(p));
+          }
+        }
+        return { records, tokens: chunk(deals, 100).length * dealProductEndpoints.getMany.tokens };
       },
       delete: async (client, id) => {
         const [dealId, attachmentId] = splitDealProductId(id);
@@ -586,10 +649,14 @@ export const OBJECT_TYPES = {
       readBack: async (client, _ids, personIds) => {
         const found = new Map<string, ApiRecord>();
         for (const personId of personIds) {
-          for await (const page of client.listNotes({ person_id: personId, limit: V1_MAX_PAGE_SIZE })) for (const r of page) found.set(String(r.id), plain(r));
+          await unlessGone(async () => {
+            for await (const page of client.listNotes({ person_id: personId, limit: V1_MAX_PAGE_SIZE }))
+              for (const r of page) found.set(String(r.id), plain(r));
+          }, undefined);
         }
         return found;
       },
+      liveRecords: (client, ids) => liveByGet(async (id) => plainOrNone(await client.getNote(Number(id))), ids, noteEndpoints.get),
       delete: (client, id) => client.deleteNote(Number(id)),
       recover: async function* (client, q) {
         // v1 takes `YYYY-MM-DD HH:MM:SS`.
@@ -622,10 +689,14 @@ export const OBJECT_TYPES = {
       readBack: async (client, _ids, personIds) => {
         const found = new Map<string, ApiRecord>();
         for (const personId of personIds) {
-          for await (const page of client.listFiles({ person_id: personId })) for (const r of page) found.set(String(r.id), plain(r));
+          // A person that is gone answers 404 here ("Person not found"): its files are missing, which the diff reports.
+          await unlessGone(async () => {
+            for await (const page of client.listFiles({ person_id: personId })) for (const r of page) found.set(String(r.id), plain(r));
+          }, undefined);
         }
         return found;
       },
+      liveRecords: (client, ids) => liveByGet(async (id) => plainOrNone(await client.getFile(Number(id))), ids, fileEndpoints.get),
       delete: (client, id) => client.deleteFile(Number(id)),
       recover: async function* (client, q) {
         const tokens = (q.personId ? fileEndpoints.listByPerson : fileEndpoints.list).tokens;

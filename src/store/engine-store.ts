@@ -35,6 +35,7 @@ export function pgLedger(pool: Pool, migrationId: string, context: AuditContext)
       });
     },
     recordOutcome: (e) => ledger.markOutcome(migrationId, e),
+    markGone: (e) => ledger.markGone(migrationId, e),
     setContentHash: (objectType, sourceKey, hash) => ledger.setContentHash(migrationId, objectType, sourceKey, hash),
     createdByAnotherMigration: (objectType, pipedriveId) => ledger.createdByAnotherMigration(migrationId, objectType, pipedriveId),
     saveBeforeImage: (image) => ledger.saveBeforeImage(migrationId, image),

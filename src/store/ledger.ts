@@ -15,6 +15,7 @@ const toEntry = (r: Selectable<IdMap>): LedgerEntry => ({
   runKind: r.run_kind,
   contentHash: r.content_hash,
   updatedAt: r.updated_at,
+  replacedPipedriveId: r.replaced_pipedrive_id,
 });
 
 /** Rows a rollback still has to undo: created, or pending (the create may have happened); sample scope: the sample's. */
@@ -105,11 +106,31 @@ export class Ledger {
             run_kind: eb.ref('excluded.run_kind'),
             content_hash: eb.ref('excluded.content_hash'),
             reason: null,
+            // A retried claim of a record being recreated keeps the id found gone; a fresh claim (after a rollback) clears it.
+            replaced_pipedrive_id: sql<string | null>`CASE WHEN id_map.state = 'pending' THEN id_map.replaced_pipedrive_id END`,
             updated_at: sql`now()`,
           }))
           .where('id_map.state', 'in', ['pending', 'skipped', 'rejected', 'deleted']),
       )
       .execute();
+  }
+
+  /**
+   * A created (or reused) record found gone from Pipedrive: the row goes back to `pending`, without an id, keeping the
+   * id found gone, so the load creates it again exactly once (a crash after this recovers it by its Dentrix key, as
+   * for any pending create). Only the row still holding that id changes; false when none did.
+   */
+  async markGone(migrationId: string, e: { objectType: string; sourceKey: string; goneId: string; runKind: string }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('id_map')
+      .set({ state: 'pending', replaced_pipedrive_id: e.goneId, pipedrive_id: null, run_kind: e.runKind, reason: null, updated_at: sql`now()` })
+      .where('migration_id', '=', migrationId)
+      .where('object_type', '=', e.objectType)
+      .where('source_key', '=', e.sourceKey)
+      .where('state', 'in', ['created', 'reused'])
+      .where('pipedrive_id', '=', e.goneId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async markCreated(
@@ -199,6 +220,17 @@ export class Ledger {
   private leftToUndo(migrationId: string, scope: 'all' | 'sample') {
     const rows = this.rows(migrationId).where('state', 'in', LEFT_TO_UNDO);
     return scope === 'all' ? rows : rows.where('run_kind', '=', 'sample');
+  }
+
+  /** Per object type: how many of the records the migration holds now were recreated after their first one was found gone. */
+  async recreatedByType(migrationId: string): Promise<Record<string, number>> {
+    const rows = await this.rows(migrationId)
+      .select(['object_type', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('state', 'in', ['created', 'reused'])
+      .where('replaced_pipedrive_id', 'is not', null)
+      .groupBy('object_type')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.object_type, Number(r.n)]));
   }
 
   /** Per object type: how many ledger rows are in each state. */

@@ -56,6 +56,34 @@ describe('the PostgreSQL ledger', () => {
     expect((await ledger.getMany('person', ['patient:1'])).get('patient:1')).toMatchObject({ state: 'pending', pipedriveId: null });
   });
 
+  it('a record found gone goes back to pending with its gone id kept through a retried claim and the create; a fresh claim clears it', async () => {
+    await run('gone');
+    const ledger = pgLedger(db.pool, 'gone', {});
+    const store = new Ledger(db.pool);
+    const entry = async (key: string) => (await ledger.getMany('person', [key])).get(key);
+    await ledger.recordCreated({ objectType: 'person', sourceKey: 'patient:1', pipedriveId: 7, runKind: 'full' });
+    await ledger.recordCreated({ objectType: 'product', sourceKey: 'cdt:D1110', pipedriveId: 3, runKind: 'full', state: 'reused' });
+    // Only the row still holding the id found gone changes.
+    expect(await ledger.markGone({ objectType: 'person', sourceKey: 'patient:1', goneId: '8', runKind: 'sample' })).toBe(false);
+    expect(await ledger.markGone({ objectType: 'person', sourceKey: 'patient:1', goneId: '7', runKind: 'sample' })).toBe(true);
+    expect(await entry('patient:1')).toMatchObject({ state: 'pending', pipedriveId: null, replacedPipedriveId: '7', runKind: 'sample' });
+    expect(await ledger.markGone({ objectType: 'person', sourceKey: 'patient:1', goneId: '7', runKind: 'sample' })).toBe(false);
+    expect(await ledger.markGone({ objectType: 'product', sourceKey: 'cdt:D1110', goneId: '3', runKind: 'full' })).toBe(true);
+    expect(await store.recreatedByType('gone')).toEqual({});
+
+    await ledger.claim({ objectType: 'person', sourceKey: 'patient:1', runKind: 'sample' }); // a retried attempt's claim
+    await ledger.recordCreated({ objectType: 'person', sourceKey: 'patient:1', pipedriveId: 12, runKind: 'sample' });
+    expect(await entry('patient:1')).toMatchObject({ state: 'created', pipedriveId: '12', replacedPipedriveId: '7' });
+    await ledger.recordCreated({ objectType: 'product', sourceKey: 'cdt:D1110', pipedriveId: 4, runKind: 'full', state: 'reused' });
+    expect(await store.recreatedByType('gone')).toEqual({ person: 1, product: 1 });
+
+    // Rolled back, then created afresh by a later run: a first creation again, not a recreation.
+    await ledger.markDeleted('person', 'patient:1');
+    expect(await store.recreatedByType('gone')).toEqual({ product: 1 });
+    await ledger.claim({ objectType: 'person', sourceKey: 'patient:1', runKind: 'full' });
+    expect(await entry('patient:1')).toMatchObject({ state: 'pending', replacedPipedriveId: null });
+  });
+
   it('keeps the first before-image, restores only those of records the rollback kept, once', async () => {
     await run('images');
     const ledger = pgLedger(db.pool, 'images', {});

@@ -109,6 +109,7 @@ export interface IdMap {
   object_type: string;
   pipedrive_id: string | null;
   reason: string | null;
+  replaced_pipedrive_id: string | null;
   run_kind: string;
   source_key: string;
   state: string;

@@ -79,7 +79,8 @@ export class FakeLedger implements Ledger {
   claim(e: { objectType: string; sourceKey: string; runKind: string; contentHash?: string }) {
     const prev = this.entry(e.objectType, e.sourceKey);
     if (!prev || ['pending', 'skipped', 'rejected', 'deleted'].includes(prev.state)) {
-      this.upsert(e.objectType, e.sourceKey, { state: 'pending', runKind: e.runKind, contentHash: e.contentHash ?? null, reason: null });
+      const replacedPipedriveId = prev?.state === 'pending' ? prev.replacedPipedriveId : null;
+      this.upsert(e.objectType, e.sourceKey, { state: 'pending', runKind: e.runKind, contentHash: e.contentHash ?? null, reason: null, replacedPipedriveId });
     }
     return Promise.resolve();
   }
@@ -105,6 +106,12 @@ export class FakeLedger implements Ledger {
     const prev = this.entry(e.objectType, e.sourceKey);
     if (!prev || !['created', 'reused'].includes(prev.state)) this.upsert(e.objectType, e.sourceKey, { state: e.state, reason: e.reason, runKind: e.runKind });
     return Promise.resolve();
+  }
+  markGone(e: { objectType: string; sourceKey: string; goneId: string; runKind: string }) {
+    const prev = this.entry(e.objectType, e.sourceKey);
+    if (!prev || !['created', 'reused'].includes(prev.state) || prev.pipedriveId !== e.goneId) return Promise.resolve(false);
+    this.upsert(e.objectType, e.sourceKey, { state: 'pending', pipedriveId: null, replacedPipedriveId: e.goneId, runKind: e.runKind, reason: null });
+    return Promise.resolve(true);
   }
   setContentHash(objectType: string, sourceKey: string, contentHash: string) {
     if (this.entry(objectType, sourceKey)) this.upsert(objectType, sourceKey, { contentHash });
@@ -239,6 +246,13 @@ export class FakeAccount implements AccountOperations {
     this.table(objectType).set(id, { ...current, ...patch, custom_fields: custom });
     this.updates.push({ objectType, id });
     return Promise.resolve();
+  }
+  /** Ids asked about by presence checks, one array per check. */
+  presenceChecks: string[][] = [];
+  liveRecords(entity: TargetEntity, ids: string[]): Promise<{ records: Map<string, ApiRecord>; tokens: number }> {
+    this.presenceChecks.push([...ids]);
+    const records = new Map(ids.flatMap((id) => (this.table(entity).has(id) ? [[id, structuredClone(this.table(entity).get(id)!)] as const] : [])));
+    return Promise.resolve({ records, tokens: 10 * Math.ceil(ids.length / 100) });
   }
   read(entity: TargetEntity, id: string): Promise<ApiRecord | undefined> {
     const r = this.table(entity).get(id);
