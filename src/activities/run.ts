@@ -82,8 +82,10 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
     /** Per object type: source = migrated + skipped + rejected (+ pending, which must be 0 at the end). */
     async reconcile({ migrationId }: MigrationRef): Promise<ReconcileResult> {
       const planned = await plannedSourceCounts(pool, migrationId);
-      const states = await new Ledger(pool).countsByState(migrationId);
-      const objects: Record<string, ObjectCounts & { pending: number; rolledBack: number }> = {};
+      const ledger = new Ledger(pool);
+      const states = await ledger.countsByState(migrationId);
+      const recreated = await ledger.recreatedByType(migrationId);
+      const objects: Record<string, ObjectCounts & { pending: number; rolledBack: number; recreated: number }> = {};
       let balanced = true;
       for (const [objectType, source] of Object.entries(planned)) {
         const s = states[objectType] ?? {};
@@ -94,6 +96,8 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
           rejected: s.rejected ?? 0,
           pending: s.pending ?? 0,
           rolledBack: s.deleted ?? 0,
+          // Of the migrated: created again after the record the id map held was found gone from Pipedrive.
+          recreated: recreated[objectType] ?? 0,
         };
         objects[objectType] = row;
         if (row.source !== row.migrated + row.skipped + row.rejected + row.rolledBack) balanced = false;
@@ -102,7 +106,9 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
       const reportPath = await writeJsonReport(settings, migrationId, 'reconciliation.json', {
         migrationId,
         generatedAt: now().toISOString(),
-        rule: 'per object type: source = migrated + skipped + rejected (+ rolled back after a rollback)',
+        rule:
+          'per object type: source = migrated + skipped + rejected (+ rolled back after a rollback); recreated: of the migrated, ' +
+          'created again because the record the id map held was gone from Pipedrive',
         balanced,
         objects,
         linksRule:
@@ -110,7 +116,13 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
           "(correct); per owner field: owned by the provider's user or the fallback owner (correct), fallback assignments counted",
         links,
       });
-      await publishReport(pool, migrationId, 'reconciliation', [reportPath], { balanced, ...linkSummary(links), linkLines: describeLinks(links) });
+      const recreatedTotal = Object.values(recreated).reduce((n, c) => n + c, 0);
+      await publishReport(pool, migrationId, 'reconciliation', [reportPath], {
+        balanced,
+        ...(recreatedTotal > 0 ? { recreated } : {}),
+        ...linkSummary(links),
+        linkLines: describeLinks(links),
+      });
       const plain: Record<string, ObjectCounts> = {};
       for (const [k, v] of Object.entries(objects)) plain[k] = { source: v.source, migrated: v.migrated, skipped: v.skipped, rejected: v.rejected };
       return { objects: plain, reportPath, balanced };

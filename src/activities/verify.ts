@@ -161,6 +161,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
         })),
         byCategory: perCategory.map((r) => ({ object: r.object_type, category: r.category, count: Number(r.n) })),
         discrepancies: mismatches,
+        // Per object type: records created again because the one the id map held was gone from Pipedrive.
+        recreated: await new Ledger(pool).recreatedByType(migrationId),
         // Links and owners of the records compared here, from the same read-back (no extra requests).
         links: runKind === 'full' || runKind === 'sample' ? await linkReconciliation(pool, migrationId, runKind) : undefined,
       };
@@ -187,6 +189,7 @@ function renderAccuracyHtml(r: {
   byField: { object: string; field: string; compared: number; matched: number; accuracy: number }[];
   byCategory: { object: string; category: string; count: number }[];
   discrepancies: { object_type: string; source_key: string; field: string; category: string; expected: unknown; actual: unknown }[];
+  recreated: Record<string, number>;
   links?: LinkReconciliation;
 }): string {
   const row = (cells: (string | number)[]) => `<tr>${cells.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`;
@@ -195,6 +198,7 @@ function renderAccuracyHtml(r: {
 .bad{color:#b00}.good{color:#070}</style></head><body>
 <h1>Field-level diff — ${escapeHtml(r.migrationId)} (${escapeHtml(r.runKind)})</h1>
 <p>Generated ${escapeHtml(r.generatedAt)}. Accuracy <b class="${r.accuracy >= 99 ? 'good' : 'bad'}">${r.accuracy.toFixed(2)}%</b> over ${r.fieldsCompared} fields.</p>
+${recreatedHtml(r.recreated)}
 <h2>Accuracy per field</h2><table><tr><th>object</th><th>field</th><th>compared</th><th>matched</th><th>accuracy</th></tr>
 ${r.byField.map((f) => row([f.object, f.field, f.compared, f.matched, `${f.accuracy.toFixed(2)}%`])).join('\n')}</table>
 <h2>Discrepancies by category</h2><table><tr><th>object</th><th>category</th><th>count</th></tr>
@@ -204,6 +208,14 @@ ${r.links ? renderLinksHtml(r.links, row) : ''}
 ${r.discrepancies.map((d) => row([d.object_type, d.source_key, d.field, d.category, JSON.stringify(d.expected), JSON.stringify(d.actual)])).join('\n')}</table>
 </body></html>
 `;
+}
+
+/** Records the load created again because the one the id map held was gone from Pipedrive (an account reset, a hand delete). */
+function recreatedHtml(recreated: Record<string, number>): string {
+  const types = Object.entries(recreated).filter(([, n]) => n > 0);
+  if (types.length === 0) return '';
+  const list = types.map(([type, n]) => `${escapeHtml(type)} ${n}`).join(', ');
+  return `<p>Recreated (the record the id map held was gone from Pipedrive): ${list}.</p>`;
 }
 
 function renderLinksHtml(links: LinkReconciliation, row: (cells: (string | number)[]) => string): string {

@@ -222,7 +222,8 @@ export async function queryStatus(client: Client, migrationId: string): Promise<
 export interface StoreProgress {
   phase: string;
   practiceName: string | null;
-  objects: Record<string, { planned: number; migrated: number; skipped: number; rejected: number; pending: number; rolledBack: number }>;
+  /** `recreated`: of the migrated, created again because the record the id map held was gone from Pipedrive. */
+  objects: Record<string, { planned: number; migrated: number; skipped: number; rejected: number; pending: number; rolledBack: number; recreated: number }>;
   /** Where each report is: `location` (`store:<kind>`, readable on any machine), and the worker copy it came from. */
   reports: Pick<StoredReport, 'kind' | 'location' | 'path' | 'writtenBy' | 'files'>[];
 }
@@ -231,7 +232,9 @@ export interface StoreProgress {
 export async function storeProgress(pool: Pool, migrationId: string): Promise<StoreProgress> {
   const run = await getRun(pool, migrationId);
   const planned = await plannedSourceCounts(pool, migrationId);
-  const states = await new Ledger(pool).countsByState(migrationId);
+  const ledger = new Ledger(pool);
+  const states = await ledger.countsByState(migrationId);
+  const recreated = await ledger.recreatedByType(migrationId);
   const objects: StoreProgress['objects'] = {};
   for (const type of new Set([...Object.keys(planned), ...Object.keys(states)])) {
     const s = states[type] ?? {};
@@ -242,6 +245,7 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
       rejected: s.rejected ?? 0,
       pending: s.pending ?? 0,
       rolledBack: s.deleted ?? 0,
+      recreated: recreated[type] ?? 0,
     };
   }
   const reports = (await listReports(pool, migrationId)).map(({ kind, location, path, writtenBy, files }) => ({ kind, location, path, writtenBy, files }));

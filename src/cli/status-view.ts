@@ -102,7 +102,10 @@ export class ObjectBars {
         migrated: c.migrated,
         skipped: c.skipped,
         rejected: c.rejected,
-        extra: (c.pending ? ` · pending ${c.pending}` : '') + (c.rolledBack ? ` · rolled back ${c.rolledBack}` : ''),
+        extra:
+          (c.recreated ? ` · recreated ${c.recreated}` : '') +
+          (c.pending ? ` · pending ${c.pending}` : '') +
+          (c.rolledBack ? ` · rolled back ${c.rolledBack}` : ''),
       };
       const bar = this.bars.get(type);
       if (bar) {

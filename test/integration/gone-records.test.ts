@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createActivities } from '../../src/activities';
+import { loadEnv } from '../../src/config';
+import { createLogger } from '../../src/logging';
+import { LOAD_ORDER } from '../../src/object-types/registry';
+import { activityDeps } from '../../src/runtime/worker';
+import { storeDb } from '../../src/store/db';
+import { Ledger } from '../../src/store/ledger';
+import { storeProgress } from '../../src/cli/commands';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import type { VerifyBatchResult } from '../../src/activities/contracts';
+import { activityRunner, loadAllBatches, prepareMigration } from '../support/activities';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { generatedPractice, sandboxFor } from '../support/practice';
+
+jest.setTimeout(5 * 60 * 1000);
+
+/**
+ * An id map that no longer matches the account (issue 13 point 7), activity by activity on real PostgreSQL and the
+ * sandbox: a practice is loaded, then the sandbox account is reset (as after a rehearsal). Verification reports what
+ * is gone as missing records (the files of a person that no longer exists answer 404) instead of failing; the next
+ * load finds every record of its id map gone and creates each again, once, and verification is back at 100%.
+ */
+describe('records of the id map gone from Pipedrive', () => {
+  let db: TestDatabase;
+  let sandbox: RunningSandbox;
+  let acts: ReturnType<typeof createActivities>;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-gone-'));
+  const run = activityRunner();
+  const migrationId = 'gone-records';
+
+  /** Verifies one object type of the full run batch by batch, as its verify workflow would. */
+  const verifyAll = async (objectType: string): Promise<VerifyBatchResult> => {
+    const total: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
+    let afterSeq = 0;
+    for (;;) {
+      const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 200, maxBatches: 50 });
+      if (ranges.length === 0) return total;
+      for (const range of ranges) {
+        const r = await run(acts.verifyBatch, { migrationId, objectType, runKind: 'full', ...range, batchNumber: 1 });
+        for (const k of Object.keys(total) as (keyof VerifyBatchResult)[]) total[k] += r[k];
+        afterSeq = range.toSeq;
+      }
+    }
+  };
+  const missingRecords = async (objectType: string) =>
+    (
+      await storeDb(db.pool)
+        .selectFrom('field_diffs')
+        .select('source_key')
+        .distinct()
+        .where('migration_id', '=', migrationId)
+        .where('run_kind', '=', 'full')
+        .where('object_type', '=', objectType)
+        .where('category', '=', 'missing_record')
+        .execute()
+    ).length;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const extract = await generatedPractice(dataDir);
+    sandbox = await sandboxFor(extract);
+    const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
+    acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
+    await prepareMigration(db.pool, acts, migrationId, extract, sandbox.url);
+    for (const objectType of LOAD_ORDER) await loadAllBatches(acts, migrationId, objectType);
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await db?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('verification reports them missing instead of failing; the next load recreates each once and verifies at 100%', async () => {
+    const ledger = new Ledger(db.pool);
+    const held = await ledger.countsByState(migrationId);
+    for (const objectType of ['person', 'note', 'file']) expect(held[objectType]?.created).toBeGreaterThan(0);
+
+    // The account is reset, as after a rehearsal: every record the id map holds is gone (persons no longer exist, so
+    // their file listings answer 404 "Person not found").
+    await fetch(`${sandbox.url}/_sandbox/reset`, { method: 'POST' });
+    for (const objectType of ['person', 'note', 'file']) {
+      const result = await verifyAll(objectType);
+      expect(result.discrepancies).toBeGreaterThan(0);
+      expect(await missingRecords(objectType)).toBe(held[objectType]!.created);
+    }
+
+    // The same migration again: its schema (the fields went with the reset), then every type in order.
+    await run(acts.resolveProviders, { migrationId });
+    await run(acts.createSchema, { migrationId });
+    const creates = () => Object.entries(sandbox.usage().byRoute).reduce((n, [route, r]) => n + (route.startsWith('POST ') ? r.requests : 0), 0);
+    const createsBefore = creates();
+    let migrated = 0;
+    for (const objectType of LOAD_ORDER) {
+      for (const counts of await loadAllBatches(acts, migrationId, objectType)) migrated += counts.migrated;
+    }
+    const recreated = await ledger.recreatedByType(migrationId);
+    const after = await ledger.countsByState(migrationId);
+    // Every record the migration had created is created again, exactly once; the account's own products it reused
+    // came back with the reset (the sandbox's seed) and are reused again, not recreated.
+    for (const objectType of LOAD_ORDER) {
+      expect([objectType, recreated[objectType] ?? 0]).toEqual([objectType, held[objectType]?.created ?? 0]);
+      expect([objectType, after[objectType]]).toEqual([objectType, held[objectType]]);
+    }
+    const total = Object.values(recreated).reduce((n, c) => n + c, 0);
+    expect(migrated).toBe(total);
+    // Deal products attached in bulk send one request for many: at most one create request per record.
+    expect(creates() - createsBefore).toBeLessThanOrEqual(total);
+    expect(creates() - createsBefore).toBeGreaterThan(0);
+
+    for (const objectType of LOAD_ORDER) {
+      const result = await verifyAll(objectType);
+      expect([objectType, result.discrepancies]).toEqual([objectType, 0]);
+    }
+    const accuracy = await run(acts.writeAccuracyReport, { migrationId, runKind: 'full' });
+    expect(accuracy.accuracy).toBe(100);
+    const report = JSON.parse(fs.readFileSync(accuracy.reportPath!, 'utf8')) as { recreated: Record<string, number> };
+    expect(report.recreated).toEqual(recreated);
+
+    // Status and the reconciliation say how many were recreated, per object type.
+    const progress = await storeProgress(db.pool, migrationId);
+    for (const objectType of Object.keys(recreated)) expect(progress.objects[objectType]!.recreated).toBe(recreated[objectType]);
+    const reconciled = await run(acts.reconcile, { migrationId });
+    const reconciliation = JSON.parse(fs.readFileSync(reconciled.reportPath, 'utf8')) as { objects: Record<string, { recreated: number }> };
+    for (const objectType of Object.keys(recreated)) expect(reconciliation.objects[objectType]!.recreated).toBe(recreated[objectType]);
+  });
+});
