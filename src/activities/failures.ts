@@ -1,36 +1,28 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { PipedriveError } from '../pipedrive/errors';
-import { NON_RETRYABLE } from '../workflows/activity-options';
+import { FAILURE_TYPES, NON_RETRYABLE, type FailureType } from '../workflows/messages';
 
-/**
- * Failure types the workflows understand. Messages are PHI-free: ids, tables, columns, endpoints, counts.
- * - PermanentFailure: bad data or a refused request; retrying cannot help.
- * - BadSource: the extract itself is unusable (missing table, truncated file).
- * - SourceNotReady: during the delta window, the live source cannot be read consistently now; retried.
- * - DailyBudgetExhausted: Pipedrive's daily token budget is spent; details carry `resumeAt`, the workflow sleeps.
- * - RateLimited: a burst-window 429 that outlasted the client's own waiting; retried after `nextRetryDelay`.
- * - TransientFailure: an answer left something unsettled that a retry of the activity settles.
- */
+/** Builders of the failure types the workflows understand (FAILURE_TYPES, src/workflows/messages.ts, says what each means). */
 export function permanent(message: string, details?: object): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'PermanentFailure', message, nonRetryable: true, details: details ? [details] : [] });
+  return ApplicationFailure.create({ type: FAILURE_TYPES.permanent, message, nonRetryable: true, details: details ? [details] : [] });
 }
 
 export function transientFailure(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'TransientFailure', message, nonRetryable: false });
+  return ApplicationFailure.create({ type: FAILURE_TYPES.transient, message, nonRetryable: false });
 }
 
 export function badSource(message: string, details?: object): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'BadSource', message, nonRetryable: true, details: details ? [details] : [] });
+  return ApplicationFailure.create({ type: FAILURE_TYPES.badSource, message, nonRetryable: true, details: details ? [details] : [] });
 }
 
 /** The source cannot be read consistently right now (a re-export half-written, a mirror unreachable): look again. */
 export function sourceNotReady(message: string, details?: object): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'SourceNotReady', message, nonRetryable: false, details: details ? [details] : [] });
+  return ApplicationFailure.create({ type: FAILURE_TYPES.sourceNotReady, message, nonRetryable: false, details: details ? [details] : [] });
 }
 
 export function dailyBudgetExhausted(resumeAt: Date): ApplicationFailure {
   return ApplicationFailure.create({
-    type: 'DailyBudgetExhausted',
+    type: FAILURE_TYPES.dailyBudgetExhausted,
     message: `Pipedrive's daily token budget is spent; it resets at ${resumeAt.toISOString()}`,
     nonRetryable: true,
     details: [{ resumeAt: resumeAt.toISOString() }],
@@ -39,7 +31,7 @@ export function dailyBudgetExhausted(resumeAt: Date): ApplicationFailure {
 
 export function rateLimited(retryAfterMs: number, endpoint: string): ApplicationFailure {
   return ApplicationFailure.create({
-    type: 'RateLimited',
+    type: FAILURE_TYPES.rateLimited,
     message: `Pipedrive rate limit on ${endpoint}; retrying in ${Math.ceil(retryAfterMs / 1000)} s`,
     nonRetryable: false,
     nextRetryDelay: Math.max(1000, retryAfterMs),
@@ -59,7 +51,7 @@ export function unknownFailure(activityType: string, attempt: number, err: unkno
   const own = err instanceof Error && !FOREIGN_ERROR_NAMES.has(name);
   const what = own ? `${name}: ${err.message}` : `an unexpected ${name}${typeof code === 'string' ? ` (${code})` : ''}`;
   return ApplicationFailure.create({
-    type: 'UnknownFailure',
+    type: FAILURE_TYPES.unknown,
     message: final
       ? `${activityType} failed ${attempt} times with ${what}; see the worker's log`
       : `${activityType} attempt ${attempt} failed with ${what}; retrying`,
@@ -94,7 +86,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_A
 export function hasKnownFailureType(err: unknown): boolean {
   if (err instanceof ApplicationFailure) return true;
   // Thrown as a class of that name, a failure type the retry policies already stop on (ConfigError, …).
-  if (err instanceof Error && NON_RETRYABLE.includes(err.name)) return true;
+  if (err instanceof Error && NON_RETRYABLE.includes(err.name as FailureType)) return true;
   if (err instanceof PipedriveError || err instanceof CancelledFailure || (err instanceof Error && err.name === 'AbortError')) return true;
   // node-postgres's own words when the server goes away or the pool cannot connect in time (no SQLSTATE then).
   if (err instanceof Error && /^(Connection terminated|timeout exceeded when trying to connect)/u.test(err.message)) return true;
@@ -107,7 +99,7 @@ export function hasKnownFailureType(err: unknown): boolean {
 /** The API token answers for another Pipedrive account than the one the migration recorded before its first write. */
 export function accountMismatch(migrationId: string, recorded: string, actual: string, action: string): ApplicationFailure {
   return ApplicationFailure.create({
-    type: 'AccountMismatch',
+    type: FAILURE_TYPES.accountMismatch,
     message:
       `refusing to ${action}: migration ${migrationId} writes to Pipedrive account ${recorded} (recorded before its first write), ` +
       `but PIPEDRIVE_API_TOKEN now answers for ${actual}; give the worker that account's token`,

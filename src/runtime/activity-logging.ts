@@ -1,8 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { type Logger } from '../logging';
-
-const DAILY_BUDGET_EXHAUSTED = 'DailyBudgetExhausted';
+import { FAILURE_TYPES } from '../workflows/messages';
 
 /**
  * The worker's log says when a migration pauses for Pipedrive's daily token budget: the activity that met the spent
@@ -16,7 +15,7 @@ export function budgetPauseLogging(logger: Logger): ActivityInterceptorsFactory 
         try {
           return await next(input);
         } catch (err) {
-          if (err instanceof ApplicationFailure && err.type === DAILY_BUDGET_EXHAUSTED) {
+          if (err instanceof ApplicationFailure && err.type === FAILURE_TYPES.dailyBudgetExhausted) {
             const first = input.args[0] as { migrationId?: unknown } | undefined;
             const migrationId = typeof first?.migrationId === 'string' ? first.migrationId : undefined;
             const resumeAt = (err.details?.[0] as { resumeAt?: string } | undefined)?.resumeAt;

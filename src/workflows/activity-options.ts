@@ -1,7 +1,7 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { FAILURE_TYPES, NON_RETRYABLE as NON_RETRYABLE_TYPES } from './messages';
 
-/** Failure types an activity raises for problems a retry cannot fix. */
-export const NON_RETRYABLE = ['PermanentFailure', 'ConfigError', 'BadSource', 'DailyBudgetExhausted', 'AccountMismatch'];
+const NON_RETRYABLE = [...NON_RETRYABLE_TYPES];
 
 /** Short bookkeeping activities (store reads/writes, reports). */
 export const shortActivity: ActivityOptions = {
@@ -38,5 +38,5 @@ export const COMPENSATIONS: readonly string[] = ['rollbackBatch', 'restoreBefore
 export const compensationActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '60 seconds',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['DailyBudgetExhausted'] },
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: [FAILURE_TYPES.dailyBudgetExhausted] },
 };

@@ -1,12 +1,11 @@
 import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
-
-export const DAILY_BUDGET_EXHAUSTED = 'DailyBudgetExhausted';
+import { FAILURE_TYPES } from './messages';
 
 /** When Pipedrive's daily token budget is spent, the activity says when it resets; undefined for any other failure. */
 export function budgetResumeAt(err: unknown): string | undefined {
   if (!(err instanceof ActivityFailure)) return undefined;
   const cause = err.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== DAILY_BUDGET_EXHAUSTED) return undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== FAILURE_TYPES.dailyBudgetExhausted) return undefined;
   const detail = cause.details?.[0] as { resumeAt?: string } | undefined;
   return detail?.resumeAt;
 }

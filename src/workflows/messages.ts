@@ -21,6 +21,41 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
+/**
+ * The failure types activities raise and workflows act on (src/activities/failures.ts builds them). Messages are
+ * PHI-free: ids, tables, columns, endpoints, counts.
+ */
+export const FAILURE_TYPES = {
+  /** Bad data or a refused request; retrying cannot help. */
+  permanent: 'PermanentFailure',
+  /** A setting is missing or malformed (thrown as the ConfigError class). */
+  config: 'ConfigError',
+  /** The extract itself is unusable (missing table, truncated file). */
+  badSource: 'BadSource',
+  /** During the delta window, the live source cannot be read consistently now; retried. */
+  sourceNotReady: 'SourceNotReady',
+  /** Pipedrive's daily token budget is spent; details carry `resumeAt`, the workflow sleeps until then. */
+  dailyBudgetExhausted: 'DailyBudgetExhausted',
+  /** A burst-window 429 that outlasted the client's own waiting; retried after `nextRetryDelay`. */
+  rateLimited: 'RateLimited',
+  /** An answer left something unsettled that a retry of the activity settles. */
+  transient: 'TransientFailure',
+  /** The API token answers for another Pipedrive account than the one the migration recorded. */
+  accountMismatch: 'AccountMismatch',
+  /** An error no other type names: bounded attempts, then a visible failure (src/runtime/unknown-failures.ts). */
+  unknown: 'UnknownFailure',
+} as const;
+export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
+
+/** Failure types a retry cannot fix: every activity's retry policy stops on them. */
+export const NON_RETRYABLE: readonly FailureType[] = [
+  FAILURE_TYPES.permanent,
+  FAILURE_TYPES.config,
+  FAILURE_TYPES.badSource,
+  FAILURE_TYPES.dailyBudgetExhausted,
+  FAILURE_TYPES.accountMismatch,
+];
+
 /** The phases a migration ends in: no workflow of it runs any more (nor needs the staged rows). */
 export const FINAL_PHASES: readonly Phase[] = ['DONE', 'ROLLED_BACK', 'CANCELLED', 'FAILED'];
 

@@ -1,11 +1,12 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { FAILURE_TYPES } from './messages';
 
 type Activities = ReturnType<typeof createActivities>;
 // A wrong token is permanent (401); a network blip gets two more tries, then `start` says what failed.
 const { identifyPipedriveAccount } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['PermanentFailure'] },
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [FAILURE_TYPES.permanent] },
 });
 
 export interface PreflightInput {
