@@ -1,6 +1,16 @@
 import { Context } from '@temporalio/activity';
 import { type Pool } from 'pg';
-import { convertToPipedriveBody, diffRecord, fromPipedriveRecord, type DiffOptions, type FieldKeys, type RecordDiff, type TargetEntity } from '../mapping';
+import {
+  convertToPipedriveBody,
+  diffRecord,
+  fromPipedriveRecord,
+  reviewDiffs,
+  type DiffOptions,
+  type FieldKeys,
+  type RecordDiff,
+  type TargetEntity,
+} from '../mapping';
+import { keptForReview, keptForReviewHtml, type KeptForReview } from './kept-for-review';
 import { dataObjectType } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
 import { Ledger, type LedgerEntry } from '../store/ledger';
@@ -111,7 +121,11 @@ export function createVerifyActivities(deps: ActivityDeps) {
           expected = { ...expected, fields: { code: code(expected) }, custom: {} };
           if (actualRecord) actualRecord = { ...actualRecord, fields: { ...actualRecord.fields, code: code(actualRecord) } };
         }
-        diffs.push(diffRecord(entity, expected, actualRecord, approved.map, options));
+        const diff = diffRecord(entity, expected, actualRecord, approved.map, options);
+        // The source side: every value the map could not put in its field is looked for on the record in Pipedrive.
+        // A reused product is the account's own (nothing of ours was written to it).
+        if (!(entry?.state === 'reused' && entity === 'product')) diff.fields.push(...reviewDiffs(outcome.review ?? [], actualRecord));
+        diffs.push(diff);
       }
       await saveDiffs(pool, migrationId, runKind, diffs);
       for (const d of diffs) {
@@ -161,6 +175,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
         })),
         byCategory: perCategory.map((r) => ({ object: r.object_type, category: r.category, count: Number(r.n) })),
         discrepancies: mismatches,
+        // Source values refused or shortened by the map, by field and kind, and how many Pipedrive holds on their record.
+        keptForReview: keptForReview(perField),
         // Per object type: records created again because the one the id map held was gone from Pipedrive.
         recreated: await new Ledger(pool).recreatedByType(migrationId),
         // Links and owners of the records compared here, from the same read-back (no extra requests).
@@ -173,6 +189,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
         accuracy,
         fieldsCompared: compared,
         discrepancies: compared - matched,
+        keptForReview: report.keptForReview.values,
+        keptForReviewMissing: report.keptForReview.values - report.keptForReview.inPipedrive,
         ...(report.links ? { ...linkSummary(report.links), linkLines: describeLinks(report.links) } : {}),
       });
       return summary;
@@ -189,6 +207,7 @@ function renderAccuracyHtml(r: {
   byField: { object: string; field: string; compared: number; matched: number; accuracy: number }[];
   byCategory: { object: string; category: string; count: number }[];
   discrepancies: { object_type: string; source_key: string; field: string; category: string; expected: unknown; actual: unknown }[];
+  keptForReview: KeptForReview;
   recreated: Record<string, number>;
   links?: LinkReconciliation;
 }): string {
@@ -199,6 +218,7 @@ function renderAccuracyHtml(r: {
 <h1>Field-level diff — ${escapeHtml(r.migrationId)} (${escapeHtml(r.runKind)})</h1>
 <p>Generated ${escapeHtml(r.generatedAt)}. Accuracy <b class="${r.accuracy >= 99 ? 'good' : 'bad'}">${r.accuracy.toFixed(2)}%</b> over ${r.fieldsCompared} fields.</p>
 ${recreatedHtml(r.recreated)}
+${keptForReviewHtml(r.keptForReview)}
 <h2>Accuracy per field</h2><table><tr><th>object</th><th>field</th><th>compared</th><th>matched</th><th>accuracy</th></tr>
 ${r.byField.map((f) => row([f.object, f.field, f.compared, f.matched, `${f.accuracy.toFixed(2)}%`])).join('\n')}</table>
 <h2>Discrepancies by category</h2><table><tr><th>object</th><th>category</th><th>count</th></tr>

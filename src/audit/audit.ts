@@ -16,6 +16,7 @@ import { sourceIssueGroups, sourceTableCounts } from './source-counts';
 import { auditedRun, stagedTableCount, withAuditSnapshot } from '../store/source-audit';
 import { type AuditContext } from './sql';
 import { targetObjectCounts } from './target-objects';
+import { valuesForReview } from './values-for-review';
 import { clinicalNoteVolume, documentVolume } from './volumes';
 
 export const DATA_QUALITY_JSON = 'data-quality-report.json';
@@ -90,6 +91,8 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
     const appointments = await appointmentFindings(ctx, run.timezone);
     progress('PHI fields');
     const phiFields = await phiFieldReview(ctx, phiSelection);
+    progress('values for review');
+    const forReview = await valuesForReview(ctx, contacts);
 
     return {
       format: DATA_QUALITY_REPORT_FORMAT,
@@ -109,6 +112,7 @@ export async function auditMigration(pool: Pool, migrationId: string, opts: Audi
       documents,
       appointments,
       phiFields: { source: phiSelection.source, fields: phiFields },
+      valuesForReview: forReview,
     };
   });
 
@@ -137,6 +141,7 @@ export function summarise(report: DataQualityReport): Record<string, number> {
     invalidPhones: contacts.phones.malformed + contacts.phones.notValid,
     invalidEmails: contacts.emails.invalid,
     invalidDates: report.dates.invalidTotal + report.dates.implausibleTotal,
+    valuesForReview: report.valuesForReview.total,
     orphanReferences: report.orphanReferences.total,
     inFlightClaims: report.inFlightClaims.claims,
     duplicateRate: report.duplicatePatients.rate,

@@ -198,6 +198,16 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
         ),
     ),
     section(
+      'values-for-review',
+      'Values kept for review',
+      p(`${r.valuesForReview.rule}. ${fmt(r.valuesForReview.total)} values, none dropped.`) +
+        table(
+          ['table', 'column', 'target', 'kind', 'limit', 'values'],
+          r.valuesForReview.byField.map((g) => [g.table, g.column, g.target, g.kind, g.limit ?? '', g.values]),
+          { numericFrom: 5 },
+        ),
+    ),
+    section(
       'dates',
       'Dates',
       `<h3>Invalid (unreadable, staged as empty)</h3>` +

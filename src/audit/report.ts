@@ -4,6 +4,7 @@
  * insurance ids. The JSON file is the operator's full record; the HTML page renders the same object.
  */
 import type { DentrixTable } from '../dentrix/types';
+import type { ValuesForReview } from './values-for-review';
 
 export const DATA_QUALITY_REPORT_FORMAT = 'dentrix-data-quality-report/1';
 
@@ -297,6 +298,8 @@ export interface DataQualityReport {
   documents: DocumentVolume;
   appointments: AppointmentFindings;
   phiFields: { source: 'mapping' | 'option' | 'extract_format'; fields: PhiFieldReview[] };
+  /** Values the default map will keep for review on their record (refused or shortened), by column, target and kind. */
+  valuesForReview: ValuesForReview;
 }
 
 /** A reference from one staged table's column to another table's primary key. */

@@ -24,7 +24,7 @@ import { computeDerived, isImagingDocument } from './derived';
 import { defaultFieldMap } from './default-map';
 import { customFieldOf, type FieldMap, type FieldRule, type MapOptions, type MappedTarget } from './field-map';
 import { applyPhiDecisions, applyTreatment, effectiveCustomType } from './phi';
-import { keptOnRecord, reviewText } from './review';
+import { keptOnRecord, reviewNeedle, reviewText } from './review';
 import { applyTransform, transformRefs, type RuleResult } from './rule-transforms';
 import { SOURCE_KEY_LOCATIONS, formatMarker, sourceKeys } from './source-keys';
 import { COMPOSED_FIELDS, STANDARD_FIELDS } from './standard-fields';
@@ -109,8 +109,8 @@ function build(bundle: SourceBundle, ctx: BuildContext): BuildOutcome {
     const limited = limitLength(value, lengthLimit(ctx.map, entity, field, treatment));
     if (limited.truncated) {
       record.truncated.push(fieldId(field));
-      warnings.push({ ruleId: rule.id, column: null, code: 'truncated', reason: `${fieldId(field)} cut to Pipedrive's limit: kept whole for review` });
-      review.push({ ruleId: rule.id, field: fieldId(field), kind: 'shortened', value: value as string, kept: false });
+      warnings.push({ ruleId: rule.id, column: null, code: 'truncated', reason: `${fieldId(field)} cut to Pipedrive's limit: the rest kept for review` });
+      review.push({ ruleId: rule.id, field: fieldId(field), kind: 'shortened', value: limited.rest, kept: false });
     }
     if (field.kind === 'custom') record.custom[field.name] = limited.value;
     else record.fields[field.name] = limited.value;
@@ -119,7 +119,7 @@ function build(bundle: SourceBundle, ctx: BuildContext): BuildOutcome {
 
   placeReview(record, review, composedParts, ctx.map, reviewTarget);
   composeFields(record, composedParts, sourceKey, warnings, review);
-  for (const v of review) v.kept = keptOnRecord(record, v.value);
+  for (const v of review) v.kept = keptOnRecord(record, reviewNeedle(v));
   return { kind: 'record', entity, sourceKey, record, refs, warnings, review };
 }
 
@@ -135,7 +135,7 @@ function placeReview(
   map: FieldMap,
   target: MappedTarget | undefined,
 ): void {
-  const pending = review.filter((v) => !keptOnRecord(record, v.value, [...composedParts.values()].flat()));
+  const pending = review.filter((v) => v.kind === 'shortened' || !keptOnRecord(record, v.value, [...composedParts.values()].flat()));
   if (target !== undefined) {
     const text = reviewText(pending, lengthLimit(map, record.entity, target, 'none'));
     if (target.kind === 'custom') record.custom[target.name] = text;
@@ -211,10 +211,11 @@ function lengthLimit(
   return null;
 }
 
-function limitLength(value: FieldValue, limit: number | null): { value: FieldValue; truncated: boolean } {
-  if (limit === null || typeof value !== 'string') return { value, truncated: false };
+/** The value cut to the limit, and the rest that was cut off (kept for review, so field and review hold it whole). */
+function limitLength(value: FieldValue, limit: number | null): { value: FieldValue; truncated: boolean; rest: string } {
+  if (limit === null || typeof value !== 'string') return { value, truncated: false, rest: '' };
   const cut = truncateChars(value, limit);
-  return { value: cut.text, truncated: cut.truncated };
+  return { value: cut.text, truncated: cut.truncated, rest: cut.truncated ? Array.from(value).slice(Array.from(cut.text).length).join('').trim() : '' };
 }
 
 /** Join the parts of composed fields; append the exactly-once marker where the entity keeps its key in one. */

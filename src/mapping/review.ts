@@ -7,17 +7,33 @@
  * holds it (the invalid phones' `Phones Needing Review`). The values themselves may be PHI: they go to Pipedrive and
  * the store only; counts by field and kind (`reviewCounts`) are what reports, logs and Temporal see.
  */
+import type { FieldDiff } from './diff';
 import { htmlToComparableText, truncateChars } from './transforms/text';
 import type { FieldValue, LogicalRecord, ReviewKind, ReviewValue } from './types';
 
 /** The long-text custom field a record's refused and shortened values are kept in, on entities that take custom fields. */
 export const REVIEW_FIELD = 'Values Needing Review';
 
-/** One line per value: `<field> (<kind>): <value>`; the whole text cut to `maxChars`. */
+/**
+ * One line per value, `<field> (refused): <value as typed>` or `<field> (shortened, the rest): <what was cut off>` (the
+ * field and its review line hold the value whole); the whole text cut to `maxChars`.
+ */
 export function reviewText(values: readonly Pick<ReviewValue, 'field' | 'kind' | 'value'>[], maxChars: number | null): string | null {
   if (values.length === 0) return null;
-  const text = values.map((v) => `${v.field.replace(/^custom:/u, '')} (${v.kind}): ${v.value}`).join('\n');
+  const text = values.map(reviewLine).join('\n');
   return maxChars === null ? text : truncateChars(text, maxChars).text;
+}
+
+function reviewLine(v: Pick<ReviewValue, 'field' | 'kind' | 'value'>): string {
+  return `${v.field.replace(/^custom:/u, '')} (${v.kind === 'shortened' ? 'shortened, the rest' : v.kind}): ${v.value}`;
+}
+
+/**
+ * What shows the value is on a record: a refused value anywhere (Phones Needing Review holds invalid phones as typed),
+ * the rest of a shortened one on its review line (the cut-off part alone could match the field it was cut from).
+ */
+export function reviewNeedle(v: Pick<ReviewValue, 'field' | 'kind' | 'value'>): string {
+  return v.kind === 'shortened' ? reviewLine(v) : v.value;
 }
 
 /** Whitespace runs as one space, HTML reduced to its text: how a value is looked for on a record. */
@@ -75,4 +91,33 @@ export class ReviewCounter {
   get total(): number {
     return this.rows.reduce((n, r) => n + r.values, 0);
   }
+}
+
+/** Field ids of the source-side check's rows: `review:<kind>:<field>`, `#2`, `#3`… for a second value of the same field. */
+export const REVIEW_DIFF_PREFIX = 'review:';
+
+/** `review:refused:emails#2` → its kind and field; undefined for any other field id. */
+export function parseReviewDiffField(id: string): { kind: ReviewKind; field: string } | undefined {
+  const match = /^review:(refused|shortened):(.+?)(?:#\d+)?$/u.exec(id);
+  return match ? { kind: match[1] as ReviewKind, field: match[2]! } : undefined;
+}
+
+/**
+ * The source-side check of one record: each value the source had that the map could not put where it maps it (refused
+ * or shortened), looked for in what Pipedrive holds for the record. Found anywhere on it (its review field, as a rule)
+ * is a match; `not_kept` when no field of the record could hold it whole, `source_value_missing` when it should be
+ * there and is not, `missing_record` when nothing came back. The values go to the diff rows only (PHI at rest).
+ */
+export function reviewDiffs(review: readonly ReviewValue[], actual: Pick<LogicalRecord, 'fields' | 'custom'> | undefined): FieldDiff[] {
+  const seen = new Map<string, number>();
+  return review.map((v) => {
+    const base = `${REVIEW_DIFF_PREFIX}${v.kind}:${v.field}`;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    const field = n === 1 ? base : `${base}#${n}`;
+    const found = actual !== undefined && keptOnRecord(actual, reviewNeedle(v));
+    if (found) return { field, matched: true, expected: v.value, actual: v.value };
+    const category = actual === undefined ? 'missing_record' : v.kept ? 'source_value_missing' : 'not_kept';
+    return { field, matched: false, category, expected: v.value, actual: null };
+  });
 }

@@ -117,9 +117,9 @@ export interface ReviewValue {
   /** The target field, as the diff names it (`emails`, `custom:Preferred Name`, `content`). */
   field: string;
   kind: ReviewKind;
-  /** The whole value as the source has it (after the rule's de-identification, if any). */
+  /** Refused: the value as typed; shortened: the part cut off (the field holds the rest). After the rule's de-identification. */
   value: string;
-  /** Whether the built record holds the whole value somewhere (its review field, another field). */
+  /** Whether the built record holds that value whole somewhere (its review field, another field). */
   kept: boolean;
 }
 

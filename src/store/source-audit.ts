@@ -313,6 +313,16 @@ export async function implausibleDateRow(
   );
 }
 
+/** Staged values of a column longer than `limit` characters once trimmed (values the mapping will shorten). */
+export async function overLongValueCount(db: AuditDb, ctx: AuditScope, table: string, column: string, limit: number): Promise<number> {
+  const row = await oneRow<{ count: number }>(
+    db,
+    `SELECT count(*)::int AS count FROM staged_rows WHERE migration_id = $1 AND source_table = $2 AND char_length(btrim(data->>$3)) > $4`,
+    [ctx.migrationId, table, column, limit],
+  );
+  return row.count;
+}
+
 // Orphan references.
 
 export async function orphanReferenceRow(db: AuditDb, ctx: AuditScope, spec: { table: string; column: string; references: string }) {

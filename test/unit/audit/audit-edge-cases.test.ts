@@ -156,3 +156,43 @@ describe('audit refusals', () => {
     expect(report.appointments.dst).toMatchObject({ timezone: null, checked: 0, note: 'the practice time zone is not known yet: not checked' });
   });
 });
+
+describe('values the map will keep for review', () => {
+  const migrationId = 'audit-for-review';
+  let audited: AuditedExtract;
+  let patients: Record<string, string>[];
+
+  beforeAll(async () => {
+    const dir = await dirs.make();
+    const extract = path.join(dir, 'extract');
+    const { truth } = await generatePractice({ profile: 'demo', seed: 5, patients: 20, outDir: extract, dirt: { malformed_email: 0, malformed_phone: 0 } });
+    patients = await readCsv(extract, 'patient');
+    await stageFolder(db.pool, migrationId, extract);
+    // An internationalized address (an address: it moves), a refused one, a malformed phone, a 300-character preferred
+    // name and a clinical note over Pipedrive's 100,000-character note limit.
+    const set = (key: string, column: string, value: string, table = 'patient') =>
+      db.pool.query(
+        `UPDATE staged_rows SET data = jsonb_set(data, ARRAY[$4::text], to_jsonb($3::text))
+          WHERE migration_id = $1 AND source_table = $5 AND source_key = $2`,
+        [migrationId, key, value, column, table],
+      );
+    await set(patients[0]!.patient_id!, 'email', 'zoë.ng@example.com');
+    await set(patients[1]!.patient_id!, 'email', 'zoe.ng@');
+    await set(patients[2]!.patient_id!, 'mobile_phone', '555-01');
+    await set(patients[3]!.patient_id!, 'preferred_name', 'N'.repeat(300));
+    const note = (await readCsv(extract, 'clinical_note'))[0]!;
+    await set(note.note_id!, 'note_text', 'word '.repeat(25_000), 'clinical_note');
+    audited = await runAudit(db.pool, migrationId, { outDir: path.join(dir, 'reports'), now: new Date(`${truth.extract_date}T20:00:00Z`) });
+  });
+
+  it('counts them by column, target field and kind, and sums them in the summary', () => {
+    expect(audited.report.valuesForReview.byField).toEqual([
+      { table: 'patient', column: 'email', target: 'person emails', kind: 'refused', values: 1 },
+      { table: 'patient', column: 'mobile_phone', target: 'person phones', kind: 'refused', values: 1 },
+      { table: 'patient', column: 'preferred_name', target: 'person custom:Preferred Name', kind: 'shortened', limit: 255, values: 1 },
+      { table: 'clinical_note', column: 'note_text', target: 'note content', kind: 'shortened', limit: 100_000, values: 1 },
+    ]);
+    expect(audited.result.summary.valuesForReview).toBe(4);
+    expect(audited.html).toContain('Values kept for review');
+  });
+});

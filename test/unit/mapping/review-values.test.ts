@@ -1,4 +1,4 @@
-import { ReviewCounter, buildNote, buildPerson, keptOnRecord, reviewText, type BuildOutcome } from '../../../src/mapping';
+import { ReviewCounter, buildNote, buildPerson, keptOnRecord, parseReviewDiffField, reviewDiffs, reviewText, type BuildOutcome } from '../../../src/mapping';
 import * as f from './fixtures';
 
 function built(outcome: BuildOutcome) {
@@ -6,7 +6,7 @@ function built(outcome: BuildOutcome) {
   return { record: outcome.record, review: outcome.review ?? [], warnings: outcome.warnings };
 }
 
-const LONG_NAME = 'Zoë ' + 'Marie-Louise '.repeat(30).trim();
+const LONG_NAME = Array.from({ length: 60 }, (_, i) => `Name${i}`).join(' ');
 
 describe('values a transform refuses or shortens are kept on their record', () => {
   const patient = f.patient({
@@ -29,7 +29,14 @@ describe('values a transform refuses or shortens are kept on their record', () =
       { field: 'custom:Last Visit Date', kind: 'refused', kept: true },
     ]);
     const text = record.custom['Values Needing Review'] as string;
-    expect(text.split('\n')).toEqual(['emails (refused): zoe.obrien@', `Preferred Name (shortened): ${LONG_NAME}`, 'Last Visit Date (refused): 2024-02-30']);
+    // The name's first 255 characters are in its field, the rest on the review line: together the name is whole.
+    const rest = LONG_NAME.slice((record.custom['Preferred Name'] as string).length).trim();
+    expect(rest.length).toBeGreaterThan(100);
+    expect(text.split('\n')).toEqual([
+      'emails (refused): zoe.obrien@',
+      `Preferred Name (shortened, the rest): ${rest}`,
+      'Last Visit Date (refused): 2024-02-30',
+    ]);
     // The phone is already kept whole in Phones Needing Review: not repeated.
     expect(record.custom['Phones Needing Review']).toBe('mobile: 555-01');
     expect(text).not.toContain('555-01');
@@ -63,6 +70,13 @@ describe('values a transform refuses or shortens are kept on their record', () =
 
     const long = built(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: 'word '.repeat(30_000) }) }, approved));
     expect(long.review).toEqual([{ ruleId: 'note.content', field: 'content', kind: 'shortened', value: expect.any(String), kept: false }]);
+    // A narrative 60,000 characters over the person's 65k field: the rest fills its review field, which cuts it too.
+    const narrative = f.context({ phi: { include: [{ rule: 'patient.clinical_narrative', deidentify: 'none' }] } });
+    const huge = built(buildPerson(f.patientBundle({ clinicalNotes: [f.clinicalNote({ note_text: 'y'.repeat(140_000) })] }), narrative));
+    expect(huge.review).toEqual([
+      { ruleId: 'patient.clinical_narrative', field: 'custom:Clinical Narrative', kind: 'shortened', value: expect.any(String), kept: false },
+    ]);
+    expect(huge.record.custom['Values Needing Review']).toHaveLength(65_000);
   });
 });
 
@@ -95,7 +109,30 @@ describe('counting and finding kept values', () => {
 
   it('writes one line per value and cuts the whole to the limit', () => {
     expect(reviewText([{ field: 'custom:A', kind: 'refused', value: 'v' }], null)).toBe('A (refused): v');
+    expect(reviewText([{ field: 'name', kind: 'shortened', value: 'rest' }], null)).toBe('name (shortened, the rest): rest');
     expect(reviewText([{ field: 'custom:A', kind: 'shortened', value: 'x'.repeat(50) }], 20)).toHaveLength(20);
     expect(reviewText([], 20)).toBeNull();
+  });
+});
+
+describe('the source-side check', () => {
+  const review = [
+    { ruleId: 'patient.email', field: 'emails', kind: 'refused' as const, value: 'zoe.obrien@', kept: true },
+    { ruleId: 'patient.email', field: 'emails', kind: 'refused' as const, value: 'other@', kept: true },
+    { ruleId: 'patient.clinical_narrative', field: 'custom:Clinical Narrative', kind: 'shortened' as const, value: 'rest of it', kept: false },
+  ];
+
+  it('finds each value on the record read back, names the row by kind and field, and says why one is missing', () => {
+    const actual = { fields: {}, custom: { 'Values Needing Review': 'emails (refused): zoe.obrien@\nemails (refused): other@' } };
+    expect(reviewDiffs(review, actual).map(({ field, matched, category }) => ({ field, matched, category }))).toEqual([
+      { field: 'review:refused:emails', matched: true, category: undefined },
+      { field: 'review:refused:emails#2', matched: true, category: undefined },
+      { field: 'review:shortened:custom:Clinical Narrative', matched: false, category: 'not_kept' },
+    ]);
+    const emptied = { fields: {}, custom: { 'Values Needing Review': null } };
+    expect(reviewDiffs(review.slice(0, 1), emptied)[0]).toMatchObject({ matched: false, category: 'source_value_missing' });
+    expect(reviewDiffs(review.slice(0, 1), undefined)[0]).toMatchObject({ matched: false, category: 'missing_record' });
+    expect(parseReviewDiffField('review:refused:emails#2')).toEqual({ kind: 'refused', field: 'emails' });
+    expect(parseReviewDiffField('custom:Email')).toBeUndefined();
   });
 });
