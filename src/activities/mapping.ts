@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { type Pool } from 'pg';
+import { NO_MERGES, mergePlan, mergeStatement, storedMerges, type DuplicateMerges, type MergePlan } from '../mapping';
 import { NO_PHI, defaultFieldMap, parseFieldMap, phiDecisionProblems, withSourceOptions, FieldMapError, type FieldMap, type PhiDecisions } from '../mapping';
 import { CONFIDENT, createMappingLlm, exportWorkbook, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
 import { approveFieldMap, getFieldMap, latestFieldMap, saveProposedMap } from '../store/field-maps';
 import { stagedData } from '../store/staged-rows';
+import { auditMerges, duplicatesSheetInput, mergeApprovalProblems } from './duplicate-merges';
 import { publishReport } from './publish-report';
 import type { MapApproval, MigrationRef, ProposedMap } from './contracts';
 import { type ActivityDeps } from './deps';
@@ -14,6 +16,8 @@ export interface ApprovedMap {
   version: number;
   map: FieldMap;
   phi: PhiDecisions;
+  /** The duplicate patients merged by this version (none by default). */
+  merges: MergePlan;
 }
 
 /** The approved map and PHI decisions a run uses; cached per version (an approved version never changes). */
@@ -25,7 +29,12 @@ export function approvedMapLoader(pool: Pool) {
     const cacheKey = `${migrationId}#${stored.version}`;
     let approved = cache.get(cacheKey);
     if (!approved) {
-      approved = { version: stored.version, map: parseFieldMap(stored.document.map), phi: (stored.document.phi ?? { include: [] }) as PhiDecisions };
+      approved = {
+        version: stored.version,
+        map: parseFieldMap(stored.document.map),
+        phi: (stored.document.phi ?? { include: [] }) as PhiDecisions,
+        merges: mergePlan(storedMerges(stored.document)),
+      };
       cache.set(cacheKey, approved);
     }
     return approved;
@@ -63,6 +72,7 @@ export function createMappingActivities(deps: ActivityDeps) {
       let map: FieldMap;
       let proposal: ProposalRow[];
       let phi: PhiDecisions = NO_PHI;
+      let merges: DuplicateMerges = NO_MERGES;
       if (latest && latest.status === 'proposed' && !validates(latest.document.map)) {
         // A version that no longer validates (the map's schema moved on, or it was stored by hand) is left for the
         // record, and a fresh proposal is made from the last good map instead of failing the gate.
@@ -85,6 +95,7 @@ export function createMappingActivities(deps: ActivityDeps) {
         version = latest.version;
         map = parseFieldMap(latest.document.map);
         phi = phiDecisionsForApproval(latest.document, {});
+        merges = storedMerges(latest.document);
         ({ proposal } = await proposeForMigration(pool, migrationId, map));
       } else {
         const base = latest ? parseFieldMap(latest.document.map) : defaultFieldMap();
@@ -97,7 +108,8 @@ export function createMappingActivities(deps: ActivityDeps) {
         map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
       }
       const mapPath = await writeJsonReport(settings, migrationId, `proposed-map-v${version}.json`, { version, map });
-      const { xlsxPath, csvPath } = await exportWorkbook({ map, proposal, phi }, path.dirname(mapPath), `mapping-workbook-v${version}`);
+      const duplicates = await duplicatesSheetInput(pool, migrationId, merges);
+      const { xlsxPath, csvPath } = await exportWorkbook({ map, proposal, phi, duplicates }, path.dirname(mapPath), `mapping-workbook-v${version}`);
       await publishReport(pool, migrationId, 'proposed-map', [mapPath], { version, rules: map.rules.length });
       await publishReport(pool, migrationId, 'mapping-workbook', [xlsxPath, csvPath], {
         version,
@@ -129,7 +141,11 @@ export function createMappingActivities(deps: ActivityDeps) {
         : phiDecisionsForApproval(stored.document, a); // the signal's list, else the decisions imported with the workbook
       const problems = phiDecisionProblems(map, phi);
       if (problems.length > 0) return { ok: false, version: stored.version, errors: problems };
-      await approveFieldMap(pool, a.migrationId, stored.version, a.by, { map, phi });
+      const merges = storedMerges(stored.document);
+      const mergeIssues = await mergeApprovalProblems(pool, a.migrationId, map, merges);
+      if (mergeIssues.length > 0) return { ok: false, version: stored.version, errors: mergeIssues };
+      await approveFieldMap(pool, a.migrationId, stored.version, a.by, { map, phi, ...(merges.merge.length > 0 ? { duplicates: merges } : {}) });
+      await auditMerges(pool, a.migrationId, stored.version, a.by, merges);
       const included = phi.include.map((d) => `${d.rule} (${d.deidentify})`);
       const approvedMapPath = await writeJsonReport(settings, a.migrationId, `approved-map-v${stored.version}.json`, {
         version: stored.version,
@@ -140,9 +156,14 @@ export function createMappingActivities(deps: ActivityDeps) {
             : 'No PHI included: every PHI rule is excluded; SSN never moves.',
           include: phi.include,
         },
+        duplicates: { statement: mergeStatement(merges), merge: merges.merge },
         map,
       });
-      await publishReport(pool, a.migrationId, 'approved-map', [approvedMapPath], { version: stored.version, phiIncluded: phi.include.length });
+      await publishReport(pool, a.migrationId, 'approved-map', [approvedMapPath], {
+        version: stored.version,
+        phiIncluded: phi.include.length,
+        duplicatesMerged: merges.merge.length,
+      });
       return { ok: true, version: stored.version, errors: [], approvedMapPath };
     },
   };

@@ -8,8 +8,17 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { Pool } from 'pg';
-import { parseFieldMap, type PhiDecisions } from '../mapping';
-import { exportWorkbook, formatRowError, importWorkbook, phiDecisionsForApproval, proposeForMigration } from '../review';
+import { mergeStatement, parseFieldMap, storedMerges, type DuplicateMerges, type PhiDecisions } from '../mapping';
+import {
+  exportWorkbook,
+  formatDuplicateRowError,
+  formatRowError,
+  importDuplicateSheet,
+  importWorkbook,
+  phiDecisionsForApproval,
+  proposeForMigration,
+  reportedDuplicatePairs,
+} from '../review';
 import { latestFieldMap, saveProposedMap } from '../store/field-maps';
 import { listReports, readReportFile } from '../store/reports';
 import { makePrivateDir, writePrivateFile } from '../private-files';
@@ -60,7 +69,9 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           from = 'generated';
           const phi = phiDecisionsForApproval(stored.document, {});
           const { proposal } = await proposeForMigration(pool, o.migrationId, current);
-          files = await exportWorkbook({ map: current, proposal, phi }, dir, basename);
+          const pairs = await reportedDuplicatePairs(pool, o.migrationId);
+          const duplicates = pairs && { pairs, merges: storedMerges(stored.document) };
+          files = await exportWorkbook({ map: current, proposal, phi, duplicates }, dir, basename);
         }
         const { xlsxPath, csvPath } = files;
         if (o.json) {
@@ -101,17 +112,25 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
         if (!stored) throw new Error(`migration ${o.migrationId} has no field map yet: the workflow proposes one in MAPPING_REVIEW`);
         const current = parseFieldMap(stored.document.map);
         const result = await importWorkbook(o.file, current);
-        if (!result.ok) {
+        // The Duplicates sheet (XLSX only), against the Data Quality Report's pairs; a file without it keeps the decisions.
+        const storedDuplicates = storedMerges(stored.document);
+        const duplicateImport = await importDuplicateSheet(o.file, (await reportedDuplicatePairs(pool, o.migrationId)) ?? []);
+        const errors = [
+          ...(result.ok ? [] : result.errors.map(formatRowError)),
+          ...(duplicateImport?.ok === false ? duplicateImport.errors.map(formatDuplicateRowError) : []),
+        ];
+        if (!result.ok || duplicateImport?.ok === false) {
           if (o.json) {
-            print(JSON.stringify({ migrationId: o.migrationId, saved: false, errors: result.errors.map(formatRowError) }));
-            throw new MapImportRefusedError(result.errors.length);
+            print(JSON.stringify({ migrationId: o.migrationId, saved: false, errors }));
+            throw new MapImportRefusedError(errors.length);
           }
-          print(`The workbook has ${result.errors.length} problem(s); nothing was saved:`);
-          for (const error of result.errors) print(`  ${formatRowError(error)}`);
-          throw new MapImportRefusedError(result.errors.length);
+          print(`The workbook has ${errors.length} problem(s); nothing was saved:`);
+          for (const error of errors) print(`  ${error}`);
+          throw new MapImportRefusedError(errors.length);
         }
+        const duplicates = duplicateImport?.merges ?? storedDuplicates;
         const storedPhi = phiDecisionsForApproval(stored.document, {});
-        if (result.changes.length === 0 && samePhi(storedPhi, result.phi)) {
+        if (result.changes.length === 0 && samePhi(storedPhi, result.phi) && sameMerges(storedDuplicates, duplicates)) {
           print(
             o.json
               ? JSON.stringify({ migrationId: o.migrationId, saved: false, version: stored.version, changes: [] })
@@ -119,14 +138,15 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           );
           return;
         }
-        const version = await saveProposedMap(pool, o.migrationId, { map: result.map, phi: result.phi });
+        const version = await saveProposedMap(pool, o.migrationId, { map: result.map, phi: result.phi, duplicates });
         if (o.json) {
-          print(JSON.stringify({ migrationId: o.migrationId, saved: true, version, changes: result.changes, phi: result.phi }));
+          print(JSON.stringify({ migrationId: o.migrationId, saved: true, version, changes: result.changes, phi: result.phi, duplicates }));
           return;
         }
-        print(`Saved map version ${version} from ${o.file}${result.changes.length > 0 ? `: ${result.changes.length} change(s)` : ' (PHI decisions only)'}`);
+        print(`Saved map version ${version} from ${o.file}${result.changes.length > 0 ? `: ${result.changes.length} change(s)` : ' (decisions only)'}`);
         for (const change of result.changes) print(`  ${change}`);
         print(phiStatement(result.phi));
+        print(mergeStatement(duplicates));
         print(`Approve it at MAPPING_REVIEW with --map-version ${version}.`);
       });
     });
@@ -154,6 +174,11 @@ async function storedWorkbook(
   await writePrivateFile(xlsxPath, xlsx.content);
   await writePrivateFile(csvPath, csv.content);
   return { xlsxPath, csvPath };
+}
+
+function sameMerges(a: DuplicateMerges, b: DuplicateMerges): boolean {
+  const key = (d: DuplicateMerges) => JSON.stringify(d.merge.map((m) => `${m.duplicate}>${m.survivor}`).sort());
+  return key(a) === key(b);
 }
 
 function samePhi(a: PhiDecisions, b: PhiDecisions): boolean {

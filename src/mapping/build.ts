@@ -23,6 +23,7 @@ import { effectiveOptions, type BuildContext } from './context';
 import { computeDerived, isImagingDocument } from './derived';
 import { defaultFieldMap } from './default-map';
 import { customFieldOf, type FieldMap, type FieldRule, type MapOptions, type MappedTarget } from './field-map';
+import { mergedSkipReason } from './merges';
 import { applyPhiDecisions, applyTreatment, effectiveCustomType } from './phi';
 import { keptOnRecord, reviewNeedle, reviewText } from './review';
 import { applyTransform, transformRefs, type RuleResult } from './rule-transforms';
@@ -58,7 +59,8 @@ export const buildActivity = (bundle: ActivityBundle, ctx: BuildContext) => buil
 export const buildNote = (bundle: NoteBundle, ctx: BuildContext) => buildRecord('note', bundle, ctx);
 export const buildFile = (bundle: FileBundle, ctx: BuildContext) => buildRecord('file', bundle, ctx);
 
-function build(bundle: SourceBundle, ctx: BuildContext): BuildOutcome {
+function build(source: SourceBundle, ctx: BuildContext): BuildOutcome {
+  let bundle = source;
   const kind = bundle.kind;
   const entity = RECORD_KINDS[kind].entity;
   const sourceKey = sourceKeyOfBundle(bundle);
@@ -67,6 +69,12 @@ function build(bundle: SourceBundle, ctx: BuildContext): BuildOutcome {
 
   const gate = recordGate(bundle, options);
   if (gate !== undefined) return { kind: 'skip', entity, sourceKey, reason: gate };
+  if (bundle.kind === 'patient') {
+    const survivor = ctx.merges?.survivorOf.get(bundle.patient.patient_id);
+    if (survivor !== undefined) return { kind: 'skip', entity, sourceKey, reason: mergedSkipReason(survivor) };
+    const merged = ctx.merges?.duplicatesOf.get(bundle.patient.patient_id);
+    if (merged) bundle = { ...bundle, mergedPatientIds: merged };
+  }
   const missingEssential = plan.excluded.find((rule) => rule.kind === kind && rule.essential);
   if (missingEssential) {
     return { kind: 'skip', entity, sourceKey, reason: `${missingEssential.id} is PHI not approved for transfer` };

@@ -64,6 +64,8 @@ export interface PatientBundle {
   documents: DocumentRow[];
   /** Ledger rows with guar_id = this patient and no txcase: the family's balance forward (on the guarantor). */
   balanceForwardEntries: LedgerRow[];
+  /** The duplicate charts merged into this one at MAPPING_REVIEW (Dentrix patient ids, ascending); set by the build. */
+  mergedPatientIds?: readonly number[];
 }
 /** A new-patient booking (appt.patient_id NULL) that becomes a minimal person. */
 export interface NewPatientBundle {

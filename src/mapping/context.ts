@@ -3,6 +3,7 @@
  * id map before calling, so building never does I/O and never reads the clock.
  */
 import type { FieldMap, MapOptions } from './field-map';
+import type { MergePlan } from './merges';
 import type { PhiDecisions } from './phi';
 import type { RefObjectType } from './types';
 
@@ -20,6 +21,8 @@ export interface BuildContext {
   /** Per-run overrides of the map's options (e.g. the image archive's base URL from the migration spec). */
   options?: Partial<MapOptions>;
   map: FieldMap;
+  /** Duplicate patients merged at MAPPING_REVIEW: a duplicate builds no person, its survivor carries its id. */
+  merges?: MergePlan;
 }
 
 export function effectiveOptions(ctx: Pick<BuildContext, 'map' | 'options'>): MapOptions {

@@ -7,6 +7,7 @@ import type { DerivedSourceName } from './derived-names';
 import { FIELD_MAP_FORMAT, type CustomFieldDef, type FieldMap, type FieldRule, type PipelineDef, type RuleSource } from './field-map';
 import { parseFieldMap } from './map-validation';
 import { REVIEW_FIELD } from './review';
+import { MERGED_IDS_FIELD } from './merges';
 import { PATIENT_ID_FIELD, SOURCE_KEY_FIELD } from './source-keys';
 import { RECORD_KINDS, type RecordKind, type TargetEntity } from './types';
 
@@ -381,6 +382,15 @@ function defaultRules(): RuleInput[] {
       rationale: 'the Dentrix patient id, searchable: staff look patients up by it and the engine recovers lost creates',
     },
     sourceKeyRule('patient'),
+    {
+      id: 'patient.merged_dentrix_ids',
+      kind: 'patient',
+      source: derivedSource('merged_patient_ids'),
+      target: custom('person', MERGED_IDS_FIELD),
+      transform: t('text'),
+      phi: 'none',
+      rationale: 'duplicate charts merged into this patient at MAPPING_REVIEW: their Dentrix ids stay searchable on the survivor',
+    },
     {
       id: 'patient.chart_num',
       kind: 'patient',
@@ -1214,6 +1224,7 @@ export function defaultFieldMap(): FieldMap {
       customFields: {
         person: [
           varchar(PATIENT_ID_FIELD, true),
+          varchar(MERGED_IDS_FIELD, true),
           varchar(SOURCE_KEY_FIELD, true),
           varchar('Chart Number', true),
           typed('Birth Date', 'date'),

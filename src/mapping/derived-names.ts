@@ -6,6 +6,7 @@
 export const DERIVED_SOURCE_NAMES = [
   'source_key',
   'imaging_document_count',
+  'merged_patient_ids',
   'medical_alerts',
   'clinical_notes',
   'recall_type_names',

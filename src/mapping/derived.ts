@@ -63,6 +63,12 @@ export const DERIVED_SOURCES = {
     description: 'count of the patient imaging documents (xray, intraoral_photo, cbct, pano)',
     compute: (bundle) => bundle.documents.filter((d) => isImagingDocument(d.doc_type)).length,
   }),
+  merged_patient_ids: derived({
+    kinds: ['patient'],
+    tables: [],
+    description: 'the Dentrix ids of the duplicate charts merged into this patient at MAPPING_REVIEW, comma-separated',
+    compute: (bundle) => (bundle.mergedPatientIds?.length ? bundle.mergedPatientIds.join(', ') : null),
+  }),
   medical_alerts: derived({
     kinds: ['patient'],
     tables: ['medical_alert'],

@@ -6,6 +6,7 @@ export * from './default-map';
 export * from './bundles';
 export * from './context';
 export * from './phi';
+export * from './merges';
 export * from './build';
 export * from './review';
 export * from './pipedrive-body';

@@ -11,6 +11,7 @@ import type { DerivedSourceName, FieldMap, FieldRule, PhiClass } from '../mappin
 export const DERIVED_SOURCE_COLUMNS: Record<DerivedSourceName, Partial<Record<DentrixTable, readonly string[]>>> = {
   source_key: {},
   imaging_document_count: { document: ['doc_type'] },
+  merged_patient_ids: {},
   medical_alerts: { medical_alert: ['alert_type', 'description', 'critical'] },
   clinical_notes: { clinical_note: ['note_date', 'note_type', 'note_text'] },
   recall_type_names: { recall: ['recall_type_id'], recalltype: ['name'] },

@@ -3,12 +3,16 @@
  * import) and the PHI decisions that come back from it.
  */
 import type { Pool } from 'pg';
+import { DATA_QUALITY_JSON } from '../audit/audit';
+import type { DataQualityReport, DuplicatePair } from '../audit/report';
+import { readReportFile } from '../store/reports';
 import { PhiDecisionsSchema, type FieldMap, type PhiDecisions } from '../mapping';
 import { refineWithLlm, type MappingLlm, type ReviewLogger } from './llm';
 import { DEFAULT_SAMPLE_ROWS, profileStagedColumns } from './profile';
 import { proposalToFieldMap, proposeMap, type ProposalRow } from './proposer';
 
-export { exportWorkbook, importWorkbook, readWorkbookRows } from './workbook';
+export { exportWorkbook, importWorkbook, importDuplicateSheet, readWorkbookRows, type DuplicatesSheetInput } from './workbook';
+export { formatDuplicateRowError } from './duplicates-sheet';
 export { summarizeProposal, formatProposalSummary, type ProposalSummary } from './summary';
 export { formatRowError, WORKBOOK_COLUMNS, type RowError, type ImportResult, type WorkbookRow } from './workbook-rows';
 export { proposeMap, proposalToFieldMap, CONFIDENT, type Proposal, type ProposalRow, type Destination, type ProposerInput } from './proposer';
@@ -50,4 +54,15 @@ export function phiDecisionsForApproval(stored: { phi?: unknown } | undefined, a
   if (approval.phiInclude) return { include: approval.phiInclude };
   const parsed = PhiDecisionsSchema.safeParse(stored?.phi ?? { include: [] });
   return parsed.success ? parsed.data : { include: [] };
+}
+
+/**
+ * The probable duplicate pairs of the migration's Data Quality Report, from the store (Dentrix ids and evidence kinds
+ * only); undefined before the AUDIT phase has written one.
+ */
+export async function reportedDuplicatePairs(pool: Pool, migrationId: string): Promise<DuplicatePair[] | undefined> {
+  const file = await readReportFile(pool, migrationId, 'data-quality', DATA_QUALITY_JSON);
+  if (!file) return undefined;
+  const report = JSON.parse(file.content.toString('utf8')) as Pick<DataQualityReport, 'duplicatePatients'>;
+  return report.duplicatePatients?.pairs ?? [];
 }

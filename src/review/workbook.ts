@@ -10,6 +10,18 @@ import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { CUSTOM_FIELD_TYPES, LOAD_ORDER, PHI_CLASSES, TRANSFORM_NAMES, type FieldMap } from '../mapping';
 import { makePrivateDir, writePrivateFile } from '../private-files';
+import type { DuplicatePair } from '../audit/report';
+import type { DuplicateMerges } from '../mapping';
+import {
+  DUPLICATES_SHEET,
+  DUPLICATE_COLUMNS,
+  DUPLICATE_DECISIONS,
+  DUPLICATE_HEADERS,
+  duplicateRows,
+  importDuplicateRows,
+  type DuplicateImport,
+  type DuplicateSheetRow,
+} from './duplicates-sheet';
 import {
   DECISIONS,
   DESTINATION_KINDS,
@@ -38,13 +50,25 @@ const UNSURE_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: 
 const INFO_FONT: Partial<ExcelJS.Font> = { color: { argb: 'FF7F7F7F' } };
 const PHI_COLUMNS: readonly WorkbookColumn[] = ['sample_values', 'phi_class', 'phi_decision'];
 
+/** The Data Quality Report's probable duplicate pairs and the map version's merge decisions: the Duplicates sheet. */
+export interface DuplicatesSheetInput {
+  pairs: readonly DuplicatePair[];
+  merges: DuplicateMerges;
+}
+
 /** Writes `<basename>.xlsx` and `<basename>.csv` into dir (atomically: a reader never sees half a file). */
-export async function exportWorkbook(input: WorkbookInput, dir: string, basename: string): Promise<{ xlsxPath: string; csvPath: string }> {
+export async function exportWorkbook(
+  input: WorkbookInput & { duplicates?: DuplicatesSheetInput },
+  dir: string,
+  basename: string,
+): Promise<{ xlsxPath: string; csvPath: string }> {
   await makePrivateDir(dir);
   const rows = workbookRows(input);
   const xlsxPath = path.join(dir, `${basename}.xlsx`);
   const csvPath = path.join(dir, `${basename}.csv`);
-  await writeAtomically(xlsxPath, Buffer.from(await xlsxOf(rows, input.map).xlsx.writeBuffer()));
+  const workbook = xlsxOf(rows, input.map);
+  if (input.duplicates) addDuplicatesSheet(workbook, input.duplicates);
+  await writeAtomically(xlsxPath, Buffer.from(await workbook.xlsx.writeBuffer()));
   await writeAtomically(csvPath, csvOf(rows));
   return { xlsxPath, csvPath };
 }
@@ -137,6 +161,65 @@ function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): ExcelJS.Workbook {
     help.addRow({ column: '', meaning: line });
   }
   return workbook;
+}
+
+/**
+ * The Duplicates sheet (XLSX only): one row per probable pair, Dentrix ids and evidence kinds only, a decision
+ * drop-down. The CSV holds the Mapping sheet alone, so a CSV import leaves the merge decisions as they were.
+ */
+function addDuplicatesSheet(workbook: ExcelJS.Workbook, input: DuplicatesSheetInput): void {
+  const sheet = workbook.addWorksheet(DUPLICATES_SHEET, { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = DUPLICATE_COLUMNS.map((c) => ({ header: c.key, key: c.key, width: c.width }));
+  const header = sheet.getRow(1);
+  header.font = { bold: true };
+  header.eachCell((cell) => (cell.fill = HEADER_FILL));
+  const decisionColumn = DUPLICATE_HEADERS.indexOf('decision') + 1;
+  for (const row of duplicateRows(input.pairs, input.merges)) {
+    const added = sheet.addRow(DUPLICATE_HEADERS.map((key) => row[key]));
+    added.getCell(decisionColumn).dataValidation = {
+      type: 'list',
+      allowBlank: true,
+      formulae: [`"${DUPLICATE_DECISIONS.join(',')}"`],
+      showErrorMessage: true,
+      errorStyle: 'stop',
+      errorTitle: 'decision',
+      error: 'Choose keep_both or merge.',
+    };
+  }
+  const help = workbook.getWorksheet(COLUMNS_SHEET);
+  if (!help) return;
+  help.addRow({});
+  help.addRow({ column: DUPLICATES_SHEET, meaning: 'Probable duplicate patients of the Data Quality Report, one row per pair (Dentrix ids only).' });
+  for (const c of DUPLICATE_COLUMNS) help.addRow({ column: `${DUPLICATES_SHEET}.${c.key}`, meaning: c.help, editable: c.editable });
+  help.addRow({
+    column: '',
+    meaning:
+      'A patient can be merged away once and a survivor cannot itself be merged away (no chains); a survivor may take several duplicates. Decisions apply when this map version is approved.',
+  });
+}
+
+/**
+ * The Duplicates sheet of an edited XLSX, checked against the report's pairs: the merges or row errors; undefined
+ * when the file has no such sheet (a CSV, or a workbook without duplicates), and the decisions stay as they were.
+ */
+export async function importDuplicateSheet(filePath: string, pairs: readonly DuplicatePair[]): Promise<DuplicateImport | undefined> {
+  if (filePath.toLowerCase().endsWith('.csv')) return undefined;
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(filePath);
+  const sheet = workbook.getWorksheet(DUPLICATES_SHEET);
+  if (!sheet) return undefined;
+  const width = sheet.columnCount;
+  const headers = Array.from({ length: width }, (_, i) => (sheet.getRow(1).getCell(i + 1).text ?? '').trim().toLowerCase());
+  const missing = DUPLICATE_HEADERS.filter((h) => h !== 'matched' && !headers.includes(h));
+  if (missing.length > 0) return { ok: false, errors: missing.map((h) => ({ row: 1, column: h, message: `the header has no "${h}" column` })) };
+  const rows: { row: number; cells: DuplicateSheetRow }[] = [];
+  for (let r = 2; r <= sheet.rowCount; r += 1) {
+    const values = Array.from({ length: width }, (_, i) => sheet.getRow(r).getCell(i + 1).text ?? '');
+    if (values.every((v) => v.trim() === '')) continue;
+    const cells = Object.fromEntries(DUPLICATE_HEADERS.map((key) => [key, values[headers.indexOf(key)] ?? ''])) as DuplicateSheetRow;
+    rows.push({ row: r, cells });
+  }
+  return importDuplicateRows(rows, pairs);
 }
 
 /** Sample values are data: a leading = + - @ must not become a formula in a spreadsheet. Never imported. */

@@ -6,8 +6,8 @@ import type { FieldMaps } from './generated/db';
 export interface StoredFieldMap {
   version: number;
   status: 'proposed' | 'approved' | 'superseded';
-  /** `{ map, phi }`: the field map and (once approved) the PHI decisions it was approved with. */
-  document: { map: unknown; phi?: unknown };
+  /** `{ map, phi, duplicates }`: the field map, (once approved) the PHI decisions it was approved with, the duplicate merges. */
+  document: { map: unknown; phi?: unknown; duplicates?: unknown };
   approvedBy: string | null;
   approvedAt: Date | null;
 }

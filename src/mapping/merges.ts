@@ -1,0 +1,103 @@
+/**
+ * Duplicate patients merged at MAPPING_REVIEW. The Data Quality Report lists probable duplicate pairs; ops decide per
+ * pair (the workbook's Duplicates sheet; the default keeps both). A merged pair loads as one Person, the survivor: the
+ * duplicate's person is skipped as merged, every record that links to the duplicate (appointments, recalls, treatment
+ * plans, notes, documents) links to the survivor instead, and the survivor carries the duplicate's Dentrix id.
+ *
+ * Decisions name patients by their Dentrix ids only: they go into the store, the audit log and error messages.
+ * Pure: no I/O.
+ */
+import { z } from 'zod';
+import { sourceKeys } from './source-keys';
+import type { RefKey } from './types';
+
+export const MERGED_IDS_FIELD = 'Merged Dentrix IDs';
+
+export const DuplicateMergesSchema = z
+  .object({
+    merge: z.array(z.object({ survivor: z.number().int().positive(), duplicate: z.number().int().positive() }).strict()).default([]),
+  })
+  .strict();
+/** The merges of one map version: each duplicate patient's chart into its survivor's, by Dentrix patient id. */
+export type DuplicateMerges = z.infer<typeof DuplicateMergesSchema>;
+
+/** The default: every probable pair stays two Persons. */
+export const NO_MERGES: DuplicateMerges = { merge: [] };
+
+/** The merges of a stored map version (`{ map, phi, duplicates }`); none when it has none or they do not parse. */
+export function storedMerges(document: object | undefined): DuplicateMerges {
+  const parsed = DuplicateMergesSchema.safeParse((document as { duplicates?: unknown } | undefined)?.duplicates ?? NO_MERGES);
+  return parsed.success ? parsed.data : NO_MERGES;
+}
+
+/**
+ * What is wrong with a set of merges on its own (ids only): a patient merged into itself, a patient merged away
+ * twice, a chain (a survivor that is itself merged away). A survivor may take several duplicates (three charts of
+ * one patient).
+ */
+export function mergeProblems(merges: DuplicateMerges): string[] {
+  const problems: string[] = [];
+  const mergedAway = new Map<number, number>();
+  for (const m of merges.merge) {
+    if (m.survivor === m.duplicate) problems.push(`patient ${m.duplicate} is merged into itself`);
+    const earlier = mergedAway.get(m.duplicate);
+    if (earlier !== undefined && earlier !== m.survivor) problems.push(`patient ${m.duplicate} is in two merges (into ${earlier} and into ${m.survivor})`);
+    else if (earlier === m.survivor) problems.push(`patient ${m.duplicate} is merged into ${m.survivor} twice`);
+    mergedAway.set(m.duplicate, m.survivor);
+  }
+  for (const m of merges.merge) {
+    const next = mergedAway.get(m.survivor);
+    if (next !== undefined && m.survivor !== m.duplicate)
+      problems.push(`merge chain: patient ${m.duplicate} is merged into ${m.survivor}, which is itself merged into ${next}`);
+  }
+  return problems;
+}
+
+/** The merges as lookups: survivor of each duplicate, duplicates of each survivor (ascending). */
+export interface MergePlan {
+  survivorOf: ReadonlyMap<number, number>;
+  duplicatesOf: ReadonlyMap<number, readonly number[]>;
+}
+
+export function mergePlan(merges: DuplicateMerges): MergePlan {
+  const problems = mergeProblems(merges);
+  if (problems.length > 0) throw new Error(`duplicate merges are not valid: ${problems.join('; ')}`);
+  const survivorOf = new Map<number, number>();
+  const duplicatesOf = new Map<number, number[]>();
+  for (const m of merges.merge) {
+    survivorOf.set(m.duplicate, m.survivor);
+    duplicatesOf.set(
+      m.survivor,
+      [...(duplicatesOf.get(m.survivor) ?? []), m.duplicate].sort((a, b) => a - b),
+    );
+  }
+  return { survivorOf, duplicatesOf };
+}
+
+const PATIENT_KEY = /^patient:(\d+)$/u;
+
+/** The survivor's person key for a merged duplicate's (`patient:12` → `patient:5`); undefined for any other key. */
+export function survivorKeyOf(plan: MergePlan | undefined, personSourceKey: string): string | undefined {
+  const id = PATIENT_KEY.exec(personSourceKey)?.[1];
+  const survivor = id === undefined ? undefined : plan?.survivorOf.get(Number(id));
+  return survivor === undefined ? undefined : sourceKeys.patient(survivor);
+}
+
+/** A reference to a merged duplicate's person points at the survivor's; every other reference is unchanged. */
+export function redirectRef(plan: MergePlan | undefined, ref: RefKey): RefKey {
+  if (ref.objectType !== 'person') return ref;
+  const survivor = survivorKeyOf(plan, ref.sourceKey);
+  return survivor === undefined ? ref : { objectType: 'person', sourceKey: survivor };
+}
+
+/** Why a merged duplicate has no Person of its own (ids only). */
+export function mergedSkipReason(survivor: number): string {
+  return `merged into ${sourceKeys.patient(survivor)} (duplicate decision at MAPPING_REVIEW)`;
+}
+
+/** What a map version does with the probable duplicates, for the CLI and the approved-map report (ids only). */
+export function mergeStatement(merges: DuplicateMerges): string {
+  return merges.merge.length > 0
+    ? `Duplicates merged: ${merges.merge.map((m) => `patient ${m.duplicate} into ${m.survivor}`).join(', ')}. Every other probable pair stays two Persons.`
+    : 'No duplicates merged: every probable pair stays two Persons.';
+}

@@ -1,0 +1,71 @@
+import {
+  MERGED_IDS_FIELD,
+  buildPerson,
+  mergePlan,
+  mergeProblems,
+  redirectRef,
+  storedMerges,
+  survivorKeyOf,
+  type BuildOutcome,
+  type DuplicateMerges,
+} from '../../../src/mapping';
+import * as f from './fixtures';
+
+const merges = (...pairs: [survivor: number, duplicate: number][]): DuplicateMerges => ({
+  merge: pairs.map(([survivor, duplicate]) => ({ survivor, duplicate })),
+});
+
+describe('duplicate merges: planning', () => {
+  it('accepts pairs and a survivor that takes several duplicates (three charts of one patient)', () => {
+    expect(mergeProblems(merges([5, 12], [5, 19], [7, 8]))).toEqual([]);
+    const plan = mergePlan(merges([5, 19], [5, 12], [7, 8]));
+    expect(plan.survivorOf.get(12)).toBe(5);
+    expect(plan.duplicatesOf.get(5)).toEqual([12, 19]);
+    expect(plan.duplicatesOf.get(7)).toEqual([8]);
+  });
+
+  it('refuses a patient merged into itself, a patient in two merges and a chain, naming the ids', () => {
+    expect(mergeProblems(merges([5, 5]))).toEqual(['patient 5 is merged into itself']);
+    expect(mergeProblems(merges([5, 12], [7, 12]))).toEqual(['patient 12 is in two merges (into 5 and into 7)']);
+    expect(mergeProblems(merges([5, 12], [5, 12]))).toEqual(['patient 12 is merged into 5 twice']);
+    expect(mergeProblems(merges([5, 12], [3, 5]))).toEqual(['merge chain: patient 12 is merged into 5, which is itself merged into 3']);
+    expect(() => mergePlan(merges([5, 12], [3, 5]))).toThrow(/merge chain/u);
+  });
+
+  it('redirects references to a merged duplicate to its survivor, and nothing else', () => {
+    const plan = mergePlan(merges([5, 12]));
+    expect(survivorKeyOf(plan, 'patient:12')).toBe('patient:5');
+    expect(survivorKeyOf(plan, 'patient:5')).toBeUndefined();
+    expect(survivorKeyOf(plan, 'newpatient:appt:12')).toBeUndefined();
+    expect(redirectRef(plan, { objectType: 'person', sourceKey: 'patient:12' })).toEqual({ objectType: 'person', sourceKey: 'patient:5' });
+    expect(redirectRef(plan, { objectType: 'organization', sourceKey: 'household:12' })).toEqual({ objectType: 'organization', sourceKey: 'household:12' });
+    expect(redirectRef(undefined, { objectType: 'person', sourceKey: 'patient:12' })).toEqual({ objectType: 'person', sourceKey: 'patient:12' });
+  });
+
+  it('reads the merges of a stored map version; none when it has none', () => {
+    expect(storedMerges({ duplicates: merges([5, 12]) })).toEqual(merges([5, 12]));
+    expect(storedMerges({})).toEqual({ merge: [] });
+    expect(storedMerges(undefined)).toEqual({ merge: [] });
+  });
+});
+
+describe('duplicate merges: the person build', () => {
+  const plan = mergePlan(merges([5, 12], [5, 19]));
+
+  it('skips the duplicate as merged into its survivor, naming ids only', () => {
+    const outcome: BuildOutcome = buildPerson(f.patientBundle({ patient: f.patient({ patient_id: 12 }) }), f.context({ merges: plan }));
+    expect(outcome).toEqual({
+      kind: 'skip',
+      entity: 'person',
+      sourceKey: 'patient:12',
+      reason: 'merged into patient:5 (duplicate decision at MAPPING_REVIEW)',
+    });
+  });
+
+  it("keeps the duplicates' Dentrix ids on the survivor", () => {
+    const outcome = buildPerson(f.patientBundle(), f.context({ merges: plan }));
+    expect(outcome.kind === 'record' && outcome.record.custom[MERGED_IDS_FIELD]).toBe('12, 19');
+    const unmerged = buildPerson(f.patientBundle(), f.context());
+    expect(unmerged.kind === 'record' && unmerged.record.custom[MERGED_IDS_FIELD]).toBeNull();
+  });
+});
