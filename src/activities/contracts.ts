@@ -2,7 +2,7 @@
  * Inputs and results of activities: references, cursors and counts only. These cross into Temporal histories,
  * so nothing here may carry patient data.
  */
-import type { AccuracySummary, BatchCounts, ObjectCounts, Phase, RunKind } from '../workflows/messages';
+import type { AccuracySummary, BatchCounts, ObjectCounts, OwnersSummary, Phase, RunKind } from '../workflows/messages';
 
 export interface MigrationRef {
   migrationId: string;
@@ -47,6 +47,8 @@ export interface ProviderResolution {
   unmatched: number;
   fallbackOwnerId: number;
   unmatchedProviderIds: string[];
+  /** Providers → users as the approved map assigns them (ids and counts); absent from histories recorded before it. */
+  owners?: OwnersSummary;
 }
 
 export interface SchemaResult {

@@ -5,6 +5,7 @@ import { type ActivityDeps } from './deps';
 import { createImageManifestActivities } from './image-manifest';
 import { createLoadActivities } from './load';
 import { createMappingActivities } from './mapping';
+import { createOwnerActivities } from './owners';
 import { createPurgeActivities } from './purge';
 import { createRollbackActivities } from './rollback';
 import { createRunActivities } from './run';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSourceActivities(deps),
     ...createAuditActivities(deps),
     ...createMappingActivities(deps),
+    ...createOwnerActivities(deps),
     ...createSchemaActivities(deps),
     ...createSampleActivities(deps),
     ...createLoadActivities(deps),

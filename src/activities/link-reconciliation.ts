@@ -28,13 +28,13 @@ export async function linkReconciliation(pool: Pool, migrationId: string, runKin
   return reconcileLinks(observations, from);
 }
 
-/** One line per object type for text reports: `deal: person 40/40, organization 12/12; owner 40/40 (3 fallback)`. */
+/** One line per object type for text reports: `deal: person 40/40, organization 12/12, owner 40/40 (WARNING: 3 on the fallback owner)`. */
 export function describeLinks(r: LinkReconciliation): string[] {
   const types = new Set([...Object.keys(r.links), ...Object.keys(r.owners)]);
   return [...types].map((type) => {
     const links = Object.values(r.links[type] ?? {}).map((l) => `${l.to} ${l.correct}/${l.expected}${l.unexpected ? ` (+${l.unexpected} unexpected)` : ''}`);
     const owner = r.owners[type];
-    const owners = owner ? [`owner ${owner.correct}/${owner.records}${owner.fallback ? ` (${owner.fallback} fallback)` : ''}`] : [];
+    const owners = owner ? [`owner ${owner.correct}/${owner.records}${owner.fallback ? ` (WARNING: ${owner.fallback} on the fallback owner)` : ''}`] : [];
     return `${type}: ${[...links, ...owners].join(', ')}`;
   });
 }

@@ -3,6 +3,9 @@ import { type Pool } from 'pg';
 import { NO_MERGES, mergePlan, mergeStatement, storedMerges, type DuplicateMerges, type MergePlan } from '../mapping';
 import { NO_PHI, defaultFieldMap, parseFieldMap, phiDecisionProblems, withSourceOptions, FieldMapError, type FieldMap, type PhiDecisions } from '../mapping';
 import { CONFIDENT, createMappingLlm, exportWorkbook, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
+import { ownerAssignmentsOf, ownersDocument, type OwnerAssignment } from '../review/owners';
+import { ownersSheetInput } from '../review/owners-sheet';
+import { appendAudit } from '../store/audit';
 import { approveFieldMap, getFieldMap, latestFieldMap, saveProposedMap } from '../store/field-maps';
 import { stagedData } from '../store/staged-rows';
 import { auditMerges, duplicatesSheetInput, mergeApprovalProblems } from './duplicate-merges';
@@ -62,6 +65,25 @@ async function lookupRows(pool: Pool, migrationId: string, map: FieldMap): Promi
   return out;
 }
 
+/**
+ * The Owners sheet's assignments of an approved version, one audit row each (who approved them, which version): like
+ * the PHI decisions, they are decisions ops made in the workbook. Ids only; the names are in the owners report.
+ */
+async function auditOwnerAssignments(pool: Pool, migrationId: string, version: number, by: string, owners: readonly OwnerAssignment[]): Promise<void> {
+  for (const o of owners) {
+    await appendAudit(pool, {
+      migrationId,
+      action: 'update',
+      objectType: 'owner',
+      sourceKey: `provider:${o.providerId}`,
+      pipedriveId: o.userId,
+      method: 'ASSIGN',
+      endpoint: 'gate:MAPPING_REVIEW',
+      note: `records of provider ${o.providerId} owned by user ${o.userId} (Owners sheet of map v${version}), approved by ${by}`,
+    });
+  }
+}
+
 /** MAPPING_REVIEW: propose a map (unless an edited one waits for review), and validate an approval. */
 export function createMappingActivities(deps: ActivityDeps) {
   const { pool, settings } = deps;
@@ -72,6 +94,8 @@ export function createMappingActivities(deps: ActivityDeps) {
       let map: FieldMap;
       let proposal: ProposalRow[];
       let phi: PhiDecisions = NO_PHI;
+      // Owner assignments are decisions about the account's users, not the map: a fresh proposal keeps them.
+      const carriedOwners = ownerAssignmentsOf(latest?.document);
       let merges: DuplicateMerges = NO_MERGES;
       if (latest && latest.status === 'proposed' && !validates(latest.document.map)) {
         // A version that no longer validates (the map's schema moved on, or it was stored by hand) is left for the
@@ -87,7 +111,7 @@ export function createMappingActivities(deps: ActivityDeps) {
           logger: deps.logger,
         });
         proposal = proposed.proposal;
-        version = await saveProposedMap(pool, migrationId, { map: proposed.map });
+        version = await saveProposedMap(pool, migrationId, { map: proposed.map, ...ownersDocument(carriedOwners) });
         map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
       } else if (latest && latest.status === 'proposed') {
         // An edited (imported) or earlier proposal is still waiting for review: keep it (and its PHI decisions);
@@ -104,12 +128,13 @@ export function createMappingActivities(deps: ActivityDeps) {
           logger: deps.logger,
         });
         proposal = proposed.proposal;
-        version = await saveProposedMap(pool, migrationId, { map: proposed.map });
+        version = await saveProposedMap(pool, migrationId, { map: proposed.map, ...ownersDocument(carriedOwners) });
         map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
       }
       const mapPath = await writeJsonReport(settings, migrationId, `proposed-map-v${version}.json`, { version, map });
       const duplicates = await duplicatesSheetInput(pool, migrationId, merges);
-      const { xlsxPath, csvPath } = await exportWorkbook({ map, proposal, phi, duplicates }, path.dirname(mapPath), `mapping-workbook-v${version}`);
+      const owners = await ownersSheetInput(pool, migrationId, carriedOwners);
+      const { xlsxPath, csvPath } = await exportWorkbook({ map, proposal, phi, duplicates, owners }, path.dirname(mapPath), `mapping-workbook-v${version}`);
       await publishReport(pool, migrationId, 'proposed-map', [mapPath], { version, rules: map.rules.length });
       await publishReport(pool, migrationId, 'mapping-workbook', [xlsxPath, csvPath], {
         version,
@@ -144,8 +169,15 @@ export function createMappingActivities(deps: ActivityDeps) {
       const merges = storedMerges(stored.document);
       const mergeIssues = await mergeApprovalProblems(pool, a.migrationId, map, merges);
       if (mergeIssues.length > 0) return { ok: false, version: stored.version, errors: mergeIssues };
-      await approveFieldMap(pool, a.migrationId, stored.version, a.by, { map, phi, ...(merges.merge.length > 0 ? { duplicates: merges } : {}) });
+      const owners = ownerAssignmentsOf(stored.document);
+      await approveFieldMap(pool, a.migrationId, stored.version, a.by, {
+        map,
+        phi,
+        ...(owners.length > 0 ? { owners: { assign: owners } } : {}),
+        ...(merges.merge.length > 0 ? { duplicates: merges } : {}),
+      });
       await auditMerges(pool, a.migrationId, stored.version, a.by, merges);
+      await auditOwnerAssignments(pool, a.migrationId, stored.version, a.by, owners);
       const included = phi.include.map((d) => `${d.rule} (${d.deidentify})`);
       const approvedMapPath = await writeJsonReport(settings, a.migrationId, `approved-map-v${stored.version}.json`, {
         version: stored.version,

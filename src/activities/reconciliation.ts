@@ -103,6 +103,8 @@ export interface LinkReconciliation {
   totals: { linksExpected: number; linksCorrect: number; ownersChecked: number; ownersCorrect: number; fallbackOwners: number };
   /** Every expected link present and correct, nothing unexpected, every owner correct. */
   ok: boolean;
+  /** What is right but not as wanted: records owned by the fallback owner because their provider has no Pipedrive user. */
+  warnings: string[];
 }
 
 /** Shapes the observations into per-type link and owner counts. */
@@ -155,11 +157,27 @@ export function reconcileLinks(observations: readonly LinkObservation[], from: L
     fallbackOwners: allOwners.reduce((n, o) => n + o.fallback, 0),
   };
   const ok = allLinks.every((l) => l.correct === l.expected && l.unexpected === 0) && allOwners.every((o) => o.wrong === 0 && o.notAMigrationUser === 0);
-  return { from, links, owners, totals, ok };
+  return { from, links, owners, totals, ok, warnings: fallbackOwnerWarnings(owners, totals.fallbackOwners) };
+}
+
+/**
+ * Records owned by the fallback owner (the token's user, or PIPEDRIVE_FALLBACK_OWNER_ID) are as the map says, but not
+ * owned by their provider's user: a warning in every report, never a success.
+ */
+function fallbackOwnerWarnings(owners: LinkReconciliation['owners'], fallbackOwners: number): string[] {
+  if (fallbackOwners === 0) return [];
+  const perType = Object.entries(owners)
+    .filter(([, o]) => o.fallback > 0)
+    .map(([type, o]) => `${type} ${o.fallback}`)
+    .join(', ');
+  return [
+    `${fallbackOwners} record(s) are owned by the fallback owner, not by their provider's Pipedrive user (${perType}): ` +
+      "assign their providers a user in the mapping workbook's Owners sheet, or reassign the records in Pipedrive",
+  ];
 }
 
 /** The PHI-free summary kept with the report (and shown by `starter report`). */
 export function linkSummary(r: LinkReconciliation): Record<string, unknown> {
   if (r.from === null) return {};
-  return { linksFrom: r.from, linksOk: r.ok, ...r.totals };
+  return { linksFrom: r.from, linksOk: r.ok, ...r.totals, ...(r.warnings.length ? { warnings: r.warnings } : {}) };
 }

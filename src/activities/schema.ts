@@ -1,13 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { type Pool } from 'pg';
-import { providerMatchEmail, schemaRequirements, type CustomFieldRequirement } from '../mapping';
+import { schemaRequirements, sourceKeys, type CustomFieldRequirement } from '../mapping';
 import { type PipedriveClient } from '../pipedrive/client';
 import { PipedriveError } from '../pipedrive/errors';
 import { type Field, type FieldOption } from '../pipedrive/types';
 import { appendAudit } from '../store/audit';
 import { saveFieldKey } from '../store/field-keys';
 import { Ledger } from '../store/ledger';
-import { stagedData } from '../store/staged-rows';
+import { latestFieldMap } from '../store/field-maps';
 import { publishReport } from './publish-report';
 import { getRun, pipedriveAccountId, recordFingerprint, setRunAccount } from '../store/runs';
 import type { FingerprintResult, MigrationRef, ProviderResolution, SchemaResult } from './contracts';
@@ -15,6 +15,8 @@ import { type ActivityDeps } from './deps';
 import { createAccountGuard } from './account';
 import { accountMismatch, permanent } from './failures';
 import { approvedMapLoader } from './mapping';
+import { activeUsers, collectOwners, mapOrDefault } from './owners';
+import { ownerAssignmentsOf, ownersSummary } from '../review/owners';
 import { composeFieldId, composeFieldOptionId, fieldEndpointsOf, OBJECT_TYPES, type CustomFieldEntity, type Endpoint } from '../object-types/registry';
 import { rethrowAsFailure } from './pipedrive-failures';
 import { writeJsonReport } from './report-files';
@@ -177,14 +179,13 @@ export function createSchemaActivities(deps: ActivityDeps) {
       }
     },
 
-    /** Providers → Pipedrive users by e-mail (case-insensitive); the rest are listed for account creation. */
+    /** Providers → Pipedrive users: as the approved map's Owners sheet assigns, else by e-mail (case-insensitive); the rest are listed. */
     async resolveProviders({ migrationId }: MigrationRef): Promise<ProviderResolution> {
       const run = await getRun(pool, migrationId);
       const client = deps.pipedriveFor(run.pipedriveBaseUrl);
       const ledger = new Ledger(pool);
       try {
-        const users = (await client.listUsers()).filter((u) => u.active_flag !== false && !u.is_deleted);
-        const byEmail = new Map(users.map((u) => [u.email.trim().toLowerCase(), u]));
+        const users = activeUsers(await client.listUsers());
         const me = await client.me();
         // Recorded before any record is written: recovery asks which migrations share this account, and every later
         // write checks the token still answers for it. A re-run whose token answers for another company stops here.
@@ -196,37 +197,26 @@ export function createSchemaActivities(deps: ActivityDeps) {
         if (!users.some((u) => u.id === fallbackOwnerId)) {
           throw permanent(`PIPEDRIVE_FALLBACK_OWNER_ID=${fallbackOwnerId} is not an active user of this Pipedrive account`);
         }
-        const providers = await stagedData<{
-          provider_id: string;
-          email: string | null;
-          first_name: string | null;
-          last_name: string | null;
-          title: string | null;
-          inactive: boolean | null;
-        }>(pool, migrationId, 'provider');
-        const unmatched: { providerId: string; name: string; email: string | null; inactive: boolean }[] = [];
-        let matched = 0;
-        for (const data of providers) {
-          const email = providerMatchEmail(data);
-          const user = email ? byEmail.get(email) : undefined;
-          if (user) {
-            matched++;
-            await ledger.markCreated(migrationId, {
-              objectType: 'user',
-              sourceKey: `provider:${data.provider_id}`,
-              pipedriveId: user.id,
-              runKind: 'schema',
-              state: 'reused',
-            });
-          } else {
-            unmatched.push({
-              providerId: data.provider_id,
-              name: [data.first_name, data.last_name, data.title].filter(Boolean).join(' '),
-              email: data.email,
-              inactive: Boolean(data.inactive),
-            });
-          }
+        // The approved version's owner assignments (the workbook's Owners sheet) win over the e-mail match.
+        const approved = (await latestFieldMap(pool, migrationId, 'approved'))?.document;
+        const owners = await collectOwners(pool, migrationId, {
+          map: mapOrDefault(approved),
+          users,
+          assignments: ownerAssignmentsOf(approved),
+          fallbackOwnerId,
+        });
+        const unmatched = owners.providers.filter((p) => p.userId === null);
+        for (const p of owners.providers) {
+          if (p.userId === null) continue;
+          await ledger.markCreated(migrationId, {
+            objectType: 'user',
+            sourceKey: sourceKeys.provider(p.providerId),
+            pipedriveId: p.userId,
+            runKind: 'schema',
+            state: 'reused',
+          });
         }
+        const matched = owners.providers.length - unmatched.length;
         await ledger.markCreated(migrationId, {
           objectType: 'user',
           sourceKey: FALLBACK_OWNER_KEY,
@@ -237,12 +227,30 @@ export function createSchemaActivities(deps: ActivityDeps) {
         const reportPath = await writeJsonReport(settings, migrationId, 'providers.json', {
           migrationId,
           matched,
+          assigned: owners.providers.filter((p) => p.matchedBy === 'assignment').length,
           fallbackOwnerId,
-          rule: 'providers resolve to Pipedrive users by e-mail; records of unmatched providers are owned by the fallback owner',
-          unmatched: unmatched.map((u) => ({ ...u, action: 'create a Pipedrive user with this e-mail, then re-run, or accept the fallback owner' })),
+          recordsWithoutProvider: owners.recordsWithoutProvider,
+          rule:
+            "providers resolve to the Pipedrive user the workbook's Owners sheet assigns, else to the user with their e-mail; " +
+            'records of unmatched providers are owned by the fallback owner',
+          providers: owners.providers.map((p) => ({ providerId: p.providerId, userId: p.userId, matchedBy: p.matchedBy, records: p.records })),
+          unmatched: unmatched.map((u) => ({
+            providerId: u.providerId,
+            name: u.name,
+            email: u.email,
+            inactive: u.inactive,
+            records: u.records,
+            action: "assign a Pipedrive user in the workbook's Owners sheet (or create one with this e-mail) and re-run, or accept the fallback owner",
+          })),
         });
         await publishReport(pool, migrationId, 'providers', [reportPath], { matched, unmatched: unmatched.length });
-        return { matched, unmatched: unmatched.length, fallbackOwnerId, unmatchedProviderIds: unmatched.map((u) => u.providerId) };
+        return {
+          matched,
+          unmatched: unmatched.length,
+          fallbackOwnerId,
+          unmatchedProviderIds: unmatched.map((u) => u.providerId),
+          owners: ownersSummary(owners.providers, fallbackOwnerId, owners.recordsWithoutProvider),
+        };
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
       }

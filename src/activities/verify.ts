@@ -246,7 +246,8 @@ function renderLinksHtml(links: LinkReconciliation, row: (cells: (string | numbe
   return `<h2>Links <span class="${links.ok ? 'good' : 'bad'}">${links.totals.linksCorrect}/${links.totals.linksExpected} correct</span></h2>
 <table><tr><th>link</th><th>field</th><th>expected</th><th>present</th><th>correct</th><th>missing</th><th>wrong</th><th>unexpected</th></tr>
 ${linkRows.join('\n')}</table>
-<h2>Owners <span class="${links.totals.ownersCorrect === links.totals.ownersChecked ? 'good' : 'bad'}">${links.totals.ownersCorrect}/${links.totals.ownersChecked} correct</span>, ${links.totals.fallbackOwners} fallback</h2>
+<h2>Owners <span class="${links.totals.ownersCorrect === links.totals.ownersChecked ? (links.totals.fallbackOwners ? 'warn' : 'good') : 'bad'}"${links.totals.fallbackOwners ? ' style="color:#b60"' : ''}>${links.totals.ownersCorrect}/${links.totals.ownersChecked} correct</span>, ${links.totals.fallbackOwners} fallback</h2>
+${links.warnings.map((w) => `<p class="warn" style="color:#b60"><b>Warning:</b> ${escapeHtml(w)}</p>`).join('\n')}
 <table><tr><th>object</th><th>field</th><th>records</th><th>correct</th><th>fallback owner</th><th>wrong</th><th>not a migration user</th></tr>
 ${ownerRows.join('\n')}</table>`;
 }

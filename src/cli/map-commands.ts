@@ -19,6 +19,8 @@ import {
   proposeForMigration,
   reportedDuplicatePairs,
 } from '../review';
+import { ownerAssignmentsOf, ownersDocument } from '../review/owners';
+import { importOwnersSheet, ownersSheetInput } from '../review/owners-sheet';
 import { latestFieldMap, saveProposedMap } from '../store/field-maps';
 import { listReports, readReportFile } from '../store/reports';
 import { makePrivateDir, writePrivateFile } from '../private-files';
@@ -71,7 +73,8 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           const { proposal } = await proposeForMigration(pool, o.migrationId, current);
           const pairs = await reportedDuplicatePairs(pool, o.migrationId);
           const duplicates = pairs && { pairs, merges: storedMerges(stored.document) };
-          files = await exportWorkbook({ map: current, proposal, phi, duplicates }, dir, basename);
+          const owners = await ownersSheetInput(pool, o.migrationId, ownerAssignmentsOf(stored.document));
+          files = await exportWorkbook({ map: current, proposal, phi, duplicates, owners }, dir, basename);
         }
         const { xlsxPath, csvPath } = files;
         if (o.json) {
@@ -112,14 +115,17 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
         if (!stored) throw new Error(`migration ${o.migrationId} has no field map yet: the workflow proposes one in MAPPING_REVIEW`);
         const current = parseFieldMap(stored.document.map);
         const result = await importWorkbook(o.file, current);
+        // The Owners sheet (XLSX only), against the users and providers the worker listed; a file without it keeps the assignments.
+        const ownersImport = await importOwnersSheet(pool, o.migrationId, o.file, stored.document);
         // The Duplicates sheet (XLSX only), against the Data Quality Report's pairs; a file without it keeps the decisions.
         const storedDuplicates = storedMerges(stored.document);
         const duplicateImport = await importDuplicateSheet(o.file, (await reportedDuplicatePairs(pool, o.migrationId)) ?? []);
         const errors = [
           ...(result.ok ? [] : result.errors.map(formatRowError)),
           ...(duplicateImport?.ok === false ? duplicateImport.errors.map(formatDuplicateRowError) : []),
+          ...ownersImport.errors,
         ];
-        if (!result.ok || duplicateImport?.ok === false) {
+        if (!result.ok || duplicateImport?.ok === false || ownersImport.errors.length > 0) {
           if (o.json) {
             print(JSON.stringify({ migrationId: o.migrationId, saved: false, errors }));
             throw new MapImportRefusedError(errors.length);
@@ -130,7 +136,7 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
         }
         const duplicates = duplicateImport?.merges ?? storedDuplicates;
         const storedPhi = phiDecisionsForApproval(stored.document, {});
-        if (result.changes.length === 0 && samePhi(storedPhi, result.phi) && sameMerges(storedDuplicates, duplicates)) {
+        if (result.changes.length === 0 && samePhi(storedPhi, result.phi) && sameMerges(storedDuplicates, duplicates) && !ownersImport.changed) {
           print(
             o.json
               ? JSON.stringify({ migrationId: o.migrationId, saved: false, version: stored.version, changes: [] })
@@ -138,15 +144,31 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           );
           return;
         }
-        const version = await saveProposedMap(pool, o.migrationId, { map: result.map, phi: result.phi, duplicates });
+        const version = await saveProposedMap(pool, o.migrationId, {
+          map: result.map,
+          phi: result.phi,
+          duplicates,
+          ...ownersDocument(ownersImport.assignments),
+        });
         if (o.json) {
-          print(JSON.stringify({ migrationId: o.migrationId, saved: true, version, changes: result.changes, phi: result.phi, duplicates }));
+          print(
+            JSON.stringify({
+              migrationId: o.migrationId,
+              saved: true,
+              version,
+              changes: result.changes,
+              phi: result.phi,
+              duplicates,
+              owners: ownersImport.assignments,
+            }),
+          );
           return;
         }
         print(`Saved map version ${version} from ${o.file}${result.changes.length > 0 ? `: ${result.changes.length} change(s)` : ' (decisions only)'}`);
         for (const change of result.changes) print(`  ${change}`);
         print(phiStatement(result.phi));
         print(mergeStatement(duplicates));
+        if (ownersImport.statement) print(ownersImport.statement);
         print(`Approve it at MAPPING_REVIEW with --map-version ${version}.`);
       });
     });

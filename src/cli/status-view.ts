@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { describeOwners } from '../workflows/details';
 import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
 import { type CutoverClaims, type StoreProgress } from './commands';
 import { describeFailure, type MigrationFailure } from './failure-cause';
@@ -30,6 +31,7 @@ export function statusHeader(
   lines.push(`Migration ${migrationId} — ${progress.practiceName ?? 'practice not read yet'} — phase ${phase}`);
   if (status?.waitingFor) lines.push(`  waiting for ${status.waitingFor} approval: ${status.gateMessage ?? ''}`);
   if (status?.paused) lines.push(`  paused: ${status.paused.reason} until ${status.paused.until}`);
+  if (status?.owners) lines.push(`  owners: ${describeOwners(status.owners)}`);
   if (status?.extract) {
     lines.push(`  extract: ${status.extract.rowsStaged} rows staged from ${status.extract.tables} tables, ${status.extract.rowsRejected} rejected`);
   }

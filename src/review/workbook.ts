@@ -10,6 +10,7 @@ import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { CUSTOM_FIELD_TYPES, LOAD_ORDER, PHI_CLASSES, TRANSFORM_NAMES, type FieldMap } from '../mapping';
 import { makePrivateDir, writePrivateFile } from '../private-files';
+import { addOwnersSheet, type OwnersSheetInput } from './owners-sheet';
 import type { DuplicatePair } from '../audit/report';
 import type { DuplicateMerges } from '../mapping';
 import {
@@ -58,7 +59,7 @@ export interface DuplicatesSheetInput {
 
 /** Writes `<basename>.xlsx` and `<basename>.csv` into dir (atomically: a reader never sees half a file). */
 export async function exportWorkbook(
-  input: WorkbookInput & { duplicates?: DuplicatesSheetInput },
+  input: WorkbookInput & { duplicates?: DuplicatesSheetInput; owners?: OwnersSheetInput },
   dir: string,
   basename: string,
 ): Promise<{ xlsxPath: string; csvPath: string }> {
@@ -68,6 +69,7 @@ export async function exportWorkbook(
   const csvPath = path.join(dir, `${basename}.csv`);
   const workbook = xlsxOf(rows, input.map);
   if (input.duplicates) addDuplicatesSheet(workbook, input.duplicates);
+  if (input.owners) addOwnersSheet(workbook, input.owners);
   await writeAtomically(xlsxPath, Buffer.from(await workbook.xlsx.writeBuffer()));
   await writeAtomically(csvPath, csvOf(rows));
   return { xlsxPath, csvPath };

@@ -6,8 +6,8 @@ import type { FieldMaps } from './generated/db';
 export interface StoredFieldMap {
   version: number;
   status: 'proposed' | 'approved' | 'superseded';
-  /** `{ map, phi, duplicates }`: the field map, (once approved) the PHI decisions it was approved with, the duplicate merges. */
-  document: { map: unknown; phi?: unknown; duplicates?: unknown };
+  /** `{ map, phi, duplicates, owners }`: the field map, (once approved) the PHI decisions it was approved with, the duplicate merges, the Owners sheet's assignments. */
+  document: { map: unknown; phi?: unknown; owners?: unknown; duplicates?: unknown };
   approvedBy: string | null;
   approvedAt: Date | null;
 }

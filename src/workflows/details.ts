@@ -1,4 +1,4 @@
-import type { Gate, MigrationStatus } from './messages';
+import type { Gate, MigrationStatus, OwnersSummary } from './messages';
 
 /** What each gate waits for, and how an operator gives it (CLI, or the Web UI's Send a Signal). */
 const GATE_ACTIONS: Record<Gate, string> = {
@@ -28,6 +28,7 @@ export function renderDetails(status: MigrationStatus): string {
       ? `**Waiting for:** ${status.waitingFor} approval. ${status.gateMessage ?? ''}\n\n**To decide:** ${GATE_ACTIONS[status.waitingFor].replace(/<id>/gu, status.migrationId)}`
       : '',
     status.paused ? `**Paused:** ${status.paused.reason} until ${status.paused.until}` : '',
+    status.owners ? `**Owners:** ${describeOwners(status.owners)}` : '',
     objectTable(status),
     Object.entries(status.reports)
       .map(([k, v]) => `- ${k}: \`${v}\``)
@@ -45,4 +46,22 @@ function objectTable(status: MigrationStatus): string {
     '|---|---:|---:|---:|---:|',
     ...rows.map(([k, c]) => `| ${k} | ${c.source} | ${c.migrated} | ${c.skipped} | ${c.rejected} |`),
   ].join('\n');
+}
+
+/**
+ * Providers → Pipedrive users in one sentence (ids and counts): the providers without a user, the records each would
+ * leave on the fallback owner, and what ops can do about it. Shown at MAPPING_REVIEW, by the Web UI and `status`.
+ */
+export function describeOwners(o: OwnersSummary): string {
+  const users = `${o.matched} of ${o.providers} providers matched to a Pipedrive user by e-mail${o.assigned ? `, ${o.assigned} assigned in the workbook` : ''}`;
+  if (o.unmatchedCount === 0 && o.recordsOnFallback === 0) return `${users}; no record falls back to the fallback owner`;
+  const listed = o.unmatched.map((u) => `${u.providerId}: ${u.records}`).join(', ');
+  const more = o.unmatchedCount > o.unmatched.length ? `, and ${o.unmatchedCount - o.unmatched.length} more` : '';
+  const without = o.unmatchedCount
+    ? `WARNING: ${o.unmatchedCount} provider(s) have no Pipedrive user (records each would own: ${listed}${more}); `
+    : 'WARNING: ';
+  return (
+    `${users}. ${without}${o.recordsOnFallback} record(s) would be owned by the fallback owner (user ${o.fallbackOwnerId}). ` +
+    "Assign users in the mapping workbook's Owners sheet (`map export`, `map import`), or approve to accept the fallback owner"
+  );
 }

@@ -152,6 +152,22 @@ export interface AccuracySummary {
   reportPath?: string;
 }
 
+/** Providers → Pipedrive users as MAPPING_REVIEW shows them: ids and counts only (names stay in the workbook and report). */
+export interface OwnersSummary {
+  providers: number;
+  /** Matched by e-mail. */
+  matched: number;
+  /** Assigned by ops in the workbook's Owners sheet. */
+  assigned: number;
+  /** How many providers have no user. */
+  unmatchedCount: number;
+  /** Providers with no user and the records each would leave on the fallback owner, most first (the first 25). */
+  unmatched: { providerId: string; records: number }[];
+  /** Every record the fallback owner would get: unmatched providers' and those without a provider. */
+  recordsOnFallback: number;
+  fallbackOwnerId: number;
+}
+
 export interface MigrationStatus {
   migrationId: string;
   practiceName: string;
@@ -160,6 +176,8 @@ export interface MigrationStatus {
   /** Why the last approval was refused, or what the gate is waiting for. PHI-free. */
   gateMessage?: string;
   mapVersion?: number;
+  /** Providers without a Pipedrive user, as matched before MAPPING_REVIEW's decision. */
+  owners?: OwnersSummary;
   extract?: { tables: number; rowsRead: number; rowsStaged: number; rowsRejected: number };
   audit?: Record<string, number>;
   /** `run` counts sample runs (a rejected sample is re-run): an approval names the one it reviewed. */

@@ -48,6 +48,8 @@ const PURGE_AT_DONE = 'purge-staged-phi-at-done';
 const VERIFY_REVIEW_GATE = 'verify-review-gate';
 /** Histories from before this change ended FAILED on a cancellation, leaving what was written in the account. */
 const CANCEL_ASKS = 'cancel-pauses-and-asks';
+/** Histories from before this change matched providers to users only at SCHEMA, after MAPPING_REVIEW's approval. */
+const OWNERS_AT_REVIEW = 'owners-matched-at-mapping-review';
 
 /**
  * One migration, from extract to cutover (or rollback). Orchestration only: every read and write happens in
@@ -182,10 +184,15 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   /** MAPPING_REVIEW: a proposed map, then the gate until a version that validates is approved. */
   const reviewMap = async () => {
     await setPhase('MAPPING_REVIEW');
+    // Before the workbook is made (its Owners sheet lists them): which providers have no Pipedrive user.
+    if (patched(OWNERS_AT_REVIEW)) status.owners = await budgeted(() => short.matchOwners({ migrationId }));
     const proposal = await short.proposeMap({ migrationId });
     status.reports.proposedMap = proposal.mapPath;
     if (proposal.workbookPath) status.reports.mappingWorkbook = proposal.workbookPath;
     status.gateMessage = `proposed map v${proposal.version} (${proposal.fields} fields): review the workbook, then approve`;
+    if (status.owners?.unmatchedCount) {
+      status.gateMessage += `; ${status.owners.unmatchedCount} provider(s) have no Pipedrive user (${status.owners.recordsOnFallback} records to the fallback owner): see Owners`;
+    }
     for (;;) {
       const decision = await gates.waitForDecision('MAPPING_REVIEW');
       await short.recordDecision({ migrationId, decision: decision.kind, ...decision.input });
@@ -227,7 +234,8 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     if (!status.fingerprints.beforeFirstWrite) {
       status.fingerprints.beforeFirstWrite = (await budgeted(() => short.takeFingerprint({ migrationId, label: 'before_first_write' }))).fingerprint;
     }
-    await budgeted(() => short.resolveProviders({ migrationId }));
+    const providers = await budgeted(() => short.resolveProviders({ migrationId }));
+    if (providers.owners) status.owners = providers.owners; // as approved: the workbook's assignments applied
     await budgeted(() => short.createSchema({ migrationId }));
     anythingWritten = true;
   };

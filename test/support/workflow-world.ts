@@ -7,7 +7,7 @@ import type { BatchRange } from '../../src/activities/contracts';
 import { dailyBudgetExhausted } from '../../src/activities/failures';
 import { parseMigrationOptions, type MigrationOptions } from '../../src/config';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
-import { statusQuery, type BatchCounts, type Gate, type MigrationStatus, type RunKind } from '../../src/workflows/messages';
+import { statusQuery, type BatchCounts, type Gate, type MigrationStatus, type OwnersSummary, type RunKind } from '../../src/workflows/messages';
 import type { migrationWorkflow } from '../../src/workflows/migration';
 import { workflowBundle } from './harness';
 import { WaitAborted, waitFor } from './wait';
@@ -22,6 +22,7 @@ export type WorkflowActivities = Pick<
   Activities,
   | 'extractSource'
   | 'auditSource'
+  | 'matchOwners'
   | 'proposeMap'
   | 'approveMap'
   | 'recordDecision'
@@ -69,6 +70,8 @@ export interface FakeMigrationOptions {
   mapErrors?: Record<number, string[]>;
   /** Changed rows each delta poll finds, per object type (later polls find nothing). */
   deltaPolls?: Record<string, number>[];
+  /** What matching providers to users finds before MAPPING_REVIEW (default: every provider matched). */
+  owners?: OwnersSummary;
 }
 
 export interface FakeMigration {
@@ -126,6 +129,10 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     async auditSource(a) {
       await record('auditSource', a);
       return { reportPath: 'reports/data-quality.json', counts: { duplicates: 0 } };
+    },
+    async matchOwners(a) {
+      await record('matchOwners', a);
+      return options.owners ?? { providers: 2, matched: 2, assigned: 0, unmatchedCount: 0, unmatched: [], recordsOnFallback: 0, fallbackOwnerId: 1 };
     },
     async proposeMap(a) {
       await record('proposeMap', a);

@@ -1,3 +1,4 @@
+import { describeLinks } from '../../src/activities/link-reconciliation';
 import { linkSummary, reconcileLinks, reconciledFields, type LinkObservation } from '../../src/activities/reconciliation';
 
 const obs = (objectType: string, field: string, o: Partial<LinkObservation> & { records: number }): LinkObservation => ({
@@ -87,5 +88,22 @@ describe('link and owner reconciliation (pure)', () => {
     expect(none).toMatchObject({ from: null, links: {}, owners: {}, ok: true });
     expect(linkSummary(none)).toEqual({});
     expect(reconciledFields().sort()).toEqual(['deal_id', 'org_id', 'owner_id', 'person_id', 'product_id', 'user_id']);
+  });
+
+  it("warns about records owned by the fallback owner (right by the map, not their provider's user): never shown as a plain success", () => {
+    const r = reconcileLinks(
+      [obs('person', 'owner_id', { records: 90 }), obs('person', 'owner_id', { records: 10, expectedFallback: true }), obs('deal', 'owner_id', { records: 4 })],
+      'sample',
+    );
+    expect(r.ok).toBe(true);
+    expect(r.warnings).toEqual([
+      "10 record(s) are owned by the fallback owner, not by their provider's Pipedrive user (person 10): " +
+        "assign their providers a user in the mapping workbook's Owners sheet, or reassign the records in Pipedrive",
+    ]);
+    expect(linkSummary(r)).toMatchObject({ fallbackOwners: 10, warnings: r.warnings });
+    expect(describeLinks(r)).toEqual(['person: owner 100/100 (WARNING: 10 on the fallback owner)', 'deal: owner 4/4']);
+    const none = reconcileLinks([obs('person', 'owner_id', { records: 90 })], 'sample');
+    expect(none.warnings).toEqual([]);
+    expect(linkSummary(none)).not.toHaveProperty('warnings');
   });
 });

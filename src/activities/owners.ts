@@ -1,0 +1,115 @@
+import { type Pool } from 'pg';
+import { defaultFieldMap, parseFieldMap, type FieldMap } from '../mapping';
+import { type User } from '../pipedrive/types';
+import {
+  matchOwners,
+  ownerAssignmentsOf,
+  ownerRuleSources,
+  ownersSummary,
+  type OwnerAssignment,
+  type OwnerProvider,
+  type OwnersReport,
+  type OwnerUser,
+} from '../review/owners';
+import { latestFieldMap } from '../store/field-maps';
+import { countRowsByColumn } from '../store/owner-counts';
+import { stagedData } from '../store/staged-rows';
+import { filterSql } from '../store/staged-filters';
+import { getRun } from '../store/runs';
+import type { MigrationRef } from './contracts';
+import { type ActivityDeps } from './deps';
+import type { OwnersSummary } from '../workflows/messages';
+import { publishReport } from './publish-report';
+import { rethrowAsFailure } from './pipedrive-failures';
+import { writeJsonReport } from './report-files';
+
+/** The account's users a provider can be matched or assigned to: active, not deleted. */
+export function activeUsers(users: readonly User[]): OwnerUser[] {
+  return users.filter((u) => u.active_flag !== false && !u.is_deleted).map((u) => ({ id: u.id, name: u.name, email: u.email }));
+}
+
+/** The staged providers, each provider's records under the map's owner rules, and the matches against `users`. */
+export async function collectOwners(
+  pool: Pool,
+  migrationId: string,
+  q: { map: FieldMap; users: OwnerUser[]; assignments: readonly OwnerAssignment[]; fallbackOwnerId: number },
+): Promise<OwnersReport> {
+  const rows = await stagedData<{
+    provider_id: string;
+    email: string | null;
+    first_name: string | null;
+    last_name: string | null;
+    title: string | null;
+    inactive: boolean | null;
+  }>(pool, migrationId, 'provider');
+  const providers: OwnerProvider[] = rows.map((p) => ({
+    providerId: String(p.provider_id).trim(),
+    name: [p.first_name, p.last_name, p.title].filter(Boolean).join(' '),
+    email: p.email,
+    inactive: Boolean(p.inactive),
+  }));
+  const known = new Set(providers.map((p) => p.providerId));
+  const records = new Map<string, number>();
+  let recordsWithoutProvider = 0;
+  for (const source of ownerRuleSources(q.map)) {
+    const counts = await countRowsByColumn(pool, { migrationId, table: source.plan.table, column: source.column, filterSql: filterSql(source.plan) });
+    for (const { value, n } of counts) {
+      if (value !== null && known.has(value)) records.set(value, (records.get(value) ?? 0) + n);
+      else recordsWithoutProvider += n;
+    }
+  }
+  return {
+    migrationId,
+    fallbackOwnerId: q.fallbackOwnerId,
+    users: q.users,
+    providers: matchOwners(providers, q.users, q.assignments, records),
+    recordsWithoutProvider,
+  };
+}
+
+/** The map a stored version holds, else the default map (for its owner rules only). */
+export function mapOrDefault(document: { map: unknown } | undefined): FieldMap {
+  try {
+    return document ? parseFieldMap(document.map) : defaultFieldMap();
+  } catch {
+    return defaultFieldMap(); // a stored version that no longer validates: the owner rules of the default map
+  }
+}
+
+/** Before MAPPING_REVIEW's decision: which providers have no Pipedrive user, and how many records each would own. */
+export function createOwnerActivities(deps: ActivityDeps) {
+  const { pool, settings } = deps;
+  return {
+    /**
+     * Reads the account's users (no write), matches the staged providers (the latest map version's assignments
+     * included) and keeps the owners report in the store for the workbook's Owners sheet and `map import`.
+     */
+    async matchOwners({ migrationId }: MigrationRef): Promise<OwnersSummary> {
+      const run = await getRun(pool, migrationId);
+      const client = deps.pipedriveFor(run.pipedriveBaseUrl);
+      try {
+        const users = activeUsers(await client.listUsers());
+        const fallbackOwnerId = settings.fallbackOwnerId ?? (await client.me()).id;
+        const latest = await latestFieldMap(pool, migrationId);
+        const report = await collectOwners(pool, migrationId, {
+          map: mapOrDefault(latest?.document),
+          users,
+          assignments: ownerAssignmentsOf(latest?.document),
+          fallbackOwnerId,
+        });
+        const summary = ownersSummary(report.providers, fallbackOwnerId, report.recordsWithoutProvider);
+        const reportPath = await writeJsonReport(settings, migrationId, 'owners.json', report);
+        await publishReport(pool, migrationId, 'owners', [reportPath], {
+          providers: summary.providers,
+          matched: summary.matched,
+          assigned: summary.assigned,
+          unmatched: summary.unmatchedCount,
+          recordsOnFallback: summary.recordsOnFallback,
+        });
+        return summary;
+      } catch (err) {
+        rethrowAsFailure(err, settings.budgetResetTimeZone);
+      }
+    },
+  };
+}
