@@ -128,6 +128,8 @@ function build(source: SourceBundle, ctx: BuildContext): BuildOutcome {
   placeReview(record, review, composedParts, ctx.map, reviewTarget);
   composeFields(record, composedParts, sourceKey, warnings, review);
   for (const v of review) v.kept = keptOnRecord(record, reviewNeedle(v));
+  // A field whose cut-off rest is on its review line holds what it should: the source-side check verifies the rest.
+  record.truncated = record.truncated.filter((id) => !review.some((v) => v.kind === 'shortened' && v.field === id && v.kept));
   return { kind: 'record', entity, sourceKey, record, refs, warnings, review };
 }
 

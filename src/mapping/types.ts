@@ -74,7 +74,10 @@ export interface LogicalRecord {
   fields: Record<string, FieldValue>;
   /** Custom fields by field name (`Birth Date`), enum/set values as option labels. */
   custom: Record<string, FieldValue>;
-  /** Field ids (see `fieldId`) whose value we cut to Pipedrive's limit: the diff reports them as truncation. */
+  /**
+   * Field ids (see `fieldId`) whose value we cut to Pipedrive's limit and whose rest no field of the record could keep:
+   * the diff reports them as truncation. (A cut whose rest is on the review line is checked by the source side.)
+   */
   truncated: string[];
 }
 

@@ -77,6 +77,7 @@ describe('values a transform refuses or shortens are kept on their record', () =
       { ruleId: 'patient.clinical_narrative', field: 'custom:Clinical Narrative', kind: 'shortened', value: expect.any(String), kept: false },
     ]);
     expect(huge.record.custom['Values Needing Review']).toHaveLength(65_000);
+    expect(huge.record.truncated).toEqual(['custom:Clinical Narrative']);
   });
 });
 

@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createActivities } from '../../src/activities';
+import type { KeptForReview } from '../../src/activities/kept-for-review';
+import { loadEnv } from '../../src/config';
+import { createLogger } from '../../src/logging';
+import { activityDeps } from '../../src/runtime/worker';
+import { storeDb } from '../../src/store/db';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
+import type { VerifyBatchResult } from '../../src/activities/contracts';
+import { activityRunner, loadAllBatches, prepareMigration } from '../support/activities';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { readCsvTable, writeCsvTable } from '../support/extract-edit';
+import { generatedPractice, sandboxFor } from '../support/practice';
+
+jest.setTimeout(5 * 60 * 1000);
+
+/**
+ * Nothing dropped silently (issue 13 point 1), activity by activity on real PostgreSQL and the sandbox: an extract with
+ * an internationalized email next to a refused one, a malformed phone, a 300-character preferred name and a 70,000-
+ * character clinical note is loaded and verified. Every value is somewhere on its record in Pipedrive (the address
+ * moves; the refused one, the cut-off rest of the name and of the patient's narrative are in Values Needing Review; the
+ * phone is in Phones Needing Review; the note is whole), the source-side check finds each, and the reports count them.
+ */
+describe('values a transform refuses or shortens', () => {
+  let db: TestDatabase;
+  let sandbox: RunningSandbox;
+  let acts: ReturnType<typeof createActivities>;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-kept-'));
+  const run = activityRunner();
+  const migrationId = 'values-kept';
+  const longName = Array.from({ length: 50 }, (_, i) => `Name${i}`).join(' ');
+  const longNote = Array.from({ length: 7_000 }, (_, i) => `line ${i}.`).join(' ');
+  const ids: Record<'email' | 'phone' | 'name' | 'note', string> = { email: '', phone: '', name: '', note: '' };
+
+  const verifyAll = async (objectType: string): Promise<VerifyBatchResult> => {
+    const total: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
+    let afterSeq = 0;
+    for (;;) {
+      const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 200, maxBatches: 50 });
+      if (ranges.length === 0) return total;
+      for (const range of ranges) {
+        const r = await run(acts.verifyBatch, { migrationId, objectType, runKind: 'full', ...range, batchNumber: 1 });
+        for (const k of Object.keys(total) as (keyof VerifyBatchResult)[]) total[k] += r[k];
+        afterSeq = range.toSeq;
+      }
+    }
+  };
+  const person = async (patientId: string): Promise<Record<string, unknown>> => {
+    const row = await storeDb(db.pool)
+      .selectFrom('id_map')
+      .select('pipedrive_id')
+      .where('migration_id', '=', migrationId)
+      .where('object_type', '=', 'person')
+      .where('source_key', '=', `patient:${patientId}`)
+      .executeTakeFirstOrThrow();
+    const res = await fetch(`${sandbox.url}/api/v2/persons/${row.pipedrive_id}?api_token=${DEFAULT_API_TOKEN}`);
+    return ((await res.json()) as { data: Record<string, unknown> }).data;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const extract = await generatedPractice(dataDir);
+    const patients = await readCsvTable(extract, 'patient');
+    const notes = await readCsvTable(extract, 'clinical_note');
+    const [a, b, c] = patients.rows.filter((p) => p.email !== '' && p.mobile_phone !== '');
+    ids.email = a!.patient_id!;
+    a!.email = 'zoë.ng@example.com; zoe.ng@';
+    ids.phone = b!.patient_id!;
+    b!.mobile_phone = '555-01';
+    ids.name = c!.patient_id!;
+    c!.preferred_name = longName;
+    const note = notes.rows[0]!;
+    ids.note = note.patient_id!;
+    note.note_text = longNote;
+    await writeCsvTable(extract, 'patient', patients);
+    await writeCsvTable(extract, 'clinical_note', notes);
+    sandbox = await sandboxFor(extract);
+    const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
+    acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
+    await prepareMigration(db.pool, acts, migrationId, extract, sandbox.url);
+    for (const objectType of ['organization', 'product', 'person', 'note']) await loadAllBatches(acts, migrationId, objectType);
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await db?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps every value on its record in Pipedrive, and the Data Quality Report counted them beforehand', async () => {
+    const withEmail = await person(ids.email);
+    expect(withEmail.emails).toEqual([expect.objectContaining({ value: 'zoë.ng@example.com' })]);
+    const custom = (p: Record<string, unknown>) => JSON.stringify(p.custom_fields ?? {});
+    expect(custom(withEmail)).toContain('emails (refused): zoe.ng@');
+    expect(custom(await person(ids.phone))).toContain('mobile: 555-01');
+    const named = custom(await person(ids.name));
+    expect(named).toContain('Preferred Name (shortened, the rest): ');
+    expect(custom(await person(ids.note))).toContain('Clinical Narrative (shortened, the rest): ');
+
+    const audit = await run(acts.auditSource, { migrationId });
+    expect(audit.counts.valuesForReview).toBeGreaterThanOrEqual(3);
+  });
+
+  it('verification finds each kept value on its record and the report counts them by field and kind', async () => {
+    for (const objectType of ['person', 'note']) expect([objectType, (await verifyAll(objectType)).discrepancies]).toEqual([objectType, 0]);
+    const accuracy = await run(acts.writeAccuracyReport, { migrationId, runKind: 'full' });
+    expect(accuracy.accuracy).toBe(100);
+    const report = JSON.parse(fs.readFileSync(accuracy.reportPath!, 'utf8')) as { keptForReview: KeptForReview };
+    const counted = (field: string, kind: string) => report.keptForReview.byField.find((r) => r.object === 'person' && r.field === field && r.kind === kind);
+    expect(counted('emails', 'refused')!.values).toBeGreaterThanOrEqual(1);
+    expect(counted('phones', 'refused')!.values).toBeGreaterThanOrEqual(1);
+    expect(counted('custom:Preferred Name', 'shortened')).toMatchObject({ values: 1, inPipedrive: 1 });
+    expect(counted('custom:Clinical Narrative', 'shortened')!.values).toBeGreaterThanOrEqual(1);
+    expect(report.keptForReview.inPipedrive).toBe(report.keptForReview.values);
+  });
+
+  it('reports a kept value missing from Pipedrive as a discrepancy of the source side', async () => {
+    const target = await person(ids.name);
+    // Staff (or an automation) empties the review field of one person: its cut-off rest is now nowhere in Pipedrive.
+    const reviewKey = Object.entries(target.custom_fields as Record<string, unknown>).find(
+      ([, v]) => typeof v === 'string' && v.includes('(shortened, the rest)'),
+    )![0];
+    await fetch(`${sandbox.url}/api/v2/persons/${String(target.id)}?api_token=${DEFAULT_API_TOKEN}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ custom_fields: { [reviewKey]: null } }),
+    });
+    const result = await verifyAll('person');
+    expect(result.discrepancies).toBeGreaterThanOrEqual(2);
+    const missing = await storeDb(db.pool)
+      .selectFrom('field_diffs')
+      .select(['field', 'category'])
+      .where('migration_id', '=', migrationId)
+      .where('run_kind', '=', 'full')
+      .where('source_key', '=', `patient:${ids.name}`)
+      .where('matched', '=', false)
+      .execute();
+    expect(missing).toEqual(
+      expect.arrayContaining([
+        { field: 'custom:Values Needing Review', category: expect.any(String) },
+        { field: 'review:shortened:custom:Preferred Name', category: 'source_value_missing' },
+      ]),
+    );
+  });
+});
