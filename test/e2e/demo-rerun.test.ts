@@ -6,6 +6,8 @@ import { loadAccountFieldKeys } from '../../src/activities/field-keys';
 import { SOURCE_KEY_FIELD } from '../../src/mapping/source-keys';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { Ledger } from '../../src/store/ledger';
+import { storeProgress } from '../../src/cli/commands';
+import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
 
 jest.setTimeout(12 * 60 * 1000);
 
@@ -79,5 +81,80 @@ describe('running the demo migration twice (same migration id, extract and sandb
         .filter(([route]) => route.startsWith('POST '))
         .reduce((n, [, r]) => n + r.requests, 0);
     expect(creates(world.sandbox.usage())).toBe(creates(usageAfterFirst));
+  });
+
+  it('a third run after staff deleted records by hand recreates exactly those, once, and verifies at 100%', async () => {
+    const migrationId = 'demo-twice';
+    type Row = { id: number; person_id?: number | null; deal_id?: number; is_deleted?: boolean; active_flag?: boolean };
+    const snapshot = (await (await fetch(`${world.sandbox.url}/_sandbox/snapshot`)).json()) as { tables: Record<string, Row[]> };
+    const live = (table: string) => snapshot.tables[table]!.filter((r) => r.is_deleted !== true && r.active_flag !== false);
+    // A patient with their whole history, as staff would delete one in Pipedrive (the sandbox does not cascade), and
+    // one appointment and one note of other patients.
+    const notes = live('notes');
+    const patient = live('persons').find(
+      (p) => live('deals').some((d) => d.person_id === p.id) && notes.some((n) => n.person_id === p.id) && live('activities').some((a) => a.person_id === p.id),
+    )!;
+    const deals = live('deals').filter((d) => d.person_id === patient.id);
+    const gone: Record<string, string[]> = {
+      person: [String(patient.id)],
+      deal: deals.map((d) => String(d.id)),
+      deal_product: live('dealProducts')
+        .filter((dp) => deals.some((d) => d.id === dp.deal_id))
+        .map((dp) => `${dp.deal_id}/${dp.id}`),
+      activity: [...live('activities').filter((a) => a.person_id === patient.id), live('activities').find((a) => a.person_id !== patient.id)!].map((a) =>
+        String(a.id),
+      ),
+      note: [...notes.filter((n) => n.person_id === patient.id), notes.find((n) => n.person_id !== patient.id)!].map((n) => String(n.id)),
+      file: live('files')
+        .filter((f) => f.person_id === patient.id)
+        .map((f) => String(f.id)),
+    };
+    const remove = async (path: string) => {
+      const res = await fetch(`${world.sandbox.url}${path}`, { method: 'DELETE', headers: { 'x-api-token': DEFAULT_API_TOKEN } });
+      expect([path, res.status]).toEqual([path, 200]);
+    };
+    for (const id of gone.file!) await remove(`/api/v1/files/${id}`);
+    for (const id of gone.note!) await remove(`/api/v1/notes/${id}`);
+    for (const id of gone.activity!) await remove(`/api/v2/activities/${id}`);
+    for (const id of gone.deal!) await remove(`/api/v2/deals/${id}`); // their products go with them
+    await remove(`/api/v2/persons/${patient.id}`);
+    const expected = Object.fromEntries(
+      Object.entries(gone)
+        .filter(([, ids]) => ids.length > 0)
+        .map(([type, ids]) => [type, ids.length]),
+    );
+    expect(expected.person).toBe(1);
+    expect(expected.deal_product).toBeGreaterThan(0);
+
+    const ledger = new Ledger(world.h.db.pool);
+    const before = await ledger.countsByState(migrationId);
+    const usageBefore = world.sandbox.usage();
+    const third = await runDemo(migrationId);
+    expect(third.status.phase).toBe('DONE');
+    expect(third.status.verification!.accuracy).toBe(100);
+
+    // Exactly the records deleted are created again, once each (deal products may share a bulk request); the ledger
+    // tells them apart, and its counts are the same as before.
+    expect(await ledger.recreatedByType(migrationId)).toEqual(expected);
+    expect(await ledger.countsByState(migrationId)).toEqual(before);
+    const creates = Object.entries(world.sandbox.usage().byRoute)
+      .filter(([route]) => route.startsWith('POST '))
+      .reduce((n, [route, r]) => n + r.requests - (usageBefore.byRoute[route]?.requests ?? 0), 0);
+    const recreatedTotal = Object.values(expected).reduce((n, c) => n + c, 0);
+    expect(creates).toBeGreaterThanOrEqual(recreatedTotal - expected.deal_product! + 1);
+    expect(creates).toBeLessThanOrEqual(recreatedTotal);
+    const persons = await personsByDentrixKey(migrationId);
+    expect([...persons.values()].filter((n) => n > 1)).toEqual([]);
+    // The ids found gone are kept on the rows that replaced them.
+    const replaced = await world.h.db.pool.query<{ object_type: string; replaced_pipedrive_id: string }>(
+      'SELECT object_type, replaced_pipedrive_id FROM id_map WHERE migration_id = $1 AND replaced_pipedrive_id IS NOT NULL',
+      [migrationId],
+    );
+    const replacedByType: Record<string, string[]> = {};
+    for (const r of replaced.rows) (replacedByType[r.object_type] ??= []).push(r.replaced_pipedrive_id);
+    for (const [type, ids] of Object.entries(gone)) expect([type, (replacedByType[type] ?? []).sort()]).toEqual([type, [...ids].sort()]);
+    // Status says how many were recreated, per object type.
+    const progress = await storeProgress(world.h.db.pool, migrationId);
+    for (const [type, n] of Object.entries(expected)) expect([type, progress.objects[type]!.recreated]).toEqual([type, n]);
   });
 });
