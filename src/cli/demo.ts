@@ -10,6 +10,7 @@ import { connectClient, migrationWorkflowId, rollbackWorkflowId } from '../runti
 import { createWorkerRuntime, type WorkerRuntime } from '../runtime/worker';
 import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { resolveDatabase, type ResolvedDatabase } from '../store/embedded';
+import { listReports } from '../store/reports';
 import { openExtract } from '../dentrix';
 import type { RollbackResult } from '../workflows/rollback';
 import { requestRollback, startMigration, storeProgress } from './commands';
@@ -204,6 +205,8 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
     say(`  ${type.padEnd(13)} source ${c.source} · migrated ${c.migrated} · skipped ${c.skipped} · rejected ${c.rejected}`);
   }
   for (const r of progress.reports) say(`  report ${r.kind}: ${r.path}`);
+  const keptForReview = valuesKeptForReview(await listReports(pool, options.migrationId));
+  say(`  values kept for review on their record (refused or cut to Pipedrive's limit): ${keptForReview}`);
   say(`Roll it back with: npm run demo -- --rollback`);
   if (options.json) {
     process.stdout.write(
@@ -221,10 +224,21 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
         },
         fingerprints: { beforeFirstWrite: status.fingerprints.beforeFirstWrite, atEnd: status.fingerprints.atEnd },
         webUi: world.webUi,
+        valuesKeptForReview: keptForReview,
       }) + '\n',
     );
   }
   return status.phase === 'DONE' ? 0 : 1;
+}
+
+/**
+ * Source values the map refused or shortened and kept on their record for review, as the full run's verification
+ * counted them (the sample's when there is no verification): its stored summary, a count.
+ */
+export function valuesKeptForReview(reports: readonly { kind: string; summary: object }[]): number {
+  const report = reports.find((r) => r.kind === 'verification') ?? reports.find((r) => r.kind === 'sample-diff');
+  const count = (report?.summary as { keptForReview?: unknown } | undefined)?.keptForReview;
+  return typeof count === 'number' ? count : 0;
 }
 
 async function rollbackDemo(world: World, options: DemoOptions, say: (line: string) => void): Promise<number> {
