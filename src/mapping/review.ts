@@ -5,7 +5,8 @@
  * (`Values Needing Review`, a long-text custom field) where the map declares one, else in the record's note-like
  * field (an activity's note, a deal product's comments, a note's content), unless another field of the record already
  * holds it (the invalid phones' `Phones Needing Review`). The values themselves may be PHI: they go to Pipedrive and
- * the store only; counts by field and kind (`reviewCounts`) are what reports, logs and Temporal see.
+ * the store only; counts by field and kind (the reports' `keptForReview`, `valuesForReview`) are what reports, logs and
+ * Temporal see.
  */
 import type { FieldDiff } from './diff';
 import { htmlToComparableText, truncateChars } from './transforms/text';
@@ -59,38 +60,6 @@ export function keptOnRecord(record: Pick<LogicalRecord, 'fields' | 'custom'>, v
   if (wanted === '') return true;
   const texts = [...Object.values(record.fields), ...Object.values(record.custom)].flatMap(strings).concat(extra);
   return texts.some((text) => comparable(text).includes(wanted) || (text.includes('<') && comparable(htmlToComparableText(text)).includes(wanted)));
-}
-
-/** Counts by entity, field and kind: `not_kept` counts values too long for any field of their record. PHI-free. */
-export interface ReviewCount {
-  object: string;
-  field: string;
-  kind: ReviewKind;
-  values: number;
-  /** Of those, how many the record could not hold whole (over every limit even in the review field). */
-  notKept: number;
-}
-
-export class ReviewCounter {
-  private readonly counts = new Map<string, ReviewCount>();
-
-  add(object: string, values: readonly Pick<ReviewValue, 'field' | 'kind' | 'kept'>[]): void {
-    for (const v of values) {
-      const key = `${object}\u0000${v.field}\u0000${v.kind}`;
-      const count = this.counts.get(key) ?? { object, field: v.field, kind: v.kind, values: 0, notKept: 0 };
-      count.values += 1;
-      if (!v.kept) count.notKept += 1;
-      this.counts.set(key, count);
-    }
-  }
-
-  get rows(): ReviewCount[] {
-    return [...this.counts.values()].sort((a, b) => a.object.localeCompare(b.object) || a.field.localeCompare(b.field) || a.kind.localeCompare(b.kind));
-  }
-
-  get total(): number {
-    return this.rows.reduce((n, r) => n + r.values, 0);
-  }
 }
 
 /** Field ids of the source-side check's rows: `review:<kind>:<field>`, `#2`, `#3`… for a second value of the same field. */

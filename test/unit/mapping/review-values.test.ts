@@ -1,4 +1,4 @@
-import { ReviewCounter, buildNote, buildPerson, keptOnRecord, parseReviewDiffField, reviewDiffs, reviewText, type BuildOutcome } from '../../../src/mapping';
+import { buildNote, buildPerson, keptOnRecord, parseReviewDiffField, reviewDiffs, reviewText, type BuildOutcome } from '../../../src/mapping';
 import * as f from './fixtures';
 
 function built(outcome: BuildOutcome) {
@@ -81,23 +81,7 @@ describe('values a transform refuses or shortens are kept on their record', () =
   });
 });
 
-describe('counting and finding kept values', () => {
-  it('counts values by object, field and kind, and those not kept', () => {
-    const counter = new ReviewCounter();
-    counter.add('person', [
-      { field: 'emails', kind: 'refused', kept: true },
-      { field: 'emails', kind: 'refused', kept: true },
-      { field: 'custom:Preferred Name', kind: 'shortened', kept: true },
-    ]);
-    counter.add('note', [{ field: 'content', kind: 'shortened', kept: false }]);
-    expect(counter.rows).toEqual([
-      { object: 'note', field: 'content', kind: 'shortened', values: 1, notKept: 1 },
-      { object: 'person', field: 'custom:Preferred Name', kind: 'shortened', values: 1, notKept: 0 },
-      { object: 'person', field: 'emails', kind: 'refused', values: 2, notKept: 0 },
-    ]);
-    expect(counter.total).toBe(4);
-  });
-
+describe('finding kept values', () => {
   it('finds a value in any text field, whitespace and HTML aside', () => {
     const record = {
       fields: { note: 'Dentrix status: Broken<br>Values needing review:<br>x (refused): a &amp; b' },
