@@ -1,4 +1,4 @@
-import { usePracticeWorld } from '../support/practice';
+import { COMPACT_PATIENTS, usePracticeWorld } from '../support/practice';
 import { waitFor } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, requestRollback, sendApproval, sendRejection, startMigration } from '../../src/cli/commands';
@@ -20,7 +20,7 @@ const AUTOMATION: AutomationRule[] = [{ entity: 'activity', field: 'subject', ap
 const BY = 'e2e-reviewer';
 
 describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', () => {
-  const world = usePracticeWorld();
+  const world = usePracticeWorld({ patients: COMPACT_PATIENTS });
   let fingerprintBefore: string;
   let recordsBefore: string;
 

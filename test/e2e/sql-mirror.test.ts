@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHarness, type Harness } from '../support/harness';
+import { COMPACT_PATIENTS } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -21,7 +22,7 @@ describe('a migration from a SQL mirror', () => {
     h = await createHarness();
     documentsDir = path.join(h.dataDir, 'mirror-documents');
     // A Canadian practice: every amount must reach Pipedrive in CAD (the account's default currency is USD).
-    await generatePracticeToSql({ profile: 'demo', seed: 42, connectionString: h.db.url, schema: 'admin', documentsDir, currency: 'CAD' });
+    await generatePracticeToSql({ profile: 'demo', seed: 42, patients: COMPACT_PATIENTS, connectionString: h.db.url, schema: 'admin', documentsDir, currency: 'CAD' });
     sandbox = await startSandbox({ port: 0, plan: 'ultimate', seats: 10, burstLimit: 2000 });
     await h.startWorker();
   });

@@ -7,24 +7,31 @@ import { createHarness, type Harness } from './harness';
 import { PRACTICE_CACHE_ENV } from './run-folders';
 
 /**
- * A generated practice folder (the `demo` profile unless told) under `dir`. Generating one takes seconds of CPU and
- * many files use the same one: each profile and seed is generated once per jest run (into the global setup's folder)
- * and copied from there; without that folder, generated here.
+ * Patients of the compact practice: the demo profile with fewer patients (about 550 records instead of 2,000). The
+ * end-to-end files whose invariants do not depend on a practice's size run on it: a whole migration of it takes a
+ * fraction of the demo's time, and the suite has a time budget (README, Tests).
  */
-export async function generatedPractice(dir: string, seed = 42, profile: 'demo' | 'small' = 'demo'): Promise<string> {
-  const name = `practice-${profile}-${seed}`;
+export const COMPACT_PATIENTS = 50;
+
+/**
+ * A generated practice folder (the `demo` profile unless told; `patients` overrides its patient count) under `dir`.
+ * Generating one takes seconds of CPU and many files use the same one: each profile, seed and size is generated once
+ * per jest run (into the global setup's folder) and copied from there; without that folder, generated here.
+ */
+export async function generatedPractice(dir: string, seed = 42, profile: 'demo' | 'small' = 'demo', patients?: number): Promise<string> {
+  const name = `practice-${profile}-${seed}${patients === undefined ? '' : `-${patients}p`}`;
   const outDir = path.join(dir, name);
   if (fs.existsSync(path.join(outDir, 'manifest.json'))) return outDir;
   const cache = process.env[PRACTICE_CACHE_ENV];
   if (!cache || !fs.existsSync(cache)) {
-    await generatePractice({ profile, seed, outDir });
+    await generatePractice({ profile, seed, outDir, ...(patients === undefined ? {} : { patients }) });
     return outDir;
   }
   const cached = path.join(cache, name);
   if (!fs.existsSync(path.join(cached, 'manifest.json'))) {
     // Generated aside, then renamed into place: a file generating the same practice at the same time is harmless.
     const aside = fs.mkdtempSync(path.join(cache, `${name}.generating-`));
-    await generatePractice({ profile, seed, outDir: path.join(aside, name) });
+    await generatePractice({ profile, seed, outDir: path.join(aside, name), ...(patients === undefined ? {} : { patients }) });
     try {
       fs.renameSync(path.join(aside, name), cached);
     } catch {
@@ -50,13 +57,13 @@ export interface PracticeWorld {
 
 /**
  * Sets the world up in `beforeAll` and tears it down in `afterAll` of the calling describe block; read its fields
- * inside tests (they are filled in before the first one runs).
+ * inside tests (they are filled in before the first one runs). The demo practice unless `patients` says how many.
  */
-export function usePracticeWorld(options: { sandbox?: SandboxOptions } = {}): PracticeWorld {
+export function usePracticeWorld(options: { sandbox?: SandboxOptions; patients?: number } = {}): PracticeWorld {
   const world = {} as PracticeWorld;
   beforeAll(async () => {
     world.h = await createHarness();
-    world.extract = await generatedPractice(world.h.dataDir);
+    world.extract = await generatedPractice(world.h.dataDir, 42, 'demo', options.patients);
     world.sandbox = await sandboxFor(world.extract, options.sandbox);
     await world.h.startWorker();
   });
