@@ -8,6 +8,7 @@ import { bigintSafe, haystacksOfJson, historyJson, needlesFrom, search, storeHay
 import { describeError, waitFor, WaitAborted } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
 import { requestRollback, sendCutover, startMigration } from '../../src/cli/commands';
+import { listReports } from '../../src/store/reports';
 import { driveMigration } from '../../src/cli/drive';
 import { createLogger } from '../../src/logging';
 import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
@@ -95,6 +96,19 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
 
   it('a whole migration (every PHI field approved, a delta window with a changed patient) and its rollback leave no patient string in histories, search attributes, memos, ids, details, failures, heartbeats or logs', async () => {
     const migrationId = 'phi-check';
+    // Values the map refuses or shortens (issue 13 point 1) are PHI kept on their record: an internationalized address
+    // (it moves), a refused one and a preferred name past Pipedrive's 255 characters. They are needles below too.
+    const kept = { idn: 'zoë.kept@example.com', refused: 'refused.kept.zz@', nameTail: 'Quillonwright' };
+    const longName = `${Array.from({ length: 30 }, (_, i) => `Reviewname${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`).join(' ')} ${kept.nameTail}`;
+    await editExtract(extract, {
+      patient: (t) => {
+        // Not the first such row: the delta window below changes that one.
+        const [a, b, c] = t.rows.filter((r) => r.email && r.mobile_phone).slice(1, 4);
+        a!.email = kept.idn;
+        b!.email = kept.refused;
+        c!.preferred_name = longName;
+      },
+    });
     const tableNames = ['patient', 'appt', 'medical_alert', 'insured', 'clinical_note', 'provider'] as const;
     const extractTables: Record<string, CsvTable> = {};
     for (const t of tableNames) extractTables[t] = await readCsvTable(extract, t);
@@ -199,6 +213,12 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
 
     // The patient data did flow through the activities: Pipedrive holds it (control for the search below).
     const snapshot = await (await fetch(`${sandbox.url}/_sandbox/snapshot`)).text();
+    // Nothing dropped silently: the refused address and the cut-off rest of the name are on their persons, and the
+    // verification found every value kept for review there.
+    for (const value of [kept.idn, kept.refused, kept.nameTail]) expect(snapshot).toContain(JSON.stringify(value).slice(1, -1));
+    const verification = (await listReports(h.db.pool, migrationId)).find((r) => r.kind === 'verification')!.summary as Record<string, number>;
+    expect(verification.keptForReview).toBeGreaterThanOrEqual(2);
+    expect(verification.keptForReviewMissing).toBe(0);
     // DESIGN §5.11, at DONE: still no SSN anywhere in the store.
     expect(search(await storeHaystacks(h.db.pool), ssnNeedles).map((hit) => `${hit.where}: ${hit.context}`)).toEqual([]);
 
