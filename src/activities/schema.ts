@@ -207,14 +207,12 @@ export function createSchemaActivities(deps: ActivityDeps) {
         });
         const unmatched = owners.providers.filter((p) => p.userId === null);
         for (const p of owners.providers) {
-          if (p.userId === null) continue;
-          await ledger.markCreated(migrationId, {
-            objectType: 'user',
-            sourceKey: sourceKeys.provider(p.providerId),
-            pipedriveId: p.userId,
-            runKind: 'schema',
-            state: 'reused',
-          });
+          const sourceKey = sourceKeys.provider(p.providerId);
+          // An unmatched provider resolved by an earlier approval (an assignment since removed, after a rejected
+          // sample) must not keep that user: its row now names the fallback owner, as its records will.
+          const userId = p.userId ?? ((await ledger.get(migrationId, 'user', sourceKey)) ? fallbackOwnerId : null);
+          if (userId === null) continue;
+          await ledger.markCreated(migrationId, { objectType: 'user', sourceKey, pipedriveId: userId, runKind: 'schema', state: 'reused' });
         }
         const matched = owners.providers.length - unmatched.length;
         await ledger.markCreated(migrationId, {

@@ -138,5 +138,16 @@ describe('owner assignment through the mapping workbook', () => {
     const { data } = await api.get('/api/v2/persons', { params: { ids: [...ids.values()].slice(0, 100).join(','), limit: 100 } });
     const owners = new Set((data.data as { owner_id: number }[]).map((p) => p.owner_id));
     expect(owners).toEqual(new Set([assignee.id]));
+
+    // The assignment removed in a later version (as after a rejected sample): the provider is back on the fallback owner.
+    const providerKey = { objectType: 'user', sourceKey: `provider:${unmatched!.providerId}` };
+    const removed = path.join(dataDir, 'removed.xlsx');
+    await assignInWorkbook(edited, removed, unmatched!.providerId, '');
+    await cli('map', 'import', '-m', migrationId, '--file', removed);
+    const withoutAssignment = (await latestFieldMap(db.pool, migrationId))!;
+    expect(withoutAssignment.document.owners).toBeUndefined();
+    expect((await run(acts.approveMap, { migrationId, version: withoutAssignment.version, by: 'Ana', includeAllPhi: true })).errors).toEqual([]);
+    expect((await run(acts.resolveProviders, { migrationId })).unmatchedProviderIds).toContain(unmatched!.providerId);
+    expect((await new Ledger(db.pool).resolve(migrationId, [providerKey])).get(`user|${providerKey.sourceKey}`)).toBe(report.fallbackOwnerId);
   });
 });
