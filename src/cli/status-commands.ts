@@ -4,6 +4,7 @@ import { loadEnv } from '../config';
 import { connectClient, TemporalUnreachableError } from '../runtime/temporal';
 import { queryDeltaProgress, queryStatus, storeProgress } from './commands';
 import { currentPhase, ObjectBars, statusHeader } from './status-view';
+import { latestVersionOwners } from '../review/owners-sheet';
 import { describeFailure, migrationFailure, type MigrationFailure } from './failure-cause';
 import { exportAuditLog } from './audit-export';
 import { FINAL_PHASES, type Phase } from '../workflows/messages';
@@ -59,6 +60,9 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
             const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
             const failure = await failureOf(o.migrationId);
             if (!o.watch) console.log(statusHeader(o.migrationId, status, progress, delta, failure).join('\n'));
+            // The gate's owner counts are the proposal's: the latest version's Owners sheet, as imported since.
+            const owners = !o.watch && status?.waitingFor === 'MAPPING_REVIEW' ? await latestVersionOwners(pool, o.migrationId) : undefined;
+            if (owners) console.log(`  owners as of ${owners}`);
             bars.update(progress);
             const ended = FINAL_PHASES.includes(currentPhase(status, progress) as Phase);
             if (!o.watch || ended) {

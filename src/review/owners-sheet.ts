@@ -5,6 +5,7 @@
  */
 import type { Pool } from 'pg';
 import ExcelJS from 'exceljs';
+import { latestFieldMap } from '../store/field-maps';
 import { readReportFile } from '../store/reports';
 import {
   matchOwners,
@@ -168,6 +169,17 @@ export async function importOwnersSheet(pool: Pool, migrationId: string, filePat
     report.users,
   );
   return { errors, assignments, changed: !sameAssignments(assignments, storedAssignments), statement: ownersStatement(report, assignments) };
+}
+
+/**
+ * What the latest map version's assignments leave on the fallback owner, from the store: `status` shows it at
+ * MAPPING_REVIEW, where the gate's own counts are those of the proposal (an import since may have assigned users).
+ */
+export async function latestVersionOwners(pool: Pool, migrationId: string): Promise<string | undefined> {
+  const report = await storedOwnersReport(pool, migrationId);
+  const latest = await latestFieldMap(pool, migrationId);
+  if (!report || !latest) return undefined;
+  return `map v${latest.version} (${latest.status}): ${ownersStatement(report, ownerAssignmentsOf(latest.document)).replace(/^Owners: /u, '')}`;
 }
 
 /** `Owners: 1 provider assigned in the workbook (DDS2 → user 12); 1 without a Pipedrive user (40 records to the fallback owner).` */

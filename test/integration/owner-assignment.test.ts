@@ -12,6 +12,7 @@ import { activityDeps } from '../../src/runtime/worker';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
 import type { OwnersReport } from '../../src/review/owners';
+import { latestVersionOwners } from '../../src/review/owners-sheet';
 import { readAudit, type AuditRow } from '../../src/store/audit';
 import { latestFieldMap } from '../../src/store/field-maps';
 import { Ledger } from '../../src/store/ledger';
@@ -107,6 +108,10 @@ describe('owner assignment through the mapping workbook', () => {
       new RegExp(`Owners: 1 provider\\(s\\) assigned in the workbook \\(${unmatched!.providerId} → user ${assignee.id}\\)`, 'u'),
     );
     const imported = (await latestFieldMap(db.pool, migrationId))!;
+    // `status` at MAPPING_REVIEW shows the imported version's owners (the gate's counts are the proposal's).
+    expect(await latestVersionOwners(db.pool, migrationId)).toMatch(
+      new RegExp(`^map v${imported.version} \\(proposed\\): 1 provider\\(s\\) assigned in the workbook .* 1 without a Pipedrive user`, 'u'),
+    );
     expect(imported.document.owners).toEqual({ assign: [{ providerId: unmatched!.providerId, userId: assignee.id }] });
 
     expect((await run(acts.approveMap, { migrationId, version: imported.version, by: 'Ana', includeAllPhi: true })).errors).toEqual([]);
