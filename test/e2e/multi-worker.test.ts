@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createHarness, processEnv, type Harness } from '../support/harness';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -30,7 +30,7 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
   beforeAll(async () => {
     h = await createHarness();
     for (const m of ['a', 'b', 'cli'] as const) machines[m] = fs.mkdtempSync(path.join(h.dataDir, `machine-${m}-`));
-    extract = await generatedPractice(h.dataDir);
+    extract = await generatedPractice(h.dataDir, 42, 'demo', COMPACT_PATIENTS);
     sandbox = await sandboxFor(extract);
     // Workers first: `start` runs its preflight on a worker.
     await h.startWorker({ DATA_DIR: machines.a });

@@ -13,7 +13,7 @@ import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { VerifyBatchResult } from '../../src/activities/contracts';
 import { activityRunner, loadAllBatches, prepareMigration } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 
 jest.setTimeout(5 * 60 * 1000);
 
@@ -60,7 +60,7 @@ describe('records of the id map gone from Pipedrive', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const extract = await generatedPractice(dataDir);
+    const extract = await generatedPractice(dataDir, 42, 'demo', COMPACT_PATIENTS);
     sandbox = await sandboxFor(extract);
     const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
     acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
