@@ -21,7 +21,7 @@ import { registerRun } from '../../src/store/runs';
 import { stagedData } from '../../src/store/staged-rows';
 import { activityRunner, loadAllBatches } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { editExtract } from '../support/extract-edit';
 
 jest.setTimeout(5 * 60 * 1000);
@@ -60,7 +60,7 @@ describe('owner assignment through the mapping workbook', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const extract = await generatedPractice(dataDir);
+    const extract = await generatedPractice(dataDir, 42, 'demo', COMPACT_PATIENTS);
     // The first provider (who has patients) changed e-mail in Dentrix: no user has it. The last provider is no user either.
     await editExtract(extract, {
       provider: (t) => {
