@@ -1,13 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { stageExtract, ExtractError, DENTRIX_TABLES, type DentrixTable } from '../dentrix';
 import { hasChangeCursor } from '../dentrix/sql-reader';
-import { fetchPlan, LOAD_ORDER } from '../mapping';
+import { fetchPlan, LOAD_ORDER, sourceKeys } from '../mapping';
 import { inFlightClaims, type InFlightClaims } from '../store/claims';
 import { publishReport } from './publish-report';
 import { getRun } from '../store/runs';
 import { POLL_WATERMARK, readWatermarks, saveWatermarks } from '../store/watermarks';
 import { keyPrefix } from './bundles';
-import { clearDeltaWorkItems, countChangedSince, planDeltaWorkItems, storeNow } from '../store/delta-work';
+import { clearDeltaWorkItems, countChangedSince, planDeltaPartners, planDeltaWorkItems, storeNow } from '../store/delta-work';
 import type { DeltaPollResult, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { sourceNotReady } from './failures';
@@ -92,6 +92,10 @@ export function createDeltaActivities(deps: ActivityDeps) {
           if (added) workItems[entity] = (workItems[entity] ?? 0) + added;
         }
       }
+      // A change to a merged duplicate (its chart or the rows its person reads) re-plans its survivor, which holds it.
+      const partners = new Map([...approved.merges.survivorOf].map(([duplicate, survivor]) => [sourceKeys.patient(duplicate), sourceKeys.patient(survivor)]));
+      const survivors = await planDeltaPartners(pool, migrationId, 'person', partners);
+      if (survivors) workItems.person = (workItems.person ?? 0) + survivors;
       await saveWatermarks(pool, migrationId, next);
       // Reported at every poll, not only when the window closes: ops see them before they cut over.
       const claims = await inFlightClaims(pool, migrationId);

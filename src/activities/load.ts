@@ -1,7 +1,18 @@
 import { Context } from '@temporalio/activity';
 import { type Pool } from 'pg';
 import { type DeclaredFile, type DocumentFileRefusalKind, readDocumentFile } from '../dentrix/confined-files';
-import { buildRecord, referencesOf, type BuildContext, type BuildOutcome, type RefKey, type SourceBundle, type TargetEntity } from '../mapping';
+import {
+  buildRecord,
+  redirectRef,
+  sourceKeys,
+  referencesOf,
+  withDuplicateContacts,
+  type BuildContext,
+  type BuildOutcome,
+  type RefKey,
+  type SourceBundle,
+  type TargetEntity,
+} from '../mapping';
 import { checkpointOf, emptyCounts, loadBatch as loadEngineBatch } from '../engine/load';
 import type { StagingSource } from '../engine/ports';
 import { registryOperations } from '../engine/registry-operations';
@@ -37,18 +48,23 @@ export async function buildBatch(
   const options = approved.map.options;
   const bundles = await fetchBundles(pool, run.migrationId, entity, sourceKeys, { newPatientBooking: options.newPatientBooking });
   const refs: RefKey[] = [{ objectType: 'user', sourceKey: FALLBACK_OWNER_KEY }];
-  for (const bundle of bundles.values()) refs.push(...referencesOf(entity, bundle as never, approved.map, options));
+  // A merged duplicate's records link to its survivor's person.
+  for (const bundle of bundles.values()) refs.push(...referencesOf(entity, bundle as never, approved.map, options).map((r) => redirectRef(approved.merges, r)));
   const resolved = await new Ledger(pool).resolve(run.migrationId, refs);
   const fallbackOwnerId = resolved.get(`user|${FALLBACK_OWNER_KEY}`);
   if (fallbackOwnerId === undefined) throw permanent('providers are not resolved yet (no fallback owner): run the SCHEMA phase first');
   const ctx: BuildContext = {
     timezone: run.timezone ?? 'UTC',
     currency: run.currency ?? permanentMissing('the practice currency is not recorded: run EXTRACT first'),
-    resolveRef: (objectType, sourceKey) => resolved.get(`${objectType}|${sourceKey}`),
+    resolveRef: (objectType, sourceKey) => {
+      const ref = redirectRef(approved.merges, { objectType, sourceKey });
+      return resolved.get(`${ref.objectType}|${ref.sourceKey}`);
+    },
     fallbackOwnerId,
     phi: approved.phi,
     options: { imageArchiveBaseUrl: settings.imageArchiveBaseUrl },
     map: approved.map,
+    merges: approved.merges,
   };
   const out = new Map<string, { bundle?: SourceBundle; outcome: BuildOutcome }>();
   for (const key of sourceKeys) {
@@ -60,7 +76,40 @@ export async function buildBatch(
         : { outcome: { kind: 'reject', entity, sourceKey: key, column: null, reason: 'the source row is no longer in staging' } },
     );
   }
+  if (entity === 'person') await addDuplicateContacts(pool, run.migrationId, out, ctx);
   return out;
+}
+
+/**
+ * A merged pair's survivor also holds the contact details of the duplicates merged into it: each duplicate is built
+ * as if it were not merged (the same approved map and PHI decisions), and its emails and phones the survivor lacks
+ * are added to the survivor's record. Verification rebuilds the same way; a delta change to a duplicate re-plans its
+ * survivor (see deltaPoll).
+ */
+async function addDuplicateContacts(
+  pool: Pool,
+  migrationId: string,
+  built: Map<string, { bundle?: SourceBundle; outcome: BuildOutcome }>,
+  ctx: BuildContext,
+): Promise<void> {
+  const survivors = [...built].filter(
+    ([, b]) => b.bundle?.kind === 'patient' && b.outcome.kind === 'record' && ctx.merges?.duplicatesOf.has(b.bundle.patient.patient_id),
+  );
+  if (survivors.length === 0) return;
+  const duplicateKeys = survivors
+    .flatMap(([, b]) => (b.bundle?.kind === 'patient' ? (ctx.merges?.duplicatesOf.get(b.bundle.patient.patient_id) ?? []) : []))
+    .map((id) => sourceKeys.patient(id));
+  const duplicates = await fetchBundles(pool, migrationId, 'person', duplicateKeys, { newPatientBooking: ctx.map.options.newPatientBooking });
+  const unmerged: BuildContext = { ...ctx, merges: undefined };
+  for (const [, b] of survivors) {
+    if (b.bundle?.kind !== 'patient' || b.outcome.kind !== 'record') continue;
+    const records = (ctx.merges?.duplicatesOf.get(b.bundle.patient.patient_id) ?? []).flatMap((id) => {
+      const bundle = duplicates.get(sourceKeys.patient(id));
+      const outcome = bundle && buildRecord('person', bundle as never, unmerged);
+      return outcome?.kind === 'record' ? [outcome.record] : [];
+    });
+    b.outcome = { ...b.outcome, record: withDuplicateContacts(b.outcome.record, records) };
+  }
 }
 
 function permanentMissing(message: string): never {

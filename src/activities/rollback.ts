@@ -2,6 +2,8 @@ import { Context } from '@temporalio/activity';
 import { appendAudit } from '../store/audit';
 import { pgAuditLog, pgLedger, stagedParentKeys, type AuditContext } from '../store/engine-store';
 import { Ledger } from '../store/ledger';
+import { latestFieldMap } from '../store/field-maps';
+import { mergePlan, redirectRef, storedMerges } from '../mapping';
 import { enterRollbackPhase } from '../store/write-lock';
 import { publishReport } from './publish-report';
 import { getRun, recordFingerprint, setRunPhase } from '../store/runs';
@@ -35,11 +37,14 @@ export function createRollbackActivities(deps: ActivityDeps) {
       async recoveryParents(sourceKey) {
         const { patientId, txcaseId } = await stagedParentKeys(pool, migrationId, sourceKey);
         const refs = [];
-        if (patientId) refs.push({ objectType: 'person', sourceKey: `patient:${patientId}` });
+        // A merged duplicate's records were written on its survivor's person.
+        const merges = patientId ? mergePlan(storedMerges((await latestFieldMap(pool, migrationId, 'approved'))?.document)) : undefined;
+        const personKey = patientId ? redirectRef(merges, { objectType: 'person', sourceKey: `patient:${patientId}` }).sourceKey : undefined;
+        if (personKey) refs.push({ objectType: 'person', sourceKey: personKey });
         if (txcaseId) refs.push({ objectType: 'deal', sourceKey: `txcase:${txcaseId}` });
         const resolved = await new Ledger(pool).resolve(migrationId, refs);
         return {
-          personId: patientId ? resolved.get(`person|patient:${patientId}`) : undefined,
+          personId: personKey ? resolved.get(`person|${personKey}`) : undefined,
           dealId: txcaseId ? resolved.get(`deal|txcase:${txcaseId}`) : undefined,
         };
       },

@@ -1,5 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { appendAudit } from '../store/audit';
+import type { Pool } from 'pg';
+import { sourceKeys, storedMerges } from '../mapping';
+import { latestFieldMap } from '../store/field-maps';
 import { Ledger } from '../store/ledger';
 import { publishReport } from './publish-report';
 import { setRunPhase } from '../store/runs';
@@ -102,6 +105,8 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
         objects[objectType] = row;
         if (row.source !== row.migrated + row.skipped + row.rejected + row.rolledBack) balanced = false;
       }
+      const mergedDuplicates = await mergedPersons(pool, migrationId);
+      if (objects.person) Object.assign(objects.person, { merged: mergedDuplicates });
       const links = await linkReconciliation(pool, migrationId);
       const reportPath = await writeJsonReport(settings, migrationId, 'reconciliation.json', {
         migrationId,
@@ -111,6 +116,7 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
           'created again because the record the id map held was gone from Pipedrive',
         balanced,
         objects,
+        mergedRule: 'persons: merged, of the skipped, the duplicate patients merged into their survivor at MAPPING_REVIEW (no Person of their own)',
         linksRule:
           'per link: records whose source links somewhere (expected), of which Pipedrive holds a link (present) to the expected record ' +
           "(correct); per owner field: owned by the provider's user or the fallback owner (correct), fallback assignments counted",
@@ -119,6 +125,7 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
       const recreatedTotal = Object.values(recreated).reduce((n, c) => n + c, 0);
       await publishReport(pool, migrationId, 'reconciliation', [reportPath], {
         balanced,
+        mergedDuplicates,
         ...(recreatedTotal > 0 ? { recreated } : {}),
         ...linkSummary(links),
         linkLines: describeLinks(links),
@@ -128,4 +135,16 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
       return { objects: plain, reportPath, balanced };
     },
   };
+}
+
+/** Duplicate patients the loads skipped as merged into their survivor (the approved version's merges). */
+async function mergedPersons(pool: Pool, migrationId: string): Promise<number> {
+  const merges = storedMerges((await latestFieldMap(pool, migrationId, 'approved'))?.document);
+  if (merges.merge.length === 0) return 0;
+  const entries = await new Ledger(pool).getMany(
+    migrationId,
+    'person',
+    merges.merge.map((m) => sourceKeys.patient(m.duplicate)),
+  );
+  return [...entries.values()].filter((e) => e.state === 'skipped').length;
 }

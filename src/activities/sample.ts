@@ -1,3 +1,5 @@
+import { mergePlan, storedMerges, withMergePartners } from '../mapping';
+import { latestFieldMap } from '../store/field-maps';
 import { patientFeatureRows, replaceSampleMembers } from '../store/sample-members';
 import { publishReport } from './publish-report';
 import type { MigrationRef } from './contracts';
@@ -34,7 +36,12 @@ export function createSampleActivities({ pool, settings, now = () => new Date() 
           Math.min(Number(r.documents), KEEP.documents),
       }));
       const chosen = selectSamplePatients(features, size);
-      const ids = chosen.map((p) => String(p.patientId));
+      // A merged pair is one Person: the sample takes both charts (the duplicate's records attach to the survivor).
+      const merges = mergePlan(storedMerges((await latestFieldMap(pool, migrationId, 'approved'))?.document));
+      const ids = withMergePartners(
+        chosen.map((p) => p.patientId),
+        merges,
+      ).map(String);
 
       const members = await replaceSampleMembers(pool, migrationId, ids, today, KEEP);
       const reportPath = await writeJsonReport(settings, migrationId, 'sample-members.json', {

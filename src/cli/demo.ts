@@ -200,6 +200,9 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
   });
   const status = result.status;
   const progress = await storeProgress(pool, options.migrationId);
+  // Duplicate patients merged into their survivor, as the reconciliation counted them (the demo keeps both: 0).
+  const reconciliation = (await listReports(pool, options.migrationId)).find((r) => r.kind === 'reconciliation');
+  const mergedDuplicates = Number((reconciliation?.summary as { mergedDuplicates?: number } | undefined)?.mergedDuplicates ?? 0);
   say(`Migration ${status.phase}. Verification accuracy ${status.verification?.accuracy.toFixed(2) ?? '?'}%.`);
   for (const [type, c] of Object.entries(status.objects)) {
     say(`  ${type.padEnd(13)} source ${c.source} · migrated ${c.migrated} · skipped ${c.skipped} · rejected ${c.rejected}`);
@@ -217,6 +220,7 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
         sampleAccuracy: status.sample?.accuracy,
         verificationAccuracy: status.verification?.accuracy,
         audit: status.audit,
+        mergedDuplicates,
         reports: {
           ...Object.fromEntries(progress.reports.map((r) => [r.kind, r.path])),
           ...(status.reports.dataQualityHtml ? { 'data-quality-html': status.reports.dataQualityHtml } : {}),

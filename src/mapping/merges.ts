@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { sourceKeys } from './source-keys';
-import type { RefKey } from './types';
+import type { ContactEntry, FieldValue, LogicalRecord, RefKey } from './types';
 
 export const MERGED_IDS_FIELD = 'Merged Dentrix IDs';
 
@@ -100,4 +100,46 @@ export function mergeStatement(merges: DuplicateMerges): string {
   return merges.merge.length > 0
     ? `Duplicates merged: ${merges.merge.map((m) => `patient ${m.duplicate} into ${m.survivor}`).join(', ')}. Every other probable pair stays two Persons.`
     : 'No duplicates merged: every probable pair stays two Persons.';
+}
+
+/**
+ * The survivor's Person with the duplicates' contact details added: the survivor's own emails and phones first (its
+ * primary stays primary), then each duplicate's that the survivor lacks, never primary. Every other field is the
+ * survivor's. A duplicate's email clears the survivor's "Email Missing" flag.
+ */
+export function withDuplicateContacts(survivor: LogicalRecord, duplicates: readonly LogicalRecord[]): LogicalRecord {
+  const fields = { ...survivor.fields };
+  for (const name of ['emails', 'phones'] as const) {
+    const own = contactsOf(fields[name]);
+    const seen = new Set(own.map((c) => c.value.toLowerCase()));
+    const added: ContactEntry[] = [];
+    for (const d of duplicates) {
+      for (const c of contactsOf(d.fields[name])) {
+        if (seen.has(c.value.toLowerCase())) continue;
+        seen.add(c.value.toLowerCase());
+        added.push({ ...c, primary: false });
+      }
+    }
+    if (added.length > 0) fields[name] = [...own, ...added];
+  }
+  const custom = { ...survivor.custom };
+  if (custom[EMAIL_MISSING_FIELD] === 'Yes' && contactsOf(fields.emails).length > 0) custom[EMAIL_MISSING_FIELD] = null;
+  return { ...survivor, fields, custom };
+}
+
+const EMAIL_MISSING_FIELD = 'Email Missing';
+
+function contactsOf(value: FieldValue | undefined): ContactEntry[] {
+  return Array.isArray(value) ? (value as unknown[]).filter((c): c is ContactEntry => typeof c === 'object' && c !== null && 'value' in c) : [];
+}
+
+/** Patients with the charts merged with them: a sample that takes one chart of a merged pair takes the other too. */
+export function withMergePartners(patientIds: readonly number[], plan: MergePlan): number[] {
+  const out = new Set(patientIds);
+  for (const id of patientIds) {
+    const survivor = plan.survivorOf.get(id) ?? id;
+    out.add(survivor);
+    for (const d of plan.duplicatesOf.get(survivor) ?? []) out.add(d);
+  }
+  return [...out];
 }

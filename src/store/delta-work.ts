@@ -50,3 +50,27 @@ export async function planDeltaWorkItems(
   );
   return Number(result.numAffectedRows ?? 0);
 }
+
+/**
+ * Adds delta work items for the given source keys of one object type where the work item of another key of the same
+ * type is planned (a merged duplicate's change re-plans its survivor). Returns how many were added.
+ */
+export async function planDeltaPartners(pool: Pool, migrationId: string, objectType: string, partners: ReadonlyMap<string, string>): Promise<number> {
+  if (partners.size === 0) return 0;
+  const planned = await storeDb(pool)
+    .selectFrom('work_items')
+    .select('source_key')
+    .where('migration_id', '=', migrationId)
+    .where('run_kind', '=', 'delta')
+    .where('object_type', '=', objectType)
+    .where('source_key', 'in', [...partners.keys()])
+    .execute();
+  const wanted = [...new Set(planned.map((r) => partners.get(r.source_key)!))];
+  if (wanted.length === 0) return 0;
+  const result = await storeDb(pool)
+    .insertInto('work_items')
+    .values(wanted.map((sourceKey) => ({ migration_id: migrationId, run_kind: 'delta', object_type: objectType, source_key: sourceKey })))
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
+}

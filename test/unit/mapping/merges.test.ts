@@ -6,6 +6,9 @@ import {
   redirectRef,
   storedMerges,
   survivorKeyOf,
+  withDuplicateContacts,
+  withMergePartners,
+  type LogicalRecord,
   type BuildOutcome,
   type DuplicateMerges,
 } from '../../../src/mapping';
@@ -67,5 +70,50 @@ describe('duplicate merges: the person build', () => {
     expect(outcome.kind === 'record' && outcome.record.custom[MERGED_IDS_FIELD]).toBe('12, 19');
     const unmerged = buildPerson(f.patientBundle(), f.context());
     expect(unmerged.kind === 'record' && unmerged.record.custom[MERGED_IDS_FIELD]).toBeNull();
+  });
+});
+
+describe('duplicate merges: what the survivor holds', () => {
+  const person = (fields: LogicalRecord['fields'], custom: LogicalRecord['custom'] = {}): LogicalRecord => ({
+    entity: 'person',
+    fields,
+    custom,
+    truncated: [],
+  });
+
+  it("adds the duplicates' emails and phones the survivor lacks, never as primary; every other field stays the survivor's", () => {
+    const survivor = person(
+      { name: 'A', phones: [{ value: '+13125550142', label: 'mobile', primary: true }], emails: null },
+      { 'Email Missing': 'Yes', 'Chart Number': 'CH-1' },
+    );
+    const duplicate = person(
+      {
+        name: 'B',
+        phones: [
+          { value: '+13125550142', label: 'home', primary: true },
+          { value: '+13125550199', label: 'mobile', primary: true },
+        ],
+        emails: [{ value: 'a@example.com', label: 'home', primary: true }],
+      },
+      { 'Chart Number': 'NP-2' },
+    );
+    const merged = withDuplicateContacts(survivor, [duplicate]);
+    expect(merged.fields).toEqual({
+      name: 'A',
+      phones: [
+        { value: '+13125550142', label: 'mobile', primary: true },
+        { value: '+13125550199', label: 'mobile', primary: false },
+      ],
+      emails: [{ value: 'a@example.com', label: 'home', primary: false }],
+    });
+    expect(merged.custom).toEqual({ 'Email Missing': null, 'Chart Number': 'CH-1' });
+    expect(withDuplicateContacts(survivor, [])).toEqual(survivor);
+  });
+
+  it('a sample that takes one chart of a merged pair takes the other too', () => {
+    const plan = mergePlan(merges([5, 12], [5, 19]));
+    expect(withMergePartners([12, 40], plan).sort((a, b) => a - b)).toEqual([5, 12, 19, 40]);
+    expect(withMergePartners([5], plan).sort((a, b) => a - b)).toEqual([5, 12, 19]);
+    expect(withMergePartners([40], plan)).toEqual([40]);
   });
 });
