@@ -17,7 +17,7 @@ import type { VerifyBatchResult } from '../../src/activities/contracts';
 import { activityRunner, loadAllBatches } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { dentrixTimestamp, editExtract, readCsvTable } from '../support/extract-edit';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 
 jest.setTimeout(5 * 60 * 1000);
 
@@ -69,7 +69,7 @@ describe('a merged duplicate pair', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    extract = await generatedPractice(dataDir);
+    extract = await generatedPractice(dataDir, 42, 'demo', COMPACT_PATIENTS);
     sandbox = await sandboxFor(extract);
     const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
     acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
