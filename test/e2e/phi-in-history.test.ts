@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { type WorkflowExecutionInfo } from '@temporalio/client';
 import { DefaultLogger, Runtime, type ActivityInterceptorsFactory, type LogEntry } from '@temporalio/worker';
 import { createHarness, workflowBundle, type Harness } from '../support/harness';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { dentrixTimestamp, editExtract, nextId, readCsvTable, type CsvTable } from '../support/extract-edit';
 import { bigintSafe, haystacksOfJson, historyJson, needlesFrom, search, storeHaystacks, stringLeaves, type Haystack } from '../support/phi-needles';
 import { describeError, waitFor, WaitAborted } from '../support/wait';
@@ -43,7 +43,7 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
     // The SDK's own log lines (workflow and activity loggers, worker and core messages) go to this test, not stdout.
     Runtime.install({ logger: new DefaultLogger('DEBUG', (entry: LogEntry) => sdkLogs.push(bigintSafe({ ...entry, timestampNanos: undefined }))) });
     h = await createHarness();
-    extract = await generatedPractice(h.dataDir);
+    extract = await generatedPractice(h.dataDir, 42, 'demo', COMPACT_PATIENTS);
     sandbox = await sandboxFor(extract);
     // Every heartbeat any activity sends, as sent (the server keeps only the last one per attempt); and the first
     // failed attempt during the injected faults ends them.
