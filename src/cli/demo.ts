@@ -200,16 +200,16 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
   });
   const status = result.status;
   const progress = await storeProgress(pool, options.migrationId);
-  // Duplicate patients merged into their survivor, as the reconciliation counted them (the demo keeps both: 0).
-  const reconciliation = (await listReports(pool, options.migrationId)).find((r) => r.kind === 'reconciliation');
-  const mergedDuplicates = Number((reconciliation?.summary as { mergedDuplicates?: number } | undefined)?.mergedDuplicates ?? 0);
   say(`Migration ${status.phase}. Verification accuracy ${status.verification?.accuracy.toFixed(2) ?? '?'}%.`);
   for (const [type, c] of Object.entries(status.objects)) {
     say(`  ${type.padEnd(13)} source ${c.source} · migrated ${c.migrated} · skipped ${c.skipped} · rejected ${c.rejected}`);
   }
   for (const r of progress.reports) say(`  report ${r.kind}: ${r.path}`);
-  const keptForReview = valuesKeptForReview(await listReports(pool, options.migrationId));
+  const reports = await listReports(pool, options.migrationId);
+  const keptForReview = valuesKeptForReview(reports);
   say(`  values kept for review on their record (refused or cut to Pipedrive's limit): ${keptForReview}`);
+  const merged = mergedDuplicates(reports);
+  say(`  duplicate patients merged into their survivor: ${merged}`);
   say(`Roll it back with: npm run demo -- --rollback`);
   if (options.json) {
     process.stdout.write(
@@ -220,7 +220,7 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
         sampleAccuracy: status.sample?.accuracy,
         verificationAccuracy: status.verification?.accuracy,
         audit: status.audit,
-        mergedDuplicates,
+        mergedDuplicates: merged,
         reports: {
           ...Object.fromEntries(progress.reports.map((r) => [r.kind, r.path])),
           ...(status.reports.dataQualityHtml ? { 'data-quality-html': status.reports.dataQualityHtml } : {}),
@@ -242,6 +242,12 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
 export function valuesKeptForReview(reports: readonly { kind: string; summary: object }[]): number {
   const report = reports.find((r) => r.kind === 'verification') ?? reports.find((r) => r.kind === 'sample-diff');
   const count = (report?.summary as { keptForReview?: unknown } | undefined)?.keptForReview;
+  return typeof count === 'number' ? count : 0;
+}
+
+/** Duplicate patients merged into their survivor, as the reconciliation counted them (the demo keeps both: 0). */
+export function mergedDuplicates(reports: readonly { kind: string; summary: object }[]): number {
+  const count = (reports.find((r) => r.kind === 'reconciliation')?.summary as { mergedDuplicates?: unknown } | undefined)?.mergedDuplicates;
   return typeof count === 'number' ? count : 0;
 }
 
