@@ -12,7 +12,7 @@ import { MapImportRefusedError, registerMapCommands } from '../../../src/cli/map
 import { openExtract, stageExtract } from '../../../src/dentrix';
 import { writeExtractFolder } from '@dentrix-pipedrive/practice-generator';
 import { createLogger } from '../../../src/logging';
-import { storedMerges } from '../../../src/mapping';
+import { parseFieldMap, storedMerges } from '../../../src/mapping';
 import { duplicateRows, formatDuplicateRowError, importDuplicateRows, type DuplicateSheetRow } from '../../../src/review/duplicates-sheet';
 import { latestFieldMap, saveProposedMap } from '../../../src/store/field-maps';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
@@ -262,6 +262,20 @@ describe('MAPPING_REVIEW: duplicates decided in the workbook', () => {
         'merge chain: patient 9 is merged into 10, which is itself merged into 4',
         'patients 10 and 4 are not a pair of the Data Quality Report',
         'patients 9 and 10 are not a pair of the Data Quality Report',
+      ],
+    });
+  });
+
+  it('an approval refuses merges when the map no longer keeps the duplicate’s id on the survivor', async () => {
+    const current = (await latestFieldMap(db.pool, migrationId))!;
+    const map = parseFieldMap(current.document.map);
+    const withoutIds = { ...map, rules: map.rules.filter((r) => r.id !== 'patient.merged_dentrix_ids') };
+    const version = await saveProposedMap(db.pool, migrationId, { map: withoutIds, duplicates: { merge: [{ survivor: 3, duplicate: 9 }] } });
+    expect(await createMappingActivities(deps()).approveMap({ migrationId, version, by: 'Ana' })).toEqual({
+      ok: false,
+      version,
+      errors: [
+        'merging duplicates needs a rule writing the person field "Merged Dentrix IDs" (patient.merged_dentrix_ids): the survivor keeps the duplicate\'s Dentrix id',
       ],
     });
   });
