@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import ExcelJS from 'exceljs';
 import { createHarness, processEnv, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
@@ -64,13 +65,44 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
       pipedriveBaseUrl: sandbox.url,
       options: parseMigrationOptions({ sampleSize: 20, allowSmallSample: true, batchSize: 50, concurrency: 2, skipDelta: true }),
     });
-    const result = await driveMigration(h.client, MIGRATION, { by: 'e2e-multi', includeAllPhi: true, minSampleAccuracy: 99 });
+    // At MAPPING_REVIEW ops merge the practice's one probable duplicate pair from the CLI machine, in the workbook's
+    // Duplicates sheet; the approval then takes that version.
+    let merged: { survivor: number; duplicate: number }[] | undefined;
+    const result = await driveMigration(h.client, MIGRATION, {
+      by: 'e2e-multi',
+      includeAllPhi: true,
+      minSampleAccuracy: 99,
+      onStatus: async (s) => {
+        if (s.waitingFor !== 'MAPPING_REVIEW' || merged) return;
+        const dir = path.join(h.dataDir, 'duplicates-decision');
+        const proposed = await cliJson<{ xlsxPath: string }>(['map', 'export', '-m', MIGRATION, '--out', dir, '--json']);
+        const workbook = new ExcelJS.Workbook();
+        await workbook.xlsx.readFile(proposed.xlsxPath);
+        const sheet = workbook.getWorksheet('Duplicates')!;
+        expect(sheet.rowCount).toBe(2);
+        sheet.getRow(2).getCell(4).value = 'merge';
+        await workbook.xlsx.writeFile(path.join(dir, 'merged.xlsx'));
+        const imported = await cliJson<{ saved: boolean; duplicates: { merge: { survivor: number; duplicate: number }[] } }>([
+          'map',
+          'import',
+          '-m',
+          MIGRATION,
+          '--file',
+          path.join(dir, 'merged.xlsx'),
+          '--json',
+        ]);
+        merged = imported.duplicates.merge;
+      },
+    });
     expect(result.status.phase).toBe('DONE');
+    expect(merged).toHaveLength(1);
 
     // Every report is in the store with its contents, written by one of the two workers into its own cache. The
     // workflow's status still names the cached copy (a location, never contents).
     const reports = await listReports(h.db.pool, MIGRATION);
     const kinds = reports.map((r) => r.kind);
+    // The merged pair loaded as one Person: the reconciliation balances and counts the duplicate as merged.
+    expect(reports.find((r) => r.kind === 'reconciliation')!.summary).toMatchObject({ balanced: true, mergedDuplicates: 1 });
     for (const kind of [
       'data-quality',
       'proposed-map',
