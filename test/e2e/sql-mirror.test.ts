@@ -22,7 +22,15 @@ describe('a migration from a SQL mirror', () => {
     h = await createHarness();
     documentsDir = path.join(h.dataDir, 'mirror-documents');
     // A Canadian practice: every amount must reach Pipedrive in CAD (the account's default currency is USD).
-    await generatePracticeToSql({ profile: 'demo', seed: 42, patients: COMPACT_PATIENTS, connectionString: h.db.url, schema: 'admin', documentsDir, currency: 'CAD' });
+    await generatePracticeToSql({
+      profile: 'demo',
+      seed: 42,
+      patients: COMPACT_PATIENTS,
+      connectionString: h.db.url,
+      schema: 'admin',
+      documentsDir,
+      currency: 'CAD',
+    });
     sandbox = await startSandbox({ port: 0, plan: 'ultimate', seats: 10, burstLimit: 2000 });
     await h.startWorker();
   });
