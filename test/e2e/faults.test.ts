@@ -18,8 +18,12 @@ const OPTIONS = { sampleSize: 30, allowSmallSample: true, batchSize: 25, concurr
 const FAULTS = { errorRate: 0.04, dropConnectionRate: 0.03, lostResponseRate: 0.06, latencyMs: [0, 10] as [number, number], seed: 1337 };
 /** The faulty account's burst window; a neighbour on the same token spends part of it, so the migration meets 429s. */
 const BURST_LIMIT = 80;
-/** The neighbour's burst: a third of the window, every 3 s. */
-const NEIGHBOUR = { burst: 30, everyMs: 3_000 };
+/**
+ * The neighbour's burst: the whole window, every 8 s. The migration sends well under the window on average (~9
+ * requests a second), so a neighbour that left room in the window met it only by chance (CI once saw no 429 of the
+ * migration's own); one that spends all of it meets every load or verification it overlaps.
+ */
+const NEIGHBOUR = { burst: BURST_LIMIT, everyMs: 8_000 };
 
 interface Run {
   result: MigrationResult;
@@ -148,8 +152,9 @@ describe('faults: 429s, 5xx, dropped connections and lost responses change nothi
     expect(summary.dropped).toBeGreaterThanOrEqual(10);
     expect(summary.serverErrors).toBeGreaterThanOrEqual(10);
     expect(summary.rateLimited).toBeGreaterThan(0);
-    // Honouring the 429s' headers (every caller waits for the window's reset): a few per neighbour burst, not a storm.
-    expect(summary.rateLimited).toBeLessThanOrEqual(2 * summary.neighbourBursts);
+    // Honouring the 429s' headers (every caller waits for the window's reset): at most one per batch in flight per
+    // neighbour burst, not a storm.
+    expect(summary.rateLimited).toBeLessThanOrEqual(OPTIONS.concurrency * summary.neighbourBursts);
     // The clean account saw none of it.
     expect(clean.usage().requests.rateLimited).toBe(0);
     expect(await auditCount('faults-clean', 'recover')).toBe(0);
