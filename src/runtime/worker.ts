@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../logging';
 import { PipedriveClient } from '../pipedrive/client';
 import { loadMappingLlmConfig } from '../review/llm';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
+import { storePoolSize } from '../store/write-lock';
 import { shortConnectReason, TemporalUnreachableError } from './temporal';
 import { budgetPauseLogging } from './activity-logging';
 import { boundedUnknownFailures } from './unknown-failures';
@@ -129,7 +130,9 @@ export async function createWorkerRuntime(env: Env, overrides: Partial<WorkerOpt
     throw err;
   }
   // Only the pg error code: a server message could quote a value.
-  const pool = createPool(env.DATABASE_URL, {}, (err) => logger.warn({ code: (err as { code?: string }).code }, 'store connection closed by the server'));
+  const pool = createPool(env.DATABASE_URL, { max: storePoolSize(env.WORKER_MAX_CONCURRENT_ACTIVITIES) }, (err) =>
+    logger.warn({ code: (err as { code?: string }).code }, 'store connection closed by the server'),
+  );
   const deps = activityDeps(env, pool, logger);
   const { logger: _ignored, ...workerOverrides } = overrides;
   const workflows = workerOverrides.workflowBundle ? { workflowBundle: workerOverrides.workflowBundle } : workflowSource(env.WORKFLOW_BUNDLE);
