@@ -6,6 +6,7 @@ import { latestFieldMap } from '../store/field-maps';
 import { mergePlan, redirectRef, storedMerges } from '../mapping';
 import { enterRollbackPhase } from '../store/write-lock';
 import { publishReport } from './publish-report';
+import { withLiveHeartbeat } from './heartbeat';
 import { getRun, recordFingerprint, setRunPhase } from '../store/runs';
 import { loadAccountFieldKeys } from './field-keys';
 import type { FingerprintResult, MigrationRef, RollbackBatchInput, RollbackBatchResult } from './contracts';
@@ -81,22 +82,23 @@ export function createRollbackActivities(deps: ActivityDeps) {
 
     /** Deletes up to `limit` created records of one type; resolves pending ones first (they may exist). */
     async rollbackBatch({ migrationId, objectType, scope, limit }: RollbackBatchInput): Promise<RollbackBatchResult> {
-      const ctx = Context.current();
       const run = await getRun(pool, migrationId);
       const client = (await accounts.clientFor(run, 'roll back')).withBudgetReserve();
       const context = auditContext();
       const ledger = pgLedger(pool, migrationId, context);
       let result: { deleted: number; alreadyGone: number };
       try {
-        result = await undoBatch(
-          {
-            ledger,
-            audit: pgAuditLog(pool, migrationId, context),
-            account: registryOperations(client),
-            staging: recoveryParents(migrationId),
-            fieldKeys: isDataObjectType(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {},
-          },
-          { objectType, scope, limit, progress: (d) => ctx.heartbeat(d) },
+        result = await withLiveHeartbeat(async (heartbeat) =>
+          undoBatch(
+            {
+              ledger,
+              audit: pgAuditLog(pool, migrationId, context),
+              account: registryOperations(client),
+              staging: recoveryParents(migrationId),
+              fieldKeys: isDataObjectType(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {},
+            },
+            { objectType, scope, limit, progress: heartbeat },
+          ),
         );
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
@@ -112,14 +114,15 @@ export function createRollbackActivities(deps: ActivityDeps) {
      * the rollback removes them.
      */
     async restoreBeforeImages({ migrationId }: MigrationRef & { scope: 'all' | 'sample' }): Promise<{ restored: number }> {
-      const ctx = Context.current();
       const run = await getRun(pool, migrationId);
       const client = (await accounts.clientFor(run, 'restore before-images')).withBudgetReserve();
       const context = auditContext();
       try {
-        return await restoreBeforeImages(
-          { ledger: pgLedger(pool, migrationId, context), audit: pgAuditLog(pool, migrationId, context), account: registryOperations(client) },
-          (d) => ctx.heartbeat(d),
+        return await withLiveHeartbeat((heartbeat) =>
+          restoreBeforeImages(
+            { ledger: pgLedger(pool, migrationId, context), audit: pgAuditLog(pool, migrationId, context), account: registryOperations(client) },
+            heartbeat,
+          ),
         );
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);

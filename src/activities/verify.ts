@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { type Pool } from 'pg';
 import {
   convertToPipedriveBody,
@@ -22,6 +21,7 @@ import type { AccuracySummary, BatchInput, MigrationRef, RunKind, VerifyBatchRes
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
 import { buildBatch } from './load';
+import { withLiveHeartbeat } from './heartbeat';
 import { approvedMapLoader } from './mapping';
 import { rethrowAsFailure } from './pipedrive-failures';
 import { describeLinks, linkReconciliation } from './link-reconciliation';
@@ -69,7 +69,6 @@ export function createVerifyActivities(deps: ActivityDeps) {
 
   return {
     async verifyBatch(input: BatchInput): Promise<VerifyBatchResult> {
-      const ctx = Context.current();
       const { migrationId, objectType, runKind } = input;
       const entity = objectType as TargetEntity;
       const items = await workItemsInRange(pool, input);
@@ -91,11 +90,15 @@ export function createVerifyActivities(deps: ActivityDeps) {
       }
       let actual: Map<string, ApiRecord>;
       try {
-        actual = await readBack(client, entity, created, personOf);
+        // The read-back can take many requests (files, notes by person): the ticking heartbeat says the worker lives.
+        actual = await withLiveHeartbeat(async (heartbeat) => {
+          const read = await readBack(client, entity, created, personOf);
+          heartbeat({ readBack: read.size });
+          return read;
+        });
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
       }
-      ctx.heartbeat({ readBack: actual.size });
 
       const diffs: RecordDiff[] = [];
       for (const key of keys) {

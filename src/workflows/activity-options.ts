@@ -10,12 +10,19 @@ export const shortActivity: ActivityOptions = {
 };
 
 /**
+ * How soon a batch whose worker died is given to another: batches heartbeat every 2 s whatever they wait on
+ * (activities/heartbeat.ts), and the SDK sends at most one heartbeat per 0.8 × this timeout, so 20 s leaves margin on
+ * a loaded machine and takes a killed worker's batches over within seconds instead of a minute.
+ */
+const BATCH_HEARTBEAT_TIMEOUT = '20 seconds';
+
+/**
  * Batch activities that write to Pipedrive: they heartbeat per record, and the workflow waits for a cancelled batch
  * to stop, so nothing is created behind a rollback's back.
  */
 export const batchActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '60 seconds',
+  heartbeatTimeout: BATCH_HEARTBEAT_TIMEOUT,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
 };
@@ -37,6 +44,6 @@ export const COMPENSATIONS: readonly string[] = ['rollbackBatch', 'restoreBefore
 /** Compensations: retried until they succeed; they never give up on their own (design-patterns/saga). */
 export const compensationActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '60 seconds',
+  heartbeatTimeout: BATCH_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: [FAILURE_TYPES.dailyBudgetExhausted] },
 };
