@@ -21,6 +21,7 @@ import { Ledger } from '../store/ledger';
 import { getRun, type MigrationRun } from '../store/runs';
 import { countWorkItems, nextBatchRanges, planWorkItems, workItemsInRange } from '../store/work';
 import { withSharedWriteLock } from '../store/write-lock';
+import { withLiveHeartbeat } from './heartbeat';
 import { fetchBundles, filterSql, keyPrefix } from './bundles';
 import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlanWorkInput } from './contracts';
 import { createAccountGuard } from './account';
@@ -28,7 +29,7 @@ import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
 import { permanent } from './failures';
 import { approvedMapLoader, type ApprovedMap } from './mapping';
-import { isDataObjectType, LOAD_ORDER } from '../object-types/registry';
+import { isDataObjectType, LOAD_ORDER, loadWaves } from '../object-types/registry';
 import { rethrowAsFailure } from './pipedrive-failures';
 import { fetchPlan } from '../mapping';
 import { FALLBACK_OWNER_KEY } from './schema';
@@ -157,11 +158,12 @@ export function createLoadActivities(deps: ActivityDeps) {
   const accounts = createAccountGuard(deps);
 
   return {
-    /** The object types of this run, in dependency order. */
-    async planRun({ objectTypes }: { migrationId: string; objectTypes?: string[] }): Promise<{ objectTypes: string[] }> {
+    /** The object types of this run, in dependency order, and in waves of types that load at the same time. */
+    async planRun({ objectTypes }: { migrationId: string; objectTypes?: string[] }): Promise<{ objectTypes: string[]; waves: string[][] }> {
       const wanted = objectTypes?.length ? new Set(objectTypes) : undefined;
       for (const t of wanted ?? []) if (!isDataObjectType(t)) throw permanent(`unknown object type "${t}" in objectTypes`);
-      return { objectTypes: LOAD_ORDER.filter((t) => !wanted || wanted.has(t)) };
+      const inRun = LOAD_ORDER.filter((t) => !wanted || wanted.has(t));
+      return { objectTypes: inRun, waves: loadWaves(inRun) };
     },
 
     /**
@@ -216,33 +218,35 @@ export function createLoadActivities(deps: ActivityDeps) {
         activityId: info.activityId,
         attempt: info.attempt,
       };
-      return withSharedWriteLock(pool, migrationId, async () => {
-        const phase = (await getRun(pool, migrationId)).phase;
-        if (FROZEN_PHASES.has(phase)) throw permanent(`migration ${migrationId} is ${phase}: no more writes`);
-        try {
-          return await loadEngineBatch(
-            {
-              ledger: pgLedger(pool, migrationId, auditContext),
-              audit: pgAuditLog(pool, migrationId, auditContext),
-              account: registryOperations(client),
-              staging: stagingSource(pool, run, approved, settings),
-              fieldKeys,
-            },
-            {
-              entity,
-              runKind,
-              sourceKeys: items.map((i) => i.sourceKey),
-              resumed,
-              progress: (checkpoint) => ctx.heartbeat(checkpoint),
-              checkStop: () => {
-                if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      return withLiveHeartbeat((heartbeat) =>
+        withSharedWriteLock(pool, migrationId, async () => {
+          const phase = (await getRun(pool, migrationId)).phase;
+          if (FROZEN_PHASES.has(phase)) throw permanent(`migration ${migrationId} is ${phase}: no more writes`);
+          try {
+            return await loadEngineBatch(
+              {
+                ledger: pgLedger(pool, migrationId, auditContext),
+                audit: pgAuditLog(pool, migrationId, auditContext),
+                account: registryOperations(client),
+                staging: stagingSource(pool, run, approved, settings),
+                fieldKeys,
               },
-            },
-          );
-        } catch (err) {
-          rethrowAsFailure(err, settings.budgetResetTimeZone);
-        }
-      });
+              {
+                entity,
+                runKind,
+                sourceKeys: items.map((i) => i.sourceKey),
+                resumed,
+                progress: heartbeat,
+                checkStop: () => {
+                  if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+                },
+              },
+            );
+          } catch (err) {
+            rethrowAsFailure(err, settings.budgetResetTimeZone);
+          }
+        }),
+      );
     },
   };
 }

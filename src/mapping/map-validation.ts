@@ -2,6 +2,7 @@
  * A field map checked as a whole: beyond its shape (field-map.ts), every rule against the transforms, derived sources,
  * standard fields and custom fields it names. parseFieldMap is the one way an edited or proposed map comes in.
  */
+import { isDataObjectType, loadedBefore } from '../object-types/registry';
 import { SINGLE_ROW_TABLES } from './bundles';
 import { derivedKinds } from './derived';
 import { customFieldOf, FieldMapShape, isCustomFieldEntity, SEARCHABLE_FIELD_TYPES, STRING_FIELD_TYPES, type CustomFieldDef, type FieldMap } from './field-map';
@@ -103,6 +104,12 @@ function mapProblems(map: FieldMap): MapProblem[] {
     const params = transformParams(rule.transform.name).safeParse(rule.transform.params);
     if (!params.success)
       problem(`transform ${rule.transform.name} parameters: ${params.error.issues.map((x) => `${x.path.join('.')} ${x.message}`).join('; ')}`);
+    // Waves load at the same time (registry loadsAfter): a link to a type that does not load before this one would
+    // find no Pipedrive id.
+    const linked = rule.transform.name === 'ref' && params.success ? (params.data as { objectType?: string }).objectType : undefined;
+    if (linked && isDataObjectType(linked) && isDataObjectType(entity) && !loadedBefore(entity).has(linked)) {
+      problem(`links to ${linked}, which does not load before ${entity} (the registry's loadsAfter): the link would never resolve`);
+    }
     if (mapped === (rule.transform.name === 'not_migrated')) problem('not_migrated targets and only they use the not_migrated transform');
 
     let customType: CustomFieldDef['field_type'] | undefined;

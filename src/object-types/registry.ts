@@ -324,6 +324,11 @@ interface Common {
 
 export interface DataTypeEntry extends Common {
   kind: 'data';
+  /**
+   * The data types whose Pipedrive ids its records link to (a deal's person, a note's deal): it loads once they are
+   * loaded, and types with nothing between them load at the same time (loadWaves). Each must have a lower rank.
+   */
+  loadsAfter: readonly string[];
   /** Its name in the plan estimate's record counts. */
   planKey: string;
   /** Rows per page of its list endpoint. */
@@ -474,6 +479,7 @@ export const OBJECT_TYPES = {
     refTarget: true,
     rank: 10,
     kind: 'data',
+    loadsAfter: [],
     api: 'v2',
     collection: 'organizations',
     planKey: 'organizations',
@@ -490,6 +496,7 @@ export const OBJECT_TYPES = {
     refTarget: true,
     rank: 20,
     kind: 'data',
+    loadsAfter: [],
     api: 'v2',
     collection: 'products',
     planKey: 'products',
@@ -506,6 +513,7 @@ export const OBJECT_TYPES = {
     refTarget: true,
     rank: 30,
     kind: 'data',
+    loadsAfter: ['organization'],
     api: 'v2',
     collection: 'persons',
     planKey: 'persons',
@@ -521,6 +529,7 @@ export const OBJECT_TYPES = {
     refTarget: true,
     rank: 40,
     kind: 'data',
+    loadsAfter: ['person', 'organization'],
     api: 'v2',
     collection: 'deals',
     planKey: 'deals',
@@ -535,6 +544,7 @@ export const OBJECT_TYPES = {
   deal_product: {
     rank: 50,
     kind: 'data',
+    loadsAfter: ['deal', 'product'],
     api: 'v2',
     planKey: 'dealProducts',
     pageSize: V2_MAX_PAGE_SIZE,
@@ -622,6 +632,7 @@ export const OBJECT_TYPES = {
   activity: {
     rank: 60,
     kind: 'data',
+    loadsAfter: ['person', 'deal'],
     api: 'v2',
     collection: 'activities',
     planKey: 'activities',
@@ -636,6 +647,7 @@ export const OBJECT_TYPES = {
   note: {
     rank: 70,
     kind: 'data',
+    loadsAfter: ['person', 'deal'],
     api: 'v1',
     planKey: 'notes',
     pageSize: V1_MAX_PAGE_SIZE,
@@ -672,6 +684,7 @@ export const OBJECT_TYPES = {
   file: {
     rank: 80,
     kind: 'data',
+    loadsAfter: ['person'],
     api: 'v1',
     planKey: 'files',
     pageSize: V1_FILES_MAX_PAGE_SIZE,
@@ -732,6 +745,35 @@ const byRank = (a: ObjectType, b: ObjectType) => OBJECT_TYPES[a].rank - OBJECT_T
 export const OBJECT_TYPE_ORDER: readonly ObjectType[] = [...ALL_TYPES].sort(byRank);
 /** The records a migration writes, in load (dependency) order. */
 export const LOAD_ORDER = OBJECT_TYPE_ORDER.filter((t): t is DataObjectType => OBJECT_TYPES[t].kind === 'data') as readonly DataObjectType[];
+/**
+ * The run's object types in waves: every type of a wave loads at the same time, once every type it loads after (its
+ * `loadsAfter`, among the run's types) is in an earlier wave. Load order within a wave and across waves is LOAD_ORDER's.
+ */
+export function loadWaves(objectTypes: readonly DataObjectType[]): DataObjectType[][] {
+  const inRun = new Set(objectTypes);
+  const waveOf = new Map<DataObjectType, number>();
+  for (const t of LOAD_ORDER.filter((t) => inRun.has(t))) {
+    const after = (OBJECT_TYPES[t] as DataTypeEntry).loadsAfter.filter((d): d is DataObjectType => inRun.has(d as DataObjectType));
+    waveOf.set(t, Math.max(-1, ...after.map((d) => waveOf.get(d)!)) + 1);
+  }
+  const waves: DataObjectType[][] = [];
+  for (const [t, wave] of waveOf) (waves[wave] ??= []).push(t);
+  return waves;
+}
+/** Every data type that is loaded before `t` (its `loadsAfter`, theirs, and so on): what its records may link to. */
+export function loadedBefore(t: DataObjectType): Set<DataObjectType> {
+  const before = new Set<DataObjectType>();
+  const visit = (u: DataObjectType) => {
+    for (const d of (OBJECT_TYPES[u] as DataTypeEntry).loadsAfter as readonly DataObjectType[]) {
+      if (!before.has(d)) {
+        before.add(d);
+        visit(d);
+      }
+    }
+  };
+  visit(t);
+  return before;
+}
 /** Rollback undoes in the exact reverse of the load order: children before the records they point at, the schema last. */
 export const ROLLBACK_ORDER: readonly ObjectType[] = [...OBJECT_TYPE_ORDER].reverse();
 /** What a field map's `ref` transform may point at, in dependency order. */

@@ -7,6 +7,7 @@ import {
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  patched,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { BatchRange } from '../activities/contracts';
@@ -53,6 +54,9 @@ export interface LoadObjectResult {
   /** verify mode only */
   verification?: VerificationTotals;
 }
+
+/** Histories from before this change ran batches in rounds: a round's next batches waited for its slowest. */
+const SLIDING_WINDOW = 'batches-in-a-sliding-window';
 
 const ZERO: BatchCounts = { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 };
 
@@ -103,45 +107,70 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
     }
   };
 
-  for (;;) {
-    const ranges: BatchRange[] = await short.nextBatches({
-      migrationId,
-      objectType,
-      runKind,
-      afterSeq,
-      batchSize: input.batchSize,
-      maxBatches: input.concurrency,
+  /** One batch, its counts added to the progress as it ends. */
+  const runBatch = async (range: BatchRange) => {
+    const number = ++batchNumber;
+    const summary = `${objectType} ${mode} batch ${number} (${runKind})`;
+    const batchInput = { migrationId, objectType, runKind, ...range, batchNumber: number };
+    if (mode === 'load') {
+      const counts = await withDailyBudget(() => batch.loadBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]), setPaused);
+      addCounts(progress.totals, counts);
+      progress.done += counts.migrated + counts.updated + counts.skipped + counts.rejected + counts.alreadyDone;
+    } else {
+      const result = await withDailyBudget(() => batch.verifyBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]), setPaused);
+      verification.recordsCompared += result.recordsCompared;
+      verification.fieldsCompared += result.fieldsCompared;
+      verification.fieldsMatched += result.fieldsMatched;
+      verification.discrepancies += result.discrepancies;
+      progress.done += result.recordsCompared;
+    }
+    showDetails();
+  };
+  const nextRanges = (after: number): Promise<BatchRange[]> =>
+    short.nextBatches({ migrationId, objectType, runKind, afterSeq: after, batchSize: input.batchSize, maxBatches: input.concurrency });
+  const continueFrom = async (after: number): Promise<never> => {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof loadObjectWorkflow>({
+      ...input,
+      resume: { afterSeq: after, batchNumber, total: progress.total, done: progress.done, totals: progress.totals, verification },
     });
-    if (ranges.length === 0) break;
+  };
 
-    await Promise.all(
-      ranges.map(async (range) => {
-        const number = ++batchNumber;
-        const summary = `${objectType} ${mode} batch ${number} (${runKind})`;
-        const batchInput = { migrationId, objectType, runKind, ...range, batchNumber: number };
-        if (mode === 'load') {
-          const counts = await withDailyBudget(() => batch.loadBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]), setPaused);
-          addCounts(progress.totals, counts);
-          progress.done += counts.migrated + counts.updated + counts.skipped + counts.rejected + counts.alreadyDone;
-        } else {
-          const result = await withDailyBudget(() => batch.verifyBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]), setPaused);
-          verification.recordsCompared += result.recordsCompared;
-          verification.fieldsCompared += result.fieldsCompared;
-          verification.fieldsMatched += result.fieldsMatched;
-          verification.discrepancies += result.discrepancies;
-          progress.done += result.recordsCompared;
-        }
-        showDetails();
-      }),
-    );
-    afterSeq = ranges[ranges.length - 1]!.toSeq;
-
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof loadObjectWorkflow>({
-        ...input,
-        resume: { afterSeq, batchNumber, total: progress.total, done: progress.done, totals: progress.totals, verification },
-      });
+  if (patched(SLIDING_WINDOW)) {
+    // A sliding window (samples-typescript's batch sliding window): a batch starts as soon as one ends, so a slow batch
+    // never holds the others. Ranges are contiguous and start in order, so when the window is empty every range up to
+    // the last one started is done: that is where a continue-as-new resumes.
+    const inFlight = new Set<Promise<void>>();
+    let queued: BatchRange[] = [];
+    let fetchedThrough = afterSeq;
+    let exhausted = false;
+    for (;;) {
+      const draining = workflowInfo().continueAsNewSuggested;
+      if (!draining && queued.length === 0 && !exhausted) {
+        queued = await nextRanges(fetchedThrough);
+        if (queued.length === 0) exhausted = true;
+        else fetchedThrough = queued[queued.length - 1]!.toSeq;
+      }
+      while (!draining && queued.length > 0 && inFlight.size < input.concurrency) {
+        const range = queued.shift()!;
+        afterSeq = range.toSeq;
+        const running: Promise<void> = runBatch(range).finally(() => inFlight.delete(running));
+        inFlight.add(running);
+      }
+      if (inFlight.size === 0) {
+        if (draining) await continueFrom(afterSeq);
+        if (exhausted && queued.length === 0) break;
+        continue;
+      }
+      await Promise.race(inFlight);
+    }
+  } else {
+    for (;;) {
+      const ranges: BatchRange[] = await nextRanges(afterSeq);
+      if (ranges.length === 0) break;
+      await Promise.all(ranges.map(runBatch));
+      afterSeq = ranges[ranges.length - 1]!.toSeq;
+      if (workflowInfo().continueAsNewSuggested) await continueFrom(afterSeq);
     }
   }
 

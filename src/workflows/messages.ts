@@ -189,7 +189,13 @@ export interface MigrationStatus {
     overrideReason?: string;
   };
   objects: Record<string, ObjectCounts>;
+  /** What runs now, for people: "person load", "deal, file load". */
   currentObject?: string;
+  /**
+   * The load or verify children running now (several at once when a wave's types load together): each answers
+   * loadProgressQuery as workflow `<migration workflow id>-<runKind>-<mode>-<objectType>`.
+   */
+  running?: { runKind: RunKind; mode: 'load' | 'verify'; objectTypes: string[] };
   reports: Record<string, string>;
   fingerprints: { beforeFirstWrite?: string; afterRollback?: string; atEnd?: string };
   paused?: { reason: string; until: string };

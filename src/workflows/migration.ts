@@ -50,6 +50,14 @@ const VERIFY_REVIEW_GATE = 'verify-review-gate';
 const CANCEL_ASKS = 'cancel-pauses-and-asks';
 /** Histories from before this change matched providers to users only at SCHEMA, after MAPPING_REVIEW's approval. */
 const OWNERS_AT_REVIEW = 'owners-matched-at-mapping-review';
+/** Histories from before this change loaded and verified one object type at a time. */
+const LOAD_WAVES = 'object-types-load-in-waves';
+
+/** What planRun returns: the run's object types in dependency order, and (newer workers) in waves. */
+interface RunPlan {
+  objectTypes: string[];
+  waves?: string[][];
+}
 
 /**
  * One migration, from extract to cutover (or rollback). Orchestration only: every read and write happens in
@@ -123,34 +131,60 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     await short.markPhase({ migrationId, phase });
   };
 
-  /** One load (or verify) child per object type, in dependency order; the store's counts after each. */
-  const runObjects = async (runKind: RunKind, mode: 'load' | 'verify', objectTypes: string[]) => {
+  /** One object type's load (or verify) child, its counts added to the search attributes as it ends. */
+  const runObject = async (runKind: RunKind, mode: 'load' | 'verify', objectType: string): Promise<LoadObjectResult> => {
+    const result = await executeChild(loadObjectWorkflow, {
+      workflowId: `${workflowInfo().workflowId}-${runKind}-${mode}-${objectType}`,
+      args: [{ migrationId, objectType, runKind, mode, batchSize: options.batchSize, concurrency: options.concurrency, reportPauses: true }],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      staticSummary: `${objectType} ${mode} (${runKind})`,
+    });
+    if (mode === 'load') {
+      anythingWritten ||= result.totals.migrated + result.totals.recovered > 0;
+      recordsLoaded += result.totals.migrated;
+      recordsFailed += result.totals.rejected;
+      upsertSearchAttributes([
+        { key: SEARCH_ATTRIBUTES.recordsLoaded, value: recordsLoaded },
+        { key: SEARCH_ATTRIBUTES.recordsFailed, value: recordsFailed },
+      ]);
+    }
+    return result;
+  };
+
+  const reconcile = async () => {
+    const counts = await short.reconcile({ migrationId });
+    status.objects = counts.objects;
+    status.reports.reconciliation = counts.reportPath;
+    balanced = counts.balanced;
+  };
+
+  /**
+   * The run's object types, each in a child: loads in waves (a wave's types link only to earlier waves', so they load
+   * at the same time), verification all at once (it only reads). The store's counts after each wave. Histories from
+   * before the waves ran one child at a time in dependency order.
+   */
+  const runObjects = async (runKind: RunKind, mode: 'load' | 'verify', plan: RunPlan) => {
     const results: LoadObjectResult[] = [];
-    for (const objectType of objectTypes) {
-      status.currentObject = `${objectType} ${mode}`;
-      showDetails();
-      const result = await executeChild(loadObjectWorkflow, {
-        workflowId: `${workflowInfo().workflowId}-${runKind}-${mode}-${objectType}`,
-        args: [{ migrationId, objectType, runKind, mode, batchSize: options.batchSize, concurrency: options.concurrency, reportPauses: true }],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        staticSummary: `${objectType} ${mode} (${runKind})`,
-      });
-      results.push(result);
-      if (mode === 'load') {
-        anythingWritten ||= result.totals.migrated + result.totals.recovered > 0;
-        recordsLoaded += result.totals.migrated;
-        recordsFailed += result.totals.rejected;
-        upsertSearchAttributes([
-          { key: SEARCH_ATTRIBUTES.recordsLoaded, value: recordsLoaded },
-          { key: SEARCH_ATTRIBUTES.recordsFailed, value: recordsFailed },
-        ]);
+    if (patched(LOAD_WAVES) && plan.waves) {
+      const waves = mode === 'verify' ? [plan.objectTypes] : plan.waves;
+      for (const wave of waves) {
+        status.currentObject = `${wave.join(', ')} ${mode}`;
+        status.running = { runKind, mode, objectTypes: wave };
+        showDetails();
+        results.push(...(await Promise.all(wave.map((objectType) => runObject(runKind, mode, objectType)))));
+        await reconcile();
       }
-      const counts = await short.reconcile({ migrationId });
-      status.objects = counts.objects;
-      status.reports.reconciliation = counts.reportPath;
-      balanced = counts.balanced;
+    } else {
+      for (const objectType of plan.objectTypes) {
+        status.currentObject = `${objectType} ${mode}`;
+        status.running = { runKind, mode, objectTypes: [objectType] };
+        showDetails();
+        results.push(await runObject(runKind, mode, objectType));
+        await reconcile();
+      }
     }
     status.currentObject = undefined;
+    status.running = undefined;
     showDetails();
     return results;
   };
@@ -241,13 +275,13 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   };
 
   /** SAMPLE and SAMPLE_REVIEW: load and verify the sample, then the gate; a rejected sample is rolled back. */
-  const sampleAndReview = async (): Promise<{ approved: boolean; objectTypes: string[] }> => {
+  const sampleAndReview = async (): Promise<{ approved: boolean; plan: RunPlan }> => {
     await setPhase('SAMPLE');
     sampleRuns++;
     await short.selectSample({ migrationId, size: options.sampleSize });
-    const objectTypes = (await short.planRun({ migrationId, objectTypes: options.objectTypes })).objectTypes;
-    await runObjects('sample', 'load', objectTypes);
-    await runObjects('sample', 'verify', objectTypes);
+    const plan: RunPlan = await short.planRun({ migrationId, objectTypes: options.objectTypes });
+    await runObjects('sample', 'load', plan);
+    await runObjects('sample', 'verify', plan);
     const sample = await short.writeAccuracyReport({ migrationId, runKind: 'sample' });
     const threshold = options.sampleAccuracyThreshold;
     status.sample = { ...sample, run: sampleRuns, threshold };
@@ -269,7 +303,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
           },
         });
         await runRollback('sample', decision.input.by, decision.input.reason);
-        return { approved: false, objectTypes };
+        return { approved: false, plan };
       }
       const below = sample.accuracy < threshold;
       if (below && !decision.input.overrideReason) {
@@ -298,14 +332,14 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
           outcome: `sample run ${sampleRuns} approved${below ? ' with an override' : ''}: the full run starts`,
         },
       });
-      return { approved: true, objectTypes };
+      return { approved: true, plan };
     }
   };
 
   /** FULL: every record in dependency order, then the image manifest (imaging files stay behind). */
-  const fullRun = async (objectTypes: string[]) => {
+  const fullRun = async (plan: RunPlan) => {
     await setPhase('FULL');
-    await runObjects('full', 'load', objectTypes);
+    await runObjects('full', 'load', plan);
     status.reports.imageManifest = (await short.writeImageManifest({ migrationId })).path;
   };
 
@@ -314,9 +348,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
    * is below the threshold, VERIFY_REVIEW waits for ops: go on with a written reason, or roll everything back (the
    * seed's rule: if reconciliation fails, roll back). Returns the rollback ops asked for there, if they did.
    */
-  const verify = async (objectTypes: string[]): Promise<RollbackInput | undefined> => {
+  const verify = async (plan: RunPlan): Promise<RollbackInput | undefined> => {
     await setPhase('VERIFY');
-    await runObjects('full', 'verify', objectTypes);
+    await runObjects('full', 'verify', plan);
     const verification = await short.writeAccuracyReport({ migrationId, runKind: 'full' });
     status.verification = verification;
     if (verification.reportPath) status.reports.verification = verification.reportPath;
@@ -418,13 +452,13 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       await createSchema();
       const sample = await sampleAndReview();
       if (!sample.approved) continue; // back to MAPPING_REVIEW with the sample rolled back
-      await fullRun(sample.objectTypes);
-      const rollbackAsked = await verify(sample.objectTypes);
+      await fullRun(sample.plan);
+      const rollbackAsked = await verify(sample.plan);
       if (rollbackAsked) {
         rollbackRequest = rollbackAsked;
         return;
       }
-      if (!options.skipDelta) await deltaWindow(sample.objectTypes);
+      if (!options.skipDelta) await deltaWindow(sample.plan.objectTypes);
       break;
     }
     await finish();

@@ -197,15 +197,16 @@ function watchPauses(h: Harness, pauses: Pause[]): { stop(): Promise<void> } {
     if (status) {
       seen(`status ${status.phase}`, status.paused);
       for (const where of [...open.keys()]) if (where.startsWith('status ') && where !== `status ${status.phase}`) seen(where, undefined);
-      const current = status.currentObject?.split(' ');
-      if ((status.phase === 'FULL' || status.phase === 'VERIFY') && current) {
-        const [objectType, mode] = current;
-        const child: WorkflowHandle = h.client.workflow.getHandle(`${migrationWorkflowId(MIGRATION_ID)}-full-${mode}-${objectType}`);
+      // The children running now (a wave's object types load at the same time), each asked for its progress.
+      const running = status.running?.runKind === 'full' ? status.running : undefined;
+      const current = new Set((running?.objectTypes ?? []).map((t) => `full ${t} ${running!.mode}`));
+      for (const objectType of running?.objectTypes ?? []) {
+        const child: WorkflowHandle = h.client.workflow.getHandle(`${migrationWorkflowId(MIGRATION_ID)}-full-${running!.mode}-${objectType}`);
         const progress: LoadProgress | undefined = await child.query(loadProgressQuery).catch(() => undefined);
-        if (progress) seen(`full ${objectType} ${mode}`, progress.paused);
+        if (progress) seen(`full ${objectType} ${running!.mode}`, progress.paused);
       }
       for (const where of [...open.keys()]) {
-        if (where.startsWith('full ') && where !== `full ${status.currentObject ?? ''}`) seen(where, undefined);
+        if (where.startsWith('full ') && !current.has(where)) seen(where, undefined);
       }
     }
   };

@@ -11,6 +11,7 @@ import { statusQuery, type BatchCounts, type Gate, type MigrationStatus, type Ow
 import type { migrationWorkflow } from '../../src/workflows/migration';
 import { workflowBundle } from './harness';
 import { WaitAborted, waitFor } from './wait';
+import { loadWaves, type DataObjectType } from '../../src/object-types/registry';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -169,7 +170,8 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     },
     async planRun(a) {
       await record('planRun', a);
-      return { objectTypes: a.objectTypes?.length ? objectTypes.filter((t) => a.objectTypes!.includes(t)) : objectTypes };
+      const inRun = a.objectTypes?.length ? objectTypes.filter((t) => a.objectTypes!.includes(t)) : objectTypes;
+      return { objectTypes: inRun, waves: loadWaves(inRun as DataObjectType[]) };
     },
     async planObjectWork(a) {
       await record('planObjectWork', a);

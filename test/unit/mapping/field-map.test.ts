@@ -183,6 +183,11 @@ describe('map validation', () => {
       (m) => m.rules.push({ ...m.rules.find((r) => r.id === 'patient.chart_num')!, id: 'patient.chart_again' }),
       'is already written by patient.chart_num',
     ],
+    [
+      'a link to a type that does not load before its own (persons load before deals)',
+      (m) => (m.rules.find((r) => r.id === 'patient.household')!.transform.params = { objectType: 'deal', prefix: 'txcase' }),
+      'patient.household: links to deal, which does not load before person',
+    ],
     ['a searchable enum', (m) => (m.objects.customFields.person.find((x) => x.name === 'Gender')!.searchable = true), 'cannot search enum fields'],
     [
       'a non-searchable source key',

@@ -8,6 +8,8 @@ import {
   ROLLBACK_ORDER,
   declaredEndpoints,
   fieldEndpointsOf,
+  loadWaves,
+  loadedBefore,
   writeOperation,
   type Endpoint,
 } from '../../../src/object-types/registry';
@@ -26,6 +28,19 @@ function endpointsIn(value: unknown, seen = new Set<unknown>()): Endpoint[] {
 }
 
 describe('the object-type registry', () => {
+  it('loads in waves of types that link only to earlier waves, each after the types it loads after', () => {
+    expect(loadWaves(LOAD_ORDER)).toEqual([['organization', 'product'], ['person'], ['deal', 'file'], ['deal_product', 'activity', 'note']]);
+    for (const t of LOAD_ORDER) {
+      const deps = OBJECT_TYPES[t].loadsAfter as readonly string[];
+      // A lower rank for every dependency: the rollback's reverse order still deletes children before parents.
+      for (const d of deps) expect(OBJECT_TYPES[d as (typeof LOAD_ORDER)[number]].rank).toBeLessThan(OBJECT_TYPES[t].rank);
+    }
+    expect([...loadedBefore('deal_product')].sort()).toEqual(['deal', 'organization', 'person', 'product']);
+    // A run without deals: notes need only persons, which load in the second wave.
+    expect(loadWaves(['organization', 'person', 'note'])).toEqual([['organization'], ['person'], ['note']]);
+    expect(loadWaves(['note', 'product'])).toEqual([['product', 'note']]);
+  });
+
   it('loads in dependency order, schema types below data', () => {
     expect(LOAD_ORDER).toEqual(['organization', 'product', 'person', 'deal', 'deal_product', 'activity', 'note', 'file']);
     const ranks = LOAD_ORDER.map((t) => OBJECT_TYPES[t].rank);
