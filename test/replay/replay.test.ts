@@ -26,6 +26,11 @@ const parts = (file: string) => {
   return { type: type!, workflowId: workflowId!, generation: path.dirname(file) };
 };
 const historyText = (file: string) => fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8');
+/** The patch markers of a history (their ids are base64 JSON payloads). */
+const patchIds = (history: string) =>
+  [...history.matchAll(/"markerName": "core_patch"[\s\S]*?"data": "([^"]+)"/gu)].map(
+    (m) => (JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { id: string }).id,
+  );
 
 /**
  * Workflow code must stay deterministic for every history a running migration may already have: a change that
@@ -46,12 +51,14 @@ describe('recorded workflow histories', () => {
     expect(inNewest.some((f) => parts(f).type === 'rollbackWorkflow' && parts(f).workflowId.includes('-rollback-sample-'))).toBe(true);
     const migration = historyText(inNewest.find((f) => parts(f).type === 'migrationWorkflow')!);
     expect(migration).toContain('approveGate'); // a decision by Update
-    // The patch markers (their ids are base64 JSON payloads): a refused early signal's and the purge at DONE's.
-    const patches = [...migration.matchAll(/"markerName": "core_patch"[\s\S]*?"data": "([^"]+)"/gu)].map(
-      (m) => (JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { id: string }).id,
-    );
-    expect(patches).toEqual(expect.arrayContaining(['gate-decisions-only-when-open', 'purge-staged-phi-at-done']));
-    expect(inNewest.some((f) => historyText(f).includes('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW'))).toBe(true);
+    // The patch markers: a refused early signal's, the purge at DONE's, the load waves'.
+    const patches = patchIds(migration);
+    expect(patches).toEqual(expect.arrayContaining(['gate-decisions-only-when-open', 'purge-staged-phi-at-done', 'object-types-load-in-waves']));
+    // Load children run their batches in a sliding window, and continue as new from it.
+    const loads = inNewest.filter((f) => parts(f).type === 'loadObjectWorkflow').map(historyText);
+    expect(
+      loads.some((text) => text.includes('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW') && patchIds(text).includes('batches-in-a-sliding-window')),
+    ).toBe(true);
   });
 
   it('replay against today’s workflow code without a nondeterminism error', async () => {
