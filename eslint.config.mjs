@@ -88,6 +88,23 @@ export default tseslint.config(
     },
   },
   {
+    // The write engine sits under the activities (they are its thin adapters): it never reaches back up into them.
+    files: ['src/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../activities', '../activities/*'],
+              message: 'The engine is below the activities: shared pieces live in src/failures.ts, workflows/messages.ts or engine/ports.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },

@@ -1,8 +1,8 @@
 import { type PipedriveClient } from '../pipedrive/client';
 import { type MigrationRun, pipedriveAccountId } from '../store/runs';
 import { type ActivityDeps } from './deps';
-import { accountMismatch } from './failures';
-import { rethrowAsFailure } from './pipedrive-failures';
+import { accountMismatch } from '../failures';
+import { rethrowAsFailure } from '../failures';
 
 /** The account a token answers for, as recorded in the store (`host#company_id`), and who the token is. */
 export interface AccountIdentity {

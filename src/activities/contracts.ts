@@ -37,11 +37,6 @@ export interface MapApproval {
   approvedMapPath?: string;
 }
 
-export interface FingerprintResult {
-  fingerprint: string;
-  method: 'sandbox' | 'api-listing';
-}
-
 export interface ProviderResolution {
   matched: number;
   unmatched: number;
@@ -122,3 +117,4 @@ export interface DeltaPollResult {
 }
 
 export type { AccuracySummary, BatchCounts, ObjectCounts, Phase, RunKind };
+export type { FingerprintResult } from '../engine/ports';

@@ -10,7 +10,7 @@ import { keyPrefix } from './bundles';
 import { clearDeltaWorkItems, countChangedSince, planDeltaPartners, planDeltaWorkItems, storeNow } from '../store/delta-work';
 import type { DeltaPollResult, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
-import { sourceNotReady } from './failures';
+import { sourceNotReady } from '../failures';
 import { approvedMapLoader } from './mapping';
 import { writeJsonReport } from './report-files';
 

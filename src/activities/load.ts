@@ -27,10 +27,10 @@ import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlanWorkInp
 import { createAccountGuard } from './account';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
-import { permanent } from './failures';
+import { permanent } from '../failures';
 import { approvedMapLoader, type ApprovedMap } from './mapping';
 import { isDataObjectType, LOAD_ORDER, loadWaves } from '../object-types/registry';
-import { rethrowAsFailure } from './pipedrive-failures';
+import { rethrowAsFailure } from '../failures';
 import { fetchPlan } from '../mapping';
 import { FALLBACK_OWNER_KEY } from './schema';
 

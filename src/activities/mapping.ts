@@ -12,7 +12,7 @@ import { auditMerges, duplicatesSheetInput, mergeApprovalProblems } from './dupl
 import { publishReport } from './publish-report';
 import type { MapApproval, MigrationRef, ProposedMap } from './contracts';
 import { type ActivityDeps } from './deps';
-import { permanent } from './failures';
+import { permanent } from '../failures';
 import { writeJsonReport } from './report-files';
 
 export interface ApprovedMap {

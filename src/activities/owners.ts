@@ -20,7 +20,7 @@ import type { MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import type { OwnersSummary } from '../workflows/messages';
 import { publishReport } from './publish-report';
-import { rethrowAsFailure } from './pipedrive-failures';
+import { rethrowAsFailure } from '../failures';
 import { writeJsonReport } from './report-files';
 
 /** The account's users a provider can be matched or assigned to: active, not deleted. */

@@ -19,7 +19,7 @@ import { proofVerdict, type RollbackChecks } from '../engine/rollback-proof';
 import { nextToUndo, restoreBeforeImages, undoBatch } from '../engine/rollback';
 import type { StagingSource } from '../engine/ports';
 import { registryOperations } from '../engine/registry-operations';
-import { rethrowAsFailure } from './pipedrive-failures';
+import { rethrowAsFailure } from '../failures';
 
 /** The context of the running activity attempt, for the audit log (ids only). */
 function auditContext(): AuditContext {

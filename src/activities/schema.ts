@@ -13,12 +13,12 @@ import { getRun, pipedriveAccountId, recordFingerprint, setRunAccount } from '..
 import type { FingerprintResult, MigrationRef, ProviderResolution, SchemaResult } from './contracts';
 import { type ActivityDeps } from './deps';
 import { createAccountGuard } from './account';
-import { accountMismatch, permanent } from './failures';
+import { accountMismatch, permanent } from '../failures';
 import { approvedMapLoader } from './mapping';
 import { activeUsers, collectOwners, mapOrDefault } from './owners';
 import { ownerAssignmentsOf, ownersSummary } from '../review/owners';
 import { composeFieldId, composeFieldOptionId, fieldEndpointsOf, OBJECT_TYPES, type CustomFieldEntity, type Endpoint } from '../object-types/registry';
-import { rethrowAsFailure } from './pipedrive-failures';
+import { rethrowAsFailure } from '../failures';
 import { writeJsonReport } from './report-files';
 
 export const FALLBACK_OWNER_KEY = 'fallback';

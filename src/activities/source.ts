@@ -3,7 +3,7 @@ import { ExtractError, stageExtract } from '../dentrix';
 import { getRun, recordPractice } from '../store/runs';
 import type { ExtractSummary, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
-import { badSource } from './failures';
+import { badSource } from '../failures';
 
 /** The EXTRACT phase: read-only on the source, everything into staging, counts only out. */
 export function createSourceActivities(deps: ActivityDeps) {

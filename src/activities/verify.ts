@@ -23,7 +23,7 @@ import { loadAccountFieldKeys } from './field-keys';
 import { buildBatch } from './load';
 import { withLiveHeartbeat } from './heartbeat';
 import { approvedMapLoader } from './mapping';
-import { rethrowAsFailure } from './pipedrive-failures';
+import { rethrowAsFailure } from '../failures';
 import { describeLinks, linkReconciliation } from './link-reconciliation';
 import { linkSummary, type LinkReconciliation } from './reconciliation';
 import { escapeHtml, writeJsonReport, writeReportFile } from './report-files';

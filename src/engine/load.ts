@@ -11,9 +11,8 @@ import {
 import { sourceKeyOf } from '../mapping/source-keys';
 import { composeDealProductId, writeOperation } from '../object-types/registry';
 import { PipedriveError } from '../pipedrive/errors';
-import { transientFailure } from '../activities/failures';
-import { isRecordRejection } from '../activities/pipedrive-failures';
-import type { BatchCounts } from '../activities/contracts';
+import { isRecordRejection, transientFailure } from '../failures';
+import type { BatchCounts } from '../workflows/messages';
 import { recoverCreatedId } from './recovery';
 import type { AccountOperations, AuditLog, AuditRecord, Ledger, LedgerEntry, LedgerState, StagedRecord, StagingSource } from './ports';
 

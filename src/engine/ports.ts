@@ -8,7 +8,6 @@ import type { DeclaredFile } from '../dentrix/confined-files';
 import type { BuildOutcome, FieldKeys, TargetEntity } from '../mapping';
 import type { CreateInput, DeleteOutcome, LiveRecords, RecoveryPage, RecoveryQuery } from '../object-types/registry';
 import type { PipedriveClient } from '../pipedrive/client';
-import type { FingerprintResult } from '../activities/contracts';
 
 export type LedgerState = 'pending' | 'created' | 'reused' | 'deleted' | 'skipped' | 'rejected';
 export type RollbackScope = 'all' | 'sample';
@@ -138,7 +137,11 @@ export interface ParentDeleteOps {
 }
 
 /** The account's fingerprint, taken before the first write and after a rollback (DESIGN §5.3). */
-export type { FingerprintResult };
+/** An account's fingerprint (DESIGN §5.3) and how it was taken. */
+export interface FingerprintResult {
+  fingerprint: string;
+  method: 'sandbox' | 'api-listing';
+}
 export interface Fingerprinter {
   take(client: PipedriveClient, baseUrl: string): Promise<FingerprintResult>;
 }

@@ -2,7 +2,7 @@ import type { FieldKeys, TargetEntity } from '../mapping';
 import { sourceKeyOf } from '../mapping/source-keys';
 import { dataObjectType, FileNotCheckedError, objectType as objectTypeEntry, OBJECT_TYPES } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
-import { permanent } from '../activities/failures';
+import { permanent } from '../failures';
 import type { AccountOperations, ApiRecord } from './ports';
 
 /** The engine's Pipedrive operations: each object type's registry entry, bound to one account's client. */

@@ -1,6 +1,6 @@
 import type { FieldKeys } from '../mapping';
 import { isDataObjectType, objectType as objectTypeEntry, ROLLBACK_ORDER, writeOperation, type DeleteOutcome } from '../object-types/registry';
-import { permanent } from '../activities/failures';
+import { permanent } from '../failures';
 import { recoverCreatedId } from './recovery';
 import { withoutFields } from './rollback-proof';
 import type { AccountOperations, AuditLog, Ledger, LedgerEntry, RollbackScope, StagingSource } from './ports';

@@ -1,5 +1,5 @@
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import { hasKnownFailureType, unknownFailure } from '../activities/failures';
+import { hasKnownFailureType, unknownFailure } from '../failures';
 import { type Logger } from '../logging';
 import { COMPENSATIONS } from '../workflows/activity-options';
 

@@ -22,7 +22,7 @@ export const PHASES = [
 export type Phase = (typeof PHASES)[number];
 
 /**
- * The failure types activities raise and workflows act on (src/activities/failures.ts builds them). Messages are
+ * The failure types activities raise and workflows act on (src/failures.ts builds them). Messages are
  * PHI-free: ids, tables, columns, endpoints, counts.
  */
 export const FAILURE_TYPES = {

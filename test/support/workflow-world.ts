@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { createActivities } from '../../src/activities';
 import type { BatchRange } from '../../src/activities/contracts';
-import { dailyBudgetExhausted } from '../../src/activities/failures';
+import { dailyBudgetExhausted } from '../../src/failures';
 import { parseMigrationOptions, type MigrationOptions } from '../../src/config';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { statusQuery, type BatchCounts, type Gate, type MigrationStatus, type OwnersSummary, type RunKind } from '../../src/workflows/messages';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Next, ActivityInboundCallsInterceptor } from '@temporalio/worker';
-import { hasKnownFailureType, permanent, transientFailure } from '../../src/activities/failures';
+import { hasKnownFailureType, permanent, transientFailure } from '../../src/failures';
 import { createLogger } from '../../src/logging';
 import { PipedriveError } from '../../src/pipedrive/errors';
 import { activityDeps } from '../../src/runtime/worker';

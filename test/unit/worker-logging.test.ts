@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import { createRunActivities } from '../../src/activities/run';
-import { dailyBudgetExhausted } from '../../src/activities/failures';
+import { dailyBudgetExhausted } from '../../src/failures';
 import { type ActivityDeps } from '../../src/activities/deps';
 import { chooseLogFormat, createLogger } from '../../src/logging';
 import { budgetPauseLogging } from '../../src/runtime/activity-logging';

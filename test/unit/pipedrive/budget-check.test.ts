@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { rethrowAsFailure } from '../../../src/activities/pipedrive-failures';
+import { rethrowAsFailure } from '../../../src/failures';
 import { type PipedriveClient } from '../../../src/pipedrive/client';
 import { PipedriveError } from '../../../src/pipedrive/errors';
 import { clientFor, ok, startScriptedServer, type Reply, type ScriptedServer } from './support/scripted-server';

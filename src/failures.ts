@@ -1,8 +1,11 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
-import { PipedriveError } from '../pipedrive/errors';
-import { FAILURE_TYPES, NON_RETRYABLE, type FailureType } from '../workflows/messages';
+import { PipedriveError } from './pipedrive/errors';
+import { FAILURE_TYPES, NON_RETRYABLE, type FailureType } from './workflows/messages';
 
-/** Builders of the failure types the workflows understand (FAILURE_TYPES, src/workflows/messages.ts, says what each means). */
+/**
+ * The failures activities and the write engine throw: builders of the failure types the workflows understand
+ * (FAILURE_TYPES, src/workflows/messages.ts, says what each means), and Pipedrive client errors turned into them.
+ */
 export function permanent(message: string, details?: object): ApplicationFailure {
   return ApplicationFailure.create({ type: FAILURE_TYPES.permanent, message, nonRetryable: true, details: details ? [details] : [] });
 }
@@ -106,4 +109,27 @@ export function accountMismatch(migrationId: string, recorded: string, actual: s
     nonRetryable: true,
     details: [{ recorded, actual }],
   });
+}
+
+/**
+ * Turns a Pipedrive client error into the Temporal failure the workflows expect (typed, PHI-free):
+ * daily budget → DailyBudgetExhausted (the workflow sleeps until the reset); burst 429 → RateLimited with
+ * nextRetryDelay; permanent → PermanentFailure; transient → rethrown as is (the retry policy handles it).
+ */
+export function rethrowAsFailure(err: unknown, _budgetResetTimeZone: string): never {
+  if (err instanceof PipedriveError) {
+    if (err.dailyBudgetExhausted) {
+      throw dailyBudgetExhausted(err.retryAt ?? new Date(Date.now() + (err.retryAfterMs ?? 60 * 60 * 1000)));
+    }
+    if (err.failureType === 'rate_limited') throw rateLimited(err.retryAfterMs ?? 2000, err.endpoint);
+    if (err.failureType === 'permanent') {
+      throw permanent(err.message, { endpoint: err.endpoint, status: err.status, code: err.code, reason: err.reason });
+    }
+  }
+  throw err;
+}
+
+/** A create that failed in a way that says "this record, as built, will never be accepted". */
+export function isRecordRejection(err: unknown): err is PipedriveError {
+  return err instanceof PipedriveError && err.failureType === 'permanent' && (err.reason === 'validation' || err.reason === 'client_error');
 }
