@@ -3,6 +3,8 @@
  * here, before anything is mapped, by source column, target field and kind, against the default map (an edited map
  * may move more or less; the sample diff and the verification count what the approved map actually kept).
  * - refused: email addresses and phone numbers that do not validate (from the contact checks: one rule for both);
+ * - refused as well: values the reader could not read as their column's type (a date that is not a date), kept as
+ *   typed in the staged row, for every column a moving rule reads;
  * - shortened: text longer than its target field holds (255 characters for text fields and Pipedrive's short
  *   fields, 65k for long-text ones, 100,000 for a note), counted in the staged rows.
  * Counts and column names only.
@@ -19,12 +21,12 @@ import {
   type MappedTarget,
   type ReviewKind,
 } from '../mapping';
-import { overLongValueCount } from '../store/source-audit';
+import { overLongValueCount, unreadableValueCounts } from '../store/source-audit';
 import type { ContactQuality } from './report';
 import type { AuditContext } from './sql';
 
 export const VALUES_FOR_REVIEW_RULE =
-  "values the default map cannot put where it maps them are kept on their record for review (Values Needing Review, or the note-like field): invalid emails and phones as typed, text beyond Pipedrive's limit";
+  "values the default map cannot put where it maps them are kept on their record for review (Values Needing Review, or the note-like field): invalid emails and phones as typed, values the extract's reader could not read (a date that is not a date) as typed, text beyond Pipedrive's limit";
 
 export interface ValueForReviewGroup {
   table: string;
@@ -77,6 +79,17 @@ export async function valuesForReview(ctx: AuditContext, contacts: ContactQualit
     const rule = columnRules.find((r) => REFUSING.has(r.transform.name) && r.source.table === counts.table && r.source.columns.includes(counts.column));
     if (rule && counts.invalid > 0)
       byField.push({ table: counts.table, column: counts.column, target: targetOf(rule), kind: 'refused', values: counts.invalid });
+  }
+
+  // Read by several rules (an address's parts), a column is counted once, at its first rule.
+  const unreadable = await unreadableValueCounts(ctx.db, ctx);
+  for (const rule of columnRules) {
+    for (const column of rule.source.columns) {
+      const where = `${rule.source.table}.${column}`;
+      const values = unreadable.get(where) ?? 0;
+      unreadable.delete(where);
+      if (values > 0) byField.push({ table: rule.source.table, column, target: targetOf(rule), kind: 'refused', values });
+    }
   }
 
   for (const rule of columnRules) {

@@ -1,4 +1,4 @@
-import type { DentrixRowByTable, DentrixTable } from './types';
+import type { DentrixRowByTable, DentrixTable, ExtraColumns } from './types';
 
 /**
  * The contract's columns and how each is coerced, in the contract's order (the generator writes headers in this
@@ -14,7 +14,7 @@ export interface ColumnSpec {
   max?: number;
 }
 
-type ContractColumn<T extends DentrixTable> = Exclude<keyof DentrixRowByTable[T], 'extra'> & string;
+type ContractColumn<T extends DentrixTable> = Exclude<keyof DentrixRowByTable[T], keyof ExtraColumns> & string;
 type TableColumnSpecs<T extends DentrixTable> = { readonly [C in ContractColumn<T>]-?: ColumnSpec };
 
 const text: ColumnSpec = { kind: 'text' };

@@ -2,6 +2,7 @@ import { type ColumnSpec, TABLE_COLUMNS } from './columns';
 import { type CoercionContext, coerceValue } from './coerce';
 import { ExtractFormatError } from './errors';
 import { KeySet } from './key-set';
+import { NEVER_STORED_COLUMNS } from './never-stored';
 import type { RawRecord } from './csv-records';
 import { rowContractViolations } from './schemas';
 import { type DentrixRowByTable, type DentrixTable, PRIMARY_KEYS, type ReadResult, type RowIssue, type TableIssue } from './types';
@@ -28,6 +29,7 @@ export class RowBuilder<T extends DentrixTable> {
   private readonly extras: { name: string; index: number }[] = [];
   private readonly headerLength: number;
   private readonly seenKeys = new KeySet();
+  private readonly neverStored: ReadonlySet<string>;
 
   constructor(
     readonly table: T,
@@ -35,6 +37,7 @@ export class RowBuilder<T extends DentrixTable> {
     private readonly ctx: CoercionContext,
   ) {
     this.headerLength = header.values.length;
+    this.neverStored = new Set(NEVER_STORED_COLUMNS[table] ?? []);
     if (header.nonUtf8) {
       this.tableIssues.push({ table, column: null, reason: `header ${NOT_UTF8}`, severity: 'warning' });
     }
@@ -100,6 +103,13 @@ export class RowBuilder<T extends DentrixTable> {
       warnings.push({ table, key, column, reason, line, severity: 'warning' });
     };
     const row: Record<string, unknown> = {};
+    const unreadable: Record<string, string> = {};
+    // A value set to null is kept as typed, for review on the record (nothing dropped silently); never-migrate
+    // values are not kept at all (they are never stored).
+    const keepUnreadable = (column: string, raw: unknown): void => {
+      const text = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : '';
+      if (text !== '' && !this.neverStored.has(column)) unreadable[column] = text;
+    };
     for (const slot of this.slots) {
       if (slot.index < 0) {
         row[slot.column] = null;
@@ -111,6 +121,7 @@ export class RowBuilder<T extends DentrixTable> {
       } else {
         warn(slot.column, `${result.reason}: set to null`);
         row[slot.column] = null;
+        keepUnreadable(slot.column, values[slot.index]);
       }
     }
     if (this.extras.length > 0) {
@@ -134,9 +145,11 @@ export class RowBuilder<T extends DentrixTable> {
       }
       for (const violation of violations) {
         warn(violation.column!, `${violation.reason}: set to null`);
+        keepUnreadable(violation.column!, row[violation.column!]);
         row[violation.column!] = null;
       }
     }
+    if (Object.keys(unreadable).length > 0) row.unreadable = unreadable;
     // After the contract: a row rejected for its key does not claim that key.
     if (!this.seenKeys.add(keyResult.value as number | string)) {
       return reject('duplicate primary key: an earlier row has the same key', this.keySlot.column);

@@ -95,6 +95,7 @@ function rowSchema(table: DentrixTable): z.ZodType {
     shape[column] = column === key ? schema : schema.nullable();
   }
   shape.extra = z.record(z.string(), z.string().nullable()).optional();
+  shape.unreadable = z.record(z.string(), z.string()).optional();
   // Every row of a two-million-row extract is checked: compiled, a conforming row costs about a microsecond.
   return z.compile(z.strictObject(shape));
 }
@@ -123,7 +124,7 @@ export function rowContractViolations(table: DentrixTable, row: unknown): RowCon
   const seen = new Set<string | null>();
   for (const issue of result.error.issues) {
     const first = issue.path[0];
-    const column = typeof first === 'string' && first !== 'extra' ? first : null;
+    const column = typeof first === 'string' && first !== 'extra' && first !== 'unreadable' ? first : null;
     if (issue.code === 'unrecognized_keys') {
       violations.push({ column: null, reason: `columns outside the contract: ${issue.keys.join(', ')}` });
       continue;

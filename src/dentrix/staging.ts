@@ -148,7 +148,10 @@ async function stageTable(
       if (result.kind === 'row') {
         const { stored, hashed } = scrubber.scrub(table, result.row as unknown as Record<string, unknown>);
         const canonical = canonicalJson(stored);
-        const hash = contentHash(hashed === stored ? canonical : canonicalJson(hashed));
+        // What the row means, not how the source typed it: values the reader could not read are null in the row and
+        // kept as typed (row.unreadable), which differs by source format (a US-dated folder, a SQL mirror).
+        const meaning = withoutUnreadable(hashed);
+        const hash = contentHash(meaning === stored ? canonical : canonicalJson(meaning));
         batch.rows.push(stagedRowLine(result.key, counts.rowsRead, hash, canonical));
         batch.keys.push(result.key);
         counts.rowsStaged += 1;
@@ -189,4 +192,10 @@ async function stageTable(
 
 function sum(counts: TableExtractCounts[], field: 'rowsRead' | 'rowsStaged' | 'rowsRejected' | 'warnings'): number {
   return counts.reduce((total, c) => total + c[field], 0);
+}
+
+function withoutUnreadable(row: Record<string, unknown>): Record<string, unknown> {
+  if (row.unreadable === undefined) return row;
+  const { unreadable: _asTyped, ...meaning } = row;
+  return meaning;
 }

@@ -61,6 +61,12 @@ export const PRIMARY_KEYS: Record<DentrixTable, string> = {
 export interface ExtraColumns {
   /** Practice-specific columns not in the contract, by lower-case column name. */
   extra?: Record<string, string | null>;
+  /**
+   * Contract columns whose value could not be read as their type (a date that is not a date, a code outside the
+   * contract): null in the row, the value as typed kept here, so the migration keeps it for review instead of losing
+   * it. Never for a never-migrate column.
+   */
+  unreadable?: Record<string, string>;
 }
 
 export interface ProviderRow extends ExtraColumns {

@@ -102,7 +102,8 @@ function build(source: SourceBundle, ctx: BuildContext): BuildOutcome {
       reviewTarget = field;
       continue;
     }
-    for (const refused of result.refused ?? []) {
+    // Refused by the transform, or by the reader before it (a date that is not a date reaches the rule as null).
+    for (const refused of [...(result.refused ?? []), ...unreadableValues(rule, bundle)]) {
       // A de-identified rule's refused value is kept de-identified too (or not at all).
       const kept = applyTreatment(refused, treatment);
       if (typeof kept === 'string' && kept.trim() !== '') review.push({ ruleId: rule.id, field: fieldId(field), kind: 'refused', value: kept, kept: false });
@@ -195,6 +196,13 @@ function ruleValues(rule: FieldRule, bundle: SourceBundle, options: MapOptions):
     case 'constant':
       return [];
   }
+}
+
+/** The rule's source values the reader could not read as their type and set to null, as typed (row.unreadable). */
+function unreadableValues(rule: FieldRule, bundle: SourceBundle): string[] {
+  if (rule.source.kind !== 'columns') return [];
+  const unreadable = (rowOf(bundle, rule.source.table)?.unreadable ?? {}) as Record<string, string>;
+  return rule.source.columns.flatMap((column) => (unreadable[column] === undefined ? [] : [unreadable[column]]));
 }
 
 function applyRule(rule: FieldRule, bundle: SourceBundle, ctx: BuildContext, options: MapOptions, sourceKey: string): RuleResult {

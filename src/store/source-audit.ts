@@ -323,6 +323,22 @@ export async function overLongValueCount(db: AuditDb, ctx: AuditScope, table: st
   return row.count;
 }
 
+/**
+ * Values the reader could not read as their column's type (null in the row, kept as typed in data.unreadable), counted
+ * per `table.column` in one pass over the staged rows that have any.
+ */
+export async function unreadableValueCounts(db: AuditDb, ctx: AuditScope): Promise<Map<string, number>> {
+  const rows = await rowsOf<{ source_table: string; column_name: string; count: number }>(
+    db,
+    `SELECT s.source_table, k.column_name, count(*)::int AS count
+       FROM staged_rows s, jsonb_object_keys(s.data->'unreadable') AS k(column_name)
+      WHERE s.migration_id = $1 AND s.data ? 'unreadable'
+      GROUP BY s.source_table, k.column_name`,
+    [ctx.migrationId],
+  );
+  return new Map(rows.map((r) => [`${r.source_table}.${r.column_name}`, r.count]));
+}
+
 // Orphan references.
 
 export async function orphanReferenceRow(db: AuditDb, ctx: AuditScope, spec: { table: string; column: string; references: string }) {

@@ -20,7 +20,7 @@ jest.setTimeout(5 * 60 * 1000);
 /**
  * Nothing dropped silently (issue 13 point 1), activity by activity on real PostgreSQL and the sandbox: an extract with
  * an internationalized email next to a refused one, a malformed phone, a 300-character preferred name and a 70,000-
- * character clinical note is loaded and verified. Every value is somewhere on its record in Pipedrive (the address
+ * character clinical note and a birth date the reader cannot read is loaded and verified. Every value is somewhere on its record in Pipedrive (the address
  * moves; the refused one, the cut-off rest of the name and of the patient's narrative are in Values Needing Review; the
  * phone is in Phones Needing Review; the note is whole), the source-side check finds each, and the reports count them.
  */
@@ -33,7 +33,7 @@ describe('values a transform refuses or shortens', () => {
   const migrationId = 'values-kept';
   const longName = Array.from({ length: 50 }, (_, i) => `Name${i}`).join(' ');
   const longNote = Array.from({ length: 7_000 }, (_, i) => `line ${i}.`).join(' ');
-  const ids: Record<'email' | 'phone' | 'name' | 'note', string> = { email: '', phone: '', name: '', note: '' };
+  const ids: Record<'email' | 'phone' | 'name' | 'note' | 'date', string> = { email: '', phone: '', name: '', note: '', date: '' };
 
   const verifyAll = async (objectType: string): Promise<VerifyBatchResult> => {
     const total: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
@@ -65,13 +65,16 @@ describe('values a transform refuses or shortens', () => {
     const extract = await generatedPractice(dataDir);
     const patients = await readCsvTable(extract, 'patient');
     const notes = await readCsvTable(extract, 'clinical_note');
-    const [a, b, c] = patients.rows.filter((p) => p.email !== '' && p.mobile_phone !== '');
+    const [a, b, c, d] = patients.rows.filter((p) => p.email !== '' && p.mobile_phone !== '');
     ids.email = a!.patient_id!;
     a!.email = 'zoë.ng@example.com; zoe.ng@';
     ids.phone = b!.patient_id!;
     b!.mobile_phone = '555-01';
     ids.name = c!.patient_id!;
     c!.preferred_name = longName;
+    // A birth date the reader cannot read: staged as null, the text as typed kept with the row.
+    ids.date = d!.patient_id!;
+    d!.birth_date = '31.02.1985';
     const note = notes.rows[0]!;
     ids.note = note.patient_id!;
     note.note_text = longNote;
@@ -98,6 +101,7 @@ describe('values a transform refuses or shortens', () => {
     const named = custom(await person(ids.name));
     expect(named).toContain('Preferred Name (shortened, the rest): ');
     expect(custom(await person(ids.note))).toContain('Clinical Narrative (shortened, the rest): ');
+    expect(custom(await person(ids.date))).toContain('Birth Date (refused): 31.02.1985');
 
     const audit = await run(acts.auditSource, { migrationId });
     expect(audit.counts.valuesForReview).toBeGreaterThanOrEqual(3);
@@ -113,6 +117,7 @@ describe('values a transform refuses or shortens', () => {
     expect(counted('phones', 'refused')!.values).toBeGreaterThanOrEqual(1);
     expect(counted('custom:Preferred Name', 'shortened')).toMatchObject({ values: 1, inPipedrive: 1 });
     expect(counted('custom:Clinical Narrative', 'shortened')!.values).toBeGreaterThanOrEqual(1);
+    expect(counted('custom:Birth Date', 'refused')).toMatchObject({ inPipedrive: counted('custom:Birth Date', 'refused')!.values });
     expect(report.keptForReview.inPipedrive).toBe(report.keptForReview.values);
   });
 

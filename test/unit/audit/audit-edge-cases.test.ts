@@ -182,6 +182,12 @@ describe('values the map will keep for review', () => {
     await set(patients[3]!.patient_id!, 'preferred_name', 'N'.repeat(300));
     const note = (await readCsv(extract, 'clinical_note'))[0]!;
     await set(note.note_id!, 'note_text', 'word '.repeat(25_000), 'clinical_note');
+    // A birth date the reader could not read: null in the row, kept as typed (row.unreadable).
+    await db.pool.query(
+      `UPDATE staged_rows SET data = jsonb_set(jsonb_set(data, '{birth_date}', 'null'), '{unreadable}', '{"birth_date": "31.02.1985"}')
+        WHERE migration_id = $1 AND source_table = 'patient' AND source_key = $2`,
+      [migrationId, patients[4]!.patient_id!],
+    );
     audited = await runAudit(db.pool, migrationId, { outDir: path.join(dir, 'reports'), now: new Date(`${truth.extract_date}T20:00:00Z`) });
   });
 
@@ -189,10 +195,11 @@ describe('values the map will keep for review', () => {
     expect(audited.report.valuesForReview.byField).toEqual([
       { table: 'patient', column: 'email', target: 'person emails', kind: 'refused', values: 1 },
       { table: 'patient', column: 'mobile_phone', target: 'person phones', kind: 'refused', values: 1 },
+      { table: 'patient', column: 'birth_date', target: 'person custom:Birth Date', kind: 'refused', values: 1 },
       { table: 'patient', column: 'preferred_name', target: 'person custom:Preferred Name', kind: 'shortened', limit: 255, values: 1 },
       { table: 'clinical_note', column: 'note_text', target: 'note content', kind: 'shortened', limit: 100_000, values: 1 },
     ]);
-    expect(audited.result.summary.valuesForReview).toBe(4);
+    expect(audited.result.summary.valuesForReview).toBe(5);
     expect(audited.html).toContain('Values kept for review');
   });
 });

@@ -125,6 +125,19 @@ describe('extract folder reader', () => {
     expect(JSON.stringify(row!.warnings)).not.toMatch(/00\/00|one|Secretname/);
   });
 
+  it('keeps each value it set to null as typed in row.unreadable, for review on the record', async () => {
+    const reader = await openExtract({
+      kind: 'folder',
+      path: await folderWith({ 'patient.csv': 'patient_id,birth_date,status,ssn,fam_pos\n7, 31.02.1985 ,one,12-34,0\n8,1990-01-02,2,,1\n' }),
+    });
+    const { results } = await readAll(reader, 'patient');
+    const [bad, good] = rows(results);
+    expect(bad!.row).toMatchObject({ birth_date: null, status: null, fam_pos: null });
+    // The contract's out-of-range code too. The SSN is text the reader keeps as read: staging stores only its keyed hash.
+    expect(bad!.row.unreadable).toEqual({ birth_date: '31.02.1985', status: 'one', fam_pos: '0' });
+    expect(good!.row.unreadable).toBeUndefined();
+  });
+
   it('rejects rows whose key is missing, unreadable or a duplicate, and rows with the wrong number of fields, and goes on', async () => {
     const csv = 'patient_id,first_name\n1,Ann\n,NoKey\nabc,BadKey\n1,Again\n2,Too,Many\n3,Fine\n';
     const reader = await openExtract({ kind: 'folder', path: await folderWith({ 'patient.csv': csv }) });

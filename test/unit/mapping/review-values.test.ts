@@ -42,6 +42,20 @@ describe('values a transform refuses or shortens are kept on their record', () =
     expect(text).not.toContain('555-01');
   });
 
+  it('keeps a value the reader could not read (null in the row, as typed in row.unreadable) when its rule moves', () => {
+    const patient = { ...f.patient({ birth_date: null }), unreadable: { birth_date: '31.02.1985' } };
+    const approved = built(buildPerson(f.patientBundle({ patient }), f.context({ phi: f.ALL_PHI })));
+    expect(approved.record.custom['Birth Date']).toBeNull();
+    expect(approved.review.map(({ field, kind, value, kept }) => ({ field, kind, value, kept }))).toEqual([
+      { field: 'custom:Birth Date', kind: 'refused', value: '31.02.1985', kept: true },
+    ]);
+    expect(approved.record.custom['Values Needing Review']).toBe('Birth Date (refused): 31.02.1985');
+    // Birth dates not approved for transfer: the rule does not run, so its unreadable value stays behind too.
+    const notApproved = built(buildPerson(f.patientBundle({ patient }), f.context()));
+    expect(notApproved.review).toEqual([]);
+    expect(JSON.stringify(notApproved.record)).not.toContain('31.02.1985');
+  });
+
   it('names no value in its warnings', () => {
     const json = JSON.stringify(warnings);
     for (const value of ['zoe.obrien@', '555-01', 'Marie-Louise', '2024-02-30']) expect(json).not.toContain(value);
