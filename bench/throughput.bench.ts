@@ -1,0 +1,217 @@
+/**
+ * A whole migration's FULL phase against Pipedrive's rate ceiling (issue 14): the bundled demo practice migrated by a
+ * real in-process worker on a throw-away Temporal dev server, into a sandbox with a plan's real burst limit and a fixed
+ * latency per request, once per concurrency. Baselines from the same run and sandbox settings: the ceiling (the plan's
+ * requests per 2 s, halved) and a naive sequential loop of creates with a client configured like the product's.
+ * Prints; asserts nothing; exits non-zero only when something failed (a migration not reaching DONE is a failure).
+ *
+ *   npx tsx bench/throughput.bench.ts [--concurrency 2 8] [--latency-ms 150] [--plan premium]
+ *
+ * Writes are counted by the sandbox: POST/PUT/PATCH/DELETE requests it answered 2xx between the FULL and VERIFY
+ * timestamps of the migration's phase history (what the burst limit meters; a bulk request is one write). The ledger's
+ * count of records created by the full run is printed beside it as a cross-check.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startSandbox, type RequestLogEntry, type RunningSandbox, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { loadEnv, parseMigrationOptions, PIPEDRIVE_PLANS } from '../src/config';
+import { startMigration } from '../src/cli/commands';
+import { providerUsers } from '../src/cli/demo';
+import { driveMigration } from '../src/cli/drive';
+import { assertTemporalCli } from '../src/devserver/dev-server';
+import { createLogger } from '../src/logging';
+import { PipedriveClient } from '../src/pipedrive/client';
+import { createWorkerRuntime } from '../src/runtime/worker';
+import { dropDatabase } from '../src/store/db';
+import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
+
+const SAMPLE = path.resolve(__dirname, '..', 'samples', 'demo-practice');
+const BURST_WINDOW_S = 2;
+/** The product's default seats; the sandbox gets the same so both agree on the daily budget. */
+const SEATS = 5;
+const SEQUENTIAL_REQUESTS = 200;
+const DEFAULT_CONCURRENCY = parseMigrationOptions({}).concurrency;
+
+interface Args {
+  concurrencies: number[];
+  latencyMs: number;
+  plan: SandboxPlan;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { concurrencies: [], latencyMs: 150, plan: 'premium' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--concurrency') {
+      while (i + 1 < argv.length && /^\d+$/u.test(argv[i + 1]!)) args.concurrencies.push(Number(argv[++i]));
+    } else if (arg === '--latency-ms') args.latencyMs = Number(argv[++i]);
+    else if (arg === '--plan') {
+      const plan = argv[++i] as SandboxPlan;
+      if (!PIPEDRIVE_PLANS.includes(plan)) throw new Error(`--plan: one of ${PIPEDRIVE_PLANS.join(', ')}`);
+      args.plan = plan;
+    } else throw new Error(`unknown argument ${arg}: npx tsx bench/throughput.bench.ts [--concurrency N ...] [--latency-ms 150] [--plan premium]`);
+  }
+  if (!Number.isInteger(args.latencyMs) || args.latencyMs < 0) throw new Error('--latency-ms: a whole number of milliseconds');
+  if (args.concurrencies.length === 0) args.concurrencies = [...new Set([DEFAULT_CONCURRENCY, 8])];
+  return args;
+}
+
+/** Every API request the sandbox answered, stamped when it finished, so a phase's window can be cut out afterwards. */
+interface LoggedRequest extends RequestLogEntry {
+  at: number;
+}
+
+async function benchSandbox(args: Args, users: { name: string; email: string }[], log: LoggedRequest[]): Promise<RunningSandbox> {
+  // The plan's own burst limit (no override): the point is the real ceiling.
+  return startSandbox({
+    port: 0,
+    plan: args.plan,
+    seats: SEATS,
+    users,
+    faults: { latencyMs: args.latencyMs },
+    onRequest: (entry) => log.push({ ...entry, at: Date.now() }),
+  });
+}
+
+const isWrite = (r: LoggedRequest): boolean => r.method !== 'GET' && typeof r.status === 'number' && r.status < 300;
+
+interface Row {
+  concurrency: number;
+  writes: number;
+  ledger: number;
+  seconds: number;
+  requests: number;
+  rateLimited: number;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  // The SDK's own INFO lines (bundling, worker states) would bury the table, as in src/worker.ts.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dbUrl = `postgres://postgres@127.0.0.1:5432/dtx_bench_throughput_${process.pid}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bench-'));
+  const users = await providerUsers(SAMPLE);
+  // The existing CLI binary, as scripts/record-histories.ts uses it: nothing is downloaded.
+  const server = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: assertTemporalCli() }, searchAttributes: ALL_SEARCH_ATTRIBUTES, ip: '127.0.0.1' },
+  });
+  const env = loadEnv({
+    DATABASE_URL: dbUrl,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace ?? 'default',
+    TASK_QUEUE: 'bench-throughput',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    WORKER_SHUTDOWN_GRACE_SECONDS: '1',
+    PIPEDRIVE_PLAN: args.plan,
+    PIPEDRIVE_SEATS: String(SEATS),
+    // The worker's activity slots: the product's default unless the caller's environment says otherwise.
+    WORKER_MAX_CONCURRENT_ACTIVITIES: process.env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  });
+  const runtime = await createWorkerRuntime(env, { logger: createLogger('warn', 'bench-worker') });
+  const running = runtime.worker.run();
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  let ceiling = 0;
+  let sequential = { requests: 0, seconds: 0 };
+  try {
+    console.log(
+      `Demo practice, FULL phase: ${args.plan} plan, ${args.latencyMs} ms per request, worker activity slots ` +
+        `${env.WORKER_MAX_CONCURRENT_ACTIVITIES}, concurrency ${args.concurrencies.join(', ')} (default ${DEFAULT_CONCURRENCY}); load ${os.loadavg()[0]!.toFixed(2)}\n`,
+    );
+
+    // Baseline: one create at a time with a client paced like the product's, on a fresh sandbox with the same settings.
+    {
+      const log: LoggedRequest[] = [];
+      const sandbox = await benchSandbox(args, users, log);
+      ceiling = sandbox.usage().burstLimit / BURST_WINDOW_S;
+      const client = new PipedriveClient({ baseUrl: sandbox.url, apiToken: 'sandbox-token', plan: args.plan, seats: SEATS });
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < SEQUENTIAL_REQUESTS; i++) await client.create('persons', { name: `Bench Person ${i + 1}` });
+      sequential = { requests: log.filter(isWrite).length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+      client.close();
+      await sandbox.close();
+    }
+
+    for (const concurrency of args.concurrencies) {
+      // A fresh account per run: the same start for each, and the worker gets a fresh client (pacing) for its URL.
+      const log: LoggedRequest[] = [];
+      const sandbox = await benchSandbox(args, users, log);
+      const migrationId = `throughput-c${concurrency}`;
+      try {
+        await startMigration(env, runtime.pool, server.client, {
+          migrationId,
+          source: { kind: 'folder', path: SAMPLE },
+          pipedriveBaseUrl: sandbox.url,
+          // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
+          options: parseMigrationOptions({ concurrency, sampleSize: 20, allowSmallSample: true, skipDelta: true }),
+        });
+        const { status } = await driveMigration(server.client, migrationId, { by: 'bench', includeAllPhi: true, minSampleAccuracy: 99 });
+        if (status.phase !== 'DONE') throw new Error(`ended in ${status.phase}${status.error ? `: ${status.error}` : ''}`);
+        const at = (phase: string) => Date.parse(status.phaseHistory.find((p) => p.phase === phase)?.at ?? '');
+        const [from, to] = [at('FULL'), at('VERIFY')];
+        if (!Number.isFinite(from) || !Number.isFinite(to)) throw new Error('no FULL → VERIFY in the phase history');
+        const inFull = log.filter((r) => r.at >= from && r.at <= to);
+        const ledger = await runtime.pool.query<{ n: string }>(
+          "SELECT count(*) AS n FROM id_map WHERE migration_id = $1 AND run_kind = 'full' AND state = 'created'",
+          [migrationId],
+        );
+        rows.push({
+          concurrency,
+          writes: inFull.filter(isWrite).length,
+          ledger: Number(ledger.rows[0]!.n),
+          seconds: (to - from) / 1000,
+          requests: inFull.length,
+          rateLimited: inFull.filter((r) => r.status === 429).length,
+        });
+      } catch (err) {
+        failures.push(`concurrency ${concurrency}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        await sandbox.close();
+      }
+    }
+  } finally {
+    runtime.worker.shutdown();
+    await running.catch(() => undefined);
+    await runtime.close();
+    await server.teardown();
+    await dropDatabase(dbUrl);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const seqRate = sequential.requests / sequential.seconds;
+  const pct = (rate: number) => `${((rate / ceiling) * 100).toFixed(0)}%`;
+  console.log(`ceiling: ${ceiling} writes/s (${ceiling * BURST_WINDOW_S} requests per ${BURST_WINDOW_S} s)`);
+  console.log(
+    `sequential baseline: ${sequential.requests} person creates in ${sequential.seconds.toFixed(1)} s = ${seqRate.toFixed(1)} writes/s, ${pct(seqRate)} of the ceiling\n`,
+  );
+  console.log('concurrency   FULL writes   ledger records   FULL s   writes/s   % ceiling   × sequential   all req/s   429s');
+  for (const r of rows) {
+    const rate = r.writes / r.seconds;
+    console.log(
+      `${`${r.concurrency}${r.concurrency === DEFAULT_CONCURRENCY ? ' (default)' : ''}`.padEnd(11)} ${String(r.writes).padStart(13)} ${String(r.ledger).padStart(16)}` +
+        ` ${r.seconds.toFixed(1).padStart(8)} ${rate.toFixed(1).padStart(10)} ${pct(rate).padStart(11)} ${(rate / seqRate).toFixed(2).padStart(13)}×` +
+        ` ${(r.requests / r.seconds).toFixed(1).padStart(11)} ${String(r.rateLimited).padStart(6)}`,
+    );
+  }
+  console.log(
+    `\nload average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  for (const f of failures) console.error(`FAILED ${f}`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+// Exit explicitly: the Temporal runtime's native threads may outlive the worker's shutdown.
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
