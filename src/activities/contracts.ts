@@ -27,6 +27,8 @@ export interface ProposedMap {
   mapPath: string;
   workbookPath?: string;
   fields: number;
+  /** The Data Quality Report's probable duplicate pairs, and how many this version merges (the Duplicates sheet). */
+  duplicates?: { pairs: number; merged: number };
 }
 
 export interface MapApproval {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type Pool } from 'pg';
-import { NO_MERGES, mergePlan, mergeStatement, storedMerges, type DuplicateMerges, type MergePlan } from '../mapping';
+import { mergePlan, mergeStatement, storedMerges, type DuplicateMerges, type MergePlan } from '../mapping';
 import { NO_PHI, defaultFieldMap, parseFieldMap, phiDecisionProblems, withSourceOptions, FieldMapError, type FieldMap, type PhiDecisions } from '../mapping';
 import { CONFIDENT, createMappingLlm, exportWorkbook, phiDecisionsForApproval, proposeForMigration, type ProposalRow } from '../review';
 import { ownerAssignmentsOf, ownersDocument, type OwnerAssignment } from '../review/owners';
@@ -94,9 +94,11 @@ export function createMappingActivities(deps: ActivityDeps) {
       let map: FieldMap;
       let proposal: ProposalRow[];
       let phi: PhiDecisions = NO_PHI;
-      // Owner assignments are decisions about the account's users, not the map: a fresh proposal keeps them.
+      // Owner assignments and duplicate merges are decisions about the account's users and the practice's patients,
+      // not the map: a fresh proposal (after a rejected sample, or of a map that no longer validates) keeps them.
       const carriedOwners = ownerAssignmentsOf(latest?.document);
-      let merges: DuplicateMerges = NO_MERGES;
+      const merges: DuplicateMerges = storedMerges(latest?.document);
+      const carried = { ...ownersDocument(carriedOwners), ...(merges.merge.length > 0 ? { duplicates: merges } : {}) };
       if (latest && latest.status === 'proposed' && !validates(latest.document.map)) {
         // A version that no longer validates (the map's schema moved on, or it was stored by hand) is left for the
         // record, and a fresh proposal is made from the last good map instead of failing the gate.
@@ -111,7 +113,7 @@ export function createMappingActivities(deps: ActivityDeps) {
           logger: deps.logger,
         });
         proposal = proposed.proposal;
-        version = await saveProposedMap(pool, migrationId, { map: proposed.map, ...ownersDocument(carriedOwners) });
+        version = await saveProposedMap(pool, migrationId, { map: proposed.map, ...carried });
         map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
       } else if (latest && latest.status === 'proposed') {
         // An edited (imported) or earlier proposal is still waiting for review: keep it (and its PHI decisions);
@@ -119,7 +121,6 @@ export function createMappingActivities(deps: ActivityDeps) {
         version = latest.version;
         map = parseFieldMap(latest.document.map);
         phi = phiDecisionsForApproval(latest.document, {});
-        merges = storedMerges(latest.document);
         ({ proposal } = await proposeForMigration(pool, migrationId, map));
       } else {
         const base = latest ? parseFieldMap(latest.document.map) : defaultFieldMap();
@@ -128,7 +129,7 @@ export function createMappingActivities(deps: ActivityDeps) {
           logger: deps.logger,
         });
         proposal = proposed.proposal;
-        version = await saveProposedMap(pool, migrationId, { map: proposed.map, ...ownersDocument(carriedOwners) });
+        version = await saveProposedMap(pool, migrationId, { map: proposed.map, ...carried });
         map = { ...proposed.map, version: Math.max(proposed.map.version, version) };
       }
       const mapPath = await writeJsonReport(settings, migrationId, `proposed-map-v${version}.json`, { version, map });
@@ -140,7 +141,14 @@ export function createMappingActivities(deps: ActivityDeps) {
         version,
         unsure: proposal.filter((r) => r.confidence < CONFIDENT).length,
       });
-      return { version, mapPath, workbookPath: xlsxPath, fields: map.rules.length };
+      const pairs = duplicates?.pairs.length ?? 0;
+      return {
+        version,
+        mapPath,
+        workbookPath: xlsxPath,
+        fields: map.rules.length,
+        ...(pairs > 0 ? { duplicates: { pairs, merged: merges.merge.length } } : {}),
+      };
     },
 
     /**

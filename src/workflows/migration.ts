@@ -224,6 +224,10 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     status.reports.proposedMap = proposal.mapPath;
     if (proposal.workbookPath) status.reports.mappingWorkbook = proposal.workbookPath;
     status.gateMessage = `proposed map v${proposal.version} (${proposal.fields} fields): review the workbook, then approve`;
+    if (proposal.duplicates) {
+      const { pairs, merged } = proposal.duplicates;
+      status.gateMessage += `; ${pairs} probable duplicate patient pair(s), ${merged} to merge: see Duplicates`;
+    }
     if (status.owners?.unmatchedCount) {
       status.gateMessage += `; ${status.owners.unmatchedCount} provider(s) have no Pipedrive user (${status.owners.recordsOnFallback} records to the fallback owner): see Owners`;
     }

@@ -5,7 +5,7 @@ import { createActivities } from '../../src/activities';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
 import { loadEnv } from '../../src/config';
 import { createLogger } from '../../src/logging';
-import { MERGED_IDS_FIELD, parseFieldMap } from '../../src/mapping';
+import { MERGED_IDS_FIELD, parseFieldMap, storedMerges } from '../../src/mapping';
 import { LOAD_ORDER } from '../../src/object-types/registry';
 import { reportedDuplicatePairs } from '../../src/review';
 import { activityDeps } from '../../src/runtime/worker';
@@ -164,6 +164,14 @@ describe('a merged duplicate pair', () => {
     expect(entries.get(`patient:${duplicate}`)?.state).toBe('skipped');
     const person = await api<{ phones: { value: string }[] }>(`v2/persons/${entries.get(`patient:${survivor}`)!.pipedriveId}`);
     expect(person.phones.map((p) => p.value)).toContain('+13125550199');
+  });
+
+  it('a fresh proposal (as after a rejected sample) keeps the merge, and tells the gate the pairs and merges', async () => {
+    const proposal = await run(acts.proposeMap, { migrationId });
+    expect(proposal.duplicates).toEqual({ pairs: (await reportedDuplicatePairs(db.pool, migrationId))!.length, merged: 1 });
+    const latest = (await latestFieldMap(db.pool, migrationId))!;
+    expect({ version: latest.version, status: latest.status }).toEqual({ version: proposal.version, status: 'proposed' });
+    expect(storedMerges(latest.document).merge).toEqual([{ survivor, duplicate }]);
   });
 
   it('rolls back cleanly: the survivor is deleted once and the account is back to its fingerprint', async () => {

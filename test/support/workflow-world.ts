@@ -73,6 +73,8 @@ export interface FakeMigrationOptions {
   deltaPolls?: Record<string, number>[];
   /** What matching providers to users finds before MAPPING_REVIEW (default: every provider matched). */
   owners?: OwnersSummary;
+  /** The proposal's probable duplicate pairs and merges (default: none reported). */
+  duplicates?: { pairs: number; merged: number };
 }
 
 export interface FakeMigration {
@@ -137,7 +139,7 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     },
     async proposeMap(a) {
       await record('proposeMap', a);
-      return { version: 1, mapPath: 'reports/proposed-map.json', fields: 12 };
+      return { version: 1, mapPath: 'reports/proposed-map.json', fields: 12, ...(options.duplicates ? { duplicates: options.duplicates } : {}) };
     },
     async approveMap(a) {
       await record('approveMap', a);

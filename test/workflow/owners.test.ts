@@ -29,8 +29,8 @@ describe('owners at MAPPING_REVIEW', () => {
     await world?.close();
   });
 
-  it('shows the providers without a user and the records each would own before the approval', async () => {
-    const fake = fakeMigration({ owners: UNMATCHED });
+  it('shows the providers without a user and the records each would own, and the duplicate pairs, before the approval', async () => {
+    const fake = fakeMigration({ owners: UNMATCHED, duplicates: { pairs: 3, merged: 1 } });
     await world.startWorker(fake.activities);
     const migrationId = uniqueId('owners-gate');
     const handle = await startMigrationWorkflow(world, migrationId);
@@ -38,6 +38,7 @@ describe('owners at MAPPING_REVIEW', () => {
     const status = await atGate(world, migrationId, 'MAPPING_REVIEW');
     expect(status.owners).toEqual(UNMATCHED);
     expect(status.gateMessage).toMatch(/2 provider\(s\) have no Pipedrive user \(140 records to the fallback owner\): see Owners/u);
+    expect(status.gateMessage).toMatch(/3 probable duplicate patient pair\(s\), 1 to merge: see Duplicates/u);
     // Matched before the proposal (whose workbook lists them) and long before SCHEMA, with nothing approved yet.
     const order = fake.calls.map((c) => c.name);
     expect(order.indexOf('matchOwners')).toBeGreaterThan(order.indexOf('auditSource'));
