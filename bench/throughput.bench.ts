@@ -5,7 +5,7 @@
  * requests per 2 s, halved) and a naive sequential loop of creates with a client configured like the product's.
  * Prints; asserts nothing; exits non-zero only when something failed (a migration not reaching DONE is a failure).
  *
- *   npx tsx bench/throughput.bench.ts [--concurrency 2 8] [--latency-ms 150] [--plan premium]
+ *   npx tsx bench/throughput.bench.ts [--concurrency auto 2 8] [--latency-ms 150] [--plan premium]
  *
  * Writes are counted by the sandbox: POST/PUT/PATCH/DELETE requests it answered 2xx between the FULL and VERIFY
  * timestamps of the migration's phase history (what the burst limit meters; a bulk request is one write). The ledger's
@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startSandbox, type RequestLogEntry, type RunningSandbox, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
@@ -24,6 +25,7 @@ import { driveMigration } from '../src/cli/drive';
 import { assertTemporalCli } from '../src/devserver/dev-server';
 import { createLogger } from '../src/logging';
 import { PipedriveClient } from '../src/pipedrive/client';
+import { migrationWorkflowId } from '../src/runtime/temporal';
 import { createWorkerRuntime } from '../src/runtime/worker';
 import { dropDatabase } from '../src/store/db';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
@@ -33,10 +35,11 @@ const BURST_WINDOW_S = 2;
 /** The product's default seats; the sandbox gets the same so both agree on the daily budget. */
 const SEATS = 5;
 const SEQUENTIAL_REQUESTS = 200;
-const DEFAULT_CONCURRENCY = parseMigrationOptions({}).concurrency;
+/** `auto`: the migration options leave concurrency open and the run plan derives it (the product's default). */
+type Concurrency = number | 'auto';
 
 interface Args {
-  concurrencies: number[];
+  concurrencies: Concurrency[];
   latencyMs: number;
   plan: SandboxPlan;
 }
@@ -46,16 +49,20 @@ function parseArgs(argv: readonly string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--concurrency') {
-      while (i + 1 < argv.length && /^\d+$/u.test(argv[i + 1]!)) args.concurrencies.push(Number(argv[++i]));
+      while (i + 1 < argv.length && /^(\d+|auto)$/u.test(argv[i + 1]!)) {
+        const value = argv[++i]!;
+        args.concurrencies.push(value === 'auto' ? 'auto' : Number(value));
+      }
     } else if (arg === '--latency-ms') args.latencyMs = Number(argv[++i]);
     else if (arg === '--plan') {
       const plan = argv[++i] as SandboxPlan;
       if (!PIPEDRIVE_PLANS.includes(plan)) throw new Error(`--plan: one of ${PIPEDRIVE_PLANS.join(', ')}`);
       args.plan = plan;
-    } else throw new Error(`unknown argument ${arg}: npx tsx bench/throughput.bench.ts [--concurrency N ...] [--latency-ms 150] [--plan premium]`);
+    } else throw new Error(`unknown argument ${arg}: npx tsx bench/throughput.bench.ts [--concurrency auto|N ...] [--latency-ms 150] [--plan premium]`);
   }
   if (!Number.isInteger(args.latencyMs) || args.latencyMs < 0) throw new Error('--latency-ms: a whole number of milliseconds');
-  if (args.concurrencies.length === 0) args.concurrencies = [...new Set([DEFAULT_CONCURRENCY, 8])];
+  // The default (derived), the old fixed default 2, and 8.
+  if (args.concurrencies.length === 0) args.concurrencies = ['auto', 2, 8];
   return args;
 }
 
@@ -79,7 +86,9 @@ async function benchSandbox(args: Args, users: { name: string; email: string }[]
 const isWrite = (r: LoggedRequest): boolean => r.method !== 'GET' && typeof r.status === 'number' && r.status < 300;
 
 interface Row {
-  concurrency: number;
+  concurrency: Concurrency;
+  /** What the load children ran with (the derived value under auto). */
+  effective?: number;
   writes: number;
   ledger: number;
   seconds: number;
@@ -120,7 +129,7 @@ async function main(): Promise<number> {
   try {
     console.log(
       `Demo practice, FULL phase: ${args.plan} plan, ${args.latencyMs} ms per request, worker activity slots ` +
-        `${env.WORKER_MAX_CONCURRENT_ACTIVITIES}, concurrency ${args.concurrencies.join(', ')} (default ${DEFAULT_CONCURRENCY}); load ${os.loadavg()[0]!.toFixed(2)}\n`,
+        `${env.WORKER_MAX_CONCURRENT_ACTIVITIES}, concurrency ${args.concurrencies.join(', ')} (default auto: derived from the plan's rate and the observed latency); load ${os.loadavg()[0]!.toFixed(2)}\n`,
     );
 
     // Baseline: one create at a time with a client paced like the product's, on a fresh sandbox with the same settings.
@@ -147,7 +156,7 @@ async function main(): Promise<number> {
           source: { kind: 'folder', path: SAMPLE },
           pipedriveBaseUrl: sandbox.url,
           // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
-          options: parseMigrationOptions({ concurrency, sampleSize: 20, allowSmallSample: true, skipDelta: true }),
+          options: parseMigrationOptions({ ...(concurrency === 'auto' ? {} : { concurrency }), sampleSize: 20, allowSmallSample: true, skipDelta: true }),
         });
         const { status } = await driveMigration(server.client, migrationId, { by: 'bench', includeAllPhi: true, minSampleAccuracy: 99 });
         if (status.phase !== 'DONE') throw new Error(`ended in ${status.phase}${status.error ? `: ${status.error}` : ''}`);
@@ -161,6 +170,7 @@ async function main(): Promise<number> {
         );
         rows.push({
           concurrency,
+          effective: await childConcurrency(server.client, migrationId),
           writes: inFull.filter(isWrite).length,
           ledger: Number(ledger.rows[0]!.n),
           seconds: (to - from) / 1000,
@@ -192,7 +202,7 @@ async function main(): Promise<number> {
   for (const r of rows) {
     const rate = r.writes / r.seconds;
     console.log(
-      `${`${r.concurrency}${r.concurrency === DEFAULT_CONCURRENCY ? ' (default)' : ''}`.padEnd(11)} ${String(r.writes).padStart(13)} ${String(r.ledger).padStart(16)}` +
+      `${(r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : String(r.concurrency)).padEnd(11)} ${String(r.writes).padStart(13)} ${String(r.ledger).padStart(16)}` +
         ` ${r.seconds.toFixed(1).padStart(8)} ${rate.toFixed(1).padStart(10)} ${pct(rate).padStart(11)} ${(rate / seqRate).toFixed(2).padStart(13)}×` +
         ` ${(r.requests / r.seconds).toFixed(1).padStart(11)} ${String(r.rateLimited).padStart(6)}`,
     );
@@ -215,3 +225,10 @@ main().then(
     process.exit(1);
   },
 );
+
+/** The concurrency the full run's person load was started with (its workflow input), as the migration resolved it. */
+async function childConcurrency(client: Client, migrationId: string): Promise<number | undefined> {
+  const history = await client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-full-load-person`).fetchHistory();
+  const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { concurrency?: number }).concurrency : undefined;
+}

@@ -113,8 +113,11 @@ export const MIN_SAMPLE_SIZE = 200;
 export const MigrationOptionsSchema = z
   .object({
     batchSize: z.number().int().min(1).max(500).default(50),
-    /** Batch activities of one object type in flight at once. */
-    concurrency: z.number().int().min(1).max(16).default(2),
+    /**
+     * Batch activities of one object type in flight at once. Unset: derived when the run is planned from the account's
+     * request rate and the round trip the worker sees (src/engine/concurrency.ts), so ops need not tune it.
+     */
+    concurrency: z.number().int().min(1).max(16).optional(),
     /**
      * Records in the sample run: 200–500 (a cross-section big enough to show every rule at work). A practice with
      * fewer records than the target is sampled whole. Below 200 only with `allowSmallSample` (tiny rehearsals, tests).

@@ -22,6 +22,15 @@ export interface AuditSummary {
   counts: Record<string, number>;
 }
 
+/** A run's plan: its object types in dependency order, in waves that load at the same time, and the derived concurrency. */
+export interface RunPlan {
+  objectTypes: string[];
+  /** Older workers returned none: one type at a time. */
+  waves?: string[][];
+  /** Batches per object type in flight when the migration's options leave it open. Older workers returned none. */
+  concurrency?: number;
+}
+
 export interface ProposedMap {
   version: number;
   mapPath: string;

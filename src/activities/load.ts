@@ -22,8 +22,9 @@ import { getRun, type MigrationRun } from '../store/runs';
 import { countWorkItems, nextBatchRanges, planWorkItems, workItemsInRange } from '../store/work';
 import { withSharedWriteLock } from '../store/write-lock';
 import { withLiveHeartbeat } from './heartbeat';
+import { derivedConcurrency } from '../engine/concurrency';
 import { fetchBundles, filterSql, keyPrefix } from './bundles';
-import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlanWorkInput } from './contracts';
+import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlanWorkInput, RunPlan } from './contracts';
 import { createAccountGuard } from './account';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
@@ -158,12 +159,18 @@ export function createLoadActivities(deps: ActivityDeps) {
   const accounts = createAccountGuard(deps);
 
   return {
-    /** The object types of this run, in dependency order, and in waves of types that load at the same time. */
-    async planRun({ objectTypes }: { migrationId: string; objectTypes?: string[] }): Promise<{ objectTypes: string[]; waves: string[][] }> {
+    /**
+     * The object types of this run, in dependency order and in waves of types that load at the same time, and the
+     * batches per object type to keep in flight when ops did not set it: from the account's request rate and the
+     * round trip this worker has seen (engine/concurrency.ts).
+     */
+    async planRun({ migrationId, objectTypes }: { migrationId: string; objectTypes?: string[] }): Promise<RunPlan> {
       const wanted = objectTypes?.length ? new Set(objectTypes) : undefined;
       for (const t of wanted ?? []) if (!isDataObjectType(t)) throw permanent(`unknown object type "${t}" in objectTypes`);
       const inRun = LOAD_ORDER.filter((t) => !wanted || wanted.has(t));
-      return { objectTypes: inRun, waves: loadWaves(inRun) };
+      const run = await getRun(pool, migrationId);
+      const concurrency = derivedConcurrency(deps.pipedriveFor(run.pipedriveBaseUrl).pacing());
+      return { objectTypes: inRun, waves: loadWaves(inRun), concurrency };
     },
 
     /**

@@ -163,7 +163,7 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
     migrationId: options.migrationId,
     source: { kind: 'folder', path: options.extract },
     pipedriveBaseUrl: sandbox.url,
-    options: parseMigrationOptions({ sampleSize: 250, batchSize: 50, concurrency: 2, deltaWindowSeconds: 60, deltaPollSeconds: 5 }),
+    options: parseMigrationOptions({ sampleSize: 250, batchSize: 50, deltaWindowSeconds: 60, deltaPollSeconds: 5 }),
   });
   say(
     `${started.alreadyRunning ? 'Resuming' : 'Started'} migration "${started.migrationId}" of ${started.practiceName} ` +

@@ -31,7 +31,7 @@ export function registerStartCommand(cli: Command, { withStore }: { withStore: W
     .option('--allow-small-sample', 'accept a --sample-size below 200 (tiny rehearsals and tests only)')
     .option('--threshold <pct>', 'sample accuracy needed to approve without an override', (v) => Number(v))
     .option('--batch-size <n>', 'records per batch activity', (v) => Number(v))
-    .option('--concurrency <n>', 'batch activities in flight per object type', (v) => Number(v))
+    .option('--concurrency <n>', "batch activities in flight per object type (default: derived from the plan's rate and the latency seen)", (v) => Number(v))
     .option('--delta-window <seconds>', 'length of the delta pick-up window', (v) => Number(v))
     .option('--delta-poll <seconds>', 'how often the delta window polls the source', (v) => Number(v))
     .option('--skip-delta', 'finish after verification, without a delta window')

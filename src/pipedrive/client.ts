@@ -454,6 +454,11 @@ export class PipedriveClient {
     return this.transport.usage();
   }
 
+  /** The account's request rate and the round trip observed so far (sizing the batches in flight). */
+  pacing(): { requestsPerSecond: number; latencyMs?: number } {
+    return this.transport.pacing();
+  }
+
   /** Releases the keep-alive sockets this client opened. */
   close(): void {
     this.transport.close();

@@ -191,6 +191,8 @@ export class PipedriveTransport {
   private readonly onRequest?: (event: RequestEvent) => void;
   private circuit?: OpenCircuit;
   private readonly budget: DailyBudgetTracker;
+  /** Answered requests' round trips, smoothed (exponentially weighted): what pacing a batch can expect. */
+  private latencyMs?: number;
   /** Callers waiting for a budget probe to come back. */
   private budgetWaiters: (() => void)[] = [];
   private readonly counters: Omit<ClientUsage, 'budget'> = {
@@ -278,6 +280,7 @@ export class PipedriveTransport {
       const { status, headers, text } = result;
       this.observeHeaders(headers, search);
       if (status >= 200 && status < 300) {
+        this.latencyMs = this.latencyMs === undefined ? durationMs : 0.8 * this.latencyMs + 0.2 * durationMs;
         this.record(spec, endpoint, status, tokens, durationMs, attempt);
         return { status, body: parseSuccessBody(text, spec.method, endpoint, status) };
       }
@@ -318,6 +321,12 @@ export class PipedriveTransport {
   /** Frees the keep-alive sockets of the agents this client created (not the caller's). */
   close(): void {
     for (const agent of this.ownAgents) agent.destroy();
+  }
+
+  /** What the account allows (requests per second, from the burst limit) and the round trip it has taken so far. */
+  pacing(): { requestsPerSecond: number; latencyMs?: number } {
+    const requestsPerSecond = (this.limiter.state().limit * 1000) / this.windowMs;
+    return this.latencyMs === undefined ? { requestsPerSecond } : { requestsPerSecond, latencyMs: Math.round(this.latencyMs) };
   }
 
   /** Pacing state, for diagnostics. */

@@ -15,6 +15,7 @@ import {
   patched,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { RunPlan } from '../activities/contracts';
 import type { MigrationOptions } from '../config';
 import { shortActivity, sourceActivity } from './activity-options';
 import { withDailyBudget } from './budget';
@@ -53,11 +54,8 @@ const OWNERS_AT_REVIEW = 'owners-matched-at-mapping-review';
 /** Histories from before this change loaded and verified one object type at a time. */
 const LOAD_WAVES = 'object-types-load-in-waves';
 
-/** What planRun returns: the run's object types in dependency order, and (newer workers) in waves. */
-interface RunPlan {
-  objectTypes: string[];
-  waves?: string[][];
-}
+/** Batches per object type in flight when neither the options nor the plan say (histories from before the plan did). */
+const FALLBACK_CONCURRENCY = 2;
 
 /**
  * One migration, from extract to cutover (or rollback). Orchestration only: every read and write happens in
@@ -132,10 +130,10 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   };
 
   /** One object type's load (or verify) child, its counts added to the search attributes as it ends. */
-  const runObject = async (runKind: RunKind, mode: 'load' | 'verify', objectType: string): Promise<LoadObjectResult> => {
+  const runObject = async (runKind: RunKind, mode: 'load' | 'verify', objectType: string, concurrency: number): Promise<LoadObjectResult> => {
     const result = await executeChild(loadObjectWorkflow, {
       workflowId: `${workflowInfo().workflowId}-${runKind}-${mode}-${objectType}`,
-      args: [{ migrationId, objectType, runKind, mode, batchSize: options.batchSize, concurrency: options.concurrency, reportPauses: true }],
+      args: [{ migrationId, objectType, runKind, mode, batchSize: options.batchSize, concurrency, reportPauses: true }],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       staticSummary: `${objectType} ${mode} (${runKind})`,
     });
@@ -151,6 +149,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     return result;
   };
 
+  /** The options' concurrency when ops set it, else the plan's (derived from the account's rate and latency). */
+  const concurrencyOf = (plan: RunPlan): number => options.concurrency ?? plan.concurrency ?? FALLBACK_CONCURRENCY;
+
   const reconcile = async () => {
     const counts = await short.reconcile({ migrationId });
     status.objects = counts.objects;
@@ -165,13 +166,14 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
    */
   const runObjects = async (runKind: RunKind, mode: 'load' | 'verify', plan: RunPlan) => {
     const results: LoadObjectResult[] = [];
+    const concurrency = concurrencyOf(plan);
     if (patched(LOAD_WAVES) && plan.waves) {
       const waves = mode === 'verify' ? [plan.objectTypes] : plan.waves;
       for (const wave of waves) {
         status.currentObject = `${wave.join(', ')} ${mode}`;
         status.running = { runKind, mode, objectTypes: wave };
         showDetails();
-        results.push(...(await Promise.all(wave.map((objectType) => runObject(runKind, mode, objectType)))));
+        results.push(...(await Promise.all(wave.map((objectType) => runObject(runKind, mode, objectType, concurrency)))));
         await reconcile();
       }
     } else {
@@ -179,7 +181,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         status.currentObject = `${objectType} ${mode}`;
         status.running = { runKind, mode, objectTypes: [objectType] };
         showDetails();
-        results.push(await runObject(runKind, mode, objectType));
+        results.push(await runObject(runKind, mode, objectType, concurrency));
         await reconcile();
       }
     }
@@ -392,7 +394,8 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   };
 
   /** DELTA: the pick-up window, a child on durable timers, until cutover or its end. */
-  const deltaWindow = async (objectTypes: string[]) => {
+  const deltaWindow = async (plan: RunPlan) => {
+    const objectTypes = plan.objectTypes;
     await setPhase('DELTA');
     const childId = `${workflowInfo().workflowId}-delta`;
     const forwardCutover = async () => {
@@ -408,7 +411,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
           windowSeconds: options.deltaWindowSeconds,
           pollSeconds: options.deltaPollSeconds,
           batchSize: options.batchSize,
-          concurrency: options.concurrency,
+          concurrency: concurrencyOf(plan),
         },
       ],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
@@ -462,7 +465,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         rollbackRequest = rollbackAsked;
         return;
       }
-      if (!options.skipDelta) await deltaWindow(sample.plan.objectTypes);
+      if (!options.skipDelta) await deltaWindow(sample.plan);
       break;
     }
     await finish();
