@@ -77,6 +77,8 @@ export interface NextBatchesInput extends PlanWorkInput {
   afterSeq: number;
   batchSize: number;
   maxBatches: number;
+  /** Split the last rows over the window (loads; verification reads 100 ids a request, so it keeps whole batches). */
+  splitTail?: boolean;
 }
 
 export interface BatchInput extends PlanWorkInput, BatchRange {

@@ -3,9 +3,17 @@ import { CompiledQuery, sql } from 'kysely';
 import { storeDb } from './db';
 
 /** The run's work items for one object type, as seq ranges of at most `batchSize` items each. */
+/** The smallest batch a type's last rows are split into: below it, a batch's fixed cost outweighs running side by side. */
+export const MIN_SPLIT_BATCH = 10;
+
+/**
+ * The next ranges of work items, up to `maxBatches` of `batchSize`. With `splitTail`, when fewer rows are left than a
+ * whole window (a small object type, or a big one's end), they are split evenly over the window, down to
+ * MIN_SPLIT_BATCH each, so they load side by side instead of in one batch.
+ */
 export async function nextBatchRanges(
   pool: Pool,
-  q: { migrationId: string; runKind: string; objectType: string; afterSeq: number; batchSize: number; maxBatches: number },
+  q: { migrationId: string; runKind: string; objectType: string; afterSeq: number; batchSize: number; maxBatches: number; splitTail?: boolean },
 ): Promise<{ fromSeq: number; toSeq: number }[]> {
   const rows = await storeDb(pool)
     .selectFrom('work_items')
@@ -17,10 +25,12 @@ export async function nextBatchRanges(
     .orderBy('seq')
     .limit(q.batchSize * q.maxBatches)
     .execute();
+  const tail = q.splitTail === true && rows.length < q.batchSize * q.maxBatches;
+  const size = tail ? Math.min(q.batchSize, Math.max(MIN_SPLIT_BATCH, Math.ceil(rows.length / q.maxBatches))) : q.batchSize;
   const ranges: { fromSeq: number; toSeq: number }[] = [];
   let from = q.afterSeq;
-  for (let i = 0; i < rows.length; i += q.batchSize) {
-    const last = rows[Math.min(i + q.batchSize, rows.length) - 1]!;
+  for (let i = 0; i < rows.length; i += size) {
+    const last = rows[Math.min(i + size, rows.length) - 1]!;
     ranges.push({ fromSeq: from, toSeq: Number(last.seq) });
     from = Number(last.seq);
   }

@@ -127,7 +127,15 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
     showDetails();
   };
   const nextRanges = (after: number): Promise<BatchRange[]> =>
-    short.nextBatches({ migrationId, objectType, runKind, afterSeq: after, batchSize: input.batchSize, maxBatches: input.concurrency });
+    short.nextBatches({
+      migrationId,
+      objectType,
+      runKind,
+      afterSeq: after,
+      batchSize: input.batchSize,
+      maxBatches: input.concurrency,
+      ...(mode === 'load' ? { splitTail: true } : {}),
+    });
   const continueFrom = async (after: number): Promise<never> => {
     await condition(allHandlersFinished);
     return continueAsNew<typeof loadObjectWorkflow>({

@@ -1,0 +1,41 @@
+import { storeDb } from '../../src/store/db';
+import { MIN_SPLIT_BATCH, nextBatchRanges } from '../../src/store/work';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+
+/** Issue 14.3: a small object type (or a big one's end) loads in several batches side by side, not in one. */
+describe('the next batch ranges of a load', () => {
+  let db: TestDatabase;
+  const sizes = (ranges: { fromSeq: number; toSeq: number }[]) => ranges.map((r) => r.toSeq - r.fromSeq);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.pool.query(`INSERT INTO migration_runs (migration_id, source, pipedrive_base_url) VALUES ('w', '{}', 'http://sandbox')`);
+    const rows = (objectType: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ migration_id: 'w', run_kind: 'full', object_type: objectType, source_key: `${objectType}:${i}` }));
+    await storeDb(db.pool).insertInto('work_items').values(rows('organization', 50)).execute();
+    await storeDb(db.pool).insertInto('work_items').values(rows('person', 520)).execute();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const ranges = (objectType: string, afterSeq: number, splitTail: boolean) =>
+    nextBatchRanges(db.pool, { migrationId: 'w', runKind: 'full', objectType, afterSeq, batchSize: 50, maxBatches: 9, splitTail });
+
+  it('splits a type smaller than a window over the window, down to the smallest batch', async () => {
+    const start = Number((await db.pool.query<{ s: string }>(`SELECT min(seq) - 1 AS s FROM work_items WHERE object_type = 'organization'`)).rows[0]!.s);
+    expect(sizes(await ranges('organization', start, false))).toEqual([50]);
+    expect(sizes(await ranges('organization', start, true))).toEqual(Array(50 / MIN_SPLIT_BATCH).fill(MIN_SPLIT_BATCH));
+  });
+
+  it('keeps whole batches while a window is full, then splits what is left', async () => {
+    // Ranges start after a sequence number; persons' come after the organizations'.
+    const start = Number((await db.pool.query<{ s: string }>(`SELECT min(seq) - 1 AS s FROM work_items WHERE object_type = 'person'`)).rows[0]!.s);
+    const first = await ranges('person', start, true);
+    expect(sizes(first)).toEqual(Array(9).fill(50));
+    // 520 − 450 = 70 left: 9 batches of 8 would be below the smallest, so 7 of 10.
+    const rest = await ranges('person', first.at(-1)!.toSeq, true);
+    expect(sizes(rest)).toEqual(Array(7).fill(10));
+    expect(rest[0]!.fromSeq).toBe(first.at(-1)!.toSeq);
+  });
+});
