@@ -13,8 +13,7 @@ import { latestFieldMap, saveProposedMap } from '../../src/store/field-maps';
 import { Ledger } from '../../src/store/ledger';
 import { registerRun } from '../../src/store/runs';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import type { VerifyBatchResult } from '../../src/activities/contracts';
-import { activityRunner, loadAllBatches } from '../support/activities';
+import { activityRunner, loadAllBatches, verifyAllBatches } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { dentrixTimestamp, editExtract, readCsvTable } from '../support/extract-edit';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
@@ -40,19 +39,7 @@ describe('a merged duplicate pair', () => {
   let before: string;
   let extract: string;
 
-  const verifyAll = async (objectType: string): Promise<VerifyBatchResult> => {
-    const total: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
-    let afterSeq = 0;
-    for (;;) {
-      const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 200, maxBatches: 50 });
-      if (ranges.length === 0) return total;
-      for (const range of ranges) {
-        const r = await run(acts.verifyBatch, { migrationId, objectType, runKind: 'full', ...range, batchNumber: 1 });
-        for (const k of Object.keys(total) as (keyof VerifyBatchResult)[]) total[k] += r[k];
-        afterSeq = range.toSeq;
-      }
-    }
-  };
+  const verifyAll = (objectType: string) => verifyAllBatches(acts, migrationId, objectType);
   const api = async <T>(route: string): Promise<T> => {
     const response = await fetch(`${sandbox.url}/api/${route}${route.includes('?') ? '&' : '?'}api_token=sandbox-token`);
     expect(response.status).toBe(200);

@@ -10,8 +10,7 @@ import { storeDb } from '../../src/store/db';
 import { Ledger } from '../../src/store/ledger';
 import { storeProgress } from '../../src/cli/commands';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import type { VerifyBatchResult } from '../../src/activities/contracts';
-import { activityRunner, loadAllBatches, prepareMigration } from '../support/activities';
+import { activityRunner, loadAllBatches, verifyAllBatches, prepareMigration } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 
@@ -31,20 +30,7 @@ describe('records of the id map gone from Pipedrive', () => {
   const run = activityRunner();
   const migrationId = 'gone-records';
 
-  /** Verifies one object type of the full run batch by batch, as its verify workflow would. */
-  const verifyAll = async (objectType: string): Promise<VerifyBatchResult> => {
-    const total: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
-    let afterSeq = 0;
-    for (;;) {
-      const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 200, maxBatches: 50 });
-      if (ranges.length === 0) return total;
-      for (const range of ranges) {
-        const r = await run(acts.verifyBatch, { migrationId, objectType, runKind: 'full', ...range, batchNumber: 1 });
-        for (const k of Object.keys(total) as (keyof VerifyBatchResult)[]) total[k] += r[k];
-        afterSeq = range.toSeq;
-      }
-    }
-  };
+  const verifyAll = (objectType: string) => verifyAllBatches(acts, migrationId, objectType);
   const missingRecords = async (objectType: string) =>
     (
       await storeDb(db.pool)

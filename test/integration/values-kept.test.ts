@@ -9,8 +9,7 @@ import { activityDeps } from '../../src/runtime/worker';
 import { storeDb } from '../../src/store/db';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
-import type { VerifyBatchResult } from '../../src/activities/contracts';
-import { activityRunner, loadAllBatches, prepareMigration } from '../support/activities';
+import { activityRunner, loadAllBatches, verifyAllBatches, prepareMigration } from '../support/activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { readCsvTable, writeCsvTable } from '../support/extract-edit';
 import { generatedPractice, sandboxFor } from '../support/practice';
@@ -35,19 +34,7 @@ describe('values a transform refuses or shortens', () => {
   const longNote = Array.from({ length: 7_000 }, (_, i) => `line ${i}.`).join(' ');
   const ids: Record<'email' | 'phone' | 'name' | 'note' | 'date', string> = { email: '', phone: '', name: '', note: '', date: '' };
 
-  const verifyAll = async (objectType: string): Promise<VerifyBatchResult> => {
-    const total: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
-    let afterSeq = 0;
-    for (;;) {
-      const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 200, maxBatches: 50 });
-      if (ranges.length === 0) return total;
-      for (const range of ranges) {
-        const r = await run(acts.verifyBatch, { migrationId, objectType, runKind: 'full', ...range, batchNumber: 1 });
-        for (const k of Object.keys(total) as (keyof VerifyBatchResult)[]) total[k] += r[k];
-        afterSeq = range.toSeq;
-      }
-    }
-  };
+  const verifyAll = (objectType: string) => verifyAllBatches(acts, migrationId, objectType);
   const person = async (patientId: string): Promise<Record<string, unknown>> => {
     const row = await storeDb(db.pool)
       .selectFrom('id_map')

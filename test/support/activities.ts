@@ -2,6 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { type Pool } from 'pg';
 import { type createActivities } from '../../src/activities';
 import { registerRun } from '../../src/store/runs';
+import type { VerifyBatchResult } from '../../src/activities/contracts';
 import type { BatchCounts } from '../../src/workflows/messages';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -50,6 +51,22 @@ export async function loadAllBatches(
           if (attempt >= attempts) throw err;
         }
       }
+      afterSeq = range.toSeq;
+    }
+  }
+}
+
+/** Verifies one object type of the full run batch by batch, as its verify workflow would; the batches' totals. */
+export async function verifyAllBatches(acts: Activities, migrationId: string, objectType: string): Promise<VerifyBatchResult> {
+  const run = activityRunner();
+  const total: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
+  let afterSeq = 0;
+  for (;;) {
+    const ranges = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq, batchSize: 200, maxBatches: 50 });
+    if (ranges.length === 0) return total;
+    for (const range of ranges) {
+      const r = await run(acts.verifyBatch, { migrationId, objectType, runKind: 'full', ...range, batchNumber: 1 });
+      for (const k of Object.keys(total) as (keyof VerifyBatchResult)[]) total[k] += r[k];
       afterSeq = range.toSeq;
     }
   }
