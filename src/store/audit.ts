@@ -1,5 +1,5 @@
 import { type Pool, type PoolClient } from 'pg';
-import { type Selectable } from 'kysely';
+import { type Insertable, type Selectable } from 'kysely';
 import { storeDb, storeDbFor } from './db';
 import type { AuditLog } from './generated/db';
 
@@ -23,27 +23,29 @@ export interface AuditEntry {
   note?: string | null;
 }
 
+/** The audit_log row of an entry (the table's own id and time are the database's). */
+export function auditRowValues(e: AuditEntry): Insertable<AuditLog> {
+  return {
+    migration_id: e.migrationId,
+    action: e.action,
+    object_type: e.objectType,
+    source_key: e.sourceKey ?? null,
+    pipedrive_id: e.pipedriveId == null ? null : String(e.pipedriveId),
+    method: e.method,
+    endpoint: e.endpoint,
+    status: e.status ?? null,
+    tokens: e.tokens ?? 0,
+    workflow_id: e.workflowId ?? null,
+    run_id: e.runId ?? null,
+    activity_id: e.activityId ?? null,
+    attempt: e.attempt ?? null,
+    note: e.note ?? null,
+  };
+}
+
 /** Appends to the audit log: every write to Pipedrive, before the activity that made it completes. */
 export async function appendAudit(db: Pool | PoolClient, e: AuditEntry): Promise<void> {
-  await storeDbFor(db)
-    .insertInto('audit_log')
-    .values({
-      migration_id: e.migrationId,
-      action: e.action,
-      object_type: e.objectType,
-      source_key: e.sourceKey ?? null,
-      pipedrive_id: e.pipedriveId == null ? null : String(e.pipedriveId),
-      method: e.method,
-      endpoint: e.endpoint,
-      status: e.status ?? null,
-      tokens: e.tokens ?? 0,
-      workflow_id: e.workflowId ?? null,
-      run_id: e.runId ?? null,
-      activity_id: e.activityId ?? null,
-      attempt: e.attempt ?? null,
-      note: e.note ?? null,
-    })
-    .execute();
+  await storeDbFor(db).insertInto('audit_log').values(auditRowValues(e)).execute();
 }
 
 /** An audit_log row as stored (every column, in table order), its action narrowed to the ones the CHECK allows. */

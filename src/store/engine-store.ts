@@ -2,7 +2,7 @@ import { type Pool } from 'pg';
 import type { AuditLog, AuditRecord, Ledger as LedgerPort } from '../engine/ports';
 import { appendAudit } from './audit';
 import { sql } from 'kysely';
-import { inTransaction, storeDb } from './db';
+import { storeDb } from './db';
 import { Ledger } from './ledger';
 
 /** Who wrote an audit row: the workflow and activity attempt (ids only). */
@@ -27,13 +27,8 @@ export function pgLedger(pool: Pool, migrationId: string, context: AuditContext)
   return {
     getMany: (objectType, keys) => ledger.getMany(migrationId, objectType, keys),
     claim: (e) => ledger.markPending(migrationId, e),
-    async recordCreated(e, audit?: AuditRecord) {
-      if (!audit) return ledger.markCreated(migrationId, e);
-      await inTransaction(pool, async (tx) => {
-        await new Ledger(tx).markCreated(migrationId, e);
-        await appendAudit(tx, { migrationId, ...audit, ...context });
-      });
-    },
+    recordCreated: (e, audit?: AuditRecord) =>
+      audit ? ledger.markCreatedWithAudit(migrationId, e, { migrationId, ...audit, ...context }) : ledger.markCreated(migrationId, e),
     recordOutcome: (e) => ledger.markOutcome(migrationId, e),
     markGone: (e) => ledger.markGone(migrationId, e),
     setContentHash: (objectType, sourceKey, hash) => ledger.setContentHash(migrationId, objectType, sourceKey, hash),
