@@ -77,6 +77,3 @@ function dedupe(rows: Row[], table: DentrixTable): Row[] {
     return true;
   });
 }
-
-/** The driver's row filters over staged JSON now live in the store (src/store/staged-filters.ts); load.ts still imports them from here. */
-export { filterSql } from '../store/staged-filters';

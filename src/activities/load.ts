@@ -23,7 +23,7 @@ import { countWorkItems, nextBatchRanges, planWorkItems, workItemsInRange } from
 import { withSharedWriteLock } from '../store/write-lock';
 import { withLiveHeartbeat } from './heartbeat';
 import { derivedConcurrency } from '../engine/concurrency';
-import { fetchBundles, filterSql, keyPrefix } from './bundles';
+import { fetchBundles, keyPrefix } from './bundles';
 import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlanWorkInput, RunPlan } from './contracts';
 import { createAccountGuard } from './account';
 import { type ActivityDeps } from './deps';
@@ -186,11 +186,9 @@ export function createLoadActivities(deps: ActivityDeps) {
             migrationId,
             runKind,
             objectType,
-            table: plan.table,
-            keyColumn: plan.keyColumn,
+            plan,
             keyPrefix: keyPrefix(plan),
             memberTable: plan.kind === 'household' ? 'household' : plan.table,
-            filterSql: filterSql(plan),
           });
         }
       }

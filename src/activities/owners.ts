@@ -14,7 +14,6 @@ import {
 import { latestFieldMap } from '../store/field-maps';
 import { countRowsByColumn } from '../store/owner-counts';
 import { stagedData } from '../store/staged-rows';
-import { filterSql } from '../store/staged-filters';
 import { getRun } from '../store/runs';
 import type { MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
@@ -52,7 +51,7 @@ export async function collectOwners(
   const records = new Map<string, number>();
   let recordsWithoutProvider = 0;
   for (const source of ownerRuleSources(q.map)) {
-    const counts = await countRowsByColumn(pool, { migrationId, table: source.plan.table, column: source.column, filterSql: filterSql(source.plan) });
+    const counts = await countRowsByColumn(pool, { migrationId, plan: source.plan, column: source.column });
     for (const { value, n } of counts) {
       if (value !== null && known.has(value)) records.set(value, (records.get(value) ?? 0) + n);
       else recordsWithoutProvider += n;

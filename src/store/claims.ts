@@ -1,6 +1,6 @@
 import { type Pool } from 'pg';
-import { sql } from 'kysely';
 import { storeDb } from './db';
+import { dataText } from './staged-rows';
 
 /** Ledger entries whose insurance claim is still in flight: they must clear in Dentrix before cutover. */
 export const IN_FLIGHT_CLAIM_STATUSES = ['sent', 'pending'] as const;
@@ -14,11 +14,16 @@ export interface InFlightClaims {
 
 /** The in-flight claims among the staged ledger rows (as of the last read of the source). */
 export async function inFlightClaims(pool: Pool, migrationId: string): Promise<InFlightClaims> {
-  // The columns are inside the staged row's jsonb `data`: a reporting query, in SQL.
-  const { rows } = await sql<{ guar_id: string | null; n: string; total: string | null }>`
-    SELECT data->>'guar_id' AS guar_id, count(*) AS n, sum((data->>'amount')::numeric) AS total FROM staged_rows
-     WHERE migration_id = ${migrationId} AND source_table = 'ledger' AND data->>'claim_status' = ANY(${[...IN_FLIGHT_CLAIM_STATUSES]}::text[])
-     GROUP BY 1 ORDER BY 1`.execute(storeDb(pool));
+  const guarantor = dataText('guar_id');
+  const rows = await storeDb(pool)
+    .selectFrom('staged_rows')
+    .select((eb) => [guarantor.as('guar_id'), eb.fn.countAll<string>().as('n'), eb.fn.sum<string | null>(eb.cast(dataText('amount'), 'numeric')).as('total')])
+    .where('migration_id', '=', migrationId)
+    .where('source_table', '=', 'ledger')
+    .where((eb) => eb(dataText('claim_status'), '=', eb.fn.any(eb.val([...IN_FLIGHT_CLAIM_STATUSES]))))
+    .groupBy(guarantor)
+    .orderBy(guarantor)
+    .execute();
   return {
     count: rows.reduce((n, r) => n + Number(r.n), 0),
     total: rows.reduce((n, r) => n + Number(r.total ?? 0), 0),

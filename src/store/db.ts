@@ -137,6 +137,15 @@ export function storeDbOn(client: PoolClient): StoreDb {
   return db;
 }
 
+/**
+ * Takes (`lock`) or releases (`unlock`) a session-level advisory lock on `key` (hashed with hashtext) on the held
+ * connection `db`: exclusive, or shared by many holders at once.
+ */
+export async function advisoryLock(db: StoreDb, action: 'lock' | 'unlock', key: string, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<void> {
+  const fn = `pg_advisory_${action}${mode === 'shared' ? '_shared' : ''}`;
+  await db.selectNoFrom((eb) => eb.fn(fn, [eb.fn('hashtext', [eb.val(key)])]).as('held')).execute();
+}
+
 /** The typed query builder for a pool, or for a connection a caller holds (inside its transaction). */
 export function storeDbFor(db: Pool | PoolClient): StoreDb {
   return typeof (db as Partial<PoolClient>).release === 'function' ? storeDbOn(db as PoolClient) : storeDb(db as Pool);

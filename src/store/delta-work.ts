@@ -1,15 +1,18 @@
 import { type Pool } from 'pg';
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { DriverPlan } from '../mapping';
 import { storeDb } from './db';
-import { filterSql, relatedChangedSql } from './staged-filters';
+import { planFilters, relatedChanged } from './staged-filters';
+import { dataText } from './staged-rows';
 
 /** What a delta poll plans from the store: the store's clock, the staged rows changed since a watermark, the delta's work items. */
 
 /** The store's clock: watermarks are compared with staged_rows.changed_at, which this server stamps. */
 export async function storeNow(pool: Pool): Promise<Date> {
-  const { rows } = await sql<{ now: Date }>`SELECT now() AS now`.execute(storeDb(pool));
-  return rows[0]!.now;
+  const row = await storeDb(pool)
+    .selectNoFrom(sql<Date>`now()`.as('now'))
+    .executeTakeFirstOrThrow();
+  return row.now;
 }
 
 /** Staged rows (any table) changed at or after `since`. */
@@ -35,20 +38,27 @@ export async function planDeltaWorkItems(
   pool: Pool,
   q: { migrationId: string; objectType: string; keyPrefix: string; plan: DriverPlan; since: string },
 ): Promise<number> {
-  // Conditions built from the plan number their parameters ($1 migration, $5 watermark): one parameterised text.
-  const result = await storeDb(pool).executeQuery(
-    CompiledQuery.raw(
-      `INSERT INTO work_items (migration_id, run_kind, object_type, source_key)
-       SELECT $1, 'delta', $2, $3 || (s.data->>'${q.plan.keyColumn}')
-       FROM staged_rows s
-       WHERE s.migration_id = $1 AND s.source_table = $4 ${filterSql(q.plan)}
-         AND (s.changed_at >= $5 ${relatedChangedSql(q.plan)})
-       ORDER BY s.row_seq
-       ON CONFLICT DO NOTHING`,
-      [q.migrationId, q.objectType, q.keyPrefix, q.plan.table, q.since],
-    ),
-  );
-  return Number(result.numAffectedRows ?? 0);
+  const db = storeDb(pool);
+  const rows = db
+    .selectFrom('staged_rows as s')
+    .select((eb) => [
+      eb.val(q.migrationId).as('migration_id'),
+      sql.lit('delta').as('run_kind'),
+      eb.val(q.objectType).as('object_type'),
+      eb(eb.val(q.keyPrefix), '||', dataText(q.plan.keyColumn, 's')).as('source_key'),
+    ])
+    .where('s.migration_id', '=', q.migrationId)
+    .where('s.source_table', '=', q.plan.table)
+    .where((eb) => eb.and(planFilters(eb, q.plan)))
+    .where((eb) => eb.or([eb('s.changed_at', '>=', sql<Date>`${q.since}`), ...relatedChanged(eb, q.plan, q.migrationId, q.since)]))
+    .orderBy('s.row_seq');
+  const result = await db
+    .insertInto('work_items')
+    .columns(['migration_id', 'run_kind', 'object_type', 'source_key'])
+    .expression(rows)
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { type Pool } from 'pg';
 import type { AuditLog, AuditRecord, Ledger as LedgerPort } from '../engine/ports';
 import { appendAudit } from './audit';
-import { sql } from 'kysely';
 import { storeDb } from './db';
 import { Ledger } from './ledger';
+import { dataText } from './staged-rows';
 
 /** Who wrote an audit row: the workflow and activity attempt (ids only). */
 export interface AuditContext {
@@ -52,7 +52,7 @@ export async function stagedParentKeys(pool: Pool, migrationId: string, sourceKe
   if (!table || !id) return {};
   const rows = await storeDb(pool)
     .selectFrom('staged_rows')
-    .select([sql<string | null>`data->>'patient_id'`.as('patient_id'), sql<string | null>`data->>'txcase_id'`.as('txcase_id')])
+    .select([dataText('patient_id').as('patient_id'), dataText('txcase_id').as('txcase_id')])
     .where('migration_id', '=', migrationId)
     .where('source_table', '=', table)
     .where('source_key', '=', id)

@@ -1,6 +1,7 @@
 import { type Pool } from 'pg';
 import { sql } from 'kysely';
 import { storeDb } from './db';
+import type { JsonValue } from './generated/db';
 
 /** Field-level comparison results of a run (sample diff, full verification): one row per record and field. */
 
@@ -27,7 +28,7 @@ export async function saveFieldDiffs(pool: Pool, migrationId: string, runKind: s
       actual: r.actual ?? null,
     })),
   );
-  // jsonb_to_recordset: thousands of rows as one parameter, where a VALUES list would need seven per row.
+  // SQL: jsonb_to_recordset takes thousands of rows as one parameter, where a VALUES list would need seven per row.
   await sql`
     INSERT INTO field_diffs (migration_id, run_kind, object_type, source_key, field, matched, category, expected, actual)
     SELECT ${migrationId}, ${runKind}, t.object_type, t.source_key, t.field, t.matched, t.category, t.expected, t.actual
@@ -41,13 +42,13 @@ export async function fieldDiffAccuracy(pool: Pool, migrationId: string, runKind
   const db = storeDb(pool);
   const ofRun = db.selectFrom('field_diffs').where('migration_id', '=', migrationId).where('run_kind', '=', runKind);
   const perField = await ofRun
-    .select(['object_type', 'field', sql<string>`count(*)`.as('compared'), sql<string>`count(*) FILTER (WHERE matched)`.as('matched')])
+    .select((eb) => ['object_type', 'field', eb.fn.countAll<string>().as('compared'), eb.fn.countAll<string>().filterWhere('matched', '=', true).as('matched')])
     .groupBy(['object_type', 'field'])
     .orderBy('object_type')
     .orderBy('field')
     .execute();
   const perCategory = await ofRun
-    .select(['object_type', 'category', sql<string>`count(*)`.as('n')])
+    .select((eb) => ['object_type', 'category', eb.fn.countAll<string>().as('n')])
     .where('matched', '=', false)
     // A mismatch always has a category (the diff names why it differs).
     .$narrowType<{ category: string }>()
@@ -56,7 +57,7 @@ export async function fieldDiffAccuracy(pool: Pool, migrationId: string, runKind
     .orderBy('category')
     .execute();
   const records = await ofRun
-    .select(['object_type', sql<string>`count(DISTINCT source_key)`.as('n')])
+    .select((eb) => ['object_type', eb.fn.count<string>('source_key').distinct().as('n')])
     .groupBy('object_type')
     .execute();
   const mismatches = await ofRun
@@ -79,7 +80,7 @@ export async function latestDiffedRun(pool: Pool, migrationId: string): Promise<
     .where('migration_id', '=', migrationId)
     .where('run_kind', 'in', ['full', 'sample'])
     .groupBy('run_kind')
-    .orderBy(sql`(run_kind = 'full')`, 'desc')
+    .orderBy((eb) => eb('run_kind', '=', 'full'), 'desc')
     .limit(1)
     .executeTakeFirst();
   return row?.run_kind as 'full' | 'sample' | undefined;
@@ -107,22 +108,42 @@ export async function linkObservationRows(
   fields: readonly string[],
   fallbackOwnerKey: string,
 ): Promise<LinkObservationRow[]> {
-  const { rows } = await sql<LinkObservationRow>`
-    WITH users AS (
-       SELECT pipedrive_id FROM id_map WHERE migration_id = ${migrationId} AND object_type = 'user' AND pipedrive_id IS NOT NULL),
-     fallback AS (
-       SELECT pipedrive_id FROM id_map WHERE migration_id = ${migrationId} AND object_type = 'user' AND source_key = ${fallbackOwnerKey})
-     SELECT d.object_type, d.field,
-       (d.expected IS NOT NULL AND d.expected <> 'null'::jsonb) AS expected_set,
-       (d.actual IS NOT NULL AND d.actual <> 'null'::jsonb) AS actual_set,
-       d.matched,
-       COALESCE(d.expected #>> '{}' IN (SELECT pipedrive_id FROM fallback), false) AS expected_fallback,
-       COALESCE(d.actual #>> '{}' IN (SELECT pipedrive_id FROM users), false) AS actual_known_user,
-       count(*) AS n
-     FROM field_diffs d
-     JOIN id_map m ON m.migration_id = d.migration_id AND m.object_type = d.object_type AND m.source_key = d.source_key
-       AND m.state IN ('created', 'reused')
-     WHERE d.migration_id = ${migrationId} AND d.run_kind = ${runKind} AND d.field = ANY(${[...fields]})
-     GROUP BY 1, 2, 3, 4, 5, 6, 7`.execute(storeDb(pool));
-  return rows;
+  const db = storeDb(pool);
+  const users = db.selectFrom('id_map').select('pipedrive_id').where('migration_id', '=', migrationId).where('object_type', '=', 'user');
+  const knownUsers = users.where('pipedrive_id', 'is not', null);
+  const fallback = users.where('source_key', '=', fallbackOwnerKey);
+  const observed = db
+    .selectFrom('field_diffs as d')
+    .innerJoin('id_map as m', (join) =>
+      join
+        .onRef('m.migration_id', '=', 'd.migration_id')
+        .onRef('m.object_type', '=', 'd.object_type')
+        .onRef('m.source_key', '=', 'd.source_key')
+        .on('m.state', 'in', ['created', 'reused']),
+    )
+    .select((eb) => {
+      const isSet = (side: 'd.expected' | 'd.actual') => eb.and([eb(side, 'is not', null), eb(side, '<>', sql<JsonValue>`'null'::jsonb`)]);
+      // A jsonb scalar as text (`#>> '{}'`): the Pipedrive id a link or owner field holds.
+      const asText = (side: 'd.expected' | 'd.actual') => sql<string | null>`${sql.ref(side)} #>> '{}'`;
+      return [
+        'd.object_type',
+        'd.field',
+        isSet('d.expected').as('expected_set'),
+        isSet('d.actual').as('actual_set'),
+        'd.matched',
+        eb.fn.coalesce(eb(asText('d.expected'), 'in', fallback), sql.lit(false)).as('expected_fallback'),
+        eb.fn.coalesce(eb(asText('d.actual'), 'in', knownUsers), sql.lit(false)).as('actual_known_user'),
+      ];
+    })
+    .where('d.migration_id', '=', migrationId)
+    .where('d.run_kind', '=', runKind)
+    .where((eb) => eb('d.field', '=', eb.fn.any(eb.val([...fields]))))
+    // PostgreSQL answers booleans (SqlBool also allows MySQL's 0 and 1).
+    .$narrowType<{ expected_set: boolean; actual_set: boolean; expected_fallback: boolean; actual_known_user: boolean }>();
+  const groups = ['object_type', 'field', 'expected_set', 'actual_set', 'matched', 'expected_fallback', 'actual_known_user'] as const;
+  return db
+    .selectFrom(observed.as('o'))
+    .select((eb) => [...groups, eb.fn.countAll<string>().as('n')])
+    .groupBy([...groups])
+    .execute();
 }

@@ -1,23 +1,26 @@
 import { type Pool } from 'pg';
-import { CompiledQuery } from 'kysely';
+import { sql } from 'kysely';
+import type { DriverPlan } from '../mapping';
 import { storeDb } from './db';
+import { planFilters } from './staged-filters';
+import { dataText } from './staged-rows';
 
 /**
  * Staged driving rows of one record kind counted by the value of their provider column (NULL for an empty one): how
- * many records each provider would own. The kind's row filter comes from staged-filters.ts (`filterSql`).
+ * many records each provider would own. The kind's row filter is its plan's (staged-filters.ts).
  */
 export async function countRowsByColumn(
   pool: Pool,
-  q: { migrationId: string; table: string; column: string; filterSql: string },
+  q: { migrationId: string; plan: DriverPlan; column: string },
 ): Promise<{ value: string | null; n: number }[]> {
-  const column = q.column.replace(/[^a-z_]/g, '');
-  const { rows } = await storeDb(pool).executeQuery<{ value: string | null; n: string }>(
-    CompiledQuery.raw(
-      `SELECT NULLIF(btrim(s.data->>'${column}'), '') AS value, count(*) AS n
-       FROM staged_rows s WHERE s.migration_id = $1 AND s.source_table = $2 ${q.filterSql}
-       GROUP BY 1`,
-      [q.migrationId, q.table],
-    ),
-  );
+  const value = sql<string | null>`NULLIF(btrim(${dataText(q.column.replace(/[^a-z_]/g, ''), 's')}), '')`;
+  const rows = await storeDb(pool)
+    .selectFrom('staged_rows as s')
+    .select((eb) => [value.as('value'), eb.fn.countAll<string>().as('n')])
+    .where('s.migration_id', '=', q.migrationId)
+    .where('s.source_table', '=', q.plan.table)
+    .where((eb) => eb.and(planFilters(eb, q.plan)))
+    .groupBy(value)
+    .execute();
   return rows.map((r) => ({ value: r.value, n: Number(r.n) }));
 }

@@ -1,7 +1,9 @@
 import { type Pool } from 'pg';
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { appendAudit } from './audit';
-import { storeDb, storeDbOn } from './db';
+import { advisoryLock, storeDb, storeDbOn } from './db';
+import type { DB } from './generated/db';
+import { stagingLockKey } from './staging';
 import { FINAL_PHASES } from '../workflows/messages';
 
 /**
@@ -71,7 +73,7 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
   const client = await pool.connect();
   const db = storeDbOn(client);
   try {
-    await sql`SELECT pg_advisory_lock(hashtext('dentrix-stage:' || ${migrationId}))`.execute(db);
+    await advisoryLock(db, 'lock', stagingLockKey(migrationId));
     try {
       const counts: PurgeCounts = { stagedRows: 0, fieldDiffs: 0, hashKeys: 0, reportFiles: 0 };
       const tables = await db
@@ -85,7 +87,7 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
       // By row_seq ranges (an index), so each batch reads only its own rows however large the extract.
       for (const { source_table: table, last } of tables) {
         for (let from = 0; from < Number(last); from += batchSize) {
-          // Keeps the row's `*_id` keys only: a jsonb rewrite Kysely has no builder for.
+          // SQL: keeps the row's `*_id` keys only, a jsonb rewrite Kysely has no builder for.
           const updated = await db
             .updateTable('staged_rows')
             .set({
@@ -104,23 +106,21 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
           req.onProgress?.({ stagedRows: counts.stagedRows });
         }
       }
-      await sql`BEGIN`.execute(db);
-      try {
-        const diffs = await db
+      // One transaction on the held connection (the audit row is written on it too).
+      await db.transaction().execute(async (trx) => {
+        const diffs = await trx
           .updateTable('field_diffs')
           .set({ expected: null, actual: null })
-          .where('migration_id', '=', migrationId)
-          .where(sql<boolean>`NOT (field = ANY(${[...req.keepDiffFields]}::text[]))`)
-          .where((eb) => eb.or([eb('expected', 'is not', null), eb('actual', 'is not', null)]))
+          .where(holdingValues(migrationId, req.keepDiffFields))
           .executeTakeFirst();
         counts.fieldDiffs = Number(diffs.numUpdatedRows);
-        const keys = await db.deleteFrom('phi_hash_keys').where('migration_id', '=', migrationId).executeTakeFirst();
+        const keys = await trx.deleteFrom('phi_hash_keys').where('migration_id', '=', migrationId).executeTakeFirst();
         counts.hashKeys = Number(keys.numDeletedRows);
         if (req.reportsWithValues) {
-          const files = await db
+          const files = await trx
             .deleteFrom('report_files')
             .where('migration_id', '=', migrationId)
-            .where(sql<boolean>`kind = ANY(${[...REPORTS_WITH_VALUES]}::text[])`)
+            .where('kind', '=', (eb) => eb.fn.any(eb.val([...REPORTS_WITH_VALUES])))
             .executeTakeFirst();
           counts.reportFiles = Number(files.numDeletedRows);
         }
@@ -139,14 +139,10 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
             `(${counts.stagedRows} staged rows reduced to ids, ${counts.fieldDiffs} field diffs cleared, ${counts.hashKeys} hash key deleted` +
             `${req.reportsWithValues ? `, ${counts.reportFiles} stored report files with source values deleted` : ''})`,
         });
-        await sql`COMMIT`.execute(db);
-      } catch (err) {
-        await sql`ROLLBACK`.execute(db).catch(() => undefined);
-        throw err;
-      }
+      });
       return counts;
     } finally {
-      await sql`SELECT pg_advisory_unlock(hashtext('dentrix-stage:' || ${migrationId}))`.execute(db).catch(() => undefined);
+      await advisoryLock(db, 'unlock', stagingLockKey(migrationId)).catch(() => undefined);
     }
   } finally {
     client.release();
@@ -155,9 +151,27 @@ export async function purgeStagedPhiRows(pool: Pool, migrationId: string, req: P
 
 /** What is left of a migration's staged PHI: staged rows not yet purged, field diffs still holding values. */
 export async function stagedPhiLeft(pool: Pool, migrationId: string, keepDiffFields: readonly string[]): Promise<{ stagedRows: number; fieldDiffs: number }> {
-  const { rows } = await sql<{ staged: number; diffs: number }>`
-    SELECT (SELECT count(*)::int FROM staged_rows WHERE migration_id = ${migrationId} AND content_hash <> ${PURGED}) AS staged,
-           (SELECT count(*)::int FROM field_diffs WHERE migration_id = ${migrationId} AND NOT (field = ANY(${[...keepDiffFields]}::text[]))
-               AND (expected IS NOT NULL OR actual IS NOT NULL)) AS diffs`.execute(storeDb(pool));
-  return { stagedRows: rows[0]!.staged, fieldDiffs: rows[0]!.diffs };
+  const db = storeDb(pool);
+  const staged = await db
+    .selectFrom('staged_rows')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('migration_id', '=', migrationId)
+    .where('content_hash', '<>', PURGED)
+    .executeTakeFirstOrThrow();
+  const diffs = await db
+    .selectFrom('field_diffs')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where(holdingValues(migrationId, keepDiffFields))
+    .executeTakeFirstOrThrow();
+  return { stagedRows: Number(staged.n), fieldDiffs: Number(diffs.n) };
+}
+
+/** The migration's field diffs that still hold values, but for the fields kept (`keep`). */
+function holdingValues(migrationId: string, keep: readonly string[]) {
+  return (eb: ExpressionBuilder<DB, 'field_diffs'>) =>
+    eb.and([
+      eb('migration_id', '=', migrationId),
+      eb.not(eb('field', '=', eb.fn.any(eb.val([...keep])))),
+      eb.or([eb('expected', 'is not', null), eb('actual', 'is not', null)]),
+    ]);
 }

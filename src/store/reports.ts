@@ -102,6 +102,7 @@ export async function listReports(pool: Pool, migrationId: string): Promise<Stor
       'r.summary',
       'r.created_at',
       'r.written_by',
+      // SQL: json_agg … ORDER BY position builds the file list in order (a subquery's row order is not guaranteed).
       sql<
         ReportFileInfo[] | null
       >`(SELECT json_agg(json_build_object('name', f.name, 'contentType', f.content_type, 'bytes', f.bytes, 'sha256', f.sha256) ORDER BY f.position)

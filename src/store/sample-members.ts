@@ -1,10 +1,12 @@
 import { type Pool } from 'pg';
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import { storeDb } from './db';
+import type { DB } from './generated/db';
+import { dataText } from './staged-rows';
 
 /**
  * The sample run's members (sample_members) and what choosing them reads: per staged patient, the counts the
- * stratified selection weighs. The staged rows' columns live in their jsonb `data`, so these are SQL.
+ * stratified selection weighs. The staged rows' columns live in their jsonb `data` (read with dataText).
  */
 
 export interface PatientFeatureRow {
@@ -24,32 +26,73 @@ export interface PatientFeatureRow {
 
 /** Per staged patient: household size, recall types and counts of plans, visits before and after `today`, notes, documents. */
 export async function patientFeatureRows(pool: Pool, migrationId: string, today: string, activePlanStatuses: readonly string[]): Promise<PatientFeatureRow[]> {
-  const { rows } = await sql<PatientFeatureRow>`
-    WITH p AS (
-       SELECT source_key AS pid, data->>'guar_id' AS guar FROM staged_rows WHERE migration_id = ${migrationId} AND source_table = 'patient'),
-     fam AS (SELECT guar, count(*) AS n FROM p WHERE guar IS NOT NULL GROUP BY guar),
-     agg AS (
-       SELECT data->>'patient_id' AS pid,
-         array_agg(DISTINCT (data->>'recall_type_id')::int)
-           FILTER (WHERE source_table = 'recall' AND data->>'recall_type_id' IS NOT NULL) AS recall_types,
-         count(*) FILTER (WHERE source_table = 'recall') AS recalls,
-         count(*) FILTER (WHERE source_table = 'txcase') AS plans,
-         count(*) FILTER (WHERE source_table = 'txcase' AND data->>'status' = ANY(${[...activePlanStatuses]})) AS active_plans,
-         count(*) FILTER (WHERE source_table = 'procedure' AND data->>'txcase_id' IS NOT NULL) AS plan_procedures,
-         count(*) FILTER (WHERE source_table = 'appt' AND data->>'appointment_date' < ${today}) AS past_appts,
-         count(*) FILTER (WHERE source_table = 'appt' AND data->>'appointment_date' >= ${today}) AS future_appts,
-         count(*) FILTER (WHERE source_table = 'clinical_note') AS notes,
-         count(*) FILTER (WHERE source_table = 'document') AS documents
-       FROM staged_rows
-       WHERE migration_id = ${migrationId} AND source_table IN ('recall', 'txcase', 'procedure', 'appt', 'clinical_note', 'document')
-       GROUP BY 1)
-     SELECT p.pid AS patient_id, p.guar AS guar_id, COALESCE(fam.n, 1) AS family_size, agg.recall_types,
-       COALESCE(agg.recalls, 0) AS recalls, COALESCE(agg.plans, 0) AS plans, COALESCE(agg.active_plans, 0) AS active_plans,
-       COALESCE(agg.plan_procedures, 0) AS plan_procedures, COALESCE(agg.past_appts, 0) AS past_appts,
-       COALESCE(agg.future_appts, 0) AS future_appts, COALESCE(agg.notes, 0) AS notes, COALESCE(agg.documents, 0) AS documents
-     FROM p LEFT JOIN fam ON fam.guar = p.guar LEFT JOIN agg ON agg.pid = p.pid
-     ORDER BY p.pid`.execute(storeDb(pool));
-  return rows;
+  const patientId = dataText('patient_id');
+  return storeDb(pool)
+    .with('p', (db) =>
+      db
+        .selectFrom('staged_rows')
+        .select(['source_key as pid', dataText('guar_id').as('guar')])
+        .where('migration_id', '=', migrationId)
+        .where('source_table', '=', 'patient'),
+    )
+    .with('fam', (db) =>
+      db
+        .selectFrom('p')
+        .select((eb) => ['guar', eb.fn.countAll<string>().as('n')])
+        .where('guar', 'is not', null)
+        .groupBy('guar'),
+    )
+    .with('agg', (db) =>
+      db
+        .selectFrom('staged_rows')
+        .select((eb) => {
+          const of = (table: string, ...and: Expression<SqlBool>[]) => eb.fn.countAll<string>().filterWhere(eb.and([eb('source_table', '=', table), ...and]));
+          const recallType = dataText('recall_type_id');
+          return [
+            patientId.as('pid'),
+            eb.fn
+              .agg<number[] | null>('array_agg', [eb.cast(recallType, 'integer')])
+              .distinct()
+              .filterWhere(eb.and([eb('source_table', '=', 'recall'), eb(recallType, 'is not', null)]))
+              .as('recall_types'),
+            of('recall').as('recalls'),
+            of('txcase').as('plans'),
+            of('txcase', eb(dataText('status'), '=', eb.fn.any(eb.val([...activePlanStatuses])))).as('active_plans'),
+            of('procedure', eb(dataText('txcase_id'), 'is not', null)).as('plan_procedures'),
+            of('appt', eb(dataText('appointment_date'), '<', today)).as('past_appts'),
+            of('appt', eb(dataText('appointment_date'), '>=', today)).as('future_appts'),
+            of('clinical_note').as('notes'),
+            of('document').as('documents'),
+          ];
+        })
+        .where('migration_id', '=', migrationId)
+        .where('source_table', 'in', ['recall', 'txcase', 'procedure', 'appt', 'clinical_note', 'document'])
+        .groupBy(patientId),
+    )
+    .selectFrom('p')
+    .leftJoin('fam', 'fam.guar', 'p.guar')
+    .leftJoin('agg', 'agg.pid', 'p.pid')
+    .select((eb) => {
+      // Counts are bigint (text in JS); a patient without rows of a kind counts 0, a family of one 1.
+      const orZero = (count: `agg.${'recalls' | 'plans' | 'active_plans' | 'plan_procedures' | 'past_appts' | 'future_appts' | 'notes' | 'documents'}`) =>
+        eb.fn.coalesce(count, sql<string>`0`);
+      return [
+        'p.pid as patient_id',
+        'p.guar as guar_id',
+        eb.fn.coalesce('fam.n', sql<string>`1`).as('family_size'),
+        'agg.recall_types',
+        orZero('agg.recalls').as('recalls'),
+        orZero('agg.plans').as('plans'),
+        orZero('agg.active_plans').as('active_plans'),
+        orZero('agg.plan_procedures').as('plan_procedures'),
+        orZero('agg.past_appts').as('past_appts'),
+        orZero('agg.future_appts').as('future_appts'),
+        orZero('agg.notes').as('notes'),
+        orZero('agg.documents').as('documents'),
+      ];
+    })
+    .orderBy('p.pid')
+    .execute();
 }
 
 /** How many of each open-ended history a sampled patient keeps. */
@@ -76,60 +119,115 @@ export async function replaceSampleMembers(
   const db = storeDb(pool);
   const ids = [...patientIds];
   await db.deleteFrom('sample_members').where('migration_id', '=', migrationId).execute();
-  const add = (select: RawBuilder<unknown>) =>
-    sql`INSERT INTO sample_members (migration_id, source_table, source_key) ${select} ON CONFLICT DO NOTHING`.execute(db);
-  await add(sql`SELECT ${migrationId}, 'patient', k FROM unnest(${ids}::text[]) k`);
+  const add = (rows: Expression<{ migration_id: string; source_table: string; source_key: string | null }>) =>
+    db
+      .insertInto('sample_members')
+      .columns(['migration_id', 'source_table', 'source_key'])
+      .expression(rows)
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  /** Staged rows of `table` (aliased `s`) as members: the migration, the table's name, the key `key` (theirs unless told). */
+  const members = (table: string, key: RawBuilder<string | null> | 's.source_key' = 's.source_key') =>
+    db
+      .selectFrom('staged_rows as s')
+      .select((eb) => [
+        eb.val(migrationId).as('migration_id'),
+        sql.lit(table).as('source_table'),
+        typeof key === 'string' ? eb.ref(key).as('source_key') : key.as('source_key'),
+      ])
+      .where('s.migration_id', '=', migrationId);
+  const ofPatients = (table: string) =>
+    db
+      .selectFrom('staged_rows as s')
+      .where('s.migration_id', '=', migrationId)
+      .where('s.source_table', '=', table)
+      .where((eb) => eb(dataText('patient_id', 's'), '=', eb.fn.any(eb.val(ids))));
+  for (let i = 0; i < ids.length; i += 5000) {
+    const chunk = ids.slice(i, i + 5000);
+    await db
+      .insertInto('sample_members')
+      .values(chunk.map((k) => ({ migration_id: migrationId, source_table: 'patient', source_key: k })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
   for (const table of ['recall', 'txcase']) {
     await add(
-      sql`SELECT ${migrationId}, ${sql.lit(table)}, source_key FROM staged_rows WHERE migration_id = ${migrationId} AND source_table = ${sql.lit(table)} AND data->>'patient_id' = ANY(${ids})`,
+      members(table)
+        .where('s.source_table', '=', table)
+        .where((eb) => eb(dataText('patient_id', 's'), '=', eb.fn.any(eb.val(ids)))),
     );
   }
   await add(
-    sql`SELECT ${migrationId}, 'procedure', source_key FROM staged_rows WHERE migration_id = ${migrationId} AND source_table = 'procedure'
-       AND data->>'patient_id' = ANY(${ids}) AND data->>'txcase_id' IS NOT NULL`,
+    members('procedure')
+      .where('s.source_table', '=', 'procedure')
+      .where((eb) => eb(dataText('patient_id', 's'), '=', eb.fn.any(eb.val(ids))))
+      .where(dataText('txcase_id', 's'), 'is not', null),
   );
-  const ranked = (table: string, order: RawBuilder<unknown>, limit: number, where: RawBuilder<unknown> = sql`true`) =>
-    add(
-      sql`SELECT ${migrationId}, ${sql.lit(table)}, source_key FROM (
-         SELECT source_key, row_number() OVER (PARTITION BY data->>'patient_id' ORDER BY ${order}) AS n
-         FROM staged_rows WHERE migration_id = ${migrationId} AND source_table = ${sql.lit(table)} AND data->>'patient_id' = ANY(${ids}) AND ${where}) r
-       WHERE n <= ${sql.lit(limit)}`,
+  const ranked = (
+    table: string,
+    order: RawBuilder<unknown>,
+    limit: number,
+    where?: (eb: ExpressionBuilder<DB & { s: DB['staged_rows'] }, 's'>) => Expression<SqlBool>,
+  ) => {
+    const numbered = ofPatients(table)
+      // SQL: a window partitioned by an expression (a jsonb key), which Kysely's partitionBy does not take.
+      .select(['s.source_key', sql<number>`row_number() OVER (PARTITION BY ${dataText('patient_id', 's')} ORDER BY ${order})`.as('n')])
+      .$if(where !== undefined, (q) => q.where((eb) => where!(eb)));
+    return add(
+      db
+        .selectFrom(numbered.as('r'))
+        .select((eb) => [eb.val(migrationId).as('migration_id'), sql.lit(table).as('source_table'), 'r.source_key'])
+        .where('r.n', '<=', sql.lit(limit)),
     );
-  await ranked('appt', sql`data->>'appointment_date' DESC`, keep.pastAppointments, sql`data->>'appointment_date' < ${today}`);
-  await ranked('appt', sql`data->>'appointment_date' ASC`, keep.futureAppointments, sql`data->>'appointment_date' >= ${today}`);
-  await ranked('clinical_note', sql`data->>'note_date' DESC`, keep.notes);
-  await ranked('document', sql`row_seq`, keep.documents);
+  };
+  const date = (column: string) => dataText(column, 's');
+  await ranked('appt', sql`${date('appointment_date')} DESC`, keep.pastAppointments, (eb) => eb(date('appointment_date'), '<', today));
+  await ranked('appt', sql`${date('appointment_date')} ASC`, keep.futureAppointments, (eb) => eb(date('appointment_date'), '>=', today));
+  await ranked('clinical_note', sql`${date('note_date')} DESC`, keep.notes);
+  await ranked('document', sql`s.row_seq`, keep.documents);
   // What the chosen records point at: households (families of two or more), employers, referral sources,
   // insurance carriers, procedure codes.
+  const chosenPatients = (table: string, column: string) =>
+    members(table, dataText(column, 's'))
+      .where('s.source_table', '=', 'patient')
+      .where('s.source_key', '=', (eb) => eb.fn.any(eb.val(ids)))
+      .where(dataText(column, 's'), 'is not', null);
+  await add(chosenPatients('household', 'guar_id'));
+  await add(chosenPatients('employer', 'employer_id'));
+  await add(chosenPatients('referral', 'referred_by_id'));
   await add(
-    sql`SELECT ${migrationId}, 'household', g FROM (
-       SELECT data->>'guar_id' AS g FROM staged_rows WHERE migration_id = ${migrationId} AND source_table = 'patient' AND source_key = ANY(${ids})) s
-     WHERE g IS NOT NULL`,
+    db
+      .selectFrom('staged_rows as p')
+      .innerJoin('staged_rows as i', (join) =>
+        join
+          .onRef('i.migration_id', '=', 'p.migration_id')
+          .on('i.source_table', '=', 'insured')
+          .on((eb) => eb('i.source_key', 'in', [dataText('prim_insured_id', 'p'), dataText('sec_insured_id', 'p')])),
+      )
+      .select((eb) => [eb.val(migrationId).as('migration_id'), sql.lit('inscarrier').as('source_table'), dataText('ins_plan_id', 'i').as('source_key')])
+      .where('p.migration_id', '=', migrationId)
+      .where('p.source_table', '=', 'patient')
+      .where('p.source_key', '=', (eb) => eb.fn.any(eb.val(ids)))
+      .where(dataText('ins_plan_id', 'i'), 'is not', null),
   );
   await add(
-    sql`SELECT ${migrationId}, 'employer', data->>'employer_id' FROM staged_rows
-     WHERE migration_id = ${migrationId} AND source_table = 'patient' AND source_key = ANY(${ids}) AND data->>'employer_id' IS NOT NULL`,
-  );
-  await add(
-    sql`SELECT ${migrationId}, 'referral', data->>'referred_by_id' FROM staged_rows
-     WHERE migration_id = ${migrationId} AND source_table = 'patient' AND source_key = ANY(${ids}) AND data->>'referred_by_id' IS NOT NULL`,
-  );
-  await add(
-    sql`SELECT ${migrationId}, 'inscarrier', i.data->>'ins_plan_id' FROM staged_rows p
-     JOIN staged_rows i ON i.migration_id = p.migration_id AND i.source_table = 'insured'
-       AND i.source_key IN (p.data->>'prim_insured_id', p.data->>'sec_insured_id')
-     WHERE p.migration_id = ${migrationId} AND p.source_table = 'patient' AND p.source_key = ANY(${ids}) AND i.data->>'ins_plan_id' IS NOT NULL`,
-  );
-  await add(
-    sql`SELECT ${migrationId}, 'proccode', pr.data->>'proccode_id' FROM sample_members m
-     JOIN staged_rows pr ON pr.migration_id = m.migration_id AND pr.source_table = 'procedure' AND pr.source_key = m.source_key
-     WHERE m.migration_id = ${migrationId} AND m.source_table = 'procedure' AND pr.data->>'proccode_id' IS NOT NULL`,
+    db
+      .selectFrom('sample_members as m')
+      .innerJoin('staged_rows as pr', (join) =>
+        join.onRef('pr.migration_id', '=', 'm.migration_id').on('pr.source_table', '=', 'procedure').onRef('pr.source_key', '=', 'm.source_key'),
+      )
+      .select((eb) => [eb.val(migrationId).as('migration_id'), sql.lit('proccode').as('source_table'), dataText('proccode_id', 'pr').as('source_key')])
+      .where('m.migration_id', '=', migrationId)
+      .where('m.source_table', '=', 'procedure')
+      .where(dataText('proccode_id', 'pr'), 'is not', null),
   );
   // New-patient bookings without a patient record: the rule that handles them must be seen in the sample too.
   await add(
-    sql`SELECT ${migrationId}, 'appt', source_key FROM staged_rows
-     WHERE migration_id = ${migrationId} AND source_table = 'appt' AND data->>'patient_id' IS NULL
-     ORDER BY row_seq LIMIT ${sql.lit(keep.newPatientBookings)}`,
+    members('appt')
+      .where('s.source_table', '=', 'appt')
+      .where(dataText('patient_id', 's'), 'is', null)
+      .orderBy('s.row_seq')
+      .limit(sql.lit(keep.newPatientBookings)),
   );
   const counts = await db
     .selectFrom('sample_members')

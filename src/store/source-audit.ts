@@ -1,12 +1,15 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { CompiledQuery } from 'kysely';
-import { storeDbOn } from './db';
+import { CompiledQuery, sql, type Compilable, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { DB } from './generated/db';
+import { storeDbOn, type StoreDb } from './db';
+import { dataText } from './staged-rows';
 
 /**
  * The Data Quality audit's queries over what EXTRACT staged (src/audit computes the report's sections from them). They
  * run on one connection holding one read-only snapshot (withAuditSnapshot), so every section sees the same extract.
- * The staged rows' columns live in their jsonb `data`: these are reporting queries in SQL, numbered parameters and all,
- * sent through the store's Kysely instance on that connection.
+ * Typed Kysely queries on that connection (the staged rows' columns read from their jsonb `data` with dataText); the
+ * few that need CTEs, window functions, correlated arrays or set-returning functions stay SQL, numbered parameters
+ * and all, sent through the same instance.
  */
 
 /** The audit's connection: one client holding one read-only snapshot of the staged extract. */
@@ -34,9 +37,13 @@ export async function withAuditSnapshot<T>(pool: Pool, fn: (db: AuditDb) => Prom
   }
 }
 
-async function run<R>(db: AuditDb, text: string, params: unknown[]): Promise<R[]> {
-  const client = db as PoolClient;
-  return (await storeDbOn(client).executeQuery<R>(CompiledQuery.raw(text, params))).rows;
+/** The typed query builder on the audit's connection. */
+function typed(db: AuditDb): StoreDb {
+  return storeDbOn(db as PoolClient);
+}
+
+async function run<R>(db: AuditDb, text: string, params: readonly unknown[]): Promise<R[]> {
+  return (await typed(db).executeQuery<R>(CompiledQuery.raw(text, [...params]))).rows;
 }
 
 async function rowsOf<R extends QueryResultRow>(db: AuditDb, text: string, params: unknown[]): Promise<R[]> {
@@ -57,13 +64,14 @@ let cursorCount = 0;
  */
 async function forEachBatch<R extends QueryResultRow>(
   db: AuditDb,
-  text: string,
-  params: unknown[],
+  query: Compilable<R>,
   onBatch: (rows: R[]) => void | Promise<void>,
   batchSize = 5_000,
 ): Promise<void> {
   const cursor = `audit_cursor_${++cursorCount}`;
-  await run(db, `DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`, params);
+  const { sql: text, parameters } = query.compile();
+  // A server-side cursor (DECLARE … FETCH): PostgreSQL statements Kysely has no builder for, around the typed query.
+  await run(db, `DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`, parameters);
   let failed = false;
   try {
     for (;;) {
@@ -83,108 +91,139 @@ async function forEachBatch<R extends QueryResultRow>(
 // The run and what is staged.
 
 export async function auditedRun<S>(db: AuditDb, migrationId: string) {
-  const runs = await rowsOf<{ practice_name: string | null; timezone: string | null; currency: string | null; source: S }>(
-    db,
-    'SELECT practice_name, timezone, currency, source FROM migration_runs WHERE migration_id = $1',
-    [migrationId],
-  );
-  return runs[0];
+  const run = await typed(db)
+    .selectFrom('migration_runs')
+    .select(['practice_name', 'timezone', 'currency', 'source'])
+    .where('migration_id', '=', migrationId)
+    .executeTakeFirst();
+  return run && { ...run, source: run.source as S };
 }
 
 export async function stagedTableCount(db: AuditDb, migrationId: string): Promise<number> {
-  return (await oneRow<{ tables: number }>(db, 'SELECT count(*)::int AS tables FROM extract_counts WHERE migration_id = $1', [migrationId])).tables;
+  const row = await typed(db)
+    .selectFrom('extract_counts')
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('tables'))
+    .where('migration_id', '=', migrationId)
+    .executeTakeFirstOrThrow();
+  return row.tables;
 }
 
 export async function stagedTables(db: AuditDb, ctx: AuditScope): Promise<string[]> {
-  return (await rowsOf<{ source_table: string }>(db, 'SELECT source_table FROM extract_counts WHERE migration_id = $1', [ctx.migrationId])).map(
-    (r) => r.source_table,
-  );
+  const rows = await typed(db).selectFrom('extract_counts').select('source_table').where('migration_id', '=', ctx.migrationId).execute();
+  return rows.map((r) => r.source_table);
 }
 
 // Source tables and issues.
 
 export async function sourceTableRows(db: AuditDb, ctx: AuditScope) {
-  return rowsOf<{
-    table: string;
-    manifest_rows: number | null;
-    rows_read: number;
-    rows_staged: number;
-    rows_rejected: number;
-    rows_in_store: number;
-    warnings: number;
-  }>(
-    db,
-    `SELECT c.source_table AS table, c.manifest_rows, c.rows_read, c.rows_staged, c.rows_rejected,
-            (SELECT count(*)::int FROM staged_rows s WHERE s.migration_id = c.migration_id AND s.source_table = c.source_table) AS rows_in_store,
-            (SELECT count(*)::int FROM source_issues i
-              WHERE i.migration_id = c.migration_id AND i.source_table = c.source_table AND i.severity = 'warning') AS warnings
-       FROM extract_counts c
-      WHERE c.migration_id = $1`,
-    [ctx.migrationId],
-  );
+  return typed(db)
+    .selectFrom('extract_counts as c')
+    .select((eb) => [
+      'c.source_table as table',
+      'c.manifest_rows',
+      'c.rows_read',
+      'c.rows_staged',
+      'c.rows_rejected',
+      eb
+        .selectFrom('staged_rows as s')
+        .select((e) => e.cast<number>(e.fn.countAll(), 'integer').as('n'))
+        .whereRef('s.migration_id', '=', 'c.migration_id')
+        .whereRef('s.source_table', '=', 'c.source_table')
+        .$asScalar()
+        .$notNull()
+        .as('rows_in_store'),
+      eb
+        .selectFrom('source_issues as i')
+        .select((e) => e.cast<number>(e.fn.countAll(), 'integer').as('n'))
+        .whereRef('i.migration_id', '=', 'c.migration_id')
+        .whereRef('i.source_table', '=', 'c.source_table')
+        .where('i.severity', '=', 'warning')
+        .$asScalar()
+        .$notNull()
+        .as('warnings'),
+    ])
+    .where('c.migration_id', '=', ctx.migrationId)
+    .execute();
 }
 
 export async function sourceIssueRows(db: AuditDb, ctx: AuditScope) {
-  return rowsOf<{ table: string; column: string | null; severity: 'rejected' | 'warning'; reason: string; count: number }>(
-    db,
-    `SELECT source_table AS table, column_name AS column, severity, reason, count(*)::int AS count
-       FROM source_issues
-      WHERE migration_id = $1
-      GROUP BY source_table, column_name, severity, reason
-      ORDER BY source_table, severity, count(*) DESC, column_name NULLS FIRST, reason`,
-    [ctx.migrationId],
-  );
+  return typed(db)
+    .selectFrom('source_issues')
+    .select((eb) => ['source_table as table', 'column_name as column', 'severity', 'reason', eb.cast<number>(eb.fn.countAll(), 'integer').as('count')])
+    .$narrowType<{ severity: 'rejected' | 'warning' }>()
+    .where('migration_id', '=', ctx.migrationId)
+    .groupBy(['source_table', 'column_name', 'severity', 'reason'])
+    .orderBy('source_table')
+    .orderBy('severity')
+    .orderBy((eb) => eb.fn.countAll(), 'desc')
+    .orderBy('column_name', (ob) => ob.asc().nullsFirst())
+    .orderBy('reason')
+    .execute();
 }
 
 // Target objects.
 
-/** SQL: the document's type is one that stays in the image archive (same rule as the mapping: trimmed, any case). */
-const IMAGING_SQL = `lower(btrim(data->>'doc_type')) = ANY($2::text[])`;
+/** The document's type is one that stays in the image archive (same rule as the mapping: trimmed, any case). */
+function isImaging(eb: ExpressionBuilder<DB, 'staged_rows'>, imagingTypes: readonly string[]) {
+  return eb(eb.fn<string>('lower', [eb.fn('btrim', [dataText('doc_type')])]), '=', eb.fn.any(eb.val([...imagingTypes])));
+}
 
-export async function targetObjectRow(db: AuditDb, ctx: AuditScope, imagingTypes: readonly string[]) {
-  return oneRow<Record<string, number>>(
-    db,
-    `SELECT
-       count(*) FILTER (WHERE source_table = 'patient')::int AS patients,
-       count(*) FILTER (WHERE source_table = 'patient' AND data->>'status' = '1')::int AS active,
-       count(*) FILTER (WHERE source_table = 'patient' AND data->>'status' = '2')::int AS non_patient,
-       count(*) FILTER (WHERE source_table = 'patient' AND data->>'status' = '3')::int AS inactive,
-       count(*) FILTER (WHERE source_table = 'patient' AND data->>'status' = '4')::int AS archived,
-       count(*) FILTER (WHERE source_table = 'provider')::int AS providers,
-       count(*) FILTER (WHERE source_table = 'employer')::int AS employers,
-       count(*) FILTER (WHERE source_table = 'referral')::int AS referrals,
-       count(*) FILTER (WHERE source_table = 'inscarrier')::int AS carriers,
-       count(*) FILTER (WHERE source_table = 'proccode')::int AS proccodes,
-       count(*) FILTER (WHERE source_table = 'txcase')::int AS txcases,
-       count(*) FILTER (WHERE source_table = 'procedure' AND data->>'txcase_id' IS NOT NULL)::int AS plan_procedures,
-       count(*) FILTER (WHERE source_table = 'procedure' AND data->>'txcase_id' IS NULL)::int AS other_procedures,
-       count(*) FILTER (WHERE source_table = 'appt')::int AS appointments,
-       count(*) FILTER (WHERE source_table = 'appt' AND data->>'patient_id' IS NULL)::int AS new_patient_bookings,
-       count(*) FILTER (WHERE source_table = 'recall')::int AS recalls,
-       count(*) FILTER (WHERE source_table = 'clinical_note')::int AS clinical_notes,
-       count(*) FILTER (WHERE source_table = 'document' AND ${IMAGING_SQL})::int AS imaging_documents,
-       count(*) FILTER (WHERE source_table = 'document' AND NOT coalesce(${IMAGING_SQL}, false))::int AS other_documents
-     FROM staged_rows
-     WHERE migration_id = $1`,
-    [ctx.migrationId, imagingTypes],
-  );
+export async function targetObjectRow(db: AuditDb, ctx: AuditScope, imagingTypes: readonly string[]): Promise<Record<string, number>> {
+  return typed(db)
+    .selectFrom('staged_rows')
+    .select((eb) => {
+      const count = (where: Expression<SqlBool>) => eb.cast<number>(eb.fn.countAll().filterWhere(where), 'integer');
+      const of = (table: string, ...and: Expression<SqlBool>[]) => count(eb.and([eb('source_table', '=', table), ...and]));
+      const patient = (status: string) => of('patient', eb(dataText('status'), '=', status));
+      const imaging = isImaging(eb, imagingTypes);
+      return [
+        of('patient').as('patients'),
+        patient('1').as('active'),
+        patient('2').as('non_patient'),
+        patient('3').as('inactive'),
+        patient('4').as('archived'),
+        of('provider').as('providers'),
+        of('employer').as('employers'),
+        of('referral').as('referrals'),
+        of('inscarrier').as('carriers'),
+        of('proccode').as('proccodes'),
+        of('txcase').as('txcases'),
+        of('procedure', eb(dataText('txcase_id'), 'is not', null)).as('plan_procedures'),
+        of('procedure', eb(dataText('txcase_id'), 'is', null)).as('other_procedures'),
+        of('appt').as('appointments'),
+        of('appt', eb(dataText('patient_id'), 'is', null)).as('new_patient_bookings'),
+        of('recall').as('recalls'),
+        of('clinical_note').as('clinical_notes'),
+        of('document', imaging).as('imaging_documents'),
+        of('document', eb.not(eb.fn.coalesce(imaging, sql.lit(false)))).as('other_documents'),
+      ];
+    })
+    .where('migration_id', '=', ctx.migrationId)
+    .executeTakeFirstOrThrow();
 }
 
 export async function familyRow(db: AuditDb, ctx: AuditScope) {
-  return oneRow<{ families: number; households: number }>(
-    db,
-    `SELECT count(*)::int AS families, count(*) FILTER (WHERE members >= 2)::int AS households
-       FROM (SELECT coalesce(data->>'guar_id', source_key) AS family, count(*) AS members
-               FROM staged_rows WHERE migration_id = $1 AND source_table = 'patient'
-              GROUP BY 1) f`,
-    [ctx.migrationId],
-  );
+  const family = sql<string>`coalesce(${dataText('guar_id')}, source_key)`;
+  const families = typed(db)
+    .selectFrom('staged_rows')
+    .select((eb) => [family.as('family'), eb.fn.countAll().as('members')])
+    .where('migration_id', '=', ctx.migrationId)
+    .where('source_table', '=', 'patient')
+    .groupBy(family);
+  return typed(db)
+    .selectFrom(families.as('f'))
+    .select((eb) => [
+      eb.cast<number>(eb.fn.countAll(), 'integer').as('families'),
+      eb.cast<number>(eb.fn.countAll().filterWhere('members', '>=', 2), 'integer').as('households'),
+    ])
+    .executeTakeFirstOrThrow();
 }
 
 // Duplicate patients.
 
 const PHONES = ['mobile_phone', 'home_phone', 'work_phone'].map((column) => comparablePhoneSql(`data->>'${column}'`));
 
+// SQL: CTEs, a window over each identity and json_agg of the listed pairs, with the name/phone/email normalisation below.
 export async function duplicatePatientRow(db: AuditDb, ctx: AuditScope) {
   const identitySql = `
     WITH patient AS (
@@ -242,40 +281,45 @@ export async function forEachColumnValue(
   column: string,
   onRows: (rows: { source_key: string; value: string }[]) => void,
 ): Promise<void> {
-  await forEachBatch<{ source_key: string; value: string }>(
+  const value = dataText(column);
+  await forEachBatch(
     db,
-    `SELECT source_key, data->>$3 AS value
-       FROM staged_rows
-      WHERE migration_id = $1 AND source_table = $2 AND data->>$3 IS NOT NULL
-      ORDER BY row_seq`,
-    [ctx.migrationId, table, column],
+    typed(db)
+      .selectFrom('staged_rows')
+      .select(['source_key', value.as('value')])
+      .where('migration_id', '=', ctx.migrationId)
+      .where('source_table', '=', table)
+      .where(value, 'is not', null)
+      .$narrowType<{ value: string }>()
+      .orderBy('row_seq'),
     onRows,
   );
 }
 
-const NO_EMAIL = `(data->>'email' IS NULL OR btrim(data->>'email') = '')`;
+/** The staged rows of one table, in staging order: a query the sections narrow and count. */
+function rowsOfTable(db: AuditDb, ctx: AuditScope, table: string) {
+  return typed(db).selectFrom('staged_rows').where('migration_id', '=', ctx.migrationId).where('source_table', '=', table);
+}
+
+/** The source keys of the first `maxListed` rows a query keeps, in staging order. */
+async function listedKeys(query: ReturnType<typeof rowsOfTable>, ctx: AuditScope): Promise<string[]> {
+  return (await query.select('source_key').orderBy('row_seq').limit(ctx.maxListed).execute()).map((r) => r.source_key);
+}
 
 export async function patientsWithoutEmailRows(db: AuditDb, ctx: AuditScope) {
-  const noEmail = NO_EMAIL;
-  const byStatus = await rowsOf<{ status: string | null; count: number }>(
-    db,
-    `SELECT data->>'status' AS status, count(*)::int AS count
-       FROM staged_rows WHERE migration_id = $1 AND source_table = 'patient' AND ${noEmail}
-      GROUP BY 1 ORDER BY 1`,
-    [ctx.migrationId],
-  );
-  const listed = await oneRow<{ keys: string[] }>(
-    db,
-    `SELECT ARRAY(SELECT source_key FROM staged_rows
-                   WHERE migration_id = $1 AND source_table = 'patient' AND ${noEmail}
-                   ORDER BY row_seq LIMIT $2) AS keys`,
-    [ctx.migrationId, ctx.maxListed],
-  );
-  return { byStatus, keys: listed.keys };
+  const status = dataText('status');
+  const patients = rowsOfTable(db, ctx, 'patient').where((eb) => eb.or([eb(dataText('email'), 'is', null), eb(eb.fn('btrim', [dataText('email')]), '=', '')]));
+  const byStatus = await patients
+    .select((eb) => [status.as('status'), eb.cast<number>(eb.fn.countAll(), 'integer').as('count')])
+    .groupBy(status)
+    .orderBy(status)
+    .execute();
+  return { byStatus, keys: await listedKeys(patients, ctx) };
 }
 
 // Dates.
 
+// SQL: a correlated ARRAY(…) of each group's first keys.
 export async function invalidDateRows(db: AuditDb, ctx: AuditScope, dateColumns: readonly string[]) {
   return rowsOf<{ table: string; column: string; reason: string; count: number; keys: string[] }>(
     db,
@@ -303,23 +347,17 @@ export async function implausibleDateRow(
   rule: 'in_the_future' | 'more_than_120_years_ago',
   bound: string,
 ) {
-  const condition = rule === 'in_the_future' ? `data->>$2 > $3` : `data->>$2 < $3`;
-  return oneRow<{ count: number; keys: string[] }>(
-    db,
-    `SELECT (SELECT count(*)::int FROM staged_rows WHERE migration_id = $1 AND source_table = $4 AND ${condition}) AS count,
-              ARRAY(SELECT source_key FROM staged_rows WHERE migration_id = $1 AND source_table = $4 AND ${condition}
-                     ORDER BY row_seq LIMIT $5) AS keys`,
-    [ctx.migrationId, column, bound, table, ctx.maxListed],
-  );
+  const rows = rowsOfTable(db, ctx, table).where(dataText(column), rule === 'in_the_future' ? '>' : '<', bound);
+  const { count } = await rows.select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count')).executeTakeFirstOrThrow();
+  return { count, keys: await listedKeys(rows, ctx) };
 }
 
 /** Staged values of a column longer than `limit` characters once trimmed (values the mapping will shorten). */
 export async function overLongValueCount(db: AuditDb, ctx: AuditScope, table: string, column: string, limit: number): Promise<number> {
-  const row = await oneRow<{ count: number }>(
-    db,
-    `SELECT count(*)::int AS count FROM staged_rows WHERE migration_id = $1 AND source_table = $2 AND char_length(btrim(data->>$3)) > $4`,
-    [ctx.migrationId, table, column, limit],
-  );
+  const row = await rowsOfTable(db, ctx, table)
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .where((eb) => eb(eb.fn<number>('char_length', [eb.fn('btrim', [dataText(column)])]), '>', limit))
+    .executeTakeFirstOrThrow();
   return row.count;
 }
 
@@ -327,6 +365,7 @@ export async function overLongValueCount(db: AuditDb, ctx: AuditScope, table: st
  * Values the reader could not read as their column's type (null in the row, kept as typed in data.unreadable), counted
  * per `table.column` in one pass over the staged rows that have any.
  */
+// SQL: a lateral set-returning jsonb_object_keys over each row's unreadable values.
 export async function unreadableValueCounts(db: AuditDb, ctx: AuditScope): Promise<Map<string, number>> {
   const rows = await rowsOf<{ source_table: string; column_name: string; count: number }>(
     db,
@@ -341,6 +380,7 @@ export async function unreadableValueCounts(db: AuditDb, ctx: AuditScope): Promi
 
 // Orphan references.
 
+// SQL: a MATERIALIZED CTE read four times (counts, keys, missing values).
 export async function orphanReferenceRow(db: AuditDb, ctx: AuditScope, spec: { table: string; column: string; references: string }) {
   return oneRow<{ count: number; distinct_missing: number; keys: string[]; missing: string[] }>(
     db,
@@ -363,6 +403,7 @@ export async function orphanReferenceRow(db: AuditDb, ctx: AuditScope, spec: { t
 
 const IN_FLIGHT = `migration_id = $1 AND source_table = 'ledger' AND lower(btrim(data->>'claim_status')) = ANY($2::text[])`;
 
+// SQL: MATERIALIZED CTEs, per-guarantor aggregates and json_object_agg/json_agg of the listed ones.
 export async function inFlightClaimRow(db: AuditDb, ctx: AuditScope, statuses: readonly string[]) {
   return oneRow<{
     entries: number;
@@ -407,6 +448,7 @@ export async function inFlightClaimRow(db: AuditDb, ctx: AuditScope, statuses: r
 
 // Notes and documents.
 
+// SQL: a CTE read by an aggregate and by a subquery for the longest note.
 export async function clinicalNoteRow(db: AuditDb, ctx: AuditScope, longNote: number) {
   return oneRow<{ notes: number; with_text: number; total: number | null; longest: number | null; longest_id: string | null; long_notes: number }>(
     db,
@@ -426,16 +468,17 @@ export async function clinicalNoteRow(db: AuditDb, ctx: AuditScope, longNote: nu
 }
 
 export async function documentTypeRows(db: AuditDb, ctx: AuditScope) {
-  return rowsOf<{ doc_type: string; files: number; bytes: number | null; without_size: number }>(
-    db,
-    `SELECT coalesce(nullif(lower(btrim(data->>'doc_type')), ''), 'unknown') AS doc_type,
-            count(*)::int AS files,
-            sum((data->>'size_bytes')::bigint)::float8 AS bytes,
-            count(*) FILTER (WHERE data->>'size_bytes' IS NULL)::int AS without_size
-       FROM staged_rows WHERE migration_id = $1 AND source_table = 'document'
-      GROUP BY 1 ORDER BY 1`,
-    [ctx.migrationId],
-  );
+  const docType = sql<string>`coalesce(nullif(lower(btrim(${dataText('doc_type')})), ''), 'unknown')`;
+  return rowsOfTable(db, ctx, 'document')
+    .select((eb) => [
+      docType.as('doc_type'),
+      eb.cast<number>(eb.fn.countAll(), 'integer').as('files'),
+      eb.cast<number | null>(eb.fn.sum(eb.cast(dataText('size_bytes'), 'bigint')), 'float8').as('bytes'),
+      eb.cast<number>(eb.fn.countAll().filterWhere(dataText('size_bytes'), 'is', null), 'integer').as('without_size'),
+    ])
+    .groupBy(docType)
+    .orderBy(docType)
+    .execute();
 }
 
 export type DocumentFileRow = { source_key: string; file_path: string | null; size_bytes: string | null; sha256: string | null };
@@ -448,13 +491,12 @@ export async function forEachMovableDocument(
   onBatch: (rows: DocumentFileRow[]) => Promise<void>,
   batchSize: number,
 ): Promise<void> {
-  await forEachBatch<DocumentFileRow>(
+  await forEachBatch(
     db,
-    `SELECT source_key, data->>'file_path' AS file_path, data->>'size_bytes' AS size_bytes, data->>'sha256' AS sha256
-       FROM staged_rows
-      WHERE migration_id = $1 AND source_table = 'document' AND NOT coalesce(${IMAGING_SQL}, false)
-      ORDER BY row_seq`,
-    [ctx.migrationId, [...imagingTypes]],
+    rowsOfTable(db, ctx, 'document')
+      .select(['source_key', dataText('file_path').as('file_path'), dataText('size_bytes').as('size_bytes'), dataText('sha256').as('sha256')])
+      .where((eb) => eb.not(eb.fn.coalesce(isImaging(eb, imagingTypes), sql.lit(false))))
+      .orderBy('row_seq'),
     onBatch,
     batchSize,
   );
@@ -462,28 +504,28 @@ export async function forEachMovableDocument(
 
 // Appointments.
 
-const NEW_PATIENT = `migration_id = $1 AND source_table = 'appt' AND data->>'patient_id' IS NULL`;
-
 export async function newPatientBookingRow(db: AuditDb, ctx: AuditScope, today: string) {
-  return oneRow<{ count: number; upcoming: number; with_name: number; with_phone: number; keys: string[] }>(
-    db,
-    `SELECT count(*)::int AS count,
-            count(*) FILTER (WHERE data->>'appointment_date' >= $2)::int AS upcoming,
-            count(*) FILTER (WHERE btrim(coalesce(data->>'patient_name', '')) <> '')::int AS with_name,
-            count(*) FILTER (WHERE btrim(coalesce(data->>'patient_phone', '')) <> '')::int AS with_phone,
-            ARRAY(SELECT source_key FROM staged_rows WHERE ${NEW_PATIENT} ORDER BY row_seq LIMIT $3) AS keys
-       FROM staged_rows WHERE ${NEW_PATIENT}`,
-    [ctx.migrationId, today, ctx.maxListed],
-  );
+  const bookings = rowsOfTable(db, ctx, 'appt').where(dataText('patient_id'), 'is', null);
+  const counts = await bookings
+    .select((eb) => {
+      const count = (where?: Expression<SqlBool>) => eb.cast<number>(where ? eb.fn.countAll().filterWhere(where) : eb.fn.countAll(), 'integer');
+      const given = (column: string) => eb(eb.fn('btrim', [eb.fn.coalesce(dataText(column), sql.lit(''))]), '<>', '');
+      return [
+        count().as('count'),
+        count(eb(dataText('appointment_date'), '>=', today)).as('upcoming'),
+        count(given('patient_name')).as('with_name'),
+        count(given('patient_phone')).as('with_phone'),
+      ];
+    })
+    .executeTakeFirstOrThrow();
+  return { ...counts, keys: await listedKeys(bookings, ctx) };
 }
 
 export async function appointmentDateRange(db: AuditDb, ctx: AuditScope) {
-  return oneRow<{ first: string | null; last: string | null }>(
-    db,
-    `SELECT min(data->>'appointment_date') AS first, max(data->>'appointment_date') AS last
-       FROM staged_rows WHERE migration_id = $1 AND source_table = 'appt'`,
-    [ctx.migrationId],
-  );
+  const date = dataText('appointment_date');
+  return rowsOfTable(db, ctx, 'appt')
+    .select((eb) => [eb.fn.min(date).as('first'), eb.fn.max(date).as('last')])
+    .executeTakeFirstOrThrow();
 }
 
 export type AppointmentTimeRow = { source_key: string; date: string; hour: number | null; minute: number | null };
@@ -495,19 +537,25 @@ export async function forEachAppointmentOn(
   dates: readonly string[],
   onRows: (rows: AppointmentTimeRow[]) => void,
 ): Promise<void> {
-  await forEachBatch<AppointmentTimeRow>(
+  await forEachBatch(
     db,
-    `SELECT source_key, data->>'appointment_date' AS date, (data->>'start_hour')::int AS hour, (data->>'start_minute')::int AS minute
-         FROM staged_rows
-        WHERE migration_id = $1 AND source_table = 'appt' AND data->>'appointment_date' = ANY($2::text[])
-        ORDER BY row_seq`,
-    [ctx.migrationId, dates],
+    rowsOfTable(db, ctx, 'appt')
+      .select((eb) => [
+        'source_key',
+        dataText('appointment_date').as('date'),
+        eb.cast<number | null>(dataText('start_hour'), 'integer').as('hour'),
+        eb.cast<number | null>(dataText('start_minute'), 'integer').as('minute'),
+      ])
+      .where((eb) => eb(dataText('appointment_date'), '=', eb.fn.any(eb.val([...dates]))))
+      .$narrowType<{ date: string }>()
+      .orderBy('row_seq'),
     onRows,
   );
 }
 
 // PHI fields.
 
+// SQL: a LEFT JOIN from unnest(columns), each column's name read back as a jsonb key.
 export async function phiFieldRows(db: AuditDb, ctx: AuditScope, table: string, columns: readonly string[]) {
   return rowsOf<{ column: string; rows: number; with_value: number }>(
     db,

@@ -1,5 +1,5 @@
 import { type Pool } from 'pg';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { storeDb } from './db';
 
 /**
@@ -8,6 +8,15 @@ import { storeDb } from './db';
  * (`T`): the generated table types check the staged_rows columns, not what is inside `data`.
  */
 type Data = Record<string, unknown>;
+
+/**
+ * One column of a staged row as text: `(data->>'column')` (of the row aliased `alias` when given), in parentheses
+ * (`->>` binds no tighter than `||`). The name is written as a quoted literal (Kysely escapes it), so the same
+ * expression can be selected and grouped by.
+ */
+export function dataText(column: string, alias?: string): RawBuilder<string | null> {
+  return sql<string | null>`(${sql.ref(alias === undefined ? 'data' : `${alias}.data`)}->>${sql.lit(column)})`;
+}
 
 /** Every staged row of one table, in staging order (`limit`: at most that many). */
 export async function stagedData<T = Data>(pool: Pool, migrationId: string, table: string, opts: { limit?: number } = {}): Promise<T[]> {
@@ -28,7 +37,7 @@ export async function stagedDataByKeys<T = Data>(pool: Pool, migrationId: string
     .select('data')
     .where('migration_id', '=', migrationId)
     .where('source_table', '=', table)
-    .where(sql<boolean>`source_key = ANY(${[...keys]}::text[])`)
+    .where('source_key', '=', (eb) => eb.fn.any(eb.val([...keys])))
     .orderBy('row_seq')
     .execute();
   return rows.map((r) => r.data as T);
@@ -41,7 +50,7 @@ export async function stagedDataWhereIn<T = Data>(pool: Pool, migrationId: strin
     .select('data')
     .where('migration_id', '=', migrationId)
     .where('source_table', '=', table)
-    .where(sql<boolean>`(data->>${sql.lit(column.replace(/[^a-z_]/g, ''))}) = ANY(${[...values]}::text[])`)
+    .where((eb) => eb(dataText(column.replace(/[^a-z_]/g, '')), '=', eb.fn.any(eb.val([...values]))))
     .orderBy('row_seq')
     .execute();
   return rows.map((r) => r.data as T);
@@ -64,7 +73,7 @@ export async function sampleStagedData(pool: Pool, migrationId: string, table: s
     .select('data')
     .where('migration_id', '=', migrationId)
     .where('source_table', '=', table)
-    .where(sql<boolean>`row_seq % ${step} = 0`)
+    .where((eb) => eb(eb('row_seq', '%', String(step)), '=', '0'))
     .orderBy('row_seq')
     .limit(sampleRows)
     .execute();

@@ -4,7 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { sql } from 'kysely';
 import type { RowIssue, TableIssue } from '../dentrix/types';
-import { storeDbOn, type StoreDb } from './db';
+import { advisoryLock, storeDbOn, type StoreDb } from './db';
 import { phiHashKey } from './phi-keys';
 
 /**
@@ -15,6 +15,11 @@ import { phiHashKey } from './phi-keys';
  */
 
 const INCOMING = 'dentrix_staging_incoming';
+
+/** The advisory lock a staging of the migration holds (and a purge of its staged rows). */
+export function stagingLockKey(migrationId: string): string {
+  return `dentrix-stage:${migrationId}`;
+}
 
 /** One batch: COPY lines of staged rows and of issues, and the keys read (change reads replace those keys' issues). */
 export interface StagingBatch {
@@ -51,12 +56,13 @@ export class StagingSession {
     try {
       const run = await db
         .selectFrom('migration_runs')
-        .select(sql`1`.as('one'))
+        .select((eb) => eb.lit(1).as('one'))
         .where('migration_id', '=', migrationId)
         .executeTakeFirst();
       if (!run) throw new Error(`stageExtract: migration_runs has no row for migration ${migrationId}`);
-      await sql`SELECT pg_advisory_lock(hashtext('dentrix-stage:' || ${migrationId}))`.execute(db);
+      await advisoryLock(db, 'lock', stagingLockKey(migrationId));
       const key = await phiHashKey(client, migrationId);
+      // SQL: a session's temporary table (not in the generated types), which COPY fills and each batch merges from.
       await sql`CREATE TEMP TABLE IF NOT EXISTS ${sql.raw(INCOMING)} (source_key text, row_seq bigint, content_hash text, data jsonb) ON COMMIT DELETE ROWS`.execute(
         db,
       );
@@ -76,7 +82,7 @@ export class StagingSession {
   async lastRowSeq(table: string): Promise<number> {
     const row = await this.db
       .selectFrom('staged_rows')
-      .select(sql<string>`coalesce(max(row_seq), 0)`.as('seq'))
+      .select((eb) => eb.fn.coalesce(eb.fn.max('row_seq'), sql.lit('0')).as('seq'))
       .where('migration_id', '=', this.migrationId)
       .where('source_table', '=', table)
       .executeTakeFirstOrThrow();
@@ -95,18 +101,19 @@ export class StagingSession {
    */
   async writeBatch(table: string, batch: StagingBatch, read: StagingRead): Promise<void> {
     const { client, db, migrationId } = this;
-    await sql`BEGIN`.execute(db);
-    try {
+    // One transaction on the held connection: COPY streams on the same connection, so it is part of it.
+    await db.transaction().execute(async (trx) => {
       if (read.mode === 'changes' && batch.keys.length > 0) {
-        await db
+        await trx
           .deleteFrom('source_issues')
           .where('migration_id', '=', migrationId)
           .where('source_table', '=', table)
-          .where(sql<boolean>`source_key = ANY(${batch.keys}::text[])`)
+          .where('source_key', '=', (eb) => eb.fn.any(eb.val(batch.keys)))
           .execute();
       }
       if (batch.rows.length > 0) {
         await copyLines(client, `COPY ${INCOMING} (source_key, row_seq, content_hash, data) FROM STDIN`, batch.rows);
+        // SQL: merged from the temporary table, which the generated types do not know.
         await (
           read.mode === 'full'
             ? sql`INSERT INTO staged_rows (migration_id, source_table, source_key, row_seq, content_hash, data)
@@ -122,16 +129,12 @@ export class StagingSession {
              ON CONFLICT (migration_id, source_table, source_key) DO UPDATE SET
                content_hash = EXCLUDED.content_hash, data = EXCLUDED.data, changed_at = now()
              WHERE staged_rows.content_hash IS DISTINCT FROM EXCLUDED.content_hash`
-        ).execute(db);
+        ).execute(trx);
       }
       if (batch.issues.length > 0) {
         await copyLines(client, 'COPY source_issues (migration_id, source_table, source_key, column_name, reason, severity, line) FROM STDIN', batch.issues);
       }
-      await sql`COMMIT`.execute(db);
-    } catch (err) {
-      await sql`ROLLBACK`.execute(db).catch(() => undefined);
-      throw err;
-    }
+    });
   }
 
   /** What a full read of the table found: the manifest's count, rows read, staged and rejected (replacing the last). */
@@ -163,8 +166,12 @@ export class StagingSession {
 async function release(client: PoolClient, migrationId: string): Promise<void> {
   const db = storeDbOn(client);
   try {
-    await sql`DROP TABLE IF EXISTS pg_temp.${sql.raw(INCOMING)}`.execute(db).catch(() => undefined);
-    await sql`SELECT pg_advisory_unlock(hashtext('dentrix-stage:' || ${migrationId}))`.execute(db).catch(() => undefined);
+    await db.schema
+      .dropTable(`pg_temp.${INCOMING}`)
+      .ifExists()
+      .execute()
+      .catch(() => undefined);
+    await advisoryLock(db, 'unlock', stagingLockKey(migrationId)).catch(() => undefined);
   } finally {
     client.release();
   }

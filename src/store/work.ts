@@ -1,6 +1,9 @@
 import { type Pool } from 'pg';
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
+import type { DriverPlan } from '../mapping';
 import { storeDb } from './db';
+import { planFilters } from './staged-filters';
+import { dataText } from './staged-rows';
 
 /** The run's work items for one object type, as seq ranges of at most `batchSize` items each. */
 /** The smallest batch a type's last rows are split into: below it, a batch's fixed cost outweighs running side by side. */
@@ -68,7 +71,7 @@ export async function countWorkItems(pool: Pool, migrationId: string, runKind: s
 /** Adds work items (idempotent: a key already planned for this run keeps its place). */
 export async function addWorkItems(pool: Pool, migrationId: string, runKind: string, objectType: string, sourceKeys: string[]): Promise<void> {
   for (let i = 0; i < sourceKeys.length; i += 5000) {
-    // unnest keeps the keys' order (their seq) in one statement per 5,000 keys.
+    // SQL: unnest … WITH ORDINALITY keeps the keys' order (their seq) in one statement per 5,000 keys.
     await sql`INSERT INTO work_items (migration_id, run_kind, object_type, source_key)
        SELECT ${migrationId}, ${runKind}, ${objectType}, k FROM unnest(${sourceKeys.slice(i, i + 5000)}::text[]) WITH ORDINALITY AS t(k, o) ORDER BY o
        ON CONFLICT DO NOTHING`.execute(storeDb(pool));
@@ -81,12 +84,17 @@ export async function addWorkItems(pool: Pool, migrationId: string, runKind: str
  * cutover window) are counted from the ledger rows the delta run wrote for them.
  */
 export async function plannedSourceCounts(pool: Pool, migrationId: string): Promise<Record<string, number>> {
-  const { rows } = await sql<{ object_type: string; n: string }>`
-    SELECT object_type, count(DISTINCT source_key) AS n FROM (
-       SELECT object_type, source_key FROM work_items WHERE migration_id = ${migrationId}
-       UNION ALL
-       SELECT object_type, source_key FROM id_map WHERE migration_id = ${migrationId} AND run_kind = 'delta'
-     ) planned GROUP BY object_type`.execute(storeDb(pool));
+  const db = storeDb(pool);
+  const planned = db
+    .selectFrom('work_items')
+    .select(['object_type', 'source_key'])
+    .where('migration_id', '=', migrationId)
+    .unionAll(db.selectFrom('id_map').select(['object_type', 'source_key']).where('migration_id', '=', migrationId).where('run_kind', '=', 'delta'));
+  const rows = await db
+    .selectFrom(planned.as('planned'))
+    .select((eb) => ['object_type', eb.fn.count<string>('source_key').distinct().as('n')])
+    .groupBy('object_type')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.object_type, Number(r.n)]));
 }
 
@@ -96,22 +104,37 @@ export async function plannedSourceCounts(pool: Pool, migrationId: string): Prom
  */
 export async function planWorkItems(
   pool: Pool,
-  q: { migrationId: string; runKind: string; objectType: string; table: string; keyColumn: string; keyPrefix: string; memberTable: string; filterSql: string },
+  q: { migrationId: string; runKind: string; objectType: string; plan: DriverPlan; keyPrefix: string; memberTable: string },
 ): Promise<void> {
-  const sampleJoin =
-    q.runKind === 'sample' ? `JOIN sample_members m ON m.migration_id = s.migration_id AND m.source_table = $6 AND m.source_key = s.source_key` : '';
-  // The plan's filter (staged-filters.ts) numbers its own parameters: one parameterised text.
-  await storeDb(pool).executeQuery(
-    CompiledQuery.raw(
-      `INSERT INTO work_items (migration_id, run_kind, object_type, source_key)
-       SELECT $1, $2, $3, $4 || (s.data->>'${q.keyColumn}')
-       FROM staged_rows s ${sampleJoin}
-       WHERE s.migration_id = $1 AND s.source_table = $5 ${q.filterSql}
-       ORDER BY s.row_seq
-       ON CONFLICT DO NOTHING`,
-      q.runKind === 'sample'
-        ? [q.migrationId, q.runKind, q.objectType, q.keyPrefix, q.table, q.memberTable]
-        : [q.migrationId, q.runKind, q.objectType, q.keyPrefix, q.table],
-    ),
-  );
+  const db = storeDb(pool);
+  const rows = db
+    .selectFrom('staged_rows as s')
+    .select((eb) => [
+      eb.val(q.migrationId).as('migration_id'),
+      eb.val(q.runKind).as('run_kind'),
+      eb.val(q.objectType).as('object_type'),
+      eb(eb.val(q.keyPrefix), '||', dataText(q.plan.keyColumn, 's')).as('source_key'),
+    ])
+    .where('s.migration_id', '=', q.migrationId)
+    .where('s.source_table', '=', q.plan.table)
+    .where((eb) => eb.and(planFilters(eb, q.plan)))
+    .$if(q.runKind === 'sample', (rows) =>
+      rows.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('sample_members as m')
+            .select('m.source_key')
+            .whereRef('m.migration_id', '=', 's.migration_id')
+            .where('m.source_table', '=', q.memberTable)
+            .whereRef('m.source_key', '=', 's.source_key'),
+        ),
+      ),
+    )
+    .orderBy('s.row_seq');
+  await db
+    .insertInto('work_items')
+    .columns(['migration_id', 'run_kind', 'object_type', 'source_key'])
+    .expression(rows)
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }

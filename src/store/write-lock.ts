@@ -1,6 +1,6 @@
 import { type Pool, type PoolClient } from 'pg';
 import { sql } from 'kysely';
-import { storeDbOn } from './db';
+import { advisoryLock, storeDbOn } from './db';
 import { writeLockKey } from './runs';
 
 /**
@@ -23,11 +23,11 @@ export async function withSharedWriteLock<T>(pool: Pool, migrationId: string, fn
   const lockClient = await pool.connect();
   const db = storeDbOn(lockClient);
   try {
-    await sql`SELECT pg_advisory_lock_shared(hashtext(${writeLockKey(migrationId)}))`.execute(db);
+    await advisoryLock(db, 'lock', writeLockKey(migrationId), 'shared');
     try {
       return await fn(lockClient);
     } finally {
-      await sql`SELECT pg_advisory_unlock_shared(hashtext(${writeLockKey(migrationId)}))`.execute(db);
+      await advisoryLock(db, 'unlock', writeLockKey(migrationId), 'shared');
     }
   } finally {
     lockClient.release();
@@ -42,7 +42,7 @@ export async function enterRollbackPhase(pool: Pool, migrationId: string, phase:
   const client = await pool.connect();
   const db = storeDbOn(client);
   try {
-    await sql`SELECT pg_advisory_lock(hashtext(${writeLockKey(migrationId)}))`.execute(db);
+    await advisoryLock(db, 'lock', writeLockKey(migrationId));
     try {
       await db
         .updateTable('migration_runs')
@@ -50,7 +50,7 @@ export async function enterRollbackPhase(pool: Pool, migrationId: string, phase:
         .where('migration_id', '=', migrationId)
         .execute();
     } finally {
-      await sql`SELECT pg_advisory_unlock(hashtext(${writeLockKey(migrationId)}))`.execute(db);
+      await advisoryLock(db, 'unlock', writeLockKey(migrationId));
     }
   } finally {
     client.release();
