@@ -4,7 +4,8 @@
  * The account's users are listed on a hidden sheet for the column's drop-down. XLSX only: the CSV is the Mapping sheet.
  */
 import type { Pool } from 'pg';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { newWorkbook } from './xlsx';
 import { latestFieldMap } from '../store/field-maps';
 import { readReportFile } from '../store/reports';
 import {
@@ -110,7 +111,7 @@ export function addOwnersSheet(workbook: ExcelJS.Workbook, { report, assignments
  */
 export async function readOwnersSheet(filePath: string): Promise<{ rows: OwnerSheetRow[]; error?: string } | undefined> {
   if (filePath.toLowerCase().endsWith('.csv')) return undefined;
-  const workbook = new ExcelJS.Workbook();
+  const workbook = await newWorkbook();
   await workbook.xlsx.readFile(filePath);
   const sheet = workbook.getWorksheet(OWNERS_SHEET);
   if (!sheet) return undefined;

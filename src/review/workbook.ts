@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { newWorkbook } from './xlsx';
 import { CUSTOM_FIELD_TYPES, LOAD_ORDER, PHI_CLASSES, TRANSFORM_NAMES, type FieldMap } from '../mapping';
 import { makePrivateDir, writePrivateFile } from '../private-files';
 import { addOwnersSheet, type OwnersSheetInput } from './owners-sheet';
@@ -67,7 +68,7 @@ export async function exportWorkbook(
   const rows = workbookRows(input);
   const xlsxPath = path.join(dir, `${basename}.xlsx`);
   const csvPath = path.join(dir, `${basename}.csv`);
-  const workbook = xlsxOf(rows, input.map);
+  const workbook = await xlsxOf(rows, input.map);
   if (input.duplicates) addDuplicatesSheet(workbook, input.duplicates);
   if (input.owners) addOwnersSheet(workbook, input.owners);
   await writeAtomically(xlsxPath, Buffer.from(await workbook.xlsx.writeBuffer()));
@@ -80,8 +81,8 @@ async function writeAtomically(target: string, content: string | Buffer): Promis
   await writePrivateFile(target, content);
 }
 
-function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): ExcelJS.Workbook {
-  const workbook = new ExcelJS.Workbook();
+async function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): Promise<ExcelJS.Workbook> {
+  const workbook = await newWorkbook();
   workbook.creator = 'dentrix-pipedrive-migration';
   const sheet = workbook.addWorksheet(MAPPING_SHEET, { views: [{ state: 'frozen', xSplit: 3, ySplit: 1 }] });
   sheet.columns = WORKBOOK_COLUMNS.map((c) => ({ header: c.key, key: c.key, width: c.width }));
@@ -206,7 +207,7 @@ function addDuplicatesSheet(workbook: ExcelJS.Workbook, input: DuplicatesSheetIn
  */
 export async function importDuplicateSheet(filePath: string, pairs: readonly DuplicatePair[]): Promise<DuplicateImport | undefined> {
   if (filePath.toLowerCase().endsWith('.csv')) return undefined;
-  const workbook = new ExcelJS.Workbook();
+  const workbook = await newWorkbook();
   await workbook.xlsx.readFile(filePath);
   const sheet = workbook.getWorksheet(DUPLICATES_SHEET);
   if (!sheet) return undefined;
@@ -278,7 +279,7 @@ async function readCsv(filePath: string): Promise<ReadTable> {
 }
 
 async function readXlsx(filePath: string): Promise<ReadTable> {
-  const workbook = new ExcelJS.Workbook();
+  const workbook = await newWorkbook();
   await workbook.xlsx.readFile(filePath);
   const sheet = workbook.getWorksheet(MAPPING_SHEET) ?? workbook.worksheets[0];
   if (!sheet) return { headers: [], rows: [] };
