@@ -10,13 +10,13 @@ import {
   type TargetEntity,
 } from '../mapping';
 import { keptForReview, keptForReviewHtml, type KeptForReview } from './kept-for-review';
-import { dataObjectType } from '../object-types/registry';
+import { dataObjectType, type ReadPass } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
 import { Ledger, type LedgerEntry } from '../store/ledger';
 import { publishReport } from './publish-report';
 import { fieldDiffAccuracy, saveFieldDiffs } from '../store/field-diffs';
 import { getRun } from '../store/runs';
-import { workItemsInRange } from '../store/work';
+import { countWorkItems, workItemsInRange } from '../store/work';
 import type { AccuracySummary, BatchInput, MigrationRef, RunKind, VerifyBatchResult } from './contracts';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
@@ -33,13 +33,33 @@ type ApiRecord = Record<string, unknown>;
 const chunk = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 /**
- * Reads a batch's records back with the type's list endpoints (≤100 ids per request for v2; per person for notes and
- * files; per 100 deals for deal products), never one GET per record: the registry's `readBack`.
+ * Reads a batch's records back with the type's cheapest reads for it, the registry's `readBack`: one account listing
+ * shared by the pass's batches (a verification of one run) when that costs least, else `ids` lists of 100, deal
+ * products by 100 deals, one GET or one listing per person for notes and files, whichever the specs price lowest.
  */
-async function readBack(client: PipedriveClient, entity: TargetEntity, entries: LedgerEntry[], personOf: Map<string, number>): Promise<Map<string, ApiRecord>> {
+async function readBack(
+  client: PipedriveClient,
+  entity: TargetEntity,
+  entries: LedgerEntry[],
+  personOf: Map<string, number>,
+  pass: ReadPass,
+): Promise<Map<string, ApiRecord>> {
   const ids = entries.map((e) => e.pipedriveId!).filter(Boolean);
   const persons = [...new Set(entries.map((e) => personOf.get(e.sourceKey)).filter((p): p is number => p !== undefined))];
-  return dataObjectType(entity).ops.readBack(client, ids, persons);
+  return dataObjectType(entity).ops.readBack(client, ids, persons, pass);
+}
+
+/**
+ * The pass a verify batch belongs to: this run's verification of the type, whose batches share one account listing.
+ * Its key changes with the type's ledger (a record created, updated or deleted since), so a shared listing never
+ * predates a write the migration made; `records` is what the whole pass reads.
+ */
+async function readPass(pool: Pool, migrationId: string, runKind: RunKind, objectType: string): Promise<ReadPass> {
+  const { rows } = await pool.query<{ at: string | null }>('SELECT max(updated_at)::text AS at FROM id_map WHERE migration_id = $1 AND object_type = $2', [
+    migrationId,
+    objectType,
+  ]);
+  return { key: `${migrationId}/${runKind}/${rows[0]?.at ?? ''}`, records: await countWorkItems(pool, migrationId, runKind, objectType) };
 }
 
 async function saveDiffs(pool: Pool, migrationId: string, runKind: RunKind, diffs: RecordDiff[]): Promise<void> {
@@ -92,7 +112,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
       try {
         // The read-back can take many requests (files, notes by person): the ticking heartbeat says the worker lives.
         actual = await withLiveHeartbeat(async (heartbeat) => {
-          const read = await readBack(client, entity, created, personOf);
+          const read = await readBack(client, entity, created, personOf, await readPass(pool, migrationId, runKind, objectType));
           heartbeat({ readBack: read.size });
           return read;
         });

@@ -132,8 +132,8 @@ export interface ParentDeleteOps {
   parentOf(id: string): number;
   bulkAbove: number;
   bulkMax: number;
-  present(parent: number): Promise<Set<string>>;
-  remove(parent: number, ids: string[], bulk: boolean): Promise<void>;
+  /** Deletes these children of one parent and answers the ids it deleted: the others were already gone. */
+  remove(parent: number, ids: string[], bulk: boolean): Promise<Set<string>>;
 }
 
 /** The account's fingerprint, taken before the first write and after a rollback (DESIGN §5.3). */

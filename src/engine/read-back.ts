@@ -6,9 +6,12 @@ import {
   isObjectType,
   objectType as objectTypeEntry,
   OBJECT_TYPES,
+  type DataObjectType,
   type Endpoint,
+  type ReadMeter,
+  type ReadMethod,
 } from '../object-types/registry';
-import { type PipedriveClient, type V2Collection, type WritableFieldEntity } from '../pipedrive/client';
+import { type PipedriveClient, type WritableFieldEntity } from '../pipedrive/client';
 import { type Field } from '../pipedrive/types';
 import { restorableBody } from './load';
 import type { Ledger } from './ports';
@@ -19,18 +22,22 @@ type Row = Record<string, unknown> & { id: number };
 /** v2 lists take at most 100 `ids`; ids that are missing or deleted are left out of the answer. */
 const IDS_PER_LIST = 100;
 
-const live = (r: Record<string, unknown> | undefined): boolean => Boolean(r) && r!.is_deleted !== true && r!.active_flag !== false;
+/** How a presence check names the registry's reads. */
+const METHOD_NAMES: Record<ReadMethod, string> = {
+  account_listing: 'list-all',
+  ids: 'list-ids',
+  get_each: 'get-each',
+  by_person: 'list-by-person',
+  by_deals: 'list-deal-products',
+};
 
-/** Every note or file of the account, a page at a time. */
-function listEvery(client: PipedriveClient, kind: 'note' | 'file'): AsyncGenerator<unknown[]> {
-  return kind === 'note' ? client.listNotes({}) : client.listFiles({});
-}
+const live = (r: Record<string, unknown> | undefined): boolean => Boolean(r) && r!.is_deleted !== true && r!.active_flag !== false;
 
 /**
  * Reads the account back after a rollback: every id the ledger says was created (and is now deleted) must be gone,
- * and every before-image put back must read back equal. Batched: v2 lists with `ids=` (10 tokens per 100 ids), one
- * field listing per entity, deal products by 100 deals; v1 notes and files by an account listing when it is cheaper
- * than one GET each (2 tokens), falling back to GETs once the listing has cost as much.
+ * and every before-image put back must read back equal. With the registry's cheapest reads: records by the type's
+ * `readBack` (an account listing while it costs less than `ids` lists of 100 or one GET each, given up once it has
+ * cost as much: after a rollback the account holds few), one field listing per entity, deal products by 100 deals.
  */
 export async function checkRollbackAgainstAccount(
   ledger: Pick<Ledger, 'deletedIds' | 'beforeImagesKept' | 'createdFieldCodes'>,
@@ -55,19 +62,18 @@ export async function checkRollbackAgainstAccount(
     return fieldLists.get(entity)!;
   };
 
-  /** v2 records by id, 100 per listing: the live ones found. */
-  const listByIds = async (collection: V2Collection, listing: Endpoint, ids: number[]): Promise<{ found: Map<number, Row>; requests: number }> => {
-    const found = new Map<number, Row>();
-    let requests = 0;
-    for (const chunk of chunked(ids, IDS_PER_LIST)) {
-      heartbeat({ collection, checked: requests * IDS_PER_LIST });
-      for await (const page of client.listPages<Row>(collection, { ids: chunk, limit: IDS_PER_LIST })) {
-        requests++;
-        spend(listing);
-        for (const r of page) if (live(r)) found.set(r.id, r);
-      }
-    }
-    return { found, requests };
+  /**
+   * Records of a type by id, read the way the registry prices cheapest (an account listing while it costs less than
+   * `ids` lists of 100 or one GET each; after a rollback the account holds few): the live ones found.
+   */
+  const readLive = async (type: DataObjectType, ids: string[]): Promise<{ found: Map<string, Row>; requests: number; method: string }> => {
+    heartbeat({ objectType: type, checked: ids.length });
+    const meter: ReadMeter = { requests: 0, tokens: 0, methods: [] };
+    const read = await dataObjectType(type).ops.readBack(client, ids, [], undefined, meter);
+    tokens += meter.tokens;
+    const found = new Map<string, Row>();
+    for (const [id, r] of read) if (live(r)) found.set(id, r as Row);
+    return { found, requests: meter.requests, method: meter.methods!.map((m) => METHOD_NAMES[m]).join('+') };
   };
 
   /** Deal products by their ledger ids (`<dealId>/<attachmentId>`), read for up to 100 deals per listing. */
@@ -78,58 +84,21 @@ export async function checkRollbackAgainstAccount(
     return { found: (await ops.readBack(client, ids)) as Map<string, Row>, requests };
   };
 
-  /** v1 notes or files: an account listing while it costs less than a GET per id, else a GET per id. */
-  const v1Presence = async (kind: 'note' | 'file', ids: string[]): Promise<{ present: string[]; method: string; requests: number }> => {
-    const { endpoints, ops } = OBJECT_TYPES[kind];
-    const perId = endpoints.get.tokens * ids.length;
-    const pageCost = endpoints.list.tokens;
-    const wanted = new Set(ids);
-    let requests = 0;
-    if (perId > pageCost) {
-      const present = new Set<string>();
-      let listed = 0;
-      let complete = true;
-      for await (const page of listEvery(client, kind)) {
-        requests++;
-        listed += pageCost;
-        spend(endpoints.list);
-        for (const r of page as unknown as Row[]) if (live(r) && wanted.has(String(r.id))) present.add(String(r.id));
-        if (listed >= perId) {
-          complete = false; // the account holds more than a GET per id would cost to check
-          break;
-        }
-      }
-      if (complete) return { present: [...present], method: 'list-all', requests };
-    }
-    const present: string[] = [];
-    for (const id of ids) {
-      heartbeat({ kind, id });
-      requests++;
-      spend(endpoints.get);
-      if (live(await ops.read(client, id))) present.push(id);
-    }
-    return { present, method: 'get-each', requests };
-  };
-
   const deleted: PresenceCheck[] = [];
   for (const [objectType, ids] of idsByType) {
     heartbeat({ objectType, ids: ids.length });
     // How to read it back is the registry's; a type it does not know is reported unchecked, which fails the proof.
     const type = isObjectType(objectType) ? objectTypeEntry(objectType) : undefined;
     switch (type?.rollbackCheck) {
-      case 'list_by_ids': {
-        const { found, requests } = await listByIds(type.collection!, type.endpoints.getMany!, ids.map(Number));
-        deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => found.has(Number(id))), method: 'list-ids', requests });
+      case 'list_by_ids':
+      case 'list_or_get': {
+        const { found, requests, method } = await readLive(objectType as DataObjectType, ids);
+        deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => found.has(id)), method, requests });
         break;
       }
       case 'deal_products': {
         const { found, requests } = await dealProductsOf(ids);
         deleted.push({ objectType, checked: ids.length, stillPresent: ids.filter((id) => found.has(id)), method: 'list-deal-products', requests });
-        break;
-      }
-      case 'list_or_get': {
-        const { present, method, requests } = await v1Presence(objectType as 'note' | 'file', ids);
-        deleted.push({ objectType, checked: ids.length, stillPresent: present, method, requests });
         break;
       }
       case 'list_all': {
@@ -175,26 +144,17 @@ export async function checkRollbackAgainstAccount(
       check.notRestored = rows.filter((r) => !r.restored).map((r) => r.pipedriveId);
       const current = new Map<string, Row>();
       const type = isDataObjectType(objectType) ? dataObjectType(objectType) : undefined;
-      if (type?.rollbackCheck === 'list_by_ids') {
-        const { found, requests } = await listByIds(
-          type.collection!,
-          type.endpoints.getMany!,
-          done.map((r) => Number(r.pipedriveId)),
-        );
-        check.requests += requests;
-        for (const [id, r] of found) current.set(String(id), r);
-      } else if (type?.rollbackCheck === 'deal_products') {
+      if (type?.rollbackCheck === 'deal_products') {
         const { found, requests } = await dealProductsOf(done.map((r) => r.pipedriveId));
         check.requests += requests;
         for (const [id, r] of found) current.set(id, r);
-      } else if (type?.rollbackCheck === 'list_or_get' && type.ops.update) {
-        // v1 records that can be updated (notes): one GET each.
-        for (const r of done) {
-          check.requests++;
-          spend(type.endpoints.get!);
-          const record = await type.ops.read(client, r.pipedriveId);
-          if (live(record)) current.set(r.pipedriveId, record as Row);
-        }
+      } else if (type && type.ops.update) {
+        const { found, requests } = await readLive(
+          objectType as DataObjectType,
+          done.map((r) => r.pipedriveId),
+        );
+        check.requests += requests;
+        for (const [id, r] of found) current.set(id, r);
       }
       for (const r of done) {
         const now = current.get(r.pipedriveId);

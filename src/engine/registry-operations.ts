@@ -44,7 +44,6 @@ export function registryOperations(client: PipedriveClient): AccountOperations {
         parentOf: (id) => byParent.parentOf(id),
         bulkAbove: byParent.bulkAbove,
         bulkMax: byParent.bulkMax,
-        present: (parent) => byParent.present(client, parent),
         remove: (parent, ids, bulk) => byParent.remove(client, parent, ids, bulk),
       };
     },

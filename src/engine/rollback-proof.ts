@@ -10,7 +10,10 @@ export interface PresenceCheck {
   checked: number;
   /** Ledger ids the account still holds live: each one is a failed check. */
   stillPresent: string[];
-  /** How the type was read: `list-ids` (v2 lists with `ids=`), `list-all`, `list-deal-products`, `get-each`. */
+  /**
+   * How the type was read: `list-ids` (v2 lists with `ids=`), `list-all` (an account listing), `list-deal-products`,
+   * `get-each`, `list-fields`; `list-all+get-each` when a listing was given up for reads by id.
+   */
   method: string;
   requests: number;
 }

@@ -36,10 +36,8 @@ export async function nextToUndo(
   return objectType === undefined ? undefined : { objectType, remaining: left.get(objectType)! };
 }
 
-/** The spec cost of a delete as sent (some types send more than their delete endpoint). */
-function deleteCost(objectType: string, pipedriveId: string, outcome: DeleteOutcome): number {
-  const ops = objectTypeEntry(objectType).ops;
-  if (ops && 'deleteTokens' in ops && ops.deleteTokens) return ops.deleteTokens(outcome);
+/** The spec cost of a delete as sent (sent, and paid, even when the record is already gone). */
+function deleteCost(objectType: string, pipedriveId: string): number {
   return writeOperation(objectType, 'delete', { pipedriveId }).tokens;
 }
 
@@ -76,30 +74,25 @@ export async function undoBatch(
     else result.alreadyGone++;
   };
   if (byParent) {
-    // Per parent (deal): one list (10 tokens), then one bulk delete (15 tokens, ≤100) when it beats single deletes (3 each).
+    // Per parent (deal), nothing read first: one bulk delete (15 tokens, ≤100) when it beats single deletes (3 each).
+    // The bulk answer names what it deleted and a single delete answers 404 for one already gone.
     const byDeal = new Map<number, LedgerEntry[]>();
     for (const entry of entries.filter((e) => e.state === 'created' && e.pipedriveId)) {
       const dealId = byParent.parentOf(entry.pipedriveId!);
       byDeal.set(dealId, [...(byDeal.get(dealId) ?? []), entry]);
     }
+    const bulkCost = type.endpoints.bulkDelete?.tokens ?? 0;
+    const singleCost = writeOperation(objectType, 'delete').tokens;
     for (const [dealId, group] of byDeal) {
       req.progress?.({ objectType, dealId });
-      const present = await byParent.present(dealId);
-      const ids = group.map((e) => e.pipedriveId!).filter((id) => present.has(id));
+      const ids = group.map((e) => e.pipedriveId!);
       const bulk = ids.length > byParent.bulkAbove;
-      await byParent.remove(dealId, ids, bulk);
-      // One bulk request per 100 attachments: its cost is booked once, on the first item it removed.
-      const bulkCost = type.endpoints.bulkDelete?.tokens ?? 0;
-      const singleCost = writeOperation(objectType, 'delete').tokens;
-      let inChunk = 0;
-      for (const entry of group) {
-        const gone = !present.has(entry.pipedriveId!);
-        let tokens = 0;
-        if (!gone) tokens = bulk ? (inChunk++ % byParent.bulkMax === 0 ? bulkCost : 0) : singleCost;
-        await recordUndone(entry.sourceKey, entry.pipedriveId, gone ? 'not_found' : 'deleted', {
-          note: bulk && !gone ? `bulk delete of ${ids.length}` : null,
-          tokens,
-        });
+      const deleted = await byParent.remove(dealId, ids, bulk);
+      // One bulk request per 100 attachments: its cost is booked once, on the first item of its chunk.
+      for (const [i, entry] of group.entries()) {
+        const tokens = bulk ? (i % byParent.bulkMax === 0 ? bulkCost : 0) : singleCost;
+        const outcome = deleted.has(entry.pipedriveId!) ? 'deleted' : 'not_found';
+        await recordUndone(entry.sourceKey, entry.pipedriveId, outcome, { note: bulk ? `bulk delete of ${ids.length}` : null, tokens });
       }
     }
   }
@@ -118,7 +111,7 @@ export async function undoBatch(
     }
     const outcome = pipedriveId ? await account.delete(objectType, pipedriveId) : 'not_found';
     // The delete's cost (sent even when the record is already gone), plus the reads that recovered a pending id.
-    const cost = pipedriveId ? deleteCost(objectType, pipedriveId, outcome) : 0;
+    const cost = pipedriveId ? deleteCost(objectType, pipedriveId) : 0;
     await recordUndone(entry.sourceKey, pipedriveId, outcome, {
       note: meter.tokens > 0 ? 'pending create: id recovered by its Dentrix key first' : null,
       tokens: cost + meter.tokens,

@@ -11,6 +11,7 @@ import type { PipedriveClient, SearchCollection, V2Collection, WritableFieldEnti
 import type { DealProductInput, NoteInput } from '../pipedrive/types';
 import { V1_FILES_MAX_PAGE_SIZE, V1_MAX_PAGE_SIZE, V2_MAX_PAGE_SIZE } from '../pipedrive/pagination';
 import { tokenCost, type ApiVersion } from '@dentrix-pipedrive/pipedrive-spec';
+import { sharedListing } from './shared-listing';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Endpoints
@@ -146,20 +147,21 @@ export interface DataOps {
   /** The record as it is now (a before-image), or undefined when it is gone. */
   read(client: PipedriveClient, id: string): Promise<ApiRecord | undefined>;
   /**
-   * Reads many back with list endpoints, never one GET each; `personIds` are the persons they belong to (v1 lists). A
-   * person that is gone has no records here (its v1 listing answers 404): missing, not an error.
+   * Reads many back with the type's cheapest reads for the job (`cheapestRead`): an account listing shared by the
+   * batches of one pass, `ids` lists, one GET each, or one listing per person (`personIds`, the persons they belong to).
+   * A record that is gone is not in the answer (a person that is gone answers 404 to its v1 listing): missing, not an
+   * error.
    */
-  readBack(client: PipedriveClient, ids: string[], personIds: number[]): Promise<Map<string, ApiRecord>>;
+  readBack(client: PipedriveClient, ids: string[], personIds: number[], pass?: ReadPass, meter?: ReadMeter): Promise<Map<string, ApiRecord>>;
   /**
-   * Those of these records still live in the account, by ledger id, read with the cheapest reads the type has (v2
-   * lists by `ids`, 100 per request; deal products by 100 deals; v1 notes and files one GET each, 2 tokens, where a
-   * listing costs 20), and the spec tokens the reads cost. Asked before a load relies on the id map.
+   * Those of these records still live in the account, by ledger id, read with the cheapest reads the type has for
+   * them (`cheapestRead`: v2 lists by `ids`, 100 per request, or one GET each below ten; deal products by 100 deals;
+   * notes and files one GET each, 2 tokens, or an account listing when it costs less), and the spec tokens the reads
+   * cost. Asked before a load relies on the id map.
    */
   liveRecords(client: PipedriveClient, ids: string[]): Promise<LiveRecords>;
   /** Deletes one created record; 'not_found' when it is already gone (a rollback treats that as done). */
   delete(client: PipedriveClient, id: string): Promise<DeleteOutcome>;
-  /** The spec cost of what `delete` sent, when that is more than the type's delete endpoint. */
-  deleteTokens?(outcome: DeleteOutcome): number;
   /** Records that hang off a parent (deal products of a deal): deleted per parent, in bulk when that is cheaper. */
   deleteByParent?: ParentDelete;
   /** The reads that find a record by its Dentrix key after a lost response, in the order they are tried. */
@@ -172,15 +174,14 @@ export interface LiveRecords {
   tokens: number;
 }
 
-/** Deleting the children of one parent: which are still there, then one bulk request (per `bulkMax`) or single deletes. */
+/** Deleting the children of one parent: bulk requests (per `bulkMax`) or single deletes, nothing read first. */
 export interface ParentDelete {
   parentOf(id: string): number;
-  /** Bulk pays from this many children up (below it, single deletes cost less). */
+  /** Bulk pays above this many children (up to it, single deletes cost no more). */
   bulkAbove: number;
   bulkMax: number;
-  /** The ledger ids still there; none when the parent is gone. */
-  present(client: PipedriveClient, parent: number): Promise<Set<string>>;
-  remove(client: PipedriveClient, parent: number, ids: string[], bulk: boolean): Promise<void>;
+  /** Deletes these children and answers the ledger ids it deleted: the others were already gone. */
+  remove(client: PipedriveClient, parent: number, ids: string[], bulk: boolean): Promise<Set<string>>;
 }
 
 /** How a rollback confirms a created record is gone (and reads back a restored one). */
@@ -208,6 +209,9 @@ const plain = <T extends object>(record: T): ApiRecord => record as unknown as A
 const plainOrNone = <T extends object>(record: T | undefined): ApiRecord | undefined => (record === undefined ? undefined : plain(record));
 const plainAll = <T extends object>(records: readonly T[]): ApiRecord[] => records.map(plain);
 
+/** v2 lists take at most 100 `ids` a request. */
+const V2_IDS_PER_REQUEST = 100;
+
 const chunk = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 const pageOf = (records: ApiRecord[], idOf = (r: ApiRecord) => String(r.id)) => records.map((record) => ({ id: idOf(record), record }));
 
@@ -224,14 +228,218 @@ async function unlessGone<T>(read: () => Promise<T>, none: T): Promise<T> {
   }
 }
 
-/** v1 records by one GET each (2 tokens), which answers undefined for a record that is gone. */
-async function liveByGet(read: (id: string) => Promise<ApiRecord | undefined>, ids: string[], get: Endpoint): Promise<LiveRecords> {
+/** The live ones of these records, read the cheapest way for this batch alone (`readBack` without a pass). */
+async function liveByCheapest(client: PipedriveClient, ops: ReadOps, ids: string[]): Promise<LiveRecords> {
+  const meter: ReadMeter = { requests: 0, tokens: 0 };
+  const read = await readBackCheapest(client, ops, ids, [], undefined, meter);
   const records = new Map<string, ApiRecord>();
-  for (const id of ids) {
-    const record = await read(id);
-    if (isLive(record)) records.set(id, record);
+  for (const [id, r] of read) if (isLive(r)) records.set(id, r);
+  return { records, tokens: meter.tokens };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading records back: the cheapest reads by the specs' token costs. The one place a read is chosen.
+
+/** How a batch of records is read back. */
+export type ReadMethod = 'account_listing' | 'ids' | 'get_each' | 'by_person' | 'by_deals';
+
+/** The reads a data type has (endpoints and their spec costs), and how much one request takes. */
+export interface TypeReads {
+  /** Every record of the account, `pageSize` a page. */
+  listing?: { endpoint: Endpoint; pageSize: number };
+  /** By a list of ids (v2 `ids=`), `per` a request. */
+  ids?: { endpoint: Endpoint; per: number };
+  /** One record by id. */
+  get?: Endpoint;
+  /** One listing per person (v1 notes and files; one page each). */
+  byPerson?: Endpoint;
+  /** By the deals they hang off (deal products), `per` deals a request, `pageSize` rows a page. */
+  byDeals?: { endpoint: Endpoint; per: number; pageSize: number };
+}
+
+/** One read-back job: a batch's records, the persons and deals they belong to, and the pass it is part of. */
+export interface ReadJob {
+  records: number;
+  persons?: number;
+  deals?: number;
+  /** Records of the type the whole pass reads (its batches share one account listing); absent: the batch alone. */
+  passRecords?: number;
+}
+
+/** A pass of read-backs (a verification of one run): its batches share one account listing per type. */
+export interface ReadPass {
+  /** Names the pass, e.g. `<migration>/<run kind>`. */
+  key: string;
+  /** Records of the type the pass reads in all. */
+  records: number;
+}
+
+const pagesOf = (n: number, size: number): number => Math.ceil(n / size);
+
+/**
+ * What each read the type has would cost for the whole pass (spec tokens): an account listing once, in pages of its
+ * maximum (as many as the pass's records fill; an account holding more costs more, which the listing's cap catches),
+ * the batch's other reads scaled from the batch to the pass.
+ */
+export function readCosts(reads: TypeReads, job: ReadJob): Partial<Record<ReadMethod, number>> {
+  const n = job.records;
+  const pass = Math.max(job.passRecords ?? n, n);
+  const scale = n === 0 ? 0 : pass / n;
+  const costs: Partial<Record<ReadMethod, number>> = {};
+  if (reads.ids) costs.ids = pagesOf(n, reads.ids.per) * reads.ids.endpoint.tokens * scale;
+  if (reads.byDeals && job.deals !== undefined)
+    costs.by_deals = Math.max(pagesOf(job.deals, reads.byDeals.per), pagesOf(n, reads.byDeals.pageSize)) * reads.byDeals.endpoint.tokens * scale;
+  if (reads.get) costs.get_each = n * reads.get.tokens * scale;
+  if (reads.byPerson && job.persons !== undefined && job.persons > 0) costs.by_person = job.persons * reads.byPerson.tokens * scale;
+  if (reads.listing) costs.account_listing = Math.max(1, pagesOf(pass, reads.listing.pageSize)) * reads.listing.endpoint.tokens;
+  return costs;
+}
+
+/** The cheapest read for the job (ties go to the targeted reads, listed first), and what the pass would cost. */
+export function cheapestRead(reads: TypeReads, job: ReadJob, without: readonly ReadMethod[] = []): { method: ReadMethod; passTokens: number } {
+  let best: { method: ReadMethod; passTokens: number } | undefined;
+  for (const [method, passTokens] of Object.entries(readCosts(reads, job)) as [ReadMethod, number][]) {
+    if (without.includes(method)) continue;
+    if (!best || passTokens < best.passTokens) best = { method, passTokens };
   }
-  return { records, tokens: ids.length * get.tokens };
+  if (!best) throw new Error('object-type registry: a type with no read for this job');
+  return best;
+}
+
+/** How one type's records are read by each method (the registry entry's reads, bound to its client calls). */
+interface ReadOps {
+  name: string;
+  reads: TypeReads;
+  listPages(client: PipedriveClient): AsyncGenerator<ApiRecord[]>;
+  byIds?(client: PipedriveClient, ids: string[]): Promise<ApiRecord[]>;
+  getOne?(client: PipedriveClient, id: string): Promise<ApiRecord | undefined>;
+  byPerson?(client: PipedriveClient, personId: number): AsyncGenerator<ApiRecord[]>;
+  /** Told each read method used (metered reads). */
+  used?(method: ReadMethod): void;
+}
+
+/**
+ * The account's records of a type, page by page, given up (undefined) once the pages cost more than `cap` tokens: the
+ * account holds more than the job's other reads would cost to read.
+ */
+async function listAccount(client: PipedriveClient, ops: ReadOps, cap: number): Promise<Map<string, ApiRecord> | undefined> {
+  const listed = new Map<string, ApiRecord>();
+  let spent = 0;
+  for await (const page of ops.listPages(client)) {
+    spent += ops.reads.listing!.endpoint.tokens;
+    for (const r of page) listed.set(String(r.id), r);
+    if (spent >= cap) {
+      // A last page that ends the listing still counts; one that does not means more pages than the cap.
+      if (page.length === ops.reads.listing!.pageSize) return undefined;
+    }
+  }
+  return listed;
+}
+
+/** Reads these records by one targeted method. */
+async function readTargeted(client: PipedriveClient, ops: ReadOps, method: ReadMethod, ids: string[], personIds: number[]): Promise<Map<string, ApiRecord>> {
+  const found = new Map<string, ApiRecord>();
+  if (method === 'ids') {
+    for (const group of chunk(ids, ops.reads.ids!.per)) for (const r of await ops.byIds!(client, group)) found.set(String(r.id), r);
+  } else if (method === 'get_each') {
+    for (const id of ids) {
+      const r = await ops.getOne!(client, id);
+      if (r) found.set(id, r);
+    }
+  } else if (method === 'by_person') {
+    for (const personId of personIds) {
+      await unlessGone(async () => {
+        for await (const page of ops.byPerson!(client, personId)) for (const r of page) found.set(String(r.id), r);
+      }, undefined);
+    }
+  } else throw new Error(`object-type registry: ${ops.name} cannot be read by ${method}`);
+  return found;
+}
+
+/**
+ * Reads records back the cheapest way (`cheapestRead`). An account listing is shared by the pass's batches (one per
+ * worker while it is fresh) and capped at what the cheapest other read would cost the pass; records a shared listing
+ * does not hold (created after it, or gone) are read by id.
+ */
+async function readBackCheapest(
+  client: PipedriveClient,
+  unmetered: ReadOps,
+  ids: string[],
+  personIds: number[],
+  pass: ReadPass | undefined,
+  meter: ReadMeter | undefined,
+): Promise<Map<string, ApiRecord>> {
+  if (ids.length === 0) return new Map();
+  const ops = meter ? metered(unmetered, meter) : unmetered;
+  const job: ReadJob = { records: ids.length, persons: personIds.length, ...(pass ? { passRecords: pass.records } : {}) };
+  const choice = cheapestRead(ops.reads, job);
+  let listed: Map<string, ApiRecord> | undefined;
+  if (choice.method === 'account_listing') {
+    const otherwise = cheapestRead(ops.reads, job, ['account_listing']);
+    ops.used?.('account_listing');
+    const list = () => listAccount(client, ops, otherwise.passTokens);
+    listed = await (pass ? sharedListing(client, `${pass.key}/${ops.name}`, list) : list());
+    if (!listed) return readWithMisses(client, ops, otherwise.method, ids, personIds);
+  } else return readWithMisses(client, ops, choice.method, ids, personIds);
+  // A listing taken now holds every live record: what it lacks is gone. One shared by a pass may predate a record.
+  return pass ? readMisses(client, ops, ids, listed) : new Map(ids.flatMap((id) => (listed.has(id) ? [[id, listed.get(id)!] as const] : [])));
+}
+
+/** Counts what the reads send: requests and their spec tokens. */
+export interface ReadMeter {
+  requests: number;
+  tokens: number;
+  /** The reads used, in order (a listing given up, then the reads by id). */
+  methods?: ReadMethod[];
+}
+
+function metered(ops: ReadOps, meter: ReadMeter): ReadOps {
+  const spend = (e: Endpoint) => {
+    meter.requests++;
+    meter.tokens += e.tokens;
+  };
+  async function* pages(e: Endpoint, from: AsyncGenerator<ApiRecord[]>): AsyncGenerator<ApiRecord[]> {
+    // Counted as each page is asked for: a page that fails was still sent.
+    for (;;) {
+      spend(e);
+      const next = await from.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  const r = ops.reads;
+  return {
+    ...ops,
+    used: (method) => meter.methods?.push(method),
+    listPages: (client) => pages(r.listing!.endpoint, ops.listPages(client)),
+    ...(ops.byIds && { byIds: (client, ids) => (spend(r.ids!.endpoint), ops.byIds!(client, ids)) }),
+    ...(ops.getOne && { getOne: (client, id) => (spend(r.get!), ops.getOne!(client, id)) }),
+    ...(ops.byPerson && { byPerson: (client, personId) => pages(r.byPerson!, ops.byPerson!(client, personId)) }),
+  };
+}
+
+/** One targeted read; after a listing per person, what it did not hold (a note of no person) is read by id. */
+async function readWithMisses(client: PipedriveClient, ops: ReadOps, method: ReadMethod, ids: string[], personIds: number[]): Promise<Map<string, ApiRecord>> {
+  ops.used?.(method);
+  const found = await readTargeted(client, ops, method, ids, personIds);
+  return method === 'by_person' ? readMisses(client, ops, ids, found) : found;
+}
+
+/** The records a listing holds, and those it does not read by id (the cheaper of `ids` lists and one GET each). */
+async function readMisses(client: PipedriveClient, ops: ReadOps, ids: string[], listed: Map<string, ApiRecord>): Promise<Map<string, ApiRecord>> {
+  const found = new Map<string, ApiRecord>();
+  const misses: string[] = [];
+  for (const id of ids) {
+    const r = listed.get(id);
+    if (r) found.set(id, r);
+    else misses.push(id);
+  }
+  if (misses.length > 0) {
+    const byId = cheapestRead(ops.reads, { records: misses.length }, ['account_listing', 'by_person']);
+    ops.used?.(byId.method);
+    for (const [id, r] of await readTargeted(client, ops, byId.method, misses, [])) found.set(id, r);
+  }
+  return found;
 }
 
 /** Ledger ids: a plain number, `<dealId>/<attachmentId>` for deal products, `<entity>/<field_code>` for custom fields. */
@@ -263,30 +471,29 @@ interface V2Recovery {
   checkWrittenSince: boolean;
 }
 
+/** The reads of a v2 collection: an account listing of 500 a page, `ids` 100 a request, one GET each. */
+export function v2Reads(e: Endpoints): TypeReads {
+  return { listing: { endpoint: e.list!, pageSize: V2_MAX_PAGE_SIZE }, ids: { endpoint: e.getMany!, per: V2_IDS_PER_REQUEST }, get: e.get! };
+}
+
+function v2ReadOps(collection: V2Collection, e: Endpoints): ReadOps {
+  return {
+    name: collection,
+    reads: v2Reads(e),
+    listPages: (client) => client.listPages<ApiRecord>(collection, { limit: V2_MAX_PAGE_SIZE }),
+    byIds: (client, ids) => client.listAll<ApiRecord>(collection, { ids: ids.join(','), limit: V2_IDS_PER_REQUEST }),
+    getOne: (client, id) => client.get<ApiRecord>(collection, Number(id)),
+  };
+}
+
 function v2DataOps(collection: V2Collection, e: Endpoints, how: V2Recovery): DataOps {
   return {
     create: async (client, { body }) => String((await client.create<{ id: number }>(collection, body)).id),
     update: async (client, id, body) => void (await client.update(collection, Number(id), body)),
     read: (client, id) => client.get<ApiRecord>(collection, Number(id)),
-    readBack: async (client, ids) => {
-      const found = new Map<string, ApiRecord>();
-      for (const group of chunk(ids, 100)) {
-        for (const r of await client.listAll<ApiRecord>(collection, { ids: group.join(','), limit: 100 })) found.set(String(r.id), r);
-      }
-      return found;
-    },
-    liveRecords: async (client, ids) => {
-      const records = new Map<string, ApiRecord>();
-      let tokens = 0;
-      for (const group of chunk(ids, 100)) {
-        // The spec: ids that do not exist (or are deleted) are left out of the answer.
-        for await (const page of client.listPages<ApiRecord>(collection, { ids: group.join(','), limit: 100 })) {
-          tokens += e.getMany!.tokens;
-          for (const r of page) if (isLive(r)) records.set(String(r.id), r);
-        }
-      }
-      return { records, tokens };
-    },
+    readBack: (client, ids, personIds, pass?, meter?) => readBackCheapest(client, v2ReadOps(collection, e), ids, personIds, pass, meter),
+    // The spec: ids that do not exist (or are deleted) are left out of a list by `ids`.
+    liveRecords: (client, ids) => liveByCheapest(client, v2ReadOps(collection, e), ids),
     delete: (client, id) => client.remove(collection, Number(id)),
     recover: async function* (client, q) {
       if (how.search) {
@@ -383,6 +590,37 @@ const fileEndpoints = {
   listByPerson: endpoint('v1', 'GET', '/persons/{id}/files'),
   delete: endpoint('v1', 'DELETE', '/files/{id}'),
 };
+
+/** v1 notes: an account listing of 500 a page (20 tokens), one GET each (2), or one listing per person (20). */
+export const NOTE_READS: TypeReads = {
+  listing: { endpoint: noteEndpoints.list, pageSize: V1_MAX_PAGE_SIZE },
+  get: noteEndpoints.get,
+  byPerson: noteEndpoints.list,
+};
+const noteReadOps: ReadOps = {
+  name: 'notes',
+  reads: NOTE_READS,
+  listPages: (client) => mapPages(client.listNotes({ limit: V1_MAX_PAGE_SIZE })),
+  getOne: async (client, id) => plainOrNone(await client.getNote(Number(id))),
+  byPerson: (client, personId) => mapPages(client.listNotes({ person_id: personId, limit: V1_MAX_PAGE_SIZE })),
+};
+/** v1 files: an account listing of 100 a page (20 tokens), one GET each (2), or one listing per person (20). */
+export const FILE_READS: TypeReads = {
+  listing: { endpoint: fileEndpoints.list, pageSize: V1_FILES_MAX_PAGE_SIZE },
+  get: fileEndpoints.get,
+  byPerson: fileEndpoints.listByPerson,
+};
+const fileReadOps: ReadOps = {
+  name: 'files',
+  reads: FILE_READS,
+  listPages: (client) => mapPages(client.listFiles({ limit: V1_FILES_MAX_PAGE_SIZE })),
+  getOne: async (client, id) => plainOrNone(await client.getFile(Number(id))),
+  byPerson: (client, personId) => mapPages(client.listFiles({ person_id: personId, limit: V1_FILES_MAX_PAGE_SIZE })),
+};
+
+async function* mapPages<T extends object>(pages: AsyncGenerator<T[]>): AsyncGenerator<ApiRecord[]> {
+  for await (const page of pages) yield plainAll(page);
+}
 
 const searchedByKey = (search: SearchCollection): V2Recovery => ({ search, updatedSince: true, byPerson: false, checkWrittenSince: true });
 
@@ -586,34 +824,24 @@ export const OBJECT_TYPES = {
         }
         return { records, tokens: chunk(deals, 100).length * dealProductEndpoints.getMany.tokens };
       },
+      // One attachment, without reading the deal first: a 404 says it is already gone (3 tokens either way).
       delete: async (client, id) => {
         const [dealId, attachmentId] = splitDealProductId(id);
-        const remaining = await client.listDealProducts(dealId).catch((err: { status?: number }) => {
-          if (err.status === 404) return undefined;
-          throw err;
-        });
-        if (!remaining?.some((p) => p.id === attachmentId)) return 'not_found';
-        await client.deleteDealProducts(dealId, [attachmentId]);
-        return 'deleted';
+        return client.deleteDealProduct(dealId, attachmentId);
       },
-      // deleteCreated lists the deal's products, then removes the one attachment through the bulk endpoint.
-      deleteTokens: (outcome) => dealProductEndpoints.list.tokens + (outcome === 'deleted' ? dealProductEndpoints.bulkDelete.tokens : 0),
       deleteByParent: {
         parentOf: (id) => splitDealProductId(id)[0],
         // One bulk delete (15 tokens, ≤100) beats single deletes (3 each) above 5.
-        bulkAbove: 5,
+        bulkAbove: Math.floor(dealProductEndpoints.bulkDelete.tokens / dealProductEndpoints.delete.tokens),
         bulkMax: DEAL_PRODUCTS_PER_BULK_REQUEST,
-        present: async (client, dealId) => {
-          const attached = await client.listDealProducts(dealId).catch((err: { status?: number }) => {
-            if (err.status === 404) return [];
-            throw err;
-          });
-          return new Set(attached.map((p) => composeDealProductId(dealId, p.id)));
-        },
+        // Nothing is read first: the bulk answer names the attachments it deleted, a single delete answers 404 for one
+        // already gone, and a deal that is gone answers 404 for all of them.
         remove: async (client, dealId, ids, bulk) => {
           const attachments = ids.map((id) => splitDealProductId(id)[1]);
-          if (bulk) await client.deleteDealProducts(dealId, attachments);
-          else for (const id of attachments) await client.deleteDealProduct(dealId, id);
+          if (bulk) return new Set((await client.deleteDealProducts(dealId, attachments)).map((a) => composeDealProductId(dealId, a)));
+          const deleted = new Set<string>();
+          for (const a of attachments) if ((await client.deleteDealProduct(dealId, a)) === 'deleted') deleted.add(composeDealProductId(dealId, a));
+          return deleted;
         },
       },
       recover: async function* (client, q) {
@@ -658,17 +886,8 @@ export const OBJECT_TYPES = {
       create: async (client, { body }) => String((await client.createNote(body as NoteInput)).id),
       update: async (client, id, body) => void (await client.updateNote(Number(id), body)),
       read: async (client, id) => plainOrNone(await client.getNote(Number(id))),
-      readBack: async (client, _ids, personIds) => {
-        const found = new Map<string, ApiRecord>();
-        for (const personId of personIds) {
-          await unlessGone(async () => {
-            for await (const page of client.listNotes({ person_id: personId, limit: V1_MAX_PAGE_SIZE }))
-              for (const r of page) found.set(String(r.id), plain(r));
-          }, undefined);
-        }
-        return found;
-      },
-      liveRecords: (client, ids) => liveByGet(async (id) => plainOrNone(await client.getNote(Number(id))), ids, noteEndpoints.get),
+      readBack: (client, ids, personIds, pass?, meter?) => readBackCheapest(client, noteReadOps, ids, personIds, pass, meter),
+      liveRecords: (client, ids) => liveByCheapest(client, noteReadOps, ids),
       delete: (client, id) => client.deleteNote(Number(id)),
       recover: async function* (client, q) {
         // v1 takes `YYYY-MM-DD HH:MM:SS`.
@@ -699,17 +918,9 @@ export const OBJECT_TYPES = {
         return String((await client.uploadFile({ content: upload.file.content, filename: upload.file.name, person_id: upload.person_id })).id);
       },
       read: async (client, id) => plainOrNone(await client.getFile(Number(id))),
-      readBack: async (client, _ids, personIds) => {
-        const found = new Map<string, ApiRecord>();
-        for (const personId of personIds) {
-          // A person that is gone answers 404 here ("Person not found"): its files are missing, which the diff reports.
-          await unlessGone(async () => {
-            for await (const page of client.listFiles({ person_id: personId })) for (const r of page) found.set(String(r.id), plain(r));
-          }, undefined);
-        }
-        return found;
-      },
-      liveRecords: (client, ids) => liveByGet(async (id) => plainOrNone(await client.getFile(Number(id))), ids, fileEndpoints.get),
+      // A person that is gone answers 404 to its file listing ("Person not found"): its files are missing, which the diff reports.
+      readBack: (client, ids, personIds, pass?, meter?) => readBackCheapest(client, fileReadOps, ids, personIds, pass, meter),
+      liveRecords: (client, ids) => liveByCheapest(client, fileReadOps, ids),
       delete: (client, id) => client.deleteFile(Number(id)),
       recover: async function* (client, q) {
         const tokens = (q.personId ? fileEndpoints.listByPerson : fileEndpoints.list).tokens;

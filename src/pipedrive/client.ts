@@ -335,13 +335,15 @@ export class PipedriveClient {
   }
 
   /**
-   * Removes the given attachments (`DealProduct.id`), 100 per request. An empty list sends nothing: Pipedrive would
-   * read a missing `ids` as "remove every product of the deal". A deal that is gone (404/410) has nothing left to remove.
+   * Removes the given attachments (`DealProduct.id`), 100 per request, and answers the ids Pipedrive says it deleted
+   * (`data.ids`): the others were not attached any more. An empty list sends nothing: Pipedrive would read a missing
+   * `ids` as "remove every product of the deal". A deal that is gone (404/410) has nothing left to remove.
    */
-  async deleteDealProducts(dealId: number, attachmentIds: number[]): Promise<void> {
+  async deleteDealProducts(dealId: number, attachmentIds: number[]): Promise<number[]> {
+    const deleted: number[] = [];
     for (const chunk of chunks([...new Set(attachmentIds.map(checkId))], DEAL_PRODUCTS_BULK_MAX)) {
-      await this.orUndefinedIfGone(() =>
-        this.send({
+      const answer = await this.orUndefinedIfGone(() =>
+        this.v2Data<{ ids?: number[] | null } | null>({
           version: 'v2',
           method: 'DELETE',
           path: '/deals/{id}/products',
@@ -349,7 +351,9 @@ export class PipedriveClient {
           query: { ids: chunk },
         }),
       );
+      deleted.push(...(answer?.ids ?? []));
     }
+    return deleted;
   }
 
   /** One attachment (3 tokens, against 15 for the batch delete). */
