@@ -1,5 +1,5 @@
 import axios from 'axios';
-import { usePracticeWorld } from '../support/practice';
+import { COMPACT_PATIENTS, usePracticeWorld } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { requestRollback, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -15,15 +15,15 @@ jest.setTimeout(10 * 60 * 1000);
  * account's), and a rollback leaves them where they were.
  */
 describe('products the account already had', () => {
-  const world = usePracticeWorld();
+  const world = usePracticeWorld({ patients: COMPACT_PATIENTS });
 
   it('are reused by code, linked from deal products, compared by code, and survive the rollback', async () => {
     const { h, sandbox, extract } = world;
     const api = axios.create({ baseURL: sandbox.url, headers: { 'x-api-token': DEFAULT_API_TOKEN } });
-    // The account's own price list: D4341 under its own name and price; d0120 typed in lower case by a person.
+    // The account's own price list: D2740 (on treatment plans of the compact practice) under its own name and price; d0120 typed in lower case by a person.
     const own = await Promise.all(
       [
-        { name: 'SRP quadrant (house price)', code: 'D4341', prices: [{ currency: 'USD', price: 189 }] },
+        { name: 'Ceramic crown (house price)', code: 'D2740', prices: [{ currency: 'USD', price: 1190 }] },
         { name: 'Periodic exam', code: 'd0120' },
       ].map(async (body) => (await api.post<{ data: { id: number } }>('/api/v2/products', body)).data.data.id),
     );
@@ -61,7 +61,7 @@ describe('products the account already had', () => {
     expect(reused.map((r) => [r.source_key, Number(r.pipedrive_id)]).sort()).toEqual(
       [
         ['proccode:1', own[1]],
-        ['proccode:26', own[0]],
+        ['proccode:19', own[0]],
       ].sort(),
     );
     expect(ledger.rows.filter((r) => r.state === 'created').length).toBeGreaterThan(10);
@@ -71,7 +71,7 @@ describe('products the account already had', () => {
     const codes = products.map((p) => (p.code ?? '').toUpperCase());
     expect(new Set(codes).size).toBe(codes.length);
 
-    // Deal products of D4341 procedures point at the account's product.
+    // Deal products of D2740 procedures point at the account's product.
     const deals = await h.db.pool.query<{ pipedrive_id: string }>(
       `SELECT pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'deal' AND state = 'created'`,
       [migrationId],
@@ -88,8 +88,8 @@ describe('products the account already had', () => {
 
     // The house product keeps the account's name and price: the migration wrote none of its fields.
     const house = (await api.get<{ data: { name: string; prices: { price: number }[] } }>(`/api/v2/products/${own[0]}`)).data.data;
-    expect(house.name).toBe('SRP quadrant (house price)');
-    expect(house.prices[0]?.price).toBe(189);
+    expect(house.name).toBe('Ceramic crown (house price)');
+    expect(house.prices[0]?.price).toBe(1190);
 
     const r = await requestRollback(h.env, h.client, migrationId, { by: 'e2e-test', reason: 'product reuse test' });
     expect(r.mode).toBe('started');

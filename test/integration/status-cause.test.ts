@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { usePracticeWorld } from '../support/practice';
+import { COMPACT_PATIENTS, usePracticeWorld } from '../support/practice';
 import { processEnv } from '../support/harness';
 import { readCsvTable, writeCsvTable } from '../support/extract-edit';
 import { waitFor } from '../support/wait';
@@ -20,7 +20,7 @@ const OPTIONS = parseMigrationOptions({ sampleSize: 20, allowSmallSample: true, 
  * its failure type, where the workflow itself only knows "Activity task failed".
  */
 describe('status of a migration that failed on a bad extract', () => {
-  const world = usePracticeWorld();
+  const world = usePracticeWorld({ patients: COMPACT_PATIENTS });
 
   /** A copy of the world's extract, broken by `breakIt`, that a migration is started on; resolves once it failed. */
   async function failedMigration(migrationId: string, breakIt: (dir: string) => Promise<void>): Promise<void> {
