@@ -12,6 +12,8 @@ module.exports = {
   // End-to-end files mostly wait (on Temporal's timers, the sandbox, PostgreSQL): three at a time keep this 2-core
   // machine busy without starving them. JEST_MAX_WORKERS overrides.
   maxWorkers: Number(process.env.JEST_MAX_WORKERS ?? 3),
+  // Without measured durations (a clean clone), the slowest tiers first: test/support/sequencer.js.
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   // PostgreSQL for every tier: 127.0.0.1:5432 when it answers, else an embedded one (test/support/postgres-setup.ts).
   globalSetup: '<rootDir>/test/support/postgres-setup.ts',
   globalTeardown: '<rootDir>/test/support/postgres-teardown.ts',
