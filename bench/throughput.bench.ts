@@ -11,26 +11,14 @@
  * timestamps of the migration's phase history (what the burst limit meters; a bulk request is one write). The ledger's
  * count of records created by the full run is printed beside it as a cross-check.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { type Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startSandbox, type RequestLogEntry, type RunningSandbox, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
-import { loadEnv, parseMigrationOptions, PIPEDRIVE_PLANS } from '../src/config';
-import { startMigration } from '../src/cli/commands';
-import { providerUsers } from '../src/cli/demo';
-import { driveMigration } from '../src/cli/drive';
-import { assertTemporalCli } from '../src/devserver/dev-server';
-import { createLogger } from '../src/logging';
+import { PIPEDRIVE_PLANS } from '../src/config';
 import { PipedriveClient } from '../src/pipedrive/client';
 import { migrationWorkflowId } from '../src/runtime/temporal';
-import { createWorkerRuntime } from '../src/runtime/worker';
-import { dropDatabase } from '../src/store/db';
-import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
+import { migrateDemoPractice, startBenchWorld } from './harness';
 
-const SAMPLE = path.resolve(__dirname, '..', 'samples', 'demo-practice');
 const BURST_WINDOW_S = 2;
 /** The product's default seats; the sandbox gets the same so both agree on the daily budget. */
 const SEATS = 5;
@@ -98,30 +86,8 @@ interface Row {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  // The SDK's own INFO lines (bundling, worker states) would bury the table, as in src/worker.ts.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const dbUrl = `postgres://postgres@127.0.0.1:5432/dtx_bench_throughput_${process.pid}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bench-'));
-  const users = await providerUsers(SAMPLE);
-  // The existing CLI binary, as scripts/record-histories.ts uses it: nothing is downloaded.
-  const server = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: assertTemporalCli() }, searchAttributes: ALL_SEARCH_ATTRIBUTES, ip: '127.0.0.1' },
-  });
-  const env = loadEnv({
-    DATABASE_URL: dbUrl,
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_NAMESPACE: server.namespace ?? 'default',
-    TASK_QUEUE: 'bench-throughput',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    WORKER_SHUTDOWN_GRACE_SECONDS: '1',
-    PIPEDRIVE_PLAN: args.plan,
-    PIPEDRIVE_SEATS: String(SEATS),
-    // The worker's activity slots: the product's default unless the caller's environment says otherwise.
-    WORKER_MAX_CONCURRENT_ACTIVITIES: process.env.WORKER_MAX_CONCURRENT_ACTIVITIES,
-  });
-  const runtime = await createWorkerRuntime(env, { logger: createLogger('warn', 'bench-worker') });
-  const running = runtime.worker.run();
+  const world = await startBenchWorld('throughput', { plan: args.plan, seats: SEATS });
+  const { env, users } = world;
   const rows: Row[] = [];
   const failures: string[] = [];
   let ceiling = 0;
@@ -151,26 +117,24 @@ async function main(): Promise<number> {
       const sandbox = await benchSandbox(args, users, log);
       const migrationId = `throughput-c${concurrency}`;
       try {
-        await startMigration(env, runtime.pool, server.client, {
-          migrationId,
-          source: { kind: 'folder', path: SAMPLE },
-          pipedriveBaseUrl: sandbox.url,
-          // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
-          options: parseMigrationOptions({ ...(concurrency === 'auto' ? {} : { concurrency }), sampleSize: 20, allowSmallSample: true, skipDelta: true }),
+        // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
+        const status = await migrateDemoPractice(world, migrationId, sandbox.url, {
+          ...(concurrency === 'auto' ? {} : { concurrency }),
+          sampleSize: 20,
+          allowSmallSample: true,
+          skipDelta: true,
         });
-        const { status } = await driveMigration(server.client, migrationId, { by: 'bench', includeAllPhi: true, minSampleAccuracy: 99 });
-        if (status.phase !== 'DONE') throw new Error(`ended in ${status.phase}${status.error ? `: ${status.error}` : ''}`);
         const at = (phase: string) => Date.parse(status.phaseHistory.find((p) => p.phase === phase)?.at ?? '');
         const [from, to] = [at('FULL'), at('VERIFY')];
         if (!Number.isFinite(from) || !Number.isFinite(to)) throw new Error('no FULL → VERIFY in the phase history');
         const inFull = log.filter((r) => r.at >= from && r.at <= to);
-        const ledger = await runtime.pool.query<{ n: string }>(
+        const ledger = await world.runtime.pool.query<{ n: string }>(
           "SELECT count(*) AS n FROM id_map WHERE migration_id = $1 AND run_kind = 'full' AND state = 'created'",
           [migrationId],
         );
         rows.push({
           concurrency,
-          effective: await childConcurrency(server.client, migrationId),
+          effective: await childConcurrency(world.server.client, migrationId),
           writes: inFull.filter(isWrite).length,
           ledger: Number(ledger.rows[0]!.n),
           seconds: (to - from) / 1000,
@@ -184,12 +148,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    runtime.worker.shutdown();
-    await running.catch(() => undefined);
-    await runtime.close();
-    await server.teardown();
-    await dropDatabase(dbUrl);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await world.close();
   }
 
   const seqRate = sequential.requests / sequential.seconds;
