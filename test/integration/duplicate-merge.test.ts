@@ -1,22 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createActivities } from '../../src/activities';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
-import { loadEnv } from '../../src/config';
-import { createLogger } from '../../src/logging';
 import { MERGED_IDS_FIELD, parseFieldMap, storedMerges } from '../../src/mapping';
 import { LOAD_ORDER } from '../../src/object-types/registry';
 import { reportedDuplicatePairs } from '../../src/review';
-import { activityDeps } from '../../src/runtime/worker';
 import { latestFieldMap, saveProposedMap } from '../../src/store/field-maps';
 import { Ledger } from '../../src/store/ledger';
 import { registerRun } from '../../src/store/runs';
-import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import { activityRunner, loadAllBatches, verifyAllBatches } from '../support/activities';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { loadAllBatches, verifyAllBatches } from '../support/activities';
 import { dentrixTimestamp, editExtract, readCsvTable } from '../support/extract-edit';
-import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
+import { COMPACT_PATIENTS, useActivityWorld } from '../support/practice';
 
 jest.setTimeout(5 * 60 * 1000);
 
@@ -28,64 +20,54 @@ jest.setTimeout(5 * 60 * 1000);
  * the account is back to its fingerprint.
  */
 describe('a merged duplicate pair', () => {
-  let db: TestDatabase;
-  let sandbox: RunningSandbox;
-  let acts: ReturnType<typeof createActivities>;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-merge-'));
-  const run = activityRunner();
-  const migrationId = 'merge-duplicates';
   let survivor: number;
   let duplicate: number;
   let before: string;
-  let extract: string;
+  const world = useActivityWorld({
+    migrationId: 'merge-duplicates',
+    patients: COMPACT_PATIENTS,
+    prepare: async ({ db, acts, migrationId, extract, sandbox, run }) => {
+      await registerRun(db.pool, { migrationId, source: { kind: 'folder', path: extract }, pipedriveBaseUrl: sandbox.url });
+      await run(acts.extractSource, { migrationId });
+      await run(acts.auditSource, { migrationId });
+      await run(acts.proposeMap, { migrationId });
+      // Ops merge the first probable pair, the earlier chart surviving (as the Duplicates sheet's default).
+      const pair = (await reportedDuplicatePairs(db.pool, migrationId))![0]!;
+      [survivor, duplicate] = [pair.duplicateOfPatientId, pair.patientId];
+      const proposed = (await latestFieldMap(db.pool, migrationId))!;
+      const version = await saveProposedMap(db.pool, migrationId, {
+        map: parseFieldMap(proposed.document.map),
+        duplicates: { merge: [{ survivor, duplicate }] },
+      });
+      expect((await run(acts.approveMap, { migrationId, version, by: 'test', includeAllPhi: true })).errors).toEqual([]);
+      before = (await run(acts.takeFingerprint, { migrationId, label: 'before_first_write' })).fingerprint!;
+      await run(acts.resolveProviders, { migrationId });
+      await run(acts.createSchema, { migrationId });
+    },
+  });
+  const { migrationId, run } = world;
 
-  const verifyAll = (objectType: string) => verifyAllBatches(acts, migrationId, objectType);
+  const verifyAll = (objectType: string) => verifyAllBatches(world.acts, migrationId, objectType);
   const api = async <T>(route: string): Promise<T> => {
-    const response = await fetch(`${sandbox.url}/api/${route}${route.includes('?') ? '&' : '?'}api_token=sandbox-token`);
+    const response = await fetch(`${world.sandbox.url}/api/${route}${route.includes('?') ? '&' : '?'}api_token=sandbox-token`);
     expect(response.status).toBe(200);
     return ((await response.json()) as { data: T }).data;
   };
   /** The staged keys of a table's rows that belong to a patient. */
   const stagedKeysOf = async (table: string, keyColumn: string, patientId: number): Promise<string[]> =>
     (
-      await db.pool.query<{ key: string }>(
+      await world.db.pool.query<{ key: string }>(
         `SELECT data->>'${keyColumn}' AS key FROM staged_rows WHERE migration_id = $1 AND source_table = $2 AND (data->>'patient_id')::bigint = $3`,
         [migrationId, table, patientId],
       )
     ).rows.map((r) => r.key);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    extract = await generatedPractice(dataDir, 42, 'demo', COMPACT_PATIENTS);
-    sandbox = await sandboxFor(extract);
-    const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
-    acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
-    await registerRun(db.pool, { migrationId, source: { kind: 'folder', path: extract }, pipedriveBaseUrl: sandbox.url });
-    await run(acts.extractSource, { migrationId });
-    await run(acts.auditSource, { migrationId });
-    await run(acts.proposeMap, { migrationId });
-    // Ops merge the first probable pair, the earlier chart surviving (as the Duplicates sheet's default).
-    const pair = (await reportedDuplicatePairs(db.pool, migrationId))![0]!;
-    [survivor, duplicate] = [pair.duplicateOfPatientId, pair.patientId];
-    const proposed = (await latestFieldMap(db.pool, migrationId))!;
-    const version = await saveProposedMap(db.pool, migrationId, {
-      map: parseFieldMap(proposed.document.map),
-      duplicates: { merge: [{ survivor, duplicate }] },
-    });
-    expect((await run(acts.approveMap, { migrationId, version, by: 'test', includeAllPhi: true })).errors).toEqual([]);
-    before = (await run(acts.takeFingerprint, { migrationId, label: 'before_first_write' })).fingerprint!;
-    await run(acts.resolveProviders, { migrationId });
-    await run(acts.createSchema, { migrationId });
-    for (const objectType of LOAD_ORDER) await loadAllBatches(acts, migrationId, objectType);
-  });
-  afterAll(async () => {
-    await sandbox?.close();
-    await db?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const objectType of LOAD_ORDER) await loadAllBatches(world.acts, migrationId, objectType);
   });
 
   it('loads as one Person with both histories and the duplicate’s Dentrix id; verification and reconciliation add up', async () => {
-    const ledger = new Ledger(db.pool);
+    const ledger = new Ledger(world.db.pool);
     const persons = await ledger.getMany(migrationId, 'person', [`patient:${survivor}`, `patient:${duplicate}`]);
     expect(persons.get(`patient:${duplicate}`)).toMatchObject({
       state: 'skipped',
@@ -96,11 +78,11 @@ describe('a merged duplicate pair', () => {
     expect(survivorEntry.state).toBe('created');
     const personId = Number(survivorEntry.pipedriveId);
 
-    const keys = await loadAccountFieldKeys(db.pool, migrationId);
+    const keys = await loadAccountFieldKeys(world.db.pool, migrationId);
     const person = await api<{ custom_fields: Record<string, unknown>; phones: { value: string; primary: boolean }[] }>(`v2/persons/${personId}`);
     expect(person.custom_fields[keys.person![MERGED_IDS_FIELD]!.key]).toBe(String(duplicate));
     // The duplicate chart's own mobile number is on the survivor too, not as its primary.
-    const duplicateMobile = (await readCsvTable(extract, 'patient')).rows.find((r) => r.patient_id === String(duplicate))!.mobile_phone!;
+    const duplicateMobile = (await readCsvTable(world.extract, 'patient')).rows.find((r) => r.patient_id === String(duplicate))!.mobile_phone!;
     expect(person.phones.find((p) => p.value.replace(/\D/gu, '').endsWith(duplicateMobile.replace(/\D/gu, '').slice(-10)))).toMatchObject({ primary: false });
 
     // The duplicate's appointments (its new-patient booking) and the survivor's own are activities of the one Person.
@@ -120,7 +102,7 @@ describe('a merged duplicate pair', () => {
     expect(duplicateAppts.some((id) => activities.get(`appt:${id}`)?.state === 'created')).toBe(true);
 
     for (const objectType of LOAD_ORDER) expect([objectType, (await verifyAll(objectType)).discrepancies]).toEqual([objectType, 0]);
-    const reconciled = await run(acts.reconcile, { migrationId });
+    const reconciled = await run(world.acts.reconcile, { migrationId });
     expect(reconciled.balanced).toBe(true);
     const report = JSON.parse(fs.readFileSync(reconciled.reportPath, 'utf8')) as { objects: { person: { merged: number; skipped: number } } };
     expect(report.objects.person.merged).toBe(1);
@@ -129,53 +111,53 @@ describe('a merged duplicate pair', () => {
 
   it('a delta change to the duplicate updates the survivor, and creates no Person for the duplicate', async () => {
     const newMobile = '(312) 555-0199';
-    await editExtract(extract, {
+    await editExtract(world.extract, {
       patient: (t) => {
         const row = t.rows.find((r) => r.patient_id === String(duplicate))!;
         row.mobile_phone = newMobile;
         if ('automodifiedtimestamp' in row) row.automodifiedtimestamp = dentrixTimestamp();
       },
     });
-    const poll = await run(acts.deltaPoll, { migrationId, pollNumber: 1 });
+    const poll = await run(world.acts.deltaPoll, { migrationId, pollNumber: 1 });
     expect(poll.workItems.person).toBeGreaterThanOrEqual(2);
     let afterSeq = 0;
     for (;;) {
-      const ranges = await run(acts.nextBatches, { migrationId, objectType: 'person', runKind: 'delta', afterSeq, batchSize: 200, maxBatches: 50 });
+      const ranges = await run(world.acts.nextBatches, { migrationId, objectType: 'person', runKind: 'delta', afterSeq, batchSize: 200, maxBatches: 50 });
       if (ranges.length === 0) break;
       for (const range of ranges) {
-        await run(acts.loadBatch, { migrationId, objectType: 'person', runKind: 'delta', ...range, batchNumber: 1 });
+        await run(world.acts.loadBatch, { migrationId, objectType: 'person', runKind: 'delta', ...range, batchNumber: 1 });
         afterSeq = range.toSeq;
       }
     }
-    const entries = await new Ledger(db.pool).getMany(migrationId, 'person', [`patient:${survivor}`, `patient:${duplicate}`]);
+    const entries = await new Ledger(world.db.pool).getMany(migrationId, 'person', [`patient:${survivor}`, `patient:${duplicate}`]);
     expect(entries.get(`patient:${duplicate}`)?.state).toBe('skipped');
     const person = await api<{ phones: { value: string }[] }>(`v2/persons/${entries.get(`patient:${survivor}`)!.pipedriveId}`);
     expect(person.phones.map((p) => p.value)).toContain('+13125550199');
   });
 
   it('a fresh proposal (as after a rejected sample) keeps the merge, and tells the gate the pairs and merges', async () => {
-    const proposal = await run(acts.proposeMap, { migrationId });
-    expect(proposal.duplicates).toEqual({ pairs: (await reportedDuplicatePairs(db.pool, migrationId))!.length, merged: 1 });
-    const latest = (await latestFieldMap(db.pool, migrationId))!;
+    const proposal = await run(world.acts.proposeMap, { migrationId });
+    expect(proposal.duplicates).toEqual({ pairs: (await reportedDuplicatePairs(world.db.pool, migrationId))!.length, merged: 1 });
+    const latest = (await latestFieldMap(world.db.pool, migrationId))!;
     expect({ version: latest.version, status: latest.status }).toEqual({ version: proposal.version, status: 'proposed' });
     expect(storedMerges(latest.document).merge).toEqual([{ survivor, duplicate }]);
   });
 
   it('rolls back cleanly: the survivor is deleted once and the account is back to its fingerprint', async () => {
-    await run(acts.beginRollback, { migrationId, scope: 'all', by: 'test', reason: 'test' });
+    await run(world.acts.beginRollback, { migrationId, scope: 'all', by: 'test', reason: 'test' });
     for (
-      let next = await run(acts.nextRollbackTarget, { migrationId, scope: 'all' });
+      let next = await run(world.acts.nextRollbackTarget, { migrationId, scope: 'all' });
       next;
-      next = await run(acts.nextRollbackTarget, { migrationId, scope: 'all' })
+      next = await run(world.acts.nextRollbackTarget, { migrationId, scope: 'all' })
     ) {
-      await run(acts.rollbackBatch, { migrationId, objectType: next.objectType, scope: 'all', limit: 200 });
+      await run(world.acts.rollbackBatch, { migrationId, objectType: next.objectType, scope: 'all', limit: 200 });
     }
-    expect(await run(acts.proveRollback, { migrationId, scope: 'all' })).toMatchObject({ proven: true, remaining: 0 });
-    const { rows } = await db.pool.query<{ source_key: string }>(
+    expect(await run(world.acts.proveRollback, { migrationId, scope: 'all' })).toMatchObject({ proven: true, remaining: 0 });
+    const { rows } = await world.db.pool.query<{ source_key: string }>(
       `SELECT source_key FROM audit_log WHERE migration_id = $1 AND action = 'delete' AND object_type = 'person' AND source_key IN ($2, $3)`,
       [migrationId, `patient:${survivor}`, `patient:${duplicate}`],
     );
     expect(rows).toEqual([{ source_key: `patient:${survivor}` }]);
-    expect(sandbox.fingerprint()).toBe(before);
+    expect(world.sandbox.fingerprint()).toBe(before);
   });
 });

@@ -1,18 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createActivities } from '../../src/activities';
-import { loadEnv } from '../../src/config';
-import { createLogger } from '../../src/logging';
 import { LOAD_ORDER } from '../../src/object-types/registry';
-import { activityDeps } from '../../src/runtime/worker';
 import { storeDb } from '../../src/store/db';
 import { Ledger } from '../../src/store/ledger';
 import { storeProgress } from '../../src/cli/commands';
-import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import { activityRunner, loadAllBatches, verifyAllBatches, prepareMigration } from '../support/activities';
-import { createTestDatabase, type TestDatabase } from '../support/db';
-import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
+import { loadAllBatches, verifyAllBatches } from '../support/activities';
+import { COMPACT_PATIENTS, useActivityWorld } from '../support/practice';
 
 jest.setTimeout(5 * 60 * 1000);
 
@@ -23,17 +15,13 @@ jest.setTimeout(5 * 60 * 1000);
  * load finds every record of its id map gone and creates each again, once, and verification is back at 100%.
  */
 describe('records of the id map gone from Pipedrive', () => {
-  let db: TestDatabase;
-  let sandbox: RunningSandbox;
-  let acts: ReturnType<typeof createActivities>;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-gone-'));
-  const run = activityRunner();
-  const migrationId = 'gone-records';
+  const world = useActivityWorld({ migrationId: 'gone-records', patients: COMPACT_PATIENTS });
+  const { migrationId, run } = world;
 
-  const verifyAll = (objectType: string) => verifyAllBatches(acts, migrationId, objectType);
+  const verifyAll = (objectType: string) => verifyAllBatches(world.acts, migrationId, objectType);
   const missingRecords = async (objectType: string) =>
     (
-      await storeDb(db.pool)
+      await storeDb(world.db.pool)
         .selectFrom('field_diffs')
         .select('source_key')
         .distinct()
@@ -45,28 +33,17 @@ describe('records of the id map gone from Pipedrive', () => {
     ).length;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const extract = await generatedPractice(dataDir, 42, 'demo', COMPACT_PATIENTS);
-    sandbox = await sandboxFor(extract);
-    const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
-    acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
-    await prepareMigration(db.pool, acts, migrationId, extract, sandbox.url);
-    for (const objectType of LOAD_ORDER) await loadAllBatches(acts, migrationId, objectType);
-  });
-  afterAll(async () => {
-    await sandbox?.close();
-    await db?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const objectType of LOAD_ORDER) await loadAllBatches(world.acts, migrationId, objectType);
   });
 
   it('verification reports them missing instead of failing; the next load recreates each once and verifies at 100%', async () => {
-    const ledger = new Ledger(db.pool);
+    const ledger = new Ledger(world.db.pool);
     const held = await ledger.countsByState(migrationId);
     for (const objectType of ['person', 'note', 'file']) expect(held[objectType]?.created).toBeGreaterThan(0);
 
     // The account is reset, as after a rehearsal: every record the id map holds is gone (persons no longer exist, so
     // their file listings answer 404 "Person not found").
-    await fetch(`${sandbox.url}/_sandbox/reset`, { method: 'POST' });
+    await fetch(`${world.sandbox.url}/_sandbox/reset`, { method: 'POST' });
     for (const objectType of ['person', 'note', 'file']) {
       const result = await verifyAll(objectType);
       expect(result.discrepancies).toBeGreaterThan(0);
@@ -74,13 +51,13 @@ describe('records of the id map gone from Pipedrive', () => {
     }
 
     // The same migration again: its schema (the fields went with the reset), then every type in order.
-    await run(acts.resolveProviders, { migrationId });
-    await run(acts.createSchema, { migrationId });
-    const creates = () => Object.entries(sandbox.usage().byRoute).reduce((n, [route, r]) => n + (route.startsWith('POST ') ? r.requests : 0), 0);
+    await run(world.acts.resolveProviders, { migrationId });
+    await run(world.acts.createSchema, { migrationId });
+    const creates = () => Object.entries(world.sandbox.usage().byRoute).reduce((n, [route, r]) => n + (route.startsWith('POST ') ? r.requests : 0), 0);
     const createsBefore = creates();
     let migrated = 0;
     for (const objectType of LOAD_ORDER) {
-      for (const counts of await loadAllBatches(acts, migrationId, objectType)) migrated += counts.migrated;
+      for (const counts of await loadAllBatches(world.acts, migrationId, objectType)) migrated += counts.migrated;
     }
     const recreated = await ledger.recreatedByType(migrationId);
     const after = await ledger.countsByState(migrationId);
@@ -100,15 +77,15 @@ describe('records of the id map gone from Pipedrive', () => {
       const result = await verifyAll(objectType);
       expect([objectType, result.discrepancies]).toEqual([objectType, 0]);
     }
-    const accuracy = await run(acts.writeAccuracyReport, { migrationId, runKind: 'full' });
+    const accuracy = await run(world.acts.writeAccuracyReport, { migrationId, runKind: 'full' });
     expect(accuracy.accuracy).toBe(100);
     const report = JSON.parse(fs.readFileSync(accuracy.reportPath!, 'utf8')) as { recreated: Record<string, number> };
     expect(report.recreated).toEqual(recreated);
 
     // Status and the reconciliation say how many were recreated, per object type.
-    const progress = await storeProgress(db.pool, migrationId);
+    const progress = await storeProgress(world.db.pool, migrationId);
     for (const objectType of Object.keys(recreated)) expect(progress.objects[objectType]!.recreated).toBe(recreated[objectType]);
-    const reconciled = await run(acts.reconcile, { migrationId });
+    const reconciled = await run(world.acts.reconcile, { migrationId });
     const reconciliation = JSON.parse(fs.readFileSync(reconciled.reportPath, 'utf8')) as { objects: Record<string, { recreated: number }> };
     for (const objectType of Object.keys(recreated)) expect(reconciliation.objects[objectType]!.recreated).toBe(recreated[objectType]);
   });

@@ -1,18 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createActivities } from '../../src/activities';
 import type { KeptForReview } from '../../src/activities/kept-for-review';
-import { loadEnv } from '../../src/config';
-import { createLogger } from '../../src/logging';
-import { activityDeps } from '../../src/runtime/worker';
 import { storeDb } from '../../src/store/db';
-import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
-import { activityRunner, loadAllBatches, verifyAllBatches, prepareMigration } from '../support/activities';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { loadAllBatches, verifyAllBatches } from '../support/activities';
 import { readCsvTable, writeCsvTable } from '../support/extract-edit';
-import { generatedPractice, sandboxFor } from '../support/practice';
+import { useActivityWorld } from '../support/practice';
 
 jest.setTimeout(5 * 60 * 1000);
 
@@ -24,59 +16,48 @@ jest.setTimeout(5 * 60 * 1000);
  * phone is in Phones Needing Review; the note is whole), the source-side check finds each, and the reports count them.
  */
 describe('values a transform refuses or shortens', () => {
-  let db: TestDatabase;
-  let sandbox: RunningSandbox;
-  let acts: ReturnType<typeof createActivities>;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-kept-'));
-  const run = activityRunner();
-  const migrationId = 'values-kept';
   const longName = Array.from({ length: 50 }, (_, i) => `Name${i}`).join(' ');
   const longNote = Array.from({ length: 7_000 }, (_, i) => `line ${i}.`).join(' ');
   const ids: Record<'email' | 'phone' | 'name' | 'note' | 'date', string> = { email: '', phone: '', name: '', note: '', date: '' };
+  const world = useActivityWorld({
+    migrationId: 'values-kept',
+    editExtract: async (extract) => {
+      const patients = await readCsvTable(extract, 'patient');
+      const notes = await readCsvTable(extract, 'clinical_note');
+      const [a, b, c, d] = patients.rows.filter((p) => p.email !== '' && p.mobile_phone !== '');
+      ids.email = a!.patient_id!;
+      a!.email = 'zoë.ng@example.com; zoe.ng@';
+      ids.phone = b!.patient_id!;
+      b!.mobile_phone = '555-01';
+      ids.name = c!.patient_id!;
+      c!.preferred_name = longName;
+      // A birth date the reader cannot read: staged as null, the text as typed kept with the row.
+      ids.date = d!.patient_id!;
+      d!.birth_date = '31.02.1985';
+      const note = notes.rows[0]!;
+      ids.note = note.patient_id!;
+      note.note_text = longNote;
+      await writeCsvTable(extract, 'patient', patients);
+      await writeCsvTable(extract, 'clinical_note', notes);
+    },
+  });
+  const { migrationId, run } = world;
 
-  const verifyAll = (objectType: string) => verifyAllBatches(acts, migrationId, objectType);
+  const verifyAll = (objectType: string) => verifyAllBatches(world.acts, migrationId, objectType);
   const person = async (patientId: string): Promise<Record<string, unknown>> => {
-    const row = await storeDb(db.pool)
+    const row = await storeDb(world.db.pool)
       .selectFrom('id_map')
       .select('pipedrive_id')
       .where('migration_id', '=', migrationId)
       .where('object_type', '=', 'person')
       .where('source_key', '=', `patient:${patientId}`)
       .executeTakeFirstOrThrow();
-    const res = await fetch(`${sandbox.url}/api/v2/persons/${row.pipedrive_id}?api_token=${DEFAULT_API_TOKEN}`);
+    const res = await fetch(`${world.sandbox.url}/api/v2/persons/${row.pipedrive_id}?api_token=${DEFAULT_API_TOKEN}`);
     return ((await res.json()) as { data: Record<string, unknown> }).data;
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const extract = await generatedPractice(dataDir);
-    const patients = await readCsvTable(extract, 'patient');
-    const notes = await readCsvTable(extract, 'clinical_note');
-    const [a, b, c, d] = patients.rows.filter((p) => p.email !== '' && p.mobile_phone !== '');
-    ids.email = a!.patient_id!;
-    a!.email = 'zoë.ng@example.com; zoe.ng@';
-    ids.phone = b!.patient_id!;
-    b!.mobile_phone = '555-01';
-    ids.name = c!.patient_id!;
-    c!.preferred_name = longName;
-    // A birth date the reader cannot read: staged as null, the text as typed kept with the row.
-    ids.date = d!.patient_id!;
-    d!.birth_date = '31.02.1985';
-    const note = notes.rows[0]!;
-    ids.note = note.patient_id!;
-    note.note_text = longNote;
-    await writeCsvTable(extract, 'patient', patients);
-    await writeCsvTable(extract, 'clinical_note', notes);
-    sandbox = await sandboxFor(extract);
-    const config = loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
-    acts = createActivities(activityDeps(config, db.pool, createLogger('silent')));
-    await prepareMigration(db.pool, acts, migrationId, extract, sandbox.url);
-    for (const objectType of ['organization', 'product', 'person', 'note']) await loadAllBatches(acts, migrationId, objectType);
-  });
-  afterAll(async () => {
-    await sandbox?.close();
-    await db?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const objectType of ['organization', 'product', 'person', 'note']) await loadAllBatches(world.acts, migrationId, objectType);
   });
 
   it('keeps every value on its record in Pipedrive, and the Data Quality Report counted them beforehand', async () => {
@@ -90,13 +71,13 @@ describe('values a transform refuses or shortens', () => {
     expect(custom(await person(ids.note))).toContain('Clinical Narrative (shortened, the rest): ');
     expect(custom(await person(ids.date))).toContain('Birth Date (refused): 31.02.1985');
 
-    const audit = await run(acts.auditSource, { migrationId });
+    const audit = await run(world.acts.auditSource, { migrationId });
     expect(audit.counts.valuesForReview).toBeGreaterThanOrEqual(3);
   });
 
   it('verification finds each kept value on its record and the report counts them by field and kind', async () => {
     for (const objectType of ['person', 'note']) expect([objectType, (await verifyAll(objectType)).discrepancies]).toEqual([objectType, 0]);
-    const accuracy = await run(acts.writeAccuracyReport, { migrationId, runKind: 'full' });
+    const accuracy = await run(world.acts.writeAccuracyReport, { migrationId, runKind: 'full' });
     expect(accuracy.accuracy).toBe(100);
     const report = JSON.parse(fs.readFileSync(accuracy.reportPath!, 'utf8')) as { keptForReview: KeptForReview };
     const counted = (field: string, kind: string) => report.keptForReview.byField.find((r) => r.object === 'person' && r.field === field && r.kind === kind);
@@ -114,14 +95,14 @@ describe('values a transform refuses or shortens', () => {
     const reviewKey = Object.entries(target.custom_fields as Record<string, unknown>).find(
       ([, v]) => typeof v === 'string' && v.includes('(shortened, the rest)'),
     )![0];
-    await fetch(`${sandbox.url}/api/v2/persons/${String(target.id)}?api_token=${DEFAULT_API_TOKEN}`, {
+    await fetch(`${world.sandbox.url}/api/v2/persons/${String(target.id)}?api_token=${DEFAULT_API_TOKEN}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ custom_fields: { [reviewKey]: null } }),
     });
     const result = await verifyAll('person');
     expect(result.discrepancies).toBeGreaterThanOrEqual(2);
-    const missing = await storeDb(db.pool)
+    const missing = await storeDb(world.db.pool)
       .selectFrom('field_diffs')
       .select(['field', 'category'])
       .where('migration_id', '=', migrationId)

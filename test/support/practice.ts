@@ -1,8 +1,15 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { createActivities, type Activities } from '../../src/activities';
 import { providerUsers } from '../../src/cli/demo';
+import { loadEnv } from '../../src/config';
+import { createLogger } from '../../src/logging';
+import { activityDeps } from '../../src/runtime/worker';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { activityRunner, prepareMigration } from './activities';
+import { createTestDatabase, type TestDatabase } from './db';
 import { createHarness, type Harness } from './harness';
 import { PRACTICE_CACHE_ENV } from './run-folders';
 
@@ -70,6 +77,52 @@ export function usePracticeWorld(options: { sandbox?: SandboxOptions; patients?:
   afterAll(async () => {
     await world.h?.close();
     await world.sandbox?.close();
+  });
+  return world;
+}
+
+/** What the activity-level integration files need: a test database, a generated practice, its sandbox, the activities. */
+export interface ActivityWorld {
+  migrationId: string;
+  db: TestDatabase;
+  dataDir: string;
+  extract: string;
+  sandbox: RunningSandbox;
+  /** The real activities (createActivities over the worker's dependencies) on the test database and the data folder. */
+  acts: Activities;
+  /** Runs an activity in a mock activity context, as the worker would. */
+  run: ReturnType<typeof activityRunner>;
+}
+
+/**
+ * Sets up, in `beforeAll` of the calling describe block (before its own `beforeAll`), a migration run activity by
+ * activity without Temporal: a test database, a generated practice (the demo practice unless `patients` says how
+ * many; `editExtract` changes its files first), a sandbox seeded for it, the activities, and the migration taken
+ * through EXTRACT, the map (all PHI approved) and SCHEMA, or through what `prepare` does instead. `afterAll` removes
+ * it all. Read its fields inside hooks and tests.
+ */
+export function useActivityWorld(options: {
+  migrationId: string;
+  patients?: number;
+  editExtract?: (extract: string) => Promise<void>;
+  prepare?: (world: ActivityWorld) => Promise<void>;
+}): ActivityWorld {
+  const world = { migrationId: options.migrationId, run: activityRunner() } as ActivityWorld;
+  beforeAll(async () => {
+    world.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `dtx2pd-${options.migrationId}-`));
+    world.db = await createTestDatabase();
+    world.extract = await generatedPractice(world.dataDir, 42, 'demo', options.patients);
+    await options.editExtract?.(world.extract);
+    world.sandbox = await sandboxFor(world.extract);
+    const config = loadEnv({ DATABASE_URL: world.db.url, DATA_DIR: world.dataDir, PIPEDRIVE_PLAN: 'ultimate', PIPEDRIVE_BURST_LIMIT: '1000' });
+    world.acts = createActivities(activityDeps(config, world.db.pool, createLogger('silent')));
+    if (options.prepare) await options.prepare(world);
+    else await prepareMigration(world.db.pool, world.acts, world.migrationId, world.extract, world.sandbox.url);
+  });
+  afterAll(async () => {
+    await world.sandbox?.close();
+    await world.db?.drop();
+    if (world.dataDir) fs.rmSync(world.dataDir, { recursive: true, force: true });
   });
   return world;
 }
