@@ -9,7 +9,7 @@ import { parseFieldMap } from './map-validation';
 import { REVIEW_FIELD } from './review';
 import { MERGED_IDS_FIELD } from './merges';
 import { PATIENT_ID_FIELD, SOURCE_KEY_FIELD } from './source-keys';
-import { RECORD_KINDS, type RecordKind, type TargetEntity } from './types';
+import { CUSTOM_FIELD_ENTITIES, RECORD_KIND_NAMES, RECORD_KINDS, type RecordKind, type TargetEntity } from './types';
 
 type RuleInput = Omit<FieldRule, 'transform' | 'essential'> & {
   transform: { name: FieldRule['transform']['name']; params?: Record<string, unknown> };
@@ -43,17 +43,11 @@ function sourceKeyRule(kind: RecordKind): RuleInput {
   };
 }
 
-/** Kinds whose entity takes custom fields: their refused and shortened values go to a review field (activities, notes and deal products keep them in their note-like field). */
-const REVIEW_RULE_KINDS = [
-  'household',
-  'employer',
-  'referral',
-  'carrier',
-  'proccode',
-  'patient',
-  'newpatient',
-  'txcase',
-] as const satisfies readonly RecordKind[];
+/**
+ * Kinds whose entity takes custom fields (the registry's CUSTOM_FIELD_ENTITIES), in kind order: their refused and
+ * shortened values go to a review field (activities, notes and deal products keep them in their note-like field).
+ */
+const REVIEW_RULE_KINDS = RECORD_KIND_NAMES.filter((kind) => (CUSTOM_FIELD_ENTITIES as readonly TargetEntity[]).includes(RECORD_KINDS[kind].entity));
 
 function reviewRule(kind: RecordKind): RuleInput {
   return {

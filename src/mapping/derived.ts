@@ -11,7 +11,7 @@ import { recallDueDate, type RecallDue } from './transforms/recall';
 import { lookupValue } from './transforms/value-map';
 import type { MapOptions } from './field-map';
 import type { DentrixTable } from '../dentrix/types';
-import type { RecordKind } from './types';
+import { RECORD_KIND_NAMES, type RecordKind } from './types';
 import type { DerivedSourceName } from './derived-names';
 
 export type AppointmentStatusClass = 'completed' | 'broken' | 'cancelled' | 'scheduled';
@@ -34,25 +34,9 @@ function derived<K extends RecordKind>(def: DerivedDef<K>): DerivedDef<K> {
   return def;
 }
 
-const ALL_KINDS: readonly RecordKind[] = [
-  'household',
-  'employer',
-  'referral',
-  'carrier',
-  'proccode',
-  'patient',
-  'newpatient',
-  'txcase',
-  'procedure',
-  'appt',
-  'recall',
-  'clinical_note',
-  'document',
-];
-
 export const DERIVED_SOURCES = {
   source_key: derived<RecordKind>({
-    kinds: ALL_KINDS,
+    kinds: RECORD_KIND_NAMES,
     tables: [],
     description: 'the record source key (patient:5, household:12, ...)',
     compute: (bundle) => sourceKeyOfBundle(bundle),

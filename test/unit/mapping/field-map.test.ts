@@ -1,4 +1,17 @@
-import { FIELD_MAP_FORMAT, FieldMapError, defaultFieldMap, parseFieldMap, providerMatchEmail, withSourceOptions, type FieldMap } from '../../../src/mapping';
+import {
+  CUSTOM_FIELD_ENTITIES,
+  DERIVED_SOURCES,
+  FIELD_MAP_FORMAT,
+  FieldMapError,
+  RECORD_KIND_NAMES,
+  RECORD_KINDS,
+  REVIEW_FIELD,
+  defaultFieldMap,
+  parseFieldMap,
+  providerMatchEmail,
+  withSourceOptions,
+  type FieldMap,
+} from '../../../src/mapping';
 import * as f from './fixtures';
 
 const ROWS: Record<string, object> = {
@@ -117,6 +130,28 @@ describe('the default field map', () => {
     expect(target('patient.employer')).toEqual({ kind: 'custom', name: 'Employer' });
     expect(map.objects.customFields.person.find((x) => x.name === 'Employer')?.field_type).toBe('org');
     expect(map.objects.customFields.person.find((x) => x.name === 'Referral Source')?.field_type).toBe('org');
+  });
+
+  it('gives every kind whose entity takes custom fields a review field rule, and no other kind one', () => {
+    // Derived from the record kinds, so a kind added to RECORD_KINDS is covered (or must be, by this test) at once.
+    const map = defaultFieldMap();
+    for (const kind of RECORD_KIND_NAMES) {
+      const entity = RECORD_KINDS[kind].entity;
+      const takesCustomFields = (CUSTOM_FIELD_ENTITIES as readonly string[]).includes(entity);
+      const rule = map.rules.find((r) => r.id === `${kind}.values_for_review`);
+      expect([kind, rule?.target]).toEqual([kind, takesCustomFields ? { entity, field: { kind: 'custom', name: REVIEW_FIELD } } : undefined]);
+      if (takesCustomFields) {
+        expect([kind, map.objects.customFields[entity as (typeof CUSTOM_FIELD_ENTITIES)[number]].map((f) => f.name)]).toEqual([
+          kind,
+          expect.arrayContaining([REVIEW_FIELD]),
+        ]);
+      }
+    }
+    expect(RECORD_KIND_NAMES.filter((kind) => (CUSTOM_FIELD_ENTITIES as readonly string[]).includes(RECORD_KINDS[kind].entity)).length).toBeGreaterThan(0);
+  });
+
+  it('derives every record kind its source key', () => {
+    expect([...DERIVED_SOURCES.source_key.kinds].sort()).toEqual([...RECORD_KIND_NAMES].sort());
   });
 
   it('documents the defaults of the open decisions', () => {
