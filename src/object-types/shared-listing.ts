@@ -32,8 +32,11 @@ export function sharedListing(client: object, key: string, list: () => Promise<L
   const entry: Entry = { at, listed: list() };
   entries.set(key, entry);
   const mine = entries;
-  entry.listed.catch(() => {
+  const forget = () => {
     if (mine.get(key) === entry) mine.delete(key);
-  });
+  };
+  entry.listed.catch(forget);
+  // The records (PHI) leave memory when the listing goes stale, whether or not another read comes.
+  setTimeout(forget, SHARED_LISTING_TTL_MS).unref();
   return entry.listed;
 }

@@ -6,6 +6,7 @@ import { cheapestRead, FILE_READS, NOTE_READS, OBJECT_TYPES, v2Reads } from '../
 import type { ParentDeleteOps } from '../../../src/engine/ports';
 import { undoBatch } from '../../../src/engine/rollback';
 import type { PipedriveClient } from '../../../src/pipedrive/client';
+import { SHARED_LISTING_TTL_MS, sharedListing } from '../../../src/object-types/shared-listing';
 import { world } from '../engine/fakes';
 
 type Row = Record<string, unknown> & { id: number };
@@ -156,6 +157,21 @@ describe('reading back at the floor', () => {
     const found = await OBJECT_TYPES.note.ops.readBack(account.client(), ['1', ...Array.from({ length: 200 }, (_, i) => String(1000 + i))], []);
     expect([...found.keys()]).toEqual(['1']);
     expect(account.requests).toEqual(['GET /v1/notes']);
+  });
+
+  it('a shared listing is listed once while fresh, again once stale or after it failed', async () => {
+    const client = {};
+    let lists = 0;
+    let clock = 0;
+    const list = () => (++lists === 2 ? Promise.reject(new Error('429')) : Promise.resolve(new Map([['1', { id: 1 }]])));
+    const now = () => clock;
+    await sharedListing(client, 'm/full/t', list, now);
+    await sharedListing(client, 'm/full/t', list, now);
+    expect(lists).toBe(1);
+    clock += SHARED_LISTING_TTL_MS + 1;
+    await expect(sharedListing(client, 'm/full/t', list, now)).rejects.toThrow('429');
+    await expect(sharedListing(client, 'm/full/t', list, now)).resolves.toBeDefined();
+    expect(lists).toBe(3);
   });
 
   it('files: the account listing in pages of 100 (its maximum), not one listing per person', async () => {
