@@ -28,7 +28,6 @@ const METHOD_NAMES: Record<ReadMethod, string> = {
   ids: 'list-ids',
   get_each: 'get-each',
   by_person: 'list-by-person',
-  by_deals: 'list-deal-products',
 };
 
 const live = (r: Record<string, unknown> | undefined): boolean => Boolean(r) && r!.is_deleted !== true && r!.active_flag !== false;

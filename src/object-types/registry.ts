@@ -241,7 +241,7 @@ async function liveByCheapest(client: PipedriveClient, ops: ReadOps, ids: string
 // Reading records back: the cheapest reads by the specs' token costs. The one place a read is chosen.
 
 /** How a batch of records is read back. */
-export type ReadMethod = 'account_listing' | 'ids' | 'get_each' | 'by_person' | 'by_deals';
+export type ReadMethod = 'account_listing' | 'ids' | 'get_each' | 'by_person';
 
 /** The reads a data type has (endpoints and their spec costs), and how much one request takes. */
 export interface TypeReads {
@@ -253,15 +253,12 @@ export interface TypeReads {
   get?: Endpoint;
   /** One listing per person (v1 notes and files; one page each). */
   byPerson?: Endpoint;
-  /** By the deals they hang off (deal products), `per` deals a request, `pageSize` rows a page. */
-  byDeals?: { endpoint: Endpoint; per: number; pageSize: number };
 }
 
-/** One read-back job: a batch's records, the persons and deals they belong to, and the pass it is part of. */
+/** One read-back job: a batch's records, the persons they belong to, and the pass it is part of. */
 export interface ReadJob {
   records: number;
   persons?: number;
-  deals?: number;
   /** Records of the type the whole pass reads (its batches share one account listing); absent: the batch alone. */
   passRecords?: number;
 }
@@ -287,8 +284,6 @@ export function readCosts(reads: TypeReads, job: ReadJob): Partial<Record<ReadMe
   const scale = n === 0 ? 0 : pass / n;
   const costs: Partial<Record<ReadMethod, number>> = {};
   if (reads.ids) costs.ids = pagesOf(n, reads.ids.per) * reads.ids.endpoint.tokens * scale;
-  if (reads.byDeals && job.deals !== undefined)
-    costs.by_deals = Math.max(pagesOf(job.deals, reads.byDeals.per), pagesOf(n, reads.byDeals.pageSize)) * reads.byDeals.endpoint.tokens * scale;
   if (reads.get) costs.get_each = n * reads.get.tokens * scale;
   if (reads.byPerson && job.persons !== undefined && job.persons > 0) costs.by_person = job.persons * reads.byPerson.tokens * scale;
   if (reads.listing) costs.account_listing = Math.max(1, pagesOf(pass, reads.listing.pageSize)) * reads.listing.endpoint.tokens;
