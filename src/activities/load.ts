@@ -1,20 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { type Pool } from 'pg';
-import { type DeclaredFile, type DocumentFileRefusalKind, readDocumentFile } from '../dentrix/confined-files';
-import {
-  buildRecord,
-  redirectRef,
-  sourceKeys,
-  referencesOf,
-  withDuplicateContacts,
-  type BuildContext,
-  type BuildOutcome,
-  type RefKey,
-  type SourceBundle,
-  type TargetEntity,
-} from '../mapping';
+import { readDocumentFile } from '../dentrix/confined-files';
+import type { TargetEntity } from '../mapping';
+import { stagingSource, type BuildSettings, type StagingReads } from '../engine/build';
 import { checkpointOf, emptyCounts, loadBatch as loadEngineBatch } from '../engine/load';
-import type { StagingSource } from '../engine/ports';
 import { registryOperations } from '../engine/registry-operations';
 import { pgAuditLog, pgLedger } from '../store/engine-store';
 import { Ledger } from '../store/ledger';
@@ -38,117 +27,32 @@ import { FALLBACK_OWNER_KEY } from './schema';
 /** Phases in which writes are refused: a rollback has begun. */
 const FROZEN_PHASES = new Set(['ROLLING_BACK', 'ROLLING_BACK_SAMPLE', 'ROLLED_BACK']);
 
-/** Builds every record of a batch from staging: bundles, references resolved from the id map, pure builders. */
-export async function buildBatch(
-  pool: Pool,
-  world: { run: MigrationRun; approved: ApprovedMap },
-  entity: TargetEntity,
-  sourceKeys: string[],
-  settings: ActivityDeps['settings'],
-): Promise<Map<string, { bundle?: SourceBundle; outcome: BuildOutcome }>> {
-  const { run, approved } = world;
-  const options = approved.map.options;
-  const bundles = await fetchBundles(pool, run.migrationId, entity, sourceKeys, { newPatientBooking: options.newPatientBooking });
-  const refs: RefKey[] = [{ objectType: 'user', sourceKey: FALLBACK_OWNER_KEY }];
-  // A merged duplicate's records link to its survivor's person.
-  for (const bundle of bundles.values()) refs.push(...referencesOf(entity, bundle as never, approved.map, options).map((r) => redirectRef(approved.merges, r)));
-  const resolved = await new Ledger(pool).resolve(run.migrationId, refs);
-  const fallbackOwnerId = resolved.get(`user|${FALLBACK_OWNER_KEY}`);
-  if (fallbackOwnerId === undefined) throw permanent('providers are not resolved yet (no fallback owner): run the SCHEMA phase first');
-  const ctx: BuildContext = {
-    timezone: run.timezone ?? 'UTC',
-    currency: run.currency ?? permanentMissing('the practice currency is not recorded: run EXTRACT first'),
-    resolveRef: (objectType, sourceKey) => {
-      const ref = redirectRef(approved.merges, { objectType, sourceKey });
-      return resolved.get(`${ref.objectType}|${ref.sourceKey}`);
-    },
-    fallbackOwnerId,
-    phi: approved.phi,
-    options: { imageArchiveBaseUrl: settings.imageArchiveBaseUrl },
-    map: approved.map,
-    merges: approved.merges,
-  };
-  const out = new Map<string, { bundle?: SourceBundle; outcome: BuildOutcome }>();
-  for (const key of sourceKeys) {
-    const bundle = bundles.get(key);
-    out.set(
-      key,
-      bundle
-        ? { bundle, outcome: buildRecord(entity, bundle as never, ctx) }
-        : { outcome: { kind: 'reject', entity, sourceKey: key, column: null, reason: 'the source row is no longer in staging' } },
-    );
-  }
-  if (entity === 'person') await addDuplicateContacts(pool, run.migrationId, out, ctx);
-  return out;
-}
-
-/**
- * A merged pair's survivor also holds the contact details of the duplicates merged into it: each duplicate is built
- * as if it were not merged (the same approved map and PHI decisions), and its emails and phones the survivor lacks
- * are added to the survivor's record. Verification rebuilds the same way; a delta change to a duplicate re-plans its
- * survivor (see deltaPoll).
- */
-async function addDuplicateContacts(
-  pool: Pool,
-  migrationId: string,
-  built: Map<string, { bundle?: SourceBundle; outcome: BuildOutcome }>,
-  ctx: BuildContext,
-): Promise<void> {
-  const survivors = [...built].filter(
-    ([, b]) => b.bundle?.kind === 'patient' && b.outcome.kind === 'record' && ctx.merges?.duplicatesOf.has(b.bundle.patient.patient_id),
-  );
-  if (survivors.length === 0) return;
-  const duplicateKeys = survivors
-    .flatMap(([, b]) => (b.bundle?.kind === 'patient' ? (ctx.merges?.duplicatesOf.get(b.bundle.patient.patient_id) ?? []) : []))
-    .map((id) => sourceKeys.patient(id));
-  const duplicates = await fetchBundles(pool, migrationId, 'person', duplicateKeys, { newPatientBooking: ctx.map.options.newPatientBooking });
-  const unmerged: BuildContext = { ...ctx, merges: undefined };
-  for (const [, b] of survivors) {
-    if (b.bundle?.kind !== 'patient' || b.outcome.kind !== 'record') continue;
-    const records = (ctx.merges?.duplicatesOf.get(b.bundle.patient.patient_id) ?? []).flatMap((id) => {
-      const bundle = duplicates.get(sourceKeys.patient(id));
-      const outcome = bundle && buildRecord('person', bundle as never, unmerged);
-      return outcome?.kind === 'record' ? [outcome.record] : [];
-    });
-    b.outcome = { ...b.outcome, record: withDuplicateContacts(b.outcome.record, records) };
-  }
-}
-
-function permanentMissing(message: string): never {
-  throw permanent(message);
-}
-
 function asEntity(objectType: string): TargetEntity {
   if (!isDataObjectType(objectType)) throw permanent(`unknown object type "${objectType}"`);
   return objectType;
 }
 
 /**
- * The document's file, read once and checked, or why it cannot be uploaded (the record is then rejected with that
- * reason): confined to the real extract folder (or a SQL mirror's documents folder), a regular file, and the
- * declared size_bytes and sha256 (each when declared) match the bytes read. See `readDocumentFile`.
+ * The write engine's reads of one run (src/engine/build.ts): bundles from staging, references from the id map, and a
+ * document's file read once and checked (confined to the real extract folder or a SQL mirror's documents folder, a
+ * regular file, its declared size_bytes and sha256 matching the bytes read; see `readDocumentFile`).
  */
-export async function documentFile(
-  run: MigrationRun,
-  filePath: string | null,
-  declared: DeclaredFile = {},
-): Promise<{ path: string; content: Buffer } | { reason: string; kind: DocumentFileRefusalKind }> {
-  return readDocumentFile(run.source, filePath, declared);
+export function stagingReads(pool: Pool, run: MigrationRun): StagingReads {
+  return {
+    bundles: (entity, keys, options) => fetchBundles(pool, run.migrationId, entity, keys, options),
+    resolve: (refs) => new Ledger(pool).resolve(run.migrationId, refs),
+    documentFile: (filePath, declared) => readDocumentFile(run.source, filePath, declared),
+  };
 }
 
-/** What a batch writes: its records built from staging, and a document's checked bytes (the write engine's StagingSource). */
-function stagingSource(pool: Pool, run: MigrationRun, approved: ApprovedMap, settings: ActivityDeps['settings']): StagingSource {
+/** What the run's records are built with: its practice, its approved map, the worker's image archive. */
+export function buildSettings(run: MigrationRun, approved: ApprovedMap, settings: ActivityDeps['settings']): BuildSettings {
   return {
-    async build(entity, sourceKeys) {
-      const built = await buildBatch(pool, { run, approved }, entity, sourceKeys, settings);
-      return new Map(
-        [...built].map(([key, { bundle, outcome }]) => {
-          const document = bundle?.kind === 'document' ? bundle.document : undefined;
-          return [key, { outcome, declared: document ? { sizeBytes: document.size_bytes, sha256: document.sha256 } : undefined }];
-        }),
-      );
-    },
-    documentFile: (filePath, declared) => documentFile(run, filePath, declared),
+    timezone: run.timezone,
+    currency: run.currency,
+    approved,
+    imageArchiveBaseUrl: settings.imageArchiveBaseUrl,
+    fallbackOwnerKey: FALLBACK_OWNER_KEY,
   };
 }
 
@@ -233,7 +137,7 @@ export function createLoadActivities(deps: ActivityDeps) {
                 ledger: pgLedger(pool, migrationId, auditContext),
                 audit: pgAuditLog(pool, migrationId, auditContext),
                 account: registryOperations(client),
-                staging: stagingSource(pool, run, approved, settings),
+                staging: stagingSource(stagingReads(pool, run), buildSettings(run, approved, settings)),
                 fieldKeys,
               },
               {

@@ -20,7 +20,8 @@ import { countWorkItems, workItemsInRange } from '../store/work';
 import type { AccuracySummary, BatchInput, MigrationRef, RunKind, VerifyBatchResult } from './contracts';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
-import { buildBatch } from './load';
+import { buildBatch } from '../engine/build';
+import { buildSettings, stagingReads } from './load';
 import { withLiveHeartbeat } from './heartbeat';
 import { approvedMapLoader } from './mapping';
 import { rethrowAsFailure } from '../failures';
@@ -100,7 +101,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
       const fieldKeys: FieldKeys = await loadAccountFieldKeys(pool, migrationId);
       const keys = items.map((i) => i.sourceKey);
       const entries = await new Ledger(pool).getMany(migrationId, objectType, keys);
-      const built = await buildBatch(pool, { run, approved }, entity, keys, settings);
+      const built = await buildBatch(stagingReads(pool, run), buildSettings(run, approved, settings), entity, keys);
 
       const created = [...entries.values()].filter((e) => (e.state === 'created' || e.state === 'reused') && e.pipedriveId);
       const personOf = new Map<string, number>();

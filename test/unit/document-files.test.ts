@@ -3,8 +3,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { documentFile } from '../../src/activities/load';
+import { readDocumentFile, type DeclaredFile } from '../../src/dentrix/confined-files';
 import { type MigrationRun, type SourceSpec } from '../../src/store/runs';
+
+/** A run's document file as the load reads it (stagingReads in src/activities/load.ts): from the run's source. */
+const documentFile = (run: MigrationRun, filePath: string | null, declared?: DeclaredFile) => readDocumentFile(run.source, filePath, declared);
 
 const sample = path.resolve(__dirname, '../../samples/demo-practice');
 const run = (source: SourceSpec): MigrationRun => ({
