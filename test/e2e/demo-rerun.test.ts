@@ -4,10 +4,9 @@ import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
 import { SOURCE_KEY_FIELD } from '../../src/mapping/source-keys';
-import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { DEFAULT_API_TOKEN, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { Ledger } from '../../src/store/ledger';
 import { storeProgress } from '../../src/cli/commands';
-import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
 
 jest.setTimeout(12 * 60 * 1000);
 

@@ -4,7 +4,7 @@ import { parseMigrationOptions } from '../../src/config';
 import { requestRollback, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { rollbackWorkflowId } from '../../src/runtime/temporal';
-import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
+import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { RollbackResult } from '../../src/workflows/rollback';
 
 jest.setTimeout(10 * 60 * 1000);

@@ -6,8 +6,7 @@ import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { generatePracticeToSql } from '@dentrix-pipedrive/practice-generator';
-import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
+import { startSandbox, DEFAULT_API_TOKEN, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import axios from 'axios';
 
 jest.setTimeout(10 * 60 * 1000);

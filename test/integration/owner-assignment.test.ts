@@ -9,8 +9,7 @@ import { MapImportRefusedError, registerMapCommands } from '../../src/cli/map-co
 import { loadEnv } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { activityDeps } from '../../src/runtime/worker';
-import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
+import { DEFAULT_API_TOKEN, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { OwnersReport } from '../../src/review/owners';
 import { latestVersionOwners } from '../../src/review/owners-sheet';
 import { readAudit, type AuditRow } from '../../src/store/audit';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { KeptForReview } from '../../src/activities/kept-for-review';
 import { storeDb } from '../../src/store/db';
-import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
+import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { loadAllBatches, verifyAllBatches } from '../support/activities';
 import { readCsvTable, writeCsvTable } from '../support/extract-edit';
 import { useActivityWorld } from '../support/practice';

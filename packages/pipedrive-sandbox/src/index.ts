@@ -19,6 +19,12 @@ import { UsageCounters, type SandboxUsage } from './usage';
 export type { FaultOptions, SandboxOptions, SandboxPlan, SandboxUser, RequestLogEntry } from './options';
 export type { SandboxUsage } from './usage';
 export type { AutomationRule } from './automations';
+// What tests and tools outside the package use: the default API token, the options error, which hosts leave the
+// admin API open, the routes served and the specs they are checked against.
+export { DEFAULT_API_TOKEN, SandboxConfigError } from './options';
+export { isLoopbackHost } from './admin-auth';
+export { sandboxRoutes } from './routes';
+export { SPEC_FILES, specsDirectory } from './spec';
 
 export interface RunningSandbox {
   /** e.g. http://127.0.0.1:PORT — the base for /api/v2 and /api/v1. */

@@ -3,10 +3,8 @@ import axios from 'axios';
 import path from 'node:path';
 import { accountFingerprinter, isPipedriveCloud } from '../../../src/engine/account-fingerprint';
 import type { PipedriveClient } from '../../../src/pipedrive/client';
-import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import { isLoopbackHost } from '@dentrix-pipedrive/pipedrive-sandbox/src/admin-auth';
+import { isLoopbackHost, SandboxConfigError, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { sandboxAdminHeaders } from '../../../src/pipedrive/sandbox-admin';
-import { SandboxConfigError } from '@dentrix-pipedrive/pipedrive-sandbox/src/options';
 import { call, start, v2 } from './helpers';
 
 const ADMIN = 'admin-secret-7f3a';

@@ -9,9 +9,7 @@ import path from 'node:path';
 import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
 import OpenAPIBackend, { type Document } from 'openapi-backend';
-import type { RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import { sandboxRoutes } from '@dentrix-pipedrive/pipedrive-sandbox/src/routes';
-import { SPEC_FILES, specsDirectory } from '@dentrix-pipedrive/pipedrive-sandbox/src/spec';
+import { sandboxRoutes, SPEC_FILES, specsDirectory, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { call, created, createField, start, v1, v2, type Json } from './helpers';
 
 /*
