@@ -463,6 +463,21 @@ export class PipedriveClient {
     return this.transport.pacing();
   }
 
+  /** The burst and search windows shared among this many clients on the token, in all processes (an equal share each). */
+  shareWindowsAmong(clients: number): void {
+    this.transport.shareWindowsAmong(clients);
+  }
+
+  /** Whether this client started a request in the last `ms`. */
+  activeWithin(ms: number): boolean {
+    return this.transport.activeWithin(ms);
+  }
+
+  /** The base URL and a hash of the token (never the token): what shares one burst window. */
+  tokenKey(): string {
+    return this.transport.tokenKey();
+  }
+
   /** Releases the keep-alive sockets this client opened. */
   close(): void {
     this.transport.close();

@@ -31,6 +31,8 @@ export interface BurstLimiterOptions {
 
 export interface BurstLimiterState {
   limit: number;
+  /** The clients on this token the limit is shared among (1: this one alone). */
+  sharedAmong: number;
   inFlight: number;
   /** Slots released less than a window ago, still counted. */
   cooling: number;
@@ -48,6 +50,10 @@ export class BurstLimiter {
   private readonly clock: Clock;
   private readonly configuredLimit: number;
   private currentLimit: number;
+  /** The server's `x-ratelimit-limit`, once seen. */
+  private serverLimit?: number;
+  /** Clients of other processes (workers) on the same token: each gets an equal share of the window. */
+  private sharedAmong = 1;
   private readonly windowMs: number;
   private inFlight = 0;
   /** When released slots were released, ascending (the clock is monotonic). */
@@ -85,7 +91,23 @@ export class BurstLimiter {
    */
   observeLimit(serverLimit: number): void {
     if (!Number.isFinite(serverLimit) || serverLimit < 1) return;
-    this.currentLimit = Math.min(this.configuredLimit, Math.floor(serverLimit));
+    this.serverLimit = Math.floor(serverLimit);
+    this.currentLimit = this.limitNow();
+  }
+
+  /**
+   * Pipedrive's window is per token, whichever process sends: with `clients` live on the token (this one included),
+   * this one keeps to its equal share of the window, at least one request.
+   */
+  shareAmong(clients: number): void {
+    if (!Number.isInteger(clients) || clients < 1) return;
+    this.sharedAmong = clients;
+    this.currentLimit = this.limitNow();
+  }
+
+  private limitNow(): number {
+    const accountLimit = Math.min(this.configuredLimit, this.serverLimit ?? this.configuredLimit);
+    return Math.max(1, Math.floor(accountLimit / this.sharedAmong));
   }
 
   state(): BurstLimiterState {
@@ -93,6 +115,7 @@ export class BurstLimiter {
     this.forgetExpired(now);
     return {
       limit: this.currentLimit,
+      sharedAmong: this.sharedAmong,
       inFlight: this.inFlight,
       cooling: this.releasedAt.length,
       pausedForMs: Math.max(0, this.pausedUntil - now),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
@@ -193,6 +194,8 @@ export class PipedriveTransport {
   private readonly budget: DailyBudgetTracker;
   /** Answered requests' round trips, smoothed (exponentially weighted): what pacing a batch can expect. */
   private latencyMs?: number;
+  /** When a request last asked for a slot (monotonic clock). */
+  private lastAcquiredAt?: number;
   /** Callers waiting for a budget probe to come back. */
   private budgetWaiters: (() => void)[] = [];
   private readonly counters: Omit<ClientUsage, 'budget'> = {
@@ -329,6 +332,28 @@ export class PipedriveTransport {
     return this.latencyMs === undefined ? { requestsPerSecond } : { requestsPerSecond, latencyMs: Math.round(this.latencyMs) };
   }
 
+  /**
+   * Clients live on this token in all processes (this one included): the burst and search windows are shared among
+   * them, an equal share each (src/runtime/token-shares.ts tells the count).
+   */
+  shareWindowsAmong(clients: number): void {
+    this.limiter.shareAmong(clients);
+    this.searchLimiter.shareAmong(clients);
+  }
+
+  /** Whether a request was started in the last `ms` (a client that has gone quiet gives its share back). */
+  activeWithin(ms: number): boolean {
+    return this.lastAcquiredAt !== undefined && this.clock.now() - this.lastAcquiredAt < ms;
+  }
+
+  /**
+   * Which token this client sends on, without the token: the base URL and a hash of the token (Pipedrive's burst
+   * window is per token).
+   */
+  tokenKey(): string {
+    return `${this.root}#${createHash('sha256').update(this.#apiToken).digest('hex').slice(0, 16)}`;
+  }
+
   /** Pacing state, for diagnostics. */
   limiterState(): { general: ReturnType<BurstLimiter['state']>; search: ReturnType<BurstLimiter['state']> } {
     return { general: this.limiter.state(), search: this.searchLimiter.state() };
@@ -350,6 +375,7 @@ export class PipedriveTransport {
   }
 
   private async acquire(search: boolean): Promise<ReleaseSlot[]> {
+    this.lastAcquiredAt = this.clock.now();
     // Search requests are assumed to count against the general window as well (UNCONFIRMED): take a slot in both.
     const slots: ReleaseSlot[] = [];
     if (search) slots.push(await this.searchLimiter.acquire());

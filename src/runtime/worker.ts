@@ -13,6 +13,7 @@ import { PipedriveClient } from '../pipedrive/client';
 import { loadMappingLlmConfig } from '../review/llm';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
 import { storePoolSize } from '../store/write-lock';
+import { TokenShares } from './token-shares';
 import { shortConnectReason, TemporalUnreachableError } from './temporal';
 import { budgetPauseLogging } from './activity-logging';
 import { boundedUnknownFailures } from './unknown-failures';
@@ -29,8 +30,11 @@ export interface WorkerRuntime {
   close(): Promise<void>;
 }
 
-/** Pipedrive clients per account, sharing one pacing limiter per base URL within this worker process. */
-export function pipedriveClientFactory(env: Env, logger: Logger): (baseUrl: string) => PipedriveClient {
+/**
+ * Pipedrive clients per account, sharing one pacing limiter per base URL within this worker process; `onNewClient`
+ * sees each client made (the worker shares its burst window with other processes on the token).
+ */
+export function pipedriveClientFactory(env: Env, logger: Logger, onNewClient?: (client: PipedriveClient) => void): (baseUrl: string) => PipedriveClient {
   const clients = new Map<string, PipedriveClient>();
   return (baseUrl) => {
     let client = clients.get(baseUrl);
@@ -51,6 +55,7 @@ export function pipedriveClientFactory(env: Env, logger: Logger): (baseUrl: stri
         budgetRecheckMs: env.PIPEDRIVE_BUDGET_RECHECK_SECONDS * 1000,
       });
       clients.set(baseUrl, client);
+      onNewClient?.(client);
       logger.info({ host: new URL(baseUrl).host }, 'pipedrive client ready');
     }
     return client;
@@ -62,10 +67,10 @@ function isLocal(baseUrl: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
 
-export function activityDeps(env: Env, pool: Pool, logger: Logger): ActivityDeps {
+export function activityDeps(env: Env, pool: Pool, logger: Logger, tokenShares?: TokenShares): ActivityDeps {
   return {
     pool,
-    pipedriveFor: pipedriveClientFactory(env, logger),
+    pipedriveFor: pipedriveClientFactory(env, logger, tokenShares && ((client) => tokenShares.watch(client))),
     openSource: openExtract,
     fingerprinter: accountFingerprinter,
     logger,
@@ -133,7 +138,9 @@ export async function createWorkerRuntime(env: Env, overrides: Partial<WorkerOpt
   const pool = createPool(env.DATABASE_URL, { max: storePoolSize(env.WORKER_MAX_CONCURRENT_ACTIVITIES) }, (err) =>
     logger.warn({ code: (err as { code?: string }).code }, 'store connection closed by the server'),
   );
-  const deps = activityDeps(env, pool, logger);
+  // Every worker on a token keeps to its share of the token's burst window (the store counts the live ones).
+  const tokenShares = new TokenShares(pool, logger);
+  const deps = activityDeps(env, pool, logger, tokenShares);
   const { logger: _ignored, ...workerOverrides } = overrides;
   const workflows = workerOverrides.workflowBundle ? { workflowBundle: workerOverrides.workflowBundle } : workflowSource(env.WORKFLOW_BUNDLE);
   logger.info({ workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : 'bundled from source at start' }, 'workflow code');
@@ -154,6 +161,7 @@ export async function createWorkerRuntime(env: Env, overrides: Partial<WorkerOpt
     deps,
     temporal,
     async close() {
+      await tokenShares.close();
       await pool.end();
       await connection.close();
     },

@@ -187,6 +187,12 @@ export interface StagedRows {
   source_table: string;
 }
 
+export interface TokenClients {
+  client_id: string;
+  seen_at: Generated<Timestamp>;
+  token_key: string;
+}
+
 export interface WorkItems {
   migration_id: string;
   object_type: string;
@@ -211,5 +217,6 @@ export interface DB {
   sample_members: SampleMembers;
   source_issues: SourceIssues;
   staged_rows: StagedRows;
+  token_clients: TokenClients;
   work_items: WorkItems;
 }

@@ -111,6 +111,26 @@ describe('BurstLimiter', () => {
     expect(granted).toHaveLength(2);
   });
 
+  it('shared among clients of other processes on the token, keeps to an equal share of the (server) limit, at least one', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 100, windowMs: 1000, clock });
+    limiter.shareAmong(3);
+    expect(limiter.state()).toMatchObject({ limit: 33, sharedAmong: 3 });
+    limiter.observeLimit(40);
+    expect(limiter.state().limit).toBe(13);
+    limiter.shareAmong(1);
+    expect(limiter.state().limit).toBe(40);
+    limiter.shareAmong(500);
+    expect(limiter.state().limit).toBe(1);
+    limiter.shareAmong(0); // not a count: ignored
+    expect(limiter.state().limit).toBe(1);
+    limiter.shareAmong(20);
+    const { granted, take } = track(limiter, clock);
+    for (let i = 0; i < 4; i += 1) void take();
+    await clock.advance(0);
+    expect(granted).toHaveLength(2);
+  });
+
   it('rejects a limit that cannot pace anything', () => {
     expect(() => new BurstLimiter({ limit: 0, windowMs: 1000 })).toThrow(/positive integer/);
   });
