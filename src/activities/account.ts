@@ -53,8 +53,6 @@ export function createAccountGuard(deps: Pick<ActivityDeps, 'pipedriveFor' | 'se
   };
 }
 
-export type AccountGuard = ReturnType<typeof createAccountGuard>;
-
 /** `start`'s preflight, run on a worker because the API token lives there only. */
 export function createAccountActivities(deps: Pick<ActivityDeps, 'pipedriveFor' | 'settings'>) {
   return {

@@ -2,7 +2,7 @@
  * Inputs and results of activities: references, cursors and counts only. These cross into Temporal histories,
  * so nothing here may carry patient data.
  */
-import type { AccuracySummary, BatchCounts, ObjectCounts, OwnersSummary, Phase, RunKind } from '../workflows/messages';
+import type { AccuracySummary, BatchCounts, ObjectCounts, OwnersSummary, RunKind } from '../workflows/messages';
 
 export interface MigrationRef {
   migrationId: string;
@@ -92,11 +92,6 @@ export interface VerifyBatchResult {
   discrepancies: number;
 }
 
-export interface DailyBudgetPause {
-  reason: string;
-  resumeAt: string;
-}
-
 export interface RollbackBatchInput extends MigrationRef {
   objectType: string;
   scope: 'all' | 'sample';
@@ -129,5 +124,5 @@ export interface DeltaPollResult {
   readByCursor?: string[];
 }
 
-export type { AccuracySummary, BatchCounts, ObjectCounts, Phase, RunKind };
+export type { AccuracySummary, BatchCounts, ObjectCounts, RunKind };
 export type { FingerprintResult } from '../engine/ports';

@@ -5,11 +5,8 @@
  *
  * `summary` is flat and PHI-free (Temporal history, CLI status); the two files hold ids, never patient values.
  */
-export { auditMigration, summarise, DATA_QUALITY_JSON, DATA_QUALITY_HTML, type AuditOptions, type AuditResult } from './audit';
+export { auditMigration, type AuditOptions, type AuditResult } from './audit';
 export * from './report';
-export { EXTRACT_FORMAT_PHI_FIELDS, selectPhiFields } from './phi-fields';
-export { REFERENCES } from './references';
-export { DUPLICATE_RULE } from './duplicates';
-export { EMAIL_COLUMNS, PHONE_COLUMNS, emailProblems, phoneProblem } from './contact-quality';
+export { selectPhiFields } from './phi-fields';
+export { emailProblems, phoneProblem } from './contact-quality';
 export { classifyLocalTime, offsetChangeDates } from './appointments';
-export { renderDataQualityHtml } from './render-html';

@@ -227,7 +227,6 @@ export interface ProcCodeRow extends ExtraColumns {
 }
 
 export const TXCASE_STATUSES = ['Proposed', 'Accepted', 'In Progress', 'Completed', 'Rejected', 'On Hold'] as const;
-export type TxCaseStatus = (typeof TXCASE_STATUSES)[number];
 
 export interface TxCaseRow extends ExtraColumns {
   txcase_id: number;
@@ -329,8 +328,6 @@ export interface DentrixRowByTable {
   clinical_note: ClinicalNoteRow;
   document: DocumentRow;
 }
-
-export type AnyDentrixRow = DentrixRowByTable[DentrixTable];
 
 export interface ExtractManifest {
   format: 'dentrix-extract/1';

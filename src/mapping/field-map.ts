@@ -184,10 +184,6 @@ export function providerMatchEmail(provider: { email: string | null }): string |
   return email ? email : null;
 }
 
-export function rulesOfKind(map: FieldMap, kind: RecordKind): FieldRule[] {
-  return map.rules.filter((r) => r.kind === kind);
-}
-
 /**
  * The map with enum/set options extended by the practice's own lookup values (fields with `optionsFrom`, e.g.
  * Recall Type ← recalltype.name). Pure: the engine passes the staged lookup rows when it proposes the map.

@@ -13,18 +13,7 @@ export * from './pipedrive-body';
 export * from './schema';
 export * from './diff';
 export * from './standard-fields';
-export {
-  SOURCE_KEY_FIELD,
-  PATIENT_ID_FIELD,
-  sourceKeys,
-  kindOfSourceKey,
-  formatMarker,
-  parseMarker,
-  fileNameWithKey,
-  parseFileNameKey,
-  sourceKeyOf,
-  type SourceKeyLocation,
-} from './source-keys';
+export { SOURCE_KEY_FIELD, sourceKeys, sourceKeyOf } from './source-keys';
 export { DERIVED_SOURCES, DERIVED_SOURCE_NAMES, planOfVisit, type DerivedSourceName } from './derived';
 export { TRANSFORMS, TRANSFORM_NAMES, type TransformName } from './rule-transforms';
 export * as transforms from './transforms';

@@ -9,7 +9,6 @@
  * the value), so the diff can report "missing custom field" / "option not allowed".
  */
 import { OBJECT_TYPES } from '../object-types/registry';
-import { SOURCE_KEY_LOCATIONS } from './source-keys';
 import type {
   ActivityInput,
   ActivityUpdate,
@@ -121,9 +120,10 @@ type CreateOnly<E extends JsonEntity> = E extends keyof typeof CREATE_ONLY ? (ty
 type Unsendable<E extends JsonEntity, B, Skip extends PropertyKey> = {
   [N in Exclude<keyof StandardFields[E], Skip>]: N extends keyof B ? (SentAs[StandardFields[E][N] & keyof SentAs] extends NonNullable<B[N]> ? never : N) : N;
 }[Exclude<keyof StandardFields[E], Skip>];
+/** Checked where written: a standard field a body type cannot send fails to compile (the aliases below are never used). */
 type MustBeNever<T extends never> = T;
-export type _StandardFieldsInCreateBodies = MustBeNever<{ [E in JsonEntity]: Unsendable<E, CreateBodies[E], NotInBody<E>> }[JsonEntity]>;
-export type _StandardFieldsInUpdateBodies = MustBeNever<{ [E in JsonEntity]: Unsendable<E, UpdateBodies[E], NotInBody<E> | CreateOnly<E>> }[JsonEntity]>;
+type _StandardFieldsInCreateBodies = MustBeNever<{ [E in JsonEntity]: Unsendable<E, CreateBodies[E], NotInBody<E>> }[JsonEntity]>;
+type _StandardFieldsInUpdateBodies = MustBeNever<{ [E in JsonEntity]: Unsendable<E, UpdateBodies[E], NotInBody<E> | CreateOnly<E>> }[JsonEntity]>;
 
 /** The few v2 PATCH fields the spec declares nullable (every other standard field refuses null). */
 const V2_NULLABLE_ON_UPDATE: Partial<Record<TargetEntity, readonly string[]>> = { deal: ['lost_reason'] };
@@ -432,6 +432,3 @@ function customFromApi(raw: unknown, field: Resolved, apiRecord: Record<string, 
       return textFromApi(raw);
   }
 }
-
-/** Where the entity's exactly-once key is kept (re-exported for the engine's recovery step). */
-export { SOURCE_KEY_LOCATIONS };

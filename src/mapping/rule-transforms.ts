@@ -16,7 +16,7 @@ import { CLINICAL_TRANSFORMS } from './rules/clinical';
 import { ACTIVITY_TRANSFORMS } from './rules/activities';
 import { FILE_TRANSFORMS } from './rules/files';
 import type { RefListInput, RuleInput, RuleResult, TransformDef } from './rules/rule';
-import type { RefKey, RefObjectType } from './types';
+import type { RefKey } from './types';
 
 export { TRANSFORM_NAMES, type TransformName } from './transform-names';
 export type { RuleInput, RuleResult, RefListInput } from './rules/rule';
@@ -64,5 +64,3 @@ function paramsOf(def: TransformDef<z.ZodType>, rawParams: Record<string, unknow
   byTransform.set(def, parsed);
   return parsed;
 }
-
-export type { RefObjectType };

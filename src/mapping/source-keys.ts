@@ -38,28 +38,6 @@ export const sourceKeys = {
   stage: (pipeline: string, stage: string) => `stage:${pipeline}:${stage}`,
 } as const satisfies Record<RecordKind | 'provider' | 'pipeline' | 'stage', (...args: never[]) => string>;
 
-/** The record kind a source key belongs to (`newpatient:appt:7` → newpatient), or undefined for other keys. */
-export function kindOfSourceKey(key: string): RecordKind | undefined {
-  const match = /^([a-z_]+):/u.exec(key);
-  const prefix = match?.[1];
-  const kinds: readonly string[] = [
-    'patient',
-    'household',
-    'employer',
-    'referral',
-    'carrier',
-    'proccode',
-    'txcase',
-    'procedure',
-    'appt',
-    'recall',
-    'clinical_note',
-    'document',
-    'newpatient',
-  ];
-  return prefix !== undefined && kinds.includes(prefix) ? (prefix as RecordKind) : undefined;
-}
-
 const SOURCE_KEY_PATTERN = '[a-z_]+(?::[a-z_]+)*:\\d+';
 const MARKER = new RegExp(`\\[dentrix:(${SOURCE_KEY_PATTERN})\\]`, 'gu');
 const FILE_PREFIX = /^dentrix-([a-z_]+)-(\d+)__/u;

@@ -6,13 +6,12 @@
  * Pipedrive ids). `pipedrive-body.ts` turns it into a request body once the account's 40-hex keys are known.
  */
 import type { DentrixTable } from '../dentrix/types';
-import { LOAD_ORDER, type DataObjectType } from '../object-types/registry';
+import type { DataObjectType } from '../object-types/registry';
 
 // The object types, their order and which take custom fields are the object-type registry's (one place).
 export { CUSTOM_FIELD_ENTITIES, LOAD_ORDER, type CustomFieldEntity } from '../object-types/registry';
 /** Pipedrive objects we write (one per source record): the registry's data types. */
 export type TargetEntity = DataObjectType;
-export const TARGET_ENTITIES: readonly TargetEntity[] = LOAD_ORDER;
 
 /**
  * What kind of source record drives a target record. The kind is also the prefix of its source key

@@ -4,7 +4,7 @@
  * for (keys, references, provider → user matching, the delta cursor). The workbook shows it; the proposer uses it
  * to say where a column (or a renamed stand-in for it) goes. Pure.
  */
-import { PRIMARY_KEYS, contractColumns, type DentrixTable } from '../dentrix';
+import { PRIMARY_KEYS, type DentrixTable } from '../dentrix';
 import type { DerivedSourceName, FieldMap, FieldRule, PhiClass } from '../mapping';
 
 /** The contract columns each derived source reads (see src/mapping/derived.ts). */
@@ -105,10 +105,6 @@ export function contractColumnUse(map: FieldMap, table: DentrixTable, column: st
       "table's watermark (minus a short overlap); extract folders are compared by key and content hash instead";
   }
   return { table, column, directRules, derivedRules, engine };
-}
-
-export function isContractColumn(table: DentrixTable, column: string): boolean {
-  return contractColumns(table).includes(column);
 }
 
 /** The strictest PHI class among the rules that read the column (`none` when only the engine reads it). */

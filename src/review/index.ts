@@ -13,12 +13,10 @@ import { proposalToFieldMap, proposeMap, type ProposalRow } from './proposer';
 
 export { exportWorkbook, importWorkbook, importDuplicateSheet, readWorkbookRows, type DuplicatesSheetInput } from './workbook';
 export { formatDuplicateRowError } from './duplicates-sheet';
-export { summarizeProposal, formatProposalSummary, type ProposalSummary } from './summary';
-export { formatRowError, WORKBOOK_COLUMNS, type RowError, type ImportResult, type WorkbookRow } from './workbook-rows';
-export { proposeMap, proposalToFieldMap, CONFIDENT, type Proposal, type ProposalRow, type Destination, type ProposerInput } from './proposer';
-export { profileStagedColumns, DEFAULT_SAMPLE_ROWS, type StagedColumns } from './profile';
-export { createMappingLlm, loadMappingLlmConfig, refineWithLlm, MappingLlmConfigError, type MappingLlm, type MappingLlmConfig, type ReviewLogger } from './llm';
-export { profileValues, valueShape, type ColumnProfile, type ColumnProfiles } from './value-profile';
+export { summarizeProposal, formatProposalSummary } from './summary';
+export { formatRowError } from './workbook-rows';
+export { CONFIDENT, type ProposalRow } from './proposer';
+export { createMappingLlm, type MappingLlm, type ReviewLogger } from './llm';
 
 export interface ProposeOptions {
   /** Rows sampled per table for value profiling (default 500). */

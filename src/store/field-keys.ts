@@ -51,12 +51,3 @@ export async function loadFieldKeys(pool: Pool, migrationId: string): Promise<St
     createdByUs: r.created_by_us,
   }));
 }
-
-export async function deleteFieldKey(pool: Pool, migrationId: string, entity: string, fieldName: string): Promise<void> {
-  await storeDb(pool)
-    .deleteFrom('field_keys')
-    .where('migration_id', '=', migrationId)
-    .where('entity', '=', entity)
-    .where('field_name', '=', fieldName)
-    .execute();
-}

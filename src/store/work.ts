@@ -1,5 +1,4 @@
 import { type Pool } from 'pg';
-import { sql } from 'kysely';
 import type { DriverPlan } from '../mapping';
 import { storeDb } from './db';
 import { planFilters } from './staged-filters';
@@ -66,16 +65,6 @@ export async function countWorkItems(pool: Pool, migrationId: string, runKind: s
     .where('object_type', '=', objectType)
     .executeTakeFirstOrThrow();
   return Number(row.n);
-}
-
-/** Adds work items (idempotent: a key already planned for this run keeps its place). */
-export async function addWorkItems(pool: Pool, migrationId: string, runKind: string, objectType: string, sourceKeys: string[]): Promise<void> {
-  for (let i = 0; i < sourceKeys.length; i += 5000) {
-    // SQL: unnest … WITH ORDINALITY keeps the keys' order (their seq) in one statement per 5,000 keys.
-    await sql`INSERT INTO work_items (migration_id, run_kind, object_type, source_key)
-       SELECT ${migrationId}, ${runKind}, ${objectType}, k FROM unnest(${sourceKeys.slice(i, i + 5000)}::text[]) WITH ORDINALITY AS t(k, o) ORDER BY o
-       ON CONFLICT DO NOTHING`.execute(storeDb(pool));
-  }
 }
 
 /**

@@ -266,5 +266,3 @@ export const REFERRAL_SOURCES: readonly { type: 'patient' | 'doctor' | 'marketin
   { type: 'marketing', names: ['Google search', 'Yelp', 'Facebook ad', 'Direct mailer 2024', 'Practice website', 'Radio spot'] },
   { type: 'other', names: ['Walk-in', 'Insurance directory', 'Moved from another office', 'School screening'] },
 ];
-
-export const OPERATORY_COUNT_BY_PROFILE = { demo: 4, small: 6, medium: 10, large: 40 } as const;

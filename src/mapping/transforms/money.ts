@@ -28,7 +28,3 @@ export function sumMoney(amounts: readonly (number | null | undefined)[]): numbe
 export function monetary(amount: number, currency: string): MonetaryValue {
   return { value: roundMoney(amount), currency: currency.toUpperCase() };
 }
-
-export function isCurrencyCode(code: string): boolean {
-  return /^[A-Z]{3}$/u.test(code);
-}
