@@ -16,7 +16,7 @@ import { Ledger, type LedgerEntry } from '../store/ledger';
 import { publishReport } from './publish-report';
 import { fieldDiffAccuracy, saveFieldDiffs } from '../store/field-diffs';
 import { getRun } from '../store/runs';
-import { countWorkItems, workItemsInRange } from '../store/work';
+import { countWorkItems, ledgerChangedAt, workItemsInRange } from '../store/work';
 import type { AccuracySummary, BatchInput, MigrationRef, RunKind, VerifyBatchResult } from './contracts';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
@@ -56,11 +56,8 @@ async function readBack(
  * predates a write the migration made; `records` is what the whole pass reads.
  */
 async function readPass(pool: Pool, migrationId: string, runKind: RunKind, objectType: string): Promise<ReadPass> {
-  const { rows } = await pool.query<{ at: string | null }>('SELECT max(updated_at)::text AS at FROM id_map WHERE migration_id = $1 AND object_type = $2', [
-    migrationId,
-    objectType,
-  ]);
-  return { key: `${migrationId}/${runKind}/${rows[0]?.at ?? ''}`, records: await countWorkItems(pool, migrationId, runKind, objectType) };
+  const changedAt = await ledgerChangedAt(pool, migrationId, objectType);
+  return { key: `${migrationId}/${runKind}/${changedAt ?? ''}`, records: await countWorkItems(pool, migrationId, runKind, objectType) };
 }
 
 async function saveDiffs(pool: Pool, migrationId: string, runKind: RunKind, diffs: RecordDiff[]): Promise<void> {

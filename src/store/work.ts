@@ -127,3 +127,17 @@ export async function planWorkItems(
     .onConflict((oc) => oc.doNothing())
     .execute();
 }
+
+/**
+ * When a type's ledger (id_map) last changed, a record created, updated or deleted, as PostgreSQL's text (null:
+ * never): what keys a verification pass's shared account listing, so it never predates a write of the migration.
+ */
+export async function ledgerChangedAt(pool: Pool, migrationId: string, objectType: string): Promise<string | null> {
+  const row = await storeDb(pool)
+    .selectFrom('id_map')
+    .select((eb) => eb.cast<string | null>(eb.fn.max('updated_at'), 'text').as('at'))
+    .where('migration_id', '=', migrationId)
+    .where('object_type', '=', objectType)
+    .executeTakeFirst();
+  return row?.at ?? null;
+}
