@@ -1,4 +1,5 @@
 import { type Pool } from 'pg';
+import { Context } from '@temporalio/activity';
 import {
   convertToPipedriveBody,
   diffRecord,
@@ -51,13 +52,18 @@ async function readBack(
 }
 
 /**
- * The pass a verify batch belongs to: this run's verification of the type, whose batches share one account listing.
- * Its key changes with the type's ledger (a record created, updated or deleted since), so a shared listing never
- * predates a write the migration made; `records` is what the whole pass reads.
+ * The pass a verify batch belongs to: one verification of the type (its verify workflow's run), whose batches share
+ * one account listing. A later verification is another pass and lists the account again, so it sees what staff changed
+ * in Pipedrive since; the key also changes with the type's ledger (a record created, updated or deleted since), so a
+ * shared listing never predates a write the migration made. `records` is what the whole pass reads.
  */
 async function readPass(pool: Pool, migrationId: string, runKind: RunKind, objectType: string): Promise<ReadPass> {
   const changedAt = await ledgerChangedAt(pool, migrationId, objectType);
-  return { key: `${migrationId}/${runKind}/${changedAt ?? ''}`, records: await countWorkItems(pool, migrationId, runKind, objectType) };
+  const verification = Context.current().info.workflowExecution?.runId ?? '';
+  return {
+    key: `${migrationId}/${runKind}/${verification}/${changedAt ?? ''}`,
+    records: await countWorkItems(pool, migrationId, runKind, objectType),
+  };
 }
 
 async function saveDiffs(pool: Pool, migrationId: string, runKind: RunKind, diffs: RecordDiff[]): Promise<void> {

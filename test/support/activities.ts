@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type Pool } from 'pg';
 import { type createActivities } from '../../src/activities';
@@ -58,7 +59,8 @@ export async function loadAllBatches(
 
 /** Verifies one object type of the full run batch by batch, as its verify workflow would; the batches' totals. */
 export async function verifyAllBatches(acts: Activities, migrationId: string, objectType: string): Promise<VerifyBatchResult> {
-  const run = activityRunner();
+  // Each call is a verification of its own, as each verify workflow run is: its batches share one account listing.
+  const run = activityRunner(new MockActivityEnvironment({ workflowExecution: { workflowId: `verify-${objectType}`, runId: randomUUID() } }));
   const total: VerifyBatchResult = { recordsCompared: 0, fieldsCompared: 0, fieldsMatched: 0, discrepancies: 0 };
   let afterSeq = 0;
   for (;;) {
