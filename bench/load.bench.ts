@@ -13,7 +13,6 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../src/activities';
 import { loadEnv } from '../src/config';
-import { openExtract, stageExtract } from '../src/dentrix';
 import { createLogger } from '../src/logging';
 import { PipedriveClient } from '../src/pipedrive/client';
 import { activityDeps } from '../src/runtime/worker';
@@ -60,9 +59,8 @@ async function main(): Promise<void> {
     };
     const migrationId = 'bench';
     await registerRun(pool, { migrationId, source: { kind: 'folder', path: SAMPLE }, pipedriveBaseUrl: sandbox.url });
-    const reader = await openExtract({ kind: 'folder', path: SAMPLE });
-    await stageExtract(pool, migrationId, reader);
-    await reader.close();
+    // The extract activity itself: it stages the rows and records the practice (its currency, which the load needs).
+    await activity.run(acts.extractSource, { migrationId });
     await saveProposedMap(pool, migrationId, { map: defaultFieldMap() });
     await activity.run(acts.approveMap, { migrationId, by: 'bench', includeAllPhi: true });
     await activity.run(acts.resolveProviders, { migrationId });
