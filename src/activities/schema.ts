@@ -88,7 +88,7 @@ async function ensureElement<T>(
     else ctx.counts.reused++;
     return found;
   }
-  await ctx.ledger.markPending(ctx.migrationId, { objectType: e.objectType, sourceKey: e.sourceKey, runKind: 'schema' });
+  await ctx.ledger.markPending(ctx.migrationId, [{ objectType: e.objectType, sourceKey: e.sourceKey, runKind: 'schema' }]);
   let created: T;
   try {
     created = await e.create();
@@ -145,9 +145,10 @@ async function ensureFieldOptions(ctx: SchemaContext, entity: CustomFieldEntity,
     }
   }
   if (missing.length === 0) return options;
-  for (const label of missing) {
-    await ctx.ledger.markPending(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(label), runKind: 'schema' });
-  }
+  await ctx.ledger.markPending(
+    ctx.migrationId,
+    missing.map((label) => ({ objectType: 'field_option', sourceKey: keyOf(label), runKind: 'schema' })),
+  );
   const added = await ctx.client.addFieldOptions(entity, field.field_code, missing);
   let requestTokens = endpoints.addOptions.tokens; // one request added them all: booked once, on the first option
   for (const option of added) {

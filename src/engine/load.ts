@@ -14,7 +14,24 @@ import { PipedriveError } from '../pipedrive/errors';
 import { isRecordRejection, transientFailure } from '../failures';
 import type { BatchCounts } from '../workflows/messages';
 import { recoverCreatedId } from './recovery';
-import type { AccountOperations, AuditLog, AuditRecord, Ledger, LedgerEntry, LedgerState, StagedRecord, StagingSource } from './ports';
+import type { AccountOperations, AuditLog, AuditRecord, CreatedRecord, Ledger, LedgerEntry, LedgerState, StagedRecord, StagingSource } from './ports';
+
+/**
+ * Creates claimed in one commit (and recorded in one): fewer commits per record, while a crash leaves at most this many
+ * pending for the retry to look up (reads, never a second create).
+ */
+const CREATE_CHUNK = 10;
+
+/** A record waiting in the chunk to be created. */
+interface PendingCreate {
+  index: number;
+  sourceKey: string;
+  body: PipedriveBody<TargetEntity, 'create'>;
+  record: LogicalRecord;
+  hash: string;
+  /** The id it had before it was found gone (a recreation), for the create's audit note. */
+  replaced?: string;
+}
 
 /** Deal products: one bulk request (25 tokens, ≤100 items) beats single attaches (5 tokens each) above 5 items. */
 const BULK_DEAL_PRODUCTS_ABOVE = 5;
@@ -101,9 +118,98 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
   let catalog: Promise<Map<string, number>> | undefined;
   const accountProducts = () => (catalog ??= account.accountProducts(fieldKeys));
 
+  /** Looks for the record an attempt made since `since`; when found, it is ours: recorded, not created again. */
+  const recoverRecord = async (sourceKey: string, record: LogicalRecord, hash: string, since: Date): Promise<boolean> => {
+    const meter = { tokens: 0 };
+    const recovered = await recoverCreatedId(
+      account,
+      entity,
+      sourceKey,
+      fieldKeys,
+      {
+        since,
+        personId: typeof record.fields.person_id === 'number' ? record.fields.person_id : undefined,
+        dealId: typeof record.fields.deal_id === 'number' ? record.fields.deal_id : undefined,
+        createdElsewhere: (pipedriveId) => ledger.createdByAnotherMigration(objectType, pipedriveId),
+      },
+      meter,
+    );
+    if (!recovered) return false;
+    await ledger.recordCreated({ objectType, sourceKey, pipedriveId: recovered, runKind, contentHash: hash });
+    await audit.append({
+      action: 'recover',
+      objectType,
+      sourceKey,
+      pipedriveId: recovered,
+      method: 'GET',
+      endpoint: `recover ${objectType} by its Dentrix key`,
+      tokens: meter.tokens,
+      note: 'created by an earlier attempt whose response was lost',
+    });
+    counts.recovered++;
+    return true;
+  };
+
+  /**
+   * Records waiting to be created, in work-item order. Their pending marks are committed in one statement before the
+   * first create (after a crash they send a retry to recovery, as one mark per record did), and the ids of those
+   * created are recorded with their audit rows in one statement: two commits per chunk instead of two per record.
+   */
+  let pendingCreates: PendingCreate[] = [];
+  const createChunk = async (): Promise<void> => {
+    const chunk = pendingCreates;
+    pendingCreates = [];
+    if (chunk.length === 0) return;
+    await ledger.claimAll(chunk.map(({ sourceKey, hash }) => ({ objectType, sourceKey, runKind, contentHash: hash })));
+    const created: CreatedRecord[] = [];
+    try {
+      for (const item of chunk) {
+        const pipedriveId = await createOne(item);
+        if (pipedriveId === undefined) continue;
+        created.push({
+          entry: { objectType, sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash },
+          audit: {
+            action: 'create',
+            objectType,
+            sourceKey: item.sourceKey,
+            pipedriveId,
+            ...writeOperation(objectType, 'create'),
+            ...(item.replaced ? { note: recreatedNote(objectType, item.replaced) } : {}),
+          },
+        });
+      }
+    } finally {
+      // What was created is recorded even when a failure stops the batch: only a crash leaves claims for recovery.
+      if (created.length > 0) await ledger.recordAllCreated(created);
+    }
+    counts.migrated += created.length;
+  };
+  /** Sends one claimed create; its id, or undefined when it was recovered or refused (recorded as such). */
+  const createOne = async ({ sourceKey, body, record, hash }: PendingCreate): Promise<string | undefined> => {
+    try {
+      const sentAt = new Date();
+      try {
+        return await account.create(entity, { body, fields: record.fields });
+      } catch (err) {
+        // A transient failure (5xx, dropped or timed-out connection) is settled here rather than by retrying the
+        // whole batch, whose backoff grows with every record that fails: recover the record if the create may
+        // have happened, else send it once more. A second failure fails the batch (its retry recovers again).
+        if (!(err instanceof PipedriveError && err.failureType === 'transient')) throw err;
+        if (err.outcomeUnknown && (await recoverRecord(sourceKey, record, hash, sentAt))) return undefined;
+        return await account.create(entity, { body, fields: record.fields });
+      }
+    } catch (err) {
+      if (!isRecordRejection(err)) throw err;
+      await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason: refusalReason(err), runKind });
+      counts.rejected++;
+      return undefined;
+    }
+  };
+
   for (const [index, sourceKey] of sourceKeys.entries()) {
     req.checkStop?.();
-    req.progress?.({ processed: index, counts: { ...counts } });
+    // A checkpoint never passes a record whose create is not recorded yet: a retry resumes at the chunk's first.
+    req.progress?.({ processed: pendingCreates[0]?.index ?? index, counts: { ...counts } });
     const entry = entries.get(sourceKey);
     const staged = built.get(sourceKey)!;
     const { outcome } = staged;
@@ -154,37 +260,7 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
       }
       const record = outcome.record;
       const hash = recordHash(record);
-      /** Looks for the record an attempt made since `since`; when found, it is ours: recorded, not created again. */
-      const recover = async (since: Date): Promise<boolean> => {
-        const meter = { tokens: 0 };
-        const recovered = await recoverCreatedId(
-          account,
-          entity,
-          sourceKey,
-          fieldKeys,
-          {
-            since,
-            personId: typeof record.fields.person_id === 'number' ? record.fields.person_id : undefined,
-            dealId: typeof record.fields.deal_id === 'number' ? record.fields.deal_id : undefined,
-            createdElsewhere: (pipedriveId) => ledger.createdByAnotherMigration(objectType, pipedriveId),
-          },
-          meter,
-        );
-        if (!recovered) return false;
-        await ledger.recordCreated({ objectType, sourceKey, pipedriveId: recovered, runKind, contentHash: hash });
-        await audit.append({
-          action: 'recover',
-          objectType,
-          sourceKey,
-          pipedriveId: recovered,
-          method: 'GET',
-          endpoint: `recover ${objectType} by its Dentrix key`,
-          tokens: meter.tokens,
-          note: 'created by an earlier attempt whose response was lost',
-        });
-        counts.recovered++;
-        return true;
-      };
+      const recover = (since: Date) => recoverRecord(sourceKey, record, hash, since);
       // Found gone just now: nothing was sent for it since, so there is nothing to recover.
       if (entry?.state === 'pending' && !gone.has(sourceKey) && (await recover(entry.updatedAt))) continue;
       const { body, problems } = convertToPipedriveBody(entity, record, fieldKeys, { mode: 'create' });
@@ -214,39 +290,17 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
           continue;
         }
       }
-      // The pending mark is committed before the create: after a crash it is what sends a retry to recovery.
-      await ledger.claim({ objectType, sourceKey, runKind, contentHash: hash });
-      const sentAt = new Date();
-      let pipedriveId: string;
-      try {
-        pipedriveId = await account.create(entity, { body, fields: record.fields });
-      } catch (err) {
-        // A transient failure (5xx, dropped or timed-out connection) is settled here rather than by retrying the
-        // whole batch, whose backoff grows with every record that fails: recover the record if the create may
-        // have happened, else send it once more. A second failure fails the batch (its retry recovers again).
-        if (!(err instanceof PipedriveError && err.failureType === 'transient')) throw err;
-        if (err.outcomeUnknown && (await recover(sentAt))) continue;
-        pipedriveId = await account.create(entity, { body, fields: record.fields });
-      }
-      const replaced = entry?.replacedPipedriveId;
-      await ledger.recordCreated(
-        { objectType, sourceKey, pipedriveId, runKind, contentHash: hash },
-        {
-          action: 'create',
-          objectType,
-          sourceKey,
-          pipedriveId,
-          ...writeOperation(objectType, 'create'),
-          ...(replaced ? { note: recreatedNote(objectType, replaced) } : {}),
-        },
-      );
-      counts.migrated++;
+      // Sent with the next chunk: claimed together, created one by one, their ids recorded together.
+      pendingCreates.push({ index, sourceKey, body, record, hash, replaced: entry?.replacedPipedriveId ?? undefined });
+      if (pendingCreates.length >= CREATE_CHUNK) await createChunk();
     } catch (err) {
       if (!isRecordRejection(err)) throw err;
       await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason: refusalReason(err), runKind });
       counts.rejected++;
     }
   }
+
+  await createChunk();
 
   for (const dealId of bulkDeals) {
     req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });

@@ -52,18 +52,43 @@ export interface BeforeImage {
   body: Record<string, unknown>;
 }
 
+/** A `pending` mark: committed before the create is sent. */
+export interface ClaimEntry {
+  objectType: string;
+  sourceKey: string;
+  runKind: string;
+  contentHash?: string;
+}
+
+/** A created (or reused) record's id-map row. */
+export interface CreatedEntry {
+  objectType: string;
+  sourceKey: string;
+  pipedriveId: string | number;
+  runKind: string;
+  contentHash?: string;
+  state?: 'created' | 'reused';
+}
+
+/** A created record's id and the audit row of the create. */
+export interface CreatedRecord {
+  entry: CreatedEntry;
+  audit: AuditRecord;
+}
+
 /**
  * The id map and creation ledger of one migration. `claim` is committed before a create is sent (a `pending` row
  * found later means the outcome is unknown); `recordCreated` keeps the id and its audit row together.
  */
 export interface Ledger {
   getMany(objectType: string, sourceKeys: string[]): Promise<Map<string, LedgerEntry>>;
-  claim(e: { objectType: string; sourceKey: string; runKind: string; contentHash?: string }): Promise<void>;
+  claim(e: ClaimEntry): Promise<void>;
+  /** Many claims committed at once (a chunk of creates about to be sent). */
+  claimAll(entries: ClaimEntry[]): Promise<void>;
   /** The id, and the audit row of the write that made it, in one transaction when the store has them. */
-  recordCreated(
-    e: { objectType: string; sourceKey: string; pipedriveId: string | number; runKind: string; contentHash?: string; state?: 'created' | 'reused' },
-    audit?: AuditRecord,
-  ): Promise<void>;
+  recordCreated(e: CreatedEntry, audit?: AuditRecord): Promise<void>;
+  /** Many ids with their audit rows, committed at once. */
+  recordAllCreated(records: CreatedRecord[]): Promise<void>;
   recordOutcome(e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string }): Promise<void>;
   /**
    * A created or reused record found gone from Pipedrive: back to `pending` without an id, the gone id kept (what

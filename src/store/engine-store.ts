@@ -26,9 +26,15 @@ export function pgLedger(pool: Pool, migrationId: string, context: AuditContext)
   const ledger = new Ledger(pool);
   return {
     getMany: (objectType, keys) => ledger.getMany(migrationId, objectType, keys),
-    claim: (e) => ledger.markPending(migrationId, e),
+    claim: (e) => ledger.markPending(migrationId, [e]),
+    claimAll: (entries) => ledger.markPending(migrationId, entries),
     recordCreated: (e, audit?: AuditRecord) =>
-      audit ? ledger.markCreatedWithAudit(migrationId, e, { migrationId, ...audit, ...context }) : ledger.markCreated(migrationId, e),
+      audit ? ledger.markCreatedWithAudit(migrationId, [{ entry: e, audit: { migrationId, ...audit, ...context } }]) : ledger.markCreated(migrationId, e),
+    recordAllCreated: (records) =>
+      ledger.markCreatedWithAudit(
+        migrationId,
+        records.map(({ entry, audit }) => ({ entry, audit: { migrationId, ...audit, ...context } })),
+      ),
     recordOutcome: (e) => ledger.markOutcome(migrationId, e),
     markGone: (e) => ledger.markGone(migrationId, e),
     setContentHash: (objectType, sourceKey, hash) => ledger.setContentHash(migrationId, objectType, sourceKey, hash),

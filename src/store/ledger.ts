@@ -1,6 +1,6 @@
 import { type Pool, type PoolClient } from 'pg';
 import { sql, type QueryCreator, type Selectable } from 'kysely';
-import type { BeforeImage, LedgerEntry, LedgerState } from '../engine/ports';
+import type { BeforeImage, ClaimEntry, CreatedEntry, LedgerEntry, LedgerState } from '../engine/ports';
 import { storeDbFor, type StoreDb } from './db';
 import type { DB, IdMap } from './generated/db';
 import { auditRowValues, type AuditEntry } from './audit';
@@ -19,29 +19,24 @@ const toEntry = (r: Selectable<IdMap>): LedgerEntry => ({
   replacedPipedriveId: r.replaced_pipedrive_id,
 });
 
-/** What a create (or a reuse of the account's own record) leaves in the id map. */
-interface CreatedEntry {
-  objectType: string;
-  sourceKey: string;
-  pipedriveId: string | number;
-  runKind: string;
-  contentHash?: string;
-  state?: 'created' | 'reused';
-}
+/** A pending mark's row. */
+type PendingEntry = ClaimEntry;
 
-/** The id-map row of a created record: inserted, or the pending (or gone, deleted…) row it settles. */
-function upsertCreated(db: QueryCreator<DB>, migrationId: string, e: CreatedEntry) {
+/** The id-map rows of created records: inserted, or the pending (or gone, deleted…) rows they settle. */
+function upsertCreated(db: QueryCreator<DB>, migrationId: string, entries: readonly CreatedEntry[]) {
   return db
     .insertInto('id_map')
-    .values({
-      migration_id: migrationId,
-      object_type: e.objectType,
-      source_key: e.sourceKey,
-      pipedrive_id: String(e.pipedriveId),
-      state: e.state ?? 'created',
-      run_kind: e.runKind,
-      content_hash: e.contentHash ?? null,
-    })
+    .values(
+      entries.map((e) => ({
+        migration_id: migrationId,
+        object_type: e.objectType,
+        source_key: e.sourceKey,
+        pipedrive_id: String(e.pipedriveId),
+        state: e.state ?? 'created',
+        run_kind: e.runKind,
+        content_hash: e.contentHash ?? null,
+      })),
+    )
     .onConflict((oc) =>
       oc.columns(['migration_id', 'object_type', 'source_key']).doUpdateSet((eb) => ({
         pipedrive_id: eb.ref('excluded.pipedrive_id'),
@@ -122,17 +117,21 @@ export class Ledger {
     return row !== undefined;
   }
 
-  async markPending(migrationId: string, e: { objectType: string; sourceKey: string; runKind: string; contentHash?: string }): Promise<void> {
+  /** Pending marks, one statement for all (a chunk of creates about to be sent). */
+  async markPending(migrationId: string, entries: readonly PendingEntry[]): Promise<void> {
+    if (entries.length === 0) return;
     await this.db
       .insertInto('id_map')
-      .values({
-        migration_id: migrationId,
-        object_type: e.objectType,
-        source_key: e.sourceKey,
-        state: 'pending',
-        run_kind: e.runKind,
-        content_hash: e.contentHash ?? null,
-      })
+      .values(
+        entries.map((e) => ({
+          migration_id: migrationId,
+          object_type: e.objectType,
+          source_key: e.sourceKey,
+          state: 'pending',
+          run_kind: e.runKind,
+          content_hash: e.contentHash ?? null,
+        })),
+      )
       .onConflict((oc) =>
         oc
           .columns(['migration_id', 'object_type', 'source_key'])
@@ -169,18 +168,25 @@ export class Ledger {
   }
 
   async markCreated(migrationId: string, e: CreatedEntry): Promise<void> {
-    await upsertCreated(this.db, migrationId, e).execute();
+    await upsertCreated(this.db, migrationId, [e]).execute();
   }
 
   /**
-   * Records a create's id and its audit row in one statement (a data-modifying CTE: one round trip, one commit, both or
-   * neither), where a transaction of two inserts took four round trips per create.
+   * Records creates' ids and their audit rows in one statement (a data-modifying CTE: one round trip, one commit, all
+   * or none), where a transaction of two inserts per create took four round trips each.
    */
-  async markCreatedWithAudit(migrationId: string, e: CreatedEntry, audit: AuditEntry): Promise<void> {
+  async markCreatedWithAudit(migrationId: string, records: readonly { entry: CreatedEntry; audit: AuditEntry }[]): Promise<void> {
+    if (records.length === 0) return;
     await this.db
-      .with('created', (db) => upsertCreated(db, migrationId, e).returning('source_key'))
+      .with('created', (db) =>
+        upsertCreated(
+          db,
+          migrationId,
+          records.map((r) => r.entry),
+        ).returning('source_key'),
+      )
       .insertInto('audit_log')
-      .values(auditRowValues(audit))
+      .values(records.map((r) => auditRowValues(r.audit)))
       .execute();
   }
 

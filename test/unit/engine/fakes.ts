@@ -84,6 +84,16 @@ export class FakeLedger implements Ledger {
     }
     return Promise.resolve();
   }
+  async claimAll(entries: { objectType: string; sourceKey: string; runKind: string; contentHash?: string }[]) {
+    for (const e of entries) await this.claim(e);
+  }
+  async recordAllCreated(records: { entry: Parameters<FakeLedger['recordCreated']>[0]; audit: AuditRecord }[]) {
+    if (this.crashOnNextRecord) {
+      this.crashOnNextRecord = false;
+      throw new Error('worker died before recording the ids');
+    }
+    for (const { entry, audit } of records) await this.recordCreated(entry, audit);
+  }
   async recordCreated(
     e: { objectType: string; sourceKey: string; pipedriveId: string | number; runKind: string; contentHash?: string; state?: 'created' | 'reused' },
     audit?: AuditRecord,

@@ -55,22 +55,41 @@ describe('the write engine', () => {
     expect(keysOnAccount(w)).toEqual(keys);
   });
 
-  it('a worker that dies between the create and recording the id: the retry recovers the pending record instead of creating it again', async () => {
+  it('a worker that dies between the creates and recording their ids: the retry recovers the pending records instead of creating them again', async () => {
     const w = world();
     staged(w);
     w.ledger.crashOnNextRecord = true;
     await expect(load(w)).rejects.toThrow('worker died');
-    expect(w.ledger.entry('person', 'patient:1')!.state).toBe('pending');
-    expect(w.account.creates).toHaveLength(1);
+    // The batch's creates went out as one chunk, claimed together; the ids of none were recorded.
+    for (const key of keys) expect(w.ledger.entry('person', key)!.state).toBe('pending');
+    expect(w.account.creates).toHaveLength(keys.length);
     // The activity's retry resumes from its checkpoint (nothing settled yet).
     expect(
       await load(w, { resumed: { processed: 0, counts: { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 } } }),
     ).toMatchObject({
-      migrated: 2,
-      recovered: 1,
+      migrated: 0,
+      recovered: keys.length,
     });
-    expect(w.account.creates).toHaveLength(3);
+    expect(w.account.creates).toHaveLength(keys.length);
     expect(keysOnAccount(w)).toEqual(keys);
+  });
+
+  it('claims and records creates ten at a time, and a checkpoint never passes a create whose id is not recorded yet', async () => {
+    const w = world();
+    const many = Array.from({ length: 25 }, (_, i) => `patient:${i + 1}`);
+    many.forEach((k, i) => w.staging.records.set(k, person(k, `Person ${i + 1}`)));
+    const commits: string[] = [];
+    const claimAll = w.ledger.claimAll.bind(w.ledger);
+    const recordAllCreated = w.ledger.recordAllCreated.bind(w.ledger);
+    w.ledger.claimAll = (entries) => (commits.push(`claim ${entries.length}`), claimAll(entries));
+    w.ledger.recordAllCreated = (records) => (commits.push(`record ${records.length}`), recordAllCreated(records));
+    const checkpoints: { processed: number; recorded: number }[] = [];
+    const progress = (c: LoadCheckpoint) =>
+      checkpoints.push({ processed: c.processed, recorded: many.filter((k) => w.ledger.entry('person', k)?.state === 'created').length });
+    expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: many, progress })).toMatchObject({ migrated: 25 });
+    expect(commits).toEqual(['claim 10', 'record 10', 'claim 10', 'record 10', 'claim 5', 'record 5']);
+    for (const c of checkpoints) expect(c.processed).toBeLessThanOrEqual(c.recorded);
+    expect(w.account.creates).toHaveLength(25);
   });
 
   it('recovery adopts only a record written since the attempt, and never one another migration into the account created', async () => {
