@@ -1,3 +1,4 @@
+import { tokenSpend, type TokenSpend } from '../store/request-tokens';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import {
   approveUpdate,
   cutoverSignal,
   deltaProgressQuery,
+  PHASES,
   rejectUpdate,
   rollbackSignal,
   statusQuery,
@@ -226,6 +228,8 @@ export interface StoreProgress {
   objects: Record<string, { planned: number; migrated: number; skipped: number; rejected: number; pending: number; rolledBack: number; recreated: number }>;
   /** Where each report is: `location` (`store:<kind>`, readable on any machine), and the worker copy it came from. */
   reports: Pick<StoredReport, 'kind' | 'location' | 'path' | 'writtenBy' | 'files'>[];
+  /** Every request sent to Pipedrive and its spec tokens, by the phase it served. */
+  tokens: TokenSpend;
 }
 
 /** Progress straight from the store: live per-object counts even while a child workflow is mid-run. */
@@ -249,7 +253,13 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
     };
   }
   const reports = (await listReports(pool, migrationId)).map(({ kind, location, path, writtenBy, files }) => ({ kind, location, path, writtenBy, files }));
-  return { phase: run.phase, practiceName: run.practiceName, objects, reports };
+  return { phase: run.phase, practiceName: run.practiceName, objects, reports, tokens: inPhaseOrder(await tokenSpend(pool, migrationId)) };
+}
+
+/** The spend with its phases in the migration's order (EXTRACT first). */
+function inPhaseOrder(spend: TokenSpend): TokenSpend {
+  const rank = (phase: string) => (PHASES as readonly string[]).indexOf(phase);
+  return { ...spend, byPhase: Object.fromEntries(Object.entries(spend.byPhase).sort(([a], [b]) => rank(a) - rank(b))) };
 }
 
 /** A gate decision the migration refused, with its reason (the CLI exits non-zero). */

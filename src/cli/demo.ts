@@ -8,7 +8,9 @@ import { dataDir } from '../devserver/paths';
 import { createLogger } from '../logging';
 import { connectClient, migrationWorkflowId, rollbackWorkflowId } from '../runtime/temporal';
 import { createWorkerRuntime, type WorkerRuntime } from '../runtime/worker';
-import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { startSandbox, type RunningSandbox, type SandboxUsage } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { tokenSpend, type Spend, type TokenSpend } from '../store/request-tokens';
+import { describeSpend } from './status-view';
 import { resolveDatabase, type ResolvedDatabase } from '../store/embedded';
 import { listReports } from '../store/reports';
 import { openExtract } from '../dentrix';
@@ -159,6 +161,8 @@ export async function providerUsers(extract: string): Promise<{ name: string; em
 async function migrateDemo(world: World, options: DemoOptions, say: (line: string) => void): Promise<number> {
   const { env, client, sandbox } = world;
   const pool = world.worker.pool;
+  // What this run spends: the product's own count and the sandbox's, from here on (a re-run adds to both).
+  const spentBefore = { product: await tokenSpend(pool, options.migrationId).catch(() => undefined), sandbox: sandboxSpend(sandbox.usage()) };
   const started = await startMigration(env, pool, client, {
     migrationId: options.migrationId,
     source: { kind: 'folder', path: options.extract },
@@ -210,6 +214,14 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
   say(`  values kept for review on their record (refused or cut to Pipedrive's limit): ${keptForReview}`);
   const merged = mergedDuplicates(reports);
   say(`  duplicate patients merged into their survivor: ${merged}`);
+  const tokens = {
+    product: spendSince(spentBefore.product, progress.tokens),
+    sandbox: {
+      requests: sandboxSpend(sandbox.usage()).requests - spentBefore.sandbox.requests,
+      tokens: sandboxSpend(sandbox.usage()).tokens - spentBefore.sandbox.tokens,
+    },
+  };
+  say(`  ${describeSpend(tokens.product)}; the sandbox counted ${tokens.sandbox.tokens} tokens (${tokens.sandbox.requests} requests)`);
   say(`Roll it back with: npm run demo -- --rollback`);
   if (options.json) {
     process.stdout.write(
@@ -229,6 +241,7 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
         fingerprints: { beforeFirstWrite: status.fingerprints.beforeFirstWrite, atEnd: status.fingerprints.atEnd },
         webUi: world.webUi,
         valuesKeptForReview: keptForReview,
+        tokens,
       }) + '\n',
     );
   }
@@ -287,4 +300,20 @@ async function printProposalSummary(workbookPath: string, say: (line: string) =>
   } catch (err) {
     say(`    (could not summarise the workbook: ${(err as Error).message})`);
   }
+}
+
+/** What the sandbox counted: every request it answered, and the tokens of its routes. */
+function sandboxSpend(usage: SandboxUsage): Spend {
+  return { requests: usage.requests.total, tokens: Object.values(usage.byRoute).reduce((n, r) => n + r.tokens, 0) };
+}
+
+/** The spend of this run: `now` less what was spent before it, by phase. */
+export function spendSince(before: TokenSpend | undefined, now: TokenSpend): TokenSpend {
+  if (!before) return now;
+  const byPhase: Record<string, Spend> = {};
+  for (const [phase, s] of Object.entries(now.byPhase)) {
+    const earlier = before.byPhase[phase] ?? { requests: 0, tokens: 0 };
+    if (s.requests > earlier.requests) byPhase[phase] = { requests: s.requests - earlier.requests, tokens: s.tokens - earlier.tokens };
+  }
+  return { byPhase, total: { requests: now.total.requests - before.total.requests, tokens: now.total.tokens - before.total.tokens } };
 }

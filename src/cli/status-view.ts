@@ -1,3 +1,4 @@
+import { type TokenSpend } from '../store/request-tokens';
 import cliProgress from 'cli-progress';
 import { describeOwners } from '../workflows/details';
 import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
@@ -50,6 +51,7 @@ export function statusHeader(
     lines.push(`  delta window until ${delta.endsAt}: ${delta.polls} polls, ${delta.created} created, ${delta.updated} updated`);
     if (delta.inFlightClaims !== undefined) lines.push(`  ${claimsSentence(delta.inFlightClaims, delta.inFlightClaimsReportPath)}`);
   }
+  if (progress.tokens.total.requests > 0) lines.push(`  ${describeSpend(progress.tokens)}`);
   if (failure) lines.push(`  ${describeFailure(failure)}`);
   if (status?.error && failure?.state !== 'failed') lines.push(`  error: ${status.error}`);
   // From the store, on any machine: `report -m <id> --kind <kind>` prints one, `--out <dir>` writes them.
@@ -122,4 +124,11 @@ export class ObjectBars {
   stop(): void {
     this.multi.stop();
   }
+}
+
+/** `tokens spent: SCHEMA 352 (41 requests) · SAMPLE 1,208 (190) · … · total 11,994 (1,830)`. */
+export function describeSpend(spend: TokenSpend): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const phases = Object.entries(spend.byPhase).map(([phase, s]) => `${phase} ${n(s.tokens)} (${n(s.requests)})`);
+  return `tokens spent (requests): ${[...phases, `total ${n(spend.total.tokens)} (${n(spend.total.requests)})`].join(' · ')}`;
 }

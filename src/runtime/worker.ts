@@ -14,6 +14,7 @@ import { loadMappingLlmConfig } from '../review/llm';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
 import { storePoolSize } from '../store/write-lock';
 import { TokenShares } from './token-shares';
+import { RequestAccounting } from './request-accounting';
 import { shortConnectReason, TemporalUnreachableError } from './temporal';
 import { budgetPauseLogging } from './activity-logging';
 import { boundedUnknownFailures } from './unknown-failures';
@@ -30,11 +31,17 @@ export interface WorkerRuntime {
   close(): Promise<void>;
 }
 
+/** What a worker process adds to its clients: a burst window shared with other workers, and every request counted. */
+export interface WorkerProcessServices {
+  tokenShares?: TokenShares;
+  accounting?: RequestAccounting;
+}
+
 /**
- * Pipedrive clients per account, sharing one pacing limiter per base URL within this worker process; `onNewClient`
- * sees each client made (the worker shares its burst window with other processes on the token).
+ * Pipedrive clients per account, sharing one pacing limiter per base URL within this worker process; in a worker,
+ * each shares its token's burst window with the other workers and reports every request to the accounting.
  */
-export function pipedriveClientFactory(env: Env, logger: Logger, onNewClient?: (client: PipedriveClient) => void): (baseUrl: string) => PipedriveClient {
+export function pipedriveClientFactory(env: Env, logger: Logger, services: WorkerProcessServices = {}): (baseUrl: string) => PipedriveClient {
   const clients = new Map<string, PipedriveClient>();
   return (baseUrl) => {
     let client = clients.get(baseUrl);
@@ -53,9 +60,10 @@ export function pipedriveClientFactory(env: Env, logger: Logger, onNewClient?: (
         dailyTokenBudget: env.PIPEDRIVE_DAILY_TOKEN_BUDGET,
         budgetReserve: env.PIPEDRIVE_BUDGET_RESERVE,
         budgetRecheckMs: env.PIPEDRIVE_BUDGET_RECHECK_SECONDS * 1000,
+        onRequest: services.accounting && ((event) => services.accounting!.record(event)),
       });
       clients.set(baseUrl, client);
-      onNewClient?.(client);
+      services.tokenShares?.watch(client);
       logger.info({ host: new URL(baseUrl).host }, 'pipedrive client ready');
     }
     return client;
@@ -67,10 +75,10 @@ function isLocal(baseUrl: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
 
-export function activityDeps(env: Env, pool: Pool, logger: Logger, tokenShares?: TokenShares): ActivityDeps {
+export function activityDeps(env: Env, pool: Pool, logger: Logger, services: WorkerProcessServices = {}): ActivityDeps {
   return {
     pool,
-    pipedriveFor: pipedriveClientFactory(env, logger, tokenShares && ((client) => tokenShares.watch(client))),
+    pipedriveFor: pipedriveClientFactory(env, logger, services),
     openSource: openExtract,
     fingerprinter: accountFingerprinter,
     logger,
@@ -138,9 +146,11 @@ export async function createWorkerRuntime(env: Env, overrides: Partial<WorkerOpt
   const pool = createPool(env.DATABASE_URL, { max: storePoolSize(env.WORKER_MAX_CONCURRENT_ACTIVITIES) }, (err) =>
     logger.warn({ code: (err as { code?: string }).code }, 'store connection closed by the server'),
   );
-  // Every worker on a token keeps to its share of the token's burst window (the store counts the live ones).
+  // Every worker on a token keeps to its share of the token's burst window (the store counts the live ones), and
+  // books every request its activities send.
   const tokenShares = new TokenShares(pool, logger);
-  const deps = activityDeps(env, pool, logger, tokenShares);
+  const accounting = new RequestAccounting(pool, logger);
+  const deps = activityDeps(env, pool, logger, { tokenShares, accounting });
   const { logger: _ignored, ...workerOverrides } = overrides;
   const workflows = workerOverrides.workflowBundle ? { workflowBundle: workerOverrides.workflowBundle } : workflowSource(env.WORKFLOW_BUNDLE);
   logger.info({ workflows: 'workflowBundle' in workflows ? 'prebuilt bundle' : 'bundled from source at start' }, 'workflow code');
@@ -150,7 +160,7 @@ export async function createWorkerRuntime(env: Env, overrides: Partial<WorkerOpt
     taskQueue: env.TASK_QUEUE,
     ...workflows,
     activities: createActivities(deps),
-    interceptors: { activity: [budgetPauseLogging(logger), boundedUnknownFailures(logger)] },
+    interceptors: { activity: [accounting.interceptor(), budgetPauseLogging(logger), boundedUnknownFailures(logger)] },
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
     ...workerOverrides,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createHarness, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
-import { startMigration, requestRollback } from '../../src/cli/commands';
+import { startMigration, requestRollback, storeProgress } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { purgeMigration } from '../../src/cli/purge-command';
 import { rollbackWorkflowId } from '../../src/runtime/temporal';
@@ -143,5 +143,14 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
     expect(proof.proven).toBe(true);
     expect(proof.fingerprintAfter).toBe(fingerprintBefore);
     expect(sandbox.fingerprint()).toBe(fingerprintBefore);
+
+    // Every token accounted: the product's own count of what it sent, by phase, agrees with the sandbox's within 1%
+    // (start's preflight, before the migration exists, is the one request it does not book).
+    const { tokens } = await storeProgress(h.db.pool, migrationId);
+    expect(Object.keys(tokens.byPhase)).toEqual(['MAPPING_REVIEW', 'SCHEMA', 'SAMPLE', 'FULL', 'VERIFY', 'ROLLING_BACK']);
+    const usage = sandbox.usage();
+    const sandboxTokens = Object.values(usage.byRoute).reduce((n, r) => n + r.tokens, 0);
+    expect(Math.abs(tokens.total.tokens - sandboxTokens)).toBeLessThanOrEqual(sandboxTokens * 0.01);
+    expect(Math.abs(tokens.total.requests - usage.requests.total)).toBeLessThanOrEqual(usage.requests.total * 0.01);
   });
 });

@@ -120,7 +120,7 @@ describe('cutover and in-flight claims', () => {
   });
 
   it('status during DELTA shows the window and its in-flight claims count', () => {
-    const progress = { phase: 'DELTA', practiceName: 'Lakeside', objects: {}, reports: [] };
+    const progress = { phase: 'DELTA', practiceName: 'Lakeside', objects: {}, reports: [], tokens: { byPhase: {}, total: { requests: 0, tokens: 0 } } };
     const lines = statusHeader('claims', undefined, progress, WINDOW);
     expect(lines).toContain('  delta window until 2026-12-05T00:00:00Z: 4 polls, 1 created, 2 updated');
     expect(lines).toContain('  in-flight insurance claims: 3 (sent or pending in Dentrix; they must clear before cutover); report /r/in-flight-claims.json');

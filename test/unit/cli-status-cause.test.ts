@@ -22,7 +22,13 @@ const childChain = () =>
     new ActivityFailure('Activity task failed', 'loadBatch', '7', RetryState.NON_RETRYABLE_FAILURE, 'worker@host', refused()),
   );
 
-const progress: StoreProgress = { phase: 'FAILED', practiceName: 'Lakeside Dental', objects: {}, reports: [] };
+const progress: StoreProgress = {
+  phase: 'FAILED',
+  practiceName: 'Lakeside Dental',
+  objects: {},
+  reports: [],
+  tokens: { byPhase: {}, total: { requests: 0, tokens: 0 } },
+};
 
 describe('the root cause of a failed migration', () => {
   it('walks child workflow and activity failures to the innermost message, its type and where it happened', () => {

@@ -2,7 +2,13 @@ import { currentPhase, statusHeader } from '../../src/cli/status-view';
 import type { StoreProgress } from '../../src/cli/commands';
 import type { MigrationStatus } from '../../src/workflows/messages';
 
-const progress = (phase: string): StoreProgress => ({ phase, practiceName: 'Lakeside', objects: {}, reports: [] });
+const progress = (phase: string): StoreProgress => ({
+  phase,
+  practiceName: 'Lakeside',
+  objects: {},
+  reports: [],
+  tokens: { byPhase: {}, total: { requests: 0, tokens: 0 } },
+});
 const status = (phase: MigrationStatus['phase']): MigrationStatus => ({
   migrationId: 'm1',
   practiceName: 'Lakeside',

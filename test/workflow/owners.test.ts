@@ -52,7 +52,13 @@ describe('owners at MAPPING_REVIEW', () => {
       /\*\*Owners:\*\* 3 of 5 providers matched .*WARNING: 2 provider\(s\) have no Pipedrive user \(records each would own: HYG2: 120, DDS9: 14\)/u,
     );
     expect(details).toMatch(/140 record\(s\) would be owned by the fallback owner \(user 7\)/u);
-    const header = statusHeader(migrationId, status, { phase: 'MAPPING_REVIEW', practiceName: 'Stub Practice', objects: {}, reports: [] });
+    const header = statusHeader(migrationId, status, {
+      phase: 'MAPPING_REVIEW',
+      practiceName: 'Stub Practice',
+      objects: {},
+      reports: [],
+      tokens: { byPhase: {}, total: { requests: 0, tokens: 0 } },
+    });
     expect(header.join('\n')).toMatch(/owners: 3 of 5 providers matched .*HYG2: 120, DDS9: 14.*Owners sheet/u);
 
     await handle.terminate('test over');

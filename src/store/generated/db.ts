@@ -159,6 +159,15 @@ export interface Reports {
   written_by: string | null;
 }
 
+export interface RequestTokens {
+  endpoint: string;
+  migration_id: string;
+  object_type: Generated<string>;
+  phase: string;
+  requests: Generated<number>;
+  tokens: Generated<number>;
+}
+
 export interface SampleMembers {
   migration_id: string;
   source_key: string;
@@ -214,6 +223,7 @@ export interface DB {
   phi_hash_keys: PhiHashKeys;
   report_files: ReportFiles;
   reports: Reports;
+  request_tokens: RequestTokens;
   sample_members: SampleMembers;
   source_issues: SourceIssues;
   staged_rows: StagedRows;
