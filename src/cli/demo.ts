@@ -1,3 +1,4 @@
+import { type Pool } from 'pg';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Client } from '@temporalio/client';
@@ -161,8 +162,7 @@ export async function providerUsers(extract: string): Promise<{ name: string; em
 async function migrateDemo(world: World, options: DemoOptions, say: (line: string) => void): Promise<number> {
   const { env, client, sandbox } = world;
   const pool = world.worker.pool;
-  // What this run spends: the product's own count and the sandbox's, from here on (a re-run adds to both).
-  const spentBefore = { product: await tokenSpend(pool, options.migrationId).catch(() => undefined), sandbox: sandboxSpend(sandbox.usage()) };
+  const spent = await spendFromHere(pool, options.migrationId, sandbox);
   const started = await startMigration(env, pool, client, {
     migrationId: options.migrationId,
     source: { kind: 'folder', path: options.extract },
@@ -214,13 +214,8 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
   say(`  values kept for review on their record (refused or cut to Pipedrive's limit): ${keptForReview}`);
   const merged = mergedDuplicates(reports);
   say(`  duplicate patients merged into their survivor: ${merged}`);
-  const tokens = {
-    product: spendSince(spentBefore.product, progress.tokens),
-    sandbox: {
-      requests: sandboxSpend(sandbox.usage()).requests - spentBefore.sandbox.requests,
-      tokens: sandboxSpend(sandbox.usage()).tokens - spentBefore.sandbox.tokens,
-    },
-  };
+  const tokens = await spent();
+
   say(`  ${describeSpend(tokens.product)}; the sandbox counted ${tokens.sandbox.tokens} tokens (${tokens.sandbox.requests} requests)`);
   say(`Roll it back with: npm run demo -- --rollback`);
   if (options.json) {
@@ -266,6 +261,7 @@ export function mergedDuplicates(reports: readonly { kind: string; summary: obje
 
 async function rollbackDemo(world: World, options: DemoOptions, say: (line: string) => void): Promise<number> {
   const { env, client } = world;
+  const spent = await spendFromHere(world.worker.pool, options.migrationId, world.sandbox);
   const r = await requestRollback(env, client, options.migrationId, { by: 'demo (automatic)', reason: 'npm run demo -- --rollback' });
   say(r.mode === 'signalled' ? `Rollback signalled to the running migration.` : `Started rollback workflow ${rollbackWorkflowId(options.migrationId)}.`);
   const result =
@@ -277,6 +273,8 @@ async function rollbackDemo(world: World, options: DemoOptions, say: (line: stri
       ? `Rolled back: deleted ${result.deleted}; the account fingerprint equals the one taken before the first write.`
       : `Rollback finished but is NOT proven: see the rollback report.`,
   );
+  const tokens = await spent();
+  say(`  ${describeSpend(tokens.product)}; the sandbox counted ${tokens.sandbox.tokens} tokens (${tokens.sandbox.requests} requests)`);
   if (options.json) {
     process.stdout.write(
       JSON.stringify({
@@ -286,6 +284,7 @@ async function rollbackDemo(world: World, options: DemoOptions, say: (line: stri
         alreadyGone: result?.alreadyGone,
         fingerprints: { beforeFirstWrite: result?.fingerprintBefore, afterRollback: result?.fingerprintAfter },
         proven: result?.proven ?? false,
+        tokens,
       }) + '\n',
     );
   }
@@ -300,6 +299,21 @@ async function printProposalSummary(workbookPath: string, say: (line: string) =>
   } catch (err) {
     say(`    (could not summarise the workbook: ${(err as Error).message})`);
   }
+}
+
+/**
+ * What one demo run spends from here on: the product's own count, by phase, and the sandbox's count for the same span
+ * (a re-run of the same migration adds to both, so each is read before and after).
+ */
+async function spendFromHere(pool: Pool, migrationId: string, sandbox: RunningSandbox): Promise<() => Promise<{ product: TokenSpend; sandbox: Spend }>> {
+  const before = { product: await tokenSpend(pool, migrationId), sandbox: sandboxSpend(sandbox.usage()) };
+  return async () => {
+    const after = sandboxSpend(sandbox.usage());
+    return {
+      product: spendSince(before.product, await tokenSpend(pool, migrationId)),
+      sandbox: { requests: after.requests - before.sandbox.requests, tokens: after.tokens - before.sandbox.tokens },
+    };
+  };
 }
 
 /** What the sandbox counted: every request it answered, and the tokens of its routes. */
