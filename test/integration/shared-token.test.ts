@@ -11,7 +11,7 @@ import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 jest.setTimeout(5 * 60 * 1000);
 
 /** The account's burst window (requests per 2 s), as the plan says it and the sandbox enforces it. */
-const BURST = 60;
+const BURST = 90;
 const WORKERS = 3;
 const OPTIONS = parseMigrationOptions({ sampleSize: 10, allowSmallSample: true, batchSize: 20, skipDelta: true });
 
@@ -30,7 +30,7 @@ describe('one Pipedrive token, three workers, two concurrent migrations', () => 
     h = await createHarness({ PIPEDRIVE_PLAN: 'premium', PIPEDRIVE_BURST_LIMIT: String(BURST) });
     for (const [i, seed] of [61, 62].entries()) {
       extracts.push(path.join(h.dataDir, `practice-${i}`));
-      await generatePractice({ profile: 'demo', seed, patients: 12, outDir: extracts[i]! });
+      await generatePractice({ profile: 'demo', seed, patients: 10, outDir: extracts[i]! });
     }
     sandbox = await sandboxFor(extracts[0]!, { plan: 'premium', burstLimit: BURST });
   });
@@ -91,8 +91,9 @@ describe('one Pipedrive token, three workers, two concurrent migrations', () => 
     // Each worker kept to a third of the window while all three were live.
     expect(lowestRate).toEqual(workers.map(() => Math.floor(BURST / WORKERS) / 2));
     expect(usage.requests.total).toBeGreaterThan(500);
-    // Without the shared window each worker sends the whole window (46 answered 429 of 849 requests, measured). A worker joining or going quiet
-    // is seen at the next look (2 s), so a few may slip through.
-    expect(usage.requests.rateLimited).toBeLessThanOrEqual(10);
+    // Without the shared window each worker sends the whole window: 18 answered 429 of 723 requests here (measured;
+    // 46 of 849 on a longer run). A worker joining or going quiet is seen at the next look (2 s), so a few may slip
+    // through.
+    expect(usage.requests.rateLimited).toBeLessThanOrEqual(5);
   });
 });
