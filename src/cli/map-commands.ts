@@ -23,6 +23,7 @@ import { ownerAssignmentsOf, ownersDocument } from '../review/owners';
 import { importOwnersSheet, ownersSheetInput } from '../review/owners-sheet';
 import { latestFieldMap, saveProposedMap } from '../store/field-maps';
 import { listReports, readReportFile } from '../store/reports';
+import { recordMapImport } from '../store/audit';
 import { makePrivateDir, writePrivateFile } from '../private-files';
 
 export interface MapCommandDeps {
@@ -108,8 +109,9 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
     .description('read an edited mapping workbook (XLSX or CSV) into a new map version with its PHI decisions')
     .addOption(id())
     .requiredOption('--file <path>', 'the edited workbook (.xlsx or .csv)')
+    .requiredOption('--by <name>', 'who edited it (kept in the audit log with the version it makes)')
     .option('--json', 'print one JSON line')
-    .action(async (o: { migrationId: string; file: string; json?: boolean }) => {
+    .action(async (o: { migrationId: string; file: string; by: string; json?: boolean }) => {
       await deps.withStore(async (pool) => {
         const stored = await latestFieldMap(pool, o.migrationId);
         if (!stored) throw new Error(`migration ${o.migrationId} has no field map yet: the workflow proposes one in MAPPING_REVIEW`);
@@ -150,12 +152,21 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           duplicates,
           ...ownersDocument(ownersImport.assignments),
         });
+        await recordMapImport(pool, o.migrationId, {
+          by: o.by,
+          version,
+          changes: result.changes.length,
+          phiIncluded: result.phi.include.length,
+          merges: duplicates.merge.length,
+          ownerAssignments: ownersImport.assignments.length,
+        });
         if (o.json) {
           print(
             JSON.stringify({
               migrationId: o.migrationId,
               saved: true,
               version,
+              by: o.by,
               changes: result.changes,
               phi: result.phi,
               duplicates,

@@ -82,6 +82,28 @@ export async function recordRefusedDecision(pool: Pool, migrationId: string, d: 
 }
 
 /**
+ * A map version made from an edited workbook (`map import`): who made it and what it changed (counts only, no values),
+ * so the version a gate approves can be traced to the person who edited it.
+ */
+export async function recordMapImport(
+  pool: Pool,
+  migrationId: string,
+  m: { by: string; version: number; changes: number; phiIncluded: number; merges: number; ownerAssignments: number },
+): Promise<void> {
+  await appendAudit(pool, {
+    migrationId,
+    action: 'update',
+    objectType: 'field_map',
+    sourceKey: `v${m.version}`,
+    method: 'IMPORT',
+    endpoint: 'map import',
+    note:
+      `map v${m.version} imported by ${m.by}: ${m.changes} rule change(s), ${m.phiIncluded} PHI field(s) included, ` +
+      `${m.merges} duplicate merge(s), ${m.ownerAssignments} owner assignment(s)`,
+  });
+}
+
+/**
  * A cutover, decided in the CLI: the workflow's history keeps only who sent the signal, so who, why and how many
  * insurance claims were still in flight (a forced cutover must say why) are kept here.
  */

@@ -89,6 +89,8 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
           MIGRATION,
           '--file',
           path.join(dir, 'merged.xlsx'),
+          '--by',
+          'e2e-multi',
           '--json',
         ]);
         merged = imported.duplicates.merge;
@@ -173,7 +175,17 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
     const exportedMap = await cliJson<{ version: number; from: string; xlsxPath: string; csvPath: string }>(['map', 'export', '-m', MIGRATION, '--json']);
     expect(path.dirname(exportedMap.xlsxPath)).toBe(path.join(machines.cli, 'migrations', MIGRATION));
     expect(fs.statSync(exportedMap.xlsxPath).size).toBeGreaterThan(0);
-    const imported = await cliJson<{ saved: boolean; version: number }>(['map', 'import', '-m', MIGRATION, '--file', exportedMap.xlsxPath, '--json']);
+    const imported = await cliJson<{ saved: boolean; version: number }>([
+      'map',
+      'import',
+      '-m',
+      MIGRATION,
+      '--file',
+      exportedMap.xlsxPath,
+      '--by',
+      'e2e-multi',
+      '--json',
+    ]);
     if (imported.saved) expect(imported.version).toBeGreaterThan(exportedMap.version);
     else expect(imported.version).toBe(exportedMap.version);
 

@@ -94,7 +94,7 @@ describe('owner assignment through the mapping workbook', () => {
     // An unknown user is refused with the row and provider named, and nothing is saved.
     const wrong = path.join(dataDir, 'wrong.xlsx');
     await assignInWorkbook(exported, wrong, unmatched!.providerId, 'ghost@nowhere.example');
-    await expect(cli('map', 'import', '-m', migrationId, '--file', wrong)).rejects.toBeInstanceOf(MapImportRefusedError);
+    await expect(cli('map', 'import', '-m', migrationId, '--file', wrong, '--by', 'reviewer')).rejects.toBeInstanceOf(MapImportRefusedError);
     expect(lines.join('\n')).toMatch(
       new RegExp(`Owners row \\d+ \\(provider ${unmatched!.providerId}\\): assign_user: no active Pipedrive user has the e-mail "ghost@nowhere.example"`, 'u'),
     );
@@ -102,7 +102,7 @@ describe('owner assignment through the mapping workbook', () => {
 
     const edited = path.join(dataDir, 'edited.xlsx');
     await assignInWorkbook(exported, edited, unmatched!.providerId, assignee.email.toUpperCase());
-    await cli('map', 'import', '-m', migrationId, '--file', edited);
+    await cli('map', 'import', '-m', migrationId, '--file', edited, '--by', 'reviewer');
     expect(lines.join('\n')).toMatch(
       new RegExp(`Owners: 1 provider\\(s\\) assigned in the workbook \\(${unmatched!.providerId} → user ${assignee.id}\\)`, 'u'),
     );
@@ -147,7 +147,7 @@ describe('owner assignment through the mapping workbook', () => {
     const providerKey = { objectType: 'user', sourceKey: `provider:${unmatched!.providerId}` };
     const removed = path.join(dataDir, 'removed.xlsx');
     await assignInWorkbook(edited, removed, unmatched!.providerId, '');
-    await cli('map', 'import', '-m', migrationId, '--file', removed);
+    await cli('map', 'import', '-m', migrationId, '--file', removed, '--by', 'reviewer');
     const withoutAssignment = (await latestFieldMap(db.pool, migrationId))!;
     expect(withoutAssignment.document.owners).toBeUndefined();
     expect((await run(acts.approveMap, { migrationId, version: withoutAssignment.version, by: 'Ana', includeAllPhi: true })).errors).toEqual([]);

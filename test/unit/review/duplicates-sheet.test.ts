@@ -199,7 +199,7 @@ describe('MAPPING_REVIEW: duplicates decided in the workbook', () => {
     });
     const before = (await latestFieldMap(db.pool, migrationId))!.version;
     const lines: string[] = [];
-    await expect(cli(lines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited])).rejects.toBeInstanceOf(
+    await expect(cli(lines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited, '--by', 'reviewer'])).rejects.toBeInstanceOf(
       MapImportRefusedError,
     );
     expect(lines).toEqual([
@@ -215,7 +215,7 @@ describe('MAPPING_REVIEW: duplicates decided in the workbook', () => {
       sheet.getRow(2).getCell(4).value = 'merge';
     });
     const lines: string[] = [];
-    await cli(lines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited]);
+    await cli(lines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited, '--by', 'reviewer']);
     expect(lines).toContain('Duplicates merged: patient 9 into 3. Every other probable pair stays two Persons.');
     const latest = (await latestFieldMap(db.pool, migrationId))!;
     expect(storedMerges(latest.document)).toEqual({ merge: [{ survivor: 3, duplicate: 9 }] });

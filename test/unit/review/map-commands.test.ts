@@ -101,16 +101,27 @@ describe('MAPPING_REVIEW with the workbook', () => {
     const before = (await latestFieldMap(db.pool, migrationId))!.version;
 
     const importLines: string[] = [];
-    await cli(importLines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited]);
+    await cli(importLines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited, '--by', 'reviewer']);
     const latest = (await latestFieldMap(db.pool, migrationId))!;
     expect(latest.version).toBe(before + 1);
     expect(phiDecisionsForApproval(latest.document, {})).toEqual({ include: [{ rule: 'patient.birth_date', deidentify: 'year_only' }] });
     expect(phiDecisionsForApproval(latest.document, { phiInclude: [] })).toEqual({ include: [] });
     expect(importLines).toContain('PHI included by the workbook: patient.birth_date (year_only). Every other PHI rule is excluded; SSN never moves.');
+    // Who made the version is in the audit log (counts only).
+    const imports = await db.pool.query<{ source_key: string; note: string }>(
+      "SELECT source_key, note FROM audit_log WHERE migration_id = $1 AND object_type = 'field_map' ORDER BY id",
+      [migrationId],
+    );
+    expect(imports.rows).toEqual([
+      {
+        source_key: `v${latest.version}`,
+        note: expect.stringMatching(new RegExp(`^map v${latest.version} imported by reviewer: \\d+ rule change\\(s\\), 1 PHI field\\(s\\) included`, 'u')),
+      },
+    ]);
 
     // The same file again changes nothing.
     const again: string[] = [];
-    await cli(again).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited]);
+    await cli(again).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited, '--by', 'reviewer']);
     expect(again).toEqual([`No changes to map version ${latest.version}: nothing saved.`]);
   });
 
@@ -128,9 +139,9 @@ describe('MAPPING_REVIEW with the workbook', () => {
     const before = (await latestFieldMap(db.pool, migrationId))!.version;
 
     const importLines: string[] = [];
-    await expect(cli(importLines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited])).rejects.toBeInstanceOf(
-      MapImportRefusedError,
-    );
+    await expect(
+      cli(importLines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited, '--by', 'reviewer']),
+    ).rejects.toBeInstanceOf(MapImportRefusedError);
     expect(importLines[0]).toBe('The workbook has 1 problem(s); nothing was saved:');
     expect(importLines[1]).toMatch(/^ {2}row \d+ phi_decision \(patient\.ssn\): patient\.ssn never moves \(e\.g\. SSN\): it cannot be included$/u);
     expect((await latestFieldMap(db.pool, migrationId))!.version).toBe(before);
