@@ -100,7 +100,7 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
             ? 'This is the workbook the worker proposed for it, from the migration store.'
             : 'Made from the map version and the staged extract in the migration store.',
         );
-        print(`Edit it (decision edit/reject, phi_decision for PHI rows), then: map import --migration-id ${o.migrationId} --file <path>`);
+        print(`Edit it (decision edit/reject, phi_decision for PHI rows), then: map import --migration-id ${o.migrationId} --file <path> --by <your name>`);
       });
     });
 

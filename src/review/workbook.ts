@@ -159,7 +159,7 @@ async function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): Promise<Exce
     'To change a row, edit its cells and set decision to edit; reject keeps the field in Dentrix; a new rule is a new row with a new rule_id and decision edit.',
     'PHI fields (orange) move only when phi_decision includes them; SSN never moves. PHI sample values are shown as shapes only.',
     "Rows with a confidence below 0.70 (yellow) are the proposer's guesses: check them first.",
-    'Import the edited file (XLSX or CSV) with: starter map import --migration-id <id> --file <path>. Any invalid row refuses the whole import.',
+    'Import the edited file (XLSX or CSV) with: starter map import --migration-id <id> --file <path> --by <your name>. Any invalid row refuses the whole import.',
   ]) {
     help.addRow({ column: '', meaning: line });
   }
