@@ -162,8 +162,10 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     if (chunk.length === 0) return;
     await ledger.claimAll(chunk.map(({ sourceKey, hash }) => ({ objectType, sourceKey, runKind, contentHash: hash })));
     const created: CreatedRecord[] = [];
+    let sending = 0;
     try {
-      for (const item of chunk) {
+      for (const [i, item] of chunk.entries()) {
+        sending = i;
         const pipedriveId = await createOne(item);
         if (pipedriveId === undefined) continue;
         created.push({
@@ -178,6 +180,12 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
           },
         });
       }
+    } catch (err) {
+      // The creates after the one that failed were never sent (a spent daily budget, an outage): their claims go back
+      // to what they were, so the retry creates them without looking for them first. The failed one stays pending.
+      const unsent = chunk.slice(sending + 1).map(({ sourceKey }) => ({ objectType, sourceKey, prior: entries.get(sourceKey) }));
+      await ledger.releaseClaims(unsent).catch(() => undefined);
+      throw err;
     } finally {
       // What was created is recorded even when a failure stops the batch: only a crash leaves claims for recovery.
       if (created.length > 0) await ledger.recordAllCreated(created);

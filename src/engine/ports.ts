@@ -89,6 +89,11 @@ export interface Ledger {
   recordCreated(e: CreatedEntry, audit?: AuditRecord): Promise<void>;
   /** Many ids with their audit rows, committed at once. */
   recordAllCreated(records: CreatedRecord[]): Promise<void>;
+  /**
+   * Claims whose creates were never sent go back to what they were (`prior`; no row when there was none). A row no
+   * longer pending is left as it is.
+   */
+  releaseClaims(claims: { objectType: string; sourceKey: string; prior?: LedgerEntry }[]): Promise<void>;
   recordOutcome(e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string }): Promise<void>;
   /**
    * A created or reused record found gone from Pipedrive: back to `pending` without an id, the gone id kept (what

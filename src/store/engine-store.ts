@@ -35,6 +35,7 @@ export function pgLedger(pool: Pool, migrationId: string, context: AuditContext)
         migrationId,
         records.map(({ entry, audit }) => ({ entry, audit: { migrationId, ...audit, ...context } })),
       ),
+    releaseClaims: (claims) => ledger.releaseClaims(migrationId, claims),
     recordOutcome: (e) => ledger.markOutcome(migrationId, e),
     markGone: (e) => ledger.markGone(migrationId, e),
     setContentHash: (objectType, sourceKey, hash) => ledger.setContentHash(migrationId, objectType, sourceKey, hash),

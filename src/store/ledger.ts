@@ -150,6 +150,41 @@ export class Ledger {
   }
 
   /**
+   * Claims whose creates were never sent, back to what they were: removed when there was no row before, else the
+   * earlier state restored; a prior `pending` (an earlier attempt's, outcome unknown) stays. Only rows still pending.
+   */
+  async releaseClaims(migrationId: string, claims: readonly { objectType: string; sourceKey: string; prior?: LedgerEntry }[]): Promise<void> {
+    for (const { objectType, sourceKey, prior } of claims) {
+      if (prior?.state === 'pending') continue;
+      if (!prior) {
+        await this.db
+          .deleteFrom('id_map')
+          .where('migration_id', '=', migrationId)
+          .where('object_type', '=', objectType)
+          .where('source_key', '=', sourceKey)
+          .where('state', '=', 'pending')
+          .execute();
+        continue;
+      }
+      await this.db
+        .updateTable('id_map')
+        .set({
+          state: prior.state,
+          reason: prior.reason,
+          run_kind: prior.runKind,
+          content_hash: prior.contentHash,
+          replaced_pipedrive_id: prior.replacedPipedriveId ?? null,
+          updated_at: sql`now()`,
+        })
+        .where('migration_id', '=', migrationId)
+        .where('object_type', '=', objectType)
+        .where('source_key', '=', sourceKey)
+        .where('state', '=', 'pending')
+        .execute();
+    }
+  }
+
+  /**
    * A created (or reused) record found gone from Pipedrive: the row goes back to `pending`, without an id, keeping the
    * id found gone, so the load creates it again exactly once (a crash after this recovers it by its Dentrix key, as
    * for any pending create). Only the row still holding that id changes; false when none did.

@@ -56,6 +56,20 @@ describe('the PostgreSQL ledger', () => {
     expect((await ledger.getMany('person', ['patient:1'])).get('patient:1')).toMatchObject({ state: 'pending', pipedriveId: null });
   });
 
+  it('claims whose creates were never sent are released: a new row removed, an earlier state restored, an earlier pending kept', async () => {
+    await run('release');
+    const ledger = pgLedger(db.pool, 'release', {});
+    await ledger.recordOutcome({ objectType: 'person', sourceKey: 'patient:2', state: 'rejected', reason: 'bad date', runKind: 'full' });
+    await ledger.claim({ objectType: 'person', sourceKey: 'patient:3', runKind: 'full' });
+    const prior = await ledger.getMany('person', ['patient:1', 'patient:2', 'patient:3']);
+    await ledger.claimAll(['patient:1', 'patient:2', 'patient:3'].map((sourceKey) => ({ objectType: 'person', sourceKey, runKind: 'full' })));
+    await ledger.releaseClaims(['patient:1', 'patient:2', 'patient:3'].map((sourceKey) => ({ objectType: 'person', sourceKey, prior: prior.get(sourceKey) })));
+    const after = await ledger.getMany('person', ['patient:1', 'patient:2', 'patient:3']);
+    expect(after.get('patient:1')).toBeUndefined();
+    expect(after.get('patient:2')).toMatchObject({ state: 'rejected', reason: 'bad date' });
+    expect(after.get('patient:3')).toMatchObject({ state: 'pending' });
+  });
+
   it('a record found gone goes back to pending with its gone id kept through a retried claim and the create; a fresh claim clears it', async () => {
     await run('gone');
     const ledger = pgLedger(db.pool, 'gone', {});

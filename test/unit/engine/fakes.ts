@@ -87,6 +87,15 @@ export class FakeLedger implements Ledger {
   async claimAll(entries: { objectType: string; sourceKey: string; runKind: string; contentHash?: string }[]) {
     for (const e of entries) await this.claim(e);
   }
+  releaseClaims(claims: { objectType: string; sourceKey: string; prior?: LedgerEntry }[]) {
+    for (const { objectType, sourceKey, prior } of claims) {
+      const k = this.key(objectType, sourceKey);
+      if (this.rows.get(k)?.state !== 'pending' || prior?.state === 'pending') continue;
+      if (prior) this.rows.set(k, { ...prior });
+      else this.rows.delete(k);
+    }
+    return Promise.resolve();
+  }
   async recordAllCreated(records: { entry: Parameters<FakeLedger['recordCreated']>[0]; audit: AuditRecord }[]) {
     if (this.crashOnNextRecord) {
       this.crashOnNextRecord = false;
@@ -215,6 +224,8 @@ export class FakeAccount implements AccountOperations {
   updates: { objectType: string; id: string }[] = [];
   loseNextResponses = 0;
   failNextCreatesBeforeSending = 0;
+  /** After this many more creates, every create is refused before it is sent (a spent daily budget) until reset. */
+  refuseCreatesAfter?: number;
   private nextId = 100;
 
   table(objectType: string): Map<string, ApiRecord> {
@@ -233,6 +244,10 @@ export class FakeAccount implements AccountOperations {
   }
 
   create(entity: TargetEntity, input: CreateInput): Promise<string> {
+    if (this.refuseCreatesAfter !== undefined) {
+      if (this.refuseCreatesAfter <= 0) return Promise.reject(new Error("Pipedrive's daily token budget is spent"));
+      this.refuseCreatesAfter--;
+    }
     if (this.failNextCreatesBeforeSending > 0) {
       this.failNextCreatesBeforeSending--;
       return Promise.reject(lostResponse(`POST /${entity}`));

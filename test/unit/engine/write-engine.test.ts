@@ -92,6 +92,25 @@ describe('the write engine', () => {
     expect(w.account.creates).toHaveLength(25);
   });
 
+  it('a batch stopped mid-chunk (the daily budget spent): the creates never sent are released, so the retry looks up only the one that failed', async () => {
+    const w = world();
+    const many = Array.from({ length: 10 }, (_, i) => `patient:${i + 1}`);
+    many.forEach((k, i) => w.staging.records.set(k, person(k, `Person ${i + 1}`)));
+    w.account.refuseCreatesAfter = 3;
+    await expect(loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: many })).rejects.toThrow('budget is spent');
+    expect(many.map((k) => w.ledger.entry('person', k)?.state ?? 'none')).toEqual([
+      'created',
+      'created',
+      'created',
+      'pending', // its create failed: it may or may not have been sent
+      ...Array(6).fill('none'),
+    ]);
+    w.account.refuseCreatesAfter = undefined;
+    expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: many })).toMatchObject({ migrated: 7, alreadyDone: 3 });
+    expect(w.account.creates).toHaveLength(10);
+    expect(w.audit.rows.filter((r) => r.action === 'recover')).toHaveLength(0); // the pending one was looked up, not found
+  });
+
   it('recovery adopts only a record written since the attempt, and never one another migration into the account created', async () => {
     const w = world();
     staged(w);
