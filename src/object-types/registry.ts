@@ -592,26 +592,43 @@ export const NOTE_READS: TypeReads = {
   get: noteEndpoints.get,
   byPerson: noteEndpoints.list,
 };
-const noteReadOps: ReadOps = {
-  name: 'notes',
-  reads: NOTE_READS,
-  listPages: (client) => mapPages(client.listNotes({ limit: V1_MAX_PAGE_SIZE })),
-  getOne: async (client, id) => plainOrNone(await client.getNote(Number(id))),
-  byPerson: (client, personId) => mapPages(client.listNotes({ person_id: personId, limit: V1_MAX_PAGE_SIZE })),
-};
+const noteReadOps = v1ReadOps(
+  'notes',
+  NOTE_READS,
+  V1_MAX_PAGE_SIZE,
+  (client, query) => client.listNotes(query),
+  (client, id) => client.getNote(id),
+);
 /** v1 files: an account listing of 100 a page (20 tokens), one GET each (2), or one listing per person (20). */
 export const FILE_READS: TypeReads = {
   listing: { endpoint: fileEndpoints.list, pageSize: V1_FILES_MAX_PAGE_SIZE },
   get: fileEndpoints.get,
   byPerson: fileEndpoints.listByPerson,
 };
-const fileReadOps: ReadOps = {
-  name: 'files',
-  reads: FILE_READS,
-  listPages: (client) => mapPages(client.listFiles({ limit: V1_FILES_MAX_PAGE_SIZE })),
-  getOne: async (client, id) => plainOrNone(await client.getFile(Number(id))),
-  byPerson: (client, personId) => mapPages(client.listFiles({ person_id: personId, limit: V1_FILES_MAX_PAGE_SIZE })),
-};
+const fileReadOps = v1ReadOps(
+  'files',
+  FILE_READS,
+  V1_FILES_MAX_PAGE_SIZE,
+  (client, query) => client.listFiles(query),
+  (client, id) => client.getFile(id),
+);
+
+/** A v1 type's reads (notes, files): its account listing and per-person listings, `limit` a page, and one GET each. */
+function v1ReadOps<T extends object>(
+  name: string,
+  reads: TypeReads,
+  limit: number,
+  list: (client: PipedriveClient, query: { limit: number; person_id?: number }) => AsyncGenerator<T[]>,
+  get: (client: PipedriveClient, id: number) => Promise<T | undefined>,
+): ReadOps {
+  return {
+    name,
+    reads,
+    listPages: (client) => mapPages(list(client, { limit })),
+    getOne: async (client, id) => plainOrNone(await get(client, Number(id))),
+    byPerson: (client, personId) => mapPages(list(client, { person_id: personId, limit })),
+  };
+}
 
 async function* mapPages<T extends object>(pages: AsyncGenerator<T[]>): AsyncGenerator<ApiRecord[]> {
   for await (const page of pages) yield plainAll(page);

@@ -19,9 +19,6 @@ const toEntry = (r: Selectable<IdMap>): LedgerEntry => ({
   replacedPipedriveId: r.replaced_pipedrive_id,
 });
 
-/** A pending mark's row. */
-type PendingEntry = ClaimEntry;
-
 /** The id-map rows of created records: inserted, or the pending (or gone, deleted…) rows they settle. */
 function upsertCreated(db: QueryCreator<DB>, migrationId: string, entries: readonly CreatedEntry[]) {
   return db
@@ -118,7 +115,7 @@ export class Ledger {
   }
 
   /** Pending marks, one statement for all (a chunk of creates about to be sent). */
-  async markPending(migrationId: string, entries: readonly PendingEntry[]): Promise<void> {
+  async markPending(migrationId: string, entries: readonly ClaimEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.db
       .insertInto('id_map')
