@@ -4,7 +4,6 @@
  * were and how many Pipedrive holds on their record. Counts and field names only.
  */
 import { parseReviewDiffField, type ReviewKind } from '../mapping';
-import { escapeHtml } from './report-files';
 
 export interface KeptForReviewRow {
   object: string;
@@ -35,15 +34,4 @@ export function keptForReview(perField: readonly { object_type: string; field: s
   }
   const byField = [...rows.values()].sort((a, b) => a.object.localeCompare(b.object) || a.field.localeCompare(b.field) || a.kind.localeCompare(b.kind));
   return { values: byField.reduce((n, r) => n + r.values, 0), inPipedrive: byField.reduce((n, r) => n + r.inPipedrive, 0), byField };
-}
-
-export function keptForReviewHtml(k: KeptForReview): string {
-  const cls = k.inPipedrive === k.values ? 'good' : 'bad';
-  const rows = k.byField
-    .map((r) => `<tr>${[r.object, r.field, r.kind, r.values, r.inPipedrive].map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`)
-    .join('\n');
-  return `<h2>Values kept for review <span class="${cls}">${k.inPipedrive}/${k.values} on their record in Pipedrive</span></h2>
-<p>Source values the map refused or cut to Pipedrive's limit, kept whole on their record (Values Needing Review, or the note-like field).</p>
-<table><tr><th>object</th><th>field</th><th>kind</th><th>values</th><th>in Pipedrive</th></tr>
-${rows}</table>`;
 }

@@ -26,7 +26,3 @@ export async function writeReportFile(settings: ActivitySettings, migrationId: s
 export async function writeJsonReport(settings: ActivitySettings, migrationId: string, name: string, value: unknown): Promise<string> {
   return writeReportFile(settings, migrationId, name, JSON.stringify(value, null, 2) + '\n');
 }
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}

@@ -10,7 +10,7 @@ import {
   type RecordDiff,
   type TargetEntity,
 } from '../mapping';
-import { keptForReview, keptForReviewHtml, type KeptForReview } from './kept-for-review';
+import { keptForReview } from './kept-for-review';
 import { dataObjectType, type ReadPass } from '../object-types/registry';
 import { type PipedriveClient } from '../pipedrive/client';
 import { Ledger, type LedgerEntry } from '../store/ledger';
@@ -27,8 +27,11 @@ import { withLiveHeartbeat } from './heartbeat';
 import { approvedMapLoader } from './mapping';
 import { rethrowAsFailure } from '../failures';
 import { describeLinks, linkReconciliation } from './link-reconciliation';
-import { linkSummary, type LinkReconciliation } from './reconciliation';
-import { escapeHtml, writeJsonReport, writeReportFile } from './report-files';
+import { linkSummary } from './reconciliation';
+import { writeJsonReport, writeReportFile } from './report-files';
+import { MigrationOptionsSchema } from '../config';
+import { renderAccuracyHtml } from '../reports/accuracy-html';
+import { discrepancyExamples, rejectedRecords } from '../store/report-examples';
 
 type ApiRecord = Record<string, unknown>;
 
@@ -84,6 +87,17 @@ async function saveDiffs(pool: Pool, migrationId: string, runKind: RunKind, diff
       })),
     );
   }
+}
+
+/** Example records per object type and discrepancy category on the HTML page; source keys listed per rejection reason. */
+const EXAMPLES_PER_CATEGORY = 5;
+const REJECTED_KEYS_LISTED = 20;
+
+/** The migration's approval threshold: the option it was started with, else that option's default (config.ts). */
+function accuracyThreshold(options: Record<string, unknown>): number {
+  const option = MigrationOptionsSchema.shape.sampleAccuracyThreshold;
+  const parsed = option.safeParse(options.sampleAccuracyThreshold);
+  return parsed.success ? parsed.data : option.parse(undefined);
 }
 
 /** The sample's field-level diff and the full run's verification: expected (rebuilt from staging) vs read back. */
@@ -208,12 +222,24 @@ export function createVerifyActivities(deps: ActivityDeps) {
         recreated: await new Ledger(pool).recreatedByType(migrationId),
         // Links and owners of the records compared here, from the same read-back (no extra requests).
         links: runKind === 'full' || runKind === 'sample' ? await linkReconciliation(pool, migrationId, runKind) : undefined,
+        // The approval threshold this migration was started with (SAMPLE_REVIEW's, and VERIFY's).
+        threshold: accuracyThreshold((await getRun(pool, migrationId)).options),
+        // Rejected records by object type and reason (the sample's only, for the sample diff): ids and reasons, no values.
+        rejected: await rejectedRecords(pool, migrationId, runKind === 'sample' ? 'sample' : 'all', REJECTED_KEYS_LISTED),
       };
       const reportPath = await writeJsonReport(settings, migrationId, `${name}.json`, report);
-      const htmlPath = await writeReportFile(settings, migrationId, `${name}.html`, renderAccuracyHtml(report));
+      // The page shows ids and counts only: every field but the compared values (`discrepancies`), which stay in the JSON.
+      const { discrepancies: _values, ...page } = report;
+      const htmlPath = await writeReportFile(
+        settings,
+        migrationId,
+        `${name}.html`,
+        renderAccuracyHtml({ ...page, examples: await discrepancyExamples(pool, migrationId, runKind, EXAMPLES_PER_CATEGORY) }),
+      );
       const summary: AccuracySummary = { accuracy, fieldsCompared: compared, discrepancies: compared - matched, recordsCompared, reportPath };
       await publishReport(pool, migrationId, name, [reportPath, htmlPath], {
         accuracy,
+        threshold: report.threshold,
         fieldsCompared: compared,
         discrepancies: compared - matched,
         keptForReview: report.keptForReview.values,
@@ -223,58 +249,4 @@ export function createVerifyActivities(deps: ActivityDeps) {
       return summary;
     },
   };
-}
-
-function renderAccuracyHtml(r: {
-  migrationId: string;
-  runKind: string;
-  generatedAt: string;
-  accuracy: number;
-  fieldsCompared: number;
-  byField: { object: string; field: string; compared: number; matched: number; accuracy: number }[];
-  byCategory: { object: string; category: string; count: number }[];
-  discrepancies: { object_type: string; source_key: string; field: string; category: string; expected: unknown; actual: unknown }[];
-  keptForReview: KeptForReview;
-  recreated: Record<string, number>;
-  links?: LinkReconciliation;
-}): string {
-  const row = (cells: (string | number)[]) => `<tr>${cells.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`;
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Field-level diff: ${escapeHtml(r.migrationId)} (${escapeHtml(r.runKind)})</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
-.bad{color:#b00}.good{color:#070}</style></head><body>
-<h1>Field-level diff — ${escapeHtml(r.migrationId)} (${escapeHtml(r.runKind)})</h1>
-<p>Generated ${escapeHtml(r.generatedAt)}. Accuracy <b class="${r.accuracy >= 99 ? 'good' : 'bad'}">${r.accuracy.toFixed(2)}%</b> over ${r.fieldsCompared} fields.</p>
-${recreatedHtml(r.recreated)}
-${keptForReviewHtml(r.keptForReview)}
-<h2>Accuracy per field</h2><table><tr><th>object</th><th>field</th><th>compared</th><th>matched</th><th>accuracy</th></tr>
-${r.byField.map((f) => row([f.object, f.field, f.compared, f.matched, `${f.accuracy.toFixed(2)}%`])).join('\n')}</table>
-<h2>Discrepancies by category</h2><table><tr><th>object</th><th>category</th><th>count</th></tr>
-${r.byCategory.map((c) => row([c.object, c.category, c.count])).join('\n')}</table>
-${r.links ? renderLinksHtml(r.links, row) : ''}
-<h2>Discrepancies (first ${r.discrepancies.length})</h2><table><tr><th>object</th><th>source key</th><th>field</th><th>category</th><th>expected</th><th>actual</th></tr>
-${r.discrepancies.map((d) => row([d.object_type, d.source_key, d.field, d.category, JSON.stringify(d.expected), JSON.stringify(d.actual)])).join('\n')}</table>
-</body></html>
-`;
-}
-
-/** Records the load created again because the one the id map held was gone from Pipedrive (an account reset, a hand delete). */
-function recreatedHtml(recreated: Record<string, number>): string {
-  const types = Object.entries(recreated).filter(([, n]) => n > 0);
-  if (types.length === 0) return '';
-  const list = types.map(([type, n]) => `${escapeHtml(type)} ${n}`).join(', ');
-  return `<p>Recreated (the record the id map held was gone from Pipedrive): ${list}.</p>`;
-}
-
-function renderLinksHtml(links: LinkReconciliation, row: (cells: (string | number)[]) => string): string {
-  const linkRows = Object.entries(links.links).flatMap(([, byName]) =>
-    Object.entries(byName).map(([name, l]) => row([name, l.field, l.expected, l.present, l.correct, l.missing, l.wrong, l.unexpected])),
-  );
-  const ownerRows = Object.entries(links.owners).map(([type, o]) => row([type, o.field, o.records, o.correct, o.fallback, o.wrong, o.notAMigrationUser]));
-  return `<h2>Links <span class="${links.ok ? 'good' : 'bad'}">${links.totals.linksCorrect}/${links.totals.linksExpected} correct</span></h2>
-<table><tr><th>link</th><th>field</th><th>expected</th><th>present</th><th>correct</th><th>missing</th><th>wrong</th><th>unexpected</th></tr>
-${linkRows.join('\n')}</table>
-<h2>Owners <span class="${links.totals.ownersCorrect === links.totals.ownersChecked ? (links.totals.fallbackOwners ? 'warn' : 'good') : 'bad'}"${links.totals.fallbackOwners ? ' style="color:#b60"' : ''}>${links.totals.ownersCorrect}/${links.totals.ownersChecked} correct</span>, ${links.totals.fallbackOwners} fallback</h2>
-${links.warnings.map((w) => `<p class="warn" style="color:#b60"><b>Warning:</b> ${escapeHtml(w)}</p>`).join('\n')}
-<table><tr><th>object</th><th>field</th><th>records</th><th>correct</th><th>fallback owner</th><th>wrong</th><th>not a migration user</th></tr>
-${ownerRows.join('\n')}</table>`;
 }

@@ -1,21 +1,5 @@
-import type { Gate, MigrationStatus, OwnersSummary } from './messages';
-
-/** What each gate waits for, and how an operator gives it (CLI, or the Web UI's Send a Signal). */
-const GATE_ACTIONS: Record<Gate, string> = {
-  MAPPING_REVIEW:
-    'review the Data Quality Report and the mapping workbook (`map export`), then `npm run starter -- approve -m <id> --gate MAPPING_REVIEW --by <you>` ' +
-    '(or `reject … --reason`); Web UI: Send a Signal `approve` with `{"gate":"MAPPING_REVIEW","by":"<you>"}`',
-  SAMPLE_REVIEW:
-    'review the sample diff (`report --kind sample-diff`), then `npm run starter -- approve -m <id> --gate SAMPLE_REVIEW --by <you>` ' +
-    '(or `reject … --reason` to roll the sample back); Web UI: Send a Signal `approve` with `{"gate":"SAMPLE_REVIEW","by":"<you>"}`',
-  CANCEL_REVIEW:
-    'the migration was cancelled and writes nothing more; roll back what it created with `npm run starter -- reject -m <id> --gate CANCEL_REVIEW --by <you> --reason <why>` ' +
-    '(or `rollback`), or keep it and end with `approve … --gate CANCEL_REVIEW --override-reason <why>`; Web UI: Send a Signal `rollback` with `{"by":"<you>","reason":"<why>"}`',
-  VERIFY_REVIEW:
-    'review the verification and reconciliation reports (`report --kind verification`, `report --kind reconciliation`), then go on with ' +
-    '`npm run starter -- approve -m <id> --gate VERIFY_REVIEW --by <you> --override-reason <why>` or roll everything back with ' +
-    '`reject … --reason <why>`; Web UI: Send a Signal `approve` with `{"gate":"VERIFY_REVIEW","by":"<you>","overrideReason":"<why>"}`',
-};
+import { GATE_ACTIONS } from './gate-actions';
+import type { MigrationStatus, OwnersSummary } from './messages';
 
 /**
  * The migration's Current Details in the Web UI (Markdown): phase, what it waits for and how to give it, a pause,
