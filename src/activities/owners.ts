@@ -75,6 +75,32 @@ export function mapOrDefault(document: { map: unknown } | undefined): FieldMap {
   }
 }
 
+/**
+ * The owners and providers reports' warnings: providers without a Pipedrive user (their records go to the fallback
+ * owner) are a warning in `report` and the stored summary, never a plain success. Provider ids and counts only.
+ */
+export function ownerWarnings(o: OwnersSummary): string[] {
+  const warnings: string[] = [];
+  if (o.unmatchedCount > 0) {
+    const ids = o.unmatched.map((u) => u.providerId).join(', ');
+    const more = o.unmatchedCount > o.unmatched.length ? ` and ${o.unmatchedCount - o.unmatched.length} more` : '';
+    warnings.push(
+      `${o.unmatchedCount} of ${o.providers} provider(s) have no Pipedrive user (${ids}${more}): their records go to the fallback owner (user ${o.fallbackOwnerId}); ` +
+        "assign users in the mapping workbook's Owners sheet (map export, map import), or accept the fallback owner",
+    );
+  }
+  if (o.recordsOnFallback > 0)
+    warnings.push(
+      `${o.recordsOnFallback} record(s) would be owned by the fallback owner (user ${o.fallbackOwnerId}): their provider has no Pipedrive user, or the source names none`,
+    );
+  return warnings;
+}
+
+const warningsOf = (o: OwnersSummary) => {
+  const warnings = ownerWarnings(o);
+  return warnings.length ? { warnings } : {};
+};
+
 /** Before MAPPING_REVIEW's decision: which providers have no Pipedrive user, and how many records each would own. */
 export function createOwnerActivities(deps: ActivityDeps) {
   const { pool, settings } = deps;
@@ -104,6 +130,7 @@ export function createOwnerActivities(deps: ActivityDeps) {
           assigned: summary.assigned,
           unmatched: summary.unmatchedCount,
           recordsOnFallback: summary.recordsOnFallback,
+          ...warningsOf(summary),
         });
         return summary;
       } catch (err) {

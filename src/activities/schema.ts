@@ -15,7 +15,7 @@ import { type ActivityDeps } from './deps';
 import { createAccountGuard } from './account';
 import { accountMismatch, permanent } from '../failures';
 import { approvedMapLoader } from './mapping';
-import { activeUsers, collectOwners, mapOrDefault } from './owners';
+import { activeUsers, collectOwners, mapOrDefault, ownerWarnings } from './owners';
 import { ownerAssignmentsOf, ownersSummary } from '../review/owners';
 import { composeFieldId, composeFieldOptionId, fieldEndpointsOf, OBJECT_TYPES, type CustomFieldEntity, type Endpoint } from '../object-types/registry';
 import { rethrowAsFailure } from '../failures';
@@ -242,13 +242,15 @@ export function createSchemaActivities(deps: ActivityDeps) {
             action: "assign a Pipedrive user in the workbook's Owners sheet (or create one with this e-mail) and re-run, or accept the fallback owner",
           })),
         });
-        await publishReport(pool, migrationId, 'providers', [reportPath], { matched, unmatched: unmatched.length });
+        const summary = ownersSummary(owners.providers, fallbackOwnerId, owners.recordsWithoutProvider);
+        const warnings = ownerWarnings(summary);
+        await publishReport(pool, migrationId, 'providers', [reportPath], { matched, unmatched: unmatched.length, ...(warnings.length ? { warnings } : {}) });
         return {
           matched,
           unmatched: unmatched.length,
           fallbackOwnerId,
           unmatchedProviderIds: unmatched.map((u) => u.providerId),
-          owners: ownersSummary(owners.providers, fallbackOwnerId, owners.recordsWithoutProvider),
+          owners: summary,
         };
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);

@@ -4,7 +4,18 @@ import { estimateFromExtract, formatPlanJson, formatPlanText, PIPEDRIVE_PLAN_NAM
 import { loadEnv } from '../config';
 import { parseBudgetReserve } from '../pipedrive/daily-budget';
 import { createPool, ensureDatabase, migrateStore } from '../store/db';
-import { describeReportLocation, exportReports, formatBytes, isText, reportsOf, storedReportFile } from './report-files';
+import {
+  describeReports,
+  exportReports,
+  formatBytes,
+  isHtml,
+  isText,
+  openFile,
+  reportsOf,
+  storedReportFile,
+  storedReportHtml,
+  writeReportPage,
+} from './report-files';
 import { loadPracticeGenerator } from './dev-workspaces';
 
 const PROFILES = ['demo', 'small', 'medium', 'large'];
@@ -125,19 +136,42 @@ export function registerExtraCommands(cli: Command): void {
 
   cli
     .command('report')
-    .description("list a migration's reports (data quality, map, sample diff, verification, reconciliation...), print one, or export them, from the store")
+    .description(
+      "list a migration's reports (data quality, map, sample diff, verification, reconciliation...), print or open one, or export them, from the store",
+    )
     .requiredOption('-m, --migration-id <slug>')
     .option('--kind <kind>', 'print this report (e.g. data-quality, sample-diff, verification, reconciliation, mapping-workbook)')
     .option('--file <name>', 'with --kind: print this file of the report instead of its main one (e.g. verification.html)')
-    .option('--out <dir>', "write the report's files (with --kind) or every report's files to this folder instead of printing")
-    .option('--json', 'print one JSON line (the list, or the files --out wrote)')
-    .action(async (o: { migrationId: string; kind?: string; file?: string; out?: string; json?: boolean }) => {
+    .option('--html', "with --kind: print the report's HTML page (data-quality, sample-diff, verification)")
+    .option(
+      '--open',
+      "with --kind: write the report's HTML page to a file (under the system's temp folder, or --out) and open it with xdg-open, else print its path",
+    )
+    .option(
+      '--out <dir>',
+      "write the report's files (with --kind) or every report's files to this folder instead of printing; with --open, where the page goes",
+    )
+    .option('--json', 'print one JSON line (the list, the files --out wrote, or the page --open wrote)')
+    .action(async (o: { migrationId: string; kind?: string; file?: string; html?: boolean; open?: boolean; out?: string; json?: boolean }) => {
       if (o.file && !o.kind) throw new Error('--file needs --kind: the report whose file to print');
+      if ((o.html || o.open) && !o.kind)
+        throw new Error(
+          `--${o.html ? 'html' : 'open'} needs --kind: the report whose page to ${o.html ? 'print' : 'open'} (data-quality, sample-diff, verification)`,
+        );
+      if (o.file && (o.html || o.open)) throw new Error('give --file or --html/--open, not both');
       const env = loadEnv();
       await ensureDatabase(env.DATABASE_URL);
       await migrateStore(env.DATABASE_URL);
       const pool = createPool(env.DATABASE_URL, { max: 1 });
       try {
+        if (o.open) {
+          const page = await storedReportHtml(pool, o.migrationId, o.kind!);
+          const written = await writeReportPage(page, o.migrationId, o.out ? path.resolve(o.out) : undefined);
+          const opened = openFile(written);
+          if (o.json) process.stdout.write(JSON.stringify({ migrationId: o.migrationId, kind: o.kind, path: written, opened }) + '\n');
+          else console.log(opened ? `Opened ${written}` : `Wrote ${written} (no xdg-open on this machine: open it in a browser)`);
+          return;
+        }
         if (o.out) {
           const out = path.resolve(o.out);
           const files = await exportReports(pool, o.migrationId, out, o.kind);
@@ -149,9 +183,12 @@ export function registerExtraCommands(cli: Command): void {
           return;
         }
         if (o.kind) {
-          const file = await storedReportFile(pool, o.migrationId, o.kind, o.file);
+          const file = o.html ? await storedReportHtml(pool, o.migrationId, o.kind) : await storedReportFile(pool, o.migrationId, o.kind, o.file);
           if (!isText(file.contentType) && process.stdout.isTTY) {
             throw new Error(`${file.name} is ${file.contentType}: write it with --out <dir> (or redirect the output to a file)`);
+          }
+          if (!o.html && !o.file && process.stdout.isTTY && (await hasHtmlPage(pool, o.migrationId, o.kind))) {
+            console.error(`(${file.name}; its HTML page: add --open to see it in a browser, or --html to print it)`);
           }
           // The stored bytes as they are (JSON reports are already JSON, whatever --json says).
           process.stdout.write(file.content);
@@ -162,14 +199,13 @@ export function registerExtraCommands(cli: Command): void {
           process.stdout.write(JSON.stringify({ migrationId: o.migrationId, reports }) + '\n');
           return;
         }
-        for (const r of reports) {
-          // Links and owners per object type (reconciliation, verification) read better one type a line.
-          const { linkLines, ...summary } = (r.summary ?? {}) as { linkLines?: string[] };
-          console.log(`${r.kind.padEnd(18)} ${describeReportLocation(r)}  ${JSON.stringify(summary)}`);
-          for (const line of linkLines ?? []) console.log(`${''.padEnd(18)}   ${line}`);
-        }
+        for (const line of describeReports(o.migrationId, reports)) console.log(line);
       } finally {
         await pool.end();
       }
     });
+}
+
+async function hasHtmlPage(pool: Parameters<typeof reportsOf>[0], migrationId: string, kind: string): Promise<boolean> {
+  return (await reportsOf(pool, migrationId)).some((r) => r.kind === kind && r.files.some(isHtml));
 }

@@ -4,10 +4,14 @@
  * each machine's cache), so nothing here reads another machine's files.
  */
 import { REPORTS_WITH_VALUES } from '../store/purge';
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { makePrivateDir, writePrivateFile } from '../private-files';
-import { listReports, readReportFile, type StoredReport, type StoredReportFile } from '../store/reports';
+import { listReports, readReportFile, type ReportFileInfo, type StoredReport, type StoredReportFile } from '../store/reports';
 
 export interface ExportedReportFile {
   kind: string;
@@ -86,4 +90,76 @@ export function describeReportLocation(r: Pick<StoredReport, 'location' | 'writt
 /** True when the content is text a terminal can show. */
 export function isText(contentType: string): boolean {
   return /^(text\/|application\/json)/u.test(contentType);
+}
+
+/** True for a report's HTML page. */
+export function isHtml(file: Pick<ReportFileInfo, 'contentType'>): boolean {
+  return file.contentType.startsWith('text/html');
+}
+
+/** One report's HTML page from the store, or an error naming the reports that have one. */
+export async function storedReportHtml(pool: Pool, migrationId: string, kind: string): Promise<StoredReportFile> {
+  const reports = await reportsOf(pool, migrationId);
+  const report = reports.find((r) => r.kind === kind);
+  const page = report?.files.find(isHtml);
+  if (report && page) return storedReportFile(pool, migrationId, kind, page.name);
+  const withPages = reports.filter((r) => r.files.some(isHtml)).map((r) => r.kind);
+  const which = withPages.length ? `these have one: ${withPages.join(', ')}` : 'none of its reports has one yet';
+  if (!report) throw new Error(`no "${kind}" report; ${which}`);
+  await storedReportFile(pool, migrationId, kind); // a purged or cache-only report says so
+  throw new Error(`the "${kind}" report has no HTML page (print it with --kind ${kind}, or write it with --out DIR); ${which}`);
+}
+
+/**
+ * Writes a report's HTML page where a browser can open it: into `out` when given, else a fresh owner-only folder
+ * under the system's temp folder (pages may hold ids a practice considers private). Returns the file's path.
+ */
+export async function writeReportPage(file: StoredReportFile, migrationId: string, out?: string): Promise<string> {
+  const dir = out ?? (await mkdtemp(path.join(os.tmpdir(), 'dentrix-pipedrive-report-')));
+  await makePrivateDir(dir);
+  const target = path.join(dir, `${migrationId}-${path.basename(file.name)}`);
+  await writePrivateFile(target, file.content);
+  return target;
+}
+
+/** The desktop's opener (`xdg-open`) when this machine has one on its PATH. */
+export function findOpener(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, 'xdg-open');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+/** Opens a file with the opener, detached (the CLI does not wait for the browser); false when there is none. */
+export function openFile(target: string, opener = findOpener()): boolean {
+  if (!opener) return false;
+  const child = spawn(opener, [target], { detached: true, stdio: 'ignore' });
+  child.on('error', () => undefined);
+  child.unref();
+  return true;
+}
+
+/**
+ * `report`'s listing, a few lines per report: kind, where it is and its files, the summary; then its HTML page and
+ * the command that opens it, links and owners one type a line, and each warning on a line of its own (a provider
+ * without a Pipedrive user, records on the fallback owner), never folded into a summary that reads as a success.
+ */
+export function describeReports(migrationId: string, reports: readonly StoredReport[]): string[] {
+  const indent = ''.padEnd(18);
+  return reports.flatMap((r) => {
+    const { linkLines, warnings, ...summary } = (r.summary ?? {}) as { linkLines?: string[]; warnings?: string[] };
+    const page = r.files.find(isHtml);
+    return [
+      `${r.kind.padEnd(18)} ${describeReportLocation(r)}  ${JSON.stringify(summary)}`,
+      ...(page ? [`${indent}   page: ${page.name} · npm run starter -- report -m ${migrationId} --kind ${r.kind} --open   (or --html to print it)`] : []),
+      ...(linkLines ?? []).map((line) => `${indent}   ${line}`),
+      ...(warnings ?? []).map((w) => `${indent}   WARNING: ${w}`),
+    ];
+  });
 }
