@@ -1,4 +1,5 @@
 import { type Pool } from 'pg';
+import { migrationResult } from './migration-result';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Client } from '@temporalio/client';
@@ -267,7 +268,7 @@ async function rollbackDemo(world: World, options: DemoOptions, say: (line: stri
   const result =
     r.mode === 'started'
       ? ((await client.workflow.getHandle(r.workflowId).result()) as RollbackResult)
-      : ((await client.workflow.getHandle(r.workflowId).result()) as { rollback?: RollbackResult }).rollback;
+      : (await migrationResult(client.workflow.getHandle(r.workflowId))).rollback;
   say(
     result?.proven
       ? `Rolled back: deleted ${result.deleted}; the account fingerprint equals the one taken before the first write.`

@@ -1,4 +1,5 @@
 import { type Client } from '@temporalio/client';
+import { migrationResult } from './migration-result';
 import { type Pool } from 'pg';
 import { recordCutover } from '../store/audit';
 import { migrationWorkflowId } from '../runtime/temporal';
@@ -47,7 +48,7 @@ export class VerificationNeedsReviewError extends Error {
 export async function driveMigration(rawClient: Client, migrationId: string, policy: DrivePolicy): Promise<MigrationResult> {
   const client = withTemporalRetry(rawClient, policy.temporalRetry);
   const handle = client.workflow.getHandle(migrationWorkflowId(migrationId));
-  const result = handle.result() as Promise<MigrationResult>;
+  const result = migrationResult(handle);
   let settled = false;
   void result.then(
     () => (settled = true),

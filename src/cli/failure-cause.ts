@@ -1,4 +1,5 @@
 import { type Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { rolledBackResult } from './migration-result';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -112,6 +113,7 @@ export async function migrationFailure(client: Client, migrationId: string): Pro
       await handle.result();
       return undefined;
     } catch (err) {
+      if (rolledBackResult(err)) return undefined; // rolled back as asked: the migration's end, not a failure
       const cause = failureCause(err instanceof WorkflowFailedError ? (err.cause ?? err) : err);
       return cause ? { ...cause, state: 'failed' } : undefined;
     }

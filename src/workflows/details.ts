@@ -1,11 +1,11 @@
 import { GATE_ACTIONS } from './gate-actions';
-import type { MigrationStatus, OwnersSummary } from './messages';
+import type { MigrationStatus, OwnersSummary, PhaseProgress, RollbackProgress } from './messages';
 
 /**
  * The migration's Current Details in the Web UI (Markdown): phase, what it waits for and how to give it, a pause,
  * per-object counts and report locations. Pure: ids, counts and locations only.
  */
-export function renderDetails(status: MigrationStatus): string {
+export function renderDetails(status: MigrationStatus, now: Date): string {
   return [
     `**Phase:** ${status.phase}${status.currentObject ? ` (${status.currentObject})` : ''}`,
     status.waitingFor
@@ -13,6 +13,8 @@ export function renderDetails(status: MigrationStatus): string {
       : '',
     status.paused ? `**Paused:** ${status.paused.reason} until ${status.paused.until}` : '',
     status.owners ? `**Owners:** ${describeOwners(status.owners)}` : '',
+    status.phaseProgress ? phaseProgressTable(status.phaseProgress, now) : '',
+    status.rollbackProgress ? describeRollback(status.rollbackProgress) : '',
     objectTable(status),
     Object.entries(status.reports)
       .map(([k, v]) => `- ${k}: \`${v}\``)
@@ -22,10 +24,46 @@ export function renderDetails(status: MigrationStatus): string {
     .join('\n\n');
 }
 
+/**
+ * The run going on now, per object type: waiting for its wave, running (done of planned), or done; the records per
+ * second since it began and the time left at that rate. Counts only.
+ */
+export function phaseProgressTable(p: PhaseProgress, now: Date): string {
+  const rows = Object.entries(p.objects);
+  const done = rows.reduce((n, [, o]) => n + o.done, 0);
+  const planned = rows.reduce((n, [, o]) => n + o.total, 0);
+  const seconds = Math.max(0, (now.getTime() - Date.parse(p.startedAt)) / 1000);
+  const rate = seconds > 0 ? done / seconds : 0;
+  const waiting = rows.some(([, o]) => o.state === 'waiting');
+  // The ETA covers only types already planned: a waiting type's total is unknown until its child plans it.
+  const left = planned - done;
+  const eta = rate > 0 && left > 0 ? `, about ${formatDuration(left / rate)} left${waiting ? ' for the types planned so far' : ''}` : '';
+  const head = `**${p.mode === 'load' ? 'Loading' : 'Verifying'} (${p.runKind} run):** ${done} of ${planned}${waiting ? '+' : ''} records, ${rate.toFixed(1)}/s${eta}`;
+  return [
+    head,
+    '',
+    '| object | state | done / planned | migrated | skipped | rejected |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map(([k, o]) => `| ${k} | ${o.state} | ${o.state === 'waiting' ? '—' : `${o.done} / ${o.total}`} | ${o.migrated} | ${o.skipped} | ${o.rejected} |`),
+  ].join('\n');
+}
+
+function describeRollback(r: RollbackProgress): string {
+  return `**Rollback (${r.scope}):** ${r.deleted} deleted, ${r.alreadyGone} already gone${r.current ? ` · now ${r.current}` : ''}`;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.ceil(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
 function objectTable(status: MigrationStatus): string {
   const rows = Object.entries(status.objects);
   if (rows.length === 0) return '';
   return [
+    '**Reconciliation** (the store, after the last finished wave): source = migrated + skipped + rejected',
+    '',
     '| object | source | migrated | skipped | rejected |',
     '|---|---:|---:|---:|---:|',
     ...rows.map(([k, c]) => `| ${k} | ${c.source} | ${c.migrated} | ${c.skipped} | ${c.rejected} |`),

@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancellationScope, condition, log, patched, setHandler } from '@temporalio/workflow';
+import { GATE_COMMANDS } from './gate-actions';
 import { gateRefusal, type GateDecision, type OpenGate } from './gates';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, type Gate, type GateDecisionResult, type MigrationStatus } from './messages';
 
@@ -8,6 +9,8 @@ export type DecisionOutcome = { result: GateDecisionResult; refusal?: undefined 
 
 /** Histories from before this change queued a signal sent before its gate opened; newer runs refuse it. */
 const GATE_ONLY_WHEN_OPEN = 'gate-decisions-only-when-open';
+/** Histories from before this change started the gate's reminder timer without a summary (the Web UI showed a bare sleep). */
+const REMINDER_SUMMARY = 'gate-reminder-timer-summary';
 
 export interface GateKeeperOptions {
   migrationId: string;
@@ -85,7 +88,10 @@ export function createGateKeeper(opts: GateKeeperOptions) {
       openGate = { gate, sample };
       opts.onChange();
       for (;;) {
-        const arrived = await condition(() => decisions.length > 0, opts.reminderMs);
+        // The Web UI's History shows this timer: it must read as a wait for a person, not a sleep.
+        const arrived = patched(REMINDER_SUMMARY)
+          ? await condition(() => decisions.length > 0, opts.reminderMs, { summary: reminderSummary(gate, opts.migrationId) })
+          : await condition(() => decisions.length > 0, opts.reminderMs);
         if (!arrived) {
           log.info('gate still waiting for a decision', { migrationId: opts.migrationId, gate });
           continue;
@@ -110,4 +116,9 @@ export function createGateKeeper(opts: GateKeeperOptions) {
       unsettled.clear();
     },
   };
+}
+
+/** At most 200 bytes (the Web UI's limit for a summary): what the timer is, and the command that ends the wait. */
+function reminderSummary(gate: Gate, migrationId: string): string {
+  return `waiting for ${gate} approval (this timer only reminds): ${GATE_COMMANDS[gate].approve.replace(/<id>/gu, migrationId)}`.slice(0, 200);
 }

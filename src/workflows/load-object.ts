@@ -13,7 +13,7 @@ import type { createActivities } from '../activities';
 import type { BatchRange } from '../activities/contracts';
 import { batchActivity, shortActivity } from './activity-options';
 import { withDailyBudget } from './budget';
-import { loadPausedSignal, loadProgressQuery, type BatchCounts, type LoadProgress, type RunKind } from './messages';
+import { loadPausedSignal, loadProgressQuery, loadProgressSignal, type BatchCounts, type LoadProgress, type RunKind } from './messages';
 
 type Activities = ReturnType<typeof createActivities>;
 const short = proxyActivities<Activities>(shortActivity);
@@ -27,7 +27,10 @@ export interface LoadObjectInput {
   batchSize: number;
   /** Batches of this object type in flight at once. */
   concurrency: number;
-  /** Tell the parent (the migration, whose status query ops watch) when the batches pause on the daily budget. */
+  /**
+   * Tell the parent (the migration, whose status query and Web UI details ops watch) when the batches pause on the daily
+   * budget, and how far they are (at most every PROGRESS_EVERY_MS, and at the end).
+   */
   reportPauses?: boolean;
   /** Carried across continue-as-new. */
   resume?: {
@@ -57,6 +60,11 @@ export interface LoadObjectResult {
 
 /** Histories from before this change ran batches in rounds: a round's next batches waited for its slowest. */
 const SLIDING_WINDOW = 'batches-in-a-sliding-window';
+
+/** Histories from before this change told the parent nothing of their progress until they ended. */
+const PROGRESS_TO_PARENT = 'load-progress-to-parent';
+/** Live enough for a person watching, few enough signals for the parent's history (one per 5 s of work at most). */
+const PROGRESS_EVERY_MS = 5_000;
 
 const ZERO: BatchCounts = { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 };
 
@@ -107,6 +115,19 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
     }
   };
 
+  let progressSentAt = 0;
+  const tellParent = (final: boolean) => {
+    const parent = workflowInfo().parent;
+    if (!input.reportPauses || !parent || !patched(PROGRESS_TO_PARENT)) return;
+    if (!final && Date.now() - progressSentAt < PROGRESS_EVERY_MS) return;
+    progressSentAt = Date.now();
+    void getExternalWorkflowHandle(parent.workflowId)
+      .signal(loadProgressSignal, { ...progress, totals: { ...progress.totals } })
+      .catch(() => undefined);
+  };
+
+  tellParent(false); // planned: the parent shows the total before the first batch ends
+
   /** One batch, its counts added to the progress as it ends. */
   const runBatch = async (range: BatchRange) => {
     const number = ++batchNumber;
@@ -125,6 +146,7 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
       progress.done += result.recordsCompared;
     }
     showDetails();
+    tellParent(false);
   };
   const nextRanges = (after: number): Promise<BatchRange[]> =>
     short.nextBatches({
@@ -182,6 +204,7 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
     }
   }
 
+  tellParent(true);
   return {
     objectType,
     total: progress.total,

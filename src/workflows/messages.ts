@@ -44,6 +44,11 @@ export const FAILURE_TYPES = {
   accountMismatch: 'AccountMismatch',
   /** An error no other type names: bounded attempts, then a visible failure (src/runtime/unknown-failures.ts). */
   unknown: 'UnknownFailure',
+  /**
+   * Not an error: how a migration rolled back by its own workflow ends, so that the Web UI's list shows it Failed (red),
+   * never Completed like a migration that went through. Its details carry the MigrationResult.
+   */
+  rolledBack: 'MigrationRolledBack',
 } as const;
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
@@ -200,11 +205,42 @@ export interface MigrationStatus {
   fingerprints: { beforeFirstWrite?: string; afterRollback?: string; atEnd?: string };
   paused?: { reason: string; until: string };
   delta?: { polls: number; created: number; updated: number; windowEndsAt?: string };
+  /** The load or verification the migration runs now (sample, full), per object type, live as batches end. */
+  phaseProgress?: PhaseProgress;
+  /** The rollback running now: deletes so far, live as its batches end. */
+  rollbackProgress?: RollbackProgress;
   phaseHistory: { phase: Phase; at: string }[];
   error?: string;
 }
 
 export const statusQuery = defineQuery<MigrationStatus>('status');
+
+/** One object type's share of the phase's load or verification: waiting for its wave, running, or done. */
+export interface PhaseObjectProgress {
+  state: 'waiting' | 'running' | 'done';
+  /** Work items planned (0 until the type's child has planned them). */
+  total: number;
+  done: number;
+  migrated: number;
+  skipped: number;
+  rejected: number;
+}
+
+export interface PhaseProgress {
+  runKind: RunKind;
+  mode: 'load' | 'verify';
+  /** Workflow time the run began (ISO): the rate and ETA are measured from it. */
+  startedAt: string;
+  objects: Record<string, PhaseObjectProgress>;
+}
+
+export interface RollbackProgress {
+  scope: 'all' | 'sample';
+  deleted: number;
+  alreadyGone: number;
+  /** e.g. "person: 420 left" */
+  current?: string;
+}
 
 export interface LoadProgress {
   objectType: string;
@@ -220,6 +256,12 @@ export const loadProgressQuery = defineQuery<LoadProgress>('loadProgress');
 
 /** From a load child to the migration: its batches sleep on the daily budget (`paused`) or run again (undefined). */
 export const loadPausedSignal = defineSignal<[{ objectType: string; paused?: { reason: string; until: string } }]>('loadPaused');
+
+/** From a load or verify child to the migration: its progress so far (at most every few seconds, and at its end). */
+export const loadProgressSignal = defineSignal<[LoadProgress]>('loadProgress');
+
+/** From a rollback child to the migration: its deletes so far, after each batch. */
+export const rollbackProgressSignal = defineSignal<[RollbackProgress]>('rollbackProgress');
 
 export interface DeltaProgress {
   polls: number;

@@ -24,7 +24,19 @@ import { renderDetails } from './details';
 import { createGateKeeper } from './gate-keeper';
 import { verificationProblems } from './gates';
 import { loadObjectWorkflow, type LoadObjectResult } from './load-object';
-import { cutoverSignal, loadPausedSignal, rollbackSignal, statusQuery, type MigrationStatus, type Phase, type RollbackInput, type RunKind } from './messages';
+import {
+  cutoverSignal,
+  FAILURE_TYPES,
+  loadPausedSignal,
+  loadProgressSignal,
+  rollbackProgressSignal,
+  rollbackSignal,
+  statusQuery,
+  type MigrationStatus,
+  type Phase,
+  type RollbackInput,
+  type RunKind,
+} from './messages';
 import { rollbackWorkflow, type RollbackResult } from './rollback';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
@@ -53,6 +65,8 @@ const CANCEL_ASKS = 'cancel-pauses-and-asks';
 const OWNERS_AT_REVIEW = 'owners-matched-at-mapping-review';
 /** Histories from before this change loaded and verified one object type at a time. */
 const LOAD_WAVES = 'object-types-load-in-waves';
+/** Histories from before this change completed (green in the Web UI's list) after rolling everything back. */
+const ROLLED_BACK_IS_NOT_SUCCESS = 'rolled-back-ends-failed';
 
 /** Batches per object type in flight when neither the options nor the plan say (histories from before the plan did). */
 const FALLBACK_CONCURRENCY = 2;
@@ -89,7 +103,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   /** The last reconciliation's verdict: source = migrated + skipped + rejected for every object type. */
   let balanced = true;
 
-  const showDetails = () => setCurrentDetails(renderDetails(status));
+  const showDetails = () => setCurrentDetails(renderDetails(status, new Date()));
   setHandler(statusQuery, () => status);
   const gates = createGateKeeper({
     migrationId,
@@ -115,10 +129,42 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     showDetails();
   };
   setHandler(loadPausedSignal, ({ paused }) => setPaused(paused));
+
+  // Live progress from the children: the phase's per-type counts and RecordsLoaded move as batches end, not per child.
+  const liveLoaded = new Map<string, number>();
+  const showRecordsLoaded = () => {
+    const value = recordsLoaded + [...liveLoaded.values()].reduce((a, b) => a + b, 0);
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.recordsLoaded, value }]);
+  };
+  setHandler(loadProgressSignal, (p) => {
+    const shown = status.phaseProgress;
+    const entry = shown?.objects[p.objectType];
+    // A late signal (its child already ended, or from another run or mode) changes nothing.
+    if (!shown || !entry || entry.state === 'done' || shown.runKind !== p.runKind || shown.mode !== p.mode) return;
+    Object.assign(entry, {
+      state: 'running',
+      total: p.total,
+      done: p.done,
+      migrated: p.totals.migrated,
+      skipped: p.totals.skipped,
+      rejected: p.totals.rejected,
+    });
+    if (p.mode === 'load') {
+      liveLoaded.set(p.objectType, p.totals.migrated);
+      showRecordsLoaded();
+    }
+    showDetails();
+  });
+  setHandler(rollbackProgressSignal, (p) => {
+    status.rollbackProgress = p;
+    showDetails();
+  });
   const budgeted = <T>(call: () => Promise<T>): Promise<T> => withDailyBudget(call, setPaused);
 
   const setPhase = async (phase: Phase) => {
     status.phase = phase;
+    status.phaseProgress = undefined;
+    if (phase !== 'ROLLING_BACK' && phase !== 'ROLLED_BACK') status.rollbackProgress = undefined;
     status.phaseHistory.push({ phase, at: new Date().toISOString() });
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.phase, value: phase },
@@ -137,7 +183,14 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       staticSummary: `${objectType} ${mode} (${runKind})`,
     });
+    const entry = status.phaseProgress?.objects[objectType];
+    if (entry) {
+      const t = result.totals;
+      const done = mode === 'load' ? t.migrated + t.updated + t.skipped + t.rejected + t.alreadyDone : (result.verification?.recordsCompared ?? result.total);
+      Object.assign(entry, { state: 'done', total: result.total, done, migrated: t.migrated, skipped: t.skipped, rejected: t.rejected });
+    }
     if (mode === 'load') {
+      liveLoaded.delete(objectType);
       anythingWritten ||= result.totals.migrated + result.totals.recovered > 0;
       recordsLoaded += result.totals.migrated;
       recordsFailed += result.totals.rejected;
@@ -167,11 +220,19 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   const runObjects = async (runKind: RunKind, mode: 'load' | 'verify', plan: RunPlan) => {
     const results: LoadObjectResult[] = [];
     const concurrency = concurrencyOf(plan);
+    const waiting = { state: 'waiting' as const, total: 0, done: 0, migrated: 0, skipped: 0, rejected: 0 };
+    status.phaseProgress = {
+      runKind,
+      mode,
+      startedAt: new Date().toISOString(),
+      objects: Object.fromEntries(plan.objectTypes.map((t) => [t, { ...waiting }])),
+    };
     if (patched(LOAD_WAVES) && plan.waves) {
       const waves = mode === 'verify' ? [plan.objectTypes] : plan.waves;
       for (const wave of waves) {
         status.currentObject = `${wave.join(', ')} ${mode}`;
         status.running = { runKind, mode, objectTypes: wave };
+        for (const t of wave) if (status.phaseProgress?.objects[t]) status.phaseProgress.objects[t].state = 'running';
         showDetails();
         results.push(...(await Promise.all(wave.map((objectType) => runObject(runKind, mode, objectType, concurrency)))));
         await reconcile();
@@ -180,6 +241,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       for (const objectType of plan.objectTypes) {
         status.currentObject = `${objectType} ${mode}`;
         status.running = { runKind, mode, objectTypes: [objectType] };
+        if (status.phaseProgress?.objects[objectType]) status.phaseProgress.objects[objectType].state = 'running';
         showDetails();
         results.push(await runObject(runKind, mode, objectType, concurrency));
         await reconcile();
@@ -440,7 +502,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   const rollBack = (request: RollbackInput) =>
     CancellationScope.nonCancellable(async () => {
       await setPhase('ROLLING_BACK');
+      status.rollbackProgress = { scope: 'all', deleted: 0, alreadyGone: 0 };
       const rollback = await runRollback('all', request.by, request.reason);
+      status.rollbackProgress = { scope: 'all', deleted: rollback.deleted, alreadyGone: rollback.alreadyGone };
       if (!anythingWritten) log.info('rollback requested before anything was written', { migrationId });
       const counts = await short.reconcile({ migrationId });
       status.objects = counts.objects;
@@ -449,7 +513,19 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         status.error = 'rollback did not prove the account is back to its pre-migration state: see the rollback report';
         throw ApplicationFailure.nonRetryable(status.error, 'RollbackNotProven');
       }
-      return { status, rollback };
+      const result: MigrationResult = { status, rollback };
+      if (patched(ROLLED_BACK_IS_NOT_SUCCESS)) {
+        // Not Completed: the migration did not go through. The result rides in the failure's details (migrationResult).
+        throw ApplicationFailure.create({
+          type: FAILURE_TYPES.rolledBack,
+          nonRetryable: true,
+          message:
+            `rolled back (requested by ${request.by}): ${rollback.deleted} record(s) deleted, ${rollback.alreadyGone} already gone; ` +
+            'the Pipedrive account is back at its pre-migration fingerprint',
+          details: [result],
+        });
+      }
+      return result;
     });
 
   const phases = async () => {

@@ -1,7 +1,17 @@
-import { CancellationScope, continueAsNew, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { compensationActivity, shortActivity, sourceActivity } from './activity-options';
 import { withDailyBudget } from './budget';
+import { rollbackProgressSignal } from './messages';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -34,6 +44,8 @@ export interface RollbackResult {
 }
 
 const BATCH = 100;
+/** Histories from before this change told the migration nothing of a rollback's progress until it ended. */
+const PROGRESS_TO_PARENT = 'rollback-progress-to-parent';
 
 /**
  * The saga's compensation: deletes what the migration created, highest load rank first (the exact reverse of the
@@ -61,10 +73,20 @@ export async function rollbackWorkflow(input: RollbackWorkflowInput): Promise<Ro
       }
     }
 
+    // The migration running this rollback shows its progress in its own status and Web UI details (ops watch that one).
+    const tellParent = (current?: string) => {
+      const parent = workflowInfo().parent;
+      if (!parent || !patched(PROGRESS_TO_PARENT)) return;
+      void getExternalWorkflowHandle(parent.workflowId)
+        .signal(rollbackProgressSignal, { scope, deleted, alreadyGone, current })
+        .catch(() => undefined);
+    };
+
     for (;;) {
       const next = await short.nextRollbackTarget({ migrationId, scope });
       if (!next) break;
       show(`${next.objectType}: ${next.remaining} left`);
+      tellParent(`${next.objectType}: ${next.remaining} left`);
       const result = await withDailyBudget(
         () =>
           compensate.rollbackBatch.executeWithOptions({ ...compensationActivity, summary: `rollback ${next.objectType} (${next.remaining} left)` }, [
@@ -83,6 +105,7 @@ export async function rollbackWorkflow(input: RollbackWorkflowInput): Promise<Ro
     }
 
     show('restoring before-images');
+    tellParent('restoring before-images, then proving the account is back');
     const pauseShown = (p: { reason: string; until: string } | undefined) => {
       paused = p;
       show();

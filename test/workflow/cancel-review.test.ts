@@ -1,4 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
+import { migrationResult } from '../../src/cli/migration-result';
 import { sendApproval, sendRejection } from '../../src/cli/commands';
 import { rollbackSignal } from '../../src/workflows/messages';
 import { atGate, createWorkflowWorld, fakeMigration, startMigrationWorkflow, uniqueId, type WorkflowWorld } from '../support/workflow-world';
@@ -60,14 +61,14 @@ describe('cancelling a migration pauses it and asks: keep what was written, or r
   it('a rollback (signal or reject) at CANCEL_REVIEW rolls everything back', async () => {
     const { fake, handle } = await cancelledAtSampleReview('cancel-rollback');
     await handle.signal(rollbackSignal, { by: BY, reason: 'cancelled by mistake, start over' });
-    const result = await handle.result();
+    const result = await migrationResult(handle);
     expect(result.status.phase).toBe('ROLLED_BACK');
     expect(result.status.waitingFor).toBeUndefined();
     expect(fake.callsTo('beginRollback')).toEqual([expect.objectContaining({ scope: 'all', by: BY, reason: 'cancelled by mistake, start over' })]);
 
     const second = await cancelledAtSampleReview('cancel-reject');
     await sendRejection(world.client, second.migrationId, { gate: 'CANCEL_REVIEW', by: BY, reason: 'roll it back' });
-    expect((await second.handle.result()).status.phase).toBe('ROLLED_BACK');
+    expect((await migrationResult(second.handle)).status.phase).toBe('ROLLED_BACK');
     expect(second.fake.callsTo('beginRollback')).toEqual([expect.objectContaining({ scope: 'all', by: BY, reason: 'roll it back' })]);
   });
 

@@ -1,4 +1,5 @@
 import { sendApproval, sendRejection, queryStatus } from '../../src/cli/commands';
+import { migrationResult } from '../../src/cli/migration-result';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { approveSignal, rejectSignal, rollbackSignal } from '../../src/workflows/messages';
 import type { MigrationResult } from '../../src/workflows/migration';
@@ -151,7 +152,10 @@ describe('gate decisions (Updates and signals) on the migration workflow', () =>
     expect(fake.callsTo('recordDecision').at(-1)).toMatchObject({ gate: 'SAMPLE_REVIEW', decision: 'approve_override', by: BY, reason: overrideReason });
 
     await handle.signal(rollbackSignal, { by: BY, reason: 'end of the override test' });
-    const result: MigrationResult = await handle.result();
+    // Rolled back is not a success: the workflow ends Failed (red in the Web UI's list), its result in the failure.
+    await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'MigrationRolledBack' } });
+    expect((await handle.describe()).status.name).toBe('FAILED');
+    const result: MigrationResult = await migrationResult(handle);
     manifest.release();
     expect(result.status.phase).toBe('ROLLED_BACK');
     expect(result.rollback).toMatchObject({ scope: 'all', proven: true, remaining: 0 });
@@ -175,7 +179,7 @@ describe('gate decisions (Updates and signals) on the migration workflow', () =>
     await handle.signal(rollbackSignal, { by: BY, reason: 'changed our mind' });
     await expect(decision).rejects.toThrow(/a rollback was requested: the decision was not applied/u);
     approving.release();
-    const result: MigrationResult = await handle.result();
+    const result: MigrationResult = await migrationResult(handle);
     expect(result.status.phase).toBe('ROLLED_BACK');
     expect(migrationWorkflowId(migrationId)).toBe(handle.workflowId);
   });

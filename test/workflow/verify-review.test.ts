@@ -1,4 +1,5 @@
 import { queryStatus, sendApproval, sendRejection } from '../../src/cli/commands';
+import { migrationResult } from '../../src/cli/migration-result';
 import {
   atGate,
   createWorkflowWorld,
@@ -95,7 +96,7 @@ describe('VERIFY_REVIEW: a failed verification waits for a person', () => {
       decision: 'reject',
       outcome: 'verification rejected: rolling everything back',
     });
-    const result = await handle.result();
+    const result = await migrationResult(handle);
     expect(result.status.phase).toBe('ROLLED_BACK');
     expect(result.rollback?.proven).toBe(true);
     expect(fake.callsTo('beginRollback')).toEqual([expect.objectContaining({ scope: 'all', by: BY, reason: 'recall dates shifted by a day' })]);
