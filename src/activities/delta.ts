@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { stageExtract, ExtractError, DENTRIX_TABLES, type DentrixTable } from '../dentrix';
 import { hasChangeCursor } from '../dentrix/sql-reader';
 import { fetchPlan, LOAD_ORDER, sourceKeys } from '../mapping';
-import { inFlightClaims, type InFlightClaims } from '../store/claims';
+import { IN_FLIGHT_CLAIM_RULE, inFlightClaims, type InFlightClaims } from '../store/claims';
 import { publishReport } from './publish-report';
 import { getRun } from '../store/runs';
 import { POLL_WATERMARK, readWatermarks, saveWatermarks } from '../store/watermarks';
@@ -130,10 +130,15 @@ export function createDeltaActivities(deps: ActivityDeps) {
       migrationId,
       generatedAt: now().toISOString(),
       asOf,
-      rule: 'ledger entries with claim_status sent or pending must clear in Dentrix before cutover',
+      rule: `${IN_FLIGHT_CLAIM_RULE}; they must clear in Dentrix before cutover`,
       ...claims,
     });
-    await publishReport(pool, migrationId, 'in-flight-claims', [reportPath], { count: claims.count, total: claims.total, asOf });
+    await publishReport(pool, migrationId, 'in-flight-claims', [reportPath], {
+      count: claims.count,
+      ledgerEntries: claims.ledgerEntries,
+      total: claims.total,
+      asOf,
+    });
     return reportPath;
   }
 }

@@ -1,17 +1,16 @@
 import type { InFlightClaims } from './report';
+import { IN_FLIGHT_CLAIM_RULE, IN_FLIGHT_CLAIM_STATUSES } from '../store/claims';
 import { inFlightClaimRow } from '../store/source-audit';
 import { type AuditContext, cents } from './sql';
 
-export const IN_FLIGHT_CLAIM_STATUSES = ['sent', 'pending'] as const;
-
 /**
- * Insurance claims still in flight (ledger `claim_status` sent or pending) must clear before cutover. The ledger
- * has no claim id: the entries of one visit (guarantor, patient, date) are counted as one claim.
+ * Insurance claims still in flight must clear before cutover: the definition the delta window and `cutover` count
+ * by too (src/store/claims.ts), so the report's claims are theirs.
  */
 export async function inFlightClaims(ctx: AuditContext): Promise<InFlightClaims> {
   const result = await inFlightClaimRow(ctx.db, ctx, IN_FLIGHT_CLAIM_STATUSES);
   return {
-    rule: "ledger entries with claim_status 'sent' or 'pending'; one claim = the in-flight entries of one guarantor, patient and date",
+    rule: IN_FLIGHT_CLAIM_RULE,
     claims: result.claims,
     ledgerEntries: result.entries,
     byStatus: result.by_status ?? {},

@@ -81,7 +81,8 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
     tile('invalid emails', fmt(r.contactQuality.emails.invalid), r.contactQuality.emails.invalid > 0),
     tile('invalid dates', fmt(r.dates.invalidTotal + r.dates.implausibleTotal), r.dates.invalidTotal + r.dates.implausibleTotal > 0),
     tile('orphan references', fmt(r.orphanReferences.total), r.orphanReferences.total > 0),
-    tile('in-flight claims', fmt(r.inFlightClaims.claims), r.inFlightClaims.claims > 0),
+    // Claims and ledger entries both named: DELTA and `cutover` count claims by the same definition (src/store/claims.ts).
+    tile('in-flight claims', `${fmt(r.inFlightClaims.claims)} (${fmt(r.inFlightClaims.ledgerEntries)} ledger entries)`, r.inFlightClaims.claims > 0),
     tile('rows rejected', fmt(r.sourceTables.totals.rowsRejected), r.sourceTables.totals.rowsRejected > 0),
     tile('PHI fields to review', fmt(r.phiFields.fields.length), r.phiFields.fields.length > 0),
   ].join('\n');
@@ -141,7 +142,11 @@ export function renderDataQualityHtml(report: DataQualityReport): string {
           ['Activities', `${fmt(t.activities.appointments)} appointments, ${fmt(t.activities.recalls)} recalls`, t.activities.total],
           ['Notes', 'clinical notes (only if approved)', t.notes.total],
           ['Files', `non-imaging documents (${fmt(t.files.imagingDocumentsAsLinks)} imaging files stay in the archive, linked)`, t.files.total],
-          ['Users (resolved, not created)', 'providers', t.users.providers],
+          [
+            'Users (resolved, not created)',
+            "providers: matched to the account's users at MAPPING_REVIEW (the owners report); one without a user leaves its records on the fallback owner",
+            t.users.providers,
+          ],
         ],
         { numericFrom: 2 },
       ),

@@ -539,28 +539,33 @@ async function runDeltaWindow(
 
     // In-flight claims are reported before cutover: every poll counts them (the window's query and its report), and
     // cutover is refused while any are in flight unless forced.
-    const inFlight = async () =>
+    // Claims as the Data Quality Report counts them (src/store/claims.ts): one per visit (guarantor, patient, date) with
+    // a ledger entry sent or pending, apart from the ledger entries themselves.
+    const inFlightRows = async () =>
       (
-        await pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM staged_rows WHERE migration_id = $1 AND source_table = 'ledger' AND data->>'claim_status' IN ('sent', 'pending')`,
+        await pool.query<{ claims: number; entries: number }>(
+          `SELECT count(DISTINCT (data->>'guar_id', data->>'patient_id', data->>'entry_date'))::int AS claims, count(*)::int AS entries
+             FROM staged_rows WHERE migration_id = $1 AND source_table = 'ledger' AND lower(btrim(data->>'claim_status')) IN ('sent', 'pending')`,
           [migrationId],
         )
-      ).rows[0]!.n;
+      ).rows[0]!;
     const claimsBefore = await progress();
-    expect(claimsBefore.inFlightClaims).toBe(await inFlight());
+    const countedBefore = await inFlightRows();
+    expect(claimsBefore.inFlightClaims).toBe(countedBefore.claims);
     expect(claimsBefore.inFlightClaims).toBeGreaterThan(0); // the generated practice has claims sent and pending
-    const pollReport = JSON.parse(fs.readFileSync(claimsBefore.inFlightClaimsReportPath!, 'utf8')) as { count: number; asOf: string };
-    expect(pollReport).toMatchObject({ count: claimsBefore.inFlightClaims, asOf: expect.stringMatching(/^delta poll \d+$/) });
+    const pollReport = JSON.parse(fs.readFileSync(claimsBefore.inFlightClaimsReportPath!, 'utf8')) as { count: number; ledgerEntries: number; asOf: string };
+    expect(pollReport).toMatchObject({
+      count: claimsBefore.inFlightClaims,
+      ledgerEntries: countedBefore.entries,
+      asOf: expect.stringMatching(/^delta poll \d+$/),
+    });
     const refused = await requestCutover(h.client, pool, migrationId, { by: 'delta-e2e' });
     expect(refused).toMatchObject({ sent: false, inFlightClaims: claimsBefore.inFlightClaims, asOf: 'delta-window' });
     expect(refused.reportPath).toBe(claimsBefore.inFlightClaimsReportPath);
     expect((await deltaHandle.describe()).status.name).toBe('RUNNING'); // the window stays open
 
     // The claims staged by the last poll (the staging is purged once the migration is DONE).
-    const { rows: staged } = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM staged_rows WHERE migration_id = $1 AND source_table = 'ledger' AND data->>'claim_status' IN ('sent', 'pending')`,
-      [migrationId],
-    );
+    const staged = await inFlightRows();
     // Forced cutover closes the window: DONE, with the in-flight claims reported again.
     const cutoverAt = Date.now();
     const forcedReason = 'claims tracked in the billing system until they clear';
@@ -579,7 +584,7 @@ async function runDeltaWindow(
     const claimsPath = status.reports.inFlightClaims;
     expect(claimsPath).toBeDefined();
     const claims = JSON.parse(fs.readFileSync(claimsPath!, 'utf8')) as { count: number; total: number };
-    expect(claims.count).toBe(staged[0]!.n);
+    expect(claims.count).toBe(staged.claims);
     for (const [type, c] of Object.entries(status.objects)) {
       expect({ type, total: c.migrated + c.skipped + c.rejected }).toEqual({ type, total: c.source });
     }

@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { requestCutover } from '../../src/cli/commands';
 import { cutoverMessage, statusHeader } from '../../src/cli/status-view';
+import { inFlightClaims as auditInFlightClaims } from '../../src/audit/claims';
 import { inFlightClaims } from '../../src/store/claims';
+import { withAuditSnapshot } from '../../src/store/source-audit';
 import type { DeltaProgress } from '../../src/workflows/messages';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
@@ -12,11 +14,14 @@ beforeAll(async () => {
   db = await createTestDatabase();
   await db.pool.query(`INSERT INTO migration_runs (migration_id, source, pipedrive_base_url) VALUES ('claims', '{}', 'http://sandbox')`);
   const ledger = [
-    { ledger_id: 1, guar_id: 10, amount: 120.5, claim_status: 'sent' },
-    { ledger_id: 2, guar_id: 10, amount: 80, claim_status: 'pending' },
-    { ledger_id: 3, guar_id: 11, amount: 40, claim_status: 'pending' },
-    { ledger_id: 4, guar_id: 11, amount: 99, claim_status: 'paid' },
-    { ledger_id: 5, guar_id: 12, amount: -15, claim_status: 'none' },
+    // One visit of guarantor 10's patient 1: two ledger entries, one claim.
+    { ledger_id: 1, guar_id: 10, patient_id: 1, entry_date: '2026-11-02', entry_type: 'charge', amount: 120.5, claim_status: 'sent' },
+    { ledger_id: 2, guar_id: 10, patient_id: 1, entry_date: '2026-11-02', entry_type: 'insurance_estimate', amount: -80, claim_status: 'pending' },
+    { ledger_id: 3, guar_id: 11, patient_id: 2, entry_date: '2026-11-03', entry_type: 'charge', amount: 40, claim_status: 'pending' },
+    { ledger_id: 4, guar_id: 11, patient_id: 3, entry_date: '2026-11-04', entry_type: 'charge', amount: 99, claim_status: 'paid' },
+    { ledger_id: 5, guar_id: 12, patient_id: 4, entry_date: '2026-11-05', entry_type: 'payment', amount: -15, claim_status: 'none' },
+    // As a source may type it: the same status, whatever its case and spaces.
+    { ledger_id: 6, guar_id: 12, patient_id: 4, entry_date: '2026-11-06', entry_type: 'charge', amount: 60, claim_status: ' Sent ' },
   ];
   for (const [i, row] of ledger.entries()) {
     await db.pool.query(
@@ -64,14 +69,26 @@ const WINDOW: DeltaProgress = {
 };
 
 describe('cutover and in-flight claims', () => {
-  it('counts the staged ledger entries whose claim is sent or pending, by guarantor', async () => {
+  it('counts the claims sent or pending as the Data Quality Report does (one per visit), with their ledger entries, by guarantor', async () => {
     expect(await inFlightClaims(db.pool, 'claims')).toEqual({
       count: 3,
-      total: 240.5,
+      ledgerEntries: 4,
+      total: 140.5,
       byGuarantor: [
-        { guarantorId: '10', claims: 2, total: 200.5 },
-        { guarantorId: '11', claims: 1, total: 40 },
+        { guarantorId: '10', claims: 1, ledgerEntries: 2, charges: 120.5, insuranceEstimate: 80 },
+        { guarantorId: '11', claims: 1, ledgerEntries: 1, charges: 40, insuranceEstimate: 0 },
+        { guarantorId: '12', claims: 1, ledgerEntries: 1, charges: 60, insuranceEstimate: 0 },
       ],
+    });
+  });
+
+  it('is the count the Data Quality Report gives (one definition)', async () => {
+    const report = await withAuditSnapshot(db.pool, (auditDb) => auditInFlightClaims({ db: auditDb, migrationId: 'claims', maxListed: 100, now: new Date() }));
+    const store = await inFlightClaims(db.pool, 'claims');
+    expect({ claims: report.claims, ledgerEntries: report.ledgerEntries, netAmount: report.netAmount }).toEqual({
+      claims: store.count,
+      ledgerEntries: store.ledgerEntries,
+      netAmount: store.total,
     });
   });
 

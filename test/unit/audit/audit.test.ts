@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { DEFAULT_DIRT_RATES, generatePractice, type DirtKind, type DirtRates, type GeneratorTruth } from '@dentrix-pipedrive/practice-generator';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { type AuditedExtract, readCsv, runAudit, stageFolder, tempDirs } from './helpers';
+import { inFlightClaims } from '../../../src/store/claims';
 
 const dirs = tempDirs();
 let db: TestDatabase;
@@ -190,6 +191,13 @@ describe.each([
     expect(persons.newPatientBookings).toBe(truth.dirt.new_patient_appointment.injected);
     // Each duplicate chart was entered as a family of its own.
     expect(audited.report.targetObjects.organizations.families).toBe(truth.facts.families + truth.dirt.duplicate_patient.injected);
+  });
+
+  it('counts in-flight claims as the delta window and cutover do, and names claims and ledger entries apart', async () => {
+    const window = await inFlightClaims(db.pool, migrationId);
+    const c = audited.report.inFlightClaims;
+    expect({ claims: window.count, ledgerEntries: window.ledgerEntries }).toEqual({ claims: c.claims, ledgerEntries: c.ledgerEntries });
+    expect(audited.html).toContain(`${c.claims.toLocaleString('en-US')} (${c.ledgerEntries.toLocaleString('en-US')} ledger entries)`);
   });
 
   it('counts target objects from the staged rows', async () => {
