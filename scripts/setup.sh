@@ -13,6 +13,17 @@ if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# Headless Chromium (Debian's package) for the tests that look at the Temporal Web UI as ops see it
+# (test/e2e/web-ui.test.ts); CHROMIUM_PATH names another build. Installed once per machine, where apt-get may run.
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's chromium (once per machine)"
+    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null; }
+  else
+    echo "setup: chromium is not installed and apt-get cannot run here: install Debian's chromium package (or set CHROMIUM_PATH) for the Web UI tests" >&2
+  fi
+fi
+
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/dentrix-pipedrive/temporal-cli-v1.5.1"
 cli="${TEMPORAL_CLI_PATH:-$cache_root/temporal}"
 if [ -x "$cli" ]; then

@@ -33,6 +33,11 @@ export const EnvSchema = z.object({
    */
   TEMPORAL_ADDRESS: z.string().min(3).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  /**
+   * The Temporal Web UI's base URL (e.g. https://cloud.temporal.io, http://temporal-ui.internal:8080): `start` and
+   * `status` print links into it. Unset: the dev server's http://127.0.0.1:8233 when Temporal is the local one, else none.
+   */
+  TEMPORAL_UI_URL: z.string().url().optional(),
   TASK_QUEUE: z.string().min(1).default('dentrix-pipedrive'),
   /** Real Pipedrive: https://<company>.pipedrive.com. The sandbox: http://127.0.0.1:8787. */
   PIPEDRIVE_BASE_URL: z.string().url().optional(),

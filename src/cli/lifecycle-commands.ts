@@ -1,4 +1,5 @@
 // The operator's commands that act on a migration: start it, decide its gates, roll it back, cut over, repoint its source.
+import { describeWebUiLinks, webUiLinks } from './web-ui-links';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { Pool } from 'pg';
@@ -74,7 +75,10 @@ export function registerStartCommand(cli: Command, { withStore }: { withStore: W
           ? `Migration ${started.migrationId} is already running (workflow ${started.workflowId}).`
           : `Started migration ${started.migrationId} of ${started.practiceName} into Pipedrive account ${started.pipedriveAccount}: workflow ${started.workflowId}.`,
       );
-      out.result(started);
+      const { runId } = await client.workflow.getHandle(started.workflowId).describe();
+      const webUi = webUiLinks(env, { workflowId: started.workflowId, runId });
+      for (const line of describeWebUiLinks(webUi)) out.line(line);
+      out.result({ ...started, ...(webUi ? { webUi } : {}) });
     });
 }
 

@@ -1,4 +1,4 @@
-import { GATE_ACTIONS } from './gate-actions';
+import { CUTOVER_ACTION, GATE_ACTIONS } from './gate-actions';
 import type { MigrationStatus, OwnersSummary, PhaseProgress, RollbackProgress } from './messages';
 
 /**
@@ -10,6 +10,11 @@ export function renderDetails(status: MigrationStatus, now: Date): string {
     `**Phase:** ${status.phase}${status.currentObject ? ` (${status.currentObject})` : ''}`,
     status.waitingFor
       ? `**Waiting for:** ${status.waitingFor} approval. ${status.gateMessage ?? ''}\n\n**To decide:** ${GATE_ACTIONS[status.waitingFor].replace(/<id>/gu, status.migrationId)}`
+      : '',
+    status.phase === 'DELTA' ? `**Waiting for:** cutover. ${CUTOVER_ACTION.replace(/<id>/gu, status.migrationId)}` : '',
+    status.error ? `**${status.phase === 'FAILED' ? 'Failed' : 'Ended'}:** ${status.error}` : '',
+    status.phase === 'ROLLED_BACK' && !status.error
+      ? '**Rolled back:** everything this migration created in Pipedrive was deleted (see the rollback report)'
       : '',
     status.paused ? `**Paused:** ${status.paused.reason} until ${status.paused.until}` : '',
     status.owners ? `**Owners:** ${describeOwners(status.owners)}` : '',
@@ -34,17 +39,20 @@ export function phaseProgressTable(p: PhaseProgress, now: Date): string {
   const planned = rows.reduce((n, [, o]) => n + o.total, 0);
   const seconds = Math.max(0, (now.getTime() - Date.parse(p.startedAt)) / 1000);
   const rate = seconds > 0 ? done / seconds : 0;
-  const waiting = rows.some(([, o]) => o.state === 'waiting');
-  // The ETA covers only types already planned: a waiting type's total is unknown until its child plans it.
+  // A type not planned yet (a sample's share) has no total: the ETA then covers only the types with one.
+  const unknown = rows.some(([, o]) => o.state === 'waiting' && o.total === 0);
   const left = planned - done;
-  const eta = rate > 0 && left > 0 ? `, about ${formatDuration(left / rate)} left${waiting ? ' for the types planned so far' : ''}` : '';
-  const head = `**${p.mode === 'load' ? 'Loading' : 'Verifying'} (${p.runKind} run):** ${done} of ${planned}${waiting ? '+' : ''} records, ${rate.toFixed(1)}/s${eta}`;
+  const eta = rate > 0 && left > 0 ? `, about ${formatDuration(left / rate)} left${unknown ? ' for the types planned so far' : ''}` : '';
+  const head = `**${p.mode === 'load' ? 'Loading' : 'Verifying'} (${p.runKind} run):** ${done} of ${planned}${unknown ? '+' : ''} records, ${rate.toFixed(1)}/s${eta}`;
   return [
     head,
     '',
     '| object | state | done / planned | migrated | skipped | rejected |',
     '|---|---|---:|---:|---:|---:|',
-    ...rows.map(([k, o]) => `| ${k} | ${o.state} | ${o.state === 'waiting' ? '—' : `${o.done} / ${o.total}`} | ${o.migrated} | ${o.skipped} | ${o.rejected} |`),
+    ...rows.map(
+      ([k, o]) =>
+        `| ${k} | ${o.state} | ${o.state === 'waiting' && o.total === 0 ? '—' : `${o.done} / ${o.total}`} | ${o.migrated} | ${o.skipped} | ${o.rejected} |`,
+    ),
   ].join('\n');
 }
 

@@ -52,3 +52,10 @@ export const GATE_ACTIONS: Record<Gate, string> = {
     `\`${C.VERIFY_REVIEW.approve}\` or roll everything back with \`${C.VERIFY_REVIEW.reject}\`; ` +
     'Web UI: Send a Signal `approve` with `{"gate":"VERIFY_REVIEW","by":"<you>","overrideReason":"<why>"}`',
 };
+
+/** DELTA waits for cutover (or the window's end): the command that closes the window, and the Web UI's signal. */
+export const CUTOVER_ACTION =
+  'the delta window picks up changes made in Dentrix until cutover; when the practice has switched, ' +
+  '`npm run starter -- cutover -m <id> --by <you>` (refused while insurance claims are in flight, unless `--force --reason <why>`); ' +
+  'Web UI: Send a Signal `cutover` with `{"by":"<you>"}`';
+

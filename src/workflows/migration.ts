@@ -220,12 +220,16 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   const runObjects = async (runKind: RunKind, mode: 'load' | 'verify', plan: RunPlan) => {
     const results: LoadObjectResult[] = [];
     const concurrency = concurrencyOf(plan);
-    const waiting = { state: 'waiting' as const, total: 0, done: 0, migrated: 0, skipped: 0, rejected: 0 };
+    // Until a type's child plans its work, the full run's estimate is the reconciliation's count (source records to
+    // load, migrated ones to verify), so the ETA covers every type; a sample's share is known only once planned.
+    const estimate = (t: string) => (runKind !== 'full' ? 0 : mode === 'load' ? (status.objects[t]?.source ?? 0) : (status.objects[t]?.migrated ?? 0));
     status.phaseProgress = {
       runKind,
       mode,
       startedAt: new Date().toISOString(),
-      objects: Object.fromEntries(plan.objectTypes.map((t) => [t, { ...waiting }])),
+      objects: Object.fromEntries(
+        plan.objectTypes.map((t) => [t, { state: 'waiting' as const, total: estimate(t), done: 0, migrated: 0, skipped: 0, rejected: 0 }]),
+      ),
     };
     if (patched(LOAD_WAVES) && plan.waves) {
       const waves = mode === 'verify' ? [plan.objectTypes] : plan.waves;

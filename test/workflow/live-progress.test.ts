@@ -44,13 +44,13 @@ describe('live progress in the status query and the Web UI details', () => {
       mode: 'load',
       objects: {
         organization: { state: 'running', total: 6, done: 0, migrated: 0 },
-        // Not reached yet: no count at all, whatever the sample loaded.
-        person: { state: 'waiting', total: 0, done: 0, migrated: 0 },
+        // Not reached yet: nothing done, whatever the sample loaded; its total is the reconciliation's source count.
+        person: { state: 'waiting', total: 12, done: 0, migrated: 0 },
       },
     });
     const details = await currentDetails(world, handle.workflowId);
-    expect(details).toContain('**Loading (full run):** 0 of 6+ records');
-    expect(details).toContain('| person | waiting | — | 0 | 0 | 0 |');
+    expect(details).toContain('**Loading (full run):** 0 of 18 records');
+    expect(details).toContain('| person | waiting | 0 / 12 | 0 | 0 | 0 |');
 
     const manifest = fake.hold('writeImageManifest'); // the full run's end
     batches.release();

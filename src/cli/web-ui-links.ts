@@ -1,0 +1,36 @@
+import type { Env } from '../config';
+
+const LOCAL_ADDRESS = /^(127\.0\.0\.1|localhost):7233$/u;
+
+export interface WebUiLinks {
+  /** Every migration (the product's workflow type only): add the MigrationPhase, PracticeName, RecordsLoaded columns. */
+  migrations: string;
+  /** This migration's User Metadata tab: its Current Details (phase, progress, what it waits for and how to give it). */
+  migration?: string;
+}
+
+/**
+ * Links into the Temporal Web UI for ops: the list of migrations and one migration's details. Undefined when the UI's
+ * address is unknown (a remote Temporal without TEMPORAL_UI_URL). Pure.
+ */
+export function webUiLinks(
+  env: Pick<Env, 'TEMPORAL_UI_URL' | 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>,
+  workflow?: { workflowId: string; runId: string },
+): WebUiLinks | undefined {
+  const base = env.TEMPORAL_UI_URL ?? (LOCAL_ADDRESS.test(env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233') ? 'http://127.0.0.1:8233' : undefined);
+  if (!base) return undefined;
+  const namespace = `${base.replace(/\/+$/u, '')}/namespaces/${encodeURIComponent(env.TEMPORAL_NAMESPACE ?? 'default')}`;
+  return {
+    migrations: `${namespace}/workflows?query=${encodeURIComponent('WorkflowType="migrationWorkflow"')}`,
+    ...(workflow ? { migration: `${namespace}/workflows/${encodeURIComponent(workflow.workflowId)}/${encodeURIComponent(workflow.runId)}/user-metadata` } : {}),
+  };
+}
+
+/** The lines `start` and `status` print. */
+export function describeWebUiLinks(links: WebUiLinks | undefined): string[] {
+  if (!links) return [];
+  return [
+    ...(links.migration ? [`  Web UI (phase, progress, what it waits for): ${links.migration}`] : []),
+    `  Web UI, every migration: ${links.migrations} (add the columns MigrationPhase, PracticeName, RecordsLoaded and save the view)`,
+  ];
+}

@@ -1,0 +1,198 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { parseMigrationOptions } from '../../src/config';
+import { queryStatus, requestRollback, sendApproval, sendCutover, startMigration, storeProgress } from '../../src/cli/commands';
+import { startDevServer, type RunningDevServer } from '../../src/devserver/dev-server';
+import { migrationWorkflowId } from '../../src/runtime/temporal';
+import type { MigrationStatus } from '../../src/workflows/messages';
+import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { createHarness, type Harness } from '../support/harness';
+import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
+import { waitFor } from '../support/wait';
+
+jest.setTimeout(6 * 60_000);
+
+/** Where the screenshots are kept (CI keeps the folder as artifacts; README, "Tests"). */
+const SHOTS = path.resolve(__dirname, '../../artifacts/screenshots');
+const BY = 'web-ui-e2e';
+const DONE_ID = 'webui-done';
+const ROLLED_BACK_ID = 'webui-rolled-back';
+// Small batches and a little latency per request: the full run lasts long enough to be seen mid-way.
+const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 10, concurrency: 1, deltaWindowSeconds: 900, deltaPollSeconds: 5 };
+
+/** Debian's chromium (the setup script installs it), or CHROMIUM_PATH. */
+function chromiumPath(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`no Chromium at ${candidates.join(', ')}: run scripts/setup.sh (it installs Debian's chromium) or set CHROMIUM_PATH`);
+  return found;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * What an operator sees in the Temporal Web UI (the dev server's own, in headless Chromium driven over the DevTools
+ * protocol by playwright-core) at MAPPING_REVIEW, mid-FULL, at DELTA, after DONE and after ROLLED_BACK: the workflow
+ * page's Current Details say the phase, the progress (as the store counts it) and the action awaited; the list tells a
+ * rolled-back migration from one that went through. Screenshots go to artifacts/screenshots/.
+ */
+describe('the Temporal Web UI as ops see it', () => {
+  let server: RunningDevServer;
+  let h: Harness;
+  let browser: Browser;
+  let page: Page;
+  const sandboxes: RunningSandbox[] = [];
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    server = await startDevServer({ port: await freePort(), uiPort: await freePort() });
+    h = await createHarness({ TEMPORAL_ADDRESS: server.address });
+    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    await h.startWorker();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    for (const id of [DONE_ID, ROLLED_BACK_ID]) {
+      await h?.client.workflow
+        .getHandle(migrationWorkflowId(id))
+        .terminate('test cleanup')
+        .catch(() => undefined);
+    }
+    await h?.close();
+    for (const s of sandboxes) await s.close();
+    await server?.stop();
+  });
+
+  const ui = () => `${server.uiUrl!}/namespaces/default`;
+  const statusOf = (id: string, what: string, ready: (s: MigrationStatus) => boolean) =>
+    waitFor(
+      what,
+      async () => {
+        const s = await queryStatus(h.client, id).catch(() => undefined);
+        if (s?.phase === 'FAILED') throw new Error(`${id} failed: ${s.error}`);
+        return s && ready(s) ? s : undefined;
+      },
+      { timeoutMs: 3 * 60_000, intervalMs: 100 },
+    );
+
+  /**
+   * The workflow's User Metadata page (the link `status` prints): its Current Details, drawn by the Web UI in a frame
+   * of their own, once `expected` shows there; a screenshot of the page; the details' visible text.
+   */
+  async function detailsPage(id: string, shot: string, expected: string): Promise<string> {
+    const { runId } = await h.client.workflow.getHandle(migrationWorkflowId(id)).describe();
+    await page.goto(`${ui()}/workflows/${migrationWorkflowId(id)}/${runId}/user-metadata`);
+    const text = await waitFor(
+      `"${expected}" in the Current Details of ${id}`,
+      async () => {
+        for (const frame of page.frames()) {
+          const body = await frame
+            .locator('body')
+            .innerText({ timeout: 1000 })
+            .catch(() => '');
+          if (body.includes('Phase:') && body.includes(expected)) return body;
+        }
+        return undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    await page.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
+    return text;
+  }
+
+  async function start(id: string, seed: number): Promise<void> {
+    const extract = await generatedPractice(path.join(h.dataDir, id), seed, 'demo', COMPACT_PATIENTS);
+    const sandbox = await sandboxFor(extract, { faults: { latencyMs: [15, 25] } });
+    sandboxes.push(sandbox);
+    await startMigration(h.env, h.db.pool, h.client, {
+      migrationId: id,
+      source: { kind: 'folder', path: extract },
+      pipedriveBaseUrl: sandbox.url,
+      options: parseMigrationOptions(OPTIONS),
+    });
+  }
+
+  it('shows phase, progress and the action awaited at every stage, and tells a rolled-back migration from a finished one', async () => {
+    await Promise.all([start(DONE_ID, 42), start(ROLLED_BACK_ID, 43)]);
+
+    // MAPPING_REVIEW: what is awaited and the exact command, on the workflow's own page.
+    await statusOf(DONE_ID, 'MAPPING_REVIEW', (s) => s.waitingFor === 'MAPPING_REVIEW');
+    const atMapping = await detailsPage(DONE_ID, '1-mapping-review', 'Waiting for');
+    expect(atMapping).toContain('Phase: MAPPING_REVIEW');
+    expect(atMapping).toContain('Waiting for: MAPPING_REVIEW approval');
+    expect(atMapping).toContain(`npm run starter -- approve -m ${DONE_ID} --gate MAPPING_REVIEW --by <you>`);
+    // The History tab (the Web UI's default) shows the gate's timer as a wait for a person, with the command.
+    const { runId } = await h.client.workflow.getHandle(migrationWorkflowId(DONE_ID)).describe();
+    await page.goto(`${ui()}/workflows/${migrationWorkflowId(DONE_ID)}/${runId}/history`);
+    await page.getByText('waiting for MAPPING_REVIEW approval (this timer only reminds)').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(SHOTS, '1-mapping-review-history.png'), fullPage: true });
+
+    for (const id of [DONE_ID, ROLLED_BACK_ID]) await sendApproval(h.client, id, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
+    await statusOf(ROLLED_BACK_ID, 'the second migration at SAMPLE_REVIEW', (s) => s.waitingFor === 'SAMPLE_REVIEW');
+    await requestRollback(h.env, h.client, ROLLED_BACK_ID, { by: BY, reason: 'the web-ui test rolls this one back' });
+    await statusOf(DONE_ID, 'SAMPLE_REVIEW', (s) => s.waitingFor === 'SAMPLE_REVIEW');
+    await sendApproval(h.client, DONE_ID, { gate: 'SAMPLE_REVIEW', by: BY });
+
+    // Mid-FULL: the full run's own progress, live, with its rate.
+    await statusOf(DONE_ID, 'the full run mid-way', (s) => {
+      const objects = Object.values(s.phaseProgress?.runKind === 'full' ? s.phaseProgress.objects : {});
+      return objects.some((o) => o.done > 0) && objects.some((o) => o.state !== 'done');
+    });
+    const midFull = await detailsPage(DONE_ID, '2-full-run', 'Loading (full run)');
+    expect(midFull).toMatch(/Phase: FULL/u);
+    expect(midFull).toMatch(/Loading \(full run\): \d+ of \d+\+? records, [\d.]+\/s/u);
+    expect(midFull).toMatch(/person\s+(waiting|running|done)/u);
+
+    // DELTA: cutover awaited, and the reconciliation's counts are the store's.
+    await statusOf(DONE_ID, 'DELTA', (s) => s.phase === 'DELTA');
+    const atDelta = await detailsPage(DONE_ID, '3-delta', 'Waiting for');
+    expect(atDelta).toContain(`npm run starter -- cutover -m ${DONE_ID} --by <you>`);
+    const store = await storeProgress(h.db.pool, DONE_ID);
+    for (const type of ['organization', 'person', 'deal']) {
+      const counts = store.objects[type]!;
+      // | object | source | migrated | skipped | rejected | as the UI renders the Markdown table (cells split by tabs)
+      expect(atDelta).toMatch(new RegExp(`${type}\\s+${counts.planned}\\s+${counts.migrated}\\s+${counts.skipped}\\s+${counts.rejected}`, 'u'));
+    }
+
+    await sendCutover(h.client, DONE_ID, BY);
+    await waitFor('DONE', async () => (await queryStatus(h.client, DONE_ID))?.phase === 'DONE', { timeoutMs: 2 * 60_000 });
+    const done = await detailsPage(DONE_ID, '4-done', 'Phase: DONE');
+    expect(done).not.toContain('Waiting for');
+
+    await statusOf(ROLLED_BACK_ID, 'ROLLED_BACK', (s) => s.phase === 'ROLLED_BACK');
+    await waitFor(
+      'the rolled-back workflow closed',
+      async () => (await h.client.workflow.getHandle(migrationWorkflowId(ROLLED_BACK_ID)).describe()).status.name !== 'RUNNING',
+    );
+    const rolledBack = await detailsPage(ROLLED_BACK_ID, '5-rolled-back', 'Rolled back');
+    expect(rolledBack).toMatch(/Phase: ROLLED_BACK/u);
+    expect(rolledBack).toMatch(/Rollback \(all\): \d+ deleted/u);
+
+    // The list: the finished migration Completed, the rolled-back one Failed (never the same green).
+    await page.goto(`${ui()}/workflows?query=${encodeURIComponent(`WorkflowType="migrationWorkflow"`)}`);
+    await page.getByText(migrationWorkflowId(ROLLED_BACK_ID)).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(SHOTS, '6-list.png'), fullPage: true });
+    const rowOf = async (id: string) =>
+      (
+        await page
+          .locator('tr', { hasText: migrationWorkflowId(id) })
+          .first()
+          .innerText()
+      ).replace(/\s+/gu, ' ');
+    expect(await rowOf(DONE_ID)).toMatch(/Completed/u);
+    expect(await rowOf(ROLLED_BACK_ID)).toMatch(/Failed/u);
+    expect(await rowOf(ROLLED_BACK_ID)).not.toMatch(/Completed/u);
+  });
+});
