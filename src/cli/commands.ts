@@ -20,6 +20,9 @@ import { listReports, type StoredReport } from '../store/reports';
 import { resetTableWatermarks } from '../store/watermarks';
 import { Ledger } from '../store/ledger';
 import { plannedSourceCounts } from '../store/work';
+import { plannableCount, recentlySettled, rollbackCounts, runObjectCounts, runObjectTypes, type RollbackCounts } from '../store/progress';
+import { fetchPlan, type FetchPlanOptions } from '../mapping';
+import { isDataObjectType, LOAD_ORDER } from '../object-types/registry';
 import { migrationWorkflow } from '../workflows/migration';
 import { rollbackWorkflow } from '../workflows/rollback';
 import {
@@ -224,17 +227,85 @@ export async function queryStatus(client: Client, migrationId: string): Promise<
 export interface StoreProgress {
   phase: string;
   practiceName: string | null;
-  /** `recreated`: of the migrated, created again because the record the id map held was gone from Pipedrive. */
-  objects: Record<string, { planned: number; migrated: number; skipped: number; rejected: number; pending: number; rolledBack: number; recreated: number }>;
+  /**
+   * What `objects` counts: the records the sample or the full run planned (`sample`: SAMPLE, SAMPLE_REVIEW; `full`: FULL
+   * to VERIFY_REVIEW), or every record the migration holds (`all`: before the sample and from DELTA on; `rollback`:
+   * ROLLING_BACK and ROLLED_BACK, with the rollback's own progress in `rollback`).
+   */
+  scope?: ProgressScope;
+  /**
+   * `recreated`: of the migrated, created again because the record the id map held was gone from Pipedrive. In a
+   * run's scope, `state` says whether its load has planned the type yet (`waiting`: `planned` is what it will plan,
+   * counted from staging), runs or is done.
+   */
+  objects: Record<
+    string,
+    {
+      planned: number;
+      migrated: number;
+      skipped: number;
+      rejected: number;
+      pending: number;
+      rolledBack: number;
+      recreated: number;
+      state?: 'waiting' | 'running' | 'done';
+    }
+  >;
+  /** During ROLLING_BACK (and after): per object type, deleted since the rollback began and left to delete. */
+  rollback?: RollbackCounts;
+  /** Records per second over the last minute of the store's counts, and the time the rest would take at that rate. */
+  rate?: ProgressRate;
   /** Where each report is: `location` (`store:<kind>`, readable on any machine), and the worker copy it came from. */
   reports: Pick<StoredReport, 'kind' | 'location' | 'path' | 'writtenBy' | 'files'>[];
   /** Every request sent to Pipedrive and its spec tokens, by the phase it served. */
   tokens: TokenSpend;
 }
 
-/** Progress straight from the store: live per-object counts even while a child workflow is mid-run. */
+export type ProgressScope = 'sample' | 'full' | 'rollback' | 'all';
+
+export interface ProgressRate {
+  /** Records settled (migrated, skipped, rejected; deleted in a rollback) per second, measured over `seconds`. */
+  perSecond: number;
+  seconds: number;
+  /** What is left of the phase's planned records (or of what the rollback has to delete). */
+  remaining: number;
+  /** remaining / perSecond, when something moved in the window. */
+  etaSeconds?: number;
+}
+
+/** Over how long the rate is measured: long enough to smooth batches out, short enough to follow a change of pace. */
+const RATE_WINDOW_SECONDS = 60;
+
+/** Which records a phase's progress counts (the store's phase: ROLLING_BACK_SAMPLE is a sample's rollback). */
+export function progressScope(phase: string): ProgressScope {
+  if (phase === 'SAMPLE' || phase === 'SAMPLE_REVIEW') return 'sample';
+  if (phase === 'FULL' || phase === 'VERIFY' || phase === 'VERIFY_REVIEW') return 'full';
+  if (phase === 'ROLLING_BACK' || phase === 'ROLLING_BACK_SAMPLE' || phase === 'ROLLED_BACK') return 'rollback';
+  return 'all';
+}
+
+/** Progress straight from the store, for the phase the migration is in: live per-object counts as batches end. */
 export async function storeProgress(pool: Pool, migrationId: string): Promise<StoreProgress> {
   const run = await getRun(pool, migrationId);
+  const scope = progressScope(run.phase);
+  const objects = scope === 'sample' || scope === 'full' ? await runProgress(pool, migrationId, scope) : await ledgerProgress(pool, migrationId);
+  const rollback = scope === 'rollback' ? await rollbackCounts(pool, migrationId, run.phase === 'ROLLING_BACK_SAMPLE' ? 'sample' : 'all') : undefined;
+  const rate = await measuredRate(pool, migrationId, scope, objects, rollback);
+  const reports = (await listReports(pool, migrationId)).map(({ kind, location, path, writtenBy, files }) => ({ kind, location, path, writtenBy, files }));
+  return {
+    phase: run.phase,
+    practiceName: run.practiceName,
+    scope,
+    objects,
+    ...(rollback ? { rollback } : {}),
+    ...(rate ? { rate } : {}),
+    reports,
+    tokens: inPhaseOrder(await tokenSpend(pool, migrationId)),
+  };
+}
+
+/** Every record the migration holds, by ledger state, against every run's plan. */
+async function ledgerProgress(pool: Pool, migrationId: string): Promise<StoreProgress['objects']> {
   const planned = await plannedSourceCounts(pool, migrationId);
   const ledger = new Ledger(pool);
   const states = await ledger.countsByState(migrationId);
@@ -252,9 +323,70 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
       recreated: recreated[type] ?? 0,
     };
   }
-  const reports = (await listReports(pool, migrationId)).map(({ kind, location, path, writtenBy, files }) => ({ kind, location, path, writtenBy, files }));
-  return { phase: run.phase, practiceName: run.practiceName, objects, reports, tokens: inPhaseOrder(await tokenSpend(pool, migrationId)) };
+  return objects;
 }
+
+/**
+ * The sample's or the full run's records only: a type whose load has not planned its work yet is `waiting` with what
+ * it will plan (its staged rows the approved map's driver plans keep), never the sample's counts.
+ */
+async function runProgress(pool: Pool, migrationId: string, runKind: 'sample' | 'full'): Promise<StoreProgress['objects']> {
+  const counts = await runObjectCounts(pool, migrationId, runKind);
+  // The full run loads the types the sample loaded (the same plan); a type the sample had no record of may still come.
+  const types = runKind === 'full' ? await runObjectTypes(pool, migrationId, ['sample', 'full']) : Object.keys(counts);
+  const approved = runKind === 'full' ? await latestFieldMap(pool, migrationId, 'approved') : undefined;
+  const newPatientBooking = approved ? (approved.document.map as { options?: FetchPlanOptions }).options?.newPatientBooking : undefined;
+  const objects: StoreProgress['objects'] = {};
+  for (const type of sortByLoadOrder(types)) {
+    const c = counts[type];
+    if (c) {
+      const done = c.migrated + c.skipped + c.rejected;
+      objects[type] = { ...c, state: done >= c.planned ? 'done' : 'running' };
+    } else if (isDataObjectType(type)) {
+      const planned = await plannableCount(pool, migrationId, fetchPlan(type, { newPatientBooking }));
+      objects[type] = { planned, migrated: 0, skipped: 0, rejected: 0, pending: 0, rolledBack: 0, recreated: 0, state: 'waiting' };
+    }
+  }
+  return objects;
+}
+
+function sortByLoadOrder(types: string[]): string[] {
+  const rank = (t: string) => {
+    const i = (LOAD_ORDER as readonly string[]).indexOf(t);
+    return i < 0 ? LOAD_ORDER.length : i;
+  };
+  return [...types].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** The rate over the last minute of the store's counts, and an ETA for what is left at that rate. */
+async function measuredRate(
+  pool: Pool,
+  migrationId: string,
+  scope: ProgressScope,
+  objects: StoreProgress['objects'],
+  rollback: RollbackCounts | undefined,
+): Promise<ProgressRate | undefined> {
+  let remaining: number;
+  let recent;
+  if (scope === 'rollback' && rollback) {
+    remaining = Object.values(rollback.objects).reduce((n, o) => n + o.left, 0);
+    recent = await recentlySettled(pool, migrationId, { states: ['deleted'], windowSeconds: RATE_WINDOW_SECONDS, since: rollback.startedAt });
+  } else if (scope === 'sample' || scope === 'full') {
+    remaining = Object.values(objects).reduce((n, o) => n + Math.max(0, o.planned - o.migrated - o.skipped - o.rejected), 0);
+    recent = await recentlySettled(pool, migrationId, { runKind: scope, states: SETTLED, windowSeconds: RATE_WINDOW_SECONDS });
+  } else {
+    return undefined;
+  }
+  const perSecond = recent.count / recent.seconds;
+  return {
+    perSecond: Math.round(perSecond * 100) / 100,
+    seconds: Math.round(recent.seconds),
+    remaining,
+    ...(perSecond > 0 ? { etaSeconds: Math.ceil(remaining / perSecond) } : {}),
+  };
+}
+
+const SETTLED = ['created', 'reused', 'skipped', 'rejected'] as const;
 
 /** The spend with its phases in the migration's order (EXTRACT first). */
 function inPhaseOrder(spend: TokenSpend): TokenSpend {

@@ -1,9 +1,9 @@
 // The operator's commands that look at a migration: its status (from Temporal and the store) and its audit log.
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadEnv } from '../config';
 import { connectClient, TemporalUnreachableError } from '../runtime/temporal';
 import { queryDeltaProgress, queryStatus, storeProgress } from './commands';
-import { currentPhase, ObjectBars, statusHeader } from './status-view';
+import { barRows, currentPhase, ProgressScreen, statusHeader } from './status-view';
 import { latestVersionOwners } from '../review/owners-sheet';
 import { describeFailure, migrationFailure, type MigrationFailure } from './failure-cause';
 import { exportAuditLog } from './audit-export';
@@ -19,7 +19,8 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
     .command('status')
     .description('phase, gate, per-object progress and report locations')
     .addOption(id())
-    .option('--watch', 'keep redrawing until the migration ends')
+    .option('--watch', 'keep redrawing in place until the migration ends: phase, gate and its command, pause, error, rate and ETA, tokens, bars')
+    .addOption(new Option('--interval <seconds>', 'with --watch: seconds between redraws').default(2).argParser(positiveSeconds))
     .addOption(json())
     .action(async (o) => {
       const env = loadEnv();
@@ -51,7 +52,8 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
           );
           return;
         }
-        const bars = new ObjectBars();
+        // --watch redraws everything in place every --interval seconds: phase, gate and its command, pause, error, rate and ETA, tokens, bars.
+        const screen = new ProgressScreen();
         let watchedFailure: MigrationFailure | undefined;
         try {
           for (;;) {
@@ -59,24 +61,36 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
             const progress = await storeProgress(pool, o.migrationId);
             const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
             const failure = await failureOf(o.migrationId);
-            if (!o.watch) console.log(statusHeader(o.migrationId, status, progress, delta, failure).join('\n'));
-            // The gate's owner counts are the proposal's: the latest version's Owners sheet, as imported since.
-            const owners = !o.watch && status?.waitingFor === 'MAPPING_REVIEW' ? await latestVersionOwners(pool, o.migrationId) : undefined;
-            if (owners) console.log(`  owners as of ${owners}`);
-            bars.update(progress);
+            const header = statusHeader(o.migrationId, status, progress, delta, failure, { watch: Boolean(o.watch) });
+            if (!o.watch) {
+              console.log(header.join('\n'));
+              // The gate's owner counts are the proposal's: the latest version's Owners sheet, as imported since.
+              const owners = status?.waitingFor === 'MAPPING_REVIEW' ? await latestVersionOwners(pool, o.migrationId) : undefined;
+              if (owners) console.log(`  owners as of ${owners}`);
+            }
+            screen.update(
+              o.watch ? [...header, `  (redrawn every ${o.interval} s, last at ${new Date().toISOString().slice(11, 19)} UTC; Ctrl-C to stop watching)`] : [],
+              barRows(progress),
+            );
             const ended = FINAL_PHASES.includes(currentPhase(status, progress) as Phase);
             if (!o.watch || ended) {
               if (o.watch) watchedFailure = failure;
               break;
             }
-            await new Promise((r) => setTimeout(r, 2000));
+            await new Promise((r) => setTimeout(r, o.interval * 1000));
           }
         } finally {
-          bars.stop();
+          screen.stop();
         }
         if (watchedFailure) console.log(`  ${describeFailure(watchedFailure)}`);
       });
     });
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0.2) throw new InvalidArgumentError('a number of seconds, at least 0.2');
+  return n;
 }
 
 /** `audit-log`: the audit log of every write, as CSV or JSON lines. */

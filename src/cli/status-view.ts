@@ -1,7 +1,8 @@
 import { type TokenSpend } from '../store/request-tokens';
 import cliProgress from 'cli-progress';
 import { describeOwners } from '../workflows/details';
-import { type DeltaProgress, type MigrationStatus } from '../workflows/messages';
+import { FINAL_PHASES, type DeltaProgress, type MigrationStatus } from '../workflows/messages';
+import { GATE_ACTIONS } from '../workflows/gate-actions';
 import { type CutoverClaims, type StoreProgress } from './commands';
 import { describeFailure, type MigrationFailure } from './failure-cause';
 import { describeReportLocation } from './report-files';
@@ -26,17 +27,23 @@ export function statusHeader(
   progress: StoreProgress,
   delta?: DeltaProgress,
   failure?: MigrationFailure,
+  opts: { watch?: boolean } = {},
 ): string[] {
   const lines: string[] = [];
   const phase = currentPhase(status, progress);
-  lines.push(`Migration ${migrationId} — ${progress.practiceName ?? 'practice not read yet'} — phase ${phase}`);
-  if (status?.waitingFor) lines.push(`  waiting for ${status.waitingFor} approval: ${status.gateMessage ?? ''}`);
+  // What runs now, while something loads or is verified (the workflow keeps its last value after a load ends).
+  const now = status?.currentObject && RUNNING_OBJECTS.has(phase) ? ` (${status.currentObject})` : '';
+  lines.push(`Migration ${migrationId} — ${progress.practiceName ?? 'practice not read yet'} — phase ${phase}${now}`);
+  if (status?.waitingFor) {
+    lines.push(`  waiting for ${status.waitingFor} approval: ${status.gateMessage ?? ''}`);
+    lines.push(`  to decide: ${gateAction(status.waitingFor, migrationId)}`);
+  }
   if (status?.paused) lines.push(`  paused: ${status.paused.reason} until ${status.paused.until}`);
-  if (status?.owners) lines.push(`  owners: ${describeOwners(status.owners)}`);
+  if (status?.owners && (!opts.watch || phase === 'MAPPING_REVIEW')) lines.push(`  owners: ${describeOwners(status.owners)}`);
   if (status?.extract) {
     lines.push(`  extract: ${status.extract.rowsStaged} rows staged from ${status.extract.tables} tables, ${status.extract.rowsRejected} rejected`);
   }
-  if (status?.audit) {
+  if (status?.audit && !opts.watch) {
     const a = status.audit;
     const keys = Object.keys(a)
       .slice(0, 8)
@@ -51,12 +58,50 @@ export function statusHeader(
     lines.push(`  delta window until ${delta.endsAt}: ${delta.polls} polls, ${delta.created} created, ${delta.updated} updated`);
     if (delta.inFlightClaims !== undefined) lines.push(`  ${claimsSentence(delta.inFlightClaims, delta.inFlightClaimsReportPath)}`);
   }
+  const rate = describeRate(progress, phase);
+  if (rate) lines.push(`  ${rate}`);
   if (progress.tokens.total.requests > 0) lines.push(`  ${describeSpend(progress.tokens)}`);
   if (failure) lines.push(`  ${describeFailure(failure)}`);
   if (status?.error && failure?.state !== 'failed') lines.push(`  error: ${status.error}`);
   // From the store, on any machine: `report -m <id> --kind <kind>` prints one, `--out <dir>` writes them.
-  for (const r of progress.reports) lines.push(`  report ${r.kind}: ${describeReportLocation(r)}`);
+  if (opts.watch) {
+    if (progress.reports.length > 0) lines.push(`  reports: ${progress.reports.map((r) => r.kind).join(', ')} (\`report -m ${migrationId}\`)`);
+  } else {
+    for (const r of progress.reports) lines.push(`  report ${r.kind}: ${describeReportLocation(r)}`);
+  }
   return lines;
+}
+
+const RUNNING_OBJECTS = new Set(['SAMPLE', 'FULL', 'VERIFY', 'DELTA']);
+
+/** How to give what a gate waits for, with this migration's id: the workflow's own text (the Web UI shows the same). */
+export function gateAction(gate: keyof typeof GATE_ACTIONS, migrationId: string): string {
+  return GATE_ACTIONS[gate].replace(/<id>/gu, migrationId);
+}
+
+/** What the counts are of, the measured rate and the ETA: `full run: 12.5 records/s over the last 60 s · 420 left · ETA 34 s`. */
+function describeRate(progress: StoreProgress, phase: string): string | undefined {
+  const scope = progress.scope ?? 'all';
+  if (scope === 'all' || (FINAL_PHASES as readonly string[]).includes(phase)) return undefined;
+  const what = scope === 'rollback' ? `rollback (${progress.rollback?.scope ?? 'all'})` : `${scope} run`;
+  const r = progress.rate;
+  if (!r) return undefined;
+  const unit = scope === 'rollback' ? 'deletes' : 'records';
+  const n = (x: number) => x.toLocaleString('en-US');
+  const waiting = Object.entries(progress.objects).filter(([, o]) => o.state === 'waiting');
+  const left = `${n(r.remaining)} ${scope === 'rollback' ? 'to delete' : 'left'}${waiting.length ? ` (${waiting.length} type${waiting.length === 1 ? '' : 's'} not started)` : ''}`;
+  if (r.remaining === 0) return `${what}: nothing left`;
+  const pace = r.perSecond > 0 ? `${r.perSecond.toFixed(1)} ${unit}/s over the last ${r.seconds} s` : `no ${unit} settled in the last ${r.seconds} s`;
+  return `${what}: ${pace} · ${left}${r.etaSeconds !== undefined ? ` · ETA ${duration(r.etaSeconds)}` : ''}`;
+}
+
+/** `45 s`, `12 min 5 s`, `3 h 20 min`. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
 }
 
 function claimsSentence(count: number, reportPath: string | undefined): string {
@@ -78,15 +123,60 @@ export function cutoverMessage(migrationId: string, r: CutoverClaims & { sent: b
   return { warning, line };
 }
 
-/** Per-object progress bars, drawn by cli-progress; `update` redraws them for --watch. */
-export class ObjectBars {
+/** One bar: an object type's progress in the phase's scope. */
+export interface BarRow {
+  object: string;
+  value: number;
+  total: number;
+  /** What follows the bar: `migrated 3 · skipped 0 · rejected 0`, `deleted 12 of 40`, `not started (≈ 400 to load)`. */
+  detail: string;
+}
+
+/**
+ * The bars of the phase the migration is in: a run's records (a type not reached yet is `not started`, with what it
+ * will plan), a rollback's deletes over what it has to delete, or every record the migration holds.
+ */
+export function barRows(progress: StoreProgress): BarRow[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (progress.scope === 'rollback' && progress.rollback) {
+    return Object.entries(progress.rollback.objects).map(([object, c]) => ({
+      object,
+      value: c.deleted,
+      total: c.deleted + c.left,
+      detail: `deleted ${n(c.deleted)} of ${n(c.deleted + c.left)}${c.left ? ` · ${n(c.left)} left` : ''}`,
+    }));
+  }
+  const inRun = progress.scope === 'sample' || progress.scope === 'full';
+  const entries = Object.entries(progress.objects);
+  if (!inRun) entries.sort(([a], [b]) => a.localeCompare(b));
+  return entries.map(([object, c]) => {
+    if (c.state === 'waiting') return { object, value: 0, total: c.planned, detail: `not started (${n(c.planned)} to load)` };
+    const done = c.migrated + c.skipped + c.rejected + (inRun ? 0 : c.rolledBack);
+    const extra =
+      (c.recreated ? ` · recreated ${c.recreated}` : '') +
+      (c.pending ? ` · pending ${c.pending}` : '') +
+      (c.rolledBack ? ` · rolled back ${c.rolledBack}` : '');
+    return { object, value: done, total: Math.max(c.planned, done), detail: `migrated ${c.migrated} · skipped ${c.skipped} · rejected ${c.rejected}${extra}` };
+  });
+}
+
+/**
+ * What `status` draws with cli-progress: lines of text (phase, gate, rate…; each a bar whose format is only its
+ * payload) above per-object bars. `update` redraws the whole block in place for --watch; a block whose lines change in
+ * number is drawn afresh. Lines longer than the terminal are wrapped (cli-progress cuts a line at the terminal's width).
+ */
+export class ProgressScreen {
   private readonly multi: cliProgress.MultiBar;
+  private readonly stream: NodeJS.WriteStream;
+  private lines: cliProgress.SingleBar[] = [];
   private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private layout = '';
 
   constructor(stream: NodeJS.WriteStream = process.stdout) {
+    this.stream = stream;
     this.multi = new cliProgress.MultiBar(
       {
-        format: '  {object} {bar} {percentage}% {value}/{total} · migrated {migrated} · skipped {skipped} · rejected {rejected}{extra}',
+        format: '  {object} {bar} {percentage}% {value}/{total} · {detail}',
         hideCursor: true,
         clearOnComplete: false,
         noTTYOutput: true,
@@ -97,33 +187,47 @@ export class ObjectBars {
     );
   }
 
-  update(progress: StoreProgress): void {
-    for (const [type, c] of Object.entries(progress.objects).sort(([a], [b]) => a.localeCompare(b))) {
-      const done = c.migrated + c.skipped + c.rejected + c.rolledBack;
-      const total = Math.max(c.planned, done);
-      const payload = {
-        object: type.padEnd(14),
-        migrated: c.migrated,
-        skipped: c.skipped,
-        rejected: c.rejected,
-        extra:
-          (c.recreated ? ` · recreated ${c.recreated}` : '') +
-          (c.pending ? ` · pending ${c.pending}` : '') +
-          (c.rolledBack ? ` · rolled back ${c.rolledBack}` : ''),
-      };
-      const bar = this.bars.get(type);
-      if (bar) {
-        bar.setTotal(total);
-        bar.update(done, payload);
-      } else {
-        this.bars.set(type, this.multi.create(total, done, payload));
-      }
+  update(header: readonly string[], rows: readonly BarRow[]): void {
+    const width = Math.max(40, (this.stream.columns || 200) - 1);
+    const text = header.flatMap((line) => wrap(line, width));
+    const layout = `${text.length}|${rows.map((r) => r.object).join(',')}`;
+    if (layout !== this.layout) {
+      // Another shape: the block is drawn again from its first line (cli-progress appends bars at the end only).
+      for (const bar of [...this.lines, ...this.bars.values()]) this.multi.remove(bar);
+      this.lines = text.map((line) => this.multi.create(0, 0, { line }, { format: '{line}' }));
+      this.bars.clear();
+      for (const r of rows) this.bars.set(r.object, this.multi.create(r.total, r.value, payload(r)));
+      this.layout = layout;
+      return;
+    }
+    text.forEach((line, i) => this.lines[i]!.update(0, { line }));
+    for (const r of rows) {
+      const bar = this.bars.get(r.object)!;
+      bar.setTotal(r.total);
+      bar.update(r.value, payload(r));
     }
   }
 
   stop(): void {
     this.multi.stop();
   }
+}
+
+const payload = (r: BarRow) => ({ object: r.object.padEnd(14), detail: r.detail });
+
+/** A line cut into pieces of at most `width` characters, at spaces where it can; the pieces after the first indented. */
+function wrap(line: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = line;
+  const indent = '      ';
+  while (rest.length > width) {
+    let cut = rest.lastIndexOf(' ', width);
+    if (cut <= indent.length) cut = width;
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = indent + rest.slice(cut).trimStart();
+  }
+  out.push(rest);
+  return out;
 }
 
 /** `tokens spent: SCHEMA 352 (41 requests) · SAMPLE 1,208 (190) · … · total 11,994 (1,830)`. */
