@@ -3,7 +3,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseMigrationOptions } from '../../src/config';
-import { queryStatus, requestRollback, sendApproval, sendCutover, startMigration, storeProgress } from '../../src/cli/commands';
+import { queryStatus, requestCutover, requestRollback, sendApproval, startMigration, storeProgress } from '../../src/cli/commands';
+import { readAudit } from '../../src/store/audit';
 import { startDevServer, type RunningDevServer } from '../../src/devserver/dev-server';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import type { MigrationStatus } from '../../src/workflows/messages';
@@ -166,7 +167,9 @@ describe('the Temporal Web UI as ops see it', () => {
       expect(atDelta).toMatch(new RegExp(`${type}\\s+${counts.planned}\\s+${counts.migrated}\\s+${counts.skipped}\\s+${counts.rejected}`, 'u'));
     }
 
-    await sendCutover(h.client, DONE_ID, BY);
+    // The demo practice has insurance claims in flight: a cutover then needs --force and a written reason.
+    const cutover = await requestCutover(h.client, h.db.pool, DONE_ID, { by: BY, force: true, reason: 'claims reviewed with the practice' });
+    expect(cutover.sent).toBe(true);
     await waitFor('DONE', async () => (await queryStatus(h.client, DONE_ID))?.phase === 'DONE', { timeoutMs: 2 * 60_000 });
     const done = await detailsPage(DONE_ID, '4-done', 'Phase: DONE');
     expect(done).not.toContain('Waiting for');
@@ -179,6 +182,26 @@ describe('the Temporal Web UI as ops see it', () => {
     const rolledBack = await detailsPage(ROLLED_BACK_ID, '5-rolled-back', 'Rolled back');
     expect(rolledBack).toMatch(/Phase: ROLLED_BACK/u);
     expect(rolledBack).toMatch(/Rollback \(all\): \d+ deleted/u);
+
+    // Every decision is in the audit log, with what it decided: map version and PHI, the sample run, the forced
+    // cutover's reason, the rollback's.
+    const decisions = async (id: string) => {
+      const notes: string[] = [];
+      for await (const page of readAudit(h.db.pool, id))
+        for (const row of page) if (row.object_type === 'gate' || row.note?.startsWith('rollback')) notes.push(row.note ?? '');
+      return notes;
+    };
+    expect(await decisions(DONE_ID)).toEqual([
+      expect.stringMatching(new RegExp(`^approve by ${BY} \\(map (v\\d+|latest proposed); PHI: every rule included unchanged`, 'u')),
+      `approve by ${BY} (sample run 1)`,
+      expect.stringMatching(
+        new RegExp(`^(forced_cutover by ${BY} with \\d+ insurance claim\\(s\\) in flight|cutover by ${BY}): claims reviewed with the practice$`, 'u'),
+      ),
+    ]);
+    expect(await decisions(ROLLED_BACK_ID)).toEqual([
+      expect.stringMatching(new RegExp(`^approve by ${BY} \\(map`, 'u')),
+      `rollback (all) by ${BY}: the web-ui test rolls this one back`,
+    ]);
 
     // The list: the finished migration Completed, the rolled-back one Failed (never the same green).
     await page.goto(`${ui()}/workflows?query=${encodeURIComponent(`WorkflowType="migrationWorkflow"`)}`);
