@@ -63,15 +63,24 @@ interface Bar {
   attrs: Record<string, string>;
 }
 
-/** A horizontal bar chart, 0–100%, with the threshold marked; bars below it are red. Inline SVG. */
-function barChart(id: string, title: string, bars: Bar[], threshold: number): string {
+/**
+ * Where the page's charts start: the ten below the lowest accuracy or the threshold (so 97% and 99% look apart when
+ * everything is high), 0% when something is far below. Every chart on a page shares it, and says it.
+ */
+export function axisStart(accuracies: readonly number[], threshold: number): number {
+  const lowest = Math.min(threshold, ...accuracies);
+  return Math.max(0, 10 * Math.floor((lowest - 1) / 10));
+}
+
+/** A horizontal bar chart from `lo`% to 100%, with the threshold marked; bars below it are red. Inline SVG. */
+function barChart(id: string, title: string, bars: Bar[], threshold: number, lo: number): string {
   const labelW = 230;
   const barW = 420;
   const rowH = 20;
   const top = 22;
   const width = labelW + barW + 90;
-  const height = top + bars.length * rowH + 8;
-  const x = (pct: number) => labelW + (barW * Math.max(0, Math.min(100, pct))) / 100;
+  const height = top + bars.length * rowH + 22;
+  const x = (pct: number) => labelW + (barW * (Math.max(lo, Math.min(100, pct)) - lo)) / (100 - lo);
   const rows = bars.map((b, i) => {
     const y = top + i * rowH;
     const ok = b.accuracy >= threshold;
@@ -89,9 +98,9 @@ function barChart(id: string, title: string, bars: Bar[], threshold: number): st
   const tx = x(threshold).toFixed(1);
   return `<figure class="chart" id="${e(id)}"><figcaption>${e(title)}</figcaption>
 <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${e(title)}">
-<text x="${labelW}" y="14" class="axis">0%</text><text x="${labelW + barW}" y="14" text-anchor="end" class="axis">100%</text>
+<text x="${labelW}" y="14" class="axis">${lo}%</text><text x="${labelW + barW}" y="14" text-anchor="end" class="axis">100%</text>
 ${rows.join('\n')}
-<line class="threshold" x1="${tx}" x2="${tx}" y1="${top - 4}" y2="${height - 4}"/><text x="${tx}" y="14" text-anchor="middle" class="threshold-label">threshold ${e(threshold)}%</text>
+<line class="threshold" x1="${tx}" x2="${tx}" y1="${top - 4}" y2="${height - 16}"/><text x="${tx}" y="${height - 4}" text-anchor="middle" class="threshold-label">threshold ${e(threshold)}%</text>
 </svg></figure>`;
 }
 
@@ -229,6 +238,7 @@ export function renderAccuracyHtml(r: AccuracyPageInput): string {
   const title = `${name} — ${r.migrationId}`;
   const d = decision(r);
   const above = r.accuracy >= r.threshold;
+  const lo = axisStart([...Object.values(r.byObject).map((o) => o.accuracy), ...r.byField.map((f) => f.accuracy)], r.threshold);
   const objects = Object.entries(r.byObject).map(([object, o]) => ({
     label: object,
     accuracy: o.accuracy,
@@ -243,6 +253,7 @@ export function renderAccuracyHtml(r: AccuracyPageInput): string {
         .filter((f) => f.object === object)
         .map((f) => ({ label: f.field, accuracy: f.accuracy, detail: `${fmtInt(f.matched)}/${fmtInt(f.compared)}`, attrs: { object, field: f.field } })),
       r.threshold,
+      lo,
     ),
   );
   const commands = d.commands.length
@@ -274,7 +285,8 @@ ${d.commands.map((c) => `<p>${e(c.label)}:</p><pre class="command">${e(c.command
 <div class="decision ${above ? 'above' : 'below'}"><p class="verdict">${e(d.verdict)}</p><p class="hint">${e(d.hint)}</p></div>
 ${commands}
 <h2 id="accuracy">Accuracy</h2>
-${barChart('chart-objects', 'Accuracy per object type', objects, r.threshold)}
+<p class="none">The bars start at ${lo}%${lo > 0 ? ' (every accuracy on this page is above it)' : ''}; the dashed line is the approval threshold.</p>
+${barChart('chart-objects', 'Accuracy per object type', objects, r.threshold, lo)}
 ${fieldCharts.join('\n')}
 ${categoriesHtml(r)}
 ${rejectedHtml(r)}

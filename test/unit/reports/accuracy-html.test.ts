@@ -1,5 +1,5 @@
 import { keptForReview } from '../../../src/activities/kept-for-review';
-import { renderAccuracyHtml, type AccuracyPageInput } from '../../../src/reports/accuracy-html';
+import { axisStart, renderAccuracyHtml, type AccuracyPageInput } from '../../../src/reports/accuracy-html';
 import { GATE_COMMANDS } from '../../../src/workflows/gate-actions';
 
 /** Values a real report's JSON holds in its discrepancies: none of them may reach the page. */
@@ -97,6 +97,16 @@ describe('the sample diff and verification page', () => {
     expect(html.match(/<rect class="bar low"/gu)).toHaveLength(3);
     expect(html.match(/class="threshold"/gu)!.length).toBe(4); // one line per chart
     expect(html).toContain('threshold 99%');
+  });
+
+  it('starts the bars where 97% and 99% look apart, and says where', () => {
+    expect(axisStart([100, 99.5, 97.2], 99)).toBe(90);
+    expect(axisStart([100, 90], 99)).toBe(80);
+    expect(axisStart([100], 99)).toBe(90);
+    expect(axisStart([100, 3], 99)).toBe(0);
+    const html = renderAccuracyHtml(input());
+    expect(html).toContain('The bars start at 80% (every accuracy on this page is above it)');
+    expect(html.match(/class="axis">80%</gu)).toHaveLength(4);
   });
 
   it('shows the threshold it is given, not a number of its own', () => {
