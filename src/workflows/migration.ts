@@ -273,11 +273,14 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   /** EXTRACT and AUDIT: stage the source (read-only), then the Data Quality Report. */
   const extractAndAudit = async () => {
     await setPhase('EXTRACT');
-    const extract = await source.extractSource({ migrationId });
+    const extract = await source.extractSource.executeWithOptions(
+      { ...sourceActivity, summary: 'extract: read the Dentrix extract and stage it (read-only)' },
+      [{ migrationId }],
+    );
     status.extract = { tables: extract.tables, rowsRead: extract.rowsRead, rowsStaged: extract.rowsStaged, rowsRejected: extract.rowsRejected };
 
     await setPhase('AUDIT');
-    const audit = await source.auditSource({ migrationId });
+    const audit = await source.auditSource.executeWithOptions({ ...sourceActivity, summary: 'audit: the Data Quality Report' }, [{ migrationId }]);
     status.audit = audit.counts;
     status.reports.dataQuality = audit.reportPath;
     if (audit.htmlPath) status.reports.dataQualityHtml = audit.htmlPath;
@@ -288,7 +291,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     await setPhase('MAPPING_REVIEW');
     // Before the workbook is made (its Owners sheet lists them): which providers have no Pipedrive user.
     if (patched(OWNERS_AT_REVIEW)) status.owners = await budgeted(() => short.matchOwners({ migrationId }));
-    const proposal = await short.proposeMap({ migrationId });
+    const proposal = await short.proposeMap.executeWithOptions({ ...shortActivity, summary: 'propose the field map and the mapping workbook' }, [
+      { migrationId },
+    ]);
     status.reports.proposedMap = proposal.mapPath;
     if (proposal.workbookPath) status.reports.mappingWorkbook = proposal.workbookPath;
     status.gateMessage = `proposed map v${proposal.version} (${proposal.fields} fields): review the workbook, then approve`;
@@ -342,7 +347,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     }
     const providers = await budgeted(() => short.resolveProviders({ migrationId }));
     if (providers.owners) status.owners = providers.owners; // as approved: the workbook's assignments applied
-    await budgeted(() => short.createSchema({ migrationId }));
+    await budgeted(() =>
+      short.createSchema.executeWithOptions({ ...shortActivity, summary: 'create the custom fields, pipelines and stages the map needs' }, [{ migrationId }]),
+    );
     anythingWritten = true;
   };
 
@@ -354,7 +361,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     const plan: RunPlan = await short.planRun({ migrationId, objectTypes: options.objectTypes });
     await runObjects('sample', 'load', plan);
     await runObjects('sample', 'verify', plan);
-    const sample = await short.writeAccuracyReport({ migrationId, runKind: 'sample' });
+    const sample = await short.writeAccuracyReport.executeWithOptions({ ...shortActivity, summary: 'the sample diff report' }, [
+      { migrationId, runKind: 'sample' },
+    ]);
     const threshold = options.sampleAccuracyThreshold;
     status.sample = { ...sample, run: sampleRuns, threshold };
     if (sample.reportPath) status.reports.sampleDiff = sample.reportPath;
@@ -423,7 +432,9 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   const verify = async (plan: RunPlan): Promise<RollbackInput | undefined> => {
     await setPhase('VERIFY');
     await runObjects('full', 'verify', plan);
-    const verification = await short.writeAccuracyReport({ migrationId, runKind: 'full' });
+    const verification = await short.writeAccuracyReport.executeWithOptions({ ...shortActivity, summary: 'the verification report' }, [
+      { migrationId, runKind: 'full' },
+    ]);
     status.verification = verification;
     if (verification.reportPath) status.reports.verification = verification.reportPath;
     if (!patched(VERIFY_REVIEW_GATE)) return undefined;
