@@ -7,6 +7,7 @@ import { registerExtraCommands } from './cli/extra-commands';
 import { registerLifecycleCommands, registerStartCommand } from './cli/lifecycle-commands';
 import { registerAuditLogCommand, registerStatusCommand } from './cli/status-commands';
 import { registerMapCommands } from './cli/map-commands';
+import { tellMigrationOfImport } from './cli/map-notify';
 import { registerPurgeCommand } from './cli/purge-command';
 import { dataDir } from './devserver/paths';
 import { packageVersion } from './cli/version';
@@ -36,6 +37,7 @@ function program(): Command {
   registerMapCommands(cli, {
     withStore: (fn) => withStore(loadEnv(), fn),
     reportDir: (migrationId) => path.join(loadEnv().DATA_DIR ?? dataDir(), 'migrations', migrationId),
+    tellMigration: tellMigrationOfImport,
   });
   registerPurgeCommand(cli, { withStore: (fn) => withStore(loadEnv(), fn) });
   return cli;

@@ -25,6 +25,7 @@ import { latestFieldMap, saveProposedMap } from '../store/field-maps';
 import { listReports, readReportFile } from '../store/reports';
 import { recordMapImport } from '../store/audit';
 import { makePrivateDir, writePrivateFile } from '../private-files';
+import type { MapImportedInput } from '../workflows/messages';
 
 export interface MapCommandDeps {
   /** Runs fn with a pool on the migration store (the starter's withStore). */
@@ -33,6 +34,8 @@ export interface MapCommandDeps {
   reportDir(migrationId: string): string;
   /** Where lines for the operator go (stdout by default). */
   print?: (line: string) => void;
+  /** Tells the running migration of an imported version (its gate message); returns a note when it could not. */
+  tellMigration?: (migrationId: string, imported: MapImportedInput) => Promise<string | undefined>;
 }
 
 export class MapImportRefusedError extends Error {
@@ -160,6 +163,14 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           merges: duplicates.merge.length,
           ownerAssignments: ownersImport.assignments.length,
         });
+        const untold = await deps.tellMigration?.(o.migrationId, {
+          version,
+          by: o.by,
+          changes: result.changes.length,
+          merges: duplicates.merge.length,
+          ownerAssignments: ownersImport.assignments.length,
+        });
+        if (untold) console.error(untold);
         if (o.json) {
           print(
             JSON.stringify({

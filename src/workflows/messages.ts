@@ -131,6 +131,16 @@ export const rejectSignal = defineSignal<[RejectInput]>('reject');
 export const rollbackSignal = defineSignal<[RollbackInput]>('rollback');
 export const cutoverSignal = defineSignal<[CutoverInput]>('cutover');
 
+/** A new map version imported with `map import` while MAPPING_REVIEW waits: the gate message names it (counts only). */
+export interface MapImportedInput {
+  version: number;
+  by: string;
+  changes: number;
+  merges: number;
+  ownerAssignments: number;
+}
+export const mapImportedSignal = defineSignal<[MapImportedInput]>('mapImported');
+
 /** Per object type: every source record ends migrated, skipped by rule, or rejected with a reason. */
 export interface ObjectCounts {
   source: number;

@@ -29,6 +29,7 @@ import {
   FAILURE_TYPES,
   loadPausedSignal,
   loadProgressSignal,
+  mapImportedSignal,
   rollbackProgressSignal,
   rollbackSignal,
   statusQuery,
@@ -111,6 +112,14 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     reminderMs: options.gateReminderSeconds * 1000,
     onChange: showDetails,
     recordRefusal: (r) => short.recordDecision({ migrationId, ...r }),
+  });
+  // `map import` while the gate waits: the message names the version an approval now takes (the latest).
+  setHandler(mapImportedSignal, (m) => {
+    if (status.waitingFor !== 'MAPPING_REVIEW') return;
+    status.gateMessage =
+      `map v${m.version} imported by ${m.by} (${m.changes} change(s), ${m.merges} duplicate merge(s), ${m.ownerAssignments} owner assignment(s)): ` +
+      'review it, then approve (an approval takes the latest version unless it names another)';
+    showDetails();
   });
   setHandler(cutoverSignal, () => {
     cutoverRequested = true;

@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import ExcelJS from 'exceljs';
 import { createHarness, processEnv, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
+import { waitFor } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
-import { startMigration } from '../../src/cli/commands';
+import { queryStatus, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { listReports, readReportFile, type StoredReport } from '../../src/store/reports';
@@ -94,6 +95,10 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
           '--json',
         ]);
         merged = imported.duplicates.merge;
+        // The waiting gate heard of it: status and the Web UI name the imported version.
+        await waitFor('the gate message to name the imported version', async () =>
+          /^map v\d+ imported by e2e-multi \(0 change\(s\), 1 duplicate merge\(s\)/u.test((await queryStatus(h.client, MIGRATION))?.gateMessage ?? ''),
+        );
       },
     });
     expect(result.status.phase).toBe('DONE');
