@@ -1,7 +1,7 @@
 import { type TokenSpend } from '../store/request-tokens';
 import cliProgress from 'cli-progress';
 import { describeOwners } from '../workflows/details';
-import { FINAL_PHASES, type DeltaProgress, type MigrationStatus } from '../workflows/messages';
+import { FINAL_PHASES, type DeltaProgress, type MigrationStatus, type PhaseProgress } from '../workflows/messages';
 import { GATE_ACTIONS } from '../workflows/gate-actions';
 import { type CutoverClaims, type StoreProgress } from './commands';
 import { describeFailure, type MigrationFailure } from './failure-cause';
@@ -60,6 +60,8 @@ export function statusHeader(
   }
   const rate = describeRate(progress, phase);
   if (rate) lines.push(`  ${rate}`);
+  const verifying = status?.phaseProgress && !(FINAL_PHASES as readonly string[]).includes(phase) ? describeVerifying(status.phaseProgress) : undefined;
+  if (verifying) lines.push(`  ${verifying}`);
   if (progress.tokens.total.requests > 0) lines.push(`  ${describeSpend(progress.tokens)}`);
   if (failure) lines.push(`  ${describeFailure(failure)}`);
   if (status?.error && failure?.state !== 'failed') lines.push(`  error: ${status.error}`);
@@ -90,9 +92,26 @@ function describeRate(progress: StoreProgress, phase: string): string | undefine
   const n = (x: number) => x.toLocaleString('en-US');
   const waiting = Object.entries(progress.objects).filter(([, o]) => o.state === 'waiting');
   const left = `${n(r.remaining)} ${scope === 'rollback' ? 'to delete' : 'left'}${waiting.length ? ` (${waiting.length} type${waiting.length === 1 ? '' : 's'} not started)` : ''}`;
-  if (r.remaining === 0) return `${what}: nothing left`;
+  if (r.remaining === 0) return `${what}: ${scope === 'rollback' ? 'nothing left to delete' : 'every planned record settled'}`;
   const pace = r.perSecond > 0 ? `${r.perSecond.toFixed(1)} ${unit}/s over the last ${r.seconds} s` : `no ${unit} settled in the last ${r.seconds} s`;
   return `${what}: ${pace} · ${left}${r.etaSeconds !== undefined ? ` · ETA ${duration(r.etaSeconds)}` : ''}`;
+}
+
+/**
+ * A verification's read-back (the store has no count of it): the workflow's live progress, its rate since it began.
+ * `verifying the full run: 1,200 of 2,036 records read back · 40.0 records/s since it began · ETA 21 s`.
+ */
+function describeVerifying(p: PhaseProgress, now = Date.now()): string | undefined {
+  if (p.mode !== 'verify') return undefined;
+  const objects = Object.values(p.objects);
+  const done = objects.reduce((n, o) => n + o.done, 0);
+  const total = objects.reduce((n, o) => n + Math.max(o.total, o.done), 0);
+  const seconds = (now - Date.parse(p.startedAt)) / 1000;
+  const perSecond = seconds > 1 ? done / seconds : 0;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const pace = perSecond > 0 ? ` · ${perSecond.toFixed(1)} records/s since it began` : '';
+  const eta = perSecond > 0 && total > done ? ` · ETA ${duration((total - done) / perSecond)}` : '';
+  return `verifying the ${p.runKind} run: ${n(done)} of ${n(total)} records read back${pace}${eta}`;
 }
 
 /** `45 s`, `12 min 5 s`, `3 h 20 min`. */

@@ -63,6 +63,23 @@ describe('the lines status --watch redraws above the bars', () => {
     expect(lines).toContain('  rollback (all): no deletes settled in the last 60 s · 40 to delete');
   });
 
+  it("during VERIFY, the read-back's progress from the workflow (the store has no count of it)", () => {
+    const startedAt = new Date(Date.now() - 10_000).toISOString();
+    const objects = {
+      person: { state: 'done' as const, total: 100, done: 100, migrated: 0, skipped: 0, rejected: 0 },
+      activity: { state: 'running' as const, total: 300, done: 100, migrated: 0, skipped: 0, rejected: 0 },
+    };
+    const lines = statusHeader(
+      'm1',
+      status({ phase: 'VERIFY', phaseProgress: { runKind: 'full', mode: 'verify', startedAt, objects } }),
+      progress({ phase: 'VERIFY', rate: { perSecond: 0, seconds: 60, remaining: 0 } }),
+    );
+    expect(lines).toContain('  full run: every planned record settled');
+    expect(lines.find((l) => l.includes('verifying'))).toMatch(
+      /^ {2}verifying the full run: 200 of 400 records read back · 2\d\.\d records\/s since it began · ETA 1\d s$/u,
+    );
+  });
+
   it('durations read as people say them', () => {
     expect([duration(45), duration(125), duration(3600 * 3 + 20 * 60)]).toEqual(['45 s', '2 min 5 s', '3 h 20 min']);
   });
