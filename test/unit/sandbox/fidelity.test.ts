@@ -96,6 +96,30 @@ describe('sandbox fidelity', () => {
       expect((await v2(sandbox, 'POST', '/persons', { body: { name: 'A', custom_fields: { [dentrixId]: 'x'.repeat(255) } } })).status).toBe(200);
     });
 
+    it('caps long-text custom fields at 65,535 characters, refusing (never cutting) a longer value', async () => {
+      const long = (await createField(sandbox, 'person', { field_name: 'Values Needing Review', field_type: 'text' })).field_code;
+      await rejects({ name: 'A', custom_fields: { [long]: 'x'.repeat(65_536) } }, /at most 65535 characters/);
+      const person = await created(v2(sandbox, 'POST', '/persons', { body: { name: 'A', custom_fields: { [long]: 'x'.repeat(65_535) } } }));
+      expect((person.custom_fields[long] as string).length).toBe(65_535);
+      const update = await v2(sandbox, 'PATCH', `/persons/${person.id as number}`, { body: { custom_fields: { [long]: 'y'.repeat(70_000) } } });
+      expect(update.status).toBe(400);
+      const after = await created(v2(sandbox, 'GET', `/persons/${person.id as number}`));
+      expect(after.custom_fields[long]).toBe('x'.repeat(65_535));
+    });
+
+    it('caps a note at 100,000 characters and an activity note at 100 KB of UTF-8', async () => {
+      const person = await created(v2(sandbox, 'POST', '/persons', { body: { name: 'A' } }));
+      const tooLong = await v1(sandbox, 'POST', '/notes', { body: { content: 'x'.repeat(100_001), person_id: person.id } });
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.error).toMatch(/too long/);
+      expect((await v1(sandbox, 'POST', '/notes', { body: { content: 'x'.repeat(100_000), person_id: person.id } })).status).toBe(200);
+      // 50,001 characters, 100,002 bytes: the activity note's limit is in bytes.
+      const wide = await v2(sandbox, 'POST', '/activities', { body: { subject: 's', person_id: person.id, note: 'é'.repeat(50_001) } });
+      expect(wide.status).toBe(400);
+      expect(wide.body.error).toMatch(/at most 100000 bytes/);
+      expect((await v2(sandbox, 'POST', '/activities', { body: { subject: 's', person_id: person.id, note: 'é'.repeat(50_000) } })).status).toBe(200);
+    });
+
     it('gives every account its own random 40-hex field keys and numeric option ids', async () => {
       const other = await start();
       try {

@@ -3,7 +3,14 @@ import type { AccountState } from '../state/account';
 import type { CustomFieldValues, FieldEntity, FieldRecord } from '../state/records';
 import { isValidDate, normalizeTime } from '../time';
 
+/**
+ * The specs' field_type table: `varchar`, `varchar_auto` and `phone` hold "up to 255 characters", `text` is "Long text
+ * (up to 65k characters)", taken as 65,535 (the size of the long-text column). The specs do not say what happens beyond
+ * them; like the other length checks here (and Pipedrive's v2 validation), a longer value is refused with 400, never
+ * stored cut, so a client that sends one hears of it.
+ */
 const VARCHAR_MAX = 255;
+const LONG_TEXT_MAX = 65_535;
 const ADDRESS_PARTS = [
   'value',
   'country',
@@ -78,7 +85,7 @@ function validateValue(state: AccountState, field: FieldRecord, value: unknown):
     case 'phone':
       return text(VARCHAR_MAX);
     case 'text':
-      return text();
+      return text(LONG_TEXT_MAX);
     case 'double':
       if (typeof value !== 'number' || !Number.isFinite(value)) return fail("'number'");
       return value;
