@@ -7,6 +7,7 @@ import { SOURCE_KEY_FIELD } from '../../src/mapping/source-keys';
 import { DEFAULT_API_TOKEN, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { Ledger } from '../../src/store/ledger';
 import { storeProgress } from '../../src/cli/commands';
+import { readAudit } from '../../src/store/audit';
 
 jest.setTimeout(12 * 60 * 1000);
 
@@ -29,6 +30,7 @@ describe('running the demo migration twice (same migration id, extract and sandb
       includeAllPhi: true,
       minSampleAccuracy: 99,
       cutoverAfterPolls: 1,
+      audit: world.h.db.pool, // as the demo does: its scripted cutover is audited too
     });
     return { started, status: result.status };
   };
@@ -53,6 +55,17 @@ describe('running the demo migration twice (same migration id, extract and sandb
     const first = await runDemo(migrationId);
     expect(first.started.alreadyRunning).toBe(false);
     expect(first.status.phase).toBe('DONE');
+    // The demo's audit log holds every decision with what it decided: the map version and PHI, the sample run, the
+    // scripted cutover (forced when claims were in flight) with its reason.
+    const decisions: string[] = [];
+    for await (const page of readAudit(world.h.db.pool, migrationId)) for (const row of page) if (row.object_type === 'gate') decisions.push(row.note ?? '');
+    expect(decisions).toEqual([
+      expect.stringMatching(/^approve by demo \(automatic\) \(map (v\d+|latest proposed); PHI: every rule included unchanged \(SSN never moves\)\)$/u),
+      'approve by demo (automatic) (sample run 1)',
+      expect.stringMatching(
+        /^(forced_cutover|cutover) by demo \(automatic\)( with \d+ insurance claim\(s\) in flight)?: scripted cutover after 1 delta poll\(s\)$/u,
+      ),
+    ]);
     const afterFirst = world.sandbox.fingerprint();
     const ledgerAfterFirst = await new Ledger(world.h.db.pool).countsByState(migrationId);
     const usageAfterFirst = world.sandbox.usage();
