@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { COMPACT_PATIENTS, usePracticeWorld } from '../support/practice';
@@ -49,7 +50,12 @@ class Terminal {
   }
 
   async close(): Promise<void> {
+    const socketPath = await run('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}']).then(
+      (r) => r.stdout.trim(),
+      () => '',
+    );
     await run('tmux', ['-L', this.socket, 'kill-server']).catch(() => undefined);
+    if (socketPath) fs.rmSync(socketPath, { force: true });
   }
 }
 
