@@ -60,6 +60,8 @@ export interface ProviderResolution {
 export interface SchemaResult {
   created: number;
   reused: number;
+  /** Of the created: elements the id map held that were gone from the account (deleted by hand) and created again. */
+  recreated: number;
 }
 
 export interface PlanWorkInput extends MigrationRef {

@@ -6,7 +6,7 @@ import { PipedriveError } from '../pipedrive/errors';
 import { type Field, type FieldOption } from '../pipedrive/types';
 import { appendAudit } from '../store/audit';
 import { saveFieldKey } from '../store/field-keys';
-import { Ledger } from '../store/ledger';
+import { Ledger, type LedgerEntry } from '../store/ledger';
 import { latestFieldMap } from '../store/field-maps';
 import { publishReport } from './publish-report';
 import { getRun, pipedriveAccountId, recordFingerprint, setRunAccount } from '../store/runs';
@@ -61,8 +61,9 @@ async function ensureElement<T>(
   },
   settleRetries = 1,
 ): Promise<T> {
-  const entry = await ctx.ledger.get(ctx.migrationId, e.objectType, e.sourceKey);
+  let entry = await ctx.ledger.get(ctx.migrationId, e.objectType, e.sourceKey);
   const found = await e.find();
+  if (!found && entry) entry = await markGoneIfHeld(ctx, entry);
   if (found) {
     const ours = entry?.state === 'pending' || entry?.state === 'created';
     await ctx.ledger.markCreated(ctx.migrationId, {
@@ -84,8 +85,8 @@ async function ensureElement<T>(
         tokens: e.listing.tokens,
       });
     }
-    if (ours) ctx.counts.created += entry?.state === 'pending' ? 1 : 0;
-    else ctx.counts.reused++;
+    if (ours && entry?.state === 'pending') countCreated(ctx, entry);
+    else if (!ours) ctx.counts.reused++;
     return found;
   }
   await ctx.ledger.markPending(ctx.migrationId, [{ objectType: e.objectType, sourceKey: e.sourceKey, runKind: 'schema' }]);
@@ -107,8 +108,25 @@ async function ensureElement<T>(
     endpoint: e.request.label,
     tokens: e.request.tokens,
   });
-  ctx.counts.created++;
+  countCreated(ctx, entry);
   return created;
+}
+
+/**
+ * An element the id map holds (created or reused) that the account no longer has (deleted by hand, or the account
+ * reset): its row goes back to `pending` keeping the id found gone, as for a gone record (Ledger.markGone), so the
+ * create that follows happens once and the ledger, status and reports count it as recreated. Returns the row as it is now.
+ */
+async function markGoneIfHeld(ctx: SchemaContext, entry: LedgerEntry): Promise<LedgerEntry> {
+  if ((entry.state !== 'created' && entry.state !== 'reused') || entry.pipedriveId === null) return entry;
+  await ctx.ledger.markGone(ctx.migrationId, { objectType: entry.objectType, sourceKey: entry.sourceKey, goneId: entry.pipedriveId, runKind: 'schema' });
+  return { ...entry, state: 'pending', pipedriveId: null, replacedPipedriveId: entry.pipedriveId };
+}
+
+/** One element this run created: recreated too when its row kept the id of one found gone. */
+function countCreated(ctx: SchemaContext, entry: LedgerEntry | undefined): void {
+  ctx.counts.created++;
+  if (entry?.replacedPipedriveId) ctx.counts.recreated++;
 }
 
 /**
@@ -128,6 +146,7 @@ async function ensureFieldOptions(ctx: SchemaContext, entity: CustomFieldEntity,
     const found = options.find((o) => o.label.toLowerCase() === label.toLowerCase());
     const entry = await ctx.ledger.get(ctx.migrationId, 'field_option', keyOf(label));
     if (!found) {
+      if (entry) await markGoneIfHeld(ctx, entry);
       missing.push(label);
     } else if (entry?.state === 'pending') {
       const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(found.id));
@@ -141,7 +160,7 @@ async function ensureFieldOptions(ctx: SchemaContext, entity: CustomFieldEntity,
         method: 'RECOVER',
         tokens: listingTokens,
       });
-      ctx.counts.created++;
+      countCreated(ctx, entry);
     }
   }
   if (missing.length === 0) return options;
@@ -151,12 +170,14 @@ async function ensureFieldOptions(ctx: SchemaContext, entity: CustomFieldEntity,
   );
   const added = await ctx.client.addFieldOptions(entity, field.field_code, missing);
   let requestTokens = endpoints.addOptions.tokens; // one request added them all: booked once, on the first option
+  const claimed = new Map<string, LedgerEntry | undefined>();
+  for (const label of missing) claimed.set(label.toLowerCase(), await ctx.ledger.get(ctx.migrationId, 'field_option', keyOf(label)));
   for (const option of added) {
     const pipedriveId = composeFieldOptionId(entity, field.field_code, Number(option.id));
     await ctx.ledger.markCreated(ctx.migrationId, { objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, runKind: 'schema' });
     await ctx.audit({ action: 'create', objectType: 'field_option', sourceKey: keyOf(option.label), pipedriveId, endpoint, tokens: requestTokens });
     requestTokens = 0;
-    ctx.counts.created++;
+    countCreated(ctx, claimed.get(option.label.toLowerCase()));
   }
   return [...options, ...added];
 }
@@ -269,7 +290,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
         client,
         ledger: new Ledger(pool),
         migrationId,
-        counts: { created: 0, reused: 0 },
+        counts: { created: 0, reused: 0, recreated: 0 },
         audit: (e) =>
           appendAudit(pool, {
             migrationId,

@@ -7,7 +7,8 @@ import { loadEnv } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { defaultFieldMap } from '../../src/mapping';
 import { activityDeps } from '../../src/runtime/worker';
-import { startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { DEFAULT_API_TOKEN, startSandbox, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { storeProgress } from '../../src/cli/commands';
 import { saveProposedMap } from '../../src/store/field-maps';
 import { Ledger } from '../../src/store/ledger';
 import { registerRun } from '../../src/store/runs';
@@ -55,6 +56,38 @@ describe('SCHEMA phase against the sandbox', () => {
     expect(ledger.stage?.created).toBeGreaterThanOrEqual(4);
     // Meeting and Task exist in every account: reused, never deleted by a rollback.
     expect(ledger.activity_type?.reused).toBeGreaterThanOrEqual(2);
+  });
+
+  it('recreates a field and a stage staff deleted by hand once, counted as recreated the way records are', async () => {
+    const ledger = new Ledger(db.pool);
+    const field = (await ledger.get(migrationId, 'custom_field', 'field:person:Values Needing Review'))!;
+    const { rows } = await db.pool.query<{ source_key: string; pipedrive_id: string }>(
+      "SELECT source_key, pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'stage' AND state = 'created' ORDER BY source_key LIMIT 1",
+      [migrationId],
+    );
+    const stage = rows[0]!;
+    const byHand = (pathname: string) =>
+      fetch(`${sandbox.url}/api/v2${pathname}`, { method: 'DELETE', headers: { 'x-api-token': DEFAULT_API_TOKEN } }).then((r) => r.status);
+    expect(await byHand(`/personFields/${field.pipedriveId!.split('/')[1]!}`)).toBe(200);
+    expect(await byHand(`/stages/${stage.pipedrive_id}`)).toBe(200);
+
+    const third = await run(acts.createSchema, { migrationId });
+    expect(third).toMatchObject({ created: 2, recreated: 2 });
+    expect(await ledger.recreatedByType(migrationId)).toEqual({ custom_field: 1, stage: 1 });
+    const again = (await ledger.get(migrationId, 'custom_field', field.sourceKey))!;
+    expect(again).toMatchObject({ state: 'created', replacedPipedriveId: field.pipedriveId });
+    expect(again.pipedriveId).not.toBe(field.pipedriveId);
+    expect(await ledger.get(migrationId, 'stage', stage.source_key)).toMatchObject({ state: 'created', replacedPipedriveId: stage.pipedrive_id });
+    // Status shows it per type, as for records.
+    const progress = await storeProgress(db.pool, migrationId);
+    expect(progress.objects.custom_field).toMatchObject({ recreated: 1 });
+    expect(progress.objects.stage).toMatchObject({ recreated: 1 });
+
+    // Exactly once: a run after it creates nothing more.
+    const fingerprint = sandbox.fingerprint();
+    expect(await run(acts.createSchema, { migrationId })).toMatchObject({ created: 0, recreated: 0 });
+    expect(sandbox.fingerprint()).toBe(fingerprint);
+    expect(await ledger.recreatedByType(migrationId)).toEqual({ custom_field: 1, stage: 1 });
   });
 
   it('adopts an element whose create response was lost as ours (so rollback removes it), not as pre-existing', async () => {

@@ -163,7 +163,7 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     },
     async createSchema(a) {
       await record('createSchema', a);
-      return { created: 3, reused: 0 };
+      return { created: 3, reused: 0, recreated: 0 };
     },
     async selectSample(a) {
       await record('selectSample', a);
