@@ -29,6 +29,8 @@ export interface RunPlan {
   waves?: string[][];
   /** Batches per object type in flight when the migration's options leave it open. Older workers returned none. */
   concurrency?: number;
+  /** Work items a full run of each type will have (its staged driving rows the approved map keeps): the ETA's totals. */
+  fullTotals?: Record<string, number>;
 }
 
 export interface ProposedMap {

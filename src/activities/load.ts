@@ -22,6 +22,7 @@ import { approvedMapLoader, type ApprovedMap } from './mapping';
 import { isDataObjectType, LOAD_ORDER, loadWaves } from '../object-types/registry';
 import { rethrowAsFailure } from '../failures';
 import { fetchPlan } from '../mapping';
+import { plannableCount } from '../store/progress';
 import { FALLBACK_OWNER_KEY } from './schema';
 
 /** Phases in which writes are refused: a rollback has begun. */
@@ -74,7 +75,10 @@ export function createLoadActivities(deps: ActivityDeps) {
       const inRun = LOAD_ORDER.filter((t) => !wanted || wanted.has(t));
       const run = await getRun(pool, migrationId);
       const concurrency = derivedConcurrency(deps.pipedriveFor(run.pipedriveBaseUrl).pacing());
-      return { objectTypes: inRun, waves: loadWaves(inRun), concurrency };
+      const { newPatientBooking } = (await loadApproved(migrationId)).map.options;
+      const fullTotals: Record<string, number> = {};
+      for (const t of inRun) fullTotals[t] = await plannableCount(pool, migrationId, fetchPlan(asEntity(t), { newPatientBooking }));
+      return { objectTypes: inRun, waves: loadWaves(inRun), concurrency, fullTotals };
     },
 
     /**

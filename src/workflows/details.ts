@@ -20,7 +20,8 @@ export function renderDetails(status: MigrationStatus, now: Date): string {
     status.owners ? `**Owners:** ${describeOwners(status.owners)}` : '',
     status.phaseProgress ? phaseProgressTable(status.phaseProgress, now) : '',
     status.rollbackProgress ? describeRollback(status.rollbackProgress) : '',
-    objectTable(status),
+    // While a run goes on, its own progress is the truth: the last reconciliation may be the sample's.
+    status.phaseProgress ? '' : objectTable(status),
     Object.entries(status.reports)
       .map(([k, v]) => `- ${k}: \`${v}\``)
       .join('\n'),
@@ -70,7 +71,7 @@ function objectTable(status: MigrationStatus): string {
   const rows = Object.entries(status.objects);
   if (rows.length === 0) return '';
   return [
-    '**Reconciliation** (the store, after the last finished wave): source = migrated + skipped + rejected',
+    '**Reconciliation** (the store): source = migrated + skipped + rejected',
     '',
     '| object | source | migrated | skipped | rejected |',
     '|---|---:|---:|---:|---:|',

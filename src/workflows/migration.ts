@@ -173,6 +173,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   const setPhase = async (phase: Phase) => {
     status.phase = phase;
     status.phaseProgress = undefined;
+    status.currentObject = undefined; // a rollback mid-load skips the load's own clean-up
     if (phase !== 'ROLLING_BACK' && phase !== 'ROLLED_BACK') status.rollbackProgress = undefined;
     status.phaseHistory.push({ phase, at: new Date().toISOString() });
     upsertSearchAttributes([
@@ -229,9 +230,10 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   const runObjects = async (runKind: RunKind, mode: 'load' | 'verify', plan: RunPlan) => {
     const results: LoadObjectResult[] = [];
     const concurrency = concurrencyOf(plan);
-    // Until a type's child plans its work, the full run's estimate is the reconciliation's count (source records to
-    // load, migrated ones to verify), so the ETA covers every type; a sample's share is known only once planned.
-    const estimate = (t: string) => (runKind !== 'full' ? 0 : mode === 'load' ? (status.objects[t]?.source ?? 0) : (status.objects[t]?.migrated ?? 0));
+    // Until a type's child plans its work, the full run's total is the plan's (staged rows the approved map keeps), or
+    // for verification the reconciliation's migrated count, so the ETA covers every type; a sample's share is known
+    // only once planned (and an older worker's plan has no totals).
+    const estimate = (t: string) => (runKind !== 'full' ? 0 : mode === 'load' ? (plan.fullTotals?.[t] ?? 0) : (status.objects[t]?.migrated ?? 0));
     status.phaseProgress = {
       runKind,
       mode,

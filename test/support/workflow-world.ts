@@ -173,7 +173,7 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     async planRun(a) {
       await record('planRun', a);
       const inRun = a.objectTypes?.length ? objectTypes.filter((t) => a.objectTypes!.includes(t)) : objectTypes;
-      return { objectTypes: inRun, waves: loadWaves(inRun as DataObjectType[]) };
+      return { objectTypes: inRun, waves: loadWaves(inRun as DataObjectType[]), fullTotals: Object.fromEntries(inRun.map((t) => [t, totalOf('full', t)])) };
     },
     async planObjectWork(a) {
       await record('planObjectWork', a);

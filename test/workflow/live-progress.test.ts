@@ -44,7 +44,7 @@ describe('live progress in the status query and the Web UI details', () => {
       mode: 'load',
       objects: {
         organization: { state: 'running', total: 6, done: 0, migrated: 0 },
-        // Not reached yet: nothing done, whatever the sample loaded; its total is the reconciliation's source count.
+        // Not reached yet: nothing done, whatever the sample loaded; its total is the plan's for the full run.
         person: { state: 'waiting', total: 12, done: 0, migrated: 0 },
       },
     });
