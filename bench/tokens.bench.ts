@@ -34,8 +34,11 @@ import {
   v2Reads,
   type CustomFieldEntity,
 } from '../src/object-types/registry';
+import { estimateFromExtract } from '../src/plan';
+import { comparePlan, formatComparison } from '../src/plan/compare';
+import { requestTokens } from '../src/store/request-tokens';
 import type { RollbackResult } from '../src/workflows/rollback';
-import { migrateDemoPractice, startBenchWorld } from './harness';
+import { DEMO_PRACTICE, migrateDemoPractice, startBenchWorld } from './harness';
 
 /**
  * Before issue 15.1: the issue's own figures, and this bench run at 6c5879b (the commit before the cheap reads; the
@@ -221,6 +224,14 @@ async function main(): Promise<number> {
         `(${(m.rollbackPerRecord / m.rollbackFloor).toFixed(3)}); ${BEFORE.issue.rollbackPerRecord} against ${BEFORE.issue.rollbackFloor} in issue 15 ` +
         `(each deal's products read before deleting them)`,
     );
+    // Issue 15.3: the plan's estimate for this practice and these options beside what the product booked, per phase.
+    const estimate = await estimateFromExtract(
+      { kind: 'folder', path: DEMO_PRACTICE },
+      { plan: 'premium', seats: SEATS, sampleSize: 250, batchSize: 50, fingerprint: 'sandbox' },
+    );
+    const comparison = comparePlan(estimate, await requestTokens(world.runtime.pool, migrationId));
+    console.log(`\nplan vs booked (the product's request accounting), per phase; target within ±5%:`);
+    console.log(formatComparison(comparison, { detail: process.argv.includes('--detail') }));
     return 0;
   } catch (err) {
     console.error(`FAILED ${err instanceof Error ? err.message : String(err)}`);

@@ -15,6 +15,36 @@ export interface PatientFeatures {
   records: number;
 }
 
+/** Treatment-plan statuses that count as active (a stratum of the sample). */
+export const ACTIVE_PLAN_STATUSES = ['Proposed', 'Accepted', 'In Progress', 'On Hold'];
+/** Per sampled patient, how many of each open-ended history the sample keeps (a cross-section, not everything). */
+export const SAMPLE_KEEP = { pastAppointments: 2, futureAppointments: 1, notes: 2, documents: 2, newPatientBookings: 2 };
+
+/** What one patient has, counted (the staged rows, or an extract as the plan reads it). */
+export interface PatientHistory {
+  recalls: number;
+  plans: number;
+  planProcedures: number;
+  pastAppointments: number;
+  futureAppointments: number;
+  notes: number;
+  documents: number;
+}
+
+/** Records a sampled patient brings: the person, recalls, plans and their procedures, and the history the sample keeps. */
+export function sampleRecordsOf(h: PatientHistory): number {
+  return (
+    1 +
+    h.recalls +
+    h.plans +
+    h.planProcedures +
+    Math.min(h.pastAppointments, SAMPLE_KEEP.pastAppointments) +
+    Math.min(h.futureAppointments, SAMPLE_KEEP.futureAppointments) +
+    Math.min(h.notes, SAMPLE_KEEP.notes) +
+    Math.min(h.documents, SAMPLE_KEEP.documents)
+  );
+}
+
 export function stratumOf(p: PatientFeatures): string {
   const recall = p.recallTypes.length ? String(Math.min(...p.recallTypes)) : 'none';
   return [

@@ -5,11 +5,7 @@ import { publishReport } from './publish-report';
 import type { MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { writeJsonReport } from './report-files';
-import { selectSamplePatients, strataCoverage, type PatientFeatures } from './sample-selection';
-
-const ACTIVE_PLAN_STATUSES = ['Proposed', 'Accepted', 'In Progress', 'On Hold'];
-/** Per sampled patient, how many of each open-ended history the sample keeps (a cross-section, not everything). */
-const KEEP = { pastAppointments: 2, futureAppointments: 1, notes: 2, documents: 2, newPatientBookings: 2 };
+import { ACTIVE_PLAN_STATUSES, SAMPLE_KEEP as KEEP, sampleRecordsOf, selectSamplePatients, strataCoverage, type PatientFeatures } from './sample-selection';
 
 /** SAMPLE phase: chooses the sample's members (ids only) and stores them; the loads then plan from them. */
 export function createSampleActivities({ pool, settings, now = () => new Date() }: ActivityDeps) {
@@ -25,15 +21,15 @@ export function createSampleActivities({ pool, settings, now = () => new Date() 
         activePlans: Number(r.active_plans),
         pastAppointments: Number(r.past_appts),
         futureAppointments: Number(r.future_appts),
-        records:
-          1 +
-          Number(r.recalls) +
-          Number(r.plans) +
-          Number(r.plan_procedures) +
-          Math.min(Number(r.past_appts), KEEP.pastAppointments) +
-          Math.min(Number(r.future_appts), KEEP.futureAppointments) +
-          Math.min(Number(r.notes), KEEP.notes) +
-          Math.min(Number(r.documents), KEEP.documents),
+        records: sampleRecordsOf({
+          recalls: Number(r.recalls),
+          plans: Number(r.plans),
+          planProcedures: Number(r.plan_procedures),
+          pastAppointments: Number(r.past_appts),
+          futureAppointments: Number(r.future_appts),
+          notes: Number(r.notes),
+          documents: Number(r.documents),
+        }),
       }));
       const chosen = selectSamplePatients(features, size);
       // A merged pair is one Person: the sample takes both charts (the duplicate's records attach to the survivor).

@@ -97,6 +97,8 @@ export function registerExtraCommands(cli: Command): void {
     .addOption(new Option('--plan <plan>').choices(PIPEDRIVE_PLAN_NAMES).default('growth'))
     .option('--seats <n>', 'Pipedrive seats', (v) => Number(v), 5)
     .option('--sample-size <n>', 'records in the sample run', (v) => Number(v), 250)
+    .option('--batch-size <n>', "records per batch (the migration's batchSize option; default its default)", (v) => Number(v))
+    .option('--sandbox', "a rehearsal on the sandbox: its fingerprint comes from its admin API, not from listing the account's records")
     .option(
       '--daily-budget <tokens>',
       'tokens per day when plan × seats is not the whole story (default: PIPEDRIVE_DAILY_TOKEN_BUDGET, else plan × seats)',
@@ -113,6 +115,8 @@ export function registerExtraCommands(cli: Command): void {
         plan: PipedrivePlan;
         seats: number;
         sampleSize: number;
+        batchSize?: number;
+        sandbox?: boolean;
         dailyBudget?: number;
         reserve?: string;
         detail?: boolean;
@@ -129,7 +133,15 @@ export function registerExtraCommands(cli: Command): void {
         const source = o.extract
           ? { kind: 'folder' as const, path: path.resolve(o.extract) }
           : { kind: 'sql' as const, connectionString: o.sql!, schema: o.sqlSchema };
-        const estimate = await estimateFromExtract(source, { plan: o.plan, seats: o.seats, sampleSize: o.sampleSize, reserve, dailyTokenBudget });
+        const estimate = await estimateFromExtract(source, {
+          plan: o.plan,
+          seats: o.seats,
+          sampleSize: o.sampleSize,
+          reserve,
+          dailyTokenBudget,
+          ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
+          fingerprint: o.sandbox ? 'sandbox' : 'api',
+        });
         process.stdout.write(o.json ? formatPlanJson(estimate).trim() + '\n' : formatPlanText(estimate, { detail: o.detail }) + '\n');
       },
     );

@@ -1041,6 +1041,16 @@ export function fieldEndpointsOf(entity: CustomFieldEntity): FieldEndpoints {
   return fieldsOf(entity);
 }
 
+/** The reads a data type's records have (what `readBack` chooses among): v1 notes' and files' own, else v2's. */
+export function readsOf(type: DataObjectType): TypeReads {
+  if (type === 'note') return NOTE_READS;
+  if (type === 'file') return FILE_READS;
+  return v2Reads(OBJECT_TYPES[type].endpoints);
+}
+
+/** Pipedrive's own activity types, which every account has (the SCHEMA phase creates only the map's others). */
+export const PIPEDRIVE_DEFAULT_ACTIVITY_TYPES: readonly string[] = ['call', 'meeting', 'task', 'deadline', 'email', 'lunch'];
+
 /** The v2 collections of the API-listing fingerprint, in its order. */
 export function fingerprintCollections(): V2Collection[] {
   return OBJECT_TYPE_ORDER.map((t) => OBJECT_TYPES[t] as Common & { collection?: V2Collection })

@@ -1,5 +1,25 @@
+import { ACTIVE_PLAN_STATUSES, SAMPLE_KEEP, sampleRecordsOf, type PatientFeatures } from '../activities/sample-selection';
 import type { ExtractReader } from '../dentrix/extract-reader';
 import { type DentrixRowByTable, type DentrixTable, IMAGING_DOCUMENT_TYPES } from '../dentrix/types';
+
+/**
+ * A patient as the sample's selection weighs it (sample-selection.ts), with what choosing it brings into the sample
+ * besides its person (src/store/sample-members.ts): the records its family's organization and its links point at,
+ * its plans with their procedures' codes, and the part of its history the sample keeps.
+ */
+export interface SamplePatient extends PatientFeatures {
+  employerId: number | null;
+  referralId: number | null;
+  /** Insurance carriers of its primary and secondary insurance. */
+  carrierIds: number[];
+  /** Its treatment plans: the procedure codes of each plan's procedures. */
+  plans: number[][];
+  /** Recalls and the kept appointments. */
+  activities: number;
+  notes: number;
+  /** Non-imaging documents among the ones the sample keeps (imaging never uploads). */
+  files: number;
+}
 
 /**
  * How many Pipedrive records an extract becomes, per kind: the input of the plan estimator. Only rows the reader
@@ -34,6 +54,8 @@ export interface ObjectCounts {
   imagingDocuments: number;
   /** Providers resolve to existing Pipedrive users: read, never created. */
   providers: number;
+  /** Every patient as the sample's selection sees it; absent, the plan takes a proportional sample. */
+  patients?: SamplePatient[];
 }
 
 export const EMPTY_COUNTS: ObjectCounts = {
@@ -70,7 +92,7 @@ async function forEachRow<T extends DentrixTable>(reader: ExtractReader, table: 
  * fields rather than records (ledger, alerts, insured…) are not read. The caller closes the reader. A table whose
  * row count disagrees with the manifest throws the reader's error.
  */
-export async function countExtractObjects(reader: ExtractReader): Promise<ObjectCounts> {
+export async function countExtractObjects(reader: ExtractReader, today: string = new Date().toISOString().slice(0, 10)): Promise<ObjectCounts> {
   const counts: ObjectCounts = { ...EMPTY_COUNTS, dealProductsPerDeal: {} };
   const present = new Set(await reader.tables());
   const count = async <T extends DentrixTable>(table: T, onRow: (row: DentrixRowByTable[T]) => void): Promise<void> => {
@@ -79,34 +101,134 @@ export async function countExtractObjects(reader: ExtractReader): Promise<Object
 
   await count('provider', () => (counts.providers += 1));
   const familySizes = new Map<number, number>();
+  // Per patient, what the sample's selection weighs (the counts its store query takes from staging).
+  interface Patient {
+    guarantorId: number | null;
+    insuredIds: number[];
+    employerId: number | null;
+    referralId: number | null;
+    recallTypes: Set<number>;
+    recalls: number;
+    plans: Map<number, number[]>;
+    activePlans: number;
+    planProcedures: number;
+    pastAppointments: number;
+    futureAppointments: number;
+    notes: number;
+    documents: number;
+    keptFiles: number;
+  }
+  const patients = new Map<number, Patient>();
   await count('patient', (row) => {
     counts.persons += 1;
     const family = row.guar_id ?? row.patient_id; // no guarantor: a family of one
     familySizes.set(family, (familySizes.get(family) ?? 0) + 1);
+    patients.set(row.patient_id, {
+      guarantorId: row.guar_id,
+      insuredIds: [row.prim_insured_id, row.sec_insured_id].filter((id): id is number => id !== null),
+      employerId: row.employer_id,
+      referralId: row.referred_by_id,
+      recallTypes: new Set(),
+      recalls: 0,
+      plans: new Map(),
+      activePlans: 0,
+      planProcedures: 0,
+      pastAppointments: 0,
+      futureAppointments: 0,
+      notes: 0,
+      documents: 0,
+      keptFiles: 0,
+    });
   });
+  const of = (patientId: number | null): Patient | undefined => (patientId === null ? undefined : patients.get(patientId));
   counts.households = [...familySizes.values()].filter((members) => members >= 2).length;
   await count('employer', () => (counts.employers += 1));
   await count('referral', () => (counts.referralSources += 1));
   await count('inscarrier', () => (counts.carriers += 1));
+  const carrierOfInsured = new Map<number, number>();
+  await count('insured', (row) => {
+    if (row.ins_plan_id !== null) carrierOfInsured.set(row.insured_id, row.ins_plan_id);
+  });
   await count('proccode', () => (counts.products += 1));
-  await count('txcase', () => (counts.deals += 1));
+  const active = new Set(ACTIVE_PLAN_STATUSES);
+  await count('txcase', (row) => {
+    counts.deals += 1;
+    const p = of(row.patient_id);
+    if (!p) return;
+    p.plans.set(row.txcase_id, []);
+    if (row.status !== null && active.has(row.status)) p.activePlans += 1;
+  });
   const productsPerDeal = new Map<number, number>();
   await count('procedure', (row) => {
     if (row.txcase_id === null) return;
     counts.dealProducts += 1;
     productsPerDeal.set(row.txcase_id, (productsPerDeal.get(row.txcase_id) ?? 0) + 1);
+    const p = of(row.patient_id);
+    if (!p) return;
+    p.planProcedures += 1;
+    const plan = p.plans.get(row.txcase_id) ?? [];
+    plan.push(row.proccode_id ?? -1);
+    p.plans.set(row.txcase_id, plan);
   });
   for (const n of productsPerDeal.values()) counts.dealProductsPerDeal[n] = (counts.dealProductsPerDeal[n] ?? 0) + 1;
   await count('appt', (row) => {
     counts.appointments += 1;
     if (row.patient_id === null) counts.newPatientPersons += 1;
+    const p = of(row.patient_id);
+    if (!p || row.appointment_date === null) return;
+    if (row.appointment_date < today) p.pastAppointments += 1;
+    else p.futureAppointments += 1;
   });
-  await count('recall', () => (counts.recalls += 1));
-  await count('clinical_note', () => (counts.notes += 1));
+  await count('recall', (row) => {
+    counts.recalls += 1;
+    const p = of(row.patient_id);
+    if (!p) return;
+    p.recalls += 1;
+    if (row.recall_type_id !== null) p.recallTypes.add(row.recall_type_id);
+  });
+  await count('clinical_note', (row) => {
+    counts.notes += 1;
+    const p = of(row.patient_id);
+    if (p) p.notes += 1;
+  });
   await count('document', (row) => {
     const docType = row.doc_type?.trim().toLowerCase();
-    if (docType !== undefined && IMAGING.has(docType)) counts.imagingDocuments += 1;
+    const imaging = docType !== undefined && IMAGING.has(docType);
+    if (imaging) counts.imagingDocuments += 1;
     else counts.files += 1;
+    const p = of(row.patient_id);
+    if (!p) return;
+    // The sample keeps a patient's first documents (in extract order); imaging among them never uploads.
+    if (p.documents < SAMPLE_KEEP.documents && !imaging) p.keptFiles += 1;
+    p.documents += 1;
   });
+
+  const members = new Map<number, number>();
+  for (const p of patients.values()) if (p.guarantorId !== null) members.set(p.guarantorId, (members.get(p.guarantorId) ?? 0) + 1);
+  counts.patients = [...patients.entries()].map(([patientId, p]) => ({
+    patientId,
+    guarantorId: p.guarantorId,
+    familySize: p.guarantorId === null ? 1 : (members.get(p.guarantorId) ?? 1),
+    recallTypes: [...p.recallTypes],
+    activePlans: p.activePlans,
+    pastAppointments: p.pastAppointments,
+    futureAppointments: p.futureAppointments,
+    records: sampleRecordsOf({
+      recalls: p.recalls,
+      plans: p.plans.size,
+      planProcedures: p.planProcedures,
+      pastAppointments: p.pastAppointments,
+      futureAppointments: p.futureAppointments,
+      notes: p.notes,
+      documents: p.documents,
+    }),
+    employerId: p.employerId,
+    referralId: p.referralId,
+    carrierIds: p.insuredIds.flatMap((id) => (carrierOfInsured.has(id) ? [carrierOfInsured.get(id)!] : [])),
+    plans: [...p.plans.values()],
+    activities: p.recalls + Math.min(p.pastAppointments, SAMPLE_KEEP.pastAppointments) + Math.min(p.futureAppointments, SAMPLE_KEEP.futureAppointments),
+    notes: Math.min(p.notes, SAMPLE_KEEP.notes),
+    files: p.keptFiles,
+  }));
   return counts;
 }

@@ -3,14 +3,19 @@
  * within Pipedrive's daily token budget and its burst limit (reference/pipedrive-api.md §1). Pure: counts and
  * options in, an estimate out. Token costs come from the specs' `x-token-cost` via `tokenCost`.
  */
+import { SAMPLE_KEEP, selectSamplePatients } from '../activities/sample-selection';
+import { MigrationOptionsSchema } from '../config';
 import { defaultFieldMap, type FieldMap } from '../mapping';
 import {
+  cheapestRead,
   CUSTOM_FIELD_ENTITIES,
   DEAL_PRODUCTS_PER_BULK_REQUEST,
   fieldEndpointsOf,
   isDataObjectType,
   LOAD_ORDER,
   OBJECT_TYPES,
+  PIPEDRIVE_DEFAULT_ACTIVITY_TYPES,
+  readsOf,
   ROLLBACK_ORDER,
   type CustomFieldEntity,
   type DataObjectType,
@@ -19,7 +24,7 @@ import {
 } from '../object-types/registry';
 import { type ApiVersion } from '@dentrix-pipedrive/pipedrive-spec';
 import { reserveTokens, type BudgetReserve } from '../pipedrive/daily-budget';
-import type { ObjectCounts } from './counts';
+import type { ObjectCounts, SamplePatient } from './counts';
 
 /** Pipedrive plans: daily budget multiplier and API-token burst limit (requests per rolling 2 s). */
 export const PIPEDRIVE_PLANS = {
@@ -68,7 +73,8 @@ export function schemaSizeOf(map: FieldMap): SchemaSize {
     >,
     pipelines: map.objects.pipelines.length,
     stages: map.objects.pipelines.reduce((sum, p) => sum + p.stages.length, 0),
-    activityTypes: map.objects.activityTypes.length,
+    // Pipedrive's own types are there in every account: SCHEMA finds them and creates the others.
+    activityTypes: map.objects.activityTypes.filter((t) => !PIPEDRIVE_DEFAULT_ACTIVITY_TYPES.includes(t.key_string)).length,
   };
 }
 
@@ -90,6 +96,13 @@ export interface PlanOptions {
   dailyTokenBudget?: number;
   /** What the migration leaves unspent each day (PIPEDRIVE_BUDGET_RESERVE); days are counted on the rest. Default none. */
   reserve?: BudgetReserve;
+  /** Records per verification batch (the migration's batchSize option); default the option's default. */
+  batchSize?: number;
+  /**
+   * How the account's fingerprint is taken: `api` by listing it (a real account; the default), `sandbox` from the
+   * sandbox's admin API, which costs no tokens (a rehearsal).
+   */
+  fingerprint?: 'api' | 'sandbox';
 }
 
 /** Pipedrive records per target object, by the registry's plan names (`organizations`, `dealProducts`, …). */
@@ -148,12 +161,14 @@ function checkOptions(counts: ObjectCounts, options: PlanOptions): void {
     throw new PlanInputError(`plan "${String(options.plan)}" is not one of ${PIPEDRIVE_PLAN_NAMES.join(', ')}`);
   }
   if (!Number.isInteger(options.seats) || options.seats < 1) throw new PlanInputError(`seats must be a whole number of at least 1, not ${options.seats}`);
+  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1))
+    throw new PlanInputError(`batchSize must be a whole number of at least 1, not ${options.batchSize}`);
   if (!Number.isInteger(options.sampleSize) || options.sampleSize < 0)
     throw new PlanInputError(`sampleSize must be a whole number ≥ 0, not ${options.sampleSize}`);
   const rate = options.deltaChangeRate;
   if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new PlanInputError(`deltaChangeRate must be between 0 and 1, not ${rate}`);
   for (const [name, value] of Object.entries(counts)) {
-    if (name === 'dealProductsPerDeal') continue;
+    if (name === 'dealProductsPerDeal' || name === 'patients') continue;
     if (!Number.isInteger(value) || (value as number) < 0) throw new PlanInputError(`count ${name} must be a whole number ≥ 0, not ${String(value)}`);
   }
   const histogramItems = Object.entries(counts.dealProductsPerDeal).reduce((sum, [n, deals]) => sum + Number(n) * deals, 0);
@@ -221,48 +236,80 @@ function createOperations(records: TargetRecords, perDeal: Record<string, number
   return ops;
 }
 
-function readBackOperations(records: TargetRecords): OperationEstimate[] {
+/** Sizes of the batches `n` records are verified in: `batchSize` each, the last one the rest. */
+function batchSizes(n: number, batchSize: number): number[] {
+  const sizes: number[] = [];
+  for (let left = n; left > 0; left -= batchSize) sizes.push(Math.min(left, batchSize));
+  return sizes;
+}
+
+/**
+ * One read-back pass (the sample's diff, or the verification): each batch reads its records by the registry's cheapest
+ * read for it (`cheapestRead`, as `readBack` chooses), an account listing once for the pass's batches (pages of what the
+ * account holds: `account`), deal products by up to 100 deals a batch.
+ */
+function readBackOperations(records: TargetRecords, account: TargetRecords, batchSize: number): OperationEstimate[] {
   const ops: OperationEstimate[] = [];
   for (const type of SIMPLE_OBJECTS) {
     const object = planKey(type);
-    if (records[object] === 0) continue;
-    const { endpoints, pageSize } = OBJECT_TYPES[type];
-    ops.push(operation(`${object}, listed ${pageSize} per page`, endpoints.list, pages(records[object], pageSize)));
+    const n = records[object];
+    if (n === 0) continue;
+    const reads = readsOf(type);
+    const by = { listing: 0, ids: 0, get: 0, byPerson: 0 };
+    for (const b of batchSizes(n, batchSize)) {
+      // A note's or file's person: at most one each.
+      const method = cheapestRead(reads, { records: b, persons: b, passRecords: n }).method;
+      if (method === 'account_listing') by.listing = pages(Math.max(account[object], n), reads.listing!.pageSize);
+      else if (method === 'ids') by.ids += pages(b, reads.ids!.per);
+      else if (method === 'get_each') by.get += b;
+      else by.byPerson += b;
+    }
+    if (by.listing > 0) ops.push(operation(`${object}, listed ${reads.listing!.pageSize} per page`, reads.listing!.endpoint, by.listing));
+    if (by.ids > 0) ops.push(operation(`${object}, read by ids, ${reads.ids!.per} a request`, reads.ids!.endpoint, by.ids));
+    if (by.get > 0) ops.push(operation(`${object}, read one by one`, reads.get!, by.get));
+    if (by.byPerson > 0) ops.push(operation(`${object}, listed per person`, reads.byPerson!, by.byPerson));
   }
   if (records.dealProducts > 0) {
-    const requests = Math.max(pages(records.deals, DEAL_IDS_PER_LIST), pages(records.dealProducts, OBJECT_TYPES.deal_product.pageSize));
-    ops.push(operation(`deal products, listed by up to ${DEAL_IDS_PER_LIST} deals`, DEAL_PRODUCT.getMany, requests));
+    // A batch's deal products are read by their deals, up to 100 deals a request.
+    const dealsPerProduct = records.deals === 0 ? 1 : Math.min(1, records.deals / records.dealProducts);
+    const requests = batchSizes(records.dealProducts, batchSize).reduce((sum, b) => sum + pages(Math.ceil(b * dealsPerProduct), DEAL_IDS_PER_LIST), 0);
+    ops.push(operation(`deal products, listed by up to ${DEAL_IDS_PER_LIST} deals a batch`, DEAL_PRODUCT.getMany, requests));
   }
   return ops;
 }
 
 /** One list request per object type: the account fingerprint taken before the first write and after a rollback. */
-function fingerprintOperations(): OperationEstimate[] {
+function fingerprintOperations(how: 'api' | 'sandbox'): OperationEstimate[] {
+  // The sandbox's admin API answers it without a token.
+  if (how === 'sandbox') return [];
   return SIMPLE_OBJECTS.map((type) => operation(`${planKey(type)}, fingerprint`, OBJECT_TYPES[type].endpoints.list, 1));
 }
 
-function schemaOperations(schema: SchemaSize): OperationEstimate[] {
+/** A write phase first checks the token still answers for the migration's account (DESIGN §5.8). */
+const accountCheck = (): OperationEstimate => operation('account check (the token still answers for the account)', OBJECT_TYPES.user.endpoints.get, 1);
+
+function schemaOperations(schema: SchemaSize, fingerprint: 'api' | 'sandbox'): OperationEstimate[] {
   const { user, pipeline, stage, activity_type: activityType } = OBJECT_TYPES;
+  // MAPPING_REVIEW reads the account's users twice: owners matched when the gate opens, providers resolved on approval.
   const ops = [
-    operation('users, listed for provider matching', user.endpoints.list, 1),
-    operation('current user (account id, fallback owner)', user.endpoints.get, 1),
+    operation('users, listed for owner matching and provider resolution', user.endpoints.list, 2),
+    operation('current user (account id, fallback owner), with each listing', user.endpoints.get, 2),
+    accountCheck(),
   ];
-  ops.push(...fingerprintOperations());
+  ops.push(...fingerprintOperations(fingerprint));
   for (const entity of CUSTOM_FIELD_ENTITIES) {
     const fields = schema.customFields[entity];
     if (fields === 0) continue;
-    // Listed before (find what exists) and after (resolve the new 40-hex keys).
-    ops.push(operation(`${entity} fields, listed`, fieldEndpointsOf(entity).list, 2));
+    // Listed once to find what exists; a new field's key comes back with its create.
+    ops.push(operation(`${entity} fields, listed`, fieldEndpointsOf(entity).list, 1));
     ops.push(operation(`${entity} custom fields, created`, fieldEndpointsOf(entity).create, fields));
   }
   if (schema.pipelines > 0) {
     ops.push(operation('pipelines, listed', pipeline.endpoints.list, 1), operation('pipelines, created', pipeline.endpoints.create, schema.pipelines));
     ops.push(operation('stages, listed', stage.endpoints.list, schema.pipelines), operation('stages, created', stage.endpoints.create, schema.stages));
   }
-  if (schema.activityTypes > 0) {
-    ops.push(operation('activity types, listed', activityType.endpoints.list, 1));
-    ops.push(operation('activity types, created (if missing)', activityType.endpoints.create, schema.activityTypes));
-  }
+  ops.push(operation('activity types, listed', activityType.endpoints.list, 1));
+  if (schema.activityTypes > 0) ops.push(operation('activity types, created', activityType.endpoints.create, schema.activityTypes));
   return ops;
 }
 
@@ -280,8 +327,8 @@ function deltaOperations(records: TargetRecords, rate: number): OperationEstimat
   return ops;
 }
 
-function rollbackOperations(records: TargetRecords, perDeal: Record<string, number>, schema: SchemaSize): OperationEstimate[] {
-  const ops: OperationEstimate[] = [];
+function rollbackOperations(records: TargetRecords, perDeal: Record<string, number>, schema: SchemaSize, fingerprint: 'api' | 'sandbox'): OperationEstimate[] {
+  const ops: OperationEstimate[] = [accountCheck()];
   // The exact reverse of the load order: children before the records they point at.
   for (const type of ROLLBACK_ORDER.filter(isDataObjectType)) {
     const object = planKey(type);
@@ -294,7 +341,38 @@ function rollbackOperations(records: TargetRecords, perDeal: Record<string, numb
   }
   if (schema.stages > 0) ops.push(operation('stages, deleted', OBJECT_TYPES.stage.endpoints.delete, schema.stages));
   if (schema.pipelines > 0) ops.push(operation('pipelines, deleted', OBJECT_TYPES.pipeline.endpoints.delete, schema.pipelines));
-  ops.push(...fingerprintOperations());
+  ops.push(...rollbackProofOperations(records, schema), ...fingerprintOperations(fingerprint));
+  return ops;
+}
+
+/**
+ * The rollback's proof: every deleted id read back gone by the type's cheapest read (an account listing that finds
+ * nothing is one page; `ids` 100 a request), deal products by their deals, every entity's fields, the pipelines, stages
+ * and activity types listed once.
+ */
+function rollbackProofOperations(records: TargetRecords, schema: SchemaSize): OperationEstimate[] {
+  const ops: OperationEstimate[] = [];
+  for (const type of SIMPLE_OBJECTS) {
+    const n = records[planKey(type)];
+    if (n === 0) continue;
+    const reads = readsOf(type);
+    const method = cheapestRead(reads, { records: n }).method;
+    const what = `${planKey(type)}, proven gone`;
+    if (method === 'account_listing') ops.push(operation(what, reads.listing!.endpoint, 1));
+    else if (method === 'ids') ops.push(operation(what, reads.ids!.endpoint, pages(n, reads.ids!.per)));
+    else ops.push(operation(what, reads.get!, n));
+  }
+  if (records.dealProducts > 0) ops.push(operation('deal products, proven gone', DEAL_PRODUCT.getMany, pages(records.deals, DEAL_IDS_PER_LIST)));
+  for (const entity of CUSTOM_FIELD_ENTITIES) {
+    if (schema.customFields[entity] > 0) ops.push(operation(`${entity} fields, proven gone`, fieldEndpointsOf(entity).list, 1));
+  }
+  if (schema.pipelines > 0) {
+    ops.push(
+      operation('pipelines, proven gone', OBJECT_TYPES.pipeline.endpoints.list, 1),
+      operation('stages, proven gone', OBJECT_TYPES.stage.endpoints.list, 1),
+    );
+  }
+  if (schema.activityTypes > 0) ops.push(operation('activity types, proven gone', OBJECT_TYPES.activity_type.endpoints.list, 1));
   return ops;
 }
 
@@ -318,9 +396,55 @@ export function targetRecords(counts: ObjectCounts, options: Pick<PlanOptions, '
   };
 }
 
+interface SampleRecords {
+  records: TargetRecords;
+  /** The sample's deals by how many products each has. */
+  perDeal: Record<string, number>;
+}
+
+/** Without the patients (counts made by hand): a proportional cross-section of `sampleSize` records. */
+function proportionalSample(counts: ObjectCounts, records: TargetRecords, sampleSize: number): SampleRecords {
+  const total = totalOf(records);
+  const share = total === 0 ? 0 : Math.min(1, sampleSize / total);
+  const sample = mapRecords(records, (n) => Math.min(n, Math.round(n * share)));
+  const dealShare = records.deals === 0 ? 0 : sample.deals / records.deals;
+  const perDeal = Object.fromEntries(Object.entries(counts.dealProductsPerDeal).map(([n, deals]) => [n, deals * dealShare]));
+  return { records: sample, perDeal };
+}
+
+/**
+ * The sample the migration will choose (sample-selection.ts, the SAMPLE phase's own selection: families whole, across
+ * strata) and what its members bring (as src/store/sample-members.ts takes them): the chosen patients' persons, their
+ * households, employers, referral sources and carriers, the codes of their plans' procedures, their plans with those
+ * procedures, recalls and kept appointments, notes and documents, and a few new-patient bookings.
+ */
+function sampleOfPatients(counts: ObjectCounts, patients: SamplePatient[], options: PlanOptions): SampleRecords {
+  const chosen = selectSamplePatients(patients, options.sampleSize) as SamplePatient[];
+  const distinct = (ids: (number | null)[]): number => new Set(ids.filter((id) => id !== null)).size;
+  const households = distinct(chosen.filter((p) => p.familySize >= 2).map((p) => p.guarantorId));
+  const plans = chosen.flatMap((p) => p.plans);
+  const perDeal: Record<string, number> = {};
+  for (const plan of plans) if (plan.length > 0) perDeal[plan.length] = (perDeal[plan.length] ?? 0) + 1;
+  const bookings = options.newPatientBooking === 'skip' ? 0 : Math.min(counts.newPatientPersons, SAMPLE_KEEP.newPatientBookings);
+  const sum = (f: (p: SamplePatient) => number): number => chosen.reduce((n, p) => n + f(p), 0);
+  const records: TargetRecords = {
+    organizations:
+      households + distinct(chosen.map((p) => p.employerId)) + distinct(chosen.map((p) => p.referralId)) + distinct(chosen.flatMap((p) => p.carrierIds)),
+    products: distinct(plans.flat().filter((code) => code >= 0)),
+    persons: chosen.length + bookings,
+    deals: plans.length,
+    dealProducts: plans.reduce((n, plan) => n + plan.length, 0),
+    activities: sum((p) => p.activities) + Math.min(counts.newPatientPersons, SAMPLE_KEEP.newPatientBookings),
+    notes: options.includeNotes === false ? 0 : sum((p) => p.notes),
+    files: options.includeFiles === false ? 0 : sum((p) => p.files),
+  };
+  return { records, perDeal };
+}
+
 /**
  * Requests, tokens and time per phase for a migration of `counts` into an account on `plan` with `seats`.
- * The sample is a proportional cross-section of `sampleSize` records; the full run loads the rest.
+ * The sample is the one the SAMPLE phase would choose when the counts carry the patients (an extract's do), else a
+ * proportional cross-section of `sampleSize` records; the full run loads the rest.
  */
 export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEstimate {
   checkOptions(counts, options);
@@ -331,12 +455,15 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
   const spendablePerDay = dailyBudget - reserved;
   const schema = options.schema ?? schemaSizeOf(defaultFieldMap());
   const deltaRate = options.deltaChangeRate ?? 0.02;
+  const batchSize = options.batchSize ?? MigrationOptionsSchema.shape.batchSize.parse(undefined);
+  const fingerprint = options.fingerprint ?? 'api';
   const records = targetRecords(counts, options);
   const total = totalOf(records);
-  const share = total === 0 ? 0 : Math.min(1, options.sampleSize / total);
-  const sample = mapRecords(records, (n) => Math.min(n, Math.round(n * share)));
+  const chosen = counts.patients ? sampleOfPatients(counts, counts.patients, options) : proportionalSample(counts, records, options.sampleSize);
+  const sample = chosen.records;
   const rest = mapRecords(records, (n, object) => n - sample[object]);
-  const sampleDealShare = records.deals === 0 ? 0 : sample.deals / records.deals;
+  const restPerDeal: Record<string, number> = { ...counts.dealProductsPerDeal };
+  for (const [n, deals] of Object.entries(chosen.perDeal)) restPerDeal[n] = (restPerDeal[n] ?? 0) - deals;
 
   const phase = (name: PlanPhase, operations: OperationEstimate[]): PhaseEstimate => {
     const requests = operations.reduce((sum, o) => sum + o.requests, 0);
@@ -346,12 +473,13 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
     return { phase: name, title: PHASE_TITLES[name], requests, tokens, days, burstHours, elapsedDays: Math.max(days, burstHours / 24), operations };
   };
   const phases = [
-    phase('schema', schemaOperations(schema)),
-    phase('sample', [...createOperations(sample, counts.dealProductsPerDeal, sampleDealShare), ...readBackOperations(sample)]),
-    phase('full', createOperations(rest, counts.dealProductsPerDeal, 1 - sampleDealShare)),
-    phase('verify', readBackOperations(records)),
+    phase('schema', schemaOperations(schema, fingerprint)),
+    phase('sample', [accountCheck(), ...createOperations(sample, chosen.perDeal, 1), ...readBackOperations(sample, sample, batchSize)]),
+    phase('full', createOperations(rest, restPerDeal, 1)),
+    // The end fingerprint (after the delta window) is counted with the verification.
+    phase('verify', [...readBackOperations(records, records, batchSize), ...fingerprintOperations(fingerprint)]),
     phase('delta', deltaOperations(records, deltaRate)),
-    phase('rollback', rollbackOperations(records, counts.dealProductsPerDeal, schema)),
+    phase('rollback', rollbackOperations(records, counts.dealProductsPerDeal, schema, fingerprint)),
   ];
   // Rollback is the contingency, not part of the plan: it stays out of the totals.
   const planned = phases.filter((p) => p.phase !== 'rollback');
@@ -377,7 +505,11 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
       `households are families of two or more; new-patient bookings ${options.newPatientBooking === 'skip' ? 'are skipped' : 'become minimal persons'}`,
       `clinical notes ${options.includeNotes === false ? 'excluded' : 'included (upper bound: they move only if approved)'}; non-imaging documents ${options.includeFiles === false ? 'excluded' : 'included (upper bound)'}; imaging never uploads`,
       `delta window: ${(deltaRate * 100).toFixed(1)}% of records created or changed in Dentrix during cutover`,
-      'rollback deletes every record created (and the schema) and takes a fingerprint; a rejected sample adds a sample-sized rollback and re-run; recovery searches after lost responses are not counted',
+      counts.patients
+        ? `sample: the patients the SAMPLE phase would choose (whole families across strata, up to ${options.sampleSize} records) and what they bring`
+        : `sample: a proportional cross-section of ${options.sampleSize} records`,
+      `reads back in batches of ${batchSize} by the cheapest read for each (the registry's), an account listing once per pass; the fingerprint ${fingerprint === 'sandbox' ? "from the sandbox's admin API (no tokens)" : 'by listing the account'}`,
+      "rollback deletes every record created (and the schema), proves each gone and takes a fingerprint; a rejected sample adds a sample-sized rollback and re-run; recovery searches after lost responses and the full run's id-map checks of the sample's records are not counted",
     ],
   };
 }

@@ -76,16 +76,26 @@ describe('plan estimator', () => {
   });
 
   it('prices schema creation, read-back, delta and rollback from the specs’ costs', () => {
-    // users 20, users/me 2, fingerprint (5 v2 lists × 10 + 2 v1 lists × 20), fields (list twice 10 + create 5),
-    // pipeline (list 5 + create 5), stages (list 5 + 3 × 5), activity types (list 20 + 2 × 10).
-    expect(phaseOf(estimate, 'schema').tokens).toBe(20 + 2 + 90 + (20 + 10) + (20 + 5) + (20 + 5) + 10 + 20 + 40);
-    // One page of each v2 list (10), notes and files on v1 (20), deal products by deal ids (10).
-    expect(phaseOf(estimate, 'verify')).toMatchObject({ requests: 8, tokens: 5 * 10 + 2 * 20 + 10 });
+    // users twice (owner matching, provider resolution) 20 each, users/me with each and the account check 2 each,
+    // fingerprint (5 v2 lists × 10 + 2 v1 lists × 20), fields (listed once 10 + create 5 each), pipeline (list 5 +
+    // create 5), stages (list 5 + 3 × 5), activity types (list 20 + 2 × 10).
+    expect(phaseOf(estimate, 'schema').tokens).toBe(40 + 6 + 90 + (10 + 10) + (10 + 5) + (10 + 5) + 10 + 20 + 40);
+    // A rehearsal on the sandbox: its fingerprint costs nothing.
+    const rehearsal = estimatePlan(COUNTS, { plan: 'growth', seats: 5, sampleSize: 0, schema: SCHEMA, deltaChangeRate: 0.1, fingerprint: 'sandbox' });
+    expect(phaseOf(estimate, 'schema').tokens - phaseOf(rehearsal, 'schema').tokens).toBe(90);
+    // Each type by its cheapest read for a batch: a v2 GET each (1) below ten records, else ids (10 per 100); notes and
+    // files a GET each (2); deal products by their deals (10); then the end fingerprint, free on the sandbox.
+    expect(phaseOf(rehearsal, 'verify')).toMatchObject({ requests: 5 + 3 + 1 + 2 + 1 + 4 + 2 + 1, tokens: 5 + 3 + 10 + 2 + 10 + 8 + 4 + 10 });
+    expect(phaseOf(estimate, 'verify')).toMatchObject({ requests: 19 + 7, tokens: 52 + 90 });
     // 10% changed, rounded up: 1 org, 1 product, 2 persons, 1 deal, 3 activities at 5; 1 note, 1 file at 10; 1 deal product at 5.
     expect(phaseOf(estimate, 'delta').tokens).toBe(5 + 5 + 10 + 5 + 15 + 10 + 10 + 5);
     // Deletes: files and notes 6 (v1), activities 3; deal products 3 singly, 15 in bulk for the 6-product deal;
     // deals, persons, products, organizations 3; 4 custom fields, 3 stages, 1 pipeline 3; fingerprint 90.
-    expect(phaseOf(estimate, 'rollback').tokens).toBe(12 + 24 + 75 + 3 + 15 + 6 + 33 + 9 + 15 + 12 + 9 + 3 + 90);
+    // The proof: the account check (2), each type read back by its cheapest read (v2 GETs 1 or ids 10, notes and
+    // files one page of their listing or a GET each), deal products by their deals 10, fields of 3 entities,
+    // pipelines and stages, activity types listed once.
+    const proof = 2 + (5 + 3 + 10 + 2 + 10 + 8 + 4) + 10 + 30 + 5 + 5 + 20;
+    expect(phaseOf(estimate, 'rollback').tokens).toBe(12 + 24 + 75 + 3 + 15 + 6 + 33 + 9 + 15 + 12 + 9 + 3 + 90 + proof);
   });
 
   it('counts days on what is left after the reserve, and on a configured budget when there is one', () => {
@@ -116,10 +126,10 @@ describe('plan estimator', () => {
     expect(e.sampleRecords).toMatchObject({ persons: 80, activities: 320, total: 400 });
     const creates = (phase: PhaseEstimate): number => phase.operations.filter((o) => o.method === 'POST').reduce((sum, o) => sum + o.requests, 0);
     expect(creates(phaseOf(e, 'sample')) + creates(phaseOf(e, 'full'))).toBe(100_000);
-    // The sample's diff reads back what it created: one page of persons, one of activities.
+    // The sample's diff reads back what it created: persons by ids, one page of activities (and the account check).
     expect(
       phaseOf(e, 'sample')
-        .operations.filter((o) => o.method === 'GET')
+        .operations.filter((o) => o.method === 'GET' && o.path !== '/users/me')
         .map((o) => o.requests),
     ).toEqual([1, 1]);
     // 100,000 creates at 5 tokens against 300,000 a day; the burst limit is not what binds.
