@@ -1,7 +1,8 @@
 // The operator's commands that look at a migration: its status (from Temporal and the store) and its audit log.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadEnv } from '../config';
-import { connectClient, TemporalUnreachableError } from '../runtime/temporal';
+import { connectClient, migrationWorkflowId, TemporalUnreachableError } from '../runtime/temporal';
+import { describeWebUiLinks, webUiLinks } from './web-ui-links';
 import { queryDeltaProgress, queryStatus, storeProgress } from './commands';
 import { barRows, currentPhase, ProgressScreen, statusHeader } from './status-view';
 import { latestVersionOwners } from '../review/owners-sheet';
@@ -35,11 +36,22 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
       const failureOf = (id: string) => (client ? migrationFailure(client, id).catch(() => undefined) : Promise.resolve(undefined));
       // During DELTA the window's own progress (with the last poll's in-flight claims count) comes from the child.
       const deltaOf = (id: string, phase: string) => (client && phase === 'DELTA' ? queryDeltaProgress(client, id) : Promise.resolve(undefined));
+      // Where ops see it in the Web UI: this migration's latest run (its User Metadata tab), and the list of migrations.
+      const webUiOf = async (id: string) => {
+        const run = client
+          ? await client.workflow
+              .getHandle(migrationWorkflowId(id))
+              .describe()
+              .catch(() => undefined)
+          : undefined;
+        return webUiLinks(env, run ? { workflowId: run.workflowId, runId: run.runId } : undefined);
+      };
       await withStore(env, async (pool) => {
         if (o.json) {
           const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId)];
           const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
           const error = await failureOf(o.migrationId);
+          const webUi = await webUiOf(o.migrationId);
           process.stdout.write(
             JSON.stringify({
               migrationId: o.migrationId,
@@ -48,12 +60,14 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
               progress,
               ...(error ? { error } : {}),
               ...(delta ? { delta } : {}),
+              ...(webUi ? { webUi } : {}),
             }) + '\n',
           );
           return;
         }
         // --watch redraws everything in place every --interval seconds: phase, gate and its command, pause, error, rate and ETA, tokens, bars.
         const screen = new ProgressScreen();
+        const webUi = describeWebUiLinks(await webUiOf(o.migrationId));
         let watchedFailure: MigrationFailure | undefined;
         try {
           for (;;) {
@@ -63,13 +77,19 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
             const failure = await failureOf(o.migrationId);
             const header = statusHeader(o.migrationId, status, progress, delta, failure, { watch: Boolean(o.watch) });
             if (!o.watch) {
-              console.log(header.join('\n'));
+              console.log([...header, ...webUi].join('\n'));
               // The gate's owner counts are the proposal's: the latest version's Owners sheet, as imported since.
               const owners = status?.waitingFor === 'MAPPING_REVIEW' ? await latestVersionOwners(pool, o.migrationId) : undefined;
               if (owners) console.log(`  owners as of ${owners}`);
             }
             screen.update(
-              o.watch ? [...header, `  (redrawn every ${o.interval} s, last at ${new Date().toISOString().slice(11, 19)} UTC; Ctrl-C to stop watching)`] : [],
+              o.watch
+                ? [
+                    ...header,
+                    ...webUi.slice(0, 1),
+                    `  (redrawn every ${o.interval} s, last at ${new Date().toISOString().slice(11, 19)} UTC; Ctrl-C to stop watching)`,
+                  ]
+                : [],
               barRows(progress),
             );
             const ended = FINAL_PHASES.includes(currentPhase(status, progress) as Phase);

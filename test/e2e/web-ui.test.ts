@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, requestCutover, requestRollback, sendApproval, startMigration, storeProgress } from '../../src/cli/commands';
@@ -9,14 +11,15 @@ import { startDevServer, type RunningDevServer } from '../../src/devserver/dev-s
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import type { MigrationStatus } from '../../src/workflows/messages';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
-import { createHarness, type Harness } from '../support/harness';
+import { createHarness, processEnv, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(6 * 60_000);
 
 /** Where the screenshots are kept (CI keeps the folder as artifacts; README, "Tests"). */
-const SHOTS = path.resolve(__dirname, '../../artifacts/screenshots');
+const REPO = path.resolve(__dirname, '../..');
+const SHOTS = path.join(REPO, 'artifacts/screenshots');
 const BY = 'web-ui-e2e';
 const DONE_ID = 'webui-done';
 const ROLLED_BACK_ID = 'webui-rolled-back';
@@ -92,9 +95,9 @@ describe('the Temporal Web UI as ops see it', () => {
    * The workflow's User Metadata page (the link `status` prints): its Current Details, drawn by the Web UI in a frame
    * of their own, once `expected` shows there; a screenshot of the page; the details' visible text.
    */
-  async function detailsPage(id: string, shot: string, expected: string): Promise<string> {
+  async function detailsPage(id: string, shot: string, expected: string, url?: string): Promise<string> {
     const { runId } = await h.client.workflow.getHandle(migrationWorkflowId(id)).describe();
-    await page.goto(`${ui()}/workflows/${migrationWorkflowId(id)}/${runId}/user-metadata`);
+    await page.goto(url ?? `${ui()}/workflows/${migrationWorkflowId(id)}/${runId}/user-metadata`);
     const text = await waitFor(
       `"${expected}" in the Current Details of ${id}`,
       async () => {
@@ -171,7 +174,15 @@ describe('the Temporal Web UI as ops see it', () => {
     const cutover = await requestCutover(h.client, h.db.pool, DONE_ID, { by: BY, force: true, reason: 'claims reviewed with the practice' });
     expect(cutover.sent).toBe(true);
     await waitFor('DONE', async () => (await queryStatus(h.client, DONE_ID))?.phase === 'DONE', { timeoutMs: 2 * 60_000 });
-    const done = await detailsPage(DONE_ID, '4-done', 'Phase: DONE');
+    // The link `status` prints (the real CLI, told where the Web UI is) opens this page.
+    const { stdout } = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/starter.ts', 'status', '-m', DONE_ID, '--json'], {
+      cwd: REPO,
+      timeout: 90_000,
+      env: processEnv(h.env, { TEMPORAL_UI_URL: server.uiUrl!, LOG_LEVEL: 'warn' }),
+    });
+    const printed = (JSON.parse(stdout) as { webUi?: { migration?: string; migrations: string } }).webUi;
+    expect(printed?.migration).toMatch(new RegExp(`^${server.uiUrl!}/namespaces/default/workflows/migration-${DONE_ID}/[^/]+/user-metadata$`, 'u'));
+    const done = await detailsPage(DONE_ID, '4-done', 'Phase: DONE', printed!.migration);
     expect(done).not.toContain('Waiting for');
 
     await statusOf(ROLLED_BACK_ID, 'ROLLED_BACK', (s) => s.phase === 'ROLLED_BACK');
@@ -204,7 +215,7 @@ describe('the Temporal Web UI as ops see it', () => {
     ]);
 
     // The list: the finished migration Completed, the rolled-back one Failed (never the same green).
-    await page.goto(`${ui()}/workflows?query=${encodeURIComponent(`WorkflowType="migrationWorkflow"`)}`);
+    await page.goto(printed!.migrations); // the list link `status` printed: migrations only
     await page.getByText(migrationWorkflowId(ROLLED_BACK_ID)).first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, '6-list.png'), fullPage: true });
     const rowOf = async (id: string) =>
