@@ -14,6 +14,7 @@ import { PipedriveError } from '../pipedrive/errors';
 import { isRecordRejection, transientFailure } from '../failures';
 import type { BatchCounts } from '../workflows/messages';
 import { recoverCreatedId } from './recovery';
+import { relink, staleLinks } from './relink';
 import type { AccountOperations, AuditLog, AuditRecord, CreatedRecord, Ledger, LedgerEntry, LedgerState, StagedRecord, StagingSource } from './ports';
 
 /**
@@ -113,6 +114,19 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
   const entries = await ledger.getMany(objectType, sourceKeys);
   const gone = await takeGone(deps, entity, runKind, resumed ? sourceKeys.slice(resumed.processed) : sourceKeys, entries);
   const built = await staging.build(entity, sourceKeys);
+  // Records of ours still linked to a person, organization or deal staff deleted and a run recreated: relinked below
+  // (files, which cannot be, are deleted here and uploaded again on the recreated record).
+  const stale = await staleLinks(deps, entity, built, entries);
+  if (!account.canUpdate(entity)) {
+    for (const [key, links] of stale) {
+      const entry = entries.get(key)!;
+      const outcome = built.get(key)!.outcome;
+      if (outcome.kind !== 'record') continue;
+      await relink(deps, entity, runKind, entry, outcome.record, links, (current) => restorableBody(entity, current, fieldKeys));
+      gone.set(key, links.pipedriveId);
+      entries.set(key, { ...entry, state: 'pending', pipedriveId: null, replacedPipedriveId: links.pipedriveId, runKind, updatedAt: new Date() });
+    }
+  }
   const isNew = (key: string) => !entries.get(key) || gone.has(key);
   const bulkDeals = entity === 'deal_product' ? dealsWithManyProducts(built, isNew) : new Set<number>();
   let catalog: Promise<Map<string, number>> | undefined;
@@ -252,6 +266,9 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
             });
             counts.rejected++;
           } else counts.updated++;
+        } else if (entry.state === 'created' && outcome.kind === 'record' && stale.has(sourceKey)) {
+          await relink(deps, entity, runKind, entry, outcome.record, stale.get(sourceKey)!, (current) => restorableBody(entity, current, fieldKeys));
+          counts.updated++;
         } else counts.alreadyDone++;
         continue;
       }

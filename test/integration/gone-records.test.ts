@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { LOAD_ORDER } from '../../src/object-types/registry';
 import { storeDb } from '../../src/store/db';
 import { Ledger } from '../../src/store/ledger';
@@ -67,7 +68,8 @@ describe('records of the id map gone from Pipedrive', () => {
       expect([objectType, recreated[objectType] ?? 0]).toEqual([objectType, held[objectType]?.created ?? 0]);
       expect([objectType, after[objectType]]).toEqual([objectType, held[objectType]]);
     }
-    const total = Object.values(recreated).reduce((n, c) => n + c, 0);
+    // Records only: the schema's recreations (counted too, below) are no load's.
+    const total = LOAD_ORDER.reduce((n, t) => n + (recreated[t] ?? 0), 0);
     expect(migrated).toBe(total);
     // Deal products attached in bulk send one request for many: at most one create request per record.
     expect(creates() - createsBefore).toBeLessThanOrEqual(total);
@@ -84,9 +86,65 @@ describe('records of the id map gone from Pipedrive', () => {
 
     // Status and the reconciliation say how many were recreated, per object type.
     const progress = await storeProgress(world.db.pool, migrationId);
-    for (const objectType of Object.keys(recreated)) expect(progress.objects[objectType]!.recreated).toBe(recreated[objectType]);
+    const dataTypes = LOAD_ORDER.filter((t) => recreated[t] !== undefined);
+    for (const objectType of dataTypes) expect(progress.objects[objectType]!.recreated).toBe(recreated[objectType]);
     const reconciled = await run(world.acts.reconcile, { migrationId });
     const reconciliation = JSON.parse(fs.readFileSync(reconciled.reportPath, 'utf8')) as { objects: Record<string, { recreated: number }> };
-    for (const objectType of Object.keys(recreated)) expect(reconciliation.objects[objectType]!.recreated).toBe(recreated[objectType]);
+    for (const objectType of dataTypes) expect(reconciliation.objects[objectType]!.recreated).toBe(recreated[objectType]);
+    // The schema the reset took with it was recreated too, and counted the same way.
+    expect(recreated.custom_field).toBeGreaterThan(0);
+  });
+
+  it('relinks the records of a person staff deleted by hand to the recreated person, once, and verifies at 100%', async () => {
+    const api = async <T>(pathname: string, init?: RequestInit): Promise<T> => {
+      const res = await fetch(`${world.sandbox.url}${pathname}${pathname.includes('?') ? '&' : '?'}api_token=${DEFAULT_API_TOKEN}`, init);
+      return ((await res.json()) as { data: T }).data;
+    };
+    type Linked = { id: number; person_id: number | null };
+    // A patient with documents: staff delete the Person alone; their deals, appointments, notes and files stay.
+    const files = await api<Linked[]>('/api/v1/files?limit=100');
+    const goneId = files[0]!.person_id!;
+    const linked = async (personId: number) => ({
+      deal: (await api<Linked[]>(`/api/v2/deals?person_id=${personId}`)).map((r) => r.id).sort(),
+      activity: (await api<Linked[]>(`/api/v2/activities?person_id=${personId}`)).map((r) => r.id).sort(),
+      note: (await api<Linked[]>(`/api/v1/notes?person_id=${personId}`)).map((r) => r.id).sort(),
+      file: (await api<Linked[]>('/api/v1/files?limit=100')).filter((f) => f.person_id === personId).length,
+    });
+    const before = await linked(goneId);
+    expect(before.file).toBeGreaterThan(0);
+    expect(before.deal.length + before.activity.length + before.note.length).toBeGreaterThan(0);
+    await api(`/api/v2/persons/${goneId}`, { method: 'DELETE' });
+
+    const ledger = new Ledger(world.db.pool);
+    const recreatedBefore = await ledger.recreatedByType(migrationId);
+    let updated = 0;
+    for (const objectType of LOAD_ORDER) for (const counts of await loadAllBatches(world.acts, migrationId, objectType)) updated += counts.updated;
+    const person = await storeDb(world.db.pool)
+      .selectFrom('id_map')
+      .select(['pipedrive_id', 'replaced_pipedrive_id'])
+      .where('migration_id', '=', migrationId)
+      .where('object_type', '=', 'person')
+      .where('replaced_pipedrive_id', '=', String(goneId))
+      .executeTakeFirstOrThrow();
+    const newId = Number(person.pipedrive_id);
+    // The same deals, appointments and notes (not recreated), now on the recreated person; the files uploaded again
+    // on it (Pipedrive cannot move a file), the old ones deleted.
+    const after = await linked(newId);
+    expect({ ...after, file: undefined }).toEqual({ ...before, file: undefined });
+    expect(after.file).toBe(before.file);
+    expect(await linked(goneId)).toEqual({ deal: [], activity: [], note: [], file: 0 });
+    expect(updated).toBe(before.deal.length + before.activity.length + before.note.length);
+    const recreated = await ledger.recreatedByType(migrationId);
+    expect(recreated.person).toBe(recreatedBefore.person);
+    expect(recreated.file).toBe(recreatedBefore.file);
+
+    for (const objectType of LOAD_ORDER) expect([objectType, (await verifyAll(objectType)).discrepancies]).toEqual([objectType, 0]);
+
+    // Exactly once: a run after it writes nothing.
+    const writes = () =>
+      Object.entries(world.sandbox.usage().byRoute).reduce((n, [route, r]) => n + (/^(POST|PUT|PATCH|DELETE) /u.test(route) ? r.requests : 0), 0);
+    const writesBefore = writes();
+    for (const objectType of LOAD_ORDER) await loadAllBatches(world.acts, migrationId, objectType);
+    expect(writes()).toBe(writesBefore);
   });
 });

@@ -2,7 +2,7 @@
  * In-memory fakes of the write engine's narrow interfaces (src/engine/ports.ts): a ledger with the store's state
  * rules, an audit log, a staging source, and a Pipedrive account that can lose a create's response.
  */
-import type { FieldKeys, LogicalRecord, TargetEntity } from '../../../src/mapping';
+import type { FieldKeys, LogicalRecord, RefKey, TargetEntity } from '../../../src/mapping';
 import { SOURCE_KEY_FIELD } from '../../../src/mapping';
 import type { CreateInput, RecoveryPage, RecoveryQuery } from '../../../src/object-types/registry';
 import { PipedriveError } from '../../../src/pipedrive/errors';
@@ -193,13 +193,15 @@ export class FakeLedger implements Ledger {
 
 export class FakeStaging implements StagingSource {
   records = new Map<string, LogicalRecord>();
+  /** The records a record links to, by source key (the builder's refs). */
+  refs = new Map<string, RefKey[]>();
   build(entity: TargetEntity, sourceKeys: string[]) {
     const out = new Map<string, StagedRecord>();
     for (const sourceKey of sourceKeys) {
       const record = this.records.get(sourceKey);
       out.set(sourceKey, {
         outcome: record
-          ? { kind: 'record', entity, sourceKey, record, refs: [], warnings: [] }
+          ? { kind: 'record', entity, sourceKey, record, refs: this.refs.get(sourceKey) ?? [], warnings: [] }
           : { kind: 'reject', entity, sourceKey, column: null, reason: 'not staged' },
       });
     }
