@@ -1,6 +1,8 @@
 import type { Env } from '../config';
 
 const LOCAL_ADDRESS = /^(127\.0\.0\.1|localhost):7233$/u;
+/** The saved view the list link creates in the Web UI. */
+export const SAVED_VIEW = 'Dentrix migrations';
 
 export interface WebUiLinks {
   /** Every migration (the product's workflow type only): add the MigrationPhase, PracticeName, RecordsLoaded columns. */
@@ -21,7 +23,8 @@ export function webUiLinks(
   if (!base) return undefined;
   const namespace = `${base.replace(/\/+$/u, '')}/namespaces/${encodeURIComponent(env.TEMPORAL_NAMESPACE ?? 'default')}`;
   return {
-    migrations: `${namespace}/workflows?query=${encodeURIComponent('WorkflowType="migrationWorkflow"')}`,
+    // `savedQuery` makes the Web UI offer the filter as a saved view of that name (its Custom Views).
+    migrations: `${namespace}/workflows?query=${encodeURIComponent('WorkflowType="migrationWorkflow"')}&savedQuery=${encodeURIComponent(SAVED_VIEW)}`,
     ...(workflow ? { migration: `${namespace}/workflows/${encodeURIComponent(workflow.workflowId)}/${encodeURIComponent(workflow.runId)}/user-metadata` } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, requestCutover, requestRollback, sendApproval, startMigration, storeProgress } from '../../src/cli/commands';
 import { readAudit } from '../../src/store/audit';
 import { startDevServer, type RunningDevServer } from '../../src/devserver/dev-server';
+import { SAVED_VIEW } from '../../src/cli/web-ui-links';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import type { MigrationStatus } from '../../src/workflows/messages';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
@@ -217,6 +218,8 @@ describe('the Temporal Web UI as ops see it', () => {
     // The list: the finished migration Completed, the rolled-back one Failed (never the same green).
     await page.goto(printed!.migrations); // the list link `status` printed: migrations only
     await page.getByText(migrationWorkflowId(ROLLED_BACK_ID)).first().waitFor({ timeout: 30_000 });
+    // The link made a saved view of the product's filter (the columns are the operator's to add: the UI keeps them).
+    await page.getByText(SAVED_VIEW).first().waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(SHOTS, '6-list.png'), fullPage: true });
     const rowOf = async (id: string) =>
       (
