@@ -1,4 +1,5 @@
 import { tokenSpend, type TokenSpend } from '../store/request-tokens';
+import { accountBudget, type AccountBudget } from '../store/account-budgets';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -259,6 +260,8 @@ export interface StoreProgress {
   reports: Pick<StoredReport, 'kind' | 'location' | 'path' | 'writtenBy' | 'files'>[];
   /** Every request sent to Pipedrive and its spec tokens, by the phase it served. */
   tokens: TokenSpend;
+  /** The account's daily token budget as Pipedrive last reported it to a worker (every migration on it spends it). */
+  dailyBudget?: AccountBudget;
 }
 
 export type ProgressScope = 'sample' | 'full' | 'rollback' | 'all';
@@ -292,6 +295,7 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
   const rollback = scope === 'rollback' ? await rollbackCounts(pool, migrationId, run.phase === 'ROLLING_BACK_SAMPLE' ? 'sample' : 'all') : undefined;
   const rate = await measuredRate(pool, migrationId, scope, objects, rollback);
   const reports = (await listReports(pool, migrationId)).map(({ kind, location, path, writtenBy, files }) => ({ kind, location, path, writtenBy, files }));
+  const dailyBudget = await accountBudget(pool, run.pipedriveBaseUrl);
   return {
     phase: run.phase,
     practiceName: run.practiceName,
@@ -301,6 +305,7 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
     ...(rate ? { rate } : {}),
     reports,
     tokens: inPhaseOrder(await tokenSpend(pool, migrationId)),
+    ...(dailyBudget ? { dailyBudget } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { type TokenSpend } from '../store/request-tokens';
+import { type AccountBudget } from '../store/account-budgets';
 import cliProgress from 'cli-progress';
 import { describeOwners } from '../workflows/details';
 import { FINAL_PHASES, type DeltaProgress, type MigrationStatus, type PhaseProgress } from '../workflows/messages';
@@ -63,6 +64,7 @@ export function statusHeader(
   const verifying = status?.phaseProgress && !(FINAL_PHASES as readonly string[]).includes(phase) ? describeVerifying(status.phaseProgress) : undefined;
   if (verifying) lines.push(`  ${verifying}`);
   if (progress.tokens.total.requests > 0) lines.push(`  ${describeSpend(progress.tokens)}`);
+  if (progress.dailyBudget) lines.push(`  ${describeDailyBudget(progress.dailyBudget)}`);
   if (failure) lines.push(`  ${describeFailure(failure)}`);
   if (status?.error && failure?.state !== 'failed') lines.push(`  error: ${status.error}`);
   // From the store, on any machine: `report -m <id> --kind <kind>` prints one, `--out <dir>` writes them.
@@ -254,4 +256,11 @@ export function describeSpend(spend: TokenSpend): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const phases = Object.entries(spend.byPhase).map(([phase, s]) => `${phase} ${n(s.tokens)} (${n(s.requests)})`);
   return `tokens spent (requests): ${[...phases, `total ${n(spend.total.tokens)} (${n(spend.total.requests)})`].join(' · ')}`;
+}
+
+/** `daily token budget: 41,200 of 150,000 left (the account's, every migration on it spends it; Pipedrive at 14:02:11 UTC)`. */
+export function describeDailyBudget(b: AccountBudget): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const of = b.limit === undefined ? '' : ` of ${n(b.limit)}`;
+  return `daily token budget: ${n(b.remaining)}${of} left (the account's, shared by every migration on it; Pipedrive at ${b.observedAt.slice(11, 19)} UTC)`;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Pool } from 'pg';
 import type { Logger } from '../logging';
 import { type PipedriveClient } from '../pipedrive/client';
+import { recordAccountBudget } from '../store/account-budgets';
 import { forgetTokenClient, markTokenClientLive } from '../store/token-clients';
 
 /** How often a sending client says it is live and learns how many share its token. */
@@ -17,6 +18,8 @@ interface Watched {
   since: number;
   /** Counted live in the store now. */
   live: boolean;
+  /** When the daily budget it last wrote to the store was observed. */
+  budgetWrittenFor?: string;
 }
 
 /**
@@ -64,6 +67,12 @@ export class TokenShares {
         if (active) {
           w.client.shareWindowsAmong(await markTokenClientLive(this.pool, w.tokenKey, w.id, this.liveSeconds));
           w.live = true;
+          // The company's daily budget as Pipedrive last reported it, for `status` on any machine.
+          const budget = w.client.usage().dailyBudget;
+          if (budget && budget.observedAt !== w.budgetWrittenFor) {
+            await recordAccountBudget(this.pool, w.tokenKey.split('#')[0]!, budget);
+            w.budgetWrittenFor = budget.observedAt;
+          }
         } else if (w.live) {
           await forgetTokenClient(this.pool, w.tokenKey, w.id);
           w.live = false;

@@ -181,7 +181,13 @@ describe('the Temporal Web UI as ops see it', () => {
       timeout: 90_000,
       env: processEnv(h.env, { TEMPORAL_UI_URL: server.uiUrl!, LOG_LEVEL: 'warn' }),
     });
-    const printed = (JSON.parse(stdout) as { webUi?: { migration?: string; migrations: string } }).webUi;
+    const statusJson = JSON.parse(stdout) as {
+      webUi?: { migration?: string; migrations: string };
+      progress: { dailyBudget?: { remaining: number; limit?: number } };
+    };
+    const printed = statusJson.webUi;
+    // The account's daily budget as Pipedrive last reported it to the worker (the sandbox sends the headers).
+    expect(statusJson.progress.dailyBudget).toMatchObject({ remaining: expect.any(Number) as unknown, limit: expect.any(Number) as unknown });
     expect(printed?.migration).toMatch(new RegExp(`^${server.uiUrl!}/namespaces/default/workflows/migration-${DONE_ID}/[^/]+/user-metadata$`, 'u'));
     const done = await detailsPage(DONE_ID, '4-done', 'Phase: DONE', printed!.migration);
     expect(done).not.toContain('Waiting for');

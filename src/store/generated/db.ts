@@ -25,6 +25,13 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AccountBudgets {
+  base_url: string;
+  budget_limit: number | null;
+  observed_at: Timestamp;
+  remaining: number;
+}
+
 export interface AuditLog {
   action: string;
   activity_id: string | null;
@@ -211,6 +218,7 @@ export interface WorkItems {
 }
 
 export interface DB {
+  account_budgets: AccountBudgets;
   audit_log: AuditLog;
   before_images: BeforeImages;
   delta_watermarks: DeltaWatermarks;
