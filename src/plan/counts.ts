@@ -19,6 +19,20 @@ export interface SamplePatient extends PatientFeatures {
   notes: number;
   /** Non-imaging documents among the ones the sample keeps (imaging never uploads). */
   files: number;
+  /** Documents the sample keeps, imaging included (work items of the sample's files). */
+  documents: number;
+}
+
+/**
+ * One work item of a run, in staging order (the order the loads batch them in): what it belongs to, so the plan can
+ * tell the sample's records among the full run's. `keptIfChosen` false: a history row the sample leaves out even of a
+ * chosen patient; `skipped`: a work item that never becomes a record (imaging).
+ */
+export interface WorkItemTag {
+  of: 'patient' | 'family' | 'employer' | 'referral' | 'carrier' | 'code' | 'booking';
+  id: number;
+  keptIfChosen?: boolean;
+  skipped?: boolean;
 }
 
 /**
@@ -56,6 +70,8 @@ export interface ObjectCounts {
   providers: number;
   /** Every patient as the sample's selection sees it; absent, the plan takes a proportional sample. */
   patients?: SamplePatient[];
+  /** Each target object's work items in staging order (with `patients`). */
+  workItems?: Partial<Record<'organizations' | 'products' | 'persons' | 'deals' | 'dealProducts' | 'activities' | 'notes' | 'files', WorkItemTag[]>>;
 }
 
 export const EMPTY_COUNTS: ObjectCounts = {
@@ -119,7 +135,16 @@ export async function countExtractObjects(reader: ExtractReader, today: string =
     keptFiles: number;
   }
   const patients = new Map<number, Patient>();
+  const items = { organizations: [] as WorkItemTag[], products: [] as WorkItemTag[], persons: [] as WorkItemTag[], deals: [] as WorkItemTag[] };
+  const work = { dealProducts: [] as WorkItemTag[], appts: [] as WorkItemTag[], recalls: [] as WorkItemTag[], bookings: [] as WorkItemTag[] };
+  const notes: WorkItemTag[] = [];
+  const files: WorkItemTag[] = [];
+  // Per patient, its appointments and notes with their dates: the sample keeps the latest (and the next visit).
+  const dated = new Map<number, { past: [string, WorkItemTag][]; future: [string, WorkItemTag][]; notes: [string, WorkItemTag][] }>();
+  const datedOf = (id: number) => dated.get(id) ?? dated.set(id, { past: [], future: [], notes: [] }).get(id)!;
   await count('patient', (row) => {
+    items.persons.push({ of: 'patient', id: row.patient_id });
+    if (row.guar_id === row.patient_id) items.organizations.push({ of: 'family', id: row.patient_id });
     counts.persons += 1;
     const family = row.guar_id ?? row.patient_id; // no guarantor: a family of one
     familySizes.set(family, (familySizes.get(family) ?? 0) + 1);
@@ -142,17 +167,30 @@ export async function countExtractObjects(reader: ExtractReader, today: string =
   });
   const of = (patientId: number | null): Patient | undefined => (patientId === null ? undefined : patients.get(patientId));
   counts.households = [...familySizes.values()].filter((members) => members >= 2).length;
-  await count('employer', () => (counts.employers += 1));
-  await count('referral', () => (counts.referralSources += 1));
-  await count('inscarrier', () => (counts.carriers += 1));
+  await count('employer', (row) => {
+    counts.employers += 1;
+    items.organizations.push({ of: 'employer', id: row.employer_id });
+  });
+  await count('referral', (row) => {
+    counts.referralSources += 1;
+    items.organizations.push({ of: 'referral', id: row.referral_id });
+  });
+  await count('inscarrier', (row) => {
+    counts.carriers += 1;
+    items.organizations.push({ of: 'carrier', id: row.ins_id });
+  });
   const carrierOfInsured = new Map<number, number>();
   await count('insured', (row) => {
     if (row.ins_plan_id !== null) carrierOfInsured.set(row.insured_id, row.ins_plan_id);
   });
-  await count('proccode', () => (counts.products += 1));
+  await count('proccode', (row) => {
+    counts.products += 1;
+    items.products.push({ of: 'code', id: row.proccode_id });
+  });
   const active = new Set(ACTIVE_PLAN_STATUSES);
   await count('txcase', (row) => {
     counts.deals += 1;
+    items.deals.push({ of: 'patient', id: row.patient_id ?? -1 });
     const p = of(row.patient_id);
     if (!p) return;
     p.plans.set(row.txcase_id, []);
@@ -162,6 +200,7 @@ export async function countExtractObjects(reader: ExtractReader, today: string =
   await count('procedure', (row) => {
     if (row.txcase_id === null) return;
     counts.dealProducts += 1;
+    work.dealProducts.push({ of: 'patient', id: row.patient_id ?? -1 });
     productsPerDeal.set(row.txcase_id, (productsPerDeal.get(row.txcase_id) ?? 0) + 1);
     const p = of(row.patient_id);
     if (!p) return;
@@ -173,14 +212,25 @@ export async function countExtractObjects(reader: ExtractReader, today: string =
   for (const n of productsPerDeal.values()) counts.dealProductsPerDeal[n] = (counts.dealProductsPerDeal[n] ?? 0) + 1;
   await count('appt', (row) => {
     counts.appointments += 1;
-    if (row.patient_id === null) counts.newPatientPersons += 1;
+    if (row.patient_id === null) {
+      work.bookings.push({ of: 'booking', id: counts.newPatientPersons });
+      counts.newPatientPersons += 1;
+    }
+    const tag: WorkItemTag = { of: row.patient_id === null ? 'booking' : 'patient', id: row.patient_id ?? counts.newPatientPersons - 1, keptIfChosen: false };
+    work.appts.push(tag);
     const p = of(row.patient_id);
     if (!p || row.appointment_date === null) return;
-    if (row.appointment_date < today) p.pastAppointments += 1;
-    else p.futureAppointments += 1;
+    if (row.appointment_date < today) {
+      p.pastAppointments += 1;
+      datedOf(row.patient_id!).past.push([row.appointment_date, tag]);
+    } else {
+      p.futureAppointments += 1;
+      datedOf(row.patient_id!).future.push([row.appointment_date, tag]);
+    }
   });
   await count('recall', (row) => {
     counts.recalls += 1;
+    work.recalls.push({ of: 'patient', id: row.patient_id ?? -1 });
     const p = of(row.patient_id);
     if (!p) return;
     p.recalls += 1;
@@ -188,8 +238,12 @@ export async function countExtractObjects(reader: ExtractReader, today: string =
   });
   await count('clinical_note', (row) => {
     counts.notes += 1;
+    const tag: WorkItemTag = { of: 'patient', id: row.patient_id ?? -1, keptIfChosen: false };
+    notes.push(tag);
     const p = of(row.patient_id);
-    if (p) p.notes += 1;
+    if (!p) return;
+    p.notes += 1;
+    datedOf(row.patient_id!).notes.push([row.note_date ?? '', tag]);
   });
   await count('document', (row) => {
     const docType = row.doc_type?.trim().toLowerCase();
@@ -197,11 +251,38 @@ export async function countExtractObjects(reader: ExtractReader, today: string =
     if (imaging) counts.imagingDocuments += 1;
     else counts.files += 1;
     const p = of(row.patient_id);
+    const tag: WorkItemTag = {
+      of: 'patient',
+      id: row.patient_id ?? -1,
+      keptIfChosen: p !== undefined && p.documents < SAMPLE_KEEP.documents,
+      skipped: imaging,
+    };
+    files.push(tag);
     if (!p) return;
     // The sample keeps a patient's first documents (in extract order); imaging among them never uploads.
     if (p.documents < SAMPLE_KEEP.documents && !imaging) p.keptFiles += 1;
     p.documents += 1;
   });
+  // The appointments and notes the sample keeps of a chosen patient: the latest visits, the next one, the latest notes.
+  const keep = (rows: [string, WorkItemTag][], n: number, latestFirst: boolean) =>
+    rows
+      .sort((a, b) => (latestFirst ? b[0].localeCompare(a[0]) : a[0].localeCompare(b[0])))
+      .slice(0, n)
+      .forEach(([, tag]) => (tag.keptIfChosen = true));
+  for (const d of dated.values()) {
+    keep(d.past, SAMPLE_KEEP.pastAppointments, true);
+    keep(d.future, SAMPLE_KEEP.futureAppointments, false);
+    keep(d.notes, SAMPLE_KEEP.notes, true);
+  }
+  for (const tag of work.appts) if (tag.of === 'booking') tag.keptIfChosen = true;
+  counts.workItems = {
+    ...items,
+    persons: [...items.persons, ...work.bookings],
+    dealProducts: work.dealProducts,
+    activities: [...work.appts, ...work.recalls],
+    notes,
+    files,
+  };
 
   const members = new Map<number, number>();
   for (const p of patients.values()) if (p.guarantorId !== null) members.set(p.guarantorId, (members.get(p.guarantorId) ?? 0) + 1);
@@ -229,6 +310,7 @@ export async function countExtractObjects(reader: ExtractReader, today: string =
     activities: p.recalls + Math.min(p.pastAppointments, SAMPLE_KEEP.pastAppointments) + Math.min(p.futureAppointments, SAMPLE_KEEP.futureAppointments),
     notes: Math.min(p.notes, SAMPLE_KEEP.notes),
     files: p.keptFiles,
+    documents: Math.min(p.documents, SAMPLE_KEEP.documents),
   }));
   return counts;
 }

@@ -24,7 +24,7 @@ import {
 } from '../object-types/registry';
 import { type ApiVersion } from '@dentrix-pipedrive/pipedrive-spec';
 import { reserveTokens, type BudgetReserve } from '../pipedrive/daily-budget';
-import type { ObjectCounts, SamplePatient } from './counts';
+import type { ObjectCounts, SamplePatient, WorkItemTag } from './counts';
 
 /** Pipedrive plans: daily budget multiplier and API-token burst limit (requests per rolling 2 s). */
 export const PIPEDRIVE_PLANS = {
@@ -168,7 +168,7 @@ function checkOptions(counts: ObjectCounts, options: PlanOptions): void {
   const rate = options.deltaChangeRate;
   if (rate !== undefined && !(rate >= 0 && rate <= 1)) throw new PlanInputError(`deltaChangeRate must be between 0 and 1, not ${rate}`);
   for (const [name, value] of Object.entries(counts)) {
-    if (name === 'dealProductsPerDeal' || name === 'patients') continue;
+    if (name === 'dealProductsPerDeal' || name === 'patients' || name === 'workItems') continue;
     if (!Number.isInteger(value) || (value as number) < 0) throw new PlanInputError(`count ${name} must be a whole number ≥ 0, not ${String(value)}`);
   }
   const histogramItems = Object.entries(counts.dealProductsPerDeal).reduce((sum, [n, deals]) => sum + Number(n) * deals, 0);
@@ -248,17 +248,20 @@ function batchSizes(n: number, batchSize: number): number[] {
  * read for it (`cheapestRead`, as `readBack` chooses), an account listing once for the pass's batches (pages of what the
  * account holds: `account`), deal products by up to 100 deals a batch.
  */
-function readBackOperations(records: TargetRecords, account: TargetRecords, batchSize: number): OperationEstimate[] {
+function readBackOperations(records: TargetRecords, account: TargetRecords, batchSize: number, workItems: Partial<TargetRecords> = {}): OperationEstimate[] {
   const ops: OperationEstimate[] = [];
   for (const type of SIMPLE_OBJECTS) {
     const object = planKey(type);
     const n = records[object];
     if (n === 0) continue;
+    // Batches are of the pass's work items (documents include imaging, which never uploads); the pass is all of them.
+    const pass = Math.max(n, workItems[object] ?? n);
     const reads = readsOf(type);
     const by = { listing: 0, ids: 0, get: 0, byPerson: 0 };
-    for (const b of batchSizes(n, batchSize)) {
+    for (const items of batchSizes(pass, batchSize)) {
+      const b = Math.max(1, Math.round((items * n) / pass));
       // A note's or file's person: at most one each.
-      const method = cheapestRead(reads, { records: b, persons: b, passRecords: n }).method;
+      const method = cheapestRead(reads, { records: b, persons: b, passRecords: pass }).method;
       if (method === 'account_listing') by.listing = pages(Math.max(account[object], n), reads.listing!.pageSize);
       else if (method === 'ids') by.ids += pages(b, reads.ids!.per);
       else if (method === 'get_each') by.get += b;
@@ -276,6 +279,78 @@ function readBackOperations(records: TargetRecords, account: TargetRecords, batc
     ops.push(operation(`deal products, listed by up to ${DEAL_IDS_PER_LIST} deals a batch`, DEAL_PRODUCT.getMany, requests));
   }
   return ops;
+}
+
+/**
+ * The full run's checks of the id-map entries the sample wrote: each full-run batch holding sample records reads them
+ * back (`liveRecords`, the cheapest read for that batch alone) before relying on them. Which batches hold them follows
+ * from the work items' staging order.
+ */
+function sampleCheckOperations(held: Partial<Record<TargetObject, boolean[]>>, batchSize: number): OperationEstimate[] {
+  const ops: OperationEstimate[] = [];
+  for (const type of LOAD_ORDER) {
+    const object = planKey(type);
+    const inSample = held[object];
+    if (!inSample) continue;
+    const by = { listing: 0, ids: 0, get: 0 };
+    for (let from = 0; from < inSample.length; from += batchSize) {
+      const k = inSample.slice(from, from + batchSize).filter(Boolean).length;
+      if (k === 0) continue;
+      if (type === 'deal_product') {
+        by.ids += 1;
+        continue;
+      }
+      const reads = readsOf(type);
+      const method = cheapestRead(reads, { records: k }).method;
+      if (method === 'account_listing') by.listing += 1;
+      else if (method === 'ids') by.ids += pages(k, reads.ids!.per);
+      else by.get += k;
+    }
+    if (type === 'deal_product') {
+      if (by.ids > 0) ops.push(operation("deal products of the sample's deals, checked", DEAL_PRODUCT.getMany, by.ids));
+      continue;
+    }
+    const reads = readsOf(type);
+    const what = `${object} of the sample, checked`;
+    if (by.listing > 0) ops.push(operation(`${what} (a listing)`, reads.listing!.endpoint, by.listing));
+    if (by.ids > 0) ops.push(operation(`${what} (by ids)`, reads.ids!.endpoint, by.ids));
+    if (by.get > 0) ops.push(operation(`${what} (one by one)`, reads.get!, by.get));
+  }
+  return ops;
+}
+
+/** Which of each type's work items (staging order) the sample holds, for the chosen patients. */
+function heldBySample(
+  workItems: NonNullable<ObjectCounts['workItems']>,
+  chosen: readonly SamplePatient[],
+  bookings: number,
+): Partial<Record<TargetObject, boolean[]>> {
+  const patients = new Set(chosen.map((p) => p.patientId));
+  const families = new Set(chosen.filter((p) => p.familySize >= 2).map((p) => p.guarantorId));
+  const employers = new Set(chosen.map((p) => p.employerId));
+  const referrals = new Set(chosen.map((p) => p.referralId));
+  const carriers = new Set(chosen.flatMap((p) => p.carrierIds));
+  const codes = new Set(chosen.flatMap((p) => p.plans.flat()));
+  const holds = (t: WorkItemTag): boolean => {
+    if (t.skipped) return false;
+    switch (t.of) {
+      case 'patient':
+        return patients.has(t.id) && t.keptIfChosen !== false;
+      case 'family':
+        return families.has(t.id);
+      case 'employer':
+        return employers.has(t.id);
+      case 'referral':
+        return referrals.has(t.id);
+      case 'carrier':
+        return carriers.has(t.id);
+      case 'code':
+        return codes.has(t.id);
+      case 'booking':
+        return t.id < bookings;
+    }
+  };
+  return Object.fromEntries(Object.entries(workItems).map(([object, tags]) => [object, tags.map(holds)]));
 }
 
 /** One list request per object type: the account fingerprint taken before the first write and after a rollback. */
@@ -400,6 +475,10 @@ interface SampleRecords {
   records: TargetRecords;
   /** The sample's deals by how many products each has. */
   perDeal: Record<string, number>;
+  /** Its work items where they differ from its records (documents, imaging included). */
+  workItems: Partial<TargetRecords>;
+  /** Which of the full run's work items it holds, when the counts say their order. */
+  held: Partial<Record<TargetObject, boolean[]>>;
 }
 
 /** Without the patients (counts made by hand): a proportional cross-section of `sampleSize` records. */
@@ -409,7 +488,7 @@ function proportionalSample(counts: ObjectCounts, records: TargetRecords, sample
   const sample = mapRecords(records, (n) => Math.min(n, Math.round(n * share)));
   const dealShare = records.deals === 0 ? 0 : sample.deals / records.deals;
   const perDeal = Object.fromEntries(Object.entries(counts.dealProductsPerDeal).map(([n, deals]) => [n, deals * dealShare]));
-  return { records: sample, perDeal };
+  return { records: sample, perDeal, workItems: {}, held: {} };
 }
 
 /**
@@ -438,7 +517,8 @@ function sampleOfPatients(counts: ObjectCounts, patients: SamplePatient[], optio
     notes: options.includeNotes === false ? 0 : sum((p) => p.notes),
     files: options.includeFiles === false ? 0 : sum((p) => p.files),
   };
-  return { records, perDeal };
+  const workItems = { files: options.includeFiles === false ? 0 : sum((p) => p.documents) };
+  return { records, perDeal, workItems, held: counts.workItems ? heldBySample(counts.workItems, chosen, bookings) : {} };
 }
 
 /**
@@ -474,10 +554,13 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
   };
   const phases = [
     phase('schema', schemaOperations(schema, fingerprint)),
-    phase('sample', [accountCheck(), ...createOperations(sample, chosen.perDeal, 1), ...readBackOperations(sample, sample, batchSize)]),
-    phase('full', createOperations(rest, restPerDeal, 1)),
+    phase('sample', [accountCheck(), ...createOperations(sample, chosen.perDeal, 1), ...readBackOperations(sample, sample, batchSize, chosen.workItems)]),
+    phase('full', [...createOperations(rest, restPerDeal, 1), ...sampleCheckOperations(chosen.held, batchSize)]),
     // The end fingerprint (after the delta window) is counted with the verification.
-    phase('verify', [...readBackOperations(records, records, batchSize), ...fingerprintOperations(fingerprint)]),
+    phase('verify', [
+      ...readBackOperations(records, records, batchSize, { files: records.files === 0 ? 0 : counts.files + counts.imagingDocuments }),
+      ...fingerprintOperations(fingerprint),
+    ]),
     phase('delta', deltaOperations(records, deltaRate)),
     phase('rollback', rollbackOperations(records, counts.dealProductsPerDeal, schema, fingerprint)),
   ];

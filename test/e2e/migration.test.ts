@@ -11,6 +11,9 @@ import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { readCsvTable, type CsvTable } from '../support/extract-edit';
 import { needlesFrom, search, storeHaystacks } from '../support/phi-needles';
+import { estimateFromExtract } from '../../src/plan';
+import { comparePlan, formatComparison } from '../../src/plan/compare';
+import { requestTokens } from '../../src/store/request-tokens';
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -152,5 +155,15 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
     const sandboxTokens = Object.values(usage.byRoute).reduce((n, r) => n + r.tokens, 0);
     expect(Math.abs(tokens.total.tokens - sandboxTokens)).toBeLessThanOrEqual(sandboxTokens * 0.01);
     expect(Math.abs(tokens.total.requests - usage.requests.total)).toBeLessThanOrEqual(usage.requests.total * 0.01);
+
+    // The plan matches the bill (issue 15.3): `plan` for this extract and these options, per phase, within 5% of what
+    // was booked, tokens and requests; on failure, the table says which phase and endpoint are off.
+    const estimate = await estimateFromExtract(
+      { kind: 'folder', path: extract },
+      { plan: 'growth', seats: 5, sampleSize: 150, batchSize: 40, fingerprint: 'sandbox' },
+    );
+    const comparison = comparePlan(estimate, await requestTokens(h.db.pool, migrationId)).filter((c) => c.phase !== 'delta');
+    const off = comparison.filter((c) => Math.abs(c.tokenRatio - 1) > 0.05 || Math.abs(c.requestRatio - 1) > 0.05);
+    expect({ off: off.map((c) => c.phase), table: off.length ? formatComparison(comparison, { detail: true }) : '' }).toEqual({ off: [], table: '' });
   });
 });

@@ -5,6 +5,8 @@ import { parse } from 'csv-parse/sync';
 import { openExtract } from '../../../src/dentrix';
 import { generatePractice, type GeneratorTruth } from '@dentrix-pipedrive/practice-generator';
 import { countExtractObjects, estimateFromExtract, estimatePlan, type ObjectCounts } from '../../../src/plan';
+import { SAMPLE_KEEP, selectSamplePatients } from '../../../src/activities/sample-selection';
+import type { SamplePatient } from '../../../src/plan/counts';
 
 let dir: string;
 let truth: GeneratorTruth;
@@ -60,6 +62,26 @@ describe('counting an extract for the plan', () => {
     const histogram: Record<string, number> = {};
     for (const n of perPlan.values()) histogram[n] = (histogram[n] ?? 0) + 1;
     expect(counts.dealProductsPerDeal).toEqual(histogram);
+  });
+
+  it("takes the sample the SAMPLE phase would choose: its own selection over the extract's patients", () => {
+    expect(counts.patients).toHaveLength(counts.persons);
+    const chosen = selectSamplePatients(counts.patients!, 300) as SamplePatient[];
+    const e = estimatePlan(counts, { plan: 'growth', seats: 5, sampleSize: 300 });
+    const bookings = Math.min(counts.newPatientPersons, SAMPLE_KEEP.newPatientBookings);
+    expect(e.sampleRecords.persons).toBe(chosen.length + bookings);
+    expect(e.sampleRecords.deals).toBe(chosen.reduce((n, p) => n + p.plans.length, 0));
+    // Whole families: every chosen patient's family is in the sample.
+    const families = new Set(chosen.map((p) => p.guarantorId ?? p.patientId));
+    expect(counts.patients!.filter((p) => families.has(p.guarantorId ?? p.patientId)).length).toBe(chosen.length);
+    // The full run loads the rest.
+    const full = estimatePlan(counts, { plan: 'growth', seats: 5, sampleSize: 300 }).phases.find((p) => p.phase === 'full')!;
+    const personCreates = full.operations.find((o) => o.method === 'POST' && o.path === '/persons')!.requests;
+    expect(personCreates).toBe(e.records.persons - e.sampleRecords.persons);
+    // Work items in staging order, one per row of each driving table (documents include imaging).
+    expect(counts.workItems!.activities).toHaveLength(counts.appointments + counts.recalls);
+    expect(counts.workItems!.files).toHaveLength(counts.files + counts.imagingDocuments);
+    expect(counts.workItems!.persons).toHaveLength(counts.persons + counts.newPatientPersons);
   });
 
   it('estimates straight from an extract folder', async () => {

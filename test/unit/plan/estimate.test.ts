@@ -83,10 +83,11 @@ describe('plan estimator', () => {
     // A rehearsal on the sandbox: its fingerprint costs nothing.
     const rehearsal = estimatePlan(COUNTS, { plan: 'growth', seats: 5, sampleSize: 0, schema: SCHEMA, deltaChangeRate: 0.1, fingerprint: 'sandbox' });
     expect(phaseOf(estimate, 'schema').tokens - phaseOf(rehearsal, 'schema').tokens).toBe(90);
-    // Each type by its cheapest read for a batch: a v2 GET each (1) below ten records, else ids (10 per 100); notes and
-    // files a GET each (2); deal products by their deals (10); then the end fingerprint, free on the sandbox.
-    expect(phaseOf(rehearsal, 'verify')).toMatchObject({ requests: 5 + 3 + 1 + 2 + 1 + 4 + 2 + 1, tokens: 5 + 3 + 10 + 2 + 10 + 8 + 4 + 10 });
-    expect(phaseOf(estimate, 'verify')).toMatchObject({ requests: 19 + 7, tokens: 52 + 90 });
+    // Each type by its cheapest read for a batch: a v2 GET each (1) below ten records, else ids (10 per 100); notes a
+    // GET each (2); files one page of their listing (20), since the pass is the 11 documents, imaging included, and a
+    // GET each would cost 22 for it; deal products by their deals (10); then the end fingerprint, free on the sandbox.
+    expect(phaseOf(rehearsal, 'verify')).toMatchObject({ requests: 5 + 3 + 1 + 2 + 1 + 4 + 1 + 1, tokens: 5 + 3 + 10 + 2 + 10 + 8 + 20 + 10 });
+    expect(phaseOf(estimate, 'verify')).toMatchObject({ requests: 18 + 7, tokens: 68 + 90 });
     // 10% changed, rounded up: 1 org, 1 product, 2 persons, 1 deal, 3 activities at 5; 1 note, 1 file at 10; 1 deal product at 5.
     expect(phaseOf(estimate, 'delta').tokens).toBe(5 + 5 + 10 + 5 + 15 + 10 + 10 + 5);
     // Deletes: files and notes 6 (v1), activities 3; deal products 3 singly, 15 in bulk for the 6-product deal;
