@@ -41,6 +41,9 @@ export function phaseOfActivity(activityType: string, input: unknown): Phase | u
   return PHASE_OF_ACTIVITY[activityType]?.(input ?? {});
 }
 
+/** How often a running activity's counts go to the store: what a killed worker can lose at most. */
+export const FLUSH_MS = 2_000;
+
 interface Scope {
   phase: Phase;
   objectType: string;
@@ -50,8 +53,8 @@ interface Scope {
 /**
  * Every request a migration sends, reads included, counted with its spec tokens by phase, object type and endpoint
  * (issue 15.2): the worker's Pipedrive clients report each attempt (`record`), an activity interceptor scopes them to
- * the activity that sent them and adds its counts to the store when the activity ends, whether it succeeded or not.
- * A worker killed mid-activity loses that activity's counts (the retry's are booked).
+ * the activity that sent them and adds its counts to the store every FLUSH_MS while it runs and when it ends, whether it
+ * succeeded or not. A worker killed mid-activity loses at most its last FLUSH_MS of counts (the retry's are booked).
  */
 export class RequestAccounting {
   private readonly scopes = new AsyncLocalStorage<Scope>();
@@ -59,6 +62,7 @@ export class RequestAccounting {
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
+    private readonly flushMs = FLUSH_MS,
   ) {}
 
   /** The clients' `onRequest`: counts the attempt for the activity it was sent from. */
@@ -80,12 +84,25 @@ export class RequestAccounting {
           if (typeof first.migrationId !== 'string' || !phase) return next(input);
           const migrationId = first.migrationId;
           const scope: Scope = { phase, objectType: typeof first.objectType === 'string' ? first.objectType : '', tallies: new Map() };
+          // Each flush books what was counted since the last one; flushes run one after another.
+          let booked: Promise<void> = Promise.resolve();
+          const flush = () => {
+            const tallies = [...scope.tallies.values()];
+            scope.tallies = new Map();
+            if (tallies.length === 0) return booked;
+            booked = booked.then(() =>
+              addRequestTokens(this.pool, migrationId, tallies).catch((err: unknown) =>
+                this.logger.warn({ migrationId, code: (err as { code?: string }).code }, 'could not book the requests of an activity'),
+              ),
+            );
+            return booked;
+          };
+          const timer = setInterval(() => void flush(), this.flushMs).unref();
           try {
             return await this.scopes.run(scope, () => next(input));
           } finally {
-            await addRequestTokens(this.pool, migrationId, [...scope.tallies.values()]).catch((err: unknown) =>
-              this.logger.warn({ migrationId, code: (err as { code?: string }).code }, 'could not book the requests of an activity'),
-            );
+            clearInterval(timer);
+            await flush();
           }
         },
       };
