@@ -58,4 +58,3 @@ export const CUTOVER_ACTION =
   'the delta window picks up changes made in Dentrix until cutover; when the practice has switched, ' +
   '`npm run starter -- cutover -m <id> --by <you>` (refused while insurance claims are in flight, unless `--force --reason <why>`); ' +
   'Web UI: Send a Signal `cutover` with `{"by":"<you>"}`';
-
