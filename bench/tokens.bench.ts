@@ -19,6 +19,7 @@
  *
  *   npx tsx bench/tokens.bench.ts          (or: npm run bench -- tokens)
  */
+import { rollbackResult } from '../src/cli/migration-result';
 import { startSandbox, type SandboxUsage } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { requestRollback } from '../src/cli/commands';
 import {
@@ -37,7 +38,6 @@ import {
 import { estimateFromExtract } from '../src/plan';
 import { comparePlan, formatComparison } from '../src/plan/compare';
 import { requestTokens } from '../src/store/request-tokens';
-import type { RollbackResult } from '../src/workflows/rollback';
 import { DEMO_PRACTICE, migrateDemoPractice, startBenchWorld } from './harness';
 
 /**
@@ -193,7 +193,7 @@ async function main(): Promise<number> {
     const spent = migrated.tokensSpentToday;
 
     const r = await requestRollback(world.env, world.server.client, migrationId, { by: 'bench', reason: 'tokens bench' });
-    const rollback = (await world.server.client.workflow.getHandle(r.workflowId).result()) as RollbackResult;
+    const rollback = await rollbackResult(world.server.client.workflow.getHandle(r.workflowId));
     if (!rollback.proven) throw new Error('the rollback is not proven');
     const rolledBack = sandbox.usage();
     const rb = rollbackFloor(await ledgerRows());

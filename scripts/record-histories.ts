@@ -23,6 +23,7 @@ import { queryStatus, requestRollback, sendApproval, sendRejection, startMigrati
 import { migrationWorkflowId } from '../src/runtime/temporal';
 import { approveSignal, type Gate } from '../src/workflows/messages';
 import { driveMigration } from '../src/cli/drive';
+import { rollbackResult } from '../src/cli/migration-result';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { assertTemporalCli } from '../src/devserver/dev-server';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     const { status } = await driveMigration(h.client, migrationId, { by: 'recorder', includeAllPhi: true, minSampleAccuracy: 99, cutoverAfterPolls: 2 });
     if (status.phase !== 'DONE') throw new Error(`the recorded migration ended in ${status.phase}`);
     const { workflowId } = await requestRollback(h.env, h.client, migrationId, { by: 'recorder', reason: 'recording' });
-    await h.client.workflow.getHandle(workflowId).result();
+    await rollbackResult(h.client.workflow.getHandle(workflowId));
 
     fs.mkdirSync(outDir, { recursive: true });
     let count = 0;

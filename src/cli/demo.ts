@@ -1,5 +1,5 @@
 import { type Pool } from 'pg';
-import { migrationResult } from './migration-result';
+import { migrationResult, rollbackResult } from './migration-result';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Client } from '@temporalio/client';
@@ -16,7 +16,6 @@ import { describeSpend } from './status-view';
 import { resolveDatabase, type ResolvedDatabase } from '../store/embedded';
 import { listReports } from '../store/reports';
 import { openExtract } from '../dentrix';
-import type { RollbackResult } from '../workflows/rollback';
 import { requestRollback, startMigration, storeProgress } from './commands';
 import { driveMigration } from './drive';
 import { formatProposalSummary, readWorkbookRows, summarizeProposal } from '../review';
@@ -267,7 +266,7 @@ async function rollbackDemo(world: World, options: DemoOptions, say: (line: stri
   say(r.mode === 'signalled' ? `Rollback signalled to the running migration.` : `Started rollback workflow ${rollbackWorkflowId(options.migrationId)}.`);
   const result =
     r.mode === 'started'
-      ? ((await client.workflow.getHandle(r.workflowId).result()) as RollbackResult)
+      ? await rollbackResult(client.workflow.getHandle(r.workflowId))
       : (await migrationResult(client.workflow.getHandle(r.workflowId))).rollback;
   say(
     result?.proven

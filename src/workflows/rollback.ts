@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -11,7 +12,7 @@ import {
 import type { createActivities } from '../activities';
 import { compensationActivity, shortActivity, sourceActivity } from './activity-options';
 import { withDailyBudget } from './budget';
-import { rollbackProgressSignal } from './messages';
+import { FAILURE_TYPES, rollbackProgressSignal } from './messages';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -46,6 +47,8 @@ export interface RollbackResult {
 const BATCH = 100;
 /** Histories from before this change told the migration nothing of a rollback's progress until it ended. */
 const PROGRESS_TO_PARENT = 'rollback-progress-to-parent';
+/** Histories from before this change completed (green in the Web UI's list) after rolling a finished migration back. */
+const ROLLED_BACK_IS_NOT_SUCCESS = 'standalone-rollback-ends-failed';
 
 /**
  * The saga's compensation: deletes what the migration created, highest load rank first (the exact reverse of the
@@ -126,7 +129,7 @@ export async function rollbackWorkflow(input: RollbackWorkflowInput): Promise<Ro
       `**Rollback (${scope}) complete**: deleted ${deleted}, already gone ${alreadyGone}, restored ${restored.restored}` +
         `\n\nproof: ${proof.proven ? 'account state matches the pre-migration fingerprint' : 'NOT PROVEN: see the rollback report'}`,
     );
-    return {
+    const result: RollbackResult = {
       scope,
       deleted,
       alreadyGone,
@@ -136,5 +139,17 @@ export async function rollbackWorkflow(input: RollbackWorkflowInput): Promise<Ro
       fingerprintAfter: proof.fingerprintAfter,
       proven: proof.proven,
     };
+    // A finished migration rolled back: its own run stays Completed (a closed run cannot change), so this one is what
+    // the Web UI's list shows for it, and it must not read as a success either. A child's (a rejected sample, a
+    // rollback the migration runs) ends normally: the migration itself ends as it should.
+    if (!workflowInfo().parent && scope === 'all' && proof.proven && patched(ROLLED_BACK_IS_NOT_SUCCESS)) {
+      throw ApplicationFailure.create({
+        type: FAILURE_TYPES.rolledBack,
+        nonRetryable: true,
+        message: `migration ${migrationId} rolled back (requested by ${input.by}): ${deleted} record(s) deleted, ${alreadyGone} already gone; the Pipedrive account is back at its pre-migration fingerprint`,
+        details: [result],
+      });
+    }
+    return result;
   });
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { rollbackResult } from '../../src/cli/migration-result';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { type WorkflowHandle } from '@temporalio/client';
@@ -21,7 +22,6 @@ import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
 import type { SourceSpec } from '../../src/store/runs';
 import type { DeltaProgress } from '../../src/workflows/messages';
 import type { MigrationResult } from '../../src/workflows/migration';
-import type { RollbackResult } from '../../src/workflows/rollback';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 
 jest.setTimeout(8 * 60 * 1000);
@@ -592,7 +592,7 @@ async function runDeltaWindow(
     // Rollback: the window's creations and the full run's go; the account is back to its pre-migration state.
     const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'delta-e2e', reason: 'proving the delta window is reversible' });
     expect(rollback.mode).toBe('started');
-    const proof = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
+    const proof = await rollbackResult(h.client.workflow.getHandle(rollbackWorkflowId(migrationId)));
     expect(status.fingerprints.beforeFirstWrite).toBe(productBefore);
     expect(proof).toMatchObject({ remaining: 0, proven: true, fingerprintBefore: productBefore, fingerprintAfter: productBefore });
     expect(sandbox.fingerprint()).toBe(fingerprintBefore);

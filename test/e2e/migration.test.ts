@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { rollbackResult } from '../../src/cli/migration-result';
 import { createHarness, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
@@ -6,7 +7,6 @@ import { startMigration, requestRollback, storeProgress } from '../../src/cli/co
 import { driveMigration } from '../../src/cli/drive';
 import { purgeMigration } from '../../src/cli/purge-command';
 import { rollbackWorkflowId } from '../../src/runtime/temporal';
-import type { RollbackResult } from '../../src/workflows/rollback';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { readCsvTable, type CsvTable } from '../support/extract-edit';
@@ -141,7 +141,7 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
 
     const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'e2e-test', reason: 'proving reversibility' });
     expect(rollback.mode).toBe('started');
-    const proof = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
+    const proof = await rollbackResult(h.client.workflow.getHandle(rollbackWorkflowId(migrationId)));
     expect(proof.remaining).toBe(0);
     expect(proof.proven).toBe(true);
     expect(proof.fingerprintAfter).toBe(fingerprintBefore);

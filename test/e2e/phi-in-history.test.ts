@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { rollbackResult } from '../../src/cli/migration-result';
 import { type WorkflowExecutionInfo } from '@temporalio/client';
 import { DefaultLogger, Runtime, type ActivityInterceptorsFactory, type LogEntry } from '@temporalio/worker';
 import { createHarness, workflowBundle, type Harness } from '../support/harness';
@@ -15,7 +16,6 @@ import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/tempo
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/runtime/worker';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';
-import type { RollbackResult } from '../../src/workflows/rollback';
 
 jest.setTimeout(8 * 60 * 1000);
 
@@ -224,7 +224,7 @@ describe('no PHI in Temporal (DESIGN §5.4)', () => {
 
     const rollback = await requestRollback(h.env, h.client, migrationId, { by: 'phi-e2e', reason: 'PHI check' });
     expect(rollback.mode).toBe('started');
-    const proof = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
+    const proof = await rollbackResult(h.client.workflow.getHandle(rollbackWorkflowId(migrationId)));
     expect(proof).toMatchObject({ proven: true, fingerprintAfter: fingerprintBefore });
     // DESIGN §5.11: the full rollback purged the staged PHI: no patient string left in the staging tables, and the
     // purge is in the audit log with the workflow that did it.

@@ -1,11 +1,11 @@
 import axios from 'axios';
+import { rollbackResult } from '../../src/cli/migration-result';
 import { COMPACT_PATIENTS, usePracticeWorld } from '../support/practice';
 import { parseMigrationOptions } from '../../src/config';
 import { requestRollback, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { rollbackWorkflowId } from '../../src/runtime/temporal';
 import { DEFAULT_API_TOKEN } from '@dentrix-pipedrive/pipedrive-sandbox';
-import type { RollbackResult } from '../../src/workflows/rollback';
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -93,7 +93,7 @@ describe('products the account already had', () => {
 
     const r = await requestRollback(h.env, h.client, migrationId, { by: 'e2e-test', reason: 'product reuse test' });
     expect(r.mode).toBe('started');
-    const rollback = (await h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
+    const rollback = await rollbackResult(h.client.workflow.getHandle(rollbackWorkflowId(migrationId)));
     expect(rollback.proven).toBe(true);
     expect(sandbox.fingerprint()).toBe(fingerprintBefore);
     for (const id of own) expect((await api.get(`/api/v2/products/${id}`)).status).toBe(200);

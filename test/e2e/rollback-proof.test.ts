@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { rollbackResult } from '../../src/cli/migration-result';
 import path from 'node:path';
 import { createHarness, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
@@ -132,9 +133,12 @@ describe('rollback after DONE, from the CLI, cancelled mid-way', () => {
     );
     expect(leftAtCancel[0]!.n).toBeGreaterThan(0);
 
-    const result: RollbackResult = await handle.result();
+    const result: RollbackResult = await rollbackResult(handle);
     const description = await handle.describe();
-    expect(description.status.name).toBe('COMPLETED');
+    // Ran to its end although cancelled; rolled back and proven, it ends Failed (MigrationRolledBack): the Web UI's
+    // list must not show a finished migration's rollback like a success.
+    expect(description.status.name).toBe('FAILED');
+    await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'MigrationRolledBack' } });
     const history = await handle.fetchHistory();
     expect(history.events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)).toBe(true);
 

@@ -1,4 +1,5 @@
 import { COMPACT_PATIENTS, usePracticeWorld } from '../support/practice';
+import { rollbackResult } from '../../src/cli/migration-result';
 import { waitFor } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, requestRollback, sendApproval, sendRejection, startMigration } from '../../src/cli/commands';
@@ -10,7 +11,6 @@ import { readReportFile } from '../../src/store/reports';
 import type { LinkReconciliation } from '../../src/activities/reconciliation';
 import type { MigrationResult } from '../../src/workflows/migration';
 import { approveSignal, type Gate } from '../../src/workflows/messages';
-import type { RollbackResult } from '../../src/workflows/rollback';
 
 jest.setTimeout(12 * 60 * 1000);
 
@@ -199,7 +199,7 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
 
     // Leave the account as it was for the next test (and prove it).
     await requestRollback(world.h.env, world.h.client, migrationId, { by: BY, reason: 'clean up after the gate test' });
-    const proof = (await world.h.client.workflow.getHandle(rollbackWorkflowId(migrationId)).result()) as RollbackResult;
+    const proof = await rollbackResult(world.h.client.workflow.getHandle(rollbackWorkflowId(migrationId)));
     expect(proof.proven).toBe(true);
     expect(world.sandbox.fingerprint()).toBe(fingerprintBefore);
   });

@@ -1,4 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { rollbackResult } from '../../src/cli/migration-result';
 import type { Client } from '@temporalio/client';
 import { assertTemporalCli } from '../../src/devserver/dev-server';
 import type { deltaWorkflow, DeltaResult } from '../../src/workflows/delta';
@@ -13,14 +14,14 @@ jest.setTimeout(3 * 60 * 1000);
 /** Events after which the server suggests continue-as-new (its default is thousands; a real practice reaches that). */
 const SUGGEST_AFTER_EVENTS = 40;
 
-/** How each run of one workflow id ended, oldest first. */
-async function runsOf(client: Client, workflowId: string): Promise<string[]> {
+/** The statuses of every run of `workflowId`, oldest first, once its last run has ended `final`. */
+async function runsOf(client: Client, workflowId: string, final = 'COMPLETED'): Promise<string[]> {
   return waitFor(`the runs of ${workflowId}`, async () => {
     const runs: { start: number; status: string }[] = [];
     for await (const info of client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
       runs.push({ start: info.startTime.getTime(), status: info.status.name });
     const statuses = runs.sort((a, b) => a.start - b.start).map((r) => r.status);
-    return statuses.at(-1) === 'COMPLETED' ? statuses : undefined;
+    return statuses.at(-1) === final ? statuses : undefined;
   });
 }
 
@@ -103,16 +104,19 @@ describe('continue-as-new in the loads, the delta window and the rollback', () =
     fake.created.set('person', 550);
     await world.startWorker(fake.activities);
     const workflowId = uniqueId('can-rollback');
-    const result: RollbackResult = await world.client.workflow.execute<typeof rollbackWorkflow>('rollbackWorkflow', {
-      taskQueue: world.taskQueue,
-      workflowId,
-      args: [{ migrationId: 'can', scope: 'all', by: 'can-test', reason: 'test' }],
-    });
+    const result: RollbackResult = await rollbackResult(
+      await world.client.workflow.start<typeof rollbackWorkflow>('rollbackWorkflow', {
+        taskQueue: world.taskQueue,
+        workflowId,
+        args: [{ migrationId: 'can', scope: 'all', by: 'can-test', reason: 'test' }],
+      }),
+    );
     expect(result).toMatchObject({ scope: 'all', deleted: 800, alreadyGone: 0, remaining: 0, proven: true });
     expect(fake.callsTo('beginRollback')).toHaveLength(1);
     expect(fake.callsTo('rollbackBatch')).toHaveLength(9); // 3 of organizations (100, 100, 50), 6 of persons
     expect(fake.callsTo('rollbackBatch').map((c) => c.objectType)).toEqual([...Array(6).fill('person'), ...Array(3).fill('organization')]);
-    const runs = await runsOf(world.client, workflowId);
+    // A proven rollback of a whole migration ends Failed (MigrationRolledBack): never shown like a success.
+    const runs = await runsOf(world.client, workflowId, 'FAILED');
     expect(runs.length).toBeGreaterThan(1);
     expect(runs.slice(0, -1).every((s) => s === 'CONTINUED_AS_NEW')).toBe(true);
   });
