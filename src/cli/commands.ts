@@ -21,7 +21,7 @@ import { listReports, type StoredReport } from '../store/reports';
 import { resetTableWatermarks } from '../store/watermarks';
 import { Ledger } from '../store/ledger';
 import { plannedSourceCounts } from '../store/work';
-import { plannableCount, recentlySettled, rollbackCounts, runObjectCounts, runObjectTypes, type RollbackCounts } from '../store/progress';
+import { plannableCount, recentlySettled, rollbackCounts, runObjectCounts, runObjectTypes, type RollbackCounts, type RunObjectCounts } from '../store/progress';
 import { fetchPlan, type FetchPlanOptions } from '../mapping';
 import { isDataObjectType, LOAD_ORDER } from '../object-types/registry';
 import { migrationWorkflow } from '../workflows/migration';
@@ -239,19 +239,7 @@ export interface StoreProgress {
    * run's scope, `state` says whether its load has planned the type yet (`waiting`: `planned` is what it will plan,
    * counted from staging), runs or is done.
    */
-  objects: Record<
-    string,
-    {
-      planned: number;
-      migrated: number;
-      skipped: number;
-      rejected: number;
-      pending: number;
-      rolledBack: number;
-      recreated: number;
-      state?: 'waiting' | 'running' | 'done';
-    }
-  >;
+  objects: Record<string, RunObjectCounts & { state?: 'waiting' | 'running' | 'done' }>;
   /** During ROLLING_BACK (and after): per object type, deleted since the rollback began and left to delete. */
   rollback?: RollbackCounts;
   /** Records per second over the last minute of the store's counts, and the time the rest would take at that rate. */
