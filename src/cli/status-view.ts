@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress';
 import { describeOwners } from '../workflows/details';
 import { FINAL_PHASES, type DeltaProgress, type MigrationStatus, type PhaseProgress } from '../workflows/messages';
 import { GATE_ACTIONS } from '../workflows/gate-actions';
+import { duration } from '../workflows/duration';
 import { type CutoverClaims, type StoreProgress } from './commands';
 import { describeFailure, type MigrationFailure } from './failure-cause';
 import { describeReportLocation } from './report-files';
@@ -114,15 +115,6 @@ function describeVerifying(p: PhaseProgress, now = Date.now()): string | undefin
   const pace = perSecond > 0 ? ` · ${perSecond.toFixed(1)} records/s since it began` : '';
   const eta = perSecond > 0 && total > done ? ` · ETA ${duration((total - done) / perSecond)}` : '';
   return `verifying the ${p.runKind} run: ${n(done)} of ${n(total)} records read back${pace}${eta}`;
-}
-
-/** `45 s`, `12 min 5 s`, `3 h 20 min`. */
-export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
-  const m = Math.round(s / 60);
-  return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
 }
 
 function claimsSentence(count: number, reportPath: string | undefined): string {

@@ -1,4 +1,5 @@
 import { CUTOVER_ACTION, GATE_ACTIONS } from './gate-actions';
+import { duration } from './duration';
 import type { MigrationStatus, OwnersSummary, PhaseProgress, RollbackProgress } from './messages';
 
 /**
@@ -43,7 +44,7 @@ export function phaseProgressTable(p: PhaseProgress, now: Date): string {
   // A type not planned yet (a sample's share) has no total: the ETA then covers only the types with one.
   const unknown = rows.some(([, o]) => o.state === 'waiting' && o.total === 0);
   const left = planned - done;
-  const eta = rate > 0 && left > 0 ? `, about ${formatDuration(left / rate)} left${unknown ? ' for the types planned so far' : ''}` : '';
+  const eta = rate > 0 && left > 0 ? `, about ${duration(left / rate)} left${unknown ? ' for the types planned so far' : ''}` : '';
   const head = `**${p.mode === 'load' ? 'Loading' : 'Verifying'} (${p.runKind} run):** ${done} of ${planned}${unknown ? '+' : ''} records, ${rate.toFixed(1)}/s${eta}`;
   return [
     head,
@@ -59,12 +60,6 @@ export function phaseProgressTable(p: PhaseProgress, now: Date): string {
 
 function describeRollback(r: RollbackProgress): string {
   return `**Rollback (${r.scope}):** ${r.deleted} deleted, ${r.alreadyGone} already gone${r.current ? ` · now ${r.current}` : ''}`;
-}
-
-function formatDuration(seconds: number): string {
-  if (seconds < 90) return `${Math.ceil(seconds)} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 function objectTable(status: MigrationStatus): string {

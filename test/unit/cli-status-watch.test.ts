@@ -1,4 +1,5 @@
-import { duration, statusHeader } from '../../src/cli/status-view';
+import { statusHeader } from '../../src/cli/status-view';
+import { duration } from '../../src/workflows/duration';
 import type { StoreProgress } from '../../src/cli/commands';
 import type { MigrationStatus } from '../../src/workflows/messages';
 

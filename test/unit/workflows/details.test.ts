@@ -51,7 +51,7 @@ describe("renderDetails: the migration's Current Details in the Web UI", () => {
       },
       now,
     );
-    expect(text).toContain('**Loading (full run):** 200 of 400+ records, 2.0/s, about 2 min left for the types planned so far');
+    expect(text).toContain('**Loading (full run):** 200 of 400+ records, 2.0/s, about 1 min 40 s left for the types planned so far');
     expect(text).toContain('| organization | running | 200 / 400 | 198 | 1 | 1 |');
     expect(text).toContain('| person | waiting | — | 0 | 0 | 0 |');
     // The sample's reconciliation is not shown beside the full run's progress (it would read as the full run's).
