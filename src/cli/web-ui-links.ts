@@ -1,11 +1,14 @@
 import type { Env } from '../config';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const LOCAL_ADDRESS = /^(127\.0\.0\.1|localhost):7233$/u;
 /** The saved view the list link creates in the Web UI. */
 export const SAVED_VIEW = 'Dentrix migrations';
+/** The search attributes ops add as the list's columns (the Web UI's settings button), in this order. */
+export const PRODUCT_COLUMNS = [SEARCH_ATTRIBUTES.phase.name, SEARCH_ATTRIBUTES.practice.name, SEARCH_ATTRIBUTES.recordsLoaded.name];
 
 export interface WebUiLinks {
-  /** Every migration (the product's workflow type only): add the MigrationPhase, PracticeName, RecordsLoaded columns. */
+  /** Every migration (the product's workflow type only), as a saved view; the columns are PRODUCT_COLUMNS, added once per browser. */
   migrations: string;
   /** This migration's User Metadata tab: its Current Details (phase, progress, what it waits for and how to give it). */
   migration?: string;
@@ -34,6 +37,8 @@ export function describeWebUiLinks(links: WebUiLinks | undefined): string[] {
   if (!links) return [];
   return [
     ...(links.migration ? [`  Web UI (phase, progress, what it waits for): ${links.migration}`] : []),
-    `  Web UI, every migration: ${links.migrations} (add the columns MigrationPhase, PracticeName, RecordsLoaded and save the view)`,
+    `  Web UI, every migration: ${links.migrations}`,
+    // The Web UI keeps its list's columns in the browser (localStorage): no link can set them.
+    `    once per browser, the table's settings button (bottom right, a gear): add ${PRODUCT_COLUMNS.join(', ')}; removing Run ID brings them into view`,
   ];
 }

@@ -8,8 +8,9 @@ import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, requestCutover, requestRollback, sendApproval, startMigration, storeProgress } from '../../src/cli/commands';
 import { readAudit } from '../../src/store/audit';
 import { startDevServer, type RunningDevServer } from '../../src/devserver/dev-server';
-import { SAVED_VIEW } from '../../src/cli/web-ui-links';
+import { PRODUCT_COLUMNS, SAVED_VIEW } from '../../src/cli/web-ui-links';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import type { MigrationStatus } from '../../src/workflows/messages';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createHarness, processEnv, type Harness } from '../support/harness';
@@ -237,5 +238,20 @@ describe('the Temporal Web UI as ops see it', () => {
     expect(await rowOf(DONE_ID)).toMatch(/Completed/u);
     expect(await rowOf(ROLLED_BACK_ID)).toMatch(/Failed/u);
     expect(await rowOf(ROLLED_BACK_ID)).not.toMatch(/Completed/u);
+    // The columns `status` tells ops to add, added as they would (the table's settings button): the phase in the list.
+    await page.getByTestId('workflows-summary-table-configuration-button').click();
+    for (const column of PRODUCT_COLUMNS) await page.getByTestId(`orderable-list-item-${column}-add-button`).click();
+    await page.getByTestId('orderable-list-item-Run ID-remove-button').click();
+    await page.getByTestId('drawer-close-button').click();
+    await page.getByTestId('drawer-close-button').waitFor({ state: 'hidden', timeout: 10_000 });
+    await page.locator('th', { hasText: PRODUCT_COLUMNS[0] }).first().waitFor({ timeout: 10_000 });
+    await page.setViewportSize({ width: 1920, height: 1100 });
+    await page.screenshot({ path: path.join(SHOTS, '7-list-with-columns.png'), fullPage: true });
+    // Phase, practice, records loaded (the workflow's RecordsLoaded search attribute, as it ended).
+    const { typedSearchAttributes } = await h.client.workflow.getHandle(migrationWorkflowId(DONE_ID)).describe();
+    const recordsLoaded = typedSearchAttributes.get(SEARCH_ATTRIBUTES.recordsLoaded) ?? 0;
+    expect(recordsLoaded).toBeGreaterThan(0);
+    expect(await rowOf(DONE_ID)).toMatch(new RegExp(`\\bDONE\\b.*\\b(${recordsLoaded}|${recordsLoaded.toLocaleString('en-US')})\\b`, 'u'));
+    expect(await rowOf(ROLLED_BACK_ID)).toMatch(/\bROLLED_BACK\b/u);
   });
 });
