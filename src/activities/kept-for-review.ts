@@ -1,7 +1,8 @@
 /**
- * The sample diff's and the verification's count of source values kept for review (refused or shortened by the map),
- * by object type, field and kind, from the source-side check's diff rows (`review:<kind>:<field>`): how many there
- * were and how many Pipedrive holds on their record. Counts and field names only.
+ * The sample diff's and the verification's count of source values kept for review (refused or shortened by the map, or
+ * a merged duplicate's), by object type, field and kind, from the source-side check's diff rows
+ * (`review:<kind>:<field>`): how many there were and how many Pipedrive holds on their record. Counts and field names
+ * only.
  */
 import { parseReviewDiffField, type ReviewKind } from '../mapping';
 

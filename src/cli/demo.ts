@@ -211,7 +211,7 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
   for (const r of progress.reports) say(`  report ${r.kind}: ${r.path}`);
   const reports = await listReports(pool, options.migrationId);
   const keptForReview = valuesKeptForReview(reports);
-  say(`  values kept for review on their record (refused or cut to Pipedrive's limit): ${keptForReview}`);
+  say(`  values kept for review on their record (refused, cut to Pipedrive's limit, or a merged duplicate's): ${keptForReview}`);
   const merged = mergedDuplicates(reports);
   say(`  duplicate patients merged into their survivor: ${merged}`);
   const tokens = await spent();

@@ -5,7 +5,7 @@ import {
   redirectRef,
   referencesOf,
   sourceKeys,
-  withDuplicateContacts,
+  mergeDuplicates,
   type BuildContext,
   type BuildOutcome,
   type FetchPlanOptions,
@@ -86,9 +86,9 @@ export async function buildBatch(reads: StagingReads, settings: BuildSettings, e
 }
 
 /**
- * A merged pair's survivor also holds the contact details of the duplicates merged into it: each duplicate is built
- * as if it were not merged (the same approved map and PHI decisions), and its emails and phones the survivor lacks
- * are added to the survivor's record. Verification rebuilds the same way; a delta change to a duplicate re-plans its
+ * A merged pair's survivor also holds what the duplicates merged into it held: each duplicate is built as if it were
+ * not merged (the same approved map and PHI decisions); its emails and phones the survivor lacks are added to the
+ * survivor's record, its other values the survivor does not hold are kept for review on it (mergeDuplicates). Verification rebuilds the same way; a delta change to a duplicate re-plans its
  * survivor (see deltaPoll).
  */
 async function addDuplicateContacts(reads: StagingReads, built: BuiltBatch, ctx: BuildContext): Promise<void> {
@@ -104,11 +104,12 @@ async function addDuplicateContacts(reads: StagingReads, built: BuiltBatch, ctx:
   for (const [, b] of survivors) {
     if (b.bundle?.kind !== 'patient' || b.outcome.kind !== 'record') continue;
     const records = (ctx.merges?.duplicatesOf.get(b.bundle.patient.patient_id) ?? []).flatMap((id) => {
-      const bundle = duplicates.get(sourceKeys.patient(id));
+      const sourceKey = sourceKeys.patient(id);
+      const bundle = duplicates.get(sourceKey);
       const outcome = bundle && buildRecord('person', bundle as never, unmerged);
-      return outcome?.kind === 'record' ? [outcome.record] : [];
+      return outcome?.kind === 'record' ? [{ sourceKey, record: outcome.record }] : [];
     });
-    b.outcome = { ...b.outcome, record: withDuplicateContacts(b.outcome.record, records) };
+    b.outcome = { ...b.outcome, ...mergeDuplicates(b.outcome, records) };
   }
 }
 

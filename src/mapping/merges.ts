@@ -8,8 +8,10 @@
  * Pure: no I/O.
  */
 import { z } from 'zod';
-import { sourceKeys } from './source-keys';
-import type { ContactEntry, FieldValue, LogicalRecord, RefKey } from './types';
+import { REVIEW_FIELD, comparable, keptOnRecord, reviewNeedle, reviewText, strings } from './review';
+import { PATIENT_ID_FIELD, SOURCE_KEY_FIELD, sourceKeys } from './source-keys';
+import { LIMITS, truncateChars } from './transforms/text';
+import type { ContactEntry, FieldValue, LogicalRecord, RefKey, ReviewValue } from './types';
 
 export const MERGED_IDS_FIELD = 'Merged Dentrix IDs';
 
@@ -128,6 +130,64 @@ export function withDuplicateContacts(survivor: LogicalRecord, duplicates: reado
 }
 
 const EMAIL_MISSING_FIELD = 'Email Missing';
+
+/**
+ * Fields a merge does not keep for review: the contacts (merged above), the ids and flags the survivor sets itself
+ * (its keys, the merged ids, Email Missing), the Pipedrive creation time.
+ */
+const NOT_KEPT_FROM_DUPLICATES = new Set([
+  'emails',
+  'phones',
+  'add_time',
+  ...[SOURCE_KEY_FIELD, PATIENT_ID_FIELD, MERGED_IDS_FIELD, EMAIL_MISSING_FIELD].map((name) => `custom:${name}`),
+]);
+
+/**
+ * The survivor of a merge with what its duplicates held: their emails and phones (withDuplicateContacts), and every
+ * other text value of theirs the survivor's same field does not hold (a name spelled otherwise, another address, the
+ * duplicate's chart number, its own values needing review), kept for review on the survivor's review field as
+ * `<field> (merged from patient:12): <value>`, so nothing of a merged chart is dropped silently. The survivor's fields
+ * keep the survivor's values. Without a review field on the map (or past its limit) a value is not kept, and the
+ * source-side check says so.
+ */
+export function mergeDuplicates(
+  survivor: { record: LogicalRecord; review?: ReviewValue[] },
+  duplicates: readonly { sourceKey: string; record: LogicalRecord }[],
+): { record: LogicalRecord; review: ReviewValue[] } {
+  const record = withDuplicateContacts(
+    survivor.record,
+    duplicates.map((d) => d.record),
+  );
+  const merged: ReviewValue[] = [];
+  for (const d of duplicates) {
+    for (const [field, value] of fieldEntries(d.record)) {
+      // A standard field's number is a link or a setting (owner, organization, visibility), not a source value.
+      if (NOT_KEPT_FROM_DUPLICATES.has(field) || (typeof value === 'number' && !field.startsWith('custom:'))) continue;
+      const own = new Set(strings(fieldValue(record, field)).map(comparable));
+      for (const text of strings(value)) {
+        if (comparable(text) === '' || own.has(comparable(text))) continue;
+        own.add(comparable(text));
+        merged.push({ ruleId: 'person.merge', field, kind: 'merged', value: text, kept: false, from: d.sourceKey });
+      }
+    }
+  }
+  if (merged.length === 0) return { record, review: survivor.review ?? [] };
+  if (REVIEW_FIELD in record.custom) {
+    const own = record.custom[REVIEW_FIELD];
+    const lines = [typeof own === 'string' && own !== '' ? own : null, reviewText(merged, null)].filter((t): t is string => t !== null);
+    record.custom = { ...record.custom, [REVIEW_FIELD]: truncateChars(lines.join('\n'), LIMITS.longTextChars).text };
+  }
+  for (const v of merged) v.kept = keptOnRecord(record, reviewNeedle(v));
+  return { record, review: [...(survivor.review ?? []), ...merged] };
+}
+
+function fieldEntries(record: LogicalRecord): [string, FieldValue][] {
+  return [...Object.entries(record.fields), ...Object.entries(record.custom).map(([name, value]): [string, FieldValue] => [`custom:${name}`, value])];
+}
+
+function fieldValue(record: LogicalRecord, field: string): FieldValue | undefined {
+  return field.startsWith('custom:') ? record.custom[field.slice('custom:'.length)] : record.fields[field];
+}
 
 function contactsOf(value: FieldValue | undefined): ContactEntry[] {
   return Array.isArray(value) ? (value as unknown[]).filter((c): c is ContactEntry => typeof c === 'object' && c !== null && 'value' in c) : [];

@@ -10,7 +10,7 @@
  */
 import type { FieldDiff } from './diff';
 import { htmlToComparableText, truncateChars } from './transforms/text';
-import type { FieldValue, LogicalRecord, ReviewKind, ReviewValue } from './types';
+import { REVIEW_KINDS, type FieldValue, type LogicalRecord, type ReviewKind, type ReviewValue } from './types';
 
 /** The long-text custom field a record's refused and shortened values are kept in, on entities that take custom fields. */
 export const REVIEW_FIELD = 'Values Needing Review';
@@ -19,30 +19,38 @@ export const REVIEW_FIELD = 'Values Needing Review';
  * One line per value, `<field> (refused): <value as typed>` or `<field> (shortened, the rest): <what was cut off>` (the
  * field and its review line hold the value whole); the whole text cut to `maxChars`.
  */
-export function reviewText(values: readonly Pick<ReviewValue, 'field' | 'kind' | 'value'>[], maxChars: number | null): string | null {
+export function reviewText(values: readonly Pick<ReviewValue, 'field' | 'kind' | 'value' | 'from'>[], maxChars: number | null): string | null {
   if (values.length === 0) return null;
   const text = values.map(reviewLine).join('\n');
   return maxChars === null ? text : truncateChars(text, maxChars).text;
 }
 
-function reviewLine(v: Pick<ReviewValue, 'field' | 'kind' | 'value'>): string {
-  return `${v.field.replace(/^custom:/u, '')} (${v.kind === 'shortened' ? 'shortened, the rest' : v.kind}): ${v.value}`;
+function reviewLine(v: Pick<ReviewValue, 'field' | 'kind' | 'value' | 'from'>): string {
+  return `${v.field.replace(/^custom:/u, '')} (${KIND_LABELS[v.kind](v.from)}): ${v.value}`;
 }
+
+const KIND_LABELS: Record<ReviewKind, (from: string | undefined) => string> = {
+  refused: () => 'refused',
+  shortened: () => 'shortened, the rest',
+  merged: (from) => `merged from ${from ?? 'a duplicate'}`,
+};
 
 /**
  * What shows the value is on a record: a refused value anywhere (Phones Needing Review holds invalid phones as typed),
- * the rest of a shortened one on its review line (the cut-off part alone could match the field it was cut from).
+ * the rest of a shortened one and a merged duplicate's value on their review lines (the value alone could match the
+ * field it was cut from, or the survivor's own value).
  */
-export function reviewNeedle(v: Pick<ReviewValue, 'field' | 'kind' | 'value'>): string {
-  return v.kind === 'shortened' ? reviewLine(v) : v.value;
+export function reviewNeedle(v: Pick<ReviewValue, 'field' | 'kind' | 'value' | 'from'>): string {
+  return v.kind === 'refused' ? v.value : reviewLine(v);
 }
 
 /** Whitespace runs as one space, HTML reduced to its text: how a value is looked for on a record. */
-function comparable(text: string): string {
+export function comparable(text: string): string {
   return text.normalize('NFC').replace(/\s+/gu, ' ').trim();
 }
 
-function strings(value: FieldValue | undefined): string[] {
+/** The text values of a field: a string, a number as text, a list's entries (contacts' `value`). */
+export function strings(value: FieldValue | undefined): string[] {
   if (value === null || value === undefined) return [];
   if (typeof value === 'string') return [value];
   if (typeof value === 'number' || typeof value === 'boolean') return [String(value)];
@@ -65,9 +73,11 @@ export function keptOnRecord(record: Pick<LogicalRecord, 'fields' | 'custom'>, v
 /** Field ids of the source-side check's rows: `review:<kind>:<field>`, `#2`, `#3`… for a second value of the same field. */
 export const REVIEW_DIFF_PREFIX = 'review:';
 
+const REVIEW_DIFF_FIELD = new RegExp(`^${REVIEW_DIFF_PREFIX}(${REVIEW_KINDS.join('|')}):(.+?)(?:#\\d+)?$`, 'u');
+
 /** `review:refused:emails#2` → its kind and field; undefined for any other field id. */
 export function parseReviewDiffField(id: string): { kind: ReviewKind; field: string } | undefined {
-  const match = /^review:(refused|shortened):(.+?)(?:#\d+)?$/u.exec(id);
+  const match = REVIEW_DIFF_FIELD.exec(id);
   return match ? { kind: match[1] as ReviewKind, field: match[2]! } : undefined;
 }
 

@@ -108,8 +108,11 @@ export interface BuildWarning {
   reason: string;
 }
 
-export const REVIEW_KINDS = ['refused', 'shortened'] as const;
-/** refused: the transform did not accept the value (its field is left empty); shortened: cut to Pipedrive's limit. */
+export const REVIEW_KINDS = ['refused', 'shortened', 'merged'] as const;
+/**
+ * refused: the transform did not accept the value (its field is left empty); shortened: cut to Pipedrive's limit;
+ * merged: a merged duplicate's value its survivor holds otherwise (the survivor's field keeps the survivor's).
+ */
 export type ReviewKind = (typeof REVIEW_KINDS)[number];
 
 /** A source value kept for review on its record (review.ts): the value itself is PHI, never in logs or errors. */
@@ -123,6 +126,8 @@ export interface ReviewValue {
   value: string;
   /** Whether the built record holds that value whole somewhere (its review field, another field). */
   kept: boolean;
+  /** Merged: the source key of the duplicate the value came from (`patient:12`). */
+  from?: string;
 }
 
 export type BuildOutcome =

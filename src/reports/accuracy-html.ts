@@ -208,7 +208,7 @@ function keptForReviewHtml(k: KeptForReview): string {
   const cls = k.inPipedrive === k.values ? 'good' : 'bad';
   const rows = k.byField.map((r) => [r.object, r.field, r.kind, r.values, r.inPipedrive].map(e));
   return `<h2>Values kept for review <span class="${cls}">${k.inPipedrive}/${k.values} on their record in Pipedrive</span></h2>
-<p>Source values the map refused or cut to Pipedrive's limit, kept whole on their record (Values Needing Review, or the note-like field).</p>
+<p>Source values the map refused or cut to Pipedrive's limit, and a merged duplicate's values its survivor does not hold, kept whole on their record (Values Needing Review, or the note-like field).</p>
 ${table(['object', 'field', 'kind', 'values', 'in Pipedrive'], rows, 3)}`;
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { loadAccountFieldKeys } from '../../src/activities/field-keys';
-import { MERGED_IDS_FIELD, parseFieldMap, storedMerges } from '../../src/mapping';
+import { MERGED_IDS_FIELD, REVIEW_FIELD, parseFieldMap, storedMerges } from '../../src/mapping';
 import { LOAD_ORDER } from '../../src/object-types/registry';
 import { reportedDuplicatePairs } from '../../src/review';
 import { latestFieldMap, saveProposedMap } from '../../src/store/field-maps';
@@ -82,8 +82,15 @@ describe('a merged duplicate pair', () => {
     const person = await api<{ custom_fields: Record<string, unknown>; phones: { value: string; primary: boolean }[] }>(`v2/persons/${personId}`);
     expect(person.custom_fields[keys.person![MERGED_IDS_FIELD]!.key]).toBe(String(duplicate));
     // The duplicate chart's own mobile number is on the survivor too, not as its primary.
-    const duplicateMobile = (await readCsvTable(world.extract, 'patient')).rows.find((r) => r.patient_id === String(duplicate))!.mobile_phone!;
+    const duplicateRow = (await readCsvTable(world.extract, 'patient')).rows.find((r) => r.patient_id === String(duplicate))!;
+    const duplicateMobile = duplicateRow.mobile_phone!;
     expect(person.phones.find((p) => p.value.replace(/\D/gu, '').endsWith(duplicateMobile.replace(/\D/gu, '').slice(-10)))).toMatchObject({ primary: false });
+    // The duplicate chart's other values the survivor does not hold (its chart number, at least) are kept for review on
+    // the survivor, named by field and chart, not dropped.
+    const review = person.custom_fields[keys.person![REVIEW_FIELD]!.key];
+    const reviewText = typeof review === 'string' ? review : '';
+    expect(duplicateRow.chart_num).toBeTruthy();
+    expect(reviewText).toContain(`Chart Number (merged from patient:${duplicate}): ${duplicateRow.chart_num}`);
 
     // The duplicate's appointments (its new-patient booking) and the survivor's own are activities of the one Person.
     const duplicateAppts = await stagedKeysOf('appt', 'appointment_id', duplicate);

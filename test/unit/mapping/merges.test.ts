@@ -8,6 +8,10 @@ import {
   survivorKeyOf,
   withDuplicateContacts,
   withMergePartners,
+  mergeDuplicates,
+  parseReviewDiffField,
+  reviewDiffs,
+  REVIEW_FIELD,
   type LogicalRecord,
   type BuildOutcome,
   type DuplicateMerges,
@@ -108,6 +112,81 @@ describe('duplicate merges: what the survivor holds', () => {
     });
     expect(merged.custom).toEqual({ 'Email Missing': null, 'Chart Number': 'CH-1' });
     expect(withDuplicateContacts(survivor, [])).toEqual(survivor);
+  });
+
+  it("keeps the duplicates' other values the survivor does not hold for review on it, named by field and duplicate", () => {
+    const survivor = person(
+      { name: 'Jonathan Smith', emails: null, phones: null, add_time: '2019-06-03T05:00:00Z', owner_id: 901 },
+      {
+        'Dentrix Patient ID': '5',
+        'Dentrix Source Key': 'patient:5',
+        'Merged Dentrix IDs': '12',
+        'Chart Number': 'CH-0005',
+        Gender: 'Male',
+        Address: null,
+        [REVIEW_FIELD]: 'emails (refused): jon@@example',
+      },
+    );
+    const duplicate = person(
+      {
+        name: 'Jon Smith',
+        emails: [{ value: 'jon@example.com', label: 'home', primary: true }],
+        phones: null,
+        add_time: '2021-01-01T05:00:00Z',
+        owner_id: 902,
+      },
+      {
+        'Dentrix Patient ID': '12',
+        'Dentrix Source Key': 'patient:12',
+        'Merged Dentrix IDs': null,
+        'Chart Number': 'CH-0012',
+        Gender: 'Male',
+        Address: '12 Lake St, Chicago, IL 60601',
+        [REVIEW_FIELD]: null,
+      },
+    );
+    const { record, review } = mergeDuplicates(
+      { record: survivor, review: [{ ruleId: 'person.emails', field: 'emails', kind: 'refused', value: 'jon@@example', kept: true }] },
+      [{ sourceKey: 'patient:12', record: duplicate }],
+    );
+    // The survivor's own values stay; the duplicate's email is added as a contact, not kept for review.
+    expect(record.fields.name).toBe('Jonathan Smith');
+    expect(record.custom['Chart Number']).toBe('CH-0005');
+    expect(record.fields.emails).toEqual([{ value: 'jon@example.com', label: 'home', primary: false }]);
+    expect(review.map((v) => [v.field, v.kind, v.value, v.from, v.kept])).toEqual([
+      ['emails', 'refused', 'jon@@example', undefined, true],
+      ['name', 'merged', 'Jon Smith', 'patient:12', true],
+      ['custom:Chart Number', 'merged', 'CH-0012', 'patient:12', true],
+      ['custom:Address', 'merged', '12 Lake St, Chicago, IL 60601', 'patient:12', true],
+    ]);
+    expect(record.custom[REVIEW_FIELD]).toBe(
+      [
+        'emails (refused): jon@@example',
+        'name (merged from patient:12): Jon Smith',
+        'Chart Number (merged from patient:12): CH-0012',
+        'Address (merged from patient:12): 12 Lake St, Chicago, IL 60601',
+      ].join('\n'),
+    );
+    // The source-side check finds each on the record's review line, not merely the value somewhere.
+    const merged = review.filter((v) => v.kind === 'merged');
+    expect(reviewDiffs(merged, record).every((d) => d.matched)).toBe(true);
+    const withoutLines = { ...record, custom: { ...record.custom, [REVIEW_FIELD]: null }, fields: { ...record.fields, name: 'Jon Smith' } };
+    expect(reviewDiffs(merged, withoutLines).map((d) => [d.field, d.matched, d.category])).toEqual([
+      ['review:merged:name', false, 'source_value_missing'],
+      ['review:merged:custom:Chart Number', false, 'source_value_missing'],
+      ['review:merged:custom:Address', false, 'source_value_missing'],
+    ]);
+    expect(parseReviewDiffField('review:merged:custom:Chart Number#2')).toEqual({ kind: 'merged', field: 'custom:Chart Number' });
+  });
+
+  it('without a review field on the map a merged value is not kept, and says so; identical values are not repeated', () => {
+    const survivor = person({ name: 'A', emails: null, phones: null }, { Gender: 'Female' });
+    const same = person({ name: 'A', emails: null, phones: null }, { Gender: 'Female' });
+    expect(mergeDuplicates({ record: survivor, review: [] }, [{ sourceKey: 'patient:12', record: same }]).review).toEqual([]);
+    const other = person({ name: 'B', emails: null, phones: null }, { Gender: 'Female' });
+    const { record, review } = mergeDuplicates({ record: survivor }, [{ sourceKey: 'patient:12', record: other }]);
+    expect(review).toEqual([{ ruleId: 'person.merge', field: 'name', kind: 'merged', value: 'B', kept: false, from: 'patient:12' }]);
+    expect(reviewDiffs(review, record).map((d) => d.category)).toEqual(['not_kept']);
   });
 
   it('a sample that takes one chart of a merged pair takes the other too', () => {
