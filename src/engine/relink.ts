@@ -2,8 +2,12 @@ import { convertToPipedriveBody, fromPipedriveRecord, STANDARD_FIELDS, type Fiel
 import { writeOperation } from '../object-types/registry';
 import type { AccountOperations, ApiRecord, AuditLog, Ledger, LedgerEntry, StagedRecord } from './ports';
 
-/** The link fields a record may hold to another record of the migration, and the object type each points to. */
-const LINK_FIELDS = { person_id: 'person', org_id: 'organization', deal_id: 'deal' } as const;
+/**
+ * The link fields a record may hold to another record of the migration, and the object type each points to: records,
+ * and the schema's pipelines and stages (a deal on a stage staff deleted by hand is moved to the stage SCHEMA created
+ * again; Pipedrive keeps the deal on the deleted one).
+ */
+const LINK_FIELDS = { person_id: 'person', org_id: 'organization', deal_id: 'deal', pipeline_id: 'pipeline', stage_id: 'stage' } as const;
 type LinkField = keyof typeof LINK_FIELDS;
 
 /** A record of ours whose links in Pipedrive still point to records that were recreated (deleted by hand, created again). */
@@ -16,8 +20,8 @@ interface StaleLinks {
 }
 
 /**
- * Records of this batch the migration created (and still holds) that link to a person, organization or deal the
- * migration has since recreated: staff deleted that one by hand and a later run created it again, so Pipedrive still
+ * Records of this batch the migration created (and still holds) that link to a person, organization, deal, pipeline
+ * or stage the migration has since recreated: staff deleted that one by hand and a later run created it again, so Pipedrive still
  * links these to the deleted one. Only records whose built links name a recreated record are read (one read each), and
  * only those whose link in Pipedrive differs are returned: a record relinked by an earlier run or attempt is not
  * touched again (exactly once, whatever crashes).

@@ -70,6 +70,53 @@ describe('the write engine, when a record links to a person that was recreated',
     expect(w.account.updates).toHaveLength(1);
   });
 
+  it('moves a deal on a stage deleted by hand to the stage SCHEMA created again, once', async () => {
+    const { w, loadPersons, personId, loadDeals, dealOnAccount } = setup();
+    await loadPersons();
+    // The schema's stage as SCHEMA records it: created (id 701), then deleted by hand and created again (id 702).
+    const stageKey = 'stage:treatment:Proposed';
+    const stageEntry = (pipedriveId: string, replacedPipedriveId: string | null) =>
+      w.ledger.rows.set(`stage|${stageKey}`, {
+        objectType: 'stage',
+        sourceKey: stageKey,
+        pipedriveId,
+        replacedPipedriveId,
+        state: 'created',
+        reason: null,
+        runKind: 'schema',
+        contentHash: null,
+        updatedAt: new Date(),
+      });
+    stageEntry('701', null);
+    const stageDeals = (stageId: number) =>
+      ['patient:1', 'patient:2'].forEach((p, i) => {
+        const key = `txcase:${i + 1}`;
+        w.staging.records.set(key, {
+          entity: 'deal',
+          fields: { title: `Plan ${i + 1}`, person_id: personId(p), stage_id: stageId },
+          custom: { [SOURCE_KEY_FIELD]: key },
+          truncated: [],
+        });
+        w.staging.refs.set(key, [
+          { objectType: 'person', sourceKey: p },
+          { objectType: 'stage', sourceKey: stageKey },
+        ]);
+      });
+    stageDeals(701);
+    await loadDeals();
+    expect(dealOnAccount('txcase:1').stage_id).toBe(701);
+
+    stageEntry('702', '701');
+    stageDeals(702);
+    expect(await loadDeals()).toEqual({ ...emptyCounts(), updated: 2 });
+    expect([dealOnAccount('txcase:1').stage_id, dealOnAccount('txcase:2').stage_id]).toEqual([702, 702]);
+    expect(w.audit.rows.filter((r) => r.action === 'update').map((r) => r.note)).toEqual([
+      'relinked: stage_id 701 is a record recreated since',
+      'relinked: stage_id 701 is a record recreated since',
+    ]);
+    expect(await loadDeals()).toEqual({ ...emptyCounts(), alreadyDone: 2 });
+  });
+
   it('reads nothing more when no record it links to was recreated', async () => {
     const { w, loadPersons, stageDeals, loadDeals } = setup();
     await loadPersons();
