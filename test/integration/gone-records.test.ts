@@ -147,4 +147,34 @@ describe('records of the id map gone from Pipedrive', () => {
     for (const objectType of LOAD_ORDER) await loadAllBatches(world.acts, migrationId, objectType);
     expect(writes()).toBe(writesBefore);
   });
+
+  it('moves the deals of a stage staff deleted by hand to the stage SCHEMA creates again, once, and verifies at 100%', async () => {
+    const api = async <T>(pathname: string, init?: RequestInit): Promise<T> => {
+      const res = await fetch(`${world.sandbox.url}${pathname}${pathname.includes('?') ? '&' : '?'}api_token=${DEFAULT_API_TOKEN}`, init);
+      return ((await res.json()) as { data: T }).data;
+    };
+    type Deal = { id: number; stage_id: number };
+    const dealsOn = async (stageId: number) => (await api<Deal[]>(`/api/v2/deals?stage_id=${stageId}&limit=500`)).map((d) => d.id).sort();
+    const goneStage = (await api<Deal[]>('/api/v2/deals?limit=1'))[0]!.stage_id;
+    const onIt = await dealsOn(goneStage);
+    expect(onIt.length).toBeGreaterThan(0);
+    // Staff delete the stage; Pipedrive keeps its deals, on the deleted stage.
+    await api(`/api/v2/stages/${goneStage}`, { method: 'DELETE' });
+
+    await run(world.acts.createSchema, { migrationId });
+    const stage = await storeDb(world.db.pool)
+      .selectFrom('id_map')
+      .select('pipedrive_id')
+      .where('migration_id', '=', migrationId)
+      .where('object_type', '=', 'stage')
+      .where('replaced_pipedrive_id', '=', String(goneStage))
+      .executeTakeFirstOrThrow();
+    let updated = 0;
+    for (const objectType of LOAD_ORDER) for (const counts of await loadAllBatches(world.acts, migrationId, objectType)) updated += counts.updated;
+    // The same deals (not recreated), now on the recreated stage; none left on the deleted one.
+    expect(await dealsOn(Number(stage.pipedrive_id))).toEqual(onIt);
+    expect(await dealsOn(goneStage)).toEqual([]);
+    expect(updated).toBe(onIt.length);
+    for (const objectType of LOAD_ORDER) expect([objectType, (await verifyAll(objectType)).discrepancies]).toEqual([objectType, 0]);
+  });
 });
