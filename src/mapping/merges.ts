@@ -174,8 +174,8 @@ export function mergeDuplicates(
   if (merged.length === 0) return { record, review: survivor.review ?? [] };
   if (REVIEW_FIELD in record.custom) {
     const own = record.custom[REVIEW_FIELD];
-    const lines = [typeof own === 'string' && own !== '' ? own : null, reviewText(merged, null)].filter((t): t is string => t !== null);
-    record.custom = { ...record.custom, [REVIEW_FIELD]: truncateChars(lines.join('\n'), LIMITS.longTextChars).text };
+    const text = [typeof own === 'string' ? own : '', reviewText(merged, null) ?? ''].filter((t) => t !== '').join('\n');
+    record.custom = { ...record.custom, [REVIEW_FIELD]: truncateChars(text, LIMITS.longTextChars).text };
   }
   for (const v of merged) v.kept = keptOnRecord(record, reviewNeedle(v));
   return { record, review: [...(survivor.review ?? []), ...merged] };

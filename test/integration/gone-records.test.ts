@@ -20,6 +20,11 @@ describe('records of the id map gone from Pipedrive', () => {
   const { migrationId, run } = world;
 
   const verifyAll = (objectType: string) => verifyAllBatches(world.acts, migrationId, objectType);
+  /** The sandbox's public API, as staff's own edits reach it (the records' `data`). */
+  const api = async <T>(pathname: string, init?: RequestInit): Promise<T> => {
+    const res = await fetch(`${world.sandbox.url}${pathname}${pathname.includes('?') ? '&' : '?'}api_token=${DEFAULT_API_TOKEN}`, init);
+    return ((await res.json()) as { data: T }).data;
+  };
   const missingRecords = async (objectType: string) =>
     (
       await storeDb(world.db.pool)
@@ -96,10 +101,6 @@ describe('records of the id map gone from Pipedrive', () => {
   });
 
   it('relinks the records of a person staff deleted by hand to the recreated person, once, and verifies at 100%', async () => {
-    const api = async <T>(pathname: string, init?: RequestInit): Promise<T> => {
-      const res = await fetch(`${world.sandbox.url}${pathname}${pathname.includes('?') ? '&' : '?'}api_token=${DEFAULT_API_TOKEN}`, init);
-      return ((await res.json()) as { data: T }).data;
-    };
     type Linked = { id: number; person_id: number | null };
     // A patient with documents: staff delete the Person alone; their deals, appointments, notes and files stay.
     const files = await api<Linked[]>('/api/v1/files?limit=100');
@@ -149,10 +150,6 @@ describe('records of the id map gone from Pipedrive', () => {
   });
 
   it('moves the deals of a stage staff deleted by hand to the stage SCHEMA creates again, once, and verifies at 100%', async () => {
-    const api = async <T>(pathname: string, init?: RequestInit): Promise<T> => {
-      const res = await fetch(`${world.sandbox.url}${pathname}${pathname.includes('?') ? '&' : '?'}api_token=${DEFAULT_API_TOKEN}`, init);
-      return ((await res.json()) as { data: T }).data;
-    };
     type Deal = { id: number; stage_id: number };
     const dealsOn = async (stageId: number) => (await api<Deal[]>(`/api/v2/deals?stage_id=${stageId}&limit=500`)).map((d) => d.id).sort();
     const goneStage = (await api<Deal[]>('/api/v2/deals?limit=1'))[0]!.stage_id;
