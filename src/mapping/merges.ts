@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { REVIEW_FIELD, comparable, keptOnRecord, reviewNeedle, reviewText, strings } from './review';
 import { PATIENT_ID_FIELD, SOURCE_KEY_FIELD, sourceKeys } from './source-keys';
 import { LIMITS, truncateChars } from './transforms/text';
-import type { ContactEntry, FieldValue, LogicalRecord, RefKey, ReviewValue } from './types';
+import { fieldId, type ContactEntry, type FieldValue, type LogicalRecord, type RefKey, type ReviewValue } from './types';
 
 export const MERGED_IDS_FIELD = 'Merged Dentrix IDs';
 
@@ -139,7 +139,7 @@ const NOT_KEPT_FROM_DUPLICATES = new Set([
   'emails',
   'phones',
   'add_time',
-  ...[SOURCE_KEY_FIELD, PATIENT_ID_FIELD, MERGED_IDS_FIELD, EMAIL_MISSING_FIELD].map((name) => `custom:${name}`),
+  ...[SOURCE_KEY_FIELD, PATIENT_ID_FIELD, MERGED_IDS_FIELD, EMAIL_MISSING_FIELD].map((name) => fieldId({ kind: 'custom', name })),
 ]);
 
 /**
@@ -160,10 +160,11 @@ export function mergeDuplicates(
   );
   const merged: ReviewValue[] = [];
   for (const d of duplicates) {
-    for (const [field, value] of fieldEntries(d.record)) {
+    for (const { target, value } of fieldEntries(d.record)) {
+      const field = fieldId(target);
       // A standard field's number is a link or a setting (owner, organization, visibility), not a source value.
-      if (NOT_KEPT_FROM_DUPLICATES.has(field) || (typeof value === 'number' && !field.startsWith('custom:'))) continue;
-      const own = new Set(strings(fieldValue(record, field)).map(comparable));
+      if (NOT_KEPT_FROM_DUPLICATES.has(field) || (typeof value === 'number' && target.kind === 'standard')) continue;
+      const own = new Set(strings(fieldValue(record, target)).map(comparable));
       for (const text of strings(value)) {
         if (comparable(text) === '' || own.has(comparable(text))) continue;
         own.add(comparable(text));
@@ -181,12 +182,17 @@ export function mergeDuplicates(
   return { record, review: [...(survivor.review ?? []), ...merged] };
 }
 
-function fieldEntries(record: LogicalRecord): [string, FieldValue][] {
-  return [...Object.entries(record.fields), ...Object.entries(record.custom).map(([name, value]): [string, FieldValue] => [`custom:${name}`, value])];
+type FieldTarget = { kind: 'standard' | 'custom'; name: string };
+
+function fieldEntries(record: LogicalRecord): { target: FieldTarget; value: FieldValue }[] {
+  return [
+    ...Object.entries(record.fields).map(([name, value]) => ({ target: { kind: 'standard' as const, name }, value })),
+    ...Object.entries(record.custom).map(([name, value]) => ({ target: { kind: 'custom' as const, name }, value })),
+  ];
 }
 
-function fieldValue(record: LogicalRecord, field: string): FieldValue | undefined {
-  return field.startsWith('custom:') ? record.custom[field.slice('custom:'.length)] : record.fields[field];
+function fieldValue(record: LogicalRecord, target: FieldTarget): FieldValue | undefined {
+  return target.kind === 'custom' ? record.custom[target.name] : record.fields[target.name];
 }
 
 function contactsOf(value: FieldValue | undefined): ContactEntry[] {
