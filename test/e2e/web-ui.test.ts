@@ -15,9 +15,12 @@ import type { MigrationStatus } from '../../src/workflows/messages';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createHarness, processEnv, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
+import { bars, Terminal } from '../support/terminal';
 import { waitFor } from '../support/wait';
+import { gateAction } from '../../src/cli/status-view';
+import type { Gate } from '../../src/workflows/messages';
 
-jest.setTimeout(6 * 60_000);
+jest.setTimeout(8 * 60_000);
 
 /** Where the screenshots are kept (CI keeps the folder as artifacts; README, "Tests"). */
 const REPO = path.resolve(__dirname, '../..');
@@ -27,6 +30,8 @@ const DONE_ID = 'webui-done';
 const ROLLED_BACK_ID = 'webui-rolled-back';
 // Small batches and a little latency per request: the full run lasts long enough to be seen mid-way.
 const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 10, concurrency: 1, deltaWindowSeconds: 900, deltaPollSeconds: 5 };
+/** `status --watch`'s full-run line: its measured rate and an ETA, from records it settled itself within the last minute. */
+const FULL_RATE = /full run: [\d.]+ records\/s over the last \d+ s · [\d,]+ left( \(\d+ types? not started\))? · ETA /u;
 
 /** Debian's chromium (the setup script installs it), or CHROMIUM_PATH. */
 function chromiumPath(): string {
@@ -52,6 +57,10 @@ async function freePort(): Promise<number> {
  * protocol by playwright-core) at MAPPING_REVIEW, mid-FULL, at DELTA, after DONE and after ROLLED_BACK: the workflow
  * page's Current Details say the phase, the progress (as the store counts it) and the action awaited; the list tells a
  * rolled-back migration from one that went through. Screenshots go to artifacts/screenshots/.
+ *
+ * And what `status --watch` shows in a terminal (tmux) while the second migration goes through its gates, loads and is
+ * rolled back mid-FULL: redrawn in place, the phase, what a gate waits for with the exact command, the full run's own
+ * live counts (a type not reached yet is not started, not the sample's counts), then the deletes.
  */
 describe('the Temporal Web UI as ops see it', () => {
   let server: RunningDevServer;
@@ -59,6 +68,7 @@ describe('the Temporal Web UI as ops see it', () => {
   let browser: Browser;
   let page: Page;
   const sandboxes: RunningSandbox[] = [];
+  const terminal = new Terminal();
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -69,6 +79,7 @@ describe('the Temporal Web UI as ops see it', () => {
     await h.startWorker();
   });
   afterAll(async () => {
+    await terminal.close();
     await browser?.close();
     for (const id of [DONE_ID, ROLLED_BACK_ID]) {
       await h?.client.workflow
@@ -124,6 +135,70 @@ describe('the Temporal Web UI as ops see it', () => {
     return text;
   }
 
+  const seen = (what: string, match: (screen: string) => boolean, timeoutMs = 120_000) =>
+    waitFor(what, () => terminal.frames.find(match), { timeoutMs, intervalMs: 100 });
+  const gateShown = (gate: Gate) =>
+    seen(
+      `the ${gate} gate and its command on the watch's screen`,
+      (s) => s.includes(`phase ${gate}`) && s.includes(`to decide: ${gateAction(gate, ROLLED_BACK_ID)}`),
+    );
+
+  /**
+   * `status --watch` during the second migration's FULL: a rate with an ETA once the full run has settled records; a
+   * type mid-load with the full run's own records; a type not reached yet not started with what it will load, never the
+   * sample's counts. Then a rollback requested mid-FULL: its bars count deletes and move, and the watch ends with it.
+   */
+  async function watchFullThenRollback(): Promise<void> {
+    const midFull = await seen('a FULL screen with a type mid-load and one not started', (s) => {
+      const b = bars(s);
+      return (
+        s.includes('phase FULL') &&
+        FULL_RATE.test(s) &&
+        b.some((r) => r.value > 0 && r.value < r.total && r.detail.startsWith('migrated')) &&
+        b.some((r) => r.detail.startsWith('not started'))
+      );
+    });
+    const rollback = await requestRollback(h.env, h.client, ROLLED_BACK_ID, { by: BY, reason: 'the web-ui test rolls this one back' });
+    expect(rollback.mode).toBe('signalled');
+    expect(midFull).toContain('tokens spent (requests):');
+    const count = async (sql: string, type: string) => Number((await h.db.pool.query<{ n: string }>(sql, [ROLLED_BACK_ID, type])).rows[0]!.n);
+    for (const r of bars(midFull)) {
+      const sampled = await count(`SELECT count(*) AS n FROM work_items WHERE migration_id = $1 AND run_kind = 'sample' AND object_type = $2`, r.object);
+      const full = await count(`SELECT count(*) AS n FROM work_items WHERE migration_id = $1 AND run_kind = 'full' AND object_type = $2`, r.object);
+      if (r.detail.startsWith('not started')) {
+        // What it will load, more than the sample's (the bug showed the sample's `32/32`); once planned, exactly that.
+        expect([r.object, r.value, r.total > sampled]).toEqual([r.object, 0, true]);
+        if (full > 0) expect([r.object, r.total]).toEqual([r.object, full]);
+      } else {
+        expect([r.object, r.total]).toEqual([r.object, full]);
+      }
+    }
+
+    const rollingBack = await seen('a ROLLING_BACK screen with deletes under way', (s) => {
+      return s.includes('phase ROLLING_BACK') && bars(s).some((r) => r.detail.startsWith('deleted') && r.value > 0 && r.value < r.total);
+    });
+    expect(rollingBack).toMatch(/rollback \(all\): [\d.]+ deletes\/s over the last \d+ s · [\d,]+ to delete · ETA /u);
+    expect(await waitFor('the watch to end with the migration', () => terminal.exitStatus(), { timeoutMs: 120_000, intervalMs: 300 })).toBe(0);
+    terminal.stopRecording();
+    const last = await terminal.screen();
+    expect(last).toContain('phase ROLLED_BACK');
+    const deletedAtEnd = bars(last);
+    expect(deletedAtEnd.length).toBeGreaterThan(0);
+    for (const r of deletedAtEnd) expect([r.object, r.value, r.detail]).toEqual([r.object, r.total, `deleted ${r.total} of ${r.total}`]);
+    // Deletes seen moving: several totals over the ROLLING_BACK screens' delete bars, each type's count rising to the
+    // end's. Per type and deletes only: a screen read while the watch redraws it may hold only some of its bars, and
+    // the first ROLLING_BACK screens, before the rollback has reported, still show the load's `migrated` bars.
+    const rollingBackScreens = terminal.frames
+      .filter((s) => s.includes('phase ROLLING_BACK'))
+      .map((s) => bars(s).filter((r) => r.detail.startsWith('deleted')));
+    const deletedOver = rollingBackScreens.map((b) => b.reduce((n, r) => n + r.value, 0));
+    expect(new Set(deletedOver).size).toBeGreaterThan(1);
+    for (const { object } of deletedAtEnd) {
+      const seenCounts = rollingBackScreens.flatMap((b) => b.filter((r) => r.object === object).map((r) => r.value));
+      expect([object, seenCounts]).toEqual([object, [...seenCounts].sort((a, b) => a - b)]);
+    }
+  }
+
   async function start(id: string, seed: number): Promise<void> {
     const extract = await generatedPractice(path.join(h.dataDir, id), seed, 'demo', COMPACT_PATIENTS);
     const sandbox = await sandboxFor(extract, { faults: { latencyMs: [15, 25] } });
@@ -136,8 +211,14 @@ describe('the Temporal Web UI as ops see it', () => {
     });
   }
 
-  it('shows phase, progress and the action awaited at every stage, and tells a rolled-back migration from a finished one', async () => {
+  it('shows phase, progress and the action awaited at every stage, and tells a rolled-back migration from a finished one; status --watch shows the gates, the full run and the rollback live', async () => {
     await Promise.all([start(DONE_ID, 42), start(ROLLED_BACK_ID, 43)]);
+    // `status --watch` of the migration to be rolled back, in a terminal from its start (the real CLI).
+    await terminal.start(
+      `${path.join(REPO, 'node_modules/.bin/tsx')} src/starter.ts status -m ${ROLLED_BACK_ID} --watch --interval 0.5`,
+      processEnv(h.env, { DATA_DIR: h.dataDir, LOG_LEVEL: 'warn', TERM: 'xterm-256color' }),
+    );
+    terminal.record();
 
     // MAPPING_REVIEW: what is awaited and the exact command, on the workflow's own page.
     await statusOf(DONE_ID, 'MAPPING_REVIEW', (s) => s.waitingFor === 'MAPPING_REVIEW');
@@ -151,9 +232,14 @@ describe('the Temporal Web UI as ops see it', () => {
     await page.getByText('waiting for MAPPING_REVIEW approval (this timer only reminds)').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, '1-mapping-review-history.png'), fullPage: true });
 
+    // status --watch: at each gate the screen says what it waits for and the exact command, before anyone decides.
+    await gateShown('MAPPING_REVIEW');
     for (const id of [DONE_ID, ROLLED_BACK_ID]) await sendApproval(h.client, id, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
     await statusOf(ROLLED_BACK_ID, 'the second migration at SAMPLE_REVIEW', (s) => s.waitingFor === 'SAMPLE_REVIEW');
-    await requestRollback(h.env, h.client, ROLLED_BACK_ID, { by: BY, reason: 'the web-ui test rolls this one back' });
+    await gateShown('SAMPLE_REVIEW');
+    await sendApproval(h.client, ROLLED_BACK_ID, { gate: 'SAMPLE_REVIEW', by: BY });
+    await watchFullThenRollback();
+
     await statusOf(DONE_ID, 'SAMPLE_REVIEW', (s) => s.waitingFor === 'SAMPLE_REVIEW');
     await sendApproval(h.client, DONE_ID, { gate: 'SAMPLE_REVIEW', by: BY });
 
@@ -225,6 +311,7 @@ describe('the Temporal Web UI as ops see it', () => {
     ]);
     expect(await decisions(ROLLED_BACK_ID)).toEqual([
       expect.stringMatching(new RegExp(`^approve by ${BY} \\(map`, 'u')),
+      `approve by ${BY} (sample run 1)`,
       `rollback (all) by ${BY}: the web-ui test rolls this one back`,
     ]);
 
