@@ -1,3 +1,4 @@
+import axios from 'axios';
 import { COMPACT_PATIENTS, usePracticeWorld } from '../support/practice';
 import { rollbackResult } from '../../src/cli/migration-result';
 import { waitFor } from '../support/wait';
@@ -5,7 +6,7 @@ import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, requestRollback, sendApproval, sendRejection, startMigration } from '../../src/cli/commands';
 import { defaultFieldMap } from '../../src/mapping';
 import { migrationWorkflowId, rollbackWorkflowId } from '../../src/runtime/temporal';
-import { type AutomationRule } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { DEFAULT_API_TOKEN, type AutomationRule } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { getFieldMap, latestFieldMap, saveProposedMap } from '../../src/store/field-maps';
 import { readReportFile } from '../../src/store/reports';
 import type { LinkReconciliation } from '../../src/activities/reconciliation';
@@ -19,12 +20,28 @@ const OPTIONS = parseMigrationOptions({ sampleSize: 200, batchSize: 50, concurre
 const AUTOMATION: AutomationRule[] = [{ entity: 'activity', field: 'subject', append: ' (edited by an account automation)', every: 1 }];
 const BY = 'e2e-reviewer';
 
-describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', () => {
+/**
+ * The SAMPLE_REVIEW gate's reject-and-re-run loop on the real stack, on an account that already sells some CDT codes:
+ * the migration links deals to those products instead of creating a second product per code, verifies them by code
+ * only (their names and prices are the account's), and neither the sample's rollback nor the final one touches them.
+ */
+describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox, with products the account already had', () => {
   const world = usePracticeWorld({ patients: COMPACT_PATIENTS });
   let fingerprintBefore: string;
   let recordsBefore: string;
+  let api: ReturnType<typeof axios.create>;
+  /** The account's own products: [D2740 under its own name and price, d0120 typed in lower case by a person]. */
+  let own: number[];
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    api = axios.create({ baseURL: world.sandbox.url, headers: { 'x-api-token': DEFAULT_API_TOKEN } });
+    // The account's own price list: D2740 (on treatment plans of the compact practice) under its own name and price.
+    own = await Promise.all(
+      [
+        { name: 'Ceramic crown (house price)', code: 'D2740', prices: [{ currency: 'USD', price: 1190 }] },
+        { name: 'Periodic exam', code: 'd0120' },
+      ].map(async (body) => (await api.post<{ data: { id: number } }>('/api/v2/products', body)).data.data.id),
+    );
     fingerprintBefore = world.sandbox.fingerprint();
     recordsBefore = world.sandbox.recordsFingerprint();
   });
@@ -73,7 +90,7 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
       )
     ).rows;
 
-  it('refuses an invalid map and a below-threshold approval, rolls a rejected sample back, and approves the clean re-run', async () => {
+  it('refuses an invalid map and a below-threshold approval, rolls a rejected sample back, approves the clean re-run; reuses the account’s products by code and leaves them after the rollback', async () => {
     const migrationId = 'gate-reject';
     world.sandbox.setAutomations(AUTOMATION);
     await start(migrationId);
@@ -197,10 +214,47 @@ describe('the SAMPLE_REVIEW gate on real Temporal, PostgreSQL and the sandbox', 
       `${links.totals.linksCorrect}/${links.totals.linksExpected} correct`,
     );
 
-    // Leave the account as it was for the next test (and prove it).
+    // The account's products were reused by code (both samples and the full run), never created again.
+    const ledger = await world.h.db.pool.query<{ source_key: string; pipedrive_id: string; state: string }>(
+      `SELECT source_key, pipedrive_id, state FROM id_map WHERE migration_id = $1 AND object_type = 'product' ORDER BY source_key`,
+      [migrationId],
+    );
+    const reused = ledger.rows.filter((r) => r.state === 'reused');
+    expect(reused.map((r) => [r.source_key, Number(r.pipedrive_id)]).sort()).toEqual(
+      [
+        ['proccode:1', own[1]],
+        ['proccode:19', own[0]],
+      ].sort(),
+    );
+    expect(ledger.rows.filter((r) => r.state === 'created').length).toBeGreaterThan(10);
+    // One product per code in the account: nothing was created twice.
+    const products = (await api.get<{ data: { id: number; code: string | null }[] }>('/api/v2/products', { params: { limit: 500 } })).data.data;
+    const codes = products.map((p) => (p.code ?? '').toUpperCase());
+    expect(new Set(codes).size).toBe(codes.length);
+    // Deal products of D2740 procedures point at the account's product.
+    const deals = await world.h.db.pool.query<{ pipedrive_id: string }>(
+      `SELECT pipedrive_id FROM id_map WHERE migration_id = $1 AND object_type = 'deal' AND state = 'created'`,
+      [migrationId],
+    );
+    const dealIds = deals.rows.map((d) => Number(d.pipedrive_id));
+    const attached: { product_id: number }[] = [];
+    for (let i = 0; i < dealIds.length; i += 100) {
+      const page = await api.get<{ data: { product_id: number }[] }>('/api/v2/deals/products', {
+        params: { deal_ids: dealIds.slice(i, i + 100).join(','), limit: 500 },
+      });
+      attached.push(...page.data.data);
+    }
+    expect(attached.filter((p) => p.product_id === own[0]).length).toBeGreaterThan(0);
+    // The house product keeps the account's name and price: the migration wrote none of its fields.
+    const house = (await api.get<{ data: { name: string; prices: { price: number }[] } }>(`/api/v2/products/${own[0]}`)).data.data;
+    expect(house.name).toBe('Ceramic crown (house price)');
+    expect(house.prices[0]?.price).toBe(1190);
+
+    // Leave the account as it was for the next test (and prove it); the account's own products stay.
     await requestRollback(world.h.env, world.h.client, migrationId, { by: BY, reason: 'clean up after the gate test' });
     const proof = await rollbackResult(world.h.client.workflow.getHandle(rollbackWorkflowId(migrationId)));
     expect(proof.proven).toBe(true);
     expect(world.sandbox.fingerprint()).toBe(fingerprintBefore);
+    for (const id of own) expect((await api.get(`/api/v2/products/${id}`)).status).toBe(200);
   });
 });
