@@ -135,9 +135,13 @@ export function createMappingActivities(deps: ActivityDeps) {
       const mapPath = await writeJsonReport(settings, migrationId, `proposed-map-v${version}.json`, { version, map });
       const duplicates = await duplicatesSheetInput(pool, migrationId, merges);
       const owners = await ownersSheetInput(pool, migrationId, carriedOwners);
-      const { xlsxPath, csvPath } = await exportWorkbook({ map, proposal, phi, duplicates, owners }, path.dirname(mapPath), `mapping-workbook-v${version}`);
+      const { xlsxPath, csvPath, sheetCsvPaths } = await exportWorkbook(
+        { map, proposal, phi, duplicates, owners },
+        path.dirname(mapPath),
+        `mapping-workbook-v${version}`,
+      );
       await publishReport(pool, migrationId, 'proposed-map', [mapPath], { version, rules: map.rules.length });
-      await publishReport(pool, migrationId, 'mapping-workbook', [xlsxPath, csvPath], {
+      await publishReport(pool, migrationId, 'mapping-workbook', [xlsxPath, csvPath, ...sheetCsvPaths], {
         version,
         unsure: proposal.filter((r) => r.confidence < CONFIDENT).length,
       });

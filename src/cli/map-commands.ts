@@ -15,6 +15,7 @@ import {
   formatRowError,
   importDuplicateSheet,
   importWorkbook,
+  sheetFiles,
   phiDecisionsForApproval,
   proposeForMigration,
   reportedDuplicatePairs,
@@ -80,7 +81,7 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           const owners = await ownersSheetInput(pool, o.migrationId, ownerAssignmentsOf(stored.document));
           files = await exportWorkbook({ map: current, proposal, phi, duplicates, owners }, dir, basename);
         }
-        const { xlsxPath, csvPath } = files;
+        const { xlsxPath, csvPath, sheetCsvPaths } = files;
         if (o.json) {
           print(
             JSON.stringify({
@@ -91,19 +92,21 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
               from,
               xlsxPath,
               csvPath,
+              sheetCsvPaths,
             }),
           );
           return;
         }
         print(`Map version ${stored.version} (${stored.status}, ${current.rules.length} rules) written to:`);
-        print(`  ${xlsxPath}`);
-        print(`  ${csvPath}`);
+        for (const file of [xlsxPath, csvPath, ...sheetCsvPaths]) print(`  ${file}`);
         print(
           from === 'store'
             ? 'This is the workbook the worker proposed for it, from the migration store.'
             : 'Made from the map version and the staged extract in the migration store.',
         );
         print(`Edit it (decision edit/reject, phi_decision for PHI rows), then: map import --migration-id ${o.migrationId} --file <path> --by <your name>`);
+        if (sheetCsvPaths.length > 0)
+          print('As CSV, each sheet is a file of its own: give the ones you edited (--file a.csv b.csv); the others stay as they are.');
       });
     });
 
@@ -111,20 +114,27 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
     .command('import')
     .description('read an edited mapping workbook (XLSX or CSV) into a new map version with its PHI decisions')
     .addOption(id())
-    .requiredOption('--file <path>', 'the edited workbook (.xlsx or .csv)')
+    .requiredOption('--file <paths...>', 'the edited workbook (.xlsx), or its sheets as CSV files (mapping, owners, duplicates: any of them)')
     .requiredOption('--by <name>', 'who edited it (kept in the audit log with the version it makes)')
     .option('--json', 'print one JSON line')
-    .action(async (o: { migrationId: string; file: string; by: string; json?: boolean }) => {
+    .action(async (o: { migrationId: string; file: string[]; by: string; json?: boolean }) => {
       await deps.withStore(async (pool) => {
         const stored = await latestFieldMap(pool, o.migrationId);
         if (!stored) throw new Error(`migration ${o.migrationId} has no field map yet: the workflow proposes one in MAPPING_REVIEW`);
         const current = parseFieldMap(stored.document.map);
-        const result = await importWorkbook(o.file, current);
-        // The Owners sheet (XLSX only), against the users and providers the worker listed; a file without it keeps the assignments.
-        const ownersImport = await importOwnersSheet(pool, o.migrationId, o.file, stored.document);
-        // The Duplicates sheet (XLSX only), against the Data Quality Report's pairs; a file without it keeps the decisions.
+        const sheets = await sheetFiles(o.file);
+        const storedPhi = phiDecisionsForApproval(stored.document, {});
+        // Without the Mapping sheet (only other sheets' CSVs), the rules and PHI decisions stay as they are.
+        const result: Awaited<ReturnType<typeof importWorkbook>> = sheets.mapping
+          ? await importWorkbook(sheets.mapping, current)
+          : { ok: true, map: current, phi: storedPhi, changes: [] };
+        // The Owners sheet, against the users and providers the worker listed; without it the assignments stay.
+        const ownersImport = await importOwnersSheet(pool, o.migrationId, sheets.owners, stored.document);
+        // The Duplicates sheet, against the Data Quality Report's pairs; without it the decisions stay.
         const storedDuplicates = storedMerges(stored.document);
-        const duplicateImport = await importDuplicateSheet(o.file, (await reportedDuplicatePairs(pool, o.migrationId)) ?? []);
+        const duplicateImport = sheets.duplicates
+          ? await importDuplicateSheet(sheets.duplicates, (await reportedDuplicatePairs(pool, o.migrationId)) ?? [])
+          : undefined;
         const errors = [
           ...(result.ok ? [] : result.errors.map(formatRowError)),
           ...(duplicateImport?.ok === false ? duplicateImport.errors.map(formatDuplicateRowError) : []),
@@ -140,7 +150,6 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           throw new MapImportRefusedError(errors.length);
         }
         const duplicates = duplicateImport?.merges ?? storedDuplicates;
-        const storedPhi = phiDecisionsForApproval(stored.document, {});
         if (result.changes.length === 0 && samePhi(storedPhi, result.phi) && sameMerges(storedDuplicates, duplicates) && !ownersImport.changed) {
           print(
             o.json
@@ -186,7 +195,9 @@ export function registerMapCommands(program: Command, deps: MapCommandDeps): voi
           );
           return;
         }
-        print(`Saved map version ${version} from ${o.file}${result.changes.length > 0 ? `: ${result.changes.length} change(s)` : ' (decisions only)'}`);
+        print(
+          `Saved map version ${version} from ${o.file.join(', ')}${result.changes.length > 0 ? `: ${result.changes.length} change(s)` : ' (decisions only)'}`,
+        );
         for (const change of result.changes) print(`  ${change}`);
         print(phiStatement(result.phi));
         print(mergeStatement(duplicates));
@@ -206,18 +217,29 @@ async function storedWorkbook(
   version: number,
   dir: string,
   basename: string,
-): Promise<{ xlsxPath: string; csvPath: string } | undefined> {
+): Promise<{ xlsxPath: string; csvPath: string; sheetCsvPaths: string[] } | undefined> {
   const report = (await listReports(pool, migrationId)).find((r) => r.kind === 'mapping-workbook');
   if ((report?.summary as { version?: number } | undefined)?.version !== version) return undefined;
   const xlsx = await readReportFile(pool, migrationId, 'mapping-workbook', `${basename}.xlsx`);
   const csv = await readReportFile(pool, migrationId, 'mapping-workbook', `${basename}.csv`);
   if (!xlsx || !csv) return undefined;
+  // The other sheets' CSVs, when the worker wrote them (a workbook stored before they were written has none).
+  const sheetCsvs = [];
+  for (const sheet of ['owners', 'duplicates']) {
+    const file = await readReportFile(pool, migrationId, 'mapping-workbook', `${basename}.${sheet}.csv`);
+    if (file) sheetCsvs.push(file);
+  }
   await makePrivateDir(dir);
   const xlsxPath = path.join(dir, xlsx.name);
   const csvPath = path.join(dir, csv.name);
   await writePrivateFile(xlsxPath, xlsx.content);
   await writePrivateFile(csvPath, csv.content);
-  return { xlsxPath, csvPath };
+  const sheetCsvPaths: string[] = [];
+  for (const file of sheetCsvs) {
+    sheetCsvPaths.push(path.join(dir, file.name));
+    await writePrivateFile(sheetCsvPaths.at(-1)!, file.content);
+  }
+  return { xlsxPath, csvPath, sheetCsvPaths };
 }
 
 function sameMerges(a: DuplicateMerges, b: DuplicateMerges): boolean {

@@ -1,11 +1,13 @@
 /**
  * The mapping workbook's Owners sheet: one row per Dentrix provider with the Pipedrive user its records go to, and an
  * `assign_user` column where ops name a user (e-mail or user id) for a provider the e-mail match missed or got wrong.
- * The account's users are listed on a hidden sheet for the column's drop-down. XLSX only: the CSV is the Mapping sheet.
+ * The account's users are listed on a hidden sheet for the column's drop-down; the CSV of this sheet
+ * (`<name>.owners.csv`) has the same columns, without the drop-down.
  */
 import type { Pool } from 'pg';
 import type ExcelJS from 'exceljs';
 import { newWorkbook } from './xlsx';
+import { csvSheetKind, isCsv, readSheetCsv, sheetCsv } from './sheet-csv';
 import { latestFieldMap } from '../store/field-maps';
 import { readReportFile } from '../store/reports';
 import {
@@ -54,29 +56,53 @@ export async function ownersSheetInput(pool: Pool, migrationId: string, assignme
   return report && { report, assignments };
 }
 
-export function addOwnersSheet(workbook: ExcelJS.Workbook, { report, assignments }: OwnersSheetInput): void {
+type OwnerColumn = (typeof COLUMNS)[number]['key'];
+const OWNER_HEADERS: readonly OwnerColumn[] = COLUMNS.map((c) => c.key);
+
+/** The sheet's rows, one per provider, as text: the XLSX sheet and its CSV show the same. */
+function ownerRows({ report, assignments }: OwnersSheetInput): { cells: Record<OwnerColumn, string>; unmatched: boolean }[] {
+  const users = new Map(report.users.map((u) => [u.id, u]));
+  const assigned = new Map(assignments.map((a) => [a.providerId, a.userId]));
+  return report.providers.map((p) => {
+    const assignedId = assigned.get(p.providerId);
+    return {
+      unmatched: p.userId === null,
+      cells: {
+        provider_id: p.providerId,
+        provider_name: p.name,
+        provider_email: p.email ?? '',
+        inactive: p.inactive ? 'yes' : '',
+        records: String(p.records),
+        pipedrive_user: p.userId === null ? `none: the fallback owner, ${userText(report, report.fallbackOwnerId)}` : userText(report, p.userId),
+        matched_by: p.matchedBy === 'assignment' ? 'workbook' : p.matchedBy === 'email' ? 'e-mail' : 'none',
+        assign_user: assignedId === undefined ? '' : (users.get(assignedId)?.email ?? String(assignedId)),
+      },
+    };
+  });
+}
+
+function userText(report: OwnersReport, id: number): string {
+  const u = report.users.find((user) => user.id === id);
+  return u ? `${u.name} <${u.email}> (id ${id})` : `user ${id}`;
+}
+
+/** The Owners sheet as a CSV file of its own (`<name>.owners.csv`): the providers' rows, without the notes below them. */
+export function ownersCsv(input: OwnersSheetInput): string {
+  return sheetCsv(
+    OWNER_HEADERS,
+    ownerRows(input).map((r) => r.cells),
+    ['provider_name', 'provider_email', 'pipedrive_user'],
+  );
+}
+
+export function addOwnersSheet(workbook: ExcelJS.Workbook, input: OwnersSheetInput): void {
+  const { report } = input;
   const sheet = workbook.addWorksheet(OWNERS_SHEET, { views: [{ state: 'frozen', xSplit: 1, ySplit: 1 }] });
   sheet.columns = COLUMNS.map((c) => ({ header: c.key, key: c.key, width: c.width }));
   sheet.getRow(1).font = { bold: true };
-  const users = new Map(report.users.map((u) => [u.id, u]));
-  const assigned = new Map(assignments.map((a) => [a.providerId, a.userId]));
-  const userText = (id: number) => {
-    const u = users.get(id);
-    return u ? `${u.name} <${u.email}> (id ${id})` : `user ${id}`;
-  };
-  for (const p of report.providers) {
-    const assignedId = assigned.get(p.providerId);
-    const row = sheet.addRow({
-      provider_id: p.providerId,
-      provider_name: p.name,
-      provider_email: p.email ?? '',
-      inactive: p.inactive ? 'yes' : '',
-      records: p.records,
-      pipedrive_user: p.userId === null ? `none: the fallback owner, ${userText(report.fallbackOwnerId)}` : userText(p.userId),
-      matched_by: p.matchedBy === 'assignment' ? 'workbook' : p.matchedBy === 'email' ? 'e-mail' : 'none',
-      assign_user: assignedId === undefined ? '' : (users.get(assignedId)?.email ?? String(assignedId)),
-    });
-    if (p.userId === null) for (const key of ['pipedrive_user', 'matched_by'] as const) row.getCell(key).fill = WARN_FILL;
+  for (const { cells, unmatched } of ownerRows(input)) {
+    const row = sheet.addRow({ ...cells, records: Number(cells.records) });
+    if (unmatched) for (const key of ['pipedrive_user', 'matched_by'] as const) row.getCell(key).fill = WARN_FILL;
     row.getCell('assign_user').fill = EDIT_FILL;
     row.getCell('assign_user').dataValidation = {
       type: 'list',
@@ -89,7 +115,7 @@ export function addOwnersSheet(workbook: ExcelJS.Workbook, { report, assignments
     };
   }
   sheet.addRow({});
-  sheet.addRow({ provider_id: `Records of providers without a user (red) go to the fallback owner, ${userText(report.fallbackOwnerId)}.` });
+  sheet.addRow({ provider_id: `Records of providers without a user (red) go to the fallback owner, ${userText(report, report.fallbackOwnerId)}.` });
   sheet.addRow({ provider_id: 'To give them to someone else, put that Pipedrive user’s e-mail or id in assign_user, then map import the workbook.' });
   if (report.recordsWithoutProvider > 0) {
     sheet.addRow({ provider_id: `${report.recordsWithoutProvider} record(s) name no provider (or one not in the extract): they go to the fallback owner.` });
@@ -105,12 +131,22 @@ export function addOwnersSheet(workbook: ExcelJS.Workbook, { report, assignments
 }
 
 /**
- * The edited Owners sheet's rows (provider and assign_user), or undefined when the file has no Owners sheet (a CSV,
- * or a workbook from before it). Rows without an assignment whose records cell is not a count (the notes below the
- * table) are left out.
+ * The edited Owners sheet's rows (provider and assign_user), from an XLSX or the sheet's own CSV; undefined when the
+ * file has no Owners sheet (another sheet's CSV, or a workbook from before it). Rows without an assignment whose
+ * records cell is not a count (the notes below the table) are left out.
  */
 export async function readOwnersSheet(filePath: string): Promise<{ rows: OwnerSheetRow[]; error?: string } | undefined> {
-  if (filePath.toLowerCase().endsWith('.csv')) return undefined;
+  if (isCsv(filePath)) {
+    const csv = await readSheetCsv(filePath);
+    if (csvSheetKind(csv.headers) !== 'owners') return undefined;
+    const cell = (values: string[], key: OwnerColumn) => (values[csv.headers.indexOf(key)] ?? '').trim();
+    return {
+      rows: csv.rows
+        .map(({ row, values }) => ({ row, providerId: cell(values, 'provider_id'), assign: cell(values, 'assign_user'), records: cell(values, 'records') }))
+        .filter((r) => r.assign !== '' || /^\d+$/u.test(r.records))
+        .map(({ row, providerId, assign }) => ({ row, providerId, assign })),
+    };
+  }
   const workbook = await newWorkbook();
   await workbook.xlsx.readFile(filePath);
   const sheet = workbook.getWorksheet(OWNERS_SHEET);
@@ -148,9 +184,9 @@ export interface OwnersImport {
  * owners report (written before MAPPING_REVIEW) lists them: an unknown user, provider or a provider listed twice is an
  * error naming its row.
  */
-export async function importOwnersSheet(pool: Pool, migrationId: string, filePath: string, stored: { owners?: unknown }): Promise<OwnersImport> {
+export async function importOwnersSheet(pool: Pool, migrationId: string, filePath: string | undefined, stored: { owners?: unknown }): Promise<OwnersImport> {
   const storedAssignments = ownerAssignmentsOf(stored);
-  const sheet = await readOwnersSheet(filePath);
+  const sheet = filePath === undefined ? undefined : await readOwnersSheet(filePath);
   const report = await storedOwnersReport(pool, migrationId);
   const statementOf = (assignments: readonly OwnerAssignment[]) => (report ? ownersStatement(report, assignments) : '');
   if (!sheet) return { errors: [], assignments: storedAssignments, changed: false, statement: statementOf(storedAssignments) };

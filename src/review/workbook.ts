@@ -3,15 +3,14 @@
  * marked, a sheet explaining the columns) and CSV with the same columns. Either can be edited and imported back;
  * an import gives a new map version and PHI decisions, or per-row errors and nothing applied.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type ExcelJS from 'exceljs';
 import { newWorkbook } from './xlsx';
 import { CUSTOM_FIELD_TYPES, LOAD_ORDER, PHI_CLASSES, TRANSFORM_NAMES, type FieldMap } from '../mapping';
 import { makePrivateDir, writePrivateFile } from '../private-files';
-import { addOwnersSheet, type OwnersSheetInput } from './owners-sheet';
+import { addOwnersSheet, ownersCsv, type OwnersSheetInput } from './owners-sheet';
+import { csvSheetKind, defuse, isCsv, readSheetCsv, sheetCsv } from './sheet-csv';
 import type { DuplicatePair } from '../audit/report';
 import type { DuplicateMerges } from '../mapping';
 import {
@@ -58,12 +57,16 @@ export interface DuplicatesSheetInput {
   merges: DuplicateMerges;
 }
 
-/** Writes `<basename>.xlsx` and `<basename>.csv` into dir (atomically: a reader never sees half a file). */
+/**
+ * Writes `<basename>.xlsx` (every sheet) and the same sheets as CSV files into dir: `<basename>.csv` (Mapping), and
+ * `<basename>.owners.csv` and `<basename>.duplicates.csv` when the workbook has those sheets (`sheetCsvPaths`).
+ * Atomically: a reader never sees half a file.
+ */
 export async function exportWorkbook(
   input: WorkbookInput & { duplicates?: DuplicatesSheetInput; owners?: OwnersSheetInput },
   dir: string,
   basename: string,
-): Promise<{ xlsxPath: string; csvPath: string }> {
+): Promise<{ xlsxPath: string; csvPath: string; sheetCsvPaths: string[] }> {
   await makePrivateDir(dir);
   const rows = workbookRows(input);
   const xlsxPath = path.join(dir, `${basename}.xlsx`);
@@ -73,7 +76,16 @@ export async function exportWorkbook(
   if (input.owners) addOwnersSheet(workbook, input.owners);
   await writeAtomically(xlsxPath, Buffer.from(await workbook.xlsx.writeBuffer()));
   await writeAtomically(csvPath, csvOf(rows));
-  return { xlsxPath, csvPath };
+  const sheetCsvPaths: string[] = [];
+  if (input.owners) {
+    sheetCsvPaths.push(path.join(dir, `${basename}.owners.csv`));
+    await writeAtomically(sheetCsvPaths.at(-1)!, ownersCsv(input.owners));
+  }
+  if (input.duplicates && input.duplicates.pairs.length > 0) {
+    sheetCsvPaths.push(path.join(dir, `${basename}.duplicates.csv`));
+    await writeAtomically(sheetCsvPaths.at(-1)!, sheetCsv(DUPLICATE_HEADERS, duplicateRows(input.duplicates.pairs, input.duplicates.merges), ['matched']));
+  }
+  return { xlsxPath, csvPath, sheetCsvPaths };
 }
 
 /** Owner-only: sample values may be PHI. */
@@ -159,7 +171,8 @@ async function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): Promise<Exce
     'To change a row, edit its cells and set decision to edit; reject keeps the field in Dentrix; a new rule is a new row with a new rule_id and decision edit.',
     'PHI fields (orange) move only when phi_decision includes them; SSN never moves. PHI sample values are shown as shapes only.',
     "Rows with a confidence below 0.70 (yellow) are the proposer's guesses: check them first.",
-    'Import the edited file (XLSX or CSV) with: starter map import --migration-id <id> --file <path> --by <your name>. Any invalid row refuses the whole import.',
+    'Import the edited file with: starter map import --migration-id <id> --file <path> --by <your name>. Any invalid row refuses the whole import.',
+    'As CSV, each sheet is a file of its own (<name>.csv: Mapping, <name>.owners.csv, <name>.duplicates.csv): import one or several (--file a.csv b.csv); a sheet not given stays as it was.',
   ]) {
     help.addRow({ column: '', meaning: line });
   }
@@ -167,8 +180,8 @@ async function xlsxOf(rows: readonly WorkbookRow[], map: FieldMap): Promise<Exce
 }
 
 /**
- * The Duplicates sheet (XLSX only): one row per probable pair, Dentrix ids and evidence kinds only, a decision
- * drop-down. The CSV holds the Mapping sheet alone, so a CSV import leaves the merge decisions as they were.
+ * The Duplicates sheet: one row per probable pair, Dentrix ids and evidence kinds only, a decision drop-down (its
+ * CSV, `<name>.duplicates.csv`, has the same columns).
  */
 function addDuplicatesSheet(workbook: ExcelJS.Workbook, input: DuplicatesSheetInput): void {
   const sheet = workbook.addWorksheet(DUPLICATES_SHEET, { views: [{ state: 'frozen', ySplit: 1 }] });
@@ -202,11 +215,20 @@ function addDuplicatesSheet(workbook: ExcelJS.Workbook, input: DuplicatesSheetIn
 }
 
 /**
- * The Duplicates sheet of an edited XLSX, checked against the report's pairs: the merges or row errors; undefined
- * when the file has no such sheet (a CSV, or a workbook without duplicates), and the decisions stay as they were.
+ * The Duplicates sheet of an edited XLSX (or its own CSV file), checked against the report's pairs: the merges or row
+ * errors; undefined when the file has no such sheet (another sheet's CSV, or a workbook without duplicates), and the
+ * decisions stay as they were.
  */
 export async function importDuplicateSheet(filePath: string, pairs: readonly DuplicatePair[]): Promise<DuplicateImport | undefined> {
-  if (filePath.toLowerCase().endsWith('.csv')) return undefined;
+  if (isCsv(filePath)) {
+    const csv = await readSheetCsv(filePath);
+    if (csvSheetKind(csv.headers) !== 'duplicates') return undefined;
+    const rows = csv.rows.map(({ row, values }) => ({
+      row,
+      cells: Object.fromEntries(DUPLICATE_HEADERS.map((key) => [key, values[csv.headers.indexOf(key)] ?? ''])) as DuplicateSheetRow,
+    }));
+    return importDuplicateRows(rows, pairs);
+  }
   const workbook = await newWorkbook();
   await workbook.xlsx.readFile(filePath);
   const sheet = workbook.getWorksheet(DUPLICATES_SHEET);
@@ -225,11 +247,6 @@ export async function importDuplicateSheet(filePath: string, pairs: readonly Dup
   return importDuplicateRows(rows, pairs);
 }
 
-/** Sample values are data: a leading = + - @ must not become a formula in a spreadsheet. Never imported. */
-function defuse(text: string): string {
-  return /^[=+\-@\t\r]/u.test(text) ? `'${text}` : text;
-}
-
 function csvOf(rows: readonly WorkbookRow[]): string {
   return stringify(
     rows.map((row) => WORKBOOK_HEADERS.map((key) => (key === 'sample_values' ? defuse(row[key]) : row[key]))),
@@ -242,7 +259,7 @@ function csvOf(rows: readonly WorkbookRow[]): string {
  * map when nothing changed) and the PHI decisions, or every row error, with nothing applied.
  */
 export async function importWorkbook(filePath: string, currentMap: FieldMap): Promise<ImportResult> {
-  const table = filePath.toLowerCase().endsWith('.csv') ? await readCsv(filePath) : await readXlsx(filePath);
+  const table = isCsv(filePath) ? await readCsv(filePath) : await readXlsx(filePath);
   const headerErrors = checkHeaders(table.headers);
   if (headerErrors.length > 0) return { ok: false, errors: headerErrors };
   return importRows(table.rows, currentMap);
@@ -250,7 +267,7 @@ export async function importWorkbook(filePath: string, currentMap: FieldMap): Pr
 
 /** The rows of an exported (or edited) workbook as they stand, unvalidated: for summaries, not for import. */
 export async function readWorkbookRows(filePath: string): Promise<WorkbookRow[]> {
-  const table = filePath.toLowerCase().endsWith('.csv') ? await readCsv(filePath) : await readXlsx(filePath);
+  const table = isCsv(filePath) ? await readCsv(filePath) : await readXlsx(filePath);
   return table.rows.map((r) => r.cells);
 }
 
@@ -268,14 +285,8 @@ function toRow(headers: readonly string[], values: readonly string[]): WorkbookR
 }
 
 async function readCsv(filePath: string): Promise<ReadTable> {
-  const records: string[][] = parse(await readFile(filePath), { bom: true, relax_column_count: true, skip_empty_lines: false });
-  const headers = (records[0] ?? []).map((h) => h.trim().toLowerCase());
-  const rows: NumberedRow[] = [];
-  records.slice(1).forEach((values, i) => {
-    if (values.every((v) => v.trim() === '')) return;
-    rows.push({ row: i + 2, cells: toRow(headers, values) });
-  });
-  return { headers, rows };
+  const { headers, rows } = await readSheetCsv(filePath);
+  return { headers, rows: rows.map(({ row, values }) => ({ row, cells: toRow(headers, values) })) };
 }
 
 async function readXlsx(filePath: string): Promise<ReadTable> {

@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import ExcelJS from 'exceljs';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { approvedMapLoader, createMappingActivities } from '../../../src/activities/mapping';
 import { publishReport } from '../../../src/activities/publish-report';
 import type { ActivityDeps } from '../../../src/activities/deps';
@@ -13,8 +15,9 @@ import { openExtract, stageExtract } from '../../../src/dentrix';
 import { writeExtractFolder } from '@dentrix-pipedrive/practice-generator';
 import { createLogger } from '../../../src/logging';
 import { parseFieldMap, storedMerges } from '../../../src/mapping';
+import { phiDecisionsForApproval } from '../../../src/review';
 import { duplicateRows, formatDuplicateRowError, importDuplicateRows, type DuplicateSheetRow } from '../../../src/review/duplicates-sheet';
-import { latestFieldMap, saveProposedMap } from '../../../src/store/field-maps';
+import { getFieldMap, latestFieldMap, saveProposedMap } from '../../../src/store/field-maps';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 
 const PAIRS: DuplicatePair[] = [
@@ -181,10 +184,12 @@ async function decide(from: string, to: string, edit: (rows: ExcelJS.Worksheet) 
 
 describe('MAPPING_REVIEW: duplicates decided in the workbook', () => {
   let proposedXlsx: string;
+  let proposedVersion: number;
 
   it('the proposed workbook lists the report’s pairs with ids and evidence only, keep_both by default', async () => {
     const proposed = await createMappingActivities(deps()).proposeMap({ migrationId });
     proposedXlsx = proposed.workbookPath!;
+    proposedVersion = proposed.version;
     expect(await sheetRows(proposedXlsx)).toEqual([
       ['patient_id', 'duplicate_of_patient_id', 'matched', 'decision', 'survivor'],
       ['9', '3', 'name, birth_date', 'keep_both', ''],
@@ -278,5 +283,38 @@ describe('MAPPING_REVIEW: duplicates decided in the workbook', () => {
         'merging duplicates needs a rule writing the person field "Merged Dentrix IDs" (patient.merged_dentrix_ids): the survivor keeps the duplicate\'s Dentrix id',
       ],
     });
+  });
+
+  it('as CSV, the sheet is a file of its own: imported alone (any file name) it changes the merges and nothing else; a CSV of no sheet, or two files for one sheet, are refused by name', async () => {
+    const proposedCsv = proposedXlsx.replace(/\.xlsx$/u, '.duplicates.csv');
+    const records: string[][] = parse(await readFile(proposedCsv), { bom: true });
+    expect(records).toEqual([
+      ['patient_id', 'duplicate_of_patient_id', 'matched', 'decision', 'survivor'],
+      ['9', '3', 'name, birth_date', 'keep_both', ''],
+    ]);
+    // Back to the proposal (the tests above saved other versions), then the pair merged in the CSV alone.
+    const proposal = (await getFieldMap(db.pool, migrationId, proposedVersion))!.document;
+    await saveProposedMap(db.pool, migrationId, { map: proposal.map, phi: proposal.phi });
+    const edited = path.join(dir, 'our decisions.csv');
+    records[1]![3] = 'merge';
+    await writeFile(edited, stringify(records));
+    const lines: string[] = [];
+    await cli(lines).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', edited, '--by', 'reviewer']);
+    expect(lines).toContain('Duplicates merged: patient 9 into 3. Every other probable pair stays two Persons.');
+    const latest = (await latestFieldMap(db.pool, migrationId))!;
+    expect(storedMerges(latest.document)).toEqual({ merge: [{ survivor: 3, duplicate: 9 }] });
+    expect(parseFieldMap(latest.document.map).rules).toEqual(parseFieldMap(proposal.map).rules);
+    expect(phiDecisionsForApproval(latest.document, {})).toEqual(phiDecisionsForApproval(proposal, {}));
+
+    const notASheet = path.join(dir, 'patients.csv');
+    await writeFile(notASheet, 'patient_id,first_name\n3,Someone\n');
+    const importing = (...files: string[]) =>
+      cli([]).parseAsync(['node', 'starter', 'map', 'import', '-m', migrationId, '--file', ...files, '--by', 'reviewer']);
+    await expect(importing(notASheet)).rejects.toThrow(
+      `${notASheet} is no sheet of the mapping workbook: its header row has the columns of none of mapping (rule_id, destination_field, decision), owners (provider_id, records, assign_user), duplicates (patient_id, duplicate_of_patient_id, decision)`,
+    );
+    await expect(importing(edited, proposedCsv)).rejects.toThrow(`both ${edited} and ${proposedCsv} hold the duplicates sheet: give one of them`);
+    await expect(importing(proposedXlsx, proposedCsv)).rejects.toThrow(`both ${proposedXlsx} and ${proposedCsv} hold the duplicates sheet: give one of them`);
+    expect((await latestFieldMap(db.pool, migrationId))!.version).toBe(latest.version);
   });
 });

@@ -1,4 +1,10 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { defaultFieldMap } from '../../../src/mapping';
+import { ownersCsv, readOwnersSheet } from '../../../src/review/owners-sheet';
 import {
   UNMATCHED_LISTED,
   matchOwners,
@@ -9,6 +15,7 @@ import {
   validateOwnerRows,
   type OwnerProvider,
   type OwnerUser,
+  type OwnersReport,
 } from '../../../src/review/owners';
 import { describeOwners } from '../../../src/workflows/details';
 
@@ -133,6 +140,49 @@ describe('the Owners sheet’s assignments', () => {
     ).toEqual([{ providerId: 'DDS2', userId: 15 }]);
     expect(ownerAssignmentsOf({})).toEqual([]);
     expect(ownerAssignmentsOf(undefined)).toEqual([]);
+  });
+});
+
+describe('the Owners sheet as a CSV file of its own', () => {
+  it('has the XLSX sheet’s columns and rows, a name that looks like a formula defused; an edited assign_user reads back by row; another sheet’s CSV is not it', async () => {
+    const providers = [...PROVIDERS, { ...provider('DDS3', null), name: '=HYPERLINK("http://x")' }];
+    const records = new Map([...RECORDS, ['DDS3', 7]]);
+    const report: OwnersReport = {
+      migrationId: 'm',
+      fallbackOwnerId: 1,
+      users: USERS,
+      providers: matchOwners(providers, USERS, [], records),
+      recordsWithoutProvider: 3,
+    };
+    const csv: string[][] = parse(ownersCsv({ report, assignments: [{ providerId: 'HYG1', userId: 15 }] }), { bom: true });
+    expect(csv[0]).toEqual(['provider_id', 'provider_name', 'provider_email', 'inactive', 'records', 'pipedrive_user', 'matched_by', 'assign_user']);
+    expect(csv.slice(1).map((r) => [r[0], r[1], r[4], r[6], r[7]])).toEqual([
+      ['DDS1', 'Dr DDS1', '300', 'e-mail', ''],
+      ['DDS2', 'Dr DDS2', '120', 'none', ''],
+      ['HYG1', 'Dr HYG1', '40', 'none', 'grace@practice.example'],
+      ['DDS3', `'=HYPERLINK("http://x")`, '7', 'none', ''],
+    ]);
+    expect(csv[2]![5]).toBe('none: the fallback owner, Office Admin <admin@practice.example> (id 1)');
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'owners-csv-'));
+    try {
+      const edited = path.join(dir, 'edited owners.csv');
+      csv[2]![7] = '12';
+      await writeFile(edited, stringify(csv));
+      expect(await readOwnersSheet(edited)).toEqual({
+        rows: [
+          { row: 2, providerId: 'DDS1', assign: '' },
+          { row: 3, providerId: 'DDS2', assign: '12' },
+          { row: 4, providerId: 'HYG1', assign: 'grace@practice.example' },
+          { row: 5, providerId: 'DDS3', assign: '' },
+        ],
+      });
+      const mappingCsv = path.join(dir, 'mapping.csv');
+      await writeFile(mappingCsv, 'rule_id,destination_field,decision\npatient.name,name,accept\n');
+      expect(await readOwnersSheet(mappingCsv)).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
