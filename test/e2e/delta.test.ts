@@ -13,7 +13,6 @@ import { generatePractice, generatePracticeToSql } from '@dentrix-pipedrive/prac
 import { requestCutover, requestRollback, startMigration } from '../../src/cli/commands';
 import type { DeltaPollResult } from '../../src/activities/contracts';
 import { driveMigration } from '../../src/cli/drive';
-import { LOAD_ORDER } from '../../src/mapping';
 import { normalisePhone } from '../../src/mapping/transforms/phones';
 import { apiListingFingerprint } from '../../src/engine/account-fingerprint';
 import { PipedriveClient } from '../../src/pipedrive/client';
@@ -210,10 +209,12 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
     );
   });
 
-  it('SQL mirror: polls read by watermark; rows changed with UPDATE ... automodifiedtimestamp = now() and new rows INSERTed are picked up and applied once, a change that does not move the stamp is not read; a poll failing on a missing table does not hold up cutover; rolled back', async () => {
+  it('SQL mirror: a Canadian practice (every amount in CAD) with its documents in a folder beside it, read only; polls read by watermark; rows changed with UPDATE ... automodifiedtimestamp = now() and new rows INSERTed are picked up and applied once, a change that does not move the stamp is not read; a poll failing on a missing table does not hold up cutover; rolled back', async () => {
     const schema = 'dentrix_mirror';
     const folder = path.join(h.dataDir, 'delta-sql-documents');
-    await generatePracticeToSql({ profile: 'demo', seed: 12, patients: PATIENTS, connectionString: h.db.url, schema, documentsDir: folder });
+    // A Canadian practice: every amount must reach Pipedrive in CAD (the account's default currency is USD).
+    await generatePracticeToSql({ profile: 'demo', seed: 12, patients: PATIENTS, connectionString: h.db.url, schema, documentsDir: folder, currency: 'CAD' });
+    expect(fs.readdirSync(folder).length).toBeGreaterThan(0);
     // The sandbox's users are the practice's providers: the same seed written as a folder gives the same rows.
     const twin = path.join(h.dataDir, 'delta-sql-twin');
     await generatePractice({ profile: 'demo', seed: 12, patients: PATIENTS, outDir: twin });
@@ -221,19 +222,41 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
     const sandbox = await sandboxFor(twin, { adminApi: false });
     sandboxes.push(sandbox);
 
-    // Document files live beside a SQL mirror, not in it, and a SQL source has no place to name their folder: the
-    // file uploads are left out of this run (with them the FULL phase fails: "document files can only be uploaded
-    // from an extract folder").
-    const objectTypes = LOAD_ORDER.filter((t) => t !== 'file');
+    /** The mirror's rows: the migration reads them, never writes them (only this test changes them, in the window). */
+    const mirrorDigest = async () =>
+      (
+        await h.db.pool.query<{ digest: string }>(
+          `SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM (
+             SELECT p::text AS t FROM ${schema}.patient p UNION ALL SELECT a::text FROM ${schema}.appt a UNION ALL SELECT d::text FROM ${schema}.document d) x`,
+        )
+      ).rows[0]!.digest;
+    const mirrorBefore = await mirrorDigest();
     /** A migrated patient whose e-mail changes without its automodifiedtimestamp moving (not how Dentrix writes). */
     let unstamped: { patientId: string; oldEmail: string; newEmail: string } | undefined;
     await runDeltaWindow(
       h,
       sandbox,
       'delta-sql',
-      { kind: 'sql', connectionString: h.db.url, schema },
-      { objectTypes },
+      // Document files live beside a SQL mirror, not in it: the source names their folder.
+      { kind: 'sql', connectionString: h.db.url, schema, documentsDir: folder },
+      {},
       async (target) => {
+        // The full run is done: the mirror as the generator left it, the documents uploaded, every amount in CAD.
+        expect(await mirrorDigest()).toBe(mirrorBefore);
+        const { rows: files } = await h.db.pool.query<{ state: string; n: number }>(
+          "SELECT state, count(*)::int AS n FROM id_map WHERE migration_id = 'delta-sql' AND object_type = 'file' GROUP BY 1 ORDER BY 1",
+        );
+        expect(files.find((f) => f.state === 'created')?.n).toBeGreaterThan(0);
+        expect(files.filter((f) => f.state === 'rejected')).toEqual([]);
+        const listed = async <T>(route: string) =>
+          ((await (await fetch(new URL(`${route}?limit=500`, sandbox.url), { headers: { 'x-api-token': SANDBOX_DEFAULT_TOKEN } })).json()) as { data: T[] })
+            .data;
+        const deals = await listed<{ currency: string }>('/api/v2/deals');
+        expect(deals.length).toBeGreaterThan(10);
+        expect(new Set(deals.map((d) => d.currency))).toEqual(new Set(['CAD']));
+        const products = await listed<{ prices: { currency: string }[] }>('/api/v2/products');
+        expect(new Set(products.flatMap((p) => p.prices.map((x) => x.currency)))).toEqual(new Set(['CAD']));
+
         const pg = new PgClient({ connectionString: h.db.url });
         await pg.connect();
         try {
@@ -579,6 +602,7 @@ async function runDeltaWindow(
     expect(cutoverMs).toBeLessThan(15_000); // not held up by a poll that is waiting for the source
     const status = result.status;
     expect(status.phase).toBe('DONE');
+    expect(status.verification!.accuracy).toBe(100);
     expect(status.delta).toMatchObject({ created: 3 + moreCreated, updated: 2 });
     expect(status.delta!.polls).toBeGreaterThanOrEqual(quiet.polls);
     const claimsPath = status.reports.inFlightClaims;
