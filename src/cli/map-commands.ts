@@ -15,6 +15,7 @@ import {
   formatRowError,
   importDuplicateSheet,
   importWorkbook,
+  sheetCsvName,
   sheetFiles,
   phiDecisionsForApproval,
   proposeForMigration,
@@ -225,8 +226,8 @@ async function storedWorkbook(
   if (!xlsx || !csv) return undefined;
   // The other sheets' CSVs, when the worker wrote them (a workbook stored before they were written has none).
   const sheetCsvs = [];
-  for (const sheet of ['owners', 'duplicates']) {
-    const file = await readReportFile(pool, migrationId, 'mapping-workbook', `${basename}.${sheet}.csv`);
+  for (const sheet of ['owners', 'duplicates'] as const) {
+    const file = await readReportFile(pool, migrationId, 'mapping-workbook', sheetCsvName(basename, sheet));
     if (file) sheetCsvs.push(file);
   }
   await makePrivateDir(dir);

@@ -13,7 +13,7 @@ import { proposalToFieldMap, proposeMap, type ProposalRow } from './proposer';
 
 export { exportWorkbook, importWorkbook, importDuplicateSheet, readWorkbookRows, type DuplicatesSheetInput } from './workbook';
 export { formatDuplicateRowError } from './duplicates-sheet';
-export { sheetFiles } from './sheet-csv';
+export { sheetCsvName, sheetFiles } from './sheet-csv';
 export { summarizeProposal, formatProposalSummary } from './summary';
 export { formatRowError } from './workbook-rows';
 export { CONFIDENT, type ProposalRow } from './proposer';

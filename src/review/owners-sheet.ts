@@ -6,8 +6,7 @@
  */
 import type { Pool } from 'pg';
 import type ExcelJS from 'exceljs';
-import { newWorkbook } from './xlsx';
-import { csvSheetKind, isCsv, readSheetCsv, sheetCsv } from './sheet-csv';
+import { readSheet, sheetCsv } from './sheet-csv';
 import { latestFieldMap } from '../store/field-maps';
 import { readReportFile } from '../store/reports';
 import {
@@ -136,37 +135,18 @@ export function addOwnersSheet(workbook: ExcelJS.Workbook, input: OwnersSheetInp
  * records cell is not a count (the notes below the table) are left out.
  */
 export async function readOwnersSheet(filePath: string): Promise<{ rows: OwnerSheetRow[]; error?: string } | undefined> {
-  if (isCsv(filePath)) {
-    const csv = await readSheetCsv(filePath);
-    if (csvSheetKind(csv.headers) !== 'owners') return undefined;
-    const cell = (values: string[], key: OwnerColumn) => (values[csv.headers.indexOf(key)] ?? '').trim();
-    return {
-      rows: csv.rows
-        .map(({ row, values }) => ({ row, providerId: cell(values, 'provider_id'), assign: cell(values, 'assign_user'), records: cell(values, 'records') }))
-        .filter((r) => r.assign !== '' || /^\d+$/u.test(r.records))
-        .map(({ row, providerId, assign }) => ({ row, providerId, assign })),
-    };
-  }
-  const workbook = await newWorkbook();
-  await workbook.xlsx.readFile(filePath);
-  const sheet = workbook.getWorksheet(OWNERS_SHEET);
-  if (!sheet) return undefined;
-  // Column numbers are 1-based: index 0 stays empty.
-  const headers = Array.from({ length: sheet.columnCount + 1 }, (_, i) => (i === 0 ? '' : sheet.getRow(1).getCell(i).text.trim().toLowerCase()));
-  const col = (key: string) => headers.indexOf(key);
-  if (col('provider_id') < 1 || col('assign_user') < 1 || col('records') < 1) {
+  const table = await readSheet(filePath, 'owners', OWNERS_SHEET);
+  if (!table) return undefined;
+  const col = (key: OwnerColumn) => table.headers.indexOf(key);
+  if (col('provider_id') < 0 || col('assign_user') < 0 || col('records') < 0) {
     return { rows: [], error: 'Owners row 1: the header row must keep the columns provider_id, records and assign_user' };
   }
-  const text = (row: ExcelJS.Row, key: string) => (row.getCell(col(key)).text ?? '').trim();
-  const rows: OwnerSheetRow[] = [];
-  for (let r = 2; r <= sheet.rowCount; r += 1) {
-    const row = sheet.getRow(r);
-    const providerId = text(row, 'provider_id');
-    const assign = text(row, 'assign_user');
-    if (!assign && !/^\d+$/u.test(text(row, 'records'))) continue;
-    rows.push({ row: r, providerId, assign });
-  }
-  return { rows };
+  const cell = (values: string[], key: OwnerColumn) => (values[col(key)] ?? '').trim();
+  return {
+    rows: table.rows
+      .filter(({ values }) => cell(values, 'assign_user') !== '' || /^\d+$/u.test(cell(values, 'records')))
+      .map(({ row, values }) => ({ row, providerId: cell(values, 'provider_id'), assign: cell(values, 'assign_user') })),
+  };
 }
 
 export interface OwnersImport {

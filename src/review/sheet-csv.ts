@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { readXlsxSheet, type SheetTable } from './xlsx';
 
 /** Which sheet a CSV holds; the columns that tell it (a header with all of them is that sheet). */
 const SHEET_MARKERS = {
@@ -15,15 +16,13 @@ const SHEET_MARKERS = {
 } as const;
 export type CsvSheetKind = keyof typeof SHEET_MARKERS;
 
-export interface CsvSheet {
-  /** Lower-cased and trimmed. */
-  headers: string[];
-  /** The non-empty rows, numbered as a spreadsheet numbers them (the header is row 1). */
-  rows: { row: number; values: string[] }[];
+/** The CSV file of a sheet: `<basename>.csv` for the Mapping sheet, `<basename>.<kind>.csv` for the others. */
+export function sheetCsvName(basename: string, kind: CsvSheetKind): string {
+  return kind === 'mapping' ? `${basename}.csv` : `${basename}.${kind}.csv`;
 }
 
 /** Text a spreadsheet would read as a formula (a leading = + - @) is written with a leading quote. Never imported. */
-export function defuse(text: string): string {
+function defuse(text: string): string {
   return /^[=+\-@\t\r]/u.test(text) ? `'${text}` : text;
 }
 
@@ -35,18 +34,28 @@ export function sheetCsv<K extends string>(columns: readonly K[], rows: readonly
   );
 }
 
-export async function readSheetCsv(filePath: string): Promise<CsvSheet> {
+export async function readSheetCsv(filePath: string): Promise<SheetTable> {
   const records: string[][] = parse(await readFile(filePath), { bom: true, relax_column_count: true, skip_empty_lines: false });
   const headers = (records[0] ?? []).map((h) => h.trim().toLowerCase());
-  const rows: CsvSheet['rows'] = [];
+  const rows: SheetTable['rows'] = [];
   records.slice(1).forEach((values, i) => {
     if (values.some((v) => v.trim() !== '')) rows.push({ row: i + 2, values });
   });
   return { headers, rows };
 }
 
+/**
+ * The Owners or Duplicates sheet of an edited file as text: the sheet of that name in an XLSX, or a CSV whose header
+ * row says it is that sheet; undefined when the file has no such sheet.
+ */
+export async function readSheet(filePath: string, kind: Exclude<CsvSheetKind, 'mapping'>, xlsxSheet: string): Promise<SheetTable | undefined> {
+  if (!isCsv(filePath)) return readXlsxSheet(filePath, xlsxSheet);
+  const csv = await readSheetCsv(filePath);
+  return csvSheetKind(csv.headers) === kind ? csv : undefined;
+}
+
 /** The sheet a CSV header row belongs to, or undefined when it is none of the workbook's. */
-export function csvSheetKind(headers: readonly string[]): CsvSheetKind | undefined {
+function csvSheetKind(headers: readonly string[]): CsvSheetKind | undefined {
   return (Object.keys(SHEET_MARKERS) as CsvSheetKind[]).find((kind) => SHEET_MARKERS[kind].every((h) => headers.includes(h)));
 }
 

@@ -4,13 +4,12 @@
  * an import gives a new map version and PHI decisions, or per-row errors and nothing applied.
  */
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import type ExcelJS from 'exceljs';
-import { newWorkbook } from './xlsx';
+import { newWorkbook, readXlsxSheet } from './xlsx';
 import { CUSTOM_FIELD_TYPES, LOAD_ORDER, PHI_CLASSES, TRANSFORM_NAMES, type FieldMap } from '../mapping';
 import { makePrivateDir, writePrivateFile } from '../private-files';
 import { addOwnersSheet, ownersCsv, type OwnersSheetInput } from './owners-sheet';
-import { csvSheetKind, defuse, isCsv, readSheetCsv, sheetCsv } from './sheet-csv';
+import { isCsv, readSheet, readSheetCsv, sheetCsv, sheetCsvName } from './sheet-csv';
 import type { DuplicatePair } from '../audit/report';
 import type { DuplicateMerges } from '../mapping';
 import {
@@ -70,22 +69,21 @@ export async function exportWorkbook(
   await makePrivateDir(dir);
   const rows = workbookRows(input);
   const xlsxPath = path.join(dir, `${basename}.xlsx`);
-  const csvPath = path.join(dir, `${basename}.csv`);
+  const csvPath = path.join(dir, sheetCsvName(basename, 'mapping'));
   const workbook = await xlsxOf(rows, input.map);
   if (input.duplicates) addDuplicatesSheet(workbook, input.duplicates);
   if (input.owners) addOwnersSheet(workbook, input.owners);
   await writeAtomically(xlsxPath, Buffer.from(await workbook.xlsx.writeBuffer()));
-  await writeAtomically(csvPath, csvOf(rows));
-  const sheetCsvPaths: string[] = [];
-  if (input.owners) {
-    sheetCsvPaths.push(path.join(dir, `${basename}.owners.csv`));
-    await writeAtomically(sheetCsvPaths.at(-1)!, ownersCsv(input.owners));
-  }
+  // Sample values are data: a leading = + - @ must not become a formula in a spreadsheet.
+  await writeAtomically(csvPath, sheetCsv(WORKBOOK_HEADERS, rows, ['sample_values']));
+  const sheetCsvs: [string, string][] = [];
+  if (input.owners) sheetCsvs.push([sheetCsvName(basename, 'owners'), ownersCsv(input.owners)]);
   if (input.duplicates && input.duplicates.pairs.length > 0) {
-    sheetCsvPaths.push(path.join(dir, `${basename}.duplicates.csv`));
-    await writeAtomically(sheetCsvPaths.at(-1)!, sheetCsv(DUPLICATE_HEADERS, duplicateRows(input.duplicates.pairs, input.duplicates.merges), ['matched']));
+    const duplicates = duplicateRows(input.duplicates.pairs, input.duplicates.merges);
+    sheetCsvs.push([sheetCsvName(basename, 'duplicates'), sheetCsv(DUPLICATE_HEADERS, duplicates, ['matched'])]);
   }
-  return { xlsxPath, csvPath, sheetCsvPaths };
+  for (const [name, content] of sheetCsvs) await writeAtomically(path.join(dir, name), content);
+  return { xlsxPath, csvPath, sheetCsvPaths: sheetCsvs.map(([name]) => path.join(dir, name)) };
 }
 
 /** Owner-only: sample values may be PHI. */
@@ -220,38 +218,15 @@ function addDuplicatesSheet(workbook: ExcelJS.Workbook, input: DuplicatesSheetIn
  * decisions stay as they were.
  */
 export async function importDuplicateSheet(filePath: string, pairs: readonly DuplicatePair[]): Promise<DuplicateImport | undefined> {
-  if (isCsv(filePath)) {
-    const csv = await readSheetCsv(filePath);
-    if (csvSheetKind(csv.headers) !== 'duplicates') return undefined;
-    const rows = csv.rows.map(({ row, values }) => ({
-      row,
-      cells: Object.fromEntries(DUPLICATE_HEADERS.map((key) => [key, values[csv.headers.indexOf(key)] ?? ''])) as DuplicateSheetRow,
-    }));
-    return importDuplicateRows(rows, pairs);
-  }
-  const workbook = await newWorkbook();
-  await workbook.xlsx.readFile(filePath);
-  const sheet = workbook.getWorksheet(DUPLICATES_SHEET);
-  if (!sheet) return undefined;
-  const width = sheet.columnCount;
-  const headers = Array.from({ length: width }, (_, i) => (sheet.getRow(1).getCell(i + 1).text ?? '').trim().toLowerCase());
-  const missing = DUPLICATE_HEADERS.filter((h) => h !== 'matched' && !headers.includes(h));
+  const table = await readSheet(filePath, 'duplicates', DUPLICATES_SHEET);
+  if (!table) return undefined;
+  const missing = DUPLICATE_HEADERS.filter((h) => h !== 'matched' && !table.headers.includes(h));
   if (missing.length > 0) return { ok: false, errors: missing.map((h) => ({ row: 1, column: h, message: `the header has no "${h}" column` })) };
-  const rows: { row: number; cells: DuplicateSheetRow }[] = [];
-  for (let r = 2; r <= sheet.rowCount; r += 1) {
-    const values = Array.from({ length: width }, (_, i) => sheet.getRow(r).getCell(i + 1).text ?? '');
-    if (values.every((v) => v.trim() === '')) continue;
-    const cells = Object.fromEntries(DUPLICATE_HEADERS.map((key) => [key, values[headers.indexOf(key)] ?? ''])) as DuplicateSheetRow;
-    rows.push({ row: r, cells });
-  }
+  const rows = table.rows.map(({ row, values }) => ({
+    row,
+    cells: Object.fromEntries(DUPLICATE_HEADERS.map((key) => [key, values[table.headers.indexOf(key)] ?? ''])) as DuplicateSheetRow,
+  }));
   return importDuplicateRows(rows, pairs);
-}
-
-function csvOf(rows: readonly WorkbookRow[]): string {
-  return stringify(
-    rows.map((row) => WORKBOOK_HEADERS.map((key) => (key === 'sample_values' ? defuse(row[key]) : row[key]))),
-    { header: true, columns: [...WORKBOOK_HEADERS], bom: true, record_delimiter: 'windows' },
-  );
 }
 
 /**
@@ -290,24 +265,7 @@ async function readCsv(filePath: string): Promise<ReadTable> {
 }
 
 async function readXlsx(filePath: string): Promise<ReadTable> {
-  const workbook = await newWorkbook();
-  await workbook.xlsx.readFile(filePath);
-  const sheet = workbook.getWorksheet(MAPPING_SHEET) ?? workbook.worksheets[0];
-  if (!sheet) return { headers: [], rows: [] };
-  const width = sheet.columnCount;
-  const cellText = (row: ExcelJS.Row, col: number) => row.getCell(col).text ?? '';
-  const headerRow = sheet.getRow(1);
-  const headers = Array.from({ length: width }, (_, i) =>
-    cellText(headerRow, i + 1)
-      .trim()
-      .toLowerCase(),
-  );
-  const rows: NumberedRow[] = [];
-  for (let r = 2; r <= sheet.rowCount; r += 1) {
-    const row = sheet.getRow(r);
-    const values = Array.from({ length: width }, (_, i) => cellText(row, i + 1));
-    if (values.every((v) => v.trim() === '')) continue;
-    rows.push({ row: r, cells: toRow(headers, values) });
-  }
-  return { headers, rows };
+  const table = await readXlsxSheet(filePath, MAPPING_SHEET, { orFirst: true });
+  if (!table) return { headers: [], rows: [] };
+  return { headers: table.headers, rows: table.rows.map(({ row, values }) => ({ row, cells: toRow(table.headers, values) })) };
 }
