@@ -93,7 +93,6 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
       sandbox,
       'delta-folder',
       { kind: 'folder', path: extract },
-      {},
       async (target) => {
         const at = dentrixTimestamp();
         const change: Partial<SourceChange> = {};
@@ -239,7 +238,6 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
       'delta-sql',
       // Document files live beside a SQL mirror, not in it: the source names their folder.
       { kind: 'sql', connectionString: h.db.url, schema, documentsDir: folder },
-      {},
       async (target) => {
         // The full run is done: the mirror as the generator left it, the documents uploaded, every amount in CAD.
         expect(await mirrorDigest()).toBe(mirrorBefore);
@@ -396,7 +394,6 @@ async function runDeltaWindow(
   sandbox: RunningSandbox,
   migrationId: string,
   source: SourceSpec,
-  extraOptions: { objectTypes?: string[] },
   apply: ApplyChange,
   /** Runs after the quiet polls, before cutover; returns how many more records it had the window create. */
   beforeCutover?: (window: WindowControl) => Promise<number>,
@@ -412,7 +409,7 @@ async function runDeltaWindow(
     migrationId,
     source,
     pipedriveBaseUrl: sandbox.url,
-    options: parseMigrationOptions({ ...OPTIONS, ...extraOptions }),
+    options: parseMigrationOptions(OPTIONS),
   });
   let driveError: unknown;
   const driving = driveMigration(h.client, migrationId, { by: 'delta-e2e', includeAllPhi: true, minSampleAccuracy: 99 });

@@ -21,8 +21,7 @@ import { restorableBody } from '../../src/engine/load';
 import { withoutFields } from '../../src/engine/rollback-proof';
 import { Ledger } from '../../src/store/ledger';
 import { PipedriveClient } from '../../src/pipedrive/client';
-import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
-import type { WorkerRuntime } from '../../src/runtime/worker';
+import { SANDBOX_DEFAULT_TOKEN, type WorkerRuntime } from '../../src/runtime/worker';
 import type { RollbackResult } from '../../src/workflows/rollback';
 
 jest.setTimeout(10 * 60 * 1000);
