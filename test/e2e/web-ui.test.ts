@@ -12,7 +12,8 @@ import { PRODUCT_COLUMNS, SAVED_VIEW } from '../../src/cli/web-ui-links';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import type { MigrationStatus } from '../../src/workflows/messages';
-import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { type RequestLogEntry, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { liveAccountRecords, pendingCreatesMidPersons, preexistingRecords } from '../support/account-check';
 import { createHarness, processEnv, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { bars, Terminal } from '../support/terminal';
@@ -69,6 +70,14 @@ describe('the Temporal Web UI as ops see it', () => {
   let page: Page;
   const sandboxes: RunningSandbox[] = [];
   const terminal = new Terminal();
+  let worker: Awaited<ReturnType<Harness['startWorker']>>;
+  /** The second migration's account as it was before the migration, and every request its sandbox answered, in order. */
+  const rolledBackAccount = {
+    sandbox: undefined as RunningSandbox | undefined,
+    fingerprint: '',
+    preexisting: new Set<string>(),
+    requests: [] as RequestLogEntry[],
+  };
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
@@ -76,7 +85,7 @@ describe('the Temporal Web UI as ops see it', () => {
     h = await createHarness({ TEMPORAL_ADDRESS: server.address });
     browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    await h.startWorker();
+    worker = await h.startWorker();
   });
   afterAll(async () => {
     await terminal.close();
@@ -148,7 +157,7 @@ describe('the Temporal Web UI as ops see it', () => {
    * type mid-load with the full run's own records; a type not reached yet not started with what it will load, never the
    * sample's counts. Then a rollback requested mid-FULL: its bars count deletes and move, and the watch ends with it.
    */
-  async function watchFullThenRollback(): Promise<void> {
+  async function watchFullThenRollback(): Promise<string[]> {
     const midFull = await seen('a FULL screen with a type mid-load and one not started', (s) => {
       const b = bars(s);
       return (
@@ -157,6 +166,11 @@ describe('the Temporal Web UI as ops see it', () => {
         b.some((r) => r.value > 0 && r.value < r.total && r.detail.startsWith('migrated')) &&
         b.some((r) => r.detail.startsWith('not started'))
       );
+    });
+    // The rollback lands in the middle of a batch: a create is in flight (its ledger row `pending`: marked, no id yet).
+    const inFlight = await waitFor('a create in flight mid-FULL', () => pendingCreatesMidPersons(h.db.pool, ROLLED_BACK_ID), {
+      timeoutMs: 60_000,
+      intervalMs: 10,
     });
     const rollback = await requestRollback(h.env, h.client, ROLLED_BACK_ID, { by: BY, reason: 'the web-ui test rolls this one back' });
     expect(rollback.mode).toBe('signalled');
@@ -197,12 +211,61 @@ describe('the Temporal Web UI as ops see it', () => {
       const seenCounts = rollingBackScreens.flatMap((b) => b.filter((r) => r.object === object).map((r) => r.value));
       expect([object, seenCounts]).toEqual([object, [...seenCounts].sort((a, b) => a - b)]);
     }
+    return inFlight;
+  }
+
+  /**
+   * The rollback requested with a create in flight undid everything and nothing came after it: no ledger row left
+   * created or pending (the in-flight ones deleted), no create stored by the sandbox after the rollback's first delete
+   * nor audited after it began, and the account back at its fingerprint from before the migration.
+   */
+  async function expectRolledBackMidBatch(inFlight: string[]): Promise<void> {
+    const status = (await queryStatus(h.client, ROLLED_BACK_ID))!;
+    expect(status.phaseHistory.map((p) => p.phase).slice(-3)).toEqual(['FULL', 'ROLLING_BACK', 'ROLLED_BACK']);
+    expect(status.fingerprints).toMatchObject({ beforeFirstWrite: rolledBackAccount.fingerprint, afterRollback: rolledBackAccount.fingerprint });
+    expect(status.rollbackProgress?.deleted).toBeGreaterThan(10);
+    expect(rolledBackAccount.sandbox!.fingerprint()).toBe(rolledBackAccount.fingerprint);
+    const { rows: left } = await h.db.pool.query<{ key: string }>(
+      "SELECT object_type || ' ' || source_key AS key FROM id_map WHERE migration_id = $1 AND state IN ('created', 'pending')",
+      [ROLLED_BACK_ID],
+    );
+    expect(left).toEqual([]);
+    const { rows: inFlightRows } = await h.db.pool.query<{ state: string }>(
+      `SELECT state FROM id_map WHERE migration_id = $1 AND object_type || ' ' || source_key = ANY($2::text[])`,
+      [ROLLED_BACK_ID, inFlight],
+    );
+    expect(inFlightRows.map((r) => r.state)).toEqual(inFlight.map(() => 'deleted'));
+    const { requests } = rolledBackAccount;
+    const firstDelete = requests.findIndex((r) => r.method === 'DELETE');
+    expect(firstDelete).toBeGreaterThan(0);
+    const stored = (r: RequestLogEntry) => r.status === 'lost_response' || (typeof r.status === 'number' && r.status < 300);
+    expect(
+      requests
+        .slice(firstDelete)
+        .filter((r) => r.method === 'POST' && stored(r))
+        .map((r) => `${r.method} ${r.path}`),
+    ).toEqual([]);
+    const { rows: audited } = await h.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE migration_id = $1 AND action IN ('create', 'recover')
+         AND id > (SELECT min(id) FROM audit_log WHERE migration_id = $1 AND endpoint = 'rollback:all')`,
+      [ROLLED_BACK_ID],
+    );
+    expect(audited[0]!.n).toBe(0);
   }
 
   async function start(id: string, seed: number): Promise<void> {
     const extract = await generatedPractice(path.join(h.dataDir, id), seed, 'demo', COMPACT_PATIENTS);
-    const sandbox = await sandboxFor(extract, { faults: { latencyMs: [15, 25] } });
+    const rolledBack = id === ROLLED_BACK_ID;
+    const sandbox = await sandboxFor(extract, {
+      faults: { latencyMs: [15, 25] },
+      ...(rolledBack ? { onRequest: (e: RequestLogEntry) => rolledBackAccount.requests.push(e) } : {}),
+    });
     sandboxes.push(sandbox);
+    if (rolledBack) {
+      rolledBackAccount.sandbox = sandbox;
+      rolledBackAccount.fingerprint = sandbox.fingerprint();
+      rolledBackAccount.preexisting = await preexistingRecords(sandbox.url, h.db.pool, id);
+    }
     await startMigration(h.env, h.db.pool, h.client, {
       migrationId: id,
       source: { kind: 'folder', path: extract },
@@ -238,7 +301,7 @@ describe('the Temporal Web UI as ops see it', () => {
     await statusOf(ROLLED_BACK_ID, 'the second migration at SAMPLE_REVIEW', (s) => s.waitingFor === 'SAMPLE_REVIEW');
     await gateShown('SAMPLE_REVIEW');
     await sendApproval(h.client, ROLLED_BACK_ID, { gate: 'SAMPLE_REVIEW', by: BY });
-    await watchFullThenRollback();
+    const inFlight = await watchFullThenRollback();
 
     await statusOf(DONE_ID, 'SAMPLE_REVIEW', (s) => s.waitingFor === 'SAMPLE_REVIEW');
     await sendApproval(h.client, DONE_ID, { gate: 'SAMPLE_REVIEW', by: BY });
@@ -293,6 +356,7 @@ describe('the Temporal Web UI as ops see it', () => {
     const rolledBack = await detailsPage(ROLLED_BACK_ID, '5-rolled-back', 'Rolled back');
     expect(rolledBack).toMatch(/Phase: ROLLED_BACK/u);
     expect(rolledBack).toMatch(/Rollback \(all\): \d+ deleted/u);
+    await expectRolledBackMidBatch(inFlight);
 
     // Every decision is in the audit log, with what it decided: map version and PHI, the sample run, the forced
     // cutover's reason, the rollback's.
@@ -346,5 +410,14 @@ describe('the Temporal Web UI as ops see it', () => {
     expect(recordsLoaded).toBeGreaterThan(0);
     expect(await rowOf(DONE_ID)).toMatch(new RegExp(`\\bDONE\\b.*\\b(${recordsLoaded}|${recordsLoaded.toLocaleString('en-US')})\\b`, 'u'));
     expect(await rowOf(ROLLED_BACK_ID)).toMatch(/\bROLLED_BACK\b/u);
+
+    // Nothing of the rolled-back migration still on its way: with the worker stopped (every activity it ran has
+    // returned), its account holds exactly what it held before.
+    const requestsAtEnd = rolledBackAccount.requests.length;
+    await worker.stop();
+    expect(rolledBackAccount.requests.slice(requestsAtEnd).filter((r) => r.method === 'POST')).toEqual([]);
+    expect(rolledBackAccount.sandbox!.fingerprint()).toBe(rolledBackAccount.fingerprint);
+    const live = await liveAccountRecords(rolledBackAccount.sandbox!.url, h.db.pool, ROLLED_BACK_ID);
+    expect(live.filter((r) => !rolledBackAccount.preexisting.has(`${r.objectType}/${r.pipedriveId}`))).toEqual([]);
   });
 });

@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createHarness, processEnv, type Harness } from '../support/harness';
-import { sandboxFor } from '../support/practice';
+import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { waitFor } from '../support/wait';
 import { exactlyOnceReport, pendingCreatesMidPersons, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration, workerPolls } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
-import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';
@@ -16,10 +15,9 @@ jest.setTimeout(6 * 60 * 1000);
 
 const REPO = path.resolve(__dirname, '../..');
 const MIGRATION_ID = 'worker-crash';
-const PATIENTS = 60;
 const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 25, concurrency: 2, skipDelta: true };
 
-/** Worker processes this file started, each the leader of its own process group (npx → tsx → node). */
+/** Worker processes this file started, each the leader of its own process group (tsx → node). */
 const processes = new Set<ChildProcess>();
 
 function killGroup(child: ChildProcess): void {
@@ -35,10 +33,10 @@ function killGroup(child: ChildProcess): void {
 const killAll = () => processes.forEach(killGroup);
 process.on('exit', killAll);
 
-/** `npx tsx src/worker.ts` with the harness's environment: the real worker process, on this file's task queue. */
+/** `tsx src/worker.ts` with the harness's environment: the real worker process, on this file's task queue. */
 function startWorkerProcess(h: Harness, name: string): { child: ChildProcess; output: () => string; exited: Promise<void> } {
   const env = h.env;
-  const child = spawn('npx', ['tsx', 'src/worker.ts'], {
+  const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/worker.ts'], {
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,8 +67,7 @@ describe('a worker process SIGKILLed mid-batch during the full run', () => {
 
   beforeAll(async () => {
     h = await createHarness();
-    extract = path.join(h.dataDir, 'practice');
-    await generatePractice({ profile: 'demo', seed: 31, patients: PATIENTS, outDir: extract });
+    extract = await generatedPractice(h.dataDir, 42, 'demo', COMPACT_PATIENTS);
     // A little latency per request, so a batch is mid-create most of the time.
     sandbox = await sandboxFor(extract, { faults: { latencyMs: [15, 30] } });
   });
