@@ -16,11 +16,16 @@ export type PipedrivePlan = 'lite' | 'growth' | 'premium' | 'ultimate';
 /** Requests per rolling 2 s for an API token (Pipedrive's rate-limiting page, token-based limits). */
 export const PLAN_BURST_LIMITS: Record<PipedrivePlan, number> = { lite: 20, growth: 40, premium: 100, ultimate: 120 };
 export const BURST_WINDOW_MS = 2000;
+/** Windows without a pause before room confirmed by responses is used again (see BurstLimiter.pauseFor). */
+const STRANGER_QUIET_WINDOWS = 10;
 /** Search endpoints: 10 requests per 2 s on every plan. */
 export const SEARCH_BURST_LIMIT = 10;
 
-/** Frees a slot taken with `acquire()`; call it once the response (or the failure) has arrived. Idempotent. */
-export type ReleaseSlot = () => void;
+/**
+ * Frees a slot taken with `acquire()`; call it once the response (or the failure) has arrived, with the response's
+ * `x-ratelimit-remaining` for this limiter's window when it had one. Idempotent.
+ */
+export type ReleaseSlot = (serverRemaining?: number) => void;
 
 export interface BurstLimiterOptions {
   /** Requests allowed per window. */
@@ -36,6 +41,8 @@ export interface BurstLimiterState {
   inFlight: number;
   /** Slots released less than a window ago, still counted. */
   cooling: number;
+  /** Requests the server's last `x-ratelimit-remaining` still leaves room for beyond the slots counted here. */
+  serverCredits: number;
   pausedForMs: number;
 }
 
@@ -45,6 +52,14 @@ export interface BurstLimiterState {
  * counts a request when it arrives, which lies between the two, so no window of `windowMs` as the server sees it can
  * hold more than `limit` of our requests, whatever the network latency. The price is a little throughput (a slot is
  * held for latency + window), which is cheaper than a 429.
+ *
+ * The server says how much of its window is left (`x-ratelimit-remaining`, as it counted when the request arrived),
+ * which wins that throughput back as far as it is exact: the requests sent after the one answered may not have been
+ * counted yet, so each is taken off what it said; what is left is room the server confirmed, usable even while every
+ * slot counted here is still cooling. Only while this client is alone on the token: that room is the whole window's,
+ * and other clients keep to their shares of it counting on it being there (three workers using it saw 16 × 429), and
+ * only while no one else has filled the window lately. Its `x-ratelimit-reset` is whole seconds,
+ * too coarse to time anything by.
  */
 export class BurstLimiter {
   private readonly clock: Clock;
@@ -62,6 +77,13 @@ export class BurstLimiter {
   /** Serialises waiters so slots are handed out in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
   private releaseWaiters: (() => void)[] = [];
+  /** Requests sent so far: a slot's number tells which were sent after it. */
+  private sent = 0;
+  /** Room the server confirmed beyond the slots counted here (see the class comment), and the send it came from. */
+  private serverCredits = 0;
+  private creditsFromSend = 0;
+  /** After a pause (a 429, the server's window used up by someone else): no room confirmed by responses is used. */
+  private noCreditsUntil = 0;
 
   constructor(opts: BurstLimiterOptions) {
     if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new Error(`burst limit must be a positive integer, got ${opts.limit}`);
@@ -83,6 +105,11 @@ export class BurstLimiter {
   pauseFor(ms: number): void {
     if (!(ms > 0)) return;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
+    // Someone else fills the window: room a response confirms can be gone by the time a request arrives (a faults test
+    // with a neighbour bursting the whole window saw twice the 429s using it), so none is used for a while.
+    this.serverCredits = 0;
+    this.creditsFromSend = this.sent;
+    this.noCreditsUntil = Math.max(this.noCreditsUntil, this.pausedUntil + STRANGER_QUIET_WINDOWS * this.windowMs);
   }
 
   /**
@@ -103,6 +130,8 @@ export class BurstLimiter {
     if (!Number.isInteger(clients) || clients < 1) return;
     this.sharedAmong = clients;
     this.currentLimit = this.limitNow();
+    // Room the server confirmed is the whole token's, which the other clients' shares count on.
+    if (clients > 1) this.serverCredits = 0;
   }
 
   private limitNow(): number {
@@ -118,6 +147,7 @@ export class BurstLimiter {
       sharedAmong: this.sharedAmong,
       inFlight: this.inFlight,
       cooling: this.releasedAt.length,
+      serverCredits: this.serverCredits,
       pausedForMs: Math.max(0, this.pausedUntil - now),
     };
   }
@@ -128,10 +158,11 @@ export class BurstLimiter {
       this.forgetExpired(now);
       if (now < this.pausedUntil) {
         await this.clock.sleep(this.pausedUntil - now);
-      } else if (this.inFlight + this.releasedAt.length < this.currentLimit) {
+      } else if (this.inFlight + this.releasedAt.length < this.currentLimit || this.serverCredits > 0) {
         return this.occupy();
       } else if (this.releasedAt.length > 0) {
-        await this.clock.sleep(this.releasedAt[0]! + this.windowMs - now);
+        // The oldest cooling slot frees up, unless a response confirms room first.
+        await Promise.race([this.clock.sleep(this.releasedAt[0]! + this.windowMs - now), new Promise<void>((resolve) => this.releaseWaiters.push(resolve))]);
       } else {
         // Every slot is held by a request still in flight: its window starts only when it comes back.
         await new Promise<void>((resolve) => this.releaseWaiters.push(resolve));
@@ -141,12 +172,21 @@ export class BurstLimiter {
 
   private occupy(): ReleaseSlot {
     this.inFlight += 1;
+    const send = ++this.sent;
+    // Every request takes a place in the server's window, whichever way it was let through.
+    if (this.serverCredits > 0) this.serverCredits -= 1;
     let released = false;
-    return () => {
+    return (serverRemaining?: number) => {
       if (released) return;
       released = true;
       this.inFlight -= 1;
       this.releasedAt.push(this.clock.now());
+      if (serverRemaining !== undefined && Number.isFinite(serverRemaining) && send > this.creditsFromSend) {
+        // The newest word from the server; ours sent after this request may not be in its count yet.
+        this.creditsFromSend = send;
+        const alone = this.sharedAmong === 1 && this.clock.now() >= this.noCreditsUntil;
+        this.serverCredits = alone ? Math.max(0, Math.floor(serverRemaining) - (this.sent - send)) : 0;
+      }
       const waiters = this.releaseWaiters;
       this.releaseWaiters = [];
       for (const wake of waiters) wake();

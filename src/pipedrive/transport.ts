@@ -265,7 +265,7 @@ export class PipedriveTransport {
         try {
           result = await this.send(spec, url, endpoint, payload);
         } finally {
-          for (const release of slots) release();
+          this.release(slots, result);
         }
         durationMs = Math.round(this.clock.now() - started);
       } finally {
@@ -374,13 +374,25 @@ export class PipedriveTransport {
     return `${this.root}/api/${spec.version}${path}${query ? `?${query}` : ''}`;
   }
 
-  private async acquire(search: boolean): Promise<ReleaseSlot[]> {
+  private async acquire(search: boolean): Promise<{ general: ReleaseSlot; search?: ReleaseSlot }> {
     this.lastAcquiredAt = this.clock.now();
     // Search requests are assumed to count against the general window as well (UNCONFIRMED): take a slot in both.
-    const slots: ReleaseSlot[] = [];
-    if (search) slots.push(await this.searchLimiter.acquire());
-    slots.push(await this.limiter.acquire());
-    return slots;
+    const searchSlot = search ? await this.searchLimiter.acquire() : undefined;
+    return { general: await this.limiter.acquire(), ...(searchSlot && { search: searchSlot }) };
+  }
+
+  /** Frees the request's slots, each told what the server said is left of its window (the one the headers describe). */
+  private release(slots: { general: ReleaseSlot; search?: ReleaseSlot }, result: AttemptResult | undefined): void {
+    const headers = result?.kind === 'response' ? result.headers : undefined;
+    const remaining = headers && parseNumberHeader(headers['x-ratelimit-remaining']);
+    if (remaining === undefined || !slots.search) {
+      slots.general(remaining);
+      slots.search?.();
+      return;
+    }
+    const searchWindowOnly = this.describesSearchWindowOnly(headers!, true);
+    slots.search(searchWindowOnly ? remaining : undefined);
+    slots.general(searchWindowOnly ? undefined : remaining);
   }
 
   private async send(spec: RequestSpec, url: string, endpoint: string, payload: EncodedBody | undefined): Promise<AttemptResult> {
@@ -416,10 +428,15 @@ export class PipedriveTransport {
     }
   }
 
+  /** Which window a search response describes is not documented: a limit within the search limit says "search". */
+  private describesSearchWindowOnly(headers: HeaderMap, search: boolean): boolean {
+    const limit = parseNumberHeader(headers['x-ratelimit-limit']);
+    return search && limit !== undefined && limit <= this.searchLimit;
+  }
+
   private observeHeaders(headers: HeaderMap, search: boolean): void {
     const limit = parseNumberHeader(headers['x-ratelimit-limit']);
-    // Which window a search response describes is not documented: a limit within the search limit says "search".
-    const searchWindowOnly = search && limit !== undefined && limit <= this.searchLimit;
+    const searchWindowOnly = this.describesSearchWindowOnly(headers, search);
     if (limit !== undefined) (searchWindowOnly ? this.searchLimiter : this.limiter).observeLimit(limit);
     if (parseNumberHeader(headers['x-ratelimit-remaining']) === 0) {
       // The server's window is used up (other processes may share the token): wait for its reset.

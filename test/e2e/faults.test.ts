@@ -142,9 +142,10 @@ describe('faults: 429s, 5xx, dropped connections and lost responses change nothi
     expect(summary.dropped).toBeGreaterThanOrEqual(10);
     expect(summary.serverErrors).toBeGreaterThanOrEqual(10);
     expect(summary.rateLimited).toBeGreaterThan(0);
-    // Honouring the 429s' headers (every caller waits for the window's reset): at most one per batch in flight per
-    // neighbour burst, not a storm.
-    expect(summary.rateLimited).toBeLessThanOrEqual(OPTIONS.concurrency * summary.neighbourBursts);
+    // Honouring the 429s' headers (every caller waits for the window's reset): at most two per batch in flight per
+    // neighbour burst, not a storm (the neighbour's own, which does not wait, meets hundreds). Two: the reset the server
+    // gives is when its oldest request leaves, in whole seconds, so a retry after it can meet the same burst once more.
+    expect(summary.rateLimited).toBeLessThanOrEqual(2 * OPTIONS.concurrency * summary.neighbourBursts);
   });
 
   async function auditCount(migrationId: string, action: string, method?: string): Promise<number> {

@@ -15,6 +15,8 @@ function maxInAnyWindow(requests: RecordedRequest[], windowMs: number): number {
 describe('pacing', () => {
   let server: ScriptedServer;
   let client: PipedriveClient;
+  /** Requests the server saw within the last `windowMs`, the one being answered included. */
+  const inWindow = (windowMs: number) => server.requests.filter((r) => r.arrivedAt > performance.now() - windowMs).length;
 
   beforeEach(async () => {
     server = await startScriptedServer();
@@ -81,9 +83,22 @@ describe('pacing', () => {
     expect(search2!.arrivedAt - search1!.arrivedAt).toBeGreaterThanOrEqual(300);
   });
 
+  it("the room x-ratelimit-remaining confirms is used, never beyond the server's window, whatever the latency", async () => {
+    client = clientFor(server, { burstLimit: 4, burstWindowMs: 250 });
+    server.script = (_req, i) => ({
+      ...ok({ id: i }),
+      delayMs: 20 + ((i * 13) % 40),
+      headers: { 'x-ratelimit-limit': '4', 'x-ratelimit-remaining': String(Math.max(0, 4 - inWindow(250))) },
+    });
+    await Promise.all(Array.from({ length: 24 }, (_, i) => client.get('persons', i + 1)));
+    expect(server.requests).toHaveLength(24);
+    expect(maxInAnyWindow(server.requests, 250)).toBeLessThanOrEqual(4);
+  });
+
   it('x-ratelimit-limit lowers the pace to what the server allows', async () => {
     client = clientFor(server, { burstLimit: 10, burstWindowMs: 200 });
-    server.script = () => ({ ...ok({ id: 1 }), headers: { 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '1' } });
+    // The server's window is 2: what is left of it, as a server counts it (the requests that arrived within 200 ms).
+    server.script = () => ({ ...ok({ id: 1 }), headers: { 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': String(Math.max(0, 2 - inWindow(200))) } });
     await client.get('persons', 1);
     await Promise.all(Array.from({ length: 6 }, (_, i) => client.get('persons', i + 2)));
     expect(maxInAnyWindow(server.requests.slice(1), 200)).toBeLessThanOrEqual(2);

@@ -131,6 +131,90 @@ describe('BurstLimiter', () => {
     expect(granted).toHaveLength(2);
   });
 
+  it("lets requests through while its counted slots still cool when the server's x-ratelimit-remaining confirms room", async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 3, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    for (let i = 0; i < 6; i += 1) void take();
+    await clock.advance(0);
+    expect(granted).toHaveLength(3);
+    await clock.advance(100);
+    // The last one sent says two places are left in the server's window, and nothing was sent after it.
+    granted[2]!.release(2);
+    granted[0]!.release();
+    granted[1]!.release();
+    await clock.advance(0);
+    expect(granted.map((g) => g.at)).toEqual([0, 0, 0, 100, 100]);
+    expect(limiter.state()).toMatchObject({ cooling: 3, inFlight: 2, serverCredits: 0 });
+    // The sixth waits for the counted slots as before: the first cools at 100 + 1000.
+    await clock.advance(999);
+    expect(granted).toHaveLength(5);
+    await clock.advance(1);
+    expect(granted.map((g) => g.at)).toEqual([0, 0, 0, 100, 100, 1100]);
+  });
+
+  it('takes the requests sent after the answered one off the room the server said is left, and ignores an older answer', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 3, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    for (let i = 0; i < 4; i += 1) void take();
+    await clock.advance(100);
+    // The first said 2 left, but the second and third were sent after it and may not have been counted: no room.
+    granted[0]!.release(2);
+    await clock.advance(0);
+    expect(limiter.state().serverCredits).toBe(0);
+    expect(granted).toHaveLength(3);
+    // The third (the newest) says 2 left: two more may go, one is waiting.
+    granted[2]!.release(2);
+    await clock.advance(0);
+    expect(granted).toHaveLength(4);
+    expect(limiter.state().serverCredits).toBe(1);
+    // An answer to a request sent earlier than the one the room came from changes nothing.
+    granted[1]!.release(3);
+    expect(limiter.state().serverCredits).toBe(1);
+  });
+
+  it('forgets the room the server confirmed once a pause says someone else filled the window, and what older answers say', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 4, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    void take();
+    void take();
+    await clock.advance(0);
+    granted[1]!.release(3);
+    expect(limiter.state().serverCredits).toBe(3);
+    limiter.pauseFor(500);
+    expect(limiter.state().serverCredits).toBe(0);
+    granted[0]!.release(3); // sent before the pause
+    expect(limiter.state().serverCredits).toBe(0);
+    // Nor for ten windows after the pause: someone else on the token may fill it again.
+    void take();
+    await clock.advance(500 + 9 * 1000);
+    granted[2]!.release(3);
+    expect(limiter.state().serverCredits).toBe(0);
+    void take();
+    await clock.advance(1000);
+    granted[3]!.release(3);
+    expect(limiter.state().serverCredits).toBe(3);
+  });
+
+  it("uses no room the server confirms while the token's window is shared: the other clients' shares count on it", async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 4, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    void take();
+    await clock.advance(0);
+    granted[0]!.release(3);
+    expect(limiter.state().serverCredits).toBe(3);
+    limiter.shareAmong(2);
+    expect(limiter.state().serverCredits).toBe(0);
+    for (let i = 0; i < 3; i += 1) void take();
+    await clock.advance(0);
+    expect(granted).toHaveLength(2);
+    granted[1]!.release(3);
+    expect(limiter.state().serverCredits).toBe(0);
+  });
+
   it('rejects a limit that cannot pace anything', () => {
     expect(() => new BurstLimiter({ limit: 0, windowMs: 1000 })).toThrow(/positive integer/);
   });
