@@ -58,8 +58,8 @@ export interface BurstLimiterState {
  * counted yet, so each is taken off what it said; what is left is room the server confirmed, usable even while every
  * slot counted here is still cooling. Only while this client is alone on the token: that room is the whole window's,
  * and other clients keep to their shares of it counting on it being there (three workers using it saw 16 × 429), and
- * only while no one else has filled the window lately. Its `x-ratelimit-reset` is whole seconds,
- * too coarse to time anything by.
+ * only while no one else has filled the window lately. Its `x-ratelimit-reset` is whole seconds, too coarse to time
+ * anything by.
  */
 export class BurstLimiter {
   private readonly clock: Clock;

@@ -385,13 +385,8 @@ export class PipedriveTransport {
   private release(slots: { general: ReleaseSlot; search?: ReleaseSlot }, result: AttemptResult | undefined): void {
     const headers = result?.kind === 'response' ? result.headers : undefined;
     const remaining = headers && parseNumberHeader(headers['x-ratelimit-remaining']);
-    if (remaining === undefined || !slots.search) {
-      slots.general(remaining);
-      slots.search?.();
-      return;
-    }
-    const searchWindowOnly = this.describesSearchWindowOnly(headers!, true);
-    slots.search(searchWindowOnly ? remaining : undefined);
+    const searchWindowOnly = headers !== undefined && this.describesSearchWindowOnly(headers, slots.search !== undefined);
+    slots.search?.(searchWindowOnly ? remaining : undefined);
     slots.general(searchWindowOnly ? undefined : remaining);
   }
 

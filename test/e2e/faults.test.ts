@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createHarness, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
-import { exactlyOnceReport, preexistingRecords, schemaShape } from '../support/account-check';
+import { exactlyOnceReport, expectExactlyOnce, preexistingRecords, schemaShape } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -102,17 +102,7 @@ describe('faults: 429s, 5xx, dropped connections and lost responses change nothi
     expect(refused).toEqual([]);
 
     // Exactly once, read back from the account: one live record per `created` ledger row, carrying its source key.
-    const report = await exactlyOnceReport(h.db.pool, MIGRATION_ID, faulty.url, before);
-    expect({ duplicates: report.duplicateKeys, unaccounted: report.unaccounted, missing: report.missing }).toEqual({
-      duplicates: [],
-      unaccounted: [],
-      missing: [],
-    });
-    expect({ mismatched: report.mismatched, pending: report.pending }).toEqual({ mismatched: [], pending: [] });
-    for (const [type, c] of Object.entries(report.counts)) {
-      expect({ type, live: c.live }).toEqual({ type, live: c.ledgerCreated });
-      expect({ type, ledgerCreated: c.ledgerCreated }).toEqual({ type, ledgerCreated: objects[type]?.migrated ?? 0 });
-    }
+    expectExactlyOnce(await exactlyOnceReport(h.db.pool, MIGRATION_ID, faulty.url, before), objects);
 
     // The schema too: every field, pipeline, stage and activity type once.
     const schema = await schemaShape(faulty.url);

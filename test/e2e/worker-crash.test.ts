@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createHarness, processEnv, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { waitFor } from '../support/wait';
-import { exactlyOnceReport, pendingCreatesMidPersons, preexistingRecords } from '../support/account-check';
+import { exactlyOnceReport, expectExactlyOnce, pendingCreatesMidPersons, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration, workerPolls } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -137,17 +137,7 @@ describe('a worker process SIGKILLed mid-batch during the full run', () => {
     expect(await createdCount(pool)).toBeGreaterThan(createdAtKill);
 
     // Exactly once, read back from the account.
-    const report = await exactlyOnceReport(pool, MIGRATION_ID, sandbox.url, preexisting);
-    expect({ duplicates: report.duplicateKeys, unaccounted: report.unaccounted, missing: report.missing }).toEqual({
-      duplicates: [],
-      unaccounted: [],
-      missing: [],
-    });
-    expect({ mismatched: report.mismatched, pending: report.pending }).toEqual({ mismatched: [], pending: [] });
-    for (const [type, c] of Object.entries(report.counts)) {
-      expect({ type, live: c.live }).toEqual({ type, live: status.objects[type]?.migrated ?? 0 });
-      expect({ type, ledgerCreated: c.ledgerCreated }).toEqual({ type, ledgerCreated: status.objects[type]?.migrated ?? 0 });
-    }
+    expectExactlyOnce(await exactlyOnceReport(pool, MIGRATION_ID, sandbox.url, preexisting), status.objects);
 
     // The creates in flight at the kill were settled once each: recovered if the sandbox had stored them, else created.
     const { rows: settled } = await pool.query<{ key: string; state: string; recovered: number; created: number }>(

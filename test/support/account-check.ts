@@ -116,6 +116,23 @@ export async function exactlyOnceReport(
   return report;
 }
 
+/**
+ * The report says each source record was created exactly once: nothing duplicated, unaccounted, missing, mismatched
+ * or pending, and per object type as many live records and `created` ledger rows as the migration counts migrated.
+ */
+export function expectExactlyOnce(report: ExactlyOnceReport, objects: Record<string, { migrated: number }>): void {
+  expect({ duplicates: report.duplicateKeys, unaccounted: report.unaccounted, missing: report.missing }).toEqual({
+    duplicates: [],
+    unaccounted: [],
+    missing: [],
+  });
+  expect({ mismatched: report.mismatched, pending: report.pending }).toEqual({ mismatched: [], pending: [] });
+  for (const [type, c] of Object.entries(report.counts)) {
+    const migrated = objects[type]?.migrated ?? 0;
+    expect({ type, live: c.live, ledgerCreated: c.ledgerCreated }).toEqual({ type, live: migrated, ledgerCreated: migrated });
+  }
+}
+
 /** `objectType/id` of every live data record, to tell the migration's records from what the account already held. */
 export async function preexistingRecords(sandboxUrl: string, pool: Pool, migrationId: string): Promise<Set<string>> {
   return new Set((await liveAccountRecords(sandboxUrl, pool, migrationId)).map((r) => `${r.objectType}/${r.pipedriveId}`));
