@@ -3,7 +3,7 @@ import { appendAudit } from '../store/audit';
 import type { Pool } from 'pg';
 import { sourceKeys, storedMerges } from '../mapping';
 import { latestFieldMap } from '../store/field-maps';
-import { Ledger } from '../store/ledger';
+import { Ledger, REVIEW_FILE_COUNT } from '../store/ledger';
 import { publishReport } from './publish-report';
 import { setRunPhase } from '../store/runs';
 import { plannedSourceCounts } from '../store/work';
@@ -105,6 +105,16 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
         objects[objectType] = row;
         if (row.source !== row.migrated + row.skipped + row.rejected + row.rolledBack) balanced = false;
       }
+      // Review files (values no field of their record holds whole) are no source records: counted apart. One still
+      // pending (its upload's outcome unknown) leaves the reconciliation unbalanced, as a pending record does.
+      const reviewFileStates = states[REVIEW_FILE_COUNT] ?? {};
+      const reviewFiles = {
+        uploaded: reviewFileStates.created ?? 0,
+        pending: reviewFileStates.pending ?? 0,
+        refused: reviewFileStates.rejected ?? 0,
+        rolledBack: reviewFileStates.deleted ?? 0,
+      };
+      if (reviewFiles.pending > 0) balanced = false;
       const mergedDuplicates = await mergedPersons(pool, migrationId);
       if (objects.person) Object.assign(objects.person, { merged: mergedDuplicates });
       const links = await linkReconciliation(pool, migrationId);
@@ -116,6 +126,9 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
           'created again because the record the id map held was gone from Pipedrive',
         balanced,
         objects,
+        reviewFilesRule:
+          "files attached to a record with the values needing review that none of its fields holds whole (uploaded, pending, refused by Pipedrive, rolled back); not source records, so not in the file type's counts",
+        reviewFiles,
         mergedRule: 'persons: merged, of the skipped, the duplicate patients merged into their survivor at MAPPING_REVIEW (no Person of their own)',
         linksRule:
           'per link: records whose source links somewhere (expected), of which Pipedrive holds a link (present) to the expected record ' +
@@ -126,6 +139,7 @@ export function createRunActivities({ pool, settings, logger, now = () => new Da
       await publishReport(pool, migrationId, 'reconciliation', [reportPath], {
         balanced,
         mergedDuplicates,
+        ...(reviewFiles.uploaded + reviewFiles.pending + reviewFiles.refused > 0 ? { reviewFiles: reviewFiles.uploaded } : {}),
         ...(recreatedTotal > 0 ? { recreated } : {}),
         ...linkSummary(links),
         linkLines: describeLinks(links),

@@ -21,7 +21,8 @@ import { countWorkItems, ledgerChangedAt, workItemsInRange } from '../store/work
 import type { AccuracySummary, BatchInput, MigrationRef, RunKind, VerifyBatchResult } from './contracts';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
-import { buildBatch } from '../engine/build';
+import { buildBatch, type BuiltBatch } from '../engine/build';
+import { reviewFileKey, sourceKeyOf } from '../mapping/source-keys';
 import { buildSettings, stagingReads } from './load';
 import { withLiveHeartbeat } from './heartbeat';
 import { approvedMapLoader } from './mapping';
@@ -89,6 +90,28 @@ async function saveDiffs(pool: Pool, migrationId: string, runKind: RunKind, diff
   }
 }
 
+/**
+ * The records of the batch whose review file Pipedrive holds whole: the file its ledger row names is live, carries the
+ * record's review-file key in its name and has the size of the text built now (few records have one: read one by one,
+ * or by an account listing when that costs less).
+ */
+async function heldReviewFiles(pool: Pool, client: PipedriveClient, migrationId: string, built: BuiltBatch): Promise<Set<string>> {
+  /** Record key → its review file's text. */
+  const expected = new Map<string, string>();
+  for (const [key, { outcome }] of built) if (outcome.kind === 'record' && outcome.reviewFile !== undefined) expected.set(key, outcome.reviewFile);
+  const held = new Set<string>();
+  if (expected.size === 0) return held;
+  const ledger = await new Ledger(pool).getMany(migrationId, 'file', [...expected.keys()].map(reviewFileKey));
+  const ids = [...ledger.values()].flatMap((e) => (e.state === 'created' && e.pipedriveId ? [e.pipedriveId] : []));
+  const files = ids.length === 0 ? new Map<string, ApiRecord>() : await dataObjectType('file').ops.readBack(client, ids, []);
+  for (const [key, text] of expected) {
+    const entry = ledger.get(reviewFileKey(key));
+    const file = entry?.state === 'created' && entry.pipedriveId ? files.get(entry.pipedriveId) : undefined;
+    if (file && sourceKeyOf('file', file, {}) === reviewFileKey(key) && file.file_size === Buffer.byteLength(text, 'utf8')) held.add(key);
+  }
+  return held;
+}
+
 /** Example records per object type and discrepancy category on the HTML page; source keys listed per rejection reason. */
 const EXAMPLES_PER_CATEGORY = 5;
 const REJECTED_KEYS_LISTED = 20;
@@ -138,6 +161,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
       }
 
+      const reviewFiles = await heldReviewFiles(pool, client, migrationId, built);
+
       const diffs: RecordDiff[] = [];
       for (const key of keys) {
         const outcome = built.get(key)?.outcome;
@@ -165,7 +190,10 @@ export function createVerifyActivities(deps: ActivityDeps) {
         const diff = diffRecord(entity, expected, actualRecord, approved.map, options);
         // The source side: every value the map could not put in its field is looked for on the record in Pipedrive.
         // A reused product is the account's own (nothing of ours was written to it).
-        if (!(entry?.state === 'reused' && entity === 'product')) diff.fields.push(...reviewDiffs(outcome.review ?? [], actualRecord));
+        if (!(entry?.state === 'reused' && entity === 'product'))
+          diff.fields.push(
+            ...reviewDiffs(outcome.review ?? [], actualRecord, outcome.reviewFile === undefined ? undefined : reviewFiles.has(key) ? 'held' : 'missing'),
+          );
         diffs.push(diff);
       }
       await saveDiffs(pool, migrationId, runKind, diffs);

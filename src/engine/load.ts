@@ -15,6 +15,7 @@ import { isRecordRejection, transientFailure } from '../failures';
 import type { BatchCounts } from '../workflows/messages';
 import { recoverCreatedId } from './recovery';
 import { relink, staleLinks } from './relink';
+import { settleReviewFiles } from './review-files';
 import type { AccountOperations, AuditLog, AuditRecord, CreatedRecord, Ledger, LedgerEntry, LedgerState, StagedRecord, StagingSource } from './ports';
 
 /**
@@ -331,6 +332,9 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });
     await attachInBulk(deps, dealId, built, isNew, runKind, counts);
   }
+  // Every record of the batch that exists now gets the file of its values no field holds whole (most have none).
+  req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });
+  await settleReviewFiles(deps, { entity, runKind, built, recreated: new Set(gone.keys()) });
   return counts;
 }
 

@@ -25,7 +25,7 @@ import { defaultFieldMap } from './default-map';
 import { customFieldOf, type FieldMap, type FieldRule, type MapOptions, type MappedTarget } from './field-map';
 import { mergedSkipReason } from './merges';
 import { applyPhiDecisions, applyTreatment, effectiveCustomType } from './phi';
-import { keptOnRecord, reviewNeedle, reviewText } from './review';
+import { keptOnRecord, reviewFileOf, reviewNeedle, reviewText } from './review';
 import { applyTransform, transformRefs, type RuleResult } from './rule-transforms';
 import { SOURCE_KEY_LOCATIONS, formatMarker, sourceKeys } from './source-keys';
 import { COMPOSED_FIELDS, STANDARD_FIELDS } from './standard-fields';
@@ -129,9 +129,11 @@ function build(source: SourceBundle, ctx: BuildContext): BuildOutcome {
   placeReview(record, review, composedParts, ctx.map, reviewTarget);
   composeFields(record, composedParts, sourceKey, warnings, review);
   for (const v of review) v.kept = keptOnRecord(record, reviewNeedle(v));
-  // A field whose cut-off rest is on its review line holds what it should: the source-side check verifies the rest.
-  record.truncated = record.truncated.filter((id) => !review.some((v) => v.kind === 'shortened' && v.field === id && v.kept));
-  return { kind: 'record', entity, sourceKey, record, refs, warnings, review };
+  const reviewFile = reviewFileOf(review);
+  // A field whose cut-off rest is on its review line, or in the review file, holds what it should: the source-side
+  // check verifies the rest.
+  record.truncated = record.truncated.filter((id) => !review.some((v) => v.kind === 'shortened' && v.field === id && (v.kept || v.inReviewFile)));
+  return { kind: 'record', entity, sourceKey, record, refs, warnings, review, ...(reviewFile === undefined ? {} : { reviewFile }) };
 }
 
 /**

@@ -5,7 +5,7 @@
  * - missing_record: nothing came back; rejected_by_api: the API refused the record or field;
  * - missing_custom_field: the account has no such field; option_not_allowed: a pick-list value the field lacks;
  * - time_zone: a date-time off by whole hours; truncation: the value was cut (by us or by Pipedrive);
- * - not_kept: a source value refused or cut that no field of its record could hold whole (review.ts);
+ * - not_kept: a source value refused or cut that neither a field of its record nor its review file holds (review.ts);
  * - source_value_missing: a source value kept for review on the built record that Pipedrive does not hold;
  * - value_mismatch: anything else.
  * Discrepancies name fields and source keys only; values appear only in the per-field report rows.

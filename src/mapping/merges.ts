@@ -8,7 +8,7 @@
  * Pure: no I/O.
  */
 import { z } from 'zod';
-import { REVIEW_FIELD, comparable, keptOnRecord, reviewNeedle, reviewText, strings } from './review';
+import { REVIEW_FIELD, comparable, keptOnRecord, reviewFileOf, reviewNeedle, reviewText, strings } from './review';
 import { PATIENT_ID_FIELD, SOURCE_KEY_FIELD, sourceKeys } from './source-keys';
 import { LIMITS, truncateChars } from './transforms/text';
 import { fieldId, type ContactEntry, type FieldValue, type LogicalRecord, type RefKey, type ReviewValue } from './types';
@@ -147,13 +147,13 @@ const NOT_KEPT_FROM_DUPLICATES = new Set([
  * other text value of theirs the survivor's same field does not hold (a name spelled otherwise, another address, the
  * duplicate's chart number, its own values needing review), kept for review on the survivor's review field as
  * `<field> (merged from patient:12): <value>`, so nothing of a merged chart is dropped silently. The survivor's fields
- * keep the survivor's values. Without a review field on the map (or past its limit) a value is not kept, and the
- * source-side check says so.
+ * keep the survivor's values. Without a review field on the map (or past its limit) a value goes to the survivor's
+ * review file, as every value no field holds whole does (reviewFileOf).
  */
 export function mergeDuplicates(
   survivor: { record: LogicalRecord; review?: ReviewValue[] },
   duplicates: readonly { sourceKey: string; record: LogicalRecord }[],
-): { record: LogicalRecord; review: ReviewValue[] } {
+): { record: LogicalRecord; review: ReviewValue[]; reviewFile?: string } {
   const record = withDuplicateContacts(
     survivor.record,
     duplicates.map((d) => d.record),
@@ -179,7 +179,9 @@ export function mergeDuplicates(
     record.custom = { ...record.custom, [REVIEW_FIELD]: truncateChars(text, LIMITS.longTextChars).text };
   }
   for (const v of merged) v.kept = keptOnRecord(record, reviewNeedle(v));
-  return { record, review: [...(survivor.review ?? []), ...merged] };
+  const review = [...(survivor.review ?? []), ...merged];
+  const reviewFile = reviewFileOf(review);
+  return { record, review, ...(reviewFile === undefined ? {} : { reviewFile }) };
 }
 
 type FieldTarget = { kind: 'standard' | 'custom'; name: string };

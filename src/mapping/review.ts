@@ -36,6 +36,17 @@ const KIND_LABELS: Record<ReviewKind, (from: string | undefined) => string> = {
 };
 
 /**
+ * The values no field of the record holds whole (beyond the review field's limit, a note over 100 KB, a merged
+ * duplicate's past the survivor's review field), each whole on its review line: the text of the file the load attaches
+ * to the record (source-keys.ts, reviewFileKey). Marks them as in that file; undefined when every value is on the record.
+ */
+export function reviewFileOf(review: ReviewValue[]): string | undefined {
+  const overflow = review.filter((v) => !v.kept);
+  for (const v of overflow) v.inReviewFile = true;
+  return reviewText(overflow, null) ?? undefined;
+}
+
+/**
  * What shows the value is on a record: a refused value anywhere (Phones Needing Review holds invalid phones as typed),
  * the rest of a shortened one and a merged duplicate's value on their review lines (the value alone could match the
  * field it was cut from, or the survivor's own value).
@@ -84,19 +95,25 @@ export function parseReviewDiffField(id: string): { kind: ReviewKind; field: str
 /**
  * The source-side check of one record: each value the source had that the map could not put where it maps it (refused
  * or shortened), looked for in what Pipedrive holds for the record. Found anywhere on it (its review field, as a rule)
- * is a match; `not_kept` when no field of the record could hold it whole, `source_value_missing` when it should be
- * there and is not, `missing_record` when nothing came back. The values go to the diff rows only (PHI at rest).
+ * is a match; so is a value of the record's review file when Pipedrive holds that file whole (`reviewFile: 'held'`:
+ * attached to the record, with the size its text has). Else `source_value_missing` when it should be there and is not
+ * (on the record, or in a file that is missing or of another size), `not_kept` when nothing could hold it,
+ * `missing_record` when the record did not come back. The values go to the diff rows only (PHI at rest).
  */
-export function reviewDiffs(review: readonly ReviewValue[], actual: Pick<LogicalRecord, 'fields' | 'custom'> | undefined): FieldDiff[] {
+export function reviewDiffs(
+  review: readonly ReviewValue[],
+  actual: Pick<LogicalRecord, 'fields' | 'custom'> | undefined,
+  reviewFile?: 'held' | 'missing',
+): FieldDiff[] {
   const seen = new Map<string, number>();
   return review.map((v) => {
     const base = `${REVIEW_DIFF_PREFIX}${v.kind}:${v.field}`;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
     const field = n === 1 ? base : `${base}#${n}`;
-    const found = actual !== undefined && keptOnRecord(actual, reviewNeedle(v));
+    const found = actual !== undefined && (keptOnRecord(actual, reviewNeedle(v)) || (v.inReviewFile === true && reviewFile === 'held'));
     if (found) return { field, matched: true, expected: v.value, actual: v.value };
-    const category = actual === undefined ? 'missing_record' : v.kept ? 'source_value_missing' : 'not_kept';
+    const category = actual === undefined ? 'missing_record' : v.kept || v.inReviewFile ? 'source_value_missing' : 'not_kept';
     return { field, matched: false, category, expected: v.value, actual: null };
   });
 }

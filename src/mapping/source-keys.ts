@@ -40,7 +40,8 @@ export const sourceKeys = {
 
 const SOURCE_KEY_PATTERN = '[a-z_]+(?::[a-z_]+)*:\\d+';
 const MARKER = new RegExp(`\\[dentrix:(${SOURCE_KEY_PATTERN})\\]`, 'gu');
-const FILE_PREFIX = /^dentrix-([a-z_]+)-(\d+)__/u;
+/** `dentrix-<key's segments joined by hyphens>-<id>__`: kinds are snake_case, so a hyphen only ever separates segments. */
+const FILE_PREFIX = /^dentrix-([a-z_]+(?:-[a-z_]+)*)-(\d+)__/u;
 
 /** The marker written into activity notes, note contents and deal-product comments. */
 export function formatMarker(sourceKey: string): string {
@@ -55,16 +56,33 @@ export function parseMarker(text: string | null | undefined): string | undefined
   return last;
 }
 
-/** `document:123` + `consent.pdf` → `dentrix-document-123__consent.pdf`. */
+/** `document:123` + `consent.pdf` → `dentrix-document-123__consent.pdf` (`review:newpatient:appt:5` → `dentrix-review-newpatient-appt-5__…`). */
 export function fileNameWithKey(sourceKey: string, originalName: string): string {
-  const match = /^([a-z_]+):(\d+)$/u.exec(sourceKey);
+  const match = /^([a-z_]+(?::[a-z_]+)*):(\d+)$/u.exec(sourceKey);
   if (!match) throw new Error(`source key ${sourceKey} cannot prefix a file name`);
-  return `dentrix-${match[1]}-${match[2]}__${originalName}`;
+  return `dentrix-${match[1]!.replaceAll(':', '-')}-${match[2]}__${originalName}`;
 }
 
 export function parseFileNameKey(name: string | null | undefined): string | undefined {
   const match = name ? FILE_PREFIX.exec(name) : null;
-  return match ? `${match[1]}:${match[2]}` : undefined;
+  return match ? `${match[1]!.replaceAll('-', ':')}:${match[2]}` : undefined;
+}
+
+/**
+ * A record's review file: the values needing review that no field of the record holds whole (beyond the review
+ * field's 65k characters, a note's 100 KB), uploaded as a text file attached to the record. Its ledger row is a `file`
+ * row keyed by the record's key under this prefix (`review:patient:12`): not a source record of its own, so
+ * reconciliation counts these apart from the documents.
+ */
+export const REVIEW_FILE_KEY_PREFIX = 'review:';
+
+export function reviewFileKey(sourceKey: string): string {
+  return `${REVIEW_FILE_KEY_PREFIX}${sourceKey}`;
+}
+
+/** The review file's name in Pipedrive: its key as the prefix, so recovery and read-back find it like a document. */
+export function reviewFileName(sourceKey: string): string {
+  return fileNameWithKey(reviewFileKey(sourceKey), 'values-needing-review.txt');
 }
 
 export const SOURCE_KEY_LOCATIONS = Object.fromEntries(LOAD_ORDER.map((entity) => [entity, dentrixKeyOf(entity)])) as Record<TargetEntity, SourceKeyLocation>;

@@ -126,6 +126,8 @@ export interface ReviewValue {
   value: string;
   /** Whether the built record holds that value whole somewhere (its review field, another field). */
   kept: boolean;
+  /** Not on the record whole, so in the record's review file (`reviewFile` of its build outcome). */
+  inReviewFile?: boolean;
   /** Merged: the source key of the duplicate the value came from (`patient:12`). */
   from?: string;
 }
@@ -141,6 +143,11 @@ export type BuildOutcome =
       warnings: BuildWarning[];
       /** Source values refused or shortened on the way, each kept on the record where it fits. */
       review?: ReviewValue[];
+      /**
+       * The review lines of the values no field of the record holds whole (the review field is full, a note is over
+       * 100 KB), each whole: the text of the file attached to the record (source-keys.ts, reviewFileKey). PHI.
+       */
+      reviewFile?: string;
     }
   | { kind: 'skip'; entity: TargetEntity; sourceKey: string; reason: string }
   | { kind: 'reject'; entity: TargetEntity; sourceKey: string; column: string | null; reason: string };

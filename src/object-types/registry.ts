@@ -925,9 +925,10 @@ export const OBJECT_TYPES = {
     ops: {
       create: async (client, { body }) => {
         // Exactly the bytes the load read and checked before the pending mark (one read: what was checked moves).
-        const upload = body as { person_id: number; file: { name: string; content?: Buffer } };
-        if (!upload.file.content) throw new FileNotCheckedError();
-        return String((await client.uploadFile({ content: upload.file.content, filename: upload.file.name, person_id: upload.person_id })).id);
+        // A document is attached to its person; a review file to the record it belongs to (reviewFileLink).
+        const { file, ...link } = body as Partial<FileLink> & { file: { name: string; content?: Buffer } };
+        if (!file.content) throw new FileNotCheckedError();
+        return String((await client.uploadFile({ content: file.content, filename: file.name, ...link })).id);
       },
       read: async (client, id) => plainOrNone(await client.getFile(Number(id))),
       // A person that is gone answers 404 to its file listing ("Person not found"): its files are missing, which the diff reports.
@@ -943,6 +944,42 @@ export const OBJECT_TYPES = {
     },
   },
 } as const satisfies Record<string, DataTypeEntry | SchemaTypeEntry>;
+
+/** What a file is attached to in Pipedrive (POST /v1/files takes one of these). */
+export type FileLinkKey = 'person_id' | 'deal_id' | 'org_id' | 'product_id' | 'activity_id';
+export type FileLink = { [K in FileLinkKey]: Record<K, number> }[FileLinkKey];
+
+/**
+ * Where a record's review file is attached: the record itself where Pipedrive attaches files to its type, else the
+ * record it belongs to (a note's person, deal or organization; a deal product's deal; a document's person).
+ * Undefined when there is none to attach it to.
+ */
+export function reviewFileLink(entity: DataObjectType, pipedriveId: string, fields: Record<string, unknown>): FileLink | undefined {
+  const id = (value: unknown) => (typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined);
+  const own = id(Number(pipedriveId));
+  const first = (...links: [FileLinkKey, unknown][]): FileLink | undefined => {
+    for (const [key, value] of links) if (id(value) !== undefined) return { [key]: id(value) } as FileLink;
+    return undefined;
+  };
+  switch (entity) {
+    case 'person':
+      return first(['person_id', own]);
+    case 'organization':
+      return first(['org_id', own]);
+    case 'deal':
+      return first(['deal_id', own]);
+    case 'product':
+      return first(['product_id', own]);
+    case 'activity':
+      return first(['activity_id', own]);
+    case 'note':
+      return first(['person_id', fields.person_id], ['deal_id', fields.deal_id], ['org_id', fields.org_id]);
+    case 'deal_product':
+      return first(['deal_id', fields.deal_id]);
+    case 'file':
+      return first(['person_id', fields.person_id]);
+  }
+}
 
 /** A document file reached the upload without the load's read and check (a bug, not bad data). */
 export class FileNotCheckedError extends Error {

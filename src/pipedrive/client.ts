@@ -394,9 +394,9 @@ export class PipedriveClient {
 
   /** Multipart upload attached to one person, deal or organization. */
   async uploadFile(input: FileUpload): Promise<PdFile> {
-    const targets = (['person_id', 'deal_id', 'org_id'] as const).filter((key) => input[key] !== undefined);
+    const targets = (['person_id', 'deal_id', 'org_id', 'product_id', 'activity_id'] as const).filter((key) => input[key] !== undefined);
     if (targets.length === 0) {
-      throw invalidInput('POST /api/v1/files', 'a file must be attached to a person_id, deal_id or org_id');
+      throw invalidInput('POST /api/v1/files', 'a file must be attached to a person_id, deal_id, org_id, product_id or activity_id');
     }
     const form = new FormData();
     form.append('file', input.content, { filename: input.filename, contentType: input.contentType ?? 'application/octet-stream' });

@@ -176,6 +176,8 @@ export interface FileUpload {
   person_id?: number;
   deal_id?: number;
   org_id?: number;
+  product_id?: number;
+  activity_id?: number;
 }
 
 export interface FileListQuery extends Omit<V1Query<'/files', 'get'>, 'start'> {

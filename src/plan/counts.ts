@@ -1,6 +1,7 @@
 import { ACTIVE_PLAN_STATUSES, SAMPLE_KEEP, sampleRecordsOf, type PatientFeatures } from '../activities/sample-selection';
 import type { ExtractReader } from '../dentrix/extract-reader';
 import { type DentrixRowByTable, type DentrixTable, IMAGING_DOCUMENT_TYPES } from '../dentrix/types';
+import { LIMITS } from '../mapping/transforms/text';
 
 /**
  * A patient as the sample's selection weighs it (sample-selection.ts), with what choosing it brings into the sample
@@ -68,6 +69,12 @@ export interface ObjectCounts {
   imagingDocuments: number;
   /** Providers resolve to existing Pipedrive users: read, never created. */
   providers: number;
+  /**
+   * Review files: records with a value longer than any field of theirs holds (65,000 characters; a note's 100 KB),
+   * counted from the records' own rows: each gets a file of its values needing review (src/engine/review-files.ts).
+   * Absent in counts made by hand: none.
+   */
+  reviewFiles?: number;
   /** Every patient as the sample's selection sees it; absent, the plan takes a proportional sample. */
   patients?: SamplePatient[];
   /** Each target object's work items in staging order (with `patients`). */
@@ -91,7 +98,29 @@ export const EMPTY_COUNTS: ObjectCounts = {
   files: 0,
   imagingDocuments: 0,
   providers: 0,
+  reviewFiles: 0,
 };
+
+/** The rows that become records (providers and insured rows do not): a value longer than their fields hold means a review file. */
+const RECORD_TABLES = new Set<DentrixTable>([
+  'patient',
+  'employer',
+  'referral',
+  'inscarrier',
+  'proccode',
+  'txcase',
+  'procedure',
+  'appt',
+  'recall',
+  'clinical_note',
+  'document',
+]);
+
+/** Whether a row holds a value longer than any field of its record: a note's 100 KB content, else a long-text field. */
+function overflowsItsRecord(table: DentrixTable, row: object): boolean {
+  const longest = table === 'clinical_note' ? (v: string) => Buffer.byteLength(v, 'utf8') > LIMITS.noteBytes : (v: string) => v.length > LIMITS.longTextChars;
+  return Object.values(row).some((v) => typeof v === 'string' && v.length > LIMITS.longTextChars && longest(v));
+}
 
 const IMAGING = new Set<string>(IMAGING_DOCUMENT_TYPES);
 
@@ -112,7 +141,12 @@ export async function countExtractObjects(reader: ExtractReader, today: string =
   const counts: ObjectCounts = { ...EMPTY_COUNTS, dealProductsPerDeal: {} };
   const present = new Set(await reader.tables());
   const count = async <T extends DentrixTable>(table: T, onRow: (row: DentrixRowByTable[T]) => void): Promise<void> => {
-    if (present.has(table)) await forEachRow(reader, table, onRow);
+    if (!present.has(table)) return;
+    const records = RECORD_TABLES.has(table);
+    await forEachRow(reader, table, (row) => {
+      if (records && overflowsItsRecord(table, row)) counts.reviewFiles = (counts.reviewFiles ?? 0) + 1;
+      onRow(row);
+    });
   };
 
   await count('provider', () => (counts.providers += 1));

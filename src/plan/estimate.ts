@@ -236,6 +236,13 @@ function createOperations(records: TargetRecords, perDeal: Record<string, number
   return ops;
 }
 
+/** The review files of records with values longer than their fields hold: uploaded, read back one by one, deleted by a rollback. */
+function reviewFileOperations(n: number | undefined, action: 'create' | 'get' | 'delete'): OperationEstimate[] {
+  if (!n) return [];
+  const label = { create: 'uploaded', get: 'read one by one', delete: 'deleted' }[action];
+  return [operation(`review files, ${label}`, OBJECT_TYPES.file.endpoints[action], n)];
+}
+
 /** Sizes of the batches `n` records are verified in: `batchSize` each, the last one the rest. */
 function batchSizes(n: number, batchSize: number): number[] {
   const sizes: number[] = [];
@@ -555,14 +562,20 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
   const phases = [
     phase('schema', schemaOperations(schema, fingerprint)),
     phase('sample', [accountCheck(), ...createOperations(sample, chosen.perDeal, 1), ...readBackOperations(sample, sample, batchSize, chosen.workItems)]),
-    phase('full', [...createOperations(rest, restPerDeal, 1), ...sampleCheckOperations(chosen.held, batchSize)]),
+    // Review files are rare (a value longer than any field holds): counted with the full run, which loads most records.
+    phase('full', [
+      ...createOperations(rest, restPerDeal, 1),
+      ...reviewFileOperations(counts.reviewFiles, 'create'),
+      ...sampleCheckOperations(chosen.held, batchSize),
+    ]),
     // The end fingerprint (after the delta window) is counted with the verification.
     phase('verify', [
       ...readBackOperations(records, records, batchSize, { files: records.files === 0 ? 0 : counts.files + counts.imagingDocuments }),
+      ...reviewFileOperations(counts.reviewFiles, 'get'),
       ...fingerprintOperations(fingerprint),
     ]),
     phase('delta', deltaOperations(records, deltaRate)),
-    phase('rollback', rollbackOperations(records, counts.dealProductsPerDeal, schema, fingerprint)),
+    phase('rollback', [...reviewFileOperations(counts.reviewFiles, 'delete'), ...rollbackOperations(records, counts.dealProductsPerDeal, schema, fingerprint)]),
   ];
   // Rollback is the contingency, not part of the plan: it stays out of the totals.
   const planned = phases.filter((p) => p.phase !== 'rollback');

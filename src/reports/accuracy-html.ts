@@ -45,7 +45,7 @@ const CATEGORY_HINTS: Record<string, string> = {
   option_not_allowed: "a pick-list value the field's options lack: check the value map",
   time_zone: "a date-time off by whole hours: check the practice's time zone",
   truncation: 'the value was cut (by Pipedrive, or by the map without keeping the rest)',
-  not_kept: 'a source value refused or cut that no field of its record could hold whole',
+  not_kept: 'a source value refused or cut that neither a field of its record nor its review file holds',
   source_value_missing: 'a value kept for review that Pipedrive does not hold (its review field emptied?)',
   value_mismatch: "Pipedrive holds another value: an automation in the account, or the map's transform",
 };

@@ -4,6 +4,15 @@ import type { BeforeImage, ClaimEntry, CreatedEntry, LedgerEntry, LedgerState } 
 import { storeDbFor, type StoreDb } from './db';
 import type { DB, IdMap } from './generated/db';
 import { auditRowValues, type AuditEntry } from './audit';
+import { REVIEW_FILE_KEY_PREFIX } from '../mapping/source-keys';
+
+/**
+ * What reconciliation counts a ledger row as: its object type, except a record's review file (a `file` row keyed
+ * `review:<record's key>`, src/engine/review-files.ts), which is no source record: counted as `review_file`.
+ */
+export const REVIEW_FILE_COUNT = 'review_file';
+// Literals, not parameters: the same expression in SELECT and GROUP BY.
+export const countedType = sql<string>`CASE WHEN object_type = 'file' AND starts_with(source_key, ${sql.lit(REVIEW_FILE_KEY_PREFIX)}) THEN ${sql.lit(REVIEW_FILE_COUNT)} ELSE object_type END`;
 
 export type { LedgerEntry, LedgerState };
 
@@ -287,19 +296,19 @@ export class Ledger {
   /** Per object type: how many of the records the migration holds now were recreated after their first one was found gone. */
   async recreatedByType(migrationId: string): Promise<Record<string, number>> {
     const rows = await this.rows(migrationId)
-      .select(['object_type', (eb) => eb.fn.countAll<string>().as('n')])
+      .select([countedType.as('object_type'), (eb) => eb.fn.countAll<string>().as('n')])
       .where('state', 'in', ['created', 'reused'])
       .where('replaced_pipedrive_id', 'is not', null)
-      .groupBy('object_type')
+      .groupBy(countedType)
       .execute();
     return Object.fromEntries(rows.map((r) => [r.object_type, Number(r.n)]));
   }
 
-  /** Per object type: how many ledger rows are in each state. */
+  /** Per object type (review files apart, as `review_file`): how many ledger rows are in each state. */
   async countsByState(migrationId: string): Promise<Record<string, Partial<Record<LedgerState, number>>>> {
     const rows = await this.rows(migrationId)
-      .select(['object_type', 'state', (eb) => eb.fn.countAll<string>().as('n')])
-      .groupBy(['object_type', 'state'])
+      .select([countedType.as('object_type'), 'state', (eb) => eb.fn.countAll<string>().as('n')])
+      .groupBy([countedType, 'state'])
       .execute();
     const out: Record<string, Partial<Record<LedgerState, number>>> = {};
     for (const r of rows) (out[r.object_type] ??= {})[r.state as LedgerState] = Number(r.n);

@@ -3,6 +3,7 @@ import type { DriverPlan } from '../mapping';
 import { storeDb } from './db';
 import { planFilters } from './staged-filters';
 import { dataText } from './staged-rows';
+import { countedType, REVIEW_FILE_COUNT } from './ledger';
 
 /** The run's work items for one object type, as seq ranges of at most `batchSize` items each. */
 /** The smallest batch a type's last rows are split into: below it, a batch's fixed cost outweighs running side by side. */
@@ -78,7 +79,15 @@ export async function plannedSourceCounts(pool: Pool, migrationId: string): Prom
     .selectFrom('work_items')
     .select(['object_type', 'source_key'])
     .where('migration_id', '=', migrationId)
-    .unionAll(db.selectFrom('id_map').select(['object_type', 'source_key']).where('migration_id', '=', migrationId).where('run_kind', '=', 'delta'));
+    .unionAll(
+      db
+        .selectFrom('id_map')
+        .select(['object_type', 'source_key'])
+        .where('migration_id', '=', migrationId)
+        .where('run_kind', '=', 'delta')
+        // A review file is no source record (src/engine/review-files.ts).
+        .where(countedType, '<>', REVIEW_FILE_COUNT),
+    );
   const rows = await db
     .selectFrom(planned.as('planned'))
     .select((eb) => ['object_type', eb.fn.count<string>('source_key').distinct().as('n')])

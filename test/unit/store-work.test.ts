@@ -1,5 +1,5 @@
 import { storeDb } from '../../src/store/db';
-import { MIN_SPLIT_BATCH, nextBatchRanges } from '../../src/store/work';
+import { MIN_SPLIT_BATCH, nextBatchRanges, plannedSourceCounts } from '../../src/store/work';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 /** Issue 14.3: a small object type (or a big one's end) loads in several batches side by side, not in one. */
@@ -37,5 +37,22 @@ describe('the next batch ranges of a load', () => {
     const rest = await ranges('person', first.at(-1)!.toSeq, true);
     expect(sizes(rest)).toEqual(Array(7).fill(10));
     expect(rest[0]!.fromSeq).toBe(first.at(-1)!.toSeq);
+  });
+
+  it("counts a record's review file as no source record, also when a delta run wrote it", async () => {
+    const row = (source_key: string, object_type = 'file') => ({
+      migration_id: 'w',
+      object_type,
+      source_key,
+      run_kind: 'delta',
+      state: 'created',
+      pipedrive_id: '1',
+    });
+    await storeDb(db.pool)
+      .insertInto('id_map')
+      .values([row('document:9'), row('review:patient:3'), row('patient:900', 'person')])
+      .execute();
+    const counts = await plannedSourceCounts(db.pool, 'w');
+    expect(counts).toMatchObject({ organization: 50, person: 521, file: 1 });
   });
 });

@@ -195,13 +195,15 @@ export class FakeStaging implements StagingSource {
   records = new Map<string, LogicalRecord>();
   /** The records a record links to, by source key (the builder's refs). */
   refs = new Map<string, RefKey[]>();
+  /** The text of a record's review file (values no field of it holds whole), by source key. */
+  reviewFiles = new Map<string, string>();
   build(entity: TargetEntity, sourceKeys: string[]) {
     const out = new Map<string, StagedRecord>();
     for (const sourceKey of sourceKeys) {
       const record = this.records.get(sourceKey);
       out.set(sourceKey, {
         outcome: record
-          ? { kind: 'record', entity, sourceKey, record, refs: this.refs.get(sourceKey) ?? [], warnings: [] }
+          ? { kind: 'record', entity, sourceKey, record, refs: this.refs.get(sourceKey) ?? [], warnings: [], reviewFile: this.reviewFiles.get(sourceKey) }
           : { kind: 'reject', entity, sourceKey, column: null, reason: 'not staged' },
       });
     }
@@ -254,7 +256,9 @@ export class FakeAccount implements AccountOperations {
       this.failNextCreatesBeforeSending--;
       return Promise.reject(lostResponse(`POST /${entity}`));
     }
-    const id = this.seed(entity, input.body as ApiRecord);
+    // A file as Pipedrive answers it: its name and size at the top, beside what it is attached to.
+    const { file, ...links } = input.body as ApiRecord & { file?: { name: string; content?: Buffer } };
+    const id = this.seed(entity, file ? { ...links, name: file.name, file_size: file.content?.length ?? 0 } : (input.body as ApiRecord));
     this.creates.push({ entity, id });
     if (this.loseNextResponses > 0) {
       this.loseNextResponses--;

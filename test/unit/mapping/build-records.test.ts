@@ -367,13 +367,16 @@ describe('clinical notes → notes', () => {
     });
   });
 
-  it('skips empty notes and cuts long ones to 100 KB, keeping the marker', () => {
+  it('skips empty notes and cuts long ones to 100 KB, keeping the marker and the whole text in the review file', () => {
     expect(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: ' \n ' }) }, approved)).toMatchObject({
       kind: 'skip',
       reason: 'clinical note has no text',
     });
-    const long = record(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: '<>'.repeat(40_000) }) }, approved));
-    expect(long.truncated).toEqual(['content']);
+    const longOutcome = buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: '<>'.repeat(40_000) }) }, approved);
+    const long = record(longOutcome);
+    // Cut, but not lost: the review file holds the whole text, so the field is not counted as truncated.
+    expect(long.truncated).toEqual([]);
+    expect(longOutcome.kind === 'record' && longOutcome.reviewFile?.startsWith('content (shortened, the rest): ')).toBe(true);
     expect(Buffer.byteLength(long.fields.content as string)).toBeLessThanOrEqual(100_000);
     expect((long.fields.content as string).endsWith('<br>[dentrix:clinical_note:70]')).toBe(true);
   });

@@ -179,14 +179,16 @@ describe('duplicate merges: what the survivor holds', () => {
     expect(parseReviewDiffField('review:merged:custom:Chart Number#2')).toEqual({ kind: 'merged', field: 'custom:Chart Number' });
   });
 
-  it('without a review field on the map a merged value is not kept, and says so; identical values are not repeated', () => {
+  it('without a review field on the map a merged value goes to the review file, found only when Pipedrive holds it; identical values are not repeated', () => {
     const survivor = person({ name: 'A', emails: null, phones: null }, { Gender: 'Female' });
     const same = person({ name: 'A', emails: null, phones: null }, { Gender: 'Female' });
     expect(mergeDuplicates({ record: survivor, review: [] }, [{ sourceKey: 'patient:12', record: same }]).review).toEqual([]);
     const other = person({ name: 'B', emails: null, phones: null }, { Gender: 'Female' });
-    const { record, review } = mergeDuplicates({ record: survivor }, [{ sourceKey: 'patient:12', record: other }]);
-    expect(review).toEqual([{ ruleId: 'person.merge', field: 'name', kind: 'merged', value: 'B', kept: false, from: 'patient:12' }]);
-    expect(reviewDiffs(review, record).map((d) => d.category)).toEqual(['not_kept']);
+    const { record, review, reviewFile } = mergeDuplicates({ record: survivor }, [{ sourceKey: 'patient:12', record: other }]);
+    expect(review).toEqual([{ ruleId: 'person.merge', field: 'name', kind: 'merged', value: 'B', kept: false, inReviewFile: true, from: 'patient:12' }]);
+    expect(reviewFile).toBe('name (merged from patient:12): B');
+    expect(reviewDiffs(review, record, 'missing').map((d) => d.category)).toEqual(['source_value_missing']);
+    expect(reviewDiffs(review, record, 'held').map((d) => d.matched)).toEqual([true]);
   });
 
   it('a sample that takes one chart of a merged pair takes the other too', () => {

@@ -76,22 +76,43 @@ describe('values a transform refuses or shortens are kept on their record', () =
     expect(JSON.stringify(person.record)).not.toContain('1985-02-30');
   });
 
-  it('keeps values without a review field in the note-like field, and counts what fits nowhere as not kept', () => {
+  it('keeps values without a review field in the note-like field, and what no field holds whole in the review file', () => {
     const approved = f.context({ phi: { include: [{ rule: 'clinical_note.content', deidentify: 'none' }] } });
     const odd = built(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_date: '2024-02-30T10:00:00' }) }, approved));
     expect(odd.review).toEqual([{ ruleId: 'clinical_note.add_time', field: 'add_time', kind: 'refused', value: '2024-02-30T10:00:00', kept: true }]);
     expect(odd.record.fields.content).toContain('Values needing review:<br>add_time (refused): 2024-02-30T10:00:00');
 
-    const long = built(buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: 'word '.repeat(30_000) }) }, approved));
-    expect(long.review).toEqual([{ ruleId: 'note.content', field: 'content', kind: 'shortened', value: expect.any(String), kept: false }]);
-    // A narrative 60,000 characters over the person's 65k field: the rest fills its review field, which cuts it too.
+    expect(odd.review[0]!.inReviewFile).toBeUndefined();
+
+    // A note over Pipedrive's 100 KB: its content is cut, the whole text goes to the note's review file.
+    const longOutcome = buildNote({ kind: 'clinical_note', note: f.clinicalNote({ note_text: 'word '.repeat(30_000) }) }, approved);
+    const long = built(longOutcome);
+    expect(long.review).toEqual([{ ruleId: 'note.content', field: 'content', kind: 'shortened', value: expect.any(String), kept: false, inReviewFile: true }]);
+    expect(longOutcome.kind === 'record' && longOutcome.reviewFile).toBe(`content (shortened, the rest): ${long.review[0]!.value}`);
+    expect(long.review[0]!.value).toContain('word '.repeat(30_000).trim());
+    // A narrative 140,000 characters long, over the person's 65k field: the rest fills its review field, which cuts it too;
+    // the file holds the rest whole, so the field is not counted as truncated.
     const narrative = f.context({ phi: { include: [{ rule: 'patient.clinical_narrative', deidentify: 'none' }] } });
-    const huge = built(buildPerson(f.patientBundle({ clinicalNotes: [f.clinicalNote({ note_text: 'y'.repeat(140_000) })] }), narrative));
+    const hugeOutcome = buildPerson(f.patientBundle({ clinicalNotes: [f.clinicalNote({ note_text: 'y'.repeat(140_000) })] }), narrative);
+    const huge = built(hugeOutcome);
     expect(huge.review).toEqual([
-      { ruleId: 'patient.clinical_narrative', field: 'custom:Clinical Narrative', kind: 'shortened', value: expect.any(String), kept: false },
+      {
+        ruleId: 'patient.clinical_narrative',
+        field: 'custom:Clinical Narrative',
+        kind: 'shortened',
+        value: expect.stringMatching(/^y+$/u),
+        kept: false,
+        inReviewFile: true,
+      },
     ]);
     expect(huge.record.custom['Values Needing Review']).toHaveLength(65_000);
-    expect(huge.record.truncated).toEqual(['custom:Clinical Narrative']);
+    // The field holds 65,000 characters, the file the whole rest beyond it.
+    const rest = huge.review[0]!.value;
+    expect(rest.length + (huge.record.custom['Clinical Narrative'] as string).replace(/[^y]/gu, '').length).toBeGreaterThanOrEqual(140_000);
+    expect(hugeOutcome.kind === 'record' && hugeOutcome.reviewFile === `Clinical Narrative (shortened, the rest): ${rest}`).toBe(true);
+    expect(huge.record.truncated).toEqual([]);
+    // A record whose values all fit has no review file.
+    expect(outcome.kind === 'record' && outcome.reviewFile).toBeUndefined();
   });
 });
 
@@ -133,5 +154,16 @@ describe('the source-side check', () => {
     expect(reviewDiffs(review.slice(0, 1), undefined)[0]).toMatchObject({ matched: false, category: 'missing_record' });
     expect(parseReviewDiffField('review:refused:emails#2')).toEqual({ kind: 'refused', field: 'emails' });
     expect(parseReviewDiffField('custom:Email')).toBeUndefined();
+  });
+
+  it("finds a value of the record's review file when Pipedrive holds that file whole, and says so when it does not", () => {
+    const inFile = [...review.slice(0, 2), { ...review[2]!, inReviewFile: true }];
+    const actual = { fields: {}, custom: { 'Values Needing Review': 'emails (refused): zoe.obrien@\nemails (refused): other@' } };
+    const rows = (file: 'held' | 'missing' | undefined) => reviewDiffs(inFile, actual, file).map(({ matched, category }) => ({ matched, category }));
+    expect(rows('held')[2]).toEqual({ matched: true, category: undefined });
+    expect(rows('missing')[2]).toEqual({ matched: false, category: 'source_value_missing' });
+    // The file never stands in for a value that belongs on the record.
+    const emptied = { fields: {}, custom: { 'Values Needing Review': null } };
+    expect(reviewDiffs(inFile, emptied, 'held').map((d) => d.matched)).toEqual([false, false, true]);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -7,6 +7,7 @@ import { generatePractice, type GeneratorTruth } from '@dentrix-pipedrive/practi
 import { countExtractObjects, estimateFromExtract, estimatePlan, type ObjectCounts } from '../../../src/plan';
 import { SAMPLE_KEEP, selectSamplePatients } from '../../../src/activities/sample-selection';
 import type { SamplePatient } from '../../../src/plan/counts';
+import { editExtract } from '../../support/extract-edit';
 
 let dir: string;
 let truth: GeneratorTruth;
@@ -30,6 +31,33 @@ afterAll(async () => {
 });
 
 describe('counting an extract for the plan', () => {
+  it('counts a review file for each record with a value longer than any field of it holds, and none for a generated practice', async () => {
+    expect(counts.reviewFiles ?? 0).toBe(0);
+    const edited = await mkdtemp(path.join(tmpdir(), 'plan-review-files-'));
+    try {
+      await cp(dir, edited, { recursive: true });
+      await editExtract(edited, {
+        patient: (t) => {
+          t.rows[0]!.preferred_name = 'x'.repeat(70_000);
+          t.rows[1]!.preferred_name = 'x'.repeat(60_000); // its rest fits the review field
+        },
+        // A note holds 100 KB: 70,000 characters fit, 120,000 do not.
+        clinical_note: (t) => {
+          t.rows[0]!.note_text = 'y'.repeat(70_000);
+          t.rows[1]!.note_text = 'y'.repeat(120_000);
+        },
+      });
+      const reader = await openExtract({ kind: 'folder', path: edited });
+      try {
+        expect((await countExtractObjects(reader)).reviewFiles).toBe(2);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await rm(edited, { recursive: true, force: true });
+    }
+  });
+
   it('counts each target object from its table', async () => {
     const rows = (table: keyof GeneratorTruth['tables']): number => truth.tables[table]!.rows;
     expect(counts).toMatchObject({

@@ -99,6 +99,20 @@ describe('plan estimator', () => {
     expect(phaseOf(estimate, 'rollback').tokens).toBe(12 + 24 + 75 + 3 + 15 + 6 + 33 + 9 + 15 + 12 + 9 + 3 + 90 + proof);
   });
 
+  it('prices the review files of records with values longer than their fields hold: uploaded, read back, deleted by a rollback', () => {
+    const withFiles = estimatePlan({ ...COUNTS, reviewFiles: 3 }, { plan: 'growth', seats: 5, sampleSize: 0, schema: SCHEMA, deltaChangeRate: 0.1 });
+    const added = (phase: PhaseEstimate['phase']) => ({
+      requests: phaseOf(withFiles, phase).requests - phaseOf(estimate, phase).requests,
+      tokens: phaseOf(withFiles, phase).tokens - phaseOf(estimate, phase).tokens,
+    });
+    // v1 files: an upload 10 tokens, a GET 2, a delete 6 (the specs' costs).
+    expect(added('full')).toEqual({ requests: 3, tokens: 30 });
+    expect(added('verify')).toEqual({ requests: 3, tokens: 6 });
+    expect(added('rollback')).toEqual({ requests: 3, tokens: 18 });
+    expect(added('sample')).toEqual({ requests: 0, tokens: 0 });
+    expect(phaseOf(withFiles, 'full').operations.map((o) => o.what)).toContain('review files, uploaded');
+  });
+
   it('counts days on what is left after the reserve, and on a configured budget when there is one', () => {
     const withReserve = estimatePlan(COUNTS, { plan: 'growth', seats: 5, sampleSize: 250, reserve: { percent: 10 } });
     expect(withReserve.dailyBudget).toBe(300_000);
