@@ -235,7 +235,8 @@ function lengthLimit(
 function limitLength(value: FieldValue, limit: number | null): { value: FieldValue; truncated: boolean; rest: string } {
   if (limit === null || typeof value !== 'string') return { value, truncated: false, rest: '' };
   const cut = truncateChars(value, limit);
-  return { value: cut.text, truncated: cut.truncated, rest: cut.truncated ? Array.from(value).slice(Array.from(cut.text).length).join('').trim() : '' };
+  // The cut text is a prefix of the value made of whole code points: the rest starts where it ends.
+  return { value: cut.text, truncated: cut.truncated, rest: cut.truncated ? value.slice(cut.text.length).trim() : '' };
 }
 
 /** Join the parts of composed fields; append the exactly-once marker where the entity keeps its key in one. */

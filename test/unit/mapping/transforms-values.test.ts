@@ -109,6 +109,9 @@ describe('text, HTML and truncation', () => {
     expect(truncateChars('abcdef', 4)).toEqual({ text: 'abcd', truncated: true });
     expect(truncateChars('ab😀cd', 3)).toEqual({ text: 'ab😀', truncated: true });
     expect(truncateChars('abc', 255)).toEqual({ text: 'abc', truncated: false });
+    // Counted in characters, not UTF-16 units: four emoji are eight units but fit a limit of four.
+    expect(truncateChars('😀😀😀😀', 4)).toEqual({ text: '😀😀😀😀', truncated: false });
+    expect(truncateChars('😀😀😀😀x', 4)).toEqual({ text: '😀😀😀😀', truncated: true });
   });
 
   it('composes HTML within a byte limit, never cutting an entity, keeping the marker', () => {
