@@ -75,6 +75,8 @@ const isWrite = (r: LoggedRequest): boolean => r.method !== 'GET' && typeof r.st
 
 interface Row {
   concurrency: Concurrency;
+  /** Where the FULL phase's time went (timeline()). */
+  timeline: string[];
   /** What the load children ran with (the derived value under auto). */
   effective?: number;
   writes: number;
@@ -140,6 +142,7 @@ async function main(): Promise<number> {
           seconds: (to - from) / 1000,
           requests: inFull.length,
           rateLimited: inFull.filter((r) => r.status === 429).length,
+          timeline: timeline(inFull, from, to, ceiling),
         });
       } catch (err) {
         failures.push(`concurrency ${concurrency}: ${err instanceof Error ? err.message : String(err)}`);
@@ -166,6 +169,10 @@ async function main(): Promise<number> {
         ` ${(r.requests / r.seconds).toFixed(1).padStart(11)} ${String(r.rateLimited).padStart(6)}`,
     );
   }
+  for (const r of rows) {
+    console.log(`\nconcurrency ${r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency}, where the FULL phase's time went:`);
+    for (const line of r.timeline) console.log(`  ${line}`);
+  }
   console.log(
     `\nload average at the end: ${os
       .loadavg()
@@ -190,4 +197,45 @@ async function childConcurrency(client: Client, migrationId: string): Promise<nu
   const history = await client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-full-load-person`).fetchHistory();
   const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
   return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { concurrency?: number }).concurrency : undefined;
+}
+
+/** The object type a request writes or reads, from its path (`/api/v2/deals/{id}/products` is a deal product). */
+function objectOf(path: string): string {
+  const [collection, id, child] = path.replace(/^\/api\/v\d+\//u, '').split(/[/?]/u);
+  if (collection === 'deals' && id && child === 'products') return 'deal products';
+  return collection ?? path;
+}
+
+/**
+ * Where a phase's time went, from the sandbox's request log: per object type, its writes and when the first and last
+ * of them were answered (seconds into the phase), and how full the burst window was: the share of the phase's
+ * seconds whose requests reached 90% of the ceiling, or stayed under half of it, and the share of requests that read.
+ */
+function timeline(requests: readonly LoggedRequest[], from: number, to: number, ceilingWritesPerSecond: number): string[] {
+  const lines: string[] = [];
+  const byObject = new Map<string, { writes: number; first: number; last: number }>();
+  for (const r of requests.filter(isWrite)) {
+    const t = (r.at - from) / 1000;
+    const o = byObject.get(objectOf(r.path)) ?? { writes: 0, first: t, last: t };
+    o.writes++;
+    o.last = t;
+    byObject.set(objectOf(r.path), o);
+  }
+  for (const [object, o] of [...byObject].sort((a, b) => a[1].first - b[1].first)) {
+    const rate = o.last > o.first ? o.writes / (o.last - o.first) : o.writes;
+    lines.push(
+      `${object.padEnd(16)} ${String(o.writes).padStart(6)} writes, ${o.first.toFixed(1).padStart(6)} s → ${o.last.toFixed(1).padStart(6)} s (${rate.toFixed(1)}/s)`,
+    );
+  }
+  const seconds = Math.max(1, Math.ceil((to - from) / 1000));
+  const perSecond = new Array<number>(seconds).fill(0);
+  for (const r of requests) perSecond[Math.min(seconds - 1, Math.max(0, Math.floor((r.at - from) / 1000)))]!++;
+  const full = perSecond.filter((n) => n >= 0.9 * ceilingWritesPerSecond).length;
+  const low = perSecond.filter((n) => n < 0.5 * ceilingWritesPerSecond).length;
+  const reads = requests.filter((r) => r.method === 'GET').length;
+  lines.push(`requests per second: ${perSecond.join(' ')}`);
+  lines.push(
+    `seconds at ≥ 90% of the ceiling's requests: ${full} of ${seconds}; under half of it: ${low}; reads ${reads} of ${requests.length} requests (${((100 * reads) / Math.max(1, requests.length)).toFixed(0)}%)`,
+  );
+  return lines;
 }

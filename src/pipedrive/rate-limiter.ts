@@ -113,6 +113,21 @@ export class BurstLimiter {
   }
 
   /**
+   * The server says its window is full (`x-ratelimit-remaining: 0`): it confirms no room. When the slots counted here
+   * (in flight and cooling) fill this client's limit, the window is full of its own requests, which it already waits
+   * for: pausing on top of that (the reset is whole seconds, at least one) only cost throughput, and each such pause
+   * shut the confirmed room off for ten windows, so a client alone at full speed never used it. Only when this client
+   * holds less than its limit did someone else fill the window: then it pauses until the reset.
+   */
+  serverWindowFull(resetMs: number): void {
+    this.forgetExpired(this.clock.now());
+    this.serverCredits = 0;
+    this.creditsFromSend = this.sent;
+    if (this.inFlight + this.releasedAt.length >= this.currentLimit) return;
+    this.pauseFor(resetMs);
+  }
+
+  /**
    * The server's `x-ratelimit-limit`. It can only lower the limit: the configured plan is the ceiling, because it is
    * unclear whether a search response reports the search window or the general one.
    */

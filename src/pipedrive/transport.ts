@@ -434,10 +434,11 @@ export class PipedriveTransport {
     const searchWindowOnly = this.describesSearchWindowOnly(headers, search);
     if (limit !== undefined) (searchWindowOnly ? this.searchLimiter : this.limiter).observeLimit(limit);
     if (parseNumberHeader(headers['x-ratelimit-remaining']) === 0) {
-      // The server's window is used up (other processes may share the token): wait for its reset.
+      // The server's window is used up: by our own requests, which the limiter waits for already, or by another
+      // process on the token, whose requests it must wait out (BurstLimiter.serverWindowFull tells them apart).
       const resetMs = parseResetMs(headers['x-ratelimit-reset'], this.now()) ?? this.windowMs;
-      if (search) this.searchLimiter.pauseFor(resetMs);
-      if (!searchWindowOnly) this.limiter.pauseFor(resetMs);
+      if (search) this.searchLimiter.serverWindowFull(resetMs);
+      if (!searchWindowOnly) this.limiter.serverWindowFull(resetMs);
     }
     const dailyRemaining = parseNumberHeader(headers['x-daily-ratelimit-token-remaining']);
     if (dailyRemaining !== undefined) {

@@ -198,6 +198,33 @@ describe('BurstLimiter', () => {
     expect(limiter.state().serverCredits).toBe(3);
   });
 
+  it('a full server window of its own requests is no pause (nor the end of confirmed room); one it holds too little of is', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 3, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    for (let i = 0; i < 3; i++) void take();
+    await clock.advance(100);
+    // Its third request fills the window: the server answers remaining 0, its reset a whole second away.
+    granted[2]!.release(0);
+    limiter.serverWindowFull(1000);
+    expect(limiter.state().pausedForMs).toBe(0);
+    granted[0]!.release();
+    granted[1]!.release();
+    // The slots free a window after their answers, not a second reset later; room confirmed later is used at once.
+    void take();
+    await clock.advance(1000);
+    expect(granted.map((g) => g.at)).toEqual([0, 0, 0, 1100]);
+    granted[3]!.release(2);
+    expect(limiter.state().serverCredits).toBe(2);
+
+    // Holding one slot of three while the server says its window is full: someone else filled it. Wait for the reset.
+    await clock.advance(1000);
+    void take();
+    await clock.advance(0);
+    limiter.serverWindowFull(1000);
+    expect(limiter.state()).toMatchObject({ pausedForMs: 1000, serverCredits: 0 });
+  });
+
   it("uses no room the server confirms while the token's window is shared: the other clients' shares count on it", async () => {
     const clock = new FakeClock();
     const limiter = new BurstLimiter({ limit: 4, windowMs: 1000, clock });
