@@ -1,18 +1,15 @@
-import path from 'node:path';
 import { createHarness, type Harness } from '../support/harness';
-import { sandboxFor } from '../support/practice';
+import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { exactlyOnceReport, expectExactlyOnce, preexistingRecords, schemaShape } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
-import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { SANDBOX_DEFAULT_TOKEN } from '../../src/runtime/worker';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';
 
 jest.setTimeout(6 * 60 * 1000);
 
-const PATIENTS = 50;
 const MIGRATION_ID = 'faults';
 const OPTIONS = { sampleSize: 30, allowSmallSample: true, batchSize: 25, concurrency: 3, skipDelta: true };
 /** Per API request: 500/503 without processing, a dropped socket before processing, a create stored but its answer lost. */
@@ -38,8 +35,7 @@ describe('faults: 429s, 5xx, dropped connections and lost responses change nothi
 
   beforeAll(async () => {
     h = await createHarness();
-    extract = path.join(h.dataDir, 'practice');
-    await generatePractice({ profile: 'demo', seed: 23, patients: PATIENTS, outDir: extract });
+    extract = await generatedPractice(h.dataDir, 42, 'demo', COMPACT_PATIENTS);
     await h.startWorker();
   });
   afterAll(async () => {
@@ -91,7 +87,7 @@ describe('faults: 429s, 5xx, dropped connections and lost responses change nothi
     for (const [type, c] of Object.entries(objects)) {
       expect({ type, total: c.migrated + c.skipped + c.rejected }).toEqual({ type, total: c.source });
     }
-    expect(objects.person!.migrated).toBeGreaterThan(PATIENTS / 2);
+    expect(objects.person!.migrated).toBeGreaterThan(COMPACT_PATIENTS / 2);
     expect(objects.activity!.migrated).toBeGreaterThan(100);
     // None refused because of a fault: a 5xx, a dropped connection or a lost response is retried or recovered, never
     // settled as a rejection (the load writes `Pipedrive refused the record: …` for an answer that refuses one).
