@@ -15,7 +15,7 @@ import { tokenSpend, type Spend, type TokenSpend } from '../store/request-tokens
 import { describeSpend } from './status-view';
 import { resolveDatabase, type ResolvedDatabase } from '../store/embedded';
 import { listReports } from '../store/reports';
-import { openExtract } from '../dentrix';
+import { openExtract, type ExtractSourceSpec } from '../dentrix';
 import { requestRollback, startMigration, storeProgress } from './commands';
 import { driveMigration } from './drive';
 import { formatProposalSummary, readWorkbookRows, summarizeProposal } from '../review';
@@ -144,8 +144,8 @@ async function tearDown(world: World): Promise<void> {
 }
 
 /** Provider e-mails become sandbox users, all but the last: one provider stays unmatched, as happens in practices. */
-export async function providerUsers(extract: string): Promise<{ name: string; email: string }[]> {
-  const reader = await openExtract({ kind: 'folder', path: extract });
+export async function providerUsers(extract: string | ExtractSourceSpec): Promise<{ name: string; email: string }[]> {
+  const reader = await openExtract(typeof extract === 'string' ? { kind: 'folder', path: extract } : extract);
   const users: { name: string; email: string }[] = [];
   try {
     for await (const r of reader.readTable('provider')) {

@@ -214,11 +214,9 @@ describe('delta pick-up window: changes made in Dentrix during cutover reach Pip
     // A Canadian practice: every amount must reach Pipedrive in CAD (the account's default currency is USD).
     await generatePracticeToSql({ profile: 'demo', seed: 12, patients: PATIENTS, connectionString: h.db.url, schema, documentsDir: folder, currency: 'CAD' });
     expect(fs.readdirSync(folder).length).toBeGreaterThan(0);
-    // The sandbox's users are the practice's providers: the same seed written as a folder gives the same rows.
-    const twin = path.join(h.dataDir, 'delta-sql-twin');
-    await generatePractice({ profile: 'demo', seed: 12, patients: PATIENTS, outDir: twin });
-    // No admin API, as on a real account: the rollback is proven on the fingerprint the public API lists.
-    const sandbox = await sandboxFor(twin, { adminApi: false });
+    // The sandbox's users are the practice's providers, read from the mirror. No admin API, as on a real account: the
+    // rollback is proven on the fingerprint the public API lists.
+    const sandbox = await sandboxFor({ kind: 'sql', connectionString: h.db.url, schema, documentsDir: folder }, { adminApi: false });
     sandboxes.push(sandbox);
 
     /** The mirror's rows: the migration reads them, never writes them (only this test changes them, in the window). */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createActivities, type Activities } from '../../src/activities';
 import { providerUsers } from '../../src/cli/demo';
 import { loadEnv } from '../../src/config';
+import type { ExtractSourceSpec } from '../../src/dentrix';
 import { createLogger } from '../../src/logging';
 import { activityDeps } from '../../src/runtime/worker';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
@@ -52,8 +53,8 @@ export async function generatedPractice(dir: string, seed = 42, profile: 'demo' 
 }
 
 /** A sandbox seeded with the practice's providers as users; generous limits unless the test is about limits. */
-export async function sandboxFor(extractDir: string, options: SandboxOptions = {}): Promise<RunningSandbox> {
-  return startSandbox({ port: 0, plan: 'ultimate', seats: 10, burstLimit: 2000, users: await providerUsers(extractDir), ...options });
+export async function sandboxFor(extract: string | ExtractSourceSpec, options: SandboxOptions = {}): Promise<RunningSandbox> {
+  return startSandbox({ port: 0, plan: 'ultimate', seats: 10, burstLimit: 2000, users: await providerUsers(extract), ...options });
 }
 
 /** What most end-to-end files need: a harness with a running worker, a generated practice, a sandbox seeded for it. */
