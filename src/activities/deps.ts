@@ -28,4 +28,6 @@ export interface ActivitySettings {
   budgetResetTimeZone: string;
   /** The mapping proposer's LLM, parsed and checked when the worker starts; null: rules alone. */
   mappingLlm: MappingLlmConfig | null;
+  /** Activities this worker runs at once (its activity slots): what a derived concurrency stays within. */
+  activitySlots?: number;
 }

@@ -2,7 +2,11 @@
  * How many batches of one object type to keep in flight when ops do not say (`start --concurrency`): enough to keep
  * the account's request rate busy. A batch sends one request at a time, so it manages about 1 / (round trip + engine
  * time per record) requests a second; the rate divided by that is the batches it takes (Little's law). The client's
- * pacer keeps every batch under the burst limit whatever this says, and the worker's activity slots cap it too.
+ * pacer keeps every batch under the burst limit whatever this says.
+ *
+ * No more than the worker's activity slots: a type loading alone (persons, deals) with one batch more than the slots
+ * ran that batch after the others, alone at a fifth of the rate (the throughput bench: 9 batches on 8 slots, the last
+ * ~2 s of persons at 5–6 requests/s); types loading together still fill the slots, each with up to this many.
  */
 
 /**
@@ -16,7 +20,8 @@ const ASSUMED_LATENCY_MS = 150;
 const MIN_CONCURRENCY = 2;
 const MAX_CONCURRENCY = 16;
 
-export function derivedConcurrency(pacing: { requestsPerSecond: number; latencyMs?: number }): number {
+export function derivedConcurrency(pacing: { requestsPerSecond: number; latencyMs?: number }, activitySlots?: number): number {
   const requestsPerBatch = 1000 / ((pacing.latencyMs ?? ASSUMED_LATENCY_MS) + ENGINE_MS_PER_RECORD);
-  return Math.min(MAX_CONCURRENCY, Math.max(MIN_CONCURRENCY, Math.ceil(pacing.requestsPerSecond / requestsPerBatch)));
+  const ceiling = Math.min(MAX_CONCURRENCY, activitySlots ?? MAX_CONCURRENCY);
+  return Math.max(MIN_CONCURRENCY, Math.min(ceiling, Math.ceil(pacing.requestsPerSecond / requestsPerBatch)));
 }

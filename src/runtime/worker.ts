@@ -88,6 +88,7 @@ export function activityDeps(env: Env, pool: Pool, logger: Logger, services: Wor
       fallbackOwnerId: env.PIPEDRIVE_FALLBACK_OWNER_ID,
       budgetResetTimeZone: env.PIPEDRIVE_BUDGET_RESET_TZ,
       mappingLlm: loadMappingLlmConfig(env),
+      activitySlots: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     },
   };
 }

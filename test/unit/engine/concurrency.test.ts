@@ -11,6 +11,12 @@ describe('the concurrency a run derives when ops leave it open', () => {
     expect(derivedConcurrency({ requestsPerSecond: 50, latencyMs: 30 })).toBe(3);
   });
 
+  it("stays within the worker's activity slots: a batch more than the slots would run after the others, alone", () => {
+    expect(derivedConcurrency({ requestsPerSecond: 50, latencyMs: 150 }, 8)).toBe(8);
+    expect(derivedConcurrency({ requestsPerSecond: 50, latencyMs: 150 }, 16)).toBe(9);
+    expect(derivedConcurrency({ requestsPerSecond: 50, latencyMs: 150 }, 1)).toBe(2);
+  });
+
   it('stays within what start --concurrency accepts', () => {
     expect(derivedConcurrency({ requestsPerSecond: 10, latencyMs: 5 })).toBe(2);
     expect(derivedConcurrency({ requestsPerSecond: 500, latencyMs: 400 })).toBe(16);
