@@ -179,6 +179,24 @@ async function main(): Promise<number> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
+  // The issue's figure (a), one JSON line last: per concurrency, the share of the ceiling over the whole FULL phase and
+  // its 429s, beside the naive sequential loop's share. (b) and (c) are not measured by this bench.
+  console.log(
+    JSON.stringify({
+      bench: 'throughput',
+      plan: args.plan,
+      latencyMs: args.latencyMs,
+      ceilingWritesPerSecond: ceiling,
+      sequentialShare: Number((seqRate / ceiling).toFixed(3)),
+      runs: rows.map((r) => ({
+        concurrency: r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency,
+        fullSeconds: Number(r.seconds.toFixed(1)),
+        writes: r.writes,
+        ceilingShare: Number((r.writes / r.seconds / ceiling).toFixed(3)),
+        rateLimited: r.rateLimited,
+      })),
+    }),
+  );
   for (const f of failures) console.error(`FAILED ${f}`);
   return failures.length > 0 ? 1 : 0;
 }
