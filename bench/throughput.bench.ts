@@ -5,7 +5,11 @@
  * requests per 2 s, halved) and a naive sequential loop of creates with a client configured like the product's.
  * Prints; asserts nothing; exits non-zero only when something failed (a migration not reaching DONE is a failure).
  *
- *   npx tsx bench/throughput.bench.ts [--concurrency auto 2 8] [--latency-ms 150] [--plan premium]
+ *   npx tsx bench/throughput.bench.ts [--concurrency auto 2 8] [--latency-ms 150] [--plan premium] [--unpaced]
+ *
+ * `--unpaced` (the issue's figure b): no latency and a burst window that never binds, so the FULL phase goes as fast as
+ * the engine and Temporal let one worker; beside it, a bare replay of the same JSON writes (their bodies as the sandbox
+ * received them) with plain HTTP requests, as many at once as the worker has activity slots, into the same sandbox.
  *
  * Writes are counted by the sandbox: POST/PUT/PATCH/DELETE requests it answered 2xx between the FULL and VERIFY
  * timestamps of the migration's phase history (what the burst limit meters; a bulk request is one write). The ledger's
@@ -13,7 +17,7 @@
  */
 import os from 'node:os';
 import { type Client } from '@temporalio/client';
-import { startSandbox, type RequestLogEntry, type RunningSandbox, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { DEFAULT_API_TOKEN, startSandbox, type RequestLogEntry, type RunningSandbox, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { PIPEDRIVE_PLANS } from '../src/config';
 import { PipedriveClient } from '../src/pipedrive/client';
 import { migrationWorkflowId } from '../src/runtime/temporal';
@@ -23,6 +27,8 @@ const BURST_WINDOW_S = 2;
 /** The product's default seats; the sandbox gets the same so both agree on the daily budget. */
 const SEATS = 5;
 const SEQUENTIAL_REQUESTS = 200;
+/** `--unpaced`: a burst window no run reaches. */
+const UNPACED_BURST = 100_000;
 /** `auto`: the migration options leave concurrency open and the run plan derives it (the product's default). */
 type Concurrency = number | 'auto';
 
@@ -30,10 +36,12 @@ interface Args {
   concurrencies: Concurrency[];
   latencyMs: number;
   plan: SandboxPlan;
+  unpaced: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { concurrencies: [], latencyMs: 150, plan: 'premium' };
+  const args: Args = { concurrencies: [], latencyMs: 150, plan: 'premium', unpaced: false };
+  let latencySet = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--concurrency') {
@@ -41,13 +49,18 @@ function parseArgs(argv: readonly string[]): Args {
         const value = argv[++i]!;
         args.concurrencies.push(value === 'auto' ? 'auto' : Number(value));
       }
-    } else if (arg === '--latency-ms') args.latencyMs = Number(argv[++i]);
+    } else if (arg === '--latency-ms') {
+      args.latencyMs = Number(argv[++i]);
+      latencySet = true;
+    } else if (arg === '--unpaced') args.unpaced = true;
     else if (arg === '--plan') {
       const plan = argv[++i] as SandboxPlan;
       if (!PIPEDRIVE_PLANS.includes(plan)) throw new Error(`--plan: one of ${PIPEDRIVE_PLANS.join(', ')}`);
       args.plan = plan;
-    } else throw new Error(`unknown argument ${arg}: npx tsx bench/throughput.bench.ts [--concurrency auto|N ...] [--latency-ms 150] [--plan premium]`);
+    } else
+      throw new Error(`unknown argument ${arg}: npx tsx bench/throughput.bench.ts [--concurrency auto|N ...] [--latency-ms 150] [--plan premium] [--unpaced]`);
   }
+  if (args.unpaced && !latencySet) args.latencyMs = 0;
   if (!Number.isInteger(args.latencyMs) || args.latencyMs < 0) throw new Error('--latency-ms: a whole number of milliseconds');
   // The default (derived), the old fixed default 2, and 8.
   if (args.concurrencies.length === 0) args.concurrencies = ['auto', 2, 8];
@@ -57,6 +70,8 @@ function parseArgs(argv: readonly string[]): Args {
 /** Every API request the sandbox answered, stamped when it finished, so a phase's window can be cut out afterwards. */
 interface LoggedRequest extends RequestLogEntry {
   at: number;
+  /** Its parsed JSON body (`--unpaced` replays the writes with it). */
+  body?: unknown;
 }
 
 async function benchSandbox(args: Args, users: { name: string; email: string }[], log: LoggedRequest[]): Promise<RunningSandbox> {
@@ -66,8 +81,9 @@ async function benchSandbox(args: Args, users: { name: string; email: string }[]
     plan: args.plan,
     seats: SEATS,
     users,
+    ...(args.unpaced ? { burstLimit: UNPACED_BURST } : {}),
     faults: { latencyMs: args.latencyMs },
-    onRequest: (entry) => log.push({ ...entry, at: Date.now() }),
+    onRequest: (entry, body) => log.push({ ...entry, at: Date.now(), ...(args.unpaced ? { body } : {}) }),
   });
 }
 
@@ -84,11 +100,13 @@ interface Row {
   seconds: number;
   requests: number;
   rateLimited: number;
+  /** `--unpaced`: the bare replay of the run's JSON writes. */
+  replay?: { writes: number; seconds: number; atOnce: number };
 }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const world = await startBenchWorld('throughput', { plan: args.plan, seats: SEATS });
+  const world = await startBenchWorld('throughput', { plan: args.plan, seats: SEATS, ...(args.unpaced ? { burstLimit: UNPACED_BURST } : {}) });
   const { env, users } = world;
   const rows: Row[] = [];
   const failures: string[] = [];
@@ -143,6 +161,7 @@ async function main(): Promise<number> {
           requests: inFull.length,
           rateLimited: inFull.filter((r) => r.status === 429).length,
           timeline: timeline(inFull, from, to, ceiling),
+          ...(args.unpaced ? { replay: await bareReplay(sandbox.url, inFull, world.env.WORKER_MAX_CONCURRENT_ACTIVITIES) } : {}),
         });
       } catch (err) {
         failures.push(`concurrency ${concurrency}: ${err instanceof Error ? err.message : String(err)}`);
@@ -169,6 +188,15 @@ async function main(): Promise<number> {
         ` ${(r.requests / r.seconds).toFixed(1).padStart(11)} ${String(r.rateLimited).padStart(6)}`,
     );
   }
+  for (const r of rows.filter((row) => row.replay)) {
+    const replay = r.replay!;
+    const ours = r.writes / r.seconds;
+    const bare = replay.writes / replay.seconds;
+    console.log(
+      `\nunpaced, concurrency ${r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency}: the FULL phase ${(r.ledger / r.seconds).toFixed(0)} records/s ` +
+        `(${ours.toFixed(0)} writes/s); a bare replay of its ${replay.writes} JSON writes, ${replay.atOnce} at once: ${bare.toFixed(0)} writes/s; ratio ${(ours / bare).toFixed(2)}`,
+    );
+  }
   for (const r of rows) {
     console.log(`\nconcurrency ${r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency}, where the FULL phase's time went:`);
     for (const line of r.timeline) console.log(`  ${line}`);
@@ -179,8 +207,9 @@ async function main(): Promise<number> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  // The issue's figure (a), one JSON line last: per concurrency, the share of the ceiling over the whole FULL phase and
-  // its 429s, beside the naive sequential loop's share. (b) and (c) are not measured by this bench.
+  // The issue's figures, one JSON line last: per concurrency, the share of the ceiling over the whole FULL phase and its
+  // 429s beside the naive sequential loop's share (a); under --unpaced, records/s and the share of a bare replay (b).
+  // (c), several workers and migrations on one account, is not measured by this bench.
   console.log(
     JSON.stringify({
       bench: 'throughput',
@@ -194,6 +223,13 @@ async function main(): Promise<number> {
         writes: r.writes,
         ceilingShare: Number((r.writes / r.seconds / ceiling).toFixed(3)),
         rateLimited: r.rateLimited,
+        ...(r.replay
+          ? {
+              recordsPerSecond: Number((r.ledger / r.seconds).toFixed(1)),
+              bareReplayWritesPerSecond: Number((r.replay.writes / r.replay.seconds).toFixed(1)),
+              ofBareReplay: Number((r.writes / r.seconds / (r.replay.writes / r.replay.seconds)).toFixed(3)),
+            }
+          : {}),
       })),
     }),
   );
@@ -256,4 +292,29 @@ function timeline(requests: readonly LoggedRequest[], from: number, to: number, 
     `seconds at ≥ 90% of the ceiling's requests: ${full} of ${seconds}; under half of it: ${low}; reads ${reads} of ${requests.length} requests (${((100 * reads) / Math.max(1, requests.length)).toFixed(0)}%)`,
   );
   return lines;
+}
+
+/**
+ * The bare baseline of `--unpaced`: the run's JSON writes (creates, updates, bulk attaches; file uploads left out)
+ * replayed with plain HTTP requests, `atOnce` at a time, into the same sandbox (ids they name exist there; creates
+ * make second copies, which is fine for a timing). No pacing, no ledger, no audit, no Temporal.
+ */
+async function bareReplay(baseUrl: string, requests: readonly LoggedRequest[], atOnce: number): Promise<{ writes: number; seconds: number; atOnce: number }> {
+  const writes = requests.filter((r) => isWrite(r) && r.body !== undefined && r.body !== null && typeof r.body === 'object' && !r.path.includes('/files'));
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const lane = async () => {
+    for (let i = next++; i < writes.length; i = next++) {
+      const w = writes[i]!;
+      const res = await fetch(new URL(w.path, baseUrl), {
+        method: w.method,
+        headers: { 'content-type': 'application/json', 'x-api-token': DEFAULT_API_TOKEN },
+        body: JSON.stringify(w.body),
+      });
+      await res.arrayBuffer();
+      if (res.status >= 300) throw new Error(`bare replay: ${w.method} ${w.path} answered ${res.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: atOnce }, lane));
+  return { writes: writes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, atOnce };
 }

@@ -63,8 +63,11 @@ export interface SandboxOptions {
   blockAfterConsecutive429s?: number;
   /** Accept the contact-sync person fields (birthday, job_title, notes, im, postal_address). Off, as on a new account. */
   contactSync?: boolean;
-  /** Called after every API request (not /_sandbox): for request logs in the CLI. */
-  onRequest?: (entry: RequestLogEntry) => void;
+  /**
+   * Called after every API request (not /_sandbox): for request logs in the CLI. `body` is the request's parsed JSON
+   * body, when it had one (a bench replays the writes with it); PHI, like everything a request carries.
+   */
+  onRequest?: (entry: RequestLogEntry, body?: unknown) => void;
 }
 
 export interface RequestLogEntry {

@@ -35,7 +35,7 @@ export interface SandboxRuntime {
   readonly tokenUserId: number;
   settings: AccountSettings;
   readonly blockAfterConsecutive429s: number | undefined;
-  readonly onRequest: ((entry: RequestLogEntry) => void) | undefined;
+  readonly onRequest: ((entry: RequestLogEntry, body?: unknown) => void) | undefined;
 }
 
 const MAX_JSON_BODY = '20mb';
@@ -84,7 +84,8 @@ export async function handleApiRequest(runtime: SandboxRuntime, req: Request, re
   let tokens = 0;
   const finish = (status: RequestLogEntry['status']): void => {
     runtime.usage.record(routeKey, status, tokens);
-    runtime.onRequest?.({ method: req.method, path: req.path, status, tokens, durationMs: Date.now() - started });
+    const body: unknown = req.body;
+    runtime.onRequest?.({ method: req.method, path: req.path, status, tokens, durationMs: Date.now() - started }, body);
   };
   const send = (status: number, body: unknown): void => {
     res.status(status).json(body);
