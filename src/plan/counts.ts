@@ -2,6 +2,7 @@ import { ACTIVE_PLAN_STATUSES, SAMPLE_KEEP, sampleRecordsOf, type PatientFeature
 import type { ExtractReader } from '../dentrix/extract-reader';
 import { type DentrixRowByTable, type DentrixTable, IMAGING_DOCUMENT_TYPES } from '../dentrix/types';
 import { LIMITS } from '../mapping/transforms/text';
+import { RECORD_KINDS } from '../mapping/types';
 
 /**
  * A patient as the sample's selection weighs it (sample-selection.ts), with what choosing it brings into the sample
@@ -101,24 +102,15 @@ export const EMPTY_COUNTS: ObjectCounts = {
   reviewFiles: 0,
 };
 
-/** The rows that become records (providers and insured rows do not): a value longer than their fields hold means a review file. */
-const RECORD_TABLES = new Set<DentrixTable>([
-  'patient',
-  'employer',
-  'referral',
-  'inscarrier',
-  'proccode',
-  'txcase',
-  'procedure',
-  'appt',
-  'recall',
-  'clinical_note',
-  'document',
-]);
+/** The tables whose rows drive records (providers and insured rows do not): a value longer than their fields hold means a review file. */
+const RECORD_TABLES = new Set<DentrixTable>(Object.values(RECORD_KINDS).map((k) => k.table));
 
 /** Whether a row holds a value longer than any field of its record: a note's 100 KB content, else a long-text field. */
 function overflowsItsRecord(table: DentrixTable, row: object): boolean {
-  const longest = table === 'clinical_note' ? (v: string) => Buffer.byteLength(v, 'utf8') > LIMITS.noteBytes : (v: string) => v.length > LIMITS.longTextChars;
+  const longest =
+    table === RECORD_KINDS.clinical_note.table
+      ? (v: string) => Buffer.byteLength(v, 'utf8') > LIMITS.noteBytes
+      : (v: string) => v.length > LIMITS.longTextChars;
   return Object.values(row).some((v) => typeof v === 'string' && v.length > LIMITS.longTextChars && longest(v));
 }
 
