@@ -13,7 +13,7 @@ import { composeDealProductId, writeOperation } from '../object-types/registry';
 import { PipedriveError } from '../pipedrive/errors';
 import { isRecordRejection, transientFailure } from '../failures';
 import type { BatchCounts } from '../workflows/messages';
-import { recoverCreatedId } from './recovery';
+import { recoverIntoLedger } from './recovery';
 import { relink, staleLinks } from './relink';
 import { settleReviewFiles } from './review-files';
 import type { AccountOperations, AuditLog, AuditRecord, CreatedRecord, Ledger, LedgerEntry, LedgerState, StagedRecord, StagingSource } from './ports';
@@ -135,34 +135,18 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
 
   /** Looks for the record an attempt made since `since`; when found, it is ours: recorded, not created again. */
   const recoverRecord = async (sourceKey: string, record: LogicalRecord, hash: string, since: Date): Promise<boolean> => {
-    const meter = { tokens: 0 };
-    const recovered = await recoverCreatedId(
-      account,
+    const found = await recoverIntoLedger(deps, {
       entity,
       sourceKey,
-      fieldKeys,
-      {
-        since,
-        personId: typeof record.fields.person_id === 'number' ? record.fields.person_id : undefined,
-        dealId: typeof record.fields.deal_id === 'number' ? record.fields.deal_id : undefined,
-        createdElsewhere: (pipedriveId) => ledger.createdByAnotherMigration(objectType, pipedriveId),
-      },
-      meter,
-    );
-    if (!recovered) return false;
-    await ledger.recordCreated({ objectType, sourceKey, pipedriveId: recovered, runKind, contentHash: hash });
-    await audit.append({
-      action: 'recover',
-      objectType,
-      sourceKey,
-      pipedriveId: recovered,
-      method: 'GET',
-      endpoint: `recover ${objectType} by its Dentrix key`,
-      tokens: meter.tokens,
+      runKind,
+      contentHash: hash,
+      since,
+      personId: typeof record.fields.person_id === 'number' ? record.fields.person_id : undefined,
+      dealId: typeof record.fields.deal_id === 'number' ? record.fields.deal_id : undefined,
       note: 'created by an earlier attempt whose response was lost',
     });
-    counts.recovered++;
-    return true;
+    if (found) counts.recovered++;
+    return found;
   };
 
   /**

@@ -1,6 +1,6 @@
 import { sourceKeyOf } from '../mapping/source-keys';
 import type { FieldKeys, TargetEntity } from '../mapping/types';
-import type { AccountOperations } from './ports';
+import type { AccountOperations, Ledger } from './ports';
 
 /** Where to look for a record whose create had an unknown outcome. */
 export interface RecoveryHints {
@@ -48,4 +48,40 @@ export async function recoverCreatedId(
     }
   }
   return undefined;
+}
+
+/**
+ * Recovery as a load does it: looks for the record an attempt made since `since` (recoverCreatedId) and, when found,
+ * records its id with the audit row of the reads that found it. True when found: it is ours, not to be created again.
+ */
+export async function recoverIntoLedger(
+  deps: { account: Pick<AccountOperations, 'recover'>; ledger: Pick<Ledger, 'recordCreated' | 'createdByAnotherMigration'>; fieldKeys: FieldKeys },
+  q: { entity: TargetEntity; sourceKey: string; runKind: string; contentHash: string; since: Date; personId?: number; dealId?: number; note: string },
+): Promise<boolean> {
+  const { account, ledger, fieldKeys } = deps;
+  const { entity, sourceKey } = q;
+  const meter = { tokens: 0 };
+  const recovered = await recoverCreatedId(
+    account,
+    entity,
+    sourceKey,
+    fieldKeys,
+    { since: q.since, personId: q.personId, dealId: q.dealId, createdElsewhere: (pipedriveId) => ledger.createdByAnotherMigration(entity, pipedriveId) },
+    meter,
+  );
+  if (!recovered) return false;
+  await ledger.recordCreated(
+    { objectType: entity, sourceKey, pipedriveId: recovered, runKind: q.runKind, contentHash: q.contentHash },
+    {
+      action: 'recover',
+      objectType: entity,
+      sourceKey,
+      pipedriveId: recovered,
+      method: 'GET',
+      endpoint: `recover ${entity} by its Dentrix key`,
+      tokens: meter.tokens,
+      note: q.note,
+    },
+  );
+  return true;
 }

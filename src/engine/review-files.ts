@@ -4,8 +4,8 @@ import { isDataObjectType, reviewFileLink, writeOperation } from '../object-type
 import { isRecordRejection } from '../failures';
 import { PipedriveError } from '../pipedrive/errors';
 import type { TargetEntity } from '../mapping';
-import { recoverCreatedId } from './recovery';
-import type { LedgerEntry, StagedRecord } from './ports';
+import { recoverIntoLedger } from './recovery';
+import type { StagedRecord } from './ports';
 import type { LoadEngineDeps } from './load';
 
 /**
@@ -55,8 +55,9 @@ export async function settleReviewFiles(
     const fileKey = reviewFileKey(key);
     const content = Buffer.from(text, 'utf8');
     const hash = createHash('sha256').update(content).digest('hex');
-    let file: LedgerEntry | undefined = files.get(fileKey);
-    let sentSince: Date | undefined = file?.state === 'pending' ? file.updatedAt : undefined;
+    const file = files.get(fileKey);
+    // Pending: an earlier attempt claimed it and its upload's outcome is unknown.
+    const sentSince = file?.state === 'pending' ? file.updatedAt : undefined;
 
     if (file?.state === 'created' && file.pipedriveId) {
       const liveFile = live.records.get(file.pipedriveId);
@@ -78,41 +79,20 @@ export async function settleReviewFiles(
         });
       } else goneFiles++;
       if (!(await ledger.markGone({ objectType: 'file', sourceKey: fileKey, goneId, runKind }))) continue;
-      file = undefined;
-      sentSince = undefined;
     }
-    if (sentSince !== undefined) {
-      // An earlier attempt claimed it and may have uploaded it: found by its name's key, it is recorded, not sent again.
-      const meter = { tokens: 0 };
-      const found = await recoverCreatedId(
-        account,
-        'file',
-        fileKey,
-        fieldKeys,
-        {
-          since: sentSince,
-          personId: 'person_id' in link ? link.person_id : undefined,
-          createdElsewhere: (id) => ledger.createdByAnotherMigration('file', id),
-        },
-        meter,
-      );
-      if (found !== undefined) {
-        await ledger.recordCreated(
-          { objectType: 'file', sourceKey: fileKey, pipedriveId: found, runKind, contentHash: hash },
-          {
-            action: 'recover',
-            objectType: 'file',
-            sourceKey: fileKey,
-            pipedriveId: found,
-            method: 'GET',
-            endpoint: 'recover file by its Dentrix key',
-            tokens: meter.tokens,
-            note: 'review file uploaded by an earlier attempt whose response was lost',
-          },
-        );
-        continue;
-      }
-    }
+    // An earlier attempt claimed it and may have uploaded it: found by its name's key, it is recorded, not sent again.
+    const found =
+      sentSince !== undefined &&
+      (await recoverIntoLedger(deps, {
+        entity: 'file',
+        sourceKey: fileKey,
+        runKind,
+        contentHash: hash,
+        since: sentSince,
+        personId: 'person_id' in link ? link.person_id : undefined,
+        note: 'review file uploaded by an earlier attempt whose response was lost',
+      }));
+    if (found) continue;
     await ledger.claim({ objectType: 'file', sourceKey: fileKey, runKind, contentHash: hash });
     let pipedriveId: string;
     try {
