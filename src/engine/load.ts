@@ -24,6 +24,13 @@ import type { AccountOperations, AuditLog, AuditRecord, CreatedRecord, Ledger, L
  */
 const CREATE_CHUNK = 10;
 
+/**
+ * Creates of a chunk in flight at once. Their claims are committed together already, so sending them together keeps
+ * exactly-once as it was (a crash leaves the chunk's claims for recovery either way); the account's pacer still decides
+ * when each one goes.
+ */
+const CREATES_IN_FLIGHT = 5;
+
 /** A record waiting in the chunk to be created. */
 interface PendingCreate {
   index: number;
@@ -160,31 +167,52 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     pendingCreates = [];
     if (chunk.length === 0) return;
     await ledger.claimAll(chunk.map(({ sourceKey, hash }) => ({ objectType, sourceKey, runKind, contentHash: hash })));
-    const created: CreatedRecord[] = [];
-    let sending = 0;
-    try {
-      for (const [i, item] of chunk.entries()) {
-        sending = i;
-        const pipedriveId = await createOne(item);
-        if (pipedriveId === undefined) continue;
-        created.push({
-          entry: { objectType, sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash },
-          audit: {
-            action: 'create',
-            objectType,
-            sourceKey: item.sourceKey,
-            pipedriveId,
-            ...writeOperation(objectType, 'create'),
-            ...(item.replaced ? { note: recreatedNote(objectType, item.replaced) } : {}),
-          },
-        });
+    const createdAt: (CreatedRecord | undefined)[] = [];
+    let next = 0;
+    let failure: { err: unknown } | undefined;
+    /** Creates that failed without doing anything (a 429, the daily budget spent): nothing to look up for them. */
+    const notCreated: number[] = [];
+    // A few lanes take the chunk's creates in order; after a failure no lane starts another.
+    const lane = async (): Promise<void> => {
+      while (!failure && next < chunk.length) {
+        const i = next++;
+        const item = chunk[i]!;
+        try {
+          const pipedriveId = await createOne(item);
+          if (pipedriveId === undefined) continue;
+          createdAt[i] = {
+            entry: { objectType, sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash },
+            audit: {
+              action: 'create',
+              objectType,
+              sourceKey: item.sourceKey,
+              pipedriveId,
+              ...writeOperation(objectType, 'create'),
+              ...(item.replaced ? { note: recreatedNote(objectType, item.replaced) } : {}),
+            },
+          };
+        } catch (err) {
+          failure ??= { err };
+          if (err instanceof PipedriveError && !err.outcomeUnknown) notCreated.push(i);
+        }
       }
-    } catch (err) {
-      // The creates after the one that failed were never sent (a spent daily budget, an outage): their claims go back
-      // to what they were, so the retry creates them without looking for them first. The failed one stays pending.
-      const unsent = chunk.slice(sending + 1).map(({ sourceKey }) => ({ objectType, sourceKey, prior: entries.get(sourceKey) }));
-      await ledger.releaseClaims(unsent).catch(() => undefined);
-      throw err;
+    };
+    await Promise.all(Array.from({ length: Math.min(CREATES_IN_FLIGHT, chunk.length) }, lane));
+    // In work-item order, whatever order their answers came in.
+    const created = createdAt.filter((c): c is CreatedRecord => c !== undefined);
+    try {
+      if (failure) {
+        // The creates no lane had started were never sent (a spent daily budget, an outage), and those refused outright
+        // created nothing: their claims go back to what they were, so the retry creates them without looking for them
+        // first. A create whose outcome is unknown (a lost response) stays pending for the retry to look up.
+        const unsent = [...notCreated.map((i) => chunk[i]!), ...chunk.slice(next)].map(({ sourceKey }) => ({
+          objectType,
+          sourceKey,
+          prior: entries.get(sourceKey),
+        }));
+        await ledger.releaseClaims(unsent).catch(() => undefined);
+        throw failure.err;
+      }
     } finally {
       // What was created is recorded even when a failure stops the batch: only a crash leaves claims for recovery.
       if (created.length > 0) await ledger.recordAllCreated(created);

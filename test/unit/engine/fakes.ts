@@ -217,6 +217,17 @@ export class FakeStaging implements StagingSource {
 const lostResponse = (endpoint: string) =>
   new PipedriveError({ message: `socket hang up on ${endpoint}`, failureType: 'transient', reason: 'network', endpoint, outcomeUnknown: true });
 
+/** Pipedrive's answer once the company's daily token budget is spent: a 429 that created nothing. */
+const dailyBudgetSpent = (endpoint: string) =>
+  new PipedriveError({
+    message: `Pipedrive's daily token budget is spent (429 on ${endpoint})`,
+    failureType: 'rate_limited',
+    reason: 'daily_budget',
+    endpoint,
+    status: 429,
+    dailyBudgetExhausted: true,
+  });
+
 /**
  * A Pipedrive account in memory. `loseNextResponses` makes the next creates happen on the account but answer with a
  * lost response (outcome unknown); `failNextCreatesBeforeSending` makes them fail without creating anything.
@@ -249,7 +260,7 @@ export class FakeAccount implements AccountOperations {
 
   create(entity: TargetEntity, input: CreateInput): Promise<string> {
     if (this.refuseCreatesAfter !== undefined) {
-      if (this.refuseCreatesAfter <= 0) return Promise.reject(new Error("Pipedrive's daily token budget is spent"));
+      if (this.refuseCreatesAfter <= 0) return Promise.reject(dailyBudgetSpent(`POST /${entity}`));
       this.refuseCreatesAfter--;
     }
     if (this.failNextCreatesBeforeSending > 0) {
