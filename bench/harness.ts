@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { loadEnv, parseMigrationOptions, type Env, type MigrationOptions } from '../src/config';
 import { startMigration } from '../src/cli/commands';
@@ -20,6 +20,16 @@ import { dropDatabase } from '../src/store/db';
 import type { MigrationStatus } from '../src/workflows/messages';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
 
+/** The bundler's own progress lines (webpack's module list) would bury the bench's output; its errors still show. */
+const quietBundler = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: console.error,
+  log: () => undefined,
+};
+
 /** The bundled demo practice (the generator's `demo` profile, seed 42). */
 export const DEMO_PRACTICE = path.resolve(__dirname, '..', 'samples', 'demo-practice');
 
@@ -29,6 +39,8 @@ export interface BenchWorld {
   runtime: WorkerRuntime;
   /** The demo practice's providers as sandbox users (all but one, as the demo does). */
   users: { name: string; email: string }[];
+  /** Starts one more worker on the world's task queue, store and account (as a second machine would run one). */
+  addWorker(): Promise<WorkerRuntime>;
   close(): Promise<void>;
 }
 
@@ -61,17 +73,28 @@ export async function startBenchWorld(name: string, account: { plan: SandboxPlan
     // The worker's activity slots: the product's default unless the caller's environment says otherwise.
     WORKER_MAX_CONCURRENT_ACTIVITIES: process.env.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });
-  const runtime = await createWorkerRuntime(env, { logger: createLogger('warn', `bench-${name}`) });
-  const running = runtime.worker.run();
+  let bundle: Promise<WorkflowBundle> | undefined;
+  const workers: { runtime: WorkerRuntime; running: Promise<void> }[] = [];
+  const startWorker = async (workflowBundle?: WorkflowBundle): Promise<WorkerRuntime> => {
+    const logger = createLogger('warn', `bench-${name}-${workers.length + 1}`);
+    const runtime = await createWorkerRuntime(env, { logger, ...(workflowBundle ? { workflowBundle } : {}) });
+    workers.push({ runtime, running: runtime.worker.run() });
+    return runtime;
+  };
+  const runtime = await startWorker();
   return {
     env,
     server,
     runtime,
     users,
+    // The workflow code bundled once for the added workers (bundling takes seconds of CPU).
+    addWorker: async () => startWorker(await (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundler }))),
     async close() {
-      runtime.worker.shutdown();
-      await running.catch(() => undefined);
-      await runtime.close();
+      for (const w of workers) w.runtime.worker.shutdown();
+      for (const w of workers) {
+        await w.running.catch(() => undefined);
+        await w.runtime.close();
+      }
       await server.teardown();
       await dropDatabase(dbUrl);
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -80,7 +103,7 @@ export async function startBenchWorld(name: string, account: { plan: SandboxPlan
 }
 
 /**
- * Migrates the demo practice into the sandbox at `pipedriveBaseUrl`, approving every gate as the demo does (every PHI
+ * Migrates the demo practice (or another practice folder) into the sandbox at `pipedriveBaseUrl`, approving every gate as the demo does (every PHI
  * rule included, the sample at 99% or better), and returns the final status; anything but DONE throws.
  */
 export async function migrateDemoPractice(
@@ -88,10 +111,11 @@ export async function migrateDemoPractice(
   migrationId: string,
   pipedriveBaseUrl: string,
   options: Partial<MigrationOptions>,
+  practice = DEMO_PRACTICE,
 ): Promise<MigrationStatus> {
   await startMigration(world.env, world.runtime.pool, world.server.client, {
     migrationId,
-    source: { kind: 'folder', path: DEMO_PRACTICE },
+    source: { kind: 'folder', path: practice },
     pipedriveBaseUrl,
     options: parseMigrationOptions(options),
   });

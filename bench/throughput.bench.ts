@@ -5,7 +5,12 @@
  * requests per 2 s, halved) and a naive sequential loop of creates with a client configured like the product's.
  * Prints; asserts nothing; exits non-zero only when something failed (a migration not reaching DONE is a failure).
  *
- *   npx tsx bench/throughput.bench.ts [--concurrency auto 2 8] [--latency-ms 150] [--plan premium] [--unpaced]
+ *   npx tsx bench/throughput.bench.ts [--concurrency auto 2 8] [--latency-ms 150] [--plan premium] [--unpaced] [--shared]
+ *
+ * `--shared` (the issue's figure c): after the runs above, three workers (this one and two more on the same task queue
+ * and store, as three machines would run) and two practices (the demo practice and a second one generated beside it)
+ * migrated at once into one account with the plan's real burst limit: the share of the ceiling both FULL phases reach
+ * together, from the first one's start to the last one's end, and the 429s in that time.
  *
  * `--unpaced` (the issue's figure b): no latency and a burst window that never binds, so the FULL phase goes as fast as
  * the engine and Temporal let one worker; beside it, a bare replay of the same JSON writes (their bodies as the sandbox
@@ -15,13 +20,17 @@
  * timestamps of the migration's phase history (what the burst limit meters; a bulk request is one write). The ledger's
  * count of records created by the full run is printed beside it as a cross-check.
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { type Client } from '@temporalio/client';
 import { DEFAULT_API_TOKEN, startSandbox, type RequestLogEntry, type RunningSandbox, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { PIPEDRIVE_PLANS } from '../src/config';
+import { providerUsers } from '../src/cli/demo';
 import { PipedriveClient } from '../src/pipedrive/client';
 import { migrationWorkflowId } from '../src/runtime/temporal';
-import { migrateDemoPractice, startBenchWorld } from './harness';
+import { migrateDemoPractice, startBenchWorld, type BenchWorld } from './harness';
 
 const BURST_WINDOW_S = 2;
 /** The product's default seats; the sandbox gets the same so both agree on the daily budget. */
@@ -37,10 +46,11 @@ interface Args {
   latencyMs: number;
   plan: SandboxPlan;
   unpaced: boolean;
+  shared: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { concurrencies: [], latencyMs: 150, plan: 'premium', unpaced: false };
+  const args: Args = { concurrencies: [], latencyMs: 150, plan: 'premium', unpaced: false, shared: false };
   let latencySet = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -53,14 +63,18 @@ function parseArgs(argv: readonly string[]): Args {
       args.latencyMs = Number(argv[++i]);
       latencySet = true;
     } else if (arg === '--unpaced') args.unpaced = true;
+    else if (arg === '--shared') args.shared = true;
     else if (arg === '--plan') {
       const plan = argv[++i] as SandboxPlan;
       if (!PIPEDRIVE_PLANS.includes(plan)) throw new Error(`--plan: one of ${PIPEDRIVE_PLANS.join(', ')}`);
       args.plan = plan;
     } else
-      throw new Error(`unknown argument ${arg}: npx tsx bench/throughput.bench.ts [--concurrency auto|N ...] [--latency-ms 150] [--plan premium] [--unpaced]`);
+      throw new Error(
+        `unknown argument ${arg}: npx tsx bench/throughput.bench.ts [--concurrency auto|N ...] [--latency-ms 150] [--plan premium] [--unpaced] [--shared]`,
+      );
   }
   if (args.unpaced && !latencySet) args.latencyMs = 0;
+  if (args.unpaced && args.shared) throw new Error('--shared measures the account ceiling: not with --unpaced');
   if (!Number.isInteger(args.latencyMs) || args.latencyMs < 0) throw new Error('--latency-ms: a whole number of milliseconds');
   // The default (derived), the old fixed default 2, and 8.
   if (args.concurrencies.length === 0) args.concurrencies = ['auto', 2, 8];
@@ -112,6 +126,7 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   let ceiling = 0;
   let sequential = { requests: 0, seconds: 0 };
+  let shared: SharedRow | undefined;
   try {
     console.log(
       `Demo practice, FULL phase: ${args.plan} plan, ${args.latencyMs} ms per request, worker activity slots ` +
@@ -169,6 +184,13 @@ async function main(): Promise<number> {
         await sandbox.close();
       }
     }
+    if (args.shared) {
+      try {
+        shared = await sharedAccountRun(world, args);
+      } catch (err) {
+        failures.push(`shared account: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   } finally {
     await world.close();
   }
@@ -197,9 +219,21 @@ async function main(): Promise<number> {
         `(${ours.toFixed(0)} writes/s); a bare replay of its ${replay.writes} JSON writes, ${replay.atOnce} at once: ${bare.toFixed(0)} writes/s; ratio ${(ours / bare).toFixed(2)}`,
     );
   }
+  if (shared) {
+    const rate = shared.writes / shared.seconds;
+    console.log(
+      `\nshared account: ${shared.workers} workers, ${shared.migrations} migrations at once: both FULL phases ${shared.seconds.toFixed(1)} s, ` +
+        `${shared.writes} writes = ${rate.toFixed(1)} writes/s, ${pct(rate)} of the ceiling, ${shared.rateLimited} × 429 ` +
+        `(per migration: ${shared.perMigration.map((m) => `${m.migrationId} ${m.seconds.toFixed(1)} s, ${m.records} records`).join('; ')})`,
+    );
+  }
   for (const r of rows) {
     console.log(`\nconcurrency ${r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency}, where the FULL phase's time went:`);
     for (const line of r.timeline) console.log(`  ${line}`);
+  }
+  if (shared) {
+    console.log(`\nshared account, where both FULL phases' time went:`);
+    for (const line of shared.timeline) console.log(`  ${line}`);
   }
   console.log(
     `\nload average at the end: ${os
@@ -209,7 +243,7 @@ async function main(): Promise<number> {
   );
   // The issue's figures, one JSON line last: per concurrency, the share of the ceiling over the whole FULL phase and its
   // 429s beside the naive sequential loop's share (a); under --unpaced, records/s and the share of a bare replay (b).
-  // (c), several workers and migrations on one account, is not measured by this bench.
+  // Under --shared, (c): several workers and migrations on one account, their aggregate share and 429s.
   console.log(
     JSON.stringify({
       bench: 'throughput',
@@ -231,6 +265,18 @@ async function main(): Promise<number> {
             }
           : {}),
       })),
+      ...(shared
+        ? {
+            shared: {
+              workers: shared.workers,
+              migrations: shared.migrations,
+              fullSeconds: Number(shared.seconds.toFixed(1)),
+              writes: shared.writes,
+              ceilingShare: Number((shared.writes / shared.seconds / ceiling).toFixed(3)),
+              rateLimited: shared.rateLimited,
+            },
+          }
+        : {}),
     }),
   );
   for (const f of failures) console.error(`FAILED ${f}`);
@@ -317,4 +363,77 @@ async function bareReplay(baseUrl: string, requests: readonly LoggedRequest[], a
   };
   await Promise.all(Array.from({ length: atOnce }, lane));
   return { writes: writes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, atOnce };
+}
+
+/** The outcome of `--shared`: both migrations' FULL phases together. */
+interface SharedRow {
+  workers: number;
+  migrations: number;
+  writes: number;
+  seconds: number;
+  rateLimited: number;
+  timeline: string[];
+  perMigration: { migrationId: string; seconds: number; records: number }[];
+}
+
+const SHARED_WORKERS = 3;
+/** The second practice of `--shared`: the demo profile with another seed (other patients, other providers). */
+const SECOND_PRACTICE_SEED = 43;
+
+/**
+ * The issue's figure (c): three workers on one task queue and store, two practices migrated at once into one account at
+ * the plan's real burst limit. The workers keep to their shares of the token's window (counted in the store); the
+ * span measured runs from the first FULL phase's start to the last one's end.
+ */
+async function sharedAccountRun(world: BenchWorld, args: Args): Promise<SharedRow> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bench-second-'));
+  try {
+    const second = path.join(folder, 'practice');
+    await generatePractice({ profile: 'demo', seed: SECOND_PRACTICE_SEED, outDir: second });
+    for (let i = 1; i < SHARED_WORKERS; i++) await world.addWorker();
+    const log: LoggedRequest[] = [];
+    const sandbox = await benchSandbox(args, [...world.users, ...(await providerUsers(second))], log);
+    try {
+      const practices = [
+        { migrationId: 'throughput-shared-a', practice: undefined },
+        { migrationId: 'throughput-shared-b', practice: second },
+      ];
+      const statuses = await Promise.all(
+        practices.map(({ migrationId, practice }) =>
+          migrateDemoPractice(world, migrationId, sandbox.url, { sampleSize: 20, allowSmallSample: true, skipDelta: true }, practice),
+        ),
+      );
+      const spans = statuses.map((status) => {
+        const at = (phase: string) => Date.parse(status.phaseHistory.find((p) => p.phase === phase)?.at ?? '');
+        const [from, to] = [at('FULL'), at('VERIFY')];
+        if (!Number.isFinite(from) || !Number.isFinite(to)) throw new Error('no FULL → VERIFY in a phase history');
+        return { from, to };
+      });
+      const from = Math.min(...spans.map((s) => s.from));
+      const to = Math.max(...spans.map((s) => s.to));
+      const inFull = log.filter((r) => r.at >= from && r.at <= to);
+      const perMigration = await Promise.all(
+        practices.map(async ({ migrationId }, i) => {
+          const ledger = await world.runtime.pool.query<{ n: string }>(
+            "SELECT count(*) AS n FROM id_map WHERE migration_id = $1 AND run_kind = 'full' AND state = 'created'",
+            [migrationId],
+          );
+          return { migrationId, seconds: (spans[i]!.to - spans[i]!.from) / 1000, records: Number(ledger.rows[0]!.n) };
+        }),
+      );
+      return {
+        workers: SHARED_WORKERS,
+        migrations: practices.length,
+        writes: inFull.filter(isWrite).length,
+        seconds: (to - from) / 1000,
+        rateLimited: inFull.filter((r) => r.status === 429).length,
+        timeline: timeline(inFull, from, to, sandbox.usage().burstLimit / BURST_WINDOW_S),
+        perMigration,
+      };
+    } finally {
+      await sandbox.close();
+    }
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
 }
