@@ -334,6 +334,13 @@ function timeline(requests: readonly LoggedRequest[], from: number, to: number, 
   const low = perSecond.filter((n) => n < 0.5 * ceilingWritesPerSecond).length;
   const reads = requests.filter((r) => r.method === 'GET').length;
   lines.push(`requests per second: ${perSecond.join(' ')}`);
+  const limited = requests.filter((r) => r.status === 429);
+  if (limited.length > 0) {
+    // Where the 429s came: seconds into the phase, and how many in each of those seconds.
+    const bySecond = new Map<number, number>();
+    for (const r of limited) bySecond.set(Math.floor((r.at - from) / 1000), (bySecond.get(Math.floor((r.at - from) / 1000)) ?? 0) + 1);
+    lines.push(`429s by second: ${[...bySecond].map(([second, n]) => `${second}s×${n}`).join(' ')}`);
+  }
   lines.push(
     `seconds at ≥ 90% of the ceiling's requests: ${full} of ${seconds}; under half of it: ${low}; reads ${reads} of ${requests.length} requests (${((100 * reads) / Math.max(1, requests.length)).toFixed(0)}%)`,
   );
