@@ -6,6 +6,10 @@
  * Prints; asserts nothing; exits non-zero only when something failed (a migration not reaching DONE is a failure).
  *
  *   npx tsx bench/throughput.bench.ts [--concurrency auto 2 8] [--latency-ms 150] [--plan premium] [--unpaced] [--shared]
+ *     [--sandbox-process]
+ *
+ * `--sandbox-process`: the sandbox in a process of its own (bench/sandbox-process.ts), as Pipedrive is to a worker, so
+ * its work does not share the worker's event loop (nor the bare replay's).
  *
  * `--shared` (the issue's figure c): after the runs above, three workers (this one and two more on the same task queue
  * and store, as three machines would run) and two practices (the demo practice and a second one generated beside it)
@@ -20,17 +24,19 @@
  * timestamps of the migration's phase history (what the burst limit meters; a bulk request is one write). The ledger's
  * count of records created by the full run is printed beside it as a cross-check.
  */
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Client } from '@temporalio/client';
-import { DEFAULT_API_TOKEN, startSandbox, type RequestLogEntry, type RunningSandbox, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { DEFAULT_API_TOKEN, startSandbox, type RequestLogEntry, type SandboxOptions, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { PIPEDRIVE_PLANS } from '../src/config';
 import { providerUsers } from '../src/cli/demo';
 import { PipedriveClient } from '../src/pipedrive/client';
 import { migrationWorkflowId } from '../src/runtime/temporal';
 import { migrateDemoPractice, startBenchWorld, type BenchWorld } from './harness';
+import type { SandboxProcessMessage } from './sandbox-process';
 
 const BURST_WINDOW_S = 2;
 /** The product's default seats; the sandbox gets the same so both agree on the daily budget. */
@@ -47,10 +53,12 @@ interface Args {
   plan: SandboxPlan;
   unpaced: boolean;
   shared: boolean;
+  /** The sandbox in a process of its own, as Pipedrive is to a worker (else in this one, sharing its event loop). */
+  sandboxProcess: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { concurrencies: [], latencyMs: 150, plan: 'premium', unpaced: false, shared: false };
+  const args: Args = { concurrencies: [], latencyMs: 150, plan: 'premium', unpaced: false, shared: false, sandboxProcess: false };
   let latencySet = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -64,6 +72,7 @@ function parseArgs(argv: readonly string[]): Args {
       latencySet = true;
     } else if (arg === '--unpaced') args.unpaced = true;
     else if (arg === '--shared') args.shared = true;
+    else if (arg === '--sandbox-process') args.sandboxProcess = true;
     else if (arg === '--plan') {
       const plan = argv[++i] as SandboxPlan;
       if (!PIPEDRIVE_PLANS.includes(plan)) throw new Error(`--plan: one of ${PIPEDRIVE_PLANS.join(', ')}`);
@@ -88,16 +97,50 @@ interface LoggedRequest extends RequestLogEntry {
   body?: unknown;
 }
 
-async function benchSandbox(args: Args, users: { name: string; email: string }[], log: LoggedRequest[]): Promise<RunningSandbox> {
+/** What the bench needs of a sandbox, in this process or in its own. */
+interface BenchSandbox {
+  url: string;
+  usage(): { burstLimit: number };
+  close(): Promise<void>;
+}
+
+async function benchSandbox(args: Args, users: { name: string; email: string }[], log: LoggedRequest[]): Promise<BenchSandbox> {
   // The plan's own burst limit (no override): the point is the real ceiling.
-  return startSandbox({
+  const options: SandboxOptions = {
     port: 0,
     plan: args.plan,
     seats: SEATS,
     users,
     ...(args.unpaced ? { burstLimit: UNPACED_BURST } : {}),
     faults: { latencyMs: args.latencyMs },
-    onRequest: (entry, body) => log.push({ ...entry, at: Date.now(), ...(args.unpaced ? { body } : {}) }),
+  };
+  if (args.sandboxProcess) return sandboxProcess(options, args.unpaced, log);
+  return startSandbox({ ...options, onRequest: (entry, body) => log.push({ ...entry, at: Date.now(), ...(args.unpaced ? { body } : {}) }) });
+}
+
+/** `--sandbox-process`: the sandbox in a process of its own (bench/sandbox-process.ts), its request log sent over IPC. */
+function sandboxProcess(options: SandboxOptions, withBodies: boolean, log: LoggedRequest[]): Promise<BenchSandbox> {
+  const child = fork(path.join(__dirname, 'sandbox-process.ts'), [JSON.stringify({ ...options, withBodies })], { execArgv: ['--import', 'tsx'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the sandbox process exited (${code}) before it was ready`)));
+    child.on('message', (message: SandboxProcessMessage) => {
+      if (message.kind === 'request') {
+        const { kind: _kind, ...entry } = message;
+        log.push({ tokens: 0, durationMs: 0, ...entry, status: entry.status as LoggedRequest['status'] });
+      } else if (message.kind === 'ready') {
+        child.removeAllListeners('exit');
+        resolve({
+          url: message.url,
+          usage: () => ({ burstLimit: message.burstLimit }),
+          close: () =>
+            new Promise<void>((done) => {
+              child.once('exit', () => done());
+              child.send({ kind: 'close' });
+            }),
+        });
+      }
+    });
   });
 }
 
