@@ -200,23 +200,20 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     await Promise.all(Array.from({ length: Math.min(CREATES_IN_FLIGHT, chunk.length) }, lane));
     // In work-item order, whatever order their answers came in.
     const created = createdAt.filter((c): c is CreatedRecord => c !== undefined);
-    try {
-      if (failure) {
-        // The creates no lane had started were never sent (a spent daily budget, an outage), and those refused outright
-        // created nothing: their claims go back to what they were, so the retry creates them without looking for them
-        // first. A create whose outcome is unknown (a lost response) stays pending for the retry to look up.
-        const unsent = [...notCreated.map((i) => chunk[i]!), ...chunk.slice(next)].map(({ sourceKey }) => ({
-          objectType,
-          sourceKey,
-          prior: entries.get(sourceKey),
-        }));
-        await ledger.releaseClaims(unsent).catch(() => undefined);
-        throw failure.err;
-      }
-    } finally {
-      // What was created is recorded even when a failure stops the batch: only a crash leaves claims for recovery.
-      if (created.length > 0) await ledger.recordAllCreated(created);
+    if (failure) {
+      // The creates no lane had started were never sent (a spent daily budget, an outage), and those refused outright
+      // created nothing: their claims go back to what they were, so the retry creates them without looking for them
+      // first. A create whose outcome is unknown (a lost response) stays pending for the retry to look up.
+      const unsent = [...notCreated.map((i) => chunk[i]!), ...chunk.slice(next)].map(({ sourceKey }) => ({
+        objectType,
+        sourceKey,
+        prior: entries.get(sourceKey),
+      }));
+      await ledger.releaseClaims(unsent).catch(() => undefined);
     }
+    // What was created is recorded even when a failure stops the batch: only a crash leaves claims for recovery.
+    if (created.length > 0) await ledger.recordAllCreated(created);
+    if (failure) throw failure.err;
     counts.migrated += created.length;
   };
   /** Sends one claimed create; its id, or undefined when it was recovered or refused (recorded as such). */
