@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { loadEnv, parseMigrationOptions, type Env, type MigrationOptions } from '../src/config';
 import { startMigration } from '../src/cli/commands';
@@ -19,16 +19,7 @@ import { createWorkerRuntime, type WorkerRuntime } from '../src/runtime/worker';
 import { dropDatabase } from '../src/store/db';
 import type { MigrationStatus } from '../src/workflows/messages';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes';
-
-/** The bundler's own progress lines (webpack's module list) would bury the bench's output; its errors still show. */
-const quietBundler = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: console.error,
-  log: () => undefined,
-};
+import { buildWorkflowBundle } from '../test/support/workflow-bundle';
 
 /** The bundled demo practice (the generator's `demo` profile, seed 42). */
 export const DEMO_PRACTICE = path.resolve(__dirname, '..', 'samples', 'demo-practice');
@@ -87,8 +78,8 @@ export async function startBenchWorld(name: string, account: { plan: SandboxPlan
     server,
     runtime,
     users,
-    // The workflow code bundled once for the added workers (bundling takes seconds of CPU).
-    addWorker: async () => startWorker(await (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietBundler }))),
+    // The workflow code bundled once for the added workers (bundling takes seconds of CPU), as the tests bundle it.
+    addWorker: async () => startWorker(await (bundle ??= buildWorkflowBundle())),
     async close() {
       for (const w of workers) w.runtime.worker.shutdown();
       for (const w of workers) {

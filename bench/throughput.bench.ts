@@ -35,6 +35,7 @@ import { PIPEDRIVE_PLANS } from '../src/config';
 import { providerUsers } from '../src/cli/demo';
 import { PipedriveClient } from '../src/pipedrive/client';
 import { migrationWorkflowId } from '../src/runtime/temporal';
+import type { MigrationStatus } from '../src/workflows/messages';
 import { migrateDemoPractice, startBenchWorld, type BenchWorld } from './harness';
 import type { SandboxProcessMessage } from './sandbox-process';
 
@@ -202,19 +203,13 @@ async function main(): Promise<number> {
           allowSmallSample: true,
           skipDelta: true,
         });
-        const at = (phase: string) => Date.parse(status.phaseHistory.find((p) => p.phase === phase)?.at ?? '');
-        const [from, to] = [at('FULL'), at('VERIFY')];
-        if (!Number.isFinite(from) || !Number.isFinite(to)) throw new Error('no FULL → VERIFY in the phase history');
+        const { from, to } = fullPhaseSpan(status);
         const inFull = log.filter((r) => r.at >= from && r.at <= to);
-        const ledger = await world.runtime.pool.query<{ n: string }>(
-          "SELECT count(*) AS n FROM id_map WHERE migration_id = $1 AND run_kind = 'full' AND state = 'created'",
-          [migrationId],
-        );
         rows.push({
           concurrency,
           effective: await childConcurrency(world.server.client, migrationId),
           writes: inFull.filter(isWrite).length,
-          ledger: Number(ledger.rows[0]!.n),
+          ledger: await fullRunRecords(world, migrationId),
           seconds: (to - from) / 1000,
           requests: inFull.length,
           rateLimited: inFull.filter((r) => r.status === 429).length,
@@ -335,6 +330,23 @@ main().then(
   },
 );
 
+/** When a migration's FULL phase began and ended (VERIFY began), from its phase history (wall clock, ms). */
+function fullPhaseSpan(status: MigrationStatus): { from: number; to: number } {
+  const at = (phase: string) => Date.parse(status.phaseHistory.find((p) => p.phase === phase)?.at ?? '');
+  const [from, to] = [at('FULL'), at('VERIFY')];
+  if (!Number.isFinite(from) || !Number.isFinite(to)) throw new Error(`no FULL → VERIFY in the phase history of ${status.migrationId}`);
+  return { from, to };
+}
+
+/** The records the full run created, as the ledger counts them (the cross-check beside the sandbox's writes). */
+async function fullRunRecords(world: BenchWorld, migrationId: string): Promise<number> {
+  const { rows } = await world.runtime.pool.query<{ n: string }>(
+    "SELECT count(*) AS n FROM id_map WHERE migration_id = $1 AND run_kind = 'full' AND state = 'created'",
+    [migrationId],
+  );
+  return Number(rows[0]!.n);
+}
+
 /** The concurrency the full run's person load was started with (its workflow input), as the migration resolved it. */
 async function childConcurrency(client: Client, migrationId: string): Promise<number | undefined> {
   const history = await client.workflow.getHandle(`${migrationWorkflowId(migrationId)}-full-load-person`).fetchHistory();
@@ -453,23 +465,16 @@ async function sharedAccountRun(world: BenchWorld, args: Args): Promise<SharedRo
           migrateDemoPractice(world, migrationId, sandbox.url, { sampleSize: 20, allowSmallSample: true, skipDelta: true }, practice),
         ),
       );
-      const spans = statuses.map((status) => {
-        const at = (phase: string) => Date.parse(status.phaseHistory.find((p) => p.phase === phase)?.at ?? '');
-        const [from, to] = [at('FULL'), at('VERIFY')];
-        if (!Number.isFinite(from) || !Number.isFinite(to)) throw new Error('no FULL → VERIFY in a phase history');
-        return { from, to };
-      });
+      const spans = statuses.map(fullPhaseSpan);
       const from = Math.min(...spans.map((s) => s.from));
       const to = Math.max(...spans.map((s) => s.to));
       const inFull = log.filter((r) => r.at >= from && r.at <= to);
       const perMigration = await Promise.all(
-        practices.map(async ({ migrationId }, i) => {
-          const ledger = await world.runtime.pool.query<{ n: string }>(
-            "SELECT count(*) AS n FROM id_map WHERE migration_id = $1 AND run_kind = 'full' AND state = 'created'",
-            [migrationId],
-          );
-          return { migrationId, seconds: (spans[i]!.to - spans[i]!.from) / 1000, records: Number(ledger.rows[0]!.n) };
-        }),
+        practices.map(async ({ migrationId }, i) => ({
+          migrationId,
+          seconds: (spans[i]!.to - spans[i]!.from) / 1000,
+          records: await fullRunRecords(world, migrationId),
+        })),
       );
       return {
         workers: SHARED_WORKERS,
