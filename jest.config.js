@@ -9,10 +9,11 @@ const common = { testEnvironment: 'node', transform, transformIgnorePatterns: ['
 
 module.exports = {
   testTimeout: 60_000,
-  // End-to-end files wait a good part of their time (on Temporal's timers, the sandbox, PostgreSQL): the cores were
-  // ~78% busy with three at a time. Four keep this 2-core machine busier without starving them (README, Tests: 620 s
-  // against 681 s with three and 656 s with five). JEST_MAX_WORKERS overrides.
-  maxWorkers: Number(process.env.JEST_MAX_WORKERS ?? 4),
+  // Three at a time. Four measured faster (620 s against 681 s; the cores ~78% busy with three) but loaded this 2-core
+  // machine enough that tsx's signal relay (30 ms for its child to acknowledge a SIGTERM, then SIGKILL) killed spawned
+  // `tsx` processes in two of four clean-clone runs (devserver-main, worker-shutdown): back to three until the spawned
+  // entry points run as `node --import tsx`. JEST_MAX_WORKERS overrides.
+  maxWorkers: Number(process.env.JEST_MAX_WORKERS ?? 3),
   // Without measured durations (a clean clone), the slowest tiers first: test/support/sequencer.js.
   testSequencer: '<rootDir>/test/support/sequencer.js',
   // PostgreSQL for every tier: 127.0.0.1:5432 when it answers, else an embedded one (test/support/postgres-setup.ts).
