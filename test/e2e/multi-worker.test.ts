@@ -12,10 +12,10 @@ import { queryStatus, startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { listReports, readReportFile, type StoredReport } from '../../src/store/reports';
+import { entryPoint, REPO } from '../support/entry-point';
 
 jest.setTimeout(8 * 60 * 1000);
 
-const REPO = path.resolve(__dirname, '../..');
 const MIGRATION = 'multi-machine';
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 
@@ -45,7 +45,7 @@ describe('two workers with their own DATA_DIR, the CLI on a third', () => {
 
   /** The real CLI (`npx tsx src/starter.ts …`) on the third machine: its own DATA_DIR, the shared store and Temporal. */
   async function cli(args: string[]): Promise<Buffer> {
-    const { stdout } = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/starter.ts', ...args], {
+    const { stdout } = await promisify(execFile)(...entryPoint('src/starter.ts', ...args), {
       cwd: REPO,
       encoding: 'buffer',
       maxBuffer: 64 * 1024 * 1024,

@@ -20,11 +20,11 @@ import { bars, Terminal } from '../support/terminal';
 import { waitFor } from '../support/wait';
 import { gateAction } from '../../src/cli/status-view';
 import type { Gate } from '../../src/workflows/messages';
+import { entryPoint, entryPointCommand, REPO } from '../support/entry-point';
 
 jest.setTimeout(8 * 60_000);
 
 /** Where the screenshots are kept (CI keeps the folder as artifacts; README, "Tests"). */
-const REPO = path.resolve(__dirname, '../..');
 const SHOTS = path.join(REPO, 'artifacts/screenshots');
 const BY = 'web-ui-e2e';
 const DONE_ID = 'webui-done';
@@ -278,7 +278,7 @@ describe('the Temporal Web UI as ops see it', () => {
     await Promise.all([start(DONE_ID, 42), start(ROLLED_BACK_ID, 43)]);
     // `status --watch` of the migration to be rolled back, in a terminal from its start (the real CLI).
     await terminal.start(
-      `${path.join(REPO, 'node_modules/.bin/tsx')} src/starter.ts status -m ${ROLLED_BACK_ID} --watch --interval 0.5`,
+      entryPointCommand('src/starter.ts', 'status', '-m', ROLLED_BACK_ID, '--watch', '--interval', '0.5'),
       processEnv(h.env, { DATA_DIR: h.dataDir, LOG_LEVEL: 'warn', TERM: 'xterm-256color' }),
     );
     terminal.record();
@@ -332,7 +332,7 @@ describe('the Temporal Web UI as ops see it', () => {
     expect(cutover.sent).toBe(true);
     await waitFor('DONE', async () => (await queryStatus(h.client, DONE_ID))?.phase === 'DONE', { timeoutMs: 2 * 60_000 });
     // The link `status` prints (the real CLI, told where the Web UI is) opens this page.
-    const { stdout } = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/starter.ts', 'status', '-m', DONE_ID, '--json'], {
+    const { stdout } = await promisify(execFile)(...entryPoint('src/starter.ts', 'status', '-m', DONE_ID, '--json'), {
       cwd: REPO,
       timeout: 90_000,
       env: processEnv(h.env, { TEMPORAL_UI_URL: server.uiUrl!, LOG_LEVEL: 'warn' }),

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { createHarness, processEnv, type Harness } from '../support/harness';
 import { COMPACT_PATIENTS, generatedPractice, sandboxFor } from '../support/practice';
 import { waitFor } from '../support/wait';
@@ -10,10 +9,10 @@ import { driveMigration } from '../../src/cli/drive';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import type { MigrationResult } from '../../src/workflows/migration';
+import { entryPoint, REPO } from '../support/entry-point';
 
 jest.setTimeout(6 * 60 * 1000);
 
-const REPO = path.resolve(__dirname, '../..');
 const MIGRATION_ID = 'worker-crash';
 const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 25, concurrency: 2, skipDelta: true };
 
@@ -36,7 +35,7 @@ process.on('exit', killAll);
 /** `tsx src/worker.ts` with the harness's environment: the real worker process, on this file's task queue. */
 function startWorkerProcess(h: Harness, name: string): { child: ChildProcess; output: () => string; exited: Promise<void> } {
   const env = h.env;
-  const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/worker.ts'], {
+  const child = spawn(...entryPoint('src/worker.ts'), {
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,10 +6,9 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { isPortOpen } from '../../src/devserver/dev-server';
 import { WaitAborted, waitFor } from '../support/wait';
+import { entryPoint, REPO } from '../support/entry-point';
 
 jest.setTimeout(2 * 60 * 1000);
-
-const REPO = path.resolve(__dirname, '../..');
 
 /** A port nothing listens on now (the OS picks it). */
 async function freePort(): Promise<number> {
@@ -28,7 +27,7 @@ interface Run {
 
 /** `npm run temporal` as a user runs it (tsx on src/devserver/main.ts), with its own env and flags. */
 function runTemporal(env: Record<string, string>, args: string[]): Run {
-  const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/devserver/main.ts', ...args], {
+  const child = spawn(...entryPoint('src/devserver/main.ts', ...args), {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

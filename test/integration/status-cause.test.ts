@@ -9,10 +9,10 @@ import { waitFor } from '../support/wait';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { migrationWorkflowId } from '../../src/runtime/temporal';
+import { entryPoint, REPO } from '../support/entry-point';
 
 jest.setTimeout(5 * 60 * 1000);
 
-const REPO = path.resolve(__dirname, '../..');
 const OPTIONS = parseMigrationOptions({ sampleSize: 20, allowSmallSample: true, batchSize: 50, concurrency: 2, skipDelta: true });
 
 /**
@@ -40,18 +40,14 @@ describe('status of a migration that failed on a bad extract', () => {
   /** `npm run starter -- status -m <id> [--json]`, the real CLI, against this file's Temporal, store and task queue. */
   async function status(migrationId: string, json = false): Promise<string> {
     const env = world.h.env;
-    const { stdout } = await promisify(execFile)(
-      path.join(REPO, 'node_modules/.bin/tsx'),
-      ['src/starter.ts', 'status', '-m', migrationId, ...(json ? ['--json'] : [])],
-      {
-        cwd: REPO,
-        env: processEnv(env, {
-          DATA_DIR: world.h.dataDir,
-          LOG_LEVEL: 'warn',
-        }),
-        timeout: 60_000,
-      },
-    );
+    const { stdout } = await promisify(execFile)(...entryPoint('src/starter.ts', 'status', '-m', migrationId, ...(json ? ['--json'] : [])), {
+      cwd: REPO,
+      env: processEnv(env, {
+        DATA_DIR: world.h.dataDir,
+        LOG_LEVEL: 'warn',
+      }),
+      timeout: 60_000,
+    });
     return stdout;
   }
 

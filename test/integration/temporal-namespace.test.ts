@@ -10,10 +10,10 @@ import { loadEnv } from '../../src/config';
 import { connectClient, TemporalUnreachableError } from '../../src/runtime/temporal';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { WaitAborted, waitFor } from '../support/wait';
+import { entryPoint, REPO } from '../support/entry-point';
 
 jest.setTimeout(3 * 60 * 1000);
 
-const REPO = path.resolve(__dirname, '../..');
 /** A second namespace on the test dev server (it starts with "default" only), registered once per server. */
 const NAMESPACE = 'practice-ns';
 
@@ -112,7 +112,7 @@ describe('the CLI and the worker in a namespace other than "default" (TEMPORAL_N
     it('polls its task queue in TEMPORAL_NAMESPACE and says so when it starts', async () => {
       const taskQueue = `ns-worker-${randomBytes(4).toString('hex')}`;
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-ns-'));
-      child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/worker.ts'], {
+      child = spawn(...entryPoint('src/worker.ts'), {
         cwd: REPO,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, DATABASE_URL: db.url, TEMPORAL_NAMESPACE: NAMESPACE, TASK_QUEUE: taskQueue, DATA_DIR: dataDir, LOG_LEVEL: 'info' },

@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { createHarness, processEnv, type Harness } from '../support/harness';
 import { WaitAborted, waitFor } from '../support/wait';
+import { entryPoint, REPO } from '../support/entry-point';
 
 jest.setTimeout(2 * 60 * 1000);
-
-const REPO = path.resolve(__dirname, '../..');
 
 interface LogLine {
   level: number;
@@ -28,7 +26,7 @@ describe('a worker process told to stop', () => {
 
   it('logs that it is shutting down on SIGTERM, with the grace time, then that it stopped, and exits 0', async () => {
     // tsx itself (not npx): it relays the signal to the worker once, as an orchestrator's SIGTERM to PID 1 would arrive.
-    child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/worker.ts'], {
+    child = spawn(...entryPoint('src/worker.ts'), {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: processEnv(h.env, {

@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { connectClient, shortConnectReason, TemporalUnreachableError } from '../../src/runtime/temporal';
+import { entryPoint, REPO } from '../support/entry-point';
 
-const REPO = path.resolve(__dirname, '../..');
 /** Port 1 (tcpmux) is closed on any machine these tests run on: the connection is refused at once. */
 const CLOSED = '127.0.0.1:1';
 
 function runWorker(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/worker.ts'], {
+    const child = spawn(...entryPoint('src/worker.ts'), {
       cwd: REPO,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
