@@ -96,6 +96,9 @@ export function activityDeps(env: Env, pool: Pool, logger: Logger, services: Wor
 /** How long the worker waits for Temporal to accept its connection before saying it does not answer. */
 export const WORKER_CONNECT_TIMEOUT_MS = 10_000;
 
+/** The longest the worker holds an activity's newest heartbeat back from the server (see the Worker's options below). */
+const HEARTBEAT_THROTTLE = '5 seconds';
+
 /** The worker's connection to Temporal, or a TemporalUnreachableError: one readable line instead of the core's dump. */
 export async function connectWorkerToTemporal(config: TemporalConnectConfig, timeoutMs = WORKER_CONNECT_TIMEOUT_MS): Promise<NativeConnection> {
   let timer: NodeJS.Timeout | undefined;
@@ -163,6 +166,9 @@ export async function createWorkerRuntime(env: Env, overrides: Partial<WorkerOpt
     activities: createActivities(deps),
     interceptors: { activity: [accounting.interceptor(), budgetPauseLogging(logger), boundedUnknownFailures(logger)] },
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    // The SDK sends a batch's heartbeats at most every 0.8 × its timeout (16 s of 20): a loaded machine that delays
+    // one by 4 s timed a live batch out and ran it twice. Every 5 s leaves 15 s of margin for a few more small RPCs.
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
     ...workerOverrides,
   });

@@ -11,8 +11,9 @@ export const shortActivity: ActivityOptions = {
 
 /**
  * How soon a batch whose worker died is given to another: batches heartbeat every 2 s whatever they wait on
- * (activities/heartbeat.ts), and the SDK sends at most one heartbeat per 0.8 × this timeout, so 20 s leaves margin on
- * a loaded machine and takes a killed worker's batches over within seconds instead of a minute.
+ * (activities/heartbeat.ts), and the worker sends them to the server every 5 s at most (its heartbeat throttle,
+ * src/runtime/worker.ts), so 20 s leaves margin on a loaded machine and takes a killed worker's batches over within
+ * seconds instead of a minute.
  */
 const BATCH_HEARTBEAT_TIMEOUT = '20 seconds';
 
