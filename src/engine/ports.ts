@@ -142,6 +142,8 @@ export interface StagedRecord {
  */
 export interface AccountOperations {
   create(entity: TargetEntity, input: CreateInput): Promise<string>;
+  /** Someone else on the token filled its window lately: creates sent together would each meet their burst. */
+  windowContended(): boolean;
   canUpdate(objectType: string): boolean;
   update(objectType: string, id: string, body: object): Promise<void>;
   read(entity: TargetEntity, id: string): Promise<ApiRecord | undefined>;

@@ -22,6 +22,7 @@ export function registryOperations(client: PipedriveClient): AccountOperations {
         throw err;
       }
     },
+    windowContended: () => client.pacing().contended,
     canUpdate: (name) => dataObjectType(name).ops.update !== undefined,
     async update(name, id, body) {
       const ops = dataObjectType(name).ops;

@@ -6,6 +6,7 @@ import {
   type ApiResponse,
   type ClientUsage,
   type HttpMethod,
+  type Pacing,
   type PipedriveClientOptions,
   type RequestSpec,
   type V1Path,
@@ -42,7 +43,7 @@ import type {
   V2Envelope,
 } from './types';
 
-export type { ClientUsage, PipedriveClientOptions, RequestEvent, RequestSpec, HttpMethod, V1Path, V2Path } from './transport';
+export type { ClientUsage, Pacing, PipedriveClientOptions, RequestEvent, RequestSpec, HttpMethod, V1Path, V2Path } from './transport';
 
 export type V2Collection = keyof V2Collections;
 /** A v2 collection's record, create body and update body, as the pinned spec declares them. */
@@ -459,13 +460,21 @@ export class PipedriveClient {
   }
 
   /** The account's request rate and the round trip observed so far (sizing the batches in flight). */
-  pacing(): { requestsPerSecond: number; latencyMs?: number } {
+  pacing(): Pacing {
     return this.transport.pacing();
   }
 
   /** The burst and search windows shared among this many clients on the token, in all processes (an equal share each). */
   shareWindowsAmong(clients: number): void {
     this.transport.shareWindowsAmong(clients);
+  }
+
+  /**
+   * Not counted among the token's clients (new, or back after going quiet): no request starts until
+   * `shareWindowsAmong` counts it; the first request that waits calls `onDemand`.
+   */
+  standAsideFromWindows(onDemand: () => void): void {
+    this.transport.standAsideFromWindows(onDemand);
   }
 
   /** Whether this client started a request in the last `ms`. */

@@ -44,6 +44,10 @@ export interface BurstLimiterState {
   /** Requests the server's last `x-ratelimit-remaining` still leaves room for beyond the slots counted here. */
   serverCredits: number;
   pausedForMs: number;
+  /** Someone else filled the token's window lately (a 429, or the server's window full of others' requests). */
+  contended: boolean;
+  /** Not counted among the token's clients: no request starts (see `standAside`). */
+  standingAside: boolean;
 }
 
 /**
@@ -84,6 +88,8 @@ export class BurstLimiter {
   private creditsFromSend = 0;
   /** After a pause (a 429, the server's window used up by someone else): no room confirmed by responses is used. */
   private noCreditsUntil = 0;
+  /** Set while this client is not counted among the token's clients (see `standAside`). */
+  private aside?: { onDemand: () => void; asked: boolean };
 
   constructor(opts: BurstLimiterOptions) {
     if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new Error(`burst limit must be a positive integer, got ${opts.limit}`);
@@ -147,6 +153,19 @@ export class BurstLimiter {
     this.currentLimit = this.limitNow();
     // Room the server confirmed is the whole token's, which the other clients' shares count on.
     if (clients > 1) this.serverCredits = 0;
+    if (this.aside) {
+      this.aside = undefined;
+      this.wakeWaiters();
+    }
+  }
+
+  /**
+   * Starts no request until `shareAmong` counts this client among the token's clients again: one the others do not
+   * count (new, or back after going quiet) would send on top of their shares of the window. The first request that
+   * waits calls `onDemand`, so it is counted at once rather than at the next look.
+   */
+  standAside(onDemand: () => void): void {
+    this.aside = { onDemand, asked: false };
   }
 
   private limitNow(): number {
@@ -164,6 +183,8 @@ export class BurstLimiter {
       cooling: this.releasedAt.length,
       serverCredits: this.serverCredits,
       pausedForMs: Math.max(0, this.pausedUntil - now),
+      contended: now < this.noCreditsUntil,
+      standingAside: this.aside !== undefined,
     };
   }
 
@@ -171,7 +192,13 @@ export class BurstLimiter {
     for (;;) {
       const now = this.clock.now();
       this.forgetExpired(now);
-      if (now < this.pausedUntil) {
+      if (this.aside) {
+        if (!this.aside.asked) {
+          this.aside.asked = true;
+          this.aside.onDemand();
+        }
+        await new Promise<void>((resolve) => this.releaseWaiters.push(resolve));
+      } else if (now < this.pausedUntil) {
         await this.clock.sleep(this.pausedUntil - now);
       } else if (this.inFlight + this.releasedAt.length < this.currentLimit || this.serverCredits > 0) {
         return this.occupy();
@@ -202,10 +229,14 @@ export class BurstLimiter {
         const alone = this.sharedAmong === 1 && this.clock.now() >= this.noCreditsUntil;
         this.serverCredits = alone ? Math.max(0, Math.floor(serverRemaining) - (this.sent - send)) : 0;
       }
-      const waiters = this.releaseWaiters;
-      this.releaseWaiters = [];
-      for (const wake of waiters) wake();
+      this.wakeWaiters();
     };
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.releaseWaiters;
+    this.releaseWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private forgetExpired(now: number): void {

@@ -65,6 +65,14 @@ export interface ClientUsage {
   budget: DailyBudgetState;
 }
 
+/** The account's request rate and the round trip observed so far, and whether someone else is filling the window. */
+export interface Pacing {
+  requestsPerSecond: number;
+  latencyMs?: number;
+  /** Someone else on the token filled its window lately: each request in flight may meet their burst (a 429). */
+  contended: boolean;
+}
+
 export interface PipedriveClientOptions {
   /** Account root, e.g. `https://acme.pipedrive.com` or the sandbox `http://127.0.0.1:8787`. */
   baseUrl: string;
@@ -196,6 +204,8 @@ export class PipedriveTransport {
   private latencyMs?: number;
   /** When a request last asked for a slot (monotonic clock). */
   private lastAcquiredAt?: number;
+  /** Requests waiting for a slot now. */
+  private waitingForSlot = 0;
   /** Callers waiting for a budget probe to come back. */
   private budgetWaiters: (() => void)[] = [];
   private readonly counters: Omit<ClientUsage, 'budget'> = {
@@ -327,9 +337,10 @@ export class PipedriveTransport {
   }
 
   /** What the account allows (requests per second, from the burst limit) and the round trip it has taken so far. */
-  pacing(): { requestsPerSecond: number; latencyMs?: number } {
-    const requestsPerSecond = (this.limiter.state().limit * 1000) / this.windowMs;
-    return this.latencyMs === undefined ? { requestsPerSecond } : { requestsPerSecond, latencyMs: Math.round(this.latencyMs) };
+  pacing(): Pacing {
+    const { limit, contended } = this.limiter.state();
+    const requestsPerSecond = (limit * 1000) / this.windowMs;
+    return this.latencyMs === undefined ? { requestsPerSecond, contended } : { requestsPerSecond, contended, latencyMs: Math.round(this.latencyMs) };
   }
 
   /**
@@ -341,9 +352,15 @@ export class PipedriveTransport {
     this.searchLimiter.shareAmong(clients);
   }
 
-  /** Whether a request was started in the last `ms` (a client that has gone quiet gives its share back). */
+  /** No request starts until `shareWindowsAmong` counts this client again; the first that waits calls `onDemand`. */
+  standAsideFromWindows(onDemand: () => void): void {
+    this.limiter.standAside(onDemand);
+    this.searchLimiter.standAside(onDemand);
+  }
+
+  /** Whether a request asked for a slot in the last `ms` or waits for one now (one gone quiet gives its share back). */
   activeWithin(ms: number): boolean {
-    return this.lastAcquiredAt !== undefined && this.clock.now() - this.lastAcquiredAt < ms;
+    return this.waitingForSlot > 0 || (this.lastAcquiredAt !== undefined && this.clock.now() - this.lastAcquiredAt < ms);
   }
 
   /**
@@ -376,9 +393,14 @@ export class PipedriveTransport {
 
   private async acquire(search: boolean): Promise<{ general: ReleaseSlot; search?: ReleaseSlot }> {
     this.lastAcquiredAt = this.clock.now();
-    // Search requests are assumed to count against the general window as well (UNCONFIRMED): take a slot in both.
-    const searchSlot = search ? await this.searchLimiter.acquire() : undefined;
-    return { general: await this.limiter.acquire(), ...(searchSlot && { search: searchSlot }) };
+    this.waitingForSlot += 1;
+    try {
+      // Search requests are assumed to count against the general window as well (UNCONFIRMED): take a slot in both.
+      const searchSlot = search ? await this.searchLimiter.acquire() : undefined;
+      return { general: await this.limiter.acquire(), ...(searchSlot && { search: searchSlot }) };
+    } finally {
+      this.waitingForSlot -= 1;
+    }
   }
 
   /** Frees the request's slots, each told what the server said is left of its window (the one the headers describe). */

@@ -241,7 +241,13 @@ export class FakeAccount implements AccountOperations {
   failNextCreatesBeforeSending = 0;
   /** After this many more creates, every create is refused before it is sent (a spent daily budget) until reset. */
   refuseCreatesAfter?: number;
+  /** Someone else fills the token's window (what the client's pacer would say). */
+  contended = false;
   private nextId = 100;
+
+  windowContended(): boolean {
+    return this.contended;
+  }
 
   table(objectType: string): Map<string, ApiRecord> {
     let t = this.records.get(objectType);

@@ -115,6 +115,28 @@ describe('the write engine', () => {
     expect(many.every((k) => w.ledger.entry('person', k)?.state === 'created')).toBe(true);
   });
 
+  it("sends a chunk's creates one at a time once someone else fills the token's window", async () => {
+    const w = world();
+    const many = Array.from({ length: 10 }, (_, i) => `patient:${i + 1}`);
+    many.forEach((k, i) => w.staging.records.set(k, person(k, `Person ${i + 1}`)));
+    const create = w.account.create.bind(w.account);
+    const inFlightAt: number[] = [];
+    let inFlight = 0;
+    w.account.create = async (entity, input) => {
+      inFlightAt.push(++inFlight);
+      // The neighbour's burst comes during the chunk's first creates.
+      if (inFlightAt.length === 2) w.account.contended = true;
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return create(entity, input);
+    };
+    expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: many })).toMatchObject({ migrated: 10 });
+    // Before: several at once; after the lanes already sending finish, one at a time.
+    expect(Math.max(...inFlightAt.slice(0, 5))).toBeGreaterThan(1);
+    expect(inFlightAt.slice(5)).toEqual(Array(5).fill(1));
+    expect(w.audit.rows.filter((r) => r.action === 'create').map((r) => r.sourceKey)).toEqual(many);
+  });
+
   it('a batch stopped mid-chunk (the daily budget spent): the creates never sent or refused outright are released, so the retry looks none up', async () => {
     const w = world();
     const many = Array.from({ length: 10 }, (_, i) => `patient:${i + 1}`);

@@ -98,6 +98,19 @@ describe('BurstLimiter', () => {
     expect(granted.map((g) => g.at)).toEqual([500]);
   });
 
+  it("tells when someone else filled the window lately: from a 429's pause until ten quiet windows after it", async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 10, windowMs: 1000, clock });
+    expect(limiter.state().contended).toBe(false);
+    // The server's window full while this client holds none of it: someone else's requests.
+    limiter.serverWindowFull(1000);
+    expect(limiter.state().contended).toBe(true);
+    await clock.advance(1000 + 10 * 1000 - 1);
+    expect(limiter.state().contended).toBe(true);
+    await clock.advance(1);
+    expect(limiter.state().contended).toBe(false);
+  });
+
   it('the server limit can lower the configured one, never raise it', async () => {
     const clock = new FakeClock();
     const limiter = new BurstLimiter({ limit: 5, windowMs: 1000, clock });

@@ -1,0 +1,75 @@
+import { performance } from 'node:perf_hooks';
+import { startSandbox, DEFAULT_API_TOKEN, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createLogger } from '../../src/logging';
+import { PipedriveClient } from '../../src/pipedrive/client';
+import { BURST_WINDOW_MS } from '../../src/pipedrive/rate-limiter';
+import { TokenShares } from '../../src/runtime/token-shares';
+
+jest.setTimeout(60_000);
+
+const TICK_MS = 200;
+const LIVE_SECONDS = 1;
+/** What a client joining others waits at least: their next look, then one window for what they sent before it. */
+const JOIN_HOLD_MS = TICK_MS + BURST_WINDOW_MS;
+
+/**
+ * Workers on one token keep to equal shares of its burst window, counted in the store. A client the others do not count
+ * yet (new, or back after going quiet) sends nothing until they have cut their shares: its requests would otherwise go
+ * on top of a window they fill between them (429s in clusters, measured in the shared throughput bench).
+ */
+describe('token shares: joining and coming back', () => {
+  let db: TestDatabase;
+  let sandbox: RunningSandbox;
+  let shares: TokenShares;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    sandbox = await startSandbox({ port: 0, plan: 'premium' });
+    shares = new TokenShares(db.pool, createLogger('silent'), { tickMs: TICK_MS, liveSeconds: LIVE_SECONDS });
+  });
+  afterAll(async () => {
+    await shares?.close();
+    await sandbox?.close();
+    await db?.drop();
+  });
+
+  const newClient = () => new PipedriveClient({ baseUrl: sandbox.url, apiToken: DEFAULT_API_TOKEN, plan: 'premium' });
+  /** How long one request waits and takes. */
+  const timed = async (client: PipedriveClient) => {
+    const start = performance.now();
+    await client.me();
+    return performance.now() - start;
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('a client alone sends at once; one joining it waits for the shares to be cut; one back from quiet waits again', async () => {
+    const a = newClient();
+    shares.watch(a);
+    expect(await timed(a)).toBeLessThan(1_000);
+    expect(a.pacing().requestsPerSecond).toBe(50);
+
+    // A keeps sending; B joins.
+    let sending = true;
+    const keepSending = (async () => {
+      while (sending) {
+        await a.me();
+        await sleep(50);
+      }
+    })();
+    const b = newClient();
+    shares.watch(b);
+    expect(await timed(b)).toBeGreaterThanOrEqual(JOIN_HOLD_MS);
+    expect([a.pacing().requestsPerSecond, b.pacing().requestsPerSecond]).toEqual([25, 25]);
+
+    // B goes quiet: its share goes back to A.
+    await sleep(LIVE_SECONDS * 1000 + 3 * TICK_MS);
+    expect(a.pacing().requestsPerSecond).toBe(50);
+
+    // B back: not counted by A yet, so it waits again before its first request.
+    expect(await timed(b)).toBeGreaterThanOrEqual(JOIN_HOLD_MS);
+    expect(a.pacing().requestsPerSecond).toBe(25);
+    sending = false;
+    await keepSending;
+  });
+});
