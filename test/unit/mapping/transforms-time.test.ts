@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import {
   InvalidDateTimeError,
   composeLocalDateTime,
@@ -28,6 +29,39 @@ describe('local wall-clock time → UTC', () => {
     ['America/Phoenix', '2024-03-10T02:30:00', '2024-03-10', '09:30', false, false], // no DST
   ])('%s %s → %s %s', (zone, local, date, time, gap, overlap) => {
     expect(toUtcDue(local, zone)).toEqual({ due_date: date, due_time: time, dstGap: gap, dstOverlap: overlap });
+  });
+
+  it("agrees with luxon's own resolution on every day of the year, daylight-saving days included, in zones that change at midnight, by half an hour or skip a day", () => {
+    // The reference: luxon resolving each wall time (gap shifted forward, overlap's earlier offset), as before days
+    // without a change took their remembered offset.
+    const reference = (local: string, zone: string) => {
+      const resolved = DateTime.fromISO(local, { zone });
+      const candidates = resolved.getPossibleOffsets();
+      const chosen = candidates.length > 1 ? candidates.reduce((a, b) => (a.toMillis() <= b.toMillis() ? a : b)) : resolved;
+      const wall = DateTime.fromISO(local, { zone: 'UTC' });
+      const dstGap = chosen.hour !== wall.hour || chosen.minute !== wall.minute || chosen.day !== wall.day;
+      return { utcMs: chosen.toMillis(), dstGap, dstOverlap: candidates.length > 1 };
+    };
+    const zones: [string, number][] = [
+      ['America/Chicago', 2024],
+      ['Australia/Lord_Howe', 2024], // half-hour changes
+      ['America/Havana', 2024], // changes at midnight
+      ['America/Santiago', 2024], // changes at midnight (24:00)
+      ['Pacific/Apia', 2011], // skipped 2011-12-30 altogether
+      ['Asia/Kolkata', 2024], // none, +05:30
+    ];
+    let compared = 0;
+    for (const [zone, year] of zones) {
+      for (let day = Date.UTC(year, 0, 1); day < Date.UTC(year + 1, 0, 1); day += 86_400_000) {
+        const date = new Date(day).toISOString().slice(0, 10);
+        for (const time of ['00:00:00', '00:30:00', '01:30:00', '02:00:00', '02:30:00', '03:15:00', '12:00:00', '23:30:00']) {
+          const local = `${date}T${time}`;
+          expect({ local, zone, ...localToUtc(local, zone) }).toEqual({ local, zone, ...reference(local, zone) });
+          compared += 1;
+        }
+      }
+    }
+    expect(compared).toBe(6 * 366 * 8 - 8);
   });
 
   it('formats v1 timestamps and RFC 3339', () => {
