@@ -16,6 +16,13 @@ const compiled = /** @type {TokenCostEntry[]} */ (costs).map((entry) => {
   return { ...entry, pattern, literalSegments: segments.filter((s) => !s.startsWith('{')).length };
 });
 
+/** The entries by version and method: every request is priced, so each looks only at its own method's routes. */
+const byOperation = new Map();
+for (const entry of compiled) {
+  const key = `${entry.api} ${entry.method}`;
+  byOperation.set(key, [...(byOperation.get(key) ?? []), entry]);
+}
+
 /** @param {string} text */
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -30,10 +37,9 @@ function escapeRegExp(text) {
  * @returns {number | undefined}
  */
 function tokenCost(api, method, path) {
-  const upper = method.toUpperCase();
   let best;
-  for (const entry of compiled) {
-    if (entry.api !== api || entry.method !== upper || !entry.pattern.test(path)) continue;
+  for (const entry of byOperation.get(`${api} ${method.toUpperCase()}`) ?? []) {
+    if (!entry.pattern.test(path)) continue;
     if (!best || entry.literalSegments > best.literalSegments) best = entry;
   }
   return best?.tokens;

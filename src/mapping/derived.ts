@@ -207,14 +207,21 @@ export function isImagingDocument(docType: string | null): boolean {
   return type !== undefined && (IMAGING_DOCUMENT_TYPES as readonly string[]).includes(type);
 }
 
+/** Each approved map's appointment-status lists as one lookup, built once (it is read for every appointment). */
+const statusClasses = new WeakMap<MapOptions['appointmentStatuses'], Record<string, AppointmentStatus['statusClass']>>();
+
 export function appointmentStatusOf(bundle: BundleOfKind<'appt'> | BundleOfKind<'newpatient'>, options: MapOptions): AppointmentStatus {
   const description = 'status' in bundle ? (bundle.status?.description?.trim() ?? null) : null;
   const lists = options.appointmentStatuses;
-  const classes = {
-    ...Object.fromEntries(lists.completed.map((d) => [d, 'completed' as const])),
-    ...Object.fromEntries(lists.broken.map((d) => [d, 'broken' as const])),
-    ...Object.fromEntries(lists.cancelled.map((d) => [d, 'cancelled' as const])),
-  };
+  let classes = statusClasses.get(lists);
+  if (!classes) {
+    classes = {
+      ...Object.fromEntries(lists.completed.map((d) => [d, 'completed' as const])),
+      ...Object.fromEntries(lists.broken.map((d) => [d, 'broken' as const])),
+      ...Object.fromEntries(lists.cancelled.map((d) => [d, 'cancelled' as const])),
+    };
+    statusClasses.set(lists, classes);
+  }
   return { statusClass: lookupValue(description, classes) ?? 'scheduled', description };
 }
 

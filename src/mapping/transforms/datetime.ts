@@ -29,7 +29,11 @@ export function isValidTimeZone(zone: string): boolean {
 }
 
 export function isValidLocalDate(date: string): boolean {
-  return LOCAL_DATE.test(date) && DateTime.fromISO(date, { zone: 'UTC' }).isValid;
+  if (!LOCAL_DATE.test(date)) return false;
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const asUtc = wallAsUtc({ year, month, day, hour: 0, minute: 0, second: 0 });
+  // Years before 1000 (Date.UTC's 19xx reading) are luxon's to judge.
+  return asUtc !== undefined || (year < 1000 && DateTime.fromISO(date, { zone: 'UTC' }).isValid);
 }
 
 export interface UtcConversion {
@@ -134,6 +138,9 @@ export function toUtcIso(local: string, zone: string): UtcConversion & { iso: st
 export function localDateToUtcIso(date: string, zone: string): string {
   if (!isValidLocalDate(date)) throw new InvalidDateTimeError('not a local date (YYYY-MM-DD)');
   if (!isValidTimeZone(zone)) throw new InvalidDateTimeError('unknown IANA time zone');
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const steady = year >= 1000 ? steadyDayOffset(zone, year, month, day) : null;
+  if (steady !== null) return `${utcWall(Date.UTC(year, month - 1, day) - steady * 60_000)}Z`;
   return DateTime.fromISO(date, { zone }).startOf('day').toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss'Z'");
 }
 

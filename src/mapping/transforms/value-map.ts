@@ -11,13 +11,23 @@ export function valueKey(value: unknown): string | null {
   return text === '' ? null : text;
 }
 
+/** Each map's keys normalised once (a map is looked up for every record): the first key of each normal form wins. */
+const normalisedMaps = new WeakMap<object, Map<string, unknown>>();
+
 export function lookupValue<T>(value: unknown, map: Readonly<Record<string, T>>): T | undefined {
   const key = valueKey(value);
   if (key === null) return undefined;
-  for (const [candidate, target] of Object.entries(map)) {
-    if (valueKey(candidate) === key) return target;
+  let normalised = normalisedMaps.get(map);
+  if (!normalised) {
+    normalised = new Map();
+    for (const [candidate, target] of Object.entries(map)) {
+      const candidateKey = valueKey(candidate);
+      if (candidateKey !== null && !normalised.has(candidateKey)) normalised.set(candidateKey, target);
+    }
+    // Maps come from a parsed, approved field map and are never changed afterwards; a frozen copy would be too.
+    normalisedMaps.set(map, normalised);
   }
-  return undefined;
+  return normalised.get(key) as T | undefined;
 }
 
 export type DealStatus = 'open' | 'won' | 'lost';

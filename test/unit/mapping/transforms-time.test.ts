@@ -4,6 +4,7 @@ import {
   composeLocalDateTime,
   formatDuration,
   hoursMinutes,
+  isValidLocalDate,
   localDateToUtcIso,
   localToUtc,
   parseUtcTimestamp,
@@ -59,9 +60,29 @@ describe('local wall-clock time → UTC', () => {
           expect({ local, zone, ...localToUtc(local, zone) }).toEqual({ local, zone, ...reference(local, zone) });
           compared += 1;
         }
+        const startOfDay = DateTime.fromISO(date, { zone }).startOf('day').toUTC().toFormat("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        expect({ date, zone, startOfDay: localDateToUtcIso(date, zone) }).toEqual({ date, zone, startOfDay });
       }
     }
     expect(compared).toBe(6 * 366 * 8 - 8);
+  });
+
+  it('tells calendar dates from others as luxon does', () => {
+    const dates = [
+      '2024-02-29',
+      '2023-02-29',
+      '2024-02-30',
+      '2024-04-31',
+      '2024-13-01',
+      '2024-00-10',
+      '2024-01-00',
+      '0999-01-01',
+      '0050-02-29',
+      '9999-12-31',
+      '2024-1-01',
+    ];
+    expect(dates.map(isValidLocalDate)).toEqual(dates.map((d) => /^\d{4}-\d{2}-\d{2}$/u.test(d) && DateTime.fromISO(d, { zone: 'UTC' }).isValid));
+    expect(dates.filter(isValidLocalDate)).toEqual(['2024-02-29', '0999-01-01', '9999-12-31']);
   });
 
   it('formats v1 timestamps and RFC 3339', () => {
