@@ -32,6 +32,8 @@ export interface LoadObjectInput {
    * budget, and how far they are (at most every PROGRESS_EVERY_MS, and at the end).
    */
   reportPauses?: boolean;
+  /** The work items are planned already (by the parent, while the wave before loaded), this many. */
+  planned?: { total: number };
   /** Carried across continue-as-new. */
   resume?: {
     afterSeq: number;
@@ -89,7 +91,7 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
   setHandler(loadProgressQuery, () => progress);
 
   if (!input.resume) {
-    const planned = await short.planObjectWork({ migrationId, objectType, runKind });
+    const planned = input.planned ?? (await short.planObjectWork({ migrationId, objectType, runKind }));
     progress.total = planned.total;
   }
   let afterSeq = input.resume?.afterSeq ?? 0;

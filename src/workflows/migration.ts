@@ -66,6 +66,11 @@ const CANCEL_ASKS = 'cancel-pauses-and-asks';
 const OWNERS_AT_REVIEW = 'owners-matched-at-mapping-review';
 /** Histories from before this change loaded and verified one object type at a time. */
 const LOAD_WAVES = 'object-types-load-in-waves';
+/**
+ * Histories from before this change planned each type's work in its child and counted the store between waves before
+ * the next wave started (about half a second per wave's start in which nothing loaded).
+ */
+const PLAN_AHEAD = 'next-wave-planned-while-loading';
 /** Histories from before this change completed (green in the Web UI's list) after rolling everything back. */
 const ROLLED_BACK_IS_NOT_SUCCESS = 'rolled-back-ends-failed';
 
@@ -186,10 +191,16 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
   };
 
   /** One object type's load (or verify) child, its counts added to the search attributes as it ends. */
-  const runObject = async (runKind: RunKind, mode: 'load' | 'verify', objectType: string, concurrency: number): Promise<LoadObjectResult> => {
+  const runObject = async (
+    runKind: RunKind,
+    mode: 'load' | 'verify',
+    objectType: string,
+    concurrency: number,
+    planned?: { total: number },
+  ): Promise<LoadObjectResult> => {
     const result = await executeChild(loadObjectWorkflow, {
       workflowId: `${workflowInfo().workflowId}-${runKind}-${mode}-${objectType}`,
-      args: [{ migrationId, objectType, runKind, mode, batchSize: options.batchSize, concurrency, reportPauses: true }],
+      args: [{ migrationId, objectType, runKind, mode, batchSize: options.batchSize, concurrency, reportPauses: true, ...(planned && { planned }) }],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       staticSummary: `${objectType} ${mode} (${runKind})`,
     });
@@ -244,13 +255,32 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     };
     if (patched(LOAD_WAVES) && plan.waves) {
       const waves = mode === 'verify' ? [plan.objectTypes] : plan.waves;
-      for (const wave of waves) {
+      // A wave's work items come from the staged rows alone (planning is idempotent), so the next wave's are planned
+      // while this one loads, and the store's counts after a wave are taken while the next one loads: between waves
+      // only the children's starts remain.
+      const ahead = mode === 'load' && patched(PLAN_AHEAD);
+      // Started ahead and awaited later: a failure in between (a child's, a cancellation) must not leave it unhandled.
+      const handled = <T>(promise: Promise<T>): Promise<T> => (promise.catch(() => undefined), promise);
+      const planWave = (wave: string[]) =>
+        handled(
+          Promise.all(wave.map(async (objectType) => [objectType, await short.planObjectWork({ migrationId, objectType, runKind })] as const)).then(
+            (entries) => new Map(entries),
+          ),
+        );
+      let planning = ahead ? planWave(waves[0]!) : undefined;
+      let counting: Promise<void> | undefined;
+      for (const [i, wave] of waves.entries()) {
+        const planned = await planning;
+        planning = ahead && i + 1 < waves.length ? planWave(waves[i + 1]!) : undefined;
         status.currentObject = `${wave.join(', ')} ${mode}`;
         status.running = { runKind, mode, objectTypes: wave };
         for (const t of wave) if (status.phaseProgress?.objects[t]) status.phaseProgress.objects[t].state = 'running';
         showDetails();
-        results.push(...(await Promise.all(wave.map((objectType) => runObject(runKind, mode, objectType, concurrency)))));
-        await reconcile();
+        results.push(...(await Promise.all(wave.map((objectType) => runObject(runKind, mode, objectType, concurrency, planned?.get(objectType))))));
+        // One count at a time, and the last one after the last wave, awaited: what VERIFY and the status read.
+        await counting;
+        counting = ahead && i + 1 < waves.length ? handled(reconcile()) : undefined;
+        if (!counting) await reconcile();
       }
     } else {
       for (const objectType of plan.objectTypes) {

@@ -1,6 +1,7 @@
 import { sendApproval } from '../../src/cli/commands';
 import { migrationResult } from '../../src/cli/migration-result';
 import { rollbackSignal } from '../../src/workflows/messages';
+import { waitFor } from '../support/wait';
 import { atGate, createWorkflowWorld, fakeMigration, startMigrationWorkflow, statusWhen, uniqueId, type WorkflowWorld } from '../support/workflow-world';
 
 const BY = 'progress-watcher';
@@ -48,6 +49,14 @@ describe('live progress in the status query and the Web UI details', () => {
         person: { state: 'waiting', total: 12, done: 0, migrated: 0 },
       },
     });
+    // The next wave's work is planned while the first one loads (its first batch is held here), not when it starts.
+    const plannedFull = () =>
+      fake
+        .callsTo('planObjectWork')
+        .filter((c) => c.runKind === 'full')
+        .map((c) => c.objectType);
+    await waitFor("the full run's persons planned ahead", () => plannedFull().includes('person'), { timeoutMs: 10_000 });
+    expect(plannedFull().sort()).toEqual(['organization', 'person']);
     const details = await currentDetails(world, handle.workflowId);
     expect(details).toContain('**Loading (full run):** 0 of 18 records');
     expect(details).toContain('| person | waiting | 0 / 12 | 0 | 0 | 0 |');
@@ -60,6 +69,8 @@ describe('live progress in the status query and the Web UI details', () => {
       person: { state: 'done', total: 12, done: 12, migrated: 12 },
     });
     await manifest.reached;
+    // Each type planned once: its child took the parent's plan.
+    expect(plannedFull().sort()).toEqual(['organization', 'person']);
     const described = await handle.describe();
     expect(described.searchAttributes.RecordsLoaded).toEqual([3 + 5 + 6 + 12]);
 
