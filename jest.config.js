@@ -9,11 +9,11 @@ const common = { testEnvironment: 'node', transform, transformIgnorePatterns: ['
 
 module.exports = {
   testTimeout: 60_000,
-  // Three at a time. Four measured faster (620 s against 681 s; the cores ~78% busy with three) but loaded this 2-core
-  // machine enough that tsx's signal relay (30 ms for its child to acknowledge a SIGTERM, then SIGKILL) killed spawned
-  // `tsx` processes in two of four clean-clone runs (devserver-main, worker-shutdown): back to three until the spawned
-  // entry points run as `node --import tsx`. JEST_MAX_WORKERS overrides.
-  maxWorkers: Number(process.env.JEST_MAX_WORKERS ?? 3),
+  // Four at a time: measured 620 s against 681 s with three (the cores ~78% busy with three) and 656 s with five. Four
+  // once let tsx's signal relay (30 ms for its child to acknowledge a SIGTERM, then SIGKILL) kill spawned `tsx`
+  // processes; the tests now spawn entry points as `node --import tsx` (test/support/entry-point.ts), one process that
+  // gets its signals itself. JEST_MAX_WORKERS overrides.
+  maxWorkers: Number(process.env.JEST_MAX_WORKERS ?? 4),
   // Without measured durations (a clean clone), the slowest tiers first: test/support/sequencer.js.
   testSequencer: '<rootDir>/test/support/sequencer.js',
   // PostgreSQL for every tier: 127.0.0.1:5432 when it answers, else an embedded one (test/support/postgres-setup.ts).
