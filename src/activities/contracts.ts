@@ -71,6 +71,17 @@ export interface PlanWorkInput extends MigrationRef {
   runKind: RunKind;
 }
 
+/** Planning that also answers the first window of batches (what the type's child would ask for first). */
+export interface PlanWorkAheadInput extends PlanWorkInput {
+  firstBatches?: Pick<NextBatchesInput, 'batchSize' | 'maxBatches' | 'splitTail'>;
+}
+
+export interface PlannedWork {
+  total: number;
+  /** The first window's ranges, when asked for. */
+  firstRanges?: BatchRange[];
+}
+
 export interface BatchRange {
   /** Work-item sequence numbers: the batch covers fromSeq < seq <= toSeq. */
   fromSeq: number;

@@ -13,7 +13,7 @@ import { withSharedWriteLock } from '../store/write-lock';
 import { withLiveHeartbeat } from './heartbeat';
 import { derivedConcurrency } from '../engine/concurrency';
 import { fetchBundles, keyPrefix } from './bundles';
-import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlanWorkInput, RunPlan } from './contracts';
+import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlannedWork, PlanWorkAheadInput, RunPlan } from './contracts';
 import { createAccountGuard } from './account';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
@@ -85,7 +85,7 @@ export function createLoadActivities(deps: ActivityDeps) {
      * The run's work items for one object type: every driving row (full), the sample's members (sample), or the
      * rows that changed since the last poll (delta). Idempotent.
      */
-    async planObjectWork({ migrationId, objectType, runKind }: PlanWorkInput): Promise<{ total: number }> {
+    async planObjectWork({ migrationId, objectType, runKind, firstBatches }: PlanWorkAheadInput): Promise<PlannedWork> {
       const entity = asEntity(objectType);
       const approved = await loadApproved(migrationId);
       if (runKind !== 'delta') {
@@ -100,7 +100,9 @@ export function createLoadActivities(deps: ActivityDeps) {
           });
         }
       }
-      return { total: await countWorkItems(pool, migrationId, runKind, objectType) };
+      const total = await countWorkItems(pool, migrationId, runKind, objectType);
+      if (!firstBatches) return { total };
+      return { total, firstRanges: await nextBatchRanges(pool, { migrationId, objectType, runKind, afterSeq: 0, ...firstBatches }) };
     },
 
     async nextBatches(input: NextBatchesInput): Promise<BatchRange[]> {

@@ -32,8 +32,8 @@ export interface LoadObjectInput {
    * budget, and how far they are (at most every PROGRESS_EVERY_MS, and at the end).
    */
   reportPauses?: boolean;
-  /** The work items are planned already (by the parent, while the wave before loaded), this many. */
-  planned?: { total: number };
+  /** The work items are planned already (by the parent, while the wave before loaded): how many, and the first window. */
+  planned?: { total: number; firstRanges?: BatchRange[] };
   /** Carried across continue-as-new. */
   resume?: {
     afterSeq: number;
@@ -173,9 +173,11 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
     // never holds the others. Ranges are contiguous and start in order, so when the window is empty every range up to
     // the last one started is done: that is where a continue-as-new resumes.
     const inFlight = new Set<Promise<void>>();
-    let queued: BatchRange[] = [];
-    let fetchedThrough = afterSeq;
-    let exhausted = false;
+    // The first window, when the parent planned it with the work: one round trip fewer before the first batch.
+    const first = input.resume ? undefined : input.planned?.firstRanges;
+    let queued: BatchRange[] = first ? [...first] : [];
+    let fetchedThrough = queued.at(-1)?.toSeq ?? afterSeq;
+    let exhausted = first !== undefined && first.length === 0;
     for (;;) {
       const draining = workflowInfo().continueAsNewSuggested;
       if (!draining && queued.length === 0 && !exhausted) {

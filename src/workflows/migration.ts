@@ -261,11 +261,12 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       const ahead = mode === 'load' && patched(PLAN_AHEAD);
       // Started ahead and awaited later: a failure in between (a child's, a cancellation) must not leave it unhandled.
       const handled = <T>(promise: Promise<T>): Promise<T> => (promise.catch(() => undefined), promise);
+      const firstBatches = { batchSize: options.batchSize, maxBatches: concurrency, splitTail: true };
       const planWave = (wave: string[]) =>
         handled(
-          Promise.all(wave.map(async (objectType) => [objectType, await short.planObjectWork({ migrationId, objectType, runKind })] as const)).then(
-            (entries) => new Map(entries),
-          ),
+          Promise.all(
+            wave.map(async (objectType) => [objectType, await short.planObjectWork({ migrationId, objectType, runKind, firstBatches })] as const),
+          ).then((entries) => new Map(entries)),
         );
       let planning = ahead ? planWave(waves[0]!) : undefined;
       let counting: Promise<void> | undefined;

@@ -93,6 +93,15 @@ export interface FakeMigration {
 
 const ZERO: BatchCounts = { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 };
 
+/** The window of batch ranges after `afterSeq` of a type with `total` work items (as the store's nextBatchRanges, without the tail split). */
+function rangesOf(total: number, afterSeq: number, window: { batchSize: number; maxBatches: number }): BatchRange[] {
+  const ranges: BatchRange[] = [];
+  for (let from = afterSeq; from < total && ranges.length < window.maxBatches; from += window.batchSize) {
+    ranges.push({ fromSeq: from, toSeq: Math.min(total, from + window.batchSize) });
+  }
+  return ranges;
+}
+
 export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration {
   const objectTypes = options.objectTypes ?? ['organization', 'person'];
   const items: Record<RunKind, Record<string, number>> = {
@@ -177,16 +186,12 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     },
     async planObjectWork(a) {
       await record('planObjectWork', a);
-      return { total: totalOf(a.runKind, a.objectType) };
+      const total = totalOf(a.runKind, a.objectType);
+      return a.firstBatches ? { total, firstRanges: rangesOf(total, 0, a.firstBatches) } : { total };
     },
     async nextBatches(a) {
       await record('nextBatches', a);
-      const total = totalOf(a.runKind, a.objectType);
-      const ranges: BatchRange[] = [];
-      for (let from = a.afterSeq; from < total && ranges.length < a.maxBatches; from += a.batchSize) {
-        ranges.push({ fromSeq: from, toSeq: Math.min(total, from + a.batchSize) });
-      }
-      return ranges;
+      return rangesOf(totalOf(a.runKind, a.objectType), a.afterSeq, a);
     },
     async loadBatch(a) {
       await record('loadBatch', a);

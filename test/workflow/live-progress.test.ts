@@ -69,8 +69,16 @@ describe('live progress in the status query and the Web UI details', () => {
       person: { state: 'done', total: 12, done: 12, migrated: 12 },
     });
     await manifest.reached;
-    // Each type planned once: its child took the parent's plan.
+    // Each type planned once: its child took the parent's plan, and its first window of batches with it.
     expect(plannedFull().sort()).toEqual(['organization', 'person']);
+    expect(fake.callsTo('nextBatches').filter((c) => c.runKind === 'full' && c.afterSeq === 0)).toEqual([]);
+    expect(
+      fake
+        .callsTo('loadBatch')
+        .filter((c) => c.runKind === 'full' && c.fromSeq === 0)
+        .map((c) => c.objectType)
+        .sort(),
+    ).toEqual(['organization', 'person']);
     const described = await handle.describe();
     expect(described.searchAttributes.RecordsLoaded).toEqual([3 + 5 + 6 + 12]);
 
