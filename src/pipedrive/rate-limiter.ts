@@ -83,6 +83,8 @@ export class BurstLimiter {
   private releaseWaiters: (() => void)[] = [];
   /** Requests sent so far: a slot's number tells which were sent after it. */
   private sent = 0;
+  /** The numbers of the requests in flight. */
+  private readonly inFlightSends = new Set<number>();
   /** Room the server confirmed beyond the slots counted here (see the class comment), and the send it came from. */
   private serverCredits = 0;
   private creditsFromSend = 0;
@@ -215,6 +217,7 @@ export class BurstLimiter {
   private occupy(): ReleaseSlot {
     this.inFlight += 1;
     const send = ++this.sent;
+    this.inFlightSends.add(send);
     // Every request takes a place in the server's window, whichever way it was let through.
     if (this.serverCredits > 0) this.serverCredits -= 1;
     let released = false;
@@ -222,12 +225,17 @@ export class BurstLimiter {
       if (released) return;
       released = true;
       this.inFlight -= 1;
+      this.inFlightSends.delete(send);
       this.releasedAt.push(this.clock.now());
       if (serverRemaining !== undefined && Number.isFinite(serverRemaining) && send > this.creditsFromSend) {
-        // The newest word from the server; ours sent after this request may not be in its count yet.
+        // The newest word from the server; ours sent after this request may not be in its count yet, nor those sent
+        // before it and still in flight (on other connections they can arrive after it: a wave's first creates, sent
+        // together, met 4 × 429 when only the later ones were taken off).
         this.creditsFromSend = send;
         const alone = this.sharedAmong === 1 && this.clock.now() >= this.noCreditsUntil;
-        this.serverCredits = alone ? Math.max(0, Math.floor(serverRemaining) - (this.sent - send)) : 0;
+        let earlierInFlight = 0;
+        if (alone) for (const other of this.inFlightSends) if (other < send) earlierInFlight += 1;
+        this.serverCredits = alone ? Math.max(0, Math.floor(serverRemaining) - (this.sent - send) - earlierInFlight) : 0;
       }
       this.wakeWaiters();
     };
