@@ -46,8 +46,6 @@ export interface BurstLimiterState {
   pausedForMs: number;
   /** Someone else filled the token's window lately (a 429, or the server's window full of others' requests). */
   contended: boolean;
-  /** Not counted among the token's clients: no request starts (see `standAside`). */
-  standingAside: boolean;
 }
 
 /**
@@ -74,7 +72,6 @@ export class BurstLimiter {
   /** Clients of other processes (workers) on the same token: each gets an equal share of the window. */
   private sharedAmong = 1;
   private readonly windowMs: number;
-  private inFlight = 0;
   /** When released slots were released, ascending (the clock is monotonic). */
   private readonly releasedAt: number[] = [];
   private pausedUntil = 0;
@@ -83,7 +80,7 @@ export class BurstLimiter {
   private releaseWaiters: (() => void)[] = [];
   /** Requests sent so far: a slot's number tells which were sent after it. */
   private sent = 0;
-  /** The numbers of the requests in flight. */
+  /** The numbers of the requests in flight (a slot's number, see `sent`). */
   private readonly inFlightSends = new Set<number>();
   /** Room the server confirmed beyond the slots counted here (see the class comment), and the send it came from. */
   private serverCredits = 0;
@@ -131,7 +128,7 @@ export class BurstLimiter {
     this.forgetExpired(this.clock.now());
     this.serverCredits = 0;
     this.creditsFromSend = this.sent;
-    if (this.inFlight + this.releasedAt.length >= this.currentLimit) return;
+    if (this.inFlightSends.size + this.releasedAt.length >= this.currentLimit) return;
     this.pauseFor(resetMs);
   }
 
@@ -181,12 +178,11 @@ export class BurstLimiter {
     return {
       limit: this.currentLimit,
       sharedAmong: this.sharedAmong,
-      inFlight: this.inFlight,
+      inFlight: this.inFlightSends.size,
       cooling: this.releasedAt.length,
       serverCredits: this.serverCredits,
       pausedForMs: Math.max(0, this.pausedUntil - now),
       contended: now < this.noCreditsUntil,
-      standingAside: this.aside !== undefined,
     };
   }
 
@@ -202,7 +198,7 @@ export class BurstLimiter {
         await new Promise<void>((resolve) => this.releaseWaiters.push(resolve));
       } else if (now < this.pausedUntil) {
         await this.clock.sleep(this.pausedUntil - now);
-      } else if (this.inFlight + this.releasedAt.length < this.currentLimit || this.serverCredits > 0) {
+      } else if (this.inFlightSends.size + this.releasedAt.length < this.currentLimit || this.serverCredits > 0) {
         return this.occupy();
       } else if (this.releasedAt.length > 0) {
         // The oldest cooling slot frees up, unless a response confirms room first.
@@ -215,7 +211,6 @@ export class BurstLimiter {
   }
 
   private occupy(): ReleaseSlot {
-    this.inFlight += 1;
     const send = ++this.sent;
     this.inFlightSends.add(send);
     // Every request takes a place in the server's window, whichever way it was let through.
@@ -224,7 +219,6 @@ export class BurstLimiter {
     return (serverRemaining?: number) => {
       if (released) return;
       released = true;
-      this.inFlight -= 1;
       this.inFlightSends.delete(send);
       this.releasedAt.push(this.clock.now());
       if (serverRemaining !== undefined && Number.isFinite(serverRemaining) && send > this.creditsFromSend) {

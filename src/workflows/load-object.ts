@@ -10,7 +10,7 @@ import {
   patched,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { BatchRange } from '../activities/contracts';
+import type { BatchRange, PlannedWork } from '../activities/contracts';
 import { batchActivity, shortActivity } from './activity-options';
 import { withDailyBudget } from './budget';
 import { loadPausedSignal, loadProgressQuery, loadProgressSignal, type BatchCounts, type LoadProgress, type RunKind } from './messages';
@@ -33,7 +33,7 @@ export interface LoadObjectInput {
    */
   reportPauses?: boolean;
   /** The work items are planned already (by the parent, while the wave before loaded): how many, and the first window. */
-  planned?: { total: number; firstRanges?: BatchRange[] };
+  planned?: PlannedWork;
   /** Carried across continue-as-new. */
   resume?: {
     afterSeq: number;

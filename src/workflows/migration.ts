@@ -15,7 +15,7 @@ import {
   patched,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { RunPlan } from '../activities/contracts';
+import type { PlannedWork, RunPlan } from '../activities/contracts';
 import type { MigrationOptions } from '../config';
 import { shortActivity, sourceActivity } from './activity-options';
 import { withDailyBudget } from './budget';
@@ -196,7 +196,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     mode: 'load' | 'verify',
     objectType: string,
     concurrency: number,
-    planned?: { total: number },
+    planned?: PlannedWork,
   ): Promise<LoadObjectResult> => {
     const result = await executeChild(loadObjectWorkflow, {
       workflowId: `${workflowInfo().workflowId}-${runKind}-${mode}-${objectType}`,
