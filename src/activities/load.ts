@@ -74,7 +74,9 @@ export function createLoadActivities(deps: ActivityDeps) {
       for (const t of wanted ?? []) if (!isDataObjectType(t)) throw permanent(`unknown object type "${t}" in objectTypes`);
       const inRun = LOAD_ORDER.filter((t) => !wanted || wanted.has(t));
       const run = await getRun(pool, migrationId);
-      const concurrency = derivedConcurrency(deps.pipedriveFor(run.pipedriveBaseUrl).pacing(), settings.activitySlots);
+      const pacing = deps.pipedriveFor(run.pipedriveBaseUrl).pacing();
+      // The token's whole rate, not this worker's share of it: the run's batches go to every worker on the token.
+      const concurrency = derivedConcurrency({ ...pacing, requestsPerSecond: pacing.accountRequestsPerSecond }, settings.activitySlots);
       const { newPatientBooking } = (await loadApproved(migrationId)).map.options;
       const fullTotals: Record<string, number> = {};
       for (const t of inRun) fullTotals[t] = await plannableCount(pool, migrationId, fetchPlan(asEntity(t), { newPatientBooking }));

@@ -464,9 +464,17 @@ export class PipedriveClient {
     return this.transport.pacing();
   }
 
-  /** The burst and search windows shared among this many clients on the token, in all processes (an equal share each). */
-  shareWindowsAmong(clients: number): void {
-    this.transport.shareWindowsAmong(clients);
+  /**
+   * The burst and search windows shared among this many clients on the token, in all processes: this one keeps to
+   * `portion` of the burst window (default an equal share) and an equal share of the search window.
+   */
+  shareWindowsAmong(clients: number, portion?: number): void {
+    this.transport.shareWindowsAmong(clients, portion);
+  }
+
+  /** What this client asked of the token's burst window since the last call: a fraction of it, undefined for more. */
+  windowDemand(): number | undefined {
+    return this.transport.windowDemand();
   }
 
   /**

@@ -38,6 +38,8 @@ export interface BurstLimiterState {
   limit: number;
   /** The clients on this token the limit is shared among (1: this one alone). */
   sharedAmong: number;
+  /** This client's portion of the window (1: all of it). */
+  portion: number;
   inFlight: number;
   /** Slots released less than a window ago, still counted. */
   cooling: number;
@@ -69,8 +71,15 @@ export class BurstLimiter {
   private currentLimit: number;
   /** The server's `x-ratelimit-limit`, once seen. */
   private serverLimit?: number;
-  /** Clients of other processes (workers) on the same token: each gets an equal share of the window. */
+  /** Clients of other processes (workers) on the same token, this one included. */
   private sharedAmong = 1;
+  /** This client's portion of the window among them (see `shareAmong`). */
+  private portion = 1;
+  /** Since the last `takeDemand`: the most slots held at once, and whether a request waited for room. */
+  private peakHeld = 0;
+  private waitedForRoom = false;
+  /** Requests waiting for room now (every slot held), or for this client to be counted again (standing aside). */
+  private wantingRoom = 0;
   private readonly windowMs: number;
   /** When released slots were released, ascending (the clock is monotonic). */
   private readonly releasedAt: number[] = [];
@@ -144,11 +153,13 @@ export class BurstLimiter {
 
   /**
    * Pipedrive's window is per token, whichever process sends: with `clients` live on the token (this one included),
-   * this one keeps to its equal share of the window, at least one request.
+   * this one keeps to `portion` of the window (default an equal share; src/pipedrive/window-shares.ts splits it by
+   * demand), at least one request.
    */
-  shareAmong(clients: number): void {
+  shareAmong(clients: number, portion = 1 / clients): void {
     if (!Number.isInteger(clients) || clients < 1) return;
     this.sharedAmong = clients;
+    this.portion = portion > 0 && portion <= 1 ? portion : 1 / clients;
     this.currentLimit = this.limitNow();
     // Room the server confirmed is the whole token's, which the other clients' shares count on.
     if (clients > 1) this.serverCredits = 0;
@@ -168,8 +179,26 @@ export class BurstLimiter {
   }
 
   private limitNow(): number {
-    const accountLimit = Math.min(this.configuredLimit, this.serverLimit ?? this.configuredLimit);
-    return Math.max(1, Math.floor(accountLimit / this.sharedAmong));
+    // The epsilon keeps a third of 120 at 40, not 39.999… floored.
+    return Math.max(1, Math.floor(this.accountLimit() * this.portion + 1e-9));
+  }
+
+  /** The token's whole window, whoever shares it. */
+  accountLimit(): number {
+    return Math.min(this.configuredLimit, this.serverLimit ?? this.configuredLimit);
+  }
+
+  /**
+   * What this client asked of the window since the last call, for splitting it by demand: the most of it held at once
+   * (a fraction of the whole window), or undefined when a request waited for room (it would use more if it had it).
+   */
+  takeDemand(): number | undefined {
+    this.forgetExpired(this.clock.now());
+    const wanted = this.waitedForRoom || this.wantingRoom > 0;
+    const peak = this.peakHeld;
+    this.waitedForRoom = false;
+    this.peakHeld = this.inFlightSends.size + this.releasedAt.length;
+    return wanted ? undefined : peak / this.accountLimit();
   }
 
   state(): BurstLimiterState {
@@ -178,6 +207,7 @@ export class BurstLimiter {
     return {
       limit: this.currentLimit,
       sharedAmong: this.sharedAmong,
+      portion: this.portion,
       inFlight: this.inFlightSends.size,
       cooling: this.releasedAt.length,
       serverCredits: this.serverCredits,
@@ -195,24 +225,38 @@ export class BurstLimiter {
           this.aside.asked = true;
           this.aside.onDemand();
         }
-        await new Promise<void>((resolve) => this.releaseWaiters.push(resolve));
+        await this.waitForRoom(new Promise<void>((resolve) => this.releaseWaiters.push(resolve)));
       } else if (now < this.pausedUntil) {
         await this.clock.sleep(this.pausedUntil - now);
       } else if (this.inFlightSends.size + this.releasedAt.length < this.currentLimit || this.serverCredits > 0) {
         return this.occupy();
       } else if (this.releasedAt.length > 0) {
         // The oldest cooling slot frees up, unless a response confirms room first.
-        await Promise.race([this.clock.sleep(this.releasedAt[0]! + this.windowMs - now), new Promise<void>((resolve) => this.releaseWaiters.push(resolve))]);
+        await this.waitForRoom(
+          Promise.race([this.clock.sleep(this.releasedAt[0]! + this.windowMs - now), new Promise<void>((resolve) => this.releaseWaiters.push(resolve))]),
+        );
       } else {
         // Every slot is held by a request still in flight: its window starts only when it comes back.
-        await new Promise<void>((resolve) => this.releaseWaiters.push(resolve));
+        await this.waitForRoom(new Promise<void>((resolve) => this.releaseWaiters.push(resolve)));
       }
+    }
+  }
+
+  /** A wait for room this client's portion does not give it: its demand is more than it has. */
+  private async waitForRoom(wait: Promise<unknown>): Promise<void> {
+    this.waitedForRoom = true;
+    this.wantingRoom += 1;
+    try {
+      await wait;
+    } finally {
+      this.wantingRoom -= 1;
     }
   }
 
   private occupy(): ReleaseSlot {
     const send = ++this.sent;
     this.inFlightSends.add(send);
+    this.peakHeld = Math.max(this.peakHeld, this.inFlightSends.size + this.releasedAt.length);
     // Every request takes a place in the server's window, whichever way it was let through.
     if (this.serverCredits > 0) this.serverCredits -= 1;
     let released = false;

@@ -67,7 +67,10 @@ export interface ClientUsage {
 
 /** The account's request rate and the round trip observed so far, and whether someone else is filling the window. */
 export interface Pacing {
+  /** This client's part of the token's rate (all of it unless other workers share the token). */
   requestsPerSecond: number;
+  /** The token's whole rate, whichever workers share it: what a migration's batches, spread over them, can use. */
+  accountRequestsPerSecond: number;
   latencyMs?: number;
   /** Someone else on the token filled its window lately: each request in flight may meet their burst (a 429). */
   contended: boolean;
@@ -340,16 +343,28 @@ export class PipedriveTransport {
   pacing(): Pacing {
     const { limit, contended } = this.limiter.state();
     const requestsPerSecond = (limit * 1000) / this.windowMs;
-    return this.latencyMs === undefined ? { requestsPerSecond, contended } : { requestsPerSecond, contended, latencyMs: Math.round(this.latencyMs) };
+    const accountRequestsPerSecond = (this.limiter.accountLimit() * 1000) / this.windowMs;
+    return {
+      requestsPerSecond,
+      accountRequestsPerSecond,
+      contended,
+      ...(this.latencyMs !== undefined && { latencyMs: Math.round(this.latencyMs) }),
+    };
   }
 
   /**
-   * Clients live on this token in all processes (this one included): the burst and search windows are shared among
-   * them, an equal share each (src/runtime/token-shares.ts tells the count).
+   * Clients live on this token in all processes (this one included): the burst window is shared among them, this one
+   * keeping to `portion` of it (default an equal share), the search window in equal shares (src/runtime/token-shares.ts
+   * tells both).
    */
-  shareWindowsAmong(clients: number): void {
-    this.limiter.shareAmong(clients);
+  shareWindowsAmong(clients: number, portion?: number): void {
+    this.limiter.shareAmong(clients, portion);
     this.searchLimiter.shareAmong(clients);
+  }
+
+  /** What this client asked of the burst window since the last call (BurstLimiter.takeDemand). */
+  windowDemand(): number | undefined {
+    return this.limiter.takeDemand();
   }
 
   /** No request starts until `shareWindowsAmong` counts this client again; the first that waits calls `onDemand`. */

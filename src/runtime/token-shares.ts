@@ -4,6 +4,7 @@ import type { Logger } from '../logging';
 import { type PipedriveClient } from '../pipedrive/client';
 import { BURST_WINDOW_MS } from '../pipedrive/rate-limiter';
 import { recordAccountBudget } from '../store/account-budgets';
+import { fairPortions } from '../pipedrive/window-shares';
 import { forgetTokenClient, markTokenClientLive } from '../store/token-clients';
 
 /** How often a sending client says it is live and learns how many share its token. */
@@ -12,6 +13,13 @@ export const SHARE_TICK_MS = 2_000;
 export const LIVE_SECONDS = 6;
 /** A look's own time (a store round trip) on top of the others' look interval, for the joining hold. */
 const LOOK_MARGIN_MS = 250;
+/**
+ * Looks a demand is remembered for: the most asked of the window over the last ones is what a client says it wants, so
+ * the pause between two waves of batches (a second or so) does not give its share away just before it needs it again.
+ */
+const DEMAND_LOOKS = 3;
+/** Portions closer than this are the same (a demand that moves by a request or two does not hold anything up). */
+const PORTION_EPSILON = 0.005;
 
 interface Watched {
   client: PipedriveClient;
@@ -25,18 +33,26 @@ interface Watched {
   joinedAt: number;
   /** The clients on its token at its last look. */
   clients?: number;
+  /** Its portion of the token's window now. */
+  portion?: number;
+  /** Since when its fair portion has been more than it has (wall clock, ms): a raise waits for the others. */
+  raiseSince?: number;
+  /** Its demand at its last looks, newest last (undefined: it wanted more than it had). */
+  demands: (number | undefined)[];
   /** When the daily budget it last wrote to the store was observed. */
   budgetWrittenFor?: string;
 }
 
 /**
  * One Pipedrive token's burst window shared by every worker process on it (issue 14.2): each process's client says
- * it is live in the store while it sends, and keeps to an equal share of the window among the live clients. A client
+ * it is live in the store while it sends, with its demand on the window, and keeps to its fair portion of the window
+ * among the live clients (src/pipedrive/window-shares.ts: what one does not use goes to those that want more). A client
  * that goes quiet gives its share back within LIVE_SECONDS and stands aside; its next request has it counted at once.
  * One that joins clients already live waits until they have all looked (and cut their shares) and what they sent
  * before that has left the window: until then their shares add up to the whole window, and its own would be on top
- * (measured: 429s in clusters whenever a worker came back between waves). Throughput comes back to the whole window
- * whenever one worker sends alone.
+ * (measured: 429s in clusters whenever a worker came back between waves). For the same reason a cut takes effect at
+ * once and a raise only after that same hold: the room it takes was another's until that one's next look.
+ * Throughput comes back to the whole window whenever one worker sends alone.
  */
 export class TokenShares {
   private readonly watched: Watched[] = [];
@@ -60,7 +76,7 @@ export class TokenShares {
   /** Starts sharing this client's windows with the other processes on its token. */
   watch(client: PipedriveClient): void {
     const now = Date.now();
-    this.watched.push({ client, tokenKey: client.tokenKey(), id: randomUUID(), since: now, live: false, joinedAt: now });
+    this.watched.push({ client, tokenKey: client.tokenKey(), id: randomUUID(), since: now, live: false, joinedAt: now, demands: [] });
     this.standAside(client);
     this.timer ??= setInterval(() => void this.tick(), this.tickMs).unref();
     void this.tick();
@@ -92,13 +108,34 @@ export class TokenShares {
       const active = w.client.activeWithin(this.liveSeconds * 1000) || Date.now() - w.since < this.liveSeconds * 1000;
       try {
         if (active) {
-          const clients = await markTokenClientLive(this.pool, w.tokenKey, w.id, this.liveSeconds);
-          if (!w.live) w.joinedAt = Date.now();
+          w.demands = [...w.demands, w.client.windowDemand()].slice(-DEMAND_LOOKS);
+          const demand = w.demands.some((d) => d === undefined) ? undefined : Math.max(...(w.demands as number[]));
+          const live = await markTokenClientLive(this.pool, w.tokenKey, w.id, this.liveSeconds, demand);
+          const now = Date.now();
+          if (!w.live) w.joinedAt = now;
           w.live = true;
+          const clients = Math.max(1, live.length);
           w.clients = clients;
-          const admitAt = w.joinedAt + this.tickMs + BURST_WINDOW_MS + LOOK_MARGIN_MS;
-          if (clients > 1 && Date.now() < admitAt) setTimeout(() => void this.tick(), admitAt - Date.now()).unref();
-          else w.client.shareWindowsAmong(clients);
+          const mine = live.findIndex((c) => c.clientId === w.id);
+          const fair = mine < 0 ? 1 / clients : fairPortions(live.map((c) => c.demand))[mine]!;
+          const holdMs = this.tickMs + BURST_WINDOW_MS + LOOK_MARGIN_MS;
+          const admitAt = w.joinedAt + holdMs;
+          if (clients > 1 && now < admitAt) setTimeout(() => void this.tick(), admitAt - now).unref();
+          else if (clients === 1 || w.portion === undefined || fair <= w.portion + PORTION_EPSILON) {
+            // Alone, admitted just now, or a cut (or no change): at once.
+            w.raiseSince = undefined;
+            w.portion = clients === 1 ? 1 : fair;
+            w.client.shareWindowsAmong(clients, w.portion);
+          } else if (w.raiseSince === undefined) {
+            w.raiseSince = now;
+            setTimeout(() => void this.tick(), holdMs).unref();
+            // The client count may have changed (the search window's equal share); the portion waits.
+            w.client.shareWindowsAmong(clients, w.portion);
+          } else if (now - w.raiseSince >= holdMs) {
+            w.raiseSince = undefined;
+            w.portion = fair;
+            w.client.shareWindowsAmong(clients, w.portion);
+          } else w.client.shareWindowsAmong(clients, w.portion);
           // The company's daily budget as Pipedrive last reported it, for `status` on any machine.
           const budget = w.client.usage().dailyBudget;
           if (budget && budget.observedAt !== w.budgetWrittenFor) {
@@ -109,10 +146,13 @@ export class TokenShares {
           this.standAside(w.client);
           await forgetTokenClient(this.pool, w.tokenKey, w.id);
           w.live = false;
+          w.portion = undefined;
+          w.raiseSince = undefined;
+          w.demands = [];
         }
       } catch (err) {
         // The store unreachable for a moment: keep the last share (the window is still respected per process).
-        w.client.shareWindowsAmong(w.clients ?? 1);
+        w.client.shareWindowsAmong(w.clients ?? 1, w.portion);
         if (!this.warned) this.logger.warn({ code: (err as { code?: string }).code }, 'could not share the Pipedrive burst window through the store');
         this.warned = true;
       }
@@ -124,7 +164,7 @@ export class TokenShares {
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     // No request left waiting for a look that will not come.
-    for (const w of this.watched) w.client.shareWindowsAmong(w.clients ?? 1);
+    for (const w of this.watched) w.client.shareWindowsAmong(w.clients ?? 1, w.portion);
     await Promise.all(this.watched.filter((w) => w.live).map((w) => forgetTokenClient(this.pool, w.tokenKey, w.id).catch(() => undefined)));
   }
 }

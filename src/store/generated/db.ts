@@ -205,6 +205,7 @@ export interface StagedRows {
 
 export interface TokenClients {
   client_id: string;
+  demand: number | null;
   seen_at: Generated<Timestamp>;
   token_key: string;
 }

@@ -144,6 +144,44 @@ describe('BurstLimiter', () => {
     expect(granted).toHaveLength(2);
   });
 
+  it('keeps to the portion of the window it is given, the whole window counted from the account limit', () => {
+    const limiter = new BurstLimiter({ limit: 120, windowMs: 1000, clock: new FakeClock() });
+    limiter.shareAmong(3);
+    expect(limiter.state().limit).toBe(40); // a third of 120, not 39.99… floored
+    limiter.shareAmong(3, 0.8);
+    expect(limiter.state()).toMatchObject({ limit: 96, sharedAmong: 3, portion: 0.8 });
+    limiter.shareAmong(2, 1.5); // not a portion: an equal share
+    expect(limiter.state().limit).toBe(60);
+    expect(limiter.accountLimit()).toBe(120);
+  });
+
+  it('tells its demand since it last told: the most of the window held at once, or undefined once a request waited for room', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 10, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    for (let i = 0; i < 3; i += 1) void take();
+    await clock.advance(0);
+    granted[0]!.release();
+    expect(limiter.takeDemand()).toBeCloseTo(0.3); // three held at once (one cooling, two in flight)
+    await clock.advance(1000); // the cooling slot leaves the window
+    expect(limiter.takeDemand()).toBeCloseTo(0.3); // a period starts with what is held then (three)
+    expect(limiter.takeDemand()).toBeCloseTo(0.2);
+    limiter.shareAmong(5); // two slots: both held
+    void take();
+    await clock.advance(0);
+    expect(granted).toHaveLength(3);
+    expect(limiter.takeDemand()).toBeUndefined(); // a request waits for room now
+    granted[1]!.release();
+    granted[2]!.release();
+    await clock.advance(1000);
+    expect(granted).toHaveLength(4);
+    expect(limiter.takeDemand()).toBeUndefined(); // it waited since the last look
+    granted[3]!.release();
+    await clock.advance(1000);
+    expect(limiter.takeDemand()).toBeCloseTo(0.1);
+    expect(limiter.takeDemand()).toBe(0);
+  });
+
   it("lets requests through while its counted slots still cool when the server's x-ratelimit-remaining confirms room", async () => {
     const clock = new FakeClock();
     const limiter = new BurstLimiter({ limit: 3, windowMs: 1000, clock });
