@@ -18,7 +18,7 @@ const OPTIONS = parseMigrationOptions({ sampleSize: 10, allowSmallSample: true, 
 /**
  * Pipedrive's burst window is per API token, whichever process sends (issue 14.2). Three workers on one token, each
  * keeping to the whole window on its own, would send three times what the account allows: a 429 storm. Each keeps to
- * its share of the live clients on the token (counted in the store), so two practices of one group migrated at once
+ * its share among the live clients on the token (counted in the store, split by demand), so two practices of one group migrated at once
  * by three workers meet next to no 429s, and every record is created once.
  */
 describe('one Pipedrive token, three workers, two concurrent migrations', () => {
@@ -88,8 +88,8 @@ describe('one Pipedrive token, three workers, two concurrent migrations', () => 
       `shared-token: ${usage.requests.total} requests, ${usage.requests.rateLimited} answered 429 (burst ${BURST} per 2 s, ${WORKERS} workers), ` +
         `lowest rate per worker ${JSON.stringify(lowestRate)} requests/s (the whole window: ${BURST / 2})`,
     );
-    // Each worker kept to a third of the window while all three were live.
-    expect(lowestRate).toEqual(workers.map(() => Math.floor(BURST / WORKERS) / 2));
+    // Each worker kept to a part of the window while others were live (split by demand: test/integration/token-shares.test.ts).
+    for (const rate of lowestRate) expect(rate).toBeLessThan(BURST / 2);
     expect(usage.requests.total).toBeGreaterThan(500);
     // Without the shared window each worker sends the whole window: 18 answered 429 of 723 requests here (measured;
     // 46 of 849 on a longer run). A worker joining or going quiet is seen at the next look (2 s), so a few may slip
