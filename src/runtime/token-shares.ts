@@ -98,6 +98,29 @@ export class TokenShares {
     return this.ticking;
   }
 
+  /** Others' looks, and what they sent before them leaving the window: a joining client's wait, and a raise's. */
+  private get holdMs(): number {
+    return this.tickMs + BURST_WINDOW_MS + LOOK_MARGIN_MS;
+  }
+
+  /**
+   * The portion a client keeps, given its fair one now: at once when it is new to the window (just admitted), alone,
+   * or cut; a raise only once its fair portion has been higher for a hold, because the room it takes is another's
+   * until that one's next look.
+   */
+  private settlePortion(w: Watched, fair: number, now: number): void {
+    if (w.portion === undefined || fair === 1 || fair <= w.portion + PORTION_EPSILON) {
+      w.portion = fair;
+      w.raiseSince = undefined;
+    } else if (w.raiseSince === undefined) {
+      w.raiseSince = now;
+      setTimeout(() => void this.tick(), this.holdMs).unref();
+    } else if (now - w.raiseSince >= this.holdMs) {
+      w.portion = fair;
+      w.raiseSince = undefined;
+    }
+  }
+
   private standAside(client: PipedriveClient): void {
     client.standAsideFromWindows(() => void this.tick());
   }
@@ -118,24 +141,12 @@ export class TokenShares {
           w.clients = clients;
           const mine = live.findIndex((c) => c.clientId === w.id);
           const fair = mine < 0 ? 1 / clients : fairPortions(live.map((c) => c.demand))[mine]!;
-          const holdMs = this.tickMs + BURST_WINDOW_MS + LOOK_MARGIN_MS;
-          const admitAt = w.joinedAt + holdMs;
+          const admitAt = w.joinedAt + this.holdMs;
           if (clients > 1 && now < admitAt) setTimeout(() => void this.tick(), admitAt - now).unref();
-          else if (clients === 1 || w.portion === undefined || fair <= w.portion + PORTION_EPSILON) {
-            // Alone, admitted just now, or a cut (or no change): at once.
-            w.raiseSince = undefined;
-            w.portion = clients === 1 ? 1 : fair;
+          else {
+            this.settlePortion(w, clients === 1 ? 1 : fair, now);
             w.client.shareWindowsAmong(clients, w.portion);
-          } else if (w.raiseSince === undefined) {
-            w.raiseSince = now;
-            setTimeout(() => void this.tick(), holdMs).unref();
-            // The client count may have changed (the search window's equal share); the portion waits.
-            w.client.shareWindowsAmong(clients, w.portion);
-          } else if (now - w.raiseSince >= holdMs) {
-            w.raiseSince = undefined;
-            w.portion = fair;
-            w.client.shareWindowsAmong(clients, w.portion);
-          } else w.client.shareWindowsAmong(clients, w.portion);
+          }
           // The company's daily budget as Pipedrive last reported it, for `status` on any machine.
           const budget = w.client.usage().dailyBudget;
           if (budget && budget.observedAt !== w.budgetWrittenFor) {
