@@ -242,7 +242,10 @@ export class BurstLimiter {
     }
   }
 
-  /** A wait for room this client's portion does not give it: its demand is more than it has. */
+  /**
+   * A wait for room this client's portion does not give it, or for the others to count it again (standing aside):
+   * either way it wants more of the window than it has, which is what `takeDemand` tells the others.
+   */
   private async waitForRoom(wait: Promise<unknown>): Promise<void> {
     this.waitedForRoom = true;
     this.wantingRoom += 1;

@@ -140,11 +140,12 @@ export class TokenShares {
           const clients = Math.max(1, live.length);
           w.clients = clients;
           const mine = live.findIndex((c) => c.clientId === w.id);
-          const fair = mine < 0 ? 1 / clients : fairPortions(live.map((c) => c.demand))[mine]!;
+          // Alone: the whole window (exactly 1, which settlePortion takes at once).
+          const fair = clients === 1 || mine < 0 ? 1 / clients : fairPortions(live.map((c) => c.demand))[mine]!;
           const admitAt = w.joinedAt + this.holdMs;
           if (clients > 1 && now < admitAt) setTimeout(() => void this.tick(), admitAt - now).unref();
           else {
-            this.settlePortion(w, clients === 1 ? 1 : fair, now);
+            this.settlePortion(w, fair, now);
             w.client.shareWindowsAmong(clients, w.portion);
           }
           // The company's daily budget as Pipedrive last reported it, for `status` on any machine.
