@@ -23,12 +23,18 @@ export function sourceNotReady(message: string, details?: object): ApplicationFa
   return ApplicationFailure.create({ type: FAILURE_TYPES.sourceNotReady, message, nonRetryable: false, details: details ? [details] : [] });
 }
 
-export function dailyBudgetExhausted(resumeAt: Date): ApplicationFailure {
+/**
+ * The daily token budget stops this migration until `resumeAt`: Pipedrive's budget is spent, or (`reason`, shown to
+ * ops as the pause's reason) this migration had its part of the day while another one on the account wants its own.
+ */
+export function dailyBudgetExhausted(resumeAt: Date, reason?: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: FAILURE_TYPES.dailyBudgetExhausted,
-    message: `Pipedrive's daily token budget is spent; it resets at ${resumeAt.toISOString()}`,
+    message: reason
+      ? `${reason}; looking again at ${resumeAt.toISOString()}`
+      : `Pipedrive's daily token budget is spent; it resets at ${resumeAt.toISOString()}`,
     nonRetryable: true,
-    details: [{ resumeAt: resumeAt.toISOString() }],
+    details: [{ resumeAt: resumeAt.toISOString(), ...(reason && { reason }) }],
   });
 }
 

@@ -15,6 +15,7 @@ import { derivedConcurrency } from '../engine/concurrency';
 import { fetchBundles, keyPrefix } from './bundles';
 import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlannedWork, PlanWorkAheadInput, RunPlan } from './contracts';
 import { createAccountGuard } from './account';
+import { createDayShares } from './day-share';
 import { type ActivityDeps } from './deps';
 import { loadAccountFieldKeys } from './field-keys';
 import { permanent } from '../failures';
@@ -62,6 +63,7 @@ export function createLoadActivities(deps: ActivityDeps) {
   const { pool, settings } = deps;
   const loadApproved = approvedMapLoader(pool);
   const accounts = createAccountGuard(deps);
+  const dayShares = createDayShares(deps);
 
   return {
     /**
@@ -126,6 +128,8 @@ export function createLoadActivities(deps: ActivityDeps) {
       if (items.length === 0) return resumed ? { ...resumed.counts } : emptyCounts();
       const run = await getRun(pool, migrationId);
       const client = await accounts.clientFor(run, 'load records');
+      // The sample's and the full run's bulk of writes keep to their part of the day's budget; a delta's few do not wait.
+      if (runKind !== 'delta') await dayShares.check(run, client);
       const approved = await loadApproved(migrationId);
       const fieldKeys = await loadAccountFieldKeys(pool, migrationId);
       const info = ctx.info;

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { msUntilNextMidnight } from './errors';
 import type { PipedrivePlan } from './rate-limiter';
 
@@ -11,6 +12,13 @@ export function configuredDailyBudget(plan: PipedrivePlan, seats: number): numbe
   if (multiplier === undefined) throw new Error(`plan must be one of ${Object.keys(PLAN_DAILY_MULTIPLIERS).join(', ')}; got "${String(plan)}"`);
   if (!Number.isInteger(seats) || seats < 1) throw new Error(`seats must be a positive integer, got ${seats}`);
   return BASE_DAILY_TOKENS * multiplier * seats;
+}
+
+/** The budget day a time falls in: its calendar date (YYYY-MM-DD) in the zone whose midnight resets the budget. */
+export function budgetDayOf(at: Date, resetTimeZone: string): string {
+  const local = DateTime.fromJSDate(at, { zone: resetTimeZone });
+  if (!local.isValid) throw new Error(`invalid time zone "${resetTimeZone}"`);
+  return local.toISODate();
 }
 
 /** Tokens the migration leaves unspent each day: for the account's other integrations and for a rollback. */

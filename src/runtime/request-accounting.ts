@@ -3,6 +3,7 @@ import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } fro
 import { type Pool } from 'pg';
 import { type Logger } from '../logging';
 import { type RequestEvent } from '../pipedrive/transport';
+import { budgetDayOf } from '../pipedrive/daily-budget';
 import { addRequestTokens, type RequestTally } from '../store/request-tokens';
 import { type Phase } from '../workflows/messages';
 
@@ -59,9 +60,14 @@ interface Scope {
 export class RequestAccounting {
   private readonly scopes = new AsyncLocalStorage<Scope>();
 
+  /**
+   * `budgetResetTimeZone`: whose midnight resets Pipedrive's daily budget; each flush's tokens are also booked to the
+   * migration's spend of that budget day (the daily budget's split between migrations reads it).
+   */
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
+    private readonly budgetResetTimeZone: string,
     private readonly flushMs = FLUSH_MS,
   ) {}
 
@@ -91,7 +97,7 @@ export class RequestAccounting {
             scope.tallies = new Map();
             if (tallies.length === 0) return booked;
             booked = booked.then(() =>
-              addRequestTokens(this.pool, migrationId, tallies).catch((err: unknown) =>
+              addRequestTokens(this.pool, migrationId, budgetDayOf(new Date(), this.budgetResetTimeZone), tallies).catch((err: unknown) =>
                 this.logger.warn({ migrationId, code: (err as { code?: string }).code }, 'could not book the requests of an activity'),
               ),
             );

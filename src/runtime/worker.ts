@@ -153,7 +153,7 @@ export async function createWorkerRuntime(env: Env, overrides: Partial<WorkerOpt
   // Every worker on a token keeps to its share of the token's burst window (the store counts the live ones), and
   // books every request its activities send.
   const tokenShares = new TokenShares(pool, logger);
-  const accounting = new RequestAccounting(pool, logger);
+  const accounting = new RequestAccounting(pool, logger, env.PIPEDRIVE_BUDGET_RESET_TZ);
   const deps = activityDeps(env, pool, logger, { tokenShares, accounting });
   const { logger: _ignored, ...workerOverrides } = overrides;
   const workflows = workerOverrides.workflowBundle ? { workflowBundle: workerOverrides.workflowBundle } : workflowSource(env.WORKFLOW_BUNDLE);

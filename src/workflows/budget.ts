@@ -1,13 +1,17 @@
 import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
 import { FAILURE_TYPES } from './messages';
 
-/** When Pipedrive's daily token budget is spent, the activity says when it resets; undefined for any other failure. */
-export function budgetResumeAt(err: unknown): string | undefined {
+/**
+ * When the daily token budget stops a migration, the activity says until when, and why when it is not Pipedrive's
+ * budget spent (this migration's part of the day, src/pipedrive/day-shares.ts); undefined for any other failure.
+ */
+export function budgetStop(err: unknown): { resumeAt: string; reason?: string } | undefined {
   if (!(err instanceof ActivityFailure)) return undefined;
   const cause = err.cause;
   if (!(cause instanceof ApplicationFailure) || cause.type !== FAILURE_TYPES.dailyBudgetExhausted) return undefined;
-  const detail = cause.details?.[0] as { resumeAt?: string } | undefined;
-  return detail?.resumeAt;
+  const detail = cause.details?.[0] as { resumeAt?: string; reason?: string } | undefined;
+  if (!detail?.resumeAt) return undefined;
+  return { resumeAt: detail.resumeAt, ...(typeof detail.reason === 'string' && { reason: detail.reason }) };
 }
 
 /**
@@ -21,11 +25,16 @@ export async function withDailyBudget<T>(attempt: () => Promise<T>, onPause: (pa
       onPause(undefined);
       return result;
     } catch (err) {
-      const resumeAt = budgetResumeAt(err);
-      if (!resumeAt) throw err;
-      onPause({ reason: "Pipedrive's daily API token budget is spent", until: resumeAt });
+      const stop = budgetStop(err);
+      if (!stop) throw err;
+      const { resumeAt, reason } = stop;
+      onPause({ reason: reason ?? "Pipedrive's daily API token budget is spent", until: resumeAt });
       const waitMs = Math.max(1000, Date.parse(resumeAt) - Date.now());
-      await sleep(waitMs, { summary: `Waiting for Pipedrive's daily token budget to reset at ${resumeAt}` });
+      await sleep(waitMs, {
+        summary: reason
+          ? `Waiting for its part of the daily token budget until ${resumeAt}`
+          : `Waiting for Pipedrive's daily token budget to reset at ${resumeAt}`,
+      });
     }
   }
 }

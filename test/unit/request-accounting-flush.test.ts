@@ -1,9 +1,10 @@
 import type { ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { RequestAccounting } from '../../src/runtime/request-accounting';
-import { tokenSpend } from '../../src/store/request-tokens';
+import { accountDaySpends, tokenSpend } from '../../src/store/request-tokens';
+import { budgetDayOf } from '../../src/pipedrive/daily-budget';
 import { createLogger } from '../../src/logging';
-import { registerRun } from '../../src/store/runs';
+import { pipedriveAccountId, registerRun, setRunAccount } from '../../src/store/runs';
 import type { RequestEvent } from '../../src/pipedrive/transport';
 
 const request = (tokens: number): RequestEvent => ({
@@ -22,13 +23,14 @@ describe('request accounting while an activity runs', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await registerRun(db.pool, { migrationId: 'flush', source: { kind: 'folder', path: '/x' }, pipedriveBaseUrl: 'http://127.0.0.1:1' });
+    await setRunAccount(db.pool, 'flush', pipedriveAccountId('http://127.0.0.1:1', 7));
   });
   afterAll(async () => {
     await db?.drop();
   });
 
   it('books the counts every flush interval before the activity ends, and the rest when it ends', async () => {
-    const accounting = new RequestAccounting(db.pool, createLogger('silent'), 50);
+    const accounting = new RequestAccounting(db.pool, createLogger('silent'), 'UTC', 50);
     const { inbound } = accounting.interceptor()({ info: { activityType: 'loadBatch' } } as never) as { inbound: ActivityInboundCallsInterceptor };
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
@@ -44,5 +46,13 @@ describe('request accounting while an activity runs', () => {
     release();
     await running;
     expect((await tokenSpend(db.pool, 'flush')).byPhase.FULL).toEqual({ requests: 4, tokens: 40 });
+    // The same tokens are the migration's spend of the account's budget day (the zone's calendar date).
+    const today = budgetDayOf(new Date(), 'UTC');
+    const [spend, ...none] = await accountDaySpends(db.pool, pipedriveAccountId('http://127.0.0.1:1', 7), today);
+    expect(none).toEqual([]);
+    expect(spend).toMatchObject({ migrationId: 'flush', tokens: 40 });
+    expect(Date.now() - spend!.lastSpentAt.getTime()).toBeLessThan(60_000);
+    expect(await accountDaySpends(db.pool, pipedriveAccountId('http://127.0.0.1:1', 7), '2020-01-01')).toEqual([]);
+    expect(await accountDaySpends(db.pool, pipedriveAccountId('http://127.0.0.1:1', 8), today)).toEqual([]);
   });
 });

@@ -60,6 +60,13 @@ export interface BeforeImages {
   taken_at: Generated<Timestamp>;
 }
 
+export interface BudgetDaySpend {
+  budget_day: Timestamp;
+  last_spent_at: Generated<Timestamp>;
+  migration_id: string;
+  tokens: Generated<Int8>;
+}
+
 export interface DeltaWatermarks {
   migration_id: string;
   source_table: string;
@@ -222,6 +229,7 @@ export interface DB {
   account_budgets: AccountBudgets;
   audit_log: AuditLog;
   before_images: BeforeImages;
+  budget_day_spend: BudgetDaySpend;
   delta_watermarks: DeltaWatermarks;
   extract_counts: ExtractCounts;
   field_diffs: FieldDiffs;
