@@ -1,4 +1,5 @@
-import { tokenSpend, type TokenSpend } from '../store/request-tokens';
+import { accountDaySpends, tokenSpend, type TokenSpend } from '../store/request-tokens';
+import { budgetDayOf } from '../pipedrive/daily-budget';
 import { accountBudget, type AccountBudget } from '../store/account-budgets';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -250,6 +251,17 @@ export interface StoreProgress {
   tokens: TokenSpend;
   /** The account's daily token budget as Pipedrive last reported it to a worker (every migration on it spends it). */
   dailyBudget?: AccountBudget;
+  /** Today's spend of the budget by this migration and the others into the same company (their split: day-shares.ts). */
+  daySpend?: DaySpendSummary;
+}
+
+/** What one budget day's tokens went to: this migration, and the other migrations into the same company. */
+export interface DaySpendSummary {
+  /** The budget day (YYYY-MM-DD in the reset zone). */
+  budgetDay: string;
+  timeZone: string;
+  tokens: number;
+  others: { migrations: number; tokens: number };
 }
 
 export type ProgressScope = 'sample' | 'full' | 'rollback' | 'all';
@@ -275,8 +287,11 @@ export function progressScope(phase: string): ProgressScope {
   return 'all';
 }
 
-/** Progress straight from the store, for the phase the migration is in: live per-object counts as batches end. */
-export async function storeProgress(pool: Pool, migrationId: string): Promise<StoreProgress> {
+/**
+ * Progress straight from the store, for the phase the migration is in: live per-object counts as batches end.
+ * `budgetResetTimeZone` (PIPEDRIVE_BUDGET_RESET_TZ) says which day today's spend of the daily budget is counted for.
+ */
+export async function storeProgress(pool: Pool, migrationId: string, budgetResetTimeZone = 'UTC'): Promise<StoreProgress> {
   const run = await getRun(pool, migrationId);
   const scope = progressScope(run.phase);
   const objects = scope === 'sample' || scope === 'full' ? await runProgress(pool, migrationId, scope) : await ledgerProgress(pool, migrationId);
@@ -284,6 +299,7 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
   const rate = await measuredRate(pool, migrationId, scope, objects, rollback);
   const reports = (await listReports(pool, migrationId)).map(({ kind, location, path, writtenBy, files }) => ({ kind, location, path, writtenBy, files }));
   const dailyBudget = await accountBudget(pool, run.pipedriveBaseUrl);
+  const daySpend = run.pipedriveAccount ? await daySpendOf(pool, migrationId, run.pipedriveAccount, budgetResetTimeZone) : undefined;
   return {
     phase: run.phase,
     practiceName: run.practiceName,
@@ -294,6 +310,21 @@ export async function storeProgress(pool: Pool, migrationId: string): Promise<St
     reports,
     tokens: inPhaseOrder(await tokenSpend(pool, migrationId)),
     ...(dailyBudget ? { dailyBudget } : {}),
+    ...(daySpend ? { daySpend } : {}),
+  };
+}
+
+/** Today's spends on the company's budget, this migration's apart; undefined when nobody spent today. */
+async function daySpendOf(pool: Pool, migrationId: string, account: string, timeZone: string): Promise<DaySpendSummary | undefined> {
+  const budgetDay = budgetDayOf(new Date(), timeZone);
+  const spends = await accountDaySpends(pool, account, budgetDay);
+  if (spends.length === 0) return undefined;
+  const others = spends.filter((s) => s.migrationId !== migrationId);
+  return {
+    budgetDay,
+    timeZone,
+    tokens: spends.find((s) => s.migrationId === migrationId)?.tokens ?? 0,
+    others: { migrations: others.length, tokens: others.reduce((sum, s) => sum + s.tokens, 0) },
   };
 }
 

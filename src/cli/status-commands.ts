@@ -48,7 +48,7 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
       };
       await withStore(env, async (pool) => {
         if (o.json) {
-          const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId)];
+          const [status, progress] = [await query(o.migrationId), await storeProgress(pool, o.migrationId, env.PIPEDRIVE_BUDGET_RESET_TZ)];
           const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
           const error = await failureOf(o.migrationId);
           const webUi = await webUiOf(o.migrationId);
@@ -72,7 +72,7 @@ export function registerStatusCommand(cli: Command, { withStore }: { withStore: 
         try {
           for (;;) {
             const status = await query(o.migrationId);
-            const progress = await storeProgress(pool, o.migrationId);
+            const progress = await storeProgress(pool, o.migrationId, env.PIPEDRIVE_BUDGET_RESET_TZ);
             const delta = await deltaOf(o.migrationId, currentPhase(status, progress));
             const failure = await failureOf(o.migrationId);
             const header = statusHeader(o.migrationId, status, progress, delta, failure, { watch: Boolean(o.watch) });

@@ -5,7 +5,7 @@ import { describeOwners } from '../workflows/details';
 import { FINAL_PHASES, type DeltaProgress, type MigrationStatus, type PhaseProgress } from '../workflows/messages';
 import { GATE_ACTIONS } from '../workflows/gate-actions';
 import { duration } from '../workflows/duration';
-import { type CutoverClaims, type StoreProgress } from './commands';
+import { type CutoverClaims, type DaySpendSummary, type StoreProgress } from './commands';
 import { describeFailure, type MigrationFailure } from './failure-cause';
 import { describeReportLocation } from './report-files';
 
@@ -66,6 +66,7 @@ export function statusHeader(
   if (verifying) lines.push(`  ${verifying}`);
   if (progress.tokens.total.requests > 0) lines.push(`  ${describeSpend(progress.tokens)}`);
   if (progress.dailyBudget) lines.push(`  ${describeDailyBudget(progress.dailyBudget)}`);
+  if (progress.daySpend) lines.push(`  ${describeDaySpend(progress.daySpend)}`);
   if (failure) lines.push(`  ${describeFailure(failure)}`);
   if (status?.error && failure?.state !== 'failed') lines.push(`  error: ${status.error}`);
   // From the store, on any machine: `report -m <id> --kind <kind>` prints one, `--out <dir>` writes them.
@@ -248,6 +249,16 @@ export function describeSpend(spend: TokenSpend): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const phases = Object.entries(spend.byPhase).map(([phase, s]) => `${phase} ${n(s.tokens)} (${n(s.requests)})`);
   return `tokens spent (requests): ${[...phases, `total ${n(spend.total.tokens)} (${n(spend.total.requests)})`].join(' · ')}`;
+}
+
+/** `today (2026-12-06, UTC): this migration 12,400 tokens; 1 other migration into the account 8,300`. */
+export function describeDaySpend(d: DaySpendSummary): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const others =
+    d.others.migrations === 0
+      ? 'no other migration into the account'
+      : `${d.others.migrations} other migration${d.others.migrations === 1 ? '' : 's'} into the account ${n(d.others.tokens)}`;
+  return `today (${d.budgetDay}, ${d.timeZone}): this migration ${n(d.tokens)} tokens; ${others}`;
 }
 
 /** `daily token budget: 41,200 of 150,000 left (the account's, every migration on it spends it; Pipedrive at 14:02:11 UTC)`. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createActivities } from '../../src/activities';
+import { storeProgress } from '../../src/cli/commands';
 import { loadEnv } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { budgetDayOf } from '../../src/pipedrive/daily-budget';
@@ -65,6 +66,13 @@ describe('the daily budget split between migrations into one account', () => {
     expect(failure.type).toBe(FAILURE_TYPES.dailyBudgetExhausted);
     const detail = failure.details?.[0] as { resumeAt: string; reason: string };
     expect(detail.reason).toMatch(/had its part of today's Pipedrive token budget .* while another migration into the same account still wants its own/);
+    // `status` shows the day's spend split: this one's tokens, and the other migration's.
+    expect((await storeProgress(db.pool, 'first', config().PIPEDRIVE_BUDGET_RESET_TZ)).daySpend).toEqual({
+      budgetDay: today(),
+      timeZone: config().PIPEDRIVE_BUDGET_RESET_TZ,
+      tokens: 50_000_000,
+      others: { migrations: 1, tokens: 10 },
+    });
     // It looks again within the recheck interval (10 min), not at the day's end.
     expect(Date.parse(detail.resumeAt) - Date.now()).toBeLessThanOrEqual(10 * 60_000);
     expect(Date.parse(detail.resumeAt) - Date.now()).toBeGreaterThan(9 * 60_000);
