@@ -1,12 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'pg';
 import { startSandbox, DEFAULT_API_TOKEN, type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { createLogger } from '../../src/logging';
 import { PipedriveClient } from '../../src/pipedrive/client';
 import { BURST_WINDOW_MS } from '../../src/pipedrive/rate-limiter';
 import { TokenShares } from '../../src/runtime/token-shares';
-import { markTokenClientLive } from '../../src/store/token-clients';
 
 jest.setTimeout(60_000);
 
@@ -113,78 +111,5 @@ describe('token shares: joining and coming back', () => {
     expect(highest).toBeGreaterThan(30);
     expect(busy.usage().byStatus[429] ?? 0).toBe(0);
     expect(light.usage().byStatus[429] ?? 0).toBe(0);
-  });
-});
-
-/**
- * Two worker processes (two pools, two listeners) with looks far apart: a joining client asks the other to look at
- * once, and is let in one window after it has, not a look interval later. Should the other never look (a worker that
- * died but still counts), the joining client waits the interval and the window, no longer.
- */
-describe('token shares: a joining client asks the others to look', () => {
-  const SLOW_TICK_MS = 4_000;
-  /** The wait when nobody answers the request to look: the interval, the window and the margin. */
-  const HOLD_MS = SLOW_TICK_MS + BURST_WINDOW_MS + 250;
-  let db: TestDatabase;
-  let secondPool: Pool;
-  let sandbox: RunningSandbox;
-  let first: TokenShares;
-  let second: TokenShares;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    secondPool = new Pool({ connectionString: db.url, max: 4 });
-    sandbox = await startSandbox({ port: 0, plan: 'premium' });
-    first = new TokenShares(db.pool, createLogger('silent'), { tickMs: SLOW_TICK_MS, liveSeconds: 10 });
-    second = new TokenShares(secondPool, createLogger('silent'), { tickMs: SLOW_TICK_MS, liveSeconds: 10 });
-  });
-  afterAll(async () => {
-    await first?.close();
-    await second?.close();
-    await secondPool?.end();
-    await sandbox?.close();
-    await db?.drop();
-  });
-
-  const newClient = () => new PipedriveClient({ baseUrl: sandbox.url, apiToken: DEFAULT_API_TOKEN, plan: 'premium' });
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-  it('is let in a window after the other has looked, its share cut first, without a 429', async () => {
-    const a = newClient();
-    first.watch(a);
-    await a.me();
-    let sending = true;
-    const keepSending = (async () => {
-      while (sending) {
-        await a.me();
-        await sleep(20);
-      }
-    })();
-    await sleep(500);
-    const b = newClient();
-    second.watch(b);
-    const start = performance.now();
-    await b.me();
-    const waited = performance.now() - start;
-    const rateA = a.pacing().requestsPerSecond;
-    sending = false;
-    await keepSending;
-    expect(waited).toBeGreaterThanOrEqual(BURST_WINDOW_MS);
-    expect(waited).toBeLessThan(BURST_WINDOW_MS + 1_500); // without asking: HOLD_MS (6.25 s)
-    expect(rateA).toBeLessThan(50);
-    expect(a.usage().byStatus[429] ?? 0).toBe(0);
-    expect(b.usage().byStatus[429] ?? 0).toBe(0);
-  });
-
-  it('waits the interval and the window when another client counts but never looks', async () => {
-    const c = newClient();
-    // A client of a worker that died on the same token: live in the store (seen just now), never to look again.
-    await markTokenClientLive(db.pool, c.tokenKey(), 'dead-worker', 10, undefined);
-    second.watch(c);
-    const start = performance.now();
-    await c.me();
-    const waited = performance.now() - start;
-    expect(waited).toBeGreaterThanOrEqual(HOLD_MS - 100);
-    expect(waited).toBeLessThan(HOLD_MS + 1_500);
   });
 });
