@@ -10,9 +10,9 @@ import { type ActivityDeps } from './deps';
 /** Phases that spend the daily budget in bulk: a migration in one of them that spent lately wants its part of the day. */
 const SPENDING_PHASES: ReadonlySet<string> = new Set<Phase>(['SAMPLE', 'FULL', 'VERIFY']);
 /** A migration that spent nothing for this long does not want the budget now (its workers are down, it is paused). */
-export const WANTING_WITHIN_MS = 15 * 60_000;
+const WANTING_WITHIN_MS = 15 * 60_000;
 /** A migration that has had its part looks again after this long: the other one may have finished or stalled. */
-export const DAY_SHARE_RECHECK_MS = 10 * 60_000;
+const DAY_SHARE_RECHECK_MS = 10 * 60_000;
 /** The store's spends are read at most this often per account by one worker (every batch asks). */
 const SPENDS_FRESH_MS = 5_000;
 
@@ -50,8 +50,6 @@ export function createDayShares(deps: Pick<ActivityDeps, 'pool' | 'settings'>) {
   };
 
   return {
-    verdict,
-
     /** Throws the daily-budget failure when `run` has had its part of the day and another migration wants its own. */
     async check(run: MigrationRun, client: PipedriveClient, now = new Date()): Promise<void> {
       const found = await verdict(run, client, now);
