@@ -291,7 +291,7 @@ export function progressScope(phase: string): ProgressScope {
  * Progress straight from the store, for the phase the migration is in: live per-object counts as batches end.
  * `budgetResetTimeZone` (PIPEDRIVE_BUDGET_RESET_TZ) says which day today's spend of the daily budget is counted for.
  */
-export async function storeProgress(pool: Pool, migrationId: string, budgetResetTimeZone = 'UTC'): Promise<StoreProgress> {
+export async function storeProgress(pool: Pool, migrationId: string, budgetResetTimeZone: string): Promise<StoreProgress> {
   const run = await getRun(pool, migrationId);
   const scope = progressScope(run.phase);
   const objects = scope === 'sample' || scope === 'full' ? await runProgress(pool, migrationId, scope) : await ledgerProgress(pool, migrationId);

@@ -203,7 +203,7 @@ async function migrateDemo(world: World, options: DemoOptions, say: (line: strin
     },
   });
   const status = result.status;
-  const progress = await storeProgress(pool, options.migrationId);
+  const progress = await storeProgress(pool, options.migrationId, env.PIPEDRIVE_BUDGET_RESET_TZ);
   say(`Migration ${status.phase}. Verification accuracy ${status.verification?.accuracy.toFixed(2) ?? '?'}%.`);
   for (const [type, c] of Object.entries(status.objects)) {
     say(`  ${type.padEnd(13)} source ${c.source} · migrated ${c.migrated} · skipped ${c.skipped} · rejected ${c.rejected}`);

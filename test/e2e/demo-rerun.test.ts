@@ -178,7 +178,7 @@ describe('running the demo migration twice (same migration id, extract and sandb
     for (const r of replaced.rows) (replacedByType[r.object_type] ??= []).push(r.replaced_pipedrive_id);
     for (const [type, ids] of Object.entries(gone)) expect([type, (replacedByType[type] ?? []).sort()]).toEqual([type, [...ids].sort()]);
     // Status says how many were recreated, per object type.
-    const progress = await storeProgress(world.h.db.pool, migrationId);
+    const progress = await storeProgress(world.h.db.pool, migrationId, 'UTC');
     for (const [type, n] of Object.entries(expected)) expect([type, progress.objects[type]!.recreated]).toEqual([type, n]);
   });
 });

@@ -362,7 +362,7 @@ describe('a generated practice through every phase, on real Temporal, PostgreSQL
     // Every token accounted: the product's own count of what it sent, by phase, agrees with the sandbox's within 1%
     // (start's preflight, before the migration exists, is the one request it does not book).
     // What the test asked the sandbox directly is left out.
-    const { tokens } = await storeProgress(h.db.pool, migrationId);
+    const { tokens } = await storeProgress(h.db.pool, migrationId, 'UTC');
     expect(Object.keys(tokens.byPhase)).toEqual(['MAPPING_REVIEW', 'SCHEMA', 'SAMPLE', 'FULL', 'VERIFY', 'ROLLING_BACK']);
     const usage = sandbox.usage();
     const sandboxTokens = Object.values(usage.byRoute).reduce((n, r) => n + r.tokens, 0) - direct.tokens;

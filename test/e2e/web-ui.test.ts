@@ -320,7 +320,7 @@ describe('the Temporal Web UI as ops see it', () => {
     await statusOf(DONE_ID, 'DELTA', (s) => s.phase === 'DELTA');
     const atDelta = await detailsPage(DONE_ID, '3-delta', 'Waiting for');
     expect(atDelta).toContain(`npm run starter -- cutover -m ${DONE_ID} --by <you>`);
-    const store = await storeProgress(h.db.pool, DONE_ID);
+    const store = await storeProgress(h.db.pool, DONE_ID, 'UTC');
     for (const type of ['organization', 'person', 'deal']) {
       const counts = store.objects[type]!;
       // | object | source | migrated | skipped | rejected | as the UI renders the Markdown table (cells split by tabs)

@@ -90,7 +90,7 @@ describe('records of the id map gone from Pipedrive', () => {
     expect(report.recreated).toEqual(recreated);
 
     // Status and the reconciliation say how many were recreated, per object type.
-    const progress = await storeProgress(world.db.pool, migrationId);
+    const progress = await storeProgress(world.db.pool, migrationId, 'UTC');
     const dataTypes = LOAD_ORDER.filter((t) => recreated[t] !== undefined);
     for (const objectType of dataTypes) expect(progress.objects[objectType]!.recreated).toBe(recreated[objectType]);
     const reconciled = await run(world.acts.reconcile, { migrationId });

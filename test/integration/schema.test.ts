@@ -79,7 +79,7 @@ describe('SCHEMA phase against the sandbox', () => {
     expect(again.pipedriveId).not.toBe(field.pipedriveId);
     expect(await ledger.get(migrationId, 'stage', stage.source_key)).toMatchObject({ state: 'created', replacedPipedriveId: stage.pipedrive_id });
     // Status shows it per type, as for records.
-    const progress = await storeProgress(db.pool, migrationId);
+    const progress = await storeProgress(db.pool, migrationId, 'UTC');
     expect(progress.objects.custom_field).toMatchObject({ recreated: 1 });
     expect(progress.objects.stage).toMatchObject({ recreated: 1 });
 

@@ -48,7 +48,7 @@ describe("the store's progress of the phase a migration is in", () => {
   });
 
   it("shows the sample's own records during SAMPLE", async () => {
-    const p = await storeProgress(db.pool, M);
+    const p = await storeProgress(db.pool, M, 'UTC');
     expect(p.scope).toBe('sample');
     expect(p.objects.person).toMatchObject({ planned: 2, migrated: 2, state: 'done' });
     expect(p.rate).toMatchObject({ remaining: 0 });
@@ -59,7 +59,7 @@ describe("the store's progress of the phase a migration is in", () => {
     // The full organization load has begun: 5 planned, the sample's 2 already there, 1 more created since.
     await workItems('full', 'organization', keys('employer', 5));
     await ledger('organization', 'full', 'created', ['employer:2']);
-    const p = await storeProgress(db.pool, M);
+    const p = await storeProgress(db.pool, M, 'UTC');
     expect(p.scope).toBe('full');
     expect(p.objects.organization).toMatchObject({ planned: 5, migrated: 3, state: 'running' });
     expect(p.objects.person).toMatchObject({ planned: 6, migrated: 0, state: 'waiting' });
@@ -83,13 +83,13 @@ describe("the store's progress of the phase a migration is in", () => {
       `INSERT INTO audit_log (migration_id, at, action, object_type, method, endpoint) VALUES ($1, now() - interval '1 second', 'update', 'migration', 'SIGNAL', 'rollback:all')`,
       [M],
     );
-    let p = await storeProgress(db.pool, M);
+    let p = await storeProgress(db.pool, M, 'UTC');
     expect(p.scope).toBe('rollback');
     expect(p.rollback!.objects).toEqual({ organization: { deleted: 0, left: 3 }, person: { deleted: 0, left: 2 } });
     expect(p.rate).toMatchObject({ remaining: 5, perSecond: 0 });
 
     await db.pool.query(`UPDATE id_map SET state = 'deleted', updated_at = now() WHERE migration_id = $1 AND source_key IN ('patient:1', 'patient:2')`, [M]);
-    p = await storeProgress(db.pool, M);
+    p = await storeProgress(db.pool, M, 'UTC');
     expect(p.rollback!.objects.person).toEqual({ deleted: 2, left: 0 });
     expect(barRows(p).map((r) => [r.object, `${r.value}/${r.total}`])).toEqual([
       ['organization', '0/3'],
