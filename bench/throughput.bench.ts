@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Client } from '@temporalio/client';
+import pg from 'pg';
 import { DEFAULT_API_TOKEN, startSandbox, type RequestLogEntry, type SandboxOptions, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { PIPEDRIVE_PLANS } from '../src/config';
@@ -38,6 +39,7 @@ import { migrationWorkflowId } from '../src/runtime/temporal';
 import type { MigrationStatus } from '../src/workflows/messages';
 import { migrateDemoPractice, startBenchWorld, type BenchWorld } from './harness';
 import type { SandboxProcessMessage } from './sandbox-process';
+import { CpuSampler } from './cpu-sampler';
 
 const BURST_WINDOW_S = 2;
 /** The product's default seats; the sandbox gets the same so both agree on the daily budget. */
@@ -101,6 +103,8 @@ interface LoggedRequest extends RequestLogEntry {
 /** What the bench needs of a sandbox, in this process or in its own. */
 interface BenchSandbox {
   url: string;
+  /** Its process when it has one of its own (`--sandbox-process`). */
+  pid?: number;
   usage(): { burstLimit: number };
   close(): Promise<void>;
 }
@@ -133,6 +137,7 @@ function sandboxProcess(options: SandboxOptions, withBodies: boolean, log: Logge
         child.removeAllListeners('exit');
         resolve({
           url: message.url,
+          pid: child.pid,
           usage: () => ({ burstLimit: message.burstLimit }),
           close: () =>
             new Promise<void>((done) => {
@@ -159,11 +164,53 @@ interface Row {
   requests: number;
   rateLimited: number;
   /** `--unpaced`: the bare replay of the run's JSON writes. */
-  replay?: { writes: number; seconds: number; atOnce: number };
+  replay?: { writes: number; seconds: number; atOnce: number; cpu?: Record<string, number> };
+  /** CPU seconds per process group over the FULL phase (Linux). */
+  cpu?: Record<string, number>;
+  /** Statements this process sent PostgreSQL during the FULL phase (the worker's, and the bench's few). */
+  statements: number;
+}
+
+/**
+ * When each statement this process sends PostgreSQL was sent: every one is a round trip that wakes a server process,
+ * which on a small machine costs about what a Pipedrive request does. A count, unlike a rate, does not vary with what
+ * else the machine is doing. Wraps pg's query method for the bench's lifetime (the worker's pool uses the same module).
+ */
+function statementTimes(): number[] {
+  const times: number[] = [];
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    times.push(Date.now());
+    return query.apply(this, args);
+  } as typeof pg.Client.prototype.query;
+  return times;
+}
+
+/**
+ * The processes a run's CPU goes to: this one (the worker, and the bench's own bookkeeping), the sandbox's when it has
+ * its own (`--sandbox-process`; else it is in this one), the Temporal dev server, and the machine's PostgreSQL (every
+ * backend: anything else using it at the time counts too).
+ */
+function cpuGroups(sandboxPid: () => number | undefined) {
+  return [
+    { name: 'worker', matches: (pid: number) => pid === process.pid },
+    { name: 'sandbox', matches: (pid: number) => pid === sandboxPid() },
+    { name: 'temporal', matches: (_pid: number, comm: string) => comm === 'temporal' },
+    { name: 'postgres', matches: (_pid: number, comm: string) => comm === 'postgres' },
+  ];
+}
+
+/** CPU milliseconds per record (or write) of each group, e.g. "worker 2.1, sandbox 0.9, temporal 0.4, postgres 0.6". */
+function perRecord(cpu: Record<string, number>, records: number): string {
+  return Object.entries(cpu)
+    .filter(([, seconds]) => seconds > 0)
+    .map(([group, seconds]) => `${group} ${((seconds * 1000) / records).toFixed(2)}`)
+    .join(', ');
 }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  const statements = statementTimes();
   const world = await startBenchWorld('throughput', { plan: args.plan, seats: SEATS, ...(args.unpaced ? { burstLimit: UNPACED_BURST } : {}) });
   const { env, users } = world;
   const rows: Row[] = [];
@@ -195,16 +242,22 @@ async function main(): Promise<number> {
       const log: LoggedRequest[] = [];
       const sandbox = await benchSandbox(args, users, log);
       const migrationId = `throughput-c${concurrency}`;
+      const sampler = new CpuSampler(cpuGroups(() => sandbox.pid));
       try {
         // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
         const status = await migrateDemoPractice(world, migrationId, sandbox.url, {
           ...(concurrency === 'auto' ? {} : { concurrency }),
+          ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}),
           sampleSize: 20,
           allowSmallSample: true,
           skipDelta: true,
         });
         const { from, to } = fullPhaseSpan(status);
         const inFull = log.filter((r) => r.at >= from && r.at <= to);
+        const cpu = sampler.between(from, to);
+        const replayFrom = Date.now();
+        const replay = args.unpaced ? await bareReplay(sandbox.url, inFull, world.env.WORKER_MAX_CONCURRENT_ACTIVITIES) : undefined;
+        const replayCpu = replay && (await settled(), sampler.between(replayFrom, Date.now()));
         rows.push({
           concurrency,
           effective: await childConcurrency(world.server.client, migrationId),
@@ -214,11 +267,14 @@ async function main(): Promise<number> {
           requests: inFull.length,
           rateLimited: inFull.filter((r) => r.status === 429).length,
           timeline: timeline(inFull, from, to, ceiling),
-          ...(args.unpaced ? { replay: await bareReplay(sandbox.url, inFull, world.env.WORKER_MAX_CONCURRENT_ACTIVITIES) } : {}),
+          ...(cpu && { cpu }),
+          statements: statements.filter((at) => at >= from && at <= to).length,
+          ...(replay && { replay: { ...replay, ...(replayCpu && { cpu: replayCpu }) } }),
         });
       } catch (err) {
         failures.push(`concurrency ${concurrency}: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
+        sampler.stop();
         await sandbox.close();
       }
     }
@@ -256,6 +312,9 @@ async function main(): Promise<number> {
       `\nunpaced, concurrency ${r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency}: the FULL phase ${(r.ledger / r.seconds).toFixed(0)} records/s ` +
         `(${ours.toFixed(0)} writes/s); a bare replay of its ${replay.writes} JSON writes, ${replay.atOnce} at once: ${bare.toFixed(0)} writes/s; ratio ${(ours / bare).toFixed(2)}`,
     );
+    console.log(`  PostgreSQL statements per record over the FULL phase: ${(r.statements / r.ledger).toFixed(2)} (${r.statements})`);
+    if (r.cpu) console.log(`  CPU ms per record over the FULL phase: ${perRecord(r.cpu, r.ledger)} (this machine: ${os.cpus().length} cores)`);
+    if (replay.cpu) console.log(`  CPU ms per write of the bare replay: ${perRecord(replay.cpu, replay.writes)} (worker: the replaying client)`);
   }
   if (shared) {
     const rate = shared.writes / shared.seconds;
@@ -300,6 +359,10 @@ async function main(): Promise<number> {
               recordsPerSecond: Number((r.ledger / r.seconds).toFixed(1)),
               bareReplayWritesPerSecond: Number((r.replay.writes / r.replay.seconds).toFixed(1)),
               ofBareReplay: Number((r.writes / r.seconds / (r.replay.writes / r.replay.seconds)).toFixed(3)),
+              statementsPerRecord: Number((r.statements / r.ledger).toFixed(2)),
+              ...(r.cpu && {
+                cpuMsPerRecord: Object.fromEntries(Object.entries(r.cpu).map(([group, seconds]) => [group, Number(((seconds * 1000) / r.ledger).toFixed(2))])),
+              }),
             }
           : {}),
       })),
@@ -329,6 +392,9 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Lets the CPU sampler take one more sample after a span ends. */
+const settled = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 /** When a migration's FULL phase began and ended (VERIFY began), from its phase history (wall clock, ms). */
 function fullPhaseSpan(status: MigrationStatus): { from: number; to: number } {

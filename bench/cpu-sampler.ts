@@ -1,0 +1,96 @@
+/**
+ * Where the machine's CPU went during a phase (Linux only): the CPU seconds of the processes that take part in a
+ * migration, sampled from /proc every SAMPLE_MS so a span known only afterwards (a phase's from/to, from its history) can
+ * be cut out. On a machine with few cores these processes take turns, so the throughput of one figure says little
+ * about which of them to make cheaper; CPU milliseconds per record do.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+
+const SAMPLE_MS = 250;
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux the bench runs on (sysconf(_SC_CLK_TCK))
+
+/** A group of processes, by how to recognise them. */
+export interface ProcessGroup {
+  name: string;
+  /** Whether a process (pid, command name, parent pid) belongs to the group. */
+  matches(pid: number, comm: string, ppid: number): boolean;
+}
+
+interface Sample {
+  at: number;
+  seconds: Record<string, number>;
+}
+
+/** CPU seconds (user + system) of one process, its command name and its parent, or undefined once it is gone. */
+function processCpu(pid: number): { comm: string; ppid: number; seconds: number } | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid ... utime stime ...": comm may hold spaces and parentheses, so split after the last ')'.
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+}
+
+export class CpuSampler {
+  private readonly samples: Sample[] = [];
+  private readonly timer?: NodeJS.Timeout;
+  /** Processes once seen in a group, with the CPU seconds last read: an exited one keeps counting what it used. */
+  private readonly last = new Map<number, { group: string; seconds: number }>();
+
+  constructor(private readonly groups: readonly ProcessGroup[]) {
+    if (os.platform() !== 'linux') return;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * CPU seconds per group between two wall-clock times (ms), from the samples nearest inside the span; undefined when
+   * the span holds fewer than two samples (or not on Linux).
+   */
+  between(from: number, to: number): Record<string, number> | undefined {
+    const inside = this.samples.filter((s) => s.at >= from && s.at <= to);
+    if (inside.length < 2) return undefined;
+    const [first, last] = [inside[0]!, inside.at(-1)!];
+    // Scaled to the whole span: the samples cover it but for up to SAMPLE_MS at each end.
+    const scale = (to - from) / (last.at - first.at);
+    return Object.fromEntries(this.groups.map(({ name }) => [name, ((last.seconds[name] ?? 0) - (first.seconds[name] ?? 0)) * scale]));
+  }
+
+  private sample(): void {
+    const processes = new Map<number, { comm: string; ppid: number; seconds: number }>();
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/u.test(entry)) continue;
+      const cpu = processCpu(Number(entry));
+      if (cpu) processes.set(Number(entry), cpu);
+    }
+    const parents = new Map([...processes].map(([pid, p]) => [pid, p.ppid]));
+    for (const [pid, p] of processes) {
+      const group =
+        this.last.get(pid)?.group ??
+        this.groups.find((g) => g.matches(pid, p.comm, p.ppid))?.name ??
+        this.groups.find((g) => this.descends(g, pid, parents))?.name;
+      if (group) this.last.set(pid, { group, seconds: p.seconds });
+    }
+    const seconds: Record<string, number> = {};
+    for (const { group, seconds: s } of this.last.values()) seconds[group] = (seconds[group] ?? 0) + s;
+    this.samples.push({ at: Date.now(), seconds });
+  }
+
+  /** A group named by a root process also holds that process's descendants (a dev server's children, say). */
+  private descends(group: ProcessGroup, pid: number, parents: Map<number, number>): boolean {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
+      const known = this.last.get(p);
+      if (known) return known.group === group.name;
+    }
+    return false;
+  }
+}
