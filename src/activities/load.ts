@@ -126,12 +126,6 @@ export function createLoadActivities(deps: ActivityDeps) {
       // did once, not what the last attempt found already done.
       const resumed = ctx.info.attempt > 1 ? checkpointOf(ctx.info.heartbeatDetails, items.length) : undefined;
       if (items.length === 0) return resumed ? { ...resumed.counts } : emptyCounts();
-      const run = await getRun(pool, migrationId);
-      const client = await accounts.clientFor(run, 'load records');
-      // The sample's and the full run's bulk of writes keep to their part of the day's budget; a delta's few do not wait.
-      if (runKind !== 'delta') await dayShares.check(run, client);
-      const approved = await loadApproved(migrationId);
-      const fieldKeys = await loadAccountFieldKeys(pool, migrationId);
       const info = ctx.info;
       const auditContext = {
         workflowId: info.workflowExecution?.workflowId,
@@ -141,8 +135,14 @@ export function createLoadActivities(deps: ActivityDeps) {
       };
       return withLiveHeartbeat((heartbeat) =>
         withSharedWriteLock(pool, migrationId, async () => {
-          const phase = (await getRun(pool, migrationId)).phase;
-          if (FROZEN_PHASES.has(phase)) throw permanent(`migration ${migrationId} is ${phase}: no more writes`);
+          // Read under the lock, so a rollback that has begun is seen; the one read of the run the batch makes.
+          const run = await getRun(pool, migrationId);
+          if (FROZEN_PHASES.has(run.phase)) throw permanent(`migration ${migrationId} is ${run.phase}: no more writes`);
+          const client = await accounts.clientFor(run, 'load records');
+          // The sample's and the full run's bulk of writes keep to their part of the day's budget; a delta's few do not wait.
+          if (runKind !== 'delta') await dayShares.check(run, client);
+          const approved = await loadApproved(migrationId);
+          const fieldKeys = await loadAccountFieldKeys(pool, migrationId);
           try {
             return await loadEngineBatch(
               {

@@ -6,7 +6,7 @@ import { CONFIDENT, createMappingLlm, exportWorkbook, phiDecisionsForApproval, p
 import { ownerAssignmentsOf, ownersDocument, type OwnerAssignment } from '../review/owners';
 import { ownersSheetInput } from '../review/owners-sheet';
 import { appendAudit } from '../store/audit';
-import { approveFieldMap, getFieldMap, latestFieldMap, saveProposedMap } from '../store/field-maps';
+import { approveFieldMap, getFieldMap, latestFieldMap, latestFieldMapVersion, saveProposedMap } from '../store/field-maps';
 import { stagedData } from '../store/staged-rows';
 import { auditMerges, duplicatesSheetInput, mergeApprovalProblems } from './duplicate-merges';
 import { publishReport } from './publish-report';
@@ -27,19 +27,20 @@ export interface ApprovedMap {
 export function approvedMapLoader(pool: Pool) {
   const cache = new Map<string, ApprovedMap>();
   return async (migrationId: string): Promise<ApprovedMap> => {
-    const stored = await latestFieldMap(pool, migrationId, 'approved');
+    // Every batch asks: the version number alone, the document (tens of kB) only for a version not seen yet.
+    const version = await latestFieldMapVersion(pool, migrationId, 'approved');
+    const cacheKey = `${migrationId}#${version}`;
+    const cached = cache.get(cacheKey);
+    if (cached) return cached;
+    const stored = version === undefined ? undefined : await getFieldMap(pool, migrationId, version);
     if (!stored) throw permanent(`migration ${migrationId} has no approved field map: approve MAPPING_REVIEW first`);
-    const cacheKey = `${migrationId}#${stored.version}`;
-    let approved = cache.get(cacheKey);
-    if (!approved) {
-      approved = {
-        version: stored.version,
-        map: parseFieldMap(stored.document.map),
-        phi: (stored.document.phi ?? { include: [] }) as PhiDecisions,
-        merges: mergePlan(storedMerges(stored.document)),
-      };
-      cache.set(cacheKey, approved);
-    }
+    const approved: ApprovedMap = {
+      version: stored.version,
+      map: parseFieldMap(stored.document.map),
+      phi: (stored.document.phi ?? { include: [] }) as PhiDecisions,
+      merges: mergePlan(storedMerges(stored.document)),
+    };
+    cache.set(cacheKey, approved);
     return approved;
   };
 }

@@ -58,6 +58,19 @@ export async function latestFieldMap(pool: Pool, migrationId: string, status?: S
   return row && toMap(row);
 }
 
+/** The number of the latest version (in that status): what a reader that caches versions asks before each use. */
+export async function latestFieldMapVersion(pool: Pool, migrationId: string, status: StoredFieldMap['status']): Promise<number | undefined> {
+  const row = await storeDb(pool)
+    .selectFrom('field_maps')
+    .select('version')
+    .where('migration_id', '=', migrationId)
+    .where('status', '=', status)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.version;
+}
+
 /** Marks one version approved (with its PHI decisions) and every other version superseded. */
 export async function approveFieldMap(pool: Pool, migrationId: string, version: number, by: string, document: StoredFieldMap['document']): Promise<void> {
   await inTransaction(pool, async (_tx, db) => {

@@ -72,17 +72,17 @@ describe('loadBatch', () => {
     const [range] = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq: 0, batchSize: 40, maxBatches: 1 });
     const batch = { migrationId, objectType, runKind: 'full' as const, ...range!, batchNumber: 1 };
 
-    // Attempt 1 dies (here: cancelled) after its 15th record.
+    // Attempt 1 dies (here: cancelled) after its 25th record.
     const first = new MockActivityEnvironment({ attempt: 1 });
     const beats: unknown[] = [];
     first.on('heartbeat', (details: unknown) => {
       beats.push(details);
-      if (beats.length === 16) first.cancel();
+      if (beats.length === 26) first.cancel();
     });
     await expect(first.run(acts.loadBatch, batch)).rejects.toBeInstanceOf(CancelledFailure);
     const last = beats.at(-1) as { processed: number; counts: { migrated: number } };
-    // Creates are claimed and recorded ten at a time: the checkpoint stays at the first record of the chunk in flight.
-    expect(last.processed).toBe(10);
+    // Creates are claimed and recorded twenty at a time: the checkpoint stays at the first record of the chunk in flight.
+    expect(last.processed).toBe(20);
     expect(JSON.stringify(beats)).not.toMatch(/[A-Z][a-z]+ [A-Z][a-z]+/u); // ids and counts only, no names
 
     // Attempt 2 gets the last heartbeat, as Temporal hands it to a retry.

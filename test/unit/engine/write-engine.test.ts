@@ -74,9 +74,9 @@ describe('the write engine', () => {
     expect(keysOnAccount(w)).toEqual(keys);
   });
 
-  it('claims and records creates ten at a time, and a checkpoint never passes a create whose id is not recorded yet', async () => {
+  it('claims and records creates twenty at a time, and a checkpoint never passes a create whose id is not recorded yet', async () => {
     const w = world();
-    const many = Array.from({ length: 25 }, (_, i) => `patient:${i + 1}`);
+    const many = Array.from({ length: 45 }, (_, i) => `patient:${i + 1}`);
     many.forEach((k, i) => w.staging.records.set(k, person(k, `Person ${i + 1}`)));
     const commits: string[] = [];
     const claimAll = w.ledger.claimAll.bind(w.ledger);
@@ -86,10 +86,10 @@ describe('the write engine', () => {
     const checkpoints: { processed: number; recorded: number }[] = [];
     const progress = (c: LoadCheckpoint) =>
       checkpoints.push({ processed: c.processed, recorded: many.filter((k) => w.ledger.entry('person', k)?.state === 'created').length });
-    expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: many, progress })).toMatchObject({ migrated: 25 });
-    expect(commits).toEqual(['claim 10', 'record 10', 'claim 10', 'record 10', 'claim 5', 'record 5']);
+    expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: many, progress })).toMatchObject({ migrated: 45 });
+    expect(commits).toEqual(['claim 20', 'record 20', 'claim 20', 'record 20', 'claim 5', 'record 5']);
     for (const c of checkpoints) expect(c.processed).toBeLessThanOrEqual(c.recorded);
-    expect(w.account.creates).toHaveLength(25);
+    expect(w.account.creates).toHaveLength(45);
   });
 
   it("sends a chunk's creates a few at a time, and records them in work-item order whatever order the answers come in", async () => {
