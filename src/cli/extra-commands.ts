@@ -105,6 +105,10 @@ export function registerExtraCommands(cli: Command): void {
       (v) => Number(v),
     )
     .option('--reserve <reserve>', 'left unspent each day: 5% or 2000 tokens (default: PIPEDRIVE_BUDGET_RESERVE, 5%)')
+    .option(
+      '--migrations-on-account <n>',
+      "migrations into the same Pipedrive company at once, this one included: they split its daily budget, so days count this one's part (default 1)",
+    )
     .option('--detail', 'list every operation')
     .option('--json', 'print one JSON line')
     .action(
@@ -119,6 +123,7 @@ export function registerExtraCommands(cli: Command): void {
         sandbox?: boolean;
         dailyBudget?: number;
         reserve?: string;
+        migrationsOnAccount?: string;
         detail?: boolean;
         json?: boolean;
       }) => {
@@ -130,6 +135,10 @@ export function registerExtraCommands(cli: Command): void {
         if (dailyTokenBudget !== undefined && !(Number.isInteger(dailyTokenBudget) && dailyTokenBudget > 0)) {
           throw new Error(`--daily-budget: expected a whole number of tokens above 0, got "${String(o.dailyBudget)}"`);
         }
+        const migrationsOnAccount = o.migrationsOnAccount === undefined ? undefined : Number(o.migrationsOnAccount);
+        if (migrationsOnAccount !== undefined && !(Number.isInteger(migrationsOnAccount) && migrationsOnAccount >= 1)) {
+          throw new Error(`--migrations-on-account: expected a whole number of at least 1 (this migration included), got "${o.migrationsOnAccount}"`);
+        }
         const source = o.extract
           ? { kind: 'folder' as const, path: path.resolve(o.extract) }
           : { kind: 'sql' as const, connectionString: o.sql!, schema: o.sqlSchema };
@@ -140,6 +149,7 @@ export function registerExtraCommands(cli: Command): void {
           reserve,
           dailyTokenBudget,
           ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
+          ...(migrationsOnAccount === undefined ? {} : { migrationsOnAccount }),
           fingerprint: o.sandbox ? 'sandbox' : 'api',
         });
         process.stdout.write(o.json ? formatPlanJson(estimate).trim() + '\n' : formatPlanText(estimate, { detail: o.detail }) + '\n');

@@ -96,6 +96,12 @@ export interface PlanOptions {
   dailyTokenBudget?: number;
   /** What the migration leaves unspent each day (PIPEDRIVE_BUDGET_RESERVE); days are counted on the rest. Default none. */
   reserve?: BudgetReserve;
+  /**
+   * Migrations into the same Pipedrive company at the same time, this one included (a DSO moving several practices):
+   * the workers split the company's daily budget between those that want it (src/pipedrive/day-shares.ts), so days
+   * are counted on an equal part of it. Default 1.
+   */
+  migrationsOnAccount?: number;
   /** Records per verification batch (the migration's batchSize option); default the option's default. */
   batchSize?: number;
   /**
@@ -137,8 +143,12 @@ export interface PlanEstimate {
   plan: PipedrivePlan;
   seats: number;
   dailyBudget: number;
-  /** The daily budget less the reserve: what the migration spends per day, and what `days` are counted on. */
+  /** The daily budget less the reserve: what the account's migrations spend per day. */
   spendablePerDay: number;
+  /** Migrations into the account at the same time, this one included: they split `spendablePerDay` equally. */
+  migrationsOnAccount: number;
+  /** This migration's part of `spendablePerDay`: what `days` are counted on. */
+  ownPerDay: number;
   burstPer2s: number;
   sampleSize: number;
   records: TargetRecords & { total: number };
@@ -161,6 +171,9 @@ function checkOptions(counts: ObjectCounts, options: PlanOptions): void {
     throw new PlanInputError(`plan "${String(options.plan)}" is not one of ${PIPEDRIVE_PLAN_NAMES.join(', ')}`);
   }
   if (!Number.isInteger(options.seats) || options.seats < 1) throw new PlanInputError(`seats must be a whole number of at least 1, not ${options.seats}`);
+  const sharing = options.migrationsOnAccount;
+  if (sharing !== undefined && !(Number.isInteger(sharing) && sharing >= 1))
+    throw new PlanInputError(`migrationsOnAccount must be a whole number of at least 1 (this migration included), not ${sharing}`);
   if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1))
     throw new PlanInputError(`batchSize must be a whole number of at least 1, not ${options.batchSize}`);
   if (!Number.isInteger(options.sampleSize) || options.sampleSize < 0)
@@ -540,6 +553,10 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
   const reserved = options.reserve ? reserveTokens(options.reserve, dailyBudget) : 0;
   if (reserved >= dailyBudget) throw new PlanInputError(`reserve: ${reserved} tokens leaves nothing of a ${dailyBudget}-token daily budget`);
   const spendablePerDay = dailyBudget - reserved;
+  const migrationsOnAccount = options.migrationsOnAccount ?? 1;
+  // The fair split gives each of n migrations that all want the budget an equal part; one that wants less leaves more
+  // to the others, so an equal part is what this one can count on.
+  const ownPerDay = spendablePerDay / migrationsOnAccount;
   const schema = options.schema ?? schemaSizeOf(defaultFieldMap());
   const deltaRate = options.deltaChangeRate ?? 0.02;
   const batchSize = options.batchSize ?? MigrationOptionsSchema.shape.batchSize.parse(undefined);
@@ -555,7 +572,7 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
   const phase = (name: PlanPhase, operations: OperationEstimate[]): PhaseEstimate => {
     const requests = operations.reduce((sum, o) => sum + o.requests, 0);
     const tokens = operations.reduce((sum, o) => sum + o.tokens, 0);
-    const days = tokens / spendablePerDay;
+    const days = tokens / ownPerDay;
     const burstHours = ((requests / burstPer2s) * 2) / 3600;
     return { phase: name, title: PHASE_TITLES[name], requests, tokens, days, burstHours, elapsedDays: Math.max(days, burstHours / 24), operations };
   };
@@ -585,6 +602,8 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
     seats: options.seats,
     dailyBudget,
     spendablePerDay,
+    migrationsOnAccount,
+    ownPerDay,
     burstPer2s,
     sampleSize: options.sampleSize,
     records: { ...records, total },
@@ -595,7 +614,9 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
       options.dailyTokenBudget
         ? `daily budget = ${dailyBudget.toLocaleString('en-US')} tokens (configured), shared with every other integration of the account`
         : `daily budget = ${BASE_DAILY_TOKENS.toLocaleString('en-US')} × ${multiplier} (${options.plan}) × ${options.seats} seats = ${dailyBudget.toLocaleString('en-US')} tokens, shared with every other integration of the account`,
-      `reserve: ${reserved.toLocaleString('en-US')} tokens a day left unspent for other integrations and a rollback; days count ${spendablePerDay.toLocaleString('en-US')} tokens a day`,
+      migrationsOnAccount > 1
+        ? `reserve: ${reserved.toLocaleString('en-US')} tokens a day left unspent for other integrations and a rollback; the rest split equally between ${migrationsOnAccount} migrations into the account at once: days count ${Math.floor(ownPerDay).toLocaleString('en-US')} tokens a day`
+        : `reserve: ${reserved.toLocaleString('en-US')} tokens a day left unspent for other integrations and a rollback; days count ${spendablePerDay.toLocaleString('en-US')} tokens a day`,
       `burst limit ${burstPer2s} requests per rolling 2 s per API token; hours at burst assume no pauses`,
       'one create per record (Pipedrive has no batch create); deal products attach in bulk (25 tokens per ≤100) or one by one (5 each), whichever is cheaper per deal',
       `households are families of two or more; new-patient bookings ${options.newPatientBooking === 'skip' ? 'are skipped' : 'become minimal persons'}`,

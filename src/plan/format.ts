@@ -24,7 +24,8 @@ export function formatPlanText(estimate: PlanEstimate, options: { detail?: boole
   const lines: string[] = [];
   lines.push(
     `Pipedrive ${e.plan}, ${e.seats} seat${e.seats === 1 ? '' : 's'}: ${int(e.dailyBudget)} tokens/day` +
-      `${e.spendablePerDay < e.dailyBudget ? ` (${int(e.spendablePerDay)} spendable after the reserve)` : ''}, ${e.burstPer2s} requests per 2 s`,
+      `${e.spendablePerDay < e.dailyBudget ? ` (${int(e.spendablePerDay)} spendable after the reserve)` : ''}` +
+      `${e.migrationsOnAccount > 1 ? `, split between ${e.migrationsOnAccount} migrations into the account: ${int(Math.floor(e.ownPerDay))} a day for this one` : ''}, ${e.burstPer2s} requests per 2 s`,
   );
   const r = e.records;
   lines.push(

@@ -123,6 +123,23 @@ describe('plan estimator', () => {
     expect(() => estimatePlan(COUNTS, { plan: 'growth', seats: 1, sampleSize: 250, reserve: { tokens: 60_000 } })).toThrow(/reserve/u);
   });
 
+  it("counts days on this migration's part of the budget when other migrations into the account run at the same time", () => {
+    const alone = estimatePlan(COUNTS, { plan: 'growth', seats: 5, sampleSize: 250, reserve: { percent: 10 } });
+    const threeAtOnce = estimatePlan(COUNTS, { plan: 'growth', seats: 5, sampleSize: 250, reserve: { percent: 10 }, migrationsOnAccount: 3 });
+    expect(alone.migrationsOnAccount).toBe(1);
+    expect(alone.ownPerDay).toBe(270_000);
+    expect(threeAtOnce.spendablePerDay).toBe(270_000);
+    expect(threeAtOnce.ownPerDay).toBe(90_000);
+    // The same tokens, three times the days; the burst hours are the token's and do not change.
+    expect(threeAtOnce.totals.tokens).toBe(alone.totals.tokens);
+    expect(threeAtOnce.totals.days).toBeCloseTo(alone.totals.days * 3, 9);
+    for (const phase of threeAtOnce.phases) expect(phase.days).toBeCloseTo(phase.tokens / 90_000, 12);
+    expect(threeAtOnce.totals.burstHours).toBe(alone.totals.burstHours);
+    expect(threeAtOnce.assumptions.join('\n')).toContain('split equally between 3 migrations into the account at once: days count 90,000 tokens a day');
+    expect(formatPlanText(threeAtOnce)).toContain('split between 3 migrations into the account: 90,000 a day for this one');
+    expect(formatPlanText(alone)).not.toContain('split between');
+  });
+
   it('turns tokens into days at the budget and requests into hours at the burst limit', () => {
     for (const phase of estimate.phases) {
       expect(phase.days).toBeCloseTo(phase.tokens / 300_000, 12);
@@ -169,6 +186,8 @@ describe('plan estimator', () => {
     expect(() => estimatePlan(COUNTS, { ...ok, seats: 0 })).toThrow('seats must be a whole number of at least 1');
     expect(() => estimatePlan(COUNTS, { ...ok, sampleSize: -5 })).toThrow('sampleSize');
     expect(() => estimatePlan(COUNTS, { ...ok, deltaChangeRate: 2 })).toThrow('deltaChangeRate');
+    expect(() => estimatePlan(COUNTS, { ...ok, migrationsOnAccount: 0 })).toThrow('migrationsOnAccount must be a whole number of at least 1');
+    expect(() => estimatePlan(COUNTS, { ...ok, migrationsOnAccount: 1.5 })).toThrow('migrationsOnAccount');
     expect(() => estimatePlan({ ...COUNTS, persons: -1 }, ok)).toThrow('count persons');
     expect(() => estimatePlan({ ...COUNTS, dealProducts: 8 }, ok)).toThrow('dealProductsPerDeal describes 7 deal products but dealProducts is 8');
   });
