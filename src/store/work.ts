@@ -5,12 +5,11 @@ import { planFilters } from './staged-filters';
 import { dataText } from './staged-rows';
 import { countedType, REVIEW_FILE_COUNT } from './ledger';
 
-/** The run's work items for one object type, as seq ranges of at most `batchSize` items each. */
 /** The smallest batch a type's last rows are split into: below it, a batch's fixed cost outweighs running side by side. */
 export const MIN_SPLIT_BATCH = 10;
 
 /**
- * The next ranges of work items, up to `maxBatches` of `batchSize`. With `splitTail`, when fewer rows are left than a
+ * The next ranges of the run's work items for one object type, up to `maxBatches` of at most `batchSize` items each. With `splitTail`, when fewer rows are left than a
  * whole window (a small object type, or a big one's end), they are split evenly over the window, down to
  * MIN_SPLIT_BATCH each, so they load side by side instead of in one batch.
  */
