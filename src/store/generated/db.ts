@@ -217,6 +217,11 @@ export interface TokenClients {
   token_key: string;
 }
 
+export interface TokenPacer {
+  next_at: Timestamp;
+  token_key: string;
+}
+
 export interface WorkItems {
   migration_id: string;
   object_type: string;
@@ -245,5 +250,6 @@ export interface DB {
   source_issues: SourceIssues;
   staged_rows: StagedRows;
   token_clients: TokenClients;
+  token_pacer: TokenPacer;
   work_items: WorkItems;
 }
