@@ -102,7 +102,7 @@ describe('token shares: joining, coming back and the shared timeline', () => {
     }
   });
 
-  it('three clients with more work than the window holds fill it together, evenly paced, without a 429 storm', async () => {
+  it('three clients with more work than the window holds fill it together, evenly paced, without a 429', async () => {
     const clients = [newClient(), newClient(), newClient()];
     let sending = true;
     // A light one (a request every 100 ms) and two busy ones with more requests at once than the window holds.
@@ -139,9 +139,7 @@ describe('token shares: joining, coming back and the shared timeline', () => {
     expect(measured.onTimeline).toEqual([true, true, true]);
     // The token's 50 requests a second, less the room left for arrival jitter (the spacing is (2 s + 50 ms) / 99).
     expect(measured.perSecond).toBeGreaterThan(40);
-    // The sandbox counts arrivals in its rolling window as Pipedrive does. No storm: a single 429 can come while the
-    // clients join and go on the timeline (one in a CI run under load, 1-5 in a shared bench run of ~3,870 requests;
-    // cause not proven, see the README), each paused for and retried by the client.
-    expect(clients.reduce((sum, c) => sum + (c.usage().byStatus[429] ?? 0), 0)).toBeLessThanOrEqual(2);
+    // The sandbox counts arrivals in its rolling window as Pipedrive does: none over the limit.
+    for (const c of clients) expect(c.usage().byStatus[429] ?? 0).toBe(0);
   });
 });
