@@ -219,7 +219,7 @@ export class PipedriveTransport {
   private readonly budget: DailyBudgetTracker;
   /** Answered requests' round trips, smoothed (exponentially weighted): what pacing a batch can expect. */
   private latencyMs?: number;
-  /** When a request last asked for a slot or was let through (monotonic clock). */
+  /** When a request last asked for a slot (monotonic clock). */
   private lastAcquiredAt?: number;
   /** Requests waiting for a slot now. */
   private waitingForSlot = 0;
@@ -461,9 +461,6 @@ export class PipedriveTransport {
       return slots;
     } finally {
       this.waitingForSlot -= 1;
-      // Active from the end of its wait too: a request let through after a long wait (a joining hold, a queue on the
-      // timeline) is about to be sent, and its client must not look quiet to the next look meanwhile.
-      this.lastAcquiredAt = this.clock.now();
     }
   }
 

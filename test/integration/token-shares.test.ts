@@ -53,12 +53,15 @@ describe('token shares: joining, coming back and the shared timeline', () => {
     return performance.now() - start;
   };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  /** Requests the sandbox answered in [from, to). */
-  const answeredBetween = (from: number, to: number) => answered.filter((r) => r.at >= from && r.at < to).length;
-  /** Until `done` holds, looking every tick for up to `ms`: looks run late on a loaded machine. */
-  const eventually = async (done: () => boolean, ms = 3_000) => {
-    for (const until = performance.now() + ms; performance.now() < until && !done();) await sleep(TICK_MS / 2);
-    return done();
+  /** Requests answered in [from, to), and the most in any window of BURST_WINDOW_MS within it. */
+  const arrivals = (from: number, to: number) => {
+    const times = answered.filter((a) => a.at >= from && a.at < to).map((a) => a.at);
+    let most = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= BURST_WINDOW_MS) j++;
+      most = Math.max(most, i - j + 1);
+    }
+    return { count: times.length, most };
   };
 
   it('a client alone sends at once; one joining it waits for the others to look; both then share the timeline; one back from quiet waits again', async () => {
@@ -81,25 +84,21 @@ describe('token shares: joining, coming back and the shared timeline', () => {
     const laneA = keepSending(a);
     const b = newClient();
     shares.watch(b);
-    let laneB: ReturnType<typeof keepSending> | undefined;
-    try {
-      expect(await timed(b)).toBeGreaterThanOrEqual(JOIN_HOLD_MS);
-      laneB = keepSending(b);
-      expect(await eventually(() => a.pacing().sharedTimeline && b.pacing().sharedTimeline)).toBe(true);
+    expect(await timed(b)).toBeGreaterThanOrEqual(JOIN_HOLD_MS);
+    const laneB = keepSending(b);
+    await sleep(2 * TICK_MS);
+    expect([a.pacing().sharedTimeline, b.pacing().sharedTimeline]).toEqual([true, true]);
 
-      // B goes quiet: A is alone again, off the timeline.
-      laneB.sending = false;
-      await laneB.done;
-      await sleep(LIVE_SECONDS * 1000 + TICK_MS);
-      expect(await eventually(() => !a.pacing().sharedTimeline)).toBe(true);
+    // B goes quiet: A is alone again, off the timeline.
+    laneB.sending = false;
+    await laneB.done;
+    await sleep(LIVE_SECONDS * 1000 + 3 * TICK_MS);
+    expect(a.pacing().sharedTimeline).toBe(false);
 
-      // B back: not counted by A yet, so it waits again before its first request.
-      expect(await timed(b)).toBeGreaterThanOrEqual(JOIN_HOLD_MS);
-    } finally {
-      if (laneB) laneB.sending = false;
-      laneA.sending = false;
-      await Promise.all([laneA.done, laneB?.done]);
-    }
+    // B back: not counted by A yet, so it waits again before its first request.
+    expect(await timed(b)).toBeGreaterThanOrEqual(JOIN_HOLD_MS);
+    laneA.sending = false;
+    await laneA.done;
   });
 
   it('three clients with more work than the window holds fill it together, evenly paced, without a 429', async () => {
@@ -122,24 +121,22 @@ describe('token shares: joining, coming back and the shared timeline', () => {
     // Looks a little further apart in time than the first test's may take, as a loaded machine's do (each look is
     // three statements per client): a client seen a second ago is still live.
     const patient = new TokenShares(pool, createLogger('silent'), { tickMs: TICK_MS, liveSeconds: 3 });
-    let measured: { onTimeline: boolean[]; perSecond: number } | undefined;
-    try {
-      for (const c of clients) patient.watch(c);
-      // Until the three count each other and send on the timeline (the joining holds, a few seconds).
-      await eventually(() => clients.every((c) => c.pacing().sharedTimeline), 15_000);
-      const from = performance.now();
-      await sleep(2 * BURST_WINDOW_MS);
-      const to = performance.now();
-      measured = { onTimeline: clients.map((c) => c.pacing().sharedTimeline), perSecond: answeredBetween(from, to) / ((to - from) / 1000) };
-    } finally {
-      sending = false;
-      await Promise.all(lanes);
-      await patient.close();
-    }
-    expect(measured.onTimeline).toEqual([true, true, true]);
+    for (const c of clients) patient.watch(c);
+    // Until the three count each other and send on the timeline (the joining holds, a few seconds).
+    for (const until = performance.now() + 15_000; performance.now() < until && !clients.every((c) => c.pacing().sharedTimeline);) await sleep(TICK_MS);
+    const from = performance.now();
+    await sleep(2 * BURST_WINDOW_MS);
+    const to = performance.now();
+    const onTimeline = clients.map((c) => c.pacing().sharedTimeline);
+    sending = false;
+    await Promise.all(lanes);
+    await patient.close();
+    const { count, most } = arrivals(from, to);
+    const perSecond = count / ((to - from) / 1000);
+    expect(onTimeline).toEqual([true, true, true]);
     // The token's 50 requests a second, less the room left for arrival jitter (the spacing is (2 s + 50 ms) / 99).
-    expect(measured.perSecond).toBeGreaterThan(40);
-    // The sandbox counts arrivals in its rolling window as Pipedrive does: none over the limit.
+    expect(perSecond).toBeGreaterThan(42);
+    expect(most).toBeLessThanOrEqual(100);
     for (const c of clients) expect(c.usage().byStatus[429] ?? 0).toBe(0);
   });
 });
