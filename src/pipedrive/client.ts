@@ -11,7 +11,6 @@ import {
   type RequestSpec,
   type V1Path,
   type V2Path,
-  type TakeSendTimes,
 } from './transport';
 import type {
   ActivityType,
@@ -471,14 +470,6 @@ export class PipedriveClient {
    */
   shareWindowsAmong(clients: number, portion?: number): void {
     this.transport.shareWindowsAmong(clients, portion);
-  }
-
-  /**
-   * While other processes send on the token: every request takes its time on the send timeline they share (the
-   * portion is what the client keeps to if the timeline cannot be reached); undefined when it is alone again.
-   */
-  shareSendTimeline(take: TakeSendTimes | undefined, fallback?: { clients: number; portion: number }): void {
-    this.transport.shareSendTimeline(take, fallback);
   }
 
   /** What this client asked of the token's burst window since the last call: a fraction of it, undefined for more. */

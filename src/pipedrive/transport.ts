@@ -44,18 +44,6 @@ export interface RequestEvent {
   attempt: number;
 }
 
-/**
- * Takes `count` consecutive send times, `spacingMs` apart, on a send timeline every process on the token shares, and
- * says how long to wait (ms) for the first (src/store/token-pacer.ts).
- */
-export type TakeSendTimes = (count: number, spacingMs: number) => Promise<number>;
-
-/**
- * How much later than it was sent a request may arrive, beyond the spacing (network and scheduling jitter): the shared
- * pace leaves room for it, so no rolling window as the server counts arrivals holds more than the limit.
- */
-const ARRIVAL_JITTER_MS = 50;
-
 export interface ClientUsage {
   /** HTTP attempts, retries included. */
   requests: number;
@@ -86,8 +74,6 @@ export interface Pacing {
   latencyMs?: number;
   /** Someone else on the token filled its window lately: each request in flight may meet their burst (a 429). */
   contended: boolean;
-  /** Other processes send on the token: this client's requests take their times on the timeline they share. */
-  sharedTimeline: boolean;
 }
 
 export interface PipedriveClientOptions {
@@ -225,8 +211,6 @@ export class PipedriveTransport {
   private waitingForSlot = 0;
   /** Callers waiting for a budget probe to come back. */
   private budgetWaiters: (() => void)[] = [];
-  /** The token's shared send timeline while other processes send on it too (see `shareSendTimeline`). */
-  private timeline?: { take: TakeSendTimes; clients: number; portion: number; seeded: Promise<unknown> };
   private readonly counters: Omit<ClientUsage, 'budget'> = {
     requests: 0,
     tokens: 0,
@@ -364,7 +348,6 @@ export class PipedriveTransport {
       requestsPerSecond,
       accountRequestsPerSecond,
       contended,
-      sharedTimeline: this.timeline !== undefined,
       ...(this.latencyMs !== undefined && { latencyMs: Math.round(this.latencyMs) }),
     };
   }
@@ -377,33 +360,6 @@ export class PipedriveTransport {
   shareWindowsAmong(clients: number, portion?: number): void {
     this.limiter.shareAmong(clients, portion);
     this.searchLimiter.shareAmong(clients);
-  }
-
-  /**
-   * While other processes send on the token, every request takes the next free time on a send timeline they all share,
-   * `sendSpacingMs` after the one before: together they keep an even pace under the token's limit, whichever of them
-   * has the work, and this client's own window is not cut (the timeline is the bound). Undefined: this client alone
-   * again. Requests it sent in the last window on its own are put on the timeline first (they are in the server's
-   * window). If the timeline cannot be reached, the client keeps to `fallback`'s portion of the window until the next
-   * call.
-   */
-  shareSendTimeline(take: TakeSendTimes | undefined, fallback: { clients: number; portion: number } = { clients: 1, portion: 1 }): void {
-    if (!take) {
-      this.timeline = undefined;
-      return;
-    }
-    if (!this.timeline) {
-      const { inFlight, cooling } = this.limiter.state();
-      const recent = inFlight + cooling;
-      this.timeline = { take, ...fallback, seeded: recent > 0 ? take(recent, this.sendSpacingMs()).catch(() => undefined) : Promise.resolve() };
-    } else this.timeline = { ...this.timeline, take, ...fallback };
-    this.limiter.shareAmong(fallback.clients, 1);
-    this.searchLimiter.shareAmong(fallback.clients);
-  }
-
-  /** The shared timeline's spacing: the token's window, with room for arrival jitter, over its limit less one. */
-  sendSpacingMs(): number {
-    return (this.windowMs + ARRIVAL_JITTER_MS) / Math.max(1, this.limiter.accountLimit() - 1);
   }
 
   /** What this client asked of the burst window since the last call (BurstLimiter.takeDemand). */
@@ -456,29 +412,10 @@ export class PipedriveTransport {
     try {
       // Search requests are assumed to count against the general window as well (UNCONFIRMED): take a slot in both.
       const searchSlot = search ? await this.searchLimiter.acquire() : undefined;
-      const slots = { general: await this.limiter.acquire(), ...(searchSlot && { search: searchSlot }) };
-      if (this.timeline) await this.waitForSendTime(this.timeline);
-      return slots;
+      return { general: await this.limiter.acquire(), ...(searchSlot && { search: searchSlot }) };
     } finally {
       this.waitingForSlot -= 1;
     }
-  }
-
-  /** Takes this request's time on the shared timeline and waits for it; without the store, falls back to a portion. */
-  private async waitForSendTime(timeline: NonNullable<PipedriveTransport['timeline']>): Promise<void> {
-    let waitMs: number;
-    try {
-      await timeline.seeded;
-      waitMs = await timeline.take(1, this.sendSpacingMs());
-    } catch {
-      // The store unreachable: this request goes (its slot is taken), the next ones keep to the portion.
-      if (this.timeline === timeline) {
-        this.timeline = undefined;
-        this.limiter.shareAmong(timeline.clients, timeline.portion);
-      }
-      return;
-    }
-    if (waitMs > 0) await this.clock.sleep(waitMs);
   }
 
   /** Frees the request's slots, each told what the server said is left of its window (the one the headers describe). */

@@ -6,7 +6,6 @@ import { BURST_WINDOW_MS } from '../pipedrive/rate-limiter';
 import { recordAccountBudget } from '../store/account-budgets';
 import { fairPortions } from '../pipedrive/window-shares';
 import { forgetTokenClient, markTokenClientLive } from '../store/token-clients';
-import { takeSendTimes } from '../store/token-pacer';
 
 /** How often a sending client says it is live and learns how many share its token. */
 export const SHARE_TICK_MS = 2_000;
@@ -46,17 +45,14 @@ interface Watched {
 
 /**
  * One Pipedrive token's burst window shared by every worker process on it (issue 14.2): each process's client says
- * it is live in the store while it sends, with its demand on the window. While more than one is live, every request
- * takes its time on the token's send timeline in the store (src/store/token-pacer.ts), an even spacing under the
- * token's limit: together they fill the window, whichever has the work, without bursts. (Each keeping to a portion of
- * the window instead, split by demand, reached 0.81–0.85 of it with three workers and two migrations: portions lag
- * what each wants, and each filled its portion in bursts; the timeline, 0.885.) The portion is still worked out
- * (src/pipedrive/window-shares.ts): it is what a client keeps to if the store cannot be reached. A client alone sends
- * on its own window. A client that goes quiet gives its place back within LIVE_SECONDS and stands aside; its next
- * request has it counted at once. One that joins clients already live waits until they have all looked (and gone on
- * the timeline) and what they sent on their own before that has left the window (measured before the timeline: 429s
- * in clusters whenever a worker came back between waves); a client going on the timeline puts its own requests of
- * the last window on it first. A cut of the portion takes effect at once and a raise only after that same hold.
+ * it is live in the store while it sends, with its demand on the window, and keeps to its fair portion of the window
+ * among the live clients (src/pipedrive/window-shares.ts: what one does not use goes to those that want more). A client
+ * that goes quiet gives its share back within LIVE_SECONDS and stands aside; its next request has it counted at once.
+ * One that joins clients already live waits until they have all looked (and cut their shares) and what they sent
+ * before that has left the window: until then their shares add up to the whole window, and its own would be on top
+ * (measured: 429s in clusters whenever a worker came back between waves). For the same reason a cut takes effect at
+ * once and a raise only after that same hold: the room it takes was another's until that one's next look.
+ * Throughput comes back to the whole window whenever one worker sends alone.
  */
 export class TokenShares {
   private readonly watched: Watched[] = [];
@@ -150,14 +146,7 @@ export class TokenShares {
           if (clients > 1 && now < admitAt) setTimeout(() => void this.tick(), admitAt - now).unref();
           else {
             this.settlePortion(w, fair, now);
-            if (clients > 1) {
-              // Shared: every request takes its time on the token's timeline; the portion only if the store fails.
-              const tokenKey = w.tokenKey;
-              w.client.shareSendTimeline((count, spacingMs) => takeSendTimes(this.pool, tokenKey, count, spacingMs), { clients, portion: w.portion! });
-            } else {
-              w.client.shareSendTimeline(undefined);
-              w.client.shareWindowsAmong(clients, w.portion);
-            }
+            w.client.shareWindowsAmong(clients, w.portion);
           }
           // The company's daily budget as Pipedrive last reported it, for `status` on any machine.
           const budget = w.client.usage().dailyBudget;
@@ -166,7 +155,6 @@ export class TokenShares {
             w.budgetWrittenFor = budget.observedAt;
           }
         } else if (w.live) {
-          w.client.shareSendTimeline(undefined);
           this.standAside(w.client);
           await forgetTokenClient(this.pool, w.tokenKey, w.id);
           w.live = false;
@@ -188,10 +176,7 @@ export class TokenShares {
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     // No request left waiting for a look that will not come.
-    for (const w of this.watched) {
-      w.client.shareSendTimeline(undefined);
-      w.client.shareWindowsAmong(w.clients ?? 1, w.portion);
-    }
+    for (const w of this.watched) w.client.shareWindowsAmong(w.clients ?? 1, w.portion);
     await Promise.all(this.watched.filter((w) => w.live).map((w) => forgetTokenClient(this.pool, w.tokenKey, w.id).catch(() => undefined)));
   }
 }

@@ -217,11 +217,6 @@ export interface TokenClients {
   token_key: string;
 }
 
-export interface TokenPacer {
-  next_at: Timestamp;
-  token_key: string;
-}
-
 export interface WorkItems {
   migration_id: string;
   object_type: string;
@@ -250,6 +245,5 @@ export interface DB {
   source_issues: SourceIssues;
   staged_rows: StagedRows;
   token_clients: TokenClients;
-  token_pacer: TokenPacer;
   work_items: WorkItems;
 }

@@ -105,37 +105,4 @@ describe('pacing', () => {
     await Promise.all(Array.from({ length: 6 }, (_, i) => client.get('persons', i + 2)));
     expect(maxInAnyWindow(server.requests.slice(1), 200)).toBeLessThanOrEqual(2);
   });
-
-  it('on a shared timeline each request waits for the time it took; put on it, the requests sent alone in the window go first', async () => {
-    client = clientFor(server, { burstLimit: 100, burstWindowMs: 200 });
-    server.script = () => ok({ id: 1 });
-    await Promise.all([1, 2, 3].map((id) => client.get('persons', id)));
-    const taken: { count: number; spacingMs: number }[] = [];
-    let next = 0;
-    client.shareSendTimeline(
-      async (count, spacingMs) => {
-        taken.push({ count, spacingMs });
-        const wait = next;
-        next += count * 40;
-        return wait;
-      },
-      { clients: 2, portion: 0.5 },
-    );
-    expect(client.pacing()).toMatchObject({ sharedTimeline: true, requestsPerSecond: 500 });
-    const started = performance.now();
-    await Promise.all([4, 5].map((id) => client.get('persons', id)));
-    // The three sent alone, then one time for each request: the second waits behind the three and the first.
-    expect(taken.map((t) => t.count)).toEqual([3, 1, 1]);
-    expect(taken[0]!.spacingMs).toBeCloseTo((200 + 50) / 99, 9);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(155);
-  });
-
-  it('when the shared timeline cannot be reached, the client keeps to its portion of the window', async () => {
-    client = clientFor(server, { burstLimit: 100, burstWindowMs: 200 });
-    server.script = () => ok({ id: 1 });
-    client.shareSendTimeline(() => Promise.reject(new Error('store unreachable')), { clients: 2, portion: 0.3 });
-    await client.get('persons', 1);
-    expect(client.pacing()).toMatchObject({ sharedTimeline: false, requestsPerSecond: 150 });
-    expect(server.requests).toHaveLength(1);
-  });
 });
