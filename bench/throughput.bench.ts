@@ -247,7 +247,6 @@ async function main(): Promise<number> {
         // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
         const status = await migrateDemoPractice(world, migrationId, sandbox.url, {
           ...(concurrency === 'auto' ? {} : { concurrency }),
-          ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}),
           sampleSize: 20,
           allowSmallSample: true,
           skipDelta: true,

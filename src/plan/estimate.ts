@@ -614,9 +614,9 @@ export function estimatePlan(counts: ObjectCounts, options: PlanOptions): PlanEs
       options.dailyTokenBudget
         ? `daily budget = ${dailyBudget.toLocaleString('en-US')} tokens (configured), shared with every other integration of the account`
         : `daily budget = ${BASE_DAILY_TOKENS.toLocaleString('en-US')} × ${multiplier} (${options.plan}) × ${options.seats} seats = ${dailyBudget.toLocaleString('en-US')} tokens, shared with every other integration of the account`,
-      migrationsOnAccount > 1
-        ? `reserve: ${reserved.toLocaleString('en-US')} tokens a day left unspent for other integrations and a rollback; the rest split equally between ${migrationsOnAccount} migrations into the account at once: days count ${Math.floor(ownPerDay).toLocaleString('en-US')} tokens a day`
-        : `reserve: ${reserved.toLocaleString('en-US')} tokens a day left unspent for other integrations and a rollback; days count ${spendablePerDay.toLocaleString('en-US')} tokens a day`,
+      `reserve: ${reserved.toLocaleString('en-US')} tokens a day left unspent for other integrations and a rollback; ` +
+        (migrationsOnAccount > 1 ? `the rest split equally between ${migrationsOnAccount} migrations into the account at once: ` : '') +
+        `days count ${Math.floor(ownPerDay).toLocaleString('en-US')} tokens a day`,
       `burst limit ${burstPer2s} requests per rolling 2 s per API token; hours at burst assume no pauses`,
       'one create per record (Pipedrive has no batch create); deal products attach in bulk (25 tokens per ≤100) or one by one (5 each), whichever is cheaper per deal',
       `households are families of two or more; new-patient bookings ${options.newPatientBooking === 'skip' ? 'are skipped' : 'become minimal persons'}`,
