@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 const SAMPLE_MS = 250;
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux the bench runs on (sysconf(_SC_CLK_TCK))
@@ -20,6 +21,8 @@ export interface ProcessGroup {
 interface Sample {
   at: number;
   seconds: Record<string, number>;
+  /** This process's main thread so far: where a worker in this process runs its activities. */
+  loop: EventLoopUtilization;
 }
 
 /** CPU seconds (user + system) of one process, its command name and its parent, or undefined once it is gone. */
@@ -41,6 +44,8 @@ export class CpuSampler {
   private readonly timer?: NodeJS.Timeout;
   /** Processes once seen in a group, with the CPU seconds last read: an exited one keeps counting what it used. */
   private readonly last = new Map<number, { group: string; seconds: number }>();
+  /** Live processes once read: their parent, and their group if any. */
+  private readonly seen = new Map<number, { ppid: number; group?: string }>();
 
   constructor(private readonly groups: readonly ProcessGroup[]) {
     if (os.platform() !== 'linux') return;
@@ -65,31 +70,44 @@ export class CpuSampler {
     return Object.fromEntries(this.groups.map(({ name }) => [name, ((last.seconds[name] ?? 0) - (first.seconds[name] ?? 0)) * scale]));
   }
 
+  /**
+   * The share of a span this process's event loop was busy (0–1), from the samples nearest inside it. One thread runs
+   * a worker's activities, so near 1 it is what limits them, however many cores the machine has.
+   */
+  loopBusy(from: number, to: number): number | undefined {
+    const inside = this.samples.filter((s) => s.at >= from && s.at <= to);
+    if (inside.length < 2) return undefined;
+    return performance.eventLoopUtilization(inside.at(-1)!.loop, inside[0]!.loop).utilization;
+  }
+
   private sample(): void {
-    const processes = new Map<number, { comm: string; ppid: number; seconds: number }>();
+    const present = new Set<number>();
     for (const entry of fs.readdirSync('/proc')) {
       if (!/^\d+$/u.test(entry)) continue;
-      const cpu = processCpu(Number(entry));
-      if (cpu) processes.set(Number(entry), cpu);
-    }
-    const parents = new Map([...processes].map(([pid, p]) => [pid, p.ppid]));
-    for (const [pid, p] of processes) {
+      const pid = Number(entry);
+      present.add(pid);
+      const known = this.seen.get(pid);
+      // A process outside every group stays outside: read once, not every sample (the bench shares the worker's thread).
+      if (known && known.group === undefined) continue;
+      const cpu = processCpu(pid);
+      if (!cpu) continue;
       const group =
-        this.last.get(pid)?.group ??
-        this.groups.find((g) => g.matches(pid, p.comm, p.ppid))?.name ??
-        this.groups.find((g) => this.descends(g, pid, parents))?.name;
-      if (group) this.last.set(pid, { group, seconds: p.seconds });
+        known?.group ?? this.groups.find((g) => g.matches(pid, cpu.comm, cpu.ppid))?.name ?? this.groups.find((g) => this.descends(g, cpu.ppid))?.name;
+      this.seen.set(pid, { ppid: cpu.ppid, ...(group && { group }) });
+      if (group) this.last.set(pid, { group, seconds: cpu.seconds });
     }
+    // A pid that is gone may come back as another process.
+    for (const pid of this.seen.keys()) if (!present.has(pid)) this.seen.delete(pid);
     const seconds: Record<string, number> = {};
     for (const { group, seconds: s } of this.last.values()) seconds[group] = (seconds[group] ?? 0) + s;
-    this.samples.push({ at: Date.now(), seconds });
+    this.samples.push({ at: Date.now(), seconds, loop: performance.eventLoopUtilization() });
   }
 
   /** A group named by a root process also holds that process's descendants (a dev server's children, say). */
-  private descends(group: ProcessGroup, pid: number, parents: Map<number, number>): boolean {
-    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
-      const known = this.last.get(p);
-      if (known) return known.group === group.name;
+  private descends(group: ProcessGroup, parent: number): boolean {
+    for (let p: number | undefined = parent; p !== undefined && p > 1; p = this.seen.get(p)?.ppid) {
+      const known = this.seen.get(p)?.group;
+      if (known) return known === group.name;
     }
     return false;
   }

@@ -164,9 +164,11 @@ interface Row {
   requests: number;
   rateLimited: number;
   /** `--unpaced`: the bare replay of the run's JSON writes. */
-  replay?: { writes: number; seconds: number; atOnce: number; cpu?: Record<string, number> };
+  replay?: { writes: number; seconds: number; atOnce: number; cpu?: Record<string, number>; loopBusy?: number };
   /** CPU seconds per process group over the FULL phase (Linux). */
   cpu?: Record<string, number>;
+  /** The share of the FULL phase this process's event loop (the worker's activities) was busy. */
+  loopBusy?: number;
   /** Statements this process sent PostgreSQL during the FULL phase (the worker's, and the bench's few). */
   statements: number;
 }
@@ -256,7 +258,10 @@ async function main(): Promise<number> {
         const cpu = sampler.between(from, to);
         const replayFrom = Date.now();
         const replay = args.unpaced ? await bareReplay(sandbox.url, inFull, world.env.WORKER_MAX_CONCURRENT_ACTIVITIES) : undefined;
-        const replayCpu = replay && (await settled(), sampler.between(replayFrom, Date.now()));
+        const replayTo = replay && (await settled(), Date.now());
+        const replayCpu = replayTo && sampler.between(replayFrom, replayTo);
+        const replayLoopBusy = replayTo && sampler.loopBusy(replayFrom, replayTo);
+        const loopBusy = sampler.loopBusy(from, to);
         rows.push({
           concurrency,
           effective: await childConcurrency(world.server.client, migrationId),
@@ -267,8 +272,9 @@ async function main(): Promise<number> {
           rateLimited: inFull.filter((r) => r.status === 429).length,
           timeline: timeline(inFull, from, to, ceiling),
           ...(cpu && { cpu }),
+          ...(loopBusy !== undefined && { loopBusy }),
           statements: statements.filter((at) => at >= from && at <= to).length,
-          ...(replay && { replay: { ...replay, ...(replayCpu && { cpu: replayCpu }) } }),
+          ...(replay && { replay: { ...replay, ...(replayCpu && { cpu: replayCpu }), ...(replayLoopBusy !== undefined && { loopBusy: replayLoopBusy }) } }),
         });
       } catch (err) {
         failures.push(`concurrency ${concurrency}: ${err instanceof Error ? err.message : String(err)}`);
@@ -314,6 +320,11 @@ async function main(): Promise<number> {
     console.log(`  PostgreSQL statements per record over the FULL phase: ${(r.statements / r.ledger).toFixed(2)} (${r.statements})`);
     if (r.cpu) console.log(`  CPU ms per record over the FULL phase: ${perRecord(r.cpu, r.ledger)} (this machine: ${os.cpus().length} cores)`);
     if (replay.cpu) console.log(`  CPU ms per write of the bare replay: ${perRecord(replay.cpu, replay.writes)} (worker: the replaying client)`);
+    if (r.loopBusy !== undefined && replay.loopBusy !== undefined) {
+      console.log(
+        `  the worker's event loop (its activities' one thread) busy ${(r.loopBusy * 100).toFixed(0)}% of the FULL phase; the bare replay's ${(replay.loopBusy * 100).toFixed(0)}%`,
+      );
+    }
   }
   if (shared) {
     const rate = shared.writes / shared.seconds;
@@ -359,6 +370,7 @@ async function main(): Promise<number> {
               bareReplayWritesPerSecond: Number((r.replay.writes / r.replay.seconds).toFixed(1)),
               ofBareReplay: Number((r.writes / r.seconds / (r.replay.writes / r.replay.seconds)).toFixed(3)),
               statementsPerRecord: Number((r.statements / r.ledger).toFixed(2)),
+              ...(r.loopBusy !== undefined && { workerLoopBusy: Number(r.loopBusy.toFixed(3)) }),
               ...(r.cpu && {
                 cpuMsPerRecord: Object.fromEntries(Object.entries(r.cpu).map(([group, seconds]) => [group, Number(((seconds * 1000) / r.ledger).toFixed(2))])),
               }),
