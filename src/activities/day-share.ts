@@ -11,7 +11,10 @@ import { type ActivityDeps } from './deps';
 const SPENDING_PHASES: ReadonlySet<string> = new Set<Phase>(['SAMPLE', 'FULL', 'VERIFY']);
 /** A migration that spent nothing for this long does not want the budget now (its workers are down, it is paused). */
 const WANTING_WITHIN_MS = 15 * 60_000;
-/** A migration that has had its part looks again after this long: the other one may have finished or stalled. */
+/**
+ * A migration that has had its part looks again after this long (or the budget's recheck interval, if shorter: no
+ * daily-budget pause lasts longer): the other one may have finished or stalled.
+ */
 const DAY_SHARE_RECHECK_MS = 10 * 60_000;
 /** The store's spends are read at most this often per account by one worker (every batch asks). */
 const SPENDS_FRESH_MS = 5_000;
@@ -55,7 +58,8 @@ export function createDayShares(deps: Pick<ActivityDeps, 'pool' | 'settings'>) {
       const found = await verdict(run, client, now);
       if (found?.kind !== 'wait') return;
       const dayEnds = Date.parse(client.usage().budget.dayEndsAt);
-      const resumeAt = new Date(Math.min(now.getTime() + DAY_SHARE_RECHECK_MS, Number.isFinite(dayEnds) ? dayEnds : Infinity));
+      const recheckMs = Math.min(DAY_SHARE_RECHECK_MS, deps.settings.budgetRecheckMs ?? Infinity);
+      const resumeAt = new Date(Math.min(now.getTime() + recheckMs, Number.isFinite(dayEnds) ? dayEnds : Infinity));
       const others =
         found.behind === 1
           ? 'another migration into the same account still wants its own'

@@ -26,6 +26,8 @@ export interface ActivitySettings {
   /** Owner for records whose provider has no Pipedrive user; default: the API token's own user. */
   fallbackOwnerId?: number;
   budgetResetTimeZone: string;
+  /** The longest a daily-budget pause lasts before a look again (PIPEDRIVE_BUDGET_RECHECK_SECONDS); default none. */
+  budgetRecheckMs?: number;
   /** The mapping proposer's LLM, parsed and checked when the worker starts; null: rules alone. */
   mappingLlm: MappingLlmConfig | null;
   /** Activities this worker runs at once (its activity slots): what a derived concurrency stays within. */

@@ -87,6 +87,7 @@ export function activityDeps(env: Env, pool: Pool, logger: Logger, services: Wor
       imageArchiveBaseUrl: env.IMAGE_ARCHIVE_BASE_URL,
       fallbackOwnerId: env.PIPEDRIVE_FALLBACK_OWNER_ID,
       budgetResetTimeZone: env.PIPEDRIVE_BUDGET_RESET_TZ,
+      budgetRecheckMs: env.PIPEDRIVE_BUDGET_RECHECK_SECONDS * 1000,
       mappingLlm: loadMappingLlmConfig(env),
       activitySlots: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     },

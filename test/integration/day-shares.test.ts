@@ -76,6 +76,15 @@ describe('the daily budget split between migrations into one account', () => {
     // It looks again within the recheck interval (10 min), not at the day's end.
     expect(Date.parse(detail.resumeAt) - Date.now()).toBeLessThanOrEqual(10 * 60_000);
     expect(Date.parse(detail.resumeAt) - Date.now()).toBeGreaterThan(9 * 60_000);
+    // No daily-budget pause outlasts the budget's recheck interval: a worker that looks again every 30 s does so here too.
+    const quickLook = createActivities(
+      activityDeps(loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_BUDGET_RECHECK_SECONDS: '30' }), db.pool, createLogger('silent')),
+    );
+    const again = (await firstBatch(quickLook, 'first').catch((err: unknown) => err)) as ApplicationFailure;
+    expect(again.type).toBe(FAILURE_TYPES.dailyBudgetExhausted);
+    const lookAgainInMs = Date.parse((again.details?.[0] as { resumeAt: string }).resumeAt) - Date.now();
+    expect(lookAgainInMs).toBeLessThanOrEqual(30_000);
+    expect(lookAgainInMs).toBeGreaterThan(20_000);
 
     // The second one goes to its review gate: it no longer wants the budget, so the first one writes again.
     await setRunPhase(db.pool, 'second', 'SAMPLE_REVIEW');
