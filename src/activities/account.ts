@@ -56,10 +56,14 @@ export function createAccountGuard(deps: Pick<ActivityDeps, 'pipedriveFor' | 'se
 /** `start`'s preflight, run on a worker because the API token lives there only. */
 export function createAccountActivities(deps: Pick<ActivityDeps, 'pipedriveFor' | 'settings'>) {
   return {
-    /** Which account the worker's token answers for at `pipedriveBaseUrl` (a wrong token fails here, permanently). */
+    /**
+     * Which account the worker's token answers for at `pipedriveBaseUrl` (a wrong token fails here, permanently). Its
+     * one request may spend from the daily budget's reserve: a second practice started while another migration into
+     * the account has spent the day down to the reserve is checked now, not refused until tomorrow.
+     */
     async identifyPipedriveAccount({ pipedriveBaseUrl }: { pipedriveBaseUrl: string }): Promise<AccountIdentity> {
       try {
-        return await identifyAccount(deps.pipedriveFor(pipedriveBaseUrl), pipedriveBaseUrl);
+        return await identifyAccount(deps.pipedriveFor(pipedriveBaseUrl).withBudgetReserve(), pipedriveBaseUrl);
       } catch (err) {
         rethrowAsFailure(err, deps.settings.budgetResetTimeZone);
       }

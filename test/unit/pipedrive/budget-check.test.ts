@@ -1,4 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { createAccountActivities } from '../../../src/activities/account';
+import { type ActivitySettings } from '../../../src/activities/deps';
 import { rethrowAsFailure } from '../../../src/failures';
 import { type PipedriveClient } from '../../../src/pipedrive/client';
 import { PipedriveError } from '../../../src/pipedrive/errors';
@@ -87,6 +89,34 @@ describe('the client stops on the daily budget before Pipedrive has to say 429',
     expect(budget.remaining).toBe(16);
     await expect(client.get('persons', 1)).rejects.toMatchObject({ reason: 'daily_budget' });
     expect(server.requests).toHaveLength(40);
+    expect(client.usage().rateLimited).toBe(0);
+  });
+
+  it("start's preflight checks the token from the reserve when the day is spent down to it (another practice's migration spent it)", async () => {
+    const budget = { limit: 200, remaining: 200 };
+    budgetScript(server, budget, (m) => (m === 'POST' ? 5 : 1));
+    const script = server.script;
+    server.script = (req, i) => {
+      const reply = script(req, i);
+      return req.path === '/api/v1/users/me' && 'status' in reply && reply.status === 200
+        ? { ...reply, json: { success: true, data: { id: 7, company_id: 42, company_name: 'Group Dental' } } }
+        : reply;
+    };
+    client = clientFor(server, { now, budgetReserve: { percent: 10 } });
+    // Other work spends the day down to the reserve: creates until the client refuses one.
+    let refused: PipedriveError | undefined;
+    while (!refused)
+      refused = await client.create('persons', { name: 'x' }).then(
+        () => undefined,
+        (e: PipedriveError) => e,
+      );
+    expect(refused.reason).toBe('daily_budget');
+    expect(budget.remaining).toBe(20);
+    // Migrations' work waits for tomorrow; the one identity check may spend a token of the reserve.
+    await expect(client.me()).rejects.toMatchObject({ reason: 'daily_budget' });
+    const preflight = createAccountActivities({ pipedriveFor: () => client, settings: { budgetResetTimeZone: 'UTC' } as ActivitySettings });
+    await expect(preflight.identifyPipedriveAccount({ pipedriveBaseUrl: server.baseUrl })).resolves.toMatchObject({ userId: 7, companyName: 'Group Dental' });
+    expect(budget.remaining).toBe(19);
     expect(client.usage().rateLimited).toBe(0);
   });
 
