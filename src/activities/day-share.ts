@@ -28,10 +28,10 @@ const SPENDS_FRESH_MS = 5_000;
 export function createDayShares(deps: Pick<ActivityDeps, 'pool' | 'settings'>) {
   const fresh = new Map<string, { at: number; spends: Promise<DaySpend[]> }>();
 
-  const spendsOf = (account: string, day: string, now: number): Promise<DaySpend[]> => {
+  const spendsOf = (account: string, day: string, now: number, maxAgeMs: number): Promise<DaySpend[]> => {
     const key = `${account}|${day}`;
     const hit = fresh.get(key);
-    if (hit && now - hit.at < SPENDS_FRESH_MS) return hit.spends;
+    if (hit && now - hit.at < maxAgeMs) return hit.spends;
     const spends = accountDaySpends(deps.pool, account, day).then((rows) =>
       rows.map((r) => ({
         migrationId: r.migrationId,
@@ -45,9 +45,9 @@ export function createDayShares(deps: Pick<ActivityDeps, 'pool' | 'settings'>) {
   };
 
   /** Whether `run` may spend now; runs without a recorded account (nothing written yet) always may. */
-  const verdict = async (run: MigrationRun, client: PipedriveClient, now: Date): Promise<DayShareVerdict | undefined> => {
+  const verdict = async (run: MigrationRun, client: PipedriveClient, now: Date, spendsMaxAgeMs: number): Promise<DayShareVerdict | undefined> => {
     if (!run.pipedriveAccount) return undefined;
-    const spends = await spendsOf(run.pipedriveAccount, budgetDayOf(now, deps.settings.budgetResetTimeZone), now.getTime());
+    const spends = await spendsOf(run.pipedriveAccount, budgetDayOf(now, deps.settings.budgetResetTimeZone), now.getTime(), spendsMaxAgeMs);
     const budget = client.usage().budget;
     return dayShareVerdict(run.migrationId, budget.remaining - budget.inFlight - budget.reserve, spends);
   };
@@ -55,7 +55,9 @@ export function createDayShares(deps: Pick<ActivityDeps, 'pool' | 'settings'>) {
   return {
     /** Throws the daily-budget failure when `run` has had its part of the day and another migration wants its own. */
     async check(run: MigrationRun, client: PipedriveClient, now = new Date()): Promise<void> {
-      const found = await verdict(run, client, now);
+      // A hold is decided on spends read now, not on a few seconds' old ones: the other migration may just have ended.
+      const cached = await verdict(run, client, now, SPENDS_FRESH_MS);
+      const found = cached?.kind === 'wait' ? await verdict(run, client, now, 0) : cached;
       if (found?.kind !== 'wait') return;
       const dayEnds = Date.parse(client.usage().budget.dayEndsAt);
       const recheckMs = Math.min(DAY_SHARE_RECHECK_MS, deps.settings.budgetRecheckMs ?? Infinity);

@@ -136,14 +136,11 @@ describe('the daily budget split between two whole migrations into one account',
         JSON.stringify(holds.map((p) => ({ migration: p.migrationId, other: p.otherPhase, heldMs: (p.clearedAt ?? Date.now()) - p.seenAt }))),
     );
     // The first one, ahead, was held at least once by the split while the second was in a phase that spends in bulk;
-    // every hold ended by itself (both are DONE above).
-    const ofFirst = holds.filter((p) => p.migrationId === IDS[0]);
-    expect(ofFirst.length).toBeGreaterThanOrEqual(1);
+    // every hold ended by itself (both are DONE above). One may be first seen only after the second ended: it began
+    // while the second still verified, and the status is polled (CI saw one, held 10 s).
+    const whileOtherSpends = holds.filter((p) => p.migrationId === IDS[0] && SPENDING_PHASES.includes(p.otherPhase as Phase));
+    expect(whileOtherSpends.length).toBeGreaterThanOrEqual(1);
     for (const p of holds) {
-      expect({ migration: p.migrationId, otherSpending: SPENDING_PHASES.includes(p.otherPhase as Phase) }).toEqual({
-        migration: p.migrationId,
-        otherSpending: true,
-      });
       expect({ migration: p.migrationId, cleared: p.clearedAt !== undefined }).toEqual({ migration: p.migrationId, cleared: true });
     }
     // Held durably: the split's waits are timers in the first migration's load children, not waits in an activity.
