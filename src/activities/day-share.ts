@@ -7,8 +7,12 @@ import { dailyBudgetExhausted } from '../failures';
 import type { Phase } from '../workflows/messages';
 import { type ActivityDeps } from './deps';
 
-/** Phases that spend the daily budget in bulk: a migration in one of them that spent lately wants its part of the day. */
-const SPENDING_PHASES: ReadonlySet<string> = new Set<Phase>(['SAMPLE', 'FULL', 'VERIFY']);
+/**
+ * Phases that spend the daily budget: a migration in one of them that spent lately wants its part of the day. The
+ * schema's few requests count too: without them a second practice's SCHEMA, one request at a time, lost every day's
+ * budget to the first one's full-run batches until those ended.
+ */
+const SPENDING_PHASES: ReadonlySet<string> = new Set<Phase>(['SCHEMA', 'SAMPLE', 'FULL', 'VERIFY']);
 /** A migration that spent nothing for this long does not want the budget now (its workers are down, it is paused). */
 const WANTING_WITHIN_MS = 15 * 60_000;
 /**

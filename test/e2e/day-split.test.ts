@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { type RunningSandbox } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
-import { createHarness, type Harness } from '../support/harness';
+import { createHarness, timersWithSummary, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
-import { waitFor } from '../support/wait';
+import { observeUntilStopped, waitFor } from '../support/wait';
 import { exactlyOnceReport, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, startMigration, storeProgress } from '../../src/cli/commands';
@@ -25,12 +25,12 @@ const DAILY_TOKENS = 800;
 const BUDGET_ENV = { PIPEDRIVE_BUDGET_RESERVE: '20%', PIPEDRIVE_BUDGET_RECHECK_SECONDS: '3' };
 /**
  * The second migration's gates are approved once the first has spent this much today: more than a whole day leaves
- * (640 tokens above the reserve) plus what the second spends before its sample (its schema, ~150), so once the second
- * samples, the first is ahead by more than any day leaves and must be held.
+ * (640 tokens above the reserve) plus a few of the second's, so once the second spends (its schema first), the first
+ * is ahead by more than any day leaves and must be held.
  */
 const FIRST_AHEAD_BY = 1_000;
 const DAY_SPLIT_REASON = /had its part of today's Pipedrive token budget/;
-const SPENDING_PHASES: readonly Phase[] = ['SAMPLE', 'FULL', 'VERIFY'];
+const SPENDING_PHASES: readonly Phase[] = ['SCHEMA', 'SAMPLE', 'FULL', 'VERIFY'];
 
 interface Hold {
   migrationId: string;
@@ -43,7 +43,7 @@ interface Hold {
 /**
  * Two practices of one DSO migrated into one Pipedrive company at once, on a daily budget too small for either
  * (issue 14.2). The first, larger one is well into its full run when ops approve the second one's gates; once the
- * second samples, the first has spent more today than a day leaves, so the day split holds it while the second wants
+ * second creates its schema and samples, the first has spent more today than a day leaves, so the day split holds it while the second wants
  * its part: it sleeps durably, looks again, goes on, and both end DONE with every record created once and no 429. The
  * sandbox's short days reset the budget every 15 s; the store's budget day is the calendar day, so the split is of
  * the tokens both spent today.
@@ -94,7 +94,7 @@ describe('the daily budget split between two whole migrations into one account',
       let firstError: Error | undefined;
       first.catch((err: unknown) => (firstError = err instanceof Error ? err : new Error(String(err))));
       // The second practice is extracted and audited meanwhile (no tokens); its gates are approved once the first has
-      // spent more today than a day leaves, so when the second samples, the first is far ahead of it.
+      // spent more today than a day leaves, so when the second spends, the first is far ahead of it.
       await start(1);
       await waitFor(
         `the first migration ${FIRST_AHEAD_BY} tokens into today, the second at its mapping review`,
@@ -133,7 +133,8 @@ describe('the daily budget split between two whole migrations into one account',
     console.log(
       `day-split e2e: ${Math.round(totalMs / 1000)} s (${Math.ceil(totalMs / DAY_MS)} sandbox days of ${DAILY_TOKENS} tokens), ` +
         `${usage.requests.rateLimited} × 429 in ${usage.requests.total} requests; holds ` +
-        JSON.stringify(holds.map((p) => ({ migration: p.migrationId, other: p.otherPhase, heldMs: (p.clearedAt ?? Date.now()) - p.seenAt }))),
+        JSON.stringify(holds.map((p) => ({ migration: p.migrationId, other: p.otherPhase, heldMs: (p.clearedAt ?? Date.now()) - p.seenAt }))) +
+        `; phases (s from the start) ${JSON.stringify(results.map(({ status }) => status.phaseHistory.map((e) => `${e.phase} ${((Date.parse(e.at) - started) / 1000).toFixed(0)}`)))}`,
     );
     // The first one, ahead, was held at least once by the split while the second was in a phase that spends in bulk;
     // every hold ended by itself (both are DONE above). One may be first seen only after the second ended: it began
@@ -152,7 +153,6 @@ describe('the daily budget split between two whole migrations into one account',
 
 /** Polls both migrations' status, recording each day-split hold from first sight to clearing, with the other's phase. */
 function watchHolds(h: Harness, holds: Hold[]): { stop(): Promise<void> } {
-  let stopped = false;
   const open = new Map<string, Hold>();
   const observe = async () => {
     const statuses = await Promise.all(IDS.map((id) => queryStatus(h.client, id).catch(() => undefined)));
@@ -171,19 +171,7 @@ function watchHolds(h: Harness, holds: Hold[]): { stop(): Promise<void> } {
       }
     }
   };
-  const loop = (async () => {
-    while (!stopped) {
-      await observe();
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      await observe();
-    },
-  };
+  return observeUntilStopped(observe);
 }
 
 /** Timers the day split started in a migration's load children (their summary says whose part of the budget). */
@@ -191,15 +179,9 @@ async function dayShareTimers(h: Harness, migrationId: string, result: Migration
   let timers = 0;
   for (const runKind of ['sample', 'full']) {
     for (const type of Object.keys(result.status.objects)) {
-      const history = await h.client.workflow
-        .getHandle(`${migrationWorkflowId(migrationId)}-${runKind}-load-${type}`)
-        .fetchHistory()
-        .catch(() => undefined);
-      timers += (history?.events ?? []).filter(
-        (e) =>
-          e.timerStartedEventAttributes &&
-          /its part of the daily token budget/.test(e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : ''),
-      ).length;
+      timers += await timersWithSummary(h.client, `${migrationWorkflowId(migrationId)}-${runKind}-load-${type}`, /its part of the daily token budget/).catch(
+        () => 0,
+      );
     }
   }
   return timers;

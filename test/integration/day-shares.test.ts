@@ -93,5 +93,11 @@ describe('the daily budget split between migrations into one account', () => {
     await setRunPhase(db.pool, 'second', 'SAMPLE_REVIEW');
     const counts = await firstBatch(acts, 'first');
     expect(counts.migrated).toBeGreaterThan(0);
+
+    // Creating its schema, the second one wants its part again (a few requests, one at a time): the first one waits
+    // (seen by a worker whose view of the spends is newer than this one's few seconds).
+    await setRunPhase(db.pool, 'second', 'SCHEMA');
+    const schemaWait = (await firstBatch(activities(), 'first').catch((err: unknown) => err)) as ApplicationFailure;
+    expect(schemaWait.type).toBe(FAILURE_TYPES.dailyBudgetExhausted);
   });
 });
