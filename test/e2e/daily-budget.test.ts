@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { type WorkflowHandle } from '@temporalio/client';
-import { createHarness, type Harness } from '../support/harness';
+import { createHarness, timersWithSummary, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
-import { waitFor } from '../support/wait';
+import { observeUntilStopped, waitFor } from '../support/wait';
 import { exactlyOnceReport, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, startMigration } from '../../src/cli/commands';
@@ -173,7 +173,6 @@ async function drainTodaysBudget(baseUrl: string): Promise<{ requests: number; r
 
 /** Polls the status query and the current load child's progress, recording each pause from first sight to clearing. */
 function watchPauses(h: Harness, pauses: Pause[]): { stop(): Promise<void> } {
-  let stopped = false;
   const open = new Map<string, Pause>();
   const seen = (where: string, paused: { until: string } | undefined) => {
     const current = open.get(where);
@@ -210,31 +209,12 @@ function watchPauses(h: Harness, pauses: Pause[]): { stop(): Promise<void> } {
       }
     }
   };
-  const loop = (async () => {
-    while (!stopped) {
-      await observe();
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return {
-    /** One last look after the loop: a pause that cleared in the last moments before the end is seen cleared. */
-    async stop() {
-      stopped = true;
-      await loop;
-      await observe();
-    },
-  };
+  return observeUntilStopped(observe);
 }
 
 /** Timers started for the daily budget: in the migration workflow, and in its full-run load and verify children. */
 async function budgetTimers(h: Harness, status: MigrationStatus): Promise<{ migration: number; loads: number }> {
-  const count = async (workflowId: string) => {
-    const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
-    return (history.events ?? []).filter(
-      (e) =>
-        e.timerStartedEventAttributes && /daily token budget/.test(e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : ''),
-    ).length;
-  };
+  const count = (workflowId: string) => timersWithSummary(h.client, workflowId, /daily token budget/);
   const parent = migrationWorkflowId(MIGRATION_ID);
   let loads = 0;
   for (const type of Object.keys(status.objects)) {

@@ -106,3 +106,11 @@ export async function createHarness(envOverrides: Record<string, string> = {}): 
     },
   };
 }
+
+/** Timers a workflow started whose summary matches `summary` (how the daily-budget sleeps say what they wait for). */
+export async function timersWithSummary(client: Client, workflowId: string, summary: RegExp): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).filter(
+    (e) => e.timerStartedEventAttributes && summary.test(e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : ''),
+  ).length;
+}

@@ -32,3 +32,24 @@ export function describeError(err: unknown): string {
   for (let e: unknown = err; e instanceof Error && parts.length < 6; e = (e as { cause?: unknown }).cause) parts.push(`${e.name}: ${e.message}`);
   return parts.join(' ← ') || String(err);
 }
+
+/**
+ * Runs `observe` every `intervalMs` until stopped; `stop()` waits for the loop, then observes once more, so what
+ * changed in the last moments before the end is seen too.
+ */
+export function observeUntilStopped(observe: () => Promise<void>, intervalMs = 200): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await observe();
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      await observe();
+    },
+  };
+}
