@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Cli } from 'kysely-codegen';
+import pg from 'pg';
 import { dropDatabase, ensureDatabase, migrateStore } from '../src/store/db';
 import { resolveDatabase } from '../src/store/embedded';
 
@@ -25,6 +26,25 @@ async function adminUrl(): Promise<{ url: string; stop(): Promise<void> }> {
   const url = new URL(resolved.url);
   url.pathname = '/postgres';
   return { url: url.toString(), stop: () => resolved.stop() };
+}
+
+/**
+ * Waits (up to 5 s) until no session is connected to `database`. kysely-codegen's pool resolves its end() before its
+ * connections have closed, and the drop (WITH FORCE) terminating one still closing made that pool throw an unhandled
+ * 'error' (57P01) and the script exit 1 (seen once in CI under the suite's load).
+ */
+async function untilUnused(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database]);
+      if (rows[0]!.n === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 async function main(): Promise<void> {
@@ -56,6 +76,7 @@ async function main(): Promise<void> {
       logLevel: 'warn',
     });
   } finally {
+    await untilUnused(admin.url, scratch.pathname.slice(1));
     await dropDatabase(scratchUrl).catch((err: Error) => console.error(`gen-store-types: could not drop the scratch database: ${err.message}`));
     await admin.stop();
   }
