@@ -4,7 +4,7 @@ import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { createHarness, timersWithSummary, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
 import { observeUntilStopped, waitFor } from '../support/wait';
-import { exactlyOnceReport, preexistingRecords } from '../support/account-check';
+import { createdRecordIds, exactlyOnceReport, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { queryStatus, startMigration, storeProgress } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -115,11 +115,7 @@ describe('the daily budget split between two whole migrations into one account',
       expect({ migration: IDS[i], phase: status.phase, error: status.error }).toEqual({ migration: IDS[i], phase: 'DONE', error: undefined });
       expect({ migration: IDS[i], accuracy: status.verification?.accuracy }).toEqual({ migration: IDS[i], accuracy: 100 });
       // The other practice's records are in the same account: not this migration's to account for.
-      const others = await h.db.pool.query<{ object_type: string; pipedrive_id: string }>(
-        "SELECT object_type, pipedrive_id FROM id_map WHERE migration_id = $1 AND state = 'created'",
-        [IDS[1 - i]],
-      );
-      const notOurs = new Set([...before[i]!, ...others.rows.map((r) => `${r.object_type}/${r.pipedrive_id}`)]);
+      const notOurs = new Set([...before[i]!, ...(await createdRecordIds(h.db.pool, IDS[1 - i]!))]);
       const report = await exactlyOnceReport(h.db.pool, IDS[i]!, sandbox.url, notOurs);
       expect({ duplicates: report.duplicateKeys, unaccounted: report.unaccounted, missing: report.missing, pending: report.pending }).toEqual({
         duplicates: [],

@@ -80,16 +80,14 @@ describe('the daily budget split between migrations into one account', () => {
     // ran this 6.5 min before midnight in the reset zone).
     const lookAgainBy = (recheckMs: number) =>
       Math.min(Date.now() + recheckMs, DateTime.now().setZone(config().PIPEDRIVE_BUDGET_RESET_TZ).plus({ days: 1 }).startOf('day').toMillis());
-    const expectLookAgain = (failure: ApplicationFailure, recheckMs: number) => {
-      const resumeAt = Date.parse((failure.details?.[0] as { resumeAt: string }).resumeAt);
+    const expectLookAgain = (held: ApplicationFailure, recheckMs: number) => {
+      const resumeAt = Date.parse((held.details?.[0] as { resumeAt: string }).resumeAt);
       expect(resumeAt).toBeLessThanOrEqual(lookAgainBy(recheckMs));
       expect(resumeAt).toBeGreaterThan(lookAgainBy(recheckMs) - 10_000);
     };
     expectLookAgain(failure, 10 * 60_000);
     // No daily-budget pause outlasts the budget's recheck interval: a worker that looks again every 30 s does so here too.
-    const quickLook = createActivities(
-      activityDeps(loadEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PIPEDRIVE_BUDGET_RECHECK_SECONDS: '30' }), db.pool, createLogger('silent')),
-    );
+    const quickLook = createActivities(activityDeps({ ...config(), PIPEDRIVE_BUDGET_RECHECK_SECONDS: 30 }, db.pool, createLogger('silent')));
     const again = (await firstBatch(quickLook, 'first').catch((err: unknown) => err)) as ApplicationFailure;
     expect(again.type).toBe(FAILURE_TYPES.dailyBudgetExhausted);
     expectLookAgain(again, 30_000);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createHarness, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
-import { exactlyOnceReport, preexistingRecords } from '../support/account-check';
+import { createdRecordIds, exactlyOnceReport, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -71,11 +71,7 @@ describe('one Pipedrive token, three workers, two concurrent migrations', () => 
       expect({ migration: ids[i], phase: status.phase, error: status.error }).toEqual({ migration: ids[i], phase: 'DONE', error: undefined });
       expect({ migration: ids[i], accuracy: status.verification?.accuracy }).toEqual({ migration: ids[i], accuracy: 100 });
       // The other practice's records are in the same account: not this migration's to account for.
-      const others = await h.db.pool.query<{ object_type: string; pipedrive_id: string }>(
-        "SELECT object_type, pipedrive_id FROM id_map WHERE migration_id = $1 AND state = 'created'",
-        [ids[1 - i]],
-      );
-      const notOurs = new Set([...before[i]!, ...others.rows.map((r) => `${r.object_type}/${r.pipedrive_id}`)]);
+      const notOurs = new Set([...before[i]!, ...(await createdRecordIds(h.db.pool, ids[1 - i]!))]);
       const report = await exactlyOnceReport(h.db.pool, ids[i]!, sandbox.url, notOurs);
       expect({ duplicates: report.duplicateKeys, unaccounted: report.unaccounted, missing: report.missing, pending: report.pending }).toEqual({
         duplicates: [],

@@ -133,6 +133,15 @@ export function expectExactlyOnce(report: ExactlyOnceReport, objects: Record<str
   }
 }
 
+/** `objectType/id` of the records a migration created: another practice's in a shared account, not this one's. */
+export async function createdRecordIds(pool: Pool, migrationId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ object_type: string; pipedrive_id: string }>(
+    "SELECT object_type, pipedrive_id FROM id_map WHERE migration_id = $1 AND state = 'created'",
+    [migrationId],
+  );
+  return rows.map((r) => `${r.object_type}/${r.pipedrive_id}`);
+}
+
 /** `objectType/id` of every live data record, to tell the migration's records from what the account already held. */
 export async function preexistingRecords(sandboxUrl: string, pool: Pool, migrationId: string): Promise<Set<string>> {
   return new Set((await liveAccountRecords(sandboxUrl, pool, migrationId)).map((r) => `${r.objectType}/${r.pipedriveId}`));
