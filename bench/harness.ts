@@ -35,13 +35,19 @@ export interface BenchWorld {
   close(): Promise<void>;
 }
 
+/** Temporal's runtime is installed once per process, whatever number of worlds a bench starts. */
+let runtimeInstalled = false;
+
 /**
  * A dev server and an in-process worker for one bench: database `dtx_bench_<name>_<pid>` on the local PostgreSQL,
  * task queue `bench-<name>`, a temporary data folder; `close` takes it all down and drops the database.
  */
 export async function startBenchWorld(name: string, account: { plan: SandboxPlan; seats: number; burstLimit?: number }): Promise<BenchWorld> {
   // The SDK's own INFO lines (bundling, worker states) would bury the bench's output, as in src/worker.ts.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
   const dbUrl = `postgres://postgres@127.0.0.1:5432/dtx_bench_${name}_${process.pid}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bench-'));
   const users = await providerUsers(DEMO_PRACTICE);

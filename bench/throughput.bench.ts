@@ -1,24 +1,29 @@
 /**
  * A whole migration's FULL phase against Pipedrive's rate ceiling (issue 14): the bundled demo practice migrated by a
  * real in-process worker on a throw-away Temporal dev server, into a sandbox with a plan's real burst limit and a fixed
- * latency per request, once per concurrency. Baselines from the same run and sandbox settings: the ceiling (the plan's
- * requests per 2 s, halved) and a naive sequential loop of creates with a client configured like the product's.
- * Prints; asserts nothing; exits non-zero only when something failed (a migration not reaching DONE is a failure).
+ * latency per request. Baselines from the same run and sandbox settings: the ceiling (the plan's requests per 2 s,
+ * halved) and a naive sequential loop of creates with a client configured like the product's. The issue's three figures
+ * below are all measured in one run (`--only` picks some) and printed last as one JSON line (`figures`, each beside its
+ * target). Prints; asserts nothing; exits non-zero only when something failed (a migration not reaching DONE).
  *
- *   npx tsx bench/throughput.bench.ts [--concurrency auto 2 8] [--latency-ms 150] [--plan premium] [--unpaced] [--shared]
+ *   npx tsx bench/throughput.bench.ts [--only a,b,c] [--concurrency auto 2 8] [--latency-ms 150] [--plan premium]
  *     [--sandbox-process]
  *
- * `--sandbox-process`: the sandbox in a process of its own (bench/sandbox-process.ts), as Pipedrive is to a worker, so
- * its work does not share the worker's event loop (nor the bare replay's).
+ * (a) the share of the ceiling one worker reaches over the FULL phase at `--latency-ms`, once per `--concurrency`
+ * (default `auto`, the product's derived default; the figure is that run's), with its 429s, beside the sequential loop.
  *
- * `--shared` (the issue's figure c): after the runs above, three workers (this one and two more on the same task queue
- * and store, as three machines would run) and two practices (the demo practice and a second one generated beside it)
- * migrated at once into one account with the plan's real burst limit: the share of the ceiling both FULL phases reach
- * together, from the first one's start to the last one's end, and the 429s in that time.
+ * (b) the engine's own speed: no latency and a burst window that never binds (a world of its own: the worker's client
+ * paces to the account it is told of), so the FULL phase goes as fast as the engine and Temporal let one worker; beside
+ * it, a bare replay of the same JSON writes (their bodies as the sandbox received them) with plain HTTP requests, as many
+ * at once as the worker has activity slots, into the same sandbox. The sandbox runs in a process of its own
+ * (bench/sandbox-process.ts), as Pipedrive is to a worker, so its work shares neither's event loop.
  *
- * `--unpaced` (the issue's figure b): no latency and a burst window that never binds, so the FULL phase goes as fast as
- * the engine and Temporal let one worker; beside it, a bare replay of the same JSON writes (their bodies as the sandbox
- * received them) with plain HTTP requests, as many at once as the worker has activity slots, into the same sandbox.
+ * (c) three workers (this one and two more on the same task queue and store, as three machines would run) and two
+ * practices (the demo practice and a second one generated beside it) migrated at once into one account with the plan's
+ * real burst limit: the share of the ceiling both FULL phases reach together, from the first one's start to the last
+ * one's end, and the 429s in that time.
+ *
+ * `--sandbox-process`: (a) and (c) with the sandbox in a process of its own too (else in this one).
  *
  * Writes are counted by the sandbox: POST/PUT/PATCH/DELETE requests it answered 2xx between the FULL and VERIFY
  * timestamps of the migration's phase history (what the burst limit meters; a bulk request is one write). The ledger's
@@ -45,58 +50,74 @@ const BURST_WINDOW_S = 2;
 /** The product's default seats; the sandbox gets the same so both agree on the daily budget. */
 const SEATS = 5;
 const SEQUENTIAL_REQUESTS = 200;
-/** `--unpaced`: a burst window no run reaches. */
+/** Figure (b): a burst window no run reaches. */
 const UNPACED_BURST = 100_000;
 /** `auto`: the migration options leave concurrency open and the run plan derives it (the product's default). */
 type Concurrency = number | 'auto';
 
+/** The issue's figures (see the file comment). */
+type Figure = 'a' | 'b' | 'c';
+const FIGURES: readonly Figure[] = ['a', 'b', 'c'];
+
+/** The issue's targets, printed beside each figure (never asserted). */
+const TARGETS = { a: { ceilingShare: 0.9 }, b: { recordsPerSecond: 240, ofBareReplay: 0.7 }, c: { ceilingShare: 0.85 } };
+
 interface Args {
+  figures: Set<Figure>;
   concurrencies: Concurrency[];
   latencyMs: number;
   plan: SandboxPlan;
-  unpaced: boolean;
-  shared: boolean;
-  /** The sandbox in a process of its own, as Pipedrive is to a worker (else in this one, sharing its event loop). */
+  /** (a) and (c) with the sandbox in a process of its own, as Pipedrive is to a worker (else in this one). */
   sandboxProcess: boolean;
+  /** Records per batch (the migration's batchSize option); else the option's default. */
+  batchSize?: number;
 }
 
+/** How one part of the run sets its sandbox up: (a) and (c) paced at the plan's limit, (b) unpaced. */
+interface SandboxSetting {
+  plan: SandboxPlan;
+  latencyMs: number;
+  unpaced: boolean;
+  ownProcess: boolean;
+}
+
+const USAGE =
+  'npx tsx bench/throughput.bench.ts [--only a,b,c] [--concurrency auto|N ...] [--latency-ms 150] [--plan premium] [--sandbox-process] [--batch-size N]';
+
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { concurrencies: [], latencyMs: 150, plan: 'premium', unpaced: false, shared: false, sandboxProcess: false };
-  let latencySet = false;
+  const args: Args = { figures: new Set(FIGURES), concurrencies: [], latencyMs: 150, plan: 'premium', sandboxProcess: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--concurrency') {
+    if (arg === '--only') {
+      const wanted = (argv[++i] ?? '').split(',').map((f) => f.trim());
+      const unknown = wanted.filter((f) => !FIGURES.includes(f as Figure));
+      if (wanted.length === 0 || unknown.length > 0) throw new Error(`--only: a comma-separated list of ${FIGURES.join(', ')}, not ${argv[i] ?? 'nothing'}`);
+      args.figures = new Set(wanted as Figure[]);
+    } else if (arg === '--concurrency') {
       while (i + 1 < argv.length && /^(\d+|auto)$/u.test(argv[i + 1]!)) {
         const value = argv[++i]!;
         args.concurrencies.push(value === 'auto' ? 'auto' : Number(value));
       }
-    } else if (arg === '--latency-ms') {
-      args.latencyMs = Number(argv[++i]);
-      latencySet = true;
-    } else if (arg === '--unpaced') args.unpaced = true;
-    else if (arg === '--shared') args.shared = true;
+    } else if (arg === '--latency-ms') args.latencyMs = Number(argv[++i]);
     else if (arg === '--sandbox-process') args.sandboxProcess = true;
+    else if (arg === '--batch-size') args.batchSize = Number(argv[++i]);
     else if (arg === '--plan') {
       const plan = argv[++i] as SandboxPlan;
       if (!PIPEDRIVE_PLANS.includes(plan)) throw new Error(`--plan: one of ${PIPEDRIVE_PLANS.join(', ')}`);
       args.plan = plan;
-    } else
-      throw new Error(
-        `unknown argument ${arg}: npx tsx bench/throughput.bench.ts [--concurrency auto|N ...] [--latency-ms 150] [--plan premium] [--unpaced] [--shared]`,
-      );
+    } else throw new Error(`unknown argument ${arg}: ${USAGE}`);
   }
-  if (args.unpaced && !latencySet) args.latencyMs = 0;
-  if (args.unpaced && args.shared) throw new Error('--shared measures the account ceiling: not with --unpaced');
   if (!Number.isInteger(args.latencyMs) || args.latencyMs < 0) throw new Error('--latency-ms: a whole number of milliseconds');
-  // The default (derived), the old fixed default 2, and 8.
-  if (args.concurrencies.length === 0) args.concurrencies = ['auto', 2, 8];
+  if (args.batchSize !== undefined && !(Number.isInteger(args.batchSize) && args.batchSize >= 1)) throw new Error('--batch-size: a whole number of records');
+  // The product's default (derived from the plan's rate and the observed latency).
+  if (args.concurrencies.length === 0) args.concurrencies = ['auto'];
   return args;
 }
 
 /** Every API request the sandbox answered, stamped when it finished, so a phase's window can be cut out afterwards. */
 interface LoggedRequest extends RequestLogEntry {
   at: number;
-  /** Its parsed JSON body (`--unpaced` replays the writes with it). */
+  /** Its parsed JSON body (figure b replays the writes with it). */
   body?: unknown;
 }
 
@@ -109,18 +130,18 @@ interface BenchSandbox {
   close(): Promise<void>;
 }
 
-async function benchSandbox(args: Args, users: { name: string; email: string }[], log: LoggedRequest[]): Promise<BenchSandbox> {
+async function benchSandbox(setting: SandboxSetting, users: { name: string; email: string }[], log: LoggedRequest[]): Promise<BenchSandbox> {
   // The plan's own burst limit (no override): the point is the real ceiling.
   const options: SandboxOptions = {
     port: 0,
-    plan: args.plan,
+    plan: setting.plan,
     seats: SEATS,
     users,
-    ...(args.unpaced ? { burstLimit: UNPACED_BURST } : {}),
-    faults: { latencyMs: args.latencyMs },
+    ...(setting.unpaced ? { burstLimit: UNPACED_BURST } : {}),
+    faults: { latencyMs: setting.latencyMs },
   };
-  if (args.sandboxProcess) return sandboxProcess(options, args.unpaced, log);
-  return startSandbox({ ...options, onRequest: (entry, body) => log.push({ ...entry, at: Date.now(), ...(args.unpaced ? { body } : {}) }) });
+  if (setting.ownProcess) return sandboxProcess(options, setting.unpaced, log);
+  return startSandbox({ ...options, onRequest: (entry, body) => log.push({ ...entry, at: Date.now(), ...(setting.unpaced ? { body } : {}) }) });
 }
 
 /** `--sandbox-process`: the sandbox in a process of its own (bench/sandbox-process.ts), its request log sent over IPC. */
@@ -163,7 +184,7 @@ interface Row {
   seconds: number;
   requests: number;
   rateLimited: number;
-  /** `--unpaced`: the bare replay of the run's JSON writes. */
+  /** Figure (b): the bare replay of the run's JSON writes. */
   replay?: { writes: number; seconds: number; atOnce: number; cpu?: Record<string, number>; loopBusy?: number };
   /** CPU seconds per process group over the FULL phase (Linux). */
   cpu?: Record<string, number>;
@@ -210,137 +231,193 @@ function perRecord(cpu: Record<string, number>, records: number): string {
     .join(', ');
 }
 
-async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
-  const statements = statementTimes();
-  const world = await startBenchWorld('throughput', { plan: args.plan, seats: SEATS, ...(args.unpaced ? { burstLimit: UNPACED_BURST } : {}) });
-  const { env, users } = world;
-  const rows: Row[] = [];
-  const failures: string[] = [];
-  let ceiling = 0;
-  let sequential = { requests: 0, seconds: 0 };
-  let shared: SharedRow | undefined;
+/** What the paced part of the run measured: figure (a) per concurrency and, when asked, figure (c). */
+interface PacedResult {
+  ceiling: number;
+  sequential: { requests: number; seconds: number };
+  rows: Row[];
+  shared?: SharedRow;
+}
+
+/**
+ * One migration of the demo practice in a fresh account (the same start for each run, and a fresh client, i.e. pacing,
+ * for the worker) and its FULL phase measured; with `replay`, the bare replay of its writes beside it.
+ */
+async function measureRun(
+  world: BenchWorld,
+  setting: SandboxSetting,
+  run: { concurrency: Concurrency; batchSize?: number; replay: boolean; ceiling: number },
+  statements: readonly number[],
+): Promise<Row> {
+  const { concurrency } = run;
+  const log: LoggedRequest[] = [];
+  const sandbox = await benchSandbox(setting, world.users, log);
+  const migrationId = `throughput-${setting.unpaced ? 'unpaced' : 'paced'}-c${concurrency}`;
+  const sampler = new CpuSampler(cpuGroups(() => sandbox.pid));
+  try {
+    // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
+    const status = await migrateDemoPractice(world, migrationId, sandbox.url, {
+      ...(concurrency === 'auto' ? {} : { concurrency }),
+      ...(run.batchSize !== undefined && { batchSize: run.batchSize }),
+      sampleSize: 20,
+      allowSmallSample: true,
+      skipDelta: true,
+    });
+    const { from, to } = fullPhaseSpan(status);
+    const inFull = log.filter((r) => r.at >= from && r.at <= to);
+    const cpu = sampler.between(from, to);
+    const loopBusy = sampler.loopBusy(from, to);
+    const replayFrom = Date.now();
+    const replay = run.replay ? await bareReplay(sandbox.url, inFull, world.env.WORKER_MAX_CONCURRENT_ACTIVITIES) : undefined;
+    const replayTo = replay && (await settled(), Date.now());
+    const replayCpu = replayTo && sampler.between(replayFrom, replayTo);
+    const replayLoopBusy = replayTo && sampler.loopBusy(replayFrom, replayTo);
+    return {
+      concurrency,
+      effective: await childConcurrency(world.server.client, migrationId),
+      writes: inFull.filter(isWrite).length,
+      ledger: await fullRunRecords(world, migrationId),
+      seconds: (to - from) / 1000,
+      requests: inFull.length,
+      rateLimited: inFull.filter((r) => r.status === 429).length,
+      timeline: timeline(inFull, from, to, run.ceiling),
+      ...(cpu && { cpu }),
+      ...(loopBusy !== undefined && { loopBusy }),
+      statements: statements.filter((at) => at >= from && at <= to).length,
+      ...(replay && { replay: { ...replay, ...(replayCpu && { cpu: replayCpu }), ...(replayLoopBusy !== undefined && { loopBusy: replayLoopBusy }) } }),
+    };
+  } finally {
+    sampler.stop();
+    await sandbox.close();
+  }
+}
+
+/** Figures (a) and (c): the plan's real burst limit, `--latency-ms` per request. */
+async function pacedPart(args: Args, statements: readonly number[], failures: string[]): Promise<PacedResult> {
+  const setting: SandboxSetting = { plan: args.plan, latencyMs: args.latencyMs, unpaced: false, ownProcess: args.sandboxProcess };
+  const world = await startBenchWorld('throughput', { plan: args.plan, seats: SEATS });
+  const result: PacedResult = { ceiling: 0, sequential: { requests: 0, seconds: 0 }, rows: [] };
   try {
     console.log(
       `Demo practice, FULL phase: ${args.plan} plan, ${args.latencyMs} ms per request, worker activity slots ` +
-        `${env.WORKER_MAX_CONCURRENT_ACTIVITIES}, concurrency ${args.concurrencies.join(', ')} (default auto: derived from the plan's rate and the observed latency); load ${os.loadavg()[0]!.toFixed(2)}\n`,
+        `${world.env.WORKER_MAX_CONCURRENT_ACTIVITIES}, concurrency ${args.concurrencies.join(', ')} (auto: derived from the plan's rate and the observed latency); load ${os.loadavg()[0]!.toFixed(2)}\n`,
     );
-
     // Baseline: one create at a time with a client paced like the product's, on a fresh sandbox with the same settings.
     {
       const log: LoggedRequest[] = [];
-      const sandbox = await benchSandbox(args, users, log);
-      ceiling = sandbox.usage().burstLimit / BURST_WINDOW_S;
+      const sandbox = await benchSandbox(setting, world.users, log);
+      result.ceiling = sandbox.usage().burstLimit / BURST_WINDOW_S;
       const client = new PipedriveClient({ baseUrl: sandbox.url, apiToken: 'sandbox-token', plan: args.plan, seats: SEATS });
       const started = process.hrtime.bigint();
       for (let i = 0; i < SEQUENTIAL_REQUESTS; i++) await client.create('persons', { name: `Bench Person ${i + 1}` });
-      sequential = { requests: log.filter(isWrite).length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+      result.sequential = { requests: log.filter(isWrite).length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
       client.close();
       await sandbox.close();
     }
-
-    for (const concurrency of args.concurrencies) {
-      // A fresh account per run: the same start for each, and the worker gets a fresh client (pacing) for its URL.
-      const log: LoggedRequest[] = [];
-      const sandbox = await benchSandbox(args, users, log);
-      const migrationId = `throughput-c${concurrency}`;
-      const sampler = new CpuSampler(cpuGroups(() => sandbox.pid));
-      try {
-        // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
-        const status = await migrateDemoPractice(world, migrationId, sandbox.url, {
-          ...(concurrency === 'auto' ? {} : { concurrency }),
-          sampleSize: 20,
-          allowSmallSample: true,
-          skipDelta: true,
-        });
-        const { from, to } = fullPhaseSpan(status);
-        const inFull = log.filter((r) => r.at >= from && r.at <= to);
-        const cpu = sampler.between(from, to);
-        const replayFrom = Date.now();
-        const replay = args.unpaced ? await bareReplay(sandbox.url, inFull, world.env.WORKER_MAX_CONCURRENT_ACTIVITIES) : undefined;
-        const replayTo = replay && (await settled(), Date.now());
-        const replayCpu = replayTo && sampler.between(replayFrom, replayTo);
-        const replayLoopBusy = replayTo && sampler.loopBusy(replayFrom, replayTo);
-        const loopBusy = sampler.loopBusy(from, to);
-        rows.push({
-          concurrency,
-          effective: await childConcurrency(world.server.client, migrationId),
-          writes: inFull.filter(isWrite).length,
-          ledger: await fullRunRecords(world, migrationId),
-          seconds: (to - from) / 1000,
-          requests: inFull.length,
-          rateLimited: inFull.filter((r) => r.status === 429).length,
-          timeline: timeline(inFull, from, to, ceiling),
-          ...(cpu && { cpu }),
-          ...(loopBusy !== undefined && { loopBusy }),
-          statements: statements.filter((at) => at >= from && at <= to).length,
-          ...(replay && { replay: { ...replay, ...(replayCpu && { cpu: replayCpu }), ...(replayLoopBusy !== undefined && { loopBusy: replayLoopBusy }) } }),
-        });
-      } catch (err) {
-        failures.push(`concurrency ${concurrency}: ${err instanceof Error ? err.message : String(err)}`);
-      } finally {
-        sampler.stop();
-        await sandbox.close();
+    if (args.figures.has('a')) {
+      for (const concurrency of args.concurrencies) {
+        try {
+          result.rows.push(await measureRun(world, setting, { concurrency, batchSize: args.batchSize, replay: false, ceiling: result.ceiling }, statements));
+        } catch (err) {
+          failures.push(`(a) concurrency ${concurrency}: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
     }
-    if (args.shared) {
+    if (args.figures.has('c')) {
       try {
-        shared = await sharedAccountRun(world, args);
+        result.shared = await sharedAccountRun(world, setting);
       } catch (err) {
-        failures.push(`shared account: ${err instanceof Error ? err.message : String(err)}`);
+        failures.push(`(c) shared account: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   } finally {
     await world.close();
   }
+  return result;
+}
 
-  const seqRate = sequential.requests / sequential.seconds;
-  const pct = (rate: number) => `${((rate / ceiling) * 100).toFixed(0)}%`;
-  console.log(`ceiling: ${ceiling} writes/s (${ceiling * BURST_WINDOW_S} requests per ${BURST_WINDOW_S} s)`);
-  console.log(
-    `sequential baseline: ${sequential.requests} person creates in ${sequential.seconds.toFixed(1)} s = ${seqRate.toFixed(1)} writes/s, ${pct(seqRate)} of the ceiling\n`,
-  );
-  console.log('concurrency   FULL writes   ledger records   FULL s   writes/s   % ceiling   × sequential   all req/s   429s');
-  for (const r of rows) {
-    const rate = r.writes / r.seconds;
-    console.log(
-      `${(r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : String(r.concurrency)).padEnd(11)} ${String(r.writes).padStart(13)} ${String(r.ledger).padStart(16)}` +
-        ` ${r.seconds.toFixed(1).padStart(8)} ${rate.toFixed(1).padStart(10)} ${pct(rate).padStart(11)} ${(rate / seqRate).toFixed(2).padStart(13)}×` +
-        ` ${(r.requests / r.seconds).toFixed(1).padStart(11)} ${String(r.rateLimited).padStart(6)}`,
+/** Figure (b): no latency and a burst window nothing reaches, the sandbox in its own process; beside the bare replay. */
+async function unpacedPart(args: Args, statements: readonly number[], failures: string[]): Promise<Row | undefined> {
+  const setting: SandboxSetting = { plan: args.plan, latencyMs: 0, unpaced: true, ownProcess: true };
+  const world = await startBenchWorld('throughput_unpaced', { plan: args.plan, seats: SEATS, burstLimit: UNPACED_BURST });
+  try {
+    return await measureRun(
+      world,
+      setting,
+      { concurrency: 'auto', batchSize: args.batchSize, replay: true, ceiling: UNPACED_BURST / BURST_WINDOW_S },
+      statements,
     );
+  } catch (err) {
+    failures.push(`(b) unpaced: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  } finally {
+    await world.close();
   }
-  for (const r of rows.filter((row) => row.replay)) {
-    const replay = r.replay!;
-    const ours = r.writes / r.seconds;
-    const bare = replay.writes / replay.seconds;
+}
+
+const concurrencyLabel = (r: Row) => (r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : String(r.concurrency));
+const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const statements = statementTimes();
+  const failures: string[] = [];
+  const paced = args.figures.has('a') || args.figures.has('c') ? await pacedPart(args, statements, failures) : undefined;
+  const unpaced = args.figures.has('b') ? await unpacedPart(args, statements, failures) : undefined;
+
+  if (paced) {
+    const { ceiling, sequential, rows, shared } = paced;
+    const seqRate = sequential.requests / sequential.seconds;
+    const pct = (rate: number) => `${((rate / ceiling) * 100).toFixed(0)}%`;
+    console.log(`ceiling: ${ceiling} writes/s (${ceiling * BURST_WINDOW_S} requests per ${BURST_WINDOW_S} s)`);
     console.log(
-      `\nunpaced, concurrency ${r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency}: the FULL phase ${(r.ledger / r.seconds).toFixed(0)} records/s ` +
-        `(${ours.toFixed(0)} writes/s); a bare replay of its ${replay.writes} JSON writes, ${replay.atOnce} at once: ${bare.toFixed(0)} writes/s; ratio ${(ours / bare).toFixed(2)}`,
+      `sequential baseline: ${sequential.requests} person creates in ${sequential.seconds.toFixed(1)} s = ${seqRate.toFixed(1)} writes/s, ${pct(seqRate)} of the ceiling\n`,
     );
-    console.log(`  PostgreSQL statements per record over the FULL phase: ${(r.statements / r.ledger).toFixed(2)} (${r.statements})`);
-    if (r.cpu) console.log(`  CPU ms per record over the FULL phase: ${perRecord(r.cpu, r.ledger)} (this machine: ${os.cpus().length} cores)`);
-    if (replay.cpu) console.log(`  CPU ms per write of the bare replay: ${perRecord(replay.cpu, replay.writes)} (worker: the replaying client)`);
-    if (r.loopBusy !== undefined && replay.loopBusy !== undefined) {
+    if (rows.length > 0) console.log('concurrency   FULL writes   ledger records   FULL s   writes/s   % ceiling   × sequential   all req/s   429s');
+    for (const r of rows) {
+      const rate = r.writes / r.seconds;
       console.log(
-        `  the worker's event loop (its activities' one thread) busy ${(r.loopBusy * 100).toFixed(0)}% of the FULL phase; the bare replay's ${(replay.loopBusy * 100).toFixed(0)}%`,
+        `${concurrencyLabel(r).padEnd(11)} ${String(r.writes).padStart(13)} ${String(r.ledger).padStart(16)}` +
+          ` ${r.seconds.toFixed(1).padStart(8)} ${rate.toFixed(1).padStart(10)} ${pct(rate).padStart(11)} ${(rate / seqRate).toFixed(2).padStart(13)}×` +
+          ` ${(r.requests / r.seconds).toFixed(1).padStart(11)} ${String(r.rateLimited).padStart(6)}`,
       );
     }
+    if (shared) {
+      const rate = shared.writes / shared.seconds;
+      console.log(
+        `\nshared account: ${shared.workers} workers, ${shared.migrations} migrations at once: both FULL phases ${shared.seconds.toFixed(1)} s, ` +
+          `${shared.writes} writes = ${rate.toFixed(1)} writes/s, ${pct(rate)} of the ceiling, ${shared.rateLimited} × 429 ` +
+          `(per migration: ${shared.perMigration.map((m) => `${m.migrationId} ${m.seconds.toFixed(1)} s, ${m.records} records`).join('; ')})`,
+      );
+    }
+    for (const r of rows) {
+      console.log(`\nconcurrency ${concurrencyLabel(r)}, where the FULL phase's time went:`);
+      for (const line of r.timeline) console.log(`  ${line}`);
+    }
+    if (shared) {
+      console.log(`\nshared account, where both FULL phases' time went:`);
+      for (const line of shared.timeline) console.log(`  ${line}`);
+    }
   }
-  if (shared) {
-    const rate = shared.writes / shared.seconds;
+  if (unpaced?.replay) {
+    const replay = unpaced.replay;
+    const bare = replay.writes / replay.seconds;
     console.log(
-      `\nshared account: ${shared.workers} workers, ${shared.migrations} migrations at once: both FULL phases ${shared.seconds.toFixed(1)} s, ` +
-        `${shared.writes} writes = ${rate.toFixed(1)} writes/s, ${pct(rate)} of the ceiling, ${shared.rateLimited} × 429 ` +
-        `(per migration: ${shared.perMigration.map((m) => `${m.migrationId} ${m.seconds.toFixed(1)} s, ${m.records} records`).join('; ')})`,
+      `\nunpaced, concurrency ${concurrencyLabel(unpaced)}: the FULL phase ${(unpaced.ledger / unpaced.seconds).toFixed(0)} records/s ` +
+        `(${(unpaced.writes / unpaced.seconds).toFixed(0)} writes/s); a bare replay of its ${replay.writes} JSON writes, ${replay.atOnce} at once: ` +
+        `${bare.toFixed(0)} writes/s; ratio ${(unpaced.writes / unpaced.seconds / bare).toFixed(2)}`,
     );
-  }
-  for (const r of rows) {
-    console.log(`\nconcurrency ${r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency}, where the FULL phase's time went:`);
-    for (const line of r.timeline) console.log(`  ${line}`);
-  }
-  if (shared) {
-    console.log(`\nshared account, where both FULL phases' time went:`);
-    for (const line of shared.timeline) console.log(`  ${line}`);
+    console.log(`  PostgreSQL statements per record over the FULL phase: ${(unpaced.statements / unpaced.ledger).toFixed(2)} (${unpaced.statements})`);
+    if (unpaced.cpu)
+      console.log(`  CPU ms per record over the FULL phase: ${perRecord(unpaced.cpu, unpaced.ledger)} (this machine: ${os.cpus().length} cores)`);
+    if (replay.cpu) console.log(`  CPU ms per write of the bare replay: ${perRecord(replay.cpu, replay.writes)} (worker: the replaying client)`);
+    if (unpaced.loopBusy !== undefined && replay.loopBusy !== undefined) {
+      console.log(
+        `  the worker's event loop (its activities' one thread) busy ${(unpaced.loopBusy * 100).toFixed(0)}% of the FULL phase; the bare replay's ${(replay.loopBusy * 100).toFixed(0)}%`,
+      );
+    }
+    console.log(`\nunpaced, where the FULL phase's time went:`);
+    for (const line of unpaced.timeline) console.log(`  ${line}`);
   }
   console.log(
     `\nload average at the end: ${os
@@ -348,51 +425,72 @@ async function main(): Promise<number> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  // The issue's figures, one JSON line last: per concurrency, the share of the ceiling over the whole FULL phase and its
-  // 429s beside the naive sequential loop's share (a); under --unpaced, records/s and the share of a bare replay (b).
-  // Under --shared, (c): several workers and migrations on one account, their aggregate share and 429s.
-  console.log(
-    JSON.stringify({
-      bench: 'throughput',
-      plan: args.plan,
-      latencyMs: args.latencyMs,
-      ceilingWritesPerSecond: ceiling,
-      sequentialShare: Number((seqRate / ceiling).toFixed(3)),
-      runs: rows.map((r) => ({
-        concurrency: r.concurrency === 'auto' ? `auto=${r.effective ?? '?'}` : r.concurrency,
-        fullSeconds: Number(r.seconds.toFixed(1)),
-        writes: r.writes,
-        ceilingShare: Number((r.writes / r.seconds / ceiling).toFixed(3)),
-        rateLimited: r.rateLimited,
-        ...(r.replay
-          ? {
-              recordsPerSecond: Number((r.ledger / r.seconds).toFixed(1)),
-              bareReplayWritesPerSecond: Number((r.replay.writes / r.replay.seconds).toFixed(1)),
-              ofBareReplay: Number((r.writes / r.seconds / (r.replay.writes / r.replay.seconds)).toFixed(3)),
-              statementsPerRecord: Number((r.statements / r.ledger).toFixed(2)),
-              ...(r.loopBusy !== undefined && { workerLoopBusy: Number(r.loopBusy.toFixed(3)) }),
-              ...(r.cpu && {
-                cpuMsPerRecord: Object.fromEntries(Object.entries(r.cpu).map(([group, seconds]) => [group, Number(((seconds * 1000) / r.ledger).toFixed(2))])),
-              }),
-            }
-          : {}),
-      })),
-      ...(shared
-        ? {
-            shared: {
-              workers: shared.workers,
-              migrations: shared.migrations,
-              fullSeconds: Number(shared.seconds.toFixed(1)),
-              writes: shared.writes,
-              ceilingShare: Number((shared.writes / shared.seconds / ceiling).toFixed(3)),
-              rateLimited: shared.rateLimited,
-            },
-          }
-        : {}),
-    }),
-  );
+  console.log(JSON.stringify(summary(args, paced, unpaced)));
   for (const f of failures) console.error(`FAILED ${f}`);
   return failures.length > 0 ? 1 : 0;
+}
+
+/**
+ * The JSON line: the issue's figures beside their targets (`figures`: (a) from the `auto` run, else the first one
+ * measured), then every run's details. A figure that was not measured (not asked for, or its run failed) is left out.
+ */
+function summary(args: Args, paced: PacedResult | undefined, unpaced: Row | undefined) {
+  const ceiling = paced?.ceiling ?? 0;
+  const sequentialShare = paced ? round(paced.sequential.requests / paced.sequential.seconds / ceiling) : undefined;
+  const ceilingShare = (r: { writes: number; seconds: number }) => round(r.writes / r.seconds / ceiling);
+  const a = paced?.rows.find((r) => r.concurrency === 'auto') ?? paced?.rows[0];
+  const replayRate = unpaced?.replay && unpaced.replay.writes / unpaced.replay.seconds;
+  const b =
+    unpaced && replayRate
+      ? { recordsPerSecond: round(unpaced.ledger / unpaced.seconds, 1), ofBareReplay: round(unpaced.writes / unpaced.seconds / replayRate) }
+      : undefined;
+  const c = paced?.shared;
+  return {
+    bench: 'throughput',
+    plan: args.plan,
+    latencyMs: args.latencyMs,
+    figures: {
+      ...(a && {
+        a: { ceilingShare: ceilingShare(a), rateLimited: a.rateLimited, sequentialShare, concurrency: concurrencyLabel(a), target: TARGETS.a },
+      }),
+      ...(b && { b: { ...b, target: TARGETS.b } }),
+      ...(c && { c: { ceilingShare: ceilingShare(c), rateLimited: c.rateLimited, workers: c.workers, migrations: c.migrations, target: TARGETS.c } }),
+    },
+    ...(paced && { ceilingWritesPerSecond: ceiling, sequentialShare }),
+    runs: (paced?.rows ?? []).map((r) => ({
+      concurrency: concurrencyLabel(r),
+      fullSeconds: round(r.seconds, 1),
+      writes: r.writes,
+      ceilingShare: ceilingShare(r),
+      rateLimited: r.rateLimited,
+    })),
+    ...(unpaced?.replay &&
+      replayRate && {
+        unpaced: {
+          concurrency: concurrencyLabel(unpaced),
+          fullSeconds: round(unpaced.seconds, 1),
+          writes: unpaced.writes,
+          recordsPerSecond: round(unpaced.ledger / unpaced.seconds, 1),
+          bareReplayWritesPerSecond: round(replayRate, 1),
+          ofBareReplay: round(unpaced.writes / unpaced.seconds / replayRate),
+          statementsPerRecord: round(unpaced.statements / unpaced.ledger, 2),
+          ...(unpaced.loopBusy !== undefined && { workerLoopBusy: round(unpaced.loopBusy) }),
+          ...(unpaced.cpu && {
+            cpuMsPerRecord: Object.fromEntries(Object.entries(unpaced.cpu).map(([group, seconds]) => [group, round((seconds * 1000) / unpaced.ledger, 2)])),
+          }),
+        },
+      }),
+    ...(c && {
+      shared: {
+        workers: c.workers,
+        migrations: c.migrations,
+        fullSeconds: round(c.seconds, 1),
+        writes: c.writes,
+        ceilingShare: ceilingShare(c),
+        rateLimited: c.rateLimited,
+      },
+    }),
+  };
 }
 
 // Exit explicitly: the Temporal runtime's native threads may outlive the worker's shutdown.
@@ -480,7 +578,7 @@ function timeline(requests: readonly LoggedRequest[], from: number, to: number, 
 }
 
 /**
- * The bare baseline of `--unpaced`: the run's JSON writes (creates, updates, bulk attaches; file uploads left out)
+ * The bare baseline of figure (b): the run's JSON writes (creates, updates, bulk attaches; file uploads left out)
  * replayed with plain HTTP requests, `atOnce` at a time, into the same sandbox (ids they name exist there; creates
  * make second copies, which is fine for a timing). No pacing, no ledger, no audit, no Temporal.
  */
@@ -504,7 +602,7 @@ async function bareReplay(baseUrl: string, requests: readonly LoggedRequest[], a
   return { writes: writes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, atOnce };
 }
 
-/** The outcome of `--shared`: both migrations' FULL phases together. */
+/** Figure (c): both migrations' FULL phases together. */
 interface SharedRow {
   workers: number;
   migrations: number;
@@ -516,7 +614,7 @@ interface SharedRow {
 }
 
 const SHARED_WORKERS = 3;
-/** The second practice of `--shared`: the demo profile with another seed (other patients, other providers). */
+/** The second practice of figure (c): the demo profile with another seed (other patients, other providers). */
 const SECOND_PRACTICE_SEED = 43;
 
 /**
@@ -524,14 +622,14 @@ const SECOND_PRACTICE_SEED = 43;
  * the plan's real burst limit. The workers keep to their shares of the token's window (counted in the store); the
  * span measured runs from the first FULL phase's start to the last one's end.
  */
-async function sharedAccountRun(world: BenchWorld, args: Args): Promise<SharedRow> {
+async function sharedAccountRun(world: BenchWorld, setting: SandboxSetting): Promise<SharedRow> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bench-second-'));
   try {
     const second = path.join(folder, 'practice');
     await generatePractice({ profile: 'demo', seed: SECOND_PRACTICE_SEED, outDir: second });
     for (let i = 1; i < SHARED_WORKERS; i++) await world.addWorker();
     const log: LoggedRequest[] = [];
-    const sandbox = await benchSandbox(args, [...world.users, ...(await providerUsers(second))], log);
+    const sandbox = await benchSandbox(setting, [...world.users, ...(await providerUsers(second))], log);
     try {
       const practices = [
         { migrationId: 'throughput-shared-a', practice: undefined },
