@@ -60,6 +60,8 @@ export class TokenShares {
   private ticking?: Promise<void>;
   private lookAgain = false;
   private warned = false;
+  /** Set by `close`: a look asked for after it (a hold's timer, a waiting request) would use a pool about to end. */
+  private closed = false;
 
   private readonly liveSeconds: number;
   private readonly tickMs: number;
@@ -84,6 +86,7 @@ export class TokenShares {
 
   /** One look: live clients say so and take their share; quiet ones leave. Asked during a look, it looks once more. */
   tick(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     if (this.ticking) {
       this.lookAgain = true;
       return this.ticking;
@@ -92,7 +95,7 @@ export class TokenShares {
       do {
         this.lookAgain = false;
         await this.look();
-      } while (this.lookAgain);
+      } while (this.lookAgain && !this.closed);
     };
     this.ticking = looks().finally(() => (this.ticking = undefined));
     return this.ticking;
@@ -173,6 +176,7 @@ export class TokenShares {
 
   /** Stops looking and leaves every token (the worker is stopping). */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
     // No request left waiting for a look that will not come.
