@@ -78,9 +78,10 @@ describe('the daily budget pauses on the migration workflow', () => {
     })();
 
     try {
-      // SCHEMA meets the spent budget once (the reset 3 s away).
+      // SCHEMA meets the spent budget once (the reset 6 s away: long enough for the status poller to see it on a
+      // loaded machine, where one round of its queries has taken seconds; with 3 s it once saw none).
       await atGate(world, migrationId, 'MAPPING_REVIEW');
-      fake.exhaustBudget('createSchema', 1, 3_000);
+      fake.exhaustBudget('createSchema', 1, 6_000);
       await sendApproval(world.client, migrationId, { gate: 'MAPPING_REVIEW', by: BY, includeAllPhi: true });
       await atGate(world, migrationId, 'SAMPLE_REVIEW');
 
