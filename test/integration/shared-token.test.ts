@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createHarness, type Harness } from '../support/harness';
 import { sandboxFor } from '../support/practice';
-import { createdRecordIds, exactlyOnceReport, preexistingRecords } from '../support/account-check';
+import { expectBothDoneOnce, preexistingRecords } from '../support/account-check';
 import { parseMigrationOptions } from '../../src/config';
 import { startMigration } from '../../src/cli/commands';
 import { driveMigration } from '../../src/cli/drive';
@@ -67,19 +67,11 @@ describe('one Pipedrive token, three workers, two concurrent migrations', () => 
     const usage = sandbox.usage();
     for (const w of workers) await w.stop();
 
-    for (const [i, { status }] of results.entries()) {
-      expect({ migration: ids[i], phase: status.phase, error: status.error }).toEqual({ migration: ids[i], phase: 'DONE', error: undefined });
-      expect({ migration: ids[i], accuracy: status.verification?.accuracy }).toEqual({ migration: ids[i], accuracy: 100 });
-      // The other practice's records are in the same account: not this migration's to account for.
-      const notOurs = new Set([...before[i]!, ...(await createdRecordIds(h.db.pool, ids[1 - i]!))]);
-      const report = await exactlyOnceReport(h.db.pool, ids[i]!, sandbox.url, notOurs);
-      expect({ duplicates: report.duplicateKeys, unaccounted: report.unaccounted, missing: report.missing, pending: report.pending }).toEqual({
-        duplicates: [],
-        unaccounted: [],
-        missing: [],
-        pending: [],
-      });
-    }
+    await expectBothDoneOnce(
+      h.db.pool,
+      sandbox.url,
+      results.map(({ status }, i) => ({ migrationId: ids[i]!, status, before: before[i]! })),
+    );
     console.log(
       `shared-token: ${usage.requests.total} requests, ${usage.requests.rateLimited} answered 429 (burst ${BURST} per 2 s, ${WORKERS} workers), ` +
         `lowest rate per worker ${JSON.stringify(lowestRate)} requests/s (the whole window: ${BURST / 2})`,

@@ -3,6 +3,7 @@ import { loadAccountFieldKeys } from '../../src/activities/field-keys';
 import { LOAD_ORDER as DATA_OBJECT_TYPES } from '../../src/object-types/registry';
 import { sourceKeyOf } from '../../src/mapping/source-keys';
 import { sandboxAdminHeaders } from '../../src/pipedrive/sandbox-admin';
+import type { MigrationStatus } from '../../src/workflows/messages';
 
 /** Sandbox tables holding the records a migration creates, by the ledger's object type. */
 const TABLE_OF: Record<(typeof DATA_OBJECT_TYPES)[number], string> = {
@@ -140,6 +141,30 @@ export async function createdRecordIds(pool: Pool, migrationId: string): Promise
     [migrationId],
   );
   return rows.map((r) => `${r.object_type}/${r.pipedrive_id}`);
+}
+
+/**
+ * Migrations of two practices into one account: each ended DONE, verified at 100%, and every record of it is in the
+ * account once; the other practice's records (and what the account held before the migration) are set aside.
+ */
+export async function expectBothDoneOnce(
+  pool: Pool,
+  sandboxUrl: string,
+  migrations: readonly { migrationId: string; status: MigrationStatus; before: Set<string> }[],
+): Promise<void> {
+  for (const [i, { migrationId, status, before }] of migrations.entries()) {
+    expect({ migration: migrationId, phase: status.phase, error: status.error }).toEqual({ migration: migrationId, phase: 'DONE', error: undefined });
+    expect({ migration: migrationId, accuracy: status.verification?.accuracy }).toEqual({ migration: migrationId, accuracy: 100 });
+    const others = migrations.filter((_, j) => j !== i).map((m) => m.migrationId);
+    const notOurs = new Set([...before, ...(await Promise.all(others.map((id) => createdRecordIds(pool, id)))).flat()]);
+    const report = await exactlyOnceReport(pool, migrationId, sandboxUrl, notOurs);
+    expect({ duplicates: report.duplicateKeys, unaccounted: report.unaccounted, missing: report.missing, pending: report.pending }).toEqual({
+      duplicates: [],
+      unaccounted: [],
+      missing: [],
+      pending: [],
+    });
+  }
 }
 
 /** `objectType/id` of every live data record, to tell the migration's records from what the account already held. */
