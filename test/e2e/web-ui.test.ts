@@ -31,6 +31,7 @@ const DONE_ID = 'webui-done';
 const ROLLED_BACK_ID = 'webui-rolled-back';
 // Small batches and a little latency per request: the full run lasts long enough to be seen mid-way.
 const OPTIONS = { sampleSize: 20, allowSmallSample: true, batchSize: 10, concurrency: 1, deltaWindowSeconds: 900, deltaPollSeconds: 5 };
+const SANDBOX_LATENCY_MS: [number, number] = [15, 25];
 /** `status --watch`'s full-run line: its measured rate and an ETA, from records it settled itself within the last minute. */
 const FULL_RATE = /full run: [\d.]+ records\/s over the last \d+ s · [\d,]+ left( \(\d+ types? not started\))? · ETA /u;
 
@@ -69,6 +70,7 @@ describe('the Temporal Web UI as ops see it', () => {
   let browser: Browser;
   let page: Page;
   const sandboxes: RunningSandbox[] = [];
+  const sandboxOf = new Map<string, RunningSandbox>();
   const terminal = new Terminal();
   let worker: Awaited<ReturnType<Harness['startWorker']>>;
   /** The second migration's account as it was before the migration, and every request its sandbox answered, in order. */
@@ -126,6 +128,7 @@ describe('the Temporal Web UI as ops see it', () => {
   async function detailsPage(id: string, shot: string, expected: string, url?: string): Promise<string> {
     const { runId } = await h.client.workflow.getHandle(migrationWorkflowId(id)).describe();
     await page.goto(url ?? `${ui()}/workflows/${migrationWorkflowId(id)}/${runId}/user-metadata`);
+    let phaseSeen = 'no Current Details';
     const text = await waitFor(
       `"${expected}" in the Current Details of ${id}`,
       async () => {
@@ -134,12 +137,15 @@ describe('the Temporal Web UI as ops see it', () => {
             .locator('body')
             .innerText({ timeout: 1000 })
             .catch(() => '');
+          if (body.includes('Phase:')) phaseSeen = /Phase: \S+/u.exec(body)![0];
           if (body.includes('Phase:') && body.includes(expected)) return body;
         }
         return undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
+      { timeoutMs: 60_000, intervalMs: 250 },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; the page last showed ${phaseSeen}`);
+    });
     await page.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
     return text;
   }
@@ -257,10 +263,11 @@ describe('the Temporal Web UI as ops see it', () => {
     const extract = await generatedPractice(path.join(h.dataDir, id), seed, 'demo', COMPACT_PATIENTS);
     const rolledBack = id === ROLLED_BACK_ID;
     const sandbox = await sandboxFor(extract, {
-      faults: { latencyMs: [15, 25] },
+      faults: { latencyMs: SANDBOX_LATENCY_MS },
       ...(rolledBack ? { onRequest: (e: RequestLogEntry) => rolledBackAccount.requests.push(e) } : {}),
     });
     sandboxes.push(sandbox);
+    sandboxOf.set(id, sandbox);
     if (rolledBack) {
       rolledBackAccount.sandbox = sandbox;
       rolledBackAccount.fingerprint = sandbox.fingerprint();
@@ -311,7 +318,11 @@ describe('the Temporal Web UI as ops see it', () => {
       const objects = Object.values(s.phaseProgress?.runKind === 'full' ? s.phaseProgress.objects : {});
       return objects.some((o) => o.done > 0) && objects.some((o) => o.state !== 'done');
     });
+    // Slower answers while the Web UI draws the page: on a loaded machine the rest of the full run could otherwise end
+    // before the page shows it (CI once waited 30 s for a FULL that had already passed).
+    sandboxOf.get(DONE_ID)!.setFaults({ latencyMs: [400, 500] });
     const midFull = await detailsPage(DONE_ID, '2-full-run', 'Loading (full run)');
+    sandboxOf.get(DONE_ID)!.setFaults({ latencyMs: SANDBOX_LATENCY_MS });
     expect(midFull).toMatch(/Phase: FULL/u);
     expect(midFull).toMatch(/Loading \(full run\): \d+ of \d+\+? records, [\d.]+\/s/u);
     expect(midFull).toMatch(/person\s+(waiting|running|done)/u);
