@@ -465,11 +465,21 @@ export class PipedriveClient {
   }
 
   /**
-   * The burst and search windows shared among this many clients on the token, in all processes: this one keeps to
-   * `portion` of the burst window (default an equal share) and an equal share of the search window.
+   * This many clients on the token, in all processes: this one sends within the `slots` of the burst window it holds
+   * (src/runtime/token-shares.ts) and an equal share of the search window.
    */
-  shareWindowsAmong(clients: number, portion?: number): void {
-    this.transport.shareWindowsAmong(clients, portion);
+  allotWindows(clients: number, slots: number): void {
+    this.transport.allotWindows(clients, slots);
+  }
+
+  /** `wanted` is told when a request waits for room in the burst window beyond the slots this client holds. */
+  onWindowWanted(wanted: () => void): void {
+    this.transport.onWindowWanted(wanted);
+  }
+
+  /** The burst window as this client holds it now (PipedriveTransport.windowState). */
+  windowState(): ReturnType<PipedriveTransport['windowState']> {
+    return this.transport.windowState();
   }
 
   /** What this client asked of the token's burst window since the last call: a fraction of it, undefined for more. */
@@ -479,7 +489,7 @@ export class PipedriveClient {
 
   /**
    * Not counted among the token's clients (new, or back after going quiet): no request starts until
-   * `shareWindowsAmong` counts it; the first request that waits calls `onDemand`.
+   * `allotWindows` counts it; the first request that waits calls `onDemand`.
    */
   standAsideFromWindows(onDemand: () => void): void {
     this.transport.standAsideFromWindows(onDemand);

@@ -38,9 +38,9 @@ export interface BurstLimiterState {
   limit: number;
   /** The clients on this token the limit is shared among (1: this one alone). */
   sharedAmong: number;
-  /** This client's portion of the window (1: all of it). */
-  portion: number;
   inFlight: number;
+  /** Requests waiting for room now. */
+  waiting: number;
   /** Slots released less than a window ago, still counted. */
   cooling: number;
   /** Requests the server's last `x-ratelimit-remaining` still leaves room for beyond the slots counted here. */
@@ -73,8 +73,10 @@ export class BurstLimiter {
   private serverLimit?: number;
   /** Clients of other processes (workers) on the same token, this one included. */
   private sharedAmong = 1;
-  /** This client's portion of the window among them (see `shareAmong`). */
-  private portion = 1;
+  /** The slots of the window this client holds among the token's clients, when counted in slots (see `allot`). */
+  private allotted?: number;
+  /** Told when a request waits because this client holds fewer slots than the window (see `onWantRoom`). */
+  private wantRoom?: () => void;
   /** Since the last `takeDemand`: the most slots held at once, and whether a request waited for room. */
   private peakHeld = 0;
   private waitedForRoom = false;
@@ -153,13 +155,13 @@ export class BurstLimiter {
 
   /**
    * Pipedrive's window is per token, whichever process sends: with `clients` live on the token (this one included),
-   * this one keeps to `portion` of the window (default an equal share; src/pipedrive/window-shares.ts splits it by
-   * demand), at least one request.
+   * this one keeps to an equal share of the window, at least one request (the search window; the burst window is
+   * shared in slots, see `allot`).
    */
-  shareAmong(clients: number, portion = 1 / clients): void {
+  shareAmong(clients: number): void {
     if (!Number.isInteger(clients) || clients < 1) return;
     this.sharedAmong = clients;
-    this.portion = portion > 0 && portion <= 1 ? portion : 1 / clients;
+    this.allotted = undefined;
     this.currentLimit = this.limitNow();
     // Room the server confirmed is the whole token's, which the other clients' shares count on.
     if (clients > 1) this.serverCredits = 0;
@@ -167,6 +169,29 @@ export class BurstLimiter {
       this.aside = undefined;
       this.wakeWaiters();
     }
+  }
+
+  /**
+   * Pipedrive's window is per token: with `clients` live on it (this one included), this one sends only within the
+   * `slots` of the window it holds (src/runtime/token-shares.ts keeps the slots of all of them within the window, in
+   * the store), none at all with 0. Requests waiting for room go as soon as the slots allow.
+   */
+  allot(clients: number, slots: number): void {
+    if (!Number.isInteger(clients) || clients < 1 || !Number.isInteger(slots) || slots < 0) return;
+    this.sharedAmong = clients;
+    this.allotted = slots;
+    this.currentLimit = this.limitNow();
+    if (clients > 1) this.serverCredits = 0;
+    this.aside = undefined;
+    this.wakeWaiters();
+  }
+
+  /**
+   * `wanted` is told whenever a request starts waiting for room while this client holds less than the whole window:
+   * it asks the other clients' slots for more at once rather than at its next look.
+   */
+  onWantRoom(wanted: () => void): void {
+    this.wantRoom = wanted;
   }
 
   /**
@@ -179,8 +204,9 @@ export class BurstLimiter {
   }
 
   private limitNow(): number {
+    if (this.allotted !== undefined) return Math.min(this.allotted, this.accountLimit());
     // The epsilon keeps a third of 120 at 40, not 39.999… floored.
-    return Math.max(1, Math.floor(this.accountLimit() * this.portion + 1e-9));
+    return Math.max(1, Math.floor(this.accountLimit() / this.sharedAmong + 1e-9));
   }
 
   /** The token's whole window, whoever shares it. */
@@ -207,8 +233,8 @@ export class BurstLimiter {
     return {
       limit: this.currentLimit,
       sharedAmong: this.sharedAmong,
-      portion: this.portion,
       inFlight: this.inFlightSends.size,
+      waiting: this.wantingRoom,
       cooling: this.releasedAt.length,
       serverCredits: this.serverCredits,
       pausedForMs: Math.max(0, this.pausedUntil - now),
@@ -243,12 +269,13 @@ export class BurstLimiter {
   }
 
   /**
-   * A wait for room this client's portion does not give it, or for the others to count it again (standing aside):
-   * either way it wants more of the window than it has, which is what `takeDemand` tells the others.
+   * A wait for room its share or slots do not give it, or for the others to count it again (standing aside): either
+   * way it wants more of the window than it has, which is what `takeDemand` tells the others.
    */
   private async waitForRoom(wait: Promise<unknown>): Promise<void> {
     this.waitedForRoom = true;
     this.wantingRoom += 1;
+    if (this.allotted !== undefined && this.currentLimit < this.accountLimit()) this.wantRoom?.();
     try {
       await wait;
     } finally {

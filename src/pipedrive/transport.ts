@@ -353,13 +353,22 @@ export class PipedriveTransport {
   }
 
   /**
-   * Clients live on this token in all processes (this one included): the burst window is shared among them, this one
-   * keeping to `portion` of it (default an equal share), the search window in equal shares (src/runtime/token-shares.ts
-   * tells both).
+   * Clients live on this token in all processes (this one included): this one sends within the `slots` of the burst
+   * window it holds (src/runtime/token-shares.ts), the search window in equal shares.
    */
-  shareWindowsAmong(clients: number, portion?: number): void {
-    this.limiter.shareAmong(clients, portion);
+  allotWindows(clients: number, slots: number): void {
+    this.limiter.allot(clients, slots);
     this.searchLimiter.shareAmong(clients);
+  }
+
+  /** `wanted` is told when a request waits for room in the burst window beyond the slots this client holds. */
+  onWindowWanted(wanted: () => void): void {
+    this.limiter.onWantRoom(wanted);
+  }
+
+  /** The burst window as this client holds it now: its whole size, and this client's slots, in use and waited for. */
+  windowState(): { accountLimit: number } & ReturnType<BurstLimiter['state']> {
+    return { accountLimit: this.limiter.accountLimit(), ...this.limiter.state() };
   }
 
   /** What this client asked of the burst window since the last call (BurstLimiter.takeDemand). */
@@ -367,7 +376,7 @@ export class PipedriveTransport {
     return this.limiter.takeDemand();
   }
 
-  /** No request starts until `shareWindowsAmong` counts this client again; the first that waits calls `onDemand`. */
+  /** No request starts until `allotWindows` counts this client again; the first that waits calls `onDemand`. */
   standAsideFromWindows(onDemand: () => void): void {
     this.limiter.standAside(onDemand);
     this.searchLimiter.standAside(onDemand);

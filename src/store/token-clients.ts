@@ -2,42 +2,27 @@ import { type Pool } from 'pg';
 import { sql } from 'kysely';
 import { storeDb } from './db';
 
-/** A client live on a token: its demand on the window (a fraction of it; undefined: it wants more than it has). */
+/** A client live on a token: its demand on the window (a fraction of it; undefined: it wants more than it has) and the slots it holds. */
 export interface LiveTokenClient {
   clientId: string;
   demand?: number;
+  slots: number;
 }
 
 /**
- * Marks a client live on a token with its demand, and lists the clients live on it now (seen within `liveSeconds`,
- * this one included); rows not seen for ten times that are removed on the way.
+ * One client's look at its token's window (the store function `take_token_slots`, atomic per token): it is marked live
+ * with its demand and holds `keep` slots (what its requests still occupy) or up to `want` when the other live clients'
+ * slots leave room, whichever is more; the clients live on the token now (seen within `liveSeconds`, this one
+ * included) come back with their slots. Rows not seen for ten times that are removed on the way.
  */
-export async function markTokenClientLive(
+export async function takeTokenSlots(
   pool: Pool,
-  tokenKey: string,
-  clientId: string,
-  liveSeconds: number,
-  demand: number | undefined,
+  q: { tokenKey: string; clientId: string; want: number; keep: number; limit: number; liveSeconds: number; demand: number | undefined },
 ): Promise<LiveTokenClient[]> {
-  const db = storeDb(pool);
-  await db
-    .insertInto('token_clients')
-    .values({ token_key: tokenKey, client_id: clientId, demand: demand ?? null })
-    .onConflict((oc) => oc.columns(['token_key', 'client_id']).doUpdateSet({ seen_at: sql`now()`, demand: demand ?? null }))
-    .execute();
-  await db
-    .deleteFrom('token_clients')
-    .where('token_key', '=', tokenKey)
-    .where('seen_at', '<', sql<Date>`now() - make_interval(secs => ${liveSeconds * 10})`)
-    .execute();
-  const rows = await db
-    .selectFrom('token_clients')
-    .select(['client_id', 'demand'])
-    .where('token_key', '=', tokenKey)
-    .where('seen_at', '>=', sql<Date>`now() - make_interval(secs => ${liveSeconds})`)
-    .orderBy('client_id')
-    .execute();
-  return rows.map((r) => ({ clientId: r.client_id, ...(r.demand !== null && { demand: r.demand }) }));
+  const { rows } = await sql<{ client_id: string; demand: number | null; slots: number }>`
+    SELECT client_id, demand, slots FROM take_token_slots(${q.tokenKey}, ${q.clientId}, ${q.want}::integer, ${q.keep}::integer,
+      ${q.limit}::integer, ${q.liveSeconds}::double precision, ${q.demand ?? null}::real)`.execute(storeDb(pool));
+  return rows.map((r) => ({ clientId: r.client_id, slots: r.slots, ...(r.demand !== null && { demand: r.demand }) }));
 }
 
 /** A client going away (its worker stops): the others take its share at their next look. */

@@ -214,6 +214,7 @@ export interface TokenClients {
   client_id: string;
   demand: number | null;
   seen_at: Generated<Timestamp>;
+  slots: Generated<number>;
   token_key: string;
 }
 

@@ -144,15 +144,34 @@ describe('BurstLimiter', () => {
     expect(granted).toHaveLength(2);
   });
 
-  it('keeps to the portion of the window it is given, the whole window counted from the account limit', () => {
-    const limiter = new BurstLimiter({ limit: 120, windowMs: 1000, clock: new FakeClock() });
-    limiter.shareAmong(3);
-    expect(limiter.state().limit).toBe(40); // a third of 120, not 39.99… floored
-    limiter.shareAmong(3, 0.8);
-    expect(limiter.state()).toMatchObject({ limit: 96, sharedAmong: 3, portion: 0.8 });
-    limiter.shareAmong(2, 1.5); // not a portion: an equal share
-    expect(limiter.state().limit).toBe(60);
+  it('keeps to the slots of the window it is allotted, none at all with 0, and asks for more when a request waits beyond them', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 120, windowMs: 1000, clock });
+    let asked = 0;
+    limiter.onWantRoom(() => (asked += 1));
+    limiter.allot(3, 0);
+    expect(limiter.state()).toMatchObject({ limit: 0, sharedAmong: 3 });
+    const { granted, take } = track(limiter, clock);
+    void take();
+    await clock.advance(0);
+    expect([granted.length, asked, limiter.state().waiting]).toEqual([0, 1, 1]);
+    // Slots given: the waiting request goes at once, up to them.
+    limiter.allot(3, 2);
+    for (let i = 0; i < 2; i += 1) void take();
+    await clock.advance(0);
+    expect(granted).toHaveLength(2);
+    expect(asked).toBe(2); // the third waits beyond its two slots, and asks again
+    // Never more than the whole window, whatever it is allotted.
+    limiter.allot(1, 500);
+    expect(limiter.state().limit).toBe(120);
     expect(limiter.accountLimit()).toBe(120);
+    // The whole window held: a request that waits does not ask (there is nothing more to have).
+    await clock.advance(0);
+    const before = asked;
+    for (let i = 0; i < 200; i += 1) void take();
+    await clock.advance(0);
+    expect(granted).toHaveLength(120);
+    expect(asked).toBe(before);
   });
 
   it('tells its demand since it last told: the most of the window held at once, or undefined once a request waited for room', async () => {

@@ -1,45 +1,46 @@
-import { fairPortions } from '../../../src/pipedrive/window-shares';
+import { fairSlots, headroom, slotsAllowed, slotsToAsk, type SlotClaim } from '../../../src/pipedrive/window-shares';
 
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const LIMIT = 100;
+const wants = (slots: number): SlotClaim => ({ slots, wanting: true });
+const content = (slots: number): SlotClaim => ({ slots, wanting: false });
 
-describe('fairPortions: one token window split among its clients by demand', () => {
-  it('gives clients that want more equal parts, each whole when alone', () => {
-    expect(fairPortions([undefined])).toEqual([1]);
-    expect(fairPortions([undefined, undefined, undefined]).map((p) => p.toFixed(4))).toEqual(['0.3333', '0.3333', '0.3333']);
-    expect(fairPortions([])).toEqual([]);
+describe('one token window shared in slots among its clients', () => {
+  it('leaves room to grow: a quarter of the use, at least 5% of the window', () => {
+    expect(headroom(0, LIMIT)).toBe(5);
+    expect(headroom(12, LIMIT)).toBe(5);
+    expect(headroom(40, LIMIT)).toBe(10);
+    expect(headroom(41, LIMIT)).toBe(11);
   });
 
-  it('gives a client what it used at its peak plus room to grow, and what it leaves to those that want more', () => {
-    const [low, a, b] = fairPortions([0.2, undefined, undefined]);
-    expect(low).toBeCloseTo(0.25); // 0.2 and a quarter of it
-    expect(a).toBeCloseTo(0.375);
-    expect(b).toBeCloseTo(0.375);
-    // An idle client keeps a little room (5% of the window) for its next request.
-    const [idle, busy] = fairPortions([0, undefined]);
-    expect(idle).toBeCloseTo(0.05);
-    expect(busy).toBeCloseTo(0.95);
+  it('splits what the clients that want no more leave equally among those that want more', () => {
+    expect(fairSlots(LIMIT, [wants(90)])).toBe(50);
+    expect(fairSlots(LIMIT, [wants(10), wants(80)])).toBe(33);
+    expect(fairSlots(LIMIT, [content(20), wants(70)])).toBe(40);
+    expect(fairSlots(LIMIT, [content(60), content(45)])).toBe(0);
   });
 
-  it('caps a want at an equal part when more want more than there is, and never gives out more than the window', () => {
-    const portions = fairPortions([0.5, 0.6, undefined]);
-    expect(portions.map((p) => p.toFixed(4))).toEqual(['0.3333', '0.3333', '0.3333']);
-    for (const demands of [
-      [0.1, 0.1],
-      [0.9, 0.01, undefined],
-      [0.3, 0.3, 0.3],
-      [1, 1],
-      [0.2, undefined, 0.05, 0.7],
-    ]) {
-      const p = fairPortions(demands);
-      expect(sum(p)).toBeCloseTo(1);
-      expect(Math.min(...p)).toBeGreaterThan(0);
-    }
+  it('asks for the whole window alone, else for its use and room to grow, its waiting requests on top while it wants more', () => {
+    expect(slotsToAsk({ limit: LIMIT, used: 3, waiting: 0, wanting: false, others: [] })).toBe(LIMIT);
+    expect(slotsToAsk({ limit: LIMIT, used: 40, waiting: 0, wanting: false, others: [content(10)] })).toBe(50);
+    expect(slotsToAsk({ limit: LIMIT, used: 40, waiting: 3, wanting: true, others: [content(10)] })).toBe(53);
+    expect(slotsToAsk({ limit: LIMIT, used: 95, waiting: 3, wanting: true, others: [content(5)] })).toBe(LIMIT);
   });
 
-  it('shares what nobody wants equally on top', () => {
-    const [a, b] = fairPortions([0.1, 0.2]);
-    // wants 0.15 and 0.25; the 0.6 left split in two
-    expect(a).toBeCloseTo(0.45);
-    expect(b).toBeCloseTo(0.55);
+  it('asks for no more than its fair part while others want more too, and for the least room when it wants no more', () => {
+    expect(slotsToAsk({ limit: LIMIT, used: 45, waiting: 2, wanting: true, others: [wants(55)] })).toBe(50);
+    expect(slotsToAsk({ limit: LIMIT, used: 10, waiting: 1, wanting: true, others: [wants(80), content(10)] })).toBe(16);
+    expect(slotsToAsk({ limit: LIMIT, used: 40, waiting: 0, wanting: false, others: [wants(55)] })).toBe(45);
+  });
+
+  it('sends within the room the others leave, and within its fair part only while it wants more beside others that do', () => {
+    expect(slotsAllowed({ limit: LIMIT, asked: LIMIT, wanting: true, others: [] })).toBe(LIMIT);
+    expect(slotsAllowed({ limit: LIMIT, asked: 60, wanting: true, others: [content(30)] })).toBe(60);
+    expect(slotsAllowed({ limit: LIMIT, asked: 60, wanting: true, others: [content(50)] })).toBe(50);
+    // Another holds 94 and wants more: this one's fair part is 50, but only 6 are free until the other gives some back.
+    expect(slotsAllowed({ limit: LIMIT, asked: 50, wanting: true, others: [wants(94)] })).toBe(6);
+    // The one holding 94 beside another that wants more: down to its fair part at once.
+    expect(slotsAllowed({ limit: LIMIT, asked: LIMIT, wanting: true, others: [wants(6)] })).toBe(50);
+    // Never less than nothing, whatever the others hold.
+    expect(slotsAllowed({ limit: LIMIT, asked: 10, wanting: false, others: [content(70), wants(40)] })).toBe(0);
   });
 });
