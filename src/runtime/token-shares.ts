@@ -38,8 +38,9 @@ interface Watched {
   lookedAt: number;
   /** It wanted more than it held at its last look. */
   wantedBefore: boolean;
-  /** When the daily budget it last wrote to the store was observed. */
+  /** When the daily budget it last wrote to the store was observed, and when it wrote it (wall clock, ms). */
   budgetWrittenFor?: string;
+  budgetWrittenAt?: number;
 }
 
 /**
@@ -192,6 +193,12 @@ export class TokenShares {
     // Its use: the most it held at once since its last look, or what it still occupies once nothing is in flight.
     const used = state.inFlight === 0 || peak === undefined ? occupied : Math.round(peak * limit);
     const asked = slotsToAsk({ limit, used, waiting: state.waiting, wanting, others: w.others });
+    // A cut takes effect before the store hears of it: what is sent during the look then stays within what the row
+    // will hold (never less than the smaller of this and what it holds now, its own until it gives them back).
+    if (asked < w.slots) {
+      w.slots = asked;
+      w.client.allotWindows(w.clients ?? 1, w.slots);
+    }
     const live = await takeTokenSlots(this.pool, {
       tokenKey: w.tokenKey,
       clientId: w.id,
@@ -210,11 +217,13 @@ export class TokenShares {
     // Soon again: slots held above its own go back as their requests leave the window; a client short of what it
     // asked takes what the others give back.
     if (w.held > w.slots || (wanting && w.slots < asked) || this.holdsUnused(w)) this.lookSoon(w);
-    // The company's daily budget as Pipedrive last reported it, for `status` on any machine.
+    // The company's daily budget as Pipedrive last reported it, for `status` on any machine (once a tick at most: a
+    // client short of slots looks more often).
     const budget = w.client.usage().dailyBudget;
-    if (budget && budget.observedAt !== w.budgetWrittenFor) {
+    if (budget && budget.observedAt !== w.budgetWrittenFor && Date.now() - (w.budgetWrittenAt ?? 0) >= this.tickMs) {
       await recordAccountBudget(this.pool, w.tokenKey.split('#')[0]!, budget);
       w.budgetWrittenFor = budget.observedAt;
+      w.budgetWrittenAt = Date.now();
     }
   }
 
