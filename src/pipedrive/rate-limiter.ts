@@ -39,7 +39,7 @@ export interface BurstLimiterState {
   /** The clients on this token the limit is shared among (1: this one alone). */
   sharedAmong: number;
   inFlight: number;
-  /** Requests waiting for room now. */
+  /** Requests asking for a slot now (the first waits for room, the others queue behind it). */
   waiting: number;
   /** Slots released less than a window ago, still counted. */
   cooling: number;
@@ -88,6 +88,8 @@ export class BurstLimiter {
   private pausedUntil = 0;
   /** Serialises waiters so slots are handed out in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Requests that asked for a slot and have none yet. */
+  private asking = 0;
   private releaseWaiters: (() => void)[] = [];
   /** Requests sent so far: a slot's number tells which were sent after it. */
   private sent = 0;
@@ -112,7 +114,8 @@ export class BurstLimiter {
 
   /** Waits for a free slot and takes it. */
   acquire(): Promise<ReleaseSlot> {
-    const slot = this.queue.then(() => this.waitForSlot());
+    this.asking += 1;
+    const slot = this.queue.then(() => this.waitForSlot()).finally(() => (this.asking -= 1));
     this.queue = slot.catch(() => undefined);
     return slot;
   }
@@ -234,7 +237,7 @@ export class BurstLimiter {
       limit: this.currentLimit,
       sharedAmong: this.sharedAmong,
       inFlight: this.inFlightSends.size,
-      waiting: this.wantingRoom,
+      waiting: this.asking,
       cooling: this.releasedAt.length,
       serverCredits: this.serverCredits,
       pausedForMs: Math.max(0, this.pausedUntil - now),

@@ -212,11 +212,16 @@ export class TokenShares {
     w.clients = Math.max(1, live.length);
     w.held = live.find((c) => c.clientId === w.id)?.slots ?? 0;
     w.others = live.filter((c) => c.clientId !== w.id).map((c) => ({ slots: c.slots, wanting: c.demand === undefined }));
-    w.slots = slotsAllowed({ limit, asked, wanting, others: w.others });
+    // Asked as the others were at its last look; as they are now it may ask less (one has joined, or wants more now):
+    // the less, at once, and the rest of the row given back at its next look.
+    const askedNow = Math.min(asked, slotsToAsk({ limit, used, waiting: state.waiting, wanting, others: w.others }));
+    w.slots = slotsAllowed({ limit, asked: askedNow, wanting, others: w.others });
     w.client.allotWindows(w.clients, w.slots);
     // Soon again: slots held above its own go back as their requests leave the window; a client short of what it
-    // asked takes what the others give back.
-    if (w.held > w.slots || (wanting && w.slots < asked) || this.holdsUnused(w)) this.lookSoon(w);
+    // asked takes what the others give back; one alone with more of the window than it uses sees a client joining
+    // within a look, and leaves it the slack at once (a worker starting its first batches, and the others idle).
+    const slack = w.others.length === 0 && w.held > used + headroom(used, limit);
+    if (w.held > w.slots || (wanting && w.slots < askedNow) || slack || this.holdsUnused(w)) this.lookSoon(w);
     // The company's daily budget as Pipedrive last reported it, for `status` on any machine (once a tick at most: a
     // client short of slots looks more often).
     const budget = w.client.usage().dailyBudget;
