@@ -25,7 +25,7 @@ export async function takeTokenSlots(
   return rows.map((r) => ({ clientId: r.client_id, slots: r.slots, ...(r.demand !== null && { demand: r.demand }) }));
 }
 
-/** A client going away (its worker stops): the others take its share at their next look. */
+/** A client going away (quiet, or its worker stops): its slots are free for the others at their next look. */
 export async function forgetTokenClient(pool: Pool, tokenKey: string, clientId: string): Promise<void> {
   await storeDb(pool).deleteFrom('token_clients').where('token_key', '=', tokenKey).where('client_id', '=', clientId).execute();
 }
