@@ -162,16 +162,7 @@ export class BurstLimiter {
    * shared in slots, see `allot`).
    */
   shareAmong(clients: number): void {
-    if (!Number.isInteger(clients) || clients < 1) return;
-    this.sharedAmong = clients;
-    this.allotted = undefined;
-    this.currentLimit = this.limitNow();
-    // Room the server confirmed is the whole token's, which the other clients' shares count on.
-    if (clients > 1) this.serverCredits = 0;
-    if (this.aside) {
-      this.aside = undefined;
-      this.wakeWaiters();
-    }
+    this.countAmong(clients, undefined);
   }
 
   /**
@@ -180,11 +171,19 @@ export class BurstLimiter {
    * the store), none at all with 0. Requests waiting for room go as soon as the slots allow.
    */
   allot(clients: number, slots: number): void {
-    if (!Number.isInteger(clients) || clients < 1 || !Number.isInteger(slots) || slots < 0) return;
+    if (!Number.isInteger(slots) || slots < 0) return;
+    this.countAmong(clients, slots);
+  }
+
+  /** Counted among `clients` on the token, with an equal share of the window or the slots allotted. */
+  private countAmong(clients: number, allotted: number | undefined): void {
+    if (!Number.isInteger(clients) || clients < 1) return;
     this.sharedAmong = clients;
-    this.allotted = slots;
+    this.allotted = allotted;
     this.currentLimit = this.limitNow();
+    // Room the server confirmed is the whole token's, which the other clients' shares count on.
     if (clients > 1) this.serverCredits = 0;
+    // Counted again (no longer standing aside), or a new limit: the waiting requests look at it.
     this.aside = undefined;
     this.wakeWaiters();
   }
@@ -198,7 +197,7 @@ export class BurstLimiter {
   }
 
   /**
-   * Starts no request until `shareAmong` counts this client among the token's clients again: one the others do not
+   * Starts no request until `shareAmong` or `allot` counts this client among the token's clients again: one the others do not
    * count (new, or back after going quiet) would send on top of their shares of the window. The first request that
    * waits calls `onDemand`, so it is counted at once rather than at the next look.
    */
