@@ -152,6 +152,15 @@ export interface ApiResponse {
 }
 
 const IDEMPOTENT_METHODS = new Set<HttpMethod>(['GET', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * How long a kept-alive socket may sit idle before the client closes it. A server closes idle connections too, and a
+ * POST sent on a socket it is closing meets ECONNRESET: an unknown outcome the batch must recover (searches, listings)
+ * for a create that never ran. Node's agent keeps the shorter of this and the server's `Keep-Alive: timeout` hint less
+ * a second, but ignores the hint when no idle timeout is set, so one must be. Under the 5 s of Node servers.
+ */
+const KEEP_ALIVE_IDLE_MS = 4_000;
+
 const DEFAULTS = {
   timeoutMs: 30_000,
   uploadTimeoutMs: 120_000,
@@ -244,8 +253,8 @@ export class PipedriveTransport {
       this.now().getTime(),
     );
 
-    const httpAgent = opts.httpAgent ?? this.ownAgent(new http.Agent({ keepAlive: true }));
-    const httpsAgent = opts.httpsAgent ?? this.ownAgent(new https.Agent({ keepAlive: true }));
+    const httpAgent = opts.httpAgent ?? this.ownAgent(new http.Agent({ keepAlive: true, timeout: KEEP_ALIVE_IDLE_MS }));
+    const httpsAgent = opts.httpsAgent ?? this.ownAgent(new https.Agent({ keepAlive: true, timeout: KEEP_ALIVE_IDLE_MS }));
     this.http = axios.create({
       httpAgent,
       httpsAgent,

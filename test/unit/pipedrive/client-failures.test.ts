@@ -186,6 +186,27 @@ describe('PipedriveClient failures and retries', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('a POST after a pause is not sent on a kept-alive socket the server is closing (ECONNRESET: an unknown outcome)', async () => {
+    client.close();
+    await server.close();
+    // This server closes connections idle for 2 s, and says so (Keep-Alive: timeout=2).
+    server = await startScriptedServer(() => ok({ id: 1 }), { keepAliveTimeoutMs: 2_000 });
+    client = clientFor(server);
+    await Promise.all(Array.from({ length: 10 }, () => client.create('persons', PATIENT)));
+    // The event loop blocked across the server's idle deadline, as a loaded worker's is: when it runs again, the next
+    // creates are due before the server's idle timers, so without an idle timeout of its own the client sends them on
+    // the sockets the server closes next.
+    setTimeout(() => {
+      const until = Date.now() + 2_500;
+      while (Date.now() < until);
+    }, 1_500);
+    await new Promise((r) => setTimeout(r, 1_600));
+    const again = await Promise.allSettled(Array.from({ length: 10 }, () => client.create('persons', PATIENT)));
+    expect(again.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(server.requests).toHaveLength(20);
+    expect(client.usage().byStatus).toEqual({ 200: 20 });
+  });
+
   it('timeout on POST: transient, outcome unknown, not retried', async () => {
     client = clientFor(server, { timeoutMs: 150 });
     server.script = () => ({ hang: true });

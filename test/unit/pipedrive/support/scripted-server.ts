@@ -35,9 +35,10 @@ export const ok = (data: unknown, additional_data?: unknown, status = 200): Repl
 });
 
 /** A local HTTP server that answers each request as the test's script says, and records what it received. */
-export async function startScriptedServer(script: Script = () => ok(null)): Promise<ScriptedServer> {
+export async function startScriptedServer(script: Script = () => ok(null), opts: { keepAliveTimeoutMs?: number } = {}): Promise<ScriptedServer> {
   const sockets = new Set<Socket>();
   const server = http.createServer();
+  if (opts.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   const state: ScriptedServer = { baseUrl: '', requests: [], script, close: () => Promise.resolve() };
 
   server.on('connection', (socket) => {
