@@ -4,6 +4,7 @@ import { publishReport } from './publish-report';
 import type { AuditSummary, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { migrationDir } from './report-files';
+import { heartbeat } from './heartbeat';
 
 /**
  * The AUDIT phase: the Data Quality Report (JSON and HTML), written to this worker's cache and kept in the store; only
@@ -16,7 +17,7 @@ export function createAuditActivities({ pool, settings, now = () => new Date() }
       const result = await auditMigration(pool, migrationId, {
         outDir: migrationDir(settings, migrationId),
         now: now(),
-        onProgress: (section) => ctx.heartbeat({ section }),
+        onProgress: (section) => heartbeat({ section }, ctx),
       });
       await publishReport(pool, migrationId, 'data-quality', [result.reportPath, result.htmlPath], result.summary);
       return { reportPath: result.reportPath, htmlPath: result.htmlPath, counts: result.summary };

@@ -13,6 +13,7 @@ import { type ActivityDeps } from './deps';
 import { sourceNotReady } from '../failures';
 import { approvedMapLoader } from './mapping';
 import { writeJsonReport } from './report-files';
+import { heartbeat } from './heartbeat';
 
 /**
  * How far before a table's watermark each change-cursor read starts. A row is stamped (PostgreSQL now(), a Dentrix
@@ -59,7 +60,7 @@ export function createDeltaActivities(deps: ActivityDeps) {
       try {
         reader = await deps.openSource(run.source.kind === 'sql' ? { ...run.source, rowCounts: 'snapshot' } : run.source);
         staged = await stageExtract(pool, migrationId, reader, {
-          onProgress: (p) => ctx.heartbeat(p),
+          onProgress: (p) => heartbeat(p, ctx),
           progressEvery: 5000,
           changedSince,
           cursorOverlapSeconds: CURSOR_OVERLAP_SECONDS,

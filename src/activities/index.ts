@@ -13,13 +13,15 @@ import { createSampleActivities } from './sample';
 import { createSchemaActivities } from './schema';
 import { createSourceActivities } from './source';
 import { createVerifyActivities } from './verify';
+import { keptAlive } from './heartbeat';
 
 /**
  * Every activity the workflows call, made from injected dependencies. Activities take references (migration id,
  * object type, batch range) and return counts and report locations: patient data stays in PostgreSQL.
  */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  // Each heartbeats while it runs when its options give it a heartbeat timeout: a killed worker's are retried within seconds.
+  return keptAlive({
     ...createAccountActivities(deps),
     ...createRunActivities(deps),
     ...createSourceActivities(deps),
@@ -34,7 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRollbackActivities(deps),
     ...createDeltaActivities(deps),
     ...createPurgeActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -10,7 +10,7 @@ import { Ledger } from '../store/ledger';
 import { getRun, type MigrationRun } from '../store/runs';
 import { countWorkItems, nextBatchRanges, planWorkItems, workItemsInRange } from '../store/work';
 import { withSharedWriteLock } from '../store/write-lock';
-import { withLiveHeartbeat } from './heartbeat';
+import { heartbeat } from './heartbeat';
 import { derivedConcurrency } from '../engine/concurrency';
 import { fetchBundles, keyPrefix } from './bundles';
 import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlannedWork, PlanWorkAheadInput, RunPlan } from './contracts';
@@ -133,41 +133,39 @@ export function createLoadActivities(deps: ActivityDeps) {
         activityId: info.activityId,
         attempt: info.attempt,
       };
-      return withLiveHeartbeat((heartbeat) =>
-        withSharedWriteLock(pool, migrationId, async () => {
-          // Read under the lock, so a rollback that has begun is seen; the one read of the run the batch makes.
-          const run = await getRun(pool, migrationId);
-          if (FROZEN_PHASES.has(run.phase)) throw permanent(`migration ${migrationId} is ${run.phase}: no more writes`);
-          const client = await accounts.clientFor(run, 'load records');
-          // The sample's and the full run's bulk of writes keep to their part of the day's budget; a delta's few do not wait.
-          if (runKind !== 'delta') await dayShares.check(run, client);
-          const approved = await loadApproved(migrationId);
-          const fieldKeys = await loadAccountFieldKeys(pool, migrationId);
-          try {
-            return await loadEngineBatch(
-              {
-                ledger: pgLedger(pool, migrationId, auditContext),
-                audit: pgAuditLog(pool, migrationId, auditContext),
-                account: registryOperations(client),
-                staging: stagingSource(stagingReads(pool, run), buildSettings(run, approved, settings)),
-                fieldKeys,
+      return withSharedWriteLock(pool, migrationId, async () => {
+        // Read under the lock, so a rollback that has begun is seen; the one read of the run the batch makes.
+        const run = await getRun(pool, migrationId);
+        if (FROZEN_PHASES.has(run.phase)) throw permanent(`migration ${migrationId} is ${run.phase}: no more writes`);
+        const client = await accounts.clientFor(run, 'load records');
+        // The sample's and the full run's bulk of writes keep to their part of the day's budget; a delta's few do not wait.
+        if (runKind !== 'delta') await dayShares.check(run, client);
+        const approved = await loadApproved(migrationId);
+        const fieldKeys = await loadAccountFieldKeys(pool, migrationId);
+        try {
+          return await loadEngineBatch(
+            {
+              ledger: pgLedger(pool, migrationId, auditContext),
+              audit: pgAuditLog(pool, migrationId, auditContext),
+              account: registryOperations(client),
+              staging: stagingSource(stagingReads(pool, run), buildSettings(run, approved, settings)),
+              fieldKeys,
+            },
+            {
+              entity,
+              runKind,
+              sourceKeys: items.map((i) => i.sourceKey),
+              resumed,
+              progress: (checkpoint) => heartbeat(checkpoint, ctx),
+              checkStop: () => {
+                if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
               },
-              {
-                entity,
-                runKind,
-                sourceKeys: items.map((i) => i.sourceKey),
-                resumed,
-                progress: heartbeat,
-                checkStop: () => {
-                  if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-                },
-              },
-            );
-          } catch (err) {
-            rethrowAsFailure(err, settings.budgetResetTimeZone);
-          }
-        }),
-      );
+            },
+          );
+        } catch (err) {
+          rethrowAsFailure(err, settings.budgetResetTimeZone);
+        }
+      });
     },
   };
 }

@@ -3,6 +3,7 @@ import { purgeStagedPhiRows, type PurgeCounts } from '../store/purge';
 import type { MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { reconciledFields } from './reconciliation';
+import { heartbeat } from './heartbeat';
 
 /**
  * PHI at rest (DESIGN §5.11): once a migration no longer needs its staged extract (after a full rollback; after
@@ -23,7 +24,7 @@ export function createPurgeActivities(deps: ActivityDeps) {
         runId: info.workflowExecution?.runId,
         activityId: info.activityId,
         attempt: info.attempt,
-        onProgress: (p) => ctx.heartbeat(p),
+        onProgress: (p) => heartbeat(p, ctx),
       });
       deps.logger.info({ migrationId, reason, ...counts }, 'staged PHI purged');
       return counts;

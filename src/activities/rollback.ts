@@ -6,7 +6,7 @@ import { latestFieldMap } from '../store/field-maps';
 import { mergePlan, redirectRef, storedMerges } from '../mapping';
 import { enterRollbackPhase } from '../store/write-lock';
 import { publishReport } from './publish-report';
-import { withLiveHeartbeat } from './heartbeat';
+import { heartbeat } from './heartbeat';
 import { getRun, recordFingerprint, setRunPhase } from '../store/runs';
 import { loadAccountFieldKeys } from './field-keys';
 import type { FingerprintResult, MigrationRef, RollbackBatchInput, RollbackBatchResult } from './contracts';
@@ -88,17 +88,15 @@ export function createRollbackActivities(deps: ActivityDeps) {
       const ledger = pgLedger(pool, migrationId, context);
       let result: { deleted: number; alreadyGone: number };
       try {
-        result = await withLiveHeartbeat(async (heartbeat) =>
-          undoBatch(
-            {
-              ledger,
-              audit: pgAuditLog(pool, migrationId, context),
-              account: registryOperations(client),
-              staging: recoveryParents(migrationId),
-              fieldKeys: isDataObjectType(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {},
-            },
-            { objectType, scope, limit, progress: heartbeat },
-          ),
+        result = await undoBatch(
+          {
+            ledger,
+            audit: pgAuditLog(pool, migrationId, context),
+            account: registryOperations(client),
+            staging: recoveryParents(migrationId),
+            fieldKeys: isDataObjectType(objectType) ? await loadAccountFieldKeys(pool, migrationId) : {},
+          },
+          { objectType, scope, limit, progress: (d) => heartbeat(d) },
         );
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
@@ -118,11 +116,9 @@ export function createRollbackActivities(deps: ActivityDeps) {
       const client = (await accounts.clientFor(run, 'restore before-images')).withBudgetReserve();
       const context = auditContext();
       try {
-        return await withLiveHeartbeat((heartbeat) =>
-          restoreBeforeImages(
-            { ledger: pgLedger(pool, migrationId, context), audit: pgAuditLog(pool, migrationId, context), account: registryOperations(client) },
-            heartbeat,
-          ),
+        return await restoreBeforeImages(
+          { ledger: pgLedger(pool, migrationId, context), audit: pgAuditLog(pool, migrationId, context), account: registryOperations(client) },
+          (d) => heartbeat(d),
         );
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
@@ -148,7 +144,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
           client,
           () => loadAccountFieldKeys(pool, migrationId),
           scope,
-          (d) => ctx.heartbeat(d),
+          (d) => heartbeat(d, ctx),
         );
         if (scope === 'all') after = await deps.fingerprinter.take(client, run.pipedriveBaseUrl);
       } catch (err) {

@@ -20,6 +20,7 @@ import { ownerAssignmentsOf, ownersSummary } from '../review/owners';
 import { composeFieldId, composeFieldOptionId, fieldEndpointsOf, OBJECT_TYPES, type CustomFieldEntity, type Endpoint } from '../object-types/registry';
 import { rethrowAsFailure } from '../failures';
 import { writeJsonReport } from './report-files';
+import { heartbeat } from './heartbeat';
 
 export const FALLBACK_OWNER_KEY = 'fallback';
 
@@ -312,7 +313,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
         for (const [entity, fields] of Object.entries(requirements.customFields) as [CustomFieldEntity, CustomFieldRequirement[]][]) {
           let existing = await client.listFields(entity);
           for (const req of fields) {
-            Context.current().heartbeat({ entity, field: req.name });
+            heartbeat({ entity, field: req.name });
             const sameName = (f: Field) => f.is_custom_field && f.field_name.trim().toLowerCase() === req.name.trim().toLowerCase();
             const field = await ensureElement(ctx, {
               objectType: 'custom_field',

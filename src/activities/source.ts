@@ -4,6 +4,7 @@ import { getRun, recordPractice } from '../store/runs';
 import type { ExtractSummary, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { badSource } from '../failures';
+import { heartbeat } from './heartbeat';
 
 /** The EXTRACT phase: read-only on the source, everything into staging, counts only out. */
 export function createSourceActivities(deps: ActivityDeps) {
@@ -23,7 +24,7 @@ export function createSourceActivities(deps: ActivityDeps) {
         const manifest = await reader.manifest();
         await recordPractice(pool, migrationId, manifest.practice);
         const counts = await stageExtract(pool, migrationId, reader, {
-          onProgress: (p) => ctx.heartbeat(p),
+          onProgress: (p) => heartbeat(p, ctx),
           progressEvery: 5000,
         });
         deps.logger.info({ migrationId, rowsStaged: counts.rowsStaged, rowsRejected: counts.rowsRejected }, 'extract staged');

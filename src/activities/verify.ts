@@ -24,7 +24,7 @@ import { loadAccountFieldKeys } from './field-keys';
 import { buildBatch, type BuiltBatch } from '../engine/build';
 import { reviewFileKey, sourceKeyOf } from '../mapping/source-keys';
 import { buildSettings, stagingReads } from './load';
-import { withLiveHeartbeat } from './heartbeat';
+import { heartbeat } from './heartbeat';
 import { approvedMapLoader } from './mapping';
 import { rethrowAsFailure } from '../failures';
 import { describeLinks, linkReconciliation } from './link-reconciliation';
@@ -151,12 +151,9 @@ export function createVerifyActivities(deps: ActivityDeps) {
       }
       let actual: Map<string, ApiRecord>;
       try {
-        // The read-back can take many requests (files, notes by person): the ticking heartbeat says the worker lives.
-        actual = await withLiveHeartbeat(async (heartbeat) => {
-          const read = await readBack(client, entity, created, personOf, await readPass(pool, migrationId, runKind, objectType));
-          heartbeat({ readBack: read.size });
-          return read;
-        });
+        // The read-back can take many requests (files, notes by person): the liveness ticks say the worker lives.
+        actual = await readBack(client, entity, created, personOf, await readPass(pool, migrationId, runKind, objectType));
+        heartbeat({ readBack: actual.size });
       } catch (err) {
         rethrowAsFailure(err, settings.budgetResetTimeZone);
       }
