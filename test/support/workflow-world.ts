@@ -301,7 +301,7 @@ export interface WorkflowWorld {
   client: Client;
   taskQueue: string;
   /** Starts (again) a worker on the world's task queue with these activities. */
-  startWorker(activities: WorkflowActivities, options?: Pick<WorkerOptions, 'interceptors'>): Promise<void>;
+  startWorker(activities: WorkflowActivities, options?: Pick<WorkerOptions, 'interceptors' | 'shutdownForceTime'>): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
 }
