@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
  * long query). The activities' heartbeat timeout (workflows/activity-options.ts) is a few of these: a killed worker's
  * activities are taken over within seconds, and one waiting on Pipedrive's rate limit is never mistaken for a dead one.
  */
-export const LIVENESS_INTERVAL_MS = 2_000;
+const LIVENESS_INTERVAL_MS = 2_000;
 
 /** The details each running activity sent last: a liveness tick sends them again. */
 const lastDetails = new WeakMap<Context, { details: unknown }>();

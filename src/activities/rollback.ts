@@ -131,7 +131,6 @@ export function createRollbackActivities(deps: ActivityDeps) {
      * equal to the one taken before the first write. Without that fingerprint, the checks alone carry the proof.
      */
     async proveRollback({ migrationId, scope }: MigrationRef & { scope: 'all' | 'sample' }) {
-      const ctx = Context.current();
       const run = await getRun(pool, migrationId);
       const client = deps.pipedriveFor(run.pipedriveBaseUrl).withBudgetReserve();
       const remaining = await new Ledger(pool).countRemaining(migrationId, scope);
@@ -144,7 +143,7 @@ export function createRollbackActivities(deps: ActivityDeps) {
           client,
           () => loadAccountFieldKeys(pool, migrationId),
           scope,
-          (d) => heartbeat(d, ctx),
+          (d) => heartbeat(d),
         );
         if (scope === 'all') after = await deps.fingerprinter.take(client, run.pipedriveBaseUrl);
       } catch (err) {

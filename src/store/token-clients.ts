@@ -13,7 +13,7 @@ export interface LiveTokenClient {
  * One client's look at its token's window (the store function `take_token_slots`, atomic per token): it is marked live
  * with its demand and holds `keep` slots (what its requests still occupy) or up to `want` when the other live clients'
  * slots leave room, whichever is more; the clients live on the token now (seen within `liveSeconds`, this one
- * included) come back with their slots. Rows not seen for ten times that are removed on the way.
+ * included) come back with their slots. Rows not seen for ten times that long are removed on the way.
  */
 export async function takeTokenSlots(
   pool: Pool,
