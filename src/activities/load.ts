@@ -9,6 +9,7 @@ import { pgAuditLog, pgLedger } from '../store/engine-store';
 import { Ledger } from '../store/ledger';
 import { getRun, type MigrationRun } from '../store/runs';
 import { countWorkItems, nextBatchRanges, planWorkItems, workItemsInRange } from '../store/work';
+import { refreshStatistics } from '../store/statistics';
 import { withSharedWriteLock } from '../store/write-lock';
 import { heartbeat } from './heartbeat';
 import { derivedConcurrency } from '../engine/concurrency';
@@ -104,6 +105,9 @@ export function createLoadActivities(deps: ActivityDeps) {
           });
         }
       }
+      // The batches about to run look their items and the ledger up by key: with the statistics of a fresh store's
+      // first run, each lookup scanned all of the migration's rows (src/store/statistics.ts).
+      if (runKind !== 'delta') await refreshStatistics(pool, ['work_items', 'id_map']);
       const total = await countWorkItems(pool, migrationId, runKind, objectType);
       if (!firstBatches) return { total };
       return { total, firstRanges: await nextBatchRanges(pool, { migrationId, objectType, runKind, afterSeq: 0, ...firstBatches }) };

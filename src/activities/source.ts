@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ExtractError, stageExtract } from '../dentrix';
 import { getRun, recordPractice } from '../store/runs';
+import { refreshStatistics } from '../store/statistics';
 import type { ExtractSummary, MigrationRef } from './contracts';
 import { type ActivityDeps } from './deps';
 import { badSource } from '../failures';
@@ -27,6 +28,8 @@ export function createSourceActivities(deps: ActivityDeps) {
           onProgress: (p) => heartbeat(p, ctx),
           progressEvery: 5000,
         });
+        // Every later phase reads the staged rows by key, batch after batch.
+        await refreshStatistics(pool, ['staged_rows']);
         deps.logger.info({ migrationId, rowsStaged: counts.rowsStaged, rowsRejected: counts.rowsRejected }, 'extract staged');
         return {
           tables: counts.tables.length,

@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { storeDb } from '../../src/store/db';
 import { pgAuditLog, pgLedger } from '../../src/store/engine-store';
@@ -169,5 +170,36 @@ describe('the PostgreSQL ledger', () => {
     expect(await storeDb(db.pool).selectFrom('audit_log').select(['workflow_id', 'action']).where('migration_id', '=', 'mine').execute()).toEqual([
       { workflow_id: 'wf', action: 'recover' },
     ]);
+  });
+  it('resolves links by primary key even where the table has no planner statistics yet (a fresh store’s first run)', async () => {
+    await run('plans');
+    const client = await db.pool.connect();
+    try {
+      await client.query('ALTER TABLE id_map SET (autovacuum_enabled = false)'); // no ANALYZE behind the test's back
+      await client.query(
+        `INSERT INTO id_map (migration_id, object_type, source_key, pipedrive_id, state, run_kind)
+         SELECT 'plans', t, t || ':' || g, g::text, 'created', 'full' FROM generate_series(1, 5000) g, unnest(ARRAY['person', 'deal']) t`,
+      );
+      // The ledger on a connection that answers every statement with its plan (and no rows).
+      const plans: string[] = [];
+      const explaining = {
+        query: async (text: string, values?: unknown[]) => {
+          const plan = await client.query('EXPLAIN (FORMAT JSON) ' + text, values);
+          plans.push(JSON.stringify(plan.rows));
+          return { rows: [], rowCount: 0, command: 'SELECT', fields: [] };
+        },
+        release: () => undefined,
+      } as unknown as PoolClient;
+      const refs = Array.from({ length: 50 }, (_, i) => ({ objectType: i % 2 ? 'person' : 'deal', sourceKey: `${i % 2 ? 'person' : 'deal'}:${i * 90 + 1}` }));
+      await new Ledger(explaining).resolve('plans', refs);
+      expect(plans).toHaveLength(1);
+      // A semi-join planned on a guess scans every record of the migration against every reference.
+      expect(plans[0]).toContain('"Index Name":"id_map_pkey"');
+      expect(plans[0]).not.toContain('"Join Type":"Semi"');
+      expect((await new Ledger(db.pool).resolve('plans', refs.slice(0, 2))).get('deal|deal:1')).toBe(1);
+    } finally {
+      await client.query('ALTER TABLE id_map RESET (autovacuum_enabled)');
+      client.release();
+    }
   });
 });
