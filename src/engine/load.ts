@@ -23,7 +23,7 @@ import type { AccountOperations, AuditLog, AuditRecord, CreatedRecord, Ledger, L
  * pending for the retry to look up (reads, never a second create). Twenty, not ten: a store statement costs a worker on
  * a small machine about as much CPU as a create (the round trip wakes PostgreSQL), and a crash is rare.
  */
-const CREATE_CHUNK = 20;
+export const CREATE_CHUNK = 20;
 
 /**
  * Creates of a chunk in flight at once: all of them. Their claims are committed together already, so sending them

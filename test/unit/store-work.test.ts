@@ -25,7 +25,9 @@ describe('the next batch ranges of a load', () => {
   it('splits a type smaller than a window over the window, down to the smallest batch', async () => {
     const start = Number((await db.pool.query<{ s: string }>(`SELECT min(seq) - 1 AS s FROM work_items WHERE object_type = 'organization'`)).rows[0]!.s);
     expect(sizes(await ranges('organization', start, false))).toEqual([50]);
-    expect(sizes(await ranges('organization', start, true))).toEqual(Array(50 / MIN_SPLIT_BATCH).fill(MIN_SPLIT_BATCH));
+    // One create chunk each (20): smaller batches would send no more creates at once.
+    expect(MIN_SPLIT_BATCH).toBe(20);
+    expect(sizes(await ranges('organization', start, true))).toEqual([20, 20, 10]);
   });
 
   it('keeps whole batches while a window is full, then splits what is left', async () => {
@@ -33,9 +35,9 @@ describe('the next batch ranges of a load', () => {
     const start = Number((await db.pool.query<{ s: string }>(`SELECT min(seq) - 1 AS s FROM work_items WHERE object_type = 'person'`)).rows[0]!.s);
     const first = await ranges('person', start, true);
     expect(sizes(first)).toEqual(Array(9).fill(50));
-    // 520 − 450 = 70 left: 9 batches of 8 would be below the smallest, so 7 of 10.
+    // 520 − 450 = 70 left: 9 batches of 8 would be below the smallest, so batches of 20.
     const rest = await ranges('person', first.at(-1)!.toSeq, true);
-    expect(sizes(rest)).toEqual(Array(7).fill(10));
+    expect(sizes(rest)).toEqual([20, 20, 20, 10]);
     expect(rest[0]!.fromSeq).toBe(first.at(-1)!.toSeq);
   });
 
