@@ -71,6 +71,11 @@ interface Args {
   sandboxProcess: boolean;
   /** Records per batch (the migration's batchSize option); else the option's default. */
   batchSize?: number;
+  /**
+   * Figure (b) on a practice of this many patients (the demo profile and seed, generated for the run) instead of the
+   * bundled demo practice: a longer FULL phase, in which the fixed costs of each wave of object types weigh less.
+   */
+  patients?: number;
 }
 
 /** How one part of the run sets its sandbox up: (a) and (c) paced at the plan's limit, (b) unpaced. */
@@ -82,7 +87,7 @@ interface SandboxSetting {
 }
 
 const USAGE =
-  'npx tsx bench/throughput.bench.ts [--only a,b,c] [--concurrency auto|N ...] [--latency-ms 150] [--plan premium] [--sandbox-process] [--batch-size N]';
+  'npx tsx bench/throughput.bench.ts [--only a,b,c] [--concurrency auto|N ...] [--latency-ms 150] [--plan premium] [--sandbox-process] [--batch-size N] [--patients N]';
 
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { figures: new Set(FIGURES), concurrencies: [], latencyMs: 150, plan: 'premium', sandboxProcess: false };
@@ -101,6 +106,7 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (arg === '--latency-ms') args.latencyMs = Number(argv[++i]);
     else if (arg === '--sandbox-process') args.sandboxProcess = true;
     else if (arg === '--batch-size') args.batchSize = Number(argv[++i]);
+    else if (arg === '--patients') args.patients = Number(argv[++i]);
     else if (arg === '--plan') {
       const plan = argv[++i] as SandboxPlan;
       if (!PIPEDRIVE_PLANS.includes(plan)) throw new Error(`--plan: one of ${PIPEDRIVE_PLANS.join(', ')}`);
@@ -109,6 +115,7 @@ function parseArgs(argv: readonly string[]): Args {
   }
   if (!Number.isInteger(args.latencyMs) || args.latencyMs < 0) throw new Error('--latency-ms: a whole number of milliseconds');
   if (args.batchSize !== undefined && !(Number.isInteger(args.batchSize) && args.batchSize >= 1)) throw new Error('--batch-size: a whole number of records');
+  if (args.patients !== undefined && !(Number.isInteger(args.patients) && args.patients >= 1)) throw new Error('--patients: a whole number of patients');
   // The product's default (derived from the plan's rate and the observed latency).
   if (args.concurrencies.length === 0) args.concurrencies = ['auto'];
   return args;
@@ -246,23 +253,30 @@ interface PacedResult {
 async function measureRun(
   world: BenchWorld,
   setting: SandboxSetting,
-  run: { concurrency: Concurrency; batchSize?: number; replay: boolean; ceiling: number },
+  run: { concurrency: Concurrency; batchSize?: number; replay: boolean; ceiling: number; practice?: string },
   statements: readonly number[],
 ): Promise<Row> {
   const { concurrency } = run;
   const log: LoggedRequest[] = [];
-  const sandbox = await benchSandbox(setting, world.users, log);
+  const users = run.practice ? [...world.users, ...(await providerUsers(run.practice))] : world.users;
+  const sandbox = await benchSandbox(setting, users, log);
   const migrationId = `throughput-${setting.unpaced ? 'unpaced' : 'paced'}-c${concurrency}`;
   const sampler = new CpuSampler(cpuGroups(() => sandbox.pid));
   try {
     // A tiny sample and no delta window, so the FULL phase is nearly all of the run.
-    const status = await migrateDemoPractice(world, migrationId, sandbox.url, {
-      ...(concurrency === 'auto' ? {} : { concurrency }),
-      ...(run.batchSize !== undefined && { batchSize: run.batchSize }),
-      sampleSize: 20,
-      allowSmallSample: true,
-      skipDelta: true,
-    });
+    const status = await migrateDemoPractice(
+      world,
+      migrationId,
+      sandbox.url,
+      {
+        ...(concurrency === 'auto' ? {} : { concurrency }),
+        ...(run.batchSize !== undefined && { batchSize: run.batchSize }),
+        sampleSize: 20,
+        allowSmallSample: true,
+        skipDelta: true,
+      },
+      run.practice,
+    );
     const { from, to } = fullPhaseSpan(status);
     const inFull = log.filter((r) => r.at >= from && r.at <= to);
     const cpu = sampler.between(from, to);
@@ -340,11 +354,14 @@ async function pacedPart(args: Args, statements: readonly number[], failures: st
 async function unpacedPart(args: Args, statements: readonly number[], failures: string[]): Promise<Row | undefined> {
   const setting: SandboxSetting = { plan: args.plan, latencyMs: 0, unpaced: true, ownProcess: true };
   const world = await startBenchWorld('throughput_unpaced', { plan: args.plan, seats: SEATS, burstLimit: UNPACED_BURST });
+  const folder = args.patients === undefined ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bench-patients-'));
   try {
+    const practice = folder && path.join(folder, 'practice');
+    if (practice) await generatePractice({ profile: 'demo', seed: DEMO_SEED, patients: args.patients, outDir: practice });
     return await measureRun(
       world,
       setting,
-      { concurrency: 'auto', batchSize: args.batchSize, replay: true, ceiling: UNPACED_BURST / BURST_WINDOW_S },
+      { concurrency: 'auto', batchSize: args.batchSize, replay: true, ceiling: UNPACED_BURST / BURST_WINDOW_S, ...(practice && { practice }) },
       statements,
     );
   } catch (err) {
@@ -352,6 +369,7 @@ async function unpacedPart(args: Args, statements: readonly number[], failures: 
     return undefined;
   } finally {
     await world.close();
+    if (folder) fs.rmSync(folder, { recursive: true, force: true });
   }
 }
 
@@ -403,7 +421,7 @@ async function main(): Promise<number> {
     const replay = unpaced.replay;
     const bare = replay.writes / replay.seconds;
     console.log(
-      `\nunpaced, concurrency ${concurrencyLabel(unpaced)}: the FULL phase ${(unpaced.ledger / unpaced.seconds).toFixed(0)} records/s ` +
+      `\nunpaced${args.patients === undefined ? '' : ` (${args.patients} patients)`}, concurrency ${concurrencyLabel(unpaced)}: the FULL phase ${(unpaced.ledger / unpaced.seconds).toFixed(0)} records/s ` +
         `(${(unpaced.writes / unpaced.seconds).toFixed(0)} writes/s); a bare replay of its ${replay.writes} JSON writes, ${replay.atOnce} at once: ` +
         `${bare.toFixed(0)} writes/s; ratio ${(unpaced.writes / unpaced.seconds / bare).toFixed(2)}`,
     );
@@ -467,6 +485,7 @@ function summary(args: Args, paced: PacedResult | undefined, unpaced: Row | unde
     ...(unpaced?.replay &&
       replayRate && {
         unpaced: {
+          practice: args.patients === undefined ? 'demo' : `demo profile, ${args.patients} patients`,
           concurrency: concurrencyLabel(unpaced),
           fullSeconds: round(unpaced.seconds, 1),
           writes: unpaced.writes,
@@ -614,6 +633,8 @@ interface SharedRow {
 }
 
 const SHARED_WORKERS = 3;
+/** The bundled demo practice's seed (bench/harness.ts): `--patients` generates the same practice, larger. */
+const DEMO_SEED = 42;
 /** The second practice of figure (c): the demo profile with another seed (other patients, other providers). */
 const SECOND_PRACTICE_SEED = 43;
 
