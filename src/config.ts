@@ -117,7 +117,13 @@ export const MIN_SAMPLE_SIZE = 200;
 /** Options of one migration: small, PHI-free, carried in the workflow input. */
 export const MigrationOptionsSchema = z
   .object({
-    batchSize: z.number().int().min(1).max(500).default(50),
+    /**
+     * Records per batch activity. 100: a verification batch reads its records back in one list request (100 ids a page),
+     * and a batch's fixed costs (an activity task, about a dozen store statements) weigh half what they did at 50
+     * (the throughput bench, 1,000 patients: statements per record 0.43 -> 0.30, CPU per record ~9% less). A type's
+     * last rows are still split over the window (src/store/work.ts).
+     */
+    batchSize: z.number().int().min(1).max(500).default(100),
     /**
      * Batch activities of one object type in flight at once. Unset: derived when the run is planned from the account's
      * request rate and the round trip the worker sees (src/engine/concurrency.ts), so ops need not tune it.
