@@ -93,9 +93,10 @@ export function createLoadActivities(deps: ActivityDeps) {
     async planObjectWork({ migrationId, objectType, runKind, firstBatches }: PlanWorkAheadInput): Promise<PlannedWork> {
       const entity = asEntity(objectType);
       const approved = await loadApproved(migrationId);
+      let newItems = 0;
       if (runKind !== 'delta') {
         for (const plan of fetchPlan(entity, { newPatientBooking: approved.map.options.newPatientBooking })) {
-          await planWorkItems(pool, {
+          newItems += await planWorkItems(pool, {
             migrationId,
             runKind,
             objectType,
@@ -106,8 +107,9 @@ export function createLoadActivities(deps: ActivityDeps) {
         }
       }
       // The batches about to run look their items and the ledger up by key: with the statistics of a fresh store's
-      // first run, each lookup scanned all of the migration's rows (src/store/statistics.ts).
-      if (runKind !== 'delta') await refreshStatistics(pool, ['work_items', 'id_map']);
+      // first run, each lookup scanned all of the migration's rows (src/store/statistics.ts). Only when this planned
+      // new work: a verification's planning (of work planned already) finds the tables as the load left them.
+      if (newItems > 0) await refreshStatistics(pool, ['work_items', 'id_map']);
       const total = await countWorkItems(pool, migrationId, runKind, objectType);
       if (!firstBatches) return { total };
       return { total, firstRanges: await nextBatchRanges(pool, { migrationId, objectType, runKind, afterSeq: 0, ...firstBatches }) };

@@ -107,7 +107,7 @@ export async function plannedSourceCounts(pool: Pool, migrationId: string): Prom
 export async function planWorkItems(
   pool: Pool,
   q: { migrationId: string; runKind: string; objectType: string; plan: DriverPlan; keyPrefix: string; memberTable: string },
-): Promise<void> {
+): Promise<number> {
   const db = storeDb(pool);
   const rows = db
     .selectFrom('staged_rows as s')
@@ -133,12 +133,13 @@ export async function planWorkItems(
       ),
     )
     .orderBy('s.row_seq');
-  await db
+  const inserted = await db
     .insertInto('work_items')
     .columns(['migration_id', 'run_kind', 'object_type', 'source_key'])
     .expression(rows)
     .onConflict((oc) => oc.doNothing())
-    .execute();
+    .executeTakeFirst();
+  return Number(inserted.numInsertedOrUpdatedRows ?? 0);
 }
 
 /**
