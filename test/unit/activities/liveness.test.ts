@@ -4,6 +4,19 @@ import { shortActivity, batchActivity, compensationActivity } from '../../../src
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until `beats` holds `count` heartbeats, polling; rejects after `timeoutMs`. The activities under test wait for
+ * the ticks they expect rather than a fixed time, which a loaded machine's late timers made too short (CI once saw one
+ * tick in 100 ms at a 40-ms period); without ticks they time out.
+ */
+async function untilBeats(beats: unknown[], count: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (beats.length < count) {
+    if (performance.now() > deadline) throw new Error(`${beats.length} heartbeats in ${timeoutMs} ms, expected ${count}`);
+    await pause(10);
+  }
+}
+
 describe("activities' liveness heartbeats", () => {
   it('tick while an activity with a heartbeat timeout waits, repeating the details it sent last', async () => {
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 20_000 });
@@ -12,7 +25,7 @@ describe("activities' liveness heartbeats", () => {
     await env.run(() =>
       withLiveness(async () => {
         heartbeat({ processed: 3 });
-        await pause(130);
+        await untilBeats(beats, 3);
       }, 40),
     );
     expect(beats[0]).toEqual({ processed: 3 });
@@ -25,7 +38,7 @@ describe("activities' liveness heartbeats", () => {
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 20_000, attempt: 2, heartbeatDetails: { processed: 20 } });
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    await env.run(() => withLiveness(() => pause(100), 40));
+    await env.run(() => withLiveness(() => untilBeats(beats, 2), 40));
     expect(beats.length).toBeGreaterThanOrEqual(2);
     expect(beats.every((d) => JSON.stringify(d) === '{"processed":20}')).toBe(true);
   });
