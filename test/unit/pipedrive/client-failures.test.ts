@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { type AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import util from 'node:util';
 import { type PipedriveClient } from '../../../src/pipedrive/client';
 import { PipedriveError } from '../../../src/pipedrive/errors';
@@ -205,6 +205,18 @@ describe('PipedriveClient failures and retries', () => {
     expect(again.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(server.requests).toHaveLength(20);
     expect(client.usage().byStatus).toEqual({ 200: 20 });
+  });
+
+  it('a kept-alive socket turns TCP keep-alive on once, not twice per request (system calls a worker paid per record)', async () => {
+    const setKeepAlive = jest.spyOn(net.Socket.prototype, 'setKeepAlive');
+    try {
+      for (let i = 0; i < 10; i += 1) await client.create('persons', PATIENT);
+      expect(server.requests).toHaveLength(10);
+      expect(server.connections).toBe(1);
+      expect(setKeepAlive.mock.calls).toEqual([[true, 60_000]]);
+    } finally {
+      setKeepAlive.mockRestore();
+    }
   });
 
   it('timeout on POST: transient, outcome unknown, not retried', async () => {

@@ -26,6 +26,8 @@ export interface ScriptedServer {
   baseUrl: string;
   requests: RecordedRequest[];
   script: Script;
+  /** Connections the server accepted. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -39,9 +41,10 @@ export async function startScriptedServer(script: Script = () => ok(null), opts:
   const sockets = new Set<Socket>();
   const server = http.createServer();
   if (opts.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = opts.keepAliveTimeoutMs;
-  const state: ScriptedServer = { baseUrl: '', requests: [], script, close: () => Promise.resolve() };
+  const state: ScriptedServer = { baseUrl: '', requests: [], script, connections: 0, close: () => Promise.resolve() };
 
   server.on('connection', (socket) => {
+    state.connections += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
