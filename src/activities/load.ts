@@ -8,6 +8,7 @@ import { registryOperations } from '../engine/registry-operations';
 import { pgAuditLog, pgLedger } from '../store/engine-store';
 import { Ledger } from '../store/ledger';
 import { getRun, type MigrationRun } from '../store/runs';
+import { readBatchContext } from '../store/batch-context';
 import { countWorkItems, nextBatchRanges, planWorkItems, workItemsInRange } from '../store/work';
 import { refreshStatistics } from '../store/statistics';
 import { withSharedWriteLock } from '../store/write-lock';
@@ -18,7 +19,7 @@ import type { BatchCounts, BatchInput, BatchRange, NextBatchesInput, PlannedWork
 import { createAccountGuard } from './account';
 import { createDayShares } from './day-share';
 import { type ActivityDeps } from './deps';
-import { loadAccountFieldKeys } from './field-keys';
+import { accountFieldKeys } from './field-keys';
 import { permanent } from '../failures';
 import { approvedMapLoader, type ApprovedMap } from './mapping';
 import { isDataObjectType, LOAD_ORDER, loadWaves } from '../object-types/registry';
@@ -140,14 +141,16 @@ export function createLoadActivities(deps: ActivityDeps) {
         attempt: info.attempt,
       };
       return withSharedWriteLock(pool, migrationId, async () => {
-        // Read under the lock, so a rollback that has begun is seen; the one read of the run the batch makes.
-        const run = await getRun(pool, migrationId);
+        // Read under the lock, so a rollback that has begun is seen; the one read of the run the batch makes (with the
+        // approved map's version and the account's field keys).
+        const context = await readBatchContext(pool, migrationId);
+        const { run } = context;
         if (FROZEN_PHASES.has(run.phase)) throw permanent(`migration ${migrationId} is ${run.phase}: no more writes`);
         const client = await accounts.clientFor(run, 'load records');
         // The sample's and the full run's bulk of writes keep to their part of the day's budget; a delta's few do not wait.
         if (runKind !== 'delta') await dayShares.check(run, client);
-        const approved = await loadApproved(migrationId);
-        const fieldKeys = await loadAccountFieldKeys(pool, migrationId);
+        const approved = await loadApproved(migrationId, context.approvedMapVersion);
+        const fieldKeys = accountFieldKeys(context.fieldKeys);
         try {
           return await loadEngineBatch(
             {

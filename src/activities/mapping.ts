@@ -26,9 +26,10 @@ export interface ApprovedMap {
 /** The approved map and PHI decisions a run uses; cached per version (an approved version never changes). */
 export function approvedMapLoader(pool: Pool) {
   const cache = new Map<string, ApprovedMap>();
-  return async (migrationId: string): Promise<ApprovedMap> => {
+  /** `knownVersion`: the latest approved version, when the caller read it already (a batch's context). */
+  return async (migrationId: string, knownVersion?: number): Promise<ApprovedMap> => {
     // Every batch asks: the version number alone, the document (tens of kB) only for a version not seen yet.
-    const version = await latestFieldMapVersion(pool, migrationId, 'approved');
+    const version = knownVersion ?? (await latestFieldMapVersion(pool, migrationId, 'approved'));
     const cacheKey = `${migrationId}#${version}`;
     const cached = cache.get(cacheKey);
     if (cached) return cached;

@@ -1,6 +1,7 @@
 import { type Pool } from 'pg';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { storeDb } from './db';
+import type { FieldKeys } from './generated/db';
 
 export interface StoredFieldKey {
   entity: string;
@@ -42,12 +43,19 @@ export async function loadFieldKeys(pool: Pool, migrationId: string): Promise<St
     .orderBy('entity')
     .orderBy('field_name')
     .execute();
-  return rows.map((r) => ({
+  return rows.map(toStoredFieldKey);
+}
+
+/** A field_keys row (as selected, or as JSON from `json_agg`: every column it maps is JSON-safe) in the mapping's shape. */
+export function toStoredFieldKey(
+  r: Pick<Selectable<FieldKeys>, 'entity' | 'field_name' | 'field_code' | 'field_type' | 'options' | 'created_by_us'>,
+): StoredFieldKey {
+  return {
     entity: r.entity,
     fieldName: r.field_name,
     fieldCode: r.field_code,
     fieldType: r.field_type,
     options: r.options as StoredFieldKey['options'],
     createdByUs: r.created_by_us,
-  }));
+  };
 }

@@ -46,7 +46,7 @@ export const RUN_COLUMNS: { readonly [C in keyof RunRow]-?: keyof MigrationRun |
   updated_at: null,
 };
 
-function toRun(r: RunRow): MigrationRun {
+export function toRun(r: RunRow): MigrationRun {
   return {
     migrationId: r.migration_id,
     practiceName: r.practice_name,
