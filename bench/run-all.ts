@@ -1,6 +1,7 @@
 /**
  * Runs every bench/*.bench.ts in turn, each in its own process so one bench's heap never shows in another's memory
- * figures, printing their output as it comes. Exits non-zero when any bench fails (the others still run).
+ * figures, printing their output as it comes. Each gets this process's Node flags: `npm run bench` gives them the
+ * worker's (package.json), so the throughput bench's in-process worker runs as `npm run worker` does. Exits non-zero when any bench fails (the others still run).
  *
  *   npm run bench                          every bench, each at its default sizes (extract-read: small and large)
  *   npm run bench -- --quick               extract-read on the small profile only (minutes, not tens of minutes)
@@ -80,7 +81,7 @@ async function main(): Promise<number> {
   }
   const plan = selected.map((name) => ({ name, args: options.quick ? (QUICK_ARGS[name] ?? []) : [] }));
   if (options.list) {
-    for (const { name, args } of plan) console.log(['npx tsx', `bench/${name}${SUFFIX}`, ...args].join(' '));
+    for (const { name, args } of plan) console.log(['node', ...process.execArgv, `bench/${name}${SUFFIX}`, ...args].join(' '));
     return 0;
   }
 
