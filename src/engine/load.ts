@@ -163,14 +163,32 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
   /**
    * Records waiting to be created, in work-item order. Their pending marks are committed in one statement before the
    * first create (after a crash they send a retry to recovery, as one mark per record did), and the ids of those
-   * created are recorded with their audit rows in one statement: two commits per chunk instead of two per record.
+   * created are recorded with their audit rows in the next chunk's statement (or alone, at the end of the batch or
+   * when it fails): one commit per chunk instead of two per record. Until then they are `unrecorded`: a checkpoint
+   * does not pass them, and a crash leaves them pending, for a retry to recover as any create whose answer was lost.
    */
   let pendingCreates: PendingCreate[] = [];
+  let unrecorded: { from: number; records: CreatedRecord[] } | undefined;
+  /** The work item being handled: where a failed batch's last checkpoint points when nothing before it is left open. */
+  let reached = 0;
+  const recordUnrecorded = async (): Promise<void> => {
+    const held = unrecorded;
+    if (!held) return;
+    await ledger.recordAllCreated(held.records);
+    unrecorded = undefined;
+    counts.migrated += held.records.length;
+  };
   const createChunk = async (): Promise<void> => {
     const chunk = pendingCreates;
     pendingCreates = [];
-    if (chunk.length === 0) return;
-    await ledger.claimAll(chunk.map(({ sourceKey, hash }) => ({ objectType, sourceKey, runKind, contentHash: hash })));
+    if (chunk.length === 0) return recordUnrecorded();
+    const held = unrecorded;
+    await ledger.claimAll(
+      chunk.map(({ sourceKey, hash }) => ({ objectType, sourceKey, runKind, contentHash: hash })),
+      held?.records,
+    );
+    unrecorded = undefined;
+    if (held) counts.migrated += held.records.length;
     const createdAt: (CreatedRecord | undefined)[] = [];
     let next = 0;
     let failure: { err: unknown } | undefined;
@@ -218,9 +236,11 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
       await ledger.releaseClaims(unsent).catch(() => undefined);
     }
     // What was created is recorded even when a failure stops the batch: only a crash leaves claims for recovery.
-    if (created.length > 0) await ledger.recordAllCreated(created);
-    if (failure) throw failure.err;
-    counts.migrated += created.length;
+    if (failure) {
+      if (created.length > 0) await ledger.recordAllCreated(created);
+      throw failure.err;
+    }
+    if (created.length > 0) unrecorded = { from: chunk[0]!.index, records: created };
   };
   /** Sends one claimed create; its id, or undefined when it was recovered or refused (recorded as such). */
   const createOne = async ({ sourceKey, body, record, hash }: PendingCreate): Promise<string | undefined> => {
@@ -244,104 +264,23 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     }
   };
 
-  for (const [index, sourceKey] of sourceKeys.entries()) {
-    req.checkStop?.();
-    // A checkpoint never passes a record whose create is not recorded yet: a retry resumes at the chunk's first.
-    req.progress?.({ processed: pendingCreates[0]?.index ?? index, counts: { ...counts } });
-    const entry = entries.get(sourceKey);
-    const staged = built.get(sourceKey)!;
-    const { outcome } = staged;
-    // Settled (and counted) by an earlier attempt; anything it left open (pending, deferred to a bulk request) is
-    // handled again below.
-    if (resumed && index < resumed.processed && entry && SETTLED_STATES.has(entry.state)) continue;
-    try {
-      if (entry && (entry.state === 'created' || entry.state === 'reused')) {
-        // A reused record is the account's own (a product it already had): the delta never rewrites it.
-        if (runKind === 'delta' && entry.state === 'created' && outcome.kind === 'record' && recordHash(outcome.record) !== entry.contentHash) {
-          let applied: 'updated' | 'not_updatable' | undefined;
-          const refused = await updateRecord(deps, entity, entry, outcome.record).then(
-            (result) => void (applied = result),
-            (err: unknown) => {
-              if (isRecordRejection(err)) return err;
-              throw err;
-            },
-          );
-          if (applied === 'not_updatable') counts.alreadyDone++;
-          else if (refused) {
-            // The record keeps its old values and the ledger its old hash (the next change tries again); the
-            // refusal goes on the audit log with its PHI-free reason, as the ledger row stays `created`.
-            const op = writeOperation(entity, 'update');
-            await audit.append({
-              action: 'update',
-              objectType,
-              sourceKey,
-              pipedriveId: entry.pipedriveId!,
-              ...op,
-              status: refused.status,
-              note: refusalReason(refused),
-            });
-            counts.rejected++;
-          } else counts.updated++;
-        } else if (entry.state === 'created' && outcome.kind === 'record' && stale.has(sourceKey)) {
-          await relink(deps, entity, runKind, entry, outcome.record, stale.get(sourceKey)!, (current) => restorableBody(entity, current, fieldKeys));
-          counts.updated++;
-        } else counts.alreadyDone++;
-        continue;
-      }
-      if (outcome.kind === 'skip') {
-        await ledger.recordOutcome({ objectType, sourceKey, state: 'skipped', reason: outcome.reason, runKind });
-        counts.skipped++;
-        continue;
-      }
-      if (outcome.kind === 'reject') {
-        const reason = outcome.column ? `${outcome.column}: ${outcome.reason}` : outcome.reason;
-        await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason, runKind });
-        counts.rejected++;
-        continue;
-      }
-      const record = outcome.record;
-      const hash = recordHash(record);
-      const recover = (since: Date) => recoverRecord(sourceKey, record, hash, since);
-      // Found gone just now: nothing was sent for it since, so there is nothing to recover.
-      if (entry?.state === 'pending' && !gone.has(sourceKey) && (await recover(entry.updatedAt))) continue;
-      const { body, problems } = convertToPipedriveBody(entity, record, fieldKeys, { mode: 'create' });
-      if (problems.length > 0) {
-        const reason = problems.map((p) => `${p.kind}: ${p.entity}.${p.field}`).join('; ');
-        await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason, runKind });
-        counts.rejected++;
-        continue;
-      }
-      if (entity === 'file') {
-        const { file } = body as PipedriveBody<'file', 'create'>;
-        const read = await staging.documentFile(file.path, staged.declared ?? {});
-        if ('reason' in read) {
-          await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason: read.reason, runKind });
-          counts.rejected++;
-          continue;
-        }
-        file.content = read.content;
-      }
-      if (entity === 'deal_product' && bulkDeals.has(record.fields.deal_id as number)) continue; // below
-      if (entity === 'product') {
-        const existingId = (await accountProducts()).get(productCode(record));
-        if (existingId !== undefined) {
-          // The account already sells this CDT code: deals link to its product, which is never ours to delete.
-          await ledger.recordCreated({ objectType, sourceKey, pipedriveId: existingId, runKind, contentHash: hash, state: 'reused' });
-          counts.migrated++;
-          continue;
-        }
-      }
-      // Sent with the next chunk: claimed together, created one by one, their ids recorded together.
-      pendingCreates.push({ index, sourceKey, body, record, hash, replaced: entry?.replacedPipedriveId ?? undefined });
-      if (pendingCreates.length >= CREATE_CHUNK) await createChunk();
-    } catch (err) {
-      if (!isRecordRejection(err)) throw err;
-      await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason: refusalReason(err), runKind });
-      counts.rejected++;
-    }
+  try {
+    await eachRecord();
+    await createChunk();
+  } catch (err) {
+    // A failure anywhere in the batch records the ids already known first, and the checkpoint moves past them, so a
+    // retry neither recovers them nor counts them again as already done.
+    if (
+      unrecorded &&
+      (await recordUnrecorded().then(
+        () => true,
+        () => false,
+      ))
+    )
+      req.progress?.({ processed: pendingCreates[0]?.index ?? reached, counts: { ...counts } });
+    throw err;
   }
-
-  await createChunk();
+  await recordUnrecorded();
 
   for (const dealId of bulkDeals) {
     req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });
@@ -351,6 +290,107 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
   req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });
   await settleReviewFiles(deps, { entity, runKind, built, recreated: new Set(gone.keys()) });
   return counts;
+
+  /** The batch's work items in order: each passed over when settled, else updated, skipped, rejected or queued to create. */
+  async function eachRecord(): Promise<void> {
+    for (const [index, sourceKey] of sourceKeys.entries()) {
+      reached = index;
+      req.checkStop?.();
+      // A checkpoint never passes a record whose create is not recorded yet: a retry resumes at the chunk's first.
+      req.progress?.({ processed: unrecorded?.from ?? pendingCreates[0]?.index ?? index, counts: { ...counts } });
+      const entry = entries.get(sourceKey);
+      const staged = built.get(sourceKey)!;
+      const { outcome } = staged;
+      // Settled (and counted) by an earlier attempt; anything it left open (pending, deferred to a bulk request) is
+      // handled again below.
+      if (resumed && index < resumed.processed && entry && SETTLED_STATES.has(entry.state)) continue;
+      try {
+        if (entry && (entry.state === 'created' || entry.state === 'reused')) {
+          // A reused record is the account's own (a product it already had): the delta never rewrites it.
+          if (runKind === 'delta' && entry.state === 'created' && outcome.kind === 'record' && recordHash(outcome.record) !== entry.contentHash) {
+            let applied: 'updated' | 'not_updatable' | undefined;
+            const refused = await updateRecord(deps, entity, entry, outcome.record).then(
+              (result) => void (applied = result),
+              (err: unknown) => {
+                if (isRecordRejection(err)) return err;
+                throw err;
+              },
+            );
+            if (applied === 'not_updatable') counts.alreadyDone++;
+            else if (refused) {
+              // The record keeps its old values and the ledger its old hash (the next change tries again); the
+              // refusal goes on the audit log with its PHI-free reason, as the ledger row stays `created`.
+              const op = writeOperation(entity, 'update');
+              await audit.append({
+                action: 'update',
+                objectType,
+                sourceKey,
+                pipedriveId: entry.pipedriveId!,
+                ...op,
+                status: refused.status,
+                note: refusalReason(refused),
+              });
+              counts.rejected++;
+            } else counts.updated++;
+          } else if (entry.state === 'created' && outcome.kind === 'record' && stale.has(sourceKey)) {
+            await relink(deps, entity, runKind, entry, outcome.record, stale.get(sourceKey)!, (current) => restorableBody(entity, current, fieldKeys));
+            counts.updated++;
+          } else counts.alreadyDone++;
+          continue;
+        }
+        if (outcome.kind === 'skip') {
+          await ledger.recordOutcome({ objectType, sourceKey, state: 'skipped', reason: outcome.reason, runKind });
+          counts.skipped++;
+          continue;
+        }
+        if (outcome.kind === 'reject') {
+          const reason = outcome.column ? `${outcome.column}: ${outcome.reason}` : outcome.reason;
+          await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason, runKind });
+          counts.rejected++;
+          continue;
+        }
+        const record = outcome.record;
+        const hash = recordHash(record);
+        const recover = (since: Date) => recoverRecord(sourceKey, record, hash, since);
+        // Found gone just now: nothing was sent for it since, so there is nothing to recover.
+        if (entry?.state === 'pending' && !gone.has(sourceKey) && (await recover(entry.updatedAt))) continue;
+        const { body, problems } = convertToPipedriveBody(entity, record, fieldKeys, { mode: 'create' });
+        if (problems.length > 0) {
+          const reason = problems.map((p) => `${p.kind}: ${p.entity}.${p.field}`).join('; ');
+          await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason, runKind });
+          counts.rejected++;
+          continue;
+        }
+        if (entity === 'file') {
+          const { file } = body as PipedriveBody<'file', 'create'>;
+          const read = await staging.documentFile(file.path, staged.declared ?? {});
+          if ('reason' in read) {
+            await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason: read.reason, runKind });
+            counts.rejected++;
+            continue;
+          }
+          file.content = read.content;
+        }
+        if (entity === 'deal_product' && bulkDeals.has(record.fields.deal_id as number)) continue; // below
+        if (entity === 'product') {
+          const existingId = (await accountProducts()).get(productCode(record));
+          if (existingId !== undefined) {
+            // The account already sells this CDT code: deals link to its product, which is never ours to delete.
+            await ledger.recordCreated({ objectType, sourceKey, pipedriveId: existingId, runKind, contentHash: hash, state: 'reused' });
+            counts.migrated++;
+            continue;
+          }
+        }
+        // Sent with the next chunk: claimed together, created one by one, their ids recorded together.
+        pendingCreates.push({ index, sourceKey, body, record, hash, replaced: entry?.replacedPipedriveId ?? undefined });
+        if (pendingCreates.length >= CREATE_CHUNK) await createChunk();
+      } catch (err) {
+        if (!isRecordRejection(err)) throw err;
+        await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason: refusalReason(err), runKind });
+        counts.rejected++;
+      }
+    }
+  }
 }
 
 const recreatedNote = (objectType: string, goneId: string) => `recreated: ${objectType} ${goneId} in the id map is gone from Pipedrive`;

@@ -83,8 +83,11 @@ export interface CreatedRecord {
 export interface Ledger {
   getMany(objectType: string, sourceKeys: string[]): Promise<Map<string, LedgerEntry>>;
   claim(e: ClaimEntry): Promise<void>;
-  /** Many claims committed at once (a chunk of creates about to be sent). */
-  claimAll(entries: ClaimEntry[]): Promise<void>;
+  /**
+   * Many claims committed at once (a chunk of creates about to be sent); `recordFirst`: the ids of the chunk sent before
+   * it, with their audit rows, committed with them (as `recordAllCreated` would, in the same commit when the store can).
+   */
+  claimAll(entries: ClaimEntry[], recordFirst?: CreatedRecord[]): Promise<void>;
   /** The id, and the audit row of the write that made it, in one transaction when the store has them. */
   recordCreated(e: CreatedEntry, audit?: AuditRecord): Promise<void>;
   /** Many ids with their audit rows, committed at once. */

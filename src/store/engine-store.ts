@@ -1,5 +1,5 @@
 import { type Pool } from 'pg';
-import type { AuditLog, AuditRecord, Ledger as LedgerPort } from '../engine/ports';
+import type { AuditLog, AuditRecord, CreatedRecord, Ledger as LedgerPort } from '../engine/ports';
 import { appendAudit } from './audit';
 import { storeDb } from './db';
 import { Ledger } from './ledger';
@@ -24,17 +24,14 @@ export function pgAuditLog(pool: Pool, migrationId: string, context: AuditContex
  */
 export function pgLedger(pool: Pool, migrationId: string, context: AuditContext): LedgerPort {
   const ledger = new Ledger(pool);
+  const audited = (records: readonly CreatedRecord[]) => records.map(({ entry, audit }) => ({ entry, audit: { migrationId, ...audit, ...context } }));
   return {
     getMany: (objectType, keys) => ledger.getMany(migrationId, objectType, keys),
     claim: (e) => ledger.markPending(migrationId, [e]),
-    claimAll: (entries) => ledger.markPending(migrationId, entries),
+    claimAll: (entries, recordFirst = []) => ledger.markPending(migrationId, entries, audited(recordFirst)),
     recordCreated: (e, audit?: AuditRecord) =>
-      audit ? ledger.markCreatedWithAudit(migrationId, [{ entry: e, audit: { migrationId, ...audit, ...context } }]) : ledger.markCreated(migrationId, e),
-    recordAllCreated: (records) =>
-      ledger.markCreatedWithAudit(
-        migrationId,
-        records.map(({ entry, audit }) => ({ entry, audit: { migrationId, ...audit, ...context } })),
-      ),
+      audit ? ledger.markCreatedWithAudit(migrationId, audited([{ entry: e, audit }])) : ledger.markCreated(migrationId, e),
+    recordAllCreated: (records) => ledger.markCreatedWithAudit(migrationId, audited(records)),
     releaseClaims: (claims) => ledger.releaseClaims(migrationId, claims),
     recordOutcome: (e) => ledger.markOutcome(migrationId, e),
     markGone: (e) => ledger.markGone(migrationId, e),

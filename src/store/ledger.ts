@@ -16,6 +16,12 @@ export const countedType = sql<string>`CASE WHEN object_type = 'file' AND starts
 
 export type { LedgerEntry, LedgerState };
 
+/** A create's id with the audit row of the write that made it. */
+export interface CreatedWithAudit {
+  entry: CreatedEntry;
+  audit: AuditEntry;
+}
+
 const toEntry = (r: Selectable<IdMap>): LedgerEntry => ({
   objectType: r.object_type,
   sourceKey: r.source_key,
@@ -51,6 +57,36 @@ function upsertCreated(db: QueryCreator<DB>, migrationId: string, entries: reado
         content_hash: eb.fn.coalesce(eb.ref('excluded.content_hash'), eb.ref('id_map.content_hash')),
         updated_at: sql`now()`,
       })),
+    );
+}
+
+/** Pending marks for creates about to be sent: a new row, or one not created (pending, skipped, rejected, deleted). */
+function claims<D extends DB>(db: QueryCreator<D>, migrationId: string, entries: readonly ClaimEntry[]) {
+  return (db as unknown as QueryCreator<DB>)
+    .insertInto('id_map')
+    .values(
+      entries.map((e) => ({
+        migration_id: migrationId,
+        object_type: e.objectType,
+        source_key: e.sourceKey,
+        state: 'pending',
+        run_kind: e.runKind,
+        content_hash: e.contentHash ?? null,
+      })),
+    )
+    .onConflict((oc) =>
+      oc
+        .columns(['migration_id', 'object_type', 'source_key'])
+        .doUpdateSet((eb) => ({
+          state: 'pending',
+          run_kind: eb.ref('excluded.run_kind'),
+          content_hash: eb.ref('excluded.content_hash'),
+          reason: null,
+          // A retried claim of a record being recreated keeps the id found gone; a fresh claim (after a rollback) clears it.
+          replaced_pipedrive_id: sql<string | null>`CASE WHEN id_map.state = 'pending' THEN id_map.replaced_pipedrive_id END`,
+          updated_at: sql`now()`,
+        }))
+        .where('id_map.state', 'in', ['pending', 'skipped', 'rejected', 'deleted']),
     );
 }
 
@@ -129,36 +165,27 @@ export class Ledger {
     return row !== undefined;
   }
 
-  /** Pending marks, one statement for all (a chunk of creates about to be sent). */
-  async markPending(migrationId: string, entries: readonly ClaimEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.db
-      .insertInto('id_map')
-      .values(
-        entries.map((e) => ({
-          migration_id: migrationId,
-          object_type: e.objectType,
-          source_key: e.sourceKey,
-          state: 'pending',
-          run_kind: e.runKind,
-          content_hash: e.contentHash ?? null,
-        })),
+  /**
+   * Pending marks, one statement for all (a chunk of creates about to be sent); with `recordFirst`, the ids and audit
+   * rows of the chunk sent before it go in the same statement (data-modifying CTEs: one round trip, one commit, all or
+   * none), so a batch's chunks cost one statement each instead of two.
+   */
+  async markPending(migrationId: string, entries: readonly ClaimEntry[], recordFirst: readonly CreatedWithAudit[] = []): Promise<void> {
+    if (entries.length === 0) return this.markCreatedWithAudit(migrationId, recordFirst);
+    if (recordFirst.length === 0) {
+      await claims(this.db, migrationId, entries).execute();
+      return;
+    }
+    const recordingFirst = this.db
+      .with('created', (db) =>
+        upsertCreated(
+          db,
+          migrationId,
+          recordFirst.map((r) => r.entry),
+        ).returning('source_key'),
       )
-      .onConflict((oc) =>
-        oc
-          .columns(['migration_id', 'object_type', 'source_key'])
-          .doUpdateSet((eb) => ({
-            state: 'pending',
-            run_kind: eb.ref('excluded.run_kind'),
-            content_hash: eb.ref('excluded.content_hash'),
-            reason: null,
-            // A retried claim of a record being recreated keeps the id found gone; a fresh claim (after a rollback) clears it.
-            replaced_pipedrive_id: sql<string | null>`CASE WHEN id_map.state = 'pending' THEN id_map.replaced_pipedrive_id END`,
-            updated_at: sql`now()`,
-          }))
-          .where('id_map.state', 'in', ['pending', 'skipped', 'rejected', 'deleted']),
-      )
-      .execute();
+      .with('audited', (db) => db.insertInto('audit_log').values(recordFirst.map((r) => auditRowValues(r.audit))));
+    await claims(recordingFirst, migrationId, entries).execute();
   }
 
   /**
@@ -222,7 +249,7 @@ export class Ledger {
    * Records creates' ids and their audit rows in one statement (a data-modifying CTE: one round trip, one commit, all
    * or none), where a transaction of two inserts per create took four round trips each.
    */
-  async markCreatedWithAudit(migrationId: string, records: readonly { entry: CreatedEntry; audit: AuditEntry }[]): Promise<void> {
+  async markCreatedWithAudit(migrationId: string, records: readonly CreatedWithAudit[]): Promise<void> {
     if (records.length === 0) return;
     await this.db
       .with('created', (db) =>

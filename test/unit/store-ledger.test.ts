@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import pg, { type PoolClient } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { storeDb } from '../../src/store/db';
 import { pgAuditLog, pgLedger } from '../../src/store/engine-store';
@@ -55,6 +55,52 @@ describe('the PostgreSQL ledger', () => {
     const badAudit = { action: 'create' as const, objectType: 'person', method: 'POST', endpoint: 'x'.repeat(10), tokens: Number.NaN };
     await expect(ledger.recordCreated({ objectType: 'person', sourceKey: 'patient:1', pipedriveId: 9, runKind: 'full' }, badAudit)).rejects.toThrow();
     expect((await ledger.getMany('person', ['patient:1'])).get('patient:1')).toMatchObject({ state: 'pending', pipedriveId: null });
+  });
+
+  it("records a chunk's ids and audit rows in the next chunk's claiming statement: one statement, all or none", async () => {
+    await run('chunks');
+    const ledger = pgLedger(db.pool, 'chunks', { activityId: 'a1', attempt: 1 });
+    const first = ['patient:1', 'patient:2'];
+    await ledger.claimAll(first.map((sourceKey) => ({ objectType: 'person', sourceKey, runKind: 'full', contentHash: `h-${sourceKey}` })));
+    const created = (bad = false) =>
+      first.map((sourceKey, i) => ({
+        entry: { objectType: 'person', sourceKey, pipedriveId: 10 + i, runKind: 'full' },
+        audit: {
+          action: 'create' as const,
+          objectType: 'person',
+          sourceKey,
+          pipedriveId: String(10 + i),
+          method: 'POST',
+          endpoint: 'POST /api/v2/persons',
+          tokens: bad ? Number.NaN : 5,
+        },
+      }));
+    const next = [{ objectType: 'person', sourceKey: 'patient:3', runKind: 'full' }];
+    // A statement that fails (an audit row the table refuses) records none of the ids and claims nothing.
+    await expect(ledger.claimAll(next, created(true))).rejects.toThrow();
+    expect([...(await ledger.getMany('person', ['patient:1', 'patient:2', 'patient:3'])).values()].map((e) => e.state)).toEqual(['pending', 'pending']);
+
+    const statements = jest.spyOn(pg.Client.prototype, 'query');
+    try {
+      await ledger.claimAll(next, created());
+      expect(statements).toHaveBeenCalledTimes(1);
+    } finally {
+      statements.mockRestore();
+    }
+    const after = await ledger.getMany('person', ['patient:1', 'patient:2', 'patient:3']);
+    expect(after.get('patient:1')).toMatchObject({ state: 'created', pipedriveId: '10', contentHash: 'h-patient:1' });
+    expect(after.get('patient:2')).toMatchObject({ state: 'created', pipedriveId: '11' });
+    expect(after.get('patient:3')).toMatchObject({ state: 'pending', pipedriveId: null });
+    const audit = await storeDb(db.pool)
+      .selectFrom('audit_log')
+      .select(['source_key', 'pipedrive_id', 'activity_id'])
+      .where('migration_id', '=', 'chunks')
+      .orderBy('source_key')
+      .execute();
+    expect(audit).toEqual([
+      { source_key: 'patient:1', pipedrive_id: '10', activity_id: 'a1' },
+      { source_key: 'patient:2', pipedrive_id: '11', activity_id: 'a1' },
+    ]);
   });
 
   it('claims whose creates were never sent are released: a new row removed, an earlier state restored, an earlier pending kept', async () => {

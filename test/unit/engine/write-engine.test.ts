@@ -74,20 +74,23 @@ describe('the write engine', () => {
     expect(keysOnAccount(w)).toEqual(keys);
   });
 
-  it('claims and records creates twenty at a time, and a checkpoint never passes a create whose id is not recorded yet', async () => {
+  it('claims creates twenty at a time, records their ids with the next claims, and a checkpoint never passes a create whose id is not recorded yet', async () => {
     const w = world();
     const many = Array.from({ length: 45 }, (_, i) => `patient:${i + 1}`);
     many.forEach((k, i) => w.staging.records.set(k, person(k, `Person ${i + 1}`)));
     const commits: string[] = [];
     const claimAll = w.ledger.claimAll.bind(w.ledger);
     const recordAllCreated = w.ledger.recordAllCreated.bind(w.ledger);
-    w.ledger.claimAll = (entries) => (commits.push(`claim ${entries.length}`), claimAll(entries));
+    w.ledger.claimAll = (entries, recordFirst = []) => (
+      commits.push(recordFirst.length > 0 ? `record ${recordFirst.length} + claim ${entries.length}` : `claim ${entries.length}`),
+      claimAll(entries, recordFirst)
+    );
     w.ledger.recordAllCreated = (records) => (commits.push(`record ${records.length}`), recordAllCreated(records));
     const checkpoints: { processed: number; recorded: number }[] = [];
     const progress = (c: LoadCheckpoint) =>
       checkpoints.push({ processed: c.processed, recorded: many.filter((k) => w.ledger.entry('person', k)?.state === 'created').length });
     expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: many, progress })).toMatchObject({ migrated: 45 });
-    expect(commits).toEqual(['claim 20', 'record 20', 'claim 20', 'record 20', 'claim 5', 'record 5']);
+    expect(commits).toEqual(['claim 20', 'record 20 + claim 20', 'record 20 + claim 5', 'record 5']);
     for (const c of checkpoints) expect(c.processed).toBeLessThanOrEqual(c.recorded);
     expect(w.account.creates).toHaveLength(45);
   });
