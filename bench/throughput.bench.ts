@@ -429,6 +429,12 @@ async function main(): Promise<number> {
     if (unpaced.cpu)
       console.log(`  CPU ms per record over the FULL phase: ${perRecord(unpaced.cpu, unpaced.ledger)} (this machine: ${os.cpus().length} cores)`);
     if (replay.cpu) console.log(`  CPU ms per write of the bare replay: ${perRecord(replay.cpu, replay.writes)} (worker: the replaying client)`);
+    const bound = cpuBound(unpaced);
+    if (bound !== undefined)
+      console.log(
+        `  all processes' CPU per write: the bare replay's is ${bound.toFixed(2)} of the FULL phase's, the most the ratio can reach ` +
+          `where both keep every core busy (the FULL phase adds Temporal's and PostgreSQL's to the worker's and the sandbox's)`,
+      );
     if (unpaced.loopBusy !== undefined && replay.loopBusy !== undefined) {
       console.log(
         `  the worker's event loop (its activities' one thread) busy ${(unpaced.loopBusy * 100).toFixed(0)}% of the FULL phase; the bare replay's ${(replay.loopBusy * 100).toFixed(0)}%`,
@@ -493,6 +499,7 @@ function summary(args: Args, paced: PacedResult | undefined, unpaced: Row | unde
           bareReplayWritesPerSecond: round(replayRate, 1),
           ofBareReplay: round(unpaced.writes / unpaced.seconds / replayRate),
           statementsPerRecord: round(unpaced.statements / unpaced.ledger, 2),
+          ...(cpuBound(unpaced) !== undefined && { cpuBoundRatio: round(cpuBound(unpaced)!) }),
           ...(unpaced.loopBusy !== undefined && { workerLoopBusy: round(unpaced.loopBusy) }),
           ...(unpaced.cpu && {
             cpuMsPerRecord: Object.fromEntries(Object.entries(unpaced.cpu).map(([group, seconds]) => [group, round((seconds * 1000) / unpaced.ledger, 2)])),
@@ -619,6 +626,16 @@ async function bareReplay(baseUrl: string, requests: readonly LoggedRequest[], a
   };
   await Promise.all(Array.from({ length: atOnce }, lane));
   return { writes: writes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, atOnce };
+}
+
+/**
+ * Figure (b)'s ceiling on a machine whose cores the runs keep busy: the CPU every process spent per write in the bare
+ * replay over the same per write of the FULL phase. Undefined without CPU figures (a machine without /proc).
+ */
+function cpuBound(row: Row): number | undefined {
+  if (!row.cpu || !row.replay?.cpu) return undefined;
+  const total = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
+  return total(row.replay.cpu) / row.replay.writes / (total(row.cpu) / row.writes);
 }
 
 /** Figure (c): both migrations' FULL phases together. */
