@@ -62,6 +62,7 @@ function upsertCreated(db: QueryCreator<DB>, migrationId: string, entries: reado
 
 /** Pending marks for creates about to be sent: a new row, or one not created (pending, skipped, rejected, deleted). */
 function claims<D extends DB>(db: QueryCreator<D>, migrationId: string, entries: readonly ClaimEntry[]) {
+  // `D`: the store's tables and the statement's CTEs, which the claims do not read.
   return (db as unknown as QueryCreator<DB>)
     .insertInto('id_map')
     .values(
@@ -95,9 +96,10 @@ const LEFT_TO_UNDO = ['created', 'pending'] as const;
 
 /**
  * The id map and creation ledger, and the before-images of records the migration updated. The exactly-once protocol
- * (DESIGN §5.1, src/engine) is: look up → mark `pending` before the create → record the id (`created`) right after,
- * in the same activity; a `pending` row found later means the outcome is unknown and the id must be recovered from
- * Pipedrive before creating again.
+ * (DESIGN §5.1, src/engine) is: look up → mark `pending` before the create → record the id (`created`) once it is
+ * answered, in the same activity (in the next chunk's claiming statement, or alone when the batch ends or fails); a
+ * `pending` row found later means the outcome is unknown and the id must be recovered from Pipedrive before creating
+ * again.
  */
 export class Ledger {
   private readonly db: StoreDb;
