@@ -264,6 +264,20 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     }
   };
 
+  // The records the map skips or rejects outright, settled in one statement before the loop rather than one each as it
+  // reaches them: those the loop's skip and reject branches below will count (not created, not settled before the
+  // checkpoint a retry resumes from).
+  const decided = sourceKeys.flatMap((sourceKey, index) => {
+    const entry = entries.get(sourceKey);
+    const { outcome } = built.get(sourceKey)!;
+    if (outcome.kind !== 'skip' && outcome.kind !== 'reject') return [];
+    if (entry && (entry.state === 'created' || entry.state === 'reused')) return [];
+    if (resumed && index < resumed.processed && entry && SETTLED_STATES.has(entry.state)) return [];
+    const reason = outcome.kind === 'reject' && outcome.column ? `${outcome.column}: ${outcome.reason}` : outcome.reason;
+    return [{ objectType, sourceKey, state: outcome.kind === 'skip' ? ('skipped' as const) : ('rejected' as const), reason, runKind }];
+  });
+  await ledger.recordOutcomes(decided);
+
   try {
     await eachRecord();
     await createChunk();
@@ -338,14 +352,12 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
           } else counts.alreadyDone++;
           continue;
         }
+        // Recorded before the loop (`decided`): counted here, in order, so a checkpoint's counts match its records.
         if (outcome.kind === 'skip') {
-          await ledger.recordOutcome({ objectType, sourceKey, state: 'skipped', reason: outcome.reason, runKind });
           counts.skipped++;
           continue;
         }
         if (outcome.kind === 'reject') {
-          const reason = outcome.column ? `${outcome.column}: ${outcome.reason}` : outcome.reason;
-          await ledger.recordOutcome({ objectType, sourceKey, state: 'rejected', reason, runKind });
           counts.rejected++;
           continue;
         }

@@ -71,6 +71,15 @@ export interface CreatedEntry {
 }
 
 /** A created record's id and the audit row of the create. */
+/** A record settled without a write: skipped by the map, or rejected (bad data, or refused by Pipedrive), with why. */
+export interface RecordOutcome {
+  objectType: string;
+  sourceKey: string;
+  state: 'skipped' | 'rejected';
+  reason: string;
+  runKind: string;
+}
+
 export interface CreatedRecord {
   entry: CreatedEntry;
   audit: AuditRecord;
@@ -97,7 +106,9 @@ export interface Ledger {
    * longer pending is left as it is.
    */
   releaseClaims(claims: { objectType: string; sourceKey: string; prior?: LedgerEntry }[]): Promise<void>;
-  recordOutcome(e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string }): Promise<void>;
+  recordOutcome(e: RecordOutcome): Promise<void>;
+  /** Many outcomes committed at once (a batch's records the map skips or rejects). */
+  recordOutcomes(entries: RecordOutcome[]): Promise<void>;
   /**
    * A created or reused record found gone from Pipedrive: back to `pending` without an id, the gone id kept (what
    * tells a recreated record apart). False when the row no longer holds that id (another attempt got there first).

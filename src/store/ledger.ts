@@ -1,6 +1,6 @@
 import { type Pool, type PoolClient } from 'pg';
 import { sql, type QueryCreator, type Selectable } from 'kysely';
-import type { BeforeImage, ClaimEntry, CreatedEntry, LedgerEntry, LedgerState } from '../engine/ports';
+import type { BeforeImage, ClaimEntry, CreatedEntry, LedgerEntry, LedgerState, RecordOutcome } from '../engine/ports';
 import { storeDbFor, type StoreDb } from './db';
 import type { DB, IdMap } from './generated/db';
 import { auditRowValues, type AuditEntry } from './audit';
@@ -266,13 +266,21 @@ export class Ledger {
       .execute();
   }
 
-  async markOutcome(
-    migrationId: string,
-    e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string },
-  ): Promise<void> {
+  /** Skipped and rejected records, one statement for all; a created or reused record keeps its state. */
+  async markOutcomes(migrationId: string, entries: readonly RecordOutcome[]): Promise<void> {
+    if (entries.length === 0) return;
     await this.db
       .insertInto('id_map')
-      .values({ migration_id: migrationId, object_type: e.objectType, source_key: e.sourceKey, state: e.state, reason: e.reason, run_kind: e.runKind })
+      .values(
+        entries.map((e) => ({
+          migration_id: migrationId,
+          object_type: e.objectType,
+          source_key: e.sourceKey,
+          state: e.state,
+          reason: e.reason,
+          run_kind: e.runKind,
+        })),
+      )
       .onConflict((oc) =>
         oc
           .columns(['migration_id', 'object_type', 'source_key'])

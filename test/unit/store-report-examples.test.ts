@@ -33,11 +33,13 @@ describe('report examples from the store', () => {
       diff('patient:9', 'name', 'missing_record'),
       diff('patient:2', 'emails', null),
     ]);
-    await ledger.markOutcome(M, { objectType: 'person', sourceKey: 'patient:7', state: 'rejected', reason: 'first_name: no name', runKind: 'sample' });
-    await ledger.markOutcome(M, { objectType: 'person', sourceKey: 'patient:8', state: 'rejected', reason: 'first_name: no name', runKind: 'full' });
-    await ledger.markOutcome(M, { objectType: 'person', sourceKey: 'patient:6', state: 'rejected', reason: 'first_name: no name', runKind: 'full' });
-    await ledger.markOutcome(M, { objectType: 'deal', sourceKey: 'plan:1', state: 'rejected', reason: 'status: value not in the value map', runKind: 'full' });
-    await ledger.markOutcome(M, { objectType: 'deal', sourceKey: 'plan:2', state: 'skipped', reason: 'inactive', runKind: 'full' });
+    await ledger.markOutcomes(M, [
+      { objectType: 'person', sourceKey: 'patient:7', state: 'rejected', reason: 'first_name: no name', runKind: 'sample' },
+      { objectType: 'person', sourceKey: 'patient:8', state: 'rejected', reason: 'first_name: no name', runKind: 'full' },
+      { objectType: 'person', sourceKey: 'patient:6', state: 'rejected', reason: 'first_name: no name', runKind: 'full' },
+      { objectType: 'deal', sourceKey: 'plan:1', state: 'rejected', reason: 'status: value not in the value map', runKind: 'full' },
+      { objectType: 'deal', sourceKey: 'plan:2', state: 'skipped', reason: 'inactive', runKind: 'full' },
+    ]);
   });
   afterAll(async () => {
     await db?.drop();

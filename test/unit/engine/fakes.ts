@@ -14,6 +14,7 @@ import type {
   BeforeImage,
   Ledger,
   LedgerEntry,
+  RecordOutcome,
   RollbackScope,
   StagedRecord,
   StagingSource,
@@ -129,10 +130,18 @@ export class FakeLedger implements Ledger {
     });
     if (audit) await this.audit.append(audit);
   }
-  recordOutcome(e: { objectType: string; sourceKey: string; state: 'skipped' | 'rejected'; reason: string; runKind: string }) {
+  recordOutcome(e: RecordOutcome) {
+    this.settle(e);
+    return Promise.resolve();
+  }
+  /** One commit (not through recordOutcome, which a test may wrap to count the store's commits). */
+  recordOutcomes(entries: RecordOutcome[]) {
+    for (const e of entries) this.settle(e);
+    return Promise.resolve();
+  }
+  private settle(e: RecordOutcome) {
     const prev = this.entry(e.objectType, e.sourceKey);
     if (!prev || !['created', 'reused'].includes(prev.state)) this.upsert(e.objectType, e.sourceKey, { state: e.state, reason: e.reason, runKind: e.runKind });
-    return Promise.resolve();
   }
   markGone(e: { objectType: string; sourceKey: string; goneId: string; runKind: string }) {
     const prev = this.entry(e.objectType, e.sourceKey);

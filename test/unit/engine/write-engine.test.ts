@@ -1,4 +1,4 @@
-import { loadBatch, restorableBody, type LoadCheckpoint } from '../../../src/engine/load';
+import { emptyCounts, loadBatch, restorableBody, type LoadCheckpoint } from '../../../src/engine/load';
 import { nextToUndo, restoreBeforeImages, undoBatch } from '../../../src/engine/rollback';
 import { person, SOURCE_KEY_CODE, world } from './fakes';
 
@@ -93,6 +93,35 @@ describe('the write engine', () => {
     expect(commits).toEqual(['claim 20', 'record 20 + claim 20', 'record 20 + claim 5', 'record 5']);
     for (const c of checkpoints) expect(c.processed).toBeLessThanOrEqual(c.recorded);
     expect(w.account.creates).toHaveLength(45);
+  });
+
+  it("settles a batch's rejected records in one statement before its creates, counting each once, also on a resumed attempt", async () => {
+    const w = world();
+    const keys = Array.from({ length: 30 }, (_, i) => `patient:${i + 1}`);
+    // Every third record is not staged: the builder rejects it.
+    keys.forEach((k, i) => i % 3 !== 2 && w.staging.records.set(k, person(k, `Person ${i + 1}`)));
+    const statements: string[] = [];
+    const recordOutcome = w.ledger.recordOutcome.bind(w.ledger);
+    const recordOutcomes = w.ledger.recordOutcomes.bind(w.ledger);
+    w.ledger.recordOutcome = (e) => (statements.push('outcome'), recordOutcome(e));
+    w.ledger.recordOutcomes = (entries) => (statements.push(`outcomes ${entries.length}`), recordOutcomes(entries));
+    const claimAll = w.ledger.claimAll.bind(w.ledger);
+    w.ledger.claimAll = (entries, recordFirst) => (statements.push('claim'), claimAll(entries, recordFirst));
+    expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: keys })).toMatchObject({ migrated: 20, rejected: 10 });
+    expect(statements[0]).toBe('outcomes 10');
+    expect(statements.filter((s) => s.startsWith('outcome'))).toEqual(['outcomes 10']);
+    expect(keys.filter((k) => w.ledger.entry('person', k)?.state === 'rejected')).toHaveLength(10);
+
+    // A retry resuming from a checkpoint after the 15th record (its counts: 10 created, 5 rejected) records again only
+    // the outcomes after it, and counts the batch once.
+    statements.length = 0;
+    const resumed = { processed: 15, counts: { ...emptyCounts(), migrated: 10, rejected: 5 } };
+    expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: keys, resumed })).toMatchObject({
+      migrated: 10,
+      rejected: 10,
+      alreadyDone: 10,
+    });
+    expect(statements).toEqual(['outcomes 5']);
   });
 
   it("sends a chunk's creates together, never more than a chunk, and records them in work-item order whatever order the answers come in", async () => {
