@@ -67,7 +67,9 @@ describe('npm run temporal (the dev server entry)', () => {
       { timeoutMs: 90_000 },
     );
 
-    const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    // The port opens before the server answers; under a loaded suite the first answer took over the client's default
+    // 10 s once (CI, stop 29).
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '60s' });
     try {
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
       expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['MigrationPhase', 'PracticeName']));
