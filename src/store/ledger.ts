@@ -34,18 +34,20 @@ const toEntry = (r: Selectable<IdMap>): LedgerEntry => ({
   replacedPipedriveId: r.replaced_pipedrive_id,
 });
 
+/** An id-map row's key and run, as every insert into it writes them. */
+function idMapRow(migrationId: string, e: { objectType: string; sourceKey: string; runKind: string }) {
+  return { migration_id: migrationId, object_type: e.objectType, source_key: e.sourceKey, run_kind: e.runKind };
+}
+
 /** The id-map rows of created records: inserted, or the pending (or gone, deleted…) rows they settle. */
 function upsertCreated(db: QueryCreator<DB>, migrationId: string, entries: readonly CreatedEntry[]) {
   return db
     .insertInto('id_map')
     .values(
       entries.map((e) => ({
-        migration_id: migrationId,
-        object_type: e.objectType,
-        source_key: e.sourceKey,
+        ...idMapRow(migrationId, e),
         pipedrive_id: String(e.pipedriveId),
         state: e.state ?? 'created',
-        run_kind: e.runKind,
         content_hash: e.contentHash ?? null,
       })),
     )
@@ -65,16 +67,7 @@ function claims<D extends DB>(db: QueryCreator<D>, migrationId: string, entries:
   // `D`: the store's tables and the statement's CTEs, which the claims do not read.
   return (db as unknown as QueryCreator<DB>)
     .insertInto('id_map')
-    .values(
-      entries.map((e) => ({
-        migration_id: migrationId,
-        object_type: e.objectType,
-        source_key: e.sourceKey,
-        state: 'pending',
-        run_kind: e.runKind,
-        content_hash: e.contentHash ?? null,
-      })),
-    )
+    .values(entries.map((e) => ({ ...idMapRow(migrationId, e), state: 'pending', content_hash: e.contentHash ?? null })))
     .onConflict((oc) =>
       oc
         .columns(['migration_id', 'object_type', 'source_key'])
@@ -271,16 +264,7 @@ export class Ledger {
     if (entries.length === 0) return;
     await this.db
       .insertInto('id_map')
-      .values(
-        entries.map((e) => ({
-          migration_id: migrationId,
-          object_type: e.objectType,
-          source_key: e.sourceKey,
-          state: e.state,
-          reason: e.reason,
-          run_kind: e.runKind,
-        })),
-      )
+      .values(entries.map((e) => ({ ...idMapRow(migrationId, e), state: e.state, reason: e.reason })))
       .onConflict((oc) =>
         oc
           .columns(['migration_id', 'object_type', 'source_key'])
