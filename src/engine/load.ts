@@ -181,7 +181,7 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
   const createChunk = async (): Promise<void> => {
     const chunk = pendingCreates;
     pendingCreates = [];
-    if (chunk.length === 0) return recordUnrecorded();
+    if (chunk.length === 0) return;
     const held = unrecorded;
     await ledger.claimAll(
       chunk.map(({ sourceKey, hash }) => ({ objectType, sourceKey, runKind, contentHash: hash })),
@@ -284,14 +284,13 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
   } catch (err) {
     // A failure anywhere in the batch records the ids already known first, and the checkpoint moves past them, so a
     // retry neither recovers them nor counts them again as already done.
-    if (
-      unrecorded &&
-      (await recordUnrecorded().then(
+    if (unrecorded) {
+      const recorded = await recordUnrecorded().then(
         () => true,
         () => false,
-      ))
-    )
-      req.progress?.({ processed: pendingCreates[0]?.index ?? reached, counts: { ...counts } });
+      );
+      if (recorded) req.progress?.({ processed: pendingCreates[0]?.index ?? reached, counts: { ...counts } });
+    }
     throw err;
   }
   await recordUnrecorded();

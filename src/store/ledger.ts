@@ -171,15 +171,9 @@ export class Ledger {
       await claims(this.db, migrationId, entries).execute();
       return;
     }
-    const recordingFirst = this.db
-      .with('created', (db) =>
-        upsertCreated(
-          db,
-          migrationId,
-          recordFirst.map((r) => r.entry),
-        ).returning('source_key'),
-      )
-      .with('audited', (db) => db.insertInto('audit_log').values(recordFirst.map((r) => auditRowValues(r.audit))));
+    const recordingFirst = this.recording(migrationId, recordFirst).with('audited', (db) =>
+      db.insertInto('audit_log').values(recordFirst.map((r) => auditRowValues(r.audit))),
+    );
     await claims(recordingFirst, migrationId, entries).execute();
   }
 
@@ -246,17 +240,21 @@ export class Ledger {
    */
   async markCreatedWithAudit(migrationId: string, records: readonly CreatedWithAudit[]): Promise<void> {
     if (records.length === 0) return;
-    await this.db
-      .with('created', (db) =>
-        upsertCreated(
-          db,
-          migrationId,
-          records.map((r) => r.entry),
-        ).returning('source_key'),
-      )
+    await this.recording(migrationId, records)
       .insertInto('audit_log')
       .values(records.map((r) => auditRowValues(r.audit)))
       .execute();
+  }
+
+  /** A statement that first records creates' ids (a data-modifying CTE); the caller adds what else it writes. */
+  private recording(migrationId: string, records: readonly CreatedWithAudit[]) {
+    return this.db.with('created', (db) =>
+      upsertCreated(
+        db,
+        migrationId,
+        records.map((r) => r.entry),
+      ).returning('source_key'),
+    );
   }
 
   /** Skipped and rejected records, one statement for all; a created or reused record keeps its state. */
