@@ -122,7 +122,8 @@ export function createLoadActivities(deps: ActivityDeps) {
 
     /**
      * Loads one batch with the write engine (create exactly once, recover, update with before-image): under the
-     * migration's shared write lock, refused once a rollback has begun; heartbeats its checkpoint per record.
+     * migration's shared write lock, refused once a rollback has begun; heartbeats its checkpoint as it moves (and a
+     * liveness tick every 2 s, activities/heartbeat.ts).
      */
     async loadBatch(input: BatchInput): Promise<BatchCounts> {
       const ctx = Context.current();

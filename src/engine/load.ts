@@ -74,6 +74,9 @@ export interface LoadCheckpoint {
 const SETTLED_STATES = new Set<LedgerState>(['created', 'reused', 'skipped', 'rejected']);
 const COUNT_KEYS = ['migrated', 'updated', 'skipped', 'rejected', 'recovered', 'alreadyDone'] as const;
 
+/** All of a batch's counts together: they only grow, so the sum changes whenever one of them does. */
+const settledCount = (counts: BatchCounts): number => COUNT_KEYS.reduce((sum, key) => sum + counts[key], 0);
+
 export const emptyCounts = (): BatchCounts => ({ migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 });
 
 /** The last attempt's checkpoint, when its heartbeat is one (an older worker's heartbeat shape is ignored). */
@@ -105,7 +108,7 @@ export interface LoadBatchRequest {
   sourceKeys: string[];
   /** The checkpoint a retried attempt resumes from: its counts carry on. */
   resumed?: LoadCheckpoint;
-  /** Before each record and each bulk request: the heartbeat. */
+  /** Each time the checkpoint moves (not per record: it holds while a chunk gathers): the heartbeat. */
   progress?: (checkpoint: LoadCheckpoint) => void;
   /** Throws when the batch must stop now (a cancellation). */
   checkStop?: () => void;
@@ -169,6 +172,18 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
    */
   let pendingCreates: PendingCreate[] = [];
   let unrecorded: { from: number; records: CreatedRecord[] } | undefined;
+  /**
+   * The checkpoint, told only when it moved: a heartbeat is a trip through the SDK (and the first one an RPC), and it
+   * stays the same while a chunk gathers its records.
+   */
+  const told = { processed: resumed?.processed ?? 0, settled: resumed ? settledCount(resumed.counts) : 0 };
+  const report = (processed: number): void => {
+    const settled = settledCount(counts);
+    if (processed === told.processed && settled === told.settled) return;
+    told.processed = processed;
+    told.settled = settled;
+    req.progress?.({ processed, counts: { ...counts } });
+  };
   /** The work item being handled: where a failed batch's last checkpoint points when nothing before it is left open. */
   let reached = 0;
   const recordUnrecorded = async (): Promise<void> => {
@@ -289,18 +304,18 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
         () => true,
         () => false,
       );
-      if (recorded) req.progress?.({ processed: pendingCreates[0]?.index ?? reached, counts: { ...counts } });
+      if (recorded) report(pendingCreates[0]?.index ?? reached);
     }
     throw err;
   }
   await recordUnrecorded();
 
   for (const dealId of bulkDeals) {
-    req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });
+    report(sourceKeys.length);
     await attachInBulk(deps, dealId, built, isNew, runKind, counts);
   }
   // Every record of the batch that exists now gets the file of its values no field holds whole (most have none).
-  req.progress?.({ processed: sourceKeys.length, counts: { ...counts } });
+  report(sourceKeys.length);
   await settleReviewFiles(deps, { entity, runKind, built, recreated: new Set(gone.keys()) });
   return counts;
 
@@ -309,14 +324,15 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     for (const [index, sourceKey] of sourceKeys.entries()) {
       reached = index;
       req.checkStop?.();
-      // A checkpoint never passes a record whose create is not recorded yet: a retry resumes at the chunk's first.
-      req.progress?.({ processed: unrecorded?.from ?? pendingCreates[0]?.index ?? index, counts: { ...counts } });
       const entry = entries.get(sourceKey);
       const staged = built.get(sourceKey)!;
       const { outcome } = staged;
       // Settled (and counted) by an earlier attempt; anything it left open (pending, deferred to a bulk request) is
-      // handled again below.
+      // handled again below. Passed over before the checkpoint is told, which so never goes back to the batch's
+      // start on a retry (a second crash would then count the first attempt's records twice).
       if (resumed && index < resumed.processed && entry && SETTLED_STATES.has(entry.state)) continue;
+      // A checkpoint never passes a record whose create is not recorded yet: a retry resumes at the chunk's first.
+      report(unrecorded?.from ?? pendingCreates[0]?.index ?? index);
       try {
         if (entry && (entry.state === 'created' || entry.state === 'reused')) {
           // A reused record is the account's own (a product it already had): the delta never rewrites it.

@@ -68,21 +68,24 @@ describe('loadBatch', () => {
   it('resumes a retried batch from its heartbeat checkpoint: counts carry on, settled items are not redone', async () => {
     const objectType = 'activity';
     const { total } = await run(acts.planObjectWork, { migrationId, objectType, runKind: 'full' });
-    expect(total).toBeGreaterThan(40);
-    const [range] = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq: 0, batchSize: 40, maxBatches: 1 });
+    expect(total).toBeGreaterThan(60);
+    const [range] = await run(acts.nextBatches, { migrationId, objectType, runKind: 'full', afterSeq: 0, batchSize: 60, maxBatches: 1 });
     const batch = { migrationId, objectType, runKind: 'full' as const, ...range!, batchNumber: 1 };
 
-    // Attempt 1 dies (here: cancelled) after its 25th record.
+    // Attempt 1 dies (here: cancelled) at its first checkpoint: its 41st record, once the first chunk's ids are
+    // recorded (with the second chunk's claims). A checkpoint is told only when it moves, not per record.
     const first = new MockActivityEnvironment({ attempt: 1 });
     const beats: unknown[] = [];
     first.on('heartbeat', (details: unknown) => {
       beats.push(details);
-      if (beats.length === 26) first.cancel();
+      if (beats.length === 1) first.cancel();
     });
     await expect(first.run(acts.loadBatch, batch)).rejects.toBeInstanceOf(CancelledFailure);
     const last = beats.at(-1) as { processed: number; counts: { migrated: number } };
-    // Creates are claimed and recorded twenty at a time: the checkpoint stays at the first record of the chunk in flight.
-    expect(last.processed).toBe(20);
+    // Creates are claimed and recorded twenty at a time: the stopped attempt recorded the second chunk's ids, and its
+    // checkpoint is the first record it had not claimed.
+    expect(beats.map((b) => (b as { processed: number }).processed)).toEqual([20, 40]);
+    expect(last.counts.migrated).toBe(40);
     expect(JSON.stringify(beats)).not.toMatch(/[A-Z][a-z]+ [A-Z][a-z]+/u); // ids and counts only, no names
 
     // Attempt 2 gets the last heartbeat, as Temporal hands it to a retry.
@@ -90,14 +93,14 @@ describe('loadBatch', () => {
     const counts = await second.run<[typeof batch], BatchCounts, typeof acts.loadBatch>(acts.loadBatch, batch);
     // Everything is reported once. Only the record in flight when attempt 1 died (settled after its last
     // heartbeat) can show as already done.
-    expect(counts.migrated + counts.skipped + counts.rejected + counts.recovered + counts.alreadyDone).toBe(40);
+    expect(counts.migrated + counts.skipped + counts.rejected + counts.recovered + counts.alreadyDone).toBe(60);
     expect(counts.alreadyDone).toBeLessThanOrEqual(1);
     expect(counts.migrated).toBeGreaterThanOrEqual(last.counts.migrated);
 
     // Without a checkpoint (an attempt that died before its first heartbeat) the ledger still makes it exact.
     const third = new MockActivityEnvironment({ attempt: 3 });
     const again = await third.run<[typeof batch], BatchCounts, typeof acts.loadBatch>(acts.loadBatch, batch);
-    expect(again.alreadyDone).toBe(40);
+    expect(again.alreadyDone).toBe(60);
     expect(again.migrated).toBe(0);
   });
 

@@ -95,6 +95,30 @@ describe('the write engine', () => {
     expect(w.account.creates).toHaveLength(45);
   });
 
+  it('tells a checkpoint only when it moved, and a resumed attempt never one before the point it resumed from', async () => {
+    const w = world();
+    const many = Array.from({ length: 45 }, (_, i) => `patient:${i + 1}`);
+    many.forEach((k, i) => w.staging.records.set(k, person(k, `Person ${i + 1}`)));
+    const told: LoadCheckpoint[] = [];
+    const progress = (c: LoadCheckpoint) => told.push(c);
+    expect(await loadBatch(w, { entity: 'person', runKind: 'full', sourceKeys: many, progress })).toMatchObject({ migrated: 45 });
+    // Chunks of 20: the first one's ids are recorded with the second's claims (the loop tells 20 at the next record),
+    // the second's and the last's with the batch's end. Not one per record.
+    expect(told.map((c) => `${c.processed}:${c.counts.migrated}`)).toEqual(['20:20', '45:45']);
+
+    // A retry of a batch whose first attempt settled its first 30 records and then died: it passes over them without
+    // telling a checkpoint before 30 (which a second crash would resume from, counting those 30 again).
+    const second = world();
+    many.forEach((k, i) => second.staging.records.set(k, person(k, `Person ${i + 1}`)));
+    await loadBatch(second, { entity: 'person', runKind: 'full', sourceKeys: many.slice(0, 30) });
+    const resumed = { processed: 30, counts: { ...emptyCounts(), migrated: 30 } };
+    told.length = 0;
+    expect(await loadBatch(second, { entity: 'person', runKind: 'full', sourceKeys: many, resumed, progress })).toMatchObject({ migrated: 45 });
+    expect(told.length).toBeGreaterThan(0);
+    for (const c of told) expect(c.processed).toBeGreaterThanOrEqual(30);
+    expect(second.account.creates).toHaveLength(45);
+  });
+
   it("settles a batch's rejected records in one statement before its creates, counting each once, also on a resumed attempt", async () => {
     const w = world();
     const keys = Array.from({ length: 30 }, (_, i) => `patient:${i + 1}`);
