@@ -80,6 +80,22 @@ export class CpuSampler {
     return performance.eventLoopUtilization(inside.at(-1)!.loop, inside[0]!.loop).utilization;
   }
 
+  /**
+   * Cores the groups kept busy in each whole second of a span (CPU seconds of every group together per second), from
+   * the samples nearest each second's ends: a second well under the machine's cores had idle time to spare.
+   */
+  coresBusyPerSecond(from: number, to: number): number[] {
+    const total = (s: Sample) => Object.values(s.seconds).reduce((a, b) => a + b, 0);
+    const nearest = (at: number) => this.samples.reduce((best, s) => (Math.abs(s.at - at) < Math.abs(best.at - at) ? s : best));
+    const busy: number[] = [];
+    if (this.samples.length < 2) return busy;
+    for (let start = from; start < to; start += 1000) {
+      const [a, b] = [nearest(start), nearest(Math.min(start + 1000, to))];
+      busy.push(b.at > a.at ? (total(b) - total(a)) / ((b.at - a.at) / 1000) : 0);
+    }
+    return busy;
+  }
+
   private sample(): void {
     const present = new Set<number>();
     for (const entry of fs.readdirSync('/proc')) {

@@ -43,7 +43,7 @@ import { PipedriveClient } from '../src/pipedrive/client';
 import { migrationWorkflowId } from '../src/runtime/temporal';
 import type { MigrationStatus } from '../src/workflows/messages';
 import { migrateDemoPractice, startBenchWorld, type BenchWorld } from './harness';
-import type { SandboxProcessMessage } from './sandbox-process';
+import type { SandboxProcessCommand, SandboxProcessMessage } from './sandbox-process';
 import { CpuSampler } from './cpu-sampler';
 
 const BURST_WINDOW_S = 2;
@@ -134,10 +134,12 @@ interface BenchSandbox {
   /** Its process when it has one of its own (`--sandbox-process`). */
   pid?: number;
   usage(): { burstLimit: number };
+  /** Every API request it answered so far (from its own process after the run, when it has one). */
+  requests(): Promise<LoggedRequest[]>;
   close(): Promise<void>;
 }
 
-async function benchSandbox(setting: SandboxSetting, users: { name: string; email: string }[], log: LoggedRequest[]): Promise<BenchSandbox> {
+async function benchSandbox(setting: SandboxSetting, users: { name: string; email: string }[]): Promise<BenchSandbox> {
   // The plan's own burst limit (no override): the point is the real ceiling.
   const options: SandboxOptions = {
     port: 0,
@@ -147,33 +149,45 @@ async function benchSandbox(setting: SandboxSetting, users: { name: string; emai
     ...(setting.unpaced ? { burstLimit: UNPACED_BURST } : {}),
     faults: { latencyMs: setting.latencyMs },
   };
-  if (setting.ownProcess) return sandboxProcess(options, setting.unpaced, log);
-  return startSandbox({ ...options, onRequest: (entry, body) => log.push({ ...entry, at: Date.now(), ...(setting.unpaced ? { body } : {}) }) });
+  if (setting.ownProcess) return sandboxProcess(options, setting.unpaced);
+  const log: LoggedRequest[] = [];
+  const sandbox = await startSandbox({ ...options, onRequest: (entry, body) => log.push({ ...entry, at: Date.now(), ...(setting.unpaced ? { body } : {}) }) });
+  return { url: sandbox.url, usage: () => sandbox.usage(), requests: () => Promise.resolve(log), close: () => sandbox.close() };
 }
 
-/** `--sandbox-process`: the sandbox in a process of its own (bench/sandbox-process.ts), its request log sent over IPC. */
-function sandboxProcess(options: SandboxOptions, withBodies: boolean, log: LoggedRequest[]): Promise<BenchSandbox> {
+/**
+ * `--sandbox-process`: the sandbox in a process of its own (bench/sandbox-process.ts), which keeps its request log
+ * until asked for it over IPC (after the run, so the worker's process carries none of it while it is measured).
+ */
+function sandboxProcess(options: SandboxOptions, withBodies: boolean): Promise<BenchSandbox> {
   const child = fork(path.join(__dirname, 'sandbox-process.ts'), [JSON.stringify({ ...options, withBodies })], { execArgv: ['--import', 'tsx'] });
+  const command = (message: SandboxProcessCommand) => child.send(message);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`the sandbox process exited (${code}) before it was ready`)));
     child.on('message', (message: SandboxProcessMessage) => {
-      if (message.kind === 'request') {
-        const { kind: _kind, ...entry } = message;
-        log.push({ tokens: 0, durationMs: 0, ...entry, status: entry.status as LoggedRequest['status'] });
-      } else if (message.kind === 'ready') {
-        child.removeAllListeners('exit');
-        resolve({
-          url: message.url,
-          pid: child.pid,
-          usage: () => ({ burstLimit: message.burstLimit }),
-          close: () =>
-            new Promise<void>((done) => {
-              child.once('exit', () => done());
-              child.send({ kind: 'close' });
-            }),
-        });
-      }
+      if (message.kind !== 'ready') return;
+      child.removeAllListeners('exit');
+      resolve({
+        url: message.url,
+        pid: child.pid,
+        usage: () => ({ burstLimit: message.burstLimit }),
+        requests: () =>
+          new Promise((answered) => {
+            const listener = (reply: SandboxProcessMessage) => {
+              if (reply.kind !== 'requests') return;
+              child.off('message', listener);
+              answered(reply.requests.map((r) => ({ tokens: 0, durationMs: 0, ...r, status: r.status as LoggedRequest['status'] })));
+            };
+            child.on('message', listener);
+            command({ kind: 'requests' });
+          }),
+        close: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done());
+            command({ kind: 'close' });
+          }),
+      });
     });
   });
 }
@@ -257,9 +271,8 @@ async function measureRun(
   statements: readonly number[],
 ): Promise<Row> {
   const { concurrency } = run;
-  const log: LoggedRequest[] = [];
   const users = run.practice ? [...world.users, ...(await providerUsers(run.practice))] : world.users;
-  const sandbox = await benchSandbox(setting, users, log);
+  const sandbox = await benchSandbox(setting, users);
   const migrationId = `throughput-${setting.unpaced ? 'unpaced' : 'paced'}-c${concurrency}`;
   const sampler = new CpuSampler(cpuGroups(() => sandbox.pid));
   try {
@@ -278,7 +291,7 @@ async function measureRun(
       run.practice,
     );
     const { from, to } = fullPhaseSpan(status);
-    const inFull = log.filter((r) => r.at >= from && r.at <= to);
+    const inFull = (await sandbox.requests()).filter((r) => r.at >= from && r.at <= to);
     const cpu = sampler.between(from, to);
     const loopBusy = sampler.loopBusy(from, to);
     const replayFrom = Date.now();
@@ -294,7 +307,7 @@ async function measureRun(
       seconds: (to - from) / 1000,
       requests: inFull.length,
       rateLimited: inFull.filter((r) => r.status === 429).length,
-      timeline: timeline(inFull, from, to, run.ceiling),
+      timeline: [...timeline(inFull, from, to, run.ceiling), coresBusyLine(sampler, from, to)],
       ...(cpu && { cpu }),
       ...(loopBusy !== undefined && { loopBusy }),
       statements: statements.filter((at) => at >= from && at <= to).length,
@@ -318,13 +331,12 @@ async function pacedPart(args: Args, statements: readonly number[], failures: st
     );
     // Baseline: one create at a time with a client paced like the product's, on a fresh sandbox with the same settings.
     {
-      const log: LoggedRequest[] = [];
-      const sandbox = await benchSandbox(setting, world.users, log);
+      const sandbox = await benchSandbox(setting, world.users);
       result.ceiling = sandbox.usage().burstLimit / BURST_WINDOW_S;
       const client = new PipedriveClient({ baseUrl: sandbox.url, apiToken: 'sandbox-token', plan: args.plan, seats: SEATS });
       const started = process.hrtime.bigint();
       for (let i = 0; i < SEQUENTIAL_REQUESTS; i++) await client.create('persons', { name: `Bench Person ${i + 1}` });
-      result.sequential = { requests: log.filter(isWrite).length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+      result.sequential = { requests: (await sandbox.requests()).filter(isWrite).length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
       client.close();
       await sandbox.close();
     }
@@ -603,6 +615,12 @@ function timeline(requests: readonly LoggedRequest[], from: number, to: number, 
   return lines;
 }
 
+/** The cores the run's processes kept busy in each second of the FULL phase (Linux), beside its requests per second. */
+function coresBusyLine(sampler: CpuSampler, from: number, to: number): string {
+  const busy = sampler.coresBusyPerSecond(from, to);
+  return `cores busy per second (${os.cpus().length} here): ${busy.length > 0 ? busy.map((c) => c.toFixed(1)).join(' ') : 'not measured'}`;
+}
+
 /**
  * The bare baseline of figure (b): the run's JSON writes (creates, updates, bulk attaches; file uploads left out)
  * replayed with plain HTTP requests, `atOnce` at a time, into the same sandbox (ids they name exist there; creates
@@ -666,8 +684,7 @@ async function sharedAccountRun(world: BenchWorld, setting: SandboxSetting): Pro
     const second = path.join(folder, 'practice');
     await generatePractice({ profile: 'demo', seed: SECOND_PRACTICE_SEED, outDir: second });
     for (let i = 1; i < SHARED_WORKERS; i++) await world.addWorker();
-    const log: LoggedRequest[] = [];
-    const sandbox = await benchSandbox(setting, [...world.users, ...(await providerUsers(second))], log);
+    const sandbox = await benchSandbox(setting, [...world.users, ...(await providerUsers(second))]);
     try {
       const practices = [
         { migrationId: 'throughput-shared-a', practice: undefined },
@@ -681,7 +698,7 @@ async function sharedAccountRun(world: BenchWorld, setting: SandboxSetting): Pro
       const spans = statuses.map(fullPhaseSpan);
       const from = Math.min(...spans.map((s) => s.from));
       const to = Math.max(...spans.map((s) => s.to));
-      const inFull = log.filter((r) => r.at >= from && r.at <= to);
+      const inFull = (await sandbox.requests()).filter((r) => r.at >= from && r.at <= to);
       const perMigration = await Promise.all(
         practices.map(async ({ migrationId }, i) => ({
           migrationId,
