@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { Client, Pool, type PoolClient, type PoolConfig } from 'pg';
 import { runner } from 'node-pg-migrate';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { DB } from './generated/db';
@@ -31,20 +31,36 @@ export async function migrateStore(databaseUrl: string): Promise<void> {
   const deadline = Date.now() + MIGRATE_LOCK_WAIT_MS;
   for (;;) {
     try {
-      await runner({
-        databaseUrl,
-        dir: MIGRATIONS_DIR,
-        direction: 'up',
-        migrationsTable: 'store_migrations',
-        log: () => undefined,
-        noLock: false,
-        singleTransaction: true,
-      });
+      await migrateOnce(databaseUrl);
       return;
     } catch (err) {
       if (!/Another migration is already running/u.test((err as Error).message) || Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+}
+
+/**
+ * One run of the migrations on a connection of our own, closed before this returns: node-pg-migrate ends its own
+ * connection without waiting, so a database dropped right after (a test's) could terminate it while it closed, an
+ * 'error' event with no listener (a CI run failed on it).
+ */
+async function migrateOnce(databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined); // the server ending the connection; a query's own errors reach the query
+  await client.connect();
+  try {
+    await runner({
+      dbClient: client,
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: 'store_migrations',
+      log: () => undefined,
+      noLock: false,
+      singleTransaction: true,
+    });
+  } finally {
+    await client.end();
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { createTestDatabase } from '../support/db';
-import { dropDatabase, ensureDatabase } from '../../src/store/db';
+import { dropDatabase, ensureDatabase, migrateStore } from '../../src/store/db';
 
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -19,6 +20,31 @@ describe('migration store schema', () => {
       await migrateStore(db.url);
     } finally {
       await db.drop();
+    }
+  });
+
+  // node-pg-migrate ends its connection without waiting: a database dropped right after (every test's) could terminate
+  // it mid-close, an unhandled 'error' (a CI run failed on it). migrateStore's own connection is closed when it returns.
+  it('leaves no connection open once the migrations have run', async () => {
+    const url = new URL(ADMIN_URL);
+    const name = `dtx_close_${randomBytes(5).toString('hex')}`;
+    url.pathname = `/${name}`;
+    const admin = new Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    // A connection slow to close (a loaded machine): each end waits 300 ms before it closes.
+    const end = Client.prototype.end as (this: Client) => Promise<void>;
+    Client.prototype.end = function (this: Client) {
+      return new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => end.call(this));
+    } as typeof Client.prototype.end;
+    try {
+      await ensureDatabase(url.toString());
+      await migrateStore(url.toString());
+      const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      Client.prototype.end = end as typeof Client.prototype.end;
+      await admin.end();
+      await dropDatabase(url.toString());
     }
   });
 
