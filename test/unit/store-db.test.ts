@@ -32,17 +32,17 @@ describe('migration store schema', () => {
     const admin = new Client({ connectionString: ADMIN_URL });
     await admin.connect();
     // A connection slow to close (a loaded machine): each end waits 300 ms before it closes.
-    const end = Client.prototype.end as (this: Client) => Promise<void>;
+    const end = Client.prototype.end;
     Client.prototype.end = function (this: Client) {
       return new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => end.call(this));
-    } as typeof Client.prototype.end;
+    };
     try {
       await ensureDatabase(url.toString());
       await migrateStore(url.toString());
       const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
       expect(rows[0]!.n).toBe(0);
     } finally {
-      Client.prototype.end = end as typeof Client.prototype.end;
+      Client.prototype.end = end;
       await admin.end();
       await dropDatabase(url.toString());
     }
