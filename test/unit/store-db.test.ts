@@ -33,16 +33,17 @@ describe('migration store schema', () => {
     await admin.connect();
     // A connection slow to close (a loaded machine): each end waits 300 ms before it closes.
     const end = Client.prototype.end;
-    Client.prototype.end = function (this: Client) {
-      return new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => end.call(this));
-    };
+    const slowEnd = jest.spyOn(Client.prototype, 'end').mockImplementation(async function (this: Client) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await (Reflect.apply(end, this, []) as Promise<void>);
+    });
     try {
       await ensureDatabase(url.toString());
       await migrateStore(url.toString());
       const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
       expect(rows[0]!.n).toBe(0);
     } finally {
-      Client.prototype.end = end;
+      slowEnd.mockRestore();
       await admin.end();
       await dropDatabase(url.toString());
     }
