@@ -84,6 +84,15 @@ export function composeHtml(parts: readonly string[], suffixHtml: string, maxByt
       html += separator;
       budget -= separator.length;
     }
+    // Most lines fit whole: escaped in one pass (an entity is ASCII, so the escaped line's UTF-8 length is what the
+    // characters below would count). Only the line that crosses the budget is cut character by character.
+    const escapedLine = escapeHtml(line);
+    const lineBytes = utf8Length(escapedLine);
+    if (lineBytes <= budget) {
+      html += escapedLine;
+      budget -= lineBytes;
+      continue;
+    }
     for (const char of line) {
       const escaped = escapeHtml(char);
       const bytes = escaped === char ? codePointBytes(char) : escaped.length;

@@ -126,6 +126,37 @@ describe('text, HTML and truncation', () => {
     expect(multibyte).toEqual({ text: 'éé', truncated: true });
   });
 
+  it('composes HTML a line at a time as it would character by character, at every byte limit', () => {
+    // The reference: every character escaped and counted on its own (what the line-at-a-time path must equal).
+    const byCharacter = (parts: string[], suffix: string, maxBytes: number) => {
+      const tail = suffix === '' ? '' : (parts.length > 0 ? '<br>' : '') + suffix;
+      let budget = maxBytes - utf8Length(tail);
+      let html = '';
+      const lines = parts.flatMap((p) => p.replace(/\r\n?/gu, '\n').split('\n'));
+      for (const [i, line] of lines.entries()) {
+        if (i > 0) {
+          if (budget < 4) return { text: html + tail, truncated: true };
+          html += '<br>';
+          budget -= 4;
+        }
+        for (const char of line) {
+          const escaped = escapeHtml(char);
+          const bytes = escaped === char ? utf8Length(char) : escaped.length;
+          if (bytes > budget) return { text: html + tail, truncated: true };
+          html += escaped;
+          budget -= bytes;
+        }
+      }
+      return { text: html + tail, truncated: false };
+    };
+    const parts = ['Pt. said "ok" & left <early>', 'ünïcode é 😀 line\r\nnext\rthird', "it's"];
+    for (const suffix of ['', '[dentrix:clinical_note:1]']) {
+      for (let maxBytes = 0; maxBytes <= 160; maxBytes++) {
+        expect(composeHtml(parts, suffix, maxBytes)).toEqual(byCharacter(parts, suffix, maxBytes));
+      }
+    }
+  });
+
   it('composes a 100 KB note quickly and within the limit', () => {
     const long = 'x'.repeat(150_000);
     const result = composeHtml([long], '[dentrix:clinical_note:1]', 100_000);
