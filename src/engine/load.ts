@@ -72,6 +72,10 @@ export interface LoadCheckpoint {
 }
 
 const SETTLED_STATES = new Set<LedgerState>(['created', 'reused', 'skipped', 'rejected']);
+
+/** The record exists in Pipedrive by the ledger: created by the migration, or the account's own reused. */
+const isCreated = (entry: LedgerEntry | undefined): entry is LedgerEntry & { state: 'created' | 'reused' } =>
+  entry?.state === 'created' || entry?.state === 'reused';
 const COUNT_KEYS = ['migrated', 'updated', 'skipped', 'rejected', 'recovered', 'alreadyDone'] as const;
 
 /** All of a batch's counts together: they only grow, so the sum changes whenever one of them does. */
@@ -279,6 +283,13 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     }
   };
 
+  /**
+   * Settled (and counted) by an earlier attempt before the point this one resumes from; anything it left open (pending,
+   * deferred to a bulk request) is handled again.
+   */
+  const settledEarlier = (index: number, entry: LedgerEntry | undefined): boolean =>
+    resumed !== undefined && index < resumed.processed && entry !== undefined && SETTLED_STATES.has(entry.state);
+
   // The records the map skips or rejects outright, settled in one statement before the loop rather than one each as it
   // reaches them: those the loop's skip and reject branches below will count (not created, not settled before the
   // checkpoint a retry resumes from).
@@ -286,8 +297,7 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
     const entry = entries.get(sourceKey);
     const { outcome } = built.get(sourceKey)!;
     if (outcome.kind !== 'skip' && outcome.kind !== 'reject') return [];
-    if (entry && (entry.state === 'created' || entry.state === 'reused')) return [];
-    if (resumed && index < resumed.processed && entry && SETTLED_STATES.has(entry.state)) return [];
+    if (isCreated(entry) || settledEarlier(index, entry)) return [];
     const reason = outcome.kind === 'reject' && outcome.column ? `${outcome.column}: ${outcome.reason}` : outcome.reason;
     return [{ objectType, sourceKey, state: outcome.kind === 'skip' ? ('skipped' as const) : ('rejected' as const), reason, runKind }];
   });
@@ -327,14 +337,13 @@ export async function loadBatch(deps: LoadEngineDeps, req: LoadBatchRequest): Pr
       const entry = entries.get(sourceKey);
       const staged = built.get(sourceKey)!;
       const { outcome } = staged;
-      // Settled (and counted) by an earlier attempt; anything it left open (pending, deferred to a bulk request) is
-      // handled again below. Passed over before the checkpoint is told, which so never goes back to the batch's
-      // start on a retry (a second crash would then count the first attempt's records twice).
-      if (resumed && index < resumed.processed && entry && SETTLED_STATES.has(entry.state)) continue;
+      // Passed over before the checkpoint is told, which so never goes back to the batch's start on a retry (a second
+      // crash would then count the first attempt's records twice).
+      if (settledEarlier(index, entry)) continue;
       // A checkpoint never passes a record whose create is not recorded yet: a retry resumes at the chunk's first.
       report(unrecorded?.from ?? pendingCreates[0]?.index ?? index);
       try {
-        if (entry && (entry.state === 'created' || entry.state === 'reused')) {
+        if (isCreated(entry)) {
           // A reused record is the account's own (a product it already had): the delta never rewrites it.
           if (runKind === 'delta' && entry.state === 'created' && outcome.kind === 'record' && recordHash(outcome.record) !== entry.contentHash) {
             let applied: 'updated' | 'not_updatable' | undefined;

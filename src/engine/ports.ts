@@ -70,7 +70,6 @@ export interface CreatedEntry {
   state?: 'created' | 'reused';
 }
 
-/** A created record's id and the audit row of the create. */
 /** A record settled without a write: skipped by the map, or rejected (bad data, or refused by Pipedrive), with why. */
 export interface RecordOutcome {
   objectType: string;
@@ -80,6 +79,7 @@ export interface RecordOutcome {
   runKind: string;
 }
 
+/** A created record's id and the audit row of the create. */
 export interface CreatedRecord {
   entry: CreatedEntry;
   audit: AuditRecord;

@@ -64,7 +64,6 @@ async function migrateOnce(databaseUrl: string): Promise<void> {
   }
 }
 
-/** Creates the database named in the URL when it does not exist yet (the demo's first run). */
 /** A connection string fit for a message: the password masked. */
 export function redactedUrl(databaseUrl: string): string {
   try {
@@ -76,6 +75,7 @@ export function redactedUrl(databaseUrl: string): string {
   }
 }
 
+/** Creates the database named in the URL when it does not exist yet (the demo's first run). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
   if (databaseUrl === 'embedded') {
     throw new Error('DATABASE_URL=embedded reached the store unresolved: resolve it first (resolveDatabase in src/store/embedded.ts)');
