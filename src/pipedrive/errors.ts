@@ -44,7 +44,7 @@ export interface PipedriveErrorInit {
  * A failed Pipedrive request. Safe to log and to put into a Temporal failure: the message names the endpoint
  * template (never query values), the status, Pipedrive's error code and, at most, Pipedrive's error text with quoted
  * values, e-mail addresses, dates and long numbers redacted. It never carries request or response bodies, the API
- * token, or the underlying axios error (whose config holds both).
+ * token, or the underlying HTTP client error (whose request holds both).
  */
 export class PipedriveError extends Error {
   override readonly name = 'PipedriveError';
@@ -300,7 +300,8 @@ export interface TransportFailureInput {
 }
 
 /** Errors raised before any connection exists: the request cannot have reached Pipedrive. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_INVALID_URL']);
+// A connection never made (undici's UND_ERR_CONNECT_TIMEOUT included) sent nothing.
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ERR_INVALID_URL', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Turns a request that got no HTTP response (timeout, refused, reset, dropped) into a classified error. */
 export function errorFromTransport(input: TransportFailureInput): PipedriveError {

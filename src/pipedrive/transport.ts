@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { IncomingHttpHeaders } from 'node:http';
 import type FormData from 'form-data';
+import { Agent, errors as undiciErrors, request as sendRequest, type Dispatcher } from 'undici';
 import {
   errorFromResponse,
   errorFromTransport,
@@ -112,9 +110,8 @@ export interface PipedriveClientOptions {
   /** After a Cloudflare 403 block, refuse to send for this long. Default 10 min; 0 disables. */
   abuseBlockCooldownMs?: number;
   onRequest?: (event: RequestEvent) => void;
-  /** Keep-alive agents; the client creates its own when absent. */
-  httpAgent?: http.Agent;
-  httpsAgent?: https.Agent;
+  /** Keep-alive connection pool (undici); the client creates its own when absent. */
+  dispatcher?: Dispatcher;
   /** Monotonic clock for pacing and backoff (tests). */
   clock?: Clock;
   /** Wall clock for reset times (tests). */
@@ -157,33 +154,29 @@ const IDEMPOTENT_METHODS = new Set<HttpMethod>(['GET', 'PUT', 'PATCH', 'DELETE']
 /**
  * How long a kept-alive socket may sit idle before the client closes it. A server closes idle connections too, and a
  * POST sent on a socket it is closing meets ECONNRESET: an unknown outcome the batch must recover (searches, listings)
- * for a create that never ran. Node's agent keeps the shorter of this and the server's `Keep-Alive: timeout` hint less
- * a second, but ignores the hint when no idle timeout is set, so one must be. Under the 5 s of Node servers.
+ * for a create that never ran. undici keeps the shorter of this and the server's `Keep-Alive: timeout` hint less a
+ * second. Under the 5 s of Node servers.
  */
 const KEEP_ALIVE_IDLE_MS = 4_000;
 
-/** TCP keep-alive probes' delay on the client's sockets (probes only matter on idle sockets, closed after 4 s anyway). */
+/** TCP keep-alive probes' delay on the client's sockets, set once when a socket connects (probes only matter idle). */
 const TCP_KEEPALIVE_DELAY_MS = 60_000;
 
 /**
- * Makes the agent's sockets turn TCP keep-alive on once, when created. Node's agent turns it on each time a socket goes
- * back to the pool and axios each time a request gets one, with different delays (1 s, 60 s), so the socket is set
- * twice per request: four or more system calls each, a few percent of a worker's time per record (issue 14's profile).
+ * The client's own connection pool. undici rather than axios over Node's http agent: the same request costs the worker
+ * about a third of the CPU (issue 14's profile had the HTTP client as most of a worker's time per record). Its own
+ * header and body timeouts are off: the request's deadline (an abort signal) is the one timeout, so it is classified
+ * as one.
  */
-function keepAliveOnce<A extends http.Agent>(agent: A): A {
-  const once = (socket: unknown) => {
-    if (!(socket instanceof net.Socket)) return;
-    socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
-    const set = socket.setKeepAlive.bind(socket);
-    socket.setKeepAlive = (enable?: boolean, initialDelay?: number) => (enable ? socket : set(enable, initialDelay));
-  };
-  const create = agent.createConnection.bind(agent);
-  agent.createConnection = (options, callback) => {
-    const socket = create(options, callback && ((err, created) => (once(created), callback(err, created))));
-    once(socket);
-    return socket;
-  };
-  return agent;
+function ownPool(): Agent {
+  return new Agent({
+    keepAliveTimeout: KEEP_ALIVE_IDLE_MS,
+    keepAliveMaxTimeout: KEEP_ALIVE_IDLE_MS,
+    keepAliveTimeoutThreshold: 1_000,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: { keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS },
+  });
 }
 
 const DEFAULTS = {
@@ -225,8 +218,9 @@ interface OpenCircuit {
 export class PipedriveTransport {
   readonly #apiToken: string;
   private readonly root: string;
-  private readonly http: AxiosInstance;
-  private readonly ownAgents: (http.Agent | https.Agent)[] = [];
+  private readonly pool: Dispatcher;
+  /** The pool, when this client created it (a caller's is the caller's to close). */
+  private readonly ownedPool?: Agent;
   private readonly limiter: BurstLimiter;
   private readonly searchLimiter: BurstLimiter;
   private readonly searchLimit: number;
@@ -278,19 +272,10 @@ export class PipedriveTransport {
       this.now().getTime(),
     );
 
-    const httpAgent = opts.httpAgent ?? this.ownAgent(keepAliveOnce(new http.Agent({ keepAlive: true, timeout: KEEP_ALIVE_IDLE_MS })));
-    const httpsAgent = opts.httpsAgent ?? this.ownAgent(keepAliveOnce(new https.Agent({ keepAlive: true, timeout: KEEP_ALIVE_IDLE_MS })));
-    this.http = axios.create({
-      httpAgent,
-      httpsAgent,
-      // A redirect would turn a POST into a GET and send the token elsewhere; Pipedrive's API does not redirect.
-      maxRedirects: 0,
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      maxBodyLength: Infinity,
-      maxContentLength: Infinity,
-    });
+    // undici follows no redirect (one would turn a POST into a GET and send the token elsewhere; Pipedrive's API does
+    // not redirect): a 3xx comes back as the response it is.
+    if (opts.dispatcher) this.pool = opts.dispatcher;
+    else this.pool = this.ownedPool = ownPool();
   }
 
   /** One logical request: waits for a slot, sends, classifies, retries where that is safe, and returns the envelope. */
@@ -368,9 +353,10 @@ export class PipedriveTransport {
     };
   }
 
-  /** Frees the keep-alive sockets of the agents this client created (not the caller's). */
+  /** Frees the keep-alive sockets of the pool this client created (not a caller's). */
   close(): void {
-    for (const agent of this.ownAgents) agent.destroy();
+    // Destroying closes the sockets now; the promise only tells when their close events ran.
+    this.ownedPool?.destroy().catch(() => undefined);
   }
 
   /** What the account allows (requests per second, from the burst limit) and the round trip it has taken so far. */
@@ -434,11 +420,6 @@ export class PipedriveTransport {
     return { general: this.limiter.state(), search: this.searchLimiter.state() };
   }
 
-  private ownAgent<A extends http.Agent | https.Agent>(agent: A): A {
-    this.ownAgents.push(agent);
-    return agent;
-  }
-
   private urlFor(spec: RequestSpec): string {
     const path = spec.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
       const value = spec.pathParams?.[name];
@@ -479,10 +460,10 @@ export class PipedriveTransport {
       deadline.abort();
     }, timeoutMs);
     try {
-      const response: AxiosResponse<string> = await this.http.request({
+      const response = await sendRequest(url, {
+        dispatcher: this.pool,
         method: spec.method,
-        url,
-        data: payload?.data,
+        body: payload?.data,
         headers: {
           accept: 'application/json',
           'x-api-token': this.#apiToken,
@@ -490,13 +471,14 @@ export class PipedriveTransport {
         },
         signal: deadline.signal,
       });
-      return { kind: 'response', status: response.status, headers: toHeaderMap(response.headers), text: response.data ?? '' };
+      // Read whole, inside the deadline: a connection dropped mid-body is no response too.
+      const text = await response.body.text();
+      return { kind: 'response', status: response.statusCode, headers: toHeaderMap(response.headers), text };
     } catch (err) {
-      if (!axios.isAxiosError(err)) throw err;
-      const networkCode = typeof err.code === 'string' && err.code !== 'ERR_CANCELED' ? err.code : undefined;
+      if (!timedOut && !isTransportFailure(err)) throw err;
       return {
         kind: 'no_response',
-        error: errorFromTransport({ method: spec.method, endpoint, networkCode, timedOut, timeoutMs }),
+        error: errorFromTransport({ method: spec.method, endpoint, networkCode: timedOut ? undefined : networkCodeOf(err), timedOut, timeoutMs }),
       };
     } finally {
       clearTimeout(timer);
@@ -709,15 +691,36 @@ function parseSuccessBody(text: string, method: HttpMethod, endpoint: string, st
   });
 }
 
-function toHeaderMap(headers: AxiosResponse['headers']): HeaderMap {
+function toHeaderMap(headers: IncomingHttpHeaders): HeaderMap {
   const out: HeaderMap = {};
-  const raw: Record<string, unknown> =
-    typeof (headers as { toJSON?: unknown }).toJSON === 'function' ? (headers as { toJSON(): Record<string, unknown> }).toJSON() : headers;
-  for (const [name, value] of Object.entries(raw)) {
-    if (typeof value === 'string' || typeof value === 'number') out[name.toLowerCase()] = String(value);
-    else if (Array.isArray(value)) out[name.toLowerCase()] = value.map(String).join(', ');
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string') out[name.toLowerCase()] = value;
+    else if (Array.isArray(value)) out[name.toLowerCase()] = value.join(', ');
   }
   return out;
+}
+
+/**
+ * Whether a failed request failed on the way (connection refused, reset, dropped, DNS), not in the caller's code: a
+ * system error (it names its `syscall`) or one of undici's own, short of a bad argument (a bug, rethrown). Duck-typed:
+ * a system error may come from another realm than this module's `Error` (Jest's, for one).
+ */
+function isTransportFailure(err: unknown): boolean {
+  if (err instanceof undiciErrors.InvalidArgumentError) return false;
+  return err instanceof undiciErrors.UndiciError || typeof propertyOf(err, 'syscall') === 'string';
+}
+
+/** The failure's code for ops: the system's (ECONNRESET) where undici wraps one, else its own (UND_ERR_SOCKET). */
+function networkCodeOf(err: unknown): string | undefined {
+  const code = (e: unknown) => {
+    const value = propertyOf(e, 'code');
+    return typeof value === 'string' ? value : undefined;
+  };
+  return code(propertyOf(err, 'cause')) ?? code(err);
+}
+
+function propertyOf(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 /** Query values: arrays comma-joined (Pipedrive's `style: form, explode: false`), booleans as true/false, dates ISO. */

@@ -152,9 +152,14 @@ describe('errorFromTransport', () => {
     expect(reset).toMatchObject({ failureType: 'transient', reason: 'network', outcomeUnknown: true, networkCode: 'ECONNRESET' });
   });
 
-  it('a POST whose connection was refused never reached Pipedrive', () => {
-    const err = errorFromTransport({ method: 'POST', endpoint: 'POST /api/v2/deals', networkCode: 'ECONNREFUSED', timedOut: false, timeoutMs: 100 });
-    expect(err.outcomeUnknown).toBe(false);
+  it('a POST whose connection was refused, or never made in time, never reached Pipedrive', () => {
+    for (const networkCode of ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']) {
+      const err = errorFromTransport({ method: 'POST', endpoint: 'POST /api/v2/deals', networkCode, timedOut: false, timeoutMs: 100 });
+      expect(err.outcomeUnknown).toBe(false);
+    }
+    // The socket closed after the request went out: undici's own code, an unknown outcome.
+    const closed = errorFromTransport({ method: 'POST', endpoint: 'POST /api/v2/deals', networkCode: 'UND_ERR_SOCKET', timedOut: false, timeoutMs: 100 });
+    expect(closed.outcomeUnknown).toBe(true);
   });
 
   it('idempotent methods never report an unknown outcome', () => {
