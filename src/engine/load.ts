@@ -508,9 +508,8 @@ async function attachInBulk(
     const { body, problems } = convertToPipedriveBody('deal_product', outcome.record, fieldKeys, { mode: 'create' });
     if (problems.length === 0) items.push({ sourceKey, body, hash: recordHash(outcome.record) });
   }
-  for (const item of items) {
-    await ledger.claim({ objectType: 'deal_product', sourceKey: item.sourceKey, runKind, contentHash: item.hash });
-  }
+  // One commit for the request's claims, one for its ids with their audit rows (a statement per item each before).
+  await ledger.claimAll(items.map((item) => ({ objectType: 'deal_product', sourceKey: item.sourceKey, runKind, contentHash: item.hash })));
   let attached: Record<string, unknown>[];
   try {
     attached = await account.attachDealProducts(
@@ -526,27 +525,30 @@ async function attachInBulk(
   }
   const bulkOp = writeOperation('deal_product', 'bulk_create');
   let first = true; // one bulk request's tokens, booked on its first item
-  const settled = new Set<string>();
+  const created: CreatedRecord[] = [];
   // Match by the marker each item carries in its comments, not by position.
   for (const product of attached) {
     const key = sourceKeyOf('deal_product', product, fieldKeys);
     const item = items.find((i) => i.sourceKey === key);
-    if (!item) continue;
+    if (!item || created.some((c) => c.entry.sourceKey === key)) continue;
     const pipedriveId = composeDealProductId(dealId, product.id as number);
-    await ledger.recordCreated({ objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash });
-    await deps.audit.append({
-      action: 'create',
-      objectType: 'deal_product',
-      sourceKey: item.sourceKey,
-      pipedriveId,
-      ...bulkOp,
-      tokens: first ? bulkOp.tokens : 0,
-      note: 'bulk attach',
+    created.push({
+      entry: { objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash },
+      audit: {
+        action: 'create',
+        objectType: 'deal_product',
+        sourceKey: item.sourceKey,
+        pipedriveId,
+        ...bulkOp,
+        tokens: first ? bulkOp.tokens : 0,
+        note: 'bulk attach',
+      },
     });
     first = false;
-    counts.migrated++;
-    settled.add(item.sourceKey);
   }
+  await ledger.recordAllCreated(created);
+  counts.migrated += created.length;
+  const settled = new Set(created.map((c) => c.entry.sourceKey));
   const unanswered = items.length - settled.size;
   // An item the answer does not show stays pending: the batch's retry recovers it by its marker or attaches it.
   if (unanswered > 0) throw transientFailure(`bulk attach to deal ${dealId} answered without ${unanswered} of ${items.length} items; retrying to settle them`);

@@ -84,6 +84,8 @@ describe('the PostgreSQL ledger', () => {
     try {
       await ledger.claimAll(next, created());
       expect(statements).toHaveBeenCalledTimes(1);
+      // Named: PostgreSQL parses and plans it once per connection, not per chunk.
+      expect(statements.mock.calls[0]![0]).toMatchObject({ name: expect.any(String) });
     } finally {
       statements.mockRestore();
     }
@@ -95,7 +97,7 @@ describe('the PostgreSQL ledger', () => {
       .selectFrom('audit_log')
       .select(['source_key', 'pipedrive_id', 'activity_id'])
       .where('migration_id', '=', 'chunks')
-      .orderBy('source_key')
+      .orderBy('id')
       .execute();
     expect(audit).toEqual([
       { source_key: 'patient:1', pipedrive_id: '10', activity_id: 'a1' },
