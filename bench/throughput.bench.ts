@@ -14,8 +14,10 @@
  *
  * (b) the engine's own speed: no latency and a burst window that never binds (a world of its own: the worker's client
  * paces to the account it is told of), so the FULL phase goes as fast as the engine and Temporal let one worker; beside
- * it, a bare replay of the same JSON writes (their bodies as the sandbox received them) with plain HTTP requests, as many
- * at once as the worker has activity slots, into the same sandbox. The sandbox runs in a process of its own
+ * it, a bare replay of the same JSON writes (their bodies as the sandbox received them) with plain HTTP requests sent by
+ * the product's own HTTP client library (undici), as many at once as the worker has activity slots, into the same
+ * sandbox; and, for comparison with earlier measurements, the same replay sent with Node's fetch (about four times the
+ * client CPU per request; the bare replay's client through stop 30). The sandbox runs in a process of its own
  * (bench/sandbox-process.ts), as Pipedrive is to a worker, so its work shares neither's event loop.
  *
  * (c) three workers (this one and two more on the same task queue and store, as three machines would run) and two
@@ -35,6 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Client } from '@temporalio/client';
 import pg from 'pg';
+import { Agent, request, type Dispatcher } from 'undici';
 import { DEFAULT_API_TOKEN, startSandbox, type RequestLogEntry, type SandboxOptions, type SandboxPlan } from '@dentrix-pipedrive/pipedrive-sandbox';
 import { generatePractice } from '@dentrix-pipedrive/practice-generator';
 import { PIPEDRIVE_PLANS } from '../src/config';
@@ -205,8 +208,10 @@ interface Row {
   seconds: number;
   requests: number;
   rateLimited: number;
-  /** Figure (b): the bare replay of the run's JSON writes. */
+  /** Figure (b): the bare replay of the run's JSON writes, with the product's HTTP client. */
   replay?: { writes: number; seconds: number; atOnce: number; cpu?: Record<string, number>; loopBusy?: number };
+  /** The same replay with Node's fetch (the bare replay's client through stop 30). */
+  fetchReplay?: { writes: number; seconds: number };
   /** CPU seconds per process group over the FULL phase (Linux). */
   cpu?: Record<string, number>;
   /** The share of the FULL phase this process's event loop (the worker's activities) was busy. */
@@ -295,10 +300,12 @@ async function measureRun(
     const cpu = sampler.between(from, to);
     const loopBusy = sampler.loopBusy(from, to);
     const replayFrom = Date.now();
-    const replay = run.replay ? await bareReplay(sandbox.url, inFull, world.env.WORKER_MAX_CONCURRENT_ACTIVITIES) : undefined;
+    const atOnce = world.env.WORKER_MAX_CONCURRENT_ACTIVITIES;
+    const replay = run.replay ? await bareReplay(sandbox.url, inFull, atOnce, 'undici') : undefined;
     const replayTo = replay && (await settled(), Date.now());
     const replayCpu = replayTo && sampler.between(replayFrom, replayTo);
     const replayLoopBusy = replayTo && sampler.loopBusy(replayFrom, replayTo);
+    const fetchReplay = run.replay ? await bareReplay(sandbox.url, inFull, atOnce, 'fetch') : undefined;
     return {
       concurrency,
       effective: await childConcurrency(world.server.client, migrationId),
@@ -312,6 +319,7 @@ async function measureRun(
       ...(loopBusy !== undefined && { loopBusy }),
       statements: statements.filter((at) => at >= from && at <= to).length,
       ...(replay && { replay: { ...replay, ...(replayCpu && { cpu: replayCpu }), ...(replayLoopBusy !== undefined && { loopBusy: replayLoopBusy }) } }),
+      ...(fetchReplay && { fetchReplay }),
     };
   } finally {
     sampler.stop();
@@ -435,9 +443,15 @@ async function main(): Promise<number> {
     const bare = replay.writes / replay.seconds;
     console.log(
       `\nunpaced${args.patients === undefined ? '' : ` (${args.patients} patients)`}, concurrency ${concurrencyLabel(unpaced)}: the FULL phase ${(unpaced.ledger / unpaced.seconds).toFixed(0)} records/s ` +
-        `(${(unpaced.writes / unpaced.seconds).toFixed(0)} writes/s); a bare replay of its ${replay.writes} JSON writes, ${replay.atOnce} at once: ` +
-        `${bare.toFixed(0)} writes/s; ratio ${(unpaced.writes / unpaced.seconds / bare).toFixed(2)}`,
+        `(${(unpaced.writes / unpaced.seconds).toFixed(0)} writes/s); a bare replay of its ${replay.writes} JSON writes, ${replay.atOnce} at once, ` +
+        `with the product's HTTP client (undici): ${bare.toFixed(0)} writes/s; ratio ${(unpaced.writes / unpaced.seconds / bare).toFixed(2)}`,
     );
+    if (unpaced.fetchReplay) {
+      const viaFetch = unpaced.fetchReplay.writes / unpaced.fetchReplay.seconds;
+      console.log(
+        `  the same replay with Node's fetch (the bare replay's client through stop 30): ${viaFetch.toFixed(0)} writes/s; ratio ${(unpaced.writes / unpaced.seconds / viaFetch).toFixed(2)}`,
+      );
+    }
     console.log(`  PostgreSQL statements per record over the FULL phase: ${(unpaced.statements / unpaced.ledger).toFixed(2)} (${unpaced.statements})`);
     if (unpaced.cpu)
       console.log(`  CPU ms per record over the FULL phase: ${perRecord(unpaced.cpu, unpaced.ledger)} (this machine: ${os.cpus().length} cores)`);
@@ -511,6 +525,10 @@ function summary(args: Args, paced: PacedResult | undefined, unpaced: Row | unde
           recordsPerSecond: round(unpaced.ledger / unpaced.seconds, 1),
           bareReplayWritesPerSecond: round(replayRate, 1),
           ofBareReplay: round(unpaced.writes / unpaced.seconds / replayRate),
+          ...(unpaced.fetchReplay && {
+            fetchReplayWritesPerSecond: round(unpaced.fetchReplay.writes / unpaced.fetchReplay.seconds, 1),
+            ofFetchReplay: round((unpaced.writes / unpaced.seconds) * (unpaced.fetchReplay.seconds / unpaced.fetchReplay.writes)),
+          }),
           statementsPerRecord: round(unpaced.statements / unpaced.ledger, 2),
           ...(cpuBound(unpaced) !== undefined && { cpuBoundRatio: round(cpuBound(unpaced)!) }),
           ...(unpaced.loopBusy !== undefined && { workerLoopBusy: round(unpaced.loopBusy) }),
@@ -625,26 +643,43 @@ function coresBusyLine(sampler: CpuSampler, from: number, to: number): string {
 /**
  * The bare baseline of figure (b): the run's JSON writes (creates, updates, bulk attaches; file uploads left out)
  * replayed with plain HTTP requests, `atOnce` at a time, into the same sandbox (ids they name exist there; creates
- * make second copies, which is fine for a timing). No pacing, no ledger, no audit, no Temporal.
+ * make more copies, which is fine for a timing). No pacing, no ledger, no audit, no Temporal. `undici`: the product's
+ * HTTP client library, on a keep-alive pool of its own; `fetch`: Node's.
  */
-async function bareReplay(baseUrl: string, requests: readonly LoggedRequest[], atOnce: number): Promise<{ writes: number; seconds: number; atOnce: number }> {
+async function bareReplay(
+  baseUrl: string,
+  requests: readonly LoggedRequest[],
+  atOnce: number,
+  client: 'undici' | 'fetch',
+): Promise<{ writes: number; seconds: number; atOnce: number }> {
   const writes = requests.filter((r) => isWrite(r) && r.body !== undefined && r.body !== null && typeof r.body === 'object' && !r.path.includes('/files'));
+  const pool = new Agent({ keepAliveTimeout: 4_000 });
+  const send = async (method: string, url: URL, body: string): Promise<number> => {
+    const headers = { 'content-type': 'application/json', 'x-api-token': DEFAULT_API_TOKEN };
+    if (client === 'fetch') {
+      const res = await fetch(url, { method, headers, body });
+      await res.arrayBuffer();
+      return res.status;
+    }
+    const res = await request(url, { dispatcher: pool, method: method as Dispatcher.HttpMethod, headers, body });
+    await res.body.arrayBuffer();
+    return res.statusCode;
+  };
   let next = 0;
   const started = process.hrtime.bigint();
   const lane = async () => {
     for (let i = next++; i < writes.length; i = next++) {
       const w = writes[i]!;
-      const res = await fetch(new URL(w.path, baseUrl), {
-        method: w.method,
-        headers: { 'content-type': 'application/json', 'x-api-token': DEFAULT_API_TOKEN },
-        body: JSON.stringify(w.body),
-      });
-      await res.arrayBuffer();
-      if (res.status >= 300) throw new Error(`bare replay: ${w.method} ${w.path} answered ${res.status}`);
+      const status = await send(w.method, new URL(w.path, baseUrl), JSON.stringify(w.body));
+      if (status >= 300) throw new Error(`bare replay (${client}): ${w.method} ${w.path} answered ${status}`);
     }
   };
-  await Promise.all(Array.from({ length: atOnce }, lane));
-  return { writes: writes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, atOnce };
+  try {
+    await Promise.all(Array.from({ length: atOnce }, lane));
+    return { writes: writes.length, seconds: Number(process.hrtime.bigint() - started) / 1e9, atOnce };
+  } finally {
+    await pool.close();
+  }
 }
 
 /**
