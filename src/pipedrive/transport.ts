@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type FormData from 'form-data';
-import { Agent, errors as undiciErrors, request as sendRequest, type Dispatcher } from 'undici';
+import { getProxyForUrl } from 'proxy-from-env';
+import { Agent, errors as undiciErrors, ProxyAgent, request as sendRequest, type Dispatcher } from 'undici';
 import {
   errorFromResponse,
   errorFromTransport,
@@ -163,20 +164,23 @@ const KEEP_ALIVE_IDLE_MS = 4_000;
 const TCP_KEEPALIVE_DELAY_MS = 60_000;
 
 /**
- * The client's own connection pool. undici rather than axios over Node's http agent: the same request costs the worker
- * about a third of the CPU (issue 14's profile had the HTTP client as most of a worker's time per record). Its own
- * header and body timeouts are off: the request's deadline (an abort signal) is the one timeout, so it is classified
- * as one.
+ * The client's own connection pool for `root`. undici rather than axios over Node's http agent: the same request costs
+ * the worker about a third of the CPU (issue 14's profile had the HTTP client as most of a worker's time per record).
+ * Its own header and body timeouts are off: the request's deadline (an abort signal) is the one timeout, so it is
+ * classified as one. Through the proxy `HTTPS_PROXY`/`HTTP_PROXY` name for the account (`NO_PROXY` honoured), as axios
+ * did: a worker behind an egress proxy keeps reaching Pipedrive.
  */
-function ownPool(): Agent {
-  return new Agent({
+function ownPool(root: string): Agent | ProxyAgent {
+  const options = {
     keepAliveTimeout: KEEP_ALIVE_IDLE_MS,
     keepAliveMaxTimeout: KEEP_ALIVE_IDLE_MS,
     keepAliveTimeoutThreshold: 1_000,
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: { keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS },
-  });
+  };
+  const proxy = getProxyForUrl(root);
+  if (proxy) return new ProxyAgent({ ...options, uri: proxy });
+  return new Agent({ ...options, connect: { keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS } });
 }
 
 const DEFAULTS = {
@@ -220,7 +224,7 @@ export class PipedriveTransport {
   private readonly root: string;
   private readonly pool: Dispatcher;
   /** The pool, when this client created it (a caller's is the caller's to close). */
-  private readonly ownedPool?: Agent;
+  private readonly ownedPool?: Agent | ProxyAgent;
   private readonly limiter: BurstLimiter;
   private readonly searchLimiter: BurstLimiter;
   private readonly searchLimit: number;
@@ -275,7 +279,7 @@ export class PipedriveTransport {
     // undici follows no redirect (one would turn a POST into a GET and send the token elsewhere; Pipedrive's API does
     // not redirect): a 3xx comes back as the response it is.
     if (opts.dispatcher) this.pool = opts.dispatcher;
-    else this.pool = this.ownedPool = ownPool();
+    else this.pool = this.ownedPool = ownPool(this.root);
   }
 
   /** One logical request: waits for a slot, sends, classifies, retries where that is safe, and returns the envelope. */

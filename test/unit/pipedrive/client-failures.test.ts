@@ -220,6 +220,51 @@ describe('PipedriveClient failures and retries', () => {
     }
   });
 
+  it('reaches Pipedrive through the proxy HTTP(S)_PROXY names, unless NO_PROXY exempts its host (as with axios)', async () => {
+    const tunnels: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const proxy = http.createServer();
+    proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = net.connect(Number(port), host, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(socket).pipe(upstream);
+      });
+      for (const s of [socket, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => (socket.destroy(), upstream.destroy()));
+      }
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const names = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY'];
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    try {
+      for (const name of names) delete process.env[name];
+      process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const proxied = clientFor(server);
+      await proxied.create('persons', PATIENT);
+      proxied.close();
+      expect(tunnels).toEqual([new URL(server.baseUrl).host]);
+
+      process.env.NO_PROXY = '127.0.0.1';
+      const direct = clientFor(server);
+      await direct.create('persons', PATIENT);
+      direct.close();
+      expect(tunnels).toHaveLength(1);
+      expect(server.requests).toHaveLength(2);
+    } finally {
+      for (const name of names) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+  });
+
   it('timeout on POST: transient, outcome unknown, not retried', async () => {
     client = clientFor(server, { timeoutMs: 150 });
     server.script = () => ({ hang: true });
