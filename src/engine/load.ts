@@ -526,11 +526,13 @@ async function attachInBulk(
   const bulkOp = writeOperation('deal_product', 'bulk_create');
   let first = true; // one bulk request's tokens, booked on its first item
   const created: CreatedRecord[] = [];
+  const settled = new Set<string>();
   // Match by the marker each item carries in its comments, not by position.
   for (const product of attached) {
     const key = sourceKeyOf('deal_product', product, fieldKeys);
     const item = items.find((i) => i.sourceKey === key);
-    if (!item || created.some((c) => c.entry.sourceKey === key)) continue;
+    if (!item || settled.has(item.sourceKey)) continue;
+    settled.add(item.sourceKey);
     const pipedriveId = composeDealProductId(dealId, product.id as number);
     created.push({
       entry: { objectType: 'deal_product', sourceKey: item.sourceKey, pipedriveId, runKind, contentHash: item.hash },
@@ -548,7 +550,6 @@ async function attachInBulk(
   }
   await ledger.recordAllCreated(created);
   counts.migrated += created.length;
-  const settled = new Set(created.map((c) => c.entry.sourceKey));
   const unanswered = items.length - settled.size;
   // An item the answer does not show stays pending: the batch's retry recovers it by its marker or attaches it.
   if (unanswered > 0) throw transientFailure(`bulk attach to deal ${dealId} answered without ${unanswered} of ${items.length} items; retrying to settle them`);

@@ -1,8 +1,8 @@
 import { type Pool, type PoolClient } from 'pg';
-import { sql, type Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { BeforeImage, ClaimEntry, CreatedEntry, LedgerEntry, LedgerState, RecordOutcome } from '../engine/ports';
 import { storeDbFor, type StoreDb } from './db';
-import type { IdMap } from './generated/db';
+import type { AuditLog, IdMap } from './generated/db';
 import { auditRowValues, type AuditEntry } from './audit';
 import { REVIEW_FILE_KEY_PREFIX } from '../mapping/source-keys';
 
@@ -45,35 +45,72 @@ function idMapRow(migrationId: string, e: { objectType: string; sourceKey: strin
  * query per chunk (a chunk's built statement cost the worker ~0.5 ms of CPU, and PostgreSQL ~0.5 ms to parse and plan).
  * `$1` is the migration; each part's arrays follow, in its columns' order.
  */
-const CREATED_TYPES = ['text', 'text', 'text', 'text', 'text', 'text'] as const;
-const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'int', 'int', 'text', 'text', 'text', 'int', 'text'] as const;
-const CLAIM_TYPES = ['text', 'text', 'text', 'text'] as const;
 
-const arrays = (from: number, types: readonly string[]) => types.map((type, i) => `$${from + i}::${type}[]`).join(', ');
+/** A column a statement fills from one array: its name, the array's element type, and its value in a row. */
+type ArrayColumn<T> = readonly [name: string, type: 'text' | 'int', value: (row: T) => unknown];
+
+/** `unnest($from::type[], …) AS alias(name, …)` over the columns' arrays. */
+const unnestOf = <T>(columns: readonly ArrayColumn<T>[], from: number, alias: string) =>
+  `unnest(${columns.map(([, type], i) => `$${from + i}::${type}[]`).join(', ')}) AS ${alias}(${namesOf(columns)})`;
+const namesOf = <T>(columns: readonly ArrayColumn<T>[]) => columns.map(([name]) => name).join(', ');
+
+/** One array per column, as unnest takes them. */
+const arraysOf = <T>(columns: readonly ArrayColumn<T>[], rows: readonly T[]): unknown[][] => columns.map(([, , value]) => rows.map(value));
+
+const CREATED_COLUMNS: readonly ArrayColumn<CreatedEntry>[] = [
+  ['object_type', 'text', (e) => e.objectType],
+  ['source_key', 'text', (e) => e.sourceKey],
+  ['run_kind', 'text', (e) => e.runKind],
+  ['pipedrive_id', 'text', (e) => String(e.pipedriveId)],
+  ['state', 'text', (e) => e.state ?? 'created'],
+  ['content_hash', 'text', (e) => e.contentHash ?? null],
+];
+
+/** An audit row's columns but its migration (`$1`), from its row values (auditRowValues). */
+const AUDIT_COLUMNS: readonly ArrayColumn<Insertable<AuditLog>>[] = [
+  ['action', 'text', (r) => r.action],
+  ['object_type', 'text', (r) => r.object_type],
+  ['source_key', 'text', (r) => r.source_key],
+  ['pipedrive_id', 'text', (r) => r.pipedrive_id],
+  ['method', 'text', (r) => r.method],
+  ['endpoint', 'text', (r) => r.endpoint],
+  ['status', 'int', (r) => r.status],
+  ['tokens', 'int', (r) => r.tokens],
+  ['workflow_id', 'text', (r) => r.workflow_id],
+  ['run_id', 'text', (r) => r.run_id],
+  ['activity_id', 'text', (r) => r.activity_id],
+  ['attempt', 'int', (r) => r.attempt],
+  ['note', 'text', (r) => r.note],
+];
+
+const CLAIM_COLUMNS: readonly ArrayColumn<ClaimEntry>[] = [
+  ['object_type', 'text', (e) => e.objectType],
+  ['source_key', 'text', (e) => e.sourceKey],
+  ['run_kind', 'text', (e) => e.runKind],
+  ['content_hash', 'text', (e) => e.contentHash ?? null],
+];
 
 /**
  * The id-map rows of created records, from `$2`: inserted, or the pending (or gone, deleted…) rows they settle; a
  * create that records no hash keeps its claim's.
  */
-const CREATED_UPSERT = `INSERT INTO id_map (migration_id, object_type, source_key, run_kind, pipedrive_id, state, content_hash)
-  SELECT $1, * FROM unnest(${arrays(2, CREATED_TYPES)})
+const CREATED_UPSERT = `INSERT INTO id_map (migration_id, ${namesOf(CREATED_COLUMNS)})
+  SELECT $1, * FROM ${unnestOf(CREATED_COLUMNS, 2, 'created_row')}
   ON CONFLICT (migration_id, object_type, source_key) DO UPDATE SET
     pipedrive_id = excluded.pipedrive_id, state = excluded.state, reason = NULL,
     content_hash = coalesce(excluded.content_hash, id_map.content_hash), updated_at = now()`;
 
 /** Their audit rows, after the ids' arrays. */
-const AUDIT_INSERT = `INSERT INTO audit_log
-    (migration_id, action, object_type, source_key, pipedrive_id, method, endpoint, status, tokens, workflow_id, run_id, activity_id, attempt, note)
-  SELECT $1, * FROM unnest(${arrays(2 + CREATED_TYPES.length, AUDIT_TYPES)})`;
+const AUDIT_INSERT = `INSERT INTO audit_log (migration_id, ${namesOf(AUDIT_COLUMNS)})
+  SELECT $1, * FROM ${unnestOf(AUDIT_COLUMNS, 2 + CREATED_COLUMNS.length, 'audit_row')}`;
 
 /**
  * Pending marks for creates about to be sent, from `$from`: a new row, or one not created (pending, skipped, rejected,
  * deleted). A retried claim of a record being recreated keeps the id found gone; a fresh claim (after a rollback)
  * clears it.
  */
-const claimsInsert = (from: number) => `INSERT INTO id_map (migration_id, object_type, source_key, run_kind, state, content_hash)
-  SELECT $1, object_type, source_key, run_kind, 'pending', content_hash
-  FROM unnest(${arrays(from, CLAIM_TYPES)}) AS claim(object_type, source_key, run_kind, content_hash)
+const claimsInsert = (from: number) => `INSERT INTO id_map (migration_id, state, ${namesOf(CLAIM_COLUMNS)})
+  SELECT $1, 'pending', * FROM ${unnestOf(CLAIM_COLUMNS, from, 'claim')}
   ON CONFLICT (migration_id, object_type, source_key) DO UPDATE SET
     state = 'pending', run_kind = excluded.run_kind, content_hash = excluded.content_hash, reason = NULL,
     replaced_pipedrive_id = CASE WHEN id_map.state = 'pending' THEN id_map.replaced_pipedrive_id END, updated_at = now()
@@ -89,49 +126,17 @@ const LEDGER_STATEMENTS = {
   record: { name: 'ledger_record', text: `WITH created AS (${CREATED_UPSERT}) ${AUDIT_INSERT}` },
   recordAndClaim: {
     name: 'ledger_record_and_claim',
-    text: `WITH created AS (${CREATED_UPSERT}), audited AS (${AUDIT_INSERT}) ${claimsInsert(2 + CREATED_TYPES.length + AUDIT_TYPES.length)}`,
+    text: `WITH created AS (${CREATED_UPSERT}), audited AS (${AUDIT_INSERT}) ${claimsInsert(2 + CREATED_COLUMNS.length + AUDIT_COLUMNS.length)}`,
   },
 } as const;
 
-/** One array per column of `rows`, as unnest takes them. */
-function columnArrays<T>(rows: readonly T[], width: number, values: (row: T) => unknown[]): unknown[][] {
-  const columns = Array.from({ length: width }, (): unknown[] => []);
-  for (const row of rows) values(row).forEach((value, i) => columns[i]!.push(value));
-  return columns;
-}
-
-const createdArrays = (entries: readonly CreatedEntry[]) =>
-  columnArrays(entries, CREATED_TYPES.length, (e) => [
-    e.objectType,
-    e.sourceKey,
-    e.runKind,
-    String(e.pipedriveId),
-    e.state ?? 'created',
-    e.contentHash ?? null,
-  ]);
-
+const createdArrays = (entries: readonly CreatedEntry[]) => arraysOf(CREATED_COLUMNS, entries);
 const auditArrays = (records: readonly CreatedWithAudit[]) =>
-  columnArrays(records, AUDIT_TYPES.length, ({ audit }) => {
-    const r = auditRowValues(audit);
-    return [
-      r.action,
-      r.object_type,
-      r.source_key,
-      r.pipedrive_id,
-      r.method,
-      r.endpoint,
-      r.status,
-      r.tokens,
-      r.workflow_id,
-      r.run_id,
-      r.activity_id,
-      r.attempt,
-      r.note,
-    ];
-  });
-
-const claimArrays = (entries: readonly ClaimEntry[]) =>
-  columnArrays(entries, CLAIM_TYPES.length, (e) => [e.objectType, e.sourceKey, e.runKind, e.contentHash ?? null]);
+  arraysOf(
+    AUDIT_COLUMNS,
+    records.map((r) => auditRowValues(r.audit)),
+  );
+const claimArrays = (entries: readonly ClaimEntry[]) => arraysOf(CLAIM_COLUMNS, entries);
 
 /** Rows a rollback still has to undo: created, or pending (the create may have happened); sample scope: the sample's. */
 const LEFT_TO_UNDO = ['created', 'pending'] as const;
