@@ -44,11 +44,14 @@ export async function fetchBundles(
     if (ids.length === 0) continue;
     const drivers = (await stagedRowsWhere(pool, migrationId, plan.table, PRIMARY_KEYS[plan.table], ids)).filter((r) => matchesFilters(r, plan.filter));
     const loaded: Record<string, Row[]> = {};
+    /** Per relation: its rows' positions in `loaded` by the value of the column they are matched on. */
+    const byValue: Record<string, Map<string, number[]>> = {};
     for (const rel of plan.related) {
       const sourceRows = rel.from ? (loaded[rel.from] ?? []) : drivers;
       const values = sourceRows.map((r) => text(r[rel.equals])).filter((v): v is string => v !== undefined);
       const rows = (await stagedRowsWhere(pool, migrationId, rel.table, rel.column, values)).filter((r) => matchesFilters(r, rel.filter ?? []));
       loaded[rel.as] = rows;
+      byValue[rel.as] = positionsByValue(rows, rel.column);
     }
     for (const driver of drivers) {
       const bundle: Row = { kind: plan.kind, [plan.as]: driver };
@@ -58,13 +61,28 @@ export async function fetchBundles(
         const anchorValues = new Set(
           (Array.isArray(anchors) ? anchors : anchors ? [anchors] : []).map((a) => text(a[rel.equals])).filter((v): v is string => v !== undefined),
         );
-        const matched = candidates.filter((c) => anchorValues.has(text(c[rel.column]) ?? '\u0000'));
+        // Looked up, not scanned: a batch's drivers times its related rows grew with the square of the batch size.
+        const positions = [...anchorValues].flatMap((v) => byValue[rel.as]?.get(v) ?? []);
+        const matched = (anchorValues.size > 1 ? positions.sort((a, b) => a - b) : positions).map((i) => candidates[i]!);
         bundle[rel.as] = rel.many ? dedupe(matched, rel.table) : (matched[0] ?? null);
       }
       bundles.set(prefix + text(driver[plan.keyColumn]), bundle as unknown as SourceBundle);
     }
   }
   return bundles;
+}
+
+/** Row positions by the text of `column` (rows without one are never matched), each list in row order. */
+function positionsByValue(rows: readonly Row[], column: string): Map<string, number[]> {
+  const positions = new Map<string, number[]>();
+  rows.forEach((row, i) => {
+    const value = text(row[column]);
+    if (value === undefined) return;
+    const list = positions.get(value);
+    if (list) list.push(i);
+    else positions.set(value, [i]);
+  });
+  return positions;
 }
 
 function dedupe(rows: Row[], table: DentrixTable): Row[] {
