@@ -27,6 +27,8 @@ export interface RunPlan {
   objectTypes: string[];
   /** Older workers returned none: one type at a time. */
   waves?: string[][];
+  /** Per type, the run's types it loads after: it starts once they have loaded (loadGraph). Older workers returned none. */
+  loadsAfter?: Record<string, string[]>;
   /** Batches per object type in flight when the migration's options leave it open. Older workers returned none. */
   concurrency?: number;
   /** Work items a full run of each type will have (its staged driving rows the approved map keeps): the ETA's totals. */
@@ -86,6 +88,8 @@ export interface BatchRange {
   /** Work-item sequence numbers: the batch covers fromSeq < seq <= toSeq. */
   fromSeq: number;
   toSeq: number;
+  /** No work item after this range (the store found fewer than a window): no next window to ask for. Older workers set none. */
+  last?: true;
 }
 
 export interface NextBatchesInput extends PlanWorkInput {
@@ -96,7 +100,7 @@ export interface NextBatchesInput extends PlanWorkInput {
   splitTail?: boolean;
 }
 
-export interface BatchInput extends PlanWorkInput, BatchRange {
+export interface BatchInput extends PlanWorkInput, Pick<BatchRange, 'fromSeq' | 'toSeq'> {
   batchNumber: number;
 }
 

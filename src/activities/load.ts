@@ -22,7 +22,7 @@ import { type ActivityDeps } from './deps';
 import { accountFieldKeys } from './field-keys';
 import { permanent } from '../failures';
 import { approvedMapLoader, type ApprovedMap } from './mapping';
-import { isDataObjectType, LOAD_ORDER, loadWaves } from '../object-types/registry';
+import { isDataObjectType, LOAD_ORDER, loadGraph, loadWaves } from '../object-types/registry';
 import { rethrowAsFailure } from '../failures';
 import { fetchPlan } from '../mapping';
 import { plannableCount } from '../store/progress';
@@ -84,7 +84,7 @@ export function createLoadActivities(deps: ActivityDeps) {
       const { newPatientBooking } = (await loadApproved(migrationId)).map.options;
       const fullTotals: Record<string, number> = {};
       for (const t of inRun) fullTotals[t] = await plannableCount(pool, migrationId, fetchPlan(asEntity(t), { newPatientBooking }));
-      return { objectTypes: inRun, waves: loadWaves(inRun), concurrency, fullTotals };
+      return { objectTypes: inRun, waves: loadWaves(inRun), loadsAfter: loadGraph(inRun), concurrency, fullTotals };
     },
 
     /**

@@ -1010,15 +1010,25 @@ export const LOAD_ORDER = OBJECT_TYPE_ORDER.filter((t): t is DataObjectType => O
  * `loadsAfter`, among the run's types) is in an earlier wave. Load order within a wave and across waves is LOAD_ORDER's.
  */
 export function loadWaves(objectTypes: readonly DataObjectType[]): DataObjectType[][] {
-  const inRun = new Set(objectTypes);
+  const graph = loadGraph(objectTypes);
   const waveOf = new Map<DataObjectType, number>();
-  for (const t of LOAD_ORDER.filter((t) => inRun.has(t))) {
-    const after = (OBJECT_TYPES[t] as DataTypeEntry).loadsAfter.filter((d): d is DataObjectType => inRun.has(d as DataObjectType));
-    waveOf.set(t, Math.max(-1, ...after.map((d) => waveOf.get(d)!)) + 1);
-  }
+  for (const t of LOAD_ORDER.filter((t) => t in graph)) waveOf.set(t, Math.max(-1, ...graph[t]!.map((d) => waveOf.get(d)!)) + 1);
   const waves: DataObjectType[][] = [];
   for (const [t, wave] of waveOf) (waves[wave] ??= []).push(t);
   return waves;
+}
+/**
+ * The run's types, each with the run's types it loads after (its `loadsAfter` among them): a type loads once those
+ * have loaded, and waits for no other.
+ */
+export function loadGraph(objectTypes: readonly DataObjectType[]): Partial<Record<DataObjectType, DataObjectType[]>> {
+  const inRun = new Set(objectTypes);
+  return Object.fromEntries(
+    LOAD_ORDER.filter((t) => inRun.has(t)).map((t) => [
+      t,
+      (OBJECT_TYPES[t] as DataTypeEntry).loadsAfter.filter((d): d is DataObjectType => inRun.has(d as DataObjectType)),
+    ]),
+  );
 }
 /** Every data type that is loaded before `t` (its `loadsAfter`, theirs, and so on): what its records may link to. */
 export function loadedBefore(t: DataObjectType): Set<DataObjectType> {

@@ -16,12 +16,13 @@ export const MIN_SPLIT_BATCH = CREATE_CHUNK;
 /**
  * The next ranges of the run's work items for one object type, up to `maxBatches` of at most `batchSize` items each. With `splitTail`, when fewer rows are left than a
  * whole window (a small object type, or a big one's end), they are split evenly over the window, down to
- * MIN_SPLIT_BATCH each, so they load side by side instead of in one batch.
+ * MIN_SPLIT_BATCH each, so they load side by side instead of in one batch. When the window holds every item left, its
+ * last range says so (`last`): the load need not ask again to learn that nothing is left.
  */
 export async function nextBatchRanges(
   pool: Pool,
   q: { migrationId: string; runKind: string; objectType: string; afterSeq: number; batchSize: number; maxBatches: number; splitTail?: boolean },
-): Promise<{ fromSeq: number; toSeq: number }[]> {
+): Promise<{ fromSeq: number; toSeq: number; last?: true }[]> {
   const rows = await storeDb(pool)
     .selectFrom('work_items')
     .select('seq')
@@ -32,14 +33,15 @@ export async function nextBatchRanges(
     .orderBy('seq')
     .limit(q.batchSize * q.maxBatches)
     .execute();
-  const tail = q.splitTail === true && rows.length < q.batchSize * q.maxBatches;
-  const size = tail ? Math.min(q.batchSize, Math.max(MIN_SPLIT_BATCH, Math.ceil(rows.length / q.maxBatches))) : q.batchSize;
-  const ranges: { fromSeq: number; toSeq: number }[] = [];
+  const allLeft = rows.length < q.batchSize * q.maxBatches;
+  const size = q.splitTail === true && allLeft ? Math.min(q.batchSize, Math.max(MIN_SPLIT_BATCH, Math.ceil(rows.length / q.maxBatches))) : q.batchSize;
+  const ranges: { fromSeq: number; toSeq: number; last?: true }[] = [];
   let from = q.afterSeq;
   for (let i = 0; i < rows.length; i += size) {
-    const last = rows[Math.min(i + size, rows.length) - 1]!;
-    ranges.push({ fromSeq: from, toSeq: Number(last.seq) });
-    from = Number(last.seq);
+    const end = Math.min(i + size, rows.length);
+    const toSeq = Number(rows[end - 1]!.seq);
+    ranges.push({ fromSeq: from, toSeq, ...(allLeft && end === rows.length && { last: true as const }) });
+    from = toSeq;
   }
   return ranges;
 }

@@ -63,6 +63,9 @@ export interface LoadObjectResult {
 /** Histories from before this change ran batches in rounds: a round's next batches waited for its slowest. */
 const SLIDING_WINDOW = 'batches-in-a-sliding-window';
 
+/** Histories from before this change asked for one more window after the last one to learn that nothing was left. */
+const WINDOW_KNOWS_ITS_END = 'last-window-known';
+
 /** Histories from before this change told the parent nothing of their progress until they ended. */
 const PROGRESS_TO_PARENT = 'load-progress-to-parent';
 /** Live enough for a person watching, few enough signals for the parent's history (one per 5 s of work at most). */
@@ -134,7 +137,7 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
   const runBatch = async (range: BatchRange) => {
     const number = ++batchNumber;
     const summary = `${objectType} ${mode} batch ${number} (${runKind})`;
-    const batchInput = { migrationId, objectType, runKind, ...range, batchNumber: number };
+    const batchInput = { migrationId, objectType, runKind, fromSeq: range.fromSeq, toSeq: range.toSeq, batchNumber: number };
     if (mode === 'load') {
       const counts = await withDailyBudget(() => batch.loadBatch.executeWithOptions({ ...batchActivity, summary }, [batchInput]), setPaused);
       addCounts(progress.totals, counts);
@@ -177,13 +180,16 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
     const first = input.resume ? undefined : input.planned?.firstRanges;
     let queued: BatchRange[] = first ? [...first] : [];
     let fetchedThrough = queued.at(-1)?.toSeq ?? afterSeq;
-    let exhausted = first !== undefined && first.length === 0;
+    // A window whose last range ends the work (older workers' never say so) spares a round trip at the type's end,
+    // where the next wave of types waits for it.
+    const endsWork = (ranges: BatchRange[]) => ranges.length === 0 || (ranges.at(-1)!.last === true && patched(WINDOW_KNOWS_ITS_END));
+    let exhausted = first !== undefined && endsWork(first);
     for (;;) {
       const draining = workflowInfo().continueAsNewSuggested;
       if (!draining && queued.length === 0 && !exhausted) {
         queued = await nextRanges(fetchedThrough);
-        if (queued.length === 0) exhausted = true;
-        else fetchedThrough = queued[queued.length - 1]!.toSeq;
+        exhausted = endsWork(queued);
+        if (queued.length > 0) fetchedThrough = queued[queued.length - 1]!.toSeq;
       }
       while (!draining && queued.length > 0 && inFlight.size < input.concurrency) {
         const range = queued.shift()!;

@@ -71,6 +71,11 @@ const LOAD_WAVES = 'object-types-load-in-waves';
  * the next wave started (about half a second per wave's start in which nothing loaded).
  */
 const PLAN_AHEAD = 'next-wave-planned-while-loading';
+/**
+ * Histories from before this change loaded in waves: a wave's types started once every type of the wave before had
+ * loaded, related to them or not (activities waited for files).
+ */
+const LOAD_GRAPH = 'object-types-load-as-a-graph';
 /** Histories from before this change completed (green in the Web UI's list) after rolling everything back. */
 const ROLLED_BACK_IS_NOT_SUCCESS = 'rolled-back-ends-failed';
 
@@ -233,10 +238,72 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
     balanced = counts.balanced;
   };
 
+  /** Started ahead and awaited later: a failure in between (a child's, a cancellation) must not leave it unhandled. */
+  const handled = <T>(promise: Promise<T>): Promise<T> => (promise.catch(() => undefined), promise);
+
   /**
-   * The run's object types, each in a child: loads in waves (a wave's types link only to earlier waves', so they load
-   * at the same time), verification all at once (it only reads). The store's counts after each wave. Histories from
-   * before the waves ran one child at a time in dependency order.
+   * A load as a graph of object types, each in a child: a type starts once every type it loads after has loaded, and
+   * its work is planned (from the staged rows alone: idempotent) once they have all started, so planning overlaps their
+   * load. The store's counts after each type ends, one count at a time, the last one awaited: what VERIFY and the
+   * status read.
+   */
+  const loadGraph = async (runKind: RunKind, types: readonly string[], loadsAfter: Record<string, string[]>, concurrency: number) => {
+    const firstBatches = { batchSize: options.batchSize, maxBatches: concurrency, splitTail: true };
+    const after = (t: string) => (loadsAfter[t] ?? []).filter((d) => types.includes(d));
+    const planning = new Map<string, Promise<PlannedWork>>();
+    const running = new Map<string, Promise<void>>();
+    const loaded = new Set<string>();
+    const results = new Map<string, LoadObjectResult>();
+    let counting: Promise<void> | undefined;
+    let countQueued = false;
+    const countAfterwards = () => {
+      if (countQueued) return;
+      countQueued = true;
+      counting = handled(
+        (counting ?? Promise.resolve()).then(() => {
+          countQueued = false;
+          return reconcile();
+        }),
+      );
+    };
+    const showRunning = () => {
+      const now = types.filter((t) => running.has(t));
+      status.currentObject = now.length > 0 ? `${now.join(', ')} load` : undefined;
+      status.running = now.length > 0 ? { runKind, mode: 'load', objectTypes: now } : undefined;
+      showDetails();
+    };
+    const load = async (objectType: string) => {
+      const result = await runObject(runKind, 'load', objectType, concurrency, await planning.get(objectType));
+      results.set(objectType, result);
+      running.delete(objectType);
+      loaded.add(objectType);
+      countAfterwards();
+      showRunning();
+    };
+    for (;;) {
+      const ready = types.filter((t) => !running.has(t) && !loaded.has(t) && after(t).every((d) => loaded.has(d)));
+      const started = (t: string) => ready.includes(t) || running.has(t) || loaded.has(t);
+      for (const t of types) {
+        if (!planning.has(t) && after(t).every(started)) planning.set(t, handled(short.planObjectWork({ migrationId, objectType: t, runKind, firstBatches })));
+      }
+      for (const t of ready) running.set(t, handled(load(t)));
+      for (const t of ready) if (status.phaseProgress?.objects[t]) status.phaseProgress.objects[t].state = 'running';
+      if (ready.length > 0) showRunning();
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+    }
+    const waiting = types.filter((t) => !loaded.has(t));
+    if (waiting.length > 0) throw ApplicationFailure.nonRetryable(`object types ${waiting.join(', ')} load after types that never load`);
+    if (counting) await counting;
+    else await reconcile();
+    return types.map((t) => results.get(t)!);
+  };
+
+  /**
+   * The run's object types, each in a child: loads as a graph (a type starts once the types it links to have loaded),
+   * verification all at once (it only reads). Histories from before the graph loaded in waves (a wave's types link only
+   * to earlier waves', so they load at the same time), with the store's counts after each wave, and before the waves
+   * one child at a time in dependency order.
    */
   const runObjects = async (runKind: RunKind, mode: 'load' | 'verify', plan: RunPlan) => {
     const results: LoadObjectResult[] = [];
@@ -253,14 +320,14 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
         plan.objectTypes.map((t) => [t, { state: 'waiting' as const, total: estimate(t), done: 0, migrated: 0, skipped: 0, rejected: 0 }]),
       ),
     };
-    if (patched(LOAD_WAVES) && plan.waves) {
+    if (mode === 'load' && plan.loadsAfter && patched(LOAD_GRAPH)) {
+      results.push(...(await loadGraph(runKind, plan.objectTypes, plan.loadsAfter, concurrency)));
+    } else if (patched(LOAD_WAVES) && plan.waves) {
       const waves = mode === 'verify' ? [plan.objectTypes] : plan.waves;
       // A wave's work items come from the staged rows alone (planning is idempotent), so the next wave's are planned
       // while this one loads, and the store's counts after a wave are taken while the next one loads: between waves
       // only the children's starts remain.
       const ahead = mode === 'load' && patched(PLAN_AHEAD);
-      // Started ahead and awaited later: a failure in between (a child's, a cancellation) must not leave it unhandled.
-      const handled = <T>(promise: Promise<T>): Promise<T> => (promise.catch(() => undefined), promise);
       const firstBatches = { batchSize: options.batchSize, maxBatches: concurrency, splitTail: true };
       const planWave = (wave: string[]) =>
         handled(

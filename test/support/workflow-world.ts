@@ -11,7 +11,7 @@ import { statusQuery, type BatchCounts, type Gate, type MigrationStatus, type Ow
 import type { migrationWorkflow } from '../../src/workflows/migration';
 import { workflowBundle } from './harness';
 import { WaitAborted, waitFor } from './wait';
-import { loadWaves, type DataObjectType } from '../../src/object-types/registry';
+import { loadGraph, loadWaves, type DataObjectType } from '../../src/object-types/registry';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -86,19 +86,24 @@ export interface FakeMigration {
   /** Ledger rows the fake rollback still has to undo, per object type (filled by loads). */
   created: Map<string, number>;
   /** Makes every activity `name` wait until `release()`; resolves once the first call is waiting. */
-  hold(name: keyof WorkflowActivities): { reached: Promise<void>; release(): void };
+  /** `only`: just the calls whose input it accepts (the others go on). */
+  hold(name: keyof WorkflowActivities, only?: (input: Record<string, unknown>) => boolean): { reached: Promise<void>; release(): void };
   /** The next `times` calls of `name` fail with Pipedrive's daily budget spent, resetting `resetInMs` after each failure. */
   exhaustBudget(name: keyof WorkflowActivities, times: number, resetInMs: number): void;
 }
 
 const ZERO: BatchCounts = { migrated: 0, updated: 0, skipped: 0, rejected: 0, recovered: 0, alreadyDone: 0 };
 
-/** The window of batch ranges after `afterSeq` of a type with `total` work items (as the store's nextBatchRanges, without the tail split). */
+/**
+ * The window of batch ranges after `afterSeq` of a type with `total` work items (as the store's nextBatchRanges, without
+ * the tail split): its last range marked `last` when the window holds every item left.
+ */
 function rangesOf(total: number, afterSeq: number, window: { batchSize: number; maxBatches: number }): BatchRange[] {
   const ranges: BatchRange[] = [];
   for (let from = afterSeq; from < total && ranges.length < window.maxBatches; from += window.batchSize) {
     ranges.push({ fromSeq: from, toSeq: Math.min(total, from + window.batchSize) });
   }
+  if (ranges.length > 0 && total - afterSeq < window.batchSize * window.maxBatches) ranges[ranges.length - 1]!.last = true;
   return ranges;
 }
 
@@ -112,7 +117,7 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
   const calls: ActivityCall[] = [];
   const loaded = new Map<string, BatchRange[]>();
   const created = new Map<string, number>();
-  const holds = new Map<string, { gate: Promise<void>; reached: () => void }>();
+  const holds = new Map<string, { gate: Promise<void>; reached: () => void; only?: (input: Record<string, unknown>) => boolean }>();
   let sampleRuns = 0;
   let deltaPolls = 0;
 
@@ -120,7 +125,7 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
   const record = async <K extends keyof WorkflowActivities>(name: K, input: Args<K>) => {
     calls.push({ name, input: { ...(input as object) } });
     const held = holds.get(name);
-    if (held) {
+    if (held && (held.only?.(input as Record<string, unknown>) ?? true)) {
       held.reached();
       // A held call also ends when the worker cancels it (at shutdown, or a test that failed before releasing it).
       await Promise.race([held.gate, Context.current().cancelled]);
@@ -182,7 +187,12 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     async planRun(a) {
       await record('planRun', a);
       const inRun = a.objectTypes?.length ? objectTypes.filter((t) => a.objectTypes!.includes(t)) : objectTypes;
-      return { objectTypes: inRun, waves: loadWaves(inRun as DataObjectType[]), fullTotals: Object.fromEntries(inRun.map((t) => [t, totalOf('full', t)])) };
+      return {
+        objectTypes: inRun,
+        waves: loadWaves(inRun as DataObjectType[]),
+        loadsAfter: loadGraph(inRun as DataObjectType[]),
+        fullTotals: Object.fromEntries(inRun.map((t) => [t, totalOf('full', t)])),
+      };
     },
     async planObjectWork(a) {
       await record('planObjectWork', a);
@@ -277,11 +287,11 @@ export function fakeMigration(options: FakeMigrationOptions = {}): FakeMigration
     callsTo: (name) => calls.filter((c) => c.name === name).map((c) => c.input),
     loaded,
     created,
-    hold(name) {
+    hold(name, only) {
       let release!: () => void;
       let reached!: () => void;
       const reachedP = new Promise<void>((r) => (reached = r));
-      holds.set(name, { gate: new Promise<void>((r) => (release = r)), reached });
+      holds.set(name, { gate: new Promise<void>((r) => (release = r)), reached, ...(only && { only }) });
       return {
         reached: reachedP,
         release() {

@@ -28,6 +28,9 @@ describe('the next batch ranges of a load', () => {
     // One create chunk each (20): smaller batches would send no more creates at once.
     expect(MIN_SPLIT_BATCH).toBe(20);
     expect(sizes(await ranges('organization', start, true))).toEqual([20, 20, 10]);
+    // The window holds every item left: its last range says so, and only that one.
+    expect((await ranges('organization', start, true)).map((r) => r.last)).toEqual([undefined, undefined, true]);
+    expect((await ranges('organization', start, false)).map((r) => r.last)).toEqual([true]);
   });
 
   it('keeps whole batches while a window is full, then splits what is left', async () => {
@@ -39,6 +42,9 @@ describe('the next batch ranges of a load', () => {
     const rest = await ranges('person', first.at(-1)!.toSeq, true);
     expect(sizes(rest)).toEqual([20, 20, 20, 10]);
     expect(rest[0]!.fromSeq).toBe(first.at(-1)!.toSeq);
+    // A full window may have more after it: not marked; the rest is, on its last range.
+    expect(first.some((r) => r.last)).toBe(false);
+    expect(rest.map((r) => r.last)).toEqual([undefined, undefined, undefined, true]);
   });
 
   it("counts a record's review file as no source record, also when a delta run wrote it", async () => {

@@ -8,6 +8,7 @@ import {
   ROLLBACK_ORDER,
   declaredEndpoints,
   fieldEndpointsOf,
+  loadGraph,
   loadWaves,
   loadedBefore,
   writeOperation,
@@ -39,6 +40,21 @@ describe('the object-type registry', () => {
     // A run without deals: notes need only persons, which load in the second wave.
     expect(loadWaves(['organization', 'person', 'note'])).toEqual([['organization'], ['person'], ['note']]);
     expect(loadWaves(['note', 'product'])).toEqual([['product', 'note']]);
+  });
+
+  it('gives each type of a run the types it loads after among the run’s (the graph the full run walks)', () => {
+    expect(loadGraph(LOAD_ORDER)).toEqual({
+      organization: [],
+      product: [],
+      person: ['organization'],
+      deal: ['person', 'organization'],
+      deal_product: ['deal', 'product'],
+      activity: ['person', 'deal'],
+      note: ['person', 'deal'],
+      file: ['person'],
+    });
+    // Types outside the run are not waited for: notes of a run without deals wait for persons only.
+    expect(loadGraph(['note', 'person'])).toEqual({ person: [], note: ['person'] });
   });
 
   it('loads in dependency order, schema types below data', () => {
