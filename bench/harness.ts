@@ -42,7 +42,10 @@ let runtimeInstalled = false;
  * A dev server and an in-process worker for one bench: database `dtx_bench_<name>_<pid>` on the local PostgreSQL,
  * task queue `bench-<name>`, a temporary data folder; `close` takes it all down and drops the database.
  */
-export async function startBenchWorld(name: string, account: { plan: SandboxPlan; seats: number; burstLimit?: number }): Promise<BenchWorld> {
+export async function startBenchWorld(
+  name: string,
+  account: { plan: SandboxPlan; seats: number; burstLimit?: number; dailyTokenBudget?: number },
+): Promise<BenchWorld> {
   // The SDK's own INFO lines (bundling, worker states) would bury the bench's output, as in src/worker.ts.
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -67,6 +70,7 @@ export async function startBenchWorld(name: string, account: { plan: SandboxPlan
     PIPEDRIVE_SEATS: String(account.seats),
     // An account whose burst window never binds (the engine's own speed): the worker's client paces to it too.
     ...(account.burstLimit === undefined ? {} : { PIPEDRIVE_BURST_LIMIT: String(account.burstLimit) }),
+    ...(account.dailyTokenBudget === undefined ? {} : { PIPEDRIVE_DAILY_TOKEN_BUDGET: String(account.dailyTokenBudget) }),
     // The worker's activity slots: the product's default unless the caller's environment says otherwise.
     WORKER_MAX_CONCURRENT_ACTIVITIES: process.env.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });

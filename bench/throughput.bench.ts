@@ -12,7 +12,7 @@
  * (a) the share of the ceiling one worker reaches over the FULL phase at `--latency-ms`, once per `--concurrency`
  * (default `auto`, the product's derived default; the figure is that run's), with its 429s, beside the sequential loop.
  *
- * (b) the engine's own speed: no latency and a burst window that never binds (a world of its own: the worker's client
+ * (b) the engine's own speed: no latency and a burst window and a daily token budget that never bind (a world of its own: the worker's client
  * paces to the account it is told of), so the FULL phase goes as fast as the engine and Temporal let one worker; beside
  * it, a bare replay of the same JSON writes (their bodies as the sandbox received them) with plain HTTP requests sent by
  * the product's own HTTP client library (undici), as many at once as the worker has activity slots, into the same
@@ -55,6 +55,8 @@ const SEATS = 5;
 const SEQUENTIAL_REQUESTS = 200;
 /** Figure (b): a burst window no run reaches. */
 const UNPACED_BURST = 100_000;
+/** Figure (b): a day's token budget no run reaches either (a large practice's FULL phase and both replays of it). */
+const UNPACED_DAILY_TOKENS = 1_000_000_000;
 /** `auto`: the migration options leave concurrency open and the run plan derives it (the product's default). */
 type Concurrency = number | 'auto';
 
@@ -149,7 +151,7 @@ async function benchSandbox(setting: SandboxSetting, users: { name: string; emai
     plan: setting.plan,
     seats: SEATS,
     users,
-    ...(setting.unpaced ? { burstLimit: UNPACED_BURST } : {}),
+    ...(setting.unpaced ? { burstLimit: UNPACED_BURST, dailyTokenBudget: UNPACED_DAILY_TOKENS } : {}),
     faults: { latencyMs: setting.latencyMs },
   };
   if (setting.ownProcess) return sandboxProcess(options, setting.unpaced);
@@ -371,10 +373,15 @@ async function pacedPart(args: Args, statements: readonly number[], failures: st
   return result;
 }
 
-/** Figure (b): no latency and a burst window nothing reaches, the sandbox in its own process; beside the bare replay. */
+/** Figure (b): no latency and a burst window and a daily budget nothing reaches, the sandbox in its own process; beside the bare replay. */
 async function unpacedPart(args: Args, statements: readonly number[], failures: string[]): Promise<Row | undefined> {
   const setting: SandboxSetting = { plan: args.plan, latencyMs: 0, unpaced: true, ownProcess: true };
-  const world = await startBenchWorld('throughput_unpaced', { plan: args.plan, seats: SEATS, burstLimit: UNPACED_BURST });
+  const world = await startBenchWorld('throughput_unpaced', {
+    plan: args.plan,
+    seats: SEATS,
+    burstLimit: UNPACED_BURST,
+    dailyTokenBudget: UNPACED_DAILY_TOKENS,
+  });
   const folder = args.patients === undefined ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'dtx2pd-bench-patients-'));
   try {
     const practice = folder && path.join(folder, 'practice');
