@@ -12,11 +12,11 @@
  * (a) the share of the ceiling one worker reaches over the FULL phase at `--latency-ms`, once per `--concurrency`
  * (default `auto`, the product's derived default; the figure is that run's), with its 429s, beside the sequential loop.
  *
- * (b) the engine's own speed: no latency and a burst window and a daily token budget that never bind (a world of its own: the worker's client
- * paces to the account it is told of), so the FULL phase goes as fast as the engine and Temporal let one worker; beside
- * it, a bare replay of the same JSON writes (their bodies as the sandbox received them) with plain HTTP requests sent by
- * the product's own HTTP client library (undici), as many at once as the worker has activity slots, into the same
- * sandbox; and, for comparison with earlier measurements, the same replay sent with Node's fetch (about four times the
+ * (b) the engine's own speed: no latency, and a burst window and a daily token budget that never bind (a world of its
+ * own: the worker's client paces to the account it is told of), so the FULL phase goes as fast as the engine and
+ * Temporal let one worker; beside it, a bare replay of the same JSON writes (their bodies as the sandbox received them)
+ * with plain HTTP requests sent by the product's own HTTP client library (undici), as many at once as the worker has
+ * activity slots, into the same sandbox; and, for comparison with earlier measurements, the same replay sent with Node's fetch (about four times the
  * client CPU per request; the bare replay's client through stop 30). The sandbox runs in a process of its own
  * (bench/sandbox-process.ts), as Pipedrive is to a worker, so its work shares neither's event loop.
  *
@@ -373,7 +373,10 @@ async function pacedPart(args: Args, statements: readonly number[], failures: st
   return result;
 }
 
-/** Figure (b): no latency and a burst window and a daily budget nothing reaches, the sandbox in its own process; beside the bare replay. */
+/**
+ * Figure (b): no latency, a burst window and a daily budget nothing reaches, the sandbox in its own process; beside the
+ * bare replay.
+ */
 async function unpacedPart(args: Args, statements: readonly number[], failures: string[]): Promise<Row | undefined> {
   const setting: SandboxSetting = { plan: args.plan, latencyMs: 0, unpaced: true, ownProcess: true };
   const world = await startBenchWorld('throughput_unpaced', {

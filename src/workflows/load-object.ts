@@ -181,7 +181,7 @@ export async function loadObjectWorkflow(input: LoadObjectInput): Promise<LoadOb
     let queued: BatchRange[] = first ? [...first] : [];
     let fetchedThrough = queued.at(-1)?.toSeq ?? afterSeq;
     // A window whose last range ends the work (older workers' never say so) spares a round trip at the type's end,
-    // where the next wave of types waits for it.
+    // where the types that load after it wait for it.
     const endsWork = (ranges: BatchRange[]) => ranges.length === 0 || (ranges.at(-1)!.last === true && patched(WINDOW_KNOWS_ITS_END));
     let exhausted = first !== undefined && endsWork(first);
     for (;;) {

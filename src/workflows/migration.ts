@@ -247,9 +247,10 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
    * load. The store's counts after each type ends, one count at a time, the last one awaited: what VERIFY and the
    * status read.
    */
-  const loadGraph = async (runKind: RunKind, types: readonly string[], loadsAfter: Record<string, string[]>, concurrency: number) => {
+  const loadAsGraph = async (runKind: RunKind, types: readonly string[], loadsAfter: Record<string, string[]>, concurrency: number) => {
     const firstBatches = { batchSize: options.batchSize, maxBatches: concurrency, splitTail: true };
-    const after = (t: string) => (loadsAfter[t] ?? []).filter((d) => types.includes(d));
+    // The plan's graph names only the run's types (the registry's loadGraph).
+    const after = (t: string) => loadsAfter[t] ?? [];
     const planning = new Map<string, Promise<PlannedWork>>();
     const running = new Map<string, Promise<void>>();
     const loaded = new Set<string>();
@@ -321,7 +322,7 @@ export async function migrationWorkflow(input: MigrationWorkflowInput): Promise<
       ),
     };
     if (mode === 'load' && plan.loadsAfter && patched(LOAD_GRAPH)) {
-      results.push(...(await loadGraph(runKind, plan.objectTypes, plan.loadsAfter, concurrency)));
+      results.push(...(await loadAsGraph(runKind, plan.objectTypes, plan.loadsAfter, concurrency)));
     } else if (patched(LOAD_WAVES) && plan.waves) {
       const waves = mode === 'verify' ? [plan.objectTypes] : plan.waves;
       // A wave's work items come from the staged rows alone (planning is idempotent), so the next wave's are planned
