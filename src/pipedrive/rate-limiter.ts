@@ -23,9 +23,10 @@ export const SEARCH_BURST_LIMIT = 10;
 
 /**
  * Frees a slot taken with `acquire()`; call it once the response (or the failure) has arrived, with the response's
- * `x-ratelimit-remaining` for this limiter's window when it had one. Idempotent.
+ * `x-ratelimit-remaining` for this limiter's window when it had one, and its `x-ratelimit-reset` (ms from now) for when
+ * that says the window is full. Idempotent.
  */
-export type ReleaseSlot = (serverRemaining?: number) => void;
+export type ReleaseSlot = (serverRemaining?: number, resetMs?: number) => void;
 
 export interface BurstLimiterOptions {
   /** Requests allowed per window. */
@@ -93,8 +94,11 @@ export class BurstLimiter {
   private releaseWaiters: (() => void)[] = [];
   /** Requests sent so far: a slot's number tells which were sent after it. */
   private sent = 0;
-  /** The numbers of the requests in flight (a slot's number, see `sent`). */
-  private readonly inFlightSends = new Set<number>();
+  /**
+   * The requests in flight, by number (see `sent`), each with the most slots held at once since it was sent: what the
+   * server may have counted of ours when it counted it (see `windowFullAt`).
+   */
+  private readonly inFlightSends = new Map<number, number>();
   /** Room the server confirmed beyond the slots counted here (see the class comment), and the send it came from. */
   private serverCredits = 0;
   private creditsFromSend = 0;
@@ -132,17 +136,21 @@ export class BurstLimiter {
   }
 
   /**
-   * The server says its window is full (`x-ratelimit-remaining: 0`): it confirms no room. When the slots counted here
-   * (in flight and cooling) fill this client's limit, the window is full of its own requests, which it already waits
-   * for: pausing on top of that (the reset is whole seconds, at least one) only cost throughput, and each such pause
-   * shut the confirmed room off for ten windows, so a client alone at full speed never used it. Only when this client
-   * holds less than its limit did someone else fill the window: then it pauses until the reset.
+   * The server said its window was full (`x-ratelimit-remaining: 0`) when a request arrived that held `heldSince` slots
+   * at most from its sending to its answer: it confirms no room. When those filled this client's limit, the window may
+   * be full of its own requests, which it already waits for: pausing on top of that (the reset is whole seconds, at
+   * least one) only cost throughput, and each such pause shut the confirmed room off and marked the window contended
+   * for ten windows, so a client alone at full speed never used it. Only when this client held less than its limit
+   * all that time did someone else fill the window: then it pauses until the reset.
+   *
+   * Not the slots held at the answer: the server counted the request when it arrived, up to a round trip earlier, and
+   * slots of ours in its window then may have left the count here since (the throughput bench: a window full when 99
+   * of 100 were still counted paused a client alone, and its batches then sent one create at a time for 20 s).
    */
-  serverWindowFull(resetMs: number): void {
-    this.forgetExpired(this.clock.now());
+  private windowFullAt(heldSince: number, resetMs: number): void {
     this.serverCredits = 0;
     this.creditsFromSend = this.sent;
-    if (this.inFlightSends.size + this.releasedAt.length >= this.currentLimit) return;
+    if (heldSince >= this.currentLimit) return;
     this.pauseFor(resetMs);
   }
 
@@ -287,14 +295,17 @@ export class BurstLimiter {
 
   private occupy(): ReleaseSlot {
     const send = ++this.sent;
-    this.inFlightSends.add(send);
-    this.peakHeld = Math.max(this.peakHeld, this.inFlightSends.size + this.releasedAt.length);
+    this.inFlightSends.set(send, 0);
+    const held = this.inFlightSends.size + this.releasedAt.length;
+    for (const [inFlight, most] of this.inFlightSends) if (held > most) this.inFlightSends.set(inFlight, held);
+    this.peakHeld = Math.max(this.peakHeld, held);
     // Every request takes a place in the server's window, whichever way it was let through.
     if (this.serverCredits > 0) this.serverCredits -= 1;
     let released = false;
-    return (serverRemaining?: number) => {
+    return (serverRemaining?: number, resetMs?: number) => {
       if (released) return;
       released = true;
+      const heldSince = this.inFlightSends.get(send) ?? 0;
       this.inFlightSends.delete(send);
       this.releasedAt.push(this.clock.now());
       if (serverRemaining !== undefined && Number.isFinite(serverRemaining) && send > this.creditsFromSend) {
@@ -304,9 +315,10 @@ export class BurstLimiter {
         this.creditsFromSend = send;
         const alone = this.sharedAmong === 1 && this.clock.now() >= this.noCreditsUntil;
         let earlierInFlight = 0;
-        if (alone) for (const other of this.inFlightSends) if (other < send) earlierInFlight += 1;
+        if (alone) for (const other of this.inFlightSends.keys()) if (other < send) earlierInFlight += 1;
         this.serverCredits = alone ? Math.max(0, Math.floor(serverRemaining) - (this.sent - send) - earlierInFlight) : 0;
       }
+      if (serverRemaining === 0) this.windowFullAt(heldSince, resetMs ?? this.windowMs);
       this.wakeWaiters();
     };
   }

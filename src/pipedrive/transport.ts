@@ -446,13 +446,24 @@ export class PipedriveTransport {
     }
   }
 
-  /** Frees the request's slots, each told what the server said is left of its window (the one the headers describe). */
+  /**
+   * Frees the request's slots, each told what the server said is left of its window (the one the headers describe) and,
+   * when nothing is, when it resets: the server's window used up by our own requests, which the limiter waits for
+   * already, or by another process on the token, whose requests it must wait out (the limiter tells them apart). A
+   * search waits for a general slot too, so the general window full holds searches back without its own pause.
+   */
   private release(slots: { general: ReleaseSlot; search?: ReleaseSlot }, result: AttemptResult | undefined): void {
     const headers = result?.kind === 'response' ? result.headers : undefined;
     const remaining = headers && parseNumberHeader(headers['x-ratelimit-remaining']);
+    const resetMs = headers && remaining === 0 ? (parseResetMs(headers['x-ratelimit-reset'], this.now()) ?? this.windowMs) : undefined;
     const searchWindowOnly = headers !== undefined && this.describesSearchWindowOnly(headers, slots.search !== undefined);
-    slots.search?.(searchWindowOnly ? remaining : undefined);
-    slots.general(searchWindowOnly ? undefined : remaining);
+    if (searchWindowOnly) {
+      slots.search?.(remaining, resetMs);
+      slots.general();
+    } else {
+      slots.search?.();
+      slots.general(remaining, resetMs);
+    }
   }
 
   private async send(spec: RequestSpec, url: string, endpoint: string, payload: EncodedBody | undefined): Promise<AttemptResult> {
@@ -499,13 +510,6 @@ export class PipedriveTransport {
     const limit = parseNumberHeader(headers['x-ratelimit-limit']);
     const searchWindowOnly = this.describesSearchWindowOnly(headers, search);
     if (limit !== undefined) (searchWindowOnly ? this.searchLimiter : this.limiter).observeLimit(limit);
-    if (parseNumberHeader(headers['x-ratelimit-remaining']) === 0) {
-      // The server's window is used up: by our own requests, which the limiter waits for already, or by another
-      // process on the token, whose requests it must wait out (BurstLimiter.serverWindowFull tells them apart).
-      const resetMs = parseResetMs(headers['x-ratelimit-reset'], this.now()) ?? this.windowMs;
-      if (search) this.searchLimiter.serverWindowFull(resetMs);
-      if (!searchWindowOnly) this.limiter.serverWindowFull(resetMs);
-    }
     const dailyRemaining = parseNumberHeader(headers['x-daily-ratelimit-token-remaining']);
     if (dailyRemaining !== undefined) {
       const dailyLimit = parseNumberHeader(headers['x-daily-ratelimit-token-limit']);

@@ -101,9 +101,12 @@ describe('BurstLimiter', () => {
   it("tells when someone else filled the window lately: from a 429's pause until ten quiet windows after it", async () => {
     const clock = new FakeClock();
     const limiter = new BurstLimiter({ limit: 10, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
     expect(limiter.state().contended).toBe(false);
-    // The server's window full while this client holds none of it: someone else's requests.
-    limiter.serverWindowFull(1000);
+    // The server's window full while this client holds one slot of it: someone else's requests.
+    void take();
+    await clock.advance(0);
+    granted[0]!.release(0, 1000);
     expect(limiter.state().contended).toBe(true);
     await clock.advance(1000 + 10 * 1000 - 1);
     expect(limiter.state().contended).toBe(true);
@@ -277,8 +280,7 @@ describe('BurstLimiter', () => {
     for (let i = 0; i < 3; i++) void take();
     await clock.advance(100);
     // Its third request fills the window: the server answers remaining 0, its reset a whole second away.
-    granted[2]!.release(0);
-    limiter.serverWindowFull(1000);
+    granted[2]!.release(0, 1000);
     expect(limiter.state().pausedForMs).toBe(0);
     granted[0]!.release();
     granted[1]!.release();
@@ -293,8 +295,27 @@ describe('BurstLimiter', () => {
     await clock.advance(1000);
     void take();
     await clock.advance(0);
-    limiter.serverWindowFull(1000);
+    granted[4]!.release(0, 1000);
     expect(limiter.state()).toMatchObject({ pausedForMs: 1000, serverCredits: 0 });
+  });
+
+  it('a window full of its own requests when the server counted one is no pause, though some left the count since', async () => {
+    const clock = new FakeClock();
+    const limiter = new BurstLimiter({ limit: 3, windowMs: 1000, clock });
+    const { granted, take } = track(limiter, clock);
+    void take();
+    void take();
+    await clock.advance(0);
+    granted[0]!.release();
+    granted[1]!.release();
+    // Sent while the two cool: all three slots held. The server counts it on arrival, the window full of this client's
+    // three; its answer comes after the two have left the count here (one slot of three held at the answer).
+    await clock.advance(900);
+    void take();
+    await clock.advance(200);
+    expect(limiter.state()).toMatchObject({ inFlight: 1, cooling: 0 });
+    granted[2]!.release(0, 1000);
+    expect(limiter.state()).toMatchObject({ pausedForMs: 0, contended: false });
   });
 
   it("uses no room the server confirms while the token's window is shared: the other clients' shares count on it", async () => {
