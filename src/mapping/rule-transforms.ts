@@ -48,6 +48,11 @@ export function applyTransform(name: TransformName, rawParams: Record<string, un
   return def.apply({ ...input, params: paramsOf(def, rawParams) });
 }
 
+/** Whether the transform lists references at all: a rule whose transform does not needs no values read for them. */
+export function listsRefs(name: TransformName): boolean {
+  return TRANSFORMS[name].refs !== undefined;
+}
+
 export function transformRefs(name: TransformName, rawParams: Record<string, unknown>, input: Omit<RefListInput<unknown>, 'params'>): RefKey[] {
   const def = TRANSFORMS[name];
   return def.refs ? def.refs({ ...input, params: paramsOf(def, rawParams) }) : [];
