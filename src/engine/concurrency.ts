@@ -1,8 +1,9 @@
 /**
  * How many batches of one object type to keep in flight when ops do not say (`start --concurrency`): enough to keep
- * the account's request rate busy. A batch sends one request at a time, so it manages about 1 / (round trip + engine
- * time per record) requests a second; the rate divided by that is the batches it takes (Little's law). The client's
- * pacer keeps every batch under the burst limit whatever this says.
+ * the account's request rate busy when each batch sends one create at a time, as it does while someone else fills the
+ * token's window (src/engine/load.ts; otherwise a chunk's creates go out together and fewer batches would do). One at
+ * a time, a batch manages about 1 / (round trip + engine time per record) requests a second; the rate divided by that
+ * is the batches it takes (Little's law). The client's pacer keeps every batch under the burst limit whatever this says.
  *
  * No more than the worker's activity slots: a type loading alone (persons, deals) with one batch more than the slots
  * ran that batch after the others, alone at a fifth of the rate (the throughput bench: 9 batches on 8 slots, the last
