@@ -26,7 +26,7 @@ import { customFieldOf, type FieldMap, type FieldRule, type MapOptions, type Map
 import { mergedSkipReason } from './merges';
 import { applyPhiDecisions, applyTreatment, effectiveCustomType } from './phi';
 import { keptOnRecord, reviewFileOf, reviewNeedle, reviewText } from './review';
-import { applyTransform, listsRefs, transformRefs, type RuleResult } from './rule-transforms';
+import { applyTransform, transformRefs, type RuleResult } from './rule-transforms';
 import { SOURCE_KEY_LOCATIONS, formatMarker, sourceKeys } from './source-keys';
 import { COMPOSED_FIELDS, STANDARD_FIELDS } from './standard-fields';
 import { LIMITS, composeHtml, composeText, truncateChars } from './transforms/text';
@@ -274,10 +274,9 @@ export function referencesOf<E extends TargetEntity>(entity: E, bundle: BundleBy
   const mapOptions = effectiveOptions({ map: theMap, options });
   const refs: RefKey[] = [];
   for (const rule of theMap.rules) {
-    // Values are read only for rules that can name a reference: a derived source is computed from the whole bundle.
-    if (rule.kind !== bundle.kind || rule.target.field.kind === 'not_migrated' || !listsRefs(rule.transform.name)) continue;
+    if (rule.kind !== bundle.kind || rule.target.field.kind === 'not_migrated') continue;
     const found = transformRefs(rule.transform.name, rule.transform.params, {
-      values: ruleValues(rule, bundle, mapOptions),
+      readValues: () => ruleValues(rule, bundle, mapOptions),
       options: mapOptions,
       map: theMap,
     });

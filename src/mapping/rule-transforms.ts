@@ -48,14 +48,19 @@ export function applyTransform(name: TransformName, rawParams: Record<string, un
   return def.apply({ ...input, params: paramsOf(def, rawParams) });
 }
 
-/** Whether the transform lists references at all: a rule whose transform does not needs no values read for them. */
-export function listsRefs(name: TransformName): boolean {
-  return TRANSFORMS[name].refs !== undefined;
-}
-
-export function transformRefs(name: TransformName, rawParams: Record<string, unknown>, input: Omit<RefListInput<unknown>, 'params'>): RefKey[] {
+/**
+ * The references a rule's values name. The values are read only for a transform that can name one: a derived source
+ * is computed from the whole bundle, and most rules name none.
+ */
+export function transformRefs(
+  name: TransformName,
+  rawParams: Record<string, unknown>,
+  input: Omit<RefListInput<unknown>, 'params' | 'values'> & { readValues: () => unknown[] },
+): RefKey[] {
   const def = TRANSFORMS[name];
-  return def.refs ? def.refs({ ...input, params: paramsOf(def, rawParams) }) : [];
+  if (!def.refs) return [];
+  const { readValues, ...rest } = input;
+  return def.refs({ ...rest, values: readValues(), params: paramsOf(def, rawParams) });
 }
 
 function paramsOf(def: TransformDef<z.ZodType>, rawParams: Record<string, unknown>): unknown {
