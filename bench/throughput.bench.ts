@@ -16,9 +16,10 @@
  * own: the worker's client paces to the account it is told of), so the FULL phase goes as fast as the engine and
  * Temporal let one worker; beside it, a bare replay of the same JSON writes (their bodies as the sandbox received them)
  * with plain HTTP requests sent by the product's own HTTP client library (undici), as many at once as the worker has
- * activity slots, into the same sandbox; and, for comparison with earlier measurements, the same replay sent with Node's fetch (about four times the
- * client CPU per request; the bare replay's client through stop 30). The sandbox runs in a process of its own
- * (bench/sandbox-process.ts), as Pipedrive is to a worker, so its work shares neither's event loop.
+ * activity slots, into the same sandbox; and, for comparison with earlier measurements, the same replay sent with
+ * Node's fetch (about four times the client CPU per request; the bare replay's client through stop 30). The sandbox
+ * runs in a process of its own (bench/sandbox-process.ts), as Pipedrive is to a worker, so its work shares neither's
+ * event loop.
  *
  * (c) three workers (this one and two more on the same task queue and store, as three machines would run) and two
  * practices (the demo practice and a second one generated beside it) migrated at once into one account with the plan's
